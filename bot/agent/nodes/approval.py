@@ -1,0 +1,104 @@
+"""await_approval: pause for a human decision (only ``interrupt()``); act: execute what was approved.
+
+``act`` is the only place an actuator runs. It re-checks every approval against the policy: the
+approval must be bound to the proposal's exact tool and parameters (hash), come from an authorised
+approver (two distinct ones for destructive actions), arrive before expiry, and stay within the
+rate limits. The store's execution claim makes each action run at most once across processes.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from langgraph.runtime import Runtime
+from langgraph.types import interrupt
+
+from bot.agent.context import AgentContext
+from bot.agent.state import InvestigationState
+from bot.models import Proposal, action_hash
+from bot.policy import Policy, load_policy
+
+__all__ = ["await_approval", "act", "check_approval"]
+
+
+def await_approval(state: InvestigationState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
+    answer = interrupt({"incident_id": state["incident"]["id"], "proposals": state.get("proposals", [])})
+    return {"decisions": list((answer or {}).get("decisions", [])) if isinstance(answer, dict) else []}
+
+
+def check_approval(proposal: Proposal, decisions: list[dict[str, Any]], policy: Policy, now: float) -> tuple[bool, str]:
+    """Whether ``proposal`` may run now, and why (not)."""
+    mine = [d for d in decisions if d.get("proposal_id") == proposal.id]
+    if not mine and policy.auto_executes(proposal.tool, proposal.risk, str(proposal.args.get("service", ""))):
+        if action_hash(proposal.tool, proposal.args) == proposal.hash:
+            return True, "auto-executed: on the policy's self-healing allowlist"
+    if any(d.get("decision") == "reject" and policy.may_approve(str(d.get("by", "")), d.get("groups")) for d in mine):
+        who = next(d.get("by") for d in mine if d.get("decision") == "reject")
+        return False, f"rejected by {who}"
+    if action_hash(proposal.tool, proposal.args) != proposal.hash:
+        return False, "proposal parameters changed after it was proposed"
+    expiry = proposal.created_at + policy.expiry_minutes * 60
+    valid, problems = set(), []
+    for decision in mine:
+        if decision.get("decision") != "approve":
+            continue
+        who = str(decision.get("by", ""))
+        if decision.get("hash") != proposal.hash:
+            problems.append(f"approval by {who} is for different parameters")
+        elif not policy.may_approve(who, decision.get("groups")):
+            problems.append(f"{who or 'someone'} is not an approver")
+        elif proposal.created_at and float(decision.get("at", now)) > expiry:
+            problems.append(f"approval by {who} arrived after expiry")
+        else:
+            valid.add(who)
+    if proposal.created_at and now > expiry and not valid:
+        return False, "expired"
+    needed = policy.required(proposal.risk)
+    if len(valid) < needed:
+        reason = f"needs {needed} distinct approver(s), has {len(valid)}"
+        return False, reason + (f" ({'; '.join(problems)})" if problems else "")
+    if not policy.target_allowed(str(proposal.args.get("service", "")), proposal.args.get("namespace")):
+        return False, "target outside the policy's blast radius"
+    return True, "approved by " + ", ".join(sorted(valid))
+
+
+def act(state: InvestigationState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
+    ctx = runtime.context
+    policy = ctx.policy or load_policy()
+    incident_id = state["incident"]["id"]
+    decisions = list(state.get("decisions", []))
+    actions: list[dict[str, Any]] = []
+    executed = ctx.store.count_executions(incident_id=incident_id) if ctx.store else 0
+    for raw in state.get("proposals", []):
+        proposal = Proposal.model_validate(raw)
+        allowed, why = check_approval(proposal, decisions, policy, time.time())
+        record: dict[str, Any] = {"proposal_id": proposal.id, "tool": proposal.tool, "args": proposal.args,
+                                  "risk": proposal.risk, "hash": proposal.hash, "decision": why}
+        if not allowed:
+            record["status"] = "rejected" if why.startswith("rejected") else "not_executed"
+            actions.append(record)
+            if ctx.store:
+                ctx.store.audit(incident_id, "refused", proposal.tool, proposal.args, why)
+            continue
+        if executed >= policy.rate_limits.per_incident or (
+                ctx.store and ctx.store.count_executions(since=time.time() - 3600) >= policy.rate_limits.per_hour):
+            record.update(status="not_executed", decision="rate limit reached")
+            actions.append(record)
+            continue
+        if ctx.store and not ctx.store.claim_execution(incident_id, proposal.hash, proposal.tool, proposal.args, why):
+            record.update(status="skipped", decision="already executed or in progress (claimed elsewhere)")
+            actions.append(record)
+            continue
+        ctx.announce("acting", tool=proposal.tool)
+        if proposal.risk in policy.dry_run_first:
+            dry = ctx.registry.run(proposal.tool, {**proposal.args, "dry_run": True}, ctx.tool_context(dry_run=True))
+            record["dry_run"] = dry.summary
+        result = ctx.registry.run(proposal.tool, proposal.args, ctx.tool_context())
+        executed += 1
+        record.update(status="executed" if result.status == "ok" else "failed", result=result.summary,
+                      at=time.time())
+        if ctx.store:
+            ctx.store.finish_execution(incident_id, proposal.hash, record["status"], result.summary)
+        actions.append(record)
+    return {"actions": actions}

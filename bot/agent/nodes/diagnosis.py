@@ -1,0 +1,71 @@
+"""diagnose: ranked hypotheses with evidence; propose: remediation proposals for the best one."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from langgraph.runtime import Runtime
+
+from bot.agent.context import AgentContext
+from bot.agent.state import InvestigationState
+from bot.models import Hypothesis
+from bot.reasoners.rules.evidence import build_view
+from bot.remedies import propose_actions
+
+__all__ = ["diagnose", "propose"]
+
+
+def diagnose(state: InvestigationState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
+    ctx = runtime.context
+    ctx.announce("ranking hypotheses")
+    reasoner = ctx.reasoners[state.get("reasoner", "rules")]
+    return reasoner.diagnose(state, ctx)
+
+
+def _context_for(hypothesis: Hypothesis, state: InvestigationState) -> dict[str, Any]:
+    """Values an action's parameters may need: the previous version, the flag that flipped, the alert."""
+    view = build_view(state.get("calls", []))
+    context: dict[str, Any] = {"service": hypothesis.service, "alertname": state["incident"].get("alertname")}
+    for item in view.changes_of(hypothesis.service):
+        change = item["change"]
+        if change["kind"] == "deploy" and change.get("previous_version") and "previous_version" not in context:
+            context["previous_version"] = change["previous_version"]
+        if change["kind"] == "flag" and change.get("flag") and "flag" not in context:
+            context["flag"] = change["flag"]
+        if change["kind"] == "config" and "config" not in context:
+            context["config"] = change.get("description", "")
+    bad_nodes = [n.get("name") for n in view.nodes if not n.get("ready", True)]
+    if bad_nodes:
+        context["node"] = bad_nodes[0]
+    return context
+
+
+def propose(state: InvestigationState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
+    ctx = runtime.context
+    hypotheses = [Hypothesis.model_validate(h) for h in state.get("hypotheses", [])]
+    if not hypotheses:
+        return {"proposals": []}
+    best = hypotheses[0]
+    runbook = None
+    if ctx.kb is not None and best.runbook_id:
+        runbook = next((rb for rb in ctx.kb.runbooks() if rb.id == best.runbook_id), None)
+    proposals = propose_actions(best, runbook, ctx.registry, _context_for(best, state))
+    notes = []
+    if ctx.policy is not None:
+        allowed = [p for p in proposals if ctx.policy.target_allowed(str(p.args.get("service", "")),
+                                                                      p.args.get("namespace"))]
+        if len(allowed) < len(proposals):
+            notes.append(f"{len(proposals) - len(allowed)} proposal(s) dropped: target outside the policy's blast radius")
+        proposals = allowed
+    for offered in state.get("model_proposals", []):
+        notes.append(f"the model asked to run {offered['tool']} directly; refused (only approved proposals run)")
+    now = time.time()
+    out = []
+    for proposal in proposals:
+        proposal.created_at = now
+        auto = bool(ctx.policy and ctx.policy.auto_executes(proposal.tool, proposal.risk,
+                                                            str(proposal.args.get("service", ""))))
+        out.append({**proposal.model_dump(), "auto": auto})
+    ctx.announce("proposing", count=len(proposals))
+    return {"proposals": out, "notes": notes}

@@ -1,0 +1,1 @@
+"""The ``andon`` command line (typer + rich)."""

@@ -1,0 +1,73 @@
+"""``andon investigate``: one investigation from an alert file or a text, printed or as JSON."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from bot.cli.common import console, fail, print_json, settings_or_exit
+from bot.cli.render import render_report
+from bot.intake import IntakeError
+
+
+def _telemetry_for(alert: Path | None) -> Path | None:
+    if alert is None:
+        return None
+    sibling = alert.with_name(alert.name.removesuffix(".json") + ".telemetry.yaml")
+    return sibling if sibling.exists() else None
+
+
+def investigate(
+    alert: Path | None = typer.Option(None, "--alert", help="Alertmanager/PagerDuty JSON payload file"),
+    text: str | None = typer.Option(None, "--text", help="a free-text description of the problem"),
+    reasoner: str | None = typer.Option(None, "--reasoner", help="rules (default, no LLM) or llm"),
+    telemetry: Path | None = typer.Option(None, "--telemetry", help="replay telemetry from this fixture instead of "
+                                          "live backends (default: <alert>.telemetry.yaml next to the alert, when no "
+                                          "ANDON_PROMETHEUS_URL is set)"),
+    as_json: bool = typer.Option(False, "--json", help="print the report as one JSON object"),
+) -> None:
+    """Investigate an incident: evidence, ranked hypotheses and proposed fixes (nothing is executed)."""
+    from bot.runtime import Investigator, fixture_sources, live_sources, open_knowledge
+
+    if (alert is None) == (text is None):
+        fail("give exactly one of --alert FILE or --text TEXT")
+    settings = settings_or_exit(reasoner=reasoner)
+    trigger: Any
+    if alert is not None:
+        try:
+            trigger = json.loads(alert.read_text())
+        except (OSError, json.JSONDecodeError) as exc:
+            fail(f"cannot read alert {alert}: {exc}")
+    else:
+        trigger = text
+    fixture = telemetry or (None if settings.prometheus_url else _telemetry_for(alert))
+    clock = time.time
+    if fixture is not None:
+        try:
+            sources, judged_at = fixture_sources(fixture)
+        except ValueError as exc:
+            fail(str(exc))
+        clock = lambda: judged_at  # noqa: E731
+    elif settings.prometheus_url:
+        sources = live_sources(settings)
+    else:
+        fail("no telemetry: set ANDON_PROMETHEUS_URL (and friends) or pass --telemetry FIXTURE.yaml")
+    if settings.reasoner == "llm" and not settings.openai_base_url and not settings.openai_api_key:
+        fail("the llm reasoner needs OPENAI_API_KEY (or OPENAI_BASE_URL for a local server)")
+    kb = open_knowledge(settings)
+    investigator = Investigator(settings, sources, kb=kb, approval_mode="propose_only", clock=clock)
+    try:
+        outcome = investigator.start(trigger)
+    except IntakeError as exc:
+        fail(str(exc))
+    report = outcome.report
+    if report is None:
+        fail("the investigation produced no report")
+    if as_json:
+        print_json(report)
+    else:
+        render_report(console, report)

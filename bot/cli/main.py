@@ -1,0 +1,44 @@
+"""The ``andon`` entry point: registers every command group; each lives in its own module."""
+
+from __future__ import annotations
+
+import typer
+
+from bot.cli import tools_cmd
+from bot.cli.investigate import investigate
+
+app = typer.Typer(name="andon", help="Andon — a self-hosted AI SRE for Slack. Investigates incidents, ranks root "
+                  "causes with evidence, and proposes fixes that run only after approval.",
+                  no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False)
+app.command()(investigate)
+app.add_typer(tools_cmd.app, name="tools")
+
+
+def _register_optional() -> None:
+    """Command groups from the other modules (knowledge, evals, Slack, lab…)."""
+    import importlib
+
+    for module, name, kind in [("bot.cli.kb", "kb", "group"), ("bot.cli.evals", "eval", "group"),
+                               ("bot.cli.incident", "incident", "group"), ("bot.cli.audit", "audit", "group"),
+                               ("bot.cli.lab", "lab", "group"), ("bot.cli.serve", "serve", "command"),
+                               ("bot.cli.demo", "demo", "command"), ("bot.cli.chat", "chat", "command"),
+                               ("bot.cli.bench", "bench", "command")]:
+        try:
+            loaded = importlib.import_module(module)
+        except ModuleNotFoundError as exc:
+            if exc.name == module:
+                continue
+            raise
+        if kind == "group":
+            app.add_typer(loaded.app, name=name)
+        else:
+            app.command(name)(getattr(loaded, name))
+
+
+def run() -> None:
+    _register_optional()
+    app()
+
+
+if __name__ == "__main__":
+    run()

@@ -1,0 +1,102 @@
+"""The records an investigation produces: incident, evidence, hypotheses, proposals, report."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+__all__ = ["Incident", "Evidence", "Hypothesis", "Proposal", "ToolCall", "Report", "action_hash"]
+
+
+class Incident(BaseModel):
+    """Any trigger, normalised."""
+
+    id: str
+    title: str
+    services: list[str] = Field(default_factory=list)
+    severity: str = "warning"
+    started_at: float
+    labels: dict[str, str] = Field(default_factory=dict)
+    alertname: str | None = None
+    source: str = "text"
+    status: Literal["firing", "resolved"] = "firing"
+    group_key: str | None = None
+    text: str = ""
+    raw: Any = None
+
+
+class ToolCall(BaseModel):
+    """One tool invocation and its (redacted, truncated) result."""
+
+    id: str
+    tool: str
+    args: dict[str, Any] = Field(default_factory=dict)
+    status: str = "ok"
+    summary: str = ""
+    data: Any = None
+    by: str = "rules"
+    duration_s: float = 0.0
+
+
+class Evidence(BaseModel):
+    """A piece of a tool result that supports (or refutes) a hypothesis — never a bare claim."""
+
+    call_id: str
+    tool: str
+    summary: str
+    supports: bool = True
+    weight: float = 1.0
+
+
+class Hypothesis(BaseModel):
+    service: str
+    category: str
+    confidence: float
+    summary: str
+    evidence: list[Evidence] = Field(default_factory=list)
+    runbook_id: str | None = None
+    source: str = "rules"
+
+
+class Proposal(BaseModel):
+    """A remediation action, exactly parameterised, waiting for a decision."""
+
+    id: str
+    tool: str
+    args: dict[str, Any]
+    risk: Literal["read", "write", "destructive"]
+    effect: str = ""
+    undo: str = ""
+    rationale: str = ""
+    runbook_id: str | None = None
+    hash: str = ""
+    created_at: float = 0.0
+    status: Literal["proposed", "approved", "rejected", "executed", "failed", "expired", "interrupted"] = "proposed"
+
+
+def action_hash(tool: str, args: dict[str, Any]) -> str:
+    """The identity an approval is bound to: the tool and its exact parameters."""
+    body = json.dumps({"tool": tool, "args": args}, sort_keys=True, default=str)
+    return hashlib.sha256(body.encode()).hexdigest()[:24]
+
+
+class Report(BaseModel):
+    incident: Incident
+    summary: str
+    root_cause: dict[str, Any]
+    hypotheses: list[Hypothesis]
+    proposals: list[Proposal]
+    evidence: list[ToolCall]
+    runbooks: list[dict[str, Any]] = Field(default_factory=list)
+    similar_incidents: list[dict[str, Any]] = Field(default_factory=list)
+    actions: list[dict[str, Any]] = Field(default_factory=list)
+    verification: dict[str, Any] | None = None
+    reasoner: str = "rules"
+    notes: list[str] = Field(default_factory=list)
+    tokens: dict[str, int] = Field(default_factory=lambda: {"prompt": 0, "completion": 0, "total": 0})
+    tool_calls: int = 0
+    steps: int = 0
+    duration_s: float = 0.0

@@ -1,0 +1,97 @@
+"""The approval policy: who may approve what, how many approvers, blast radius, rate limits and
+the self-healing allowlist. Loaded and validated at start-up; an invalid file fails with its line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, Field, ValidationError
+
+__all__ = ["Policy", "PolicyError", "load_policy", "AutoRule"]
+
+
+class PolicyError(ValueError):
+    pass
+
+
+class AutoRule(BaseModel):
+    model_config = {"extra": "forbid"}
+    tool: str
+    services: list[str] = Field(default_factory=list)
+
+
+class RateLimits(BaseModel):
+    model_config = {"extra": "forbid"}
+    per_incident: int = Field(3, ge=0)
+    per_hour: int = Field(10, ge=0)
+
+
+class Policy(BaseModel):
+    model_config = {"extra": "forbid"}
+    approvers: list[str] = Field(default_factory=list)
+    approvals_required: dict[Literal["write", "destructive"], int] = Field(
+        default_factory=lambda: {"write": 1, "destructive": 2})
+    expiry_minutes: float = Field(30, gt=0)
+    allowed_services: list[str] = Field(default_factory=lambda: ["*"])
+    allowed_namespaces: list[str] = Field(default_factory=lambda: ["*"])
+    rate_limits: RateLimits = Field(default_factory=RateLimits)
+    dry_run_first: list[Literal["write", "destructive"]] = Field(default_factory=lambda: ["destructive"])  # type: ignore[arg-type]
+    auto_execute: list[AutoRule] = Field(default_factory=list)
+
+    def may_approve(self, user: str, groups: list[str] | None = None) -> bool:
+        if not user:
+            return False
+        return user in self.approvers or any(g in self.approvers for g in groups or [])
+
+    def required(self, risk: str) -> int:
+        if risk == "read":
+            return 0
+        return max(1, int(self.approvals_required.get(risk, 2 if risk == "destructive" else 1)))  # type: ignore[call-overload]
+
+    def target_allowed(self, service: str, namespace: str | None = None) -> bool:
+        ok_service = "*" in self.allowed_services or service in self.allowed_services
+        ok_ns = namespace is None or "*" in self.allowed_namespaces or namespace in self.allowed_namespaces
+        return ok_service and ok_ns
+
+    def auto_executes(self, tool: str, risk: str, service: str) -> bool:
+        """Self-healing: only ``write`` actions explicitly allowlisted for the named service."""
+        if risk != "write":
+            return False
+        return any(rule.tool == tool and service in rule.services for rule in self.auto_execute)
+
+
+def _line_of(text: str, key: str) -> int | None:
+    for number, line in enumerate(text.splitlines(), start=1):
+        if line.strip().startswith(f"{key}:") or line.strip().startswith(f"- {key}:"):
+            return number
+    return None
+
+
+def load_policy(path: Path | None = None, approvers: list[str] | None = None) -> Policy:
+    """The policy at ``path`` (or the bundled default), with ``approvers`` added."""
+    source = path or Path(__file__).with_name("policy.default.yaml")
+    try:
+        text = source.read_text()
+    except OSError as exc:
+        raise PolicyError(f"cannot read policy file {source}: {exc}") from exc
+    try:
+        data: Any = yaml.safe_load(text) or {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark else ""
+        raise PolicyError(f"{source}{where}: not valid YAML: {exc}") from exc
+    if not isinstance(data, dict):
+        raise PolicyError(f"{source}: the policy must be a mapping")
+    try:
+        policy = Policy.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        key = str(first["loc"][0]) if first["loc"] else ""
+        line = _line_of(text, key)
+        where = f" line {line}" if line else ""
+        raise PolicyError(f"{source}{where}: {'.'.join(map(str, first['loc']))}: {first['msg']}") from exc
+    if approvers:
+        policy.approvers = sorted(set(policy.approvers) | set(approvers))
+    return policy

@@ -1,0 +1,112 @@
+"""Run a runbook's declared checks against the evidence gathered for one candidate service."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from bot.reasoners.rules.evidence import EvidenceView
+from knowledge.documents import Check, Runbook
+from tools.analysis.anomaly import ANOMALY_THRESHOLD
+from tools.analysis.signals import classify
+from tools.sources.timespec import parse_duration
+
+__all__ = ["CheckOutcome", "RunbookFit", "evaluate_runbook"]
+
+
+@dataclass
+class CheckOutcome:
+    check: Check
+    observed: bool
+    confirmed: bool
+    detail: str
+    call_id: str | None
+
+
+@dataclass
+class RunbookFit:
+    runbook: Runbook
+    service: str
+    score: float
+    outcomes: list[CheckOutcome] = field(default_factory=list)
+
+    @property
+    def confirmed(self) -> list[CheckOutcome]:
+        return [o for o in self.outcomes if o.confirmed]
+
+
+def _metric(check: Check, service: str, view: EvidenceView) -> CheckOutcome:
+    wanted = str(check.metric)
+    series = [s for s in view.series(service) if s.get("metric") == wanted]
+    if not series:
+        return CheckOutcome(check, False, False, f"no {wanted} series for {service}", None)
+    best = max(series, key=lambda s: float(s.get("score", 0.0)))
+    expect = check.expect
+    after, before = float(best.get("after", 0.0)), float(best.get("before", 0.0))
+    if expect in ("up", "down"):
+        kind = classify(wanted)
+        raw = float(best.get("score", 0.0)) / max(kind.weight, 1e-6)
+        ok = raw >= ANOMALY_THRESHOLD and best.get("direction") == expect
+    else:
+        op, _, number = expect.partition(":")
+        ok = after > float(number) if op == "above" else after < float(number)
+    detail = f"{service} {wanted}: {before:.4g} → {after:.4g} (z={float(best.get('score', 0.0)):.1f})"
+    return CheckOutcome(check, True, ok, detail, view.anomaly_call)
+
+
+def _log(check: Check, service: str, view: EvidenceView) -> CheckOutcome:
+    if view.spike_call is None:
+        return CheckOutcome(check, False, False, "no log analysis", None)
+    pattern = re.compile(str(check.log))
+    for spike in view.spikes.get(service, []):
+        texts = [str(spike.get("template", ""))] + [str(e) for e in spike.get("examples", [])]
+        if any(pattern.search(t) for t in texts):
+            return CheckOutcome(check, True, True, f"{service} logs: '{texts[-1][:140]}'", view.spike_call)
+    return CheckOutcome(check, True, False, f"no matching new log lines for {service}", view.spike_call)
+
+
+def _change(check: Check, service: str, view: EvidenceView) -> CheckOutcome:
+    if view.change_call is None:
+        return CheckOutcome(check, False, False, "no change feed", None)
+    within = parse_duration(check.within) / 60.0
+    kind = str(check.change)
+    for item in view.changes_of(service):
+        change = item["change"]
+        if (kind == "any" or change["kind"] == kind) and -3 <= float(item["minutes_before_onset"]) <= within:
+            what = change.get("flag") or change.get("version") or change.get("description", "")
+            return CheckOutcome(check, True, True, f"{change['kind']} of {service} ({what}) "
+                                f"{item['minutes_before_onset']:.0f} min before onset", view.change_call)
+    return CheckOutcome(check, True, False, f"no {kind} change on {service}", view.change_call)
+
+
+def _kubernetes(check: Check, service: str, view: EvidenceView) -> CheckOutcome:
+    if view.pod_call is None and view.event_call is None:
+        return CheckOutcome(check, False, False, "no Kubernetes source", None)
+    wanted = str(check.kubernetes).lower()
+    reasons = view.k8s_reasons(service)
+    if wanted in ("notready", "node_not_ready", "nodenotready"):
+        bad_nodes = [n.get("name", "") for n in view.nodes if not n.get("ready", True)]
+        pod_nodes = {p.get("node") for p in view.pods.get(service, [])}
+        if bad_nodes and (not pod_nodes or pod_nodes & set(bad_nodes)):
+            return CheckOutcome(check, True, True, f"node {bad_nodes[0]} NotReady", view.node_call)
+    hit = next((r for r in reasons if wanted in r.lower()), None)
+    if hit:
+        return CheckOutcome(check, True, True, f"{service}: {hit}", view.pod_call or view.event_call)
+    return CheckOutcome(check, True, False, f"no {check.kubernetes} on {service}", view.pod_call or view.event_call)
+
+
+_EVALUATORS = {"metric": _metric, "log": _log, "change": _change, "kubernetes": _kubernetes}
+
+
+def evaluate_runbook(runbook: Runbook, service: str, view: EvidenceView) -> RunbookFit:
+    """How well ``runbook``'s fault explains what ``service`` shows: confirmed weight over checked weight."""
+    outcomes = [_EVALUATORS[c.kind](c, service, view) for c in runbook.checks]
+    observed = sum(o.check.weight for o in outcomes if o.observed)
+    unobserved = sum(o.check.weight for o in outcomes if not o.observed)
+    confirmed = sum(o.check.weight for o in outcomes if o.confirmed)
+    denominator = observed + 0.5 * unobserved
+    score = confirmed / denominator if denominator > 0 else 0.0
+    strongest = max((c.weight for c in runbook.checks), default=0.0)
+    if not any(o.confirmed and o.check.weight >= strongest for o in outcomes):
+        score *= 0.6
+    return RunbookFit(runbook, service, round(score, 3), outcomes)

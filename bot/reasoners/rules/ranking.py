@@ -1,0 +1,176 @@
+"""Rank root-cause hypotheses: which service (anomaly ranking, changes, logs, Kubernetes state) and
+which fault (the runbook whose declared checks the service's evidence confirms best)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.models import Evidence, Hypothesis
+from bot.reasoners.rules.checks import RunbookFit, evaluate_runbook
+from bot.reasoners.rules.evidence import EvidenceView
+from knowledge.documents import Runbook
+from tools.analysis.anomaly import ANOMALY_THRESHOLD
+
+__all__ = ["rank_hypotheses", "ServiceScore"]
+
+_BAD_K8S = ("oomkilled", "crashloopbackoff", "backoff", "error", "evicted", "unhealthy", "failedscheduling",
+            "nodenotready", "failed", "killing")
+_KIND_FALLBACK = {"errors": "bad_deploy", "latency": "network_latency", "cpu": "cpu_saturation",
+                  "memory": "memory_leak", "queue": "queue_backlog", "saturation": "connection_pool_exhaustion",
+                  "disk": "disk_full", "restarts": "crash_loop", "availability": "dependency_outage",
+                  "logs": "log_volume_explosion", "traffic": "traffic_surge", "io": "network_latency",
+                  "capacity": "autoscaler_limit", "other": "dependency_outage"}
+NO_FAULT_LEVEL = 6.0
+"""Below this strongest fault z-score, with no error logs and no Kubernetes trouble, nothing is wrong."""
+
+
+@dataclass
+class ServiceScore:
+    service: str
+    score: float
+    evidence: list[Evidence] = field(default_factory=list)
+
+
+def _service_score(service: str, view: EvidenceView, alerted: list[str]) -> ServiceScore:
+    record = view.services.get(service, {})
+    anomaly = float(record.get("score", 0.0))
+    strength = min(math.log1p(anomaly) / math.log1p(60.0), 1.0) if anomaly > 0 else 0.0
+    evidence: list[Evidence] = []
+    score = strength
+    if record and view.anomaly_call and float(record.get("raw_score", 0.0)) >= ANOMALY_THRESHOLD:
+        top = record["series"][0]
+        note = f"; looks propagated from {', '.join(record['propagated_from'])}" if record.get("propagated_from") else ""
+        evidence.append(Evidence(call_id=view.anomaly_call, tool="rank_anomalies", weight=strength,
+                                 summary=f"{service} anomalous: {top['metric']} {top['before']:.4g} → "
+                                         f"{top['after']:.4g} (z={top['score']:.1f}){note}",
+                                 supports=not record.get("propagated_from")))
+    for item in view.changes_of(service)[:1]:
+        minutes = float(item["minutes_before_onset"])
+        if item["change"]["kind"] in ("deploy", "config", "flag", "migration", "infra") and -3 <= minutes <= 60:
+            bonus = 0.35 * math.exp(-max(minutes, 0.0) / 20.0) * (0.25 + 0.75 * strength)
+            score += bonus
+            change = item["change"]
+            evidence.append(Evidence(call_id=view.change_call or "", tool="correlate_changes", weight=bonus,
+                                     summary=f"{change['kind']} of {service} "
+                                             f"({change.get('flag') or change.get('version') or change.get('description', '')})"
+                                             f" {minutes:.0f} min before onset"))
+    spikes = [s for s in view.spikes.get(service, []) if s.get("error_like")]
+    if spikes:
+        bonus = 0.2 if any(s.get("new") for s in spikes) else 0.1
+        score += bonus
+        evidence.append(Evidence(call_id=view.spike_call or "", tool="log_template_spikes", weight=bonus,
+                                 summary=f"{service} logs: '{spikes[0]['template'][:120]}' "
+                                         f"({'new' if spikes[0].get('new') else 'spiking'})"))
+    reasons = [r for r in view.k8s_reasons(service) if any(b in r.lower() for b in _BAD_K8S)]
+    if reasons:
+        score += 0.3
+        evidence.append(Evidence(call_id=view.pod_call or view.event_call or "", tool="k8s_pods", weight=0.3,
+                                 summary=f"{service} pods: {', '.join(sorted(set(reasons))[:3])}"))
+    if service in alerted:
+        score += 0.05
+    if record.get("propagated_from"):
+        score *= 0.6
+    return ServiceScore(service, score, evidence)
+
+
+def _candidates(view: EvidenceView, alerted: list[str]) -> list[str]:
+    out = [s for s in view.ranked if float(view.services[s].get("raw_score", 0.0)) >= ANOMALY_THRESHOLD][:8]
+    extra = list(alerted) + [c["change"]["service"] for c in view.changes[:5]] + list(view.spikes) + [
+        s for s in list(view.pods) + list(view.events) if view.k8s_reasons(s)]
+    for service in extra:
+        if service and service not in out:
+            out.append(service)
+    return out or list(view.ranked[:3]) or list(alerted)
+
+
+def _fallback_category(service: str, view: EvidenceView) -> str:
+    series = view.series(service)
+    if not series:
+        return "dependency_outage"
+    top = series[0]
+    category = _KIND_FALLBACK.get(str(top.get("kind")), "dependency_outage")
+    if category == "bad_deploy" and not any(c["change"]["kind"] == "deploy" for c in view.changes_of(service)):
+        category = "dependency_outage" if view.services[service].get("propagated_from") else "bad_deploy"
+    return category
+
+
+def _fit_evidence(fit: RunbookFit) -> list[Evidence]:
+    out = [Evidence(call_id=o.call_id or "", tool="runbook_check", summary=f"✓ {o.check.name}: {o.detail}",
+                    weight=o.check.weight) for o in fit.outcomes if o.confirmed]
+    out += [Evidence(call_id=o.call_id or "", tool="runbook_check", summary=f"✗ {o.check.name}: {o.detail}",
+                     supports=False, weight=o.check.weight) for o in fit.outcomes if o.observed and not o.confirmed][:2]
+    return out
+
+
+def _no_fault(view: EvidenceView, alerted: list[str]) -> Hypothesis | None:
+    fault_level = max((float(s.get("fault_score", 0.0)) for s in view.services.values()), default=0.0)
+    error_logs = any(s.get("error_like") for spikes in view.spikes.values() for s in spikes)
+    trouble = any(any(b in r.lower() for b in _BAD_K8S) for s in set(view.pods) | set(view.events)
+                  for r in view.k8s_reasons(s))
+    if fault_level >= NO_FAULT_LEVEL or error_logs or trouble:
+        return None
+    service = alerted[0] if alerted else (view.ranked[0] if view.ranked else "unknown")
+    confidence = 0.9 if fault_level < ANOMALY_THRESHOLD else 0.6
+    return Hypothesis(service=service, category="no_fault", confidence=confidence,
+                      summary=f"No fault found: the strongest metric shift is z={fault_level:.1f}, no error logs "
+                              f"and no Kubernetes trouble; likely a false alarm or a flapping threshold.",
+                      evidence=[Evidence(call_id=view.anomaly_call or "", tool="rank_anomalies",
+                                         summary=f"strongest fault signal z={fault_level:.1f} (< {NO_FAULT_LEVEL})")])
+
+
+def rank_hypotheses(view: EvidenceView, runbooks: list[Runbook], alerted: list[str], retrieved: list[str],
+                    similar: list[dict[str, Any]], alertname: str | None = None) -> list[Hypothesis]:
+    """Hypotheses best first; each cites the tool results that support or refute it."""
+    no_fault = _no_fault(view, alerted)
+    if no_fault is not None:
+        return [no_fault]
+    hypotheses: list[Hypothesis] = []
+    bases = {service: _service_score(service, view, alerted) for service in _candidates(view, alerted)}
+    strongest = max((b.score for b in bases.values()), default=1.0) or 1.0
+    for service, base in bases.items():
+        relative = base.score / strongest
+        best: dict[str, tuple[float, RunbookFit | None]] = {}
+        for runbook in runbooks:
+            if runbook.category == "no_fault":
+                continue
+            fit = evaluate_runbook(runbook, service, view)
+            prior = 0.0
+            if runbook.id in retrieved[:3]:
+                prior += 0.04 * (3 - retrieved.index(runbook.id)) / 3
+            if alertname and alertname in runbook.alerts:
+                prior += 0.05
+            if "*" not in runbook.services and service not in runbook.services:
+                fit.score *= 0.5
+            value = fit.score + prior
+            if value > best.get(runbook.category, (-1.0, None))[0]:
+                best[runbook.category] = (value, fit)
+        fallback = _fallback_category(service, view)
+        if best.get(fallback, (0.0, None))[0] < 0.3:
+            best[fallback] = (0.3, best.get(fallback, (0.0, None))[1])
+        for rank, hit in enumerate(similar[:5]):
+            if hit.get("category") in best and service in hit.get("services", [])[:1]:
+                value, fit = best[hit["category"]]
+                best[hit["category"]] = (value + 0.08 * (5 - rank) / 5, fit)
+        for category, (fit_score, fit) in best.items():
+            score = relative * (0.4 + 0.6 * min(fit_score, 1.0))
+            evidence = base.evidence + (_fit_evidence(fit) if fit else [])
+            if not evidence:
+                continue
+            title = fit.runbook.title if fit else category.replace("_", " ")
+            hypotheses.append(Hypothesis(service=service, category=category, confidence=round(min(score, 0.99), 3),
+                                         summary=f"{title} on {service}", evidence=evidence,
+                                         runbook_id=fit.runbook.id if fit and fit.score > 0 else None))
+    hypotheses.sort(key=lambda h: h.confidence, reverse=True)
+    return _dedupe_services(hypotheses)[:8]
+
+
+def _dedupe_services(hypotheses: list[Hypothesis]) -> list[Hypothesis]:
+    """Keep the best category per service first, then the runner-up categories."""
+    seen: set[str] = set()
+    first, rest = [], []
+    for h in hypotheses:
+        (rest if h.service in seen else first).append(h)
+        seen.add(h.service)
+    return first + rest

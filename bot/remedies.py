@@ -1,0 +1,82 @@
+"""Turn the best hypothesis into exact, approvable proposals drawn from its runbook's actions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.models import Hypothesis, Proposal, action_hash
+from knowledge.documents import Action, Runbook
+from tools import Risk, ToolRegistry
+
+__all__ = ["propose_actions", "DEFAULT_ACTIONS"]
+
+DEFAULT_ACTIONS: dict[str, list[Action]] = {
+    "bad_deploy": [Action(tool="rollback_deploy", effect="Return to the last good version; errors should stop.",
+                          undo="Redeploy the new version once fixed.")],
+    "memory_leak": [Action(tool="restart_service", effect="Fresh processes release the leaked memory for a while.")],
+    "cpu_saturation": [Action(tool="scale_service", args={"replicas": "+2"}, effect="More replicas share the load.")],
+    "connection_pool_exhaustion": [Action(tool="restart_service", effect="Releases stuck connections.")],
+    "crash_loop": [Action(tool="rollback_deploy", effect="Return to the last version that started.")],
+    "queue_backlog": [Action(tool="scale_service", args={"replicas": "+2"}, effect="More consumers drain the backlog.")],
+    "bad_config": [Action(tool="rollback_deploy", effect="Revert to the previous configuration.")],
+    "traffic_surge": [Action(tool="scale_service", args={"replicas": "+3"}, effect="Capacity for the extra load.")],
+    "thread_pool_exhaustion": [Action(tool="restart_service", effect="Frees the stuck worker threads.")],
+}
+
+
+def _fill_args(action: Action, hypothesis: Hypothesis, context: dict[str, Any]) -> dict[str, Any] | None:
+    args: dict[str, Any] = {}
+    for key, value in action.args.items():
+        if isinstance(value, str) and "$" in value:
+            for name, replacement in context.items():
+                value = value.replace(f"${name}", str(replacement))
+            if "$" in value:
+                return None  # a parameter we could not determine: never guess an action's target
+        args[key] = value
+    if action.tool in ("create_silence",):
+        args.setdefault("alertname", context.get("alertname") or "unknown")
+        args["service"] = hypothesis.service
+    elif action.tool == "cordon_node":
+        if not context.get("node"):
+            return None
+        args.setdefault("node", context["node"])
+    elif action.tool == "run_automation":
+        args["service"] = hypothesis.service
+    else:
+        args["service"] = hypothesis.service
+    if action.tool == "rollback_deploy" and context.get("previous_version"):
+        args.setdefault("to_version", context["previous_version"])
+    if action.tool == "toggle_flag":
+        if "flag" not in args:
+            if not context.get("flag"):
+                return None
+            args["flag"] = context["flag"]
+        args.setdefault("enabled", False)
+    return args
+
+
+def propose_actions(hypothesis: Hypothesis, runbook: Runbook | None, registry: ToolRegistry,
+                    context: dict[str, Any], limit: int = 3) -> list[Proposal]:
+    """Proposals for ``hypothesis``: its runbook's actions (or the category's defaults), exactly parameterised."""
+    if hypothesis.category == "no_fault":
+        return []
+    actions = list(runbook.actions) if runbook and runbook.actions else list(DEFAULT_ACTIONS.get(hypothesis.category, []))
+    proposals: list[Proposal] = []
+    for action in actions:
+        if action.tool not in registry or len(proposals) >= limit:
+            continue
+        tool = registry.get(action.tool)
+        args = _fill_args(action, hypothesis, context)
+        if args is None:
+            continue
+        try:
+            tool.args_model.model_validate(args)
+        except Exception:
+            continue
+        risk = max(Risk(action.risk), tool.risk, key=lambda r: ["read", "write", "destructive"].index(r.value))
+        digest = action_hash(action.tool, args)
+        proposals.append(Proposal(id=f"p-{digest[:10]}", tool=action.tool, args=args, risk=risk.value,
+                                  effect=action.effect or tool.description, undo=action.undo or tool.undo,
+                                  rationale=hypothesis.summary, runbook_id=runbook.id if runbook else None,
+                                  hash=digest))
+    return proposals

@@ -1,0 +1,111 @@
+"""Typed settings, read once at start-up from ``ANDON_*`` variables, the ecosystem's own names
+(``SLACK_*``, ``OPENAI_*``) and an optional ``andon.yaml``; passed down, never read at import time."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import AliasChoices, Field, SecretStr, ValidationError
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+__all__ = ["Settings", "SettingsError", "load_settings"]
+
+
+class SettingsError(ValueError):
+    """A missing or invalid setting, naming the variable to set."""
+
+
+class _YamlSource(PydanticBaseSettingsSource):
+    def __init__(self, settings_cls: type[BaseSettings], path: Path | None) -> None:
+        super().__init__(settings_cls)
+        self.data: dict[str, Any] = {}
+        if path and path.exists():
+            loaded = yaml.safe_load(path.read_text()) or {}
+            if not isinstance(loaded, dict):
+                raise SettingsError(f"{path}: must be a mapping of setting names to values")
+            self.data = loaded
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        return self.data.get(field_name), field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        return {k: v for k, v in self.data.items() if k in self.settings_cls.model_fields}
+
+
+class Settings(BaseSettings):
+    """Every knob Andon has. Environment variables win over ``andon.yaml``."""
+
+    model_config = SettingsConfigDict(env_prefix="ANDON_", extra="ignore", populate_by_name=True)
+
+    data_dir: Path = Field(Path(".andon"), description="where SQLite, embedded Chroma and checkpoints live")
+    database_url: str | None = Field(None, description="PostgreSQL URL for several replicas; SQLite in data_dir otherwise")
+    chroma_url: str | None = Field(None, description="Chroma server URL; embedded Chroma otherwise")
+    embeddings: Literal["local", "openai"] = "local"
+    embedding_model: str = "text-embedding-3-small"
+    knowledge_dirs: list[Path] = Field(default_factory=list, description="extra runbook/incident folders")
+
+    reasoner: Literal["rules", "llm"] = "rules"
+    model: str = Field("gpt-4o-mini", description="chat model for the llm reasoner")
+    openai_api_key: SecretStr | None = Field(None, validation_alias=AliasChoices("OPENAI_API_KEY", "ANDON_OPENAI_API_KEY"))
+    openai_base_url: str | None = Field(None, validation_alias=AliasChoices("OPENAI_BASE_URL", "ANDON_OPENAI_BASE_URL"))
+    llm_timeout_s: float = 60.0
+    llm_max_retries: int = 1
+
+    max_steps: int = Field(6, description="investigate/tools round trips")
+    max_tool_calls: int = 24
+    max_seconds: float = 120.0
+    max_tokens: int = 60_000
+
+    prometheus_url: str | None = None
+    alertmanager_url: str | None = None
+    loki_url: str | None = None
+    kubernetes_url: str | None = None
+    kubernetes_token: SecretStr | None = None
+    change_feed_url: str | None = None
+    log_dir: Path | None = Field(None, description="read service logs from <log_dir>/<service>.log")
+    topology: dict[str, list[str]] = Field(default_factory=dict, description="service -> dependencies")
+    flag_url: str | None = None
+    automation_hooks: dict[str, str] = Field(default_factory=dict, description="job name -> URL")
+
+    slack_bot_token: SecretStr | None = Field(None, validation_alias=AliasChoices("SLACK_BOT_TOKEN", "ANDON_SLACK_BOT_TOKEN"))
+    slack_signing_secret: SecretStr | None = Field(
+        None, validation_alias=AliasChoices("SLACK_SIGNING_SECRET", "ANDON_SLACK_SIGNING_SECRET"))
+    slack_app_token: SecretStr | None = Field(None, validation_alias=AliasChoices("SLACK_APP_TOKEN", "ANDON_SLACK_APP_TOKEN"))
+    slack_api_url: str | None = None
+    incident_channels: list[str] = Field(default_factory=list)
+    policy_file: Path | None = None
+    approval_ttl_s: int = 1800
+
+    config_file: Path | None = Field(None, description="andon.yaml path (ANDON_CONFIG_FILE)")
+
+    @classmethod
+    def settings_customise_sources(cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
+                                   env_settings: PydanticBaseSettingsSource, dotenv_settings: PydanticBaseSettingsSource,
+                                   file_secret_settings: PydanticBaseSettingsSource) -> tuple[PydanticBaseSettingsSource, ...]:
+        import os
+
+        path = Path(os.environ.get("ANDON_CONFIG_FILE", "andon.yaml"))
+        return (init_settings, env_settings, _YamlSource(settings_cls, path), file_secret_settings)
+
+    def require(self, *names: str) -> None:
+        """Raise :class:`SettingsError` naming the first missing variable among ``names``."""
+        env_names = {"slack_bot_token": "SLACK_BOT_TOKEN", "slack_signing_secret": "SLACK_SIGNING_SECRET",
+                     "slack_app_token": "SLACK_APP_TOKEN", "openai_api_key": "OPENAI_API_KEY"}
+        for name in names:
+            if getattr(self, name) in (None, ""):
+                raise SettingsError(f"missing setting: set {env_names.get(name, 'ANDON_' + name.upper())}")
+
+    def secret(self, name: str) -> str:
+        value = getattr(self, name)
+        return value.get_secret_value() if isinstance(value, SecretStr) else str(value or "")
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Settings from the environment and ``andon.yaml``, with ``overrides`` on top; clear errors."""
+    try:
+        return Settings(**{k: v for k, v in overrides.items() if v is not None})
+    except ValidationError as exc:
+        problems = "; ".join(f"ANDON_{'.'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in exc.errors())
+        raise SettingsError(f"invalid settings: {problems}") from exc

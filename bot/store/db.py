@@ -1,0 +1,150 @@
+"""A thin database handle over sqlite3 or psycopg with one placeholder style (``%s``) and versioned migrations."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+__all__ = ["Database", "MIGRATIONS", "IntegrityError"]
+
+
+class IntegrityError(Exception):
+    """A unique constraint refused a write (a duplicate delivery, a second execution claim)."""
+
+
+MIGRATIONS: list[str] = [
+    # 1: the initial schema
+    """
+    CREATE TABLE incidents (
+        id TEXT PRIMARY KEY, title TEXT NOT NULL, status TEXT NOT NULL, severity TEXT,
+        services TEXT, channel TEXT, thread_ts TEXT, group_key TEXT,
+        created_at DOUBLE PRECISION NOT NULL, updated_at DOUBLE PRECISION NOT NULL,
+        report TEXT, root_cause TEXT, fix TEXT, owner TEXT
+    );
+    CREATE INDEX incidents_group ON incidents (group_key, status);
+    CREATE TABLE timeline (
+        id INTEGER PRIMARY KEY, incident_id TEXT NOT NULL, at DOUBLE PRECISION NOT NULL,
+        kind TEXT NOT NULL, text TEXT NOT NULL, by_user TEXT
+    );
+    CREATE TABLE approvals (
+        incident_id TEXT NOT NULL, proposal_id TEXT NOT NULL, hash TEXT NOT NULL, decision TEXT NOT NULL,
+        by_user TEXT NOT NULL, at DOUBLE PRECISION NOT NULL, UNIQUE (proposal_id, by_user)
+    );
+    CREATE TABLE executions (
+        incident_id TEXT NOT NULL, hash TEXT NOT NULL, tool TEXT NOT NULL, args TEXT NOT NULL,
+        status TEXT NOT NULL, approval TEXT, started_at DOUBLE PRECISION NOT NULL,
+        finished_at DOUBLE PRECISION, result TEXT, UNIQUE (incident_id, hash)
+    );
+    CREATE TABLE audit (
+        id INTEGER PRIMARY KEY, incident_id TEXT, at DOUBLE PRECISION NOT NULL, event TEXT NOT NULL,
+        tool TEXT, args TEXT, detail TEXT, by_user TEXT
+    );
+    CREATE TABLE dedupe (key TEXT PRIMARY KEY, at DOUBLE PRECISION NOT NULL, incident_id TEXT);
+    CREATE TABLE feedback (
+        id INTEGER PRIMARY KEY, incident_id TEXT NOT NULL, verdict TEXT NOT NULL, service TEXT,
+        category TEXT, note TEXT, by_user TEXT, at DOUBLE PRECISION NOT NULL
+    );
+    """,
+]
+
+
+class Database:
+    """One connection per thread for SQLite; a connection pool for PostgreSQL."""
+
+    def __init__(self, url: str | None, data_dir: Path) -> None:
+        self.url = url
+        self.postgres = bool(url and url.startswith(("postgres://", "postgresql://")))
+        self._local = threading.local()
+        self._pool: Any = None
+        if self.postgres:
+            from psycopg_pool import ConnectionPool
+
+            self._pool = ConnectionPool(str(url), min_size=1, max_size=8, open=True, kwargs={"autocommit": False})
+        else:
+            data_dir.mkdir(parents=True, exist_ok=True)
+            self.path = data_dir / "andon.sqlite"
+        self.migrate()
+
+    def _sqlite(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA busy_timeout=30000")
+            self._local.conn = conn
+        return conn
+
+    @contextmanager
+    def transaction(self) -> Iterator[Any]:
+        """A cursor inside one transaction; unique-constraint failures surface as :class:`IntegrityError`."""
+        if self.postgres:
+            import psycopg
+
+            with self._pool.connection() as conn:
+                try:
+                    with conn.transaction(), conn.cursor() as cur:
+                        yield _Cursor(cur, postgres=True)
+                except psycopg.errors.UniqueViolation as exc:
+                    raise IntegrityError(str(exc)) from exc
+        else:
+            conn = self._sqlite()
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                yield _Cursor(conn.cursor(), postgres=False)
+                conn.execute("COMMIT")
+            except sqlite3.IntegrityError as exc:
+                conn.execute("ROLLBACK")
+                raise IntegrityError(str(exc)) from exc
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+
+    def migrate(self) -> int:
+        """Apply pending migrations; return the schema version."""
+        with self.transaction() as cur:
+            if self.postgres:
+                cur.execute("SELECT pg_advisory_xact_lock(727274)")
+            cur.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+            cur.execute("SELECT MAX(version) FROM schema_version")
+            row = cur.fetchone()
+            current = int(row[0]) if row and row[0] is not None else 0
+            for version, script in enumerate(MIGRATIONS[current:], start=current + 1):
+                for statement in (s.strip() for s in script.split(";")):
+                    if statement:
+                        if self.postgres:
+                            statement = statement.replace("INTEGER PRIMARY KEY", "BIGSERIAL PRIMARY KEY")
+                        cur.execute(statement)
+                cur.execute("INSERT INTO schema_version (version) VALUES (%s)", (version,))
+            return len(MIGRATIONS)
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.close()
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
+
+
+class _Cursor:
+    def __init__(self, cursor: Any, postgres: bool) -> None:
+        self._cursor = cursor
+        self._postgres = postgres
+
+    def execute(self, sql: str, params: tuple[Any, ...] = ()) -> _Cursor:
+        self._cursor.execute(sql if self._postgres else sql.replace("%s", "?"), params)
+        return self
+
+    def fetchone(self) -> Any:
+        return self._cursor.fetchone()
+
+    def fetchall(self) -> list[Any]:
+        return list(self._cursor.fetchall())
+
+    @property
+    def rowcount(self) -> int:
+        return int(self._cursor.rowcount)

@@ -1,0 +1,213 @@
+"""The incident store: incidents, timeline, approvals, executions (claimed once), audit and dedupe."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+from bot.store.db import Database, IntegrityError
+
+__all__ = ["IncidentStore", "open_store"]
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, default=str, sort_keys=True)
+
+
+class IncidentStore:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    # ----- incidents -----
+    def upsert_incident(self, incident: dict[str, Any], channel: str | None = None, thread_ts: str | None = None) -> None:
+        now = time.time()
+        with self.db.transaction() as cur:
+            row = cur.execute("SELECT id FROM incidents WHERE id = %s", (incident["id"],)).fetchone()
+            if row:
+                cur.execute("UPDATE incidents SET updated_at = %s, channel = COALESCE(%s, channel), "
+                            "thread_ts = COALESCE(%s, thread_ts) WHERE id = %s",
+                            (now, channel, thread_ts, incident["id"]))
+            else:
+                cur.execute("INSERT INTO incidents (id, title, status, severity, services, channel, thread_ts, group_key,"
+                            " created_at, updated_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                            (incident["id"], incident["title"], "investigating", incident.get("severity"),
+                             ",".join(incident.get("services", [])), channel, thread_ts, incident.get("group_key"),
+                             now, now))
+
+    def set_status(self, incident_id: str, status: str, root_cause: str | None = None, fix: str | None = None) -> None:
+        with self.db.transaction() as cur:
+            cur.execute("UPDATE incidents SET status = %s, updated_at = %s, root_cause = COALESCE(%s, root_cause), "
+                        "fix = COALESCE(%s, fix) WHERE id = %s", (status, time.time(), root_cause, fix, incident_id))
+
+    def save_report(self, incident_id: str, report: dict[str, Any]) -> None:
+        with self.db.transaction() as cur:
+            cur.execute("UPDATE incidents SET report = %s, updated_at = %s WHERE id = %s",
+                        (_json(report), time.time(), incident_id))
+
+    def get(self, incident_id: str) -> dict[str, Any] | None:
+        with self.db.transaction() as cur:
+            row = cur.execute("SELECT id, title, status, severity, services, channel, thread_ts, group_key, created_at,"
+                              " report, root_cause, fix FROM incidents WHERE id = %s", (incident_id,)).fetchone()
+        return self._row(row) if row else None
+
+    def find_open_by_group(self, group_key: str) -> dict[str, Any] | None:
+        with self.db.transaction() as cur:
+            row = cur.execute("SELECT id, title, status, severity, services, channel, thread_ts, group_key, created_at,"
+                              " report, root_cause, fix FROM incidents WHERE group_key = %s AND status != 'resolved'"
+                              " ORDER BY created_at DESC", (group_key,)).fetchone()
+        return self._row(row) if row else None
+
+    def find_by_thread(self, channel: str, thread_ts: str) -> dict[str, Any] | None:
+        with self.db.transaction() as cur:
+            row = cur.execute("SELECT id, title, status, severity, services, channel, thread_ts, group_key, created_at,"
+                              " report, root_cause, fix FROM incidents WHERE channel = %s AND thread_ts = %s",
+                              (channel, thread_ts)).fetchone()
+        return self._row(row) if row else None
+
+    def list(self, status: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
+        sql = ("SELECT id, title, status, severity, services, channel, thread_ts, group_key, created_at, report,"
+               " root_cause, fix FROM incidents")
+        params: tuple[Any, ...] = ()
+        if status == "open":
+            sql += " WHERE status != 'resolved'"
+        elif status:
+            sql += " WHERE status = %s"
+            params = (status,)
+        with self.db.transaction() as cur:
+            rows = cur.execute(sql + f" ORDER BY created_at DESC LIMIT {int(limit)}", params).fetchall()
+        return [self._row(r) for r in rows]
+
+    @staticmethod
+    def _row(row: Any) -> dict[str, Any]:
+        keys = ["id", "title", "status", "severity", "services", "channel", "thread_ts", "group_key", "created_at",
+                "report", "root_cause", "fix"]
+        out = dict(zip(keys, row, strict=True))
+        out["services"] = [s for s in (out["services"] or "").split(",") if s]
+        out["report"] = json.loads(out["report"]) if out["report"] else None
+        return out
+
+    # ----- timeline -----
+    def note(self, incident_id: str, kind: str, text: str, by: str | None = None) -> None:
+        with self.db.transaction() as cur:
+            cur.execute("INSERT INTO timeline (incident_id, at, kind, text, by_user) VALUES (%s, %s, %s, %s, %s)",
+                        (incident_id, time.time(), kind, text, by))
+
+    def timeline(self, incident_id: str) -> list[dict[str, Any]]:
+        with self.db.transaction() as cur:
+            rows = cur.execute("SELECT at, kind, text, by_user FROM timeline WHERE incident_id = %s ORDER BY at, id",
+                               (incident_id,)).fetchall()
+        return [{"at": r[0], "kind": r[1], "text": r[2], "by": r[3]} for r in rows]
+
+    # ----- dedupe -----
+    def first_time(self, key: str, incident_id: str | None = None) -> bool:
+        """True exactly once per key, across processes (a unique insert)."""
+        try:
+            with self.db.transaction() as cur:
+                cur.execute("INSERT INTO dedupe (key, at, incident_id) VALUES (%s, %s, %s)", (key, time.time(), incident_id))
+            return True
+        except IntegrityError:
+            return False
+
+    # ----- approvals -----
+    def record_decision(self, incident_id: str, proposal_id: str, digest: str, decision: str, by: str) -> bool:
+        """Record one person's decision; a second click by the same person is ignored (False)."""
+        try:
+            with self.db.transaction() as cur:
+                cur.execute("INSERT INTO approvals (incident_id, proposal_id, hash, decision, by_user, at) "
+                            "VALUES (%s, %s, %s, %s, %s, %s)", (incident_id, proposal_id, digest, decision, by, time.time()))
+        except IntegrityError:
+            return False
+        self.audit(incident_id, decision, None, {"proposal_id": proposal_id, "hash": digest}, "", by)
+        return True
+
+    def decisions(self, incident_id: str) -> list[dict[str, Any]]:
+        with self.db.transaction() as cur:
+            rows = cur.execute("SELECT proposal_id, hash, decision, by_user, at FROM approvals WHERE incident_id = %s "
+                               "ORDER BY at", (incident_id,)).fetchall()
+        return [{"proposal_id": r[0], "hash": r[1], "decision": r[2], "by": r[3], "at": r[4]} for r in rows]
+
+    # ----- executions -----
+    def claim_execution(self, incident_id: str, digest: str, tool: str, args: dict[str, Any], approval: str) -> bool:
+        """Claim the right to run one approved action; only the first claimer across processes gets True."""
+        try:
+            with self.db.transaction() as cur:
+                cur.execute("INSERT INTO executions (incident_id, hash, tool, args, status, approval, started_at) "
+                            "VALUES (%s, %s, %s, %s, 'running', %s, %s)",
+                            (incident_id, digest, tool, _json(args), approval, time.time()))
+        except IntegrityError:
+            return False
+        self.audit(incident_id, "executing", tool, args, approval)
+        return True
+
+    def finish_execution(self, incident_id: str, digest: str, status: str, result: str) -> None:
+        with self.db.transaction() as cur:
+            cur.execute("UPDATE executions SET status = %s, finished_at = %s, result = %s WHERE incident_id = %s "
+                        "AND hash = %s", (status, time.time(), result, incident_id, digest))
+            row = cur.execute("SELECT tool, args FROM executions WHERE incident_id = %s AND hash = %s",
+                              (incident_id, digest)).fetchone()
+        self.audit(incident_id, status, row[0] if row else None, json.loads(row[1]) if row else None, result)
+
+    def executions(self, incident_id: str | None = None) -> list[dict[str, Any]]:
+        sql = "SELECT incident_id, hash, tool, args, status, approval, started_at, finished_at, result FROM executions"
+        params: tuple[Any, ...] = ()
+        if incident_id:
+            sql += " WHERE incident_id = %s"
+            params = (incident_id,)
+        with self.db.transaction() as cur:
+            rows = cur.execute(sql + " ORDER BY started_at", params).fetchall()
+        keys = ["incident_id", "hash", "tool", "args", "status", "approval", "started_at", "finished_at", "result"]
+        return [{**dict(zip(keys, r, strict=True)), "args": json.loads(r[3])} for r in rows]
+
+    def count_executions(self, incident_id: str | None = None, since: float | None = None) -> int:
+        sql, params = "SELECT COUNT(*) FROM executions WHERE status != 'interrupted'", []
+        if incident_id:
+            sql += " AND incident_id = %s"
+            params.append(incident_id)
+        if since:
+            sql += " AND started_at >= %s"
+            params.append(since)
+        with self.db.transaction() as cur:
+            return int(cur.execute(sql, tuple(params)).fetchone()[0])
+
+    def mark_interrupted(self) -> list[dict[str, Any]]:
+        """Executions left 'running' by a crash: reported as interrupted, never silently re-run."""
+        with self.db.transaction() as cur:
+            rows = cur.execute("SELECT incident_id, hash, tool FROM executions WHERE status = 'running'").fetchall()
+            cur.execute("UPDATE executions SET status = 'interrupted', finished_at = %s WHERE status = 'running'",
+                        (time.time(),))
+        for incident_id, _digest, tool in rows:
+            self.audit(incident_id, "interrupted", tool, None, "the process stopped while this action ran; not re-run")
+        return [{"incident_id": r[0], "hash": r[1], "tool": r[2]} for r in rows]
+
+    # ----- audit -----
+    def audit(self, incident_id: str | None, event: str, tool: str | None, args: Any, detail: str,
+              by: str | None = None) -> None:
+        with self.db.transaction() as cur:
+            cur.execute("INSERT INTO audit (incident_id, at, event, tool, args, detail, by_user) VALUES "
+                        "(%s, %s, %s, %s, %s, %s, %s)", (incident_id, time.time(), event, tool,
+                                                         _json(args) if args is not None else None, detail, by))
+
+    def audit_log(self, incident_id: str | None = None) -> list[dict[str, Any]]:
+        sql = "SELECT incident_id, at, event, tool, args, detail, by_user FROM audit"
+        params: tuple[Any, ...] = ()
+        if incident_id:
+            sql += " WHERE incident_id = %s"
+            params = (incident_id,)
+        with self.db.transaction() as cur:
+            rows = cur.execute(sql + " ORDER BY at, id", params).fetchall()
+        return [{"incident_id": r[0], "at": r[1], "event": r[2], "tool": r[3],
+                 "args": json.loads(r[4]) if r[4] else None, "detail": r[5], "by": r[6]} for r in rows]
+
+    # ----- feedback -----
+    def record_feedback(self, incident_id: str, verdict: str, service: str | None, category: str | None,
+                        note: str | None, by: str | None) -> None:
+        with self.db.transaction() as cur:
+            cur.execute("INSERT INTO feedback (incident_id, verdict, service, category, note, by_user, at) VALUES "
+                        "(%s, %s, %s, %s, %s, %s, %s)", (incident_id, verdict, service, category, note, by, time.time()))
+        self.audit(incident_id, f"feedback:{verdict}", None, {"service": service, "category": category}, note or "", by)
+
+
+def open_store(database_url: str | None, data_dir: Path) -> IncidentStore:
+    return IncidentStore(Database(database_url, data_dir))

@@ -1,0 +1,1 @@
+"""Offline evaluation: scenarios replayed through the real graph, scored, reported."""

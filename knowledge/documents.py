@@ -1,0 +1,179 @@
+"""Parse runbooks and past incidents: Markdown with YAML front matter, validated, chunked by heading."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
+
+from knowledge.taxonomy import categories
+
+__all__ = ["Check", "Action", "Document", "Runbook", "Chunk", "parse_document", "load_documents", "DocumentError"]
+
+
+class DocumentError(ValueError):
+    """A runbook or incident file that cannot be used, with the file and the problem named."""
+
+
+class Check(BaseModel):
+    """A declarative telemetry check the rules reasoner runs for a candidate service."""
+
+    name: str
+    metric: str | None = None
+    log: str | None = None
+    change: str | None = None
+    kubernetes: str | None = None
+    expect: str = "up"
+    weight: float = Field(1.0, ge=0.0, le=5.0)
+    within: str = "30m"
+    query: str | None = None
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Check:
+        kinds = [k for k in ("metric", "log", "change", "kubernetes") if getattr(self, k)]
+        if len(kinds) != 1:
+            raise ValueError(f"check {self.name!r} needs exactly one of metric, log, change, kubernetes (has {kinds or 'none'})")
+        if self.log:
+            try:
+                re.compile(self.log)
+            except re.error as exc:
+                raise ValueError(f"check {self.name!r}: bad log regex: {exc}") from exc
+        if not re.fullmatch(r"up|down|(above|below):-?[\d.]+(e-?\d+)?", self.expect):
+            raise ValueError(f"check {self.name!r}: expect must be up, down, above:<n> or below:<n>")
+        return self
+
+    @property
+    def kind(self) -> str:
+        return next(k for k in ("metric", "log", "change", "kubernetes") if getattr(self, k))
+
+
+class Action(BaseModel):
+    tool: str
+    args: dict[str, Any] = Field(default_factory=dict)
+    risk: Literal["read", "write", "destructive"] = "write"
+    effect: str = ""
+    undo: str = ""
+
+
+class Document(BaseModel):
+    """A runbook or a past incident: front-matter fields plus the Markdown body."""
+
+    id: str
+    kind: Literal["runbook", "incident"]
+    title: str
+    category: str
+    services: list[str] = Field(default_factory=lambda: ["*"])
+    alerts: list[str] = Field(default_factory=list)
+    symptoms: list[str] = Field(default_factory=list)
+    tags: list[str] = Field(default_factory=list)
+    body: str = ""
+    path: str = ""
+    meta: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("category")
+    @classmethod
+    def _known_category(cls, value: str) -> str:
+        if value not in categories():
+            raise ValueError(f"unknown category {value!r}; see knowledge/categories.yaml")
+        return value
+
+    @field_validator("services", "alerts", "symptoms", "tags", mode="before")
+    @classmethod
+    def _listify(cls, value: Any) -> list[str]:
+        if value is None:
+            return []
+        if isinstance(value, str):
+            return [value]
+        return [str(v) for v in value]
+
+    def content_hash(self) -> str:
+        return hashlib.sha256(self.model_dump_json(exclude={"path"}).encode()).hexdigest()[:16]
+
+    def header_text(self) -> str:
+        """Title, alerts, symptoms and tags: what every chunk of the document carries."""
+        parts = [self.title, " ".join(self.alerts), "; ".join(self.symptoms), " ".join(self.tags)]
+        if self.kind == "incident":
+            parts += [str(self.meta.get("root_cause", "")), str(self.meta.get("fix", ""))]
+        return "\n".join(p for p in parts if p)
+
+
+class Runbook(Document):
+    checks: list[Check] = Field(default_factory=list)
+    actions: list[Action] = Field(default_factory=list)
+
+
+class Chunk(BaseModel):
+    id: str
+    doc_id: str
+    text: str
+    heading: str
+    metadata: dict[str, str | int | float | bool]
+
+
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_FRONT = re.compile(r"\A---\s*\n(.*?)\n---\s*\n?(.*)\Z", re.S)
+
+
+def parse_document(text: str, path: str = "<text>") -> Document:
+    """A :class:`Runbook` or incident :class:`Document` from Markdown with front matter."""
+    match = _FRONT.match(text)
+    if not match:
+        raise DocumentError(f"{path}: no YAML front matter (the file must start with a '---' block)")
+    try:
+        front = yaml.load(match.group(1), Loader=_LOADER) or {}
+    except yaml.YAMLError as exc:
+        raise DocumentError(f"{path}: front matter is not valid YAML: {exc}") from exc
+    if not isinstance(front, dict):
+        raise DocumentError(f"{path}: front matter must be a mapping")
+    doc_id = str(front.get("id", ""))
+    kind = "runbook" if doc_id.startswith("rb-") or "checks" in front or "actions" in front else "incident"
+    known = set(Runbook.model_fields) - {"body", "path", "meta", "kind"}
+    fields = {k: v for k, v in front.items() if k in known}
+    meta = {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in front.items() if k not in known}
+    try:
+        model = Runbook if kind == "runbook" else Document
+        return model(kind=kind, body=match.group(2).strip(), path=path, meta=meta, **fields)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        raise DocumentError(f"{path}: {problems}") from exc
+
+
+def load_documents(paths: list[Path]) -> list[Document]:
+    """Every ``*.md`` document under ``paths`` (files or folders); README files are skipped."""
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            files.extend(sorted(p for p in path.rglob("*.md") if p.name.lower() != "readme.md"
+                                and "model" not in p.parts))
+        elif path.is_file():
+            files.append(path)
+        else:
+            raise DocumentError(f"{path}: no such file or folder")
+    docs = [parse_document(f.read_text(encoding="utf-8"), str(f)) for f in files]
+    seen: dict[str, str] = {}
+    for doc in docs:
+        if doc.id in seen:
+            raise DocumentError(f"{doc.path}: id {doc.id!r} already used by {seen[doc.id]}")
+        seen[doc.id] = doc.path
+    return docs
+
+
+def chunk_document(doc: Document, max_chars: int = 1500) -> list[Chunk]:
+    """Split the body at ``##`` headings; every chunk starts with the document's header text."""
+    sections = re.split(r"(?m)^(?=#{1,3} )", doc.body) if doc.body else [""]
+    chunks = []
+    header = doc.header_text()
+    for index, section in enumerate(s for s in sections if s.strip() or not doc.body):
+        heading = section.strip().splitlines()[0].lstrip("# ").strip() if section.strip() else doc.title
+        text = f"{header}\n\n{section.strip()}"[: max_chars + len(header)]
+        metadata: dict[str, str | int | float | bool] = {
+            "doc_id": doc.id, "kind": doc.kind, "title": doc.title, "category": doc.category,
+            "services": ",".join(doc.services), "alerts": ",".join(doc.alerts), "heading": heading,
+            "hash": doc.content_hash(), "path": doc.path,
+        }
+        chunks.append(Chunk(id=f"{doc.id}#{index}", doc_id=doc.id, text=text, heading=heading, metadata=metadata))
+    return chunks

@@ -1,0 +1,228 @@
+"""The knowledge base facade: ingest documents into Chroma and search them hybrid-style.
+
+Search fuses vector similarity and BM25 by reciprocal rank, then boosts documents whose alert
+names match the incident's alert exactly (those must win) and whose services match.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from knowledge.documents import Document, Runbook, chunk_document, load_documents
+from knowledge.lexical import LexicalIndex
+from knowledge.taxonomy import bundled_dir
+
+__all__ = ["Hit", "IngestReport", "KnowledgeBase", "bundled_paths"]
+
+Method = Literal["hybrid", "vector", "lexical"]
+RRF_K = 60.0
+
+
+def bundled_paths() -> list[Path]:
+    return [bundled_dir() / "runbooks", bundled_dir() / "incidents"]
+
+
+@dataclass
+class Hit:
+    doc_id: str
+    kind: str
+    title: str
+    category: str
+    score: float
+    services: list[str]
+    alerts: list[str]
+    snippet: str
+    path: str = ""
+    why: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return self.__dict__.copy()
+
+
+@dataclass
+class IngestReport:
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    removed: int = 0
+    chunks: int = 0
+
+
+class KnowledgeBase:
+    """Runbooks and past incidents in one Chroma collection, searched hybrid-style."""
+
+    def __init__(self, collection: Any, extra_dirs: Iterable[Path] = ()) -> None:
+        self.collection = collection
+        self.extra_dirs = list(extra_dirs)
+        self._lexical: LexicalIndex | None = None
+        self._lexical_meta: dict[str, dict[str, Any]] = {}
+        self._lexical_count = -1
+        self._runbooks: list[Runbook] | None = None
+        self._lock = threading.Lock()
+
+    # ---------- ingestion ----------
+    def ingest_if_changed(self, marker: Path) -> IngestReport | None:
+        """Ingest the bundled and configured folders unless their files are unchanged since the last ingest."""
+        roots = bundled_paths() + self.extra_dirs
+        if marker.exists() and marker.read_text() == self._fingerprint(roots):
+            return None
+        report = self.ingest(roots)
+        marker.parent.mkdir(parents=True, exist_ok=True)
+        marker.write_text(self._fingerprint(roots))
+        return report
+
+    def _fingerprint(self, roots: list[Path]) -> str:
+        """Paths, sizes and mtimes of the source files, plus the collection size."""
+        stamp = hashlib.sha256()
+        for root in roots:
+            for path in sorted(root.rglob("*.md")) if root.is_dir() else [root]:
+                if path.exists():
+                    info = path.stat()
+                    stamp.update(f"{path}:{info.st_mtime_ns}:{info.st_size};".encode())
+        stamp.update(str(self.count()).encode())
+        return stamp.hexdigest()
+
+    def ingest(self, paths: list[Path] | None = None, progress: Callable[[int, int], None] | None = None) -> IngestReport:
+        """Upsert documents under ``paths`` by content hash; remove documents whose files are gone."""
+        roots = paths or (bundled_paths() + self.extra_dirs)
+        docs = load_documents(roots)
+        report = IngestReport()
+        existing = self._existing_hashes()
+        present = {d.id for d in docs}
+        root_prefixes = [str(r.resolve()) if r.exists() else str(r) for r in roots]
+        for doc_id, (doc_hash, path) in existing.items():
+            if doc_id not in present and path and any(str(Path(path).resolve()).startswith(p) for p in root_prefixes):
+                self.collection.delete(where={"doc_id": doc_id})
+                report.removed += 1
+        for index, doc in enumerate(docs):
+            doc.path = str(Path(doc.path).resolve())
+            known = existing.get(doc.id)
+            if known and known[0] == doc.content_hash():
+                report.unchanged += 1
+            else:
+                if known:
+                    self.collection.delete(where={"doc_id": doc.id})
+                    report.updated += 1
+                else:
+                    report.added += 1
+                report.chunks += self._add(doc)
+            if progress:
+                progress(index + 1, len(docs))
+        self._invalidate()
+        return report
+
+    def add_document(self, doc: Document) -> None:
+        """Add or replace one document (learned incidents, feedback)."""
+        self.collection.delete(where={"doc_id": doc.id})
+        self._add(doc)
+        self._invalidate()
+
+    def _add(self, doc: Document) -> int:
+        chunks = chunk_document(doc)
+        for start in range(0, len(chunks), 256):
+            part = chunks[start:start + 256]
+            self.collection.add(ids=[c.id for c in part], documents=[c.text for c in part],
+                                metadatas=[c.metadata for c in part])  # type: ignore[misc]
+        return len(chunks)
+
+    def _existing_hashes(self) -> dict[str, tuple[str, str]]:
+        found = self.collection.get(include=["metadatas"])
+        out: dict[str, tuple[str, str]] = {}
+        for meta in found.get("metadatas") or []:
+            if meta:
+                out[str(meta["doc_id"])] = (str(meta.get("hash", "")), str(meta.get("path", "")))
+        return out
+
+    def count(self) -> int:
+        return int(self.collection.count())
+
+    def _invalidate(self) -> None:
+        with self._lock:
+            self._lexical_count = -1
+
+    # ---------- search ----------
+    def _lexical_index(self) -> LexicalIndex:
+        with self._lock:
+            count = self.count()
+            if self._lexical is None or count != self._lexical_count:
+                found = self.collection.get(include=["documents", "metadatas"])
+                ids = list(found["ids"])
+                self._lexical = LexicalIndex(ids, [str(t) for t in found.get("documents") or []])
+                self._lexical_meta = {i: dict(m or {}) for i, m in zip(ids, found.get("metadatas") or [], strict=True)}
+                self._lexical_docs = {i: str(t) for i, t in zip(ids, found.get("documents") or [], strict=True)}
+                self._lexical_count = count
+            return self._lexical
+
+    def search(self, query: str, k: int = 5, service: str | None = None, kind: str | None = None,
+               alertname: str | None = None, method: Method = "hybrid") -> list[Hit]:
+        """The ``k`` best documents for ``query`` (one hit per document)."""
+        if not query.strip() or self.count() == 0:
+            return []
+        pool = max(40, k * 8)
+        ranked: dict[str, list[tuple[str, dict[str, Any], str]]] = {"vector": [], "lexical": []}
+        where = {"kind": kind} if kind else None
+        if method in ("hybrid", "vector"):
+            result = self.collection.query(query_texts=[query], n_results=min(pool, self.count()), where=where,
+                                           include=["metadatas", "documents"])
+            for cid, meta, text in zip(result["ids"][0], result["metadatas"][0], result["documents"][0], strict=True):
+                ranked["vector"].append((cid, dict(meta or {}), str(text)))
+        if method in ("hybrid", "lexical"):
+            index = self._lexical_index()
+            for cid, _score in index.search(query, pool * 2):
+                meta = self._lexical_meta.get(cid, {})
+                if kind and meta.get("kind") != kind:
+                    continue
+                ranked["lexical"].append((cid, meta, self._lexical_docs.get(cid, "")))
+        return self._fuse(ranked, k, service, alertname, query)
+
+    def _fuse(self, ranked: dict[str, list[tuple[str, dict[str, Any], str]]], k: int, service: str | None,
+              alertname: str | None, query: str) -> list[Hit]:
+        scores: dict[str, float] = {}
+        best: dict[str, tuple[dict[str, Any], str]] = {}
+        for hits in ranked.values():
+            seen: set[str] = set()
+            for rank, (_cid, meta, text) in enumerate(hits):
+                doc_id = str(meta.get("doc_id", _cid))
+                if doc_id in seen:
+                    continue
+                seen.add(doc_id)
+                scores[doc_id] = scores.get(doc_id, 0.0) + 1.0 / (RRF_K + rank + 1)
+                best.setdefault(doc_id, (meta, text))
+        query_lower = query.lower()
+        hits = []
+        for doc_id, score in scores.items():
+            meta, text = best[doc_id]
+            alerts = [a for a in str(meta.get("alerts", "")).split(",") if a]
+            services = [s for s in str(meta.get("services", "")).split(",") if s]
+            why = []
+            named = {a.lower() for a in alerts}
+            if (alertname and alertname.lower() in named) or any(a and a in query_lower.split() for a in named):
+                score += 1.0
+                why.append("alert name matches")
+            if service and service in services:
+                score += 0.02
+                why.append("service matches")
+            elif service and services and "*" not in services and meta.get("kind") == "runbook":
+                score -= 0.01
+            hits.append(Hit(doc_id=doc_id, kind=str(meta.get("kind", "")), title=str(meta.get("title", "")),
+                            category=str(meta.get("category", "")), score=round(score, 5), services=services,
+                            alerts=alerts, snippet=text[:400], path=str(meta.get("path", "")), why=why))
+        hits.sort(key=lambda h: h.score, reverse=True)
+        return hits[:k]
+
+    # ---------- executable knowledge ----------
+    def runbooks(self) -> list[Runbook]:
+        """Every runbook as parsed objects (checks and actions), from the bundled and configured folders."""
+        if self._runbooks is None:
+            roots = [bundled_dir() / "runbooks"] + [d for d in self.extra_dirs if d.exists()]
+            self._runbooks = [d for d in load_documents(roots) if isinstance(d, Runbook)]
+        return self._runbooks
+
+
+def learned_doc_id(text: str) -> str:
+    return "inc-learned-" + hashlib.sha256(text.encode()).hexdigest()[:10]

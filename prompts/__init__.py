@@ -1,0 +1,1 @@
+"""Prompt templates (Jinja2), one per graph node, with shared partials in ``_partials/``."""

@@ -1,0 +1,1 @@
+"""Analysis over telemetry: metric anomaly ranking, change correlation and log-template spikes."""

@@ -1,0 +1,86 @@
+"""Group log lines into templates (drain3) and report templates that are new or spiking at onset."""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from tools.sources.base import LogLine
+
+__all__ = ["TemplateSpike", "log_template_spikes", "mine_templates"]
+
+_ERROR_WORDS = re.compile(r"(?i)\b(error|exception|fail\w*|fatal|panic|timeout|timed out|refused|denied|"
+                          r"killed|oom\w*|unavailable|invalid|expired|unreachable|deadlock|crash\w*|5\d\d)\b")
+
+
+@dataclass
+class TemplateSpike:
+    service: str
+    template: str
+    before_per_min: float
+    after_per_min: float
+    new: bool
+    error_like: bool
+    score: float
+    examples: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return self.__dict__.copy()
+
+    def describe(self) -> str:
+        tag = "new" if self.new else f"{self.before_per_min:.1f}→{self.after_per_min:.1f}/min"
+        return f"{self.service}: '{self.template[:120]}' ({tag})"
+
+
+def mine_templates(lines: list[LogLine]) -> list[tuple[LogLine, str]]:
+    """Pair every line with its drain3 template (one miner per service)."""
+    from drain3 import TemplateMiner
+    from drain3.template_miner_config import TemplateMinerConfig
+
+    config = TemplateMinerConfig()
+    config.profiling_enabled = False
+    config.drain_sim_th = 0.5
+    config.parametrize_numeric_tokens = True
+    miners: dict[str, Any] = {}
+    out = []
+    for line in lines:
+        miner = miners.get(line.service)
+        if miner is None:
+            miner = miners[line.service] = TemplateMiner(config=config)
+        result = miner.add_log_message(line.text)
+        out.append((line, str(result["cluster_id"])))
+    templates: dict[tuple[str, str], str] = {}
+    for service, miner in miners.items():
+        for cluster in miner.drain.clusters:
+            templates[(service, str(cluster.cluster_id))] = cluster.get_template()
+    return [(line, templates[(line.service, cid)]) for line, cid in out]
+
+
+def log_template_spikes(lines: list[LogLine], onset: float, start: float, end: float, top: int = 10) -> list[TemplateSpike]:
+    """Templates whose rate after ``onset`` jumped against before it, new and error-like ones first."""
+    if not lines:
+        return []
+    before_min = max((onset - start) / 60.0, 1.0)
+    after_min = max((end - onset) / 60.0, 1.0)
+    counts: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
+    examples: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for line, template in mine_templates(lines):
+        key = (line.service, template)
+        counts[key][0 if line.ts < onset else 1] += 1
+        if line.ts >= onset and len(examples[key]) < 3:
+            examples[key].append(line.text)
+    spikes = []
+    for (service, template), (before, after) in counts.items():
+        rate_before, rate_after = before / before_min, after / after_min
+        if after < 3 or rate_after < 1.5 * rate_before + 0.2:
+            continue
+        error_like = bool(_ERROR_WORDS.search(template))
+        new = before == 0
+        ratio = (rate_after + 0.1) / (rate_before + 0.1)
+        score = min(ratio, 100.0) * (2.0 if error_like else 0.5) * (1.5 if new else 1.0)
+        spikes.append(TemplateSpike(service, template, round(rate_before, 2), round(rate_after, 2), new,
+                                    error_like, round(score, 2), examples[(service, template)]))
+    spikes.sort(key=lambda s: s.score, reverse=True)
+    return spikes[:top]

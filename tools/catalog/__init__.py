@@ -1,0 +1,1 @@
+"""The declarations of every tool Andon has, grouped by what they touch."""

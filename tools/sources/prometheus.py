@@ -1,0 +1,90 @@
+"""Prometheus HTTP API (``/api/v1/query``, ``/query_range``, ``/series``, ``/alerts``, ``/rules``) as a metrics source."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import numpy as np
+
+from tools.sources.base import Series
+
+__all__ = ["PrometheusSource", "DEFAULT_SIGNAL_QUERIES", "BackendError"]
+
+DEFAULT_SIGNAL_QUERIES = [
+    '{__name__=~"request_rate|error_ratio|latency_p99_seconds|latency_p50_seconds|cpu_usage_ratio|'
+    'cpu_throttled_ratio|memory_usage_bytes|restarts_total|db_pool_in_use_ratio|db_pool_wait_seconds|'
+    'db_query_p99_seconds|thread_pool_active_ratio|queue_depth|consumer_lag_seconds|cache_hit_ratio|'
+    'gc_pause_seconds|disk_usage_ratio|replication_lag_seconds|lock_wait_seconds|upstream_error_ratio|'
+    'upstream_latency_seconds|rate_limited_ratio|packet_loss_ratio|tls_handshake_errors|dns_errors|'
+    'cert_expiry_seconds|clock_skew_seconds|replicas|log_lines_rate|node_ready",service!=""}',
+    "andon:signal",
+]
+"""Series ranked for anomalies: the signal vocabulary (as recording rules name it), plus anything a
+deployment records as ``andon:signal{service=…,signal=…}``."""
+
+
+class BackendError(RuntimeError):
+    pass
+
+
+class PrometheusSource:
+    """A metrics source over a live Prometheus; ``client`` may carry a test transport."""
+
+    def __init__(self, url: str, client: httpx.Client | None = None, timeout_s: float = 10.0,
+                 signal_queries: list[str] | None = None) -> None:
+        self.url = url.rstrip("/")
+        self.client = client or httpx.Client(timeout=timeout_s)
+        self.signal_queries = signal_queries or DEFAULT_SIGNAL_QUERIES
+
+    def _get(self, path: str, params: dict[str, Any]) -> Any:
+        try:
+            response = self.client.get(f"{self.url}{path}", params=params)
+        except httpx.HTTPError as exc:
+            raise BackendError(f"Prometheus at {self.url} unreachable: {exc}") from exc
+        try:
+            body = response.json()
+        except ValueError as exc:
+            raise BackendError(f"Prometheus answered {response.status_code} with non-JSON") from exc
+        if response.status_code >= 400 or body.get("status") != "success":
+            raise BackendError(f"Prometheus error {response.status_code}: {body.get('error', body)}")
+        return body["data"]
+
+    @staticmethod
+    def _matrix(data: dict[str, Any]) -> list[Series]:
+        out = []
+        for item in data.get("result", []):
+            labels = {str(k): str(v) for k, v in item.get("metric", {}).items()}
+            if labels.get("__name__", "").startswith("andon:") and labels.get("signal"):
+                labels["__name__"] = labels["signal"]
+            points = item.get("values") or ([item["value"]] if "value" in item else [])
+            times = np.array([float(t) for t, _ in points], dtype=float)
+            values = np.array([float(v) for _, v in points], dtype=float)
+            out.append(Series(labels, times, values))
+        return out
+
+    def query_range(self, query: str, start: float, end: float, step: float) -> list[Series]:
+        step = max(step, 1.0)
+        if (end - start) / step > 10_000:
+            step = (end - start) / 10_000
+        return self._matrix(self._get("/api/v1/query_range", {"query": query, "start": start, "end": end, "step": step}))
+
+    def query(self, query: str, at: float) -> list[Series]:
+        return self._matrix(self._get("/api/v1/query", {"query": query, "time": at}))
+
+    def candidate_series(self, start: float, end: float, step: float) -> list[Series]:
+        out: list[Series] = []
+        for query in self.signal_queries:
+            try:
+                out.extend(self.query_range(query, start, end, step))
+            except BackendError:
+                if query == self.signal_queries[0]:
+                    raise
+        return out
+
+    def alert_rules(self) -> list[dict[str, Any]]:
+        data = self._get("/api/v1/rules", {"type": "alert"})
+        return [rule for group in data.get("groups", []) for rule in group.get("rules", [])]
+
+    def firing(self) -> list[dict[str, Any]]:
+        return list(self._get("/api/v1/alerts", {}).get("alerts", []))
