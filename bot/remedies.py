@@ -44,8 +44,11 @@ def _fill_args(action: Action, hypothesis: Hypothesis, context: dict[str, Any]) 
         args["service"] = hypothesis.service
     else:
         args["service"] = hypothesis.service
-    if action.tool == "rollback_deploy" and context.get("previous_version"):
-        args.setdefault("to_version", context["previous_version"])
+    if action.tool == "rollback_deploy":
+        if not context.get("changed"):
+            return None  # nothing was deployed or reconfigured: there is nothing to roll back to
+        if context.get("previous_version"):
+            args.setdefault("to_version", context["previous_version"])
     if action.tool == "toggle_flag":
         if "flag" not in args:
             if not context.get("flag"):
@@ -61,6 +64,10 @@ def propose_actions(hypothesis: Hypothesis, runbook: Runbook | None, registry: T
     if hypothesis.category == "no_fault":
         return []
     actions = list(runbook.actions) if runbook and runbook.actions else list(DEFAULT_ACTIONS.get(hypothesis.category, []))
+    gentle = [a for a in actions if a.risk != "destructive" and a.tool in registry
+              and registry.get(a.tool).risk.value != "destructive"]
+    if gentle:
+        actions = gentle  # least harm first: destructive steps are offered only when nothing gentler exists
     proposals: list[Proposal] = []
     for action in actions:
         if action.tool not in registry or len(proposals) >= limit:

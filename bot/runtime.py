@@ -72,7 +72,7 @@ def open_knowledge(settings: Settings, ingest: bool = True) -> Any:
     client = open_client(settings.data_dir, settings.chroma_url)
     embedding = make_embedding(settings.embeddings, settings.embedding_model, settings.openai_base_url,
                                settings.secret("openai_api_key") or None)
-    kb = KnowledgeBase(open_collection(client, embedding), settings.knowledge_dirs)
+    kb = KnowledgeBase(open_collection(client, embedding), settings.knowledge_dirs, client=client)
     if ingest:
         kb.ingest_if_changed(settings.data_dir / "knowledge.stamp")
     return kb
@@ -113,9 +113,9 @@ class Investigator:
         """Investigate ``trigger`` until the report, or until a proposal waits for approval."""
         incident = incident_from_trigger(trigger, now=self.context.clock(), known_services=self.context.sources.services)
         thread = incident_id or incident.id
+        incident.id = thread  # the store row and the graph state share the caller's id
         if self.context.store is not None:
             self.context.store.upsert_incident(incident.model_dump(mode="json", exclude={"raw"}))
-        incident.id = thread
         if self.graph.get_state(self._config(thread)).values:
             if self.graph.get_state(self._config(thread)).next:
                 raise RuntimeError(f"incident {thread} is already waiting for a decision; resume it instead")

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from bot.settings import Settings
-from tools.sources import Sources
+from tools.sources import Actuator, Sources
 
-__all__ = ["build_live_sources"]
+__all__ = ["build_actuator", "build_live_sources"]
 
 
 def build_live_sources(settings: Settings) -> Sources:
@@ -33,4 +33,32 @@ def build_live_sources(settings: Settings) -> Sources:
         from tools.sources.changefeed import ChangeFeedSource
 
         sources.changes = ChangeFeedSource(settings.change_feed_url)
+    sources.actuator = build_actuator(settings)
     return sources
+
+
+def build_actuator(settings: Settings) -> Actuator | None:
+    """A :class:`CompositeActuator` routing each action to the backend settings configure; ``None``
+    when none is (actuator tools then report that no backend is configured)."""
+    from tools.sources.actuators import (
+        KUBERNETES_ACTIONS,
+        AlertmanagerActuator,
+        CompositeActuator,
+        HttpActuator,
+        KubernetesActuator,
+    )
+    from tools.sources.alertmanager import AlertmanagerSource
+
+    routes: dict[str, Actuator] = {}
+    if settings.kubernetes_url:
+        kube = KubernetesActuator(settings.kubernetes_url, settings.secret("kubernetes_token") or None)
+        routes.update(dict.fromkeys(KUBERNETES_ACTIONS, kube))
+    if settings.alertmanager_url:
+        routes["create_silence"] = AlertmanagerActuator(AlertmanagerSource(settings.alertmanager_url))
+    if settings.flag_url or settings.automation_hooks:
+        http = HttpActuator(settings.flag_url, settings.automation_hooks)
+        if settings.flag_url:
+            routes["toggle_flag"] = http
+        if settings.automation_hooks:
+            routes["run_automation"] = http
+    return CompositeActuator(routes) if routes else None

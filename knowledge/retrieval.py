@@ -17,7 +17,7 @@ from knowledge.documents import Document, Runbook, chunk_document, load_document
 from knowledge.lexical import LexicalIndex
 from knowledge.taxonomy import bundled_dir
 
-__all__ = ["Hit", "IngestReport", "KnowledgeBase", "bundled_paths"]
+__all__ = ["Hit", "IngestReport", "KnowledgeBase", "LayeredKnowledge", "bundled_paths"]
 
 Method = Literal["hybrid", "vector", "lexical"]
 RRF_K = 60.0
@@ -56,8 +56,11 @@ class IngestReport:
 class KnowledgeBase:
     """Runbooks and past incidents in one Chroma collection, searched hybrid-style."""
 
-    def __init__(self, collection: Any, extra_dirs: Iterable[Path] = ()) -> None:
+    def __init__(self, collection: Any, extra_dirs: Iterable[Path] = (), client: Any = None,
+                 include_bundled: bool = True) -> None:
         self.collection = collection
+        self.client = client
+        self.include_bundled = include_bundled
         self.extra_dirs = list(extra_dirs)
         self._lexical: LexicalIndex | None = None
         self._lexical_meta: dict[str, dict[str, Any]] = {}
@@ -219,10 +222,36 @@ class KnowledgeBase:
     def runbooks(self) -> list[Runbook]:
         """Every runbook as parsed objects (checks and actions), from the bundled and configured folders."""
         if self._runbooks is None:
-            roots = [bundled_dir() / "runbooks"] + [d for d in self.extra_dirs if d.exists()]
+            roots = ([bundled_dir() / "runbooks"] if self.include_bundled else []) + [
+                d for d in self.extra_dirs if d.exists()]
             self._runbooks = [d for d in load_documents(roots) if isinstance(d, Runbook)]
         return self._runbooks
 
 
 def learned_doc_id(text: str) -> str:
     return "inc-learned-" + hashlib.sha256(text.encode()).hexdigest()[:10]
+
+
+class LayeredKnowledge:
+    """A base knowledge base plus a small layer of extra documents (a scenario's or a team's own),
+    searched together without re-ingesting the base."""
+
+    def __init__(self, base: KnowledgeBase, layer: KnowledgeBase) -> None:
+        self.base = base
+        self.layer = layer
+        self.client = base.client
+
+    def search(self, query: str, k: int = 5, **kwargs: Any) -> list[Hit]:
+        hits = self.base.search(query, k=k, **kwargs) + self.layer.search(query, k=k, **kwargs)
+        hits.sort(key=lambda h: h.score, reverse=True)
+        return hits[:k]
+
+    def runbooks(self) -> list[Runbook]:
+        known = {rb.id for rb in self.base.runbooks()}
+        return self.base.runbooks() + [rb for rb in self.layer.runbooks() if rb.id not in known]
+
+    def count(self) -> int:
+        return self.base.count() + self.layer.count()
+
+    def add_document(self, doc: Document) -> None:
+        self.layer.add_document(doc)

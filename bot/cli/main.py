@@ -18,7 +18,7 @@ def _register_optional() -> None:
     """Command groups from the other modules (knowledge, evals, Slack, lab…)."""
     import importlib
 
-    for module, name, kind in [("bot.cli.kb", "kb", "group"), ("bot.cli.evals", "eval", "group"),
+    for module, name, kind in [("bot.cli.kb", "kb", "group"), ("bot.cli.evals", "eval", "command"),
                                ("bot.cli.incident", "incident", "group"), ("bot.cli.audit", "audit", "group"),
                                ("bot.cli.lab", "lab", "group"), ("bot.cli.serve", "serve", "command"),
                                ("bot.cli.demo", "demo", "command"), ("bot.cli.chat", "chat", "command"),

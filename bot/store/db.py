@@ -49,6 +49,13 @@ MIGRATIONS: list[str] = [
         category TEXT, note TEXT, by_user TEXT, at DOUBLE PRECISION NOT NULL
     );
     """,
+    # 2: chat messages that belong to an incident (approval cards, progress), so any replica can update them
+    """
+    CREATE TABLE messages (
+        incident_id TEXT NOT NULL, key TEXT NOT NULL, channel TEXT NOT NULL, ts TEXT NOT NULL,
+        PRIMARY KEY (incident_id, key)
+    );
+    """,
 ]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import json
 import time
 from pathlib import Path
@@ -66,7 +67,7 @@ class IncidentStore:
                               (channel, thread_ts)).fetchone()
         return self._row(row) if row else None
 
-    def list(self, status: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
+    def list(self, status: str | None = None, limit: int = 50) -> builtins.list[dict[str, Any]]:
         sql = ("SELECT id, title, status, severity, services, channel, thread_ts, group_key, created_at, report,"
                " root_cause, fix FROM incidents")
         params: tuple[Any, ...] = ()
@@ -94,11 +95,26 @@ class IncidentStore:
             cur.execute("INSERT INTO timeline (incident_id, at, kind, text, by_user) VALUES (%s, %s, %s, %s, %s)",
                         (incident_id, time.time(), kind, text, by))
 
-    def timeline(self, incident_id: str) -> list[dict[str, Any]]:
+    def timeline(self, incident_id: str) -> builtins.list[dict[str, Any]]:
         with self.db.transaction() as cur:
             rows = cur.execute("SELECT at, kind, text, by_user FROM timeline WHERE incident_id = %s ORDER BY at, id",
                                (incident_id,)).fetchall()
         return [{"at": r[0], "kind": r[1], "text": r[2], "by": r[3]} for r in rows]
+
+    # ----- chat messages -----
+    def remember_message(self, incident_id: str, key: str, channel: str, ts: str) -> None:
+        """Where an incident's message lives (an approval card, the progress message), to update it later."""
+        with self.db.transaction() as cur:
+            cur.execute("INSERT INTO messages (incident_id, key, channel, ts) VALUES (%s, %s, %s, %s) "
+                        "ON CONFLICT (incident_id, key) DO UPDATE SET channel = excluded.channel, ts = excluded.ts",
+                        (incident_id, key, channel, ts))
+
+    def message(self, incident_id: str, key: str) -> tuple[str, str] | None:
+        """The (channel, ts) remembered for ``key``, if any."""
+        with self.db.transaction() as cur:
+            row = cur.execute("SELECT channel, ts FROM messages WHERE incident_id = %s AND key = %s",
+                              (incident_id, key)).fetchone()
+        return (str(row[0]), str(row[1])) if row else None
 
     # ----- dedupe -----
     def first_time(self, key: str, incident_id: str | None = None) -> bool:
@@ -122,7 +138,7 @@ class IncidentStore:
         self.audit(incident_id, decision, None, {"proposal_id": proposal_id, "hash": digest}, "", by)
         return True
 
-    def decisions(self, incident_id: str) -> list[dict[str, Any]]:
+    def decisions(self, incident_id: str) -> builtins.list[dict[str, Any]]:
         with self.db.transaction() as cur:
             rows = cur.execute("SELECT proposal_id, hash, decision, by_user, at FROM approvals WHERE incident_id = %s "
                                "ORDER BY at", (incident_id,)).fetchall()
@@ -149,7 +165,7 @@ class IncidentStore:
                               (incident_id, digest)).fetchone()
         self.audit(incident_id, status, row[0] if row else None, json.loads(row[1]) if row else None, result)
 
-    def executions(self, incident_id: str | None = None) -> list[dict[str, Any]]:
+    def executions(self, incident_id: str | None = None) -> builtins.list[dict[str, Any]]:
         sql = "SELECT incident_id, hash, tool, args, status, approval, started_at, finished_at, result FROM executions"
         params: tuple[Any, ...] = ()
         if incident_id:
@@ -161,7 +177,8 @@ class IncidentStore:
         return [{**dict(zip(keys, r, strict=True)), "args": json.loads(r[3])} for r in rows]
 
     def count_executions(self, incident_id: str | None = None, since: float | None = None) -> int:
-        sql, params = "SELECT COUNT(*) FROM executions WHERE status != 'interrupted'", []
+        sql = "SELECT COUNT(*) FROM executions WHERE status != 'interrupted'"
+        params: builtins.list[Any] = []
         if incident_id:
             sql += " AND incident_id = %s"
             params.append(incident_id)
@@ -171,7 +188,7 @@ class IncidentStore:
         with self.db.transaction() as cur:
             return int(cur.execute(sql, tuple(params)).fetchone()[0])
 
-    def mark_interrupted(self) -> list[dict[str, Any]]:
+    def mark_interrupted(self) -> builtins.list[dict[str, Any]]:
         """Executions left 'running' by a crash: reported as interrupted, never silently re-run."""
         with self.db.transaction() as cur:
             rows = cur.execute("SELECT incident_id, hash, tool FROM executions WHERE status = 'running'").fetchall()
@@ -189,7 +206,7 @@ class IncidentStore:
                         "(%s, %s, %s, %s, %s, %s, %s)", (incident_id, time.time(), event, tool,
                                                          _json(args) if args is not None else None, detail, by))
 
-    def audit_log(self, incident_id: str | None = None) -> list[dict[str, Any]]:
+    def audit_log(self, incident_id: str | None = None) -> builtins.list[dict[str, Any]]:
         sql = "SELECT incident_id, at, event, tool, args, detail, by_user FROM audit"
         params: tuple[Any, ...] = ()
         if incident_id:

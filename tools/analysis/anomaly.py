@@ -10,16 +10,19 @@ anomalous service ranks first.
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
 
-from tools.analysis.signals import classify
+from tools.analysis.signals import DEPENDENCY_WEIGHT, classify, faces_dependency
 from tools.sources.base import Series
 
 __all__ = ["SeriesAnomaly", "ServiceAnomaly", "rank_services", "score_series", "ANOMALY_THRESHOLD"]
 
+BREADTH = 5
+"""A service's score sums log-scaled anomaly of its top series: a root cause usually moves several signals."""
 ANOMALY_THRESHOLD = 4.0
 """A directed robust z-score above this is an anomaly worth naming."""
 _Z_CAP = 200.0
@@ -52,6 +55,8 @@ class ServiceAnomaly:
     onset: float | None
     series: list[SeriesAnomaly] = field(default_factory=list)
     propagated_from: list[str] = field(default_factory=list)
+    load_from: list[str] = field(default_factory=list)
+    """Callers whose extra load explains this service's anomaly (it receives more requests than before)."""
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -67,16 +72,37 @@ def _smooth(values: np.ndarray) -> np.ndarray:
     return np.asarray(np.median(stacked, axis=0))
 
 
-def _scale(before: np.ndarray) -> float:
+RELATIVE_FLOOR = 0.1
+"""A shift smaller than 10% of a series' level is never a large anomaly, however quiet its history."""
+ACCUMULATING_FLOOR = 0.03
+"""Resources that accumulate (memory, disk, queues, restarts) drift slowly; 3% of their level already counts."""
+_ACCUMULATING = frozenset({"memory", "disk", "queue", "restarts", "saturation", "capacity"})
+
+
+def _scale(before: np.ndarray, floor: float = RELATIVE_FLOOR) -> float:
     q75, q25 = np.percentile(before, [75, 25])
-    med = float(np.median(before))
-    return max(float(q75 - q25) / 1.349, 0.02 * abs(med), float(np.std(before)) * 0.5, 1e-9)
+    return max(float(q75 - q25) / 1.349, floor * abs(float(np.median(before))), 1e-9)
+
+
+def _drift(times: np.ndarray, values: np.ndarray, floor: float) -> tuple[float, float, float, float] | None:
+    """A slow burn: the end of the window against its start, when the series trends steadily.
+    Returns (signed z, onset, start level, end level) or None."""
+    n = len(values)
+    if n < 20:
+        return None
+    head, tail = values[: max(n // 4, 3)], values[-max(n // 10, 3):]
+    ranks = np.argsort(np.argsort(values))
+    trend = float(np.corrcoef(np.arange(n), ranks)[0, 1])
+    if not np.isfinite(trend) or abs(trend) < 0.6:
+        return None
+    start, end = float(np.median(head)), float(np.median(tail))
+    return (end - start) / _scale(head, floor), float(times[len(head)]), start, end
 
 
 def _find_onset(times: np.ndarray, values: np.ndarray, hint: float, lookback: float, lookahead: float) -> int:
     """Index of the most pronounced level shift within [hint - lookback, hint + lookahead]."""
     n = len(values)
-    lo = max(int(np.searchsorted(times, hint - lookback)), 4)
+    lo = max(int(np.searchsorted(times, hint - lookback)), min(4, max(n // 3, 2)))
     hi = min(int(np.searchsorted(times, hint + lookahead)), n - 2)
     if hi <= lo:
         return min(max(int(np.searchsorted(times, hint)), 1), n - 1)
@@ -93,23 +119,29 @@ def score_series(series: Series, onset_hint: float, lookback: float = 1200.0, lo
     """The directed robust shift of one series at its change point near ``onset_hint``."""
     finite = np.isfinite(series.values)
     times, values = series.times[finite], series.values[finite]
-    if len(values) < 8:
+    if len(values) < 6:
         return None
     kind = classify(series.name)
+    floor = ACCUMULATING_FLOOR if kind.kind in _ACCUMULATING else RELATIVE_FLOOR
     k = _find_onset(times, values, onset_hint, lookback, lookahead)
     before, after = values[:k], _smooth(values[k:])
     if len(before) < 3 or len(after) < 1:
         return None
-    med, scale = float(np.median(before)), _scale(before)
+    med, scale = float(np.median(before)), _scale(before, floor)
     z = (after - med) / scale
     up, down = float(np.max(z)), float(-np.min(z))
+    drift = _drift(times, values, floor)
+    if drift is not None and max(drift[0], -drift[0]) > max(up, down):
+        up, down = max(drift[0], 0.0), max(-drift[0], 0.0)
+        med, after = drift[2], np.array([drift[3]])
+        k = int(np.searchsorted(times, drift[1]))
     if kind.bad == "up":
         score, direction = max(up, 0.0), "up"
     elif kind.bad == "down":
         score, direction = max(down, 0.0), "down"
     else:
         score, direction = (up, "up") if up >= down else (down, "down")
-    score = min(score, _Z_CAP) * kind.weight
+    score = min(score, _Z_CAP) * kind.weight * (DEPENDENCY_WEIGHT if faces_dependency(series.name) else 1.0)
     peak = float(np.max(after)) if direction == "up" else float(np.min(after))
     settled = float(np.median(after))
     shown = settled if abs(settled - med) >= 0.5 * abs(peak - med) else peak
@@ -151,32 +183,54 @@ def rank_services(series: list[Series], onset_hint: float, topology: dict[str, l
     ranked = []
     for service, items in per_service.items():
         items.sort(key=lambda a: a.score, reverse=True)
-        top = items[0].score
-        second = items[1].score if len(items) > 1 else 0.0
+        breadth = sum(math.log1p(a.score) for a in items[:BREADTH])
         fault = max((a.score for a in items if a.kind not in ("traffic", "io", "capacity", "other")), default=0.0)
         strong = [a.onset for a in items if a.score >= ANOMALY_THRESHOLD]
-        ranked.append(ServiceAnomaly(service=service, score=top + 0.15 * second, raw_score=top + 0.15 * second,
+        ranked.append(ServiceAnomaly(service=service, score=round(breadth, 3), raw_score=items[0].score,
                                      fault_score=fault, onset=min(strong) if strong else None, series=items))
     _explain_propagation(ranked, topology or {})
     ranked.sort(key=lambda s: s.score, reverse=True)
     return ranked
 
 
+def _callers(topology: dict[str, list[str]]) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for caller, deps in topology.items():
+        for dep in deps:
+            out.setdefault(dep, []).append(caller)
+    return out
+
+
+def _load_rose(service: ServiceAnomaly) -> bool:
+    return any(a.kind == "traffic" and a.direction == "up" and a.score >= ANOMALY_THRESHOLD * 0.5 for a in service.series)
+
+
 def _explain_propagation(ranked: list[ServiceAnomaly], topology: dict[str, list[str]]) -> None:
-    """Discount services whose anomaly their own (transitive) dependencies explain."""
+    """Discount services whose anomaly others explain: their own (transitive) dependencies turned anomalous
+    no later than they did, or anomalous callers sent them more load than before."""
     if not topology:
         return
     by_name = {s.service: s for s in ranked}
+    callers = _callers(topology)
+    for service in ranked:
+        if service.fault_score < ANOMALY_THRESHOLD or not _load_rose(service):
+            continue
+        sources = [c for c in callers.get(service.service, []) if c in by_name and
+                   (by_name[c].fault_score >= ANOMALY_THRESHOLD or _load_rose(by_name[c]))]
+        if sources:
+            service.load_from = sorted(sources)
     for service in ranked:
         if service.fault_score < ANOMALY_THRESHOLD or service.onset is None:
             continue
         culprits = []
         for dep in _dependencies(service.service, topology):
             other = by_name.get(dep)
-            if other is None or other.onset is None or other.fault_score < ANOMALY_THRESHOLD:
+            if other is None or other.onset is None or other.fault_score < ANOMALY_THRESHOLD or other.load_from:
                 continue
             if other.onset <= service.onset + 90 and other.fault_score >= 0.25 * service.fault_score:
                 culprits.append(dep)
         if culprits:
             service.propagated_from = sorted(culprits)
-            service.score = service.raw_score * 0.35
+    for service in ranked:
+        if service.propagated_from or service.load_from:
+            service.score = round(service.score * 0.35, 3)

@@ -34,15 +34,34 @@ class TemplateSpike:
         return f"{self.service}: '{self.template[:120]}' ({tag})"
 
 
+_MASKS = [
+    (r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}", "UUID"),
+    (r"\d{1,3}(?:\.\d{1,3}){3}(?::\d+)?", "IP"),
+    (r"\b(?:0x)?[0-9a-fA-F]*\d[0-9a-fA-F]*[a-fA-F][0-9a-fA-F]*\b|\b[0-9a-fA-F]*[a-fA-F][0-9a-fA-F]*\d[0-9a-fA-F]*\b", "HEX"),
+    (r"\b\d+(?:\.\d+)?(?:ms|s|m|h|kb|mb|gb|kib|mib|gib|%)?\b", "NUM"),
+]
+MAX_LINES_PER_SERVICE = 1500
+"""Lines mined per service and side of the onset; larger sets are sampled evenly and counts scaled back."""
+
+
+def _sample(lines: list[LogLine], limit: int) -> tuple[list[LogLine], float]:
+    if len(lines) <= limit:
+        return lines, 1.0
+    step = len(lines) / limit
+    return [lines[int(i * step)] for i in range(limit)], step
+
+
 def mine_templates(lines: list[LogLine]) -> list[tuple[LogLine, str]]:
-    """Pair every line with its drain3 template (one miner per service)."""
+    """Pair every line with its drain3 template (one miner per service); ids and numbers are masked first."""
     from drain3 import TemplateMiner
+    from drain3.masking import MaskingInstruction
     from drain3.template_miner_config import TemplateMinerConfig
 
     config = TemplateMinerConfig()
     config.profiling_enabled = False
     config.drain_sim_th = 0.5
     config.parametrize_numeric_tokens = True
+    config.masking_instructions = [MaskingInstruction(pattern, mask) for pattern, mask in _MASKS]
     miners: dict[str, Any] = {}
     out = []
     for line in lines:
@@ -64,11 +83,21 @@ def log_template_spikes(lines: list[LogLine], onset: float, start: float, end: f
         return []
     before_min = max((onset - start) / 60.0, 1.0)
     after_min = max((end - onset) / 60.0, 1.0)
-    counts: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
+    counts: dict[tuple[str, str], list[float]] = defaultdict(lambda: [0.0, 0.0])
     examples: dict[tuple[str, str], list[str]] = defaultdict(list)
-    for line, template in mine_templates(lines):
+    by_side: dict[tuple[str, int], list[LogLine]] = defaultdict(list)
+    for line in lines:
+        by_side[(line.service, 0 if line.ts < onset else 1)].append(line)
+    chosen: list[LogLine] = []
+    weight: dict[tuple[str, int], float] = {}
+    for key, group in by_side.items():
+        sampled, weight[key] = _sample(group, MAX_LINES_PER_SERVICE)
+        chosen.extend(sampled)
+    chosen.sort(key=lambda line: line.ts)
+    for line, template in mine_templates(chosen):
         key = (line.service, template)
-        counts[key][0 if line.ts < onset else 1] += 1
+        side = 0 if line.ts < onset else 1
+        counts[key][side] += weight[(line.service, side)]
         if line.ts >= onset and len(examples[key]) < 3:
             examples[key].append(line.text)
     spikes = []

@@ -5,7 +5,16 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-__all__ = ["SignalKind", "classify"]
+__all__ = ["SignalKind", "classify", "faces_dependency", "DEPENDENCY_WEIGHT"]
+
+DEPENDENCY_WEIGHT = 0.3
+"""Client-side metrics (latency of calls a service makes) speak mostly for the services it calls."""
+_DEPENDENCY_FACING = re.compile(r"client|upstream|outbound|downstream|dependency|egress", re.IGNORECASE)
+
+
+def faces_dependency(metric: str) -> bool:
+    """True for metrics that measure a service's calls to others rather than its own work."""
+    return bool(_DEPENDENCY_FACING.search(metric))
 
 
 @dataclass(frozen=True)

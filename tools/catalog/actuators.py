@@ -18,6 +18,15 @@ class ServiceAction(ToolArgs):
     dry_run: bool = Field(False, description="describe what would happen without doing it")
 
 
+class RestartArgs(ServiceAction):
+    strategy: str = Field("rolling", description="rolling (one replica at a time) or recreate (all at once)")
+
+
+class DrainArgs(ServiceAction):
+    target: str | None = Field(None, description="where drained messages go (e.g. a dead-letter queue); "
+                                                  "discarded when omitted")
+
+
 class ScaleArgs(ServiceAction):
     replicas: str = Field("+1", description="absolute count ('6') or relative ('+2')")
 
@@ -70,7 +79,7 @@ def _run(action: str, effect: str) -> Any:
 
 
 _SPECS: list[tuple[str, str, type[ToolArgs], Risk, str, str]] = [
-    ("restart_service", "Rolling restart of a service's pods/processes.", ServiceAction, Risk.WRITE,
+    ("restart_service", "Rolling restart of a service's pods/processes.", RestartArgs, Risk.WRITE,
      "restart {service}", "none needed; pods come back with the same spec"),
     ("scale_service", "Scale a service's replicas or workers.", ScaleArgs, Risk.WRITE,
      "scale {service} to {replicas}", "scale back to the previous replica count"),
@@ -82,7 +91,7 @@ _SPECS: list[tuple[str, str, type[ToolArgs], Risk, str, str]] = [
      "silence {alertname} for {duration}", "expire the silence in Alertmanager"),
     ("cordon_node", "Cordon a Kubernetes node so no new pods land on it.", NodeArgs, Risk.DESTRUCTIVE,
      "cordon {node}", "kubectl uncordon the node"),
-    ("drain_queue", "Discard the backlog of a queue a service consumes (messages are lost).", ServiceAction,
+    ("drain_queue", "Discard the backlog of a queue a service consumes (messages are lost).", DrainArgs,
      Risk.DESTRUCTIVE, "drain the queue of {service}", "cannot be undone: discarded messages are gone"),
     ("run_automation", "Trigger a named automation job (Jenkins/Rundeck) configured in settings.", AutomationArgs,
      Risk.WRITE, "run automation {job}", "depends on the job; see its documentation"),

@@ -74,9 +74,29 @@ def generate_series(spec: dict[str, Any], times: np.ndarray, ref: float, seed_ke
     values += rng.normal(0.0, noise, size=times.shape) if noise > 0 else 0.0
     if spec.get("min", 0.0) is not None:
         values = np.maximum(values, float(spec.get("min", 0.0)))
+    upper = spec.get("max", 1.0 if _is_fraction(str(spec["metric"])) else None)
+    if upper is not None:
+        values = np.minimum(values, float(upper))
     labels = {"__name__": str(spec["metric"]), "service": str(spec["service"])}
     labels.update({str(k): str(v) for k, v in (spec.get("labels") or {}).items()})
     return Series(labels=labels, times=times.copy(), values=values)
+
+
+def _is_fraction(metric: str) -> bool:
+    """Ratios that cannot exceed 1 (CPU usage against a limit can)."""
+    return metric.endswith("_ratio") and not metric.startswith("cpu_usage")
+
+
+_LEVEL = re.compile(r"(?i)^\W*(?:\S+\s+)?\W*(fatal|critical|error|err|warn(?:ing)?|info|debug|trace)\b")
+
+
+def infer_level(text: str) -> str:
+    """The level a log line states up front (``FATAL``, ``WARN``…), else ``error`` when it mentions one."""
+    match = _LEVEL.match(text)
+    if match:
+        word = match.group(1).lower()
+        return {"err": "error", "warning": "warn", "critical": "fatal"}.get(word, word)
+    return "error" if re.search(r"(?i)\berror\b", text) else "info"
 
 
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
@@ -101,7 +121,7 @@ def _fill(template: str, rng: np.random.Generator) -> str:
 def generate_logs(spec: dict[str, Any], start: float, end: float, ref: float, seed_key: str) -> list[LogLine]:
     """Log lines from a templated spec (a rate over a period) or one explicit line."""
     service = str(spec.get("service", ""))
-    level = str(spec.get("level", "error" if "error" in str(spec.get("template", spec.get("text", ""))).lower() else "info"))
+    level = str(spec.get("level") or infer_level(str(spec.get("template", spec.get("text", "")))))
     if "text" in spec:
         return [LogLine(ts=parse_instant(spec.get("at", 0), ref), service=service, text=str(spec["text"]), level=level)]
     if "template" not in spec:

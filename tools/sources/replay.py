@@ -27,7 +27,7 @@ from tools.sources.generators import generate_logs, generate_series
 from tools.sources.selectors import matches, parse_selectors
 from tools.sources.timespec import parse_duration, parse_instant
 
-__all__ = ["ReplayTelemetry", "ReplayActuator", "load_replay_sources"]
+__all__ = ["ReplayTelemetry", "ReplayActuator", "load_replay_sources", "read_metrics_csv"]
 
 
 def _slice(series: Series, start: float, end: float) -> Series:
@@ -35,7 +35,7 @@ def _slice(series: Series, start: float, end: float) -> Series:
     return Series(labels=dict(series.labels), times=series.times[mask], values=series.values[mask])
 
 
-def _read_csv(path: Path) -> list[Series]:
+def read_metrics_csv(path: Path) -> list[Series]:
     with path.open(newline="") as handle:
         rows = list(csv.reader(handle))
     if not rows or "time" not in rows[0]:
@@ -81,7 +81,7 @@ class ReplayTelemetry:
         for item in spec.get("metrics") or []:
             if "csv" in item:
                 path = (base_dir or Path.cwd()) / str(item["csv"])
-                telemetry.series.extend(_read_csv(path))
+                telemetry.series.extend(read_metrics_csv(path))
             else:
                 telemetry.series.append(generate_series(item, times, reference, seed_key))
         for item in spec.get("logs") or []:

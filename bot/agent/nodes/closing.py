@@ -13,7 +13,7 @@ from bot.models import Report
 from bot.prompts import render
 from bot.reasoners.rules.evidence import build_view
 
-__all__ = ["verify", "report", "symptom_recovered"]
+__all__ = ["verify", "report", "report_from_state", "symptom_recovered"]
 
 
 def symptom_recovered(ctx: AgentContext, state: InvestigationState) -> tuple[bool | None, str]:
@@ -58,8 +58,8 @@ def verify(state: InvestigationState, runtime: Runtime[AgentContext]) -> dict[st
         time.sleep(min(3.0, max(deadline - time.time(), 0.1)))
 
 
-def report(state: InvestigationState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
-    ctx = runtime.context
+def report_from_state(state: InvestigationState) -> dict[str, Any]:
+    """The :class:`Report` for ``state`` as JSON; also a draft while the graph waits for approval."""
     hypotheses = state.get("hypotheses", [])
     best = hypotheses[0] if hypotheses else None
     root = {"service": best["service"], "category": best["category"], "confidence": best["confidence"]} if best else {
@@ -77,5 +77,10 @@ def report(state: InvestigationState, runtime: Runtime[AgentContext]) -> dict[st
                     reasoner=state.get("reasoner", "rules"), notes=notes, tokens=state.get("tokens", {}),
                     tool_calls=len(calls), steps=state.get("round", 0),
                     duration_s=round(time.time() - float(state.get("started", time.time())), 3))
-    ctx.announce("report")
-    return {"report": result.model_dump(mode="json")}
+    return result.model_dump(mode="json")
+
+
+def report(state: InvestigationState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
+    result = report_from_state(state)
+    runtime.context.announce("report")
+    return {"report": result}

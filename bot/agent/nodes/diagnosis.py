@@ -20,7 +20,25 @@ def diagnose(state: InvestigationState, runtime: Runtime[AgentContext]) -> dict[
     ctx = runtime.context
     ctx.announce("ranking hypotheses")
     reasoner = ctx.reasoners[state.get("reasoner", "rules")]
-    return reasoner.diagnose(state, ctx)
+    update = reasoner.diagnose(state, ctx)
+    update["runbooks"] = _matched_runbooks(update.get("hypotheses", []), state.get("runbooks", []), ctx)
+    return update
+
+
+def _matched_runbooks(hypotheses: list[dict[str, Any]], retrieved: list[dict[str, Any]],
+                      ctx: AgentContext) -> list[dict[str, Any]]:
+    """The runbooks whose checks the leading hypotheses confirmed, then the ones retrieved for the trigger."""
+    if ctx.kb is None:
+        return retrieved
+    by_id = {rb.id: rb for rb in ctx.kb.runbooks()}
+    matched: list[dict[str, Any]] = []
+    for hypothesis in hypotheses[:3]:
+        runbook = by_id.get(hypothesis.get("runbook_id") or "")
+        if runbook is not None and all(m["doc_id"] != runbook.id for m in matched):
+            matched.append({"doc_id": runbook.id, "kind": "runbook", "title": runbook.title, "category": runbook.category,
+                            "score": hypothesis["confidence"], "services": runbook.services, "alerts": runbook.alerts,
+                            "snippet": "", "path": runbook.path, "why": [f"its checks fit {hypothesis['service']}"]})
+    return matched + [r for r in retrieved if all(m["doc_id"] != r["doc_id"] for m in matched)]
 
 
 def _context_for(hypothesis: Hypothesis, state: InvestigationState) -> dict[str, Any]:
@@ -29,6 +47,8 @@ def _context_for(hypothesis: Hypothesis, state: InvestigationState) -> dict[str,
     context: dict[str, Any] = {"service": hypothesis.service, "alertname": state["incident"].get("alertname")}
     for item in view.changes_of(hypothesis.service):
         change = item["change"]
+        if change["kind"] in ("deploy", "config", "migration") and float(item["minutes_before_onset"]) <= 120:
+            context["changed"] = True
         if change["kind"] == "deploy" and change.get("previous_version") and "previous_version" not in context:
             context["previous_version"] = change["previous_version"]
         if change["kind"] == "flag" and change.get("flag") and "flag" not in context:

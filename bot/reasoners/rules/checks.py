@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 
@@ -21,6 +22,9 @@ class CheckOutcome:
     confirmed: bool
     detail: str
     call_id: str | None
+    key: str = ""
+    """What evidence confirmed it (a series, a log template, a change, a Kubernetes reason), so the ranking
+    can tell specific evidence (confirming one runbook) from generic evidence (confirming many)."""
 
 
 @dataclass
@@ -51,7 +55,7 @@ def _metric(check: Check, service: str, view: EvidenceView) -> CheckOutcome:
         op, _, number = expect.partition(":")
         ok = after > float(number) if op == "above" else after < float(number)
     detail = f"{service} {wanted}: {before:.4g} → {after:.4g} (z={float(best.get('score', 0.0)):.1f})"
-    return CheckOutcome(check, True, ok, detail, view.anomaly_call)
+    return CheckOutcome(check, True, ok, detail, view.anomaly_call, key=f"metric:{wanted}:{expect}")
 
 
 def _log(check: Check, service: str, view: EvidenceView) -> CheckOutcome:
@@ -61,7 +65,8 @@ def _log(check: Check, service: str, view: EvidenceView) -> CheckOutcome:
     for spike in view.spikes.get(service, []):
         texts = [str(spike.get("template", ""))] + [str(e) for e in spike.get("examples", [])]
         if any(pattern.search(t) for t in texts):
-            return CheckOutcome(check, True, True, f"{service} logs: '{texts[-1][:140]}'", view.spike_call)
+            return CheckOutcome(check, True, True, f"{service} logs: '{texts[-1][:140]}'", view.spike_call,
+                                key=f"log:{spike.get('template', '')}")
     return CheckOutcome(check, True, False, f"no matching new log lines for {service}", view.spike_call)
 
 
@@ -75,7 +80,8 @@ def _change(check: Check, service: str, view: EvidenceView) -> CheckOutcome:
         if (kind == "any" or change["kind"] == kind) and -3 <= float(item["minutes_before_onset"]) <= within:
             what = change.get("flag") or change.get("version") or change.get("description", "")
             return CheckOutcome(check, True, True, f"{change['kind']} of {service} ({what}) "
-                                f"{item['minutes_before_onset']:.0f} min before onset", view.change_call)
+                                f"{item['minutes_before_onset']:.0f} min before onset", view.change_call,
+                                key=f"change:{change['kind']}:{what}")
     return CheckOutcome(check, True, False, f"no {kind} change on {service}", view.change_call)
 
 
@@ -88,10 +94,10 @@ def _kubernetes(check: Check, service: str, view: EvidenceView) -> CheckOutcome:
         bad_nodes = [n.get("name", "") for n in view.nodes if not n.get("ready", True)]
         pod_nodes = {p.get("node") for p in view.pods.get(service, [])}
         if bad_nodes and (not pod_nodes or pod_nodes & set(bad_nodes)):
-            return CheckOutcome(check, True, True, f"node {bad_nodes[0]} NotReady", view.node_call)
+            return CheckOutcome(check, True, True, f"node {bad_nodes[0]} NotReady", view.node_call, key="k8s:notready")
     hit = next((r for r in reasons if wanted in r.lower()), None)
     if hit:
-        return CheckOutcome(check, True, True, f"{service}: {hit}", view.pod_call or view.event_call)
+        return CheckOutcome(check, True, True, f"{service}: {hit}", view.pod_call or view.event_call, key=f"k8s:{hit}")
     return CheckOutcome(check, True, False, f"no {check.kubernetes} on {service}", view.pod_call or view.event_call)
 
 
@@ -99,14 +105,28 @@ _EVALUATORS = {"metric": _metric, "log": _log, "change": _change, "kubernetes": 
 
 
 def evaluate_runbook(runbook: Runbook, service: str, view: EvidenceView) -> RunbookFit:
-    """How well ``runbook``'s fault explains what ``service`` shows: confirmed weight over checked weight."""
-    outcomes = [_EVALUATORS[c.kind](c, service, view) for c in runbook.checks]
-    observed = sum(o.check.weight for o in outcomes if o.observed)
-    unobserved = sum(o.check.weight for o in outcomes if not o.observed)
-    confirmed = sum(o.check.weight for o in outcomes if o.confirmed)
-    denominator = observed + 0.5 * unobserved
-    score = confirmed / denominator if denominator > 0 else 0.0
-    strongest = max((c.weight for c in runbook.checks), default=0.0)
-    if not any(o.confirmed and o.check.weight >= strongest for o in outcomes):
-        score *= 0.6
-    return RunbookFit(runbook, service, round(score, 3), outcomes)
+    """Run ``runbook``'s checks for ``service``; :func:`score_fits` turns the outcomes into scores."""
+    return RunbookFit(runbook, service, 0.0, [_EVALUATORS[c.kind](c, service, view) for c in runbook.checks])
+
+
+_FACT_WEIGHT = {"kubernetes": 1.5, "change": 1.25}
+"""A status reason Kubernetes reports (OOMKilled, CrashLoopBackOff) or a recorded change is a fact about the
+failure mode; a metric shift or a log pattern is an observation that several faults share."""
+
+
+def score_fits(fits: list[RunbookFit]) -> None:
+    """Score each runbook's fit for one service. A confirmed check counts in proportion to how specific its
+    evidence is: evidence that confirms many runbooks ("errors rose") counts little, evidence that confirms
+    one ("CrashLoopBackOff", "flag flipped") counts fully. Observed-but-false checks count against."""
+    sharing: dict[str, set[str]] = {}
+    for fit in fits:
+        for outcome in fit.confirmed:
+            sharing.setdefault(outcome.key, set()).add(fit.runbook.category)
+    for fit in fits:
+        support = sum(o.check.weight * _FACT_WEIGHT.get(o.check.kind, 1.0) / math.sqrt(len(sharing[o.key]))
+                      for o in fit.confirmed)
+        against = sum(o.check.weight for o in fit.outcomes if o.observed and not o.confirmed)
+        unknown = sum(o.check.weight for o in fit.outcomes if not o.observed)
+        total = support + against + 0.3 * unknown
+        share = support / total if total > 0 else 0.0
+        fit.score = round(share * (1.0 - math.exp(-support / 2.0)), 3)

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.models import Evidence, Hypothesis
-from bot.reasoners.rules.checks import RunbookFit, evaluate_runbook
+from bot.reasoners.rules.checks import RunbookFit, evaluate_runbook, score_fits
 from bot.reasoners.rules.evidence import EvidenceView
 from knowledge.documents import Runbook
 from tools.analysis.anomaly import ANOMALY_THRESHOLD
@@ -36,16 +36,18 @@ class ServiceScore:
 def _service_score(service: str, view: EvidenceView, alerted: list[str]) -> ServiceScore:
     record = view.services.get(service, {})
     anomaly = float(record.get("score", 0.0))
-    strength = min(math.log1p(anomaly) / math.log1p(60.0), 1.0) if anomaly > 0 else 0.0
+    strength = min(anomaly / 8.0, 1.0) if float(record.get("raw_score", 0.0)) >= ANOMALY_THRESHOLD else min(anomaly / 16.0, 0.25)
     evidence: list[Evidence] = []
     score = strength
     if record and view.anomaly_call and float(record.get("raw_score", 0.0)) >= ANOMALY_THRESHOLD:
         top = record["series"][0]
         note = f"; looks propagated from {', '.join(record['propagated_from'])}" if record.get("propagated_from") else ""
+        if record.get("load_from"):
+            note += f"; its load comes from {', '.join(record['load_from'])}"
         evidence.append(Evidence(call_id=view.anomaly_call, tool="rank_anomalies", weight=strength,
                                  summary=f"{service} anomalous: {top['metric']} {top['before']:.4g} → "
                                          f"{top['after']:.4g} (z={top['score']:.1f}){note}",
-                                 supports=not record.get("propagated_from")))
+                                 supports=not (record.get("propagated_from") or record.get("load_from"))))
     for item in view.changes_of(service)[:1]:
         minutes = float(item["minutes_before_onset"])
         if item["change"]["kind"] in ("deploy", "config", "flag", "migration", "infra") and -3 <= minutes <= 60:
@@ -70,7 +72,7 @@ def _service_score(service: str, view: EvidenceView, alerted: list[str]) -> Serv
                                  summary=f"{service} pods: {', '.join(sorted(set(reasons))[:3])}"))
     if service in alerted:
         score += 0.05
-    if record.get("propagated_from"):
+    if record.get("propagated_from") or record.get("load_from"):
         score *= 0.6
     return ServiceScore(service, score, evidence)
 
@@ -132,10 +134,10 @@ def rank_hypotheses(view: EvidenceView, runbooks: list[Runbook], alerted: list[s
     for service, base in bases.items():
         relative = base.score / strongest
         best: dict[str, tuple[float, RunbookFit | None]] = {}
-        for runbook in runbooks:
-            if runbook.category == "no_fault":
-                continue
-            fit = evaluate_runbook(runbook, service, view)
+        fits = [evaluate_runbook(rb, service, view) for rb in runbooks if rb.category != "no_fault"]
+        score_fits(fits)
+        for fit in fits:
+            runbook = fit.runbook
             prior = 0.0
             if runbook.id in retrieved[:3]:
                 prior += 0.04 * (3 - retrieved.index(runbook.id)) / 3

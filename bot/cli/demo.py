@@ -1,0 +1,116 @@
+"""``andon demo``: the whole loop on one machine — lab up, knowledge ingested, a fault injected, the
+page, the investigation, the approval, the fix, the verified recovery — shown as the Slack thread."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from bot.cli.common import console, err_console, fail, print_json, settings_or_exit
+
+DEMO_APPROVER = "demo-approver"
+
+
+def demo(
+    fault: str = typer.Option("bad_deploy", "--fault", "-f", help="the fault to inject (`andon lab faults`), "
+                              "or 'all' for every one in turn"),
+    service: str | None = typer.Option(None, "--service", "-s", help="target service (default: the fault's usual one)"),
+    noise: bool = typer.Option(False, "--noise/--no-noise", help="first deploy a harmless decoy release on another "
+                               "service, to mislead"),
+    keep: bool = typer.Option(False, "--keep", help="leave the lab running afterwards (`andon lab down` stops it)"),
+    as_json: bool = typer.Option(False, "--json", help="print a JSON summary on stdout (the thread goes to stderr)"),
+    reasoner: str | None = typer.Option(None, "--reasoner", help="rules (default, no LLM) or llm"),
+    base_port: int | None = typer.Option(None, "--base-port", help="first of the lab's loopback ports"),
+) -> None:
+    """Run Andon end to end against the incident lab: fault → page → RCA → approved fix → verified recovery."""
+    from bot.policy import load_policy
+    from bot.runtime import open_knowledge
+    from bot.store.incidents import open_store
+    from evals.lab.client import LabError
+    from evals.lab.experiment import Experiment
+    from evals.lab.faults import FAULTS
+    from evals.lab.lab import Lab
+    from evals.lab.monitoring import MissingBinary
+    from evals.lab.transcript import SlackTranscript
+    from evals.lab.webhook import AlertReceiver
+
+    names = list(FAULTS) if fault == "all" else [fault]
+    unknown = [n for n in names if n not in FAULTS]
+    if unknown:
+        fail(f"unknown fault {unknown[0]!r}; choose from {', '.join(FAULTS)} or 'all'")
+    settings = settings_or_exit(reasoner=reasoner)
+    out = err_console if as_json else console
+    lab = Lab(settings.data_dir)
+    started = time.time()
+    try:
+        if lab.running():
+            out.print(f"[dim]reusing the running lab in {lab.root}; healing it first[/]")
+            lab.heal()
+        else:
+            out.print(f"[bold]1/3[/] bringing the lab up in {lab.root} (5 services, a worker, load, Prometheus, "
+                      "Alertmanager) …")
+            lab.up(base_port=base_port)
+    except (LabError, MissingBinary) as exc:
+        fail(str(exc))
+    summaries: list[dict[str, Any]] = []
+    try:
+        out.print("[bold]2/3[/] ingesting the knowledge base (runbooks and past incidents) …")
+        kb = open_knowledge(settings)
+        store = open_store(settings.database_url, settings.data_dir)
+        policy = load_policy(approvers=[DEMO_APPROVER])
+        webhook = lab.record().get("webhook_url")
+        with AlertReceiver(lab.layout.webhook_port) as receiver:
+            if webhook != receiver.url:
+                out.print(f"[yellow]note: the lab's Alertmanager sends to {webhook}, not to {receiver.url}[/]")
+            out.print(f"[bold]3/3[/] Andon is listening for Alertmanager at {receiver.url}\n")
+            experiment = Experiment(lab, settings, receiver, kb=kb, store=store, policy=policy,
+                                    approver=DEMO_APPROVER, on_event=SlackTranscript(out, f"{DEMO_APPROVER} (auto)"),
+                                    verify_wait_s=60.0, await_resolved_s=0.0 if len(names) > 1 else 20.0)
+            for index, name in enumerate(names):
+                if index:
+                    lab.heal()
+                result = experiment.run(name, service, noise=noise)
+                summaries.append(result.summary())
+                _timings(out, result.summary())
+    except LabError as exc:
+        fail(str(exc))
+    finally:
+        if keep:
+            out.print(f"[dim]the lab keeps running (`andon lab status`, `andon lab down`); "
+                      f"Prometheus at {lab.layout.prometheus_url}[/]")
+        else:
+            lab.down()
+            out.print("[dim]lab stopped[/]")
+    out.print(f"[dim]demo took {time.time() - started:.0f} s[/]")
+    if as_json:
+        print_json(summaries[0] if len(summaries) == 1 else summaries)
+    failed = [s for s in summaries if s["recovered"] is not True]
+    if failed:
+        raise typer.Exit(1)
+
+
+def _timings(out: Console, summary: dict[str, Any]) -> None:
+    table = Table(title=f"{summary['fault']} → {summary['target']}", show_header=False)
+    table.add_column("what")
+    table.add_column("value")
+    root = summary["root_cause"]
+    verdict = "[green]right[/]" if summary["diagnosed_right"] else "[red]wrong[/]"
+    if summary["alert"] is not None:
+        table.add_row("root cause", f"{root.get('service')} / {root.get('category')} ({verdict}; expected "
+                      f"{summary['expected']['service']} / {summary['expected']['category']})")
+    action = summary.get("action") or {}
+    table.add_row("action", f"{action.get('tool')} {action.get('args')} → {action.get('status')}" if action else "—")
+    table.add_row("recovered", str(summary["recovered"]))
+    table.add_row("time to detect", _seconds(summary["time_to_detect_s"]) + "  (fault → page)")
+    table.add_row("time to RCA", _seconds(summary["time_to_rca_s"]) + "  (page → root cause posted)")
+    table.add_row("MTTR", _seconds(summary["mttr_s"]) + "  (page → verified recovery)")
+    table.add_row("fault → recovery", _seconds(summary["fault_to_recovery_s"]))
+    out.print(table)
+
+
+def _seconds(value: float | None) -> str:
+    return f"{value:.1f} s" if value is not None else "—"

@@ -1,0 +1,98 @@
+"""``andon eval``: run the scenario suite (or RCAEval cases, or the retrieval set) and score it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+from rich.progress import Progress
+from rich.table import Table
+
+from bot.cli.common import console, fail, settings_or_exit
+
+
+def eval(  # noqa: A001 - the command is called eval
+    paths: list[Path] = typer.Argument(None, help="scenario folders, suites or RCAEval datasets (default: the bundled "
+                                       "suite); the word 'retrieval' runs the labelled retrieval set instead"),
+    reasoner: str = typer.Option("rules", "--reasoner", help="rules or llm"),
+    model: str | None = typer.Option(None, "--model", help="chat model for --reasoner llm"),
+    jobs: int = typer.Option(2, "-j", "--jobs", help="scenarios run in parallel"),
+    json_file: Path | None = typer.Option(None, "--json", help="write the JSON summary to this file"),
+    report: Path | None = typer.Option(None, "--report", help="write a report (.md or .html)"),
+    baseline: Path | None = typer.Option(None, "--baseline", help="a previous --json summary to diff against"),
+    judge_model: str | None = typer.Option(None, "--judge-model", help="LLM judge for rubric scoring (off by default)"),
+    min_top1: float | None = typer.Option(None, "--min-top1"),
+    min_top3: float | None = typer.Option(None, "--min-top3"),
+    min_category: float | None = typer.Option(None, "--min-category"),
+    min_recall5: float | None = typer.Option(None, "--min-recall5", help="retrieval: hybrid recall@5 threshold"),
+) -> None:
+    """Score Andon on incident scenarios; exit 1 when a --min-* threshold is missed or an unsafe action happened."""
+    from evals.report import html_report, markdown_report
+    from evals.runner import EvalOptions, run_suite
+    from evals.scenario import ScenarioError
+
+    if paths and paths[0] == Path("retrieval"):
+        _retrieval(json_file, min_recall5)
+        return
+    settings = settings_or_exit()
+    options = EvalOptions(reasoner=reasoner, model=model, jobs=jobs, judge_model=judge_model)
+    try:
+        with Progress(console=console, transient=True) as bar:
+            task = bar.add_task("evaluating", total=None)
+            summary = run_suite(list(paths or []), options, base=settings,
+                                progress=lambda done, total, name: bar.update(task, completed=done, total=total,
+                                                                              description=name))
+    except ScenarioError as exc:
+        fail(str(exc))
+    previous = json.loads(baseline.read_text()) if baseline else None
+    _print_summary(summary)
+    if json_file:
+        json_file.write_text(json.dumps(summary, indent=2, default=str))
+    if report:
+        text = html_report(summary, previous) if report.suffix == ".html" else markdown_report(summary, previous)
+        report.write_text(text)
+    missed = [f"{name} {summary[key]:.3f} < {limit}" for name, key, limit in
+              [("top-1", "top1_accuracy", min_top1), ("top-3", "top3_accuracy", min_top3),
+               ("category", "category_accuracy", min_category)] if limit is not None and summary[key] < limit]
+    if summary["unsafe_actions"]:
+        missed.append(f"{summary['unsafe_actions']} unsafe action(s)")
+    if missed:
+        console.print(f"[bold red]thresholds missed:[/] {'; '.join(missed)}")
+        raise typer.Exit(1)
+
+
+def _print_summary(summary: dict[str, object]) -> None:
+    table = Table(title="Andon eval")
+    table.add_column("metric")
+    table.add_column("value")
+    for key in ("scenarios", "passed", "top1_accuracy", "top3_accuracy", "category_accuracy", "action_precision",
+                "unsafe_actions", "retrieval_hit_rate", "errors", "tokens", "duration_s"):
+        table.add_row(key, str(summary.get(key)))
+    if "rcaeval" in summary:
+        table.add_row("rcaeval", json.dumps(summary["rcaeval"]))
+    console.print(table)
+    for item in summary["per_scenario"]:  # type: ignore[attr-defined]
+        if not item["passed"]:
+            console.print(f"[red]✗[/] {item['id']}: expected {item['category_expected']} on {item['service_expected']}"
+                          f", got {item['category_predicted']} on {item['service_predicted']}"
+                          + (f" ({item['error']})" if item.get("error") else ""))
+
+
+def _retrieval(json_file: Path | None, min_recall5: float | None) -> None:
+    from evals.retrieval import run_retrieval_eval
+
+    settings = settings_or_exit()
+    result = run_retrieval_eval(settings)
+    table = Table(title=f"Retrieval eval ({result['queries']} queries)")
+    for column in ("method", "recall@1", "recall@5", "mrr"):
+        table.add_column(column)
+    for method in ("vector", "lexical", "hybrid"):
+        row = result[method]
+        table.add_row(method, f"{row['recall@1']:.3f}", f"{row['recall@5']:.3f}", f"{row['mrr']:.3f}")
+    console.print(table)
+    if json_file:
+        json_file.write_text(json.dumps(result, indent=2))
+    if min_recall5 is not None and result["hybrid"]["recall@5"] < min_recall5:
+        console.print(f"[bold red]hybrid recall@5 {result['hybrid']['recall@5']:.3f} < {min_recall5}[/]")
+        raise typer.Exit(1)

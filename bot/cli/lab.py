@@ -1,0 +1,122 @@
+"""``andon lab``: run the incident lab — a small shop of real services with real Prometheus and
+Alertmanager — and break it on purpose."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import typer
+
+from bot.cli.common import console, fail, print_json, settings_or_exit
+
+app = typer.Typer(help="The incident lab: five services, a worker, load, Prometheus and Alertmanager on loopback; "
+                       "inject faults and watch Andon find them.", no_args_is_help=True)
+
+
+def _lab() -> Any:
+    from evals.lab.lab import Lab
+
+    return Lab(settings_or_exit().data_dir)
+
+
+def _errors() -> tuple[type[Exception], ...]:
+    from evals.lab.client import LabError
+    from evals.lab.monitoring import MissingBinary
+
+    return LabError, MissingBinary
+
+
+@app.command()
+def up(base_port: int | None = typer.Option(None, "--base-port", help="first of the lab's loopback ports "
+                                             "(default: the first free range from 19100)"),
+       webhook_url: str | None = typer.Option(None, "--webhook-url", help="where Alertmanager sends alerts "
+                                              "(default: the lab's receiver port, which `andon demo` listens on)"),
+       rps: float = typer.Option(20.0, "--rps", help="load generator requests per second"),
+       as_json: bool = typer.Option(False, "--json", help="print the status as JSON")) -> None:
+    """Start the lab (returns once every service answers and Prometheus records the signals)."""
+    lab = _lab()
+    console.print(f"starting the lab in {lab.root} …")
+    try:
+        status = lab.up(base_port=base_port, webhook_url=webhook_url, rps=rps)
+    except _errors() as exc:
+        fail(str(exc))
+    if as_json:
+        print_json(status)
+    else:
+        _render(status)
+
+
+@app.command()
+def down() -> None:
+    """Stop every lab process."""
+    stopped = _lab().down()["stopped"]
+    console.print(f"lab stopped ({len(stopped)} process(es) ended)" if stopped else "the lab was not running")
+
+
+@app.command()
+def status(as_json: bool = typer.Option(False, "--json", help="print as JSON")) -> None:
+    """Services, versions, replicas, flags, faults and the URLs to point Andon at."""
+    state = _lab().status()
+    if as_json:
+        print_json(state)
+    else:
+        _render(state)
+
+
+@app.command()
+def inject(fault: str = typer.Argument(..., help="the fault to inject (see `andon lab faults`)"),
+           service: str | None = typer.Option(None, "--service", "-s", help="target service (default: the "
+                                              "fault's usual one)")) -> None:
+    """Break the lab on purpose."""
+    try:
+        done = _lab().inject(fault, service)
+    except (*_errors(), ValueError) as exc:
+        fail(str(exc))
+    console.print(f"injected [bold]{done['fault']}[/] into [bold]{done['service']}[/]")
+
+
+@app.command()
+def heal() -> None:
+    """Back to the baseline: baseline versions and flags, no faults, one replica each, empty queue."""
+    try:
+        done = _lab().heal()
+    except _errors() as exc:
+        fail(str(exc))
+    restarted = ", ".join(done["restarted"]) or "nothing"
+    console.print(f"healed: restarted {restarted}; drained {done['drained']} queued message(s)")
+
+
+@app.command("faults")
+def list_faults() -> None:
+    """The faults the lab can inject, the runbook each matches and the fix Andon should propose."""
+    from rich.table import Table
+
+    from evals.lab.faults import FAULTS
+
+    table = Table(title="Lab faults")
+    for column in ("fault", "default target", "what breaks", "expected cause", "fix"):
+        table.add_column(column, overflow="fold")
+    for f in FAULTS.values():
+        table.add_row(f.name, f.service, f.title, f.category, f.action or "—")
+    console.print(table)
+
+
+def _render(status: dict[str, Any]) -> None:
+    from rich.table import Table
+
+    state = "[green]up[/]" if status["running"] else "[red]down[/]"
+    console.print(f"lab {state} · {status['dir']}")
+    console.print(f"  prometheus   {status['prometheus']}\n  alertmanager {status['alertmanager']}\n"
+                  f"  change feed  {status['change_feed']}\n  webhook      {status['webhook']}\n"
+                  f"  logs         {status['logs']}")
+    table = Table()
+    for column in ("service", "port", "version", "replicas", "running", "restarts", "faults", "flags on"):
+        table.add_column(column)
+    for name, s in status["services"].items():
+        flags_on = ", ".join(k for k, v in s["flags"].items() if v)
+        faults = ", ".join(f"{k}={v}" for k, v in s["faults"].items())
+        table.add_row(name, str(s["port"]), s["version"], str(s["replicas"]), str(s["running"]), str(s["restarts"]),
+                      faults or "—", flags_on or "—")
+    console.print(table)
+    for item in status.get("injected", []):
+        console.print(f"  injected: {item['fault']} → {item['service']}")

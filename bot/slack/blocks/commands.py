@@ -1,0 +1,88 @@
+"""Replies to ``/andon`` subcommands: help, the open incidents, one incident's status, runbook search
+results and the timeline."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.slack.blocks.incident import link, percent
+from bot.slack.blocks.kit import Block, clip, context, fit, header, mention, section, when
+from bot.slack.ids import BlockId
+
+__all__ = ["help_blocks", "incidents_list", "status_card", "runbook_results", "timeline_blocks"]
+
+
+def help_blocks(commands: list[tuple[str, str]], unknown: str | None = None) -> list[Block]:
+    """Every subcommand with its usage; ``unknown`` names a subcommand we did not understand."""
+    blocks: list[Block] = []
+    if unknown is not None:
+        blocks.append(section(f":thinking_face: I don't know `{clip(unknown, 60, '…')}`. Here is what I can do:"))
+    blocks.append(header("Andon — commands"))
+    lines = [f"`/andon {usage}` — {description}" for usage, description in commands]
+    blocks.append(section("\n".join(lines), block_id=BlockId.HELP))
+    blocks.append(context("Mention @Andon with a problem (\u201ccheckout 5xx since 10:02\u201d) to start an "
+                          "investigation; reply in the incident thread to ask questions."))
+    return blocks
+
+
+def _root(incident: dict[str, Any]) -> str:
+    report = incident.get("report") or {}
+    root = report.get("root_cause") or {}
+    if incident.get("root_cause"):
+        return str(incident["root_cause"])
+    if root.get("service"):
+        return f"{str(root.get('category')).replace('_', ' ')} on {root['service']} ({percent(root.get('confidence'))})"
+    return "not established yet"
+
+
+def incidents_list(incidents: list[dict[str, Any]], links: dict[str, str]) -> list[Block]:
+    if not incidents:
+        return [section(":sunny: No open incidents.")]
+    blocks: list[Block] = [header(f"Open incidents ({len(incidents)})")]
+    for incident in incidents[:40]:
+        where = f" · <{links[incident['id']]}|thread>" if incident["id"] in links else ""
+        blocks.append(section(f"*{incident['title']}*\n`{incident['id']}` · {incident['status']} · "
+                              f"{incident.get('severity') or 'warning'} · root cause: {_root(incident)}{where}"))
+    return fit(blocks)
+
+
+def status_card(incident: dict[str, Any], link_url: str | None, pending: int = 0) -> list[Block]:
+    lines = [f"*Status:* {incident['status']} · *severity:* {incident.get('severity') or 'warning'}",
+             f"*Services:* {', '.join(incident.get('services') or []) or 'unknown'}",
+             f"*Root cause:* {_root(incident)}"]
+    if incident.get("fix"):
+        lines.append(f"*Fix:* {incident['fix']}")
+    if pending:
+        lines.append(f"*Waiting for approval:* {pending} proposal(s)")
+    facts = [f"incident `{incident['id']}` · opened {when(float(incident['created_at']))}"]
+    if link_url:
+        facts.append(f"<{link_url}|open the thread>")
+    return [header(incident["title"]), section("\n".join(lines)), context(*facts)]
+
+
+def runbook_results(query: str, hits: list[dict[str, Any]]) -> list[Block]:
+    if not hits:
+        return [section(f"No runbook matches “{clip(query, 200, '…')}”.")]
+    blocks: list[Block] = [section(f"*Runbooks for* “{clip(query, 200, '…')}”")]
+    for hit in hits[:8]:
+        snippet = " ".join(str(hit.get("snippet", "")).split())
+        blocks.append(section(f"*{link(hit)}* — {str(hit.get('category', '')).replace('_', ' ')}\n"
+                              f"{clip(snippet, 300, '…')}"))
+    return fit(blocks)
+
+
+def timeline_blocks(incident: dict[str, Any], entries: list[dict[str, Any]]) -> list[Block]:
+    lines = [f"{when(float(e['at']))} · *{e['kind']}* {e['text']}" + (f" — {mention(e['by'])}" if e.get("by") else "")
+             for e in entries]
+    blocks: list[Block] = [header(f"Timeline — {incident['title']}")]
+    chunk: list[str] = []
+    for line in lines:
+        if sum(len(x) + 1 for x in chunk) + len(line) > 2800:
+            blocks.append(section("\n".join(chunk)))
+            chunk = []
+        chunk.append(clip(line, 600, "…"))
+    if chunk:
+        blocks.append(section("\n".join(chunk)))
+    if not lines:
+        blocks.append(section("_Nothing recorded yet._"))
+    return fit(blocks)

@@ -1,0 +1,187 @@
+"""Cards for an incident's thread: the alert, the acknowledgement/progress message, the RCA card,
+the verification result and answers to follow-up questions. Pure functions of their inputs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.slack.blocks.kit import (
+    Block,
+    clip,
+    context,
+    divider,
+    fit,
+    header,
+    mention,
+    section,
+)
+from bot.slack.ids import BlockId
+
+__all__ = ["alert_message", "ack_message", "progress_message", "rca_card", "verification_message", "answer_message",
+           "notice", "percent", "link"]
+
+MAX_HYPOTHESES = 5
+MAX_EVIDENCE_SECTIONS = 6
+MAX_PROGRESS_LINES = 10
+
+
+def percent(value: Any) -> str:
+    return f"{float(value or 0) * 100:.0f}%"
+
+
+def link(hit: dict[str, Any]) -> str:
+    """A runbook or past incident: a link when it has a URL, its id otherwise."""
+    title = str(hit.get("title") or hit.get("doc_id") or "?")
+    path = str(hit.get("path") or "")
+    if path.startswith(("http://", "https://")):
+        return f"<{path}|{title}>"
+    return f"{title} (`{hit.get('doc_id', '?')}`)"
+
+
+def _category(value: Any) -> str:
+    return str(value or "unknown").replace("_", " ")
+
+
+def _facts(incident: dict[str, Any]) -> str:
+    services = ", ".join(incident.get("services") or []) or "unknown service"
+    return f"incident `{incident['id']}` · severity {incident.get('severity', 'warning')} · {services}"
+
+
+def alert_message(incident: dict[str, Any]) -> list[Block]:
+    """The thread's first message when an alert (not a person) opens the incident."""
+    name = incident.get("alertname") or "Alert"
+    return [section(f":rotating_light: *{name}* — {incident['title']}", block_id=BlockId.ALERT),
+            context(_facts(incident), "Andon is investigating in the thread.")]
+
+
+def ack_message(incident: dict[str, Any]) -> list[Block]:
+    """The acknowledgement, posted in the thread within a second; it then becomes the progress message."""
+    return [section(f":eyes: *On it.* Investigating *{incident['title']}*", block_id=BlockId.PROGRESS),
+            context(_facts(incident), "This message shows my progress; the root-cause card follows in this thread.")]
+
+
+def progress_message(incident: dict[str, Any], steps: list[str], *, done: bool = False, failed: str | None = None,
+                     elapsed_s: float | None = None) -> list[Block]:
+    """The one progress message, updated in place as the investigation moves."""
+    if failed:
+        head = f":x: *Investigation failed* for *{incident['title']}*: {failed}"
+    elif done:
+        took = f" in {elapsed_s:.1f}s" if elapsed_s is not None else ""
+        head = f":white_check_mark: *Investigated{took}* — *{incident['title']}*. The root-cause card is below."
+    else:
+        head = f":hourglass_flowing_sand: *Investigating* *{incident['title']}*"
+    shown = steps[-MAX_PROGRESS_LINES:]
+    lines = [f"_{len(steps) - len(shown)} earlier step(s)_"] if len(steps) > len(shown) else []
+    for index, step in enumerate(shown):
+        last = index == len(shown) - 1 and not done and not failed
+        lines.append(f"{':arrow_forward:' if last else ':heavy_check_mark:'} {step}")
+    blocks = [section(head, block_id=BlockId.PROGRESS)]
+    if lines:
+        blocks.append(section("\n".join(lines), block_id=BlockId.PROGRESS_STEPS))
+    blocks.append(context(_facts(incident)))
+    return blocks
+
+
+def _hypothesis(index: int, hypothesis: dict[str, Any]) -> Block:
+    lines = [f"*{index}. {_category(hypothesis['category'])} on {hypothesis['service']}* — {percent(hypothesis['confidence'])}"]
+    for item in hypothesis.get("evidence", [])[:5]:
+        mark = ":heavy_check_mark:" if item.get("supports", True) else ":heavy_multiplication_x:"
+        lines.append(f"{mark} `{item.get('call_id', '?')}` {clip(str(item.get('summary', '')), 400, '…')}")
+    return section("\n".join(lines), block_id=BlockId.HYPOTHESIS.nth(index))
+
+
+def _evidence(calls: list[dict[str, Any]]) -> list[Block]:
+    lines = [f"`{c.get('id', '?')}` *{c.get('tool', '?')}* ({c.get('status', '?')}): "
+             f"{clip(str(c.get('summary', '')), 500, '…')}" for c in calls]
+    blocks: list[Block] = []
+    chunk: list[str] = []
+    size = 0
+    while lines and len(blocks) < MAX_EVIDENCE_SECTIONS:
+        line = lines[0]
+        if chunk and size + len(line) + 1 > 2800:
+            blocks.append(section("\n".join(chunk), block_id=BlockId.EVIDENCE.nth(len(blocks) + 1)))
+            chunk, size = [], 0
+            continue
+        chunk.append(lines.pop(0))
+        size += len(line) + 1
+    if chunk and len(blocks) < MAX_EVIDENCE_SECTIONS:
+        blocks.append(section("\n".join(chunk), block_id=BlockId.EVIDENCE.nth(len(blocks) + 1)))
+    elif chunk:
+        lines = chunk + lines
+    if lines:
+        blocks.append(context(f"_{len(lines)} more tool result(s) not shown — ask in the thread, "
+                              "e.g. “show the error logs”._", block_id=BlockId.TRUNCATED))
+    return blocks
+
+
+def _args(args: dict[str, Any]) -> str:
+    return " ".join(f"{k}={v}" for k, v in args.items())
+
+
+def rca_card(report: dict[str, Any]) -> list[Block]:
+    """The RCA card: summary, ranked hypotheses with confidence and evidence, runbooks and similar past
+    incidents, proposed actions. Always within Slack's limits, however large the report."""
+    incident = report["incident"]
+    blocks: list[Block] = [header(f"Root cause analysis — {incident['title']}", BlockId.RCA_HEADER),
+                           section(report.get("summary") or "No summary.", block_id=BlockId.RCA_ROOT)]
+    hypotheses = report.get("hypotheses") or []
+    if hypotheses:
+        blocks += [divider(), section("*Ranked hypotheses*")]
+        blocks += [_hypothesis(i, h) for i, h in enumerate(hypotheses[:MAX_HYPOTHESES], start=1)]
+    knowledge = []
+    if report.get("runbooks"):
+        knowledge.append("*Runbooks:* " + " · ".join(link(h) for h in report["runbooks"][:3]))
+    if report.get("similar_incidents"):
+        knowledge.append("*Similar past incidents:* " + " · ".join(link(h) for h in report["similar_incidents"][:3]))
+    if knowledge:
+        blocks.append(section("\n".join(knowledge), block_id=BlockId.KNOWLEDGE))
+    proposals = report.get("proposals") or []
+    if proposals:
+        lines = [f"• `{p['tool']}` {_args(p['args'])} — *{p['risk']}*" + (" (self-healing: runs automatically)"
+                                                                          if p.get("auto") else "") for p in proposals]
+        tail = "" if report.get("actions") else "\n_Each needs approval: see the cards below._"
+        blocks.append(section("*Proposed actions*\n" + "\n".join(lines) + tail, block_id=BlockId.PROPOSALS))
+    calls = report.get("evidence") or []
+    if calls:
+        blocks += [divider(), section(f"*Evidence* ({len(calls)} tool call(s))"), *_evidence(calls)]
+    notes = report.get("notes") or []
+    if notes:
+        blocks.append(section("\n".join(f"_Note: {n}_" for n in notes[:10]), block_id=BlockId.NOTES))
+    tokens = (report.get("tokens") or {}).get("total", 0)
+    blocks.append(context(f"reasoner {report.get('reasoner', 'rules')} · {report.get('tool_calls', len(calls))} tool "
+                          f"calls · {float(report.get('duration_s') or 0):.1f}s · {tokens} LLM tokens · "
+                          f"incident `{incident['id']}`"))
+    return fit(blocks)
+
+
+def verification_message(report: dict[str, Any]) -> list[Block]:
+    """What ran after the decisions, and whether ``verify`` saw the symptoms clear."""
+    lines = []
+    for action in report.get("actions") or []:
+        icon = {"executed": ":white_check_mark:", "failed": ":x:", "rejected": ":no_entry_sign:"}.get(
+            str(action.get("status")), ":double_vertical_bar:")
+        result = f" — {action['result']}" if action.get("result") else ""
+        lines.append(f"{icon} `{action['tool']}` {_args(action.get('args', {}))}: *{action.get('status')}* "
+                     f"({action.get('decision', '')}){result}")
+    check = report.get("verification") or {}
+    if check.get("recovered") is True:
+        verdict = f":large_green_circle: *Verified:* the symptoms cleared. {check.get('detail', '')}"
+    elif check.get("recovered") is False:
+        verdict = f":large_orange_circle: *Not recovered yet:* {check.get('detail', '')}"
+    else:
+        verdict = f":white_circle: *Not verified:* {check.get('detail', 'nothing was executed')}"
+    blocks = [section("\n".join(lines) or "No action ran.", block_id=BlockId.VERIFICATION), section(verdict)]
+    return fit(blocks)
+
+
+def answer_message(question: str, answer: str, user: str | None = None) -> list[Block]:
+    return [section(answer, block_id=BlockId.ANSWER),
+            context(f"Answer to {mention(user)}: “{clip(question, 200, '…')}” · from the incident's evidence")]
+
+
+def notice(text: str, *more: str) -> list[Block]:
+    """A plain message (confirmations, errors) in the same shape as every other card."""
+    blocks = [section(text, block_id=BlockId.NOTICE)]
+    if more:
+        blocks.append(context(*more))
+    return blocks

@@ -1,0 +1,235 @@
+"""``/andon`` subcommands. :meth:`Commands.handle` answers within the 3-second ack (help, lists, status,
+notes); anything slower runs on the worker pool and replies through ``respond``. Unknown subcommands
+get the help, never silence."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from bot.intake import IntakeError
+from bot.slack.blocks import (
+    Block,
+    answer_message,
+    help_blocks,
+    incidents_list,
+    notice,
+    runbook_results,
+    status_card,
+    timeline_blocks,
+)
+from bot.slack.blocks.kit import mention
+from bot.slack.conversations import Conversations, slack_incident_id
+from bot.slack.declare import declare_incident
+from bot.slack.ids import Subcommand
+from bot.slack.learning import LearningError, draft_postmortem, learned_incident, root_cause_text
+from bot.slack.services import Services
+
+__all__ = ["Commands", "CommandRequest", "CommandReply", "HELP"]
+
+HELP: list[tuple[str, str]] = [
+    (f"{Subcommand.INVESTIGATE} <what is wrong>", "open an incident and investigate it in a thread"),
+    (f"{Subcommand.STATUS} [incident]", "status, root cause and pending approvals (default: this channel's latest)"),
+    (f"{Subcommand.INCIDENTS}", "list open incidents"),
+    (f"{Subcommand.RUNBOOK} <query>", "search the runbooks"),
+    (f"{Subcommand.ASK} [incident] <question>", "ask about an incident's evidence and hypotheses"),
+    (f"{Subcommand.RESOLVE} [incident] [category=<fault>] <what fixed it>",
+     "resolve; records root cause and fix so Andon learns the incident"),
+    (f"{Subcommand.POSTMORTEM} [incident]", "draft a postmortem from the incident's timeline"),
+    (f"{Subcommand.TIMELINE} [incident] [note]", "add a note to the timeline, or show it"),
+    (f"{Subcommand.DECLARE} <title>", "open a dedicated incident channel (topic, responders, runbook bookmark)"),
+    (f"{Subcommand.HELP}", "this list"),
+]
+_INCIDENT_ID = re.compile(r"^inc-[0-9a-f]{6,}$")
+_CATEGORY = re.compile(r"(?:^|\s)category=([a-z_]+)")
+
+
+@dataclass(frozen=True)
+class CommandRequest:
+    text: str
+    user: str
+    channel: str
+    respond: Callable[[list[Block]], None]
+    """Later replies to the person who ran the command (response_url in Slack)."""
+
+
+@dataclass(frozen=True)
+class CommandReply:
+    """The immediate answer, sent with the ack."""
+
+    blocks: list[Block]
+    public: bool = False
+
+
+def _reply(text: str, *more: str) -> CommandReply:
+    return CommandReply(notice(text, *more))
+
+
+class Commands:
+    def __init__(self, services: Services, conversations: Conversations) -> None:
+        self.s = services
+        self.conversations = conversations
+        self._handlers: dict[Subcommand, Callable[[CommandRequest, str], CommandReply]] = {
+            Subcommand.INVESTIGATE: self.investigate, Subcommand.STATUS: self.status,
+            Subcommand.INCIDENTS: self.incidents, Subcommand.RUNBOOK: self.runbook, Subcommand.ASK: self.ask,
+            Subcommand.RESOLVE: self.resolve, Subcommand.POSTMORTEM: self.postmortem,
+            Subcommand.TIMELINE: self.timeline, Subcommand.DECLARE: self.declare, Subcommand.HELP: self.help,
+        }
+
+    def handle(self, request: CommandRequest) -> CommandReply:
+        word, _, rest = request.text.strip().partition(" ")
+        try:
+            subcommand = Subcommand(word.lower())
+        except ValueError:
+            return CommandReply(help_blocks(HELP, unknown=word if word else None))
+        return self._handlers[subcommand](request, rest.strip())
+
+    def help(self, request: CommandRequest, rest: str) -> CommandReply:
+        return CommandReply(help_blocks(HELP))
+
+    def _target(self, request: CommandRequest, rest: str, any_status: bool = False) -> tuple[dict[str, Any] | None, str]:
+        """The incident named first in ``rest``, else this channel's latest (open) one; and the remaining text."""
+        word, _, remainder = rest.partition(" ")
+        if _INCIDENT_ID.match(word):
+            return self.s.store.get(word), remainder.strip()
+        candidates = [i for i in self.s.store.list(None if any_status else "open", limit=200)
+                      if i["channel"] == request.channel]
+        return (candidates[0] if candidates else None), rest
+
+    @staticmethod
+    def _no_incident() -> CommandReply:
+        return _reply("No open incident in this channel. Name one, e.g. `/andon status inc-…` (see `/andon incidents`).")
+
+    # ----- immediate -----
+    def incidents(self, request: CommandRequest, rest: str) -> CommandReply:
+        open_ones = self.s.store.list("open", limit=40)
+        links = {i["id"]: _archive_link(i["channel"], i["thread_ts"]) for i in open_ones if i["channel"] and i["thread_ts"]}
+        return CommandReply(incidents_list(open_ones, links))
+
+    def status(self, request: CommandRequest, rest: str) -> CommandReply:
+        incident, _ = self._target(request, rest, any_status=True)
+        if incident is None:
+            return self._no_incident()
+        link = _archive_link(incident["channel"], incident["thread_ts"]) if incident["thread_ts"] else None
+        pending = len(self.s.investigator().pending(incident["id"]))
+        return CommandReply(status_card(incident, link, pending))
+
+    def timeline(self, request: CommandRequest, rest: str) -> CommandReply:
+        incident, note = self._target(request, rest, any_status=True)
+        if incident is None:
+            return self._no_incident()
+        if not note:
+            return CommandReply(timeline_blocks(incident, self.s.store.timeline(incident["id"])))
+        self.s.store.note(incident["id"], "note", note, request.user)
+        return _reply(f":memo: Added to the timeline of `{incident['id']}`.")
+
+    # ----- on the worker pool -----
+    def investigate(self, request: CommandRequest, rest: str) -> CommandReply:
+        if not rest:
+            return _reply("Describe the problem: `/andon investigate checkout 5xx since 10:02`.")
+        self.s.submit(self._investigate, request, rest)
+        return _reply(f":mag: Opening an incident for “{rest}” — follow it in the thread.")
+
+    def _investigate(self, request: CommandRequest, text: str) -> None:
+        root = self.s.workspace.post(request.channel, notice(f":rotating_light: {mention(request.user)} opened an "
+                                                             f"incident: *{text}*"))
+        try:
+            self.conversations.open_incident({"text": text, "channel": request.channel, "user": request.user},
+                                             request.channel, root, slack_incident_id(request.channel, root),
+                                             opened_by=request.user)
+        except IntakeError as exc:
+            request.respond(notice(f"Cannot open an incident: {exc}"))
+
+    def runbook(self, request: CommandRequest, rest: str) -> CommandReply:
+        if not rest:
+            return _reply("What should I look for? `/andon runbook kafka consumer lag`")
+
+        def search() -> None:
+            hits = self.s.kb.search(rest, k=5, kind="runbook") if self.s.kb is not None else []
+            request.respond(runbook_results(rest, [h.to_dict() for h in hits]))
+
+        self.s.submit(search)
+        return _reply(f":books: Searching the runbooks for “{rest}”…")
+
+    def ask(self, request: CommandRequest, rest: str) -> CommandReply:
+        incident, question = self._target(request, rest)
+        if incident is None:
+            return self._no_incident()
+        if not question:
+            return _reply("Ask a question: `/andon ask why not the database?`")
+
+        def answer() -> None:
+            text = self.conversations.answerer.answer((self.s.store.get(incident["id"]) or {}).get("report"), question)
+            self.s.store.note(incident["id"], "question", question, request.user)
+            request.respond(answer_message(question, text, request.user))
+
+        self.s.submit(answer)
+        return _reply(f":thinking_face: Looking at the evidence of `{incident['id']}`…")
+
+    def resolve(self, request: CommandRequest, rest: str) -> CommandReply:
+        incident, text = self._target(request, rest)
+        if incident is None:
+            return self._no_incident()
+        category_match = _CATEGORY.search(text)
+        summary = _CATEGORY.sub(" ", text).strip()
+        if not summary:
+            return _reply("Say what the cause and the fix were: `/andon resolve rolled back checkout v2.14.0; "
+                          "NPE in PriceCalculator`.")
+        category = category_match.group(1) if category_match else None
+        self.s.submit(self._resolve, request, incident["id"], summary, category)
+        return _reply(f":white_check_mark: Resolving `{incident['id']}`…")
+
+    def _resolve(self, request: CommandRequest, incident_id: str, summary: str, category: str | None) -> None:
+        incident = self.s.store.get(incident_id) or {}
+        channel, thread = incident.get("channel"), incident.get("thread_ts")
+        link = self.s.workspace.permalink(channel, thread) if channel and thread else ""
+        try:
+            document = learned_incident(incident, summary, link, category, by=request.user)
+        except LearningError as exc:
+            request.respond(notice(str(exc)))
+            return
+        if self.s.kb is not None:
+            self.s.kb.add_document(document)
+        self.s.store.set_status(incident_id, "resolved", root_cause=root_cause_text(incident.get("report"))
+                                or document.category.replace("_", " "), fix=summary)
+        self.s.store.note(incident_id, "resolved", summary, request.user)
+        message = notice(f":white_check_mark: *Resolved* by {mention(request.user)}: {summary}",
+                         f"Learned as past incident `{document.id}` ({document.category.replace('_', ' ')}); "
+                         "future investigations will recall it. `/andon postmortem` drafts the write-up.")
+        if channel:
+            self.s.workspace.post(channel, message, thread_ts=thread)
+        request.respond(message)
+
+    def postmortem(self, request: CommandRequest, rest: str) -> CommandReply:
+        incident, _ = self._target(request, rest, any_status=True)
+        if incident is None:
+            return self._no_incident()
+        self.s.submit(self._postmortem, request, incident["id"])
+        return _reply(f":memo: Drafting the postmortem of `{incident['id']}` from its timeline…")
+
+    def _postmortem(self, request: CommandRequest, incident_id: str) -> None:
+        incident = self.s.store.get(incident_id) or {}
+        draft = draft_postmortem(incident, self.s.store.timeline(incident_id))
+        channel = incident.get("channel") or request.channel
+        self.s.workspace.upload(channel, incident.get("thread_ts"), f"postmortem-{incident_id}.md", draft,
+                                f"Postmortem draft — {incident.get('title', incident_id)}",
+                                "Postmortem draft from the timeline: summary, impact, timeline, root cause, actions.")
+        self.s.store.note(incident_id, "postmortem", "postmortem draft posted", request.user)
+        request.respond(notice(f":memo: Postmortem draft for `{incident_id}` posted in the incident thread."))
+
+    def declare(self, request: CommandRequest, rest: str) -> CommandReply:
+        if not rest:
+            return _reply("Give the incident a title: `/andon declare checkout errors after deploy`.")
+
+        def run() -> None:
+            channel = declare_incident(self.s, self.conversations, rest, request.user)
+            request.respond(notice(f":rotating_light: Declared: <#{channel}> — responders invited, runbook bookmarked."))
+
+        self.s.submit(run)
+        return _reply(f":rotating_light: Declaring “{rest}” — creating the incident channel…")
+
+
+def _archive_link(channel: str | None, ts: str | None) -> str:
+    return f"https://slack.com/archives/{channel}/p{str(ts).replace('.', '')}"

@@ -1,0 +1,154 @@
+"""Conversations: a message or mention opens an incident (ack within a second, one progress message, then
+the RCA card and approval cards); replies in an incident's thread are questions to the agent.
+
+Every delivery is deduplicated in the database on the Events API ``event_id`` and on the message ``ts``,
+so Slack's retries, the mention/message event pair and a second replica never investigate twice."""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any, cast
+
+from bot.agent.nodes.closing import report_from_state
+from bot.agent.state import InvestigationState
+from bot.intake import incident_from_trigger, incident_id
+from bot.runtime import Outcome
+from bot.slack.answers import Answerer, looks_like_question
+from bot.slack.approvals import Approvals
+from bot.slack.blocks import ack_message, answer_message, notice, rca_card, verification_message
+from bot.slack.learning import root_cause_text
+from bot.slack.progress import ProgressReporter
+from bot.slack.services import Services
+
+__all__ = ["Conversations", "InboundMessage", "slack_incident_id"]
+
+log = logging.getLogger(__name__)
+_MENTION = re.compile(r"<@[A-Z0-9]+(\|[^>]*)?>")
+
+
+def slack_incident_id(channel: str, thread_ts: str) -> str:
+    """One incident per thread: its id follows from where it lives."""
+    return incident_id(f"slack:{channel}:{thread_ts}")
+
+
+@dataclass(frozen=True)
+class InboundMessage:
+    """A message as any front end delivers it."""
+
+    channel: str
+    ts: str
+    text: str
+    user: str | None = None
+    thread_ts: str | None = None
+    event_id: str | None = None
+    mention: bool = False
+
+    @property
+    def in_thread(self) -> bool:
+        return bool(self.thread_ts) and self.thread_ts != self.ts
+
+    @property
+    def root(self) -> str:
+        return self.thread_ts or self.ts
+
+
+class Conversations:
+    def __init__(self, services: Services, approvals: Approvals, answerer: Answerer | None = None) -> None:
+        self.s = services
+        self.approvals = approvals
+        self.answerer = answerer or Answerer(services.settings, services.sources.services)
+        self._channels: set[str] | None = None
+        self._lock = threading.Lock()
+
+    def incident_channels(self) -> set[str]:
+        """The configured incident channels, as ids (names are resolved once)."""
+        with self._lock:
+            if self._channels is None:
+                resolved = {self.s.workspace.channel_id(c) for c in self.s.settings.incident_channels}
+                self._channels = {c for c in resolved if c}
+            return self._channels
+
+    def receive(self, message: InboundMessage) -> str:
+        """Handle one message: ``opened``, ``answering``, ``noted``, ``duplicate`` or ``ignored``."""
+        text = _MENTION.sub("", message.text or "").strip()
+        incident = self.s.store.find_by_thread(message.channel, message.root) if message.in_thread else None
+        if incident is None and not message.mention and (
+                message.in_thread or message.channel not in self.incident_channels()):
+            return "ignored"
+        if not self._first_delivery(message):
+            return "duplicate"
+        if incident is not None:
+            if message.mention or looks_like_question(text):
+                self.s.submit(self.answer, incident["id"], text, message.channel, message.root, message.user)
+                return "answering"
+            self.s.store.note(incident["id"], "message", text, message.user)
+            return "noted"
+        if not text:
+            self.s.workspace.post(message.channel, notice("Tell me what is wrong, e.g. “checkout 5xx since 10:02, "
+                                                          "started after deploy”."), thread_ts=message.root)
+            return "ignored"
+        trigger = {"text": text, "channel": message.channel, "user": message.user}
+        self.open_incident(trigger, message.channel, message.root, slack_incident_id(message.channel, message.root),
+                           opened_by=message.user)
+        return "opened"
+
+    def _first_delivery(self, message: InboundMessage) -> bool:
+        store = self.s.store
+        if message.event_id and not store.first_time(f"slack:event:{message.event_id}"):
+            return False
+        return store.first_time(f"slack:message:{message.channel}:{message.ts}")
+
+    # ----- investigation -----
+    def open_incident(self, trigger: Any, channel: str, thread_ts: str, incident_id: str,
+                      opened_by: str | None = None) -> dict[str, Any]:
+        """Record the incident, acknowledge it in its thread at once, and investigate on the worker pool."""
+        incident = incident_from_trigger(trigger, now=self.s.clock(), known_services=self.s.sources.services)
+        incident.id = incident_id
+        data = incident.model_dump(mode="json", exclude={"raw"})
+        self.s.store.upsert_incident(data, channel=channel, thread_ts=thread_ts)
+        self.s.store.note(incident_id, "opened", incident.title, opened_by)
+        self.s.metrics.incidents.labels(source=incident.source).inc()
+        ts = self.s.workspace.post(channel, ack_message(data), thread_ts=thread_ts)
+        self.s.store.remember_message(incident_id, "progress", channel, ts)
+        self.s.submit(self.investigate, data, trigger, channel, thread_ts, ts)
+        return data
+
+    def investigate(self, incident: dict[str, Any], trigger: Any, channel: str, thread_ts: str,
+                    progress_ts: str) -> None:
+        reporter = ProgressReporter(self.s.workspace, channel, progress_ts, incident)
+        started = time.monotonic()
+        try:
+            outcome = self.s.investigator(progress=reporter).start(trigger, incident_id=incident["id"])
+        except Exception as exc:
+            log.exception("investigation of %s failed", incident["id"])
+            reporter.fail(str(exc)[:300])
+            self.s.metrics.investigations.labels(outcome="error").inc()
+            self.s.store.note(incident["id"], "error", f"investigation failed: {exc}")
+            return
+        reporter.finish()
+        self.s.metrics.investigated(outcome.state, time.monotonic() - started,
+                                    "waiting" if outcome.waiting else "reported")
+        self.publish(outcome, channel, thread_ts)
+
+    def publish(self, outcome: Outcome, channel: str, thread_ts: str) -> None:
+        """The RCA card, then one approval card per proposal that needs a decision."""
+        report = outcome.report or report_from_state(cast(InvestigationState, outcome.state))
+        self.s.store.save_report(outcome.incident_id, report)
+        self.s.store.note(outcome.incident_id, "diagnosis", root_cause_text(report) or "no root cause established")
+        self.s.workspace.post(channel, rca_card(report), thread_ts=thread_ts)
+        if outcome.waiting:
+            self.approvals.post_cards(outcome.incident_id, list(outcome.state.get("proposals") or []), channel,
+                                      thread_ts)
+        elif report.get("actions"):
+            self.s.workspace.post(channel, verification_message(report), thread_ts=thread_ts)
+
+    # ----- questions -----
+    def answer(self, incident_id: str, question: str, channel: str, thread_ts: str, user: str | None) -> None:
+        incident = self.s.store.get(incident_id) or {}
+        self.s.store.note(incident_id, "question", question, user)
+        text = self.answerer.answer(incident.get("report"), question)
+        self.s.workspace.post(channel, answer_message(question, text, user), thread_ts=thread_ts)

@@ -1,0 +1,86 @@
+"""Bolt handlers: each turns one Slack payload into a Desk call. Events are acknowledged by Bolt before
+the handler runs; commands and button clicks call ``ack()`` first, then do their work."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any, Literal
+
+from slack_bolt import Ack, Respond
+
+from bot.slack.approvals import Click
+from bot.slack.blocks import Block, parse_button_value
+from bot.slack.blocks.kit import fallback_text
+from bot.slack.commands import CommandRequest
+from bot.slack.conversations import InboundMessage
+from bot.slack.desk import Desk
+
+__all__ = ["on_mention", "on_message", "on_command", "on_decision"]
+
+log = logging.getLogger(__name__)
+_HANDLED_SUBTYPES = (None, "bot_message", "thread_broadcast", "file_share")
+
+
+def _text(event: dict[str, Any]) -> str:
+    """A message's text; alert integrations often put it in attachments."""
+    parts = [str(event.get("text") or "")]
+    for attachment in event.get("attachments") or []:
+        parts += [str(attachment.get(k) or "") for k in ("pretext", "title", "text")]
+        if not any(attachment.get(k) for k in ("pretext", "title", "text")):
+            parts.append(str(attachment.get("fallback") or ""))
+    return "\n".join(p for p in parts if p.strip())
+
+
+def _inbound(body: dict[str, Any], event: dict[str, Any], mention: bool) -> InboundMessage:
+    return InboundMessage(channel=str(event.get("channel", "")), ts=str(event.get("ts", "")), text=_text(event),
+                          user=event.get("user") or event.get("bot_id"), thread_ts=event.get("thread_ts"),
+                          event_id=body.get("event_id"), mention=mention)
+
+
+def on_mention(desk: Desk) -> Callable[..., None]:
+    def handle(body: dict[str, Any], event: dict[str, Any]) -> None:
+        desk.conversations.receive(_inbound(body, event, mention=True))
+
+    return handle
+
+
+def on_message(desk: Desk) -> Callable[..., None]:
+    def handle(body: dict[str, Any], event: dict[str, Any]) -> None:
+        if event.get("subtype") not in _HANDLED_SUBTYPES:
+            return  # edits, deletions, joins…
+        desk.conversations.receive(_inbound(body, event, mention=False))
+
+    return handle
+
+
+def on_command(desk: Desk) -> Callable[..., None]:
+    def handle(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
+        def later(blocks: list[Block]) -> None:
+            respond(text=fallback_text(blocks), blocks=blocks, response_type="ephemeral", replace_original=False)
+
+        request = CommandRequest(text=str(body.get("text") or ""), user=str(body.get("user_id", "")),
+                                 channel=str(body.get("channel_id", "")), respond=later)
+        reply = desk.commands.handle(request)
+        ack(text=fallback_text(reply.blocks), blocks=reply.blocks,
+            response_type="in_channel" if reply.public else "ephemeral")
+
+    return handle
+
+
+def on_decision(desk: Desk, decision: Literal["approve", "reject"]) -> Callable[..., None]:
+    def handle(ack: Ack, body: dict[str, Any]) -> None:
+        ack()
+        try:
+            incident_id, proposal_id, digest = parse_button_value(str(body["actions"][0].get("value", "")))
+        except (KeyError, IndexError, ValueError) as exc:
+            log.warning("ignoring a click that is not an Andon approval: %s", exc)
+            return
+        container = body.get("container") or {}
+        channel = str((body.get("channel") or {}).get("id") or container.get("channel_id") or "")
+        message_ts = container.get("message_ts") or (body.get("message") or {}).get("ts")
+        desk.approvals.decide(Click(incident_id=incident_id, proposal_id=proposal_id, digest=digest,
+                                    decision=decision, user=str(body["user"]["id"]), channel=channel,
+                                    message_ts=message_ts))
+
+    return handle

@@ -1,0 +1,19 @@
+"""Every Slack event, command and action Andon listens to — registered here, in one place."""
+
+from __future__ import annotations
+
+from slack_bolt import App
+
+from bot.slack import handlers
+from bot.slack.desk import Desk
+from bot.slack.ids import ActionId
+
+__all__ = ["register_listeners"]
+
+
+def register_listeners(app: App, desk: Desk) -> None:
+    app.event("app_mention")(handlers.on_mention(desk))
+    app.event("message")(handlers.on_message(desk))
+    app.command("/andon")(handlers.on_command(desk))
+    app.action(ActionId.APPROVE.value)(handlers.on_decision(desk, "approve"))
+    app.action(ActionId.REJECT.value)(handlers.on_decision(desk, "reject"))

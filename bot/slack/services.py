@@ -1,0 +1,103 @@
+"""What the chat front ends share: settings, store, knowledge, policy, telemetry sources, the tool registry,
+one checkpointer, the investigation worker pool and metrics — built once at start-up."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import deque
+from collections.abc import Callable
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+from bot.checkpoints import open_checkpointer
+from bot.policy import Policy, load_policy
+from bot.runtime import Investigator, fixture_sources, live_sources, open_knowledge
+from bot.settings import Settings, SettingsError
+from bot.slack.metrics import Metrics
+from bot.slack.workspace import Workspace
+from bot.store.incidents import IncidentStore, open_store
+from tools import ToolRegistry, default_registry
+from tools.sources import Sources
+
+__all__ = ["Services", "build_services", "QueuedExecutor"]
+
+T = TypeVar("T")
+log = logging.getLogger(__name__)
+
+
+class QueuedExecutor(Executor):
+    """Queues work until :meth:`run_pending` runs it in the caller's thread — for the console, where a
+    command's acknowledgement should print before the work it started."""
+
+    def __init__(self) -> None:
+        self._queue: deque[tuple[Future[Any], Callable[[], Any]]] = deque()
+
+    def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Future[T]:
+        future: Future[T] = Future()
+        self._queue.append((future, lambda: fn(*args, **kwargs)))
+        return future
+
+    def run_pending(self) -> None:
+        """Run queued work, including work that queued work queues."""
+        while self._queue:
+            future, work = self._queue.popleft()
+            try:
+                future.set_result(work())
+            except Exception as exc:
+                future.set_exception(exc)
+
+
+@dataclass
+class Services:
+    settings: Settings
+    store: IncidentStore
+    workspace: Workspace
+    policy: Policy
+    sources: Sources
+    kb: Any
+    registry: ToolRegistry
+    checkpointer: Any
+    executor: Executor
+    clock: Callable[[], float] = time.time
+    """The time investigations judge "now" at (a fixture's replay time, or the real clock)."""
+    metrics: Metrics = field(default_factory=Metrics)
+    verify_wait_s: float = 0.0
+
+    def investigator(self, progress: Callable[[str, dict[str, Any]], None] | None = None) -> Investigator:
+        """A graph runner for one start or resume, sharing the durable checkpointer."""
+        return Investigator(self.settings, self.sources, kb=self.kb, store=self.store, policy=self.policy,
+                            registry=self.registry, approval_mode="interactive", clock=self.clock,
+                            checkpointer=self.checkpointer, progress=progress, verify_wait_s=self.verify_wait_s)
+
+    def submit(self, fn: Callable[..., Any], *args: Any) -> None:
+        """Run ``fn`` on the worker pool; failures are logged, never lost silently."""
+        def guarded() -> None:
+            try:
+                fn(*args)
+            except Exception:
+                log.exception("background work failed: %s", getattr(fn, "__name__", fn))
+
+        self.executor.submit(guarded)
+
+
+def build_services(settings: Settings, workspace: Workspace, telemetry: Path | None = None, kb: Any = None,
+                   registry: ToolRegistry | None = None, executor: Executor | None = None,
+                   policy: Policy | None = None, workers: int = 4) -> Services:
+    """Everything the front ends need. ``telemetry`` replays a fixture instead of live backends."""
+    clock: Callable[[], float] = time.time
+    if telemetry is not None:
+        sources, judged_at = fixture_sources(telemetry)
+        clock = lambda: judged_at  # noqa: E731
+    elif settings.prometheus_url:
+        sources = live_sources(settings)
+    else:
+        raise SettingsError("no telemetry: set ANDON_PROMETHEUS_URL (and friends) or pass --telemetry FIXTURE.yaml")
+    return Services(settings=settings, store=open_store(settings.database_url, settings.data_dir),
+                    workspace=workspace, policy=policy or load_policy(settings.policy_file), sources=sources,
+                    kb=kb if kb is not None else open_knowledge(settings), registry=registry or default_registry(),
+                    checkpointer=open_checkpointer(settings.database_url, settings.data_dir),
+                    executor=executor or ThreadPoolExecutor(max_workers=workers, thread_name_prefix="andon-work"),
+                    clock=clock, verify_wait_s=0.0 if telemetry is not None else 30.0)

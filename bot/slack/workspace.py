@@ -1,0 +1,162 @@
+"""Where Andon's messages go: the :class:`Workspace` protocol, and :class:`SlackWorkspace` over the Web API.
+
+The conversation logic only talks to a ``Workspace``; ``andon chat`` swaps in a console one. The Slack
+client honours ``429`` + ``Retry-After`` and can point at another base URL (``ANDON_SLACK_API_URL``)."""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import time
+from typing import Protocol
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
+
+from bot.settings import Settings, SettingsError
+from bot.slack.blocks import Block, fallback_text
+
+__all__ = ["Workspace", "SlackWorkspace", "make_web_client", "api_base_url"]
+
+log = logging.getLogger(__name__)
+_CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{6,}$")
+
+
+class Workspace(Protocol):
+    """The chat operations the conversation logic needs."""
+
+    def post(self, channel: str, blocks: list[Block], text: str | None = None, thread_ts: str | None = None) -> str:
+        """Post a message; return its ts."""
+        ...
+
+    def update(self, channel: str, ts: str, blocks: list[Block], text: str | None = None) -> None: ...
+
+    def ephemeral(self, channel: str, user: str, text: str, thread_ts: str | None = None) -> None: ...
+
+    def upload(self, channel: str, thread_ts: str | None, filename: str, content: str, title: str,
+               comment: str) -> None: ...
+
+    def permalink(self, channel: str, ts: str) -> str: ...
+
+    def open_channel(self, name: str, topic: str, members: list[str]) -> str:
+        """Create a channel, invite ``members`` and set its topic; return its id."""
+        ...
+
+    def bookmark(self, channel: str, title: str, link: str) -> None: ...
+
+    def group_members(self, group: str) -> list[str]: ...
+
+    def channel_id(self, name_or_id: str) -> str | None: ...
+
+
+def api_base_url(settings: Settings) -> str:
+    """The Web API base URL; it must end with ``/api/`` (a trailing slash is added when missing)."""
+    url = (settings.slack_api_url or "https://slack.com/api/").strip()
+    if not url.endswith("/"):
+        url += "/"
+    if not url.endswith("/api/"):
+        raise SettingsError(f"ANDON_SLACK_API_URL must end with /api/ (got {url})")
+    return url
+
+
+def make_web_client(settings: Settings, max_rate_limit_retries: int = 3) -> WebClient:
+    """The bot's Web API client: retries on 429 after ``Retry-After`` and on dropped connections."""
+    return WebClient(token=settings.secret("slack_bot_token") or None, base_url=api_base_url(settings),
+                     timeout=15, retry_handlers=[RateLimitErrorRetryHandler(max_retry_count=max_rate_limit_retries),
+                                                 ConnectionErrorRetryHandler(max_retry_count=1)])
+
+
+class SlackWorkspace:
+    """:class:`Workspace` over Slack's Web API."""
+
+    def __init__(self, client: WebClient, group_ttl_s: float = 60.0) -> None:
+        self.client = client
+        self._groups: dict[str, tuple[float, list[str]]] = {}
+        self._channels: dict[str, str] | None = None
+        self._group_ttl_s = group_ttl_s
+        self._lock = threading.Lock()
+
+    def post(self, channel: str, blocks: list[Block], text: str | None = None, thread_ts: str | None = None) -> str:
+        response = self.client.chat_postMessage(channel=channel, blocks=blocks, text=text or fallback_text(blocks),
+                                                thread_ts=thread_ts, unfurl_links=False, unfurl_media=False)
+        return str(response["ts"])
+
+    def update(self, channel: str, ts: str, blocks: list[Block], text: str | None = None) -> None:
+        self.client.chat_update(channel=channel, ts=ts, blocks=blocks, text=text or fallback_text(blocks))
+
+    def ephemeral(self, channel: str, user: str, text: str, thread_ts: str | None = None) -> None:
+        self.client.chat_postEphemeral(channel=channel, user=user, text=text, thread_ts=thread_ts)
+
+    def upload(self, channel: str, thread_ts: str | None, filename: str, content: str, title: str,
+               comment: str) -> None:
+        self.client.files_upload_v2(channel=channel, thread_ts=thread_ts, filename=filename, content=content,
+                                    title=title, initial_comment=comment)
+
+    def permalink(self, channel: str, ts: str) -> str:
+        try:
+            return str(self.client.chat_getPermalink(channel=channel, message_ts=ts)["permalink"])
+        except SlackApiError:
+            return f"https://slack.com/archives/{channel}/p{ts.replace('.', '')}"
+
+    def open_channel(self, name: str, topic: str, members: list[str]) -> str:
+        base = re.sub(r"[^a-z0-9_-]+", "-", name.lower()).strip("-")[:72] or "incident"
+        for attempt in range(5):
+            candidate = base if attempt == 0 else f"{base}-{attempt + 1}"
+            try:
+                channel = str(self.client.conversations_create(name=candidate)["channel"]["id"])
+                break
+            except SlackApiError as exc:
+                if exc.response.get("error") != "name_taken":
+                    raise
+        else:
+            raise RuntimeError(f"channel names {base}… are all taken")
+        if members:
+            self.client.conversations_invite(channel=channel, users=",".join(sorted(set(members))))
+        self.client.conversations_setTopic(channel=channel, topic=topic[:250])
+        return channel
+
+    def bookmark(self, channel: str, title: str, link: str) -> None:
+        self.client.bookmarks_add(channel_id=channel, title=title[:80], type="link", link=link)
+
+    def group_members(self, group: str) -> list[str]:
+        """Members of a user group (cached briefly); empty when the group cannot be read."""
+        with self._lock:
+            cached = self._groups.get(group)
+            if cached and time.monotonic() - cached[0] < self._group_ttl_s:
+                return cached[1]
+        try:
+            users = [str(u) for u in self.client.usergroups_users_list(usergroup=group)["users"] or []]
+        except SlackApiError as exc:
+            log.warning("cannot list members of user group %s: %s", group, exc.response.get("error"))
+            users = []
+        with self._lock:
+            self._groups[group] = (time.monotonic(), users)
+        return users
+
+    def channel_id(self, name_or_id: str) -> str | None:
+        """A channel id for ``#name`` or an id (names are resolved once through conversations.list)."""
+        value = name_or_id.strip().lstrip("#")
+        if _CHANNEL_ID.match(value):
+            return value
+        with self._lock:
+            if self._channels is None:
+                self._channels = self._list_channels()
+            return self._channels.get(value)
+
+    def _list_channels(self) -> dict[str, str]:
+        found: dict[str, str] = {}
+        cursor: str | None = None
+        try:
+            while True:
+                page = self.client.conversations_list(types="public_channel,private_channel", limit=1000,
+                                                      exclude_archived=True, cursor=cursor)
+                for channel in page.get("channels") or []:
+                    found[str(channel["name"])] = str(channel["id"])
+                cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
+                if not cursor:
+                    return found
+        except SlackApiError as exc:
+            log.warning("cannot list channels to resolve names: %s", exc.response.get("error"))
+            return found

@@ -1,0 +1,99 @@
+"""Point Andon at a running lab: settings (Prometheus, Alertmanager, change feed, log directory,
+topology) and the live sources built from them, plus the lab actuator.
+
+The lab runs experiments back to back on one Prometheus, and its history is minutes long at a 2 s
+resolution. The wrappers here show each investigation only the current experiment — data since the
+lab's *epoch* (set at ``up`` and after ``heal`` once metrics settled) — and rank anomalies at the
+resolution the lab records, instead of at the 30 s step a one-hour production window would get.
+Queries and their results are otherwise untouched.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.settings import Settings
+from evals.lab.actuator import LabActuator
+from evals.lab.client import LabClient
+from evals.lab.state import read_lab
+from evals.lab.topology import SERVICES, TOPOLOGY, LabLayout
+from tools.sources import Change, LogLine, Series, Sources
+from tools.sources.base import ChangeSource, LogSource, MetricsSource
+
+__all__ = ["lab_settings", "lab_sources", "ExperimentMetrics", "ExperimentLogs", "ExperimentChanges"]
+
+POINTS = 240
+"""About as many points per series as ``rank_anomalies`` asks for."""
+
+
+def lab_settings(settings: Settings, layout: LabLayout) -> Settings:
+    """``settings`` pointed at the lab's backends."""
+    return settings.model_copy(update={
+        "prometheus_url": layout.prometheus_url, "alertmanager_url": layout.alertmanager_url,
+        "change_feed_url": layout.change_feed_url, "log_dir": layout.logs_dir, "loki_url": None,
+        "kubernetes_url": None, "topology": {k: list(v) for k, v in TOPOLOGY.items()}})
+
+
+class _Epoch:
+    def __init__(self, layout: LabLayout) -> None:
+        self.layout = layout
+
+    def epoch(self) -> float:
+        return float(read_lab(self.layout).get("epoch") or 0.0)
+
+
+class ExperimentMetrics(_Epoch):
+    """A metrics source limited to the current experiment, at the lab's resolution."""
+
+    def __init__(self, inner: MetricsSource, layout: LabLayout) -> None:
+        super().__init__(layout)
+        self.inner = inner
+
+    def query_range(self, query: str, start: float, end: float, step: float) -> list[Series]:
+        return self.inner.query_range(query, start, end, step)
+
+    def query(self, query: str, at: float) -> list[Series]:
+        return self.inner.query(query, at)
+
+    def candidate_series(self, start: float, end: float, step: float) -> list[Series]:
+        start = max(start, min(self.epoch(), end - 60.0))
+        step = min(step, max(2.0, (end - start) / POINTS))
+        return self.inner.candidate_series(start, end, step)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+
+class ExperimentLogs(_Epoch):
+    def __init__(self, inner: LogSource, layout: LabLayout) -> None:
+        super().__init__(layout)
+        self.inner = inner
+
+    def lines(self, start: float, end: float, service: str | None = None, query: str | None = None) -> list[LogLine]:
+        return self.inner.lines(max(start, min(self.epoch(), end)), end, service, query)
+
+
+class ExperimentChanges(_Epoch):
+    def __init__(self, inner: ChangeSource, layout: LabLayout) -> None:
+        super().__init__(layout)
+        self.inner = inner
+
+    def changes(self, start: float, end: float, service: str | None = None) -> list[Change]:
+        return self.inner.changes(max(start, min(self.epoch(), end)), end, service)
+
+
+def lab_sources(settings: Settings, layout: LabLayout) -> Sources:
+    """Live sources over the lab (PrometheusSource, AlertmanagerSource, LogFileSource, ChangeFeedSource)
+    scoped to the current experiment, and the lab actuator."""
+    from bot.runtime import live_sources
+
+    sources = live_sources(lab_settings(settings, layout))
+    if sources.metrics is not None:
+        sources.metrics = ExperimentMetrics(sources.metrics, layout)
+    if sources.logs is not None:
+        sources.logs = ExperimentLogs(sources.logs, layout)
+    if sources.changes is not None:
+        sources.changes = ExperimentChanges(sources.changes, layout)
+    sources.actuator = LabActuator(LabClient(layout), layout.alertmanager_url)
+    sources.services = [s.name for s in SERVICES]
+    return sources

@@ -1,0 +1,263 @@
+"""The lab's process supervisor: runs every service replica, the load generator, Prometheus and
+Alertmanager; restarts a process that exits (with back-off, counting restarts like a kubelet);
+performs rolling restarts and scaling; serves the control API (see ``control.py``).
+
+Run: ``python -m evals.lab.supervisor --lab-dir D --base-port P`` (``andon lab up`` does).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from prometheus_client import CollectorRegistry, Counter, Gauge
+
+from evals.lab.monitoring import alertmanager_command, prometheus_command, write_targets
+from evals.lab.state import load_service_state, update_lab, update_service_state, write_json
+from evals.lab.topology import MAX_REPLICAS, SERVICES, LabLayout, spec
+
+__all__ = ["Supervisor", "main", "python_command"]
+
+QUICK_EXIT_S = 10.0
+"""A process that exits sooner than this after starting counts toward the crash back-off."""
+
+
+def python_command(module: str, layout: LabLayout, *extra: str) -> list[str]:
+    return [sys.executable, "-m", module, "--lab-dir", str(layout.root), "--base-port", str(layout.base_port), *extra]
+
+
+def child_env() -> dict[str, str]:
+    """The environment for lab processes: this checkout importable, unbuffered output."""
+    root = str(Path(__file__).resolve().parents[2])
+    path = os.environ.get("PYTHONPATH", "")
+    return {**os.environ, "PYTHONPATH": root + (os.pathsep + path if path else ""), "PYTHONUNBUFFERED": "1"}
+
+
+@dataclass
+class Child:
+    name: str
+    command: list[str]
+    service: str | None = None
+    replica: int = 0
+    process: subprocess.Popen[bytes] | None = None
+    started: float = 0.0
+    failures: int = 0
+    restart_at: float | None = None
+    wanted: bool = True
+
+
+class Supervisor:
+    def __init__(self, layout: LabLayout, rps: float = 20.0) -> None:
+        self.layout = layout
+        self.rps = rps
+        self.children: dict[str, Child] = {}
+        self.lock = threading.RLock()
+        self.stopping = threading.Event()
+        self.registry = CollectorRegistry()
+        self.restarts = Counter("lab_restarts", "Unplanned process restarts (crashes, OOM kills)", ["service"],
+                                registry=self.registry)
+        self.replica_gauge = Gauge("lab_replicas", "Running replicas", ["service"], registry=self.registry)
+        self.restart_counts: dict[str, int] = {}
+        (layout.root / "stdio").mkdir(parents=True, exist_ok=True)
+        self._log = (layout.root / "supervisor.log").open("a", buffering=1)
+
+    def log(self, msg: str, **fields: Any) -> None:
+        self._log.write(json.dumps({"ts": round(time.time(), 3), "msg": msg, **fields}) + "\n")
+
+    # ----- processes -----
+    def _spawn(self, child: Child) -> None:
+        sink = (self.layout.root / "stdio" / f"{child.name.replace('/', '-')}.out").open("ab")
+        child.process = subprocess.Popen(child.command, stdin=subprocess.DEVNULL, stdout=sink, stderr=subprocess.STDOUT,
+                                         env=child_env(), cwd=self.layout.root)
+        sink.close()
+        child.started = time.time()
+        child.restart_at = None
+        child.wanted = True
+        pid = child.process.pid
+        update_lab(self.layout, lambda s: s.setdefault("pids", {}).__setitem__(child.name, pid))
+
+    def _stop(self, child: Child, timeout_s: float = 3.0) -> None:
+        child.wanted = False
+        process = child.process
+        if process is None or process.poll() is not None:
+            child.process = None
+            return
+        process.terminate()
+        try:
+            process.wait(timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=5)
+        child.process = None
+        update_lab(self.layout, lambda s: s.setdefault("pids", {}).pop(child.name, None))
+
+    def _replica_child(self, service: str, replica: int) -> Child:
+        name = f"{service}/{replica}"
+        child = self.children.get(name)
+        if child is None:
+            child = Child(name, python_command("evals.lab.services", self.layout, "--service", service,
+                                               "--replica", str(replica)), service, replica)
+            self.children[name] = child
+        return child
+
+    def _wait_port(self, port: int, timeout_s: float = 4.0) -> bool:
+        deadline = time.time() + timeout_s
+        while time.time() < deadline:
+            with socket.socket() as sock:
+                sock.settimeout(0.3)
+                if sock.connect_ex(("127.0.0.1", port)) == 0:
+                    return True
+            time.sleep(0.05)
+        return False
+
+    def replicas(self) -> dict[str, int]:
+        return {s.name: max(1, int(load_service_state(self.layout, s.name).get("replicas", 1))) for s in SERVICES}
+
+    def _publish(self, counts: dict[str, int]) -> None:
+        """Tell callers (endpoints.json) and Prometheus (targets) which replicas exist."""
+        write_json(self.layout.endpoints_file,
+                   {s: [self.layout.service_port(s, r) for r in range(n)] for s, n in counts.items()})
+        write_targets(self.layout, counts)
+        for service, count in counts.items():
+            self.replica_gauge.labels(service).set(count)
+            self.restarts.labels(service)
+
+    # ----- lifecycle -----
+    def start(self) -> None:
+        counts = self.replicas()
+        self._publish(counts)
+        with self.lock:
+            for service in ["db"] + [s.name for s in SERVICES if s.name != "db"]:
+                for replica in range(counts[service]):
+                    self._spawn(self._replica_child(service, replica))
+                if service == "db":
+                    self._wait_port(self.layout.service_port("db"))
+            for name, command in (("loadgen", python_command("evals.lab.loadgen", self.layout, "--rps", str(self.rps))),
+                                  ("prometheus", prometheus_command(self.layout)),
+                                  ("alertmanager", alertmanager_command(self.layout))):
+                self.children[name] = Child(name, command)
+                self._spawn(self.children[name])
+        self.log("lab started", replicas=counts)
+
+    def monitor(self) -> None:
+        while not self.stopping.wait(0.2):
+            with self.lock:
+                for child in list(self.children.values()):
+                    self._check(child)
+
+    def _check(self, child: Child) -> None:
+        now = time.time()
+        if child.process is not None and child.wanted:
+            code = child.process.poll()
+            if code is None:
+                return
+            child.process = None
+            child.failures = child.failures + 1 if now - child.started < QUICK_EXIT_S else 1
+            delay = min(0.5 * 2 ** (child.failures - 1), 5.0)
+            child.restart_at = now + delay
+            if child.service:
+                self.restarts.labels(child.service).inc()
+                self.restart_counts[child.service] = self.restart_counts.get(child.service, 0) + 1
+            self.log(f"{child.name} exited with code {code}; restarting in {delay:.1f}s", code=code)
+        if child.process is None and child.wanted and child.restart_at is not None and now >= child.restart_at:
+            self._spawn(child)
+
+    def rolling_restart(self, service: str) -> dict[str, Any]:
+        """Replace every replica with a fresh process, one at a time; a surge replica keeps a single-replica
+        service answering meanwhile."""
+        with self.lock:
+            counts = self.replicas()
+            count = counts[service]
+            surge = None
+            if count == 1 and count < MAX_REPLICAS:
+                surge = self._replica_child(service, 1)
+                self._spawn(surge)
+                self._wait_port(self.layout.service_port(service, 1))
+                self._publish({**counts, service: 2})
+            restarted = []
+            for replica in range(count):
+                child = self._replica_child(service, replica)
+                self._stop(child)
+                child.failures = 0
+                self._spawn(child)
+                restarted.append(child.name)
+                self._wait_port(self.layout.service_port(service, replica))
+            if surge is not None:
+                self._publish(counts)
+                time.sleep(0.5)
+                self._stop(surge)
+            self.log(f"rolling restart of {service}", replicas=restarted)
+            return {"service": service, "restarted": restarted}
+
+    def scale(self, service: str, replicas: int) -> dict[str, Any]:
+        if not spec(service).scalable:
+            raise ValueError(f"{service} is stateful; the lab runs exactly one replica of it")
+        replicas = max(1, min(int(replicas), MAX_REPLICAS))
+        with self.lock:
+            before = self.replicas()[service]
+            update_service_state(self.layout, service, lambda s: s.__setitem__("replicas", replicas))
+            counts = self.replicas()
+            if replicas > before:
+                for replica in range(before, replicas):
+                    self._spawn(self._replica_child(service, replica))
+                for replica in range(before, replicas):
+                    self._wait_port(self.layout.service_port(service, replica))
+                self._publish(counts)
+            elif replicas < before:
+                self._publish(counts)
+                time.sleep(0.5)
+                for replica in range(replicas, before):
+                    self._stop(self._replica_child(service, replica))
+            self.log(f"scaled {service} from {before} to {replicas}")
+            return {"service": service, "from": before, "to": replicas}
+
+    def status(self) -> dict[str, Any]:
+        with self.lock:
+            return {"children": {name: {"pid": c.process.pid if c.process else None, "running": bool(
+                c.process and c.process.poll() is None), "started": c.started, "service": c.service}
+                for name, c in self.children.items()},
+                "restarts": dict(self.restart_counts), "replicas": self.replicas()}
+
+    def shutdown(self) -> None:
+        self.stopping.set()
+        with self.lock:
+            order = sorted(self.children.values(), key=lambda c: (c.name in ("prometheus", "alertmanager"),
+                                                                  c.name == "loadgen"))
+            for child in order:
+                self._stop(child)
+        self.log("lab stopped")
+
+
+def main(argv: list[str] | None = None) -> int:
+    from evals.lab.control import serve_control
+
+    parser = argparse.ArgumentParser(prog="evals.lab.supervisor")
+    parser.add_argument("--lab-dir", type=Path, required=True)
+    parser.add_argument("--base-port", type=int, required=True)
+    parser.add_argument("--rps", type=float, default=20.0)
+    args = parser.parse_args(argv)
+    supervisor = Supervisor(LabLayout(args.lab_dir, args.base_port), args.rps)
+    signal.signal(signal.SIGTERM, lambda *_: supervisor.stopping.set())
+    signal.signal(signal.SIGINT, lambda *_: supervisor.stopping.set())
+    server = serve_control(supervisor)
+    try:
+        supervisor.start()
+        supervisor.monitor()
+    finally:
+        supervisor.shutdown()
+        server.shutdown()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,138 @@
+"""The demo's terminal view: an experiment's events rendered as the incident thread would read in
+Slack — the page, Andon's acknowledgement and progress, the RCA card, the proposed fix, the named
+approval, the action, the verification and the resolution."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from rich.console import Console
+from rich.panel import Panel
+from rich.text import Text
+
+__all__ = ["SlackTranscript"]
+
+_STEPS = {"retrieving": "searching runbooks and past incidents", "ranking hypotheses": "ranking hypotheses",
+          "proposing": "drafting a fix"}
+
+
+class SlackTranscript:
+    """Call with ``(stage, data)`` events from :class:`evals.lab.experiment.Experiment`."""
+
+    def __init__(self, console: Console, approver_label: str = "demo-approver (auto)", channel: str = "#incidents") -> None:
+        self.console = console
+        self.approver_label = approver_label
+        self.channel = channel
+        self._tools: list[str] = []
+
+    def __call__(self, stage: str, data: dict[str, Any]) -> None:
+        handler = getattr(self, f"_on_{stage}", None)
+        if handler is not None:
+            handler(data)
+
+    # ----- helpers -----
+    def _post(self, author: str, body: Any, style: str = "white", title_note: str = "") -> None:
+        clock = time.strftime("%H:%M:%S")
+        title = f"[bold]{author}[/] [dim]{clock}{(' · ' + title_note) if title_note else ''}[/]"
+        self.console.print(Panel(body, title=title, title_align="left", border_style=style, expand=True))
+
+    def _line(self, text: str) -> None:
+        self.console.print(f"  [dim]{time.strftime('%H:%M:%S')}[/] {text}")
+
+    # ----- lab -----
+    def _on_baseline(self, data: dict[str, Any]) -> None:
+        self._line(f"lab: letting the system run healthy for {data['seconds']} s (a baseline to compare against)")
+
+    def _on_noise(self, data: dict[str, Any]) -> None:
+        detail = data.get("detail", {})
+        self._line(f"lab: decoy — {data['service']} deployed {detail.get('version')} (harmless: log format only)")
+
+    def _on_injected(self, data: dict[str, Any]) -> None:
+        self._line(f"lab: [bold red]injected {data['fault']}[/] into [bold]{data['service']}[/] — {data['title']}")
+
+    def _on_no_alert(self, data: dict[str, Any]) -> None:
+        if data.get("expected"):
+            self._line("lab: no page — the change was harmless and nothing alerted, as it should be")
+        else:
+            self._line("[red]lab: no alert arrived[/]")
+
+    # ----- the thread -----
+    def _on_alert(self, data: dict[str, Any]) -> None:
+        body = Text.from_markup(f"[bold red]🔴 [FIRING] {data['alertname']}[/] · service=[bold]{data['service']}[/]\n"
+                                f"{data.get('summary', '')}")
+        self._post(f"Alertmanager → {self.channel}", body, "red")
+
+    def _on_progress(self, data: dict[str, Any]) -> None:
+        step = data.get("step")
+        if step == "intake":
+            self._post("Andon", "👀 On it — investigating. I'll post findings in this thread.", "cyan", "acknowledged")
+        elif step == "tool":
+            self._tools.append(str(data.get("tool")))
+        elif step == "investigating" and self._tools:
+            self._line(f"⏳ Andon: looked at {', '.join(dict.fromkeys(self._tools))}")
+            self._tools = []
+        elif step in _STEPS:
+            if self._tools:
+                self._line(f"⏳ Andon: looked at {', '.join(dict.fromkeys(self._tools))}")
+                self._tools = []
+            self._line(f"⏳ Andon: {_STEPS[str(step)]}")
+        elif step == "acting":
+            self._line(f"⚙️  Andon: executing {data.get('tool')} …")
+        elif step == "verifying":
+            self._line("🔎 Andon: watching the metrics for recovery …")
+
+    def _on_rca(self, data: dict[str, Any]) -> None:
+        state = data["state"]
+        hypotheses = state.get("hypotheses", [])
+        if not hypotheses:
+            self._post("Andon", "I could not form a hypothesis: no telemetry answered.", "yellow", "RCA")
+            return
+        best = hypotheses[0]
+        lines = [f"[bold]Root cause:[/] [bold]{best['service']}[/] — {best['category'].replace('_', ' ')} "
+                 f"(confidence {best['confidence']:.2f})", f"{best.get('summary', '')}", "", "[bold]Evidence[/]"]
+        for item in best.get("evidence", [])[:6]:
+            mark = "•" if item.get("supports", True) else "✗"
+            lines.append(f" {mark} [{item.get('call_id')}] {item['summary'][:150]}")
+        others = [f"{h['service']} / {h['category']} ({h['confidence']:.2f})" for h in hypotheses[1:3]]
+        if others:
+            lines += ["", "[dim]Also considered: " + "; ".join(others) + "[/]"]
+        runbook = next(iter(state.get("runbooks", [])), None)
+        similar = next(iter(state.get("similar", [])), None)
+        if runbook:
+            lines.append(f"[dim]Runbook: {runbook.get('title')} ({runbook.get('doc_id')})[/]")
+        if similar:
+            lines.append(f"[dim]Similar incident: {similar.get('title')} ({similar.get('doc_id')})[/]")
+        self._post("Andon", Text.from_markup("\n".join(lines)), "cyan", f"RCA · {data['incident_id']}")
+        for proposal in state.get("proposals", [])[:3]:
+            args = ", ".join(f"{k}={v}" for k, v in proposal["args"].items())
+            body = (f"[bold]{proposal['tool']}[/]({args})   risk: [bold]{proposal['risk']}[/]\n"
+                    f"Effect: {proposal.get('effect', '')}\nUndo: {proposal.get('undo', '')}\n"
+                    f"[reverse green] Approve [/]  [reverse red] Reject [/]")
+            self._post("Andon", Text.from_markup(body), "yellow", "proposed fix — needs approval")
+
+    def _on_approved(self, data: dict[str, Any]) -> None:
+        proposal = data["proposal"]
+        args = ", ".join(f"{k}={v}" for k, v in proposal["args"].items())
+        self._post(self.approver_label, f"✅ Approved {proposal['tool']}({args})", "green", "clicked Approve")
+
+    def _on_verified(self, data: dict[str, Any]) -> None:
+        action = data.get("action") or {}
+        verification = data.get("verification") or {}
+        if action:
+            status = action.get("status")
+            mark = "✅" if status == "executed" else "⚠️"
+            self._post("Andon", f"{mark} {action.get('tool')} {status}: {action.get('result') or action.get('decision')}",
+                       "green" if status == "executed" else "yellow", "action")
+        if verification.get("checked"):
+            ok = verification.get("recovered")
+            self._post("Andon", f"{'✅ Recovered' if ok else '❌ Not recovered'} — {verification.get('detail')}",
+                       "green" if ok else "red", "verification")
+
+    def _on_resolved(self, data: dict[str, Any]) -> None:
+        lines = ["🟢 Incident resolved."]
+        if data.get("learned_doc"):
+            lines.append(f"Written back to the knowledge base as past incident {data['learned_doc']}.")
+        self._post("Andon", "\n".join(lines), "green", "resolved")
+        if data.get("alert_resolved_at"):
+            self._post(f"Alertmanager → {self.channel}", "🟢 [RESOLVED] the alert cleared", "green")

@@ -1,0 +1,117 @@
+"""Approve/Reject in the channel: only policy approvers decide (others get an ephemeral refusal), a decision
+counts once per person (double clicks do nothing), destructive actions need two distinct approvers, and the
+paused investigation resumes — and the action runs — exactly once. The card is updated in place."""
+
+from __future__ import annotations
+
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from bot.slack.blocks import parse_button_value
+from bot.slack.ids import ActionId, BlockId
+from tests.bot.slack.conftest import APPROVER, GROUP_MEMBER, OUTSIDER, SECOND_APPROVER, Andon
+from tests.support.fake_slack import Call
+
+pytestmark = pytest.mark.integration
+
+TEXT = "checkout 5xx since 10:02, started after deploy"
+
+
+def _card(andon: Andon, ts: str) -> tuple[Call, str]:
+    andon.mention(TEXT, ts, f"Ev{ts.replace('.', '')}")
+    card = andon.fake.wait_for(lambda: andon.fake.posts_with(BlockId.PROPOSAL_ACTIONS), what="an approval card")[0]
+    actions = next(b for b in card.blocks if b.get("block_id") == BlockId.PROPOSAL_ACTIONS)
+    return card, actions["elements"][0]["value"]
+
+
+def _card_updates(andon: Andon, card: Call) -> list[Call]:
+    return [c for c in andon.fake.calls_to("chat.update") if c.args.get("ts") == card.response["ts"]]
+
+
+def test_card_shows_risk_exact_parameters_effect_undo_and_confirmed_buttons(andon: Andon) -> None:
+    card, value = _card(andon, "1773137100.000100")
+    text = str(card.blocks)
+    assert "WRITE" in text and '{"service": "checkout", "to_version": "v2.13.2"}' in text
+    assert "Expected effect" in text and "Undo" in text
+    buttons = next(b for b in card.blocks if b.get("block_id") == BlockId.PROPOSAL_ACTIONS)["elements"]
+    assert [b["action_id"] for b in buttons] == [ActionId.APPROVE, ActionId.REJECT]
+    assert all("confirm" in b for b in buttons) and buttons[0]["style"] == "primary"
+    assert parse_button_value(value)[0].startswith("inc-")
+
+
+def test_non_approver_is_refused_ephemerally_and_nothing_runs(andon: Andon) -> None:
+    card, value = _card(andon, "1773137101.000100")
+    assert andon.click(ActionId.APPROVE, value, OUTSIDER, card.args["channel"], card.response["ts"]).status_code == 200
+    refusal = andon.fake.wait_for(lambda: andon.fake.calls_to("chat.postEphemeral"), what="the refusal")[0]
+    assert refusal.args["user"] == OUTSIDER and "approvers" in refusal.args["text"]
+    time.sleep(0.5)
+    incident_id = parse_button_value(value)[0]
+    assert andon.store.decisions(incident_id) == []
+    assert andon.executed() == [] and andon.store.executions(incident_id) == []
+    assert not _card_updates(andon, card)
+    assert any(e["event"] == "approval_refused" and e["by"] == OUTSIDER for e in andon.store.audit_log(incident_id))
+
+
+def test_approver_executes_exactly_once_even_with_a_double_click(andon: Andon) -> None:
+    card, value = _card(andon, "1773137102.000100")
+    channel, ts = card.args["channel"], card.response["ts"]
+    started = time.monotonic()
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        statuses = list(pool.map(lambda _: andon.click(ActionId.APPROVE, value, APPROVER, channel, ts).status_code,
+                                 range(3)))
+    assert statuses == [200, 200, 200]
+    assert time.monotonic() - started < 3.0, "interactions are acknowledged within 3 s"
+    andon.fake.wait_for(lambda: andon.fake.posts_with(BlockId.VERIFICATION), what="verify's result")
+    time.sleep(0.5)
+    incident_id = parse_button_value(value)[0]
+    assert len(andon.store.decisions(incident_id)) == 1
+    assert len(andon.executed()) == 1 and andon.executed()[0]["action"] == "rollback_deploy"
+    assert len(andon.store.executions(incident_id)) == 1
+    final = _card_updates(andon, card)[-1]
+    outcome = next(b for b in final.blocks if b.get("block_id") == BlockId.PROPOSAL_OUTCOME)["text"]["text"]
+    assert "executed" in outcome and "roll back checkout" in outcome
+    assert f"<@{APPROVER}>" in str(final.blocks) and "<!date^" in str(final.blocks)
+    assert not any(b.get("block_id") == BlockId.PROPOSAL_ACTIONS for b in final.blocks), "buttons gone once decided"
+    verification = andon.fake.posts_with(BlockId.VERIFICATION)[0]
+    assert verification.args["thread_ts"] == "1773137102.000100" and "did not recover" in str(verification.blocks)
+    # a late click after the decision changes nothing
+    andon.click(ActionId.APPROVE, value, SECOND_APPROVER, channel, ts)
+    time.sleep(0.5)
+    assert len(andon.executed()) == 1
+
+
+def test_reject_is_final_and_nothing_runs(andon: Andon) -> None:
+    card, value = _card(andon, "1773137103.000100")
+    andon.click(ActionId.REJECT, value, SECOND_APPROVER, card.args["channel"], card.response["ts"])
+    andon.fake.wait_for(lambda: andon.fake.posts_with(BlockId.VERIFICATION), what="the outcome")
+    assert andon.executed() == []
+    final = _card_updates(andon, card)[-1]
+    assert "rejected" in str(final.blocks)
+
+
+def test_destructive_needs_two_distinct_approvers(andon_destructive: Andon) -> None:
+    andon = andon_destructive
+    card, value = _card(andon, "1773137104.000100")
+    channel, ts = card.args["channel"], card.response["ts"]
+    buttons = next(b for b in card.blocks if b.get("block_id") == BlockId.PROPOSAL_ACTIONS)["elements"]
+    assert buttons[0]["style"] == "danger" and buttons[0]["confirm"]["style"] == "danger"
+    assert "2 distinct approvers" in str(card.blocks)
+
+    andon.click(ActionId.APPROVE, value, APPROVER, channel, ts)
+    andon.click(ActionId.APPROVE, value, APPROVER, channel, ts)  # the same person again does not count twice
+    andon.fake.wait_for(lambda: _card_updates(andon, card), what="the card update")
+    time.sleep(1.0)
+    assert andon.executed() == []
+    assert "1 of 2" in str(_card_updates(andon, card)[-1].blocks)
+
+    andon.click(ActionId.APPROVE, value, GROUP_MEMBER, channel, ts)  # an approver through the policy's user group
+    andon.fake.wait_for(lambda: andon.fake.posts_with(BlockId.VERIFICATION), what="verify's result")
+    assert [e["action"] for e in andon.executed()] == ["rollback_deploy"]
+    dry_runs = [e for e in andon.actuator.executed if e["dry_run"]]
+    assert len(dry_runs) == 1, "destructive actions get a dry run first"
+    usergroups = andon.fake.calls_to("usergroups.users.list")
+    assert usergroups and usergroups[0].args["usergroup"] == "SONCALL01"
+    final = str(_card_updates(andon, card)[-1].blocks)
+    assert f"<@{APPROVER}>" in final and f"<@{GROUP_MEMBER}>" in final and "executed" in final

@@ -1,0 +1,246 @@
+"""A local fake of Slack's Web API for tests: records every call and its body, answers the methods Andon
+uses like Slack does (including Block Kit limit errors), and can be told to answer 429 + Retry-After.
+
+    fake = FakeSlack().start()
+    settings = load_settings(slack_api_url=fake.api_url, ...)
+    ...
+    fake.wait_for(lambda: fake.calls_to("chat.postMessage"))
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, TypeVar
+from urllib.parse import parse_qs, urlsplit
+
+from tests.support.net import free_port
+
+__all__ = ["FakeSlack", "Call", "block_ids"]
+
+T = TypeVar("T")
+BOT_USER = "UANDONBOT"
+BOT_ID = "BANDONBOT"
+
+
+@dataclass
+class Call:
+    """One request the fake received."""
+
+    method: str
+    args: dict[str, Any]
+    headers: dict[str, str]
+    at: float
+    status: int = 200
+    response: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def blocks(self) -> list[dict[str, Any]]:
+        blocks = self.args.get("blocks") or []
+        return blocks if isinstance(blocks, list) else []
+
+
+def block_ids(call: Call) -> list[str]:
+    return [str(b.get("block_id", "")) for b in call.blocks]
+
+
+def _block_problem(blocks: Any) -> str | None:
+    """What Slack would refuse in ``blocks`` (the limits Andon must respect), or None."""
+    if blocks in (None, ""):
+        return None
+    if not isinstance(blocks, list):
+        return "blocks must be a list"
+    if len(blocks) > 50:
+        return f"{len(blocks)} blocks (max 50)"
+    for index, block in enumerate(blocks):
+        kind = block.get("type")
+        if kind == "section":
+            text = (block.get("text") or {}).get("text", "")
+            if len(text) > 3000:
+                return f"block {index}: section text {len(text)} chars (max 3000)"
+            if not text and not block.get("fields"):
+                return f"block {index}: empty section"
+            if len(block.get("fields") or []) > 10 or any(len(f.get("text", "")) > 2000 for f in block.get("fields") or []):
+                return f"block {index}: fields over the limits"
+        elif kind == "header" and len((block.get("text") or {}).get("text", "")) > 150:
+            return f"block {index}: header over 150 chars"
+        elif kind == "actions" and len(block.get("elements") or []) > 25:
+            return f"block {index}: more than 25 elements"
+        elif kind == "context" and len(block.get("elements") or []) > 10:
+            return f"block {index}: more than 10 context elements"
+        if len(str(block.get("block_id", ""))) > 255:
+            return f"block {index}: block_id too long"
+    ids = [b["block_id"] for b in blocks if b.get("block_id")]
+    if len(ids) != len(set(ids)):
+        return "duplicate block_id"
+    return None
+
+
+class FakeSlack:
+    def __init__(self) -> None:
+        self.calls: list[Call] = []
+        self.usergroups: dict[str, list[str]] = {}
+        self.ws_url: str | None = None
+        self._limits: dict[str, list[int]] = {}
+        self._lock = threading.Lock()
+        self._counter = itertools.count(1)
+        self._server: ThreadingHTTPServer | None = None
+
+    # ----- lifecycle -----
+    def start(self) -> FakeSlack:
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+                pass
+
+            def do_POST(self) -> None:  # noqa: N802
+                fake._handle(self)
+
+            do_GET = do_POST  # noqa: N815
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
+        self._server.daemon_threads = True
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+
+    @property
+    def base(self) -> str:
+        assert self._server is not None
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    @property
+    def api_url(self) -> str:
+        return f"{self.base}/api/"
+
+    def response_url(self, name: str = "cmd") -> str:
+        return f"{self.base}/response/{name}"
+
+    # ----- controls and queries -----
+    def rate_limit(self, method: str, retry_after: int = 1, times: int = 1) -> None:
+        """Answer the next ``times`` calls of ``method`` with 429 and ``Retry-After``."""
+        with self._lock:
+            self._limits[method] = [retry_after, times]
+
+    def calls_to(self, *methods: str, ok: bool | None = True) -> list[Call]:
+        with self._lock:
+            return [c for c in self.calls if c.method in methods and (ok is None or (c.status == 200) == ok
+                                                                       and c.response.get("ok", True) == ok)]
+
+    def wait_for(self, probe: Callable[[], T | None], timeout: float = 30.0, what: str = "condition") -> T:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            value = probe()
+            if value:
+                return value
+            time.sleep(0.02)
+        raise AssertionError(f"timed out after {timeout}s waiting for {what}; calls: "
+                             f"{[c.method for c in self.calls]}")
+
+    def posts_with(self, block_id: str, *, method: str = "chat.postMessage") -> list[Call]:
+        """Calls of ``method`` carrying a block whose id starts with ``block_id``."""
+        return [c for c in self.calls_to(method) if any(b.startswith(block_id) for b in block_ids(c))]
+
+    # ----- protocol -----
+    def _handle(self, request: BaseHTTPRequestHandler) -> None:
+        parts = urlsplit(request.path)
+        length = int(request.headers.get("Content-Length") or 0)
+        raw = request.rfile.read(length) if length else b""
+        headers = {k.lower(): v for k, v in request.headers.items()}
+        if parts.path.startswith("/api/"):
+            method = parts.path[len("/api/"):]
+            args = self._args(raw, headers.get("content-type", ""), parts.query)
+        elif parts.path.startswith("/upload/"):
+            method, args = "upload", {"file_id": parts.path.rsplit("/", 1)[-1], "content": raw.decode(errors="replace")}
+        elif parts.path.startswith("/response/"):
+            method, args = "response_url", {"name": parts.path.rsplit("/", 1)[-1], **json.loads(raw or b"{}")}
+        else:
+            method, args = parts.path, {}
+        call = Call(method=method, args=args, headers=headers, at=time.monotonic())
+        status, body, extra = self._answer(call)
+        call.status, call.response = status, body
+        with self._lock:
+            self.calls.append(call)
+        data = (json.dumps(body) if method not in ("upload",) else "OK").encode()
+        request.send_response(status)
+        request.send_header("Content-Type", "application/json; charset=utf-8")
+        request.send_header("Content-Length", str(len(data)))
+        for name, value in extra.items():
+            request.send_header(name, value)
+        request.end_headers()
+        request.wfile.write(data)
+
+    @staticmethod
+    def _args(raw: bytes, content_type: str, query: str) -> dict[str, Any]:
+        args: dict[str, Any] = {k: v[0] for k, v in parse_qs(query).items()}
+        if "json" in content_type:
+            args.update(json.loads(raw or b"{}"))
+        elif raw:
+            args.update({k: v[0] for k, v in parse_qs(raw.decode()).items()})
+        for key in ("blocks", "attachments", "files"):
+            if isinstance(args.get(key), str):
+                try:
+                    args[key] = json.loads(args[key])
+                except json.JSONDecodeError:
+                    pass
+        return args
+
+    def _ts(self) -> str:
+        n = next(self._counter)
+        return f"{1_800_000_000 + n}.{n:06d}"
+
+    def _answer(self, call: Call) -> tuple[int, dict[str, Any], dict[str, str]]:
+        with self._lock:
+            limit = self._limits.get(call.method)
+            if limit and limit[1] > 0:
+                limit[1] -= 1
+                return 429, {"ok": False, "error": "ratelimited"}, {"Retry-After": str(limit[0])}
+        method, args = call.method, call.args
+        if method in ("chat.postMessage", "chat.update", "chat.postEphemeral"):
+            problem = _block_problem(args.get("blocks"))
+            if problem:
+                return 200, {"ok": False, "error": "invalid_blocks", "errors": [problem]}, {}
+            if method == "chat.postEphemeral":
+                return 200, {"ok": True, "message_ts": self._ts()}, {}
+            ts = args.get("ts") if method == "chat.update" else self._ts()
+            return 200, {"ok": True, "channel": args.get("channel"), "ts": ts,
+                         "message": {"text": args.get("text"), "ts": ts}}, {}
+        n = next(self._counter)
+        answers: dict[str, dict[str, Any]] = {
+            "auth.test": {"ok": True, "url": "https://fake.slack.com/", "team": "Fake", "user": "andon",
+                          "team_id": "TFAKE0001", "user_id": BOT_USER, "bot_id": BOT_ID, "is_enterprise_install": False},
+            "chat.getPermalink": {"ok": True, "channel": args.get("channel"),
+                                  "permalink": f"https://fake.slack.com/archives/{args.get('channel')}/"
+                                               f"p{str(args.get('message_ts', '')).replace('.', '')}"},
+            "conversations.create": {"ok": True, "channel": {"id": f"CNEW{n:05d}", "name": args.get("name")}},
+            "conversations.invite": {"ok": True, "channel": {"id": args.get("channel")}},
+            "conversations.setTopic": {"ok": True, "channel": {"id": args.get("channel")}},
+            "conversations.list": {"ok": True, "channels": [{"id": "CINCIDENT1", "name": "incidents"}],
+                                   "response_metadata": {"next_cursor": ""}},
+            "conversations.info": {"ok": True, "channel": {"id": args.get("channel"), "name": "incidents"}},
+            "bookmarks.add": {"ok": True, "bookmark": {"id": f"Bk{n}", "title": args.get("title"),
+                                                       "link": args.get("link")}},
+            "usergroups.users.list": {"ok": True, "users": self.usergroups.get(str(args.get("usergroup")), [])},
+            "apps.connections.open": {"ok": True, "url": self.ws_url or "ws://127.0.0.1:9/"},
+            "files.getUploadURLExternal": {"ok": True, "upload_url": f"{self.base}/upload/F{n:05d}",
+                                           "file_id": f"F{n:05d}"},
+            "files.completeUploadExternal": {"ok": True, "files": [{"id": f.get("id"), "title": f.get("title")}
+                                                                   for f in args.get("files") or []]},
+            "response_url": {"ok": True},
+            "upload": {"ok": True},
+        }
+        if method.startswith("views."):
+            return 200, {"ok": True, "view": {"id": f"V{n:05d}"}}, {}
+        return 200, answers.get(method, {"ok": True}), {}
