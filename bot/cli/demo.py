@@ -70,9 +70,10 @@ def demo(
             experiment = Experiment(lab, settings, receiver, kb=kb, store=store, policy=policy,
                                     approver=DEMO_APPROVER, on_event=SlackTranscript(out, f"{DEMO_APPROVER} (auto)"),
                                     verify_wait_s=60.0, await_resolved_s=0.0 if len(names) > 1 else 20.0)
-            for index, name in enumerate(names):
-                if index:
-                    lab.heal()
+            result = None
+            for name in names:
+                if result is not None:
+                    lab.heal(clean_since=result.fixed_at)
                 result = experiment.run(name, service, noise=noise)
                 summaries.append(result.summary())
                 _timings(out, result.summary())

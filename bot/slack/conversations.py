@@ -109,6 +109,9 @@ class Conversations:
         incident = incident_from_trigger(trigger, now=self.s.clock(), known_services=self.s.sources.services)
         incident.id = incident_id
         data = incident.model_dump(mode="json", exclude={"raw"})
+        # the thread's root may be our own post (an alert, /andon investigate): its message event must not
+        # open a second incident even if it gets past Bolt's own-message filter
+        self.s.store.first_time(f"slack:message:{channel}:{thread_ts}")
         self.s.store.upsert_incident(data, channel=channel, thread_ts=thread_ts)
         self.s.store.note(incident_id, "opened", incident.title, opened_by)
         self.s.metrics.incidents.labels(source=incident.source).inc()

@@ -73,6 +73,13 @@ class ExperimentResult:
         return self._since(self.recovered_at, self.alert_at)
 
     @property
+    def fixed_at(self) -> float | None:
+        """When the approved action finished, if it ran and the system recovered."""
+        if self.action and self.action.get("status") == "executed" and self.recovered:
+            return float(self.action.get("at") or 0.0) or None
+        return None
+
+    @property
     def diagnosed_right(self) -> bool:
         return (self.root_cause.get("service") == self.expected["service"]
                 and self.root_cause.get("category") == self.expected["category"])

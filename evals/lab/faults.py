@@ -10,7 +10,7 @@ from typing import Any
 
 from evals.lab.client import LabClient, LabError
 from evals.lab.state import record_change, reset_services, update_lab
-from evals.lab.topology import SERVICES, spec
+from evals.lab.topology import QUEUE, SERVICES, spec
 
 __all__ = ["Fault", "FAULTS", "fault", "heal", "next_version", "SETTLE_S"]
 
@@ -119,11 +119,15 @@ def inject(client: LabClient, name: str, service: str | None = None) -> dict[str
     return {"fault": name, "service": target, "at": at, "detail": detail}
 
 
-def heal(client: LabClient) -> dict[str, Any]:
-    """Back to the baseline: baseline versions and flags, no faults, one replica each, an empty queue.
-    Services that ran anything else restart; the lab's experiment epoch starts once metrics settled."""
+def heal(client: LabClient, clean_since: float | None = None) -> dict[str, Any]:
+    """Back to the baseline: baseline versions and flags, no faults, one replica each, a short queue.
+
+    Services that ran anything else restart. The experiment epoch — where the next investigation's
+    data begins — is set once the 30 s rate windows hold only healthy data: ``SETTLE_S`` from now, or
+    from ``clean_since`` (when a fix already healed the system) if nothing had to restart."""
     touched: list[str] = []
     versions: dict[str, str] = {}
+    scaled = False
     for s in SERVICES:
         state = client.state(s.name)
         versions[s.name] = str(state.get("version"))
@@ -136,6 +140,7 @@ def heal(client: LabClient) -> dict[str, Any]:
                    or any(v for v in local.values()))
         if int(state.get("replicas", 1)) != 1:
             client.scale(s.name, 1)
+            scaled = True
         if differs:
             touched.append(s.name)
     reset_services(client.layout)
@@ -145,7 +150,10 @@ def heal(client: LabClient) -> dict[str, Any]:
                           version=s.version, previous_version=versions[s.name], author="lab-heal")
     for service in touched:
         client.restart(service)
-    drained = client.drain_queue()
-    epoch = time.time() + SETTLE_S
+    depth = int(client.queue_stats().get(QUEUE, {}).get("depth", 0))
+    drained = client.drain_queue().get("drained", 0) if depth > 20 else 0
+    now = time.time()
+    settled_from = now if touched or scaled or drained or clean_since is None else min(clean_since, now)
+    epoch = max(settled_from + SETTLE_S, now)
     update_lab(client.layout, lambda s: s.update(epoch=epoch, injected=[]))
-    return {"restarted": touched, "drained": drained.get("drained", 0), "epoch": epoch}
+    return {"restarted": touched, "drained": drained, "epoch": epoch}

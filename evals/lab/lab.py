@@ -197,9 +197,9 @@ class Lab:
         self._require_running()
         return faults.inject(self.client, name, service)
 
-    def heal(self) -> dict[str, Any]:
+    def heal(self, clean_since: float | None = None) -> dict[str, Any]:
         self._require_running()
-        return faults.heal(self.client)
+        return faults.heal(self.client, clean_since)
 
     def _require_running(self) -> None:
         if not self.running():

@@ -124,6 +124,7 @@ class FakeOpenAI:
         self.requests: list[dict[str, Any]] = []
         """Every ``/v1/chat/completions`` request body, in arrival order."""
         self.headers: list[dict[str, str]] = []
+        """Each request's headers, names lower-cased."""
         self.protocol_errors: list[str] = []
         self._queue: list[Answer] = []
         self._lock = threading.Lock()
@@ -178,7 +179,7 @@ class FakeOpenAI:
                 except json.JSONDecodeError:
                     self._send(400, HttpError(400, "request body is not JSON").body())
                     return
-                status, payload, headers = owner._answer(body, dict(self.headers.items()))
+                status, payload, headers = owner._answer(body, {k.lower(): v for k, v in self.headers.items()})
                 self._send(status, payload, headers)
 
             def _send(self, status: int, payload: Any, headers: dict[str, str] | None = None) -> None:
@@ -199,7 +200,7 @@ class FakeOpenAI:
         server.block_on_close = False
         self._server = server
         self.url = f"http://127.0.0.1:{server.server_address[1]}/v1"
-        self._thread = threading.Thread(target=server.serve_forever, name="fake-openai", daemon=True)
+        self._thread = threading.Thread(target=server.serve_forever, args=(0.05,), name="fake-openai", daemon=True)
         self._thread.start()
         return self
 

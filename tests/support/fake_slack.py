@@ -9,6 +9,7 @@ uses like Slack does (including Block Kit limit errors), and can be told to answ
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import threading
@@ -191,10 +192,8 @@ class FakeSlack:
             args.update({k: v[0] for k, v in parse_qs(raw.decode()).items()})
         for key in ("blocks", "attachments", "files"):
             if isinstance(args.get(key), str):
-                try:
+                with contextlib.suppress(json.JSONDecodeError):
                     args[key] = json.loads(args[key])
-                except json.JSONDecodeError:
-                    pass
         return args
 
     def _ts(self) -> str:

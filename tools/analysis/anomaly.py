@@ -115,6 +115,25 @@ def _find_onset(times: np.ndarray, values: np.ndarray, hint: float, lookback: fl
     return best_index
 
 
+def _precedent_factor(before: np.ndarray, med: float, scale: float, direction: str, peak_z: float) -> float:
+    """Shifts the history already showed (a flapping threshold, a noisy series) are not news."""
+    if len(before) < 10:
+        return 1.0
+    history = (_smooth(before) - med) / scale
+    seen = float(np.max(history)) if direction == "up" else float(-np.min(history))
+    if seen <= 0 or peak_z > 1.5 * seen:
+        return 1.0
+    return 0.3
+
+
+def _persistence_factor(z: np.ndarray, direction: str) -> float:
+    """A blip that has already recovered by now matters less than a shift that is still there."""
+    directed = z if direction == "up" else -z
+    if len(directed) < 6 or float(np.max(directed)) < ANOMALY_THRESHOLD:
+        return 1.0
+    return 1.0 if float(np.median(directed[-3:])) >= ANOMALY_THRESHOLD / 2 else 0.4
+
+
 def score_series(series: Series, onset_hint: float, lookback: float = 1200.0, lookahead: float = 120.0) -> SeriesAnomaly | None:
     """The directed robust shift of one series at its change point near ``onset_hint``."""
     finite = np.isfinite(series.values)
@@ -142,6 +161,7 @@ def score_series(series: Series, onset_hint: float, lookback: float = 1200.0, lo
     else:
         score, direction = (up, "up") if up >= down else (down, "down")
     score = min(score, _Z_CAP) * kind.weight * (DEPENDENCY_WEIGHT if faces_dependency(series.name) else 1.0)
+    score *= _precedent_factor(before, med, scale, direction, max(up, down)) * _persistence_factor(z, direction)
     peak = float(np.max(after)) if direction == "up" else float(np.min(after))
     settled = float(np.median(after))
     shown = settled if abs(settled - med) >= 0.5 * abs(peak - med) else peak

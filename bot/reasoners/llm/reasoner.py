@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.models import Evidence, Hypothesis
 from bot.prompts import render
-from bot.reasoners.llm.client import ChatClient, LLMError, extract_json
+from bot.reasoners.llm.client import ChatClient, ChatReply, LLMError, extract_json
 from bot.settings import Settings
 from knowledge.taxonomy import categories
 from tools.sources.timespec import to_datetime
@@ -32,6 +32,22 @@ def _tokens(state: InvestigationState, prompt: int, completion: int) -> dict[str
 def _data_preview(data: Any, limit: int = 2500) -> str:
     text = json.dumps(data, default=str) if data is not None else ""
     return text[:limit] + ("…" if len(text) > limit else "")
+
+
+def _unique_call_ids(reply: ChatReply, state: InvestigationState, messages: list[dict[str, Any]]) -> None:
+    """Give each tool call in ``reply`` an id no earlier call used: small models repeat ids (``call_0``) or
+    reuse the rules engine's (``c1``), and every id must be answered by exactly one ``tool`` message."""
+    used = {str(c["id"]) for c in state.get("calls", [])}
+    used |= {str(tc.get("id")) for m in messages for tc in m.get("tool_calls") or []}
+    raw_calls = reply.raw_message.get("tool_calls") or []
+    for index, call in enumerate(reply.tool_calls):
+        if not call["id"] or call["id"] in used:
+            call["id"] = f"llm{len(used) + 1}"
+            while call["id"] in used:
+                call["id"] += "x"
+            if index < len(raw_calls):
+                raw_calls[index]["id"] = call["id"]
+        used.add(call["id"])
 
 
 class LLMReasoner:
@@ -90,6 +106,7 @@ class LLMReasoner:
             reply = None
         if reply is None:
             return self._plan_json_mode(state, ctx, messages, schemas)
+        _unique_call_ids(reply, state, messages)
         messages.append(reply.raw_message)
         update: dict[str, Any] = {"llm_messages": messages, "tokens": _tokens(state, reply.prompt_tokens,
                                                                               reply.completion_tokens)}

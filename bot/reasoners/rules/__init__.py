@@ -85,5 +85,5 @@ class RulesReasoner:
         runbooks = ctx.kb.runbooks() if ctx.kb is not None else []
         hypotheses = rank_hypotheses(view, runbooks, list(incident.get("services", [])),
                                      [h["doc_id"] for h in state.get("runbooks", [])],
-                                     state.get("similar", []), incident.get("alertname"))
+                                     state.get("similar", []), incident.get("alertname"), ctx.sources.topology)
         return {"hypotheses": [h.model_dump() for h in hypotheses]}

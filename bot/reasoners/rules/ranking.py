@@ -10,6 +10,7 @@ from typing import Any
 from bot.models import Evidence, Hypothesis
 from bot.reasoners.rules.checks import RunbookFit, evaluate_runbook, score_fits
 from bot.reasoners.rules.evidence import EvidenceView
+from bot.reasoners.rules.propagation import mentions, reconcile_load
 from knowledge.documents import Runbook
 from tools.analysis.anomaly import ANOMALY_THRESHOLD
 
@@ -33,7 +34,7 @@ class ServiceScore:
     evidence: list[Evidence] = field(default_factory=list)
 
 
-def _service_score(service: str, view: EvidenceView, alerted: list[str]) -> ServiceScore:
+def _service_score(service: str, view: EvidenceView, alerted: list[str], named_by: list[str]) -> ServiceScore:
     record = view.services.get(service, {})
     anomaly = float(record.get("score", 0.0))
     strength = min(anomaly / 8.0, 1.0) if float(record.get("raw_score", 0.0)) >= ANOMALY_THRESHOLD else min(anomaly / 16.0, 0.25)
@@ -70,6 +71,11 @@ def _service_score(service: str, view: EvidenceView, alerted: list[str]) -> Serv
         score += 0.3
         evidence.append(Evidence(call_id=view.pod_call or view.event_call or "", tool="k8s_pods", weight=0.3,
                                  summary=f"{service} pods: {', '.join(sorted(set(reasons))[:3])}"))
+    if named_by:
+        bonus = min(0.1 * len(named_by), 0.25)
+        score += bonus
+        evidence.append(Evidence(call_id=view.spike_call or "", tool="log_template_spikes", weight=bonus,
+                                 summary=f"error logs of {', '.join(named_by[:3])} name {service}"))
     if service in alerted:
         score += 0.05
     if record.get("propagated_from") or record.get("load_from"):
@@ -77,9 +83,9 @@ def _service_score(service: str, view: EvidenceView, alerted: list[str]) -> Serv
     return ServiceScore(service, score, evidence)
 
 
-def _candidates(view: EvidenceView, alerted: list[str]) -> list[str]:
+def _candidates(view: EvidenceView, alerted: list[str], named: dict[str, list[str]]) -> list[str]:
     out = [s for s in view.ranked if float(view.services[s].get("raw_score", 0.0)) >= ANOMALY_THRESHOLD][:8]
-    extra = list(alerted) + [c["change"]["service"] for c in view.changes[:5]] + list(view.spikes) + [
+    extra = list(alerted) + [c["change"]["service"] for c in view.changes[:5]] + list(view.spikes) + list(named) + [
         s for s in list(view.pods) + list(view.events) if view.k8s_reasons(s)]
     for service in extra:
         if service and service not in out:
@@ -123,13 +129,17 @@ def _no_fault(view: EvidenceView, alerted: list[str]) -> Hypothesis | None:
 
 
 def rank_hypotheses(view: EvidenceView, runbooks: list[Runbook], alerted: list[str], retrieved: list[str],
-                    similar: list[dict[str, Any]], alertname: str | None = None) -> list[Hypothesis]:
+                    similar: list[dict[str, Any]], alertname: str | None = None,
+                    topology: dict[str, list[str]] | None = None) -> list[Hypothesis]:
     """Hypotheses best first; each cites the tool results that support or refute it."""
+    reconcile_load(view, topology or {})
+    named = mentions(view, set(view.services) | set(topology or {}))
     no_fault = _no_fault(view, alerted)
     if no_fault is not None:
         return [no_fault]
     hypotheses: list[Hypothesis] = []
-    bases = {service: _service_score(service, view, alerted) for service in _candidates(view, alerted)}
+    bases = {service: _service_score(service, view, alerted, named.get(service, []))
+             for service in _candidates(view, alerted, named)}
     strongest = max((b.score for b in bases.values()), default=1.0) or 1.0
     for service, base in bases.items():
         relative = base.score / strongest

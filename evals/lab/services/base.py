@@ -89,17 +89,25 @@ class LabService:
         """Threads the service runs besides serving (a consumer loop…)."""
 
     # ----- serving -----
-    def serve(self) -> None:
+    def bind(self) -> ThreadingHTTPServer:
+        """Bind the port and start the background threads; the caller runs ``serve_forever``."""
         server = _Server(("127.0.0.1", self.port), _Handler)
         server.app = self
         threading.Thread(target=self._leak_loop, name="memory", daemon=True).start()
         self.start_background()
         self.log.info(f"{self.name} {self.version} started", port=self.port, pid=os.getpid())
+        return server
+
+    def serve(self) -> None:
+        server = self.bind()
         try:
             server.serve_forever(poll_interval=0.2)
         finally:
-            self._stop.set()
+            self.stop()
             server.server_close()
+
+    def stop(self) -> None:
+        self._stop.set()
 
     def dispatch(self, method: str, target: str, raw_body: bytes) -> tuple[int, bytes, str]:
         parts = urlsplit(target)

@@ -110,17 +110,17 @@ def fake_slack() -> Iterator[FakeSlack]:
     fake.stop()
 
 
-def _policy(tmp_path: Path) -> Path:
+def _policy(tmp_path: Path, extra: str = "") -> Path:
     path = tmp_path / "policy.yaml"
-    path.write_text(f"approvers: [{APPROVER}, {SECOND_APPROVER}, {GROUP}]\n")
+    path.write_text(f"approvers: [{APPROVER}, {SECOND_APPROVER}, {GROUP}]\n{extra}")
     return path
 
 
 def launch(fake: FakeSlack, tmp_path: Path, kb: Any, registry: ToolRegistry | None = None,
-           mode: str = "http", **settings: Any) -> Running:
+           mode: str = "http", policy: str = "", **settings: Any) -> Running:
     config = load_settings(data_dir=tmp_path / "data", slack_bot_token="xoxb-test-token", slack_signing_secret=SECRET,
                            slack_app_token="xapp-test-token", slack_api_url=fake.api_url,
-                           incident_channels=[CHANNEL], policy_file=_policy(tmp_path), **settings)
+                           incident_channels=[CHANNEL], policy_file=_policy(tmp_path, policy), **settings)
     return start(config, mode="http" if mode == "http" else "socket", port=free_port(), telemetry=TELEMETRY, kb=kb,
                  registry=registry)
 
@@ -142,6 +142,15 @@ def destructive_rollbacks() -> ToolRegistry:
 @pytest.fixture
 def andon_destructive(fake_slack: FakeSlack, tmp_path: Path, slack_kb: Any) -> Iterator[Andon]:
     running = launch(fake_slack, tmp_path, slack_kb, registry=destructive_rollbacks())
+    with httpx.Client(timeout=10) as client:
+        yield Andon(fake_slack, running, client)
+    running.stop()
+
+
+@pytest.fixture
+def andon_expiring(fake_slack: FakeSlack, tmp_path: Path, slack_kb: Any) -> Iterator[Andon]:
+    """Proposals expire after 0.6 s."""
+    running = launch(fake_slack, tmp_path, slack_kb, policy="expiry_minutes: 0.01\n")
     with httpx.Client(timeout=10) as client:
         yield Andon(fake_slack, running, client)
     running.stop()

@@ -115,3 +115,15 @@ def test_destructive_needs_two_distinct_approvers(andon_destructive: Andon) -> N
     assert usergroups and usergroups[0].args["usergroup"] == "SONCALL01"
     final = str(_card_updates(andon, card)[-1].blocks)
     assert f"<@{APPROVER}>" in final and f"<@{GROUP_MEMBER}>" in final and "executed" in final
+
+
+def test_an_expired_proposal_is_not_run(andon_expiring: Andon) -> None:
+    andon = andon_expiring
+    card, value = _card(andon, "1773137105.000100")
+    time.sleep(1.0)
+    andon.click(ActionId.APPROVE, value, APPROVER, card.args["channel"], card.response["ts"])
+    refusal = andon.fake.wait_for(lambda: andon.fake.calls_to("chat.postEphemeral"), what="the expiry notice")[0]
+    assert "expired" in refusal.args["text"]
+    andon.fake.wait_for(lambda: andon.fake.posts_with(BlockId.VERIFICATION), what="the outcome")
+    assert andon.executed() == [] and andon.store.decisions(parse_button_value(value)[0]) == []
+    assert "expired" in str(_card_updates(andon, card)[-1].blocks)

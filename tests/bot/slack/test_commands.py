@@ -119,7 +119,7 @@ def test_declare_creates_a_channel_with_responders_topic_and_bookmarks(andon: An
     channel = created.response["channel"]["id"]
     invite = andon.fake.wait_for(lambda: andon.fake.calls_to("conversations.invite"), what="the invite")[0]
     assert invite.args["channel"] == channel and {APPROVER, "UAPPROVER2"} <= set(invite.args["users"].split(","))
-    topic = andon.fake.calls_to("conversations.setTopic")[0]
+    topic = andon.fake.wait_for(lambda: andon.fake.calls_to("conversations.setTopic"), what="the topic")[0]
     assert "checkout errors after deploy" in topic.args["topic"]
     bookmarks = andon.fake.wait_for(lambda: len(andon.fake.calls_to("bookmarks.add")) >= 2 and
                                     andon.fake.calls_to("bookmarks.add"), what="bookmarks")

@@ -1,0 +1,71 @@
+"""``andon serve --mode http`` as a real process: health, a signed slash command, a signature refusal,
+a clean stop on Ctrl-C, and clear errors for missing settings."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlencode
+
+import httpx
+import pytest
+
+from tests.bot.slack.conftest import ROOT, SECRET, TELEMETRY, signed_headers
+from tests.support.fake_slack import FakeSlack
+from tests.support.net import free_port, wait_http
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+
+def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ANDON_", "SLACK_", "OPENAI_"))}
+    env.update(ANDON_DATA_DIR=str(tmp_path / "data"), ANDON_CONFIG_FILE=str(tmp_path / "none.yaml"), **extra)
+    return env
+
+
+@pytest.fixture
+def served(tmp_path: Path, fake_slack: FakeSlack) -> Iterator[tuple[str, subprocess.Popen[str]]]:
+    port = free_port()
+    env = _env(tmp_path, SLACK_BOT_TOKEN="xoxb-proc", SLACK_SIGNING_SECRET=SECRET, ANDON_SLACK_API_URL=fake_slack.api_url,
+               ANDON_INCIDENT_CHANNELS='["CINCIDENT1"]')
+    process = subprocess.Popen([sys.executable, "-m", "bot.cli.main", "serve", "--mode", "http", "--port", str(port),
+                                "--telemetry", str(TELEMETRY)], cwd=ROOT, env=env, text=True,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_http(f"{url}/healthz", timeout_s=120)
+        yield url, process
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+def test_serve_http_answers_signed_commands_and_stops_on_ctrl_c(served: tuple[str, subprocess.Popen[str]],
+                                                                fake_slack: FakeSlack) -> None:
+    url, process = served
+    assert httpx.get(f"{url}/healthz").json() == {"ok": True, "mode": "http"}
+    assert fake_slack.calls_to("auth.test"), "the token is checked at start-up"
+    body = urlencode({"command": "/andon", "text": "help", "user_id": "U1", "channel_id": "C1", "team_id": "T1",
+                      "response_url": fake_slack.response_url()})
+    started = time.monotonic()
+    response = httpx.post(f"{url}/slack/events", content=body, headers={
+        "Content-Type": "application/x-www-form-urlencoded", **signed_headers(body)})
+    assert response.status_code == 200 and time.monotonic() - started < 3.0
+    assert "/andon investigate" in response.text
+    forged = httpx.post(f"{url}/slack/events", content=body, headers={
+        "Content-Type": "application/x-www-form-urlencoded", **signed_headers(body, secret="wrong")})
+    assert forged.status_code == 401
+    process.send_signal(signal.SIGINT)
+    assert process.wait(timeout=20) == 0
+
+
+def test_serve_names_the_missing_setting(tmp_path: Path) -> None:
+    result = subprocess.run([sys.executable, "-m", "bot.cli.main", "serve", "--mode", "http"], cwd=ROOT,
+                            env=_env(tmp_path), capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2 and "SLACK_BOT_TOKEN" in result.stderr

@@ -1,0 +1,99 @@
+"""The lab's fault catalogue, rule files and topology agree with the bundled runbooks and vocabulary."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+from evals.lab.faults import FAULTS, fault, next_version
+from evals.lab.monitoring import RULE_FILES
+from evals.lab.topology import SERVICES, TOPOLOGY, LabLayout
+from knowledge.documents import Runbook, load_documents
+from knowledge.retrieval import bundled_paths
+from knowledge.taxonomy import categories
+
+
+@pytest.fixture(scope="module")
+def runbooks() -> dict[str, Runbook]:
+    return {d.id: d for d in load_documents(bundled_paths()[:1]) if isinstance(d, Runbook)}
+
+
+def test_there_are_at_least_eight_faults_and_a_noise_fault() -> None:
+    symptomatic = [f for f in FAULTS.values() if f.symptomatic]
+    assert len(symptomatic) >= 8
+    assert not FAULTS["noise"].symptomatic
+
+
+@pytest.mark.parametrize("name", [n for n, f in FAULTS.items() if f.symptomatic])
+def test_every_fault_matches_a_runbook_its_category_and_its_fix(name: str, runbooks: dict[str, Runbook]) -> None:
+    chosen = FAULTS[name]
+    runbook = runbooks[chosen.runbook]
+    assert chosen.category == runbook.category
+    assert chosen.category in categories()
+    assert chosen.action in [a.tool for a in runbook.actions]
+    assert chosen.service in chosen.services
+
+
+def test_unknown_fault_names_the_known_ones() -> None:
+    with pytest.raises(Exception, match="bad_deploy"):
+        fault("nope")
+
+
+def test_next_version() -> None:
+    assert next_version("2.3.1") == "2.4.0"
+    assert next_version("2.3.1", "patch") == "2.3.2"
+    assert next_version("14.2") == "14.3.0"
+
+
+def _recorded() -> set[str]:
+    data = yaml.safe_load(RULE_FILES[0].read_text())
+    return {r["record"] for g in data["groups"] for r in g["rules"]}
+
+
+def test_recording_rules_cover_the_signals_the_faults_runbooks_check(runbooks: dict[str, Runbook]) -> None:
+    recorded = _recorded()
+    for chosen in FAULTS.values():
+        if not chosen.symptomatic:
+            continue
+        strongest = max(runbooks[chosen.runbook].checks, key=lambda c: c.weight if c.metric else 0)
+        assert strongest.metric is None or strongest.metric in recorded or strongest.metric == "cpu_throttled_ratio"
+    assert {"request_rate", "error_ratio", "latency_p99_seconds", "cpu_usage_ratio", "memory_usage_bytes",
+            "restarts_total", "db_pool_in_use_ratio", "db_pool_wait_seconds", "queue_depth",
+            "consumer_lag_seconds"} <= recorded
+    vocabulary = Path(__file__).resolve().parents[3] / "knowledge" / "README.md"
+    names = set(re.findall(r"^\| `([a-z0-9_]+)`", vocabulary.read_text(), re.M))
+    assert recorded <= names | {"latency_p50_seconds", "replicas"}
+
+
+def test_alerts_use_runbook_alert_names_and_short_for(runbooks: dict[str, Runbook]) -> None:
+    data = yaml.safe_load(RULE_FILES[1].read_text())
+    alerts = {r["alert"]: r for g in data["groups"] for r in g["rules"]}
+    known = {a for rb in runbooks.values() for a in rb.alerts}
+    assert {"HighErrorRate", "HighLatencyP99", "DBPoolSaturated"} <= set(alerts) & known
+    assert {"ServiceDown", "CrashLooping", "MemoryGrowthSustained", "QueueDepthGrowing"} <= set(alerts)
+    for rule in alerts.values():
+        assert int(str(rule.get("for", "0s")).rstrip("s")) <= 10
+
+
+@pytest.mark.skipif(not shutil.which("promtool"), reason="promtool (Debian's prometheus package) not installed")
+def test_promtool_accepts_the_rule_files() -> None:
+    result = subprocess.run(["promtool", "check", "rules", *map(str, RULE_FILES)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_topology_and_ports() -> None:
+    assert len(SERVICES) >= 5
+    assert TOPOLOGY["gateway"] == ["checkout", "inventory"]
+    assert "payments" in TOPOLOGY["checkout"] and "inventory" in TOPOLOGY["checkout"]
+    layout = LabLayout(Path("/tmp/x"), 20000)
+    ports = layout.all_ports()
+    assert len(ports) == len(set(ports))
+    assert layout.service_port("gateway") == 20010
+    assert layout.service_port("checkout", 2) == 20022
+    with pytest.raises(ValueError):
+        layout.service_port("nope")
