@@ -12,19 +12,23 @@ __all__ = ["open_checkpointer"]
 def open_checkpointer(database_url: str | None, data_dir: Path) -> Any:
     """A durable checkpointer, so a paused investigation survives restarts and other processes can resume it."""
     if database_url and database_url.startswith(("postgres://", "postgresql://")):
-        from langgraph.checkpoint.postgres import PostgresSaver
-        from psycopg import Connection
-        from psycopg.rows import dict_row
-
-        conn = Connection.connect(database_url, autocommit=True, prepare_threshold=0, row_factory=dict_row)
-        saver = PostgresSaver(conn)  # type: ignore[arg-type]
-        saver.setup()
-        return saver
+        return _postgres(database_url)
     from langgraph.checkpoint.sqlite import SqliteSaver
 
     data_dir.mkdir(parents=True, exist_ok=True)
     conn = sqlite3.connect(data_dir / "checkpoints.sqlite", check_same_thread=False, timeout=30)
     conn.execute("PRAGMA journal_mode=WAL")
     saver = SqliteSaver(conn)
+    saver.setup()
+    return saver
+
+
+def _postgres(database_url: str) -> Any:
+    from langgraph.checkpoint.postgres import PostgresSaver
+    from psycopg import Connection
+    from psycopg.rows import dict_row
+
+    conn = Connection.connect(database_url, autocommit=True, prepare_threshold=0, row_factory=dict_row)
+    saver = PostgresSaver(conn)  # type: ignore[arg-type]
     saver.setup()
     return saver

@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import re
 import time
-from typing import Any
+from typing import Any, Literal
 
 from bot.models import Incident
 from tools.sources.timespec import parse_instant
@@ -75,7 +75,7 @@ def _from_alertmanager(payload: dict[str, Any], now: float) -> Incident:
     title = f"{alertname or 'Alert'}: {summary}".strip(": ") if summary else (alertname or "Alert")
     text = " ".join([alertname or "", summary, annotations.get("description", ""),
                      " ".join(f"{k}={v}" for k, v in labels.items())])
-    status = "resolved" if payload.get("status") == "resolved" else "firing"
+    status: Literal["firing", "resolved"] = "resolved" if payload.get("status") == "resolved" else "firing"
     group_key = str(payload.get("groupKey") or f"{alertname}:{','.join(services)}")
     return Incident(id=incident_id(group_key + str(int(started // 60))), title=title[:200], services=services,
                     severity=_SEVERITY_WORDS.get(labels.get("severity", "").lower(), "warning"), started_at=started,

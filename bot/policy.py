@@ -32,11 +32,11 @@ class Policy(BaseModel):
     model_config = {"extra": "forbid"}
     approvers: list[str] = Field(default_factory=list)
     approvals_required: dict[Literal["write", "destructive"], int] = Field(
-        default_factory=lambda: {"write": 1, "destructive": 2})
+        default_factory=lambda: {"write": 1, "destructive": 2})  # type: ignore[arg-type]
     expiry_minutes: float = Field(30, gt=0)
     allowed_services: list[str] = Field(default_factory=lambda: ["*"])
     allowed_namespaces: list[str] = Field(default_factory=lambda: ["*"])
-    rate_limits: RateLimits = Field(default_factory=RateLimits)
+    rate_limits: RateLimits = Field(default_factory=lambda: RateLimits(per_incident=3, per_hour=10))
     dry_run_first: list[Literal["write", "destructive"]] = Field(default_factory=lambda: ["destructive"])  # type: ignore[arg-type]
     auto_execute: list[AutoRule] = Field(default_factory=list)
 

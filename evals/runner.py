@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import tempfile
 import threading
@@ -60,10 +61,8 @@ class _Knowledge:
         name = "eval_" + hashlib.sha256(scenario.id.encode()).hexdigest()[:12]
         with self._lock:
             client = self.shared.client
-            try:
+            with contextlib.suppress(Exception):
                 client.delete_collection(name)
-            except Exception:
-                pass
             layer = KnowledgeBase(open_collection(client, make_embedding("local"), name), extra, client=client,
                                   include_bundled=False)
             layer.ingest(extra)

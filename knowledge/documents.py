@@ -130,7 +130,8 @@ def parse_document(text: str, path: str = "<text>") -> Document:
     if not isinstance(front, dict):
         raise DocumentError(f"{path}: front matter must be a mapping")
     doc_id = str(front.get("id", ""))
-    kind = "runbook" if doc_id.startswith("rb-") or "checks" in front or "actions" in front else "incident"
+    kind: Literal["runbook", "incident"] = (
+        "runbook" if doc_id.startswith("rb-") or "checks" in front or "actions" in front else "incident")
     known = set(Runbook.model_fields) - {"body", "path", "meta", "kind"}
     fields = {k: v for k, v in front.items() if k in known}
     meta = {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in front.items() if k not in known}

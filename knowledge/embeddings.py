@@ -69,7 +69,7 @@ class _MiniLMRuntime:
             return cls._instance
 
     def embed(self, texts: list[str]) -> np.ndarray:
-        out = []
+        out: list[tuple[int, np.ndarray]] = []
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))  # similar lengths share a batch
         for start in range(0, len(order), BATCH):
             batch_ids = order[start:start + BATCH]
@@ -189,7 +189,7 @@ def register_embeddings() -> None:
 
     for cls in (MiniLMEmbedding, OpenAIEmbedding):
         if cls.name() not in known_embedding_functions:
-            register_embedding_function(cls)  # type: ignore[arg-type]
+            register_embedding_function(cls)  # type: ignore[arg-type,no-untyped-call]
 
 
 def make_embedding(kind: str, model: str = "text-embedding-3-small", base_url: str | None = None,

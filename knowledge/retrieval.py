@@ -98,7 +98,7 @@ class KnowledgeBase:
         existing = self._existing_hashes()
         present = {d.id for d in docs}
         root_prefixes = [str(r.resolve()) if r.exists() else str(r) for r in roots]
-        for doc_id, (doc_hash, path) in existing.items():
+        for doc_id, (_doc_hash, path) in existing.items():
             if doc_id not in present and path and any(str(Path(path).resolve()).startswith(p) for p in root_prefixes):
                 self.collection.delete(where={"doc_id": doc_id})
                 report.removed += 1
@@ -187,9 +187,9 @@ class KnowledgeBase:
               alertname: str | None, query: str) -> list[Hit]:
         scores: dict[str, float] = {}
         best: dict[str, tuple[dict[str, Any], str]] = {}
-        for hits in ranked.values():
+        for ranking in ranked.values():
             seen: set[str] = set()
-            for rank, (_cid, meta, text) in enumerate(hits):
+            for rank, (_cid, meta, text) in enumerate(ranking):
                 doc_id = str(meta.get("doc_id", _cid))
                 if doc_id in seen:
                     continue
@@ -197,7 +197,7 @@ class KnowledgeBase:
                 scores[doc_id] = scores.get(doc_id, 0.0) + 1.0 / (RRF_K + rank + 1)
                 best.setdefault(doc_id, (meta, text))
         query_lower = query.lower()
-        hits = []
+        hits: list[Hit] = []
         for doc_id, score in scores.items():
             meta, text = best[doc_id]
             alerts = [a for a in str(meta.get("alerts", "")).split(",") if a]

@@ -3,6 +3,7 @@ Passed per run as LangGraph's runtime context; never global."""
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -46,7 +47,5 @@ class AgentContext:
 
     def announce(self, stage: str, **info: Any) -> None:
         if self.progress is not None:
-            try:
+            with contextlib.suppress(Exception):  # progress is best effort; never break an investigation
                 self.progress(stage, info)
-            except Exception:  # progress is best effort; never break an investigation
-                pass

@@ -94,7 +94,8 @@ def list_faults() -> None:
     from evals.lab.faults import FAULTS
 
     table = Table(title="Lab faults")
-    for column in ("fault", "default target", "what breaks", "expected cause", "fix"):
+    table.add_column("fault", no_wrap=True)
+    for column in ("default target", "what breaks", "expected cause", "fix"):
         table.add_column(column, overflow="fold")
     for f in FAULTS.values():
         table.add_row(f.name, f.service, f.title, f.category, f.action or "—")

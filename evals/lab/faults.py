@@ -3,6 +3,7 @@ should name and the action that repairs it; and ``heal``, which puts the lab bac
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -132,10 +133,8 @@ def heal(client: LabClient, clean_since: float | None = None) -> dict[str, Any]:
         state = client.state(s.name)
         versions[s.name] = str(state.get("version"))
         local: dict[str, Any] = {}
-        try:
+        with contextlib.suppress(LabError):
             local = client.faults(s.name).get("local", {})
-        except LabError:
-            pass
         differs = (state.get("version") != s.version or state.get("flags") != s.flags or state.get("env")
                    or any(v for v in local.values()))
         if int(state.get("replicas", 1)) != 1:

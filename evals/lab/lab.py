@@ -161,7 +161,7 @@ class Lab:
             if _alive(supervisor):
                 os.kill(supervisor, signal.SIGKILL)
             stopped.append(supervisor)
-        for name, pid in (record.get("pids") or {}).items():
+        for _name, pid in (record.get("pids") or {}).items():
             if _alive(pid) and _ours(pid, self.root):
                 os.kill(pid, signal.SIGKILL)
                 stopped.append(pid)

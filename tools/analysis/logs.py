@@ -95,11 +95,10 @@ def log_template_spikes(lines: list[LogLine], onset: float, start: float, end: f
         chosen.extend(sampled)
     chosen.sort(key=lambda line: line.ts)
     for line, template in mine_templates(chosen):
-        key = (line.service, template)
         side = 0 if line.ts < onset else 1
-        counts[key][side] += weight[(line.service, side)]
-        if line.ts >= onset and len(examples[key]) < 3:
-            examples[key].append(line.text)
+        counts[(line.service, template)][side] += weight[(line.service, side)]
+        if side and len(examples[(line.service, template)]) < 3:
+            examples[(line.service, template)].append(line.text)
     spikes = []
     for (service, template), (before, after) in counts.items():
         rate_before, rate_after = before / before_min, after / after_min

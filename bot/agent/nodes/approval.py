@@ -30,9 +30,9 @@ def await_approval(state: InvestigationState, runtime: Runtime[AgentContext]) ->
 def check_approval(proposal: Proposal, decisions: list[dict[str, Any]], policy: Policy, now: float) -> tuple[bool, str]:
     """Whether ``proposal`` may run now, and why (not)."""
     mine = [d for d in decisions if d.get("proposal_id") == proposal.id]
-    if not mine and policy.auto_executes(proposal.tool, proposal.risk, str(proposal.args.get("service", ""))):
-        if action_hash(proposal.tool, proposal.args) == proposal.hash:
-            return True, "auto-executed: on the policy's self-healing allowlist"
+    if (not mine and policy.auto_executes(proposal.tool, proposal.risk, str(proposal.args.get("service", "")))
+            and action_hash(proposal.tool, proposal.args) == proposal.hash):
+        return True, "auto-executed: on the policy's self-healing allowlist"
     if any(d.get("decision") == "reject" and policy.may_approve(str(d.get("by", "")), d.get("groups")) for d in mine):
         who = next(d.get("by") for d in mine if d.get("decision") == "reject")
         return False, f"rejected by {who}"

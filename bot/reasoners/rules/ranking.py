@@ -163,26 +163,16 @@ def rank_hypotheses(view: EvidenceView, runbooks: list[Runbook], alerted: list[s
             best[fallback] = (0.3, best.get(fallback, (0.0, None))[1])
         for rank, hit in enumerate(similar[:5]):
             if hit.get("category") in best and service in hit.get("services", [])[:1]:
-                value, fit = best[hit["category"]]
-                best[hit["category"]] = (value + 0.08 * (5 - rank) / 5, fit)
-        for category, (fit_score, fit) in best.items():
+                value, known = best[hit["category"]]
+                best[hit["category"]] = (value + 0.08 * (5 - rank) / 5, known)
+        for category, (fit_score, chosen) in best.items():
             score = relative * (0.4 + 0.6 * min(fit_score, 1.0))
-            evidence = base.evidence + (_fit_evidence(fit) if fit else [])
+            evidence = base.evidence + (_fit_evidence(chosen) if chosen else [])
             if not evidence:
                 continue
-            title = fit.runbook.title if fit else category.replace("_", " ")
+            title = chosen.runbook.title if chosen else category.replace("_", " ")
             hypotheses.append(Hypothesis(service=service, category=category, confidence=round(min(score, 0.99), 3),
                                          summary=f"{title} on {service}", evidence=evidence,
-                                         runbook_id=fit.runbook.id if fit and fit.score > 0 else None))
+                                         runbook_id=chosen.runbook.id if chosen and chosen.score > 0 else None))
     hypotheses.sort(key=lambda h: h.confidence, reverse=True)
-    return _dedupe_services(hypotheses)[:8]
-
-
-def _dedupe_services(hypotheses: list[Hypothesis]) -> list[Hypothesis]:
-    """Keep the best category per service first, then the runner-up categories."""
-    seen: set[str] = set()
-    first, rest = [], []
-    for h in hypotheses:
-        (rest if h.service in seen else first).append(h)
-        seen.add(h.service)
-    return first + rest
+    return hypotheses[:8]

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import http.client
 import json
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -68,7 +67,7 @@ class Downstream:
                     return response.status, json.loads(raw) if raw else {}
                 except ValueError:
                     return response.status, {"error": raw[:200].decode("utf-8", "replace")}
-            except (TimeoutError, socket.timeout) as exc:
+            except TimeoutError as exc:
                 raise CallError(upstream, 0, f"{upstream} timed out after {timeout_s:.1f}s") from exc
             except (ConnectionRefusedError, ConnectionResetError, http.client.RemoteDisconnected) as exc:
                 if attempt == 0:
