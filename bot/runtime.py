@@ -23,6 +23,7 @@ from bot.store.incidents import IncidentStore
 from tools import Tool, ToolRegistry, default_registry
 from tools.sources import Sources
 from tools.sources.replay import load_replay_sources
+from tools.redaction import redact_data
 from tools.sources.timespec import parse_duration, parse_instant
 
 __all__ = ["Investigator", "Outcome", "live_sources", "fixture_sources", "open_knowledge", "make_reasoners"]
@@ -115,7 +116,7 @@ class Investigator:
         thread = incident_id or incident.id
         incident.id = thread  # the store row and the graph state share the caller's id
         if self.context.store is not None:
-            self.context.store.upsert_incident(incident.model_dump(mode="json", exclude={"raw"}))
+            self.context.store.upsert_incident(redact_data(incident.model_dump(mode="json", exclude={"raw"})))
         if self.graph.get_state(self._config(thread)).values:
             if self.graph.get_state(self._config(thread)).next:
                 raise RuntimeError(f"incident {thread} is already waiting for a decision; resume it instead")

@@ -164,17 +164,23 @@ def load_documents(paths: list[Path]) -> list[Document]:
 
 
 def chunk_document(doc: Document, max_chars: int = 1500) -> list[Chunk]:
-    """Split the body at ``##`` headings; every chunk starts with the document's header text."""
-    sections = re.split(r"(?m)^(?=#{1,3} )", doc.body) if doc.body else [""]
-    chunks = []
-    header = doc.header_text()
-    for index, section in enumerate(s for s in sections if s.strip() or not doc.body):
-        heading = section.strip().splitlines()[0].lstrip("# ").strip() if section.strip() else doc.title
-        text = f"{header}\n\n{section.strip()}"[: max_chars + len(header)]
-        metadata: dict[str, str | int | float | bool] = {
-            "doc_id": doc.id, "kind": doc.kind, "title": doc.title, "category": doc.category,
-            "services": ",".join(doc.services), "alerts": ",".join(doc.alerts), "heading": heading,
-            "hash": doc.content_hash(), "path": doc.path,
-        }
-        chunks.append(Chunk(id=f"{doc.id}#{index}", doc_id=doc.id, text=text, heading=heading, metadata=metadata))
+    """One summary chunk (title, alerts, symptoms, tags; root cause and fix for incidents), then one chunk
+    per ``##`` section of the body, each prefixed by the title so it stands on its own."""
+    metadata: dict[str, str | int | float | bool] = {
+        "doc_id": doc.id, "kind": doc.kind, "title": doc.title, "category": doc.category,
+        "services": ",".join(doc.services), "alerts": ",".join(doc.alerts), "heading": "summary",
+        "hash": doc.content_hash(), "path": doc.path,
+    }
+    chunks = [Chunk(id=f"{doc.id}#0", doc_id=doc.id, text=doc.header_text(), heading="summary", metadata=metadata)]
+    sections = [s for s in re.split(r"(?m)^(?=#{1,3} )", doc.body) if s.strip()] if doc.body else []
+    for index, section in enumerate(sections, start=1):
+        heading = section.strip().splitlines()[0].lstrip("# ").strip()
+        body = section.strip()
+        if body.startswith("#"):
+            body = body.split("\n", 1)[1].strip() if "\n" in body else ""
+        if not body:
+            continue
+        text = f"{doc.title} — {heading}\n{body}"[:max_chars]
+        chunks.append(Chunk(id=f"{doc.id}#{index}", doc_id=doc.id, text=text, heading=heading,
+                            metadata={**metadata, "heading": heading}))
     return chunks

@@ -20,7 +20,11 @@ from knowledge.taxonomy import bundled_dir
 __all__ = ["Hit", "IngestReport", "KnowledgeBase", "LayeredKnowledge", "bundled_paths"]
 
 Method = Literal["hybrid", "vector", "lexical"]
-RRF_K = 60.0
+RUNBOOK_PRIOR = 0.02
+"""In a search over both kinds, the runbook (what to do) leads a past incident of similar relevance."""
+RRF_K = 10.0
+WEIGHTS = {"vector": 1.0, "lexical": 0.5}
+"""Reciprocal-rank fusion weights: BM25 sharpens exact terms, the embedding carries paraphrases."""
 
 
 def bundled_paths() -> list[Path]:
@@ -181,20 +185,20 @@ class KnowledgeBase:
                 if kind and meta.get("kind") != kind:
                     continue
                 ranked["lexical"].append((cid, meta, self._lexical_docs.get(cid, "")))
-        return self._fuse(ranked, k, service, alertname, query)
+        return self._fuse(ranked, k, service, alertname, query, mixed=kind is None)
 
     def _fuse(self, ranked: dict[str, list[tuple[str, dict[str, Any], str]]], k: int, service: str | None,
-              alertname: str | None, query: str) -> list[Hit]:
+              alertname: str | None, query: str, mixed: bool = False) -> list[Hit]:
         scores: dict[str, float] = {}
         best: dict[str, tuple[dict[str, Any], str]] = {}
-        for ranking in ranked.values():
+        for method, ranking in ranked.items():
             seen: set[str] = set()
             for rank, (_cid, meta, text) in enumerate(ranking):
                 doc_id = str(meta.get("doc_id", _cid))
                 if doc_id in seen:
                     continue
                 seen.add(doc_id)
-                scores[doc_id] = scores.get(doc_id, 0.0) + 1.0 / (RRF_K + rank + 1)
+                scores[doc_id] = scores.get(doc_id, 0.0) + WEIGHTS[method] / (RRF_K + len(seen) + 0)
                 best.setdefault(doc_id, (meta, text))
         query_lower = query.lower()
         hits: list[Hit] = []
@@ -207,6 +211,8 @@ class KnowledgeBase:
             if (alertname and alertname.lower() in named) or any(a and a in query_lower.split() for a in named):
                 score += 1.0
                 why.append("alert name matches")
+            if mixed and meta.get("kind") == "runbook":
+                score += RUNBOOK_PRIOR
             if service and service in services:
                 score += 0.02
                 why.append("service matches")

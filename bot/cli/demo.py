@@ -60,7 +60,7 @@ def demo(
     try:
         out.print("[bold]2/3[/] ingesting the knowledge base (runbooks and past incidents) …")
         kb = open_knowledge(settings)
-        store = open_store(settings.database_url, settings.data_dir)
+        store = open_store(None, lab.root / "andon")  # the lab's own incidents, approvals and rate limits
         policy = load_policy(approvers=[DEMO_APPROVER])
         webhook = lab.record().get("webhook_url")
         with AlertReceiver(lab.layout.webhook_port) as receiver:

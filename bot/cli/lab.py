@@ -70,7 +70,7 @@ def inject(fault: str = typer.Argument(..., help="the fault to inject (see `ando
     """Break the lab on purpose."""
     try:
         done = _lab().inject(fault, service)
-    except (*_errors(), ValueError) as exc:
+    except (_errors() + (ValueError,)) as exc:
         fail(str(exc))
     console.print(f"injected [bold]{done['fault']}[/] into [bold]{done['service']}[/]")
 

@@ -93,8 +93,8 @@ FAULTS: dict[str, Fault] = {f.name: f for f in [
           "crash_loop", "rollback_deploy", "rb-crash-loop", _crash_loop),
     Fault("bad_flag", "Flag new-tax-engine turned on; the flagged path fails 60% of orders", "checkout",
           ("checkout",), "bad_config", "toggle_flag", "rb-bad-feature-flag", _bad_flag),
-    Fault("queue_backlog", "The worker slows to 0.4 s per message; the queue backs up", "worker", ("worker",),
-          "queue_backlog", "scale_service", "rb-queue-backlog-consumer-lag", _env("process_s", 0.4)),
+    Fault("queue_backlog", "The worker slows to 0.8 s per message; the queue backs up", "worker", ("worker",),
+          "queue_backlog", "scale_service", "rb-queue-backlog-consumer-lag", _env("process_s", 0.8)),
     Fault("noise", "A harmless deploy (log format only) — should page nobody and mislead nobody", "gateway", _ALL,
           "no_fault", "", "", _noise, symptomatic=False),
 ]}

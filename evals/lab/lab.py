@@ -148,7 +148,7 @@ class Lab:
 
     def down(self, timeout_s: float = 20.0) -> dict[str, Any]:
         record = self.record()
-        supervisor = record.get("supervisor_pid")
+        supervisor = int(record.get("supervisor_pid") or 0)
         stopped = []
         if _alive(supervisor):
             try:

@@ -77,7 +77,7 @@ class AlertReceiver:
     @property
     def url(self) -> str:
         host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}/alertmanager"
+        return f"http://{host!s}:{port}/alertmanager"
 
     def start(self) -> AlertReceiver:
         self._thread.start()

@@ -100,18 +100,19 @@ def _drift(times: np.ndarray, values: np.ndarray, floor: float) -> tuple[float, 
 
 
 def _find_onset(times: np.ndarray, values: np.ndarray, hint: float, lookback: float, lookahead: float) -> int:
-    """Index of the most pronounced level shift within [hint - lookback, hint + lookahead]."""
+    """Index of the change point within [hint - lookback, hint + lookahead]: the split that minimises the
+    total absolute deviation of the two segments from their medians (an L1 change point)."""
     n = len(values)
     lo = max(int(np.searchsorted(times, hint - lookback)), min(4, max(n // 3, 2)))
     hi = min(int(np.searchsorted(times, hint + lookahead)), n - 2)
     if hi <= lo:
         return min(max(int(np.searchsorted(times, hint)), 1), n - 1)
-    best, best_index = -1.0, lo
+    best, best_index = np.inf, lo
     for k in range(lo, hi + 1):
-        before, after = values[:k], values[k:k + 8]
-        shift = abs(float(np.median(after)) - float(np.median(before))) / _scale(before)
-        if shift > best + 1e-9:
-            best, best_index = shift, k
+        before, after = values[:k], values[k:]
+        cost = float(np.abs(before - np.median(before)).sum() + np.abs(after - np.median(after)).sum())
+        if cost < best - 1e-12:
+            best, best_index = cost, k
     return best_index
 
 
@@ -150,10 +151,11 @@ def score_series(series: Series, onset_hint: float, lookback: float = 1200.0, lo
     z = (after - med) / scale
     up, down = float(np.max(z)), float(-np.min(z))
     drift = _drift(times, values, floor)
-    if drift is not None and max(drift[0], -drift[0]) > max(up, down):
+    if drift is not None and max(drift[0], -drift[0]) > 1.5 * max(up, down):
         up, down = max(drift[0], 0.0), max(-drift[0], 0.0)
         med, after = drift[2], np.array([drift[3]])
-        k = int(np.searchsorted(times, drift[1]))
+        if float(np.max(np.abs(z))) < ANOMALY_THRESHOLD:
+            k = int(np.searchsorted(times, drift[1]))  # a slow burn with no step: its onset is the trend's start
     if kind.bad == "up":
         score, direction = max(up, 0.0), "up"
     elif kind.bad == "down":
@@ -247,7 +249,8 @@ def _explain_propagation(ranked: list[ServiceAnomaly], topology: dict[str, list[
             other = by_name.get(dep)
             if other is None or other.onset is None or other.fault_score < ANOMALY_THRESHOLD or other.load_from:
                 continue
-            if other.onset <= service.onset + 90 and other.fault_score >= 0.25 * service.fault_score:
+            if other.onset <= service.onset + 90 and other.fault_score >= min(0.25 * service.fault_score,
+                                                                               3 * ANOMALY_THRESHOLD):
                 culprits.append(dep)
         if culprits:
             service.propagated_from = sorted(culprits)

@@ -12,6 +12,7 @@ from bot.agent.state import InvestigationState
 from bot.models import Report
 from bot.prompts import render
 from bot.reasoners.rules.evidence import build_view
+from tools.redaction import redact_data
 
 __all__ = ["verify", "report", "report_from_state", "symptom_recovered"]
 
@@ -77,7 +78,12 @@ def report_from_state(state: InvestigationState) -> dict[str, Any]:
                     reasoner=state.get("reasoner", "rules"), notes=notes, tokens=state.get("tokens", {}),
                     tool_calls=len(calls), steps=state.get("round", 0),
                     duration_s=round(time.time() - float(state.get("started", time.time())), 3))
-    return result.model_dump(mode="json")
+    out = result.model_dump(mode="json")
+    # tool results were redacted when they were made; everything else in the report is redacted here
+    evidence = out.pop("evidence")
+    out = redact_data(out)
+    out["evidence"] = evidence
+    return dict(out)
 
 
 def report(state: InvestigationState, runtime: Runtime[AgentContext]) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from bot.agent.state import InvestigationState
 from bot.models import Hypothesis
 from bot.reasoners.rules.evidence import build_view
 from bot.remedies import propose_actions
+from tools.redaction import redact_data
 
 __all__ = ["diagnose", "propose"]
 
@@ -87,5 +88,20 @@ def propose(state: InvestigationState, runtime: Runtime[AgentContext]) -> dict[s
         auto = bool(ctx.policy and ctx.policy.auto_executes(proposal.tool, proposal.risk,
                                                             str(proposal.args.get("service", ""))))
         out.append({**proposal.model_dump(), "auto": auto})
+    _audit_proposals(ctx, state, out)
     ctx.announce("proposing", count=len(proposals))
     return {"proposals": out, "notes": notes}
+
+
+def _audit_proposals(ctx: AgentContext, state: InvestigationState, proposals: list[dict[str, Any]]) -> None:
+    """Every proposal goes into the audit log, and so does every change the model tried to make itself."""
+    if ctx.store is None:
+        return
+    incident_id = state["incident"]["id"]
+    for offered in state.get("model_proposals", []):
+        ctx.store.audit(incident_id, "model_proposal_refused", offered["tool"], redact_data(offered.get("args", {})),
+                        "the model asked to run it directly; only approved proposals run", offered.get("by", "llm"))
+    for proposal in proposals:
+        how = "auto-executes (self-healing allowlist)" if proposal["auto"] else "waits for approval"
+        ctx.store.audit(incident_id, "proposed", proposal["tool"], proposal["args"],
+                        f"{proposal['risk']}, hash {proposal['hash']}, {how}", "andon")

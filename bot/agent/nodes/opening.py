@@ -11,6 +11,7 @@ from bot.agent.context import AgentContext
 from bot.agent.state import InvestigationState
 from bot.intake import incident_from_trigger
 from bot.models import Incident
+from tools.redaction import redact_data
 
 __all__ = ["intake", "retrieve"]
 
@@ -22,7 +23,8 @@ def intake(state: InvestigationState, runtime: Runtime[AgentContext]) -> dict[st
         incident = Incident.model_validate(state["incident"])
     else:
         incident = incident_from_trigger(state["trigger"], now=ctx.clock(), known_services=ctx.sources.services)
-    return {"incident": incident.model_dump(mode="json", exclude={"raw"}), "started": time.time(), "round": 0,
+    # the incident reaches the model, the report and Slack: secrets pasted into an alert or a message stop here
+    return {"incident": redact_data(incident.model_dump(mode="json", exclude={"raw"})), "started": time.time(), "round": 0,
             "reasoner": ctx.settings.reasoner, "mode": ctx.approval_mode, "tokens": {"prompt": 0, "completion": 0, "total": 0}}
 
 

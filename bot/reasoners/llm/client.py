@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.settings import Settings
+from tools.redaction import redact
 
 __all__ = ["ChatClient", "ChatReply", "LLMError"]
 
@@ -35,6 +36,18 @@ def _parse_arguments(raw: str | None) -> dict[str, Any]:
     return value
 
 
+def _redacted(message: dict[str, Any]) -> dict[str, Any]:
+    """``message`` without secrets: the last stop before anything reaches the model endpoint."""
+    out = dict(message)
+    if isinstance(out.get("content"), str):
+        out["content"] = redact(out["content"])
+    if out.get("tool_calls"):
+        out["tool_calls"] = [{**call, "function": {**call["function"], "arguments": redact(call["function"]["arguments"])}}
+                             if isinstance(call.get("function", {}).get("arguments"), str) else call
+                             for call in out["tool_calls"]]
+    return out
+
+
 def extract_json(text: str) -> Any:
     """The first JSON object in ``text`` (models wrap JSON in prose or code fences)."""
     match = re.search(r"\{.*\}", text or "", re.S)
@@ -60,7 +73,7 @@ class ChatClient:
              json_mode: bool = False) -> ChatReply:
         import openai
 
-        kwargs: dict[str, Any] = {"model": self.model, "messages": messages, "temperature": 0}
+        kwargs: dict[str, Any] = {"model": self.model, "messages": [_redacted(m) for m in messages], "temperature": 0}
         if tools and self.native_tools:
             kwargs["tools"] = tools
         if json_mode:

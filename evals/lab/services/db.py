@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
+from functools import partial
 from typing import Any
 
 from prometheus_client import Counter, Gauge
@@ -37,8 +38,8 @@ class Database(LabService):
         age = Gauge("lab_queue_oldest_age_seconds", "Age of the oldest waiting message", ["queue", "consumer"],
                     registry=self.registry)
         for queue, consumer in CONSUMERS.items():
-            depth.labels(queue, consumer).set_function(lambda q=queue: len(self.queues[q]))
-            age.labels(queue, consumer).set_function(lambda q=queue: self.oldest_age(q))
+            depth.labels(queue, consumer).set_function(partial(self.depth, queue))
+            age.labels(queue, consumer).set_function(partial(self.oldest_age, queue))
         self.published = Counter("lab_queue_published", "Messages published", ["queue"], registry=self.registry)
         self.consumed = Counter("lab_queue_consumed", "Messages consumed", ["queue"], registry=self.registry)
 
@@ -46,6 +47,9 @@ class Database(LabService):
         return {("POST", "/query"): self.query, ("POST", "/queue/publish"): self.publish,
                 ("POST", "/queue/consume"): self.consume, ("POST", "/queue/drain"): self.drain,
                 ("GET", "/queue/stats"): self.stats}
+
+    def depth(self, queue: str) -> float:
+        return float(len(self.queues[queue]))
 
     def oldest_age(self, queue: str) -> float:
         items = self.queues[queue]
@@ -82,7 +86,7 @@ class Database(LabService):
     def consume(self, request: Request) -> Any:
         queue = self._queue(request.body)
         wanted = max(1, min(int((request.body or {}).get("max", 1)), 50))
-        out = []
+        out: list[dict[str, Any]] = []
         with self._lock:
             items = self.queues[queue]
             while items and len(out) < wanted:

@@ -83,7 +83,7 @@ def test_faults_inject_through_the_client(fake_client: FakeClient) -> None:
     inject(fake_client, "bad_flag")  # type: ignore[arg-type]
     assert fake_client.states["checkout"]["flags"]["new-tax-engine"] is True
     inject(fake_client, "queue_backlog")  # type: ignore[arg-type]
-    assert fake_client.states["worker"]["env"] == {"process_s": 0.4}
+    assert fake_client.states["worker"]["env"] == {"process_s": 0.8}
     inject(fake_client, "noise")  # type: ignore[arg-type]
     assert ("deploy", "gateway", "1.9.2", "", "ci") in fake_client.calls
     assert [i["fault"] for i in read_lab(fake_client.layout)["injected"]] == [
