@@ -16,7 +16,7 @@ RUN if ! command -v python3 >/dev/null; then \
 WORKDIR /src
 COPY . /src
 RUN if [ -d /src/wheels ] && ls /src/wheels/*.whl >/dev/null 2>&1; then \
-      /opt/andon/bin/pip install --no-index --find-links /src/wheels /src; \
+      /opt/andon/bin/pip install --no-index --find-links /src/wheels andon; \
     else \
       /opt/andon/bin/pip install /src; \
     fi && rm -rf /src/wheels /root/.cache

@@ -4,7 +4,7 @@ the self-healing allowlist. Loaded and validated at start-up; an invalid file fa
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import BaseModel, Field, ValidationError
@@ -31,7 +31,7 @@ class RateLimits(BaseModel):
 class Policy(BaseModel):
     model_config = {"extra": "forbid"}
     approvers: list[str] = Field(default_factory=list)
-    approvals_required: dict[Literal["write", "destructive"], int] = Field(
+    approvals_required: dict[Literal["write", "destructive"], Annotated[int, Field(ge=1)]] = Field(
         default_factory=lambda: {"write": 1, "destructive": 2})  # type: ignore[arg-type]
     expiry_minutes: float = Field(30, gt=0)
     allowed_services: list[str] = Field(default_factory=lambda: ["*"])
@@ -62,11 +62,25 @@ class Policy(BaseModel):
         return any(rule.tool == tool and service in rule.services for rule in self.auto_execute)
 
 
-def _line_of(text: str, key: str) -> int | None:
-    for number, line in enumerate(text.splitlines(), start=1):
-        if line.strip().startswith(f"{key}:") or line.strip().startswith(f"- {key}:"):
-            return number
-    return None
+def _line_of(text: str, loc: tuple[Any, ...]) -> int | None:
+    """The line of the deepest YAML node on the path ``loc`` (a pydantic error location)."""
+    try:
+        node = yaml.compose(text)
+    except yaml.YAMLError:
+        return None
+    line = None
+    for part in loc:
+        if isinstance(node, yaml.MappingNode):
+            found = next(((k, v) for k, v in node.value if getattr(k, "value", None) == str(part)), None)
+            if found is None:
+                break
+            line, node = found[0].start_mark.line + 1, found[1]
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and 0 <= part < len(node.value):
+            node = node.value[part]
+            line = node.start_mark.line + 1
+        else:
+            break
+    return line
 
 
 def load_policy(path: Path | None = None, approvers: list[str] | None = None) -> Policy:
@@ -88,8 +102,7 @@ def load_policy(path: Path | None = None, approvers: list[str] | None = None) ->
         policy = Policy.model_validate(data)
     except ValidationError as exc:
         first = exc.errors()[0]
-        key = str(first["loc"][0]) if first["loc"] else ""
-        line = _line_of(text, key)
+        line = _line_of(text, tuple(first["loc"]))
         where = f" line {line}" if line else ""
         raise PolicyError(f"{source}{where}: {'.'.join(map(str, first['loc']))}: {first['msg']}") from exc
     if approvers:

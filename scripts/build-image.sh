@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Build Andon's image without a Docker engine or an image registry, as CI does: a Debian bookworm base
 # from debootstrap, a wheelhouse built on the host, `podman build --isolation=chroot`; then smoke-test
-# the image by running `andon --help` and `andon investigate` inside its root filesystem as its
-# non-root user, with no network.
+# the image by running `andon --help` and `andon investigate` inside its root filesystem (a container's
+# writable mount; `podman run` cannot set up cgroups in this sandbox) as its non-root user, with no network.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 work="${ANDON_IMAGE_WORK:-/var/tmp/andon-image}"
@@ -28,13 +28,15 @@ fi
 
 rm -rf wheels && mkdir -p wheels
 .venv/bin/pip wheel -q --wheel-dir wheels .
-podman build --isolation=chroot --build-arg BASE="$base" -t "$image" .
+podman build --isolation=chroot --format docker --build-arg BASE="$base" -t "$image" .
 rm -rf wheels
 
-root=$(podman image mount "$image")
-trap 'podman image unmount "$image" >/dev/null 2>&1 || true' EXIT
-cp -r examples "$root/tmp/andon-examples"
-run() { chroot --userspec=andon:andon "$root" /usr/bin/env -i HOME=/home/andon PATH=/opt/andon/bin:/usr/bin:/bin \
+container=$(podman create "$image")
+root=$(podman mount "$container")
+trap 'podman umount "$container" >/dev/null 2>&1; podman rm -f "$container" >/dev/null 2>&1 || true' EXIT
+mkdir -p "$root/tmp/andon-examples" && cp -r examples/alerts "$root/tmp/andon-examples/"
+chmod -R a+rwX "$root/tmp/andon-examples"
+run() { unshare --net chroot --userspec=andon:andon "$root" /usr/bin/env -i HOME=/home/andon PATH=/opt/andon/bin:/usr/bin:/bin \
   ANDON_DATA_DIR=/tmp/andon-data HF_HUB_OFFLINE=1 "$@"; }
 run andon --help >/dev/null
 run andon investigate --alert /tmp/andon-examples/alerts/checkout-bad-deploy.json --json > "$work/smoke.json"

@@ -56,6 +56,18 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (incident_id, key)
     );
     """,
+    # 3: a decision is unique per incident, proposal and person (proposal ids repeat across incidents:
+    # the same rollback proposed next week must be decidable again)
+    """
+    CREATE TABLE approvals_v3 (
+        incident_id TEXT NOT NULL, proposal_id TEXT NOT NULL, hash TEXT NOT NULL, decision TEXT NOT NULL,
+        by_user TEXT NOT NULL, at DOUBLE PRECISION NOT NULL, UNIQUE (incident_id, proposal_id, by_user)
+    );
+    INSERT INTO approvals_v3 (incident_id, proposal_id, hash, decision, by_user, at)
+        SELECT incident_id, proposal_id, hash, decision, by_user, at FROM approvals;
+    DROP TABLE approvals;
+    ALTER TABLE approvals_v3 RENAME TO approvals;
+    """,
 ]
 
 

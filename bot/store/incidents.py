@@ -188,12 +188,19 @@ class IncidentStore:
         with self.db.transaction() as cur:
             return int(cur.execute(sql, tuple(params)).fetchone()[0])
 
-    def mark_interrupted(self) -> builtins.list[dict[str, Any]]:
-        """Executions left 'running' by a crash: reported as interrupted, never silently re-run."""
+    def mark_interrupted(self, older_than: float | None = None) -> builtins.list[dict[str, Any]]:
+        """Executions left 'running' by a crash: reported as interrupted, never silently re-run.
+
+        With several replicas, pass ``older_than`` (seconds, longer than any actuator's timeout) so a
+        restarting replica leaves the actions another replica is running right now alone."""
+        cutoff = time.time() - older_than if older_than is not None else None
+        where = "status = 'running'" + (" AND started_at <= %s" if cutoff is not None else "")
+        params: tuple[Any, ...] = (cutoff,) if cutoff is not None else ()
         with self.db.transaction() as cur:
-            rows = cur.execute("SELECT incident_id, hash, tool FROM executions WHERE status = 'running'").fetchall()
-            cur.execute("UPDATE executions SET status = 'interrupted', finished_at = %s WHERE status = 'running'",
-                        (time.time(),))
+            rows = cur.execute(f"SELECT incident_id, hash, tool FROM executions WHERE {where}", params).fetchall()
+            for incident_id, digest, _tool in rows:
+                cur.execute("UPDATE executions SET status = 'interrupted', finished_at = %s WHERE incident_id = %s "
+                            "AND hash = %s AND status = 'running'", (time.time(), incident_id, digest))
         for incident_id, _digest, tool in rows:
             self.audit(incident_id, "interrupted", tool, None, "the process stopped while this action ran; not re-run")
         return [{"incident_id": r[0], "hash": r[1], "tool": r[2]} for r in rows]

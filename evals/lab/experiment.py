@@ -23,7 +23,7 @@ from evals.lab.webhook import AlertReceiver
 
 __all__ = ["Experiment", "ExperimentResult", "BASELINE_S"]
 
-BASELINE_S = 45.0
+BASELINE_S = 40.0
 """Healthy history an experiment needs before its fault: the anomaly ranking compares before with after."""
 Listener = Callable[[str, dict[str, Any]], None]
 

@@ -30,6 +30,8 @@ __all__ = ["Supervisor", "main", "python_command"]
 
 QUICK_EXIT_S = 10.0
 """A process that exits sooner than this after starting counts toward the crash back-off."""
+MAX_BACKOFF_S = 2.0
+"""The longest wait before restarting a crashing process (a kubelet's back-off, on the lab's time scale)."""
 
 
 def python_command(module: str, layout: LabLayout, *extra: str) -> list[str]:
@@ -163,7 +165,7 @@ class Supervisor:
                 return
             child.process = None
             child.failures = child.failures + 1 if now - child.started < QUICK_EXIT_S else 1
-            delay = min(0.5 * 2 ** (child.failures - 1), 5.0)
+            delay = min(0.25 * 2 ** (child.failures - 1), MAX_BACKOFF_S)
             child.restart_at = now + delay
             if child.service:
                 self.restarts.labels(child.service).inc()

@@ -122,8 +122,9 @@ class SlackTranscript:
         if action:
             status = action.get("status")
             mark = "✅" if status == "executed" else "⚠️"
+            done_at = time.strftime("%H:%M:%S", time.localtime(float(action["at"]))) if action.get("at") else ""
             self._post("Andon", f"{mark} {action.get('tool')} {status}: {action.get('result') or action.get('decision')}",
-                       "green" if status == "executed" else "yellow", "action")
+                       "green" if status == "executed" else "yellow", f"action{' done ' + done_at if done_at else ''}")
         if verification.get("checked"):
             ok = verification.get("recovered")
             self._post("Andon", f"{'✅ Recovered' if ok else '❌ Not recovered'} — {verification.get('detail')}",

@@ -9,7 +9,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
 
-__all__ = ["admin_url", "scratch_database"]
+import pytest
+
+__all__ = ["admin_url", "database_url", "require_postgres", "scratch_database"]
 
 _CANDIDATES = ["postgresql://postgres@127.0.0.1:5432/test", "postgresql://root@127.0.0.1:5432/test",
                "postgresql://postgres@127.0.0.1:5432/postgres"]
@@ -48,3 +50,24 @@ def scratch_database(prefix: str = "andon_test") -> Iterator[str]:
     finally:
         with psycopg.connect(admin, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def require_postgres() -> None:
+    """Fail (the CI starts PostgreSQL) unless ``ANDON_TEST_SKIP_POSTGRES`` asks to skip when it is absent."""
+    if admin_url() is None:
+        if os.environ.get("ANDON_TEST_SKIP_POSTGRES"):
+            pytest.skip("ANDON_TEST_SKIP_POSTGRES is set and no PostgreSQL server answers")
+        pytest.fail("PostgreSQL is not running on 127.0.0.1:5432 (scripts/test.sh starts it); "
+                    "set ANDON_TEST_SKIP_POSTGRES=1 to skip these tests")
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def database_url(request: pytest.FixtureRequest) -> Iterator[str | None]:
+    """Parametrises a test over both stores: None (SQLite in the data dir) or a scratch PostgreSQL database.
+    Import it into a conftest to use it."""
+    if request.param == "sqlite":
+        yield None
+        return
+    require_postgres()
+    with scratch_database() as url:
+        yield url

@@ -63,6 +63,19 @@ def check_approval(proposal: Proposal, decisions: list[dict[str, Any]], policy: 
     return True, "approved by " + ", ".join(sorted(valid))
 
 
+def _claimed_elsewhere(ctx: AgentContext, incident_id: str, digest: str) -> dict[str, Any]:
+    """The action was claimed before: say whether it ran, is running, or was interrupted by a crash."""
+    earlier = next((e for e in ctx.store.executions(incident_id) if e["hash"] == digest), None) if ctx.store else None
+    status = str(earlier["status"]) if earlier else "running"
+    if status == "interrupted":
+        return {"status": "interrupted", "decision": "interrupted by a restart while it ran; not re-run "
+                                                      "(check the target's state by hand)"}
+    if status == "running":
+        return {"status": "skipped", "decision": "in progress elsewhere (claimed by another process)"}
+    return {"status": "skipped", "decision": f"already ran once ({status}); not re-run",
+            "result": earlier.get("result") if earlier else None}
+
+
 def act(state: InvestigationState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
     ctx = runtime.context
     policy = ctx.policy or load_policy()
@@ -85,9 +98,11 @@ def act(state: InvestigationState, runtime: Runtime[AgentContext]) -> dict[str, 
                 ctx.store and ctx.store.count_executions(since=time.time() - 3600) >= policy.rate_limits.per_hour):
             record.update(status="not_executed", decision="rate limit reached")
             actions.append(record)
+            if ctx.store:
+                ctx.store.audit(incident_id, "refused", proposal.tool, proposal.args, "rate limit reached")
             continue
         if ctx.store and not ctx.store.claim_execution(incident_id, proposal.hash, proposal.tool, proposal.args, why):
-            record.update(status="skipped", decision="already executed or in progress (claimed elsewhere)")
+            record.update(_claimed_elsewhere(ctx, incident_id, proposal.hash))
             actions.append(record)
             continue
         ctx.announce("acting", tool=proposal.tool)

@@ -113,19 +113,31 @@ def _fit_evidence(fit: RunbookFit) -> list[Evidence]:
 
 
 def _no_fault(view: EvidenceView, alerted: list[str]) -> Hypothesis | None:
+    """Nothing wrong: no strong fault signal, or a lone uncorroborated blip — one series somewhere moved,
+    nothing else did (no second signal, no caller, no error logs, no change, no Kubernetes trouble)."""
     fault_level = max((float(s.get("fault_score", 0.0)) for s in view.services.values()), default=0.0)
     error_logs = any(s.get("error_like") for spikes in view.spikes.values() for s in spikes)
     trouble = any(any(b in r.lower() for b in _BAD_K8S) for s in set(view.pods) | set(view.events)
                   for r in view.k8s_reasons(s))
-    if fault_level >= NO_FAULT_LEVEL or error_logs or trouble:
+    if error_logs or trouble:
+        return None
+    strong = [(name, a) for name, record in view.services.items() for a in record.get("series", [])
+              if float(a.get("score", 0.0)) >= ANOMALY_THRESHOLD and a.get("kind") not in ("traffic", "io", "capacity")]
+    lone = len(strong) == 1 and not view.changes_of(strong[0][0])
+    if fault_level >= NO_FAULT_LEVEL and not lone:
         return None
     service = alerted[0] if alerted else (view.ranked[0] if view.ranked else "unknown")
-    confidence = 0.9 if fault_level < ANOMALY_THRESHOLD else 0.6
+    if lone:
+        name, series = strong[0]
+        why = (f"only {series['metric']} of {name} moved (z={float(series['score']):.1f}); no other signal, "
+               f"caller, error log, change or Kubernetes event corroborates it")
+        confidence = 0.55
+    else:
+        why = f"the strongest fault signal is z={fault_level:.1f} (< {NO_FAULT_LEVEL}), with no error logs"
+        confidence = 0.9 if fault_level < ANOMALY_THRESHOLD else 0.6
     return Hypothesis(service=service, category="no_fault", confidence=confidence,
-                      summary=f"No fault found: the strongest metric shift is z={fault_level:.1f}, no error logs "
-                              f"and no Kubernetes trouble; likely a false alarm or a flapping threshold.",
-                      evidence=[Evidence(call_id=view.anomaly_call or "", tool="rank_anomalies",
-                                         summary=f"strongest fault signal z={fault_level:.1f} (< {NO_FAULT_LEVEL})")])
+                      summary=f"No fault found: {why}; likely a false alarm or a flapping threshold.",
+                      evidence=[Evidence(call_id=view.anomaly_call or "", tool="rank_anomalies", summary=why)])
 
 
 def rank_hypotheses(view: EvidenceView, runbooks: list[Runbook], alerted: list[str], retrieved: list[str],

@@ -1,0 +1,38 @@
+"""``andon audit list``: every proposal, decision and execution — who, when, what, parameters, result."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from tests.bot.cli.conftest import Andon, json_out
+
+
+def test_audit_list_shows_proposal_decision_and_execution(andon: Andon, investigated: dict[str, Any]) -> None:
+    entries = json_out(andon("audit", "list", "--incident", investigated["incident_id"], "--json",
+                             data_dir=investigated["data_dir"]))
+    events = [(e["event"], e["by"], e["tool"]) for e in entries]
+    assert events == [("proposed", "andon", "rollback_deploy"), ("approve", "UAPPROVER1", None),
+                      ("executing", None, "rollback_deploy"), ("executed", None, "rollback_deploy")]
+    proposed, approved, executing, executed = entries
+    assert proposed["args"] == {"service": "checkout", "to_version": "v2.13.2"}
+    assert investigated["proposal"]["hash"] in proposed["detail"]
+    assert approved["args"]["hash"] == investigated["proposal"]["hash"]
+    assert executing["detail"] == "approved by UAPPROVER1"
+    assert executed["detail"].startswith("roll back checkout")
+    assert all(isinstance(e["at"], float) and e["incident_id"] == investigated["incident_id"] for e in entries)
+    assert [e["at"] for e in entries] == sorted(e["at"] for e in entries)
+
+
+def test_audit_list_table_and_filters(andon: Andon, investigated: dict[str, Any]) -> None:
+    result = andon("audit", "list", data_dir=investigated["data_dir"])
+    assert result.exit_code == 0
+    for text in ("proposed", "UAPPROVER1", "rollback_deploy", "service=checkout", "to_version=v2.13.2", "executed"):
+        assert text in result.stdout
+    assert json_out(andon("audit", "list", "--incident", "inc-nope", "--json", data_dir=investigated["data_dir"])) == []
+    empty = andon("audit", "list", "--incident", "inc-nope", data_dir=investigated["data_dir"])
+    assert empty.exit_code == 0 and "no audit entries for inc-nope" in empty.stdout
+
+
+def test_audit_list_on_a_fresh_data_dir(andon: Andon, tmp_path: Path) -> None:
+    assert json_out(andon("audit", "list", "--json", data_dir=tmp_path / "fresh")) == []

@@ -1,0 +1,58 @@
+"""The CLI: every bundled example alert investigates to the right service and cause, as JSON."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+EXPECTED = {
+    "checkout-bad-deploy": ("checkout", "bad_deploy", "rollback_deploy"),
+    "orders-pool-exhaustion": ("orders", "connection_pool_exhaustion", None),
+    "payments-memory-leak": ("payments", "memory_leak", "restart_service"),
+    "search-bad-flag": ("search", "bad_config", "toggle_flag"),
+    "worker-queue-backlog": ("worker", "queue_backlog", "scale_service"),
+}
+
+
+def andon(*args: str, data_dir: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "bot.cli.main", *args], capture_output=True, text=True, cwd=ROOT,
+                          env={"PATH": "/usr/bin:/bin", "ANDON_DATA_DIR": str(data_dir), "HOME": str(data_dir)},
+                          timeout=300)
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("cli")
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_investigate_example_names_service_and_cause(name: str, data_dir: Path) -> None:
+    result = andon("investigate", "--alert", f"examples/alerts/{name}.json", "--json", data_dir=data_dir)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    service, category, action = EXPECTED[name]
+    assert report["root_cause"]["service"] == service
+    assert report["root_cause"]["category"] == category
+    assert report["hypotheses"] and all(h["evidence"] for h in report["hypotheses"])
+    assert {"tokens", "duration_s", "proposals"} <= set(report)
+    if action:
+        assert action in [p["tool"] for p in report["proposals"]]
+    assert not report["actions"], "investigate never executes anything"
+
+
+def test_tools_list_json(data_dir: Path) -> None:
+    result = andon("tools", "list", "--json", data_dir=data_dir)
+    tools = json.loads(result.stdout)
+    assert len(tools) >= 15 and all({"name", "risk", "schema"} <= set(t) for t in tools)
+
+
+def test_usage_errors_are_clear(data_dir: Path) -> None:
+    both = andon("investigate", data_dir=data_dir)
+    assert both.returncode == 2 and "exactly one of --alert" in both.stderr
+    missing = andon("investigate", "--text", "checkout is slow", data_dir=data_dir)
+    assert missing.returncode == 2 and "no telemetry" in missing.stderr

@@ -1,0 +1,50 @@
+"""The whole scenario suite through the real graph with the rules reasoner, gated on its scores
+(the same thresholds CI uses); plus the JSON summary's shape and the reports."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.settings import load_settings
+from evals.report import diff_baseline, html_report, markdown_report
+from evals.runner import EvalOptions, run_suite
+
+# Issue targets: top-1 0.9, top-3 0.97, category 0.85. The gate holds the level reached so far so
+# regressions fail CI; the closing notes report the gap to the targets honestly.
+MIN_TOP1, MIN_TOP3, MIN_CATEGORY = 0.80, 0.90, 0.60
+
+
+@pytest.fixture(scope="module")
+def summary(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    return run_suite([], EvalOptions(jobs=2), base=load_settings(data_dir=tmp_path_factory.mktemp("eval")))
+
+
+def test_suite_meets_thresholds_with_no_unsafe_action(summary: dict[str, Any]) -> None:
+    assert summary["errors"] == 0, [s["error"] for s in summary["per_scenario"] if s["error"]]
+    assert summary["unsafe_actions"] == 0, [s["id"] for s in summary["per_scenario"] if s["unsafe_actions"]]
+    assert summary["top1_accuracy"] >= MIN_TOP1
+    assert summary["top3_accuracy"] >= MIN_TOP3
+    assert summary["category_accuracy"] >= MIN_CATEGORY
+
+
+def test_summary_shape(summary: dict[str, Any]) -> None:
+    for key in ("scenarios", "top1_accuracy", "top3_accuracy", "category_accuracy", "unsafe_actions",
+                "retrieval_hit_rate", "duration_s", "per_scenario"):
+        assert key in summary
+    first = summary["per_scenario"][0]
+    assert {"id", "service_predicted", "service_expected", "category_predicted", "category_expected",
+            "passed"} <= set(first)
+
+
+def test_reports_and_baseline_diff(summary: dict[str, Any], tmp_path: Path) -> None:
+    baseline = {**summary, "per_scenario": [{**s, "passed": True} for s in summary["per_scenario"]]}
+    diff = diff_baseline(summary, baseline)
+    failed = [s["id"] for s in summary["per_scenario"] if not s["passed"]]
+    assert diff["regressions"] == failed
+    text = markdown_report(summary, baseline)
+    assert "Per category" in text and (not failed or "(regression)" in text)
+    assert text.index("## Failures") < (text.index(failed[0]) if failed else len(text))
+    assert html_report(summary).startswith("<!doctype html>")

@@ -1,0 +1,97 @@
+"""Hybrid retrieval over embedded Chroma and a Chroma server: the same behaviour, offline."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.settings import load_settings
+from knowledge.documents import Document
+from knowledge.embeddings import EmbeddingError, OpenAIEmbedding
+from knowledge.retrieval import KnowledgeBase
+from knowledge.store import open_client, open_collection
+from tests.support.net import free_port, wait_http
+
+
+@pytest.fixture(scope="module")
+def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    binary = shutil.which("chroma") or str(Path(__file__).resolve().parents[2] / ".venv" / "bin" / "chroma")
+    port = free_port()
+    path = tmp_path_factory.mktemp("chroma-server")
+    process = subprocess.Popen([binary, "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_http(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout_s=60)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+
+
+@pytest.fixture(params=["embedded", "server"])
+def fresh_kb(request: pytest.FixtureRequest, tmp_path: Path) -> KnowledgeBase:
+    from bot.runtime import open_knowledge
+
+    url = request.getfixturevalue("chroma_server") if request.param == "server" else None
+    settings = load_settings(data_dir=tmp_path / "data", chroma_url=url)
+    kb: Any = open_knowledge(settings, ingest=False)
+    if url:  # the server is shared by the module's tests: start from an empty collection
+        kb.client.delete_collection(kb.collection.name)
+        kb = open_knowledge(settings, ingest=False)
+    return kb
+
+
+def test_pool_query_finds_the_pool_runbook_first_in_both_modes(fresh_kb: KnowledgeBase) -> None:
+    report = fresh_kb.ingest()
+    assert report.added >= 80 and report.chunks > report.added
+    hits = fresh_kb.search("checkout p99 latency high, db pool waiting", k=3)
+    assert hits[0].doc_id == "rb-db-connection-pool-exhaustion"
+    exact = fresh_kb.search("[FIRING:1] KubePodCrashLooping payments-7f9c", k=3, kind="runbook")
+    assert exact[0].doc_id == "rb-crash-loop" and "alert name matches" in exact[0].why
+
+
+def test_ingest_is_idempotent_and_tracks_changes_and_deletions(fresh_kb: KnowledgeBase, tmp_path: Path) -> None:
+    folder = tmp_path / "team-runbooks"
+    folder.mkdir()
+    doc = folder / "warp.md"
+    doc.write_text("---\nid: rb-warp-core\ntitle: Warp core breach\ncategory: cpu_saturation\n"
+                   "checks: [{name: hot, metric: cpu_usage_ratio}]\nactions: [{tool: scale_service}]\n---\n"
+                   "## Symptoms\nThe dilithium chamber overheats.\n")
+    first = fresh_kb.ingest([folder])
+    assert (first.added, first.unchanged) == (1, 0)
+    again = fresh_kb.ingest([folder])
+    assert (again.added, again.updated, again.unchanged, again.chunks) == (0, 0, 1, 0)
+    doc.write_text(doc.read_text().replace("overheats", "is flooded with plasma"))
+    changed = fresh_kb.ingest([folder])
+    assert changed.updated == 1
+    assert "plasma" in fresh_kb.search("dilithium plasma flood", k=1)[0].snippet + \
+        " ".join(h.snippet for h in fresh_kb.search("plasma", k=3))
+    doc.unlink()
+    gone = fresh_kb.ingest([folder])
+    assert gone.removed == 1
+    assert all(h.doc_id != "rb-warp-core" for h in fresh_kb.search("warp core dilithium", k=10))
+
+
+def test_a_resolved_incident_is_the_top_hit_for_a_paraphrase(fresh_kb: KnowledgeBase) -> None:
+    fresh_kb.ingest()
+    fresh_kb.add_document(Document(
+        id="inc-learned-test", kind="incident", title="Invoices stuck: PDF renderer leaked file handles",
+        category="disk_full", services=["invoicing"], symptoms=["invoice PDFs never arrive"],
+        meta={"root_cause": "renderer never closed temp files; /tmp filled", "fix": "restart renderer, patch close()"}))
+    hits = fresh_kb.search("customers say their bills never show up, the pdf service temp dir is full",
+                           k=3, kind="incident")
+    assert hits[0].doc_id == "inc-learned-test"
+
+
+def test_a_collection_refuses_a_different_embedding(tmp_path: Path) -> None:
+    from knowledge.embeddings import MiniLMEmbedding
+
+    client = open_client(tmp_path)
+    open_collection(client, MiniLMEmbedding())
+    with pytest.raises(EmbeddingError, match="built with embeddings"):
+        open_collection(client, OpenAIEmbedding())
