@@ -21,9 +21,9 @@ from bot.reasoners.rules import RulesReasoner
 from bot.settings import Settings
 from bot.store.incidents import IncidentStore
 from tools import Tool, ToolRegistry, default_registry
+from tools.redaction import redact_data
 from tools.sources import Sources
 from tools.sources.replay import load_replay_sources
-from tools.redaction import redact_data
 from tools.sources.timespec import parse_duration, parse_instant
 
 __all__ = ["Investigator", "Outcome", "live_sources", "fixture_sources", "open_knowledge", "make_reasoners"]

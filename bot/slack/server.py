@@ -44,6 +44,9 @@ class AndonHTTPServer(ThreadingHTTPServer):
 class _Handler(BaseHTTPRequestHandler):
     server: AndonHTTPServer
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True
+    """Headers and body go out in two writes; with Nagle on, a kept-alive connection waits ~40 ms for the
+    client's delayed ACK before the body leaves (measured by ``andon bench``)."""
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 — the stdlib's signature
         log.debug("%s " + format, self.address_string(), *args)

@@ -81,6 +81,8 @@ class ExperimentResult:
 
     @property
     def diagnosed_right(self) -> bool:
+        if not FAULTS[self.fault].symptomatic:
+            return self.alert is None
         return (self.root_cause.get("service") == self.expected["service"]
                 and self.root_cause.get("category") == self.expected["category"])
 

@@ -57,8 +57,6 @@ class LabLayout:
     root: Path
     base_port: int = 19100
 
-    PORTS_USED = 10 + 10 * len(SERVICES)
-
     @property
     def control_port(self) -> int:
         return self.base_port

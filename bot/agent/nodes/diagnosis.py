@@ -14,7 +14,10 @@ from bot.reasoners.rules.evidence import build_view
 from bot.remedies import propose_actions
 from tools.redaction import redact_data
 
-__all__ = ["diagnose", "propose"]
+__all__ = ["diagnose", "propose", "TOO_CLOSE"]
+
+TOO_CLOSE = 0.05
+"""When the two leading services are this close, acting on either could hit the innocent one."""
 
 
 def diagnose(state: InvestigationState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
@@ -68,6 +71,11 @@ def propose(state: InvestigationState, runtime: Runtime[AgentContext]) -> dict[s
     if not hypotheses:
         return {"proposals": []}
     best = hypotheses[0]
+    rival = next((h for h in hypotheses[1:] if h.service != best.service), None)
+    if rival is not None and best.confidence - rival.confidence < TOO_CLOSE:
+        return {"proposals": [], "notes": [f"no action proposed: {best.service} ({best.confidence:.2f}) and "
+                                           f"{rival.service} ({rival.confidence:.2f}) are too close to call; "
+                                           f"confirm the root cause first"]}
     runbook = None
     if ctx.kb is not None and best.runbook_id:
         runbook = next((rb for rb in ctx.kb.runbooks() if rb.id == best.runbook_id), None)

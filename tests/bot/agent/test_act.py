@@ -18,7 +18,13 @@ from bot.models import action_hash
 from bot.policy import Policy
 from bot.settings import Settings
 from bot.store import IncidentStore, open_store
-from tests.support.example_run import alert, approver_policy, example_sources, investigator, non_dry_executions
+from tests.support.example_run import (
+    alert,
+    approver_policy,
+    example_sources,
+    investigator,
+    non_dry_executions,
+)
 from tools import default_registry
 
 

@@ -29,7 +29,7 @@ def andon(tmp_path: Path) -> Andon:
     runner = CliRunner()
 
     def run(*args: str, data_dir: Path) -> Result:
-        return runner.invoke(app, list(args), env={"ANDON_DATA_DIR": str(data_dir)}, catch_exceptions=False)
+        return runner.invoke(app, list(args), env={"ANDON_DATA_DIR": str(data_dir), "COLUMNS": "250"}, catch_exceptions=False)
 
     return run
 
