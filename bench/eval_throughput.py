@@ -55,7 +55,7 @@ def _knowledge_setup_s() -> float:
 def run(options: BenchOptions) -> Result:
     from evals.runner import default_suite
 
-    paths = quick_scenarios() if options.quick else [default_suite()]
+    paths = quick_scenarios(4) if options.quick else [default_suite()]
     runs = options.pick(2, 1)
     samples: dict[int, list[dict[str, Any]]] = {1: [], 2: []}
     for _ in range(runs):

@@ -32,9 +32,9 @@ def _sample(served: ServedAndon, seconds: float, every: float = 0.2) -> list[flo
     return values
 
 
-def _once(data_from: Path | None, tag: str) -> dict[str, Any]:
+def _once(data_from: Path | None, tag: str, idle_s: float = 1.5) -> dict[str, Any]:
     with ServedAndon(EXAMPLES / f"{EXAMPLE}.telemetry.yaml", data_from=data_from) as served:
-        idle = median(_sample(served, 1.5))
+        idle = median(_sample(served, idle_s))
         requests = [raw_request(served.url, "/alertmanager",
                                 json.dumps(alert_payload(EXAMPLES / f"{EXAMPLE}.json", f"{tag}-{i}")),
                                 {"Content-Type": "application/json"}, "alert") for i in range(INVESTIGATIONS)]
@@ -55,7 +55,7 @@ def run(options: BenchOptions) -> Result:
     runs = options.pick(3, 1)
     warm = warm_knowledge(options.workdir)
     cold = None if options.quick else _once(None, "cold")
-    samples = [_once(warm, f"run{i}") for i in range(runs)]
+    samples = [_once(warm, f"run{i}", idle_s=options.pick(1.5, 0.8)) for i in range(runs)]
     idle = median([s["idle_mb"] for s in samples])
     peak = median([s["peak_hwm_mb"] for s in samples])
     return Result(

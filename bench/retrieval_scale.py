@@ -54,11 +54,11 @@ def _knowledge(data_dir: Path, embedding: Any) -> Any:
 
 
 def _queries(quick: bool) -> list[dict[str, Any]]:
-    """The labelled set (every third query under --quick)."""
+    """The labelled set (every sixth query under --quick)."""
     from evals.retrieval import load_queries
 
     items = load_queries()
-    return items[::3] if quick else items
+    return items[::6] if quick else items
 
 
 def _recall(kb: Any, queries: list[dict[str, Any]]) -> dict[str, Any]:
@@ -100,19 +100,19 @@ def _embedding_rates(quick: bool) -> tuple[np.ndarray, list[str], dict[str, Any]
     from knowledge.embeddings import _MiniLMRuntime
 
     runtime = _MiniLMRuntime.get()
-    texts = fragments(90 if quick else 360)
+    texts = fragments(60 if quick else 360)
     runtime.embed(texts[:8])  # load and warm the model
     started = time.perf_counter()
     vectors = runtime.embed(texts)
     fragment_rate = len(texts) / (time.perf_counter() - started)
-    sample = compose(vectors, texts, 16 if quick else 64, seed=99)
+    sample = compose(vectors, texts, 8 if quick else 64, seed=99)
     started = time.perf_counter()
     real = runtime.embed(sample.texts)
     chunk_rate = len(sample.texts) / (time.perf_counter() - started)
     fidelity = (real * sample.vectors).sum(axis=1)
     from evals.retrieval import load_queries
 
-    queries = [str(q["query"]) for q in load_queries()[:20]]
+    queries = [str(q["query"]) for q in load_queries()[:5 if quick else 30]]
     single = []
     for query in queries:
         started = time.perf_counter()
@@ -211,5 +211,5 @@ def run(options: BenchOptions) -> Result:
         + ([f"composition check, {realism['chunks']} noise chunks: recall@5 vector/hybrid "
             f"{realism['composed']['vector']:.2f}/{realism['composed']['hybrid']:.2f} with composed vectors vs "
             f"{realism['real']['vector']:.2f}/{realism['real']['hybrid']:.2f} really embedded"] if realism else [])
-        + ([f"--quick: every third labelled query ({len(labelled)} in all)"] if options.quick else []),
+        + ([f"--quick: every sixth labelled query ({len(labelled)} in all)"] if options.quick else []),
     )

@@ -173,6 +173,11 @@ class InProcessAndon:
 
     def __exit__(self, *exc: object) -> None:
         if self._running is not None:
+            if self._running.http is not None:
+                self._running.http.shutdown()
+            listeners = getattr(getattr(self._running.app, "listener_runner", None), "listener_executor", None)
+            if listeners is not None:  # events Bolt acknowledged but has not handled yet
+                listeners.shutdown(wait=True)
             self._running.stop()
             self._running.desk.services.executor.shutdown(wait=True, cancel_futures=True)
         self.slack.stop()

@@ -30,5 +30,9 @@ def _postgres(database_url: str) -> Any:
 
     conn = Connection.connect(database_url, autocommit=True, prepare_threshold=0, row_factory=dict_row)
     saver = PostgresSaver(conn)  # type: ignore[arg-type]
-    saver.setup()
+    conn.execute("SELECT pg_advisory_lock(727275)")  # replicas starting together set the tables up one at a time
+    try:
+        saver.setup()
+    finally:
+        conn.execute("SELECT pg_advisory_unlock(727275)")
     return saver

@@ -51,6 +51,14 @@ def _services_in_text(text: str, known: list[str]) -> list[str]:
     return [s for _, s in sorted(found)]
 
 
+def _mapping(value: Any, name: str) -> dict[str, str]:
+    if value in (None, ""):
+        return {}
+    if not isinstance(value, dict):
+        raise IntakeError(f"Alertmanager payload's {name} must be an object of strings")
+    return {str(k): str(v) for k, v in value.items()}
+
+
 def _from_alertmanager(payload: dict[str, Any], now: float) -> Incident:
     alerts = payload.get("alerts")
     if not isinstance(alerts, list) or not alerts:
@@ -59,14 +67,14 @@ def _from_alertmanager(payload: dict[str, Any], now: float) -> Incident:
         a for a in alerts if isinstance(a, dict)]
     if not firing:
         raise IntakeError("Alertmanager payload's alerts are not objects")
-    common = {str(k): str(v) for k, v in (payload.get("commonLabels") or {}).items()}
+    common = _mapping(payload.get("commonLabels"), "commonLabels")
     first = firing[0]
-    labels = {**{str(k): str(v) for k, v in (first.get("labels") or {}).items()}, **common}
-    annotations = {**{str(k): str(v) for k, v in (first.get("annotations") or {}).items()},
-                   **{str(k): str(v) for k, v in (payload.get("commonAnnotations") or {}).items()}}
+    labels = {**_mapping(first.get("labels"), "labels"), **common}
+    annotations = {**_mapping(first.get("annotations"), "annotations"),
+                   **_mapping(payload.get("commonAnnotations"), "commonAnnotations")}
     services: list[str] = []
     for alert in firing:
-        for service in _services_from_labels({str(k): str(v) for k, v in (alert.get("labels") or {}).items()}):
+        for service in _services_from_labels(_mapping(alert.get("labels"), "labels")):
             if service not in services:
                 services.append(service)
     alertname = labels.get("alertname")
@@ -85,7 +93,11 @@ def _from_alertmanager(payload: dict[str, Any], now: float) -> Incident:
 
 def _from_pagerduty(payload: dict[str, Any], now: float) -> Incident:
     event = payload.get("event") or payload
+    if not isinstance(event, dict):
+        raise IntakeError("PagerDuty payload's 'event' must be an object")
     data = event.get("data") or event.get("payload") or {}
+    if not isinstance(data, dict):
+        raise IntakeError("PagerDuty event's 'data' must be an object")
     title = str(data.get("title") or data.get("summary") or event.get("summary") or "PagerDuty incident")
     service_obj = data.get("service") or {}
     service = service_obj.get("summary") if isinstance(service_obj, dict) else str(service_obj or "")

@@ -207,7 +207,7 @@ class KnowledgeBase:
         best: dict[str, tuple[dict[str, Any], str]] = {}
         for method, ranking in ranked.items():
             seen: set[str] = set()
-            for rank, (_cid, meta, text) in enumerate(ranking):
+            for _rank, (_cid, meta, text) in enumerate(ranking):
                 doc_id = str(meta.get("doc_id", _cid))
                 if doc_id in seen:
                     continue

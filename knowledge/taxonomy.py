@@ -7,7 +7,7 @@ from pathlib import Path
 
 import yaml
 
-__all__ = ["CATEGORIES", "categories", "bundled_dir"]
+__all__ = ["CATEGORIES", "categories", "consequences", "bundled_dir"]
 
 
 def bundled_dir() -> Path:
@@ -16,9 +16,31 @@ def bundled_dir() -> Path:
 
 
 @cache
-def categories() -> dict[str, str]:
+def _taxonomy() -> dict[str, dict[str, object]]:
     data = yaml.safe_load((bundled_dir() / "categories.yaml").read_text())
-    return {str(k): str(v) for k, v in data.items()}
+    return {str(k): (v if isinstance(v, dict) else {"description": v}) for k, v in data.items()}
+
+
+def categories() -> dict[str, str]:
+    """Category name -> description."""
+    return {k: str(v.get("description", "")) for k, v in _taxonomy().items()}
+
+
+@cache
+def consequences() -> dict[str, frozenset[str]]:
+    """Category -> every category it can cause downstream (transitively)."""
+    direct = {k: {str(c) for c in v.get("causes", []) or []} for k, v in _taxonomy().items()}  # type: ignore[union-attr]
+    out: dict[str, frozenset[str]] = {}
+    for start in direct:
+        seen: set[str] = set()
+        stack = list(direct[start])
+        while stack:
+            item = stack.pop()
+            if item not in seen and item != start:
+                seen.add(item)
+                stack.extend(direct.get(item, ()))
+        out[start] = frozenset(seen)
+    return out
 
 
 class _Categories:

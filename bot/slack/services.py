@@ -83,6 +83,10 @@ class Services:
         self.executor.submit(guarded)
 
 
+INTERRUPTED_AFTER_S = 600.0
+"""An action still 'running' this long after it started belongs to a process that died (actuators time out sooner)."""
+
+
 def build_services(settings: Settings, workspace: Workspace, telemetry: Path | None = None, kb: Any = None,
                    registry: ToolRegistry | None = None, executor: Executor | None = None,
                    policy: Policy | None = None, workers: int = 4) -> Services:
@@ -95,7 +99,9 @@ def build_services(settings: Settings, workspace: Workspace, telemetry: Path | N
         sources = live_sources(settings)
     else:
         raise SettingsError("no telemetry: set ANDON_PROMETHEUS_URL (and friends) or pass --telemetry FIXTURE.yaml")
-    return Services(settings=settings, store=open_store(settings.database_url, settings.data_dir),
+    store = open_store(settings.database_url, settings.data_dir)
+    store.mark_interrupted(older_than=INTERRUPTED_AFTER_S)  # a crash mid-action is reported, never re-run
+    return Services(settings=settings, store=store,
                     workspace=workspace, policy=policy or load_policy(settings.policy_file), sources=sources,
                     kb=kb if kb is not None else open_knowledge(settings), registry=registry or default_registry(),
                     checkpointer=open_checkpointer(settings.database_url, settings.data_dir),

@@ -79,9 +79,26 @@ ACCUMULATING_FLOOR = 0.03
 _ACCUMULATING = frozenset({"memory", "disk", "queue", "restarts", "saturation", "capacity"})
 
 
-def _scale(before: np.ndarray, floor: float = RELATIVE_FLOOR) -> float:
+def _scale(before: np.ndarray, floor: float = RELATIVE_FLOOR, absolute: float = 1e-9) -> float:
     q75, q25 = np.percentile(before, [75, 25])
-    return max(float(q75 - q25) / 1.349, floor * abs(float(np.median(before))), 1e-9)
+    return max(float(q75 - q25) / 1.349, floor * abs(float(np.median(before))), absolute)
+
+
+def absolute_floor(metric: str) -> float:
+    """The smallest change that can matter for a metric near zero: half a percent of a ratio, 2 ms of
+    latency, one queued message, a megabyte — so 0 → 0.04 of a quiet pool is not a 200-sigma event."""
+    name = metric.lower()
+    if name.endswith("_ratio") or name.endswith("ratio"):
+        return 0.005
+    if "seconds" in name or name.endswith("_s"):
+        return 0.002
+    if any(word in name for word in ("queue", "depth", "backlog", "messages")):
+        return 1.0
+    if "restart" in name:
+        return 0.5
+    if "bytes" in name:
+        return 1e6
+    return 1e-9
 
 
 def _drift(times: np.ndarray, values: np.ndarray, floor: float) -> tuple[float, float, float, float] | None:
@@ -147,7 +164,7 @@ def score_series(series: Series, onset_hint: float, lookback: float = 1200.0, lo
     before, after = values[:k], _smooth(values[k:])
     if len(before) < 3 or len(after) < 1:
         return None
-    med, scale = float(np.median(before)), _scale(before, floor)
+    med, scale = float(np.median(before)), _scale(before, floor, absolute_floor(series.name))
     z = (after - med) / scale
     up, down = float(np.max(z)), float(-np.min(z))
     drift = _drift(times, values, floor)

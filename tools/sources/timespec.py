@@ -41,6 +41,8 @@ def parse_instant(value: Any, reference: float | None = None) -> float:
     if isinstance(value, int | float) and not isinstance(value, bool) and value > 1e8:
         return float(value)
     text = str(value).strip()
+    if re.fullmatch(r"\d{9,}(\.\d+)?", text):
+        return float(text)  # unix seconds as a string (Slack's message ts)
     if reference is not None and (_DURATION.match(text) or _COMPOUND.match(text)):
         return reference + parse_duration(text)
     try:

@@ -12,6 +12,7 @@ from bot.reasoners.rules.checks import RunbookFit, evaluate_runbook, score_fits
 from bot.reasoners.rules.evidence import EvidenceView
 from bot.reasoners.rules.propagation import mentions, reconcile_load
 from knowledge.documents import Runbook
+from knowledge.taxonomy import consequences
 from tools.analysis.anomaly import ANOMALY_THRESHOLD
 
 __all__ = ["rank_hypotheses", "ServiceScore"]
@@ -112,6 +113,26 @@ def _fit_evidence(fit: RunbookFit) -> list[Evidence]:
     return out
 
 
+CAUSE_SHARE = 0.6
+"""A fault that causes the best-fitting one is named instead when it fits at least this share as well."""
+
+
+def _prefer_causes(best: dict[str, tuple[float, RunbookFit | None]]) -> None:
+    """When a cause and its effect both fit (a leak and the GC pauses it brings), lift the cause above the effect."""
+    effects = consequences()
+    for _ in range(3):
+        if not best:
+            return
+        top = max(best, key=lambda c: best[c][0])
+        value = best[top][0]
+        causes = [c for c, (v, _fit) in best.items()
+                  if top in effects.get(c, frozenset()) and v >= max(CAUSE_SHARE * value, 0.2)]
+        if not causes:
+            return
+        cause = max(causes, key=lambda c: best[c][0])
+        best[cause] = (value + 0.01, best[cause][1])
+
+
 def _no_fault(view: EvidenceView, alerted: list[str]) -> Hypothesis | None:
     """Nothing wrong: no strong fault signal, or a lone uncorroborated blip — one series somewhere moved,
     nothing else did (no second signal, no caller, no error logs, no change, no Kubernetes trouble)."""
@@ -170,6 +191,7 @@ def rank_hypotheses(view: EvidenceView, runbooks: list[Runbook], alerted: list[s
             value = fit.score + prior
             if value > best.get(runbook.category, (-1.0, None))[0]:
                 best[runbook.category] = (value, fit)
+        _prefer_causes(best)
         fallback = _fallback_category(service, view)
         if best.get(fallback, (0.0, None))[0] < 0.3:
             best[fallback] = (0.3, best.get(fallback, (0.0, None))[1])

@@ -17,7 +17,7 @@ def series(service: str, metric: str, base: float, noise: float, shift: float = 
            seed: int = 0) -> Series:
     rng = np.random.default_rng(seed + zlib.crc32(f"{service}:{metric}".encode()))
     values = base + rng.normal(0, noise, TIMES.shape)
-    values[TIMES >= T0 + at] += shift
+    values[T0 + at <= TIMES] += shift
     return Series({"__name__": metric, "service": service}, TIMES.copy(), values)
 
 

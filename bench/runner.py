@@ -1,0 +1,98 @@
+"""Run the selected benchmarks in order, print the table, write the JSON."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import tempfile
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from bench import (
+    eval_throughput,
+    first_answer,
+    llm_efficiency,
+    memory,
+    rca_ranking,
+    retrieval_scale,
+    slack_ack,
+)
+from bench.result import BenchOptions, Result
+from bench.system import hardware
+
+__all__ = ["BENCHMARKS", "LATEST", "run_benchmarks", "render_table", "print_report", "write_json"]
+
+BENCHMARKS: dict[str, Callable[[BenchOptions], Result]] = {
+    slack_ack.NAME: slack_ack.run,
+    first_answer.NAME: first_answer.run,
+    eval_throughput.NAME: eval_throughput.run,
+    retrieval_scale.NAME: retrieval_scale.run,
+    rca_ranking.NAME: rca_ranking.run,
+    memory.NAME: memory.run,
+    llm_efficiency.NAME: llm_efficiency.run,
+}
+"""Every benchmark, in the order they run and are reported (the numbers of issue 9)."""
+LATEST = Path(__file__).parent / "results" / "latest.json"
+_STYLE = {"met": "green", "missed": "red", "error": "red", "skipped": "yellow", "reported": "cyan"}
+
+
+def _one(name: str, options: BenchOptions) -> Result:
+    started = time.perf_counter()
+    try:
+        result = BENCHMARKS[name](options)
+    except Exception as exc:  # a broken benchmark is reported, and the others still run
+        result = Result(name=name, title=name, measured="(failed before it measured)", target="", runs=0,
+                        error=f"{type(exc).__name__}: {exc}", notes=traceback.format_exc().splitlines()[-6:])
+    result.hardware = hardware()
+    result.seconds = round(time.perf_counter() - started, 1)
+    return result
+
+
+def run_benchmarks(options: BenchOptions, only: list[str] | None = None,
+                   progress: Callable[[str], None] | None = None) -> dict[str, Any]:
+    """Run ``only`` (default: all) and return the report: hardware, settings and one entry per benchmark."""
+    names = only or list(BENCHMARKS)
+    unknown = [n for n in names if n not in BENCHMARKS]
+    if unknown:
+        raise ValueError(f"unknown benchmark(s): {', '.join(unknown)}; choose from {', '.join(BENCHMARKS)}")
+    started = time.perf_counter()
+    results = []
+    with tempfile.TemporaryDirectory(prefix="andon-bench-") as workdir:
+        run_options = replace(options, workdir=Path(workdir))
+        for name in names:
+            if progress:
+                progress(name)
+            results.append(_one(name, run_options))
+    return {"date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), "quick": options.quick,
+            "hardware": hardware(), "seconds": round(time.perf_counter() - started, 1),
+            "benchmarks": [r.to_dict() for r in results]}
+
+
+def render_table(report: dict[str, Any]) -> Table:
+    hw = report["hardware"]
+    table = Table(title=f"Andon bench{' (--quick)' if report['quick'] else ''} — {hw['cores']} cores, {hw['cpu']}, "
+                        f"Python {hw['python']}, {report['seconds']:.0f} s", show_lines=True)
+    for column in ("benchmark", "result", "target", "verdict", "runs", "time"):
+        table.add_column(column, overflow="fold")
+    for item in report["benchmarks"]:
+        verdict = item["verdict"]
+        detail = item["headline"] or item.get("skipped") or item.get("error") or ""
+        table.add_row(item["title"], detail, item["target"], f"[{_STYLE[verdict]}]{verdict}[/]", str(item["runs"]),
+                      f"{item['seconds']:.0f} s")
+    return table
+
+
+def write_json(report: dict[str, Any], path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(report, indent=2, default=str) + "\n")
+
+
+def print_report(report: dict[str, Any], console: Console | None = None) -> None:
+    (console or Console()).print(render_table(report))

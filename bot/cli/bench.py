@@ -1,0 +1,48 @@
+"""``andon bench``: measure Andon's speed, scale and accuracy (the ``bench`` package) and report them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from bot.cli.common import console, fail
+
+
+def bench(
+    quick: bool = typer.Option(False, "--quick", help="fewer, smaller runs (the CI smoke run; under 2 minutes)"),
+    json_file: Path | None = typer.Option(None, "--json", metavar="FILE",
+                                          help="write the JSON report here (default: bench/results/latest.json, "
+                                               "or latest-quick.json with --quick)"),
+    only: list[str] = typer.Option(None, "--only", metavar="NAME",
+                                   help="run only these benchmarks (repeat, or comma-separate): slack_ack, "
+                                        "first_answer, eval_throughput, retrieval, rca_ranking, memory, llm"),
+    dataset: list[Path] = typer.Option(None, "--dataset", metavar="PATH",
+                                       help="an extra RCAEval-layout dataset for rca_ranking (repeatable)"),
+    model: str | None = typer.Option(None, "--model", help="chat model for the llm benchmark (default: ANDON_MODEL)"),
+    readme: Path | None = typer.Option(None, "--readme", metavar="FILE",
+                                       help="also write the table into FILE between <!-- bench:start/end --> markers"),
+) -> None:
+    """Run the benchmarks of issue 9 side by side; print a table, write JSON. Targets are reported as met or
+    missed, never asserted: the exit code is 1 only when a benchmark fails to run."""
+    from bench.report import markdown, update_readme
+    from bench.result import BenchOptions
+    from bench.runner import BENCHMARKS, LATEST, print_report, run_benchmarks, write_json
+
+    names = [n.strip() for item in only or [] for n in item.split(",") if n.strip()]
+    unknown = [n for n in names if n not in BENCHMARKS]
+    if unknown:
+        fail(f"unknown benchmark(s): {', '.join(unknown)}; choose from {', '.join(BENCHMARKS)}")
+    options = BenchOptions(quick=quick, datasets=tuple(dataset or ()), model=model)
+    report = run_benchmarks(options, names or None, progress=lambda name: console.print(f"[dim]running {name}…[/]"))
+    print_report(report, console)
+    target = json_file or (LATEST.with_name("latest-quick.json") if quick else LATEST)
+    write_json(report, target)
+    console.print(f"JSON report: {target}")
+    if readme:
+        words = ["andon bench"] + (["--quick"] if quick else []) + (["--json", str(json_file)] if json_file else [])
+        words += [f"--only {n}" for n in names] + [f"--dataset {d}" for d in dataset or []]
+        update_readme(readme, markdown(report, " ".join(words)))
+        console.print(f"table written into {readme}")
+    if any(item["verdict"] == "error" for item in report["benchmarks"]):
+        raise typer.Exit(1)
