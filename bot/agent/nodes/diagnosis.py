@@ -16,6 +16,8 @@ from tools.redaction import redact_data
 
 __all__ = ["diagnose", "propose", "TOO_CLOSE"]
 
+MIN_CONFIDENCE_TO_ACT = 0.7
+"""Below this, the evidence names a suspect but not firmly enough to change anything."""
 TOO_CLOSE = 0.05
 """When the two leading services are this close, acting on either could hit the innocent one."""
 
@@ -71,6 +73,9 @@ def propose(state: InvestigationState, runtime: Runtime[AgentContext]) -> dict[s
     if not hypotheses:
         return {"proposals": []}
     best = hypotheses[0]
+    if best.confidence < MIN_CONFIDENCE_TO_ACT:
+        return {"proposals": [], "notes": [f"no action proposed: the leading hypothesis ({best.category} on "
+                                           f"{best.service}, {best.confidence:.2f}) is not strong enough to act on"]}
     rival = next((h for h in hypotheses[1:] if h.service != best.service), None)
     if rival is not None and best.confidence - rival.confidence < TOO_CLOSE:
         return {"proposals": [], "notes": [f"no action proposed: {best.service} ({best.confidence:.2f}) and "
