@@ -29,7 +29,10 @@ def categories() -> dict[str, str]:
 @cache
 def consequences() -> dict[str, frozenset[str]]:
     """Category -> every category it can cause downstream (transitively)."""
-    direct = {k: {str(c) for c in v.get("causes", []) or []} for k, v in _taxonomy().items()}  # type: ignore[union-attr]
+    direct: dict[str, set[str]] = {}
+    for name, entry in _taxonomy().items():
+        listed = entry.get("causes") or []
+        direct[name] = {str(c) for c in listed} if isinstance(listed, list) else set()
     out: dict[str, frozenset[str]] = {}
     for start in direct:
         seen: set[str] = set()
