@@ -113,6 +113,10 @@ def _fit_evidence(fit: RunbookFit) -> list[Evidence]:
     return out
 
 
+FALLBACK_FIT = 0.3
+"""The category a service's dominant signal suggests, when no runbook's checks fit better."""
+FALLBACK_FIT_WITHOUT_RUNBOOKS = 0.55
+"""With no runbooks loaded at all, that signal-kind map is the only category knowledge there is."""
 CAUSE_SHARE = 0.6
 """A fault that causes the best-fitting one is named instead when it fits at least this share as well."""
 
@@ -193,8 +197,9 @@ def rank_hypotheses(view: EvidenceView, runbooks: list[Runbook], alerted: list[s
                 best[runbook.category] = (value, fit)
         _prefer_causes(best)
         fallback = _fallback_category(service, view)
-        if best.get(fallback, (0.0, None))[0] < 0.3:
-            best[fallback] = (0.3, best.get(fallback, (0.0, None))[1])
+        floor = FALLBACK_FIT if runbooks else FALLBACK_FIT_WITHOUT_RUNBOOKS
+        if best.get(fallback, (0.0, None))[0] < floor:
+            best[fallback] = (floor, best.get(fallback, (0.0, None))[1])
         for rank, hit in enumerate(similar[:5]):
             if hit.get("category") in best and service in hit.get("services", [])[:1]:
                 value, known = best[hit["category"]]
