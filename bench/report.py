@@ -22,6 +22,9 @@ def markdown(report: dict[str, Any], command: str) -> str:
              f"({hw['cpu']}), {hw['memory_gb']} GB, Python {hw['python']}. Medians of the runs shown; full numbers in "
              "`bench/results/latest.json`.", "",
              "| benchmark | result | target | verdict | runs |", "|---|---|---|---|---|"]
+    for rerun in report.get("reruns") or []:
+        lines.insert(1, f"{rerun['benchmark']} was re-run alone with `{rerun['command']}` on {rerun['date'][:10]}: "
+                        f"{rerun['reason']}")
     for item in report["benchmarks"]:
         detail = item["headline"] or item.get("skipped") or item.get("error") or ""
         lines.append(f"| {_cell(item['title'])} | {_cell(detail)} | {_cell(item['target'])} | "

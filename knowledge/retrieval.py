@@ -23,6 +23,8 @@ Method = Literal["hybrid", "vector", "lexical"]
 RUNBOOK_PRIOR = 0.02
 """In a search over both kinds, the runbook (what to do) leads a past incident of similar relevance."""
 RRF_K = 10.0
+PAGE = 5000
+"""Chunks per Chroma ``get`` page when reading the whole collection."""
 ADD_BATCH = 512
 """Chunks per Chroma ``add`` call when ingesting."""
 WEIGHTS = {"vector": 1.0, "lexical": 0.5}
@@ -152,7 +154,7 @@ class KnowledgeBase:
                                 metadatas=[c.metadata for c in part])  # type: ignore[misc]
 
     def _existing_hashes(self) -> dict[str, tuple[str, str]]:
-        found = self.collection.get(include=["metadatas"])
+        found = self._get_all(["metadatas"])
         out: dict[str, tuple[str, str]] = {}
         for meta in found.get("metadatas") or []:
             if meta:
@@ -161,6 +163,19 @@ class KnowledgeBase:
 
     def count(self) -> int:
         return int(self.collection.count())
+
+    def _get_all(self, include: list[str]) -> dict[str, list[Any]]:
+        """Every chunk, fetched in pages (one huge ``get`` overflows SQLite's variable limit past ~30k chunks)."""
+        out: dict[str, list[Any]] = {"ids": [], **{key: [] for key in include}}
+        offset = 0
+        while True:
+            page = self.collection.get(include=include, limit=PAGE, offset=offset)
+            out["ids"].extend(page["ids"])
+            for key in include:
+                out[key].extend(page.get(key) or [])
+            if len(page["ids"]) < PAGE:
+                return out
+            offset += PAGE
 
     def _invalidate(self) -> None:
         with self._lock:
@@ -171,7 +186,7 @@ class KnowledgeBase:
         with self._lock:
             count = self.count()
             if self._lexical is None or count != self._lexical_count:
-                found = self.collection.get(include=["documents", "metadatas"])
+                found = self._get_all(["documents", "metadatas"])
                 ids = list(found["ids"])
                 self._lexical = LexicalIndex(ids, [str(t) for t in found.get("documents") or []])
                 self._lexical_meta = {i: dict(m or {}) for i, m in zip(ids, found.get("metadatas") or [], strict=True)}
