@@ -263,9 +263,6 @@ class KnowledgeBase:
         return self._runbooks
 
 
-def learned_doc_id(text: str) -> str:
-    return "inc-learned-" + hashlib.sha256(text.encode()).hexdigest()[:10]
-
 
 class LayeredKnowledge:
     """A base knowledge base plus a small layer of extra documents (a scenario's or a team's own),

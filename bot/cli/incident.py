@@ -42,20 +42,16 @@ def _check_category(category: str, option: str) -> None:
 
 def resolved_document(incident: dict[str, Any], root_cause: str, fix: str, category: str, service: str) -> Document:
     """The knowledge-base document for a resolved incident: a past incident the next investigation can recall."""
-    from knowledge.retrieval import learned_doc_id
+    from knowledge.learning import past_incident
 
     report = incident.get("report") or {}
     best: dict[str, Any] = next(iter(report.get("hypotheses") or []), {})
     evidence = [str(e["summary"]) for e in best.get("evidence", []) if e.get("supports", True)][:4]
     alertname = (report.get("incident") or {}).get("alertname")
-    body = "\n\n".join([f"# Summary\n\n{incident['title']}. Root cause: {root_cause}. Fixed by: {fix}",
-                        f"# Root cause\n\n{root_cause}", f"# Fix\n\n{fix}",
-                        "# Evidence\n\n" + ("\n".join(f"- {line}" for line in evidence) or "- (none recorded)")])
-    return Document(id=learned_doc_id(incident["id"]), kind="incident", title=incident["title"], category=category,
-                    services=[service], alerts=[alertname] if alertname else [], symptoms=[incident["title"], *evidence],
-                    tags=["learned", "cli"], body=body, path=f"andon:incident/{incident['id']}",
-                    meta={"root_cause": root_cause, "fix": fix, "incident_id": incident["id"],
-                          "date": time.strftime("%Y-%m-%d", time.gmtime())})
+    return past_incident(incident["id"], incident["title"], category, root_cause, fix,
+                         summary=f"Root cause: {root_cause}. Fixed by: {fix}", services=[service],
+                         alerts=[alertname] if alertname else [], evidence=evidence, tags=["learned", "cli"],
+                         path=f"andon:incident/{incident['id']}")
 
 
 @app.command("list")

@@ -8,7 +8,7 @@ from typing import Any
 
 from bot.prompts import render
 from knowledge.documents import Document
-from knowledge.retrieval import learned_doc_id
+from knowledge.learning import past_incident
 from knowledge.taxonomy import categories
 
 __all__ = ["learned_incident", "draft_postmortem", "root_cause_text", "LearningError"]
@@ -35,16 +35,13 @@ def learned_incident(incident: dict[str, Any], summary: str, link: str, category
         raise LearningError("name the fault category: `/andon resolve category=<one of "
                             f"{', '.join(list(categories())[:6])}, …> <what fixed it>`")
     best: dict[str, Any] = next(iter(report.get("hypotheses") or []), {})
-    symptoms = [incident["title"]] + [str(e["summary"]) for e in best.get("evidence", []) if e.get("supports")][:4]
+    evidence = [str(e["summary"]) for e in best.get("evidence", []) if e.get("supports")][:4]
     alerts = [report["incident"]["alertname"]] if (report.get("incident") or {}).get("alertname") else []
     services = list(incident.get("services") or []) or ([root["service"]] if root.get("service") else ["*"])
     root_text = root_cause_text(report) or chosen.replace("_", " ")
-    body = "\n\n".join([f"# Summary\n\n{incident['title']}. {summary}", f"# Root cause\n\n{root_text}",
-                        f"# Fix\n\n{summary}", "# Evidence\n\n" + "\n".join(f"- {s}" for s in symptoms[1:])])
-    return Document(id=learned_doc_id(incident["id"]), kind="incident", title=incident["title"], category=chosen,
-                    services=services, alerts=alerts, symptoms=symptoms, tags=["learned", "slack"], body=body,
-                    path=link, meta={"root_cause": root_text, "fix": summary, "resolved_by": by or "",
-                                     "date": time.strftime("%Y-%m-%d", time.gmtime()), "incident_id": incident["id"]})
+    return past_incident(incident["id"], incident["title"], chosen, root_text, summary, summary=summary,
+                         services=services, alerts=alerts, evidence=evidence, tags=["learned", "slack"], path=link,
+                         meta={"resolved_by": by or ""})
 
 
 def _utc(at: float) -> str:

@@ -7,7 +7,7 @@ import time
 from typing import Any
 
 from knowledge.documents import Document
-from knowledge.retrieval import learned_doc_id
+from knowledge.learning import learned_doc_id
 
 __all__ = ["learned_incident"]
 

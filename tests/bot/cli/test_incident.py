@@ -12,7 +12,7 @@ import pytest
 from bot.runtime import open_knowledge
 from bot.settings import load_settings
 from bot.store import open_store
-from knowledge.retrieval import learned_doc_id
+from knowledge.learning import learned_doc_id
 from tests.bot.cli.conftest import Andon, json_out
 
 
