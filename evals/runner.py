@@ -7,8 +7,9 @@ import hashlib
 import tempfile
 import threading
 import time
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterator
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -41,13 +42,18 @@ class EvalOptions:
 
 
 class _Knowledge:
-    """One embedded knowledge base for the run, plus per-scenario overlays for scenario-only documents."""
+    """One embedded knowledge base for the run, plus per-scenario overlays for scenario-only documents.
 
-    def __init__(self, settings: Settings) -> None:
+    Overlays go to their own embedded store (``overlay_dir``) so that worker processes sharing the run's
+    knowledge base only ever read it.
+    """
+
+    def __init__(self, settings: Settings, overlay_dir: Path) -> None:
         from bot.runtime import open_knowledge
 
         self.settings = settings
         self.shared = open_knowledge(settings)
+        self._overlay_dir = overlay_dir
         self._lock = threading.Lock()
 
     def for_scenario(self, scenario: Scenario) -> Any:
@@ -55,12 +61,12 @@ class _Knowledge:
             return self.shared
         from knowledge.embeddings import make_embedding
         from knowledge.retrieval import KnowledgeBase, LayeredKnowledge
-        from knowledge.store import open_collection
+        from knowledge.store import open_client, open_collection
 
         extra = [Path(scenario.path) / k for k in scenario.knowledge]
         name = "eval_" + hashlib.sha256(scenario.id.encode()).hexdigest()[:12]
         with self._lock:
-            client = self.shared.client
+            client = open_client(self._overlay_dir)
             with contextlib.suppress(Exception):
                 client.delete_collection(name)
             layer = KnowledgeBase(open_collection(client, make_embedding("local"), name), extra, client=client,
@@ -144,6 +150,52 @@ def _failed(item_id: str, error: Exception) -> ScenarioScore:
                          error=f"{type(error).__name__}: {error}")
 
 
+def _run_one(folder: Path, settings: Settings, knowledge: _Knowledge,
+             options: EvalOptions) -> tuple[ScenarioScore, int | None, bool]:
+    """One scenario or RCAEval case; a broken one is a failed result, never a crashed run."""
+    try:
+        if is_case(folder):
+            score, rank = run_case(load_case(folder), settings, knowledge)
+            return score, rank, True
+        return run_scenario(load_scenario(folder), settings, knowledge, options), None, False
+    except Exception as exc:
+        return _failed(folder.name, exc), None, False
+
+
+_worker: tuple[Settings, EvalOptions, _Knowledge] | None = None
+
+
+def _start_worker(settings: Settings, options: EvalOptions, scratch: Path) -> None:
+    global _worker
+    overlay = Path(tempfile.mkdtemp(prefix="overlay-", dir=scratch))
+    _worker = (settings, options, _Knowledge(settings, overlay))
+
+
+def _run_in_worker(folder: Path) -> tuple[ScenarioScore, int | None, bool]:
+    assert _worker is not None, "worker not started"
+    settings, options, knowledge = _worker
+    return _run_one(folder, settings, knowledge, options)
+
+
+def _results(folders: list[Path], settings: Settings, options: EvalOptions,
+             scratch: Path) -> Iterator[tuple[ScenarioScore, int | None, bool]]:
+    """Scenario results as they finish: in this process for one job, else in worker processes (one core each).
+
+    The run's knowledge base is ingested here first, so workers open it read-only.
+    """
+    knowledge = _Knowledge(settings, scratch / "overlay")
+    if options.jobs <= 1 or len(folders) <= 1:
+        for folder in folders:
+            yield _run_one(folder, settings, knowledge, options)
+        return
+    context = multiprocessing.get_context("spawn")  # forking a process that holds ONNX/Chroma threads is unsafe
+    with ProcessPoolExecutor(max_workers=min(options.jobs, len(folders)), mp_context=context,
+                             initializer=_start_worker, initargs=(settings, options, scratch)) as pool:
+        pending = [pool.submit(_run_in_worker, folder) for folder in folders]
+        for future in as_completed(pending):
+            yield future.result()
+
+
 def run_suite(paths: list[Path], options: EvalOptions, base: Settings | None = None,
               progress: Callable[[int, int, str], None] | None = None) -> dict[str, Any]:
     """Run every scenario and RCAEval case under ``paths`` and return the summary dict."""
@@ -154,30 +206,13 @@ def run_suite(paths: list[Path], options: EvalOptions, base: Settings | None = N
     with tempfile.TemporaryDirectory(prefix="andon-eval-") as tmp:
         settings = _settings(base or load_settings(data_dir=Path(tmp)), options)
         settings = settings.model_copy(update={"data_dir": Path(tmp)})
-        knowledge = _Knowledge(settings)
         scores: list[ScenarioScore] = []
         ranks: list[int | None] = []
-        done = 0
-        lock = threading.Lock()
-
-        def one(folder: Path) -> None:
-            nonlocal done
-            try:
-                if is_case(folder):
-                    score, rank = run_case(load_case(folder), settings, knowledge)
-                    with lock:
-                        ranks.append(rank)
-                else:
-                    score = run_scenario(load_scenario(folder), settings, knowledge, options)
-            except Exception as exc:  # one broken scenario is a failed result, not a crashed run
-                score = _failed(folder.name, exc)
-            with lock:
-                scores.append(score)
-                done += 1
-                if progress:
-                    progress(done, len(folders), score.id)
-
-        with ThreadPoolExecutor(max_workers=max(1, options.jobs)) as pool:
-            list(pool.map(one, folders))
+        for score, rank, is_rcaeval in _results(folders, settings, options, Path(tmp)):
+            scores.append(score)
+            if is_rcaeval:
+                ranks.append(rank)
+            if progress:
+                progress(len(scores), len(folders), score.id)
         scores.sort(key=lambda s: s.id)
         return summarise(scores, ranks, time.time() - started)

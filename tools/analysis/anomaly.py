@@ -11,7 +11,7 @@ anomalous service ranks first.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -101,7 +101,8 @@ def absolute_floor(metric: str) -> float:
     return 1e-9
 
 
-def _drift(times: np.ndarray, values: np.ndarray, floor: float) -> tuple[float, float, float, float] | None:
+def _drift(times: np.ndarray, values: np.ndarray, floor: float,
+           absolute: float = 1e-9) -> tuple[float, float, float, float] | None:
     """A slow burn: the end of the window against its start, when the series trends steadily.
     Returns (signed z, onset, start level, end level) or None."""
     n = len(values)
@@ -113,7 +114,7 @@ def _drift(times: np.ndarray, values: np.ndarray, floor: float) -> tuple[float, 
     if not np.isfinite(trend) or abs(trend) < 0.6:
         return None
     start, end = float(np.median(head)), float(np.median(tail))
-    return (end - start) / _scale(head, floor), float(times[len(head)]), start, end
+    return (end - start) / _scale(head, floor, absolute), float(times[len(head)]), start, end
 
 
 def _find_onset(times: np.ndarray, values: np.ndarray, hint: float, lookback: float, lookahead: float) -> int:
@@ -124,13 +125,19 @@ def _find_onset(times: np.ndarray, values: np.ndarray, hint: float, lookback: fl
     hi = min(int(np.searchsorted(times, hint + lookahead)), n - 2)
     if hi <= lo:
         return min(max(int(np.searchsorted(times, hint)), 1), n - 1)
-    best, best_index = np.inf, lo
-    for k in range(lo, hi + 1):
-        before, after = values[:k], values[k:]
-        cost = float(np.abs(before - np.median(before)).sum() + np.abs(after - np.median(after)).sum())
-        if cost < best - 1e-12:
-            best, best_index = cost, k
-    return best_index
+    splits = np.arange(lo, hi + 1)
+    cost = _segment_cost(values, splits) + _segment_cost(values[::-1], n - splits)
+    return int(splits[int(np.flatnonzero(cost <= cost.min() + 1e-12)[0])])
+
+
+def _segment_cost(values: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """For each length k: the total absolute deviation of ``values[:k]`` from its median (vectorised)."""
+    inside = np.arange(len(values))[None, :] < lengths[:, None]
+    rows = np.where(inside, values[None, :], np.nan)
+    ordered = np.sort(rows, axis=1)  # NaNs last
+    picks = np.arange(len(lengths))
+    median = (ordered[picks, (lengths - 1) // 2] + ordered[picks, lengths // 2]) / 2.0
+    return np.where(inside, np.abs(rows - median[:, None]), 0.0).sum(axis=1)
 
 
 def _precedent_factor(before: np.ndarray, med: float, scale: float, direction: str, peak_z: float) -> float:
@@ -167,7 +174,7 @@ def score_series(series: Series, onset_hint: float, lookback: float = 1200.0, lo
     med, scale = float(np.median(before)), _scale(before, floor, absolute_floor(series.name))
     z = (after - med) / scale
     up, down = float(np.max(z)), float(-np.min(z))
-    drift = _drift(times, values, floor)
+    drift = _drift(times, values, floor, absolute_floor(series.name))
     if drift is not None and max(drift[0], -drift[0]) > 1.5 * max(up, down):
         up, down = max(drift[0], 0.0), max(-drift[0], 0.0)
         med, after = drift[2], np.array([drift[3]])
@@ -210,15 +217,24 @@ def rank_services(series: list[Series], onset_hint: float, topology: dict[str, l
                   lookback: float = 1200.0) -> list[ServiceAnomaly]:
     """Services ranked most-likely-root-cause first, each with its anomalous series as evidence."""
     per_service: dict[str, list[SeriesAnomaly]] = {}
+    client_side: dict[str, dict[str, SeriesAnomaly]] = {}
+    with_telemetry = {_attribute(s) for s in series}
     for item in series:
         scored = score_series(item, onset_hint, lookback=lookback)
         if scored is None:
             continue
         scored.service = _attribute(item)
         upstream = item.labels.get("upstream") or item.labels.get("dependency")
-        if upstream and upstream not in {s.service for s in series}:
+        if upstream and upstream not in with_telemetry:
             per_service.setdefault(upstream, []).append(scored)
+        if upstream and faces_dependency(item.name):
+            calls = client_side.setdefault(scored.service, {})
+            if upstream not in calls or scored.score > calls[upstream].score:
+                calls[upstream] = scored
         per_service.setdefault(scored.service, []).append(scored)
+    for upstream, seen in _singled_out(client_side, per_service).items():
+        if upstream in with_telemetry:
+            per_service[upstream].extend(seen)
     ranked = []
     for service, items in per_service.items():
         items.sort(key=lambda a: a.score, reverse=True)
@@ -230,6 +246,41 @@ def rank_services(series: list[Series], onset_hint: float, topology: dict[str, l
     _explain_propagation(ranked, topology or {})
     ranked.sort(key=lambda s: s.score, reverse=True)
     return ranked
+
+
+def _fault(anomaly: SeriesAnomaly) -> bool:
+    return anomaly.kind not in ("traffic", "io", "capacity", "other") and anomaly.score >= ANOMALY_THRESHOLD
+
+
+def _worse_calls(calls: dict[str, SeriesAnomaly]) -> dict[str, SeriesAnomaly]:
+    """The upstreams a caller's calls got worse to, unless most of its calls got worse together."""
+    worse = {u: a for u, a in calls.items() if a.score >= ANOMALY_THRESHOLD * DEPENDENCY_WEIGHT}
+    if not worse or (len(calls) > 1 and len(worse) > len(calls) / 2):
+        return {}
+    return worse
+
+
+def _singled_out(client_side: dict[str, dict[str, SeriesAnomaly]],
+                 per_service: dict[str, list[SeriesAnomaly]]) -> dict[str, list[SeriesAnomaly]]:
+    """Client-side anomalies that speak for the upstream they measure, keyed by that upstream.
+
+    A caller whose calls to one upstream got worse while its calls to the others did not is looking at
+    that upstream, not at itself (all calls slowing together is the caller's own trouble). It counts for
+    the upstream only when corroborated: another caller singles it out too, or the upstream shows a fault
+    of its own (a server that looks healthy while its clients wait may be dropping packets, not slow).
+    """
+    votes: dict[str, list[SeriesAnomaly]] = {}
+    for calls in client_side.values():
+        for upstream, anomaly in _worse_calls(calls).items():
+            votes.setdefault(upstream, []).append(anomaly)
+    out: dict[str, list[SeriesAnomaly]] = {}
+    for upstream, seen in votes.items():
+        if _worse_calls(client_side.get(upstream, {})):
+            continue  # the upstream is itself waiting on one of its own upstreams: the chain goes on
+        own_fault = any(_fault(a) for a in per_service.get(upstream, []))
+        if len(seen) >= 2 or own_fault:
+            out[upstream] = [replace(a, score=round(min(a.score / DEPENDENCY_WEIGHT, _Z_CAP), 2)) for a in seen]
+    return out
 
 
 def _callers(topology: dict[str, list[str]]) -> dict[str, list[str]]:
@@ -244,31 +295,70 @@ def _load_rose(service: ServiceAnomaly) -> bool:
     return any(a.kind == "traffic" and a.direction == "up" and a.score >= ANOMALY_THRESHOLD * 0.5 for a in service.series)
 
 
+def _became_active(service: ServiceAnomaly) -> bool:
+    """Idle before the onset, busy after: a job or a new client that started (its requests or CPU from ~0)."""
+    return any(a.kind in ("traffic", "cpu") and a.direction == "up" and a.score >= ANOMALY_THRESHOLD * 0.5
+               and abs(a.before) <= 1e-3 * abs(a.after) for a in service.series)
+
+
+def _load_sources(service: ServiceAnomaly, callers: list[ServiceAnomaly]) -> list[str]:
+    """The callers whose load explains ``service``'s anomaly: those that sent more requests (or, with none
+    of those, the faulty ones, e.g. retrying), or a caller that started from idle no later than ``service``
+    turned anomalous — a batch job's heavy queries load a database without raising its request rate."""
+    if _load_rose(service):
+        rising = [c for c in callers if _load_rose(c) or _became_active(c)]
+        return sorted(c.service for c in rising or [c for c in callers if c.fault_score >= ANOMALY_THRESHOLD])
+    if service.onset is None:
+        return []
+    return sorted(c.service for c in callers
+                  if _became_active(c) and c.onset is not None and c.onset <= service.onset + 90)
+
+
+def _fault_onset(service: ServiceAnomaly) -> float | None:
+    """When the service's trouble started: the earliest of its strong signals (a weak early wobble, say a
+    small memory step after an unrelated deploy, does not date it)."""
+    strong = [a for a in service.series if a.score >= max(ANOMALY_THRESHOLD, 0.2 * service.fault_score)]
+    return min((a.onset for a in strong), default=service.onset)
+
+
+def _load_behind(service: str, by_name: dict[str, ServiceAnomaly], topology: dict[str, list[str]]) -> set[str]:
+    """The callers whose extra load reaches ``service`` through one of its loaded dependencies."""
+    out: set[str] = set()
+    for dep in _dependencies(service, topology):
+        other = by_name.get(dep)
+        if other is not None:
+            out.update(other.load_from)
+    return out
+
+
 def _explain_propagation(ranked: list[ServiceAnomaly], topology: dict[str, list[str]]) -> None:
     """Discount services whose anomaly others explain: their own (transitive) dependencies turned anomalous
-    no later than they did, or anomalous callers sent them more load than before."""
+    no later than they did, or callers sent them more load than before (then whoever else depends on
+    them is explained by that load too)."""
     if not topology:
         return
     by_name = {s.service: s for s in ranked}
     callers = _callers(topology)
     for service in ranked:
-        if service.fault_score < ANOMALY_THRESHOLD or not _load_rose(service):
-            continue
-        sources = [c for c in callers.get(service.service, []) if c in by_name and
-                   (by_name[c].fault_score >= ANOMALY_THRESHOLD or _load_rose(by_name[c]))]
-        if sources:
-            service.load_from = sorted(sources)
+        if service.fault_score >= ANOMALY_THRESHOLD:
+            service.load_from = _load_sources(service, [by_name[c] for c in callers.get(service.service, [])
+                                                        if c in by_name])
+    via_load = {s.service: _load_behind(s.service, by_name, topology) for s in ranked}
     for service in ranked:
-        if service.fault_score < ANOMALY_THRESHOLD or service.onset is None:
+        onset = _fault_onset(service)
+        if service.fault_score < ANOMALY_THRESHOLD or onset is None:
             continue
-        culprits = []
+        culprits: set[str] = set()
         for dep in _dependencies(service.service, topology):
             other = by_name.get(dep)
-            if other is None or other.onset is None or other.fault_score < ANOMALY_THRESHOLD or other.load_from:
+            if other is None or other.onset is None or other.fault_score < ANOMALY_THRESHOLD:
                 continue
-            if other.onset <= service.onset + 90 and other.fault_score >= min(0.25 * service.fault_score,
-                                                                               3 * ANOMALY_THRESHOLD):
-                culprits.append(dep)
+            if other.load_from:
+                culprits.update(source for source in other.load_from if source != service.service
+                                and (by_name[source].onset or math.inf) <= onset + 90)
+            elif (other.onset <= onset + 90 and service.service not in via_load[dep]
+                  and other.fault_score >= min(0.25 * service.fault_score, 3 * ANOMALY_THRESHOLD)):
+                culprits.add(dep)
         if culprits:
             service.propagated_from = sorted(culprits)
     for service in ranked:

@@ -51,29 +51,44 @@ def _sample(lines: list[LogLine], limit: int) -> tuple[list[LogLine], float]:
     return [lines[int(i * step)] for i in range(limit)], step
 
 
+_COMPILED_MASKS = [(re.compile(pattern), f"<{mask}>") for pattern, mask in _MASKS]
+
+
+def _mask(text: str) -> str:
+    for pattern, mask in _COMPILED_MASKS:
+        text = pattern.sub(mask, text)
+    return text
+
+
 def mine_templates(lines: list[LogLine]) -> list[tuple[LogLine, str]]:
-    """Pair every line with its drain3 template (one miner per service); ids and numbers are masked first."""
+    """Pair every line with its drain3 template (one miner per service); ids and numbers are masked first.
+
+    Lines that are identical once masked are mined once: they land in the same cluster anyway.
+    """
     from drain3 import TemplateMiner
-    from drain3.masking import MaskingInstruction
     from drain3.template_miner_config import TemplateMinerConfig
 
     config = TemplateMinerConfig()
     config.profiling_enabled = False
     config.drain_sim_th = 0.5
     config.parametrize_numeric_tokens = True
-    config.masking_instructions = [MaskingInstruction(pattern, mask) for pattern, mask in _MASKS]
+    config.masking_instructions = []  # masked here, once per line
     miners: dict[str, Any] = {}
+    seen: dict[tuple[str, str], str] = {}
     out = []
     for line in lines:
-        miner = miners.get(line.service)
-        if miner is None:
-            miner = miners[line.service] = TemplateMiner(config=config)
-        result = miner.add_log_message(line.text)
-        out.append((line, str(result["cluster_id"])))
+        masked = _mask(line.text)
+        cluster = seen.get((line.service, masked))
+        if cluster is None:
+            miner = miners.get(line.service)
+            if miner is None:
+                miner = miners[line.service] = TemplateMiner(config=config)
+            cluster = seen[(line.service, masked)] = str(miner.add_log_message(masked)["cluster_id"])
+        out.append((line, cluster))
     templates: dict[tuple[str, str], str] = {}
     for service, miner in miners.items():
-        for cluster in miner.drain.clusters:
-            templates[(service, str(cluster.cluster_id))] = cluster.get_template()
+        for found in miner.drain.clusters:
+            templates[(service, str(found.cluster_id))] = found.get_template()
     return [(line, templates[(line.service, cid)]) for line, cid in out]
 
 

@@ -102,20 +102,32 @@ def infer_level(text: str) -> str:
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
 
-def _fill(template: str, rng: np.random.Generator) -> str:
-    def one(match: re.Match[str]) -> str:
-        name = match.group(1)
-        if name == "ms":
-            return str(int(rng.integers(5, 2000)))
-        if name == "id":
-            return f"{int(rng.integers(0, 2**32)):08x}"
-        if name == "ip":
-            return "10.{}.{}.{}".format(*rng.integers(0, 255, 3))
-        if name == "user":
-            return f"u{int(rng.integers(1000, 99999))}"
-        return str(int(rng.integers(0, 10000)))
+def _values(name: str, count: int, rng: np.random.Generator) -> list[str]:
+    """``count`` random values for one ``{placeholder}``: ms, id, ip, user, anything else a number."""
+    if name == "ms":
+        return [str(v) for v in rng.integers(5, 2000, size=count)]
+    if name == "id":
+        return [f"{v:08x}" for v in rng.integers(0, 2**32, size=count)]
+    if name == "ip":
+        return ["10.{}.{}.{}".format(*octets) for octets in rng.integers(0, 255, size=(count, 3))]
+    if name == "user":
+        return [f"u{v}" for v in rng.integers(1000, 99999, size=count)]
+    return [str(v) for v in rng.integers(0, 10000, size=count)]
 
-    return _PLACEHOLDER.sub(one, template)
+
+def _fill_many(template: str, count: int, rng: np.random.Generator) -> list[str]:
+    """``count`` lines from ``template``, each ``{placeholder}`` filled with a fresh random value."""
+    parts = _PLACEHOLDER.split(template)  # literal, name, literal, name, …, literal
+    columns = [_values(name, count, rng) for name in parts[1::2]]
+    literals = parts[0::2]
+    lines = []
+    for i in range(count):
+        pieces = [literals[0]]
+        for column, literal in zip(columns, literals[1:]):
+            pieces.append(column[i])
+            pieces.append(literal)
+        lines.append("".join(pieces))
+    return lines
 
 
 def generate_logs(spec: dict[str, Any], start: float, end: float, ref: float, seed_key: str) -> list[LogLine]:
@@ -134,4 +146,5 @@ def generate_logs(spec: dict[str, Any], start: float, end: float, ref: float, se
     rng = np.random.default_rng(seed_for(seed_key, service, str(spec["template"])))
     count = int(min(per_minute * (hi - lo) / 60.0, 5000))
     stamps = np.sort(rng.uniform(lo, hi, size=count))
-    return [LogLine(ts=float(ts), service=service, text=_fill(str(spec["template"]), rng), level=level) for ts in stamps]
+    texts = _fill_many(str(spec["template"]), count, rng)
+    return [LogLine(ts=float(ts), service=service, text=text, level=level) for ts, text in zip(stamps, texts)]

@@ -41,19 +41,29 @@ class RunbookFit:
 
 def _metric(check: Check, service: str, view: EvidenceView) -> CheckOutcome:
     wanted = str(check.metric)
-    series = [s for s in view.series(service) if s.get("metric") == wanted]
+    everything = view.series(service)
+    if any(s.get("service") == service for s in everything):  # callers' views count only for services without telemetry
+        everything = [s for s in everything if s.get("service") in (service, None)]
+    series = [s for s in everything if s.get("metric") == wanted]
     if not series:
         return CheckOutcome(check, False, False, f"no {wanted} series for {service}", None)
     best = max(series, key=lambda s: float(s.get("score", 0.0)))
     expect = check.expect
     after, before = float(best.get("after", 0.0)), float(best.get("before", 0.0))
-    if expect in ("up", "down"):
+    if expect in ("up", "down", "started"):
         kind = classify(wanted)
         raw = float(best.get("score", 0.0)) / max(kind.weight, 1e-6)
-        ok = raw >= ANOMALY_THRESHOLD and best.get("direction") == expect
+        ok = raw >= ANOMALY_THRESHOLD and best.get("direction") == ("up" if expect == "started" else expect)
+        idle_before = abs(before) <= 1e-3 * abs(after)
+        if expect == "started":  # idle before the onset, busy after: something began running
+            ok = ok and idle_before
+        elif kind.kind == "traffic" and idle_before:  # traffic from nothing is a start, not a surge over normal
+            ok = False
     else:
         op, _, number = expect.partition(":")
-        ok = after > float(number) if op == "above" else after < float(number)
+        holds = (lambda level: level > float(number)) if op == "above" else (lambda level: level < float(number))
+        moved = float(best.get("score", 0.0)) / max(classify(wanted).weight, 1e-6) >= ANOMALY_THRESHOLD
+        ok = holds(after) and (moved or not holds(before))  # a level that already held, unchanged, is not news
     detail = f"{service} {wanted}: {before:.4g} → {after:.4g} (z={float(best.get('score', 0.0)):.1f})"
     return CheckOutcome(check, True, ok, detail, view.anomaly_call, key=f"metric:{wanted}:{expect}")
 
