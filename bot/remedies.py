@@ -25,6 +25,8 @@ DEFAULT_ACTIONS: dict[str, list[Action]] = {
 
 
 def _fill_args(action: Action, hypothesis: Hypothesis, context: dict[str, Any]) -> dict[str, Any] | None:
+    if action.tool == "scale_service" and context.get("overloaded"):
+        return None  # more replicas would push even more load onto the dependencies it already overwhelms
     args: dict[str, Any] = {}
     for key, value in action.args.items():
         if isinstance(value, str) and "$" in value:

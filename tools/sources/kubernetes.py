@@ -78,14 +78,17 @@ def kube_event(event: dict[str, Any], service: str) -> KubeEvent:
 
 
 def node_summary(node: dict[str, Any]) -> dict[str, Any]:
-    """A NodeList item as ``{name, ready, unschedulable, problems, conditions}``."""
+    """A NodeList item as ``{name, ready, zone, unschedulable, problems, conditions}``."""
     conditions = [{"type": c.get("type"), "status": c.get("status"), "reason": c.get("reason", ""),
                    "message": c.get("message", "")} for c in (node.get("status") or {}).get("conditions") or []]
     ready = any(c["type"] == "Ready" and c["status"] == "True" for c in conditions)
     problems = [c["type"] for c in conditions if c["type"] != "Ready" and c["status"] == "True"]
     if not ready:
         problems.insert(0, "NotReady")
-    return {"name": (node.get("metadata") or {}).get("name", ""), "ready": ready,
+    metadata = node.get("metadata") or {}
+    labels = metadata.get("labels") or {}
+    zone = labels.get("topology.kubernetes.io/zone") or labels.get("failure-domain.beta.kubernetes.io/zone") or ""
+    return {"name": metadata.get("name", ""), "ready": ready, "zone": zone,
             "unschedulable": bool((node.get("spec") or {}).get("unschedulable")), "problems": problems,
             "conditions": conditions}
 

@@ -64,6 +64,10 @@ def _context_for(hypothesis: Hypothesis, state: InvestigationState) -> dict[str,
     bad_nodes = [n.get("name") for n in view.nodes if not n.get("ready", True)]
     if bad_nodes:
         context["node"] = bad_nodes[0]
+    overloaded = sorted(name for name, record in view.services.items()
+                        if hypothesis.service in (record.get("load_from") or []))
+    if overloaded:
+        context["overloaded"] = overloaded
     return context
 
 

@@ -62,8 +62,10 @@ def _metric(check: Check, service: str, view: EvidenceView) -> CheckOutcome:
     else:
         op, _, number = expect.partition(":")
         holds = (lambda level: level > float(number)) if op == "above" else (lambda level: level < float(number))
-        moved = float(best.get("score", 0.0)) / max(classify(wanted).weight, 1e-6) >= ANOMALY_THRESHOLD
-        ok = holds(after) and (moved or not holds(before))  # a level that already held, unchanged, is not news
+        worse = "up" if op == "above" else "down"
+        moving = (best.get("direction") == worse and  # still getting worse, if slowly: a burn, not a plateau
+                  float(best.get("score", 0.0)) / max(classify(wanted).weight, 1e-6) >= ANOMALY_THRESHOLD / 2)
+        ok = holds(after) and (moving or not holds(before))  # a level that held all along, flat, is not news
     detail = f"{service} {wanted}: {before:.4g} → {after:.4g} (z={float(best.get('score', 0.0)):.1f})"
     return CheckOutcome(check, True, ok, detail, view.anomaly_call, key=f"metric:{wanted}:{expect}")
 
@@ -102,13 +104,33 @@ def _kubernetes(check: Check, service: str, view: EvidenceView) -> CheckOutcome:
     reasons = view.k8s_reasons(service)
     if wanted in ("notready", "node_not_ready", "nodenotready"):
         bad_nodes = [n.get("name", "") for n in view.nodes if not n.get("ready", True)]
-        pod_nodes = {p.get("node") for p in view.pods.get(service, [])}
+        pod_nodes = {str(p.get("node")) for p in view.pods.get(service, [])}
+        zone = _failed_zone(view, pod_nodes)
+        if zone:  # not one node: a zone went down with it
+            return CheckOutcome(check, True, False, f"nodes NotReady across zone {zone}, not a single node",
+                                view.node_call)
         if bad_nodes and (not pod_nodes or pod_nodes & set(bad_nodes)):
             return CheckOutcome(check, True, True, f"node {bad_nodes[0]} NotReady", view.node_call, key="k8s:notready")
+    if wanted in ("zonenotready", "zone_not_ready"):
+        zone = _failed_zone(view, {str(p.get("node")) for p in view.pods.get(service, [])})
+        if zone:
+            return CheckOutcome(check, True, True, f"nodes NotReady across zone {zone}", view.node_call, key="k8s:zone")
+        # absence proves little: an impaired zone's nodes often still report Ready
+        return CheckOutcome(check, False, False, f"no zone-wide NotReady under {service}", view.node_call)
     hit = next((r for r in reasons if wanted in r.lower()), None)
     if hit:
         return CheckOutcome(check, True, True, f"{service}: {hit}", view.pod_call or view.event_call, key=f"k8s:{hit}")
     return CheckOutcome(check, True, False, f"no {check.kubernetes} on {service}", view.pod_call or view.event_call)
+
+
+def _failed_zone(view: EvidenceView, pod_nodes: set[str]) -> str | None:
+    """A zone where at least two nodes are NotReady, hosting some of the service's pods."""
+    down: dict[str, set[str]] = {}
+    for node in view.nodes:
+        zone = node.get("zone") or (node.get("labels") or {}).get("topology.kubernetes.io/zone")
+        if zone and not node.get("ready", True):
+            down.setdefault(str(zone), set()).add(str(node.get("name", "")))
+    return next((zone for zone, names in sorted(down.items()) if len(names) >= 2 and names & pod_nodes), None)
 
 
 _EVALUATORS = {"metric": _metric, "log": _log, "change": _change, "kubernetes": _kubernetes}

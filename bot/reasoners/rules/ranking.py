@@ -137,17 +137,50 @@ def _prefer_causes(best: dict[str, tuple[float, RunbookFit | None]]) -> None:
         best[cause] = (value + 0.01, best[cause][1])
 
 
+LOW_VOLUME_ERRORS = 20.0
+"""Fewer failed requests than this over an alert window is a handful of users, not an outage: at night-time
+traffic a few errors make a large ratio."""
+ALERT_WINDOW_S = 300.0
+
+
+def _failed_requests(service: str, series: dict[str, Any], view: EvidenceView) -> float | None:
+    """Roughly how many requests an error series' level means over an alert window (None: cannot tell)."""
+    name, after = str(series.get("metric", "")), float(series.get("after", 0.0))
+    if "per_second" in name or name.endswith("_rate"):
+        return after * ALERT_WINDOW_S
+    if "ratio" not in name or after >= 0.5:
+        return None  # a quiet service that mostly fails is down, however few its requests
+    owner = str(series.get("service") or service)
+    rates = [float(s.get("after", 0.0)) for s in view.series(owner)
+             if s.get("service", owner) == owner and s.get("kind") == "traffic" and "request" in str(s.get("metric"))]
+    return after * max(rates) * ALERT_WINDOW_S if rates else None
+
+
+def _low_volume(strong: list[tuple[str, dict[str, Any]]], view: EvidenceView) -> bool:
+    """Every strong signal is an error rate that, in absolute numbers, is a handful of failed requests."""
+    counts = [_failed_requests(name, a, view) if a.get("kind") == "errors" else None for name, a in strong]
+    return bool(counts) and all(c is not None and c < LOW_VOLUME_ERRORS for c in counts)
+
+
 def _no_fault(view: EvidenceView, alerted: list[str]) -> Hypothesis | None:
-    """Nothing wrong: no strong fault signal, or a lone uncorroborated blip — one series somewhere moved,
-    nothing else did (no second signal, no caller, no error logs, no change, no Kubernetes trouble)."""
+    """Nothing wrong: no strong fault signal, a lone uncorroborated blip — one series somewhere moved,
+    nothing else did (no second signal, no caller, no error logs, no change, no Kubernetes trouble) — or
+    error ratios that are large only because traffic is tiny."""
     fault_level = max((float(s.get("fault_score", 0.0)) for s in view.services.values()), default=0.0)
     error_logs = any(s.get("error_like") for spikes in view.spikes.values() for s in spikes)
     trouble = any(any(b in r.lower() for b in _BAD_K8S) for s in set(view.pods) | set(view.events)
                   for r in view.k8s_reasons(s))
-    if error_logs or trouble:
-        return None
     strong = [(name, a) for name, record in view.services.items() for a in record.get("series", [])
               if float(a.get("score", 0.0)) >= ANOMALY_THRESHOLD and a.get("kind") not in ("traffic", "io", "capacity")]
+    if not trouble and not any(view.changes_of(name) for name, _ in strong) and _low_volume(strong, view):
+        service = alerted[0] if alerted else strong[0][0]
+        why = (f"the error signals amount to fewer than {LOW_VOLUME_ERRORS:.0f} failed requests per "
+               f"{ALERT_WINDOW_S / 60:.0f} min: a large ratio of very little traffic")
+        return Hypothesis(service=service, category="no_fault", confidence=0.6,
+                          summary=f"No fault found: {why}; likely a false alarm on a ratio threshold.",
+                          evidence=[Evidence(call_id=view.anomaly_call or "", tool="rank_anomalies", summary=why)])
+    if error_logs or trouble:
+        return None
     lone = len(strong) == 1 and not view.changes_of(strong[0][0])
     if fault_level >= NO_FAULT_LEVEL and not lone:
         return None
