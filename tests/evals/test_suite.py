@@ -12,10 +12,9 @@ from bot.settings import load_settings
 from evals.report import diff_baseline, html_report, markdown_report
 from evals.runner import EvalOptions, run_suite
 
-# Issue targets: top-1 0.9, top-3 0.97, category 0.85, unsafe actions 0. Reached so far (rules, this
-# machine): top-1 0.85, top-3 0.95, category 0.74, 3 unsafe proposals (all on wrongly diagnosed
-# services). The gate holds that level so regressions fail CI; the issue notes report the gap.
-MIN_TOP1, MIN_TOP3, MIN_CATEGORY, MAX_UNSAFE = 0.82, 0.92, 0.70, 3
+# The issue's targets, which the rules engine meets on this suite (top-1 0.92, top-3 1.0, category 0.88,
+# no unsafe action at the last measurement); CI fails on any regression below them.
+MIN_TOP1, MIN_TOP3, MIN_CATEGORY, MAX_UNSAFE = 0.9, 0.97, 0.85, 0
 
 
 @pytest.fixture(scope="module")

@@ -137,7 +137,7 @@ def _segment_cost(values: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     ordered = np.sort(rows, axis=1)  # NaNs last
     picks = np.arange(len(lengths))
     median = (ordered[picks, (lengths - 1) // 2] + ordered[picks, lengths // 2]) / 2.0
-    return np.where(inside, np.abs(rows - median[:, None]), 0.0).sum(axis=1)
+    return np.asarray(np.where(inside, np.abs(rows - median[:, None]), 0.0).sum(axis=1))
 
 
 def _precedent_factor(before: np.ndarray, med: float, scale: float, direction: str, peak_z: float) -> float:

@@ -123,7 +123,7 @@ def _fill_many(template: str, count: int, rng: np.random.Generator) -> list[str]
     lines = []
     for i in range(count):
         pieces = [literals[0]]
-        for column, literal in zip(columns, literals[1:]):
+        for column, literal in zip(columns, literals[1:], strict=True):
             pieces.append(column[i])
             pieces.append(literal)
         lines.append("".join(pieces))
@@ -147,4 +147,4 @@ def generate_logs(spec: dict[str, Any], start: float, end: float, ref: float, se
     count = int(min(per_minute * (hi - lo) / 60.0, 5000))
     stamps = np.sort(rng.uniform(lo, hi, size=count))
     texts = _fill_many(str(spec["template"]), count, rng)
-    return [LogLine(ts=float(ts), service=service, text=text, level=level) for ts, text in zip(stamps, texts)]
+    return [LogLine(ts=float(ts), service=service, text=text, level=level) for ts, text in zip(stamps, texts, strict=True)]

@@ -61,11 +61,11 @@ def _metric(check: Check, service: str, view: EvidenceView) -> CheckOutcome:
             ok = False
     else:
         op, _, number = expect.partition(":")
-        holds = (lambda level: level > float(number)) if op == "above" else (lambda level: level < float(number))
-        worse = "up" if op == "above" else "down"
+        limit, worse = float(number), ("up" if op == "above" else "down")
+        holds_after, held_before = (after > limit, before > limit) if op == "above" else (after < limit, before < limit)
         moving = (best.get("direction") == worse and  # still getting worse, if slowly: a burn, not a plateau
                   float(best.get("score", 0.0)) / max(classify(wanted).weight, 1e-6) >= ANOMALY_THRESHOLD / 2)
-        ok = holds(after) and (moving or not holds(before))  # a level that held all along, flat, is not news
+        ok = holds_after and (moving or not held_before)  # a level that held all along, flat, is not news
     detail = f"{service} {wanted}: {before:.4g} → {after:.4g} (z={float(best.get('score', 0.0)):.1f})"
     return CheckOutcome(check, True, ok, detail, view.anomaly_call, key=f"metric:{wanted}:{expect}")
 

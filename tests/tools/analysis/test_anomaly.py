@@ -63,3 +63,81 @@ def test_client_side_metrics_speak_for_dependencies() -> None:
     own = score_series(series("a", "latency_p99_seconds", 0.2, 0.02, shift=1.0), T0)
     client = score_series(series("a", "client_latency_p99_seconds", 0.2, 0.02, shift=1.0), T0)
     assert own is not None and client is not None and client.score < own.score
+
+
+def labelled(service: str, metric: str, upstream: str, base: float, shift: float = 0.0, seed: int = 0) -> Series:
+    data = series(service, metric, base, base * 0.05, shift=shift, seed=seed)
+    return Series({**data.labels, "upstream": upstream}, data.times, data.values)
+
+
+def test_callers_singling_out_one_upstream_blame_it_when_it_shows_a_fault() -> None:
+    topology = {"orders": ["inventory", "pricing"], "fulfillment": ["inventory"], "inventory": [], "pricing": []}
+    quiet = [series(s, m, 0.05, 0.005, seed=i) for i, s in enumerate(["inventory", "pricing"])
+             for m in ("latency_p99_seconds",)]
+    slow_calls = [labelled("orders", "upstream_latency_seconds", "inventory", 0.04, shift=1.2),
+                  labelled("orders", "upstream_latency_seconds", "pricing", 0.03, seed=3),
+                  labelled("fulfillment", "upstream_latency_seconds", "inventory", 0.04, shift=1.1, seed=4),
+                  series("orders", "latency_p99_seconds", 0.2, 0.01, shift=1.3),
+                  series("fulfillment", "latency_p99_seconds", 0.3, 0.015, shift=1.2)]
+    packet_loss = series("inventory", "packet_loss_ratio", 0.0001, 0.00005, shift=0.03)
+    ranked = rank_services(quiet + slow_calls + [packet_loss], T0, topology)
+    assert ranked[0].service == "inventory", [(s.service, s.score) for s in ranked]
+    assert next(s for s in ranked if s.service == "orders").propagated_from == ["inventory"]
+
+
+def test_a_caller_whose_calls_all_slowed_is_not_looking_at_one_upstream() -> None:
+    topology = {"quote": ["carrier", "cache"], "carrier": [], "cache": []}
+    data = [labelled("quote", "upstream_latency_seconds", "carrier", 0.2, shift=3.0),
+            labelled("quote", "upstream_latency_seconds", "cache", 0.01, shift=0.5, seed=1),
+            series("quote", "latency_p99_seconds", 0.5, 0.03, shift=4.0),
+            series("carrier", "error_ratio", 0.001, 0.0005, shift=0.02),
+            series("cache", "latency_p99_seconds", 0.004, 0.0004)]
+    ranked = rank_services(data, T0, topology)
+    assert ranked[0].service == "quote", [(s.service, s.score) for s in ranked]
+    assert not ranked[0].propagated_from
+
+
+def test_an_uncorroborated_upstream_keeps_its_callers_blame() -> None:
+    topology = {"quote": ["carrier", "cache"], "carrier": [], "cache": []}
+    data = [labelled("quote", "upstream_latency_seconds", "carrier", 0.2, shift=3.0),
+            labelled("quote", "upstream_latency_seconds", "cache", 0.01, seed=1),
+            series("quote", "latency_p99_seconds", 0.5, 0.03, shift=4.0),
+            series("carrier", "latency_p99_seconds", 0.2, 0.02)]
+    ranked = rank_services(data, T0, topology)
+    assert ranked[0].service == "quote", "one caller, a healthy-looking upstream: the caller's own trouble"
+
+
+def test_a_job_that_started_from_idle_explains_the_database_and_its_other_callers() -> None:
+    topology = {"ledger": ["ledger-db"], "batch": ["ledger-db"], "ledger-db": []}
+    data = [series("batch", "cpu_usage_ratio", 0.0, 0.0, shift=0.6, at=-480),
+            series("batch", "request_rate", 0.0, 0.0, shift=140, at=-480),
+            series("ledger-db", "db_query_p99_seconds", 0.02, 0.002, shift=0.9, at=-450),
+            series("ledger-db", "request_rate", 1400, 40),
+            series("ledger", "latency_p99_seconds", 0.06, 0.005, shift=1.3, at=-420)]
+    ranked = rank_services(data, T0, topology)
+    by_name = {s.service: s for s in ranked}
+    assert ranked[0].service == "batch", [(s.service, s.score) for s in ranked]
+    assert by_name["ledger-db"].load_from == ["batch"]
+    assert by_name["ledger"].propagated_from == ["batch"]
+
+
+def test_an_edge_surge_through_a_shared_database_explains_the_other_callers() -> None:
+    topology = {"public-api": ["stats-db", "player-api"], "player-api": ["stats-db"], "stats-db": []}
+    data = [series("public-api", "request_rate", 1200, 50, shift=6600, at=-420),
+            series("public-api", "latency_p99_seconds", 0.25, 0.03, shift=2.3, at=-390),
+            series("stats-db", "request_rate", 2600, 100, shift=6500, at=-420),
+            series("stats-db", "db_query_p99_seconds", 0.02, 0.004, shift=1.6, at=-390),
+            series("player-api", "db_pool_wait_seconds", 0.001, 0.0008, shift=0.7, at=-330),
+            series("player-api", "latency_p99_seconds", 0.12, 0.015, shift=2.1, at=-360)]
+    ranked = rank_services(data, T0, topology)
+    by_name = {s.service: s for s in ranked}
+    assert ranked[0].service == "public-api", [(s.service, s.score) for s in ranked]
+    assert by_name["stats-db"].load_from == ["public-api"]
+    assert by_name["player-api"].propagated_from == ["public-api"]
+    assert not by_name["public-api"].propagated_from, "the load's source is not explained by its own victims"
+
+
+def test_a_slow_burn_from_zero_respects_the_metric_floor() -> None:
+    creeping = np.where(TIMES >= T0 - 2700, 0.002, 0.0)
+    scored = score_series(Series({"__name__": "error_ratio", "service": "job"}, TIMES, creeping), T0)
+    assert scored is not None and scored.score < ANOMALY_THRESHOLD, "0 → 0.2% of errors is not a 200-sigma event"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tools.analysis.logs import log_template_spikes
+from tools.analysis.logs import log_template_spikes, mine_templates
 from tools.sources.base import LogLine
 
 
@@ -21,3 +21,11 @@ def test_new_error_template_is_reported_with_examples() -> None:
 
 def test_no_lines_no_spikes() -> None:
     assert log_template_spikes([], onset=10.0, start=0.0, end=20.0) == []
+
+
+def test_lines_equal_once_masked_share_one_template_and_different_ones_do_not() -> None:
+    lines = [LogLine(float(t), "api", f"WARN slow query took {t % 700}ms id={t * 7919:x}") for t in range(0, 600, 2)]
+    lines += [LogLine(float(t), "api", f"ERROR payment {t:08x} declined by issuer") for t in range(1, 600, 2)]
+    templates = {template for _, template in mine_templates(lines)}
+    assert len(templates) == 2, templates
+    assert any("declined by issuer" in t for t in templates)

@@ -1,0 +1,90 @@
+"""Runbook checks against an evidence view: what a metric's move, a level, Kubernetes state confirm."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.reasoners.rules.checks import evaluate_runbook
+from bot.reasoners.rules.evidence import EvidenceView, build_view
+from knowledge.documents import Check, Runbook
+
+
+def runbook(*checks: Check) -> Runbook:
+    return Runbook(id="rb-test", kind="runbook", title="test", category="bad_deploy", services=["*"], checks=list(checks),
+                   path="test.md")
+
+
+def anomaly(service: str, metric: str, before: float, after: float, score: float, direction: str = "up",
+            kind: str = "other") -> dict[str, Any]:
+    return {"service": service, "metric": metric, "before": before, "after": after, "score": score,
+            "direction": direction, "kind": kind, "onset": 0.0}
+
+
+def view_of(series: list[dict[str, Any]], nodes: list[dict[str, Any]] | None = None,
+            pods: list[dict[str, Any]] | None = None) -> EvidenceView:
+    services: dict[str, list[dict[str, Any]]] = {}
+    for item in series:
+        services.setdefault(item["service"], []).append(item)
+    calls = [{"id": "c1", "tool": "rank_anomalies", "status": "ok",
+              "data": [{"service": name, "score": 1.0, "raw_score": max(float(a["score"]) for a in items),
+                        "fault_score": max((float(a["score"]) for a in items if a["kind"] != "traffic"), default=0.0),
+                        "series": items} for name, items in services.items()]}]
+    if nodes is not None:
+        calls.append({"id": "c2", "tool": "k8s_nodes", "status": "ok", "data": nodes})
+    if pods is not None:
+        calls.append({"id": "c3", "tool": "k8s_pods", "status": "ok", "data": pods})
+    return build_view(calls)
+
+
+def outcome(check: Check, service: str, view: EvidenceView) -> tuple[bool, bool]:
+    result = evaluate_runbook(runbook(check), service, view).outcomes[0]
+    return result.observed, result.confirmed
+
+
+def test_started_means_idle_before_and_busy_after() -> None:
+    check = Check(name="job began", metric="cpu_usage_ratio", expect="started", weight=3)
+    assert outcome(check, "job", view_of([anomaly("job", "cpu_usage_ratio", 0.0, 0.6, 100.0)])) == (True, True)
+    assert outcome(check, "api", view_of([anomaly("api", "cpu_usage_ratio", 0.3, 0.9, 20.0)])) == (True, False)
+
+
+def test_traffic_from_nothing_is_not_a_surge_over_normal() -> None:
+    check = Check(name="request rate far above normal", metric="request_rate", expect="up", weight=3)
+    idle = view_of([anomaly("job", "request_rate", 0.0, 140.0, 50.0)])
+    busy = view_of([anomaly("api", "request_rate", 1200.0, 7800.0, 13.0)])
+    assert outcome(check, "job", idle) == (True, False)
+    assert outcome(check, "api", busy) == (True, True)
+
+
+def test_a_level_that_held_all_along_is_not_news_unless_it_keeps_worsening() -> None:
+    check = Check(name="CPU at the limit", metric="cpu_throttled_ratio", expect="above:0.3", weight=3)
+    flat = view_of([anomaly("w", "cpu_throttled_ratio", 0.34, 0.35, 0.1)])
+    crossed = view_of([anomaly("w", "cpu_throttled_ratio", 0.04, 0.77, 0.5)])
+    burning = view_of([anomaly("w", "cpu_throttled_ratio", 0.45, 0.55, 2.5)])
+    assert outcome(check, "w", flat) == (True, False)
+    assert outcome(check, "w", crossed) == (True, True)
+    assert outcome(check, "w", burning) == (True, True)
+
+
+def test_a_callers_view_counts_only_for_a_service_without_telemetry_of_its_own() -> None:
+    check = Check(name="calls failing", metric="upstream_error_ratio", expect="up", weight=2)
+    seen_by_caller = anomaly("caller", "upstream_error_ratio", 0.001, 0.2, 40.0)
+    with_own = view_of([{**seen_by_caller}, anomaly("db", "latency_p99_seconds", 0.01, 0.011, 0.2)])
+    with_own.services["db"]["series"].append(seen_by_caller)
+    external = view_of([{**seen_by_caller}])
+    external.services["stripe"] = {"service": "stripe", "series": [seen_by_caller]}
+    assert outcome(check, "db", with_own) == (False, False)
+    assert outcome(check, "stripe", external) == (True, True)
+
+
+def test_nodes_failing_across_a_zone_are_not_one_nodes_failure() -> None:
+    single = Check(name="node hosting the service NotReady", kubernetes="NodeNotReady", weight=3)
+    zone = Check(name="zone down", kubernetes="ZoneNotReady", weight=2)
+    pods = [{"name": "api-1", "service": "api", "node": "n1"}]
+    one_node = view_of([], nodes=[{"name": "n1", "ready": False, "zone": "a"}, {"name": "n2", "ready": True, "zone": "a"}],
+                       pods=pods)
+    whole_zone = view_of([], nodes=[{"name": "n1", "ready": False, "zone": "a"}, {"name": "n2", "ready": False, "zone": "a"},
+                                    {"name": "n3", "ready": True, "zone": "b"}], pods=pods)
+    assert outcome(single, "api", one_node) == (True, True)
+    assert outcome(single, "api", whole_zone) == (True, False)
+    assert outcome(zone, "api", whole_zone) == (True, True)
+    assert outcome(zone, "api", one_node) == (False, False), "no zone-wide failure proves little either way"

@@ -1,0 +1,30 @@
+"""Hypothesis ranking: false alarms recognised from the evidence, not from the alert's name."""
+
+from __future__ import annotations
+
+from bot.reasoners.rules.ranking import rank_hypotheses
+from tests.bot.reasoners.rules.test_checks import anomaly, view_of
+
+
+def night_traffic(requests_per_second: float, error_ratio: float) -> list[dict[str, object]]:
+    failing = requests_per_second * error_ratio
+    return [anomaly("appointments", "error_ratio", 0.003, error_ratio, 10.0, kind="errors"),
+            anomaly("appointments", "http_5xx_per_second", failing / 20, failing, 12.0, kind="errors"),
+            anomaly("appointments", "request_rate", requests_per_second, requests_per_second, 0.2, kind="traffic")]
+
+
+def test_a_large_error_ratio_of_a_handful_of_requests_is_no_fault() -> None:
+    view = view_of(night_traffic(0.35, 0.065))
+    hypotheses = rank_hypotheses(view, [], ["appointments"], [], [])
+    assert hypotheses[0].category == "no_fault"
+    assert "fewer than" in hypotheses[0].evidence[0].summary
+
+
+def test_the_same_ratio_at_daytime_traffic_is_a_fault() -> None:
+    view = view_of(night_traffic(300.0, 0.065))
+    assert rank_hypotheses(view, [], ["appointments"], [], [])[0].category != "no_fault"
+
+
+def test_a_quiet_service_that_mostly_fails_is_down_not_quiet() -> None:
+    view = view_of(night_traffic(0.05, 0.9))
+    assert rank_hypotheses(view, [], ["appointments"], [], [])[0].category != "no_fault"
