@@ -31,6 +31,14 @@ def test_slack_text_finds_services_and_start_time() -> None:
     assert incident.started_at < 1773136980.0
 
 
+def test_a_stated_start_time_keeps_its_seconds() -> None:
+    now = 1773137100.0  # 2026-03-10 10:05:00 UTC
+    minute = incident_from_trigger({"text": "checkout errors since 10:02"}, now=now)
+    second = incident_from_trigger({"text": "checkout errors since 10:02:37"}, now=now)
+    assert minute.started_at == 1773136920.0
+    assert second.started_at == minute.started_at + 37
+
+
 def test_pagerduty_event() -> None:
     incident = incident_from_trigger({"event": {"event_type": "incident.triggered", "occurred_at": "2026-01-01T10:00:00Z",
                                                 "data": {"id": "Q1", "title": "payments latency",
