@@ -40,6 +40,8 @@ class SeriesAnomaly:
     before: float
     after: float
     change_pct: float
+    recovering: bool = False
+    """It moved, and has come at least halfway back to its old level by now."""
 
     def describe(self) -> str:
         arrow = "↑" if self.direction == "up" else "↓"
@@ -159,6 +161,13 @@ def _persistence_factor(z: np.ndarray, direction: str) -> float:
     return 1.0 if float(np.median(directed[-3:])) >= ANOMALY_THRESHOLD / 2 else 0.4
 
 
+def _recovering(z: np.ndarray, direction: str) -> bool:
+    directed = z if direction == "up" else -z
+    if len(directed) < 6 or float(np.max(directed)) < ANOMALY_THRESHOLD:
+        return False
+    return float(np.median(directed[-3:])) <= 0.5 * float(np.max(directed))
+
+
 def score_series(series: Series, onset_hint: float, lookback: float = 1200.0, lookahead: float = 120.0) -> SeriesAnomaly | None:
     """The directed robust shift of one series at its change point near ``onset_hint``."""
     finite = np.isfinite(series.values)
@@ -194,7 +203,8 @@ def score_series(series: Series, onset_hint: float, lookback: float = 1200.0, lo
     change = (shown - med) / abs(med) * 100.0 if abs(med) > 1e-12 else float("inf") if shown != med else 0.0
     return SeriesAnomaly(key=series.key(), service=series.service, metric=series.name, kind=kind.kind,
                          score=round(float(score), 2), direction=direction, onset=float(times[k]),
-                         before=med, after=shown, change_pct=round(change, 1) if np.isfinite(change) else 1e9)
+                         before=med, after=shown, change_pct=round(change, 1) if np.isfinite(change) else 1e9,
+                         recovering=_recovering(z, direction))
 
 
 def _attribute(series: Series) -> str:

@@ -181,6 +181,15 @@ def _no_fault(view: EvidenceView, alerted: list[str]) -> Hypothesis | None:
                           evidence=[Evidence(call_id=view.anomaly_call or "", tool="rank_anomalies", summary=why)])
     if error_logs or trouble:
         return None
+    errors = [a for _, a in strong if a.get("kind") == "errors"]
+    if strong and not errors and all(a.get("recovering") for _, a in strong) and \
+            not any(view.changes_of(name) for name, _ in strong):
+        name, series = strong[0]
+        why = (f"{series['metric']} of {name} spiked and is already coming back by itself, with no errors, error logs, "
+               f"change or Kubernetes trouble")
+        return Hypothesis(service=alerted[0] if alerted else name, category="no_fault", confidence=0.6,
+                          summary=f"No fault found: {why}; a transient the system absorbed.",
+                          evidence=[Evidence(call_id=view.anomaly_call or "", tool="rank_anomalies", summary=why)])
     lone = len(strong) == 1 and not view.changes_of(strong[0][0])
     if fault_level >= NO_FAULT_LEVEL and not lone:
         return None

@@ -141,3 +141,15 @@ def test_a_slow_burn_from_zero_respects_the_metric_floor() -> None:
     creeping = np.where(TIMES >= T0 - 2700, 0.002, 0.0)
     scored = score_series(Series({"__name__": "error_ratio", "service": "job"}, TIMES, creeping), T0)
     assert scored is not None and scored.score < ANOMALY_THRESHOLD, "0 → 0.2% of errors is not a 200-sigma event"
+
+
+def test_a_spike_coming_back_by_itself_is_marked_recovering_and_a_step_is_not() -> None:
+    spike = 300 + np.random.default_rng(5).normal(0, 10, TIMES.shape)
+    rising = (TIMES >= T0 - 300) & (TIMES < T0 - 240)
+    spike[rising] += 3900
+    draining = TIMES >= T0 - 240
+    spike[draining] += np.clip(3900 * (1 - (TIMES[draining] - (T0 - 240)) / 360), 0, None)
+    scored = score_series(Series({"__name__": "queue_depth", "service": "mm"}, TIMES, spike), T0 - 300)
+    step = score_series(series("mm", "queue_depth", 300, 10, shift=3900, at=-300), T0 - 300)
+    assert scored is not None and scored.recovering
+    assert step is not None and not step.recovering

@@ -28,3 +28,11 @@ def test_the_same_ratio_at_daytime_traffic_is_a_fault() -> None:
 def test_a_quiet_service_that_mostly_fails_is_down_not_quiet() -> None:
     view = view_of(night_traffic(0.05, 0.9))
     assert rank_hypotheses(view, [], ["appointments"], [], [])[0].category != "no_fault"
+
+
+def test_a_spike_already_draining_by_itself_without_errors_is_no_fault() -> None:
+    draining = [{**anomaly("matchmaking", "queue_depth", 300.0, 4200.0, 130.0, kind="queue"), "recovering": True},
+                {**anomaly("matchmaking", "consumer_lag_seconds", 2.0, 41.0, 140.0, kind="latency"), "recovering": True}]
+    assert rank_hypotheses(view_of(draining), [], ["matchmaking"], [], [])[0].category == "no_fault"
+    stuck = [{**a, "recovering": False} for a in draining]
+    assert rank_hypotheses(view_of(stuck), [], ["matchmaking"], [], [])[0].category != "no_fault"
