@@ -18,7 +18,7 @@ from tools.analysis.anomaly import ANOMALY_THRESHOLD
 __all__ = ["rank_hypotheses", "ServiceScore"]
 
 _BAD_K8S = ("oomkilled", "crashloopbackoff", "backoff", "error", "evicted", "unhealthy", "failedscheduling",
-            "nodenotready", "failed", "killing")
+            "nodenotready", "nodelost", "failed", "killing")
 _KIND_FALLBACK = {"errors": "bad_deploy", "latency": "network_latency", "cpu": "cpu_saturation",
                   "memory": "memory_leak", "queue": "queue_backlog", "saturation": "connection_pool_exhaustion",
                   "disk": "disk_full", "restarts": "crash_loop", "availability": "dependency_outage",
@@ -26,6 +26,14 @@ _KIND_FALLBACK = {"errors": "bad_deploy", "latency": "network_latency", "cpu": "
                   "capacity": "autoscaler_limit", "other": "dependency_outage"}
 NO_FAULT_LEVEL = 6.0
 """Below this strongest fault z-score, with no error logs and no Kubernetes trouble, nothing is wrong."""
+
+
+_HIT_DIRECTLY = ("nodelost", "nodenotready", "failedscheduling", "evicted", "oomkilled")
+"""Pod trouble no dependency causes: the node under it went away, or its own memory ran out."""
+
+
+def _hit_directly(reasons: list[str]) -> bool:
+    return any(word in reason.lower() for reason in reasons for word in _HIT_DIRECTLY)
 
 
 @dataclass
@@ -79,8 +87,8 @@ def _service_score(service: str, view: EvidenceView, alerted: list[str], named_b
                                  summary=f"error logs of {', '.join(named_by[:3])} name {service}"))
     if service in alerted:
         score += 0.05
-    if record.get("propagated_from") or record.get("load_from"):
-        score *= 0.6
+    if (record.get("propagated_from") and not _hit_directly(reasons)) or record.get("load_from"):
+        score *= 0.6  # explained by others, unless its own pods were hit where they run
     return ServiceScore(service, score, evidence)
 
 

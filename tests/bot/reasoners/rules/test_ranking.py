@@ -36,3 +36,20 @@ def test_a_spike_already_draining_by_itself_without_errors_is_no_fault() -> None
     assert rank_hypotheses(view_of(draining), [], ["matchmaking"], [], [])[0].category == "no_fault"
     stuck = [{**a, "recovering": False} for a in draining]
     assert rank_hypotheses(view_of(stuck), [], ["matchmaking"], [], [])[0].category != "no_fault"
+
+
+def test_a_caller_whose_own_pods_lost_their_node_is_not_merely_propagating() -> None:
+    series = [anomaly("tracking", "latency_p99_seconds", 0.18, 5.0, 200.0, kind="latency"),
+              anomaly("tracking", "error_ratio", 0.002, 0.29, 58.0, kind="errors"),
+              anomaly("geo", "latency_p99_seconds", 0.04, 1.2, 200.0, kind="latency"),
+              anomaly("geo", "error_ratio", 0.001, 0.08, 16.0, kind="errors")]
+
+    def ranked(reasons: list[str]) -> str:
+        view = view_of(series, pods=[{"name": "tracking-1", "service": "tracking", "node": "n1", "reasons": reasons},
+                                     {"name": "geo-1", "service": "geo", "node": "n1", "reasons": ["NodeLost"]}])
+        view.services["tracking"]["propagated_from"] = ["geo"]
+        view.services["tracking"]["score"] = view.services["geo"]["score"] = 10.0
+        return rank_hypotheses(view, [], ["tracking"], [], [])[0].service
+
+    assert ranked(["NodeLost"]) == "tracking"
+    assert ranked(["Unhealthy"]) == "geo", "failing probes can be a dependency's doing"
