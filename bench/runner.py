@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.table import Table
 
 from bench import (
+    cli_wall,
     eval_throughput,
     first_answer,
     llm_efficiency,
@@ -37,6 +38,7 @@ BENCHMARKS: dict[str, Callable[[BenchOptions], Result]] = {
     rca_ranking.NAME: rca_ranking.run,
     memory.NAME: memory.run,
     llm_efficiency.NAME: llm_efficiency.run,
+    cli_wall.NAME: cli_wall.run,
 }
 """Every benchmark, in the order they run and are reported (the numbers of issue 9)."""
 LATEST = Path(__file__).parent / "results" / "latest.json"

@@ -73,7 +73,8 @@ def open_knowledge(settings: Settings, ingest: bool = True) -> Any:
     client = open_client(settings.data_dir, settings.chroma_url)
     embedding = make_embedding(settings.embeddings, settings.embedding_model, settings.openai_base_url,
                                settings.secret("openai_api_key") or None)
-    kb = KnowledgeBase(open_collection(client, embedding), settings.knowledge_dirs, client=client)
+    kb = KnowledgeBase(open_collection(client, embedding), settings.knowledge_dirs, client=client,
+                       lexical_cache=settings.data_dir / "lexical-index")
     if ingest:
         kb.ingest_if_changed(settings.data_dir / "knowledge.stamp")
     return kb
@@ -117,8 +118,9 @@ class Investigator:
         incident.id = thread  # the store row and the graph state share the caller's id
         if self.context.store is not None:
             self.context.store.upsert_incident(redact_data(incident.model_dump(mode="json", exclude={"raw"})))
-        if self.graph.get_state(self._config(thread)).values:
-            if self.graph.get_state(self._config(thread)).next:
+        previous = self.graph.get_state(self._config(thread))
+        if previous.values:
+            if previous.next:
                 raise RuntimeError(f"incident {thread} is already waiting for a decision; resume it instead")
             self.checkpointer.delete_thread(thread)  # a fresh investigation of the same incident starts clean
         self.graph.invoke({"trigger": trigger, "incident": incident.model_dump(mode="json", exclude={"raw"})},

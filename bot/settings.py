@@ -39,7 +39,8 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="ANDON_", extra="ignore", populate_by_name=True)
 
-    data_dir: Path = Field(Path(".andon"), description="where SQLite, embedded Chroma and checkpoints live")
+    data_dir: Path = Field(Path(".andon"),
+                           description="where SQLite, embedded Chroma, checkpoints and the saved BM25 index live")
     database_url: str | None = Field(None, description="PostgreSQL URL for several replicas; SQLite in data_dir otherwise")
     chroma_url: str | None = Field(None, description="Chroma server URL; embedded Chroma otherwise")
     embeddings: Literal["local", "openai"] = "local"

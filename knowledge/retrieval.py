@@ -65,11 +65,13 @@ class KnowledgeBase:
     """Runbooks and past incidents in one Chroma collection, searched hybrid-style."""
 
     def __init__(self, collection: Any, extra_dirs: Iterable[Path] = (), client: Any = None,
-                 include_bundled: bool = True) -> None:
+                 include_bundled: bool = True, lexical_cache: Path | None = None) -> None:
         self.collection = collection
         self.client = client
         self.include_bundled = include_bundled
         self.extra_dirs = list(extra_dirs)
+        self.lexical_cache = lexical_cache
+        """Where the BM25 index is saved between processes (keyed by the chunks it indexes); None: not saved."""
         self._lexical: LexicalIndex | None = None
         self._lexical_meta: dict[str, dict[str, Any]] = {}
         self._lexical_count = -1
@@ -182,13 +184,14 @@ class KnowledgeBase:
             self._lexical_count = -1
 
     # ---------- search ----------
-    def _lexical_index(self) -> LexicalIndex:
+    def _lexical_index(self, count: int) -> LexicalIndex:
+        """The BM25 index of the collection, rebuilt (or loaded from the cache) when its size changed."""
         with self._lock:
-            count = self.count()
             if self._lexical is None or count != self._lexical_count:
                 found = self._get_all(["documents", "metadatas"])
                 ids = list(found["ids"])
-                self._lexical = LexicalIndex(ids, [str(t) for t in found.get("documents") or []])
+                self._lexical = LexicalIndex.cached(ids, [str(t) for t in found.get("documents") or []],
+                                                    self.lexical_cache)
                 self._lexical_meta = {i: dict(m or {}) for i, m in zip(ids, found.get("metadatas") or [], strict=True)}
                 self._lexical_docs = {i: str(t) for i, t in zip(ids, found.get("documents") or [], strict=True)}
                 self._lexical_count = count
@@ -197,18 +200,21 @@ class KnowledgeBase:
     def search(self, query: str, k: int = 5, service: str | None = None, kind: str | None = None,
                alertname: str | None = None, method: Method = "hybrid") -> list[Hit]:
         """The ``k`` best documents for ``query`` (one hit per document)."""
-        if not query.strip() or self.count() == 0:
+        if not query.strip():
+            return []
+        count = self.count()
+        if count == 0:
             return []
         pool = max(40, k * 8)
         ranked: dict[str, list[tuple[str, dict[str, Any], str]]] = {"vector": [], "lexical": []}
         where = {"kind": kind} if kind else None
         if method in ("hybrid", "vector"):
-            result = self.collection.query(query_texts=[query], n_results=min(pool, self.count()), where=where,
+            result = self.collection.query(query_texts=[query], n_results=min(pool, count), where=where,
                                            include=["metadatas", "documents"])
             for cid, meta, text in zip(result["ids"][0], result["metadatas"][0], result["documents"][0], strict=True):
                 ranked["vector"].append((cid, dict(meta or {}), str(text)))
         if method in ("hybrid", "lexical"):
-            index = self._lexical_index()
+            index = self._lexical_index(count)
             for cid, _score in index.search(query, pool * 2):
                 meta = self._lexical_meta.get(cid, {})
                 if kind and meta.get("kind") != kind:

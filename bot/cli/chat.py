@@ -11,7 +11,6 @@ import typer
 from rich.text import Text
 
 from bot.cli.common import console, fail, settings_or_exit
-from bot.settings import SettingsError
 
 
 def chat(
@@ -25,6 +24,7 @@ def chat(
 ) -> None:
     """A local console channel: the same cards and approval rules as Slack, without a workspace."""
     from bot.policy import PolicyError, load_policy
+    from bot.settings import SettingsError
     from bot.slack.console import ChatSession, ConsoleWorkspace
     from bot.slack.desk import Desk
     from bot.slack.services import QueuedExecutor, build_services

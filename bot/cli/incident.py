@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import getpass
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.table import Table
 
 from bot.cli.common import console, fail, print_json, settings_or_exit
-from knowledge.documents import Document
+
+if TYPE_CHECKING:
+    from knowledge.documents import Document
 
 __all__ = ["app", "resolved_document", "list_incidents", "resolve", "feedback"]
 

@@ -9,9 +9,8 @@ from typing import Any
 
 import typer
 
-from bot.cli.common import console, fail, print_json, settings_or_exit
+from bot.cli.common import console, fail, print_json, settings_or_exit, startup
 from bot.cli.render import render_report
-from bot.intake import IntakeError
 
 
 def _telemetry_for(alert: Path | None) -> Path | None:
@@ -31,8 +30,6 @@ def investigate(
     as_json: bool = typer.Option(False, "--json", help="print the report as one JSON object"),
 ) -> None:
     """Investigate an incident: evidence, ranked hypotheses and proposed fixes (nothing is executed)."""
-    from bot.runtime import Investigator, fixture_sources, live_sources, open_knowledge
-
     if (alert is None) == (text is None):
         fail("give exactly one of --alert FILE or --text TEXT")
     settings = settings_or_exit(reasoner=reasoner)
@@ -45,21 +42,29 @@ def investigate(
     else:
         trigger = text
     fixture = telemetry or (None if settings.prometheus_url else _telemetry_for(alert))
-    clock = time.time
-    if fixture is not None:
-        try:
-            sources, judged_at = fixture_sources(fixture)
-        except ValueError as exc:
-            fail(str(exc))
-        clock = lambda: judged_at  # noqa: E731
-    elif settings.prometheus_url:
-        sources = live_sources(settings)
-    else:
+    if fixture is None and not settings.prometheus_url:
         fail("no telemetry: set ANDON_PROMETHEUS_URL (and friends) or pass --telemetry FIXTURE.yaml")
     if settings.reasoner == "llm" and not settings.openai_base_url and not settings.openai_api_key:
         fail("the llm reasoner needs OPENAI_API_KEY (or OPENAI_BASE_URL for a local server)")
-    kb = open_knowledge(settings)
-    investigator = Investigator(settings, sources, kb=kb, approval_mode="propose_only", clock=clock)
+    if settings.embeddings == "local":
+        from knowledge.minilm import preload
+
+        preload()  # the search needs the model: it loads while the graph and Chroma are imported and opened
+    with startup():
+        from bot.intake import IntakeError
+        from bot.runtime import Investigator, fixture_sources, live_sources, open_knowledge
+
+        clock = time.time
+        if fixture is not None:
+            try:
+                sources, judged_at = fixture_sources(fixture)
+            except ValueError as exc:
+                fail(str(exc))
+            clock = lambda: judged_at  # noqa: E731
+        else:
+            sources = live_sources(settings)
+        kb = open_knowledge(settings)
+        investigator = Investigator(settings, sources, kb=kb, approval_mode="propose_only", clock=clock)
     try:
         outcome = investigator.start(trigger)
     except IntakeError as exc:

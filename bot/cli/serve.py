@@ -7,7 +7,6 @@ from pathlib import Path
 import typer
 
 from bot.cli.common import console, fail, settings_or_exit
-from bot.settings import SettingsError
 
 
 def serve(
@@ -23,6 +22,7 @@ def serve(
     """Serve Slack: incident threads, RCA and approval cards, /andon commands, the Alertmanager webhook."""
     import logging
 
+    from bot.settings import SettingsError
     from bot.slack.runner import start
 
     if mode not in ("socket", "http"):

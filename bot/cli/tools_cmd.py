@@ -6,7 +6,6 @@ import typer
 from rich.table import Table
 
 from bot.cli.common import console, print_json
-from tools import default_registry
 
 app = typer.Typer(help="Inspect the tools the agent can use.", no_args_is_help=True)
 
@@ -14,6 +13,8 @@ app = typer.Typer(help="Inspect the tools the agent can use.", no_args_is_help=T
 @app.command("list")
 def list_tools(as_json: bool = typer.Option(False, "--json", help="print JSON to stdout")) -> None:
     """List every tool with its group, risk and argument schema."""
+    from tools import default_registry
+
     registry = default_registry()
     tools = registry.all()
     if as_json:

@@ -56,3 +56,15 @@ def test_usage_errors_are_clear(data_dir: Path) -> None:
     assert both.returncode == 2 and "exactly one of --alert" in both.stderr
     missing = andon("investigate", "--text", "checkout is slow", data_dir=data_dir)
     assert missing.returncode == 2 and "no telemetry" in missing.stderr
+
+
+def test_help_imports_nothing_heavy() -> None:
+    """``andon --help`` builds every command group; none of them may pull in the graph, Chroma, the settings
+    or the tools at import time (each command imports what it needs when it runs)."""
+    code = ("import sys\nfrom bot.cli.main import _register_optional\n_register_optional()\n"
+            "heavy = ('chromadb', 'langgraph', 'langchain_core', 'numpy', 'pydantic_settings', 'onnxruntime', 'bm25s',"
+            " 'tools', 'bot.settings', 'bot.runtime', 'knowledge.embeddings')\n"
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in heavy or m in heavy))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"

@@ -14,7 +14,7 @@ from bot.settings import load_settings
 from knowledge.documents import Document
 from knowledge.embeddings import EmbeddingError, OpenAIEmbedding
 from knowledge.retrieval import KnowledgeBase
-from knowledge.store import open_client, open_collection
+from knowledge.store import HNSW_SYNC_THRESHOLD, open_client, open_collection
 from tests.support.net import free_port, wait_http
 
 
@@ -95,3 +95,35 @@ def test_a_collection_refuses_a_different_embedding(tmp_path: Path) -> None:
     open_collection(client, MiniLMEmbedding())
     with pytest.raises(EmbeddingError, match="built with embeddings"):
         open_collection(client, OpenAIEmbedding())
+
+
+def test_collections_write_their_vector_index_out_often(tmp_path: Path) -> None:
+    """Every process re-inserts the vectors added since Chroma last wrote its index: keep that short."""
+    from knowledge.embeddings import MiniLMEmbedding
+
+    client = open_client(tmp_path)
+    assert open_collection(client, MiniLMEmbedding()).configuration["hnsw"]["sync_threshold"] == HNSW_SYNC_THRESHOLD
+    client.create_collection("made-before", embedding_function=MiniLMEmbedding(),  # Chroma's default: 1000
+                             metadata={"embedding": MiniLMEmbedding.name(), "hnsw:space": "cosine"})
+    open_collection(client, MiniLMEmbedding(), name="made-before")
+    hnsw = client.get_collection("made-before").configuration["hnsw"]
+    assert hnsw["sync_threshold"] == HNSW_SYNC_THRESHOLD and hnsw["space"] == "cosine"
+
+
+def test_the_saved_lexical_index_follows_changes_made_by_another_process(tmp_path: Path) -> None:
+    from bot.runtime import open_knowledge
+
+    settings = load_settings(data_dir=tmp_path / "data")
+    learned = Document(id="inc-cache-test", kind="incident", title="Invoices stuck", category="disk_full",
+                       symptoms=["invoice PDFs never arrive"],
+                       meta={"root_cause": "the renderer leaked temp files", "fix": "restart the renderer"})
+    writer = open_knowledge(settings, ingest=False)
+    writer.add_document(learned)
+    assert [h.doc_id for h in open_knowledge(settings, ingest=False).search("renderer leaked", k=1, method="lexical")] \
+        == ["inc-cache-test"]
+    # the same document rewritten: same chunk ids, same count, other words
+    writer.add_document(learned.model_copy(update={"meta": {"root_cause": "the spooler lost its queue",
+                                                            "fix": "replay the spool"}}))
+    [hit] = open_knowledge(settings, ingest=False).search("spooler queue", k=1, method="lexical")
+    assert hit.doc_id == "inc-cache-test" and "spooler" in hit.snippet and "renderer" not in hit.snippet
+    assert len(list((tmp_path / "data" / "lexical-index").iterdir())) == 1
