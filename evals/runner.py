@@ -6,7 +6,6 @@ import contextlib
 import hashlib
 import multiprocessing
 import tempfile
-import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -54,7 +53,6 @@ class _Knowledge:
         self.settings = settings
         self.shared = open_knowledge(settings)
         self._overlay_dir = overlay_dir
-        self._lock = threading.Lock()
 
     def for_scenario(self, scenario: Scenario) -> Any:
         if not scenario.knowledge:
@@ -65,13 +63,12 @@ class _Knowledge:
 
         extra = [Path(scenario.path) / k for k in scenario.knowledge]
         name = "eval_" + hashlib.sha256(scenario.id.encode()).hexdigest()[:12]
-        with self._lock:
-            client = open_client(self._overlay_dir)
-            with contextlib.suppress(Exception):
-                client.delete_collection(name)
-            layer = KnowledgeBase(open_collection(client, make_embedding("local"), name), extra, client=client,
-                                  include_bundled=False)
-            layer.ingest(extra)
+        client = open_client(self._overlay_dir)
+        with contextlib.suppress(Exception):
+            client.delete_collection(name)
+        layer = KnowledgeBase(open_collection(client, make_embedding("local"), name), extra, client=client,
+                              include_bundled=False)
+        layer.ingest(extra)
         return LayeredKnowledge(self.shared, layer)
 
 
