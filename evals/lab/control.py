@@ -1,8 +1,10 @@
-"""The supervisor's HTTP API on loopback: the change feed Andon reads, restart/replica metrics for
-Prometheus, status, and the operations actuators use (rolling restart, scale, shutdown).
+"""The supervisor's HTTP API on loopback: the change feed and the Kubernetes-style API Andon reads,
+restart/replica metrics for Prometheus, status, and the operations actuators use (rolling restart,
+scale, shutdown).
 
     GET  /changes?since=&until=        JSON list of {ts, service, kind, version, previous_version, description, flag}
-    GET  /metrics                      lab_restarts_total, lab_replicas
+    GET  /api/v1/…, /apis/apps/v1/…    pods, events, nodes, deployments, replicasets (see ``cluster.py``)
+    GET  /metrics                      lab_restarts_total, lab_replicas, lab_container_last_terminated_reason
     GET  /status
     POST /services/<service>/restart   rolling restart
     POST /services/<service>/scale     {"replicas": N}
@@ -20,6 +22,7 @@ from urllib.parse import parse_qs, urlsplit
 from prometheus_client import generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
+from evals.lab.cluster import kube_answer
 from evals.lab.state import read_changes
 
 if TYPE_CHECKING:
@@ -65,7 +68,8 @@ class _Handler(BaseHTTPRequestHandler):
         elif parts.path == "/healthz":
             self._send(200, {"ok": True})
         else:
-            self._send(404, {"error": f"no route GET {parts.path}"})
+            answer = kube_answer(supervisor.layout, parts.path, query, supervisor.pods, supervisor.events)
+            self._send(*(answer or (404, {"error": f"no route GET {parts.path}"})))
 
     def do_POST(self) -> None:  # noqa: N802 - the stdlib's name
         length = int(self.headers.get("Content-Length") or 0)

@@ -23,8 +23,9 @@ from evals.lab.webhook import AlertReceiver
 
 __all__ = ["Experiment", "ExperimentResult", "BASELINE_S"]
 
-BASELINE_S = 40.0
-"""Healthy history an experiment needs before its fault: the anomaly ranking compares before with after."""
+BASELINE_S = 30.0
+"""Healthy history an experiment needs before its fault: the anomaly ranking compares before with after
+(15 samples at the lab's 2 s resolution)."""
 Listener = Callable[[str, dict[str, Any]], None]
 
 

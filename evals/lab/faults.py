@@ -80,13 +80,14 @@ _ALL = tuple(s.name for s in SERVICES if s.name != "db")
 FAULTS: dict[str, Fault] = {f.name: f for f in [
     Fault("bad_deploy", "A release that throws 5xx on 40% of requests", "payments", _SHOP, "bad_deploy",
           "rollback_deploy", "rb-bad-deploy-error-spike", _bad_deploy),
-    Fault("slow_dependency", "A slow network path to a dependency (+0.9 s per request)", "payments", _SHOP,
-          "network_latency", "run_automation", "rb-network-latency-slow-link", _env("delay_s", 0.9)),
+    Fault("slow_dependency", "A slow network path from the service to its dependencies (+0.6 s per call)",
+          "payments", _SHOP, "network_latency", "run_automation", "rb-network-latency-slow-link", _env("delay_s", 0.6)),
     Fault("pool_exhaustion", "Database connections leaked until the pool is exhausted", "inventory", _POOLED,
           "connection_pool_exhaustion", "restart_service", "rb-db-connection-pool-exhaustion",
           _env("pool_leak", 0.08)),
-    Fault("memory_leak", "A cache that never evicts: resident memory climbs 4 MB/s", "checkout", _ALL,
-          "memory_leak", "restart_service", "rb-memory-leak-oomkilled", _env("memory_leak_mb_s", 4.0)),
+    Fault("memory_leak", "A session cache that never evicts: +12 MB/s until the 256 MB limit OOM-kills it, "
+          "again and again", "checkout", _ALL, "memory_leak", "restart_service", "rb-memory-leak-oomkilled",
+          _env("memory_leak_mb_s", 12.0)),
     Fault("cpu_hog", "A hot code path burning 35 ms of CPU per request", "inventory", _SHOP, "cpu_saturation",
           "scale_service", "rb-cpu-saturation-throttling", _env("cpu_ms", 35.0)),
     Fault("crash_loop", "A release that exits on start-up, restarted again and again", "inventory", _ALL,

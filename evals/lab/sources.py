@@ -1,10 +1,11 @@
-"""Point Andon at a running lab: settings (Prometheus, Alertmanager, change feed, log directory,
-topology) and the live sources built from them, plus the lab actuator.
+"""Point Andon at a running lab: settings (Prometheus, Alertmanager, change feed, the supervisor's
+Kubernetes-style API, log directory, topology) and the live sources built from them, plus the lab
+actuator.
 
 The lab runs experiments back to back on one Prometheus, and its history is minutes long at a 2 s
-resolution. The wrappers here show each investigation only the current experiment — data since the
-lab's *epoch* (set at ``up`` and after ``heal`` once metrics settled) — and rank anomalies at the
-resolution the lab records, instead of at the 30 s step a one-hour production window would get.
+resolution. The wrappers here show each investigation only the current experiment — data and events
+since the lab's *epoch* (set at ``up`` and after ``heal`` once metrics settled) — and rank anomalies
+at the resolution the lab records, instead of at the 30 s step a one-hour production window would get.
 Queries and their results are otherwise untouched.
 """
 
@@ -17,13 +18,16 @@ from evals.lab.actuator import LabActuator
 from evals.lab.client import LabClient
 from evals.lab.state import read_lab
 from evals.lab.topology import SERVICES, TOPOLOGY, LabLayout
-from tools.sources import Change, LogLine, Series, Sources
-from tools.sources.base import ChangeSource, LogSource, MetricsSource
+from tools.sources import Change, KubeEvent, LogLine, PodStatus, Series, Sources
+from tools.sources.base import ChangeSource, KubeSource, LogSource, MetricsSource
 
-__all__ = ["lab_settings", "lab_sources", "ExperimentMetrics", "ExperimentLogs", "ExperimentChanges"]
+__all__ = ["lab_settings", "lab_sources", "ExperimentMetrics", "ExperimentLogs", "ExperimentChanges",
+           "ExperimentKube"]
 
 POINTS = 240
 """About as many points per series as ``rank_anomalies`` asks for."""
+MIN_WINDOW_S = 30.0
+"""Never rank less history than this, even right after a heal (an experiment has more: its baseline)."""
 
 
 def lab_settings(settings: Settings, layout: LabLayout) -> Settings:
@@ -31,7 +35,7 @@ def lab_settings(settings: Settings, layout: LabLayout) -> Settings:
     return settings.model_copy(update={
         "prometheus_url": layout.prometheus_url, "alertmanager_url": layout.alertmanager_url,
         "change_feed_url": layout.change_feed_url, "log_dir": layout.logs_dir, "loki_url": None,
-        "kubernetes_url": None, "topology": {k: list(v) for k, v in TOPOLOGY.items()}})
+        "kubernetes_url": layout.control_url, "topology": {k: list(v) for k, v in TOPOLOGY.items()}})
 
 
 class _Epoch:
@@ -56,7 +60,7 @@ class ExperimentMetrics(_Epoch):
         return self.inner.query(query, at)
 
     def candidate_series(self, start: float, end: float, step: float) -> list[Series]:
-        start = max(start, min(self.epoch(), end - 60.0))
+        start = max(start, min(self.epoch(), end - MIN_WINDOW_S))
         step = min(step, max(2.0, (end - start) / POINTS))
         return self.inner.candidate_series(start, end, step)
 
@@ -82,9 +86,29 @@ class ExperimentChanges(_Epoch):
         return self.inner.changes(max(start, min(self.epoch(), end)), end, service)
 
 
+class ExperimentKube(_Epoch):
+    """Pods as they are now; events since the epoch (an earlier experiment's back-offs are history)."""
+
+    def __init__(self, inner: KubeSource, layout: LabLayout) -> None:
+        super().__init__(layout)
+        self.inner = inner
+
+    def pods(self, service: str | None = None) -> list[PodStatus]:
+        return self.inner.pods(service)
+
+    def events(self, since: float, service: str | None = None) -> list[KubeEvent]:
+        return self.inner.events(max(since, self.epoch()), service)
+
+    def nodes(self) -> list[dict[str, Any]]:
+        return self.inner.nodes()
+
+    def rollout_history(self, service: str) -> list[dict[str, Any]]:
+        return self.inner.rollout_history(service)
+
+
 def lab_sources(settings: Settings, layout: LabLayout) -> Sources:
-    """Live sources over the lab (PrometheusSource, AlertmanagerSource, LogFileSource, ChangeFeedSource)
-    scoped to the current experiment, and the lab actuator."""
+    """Live sources over the lab (PrometheusSource, AlertmanagerSource, LogFileSource, ChangeFeedSource,
+    KubernetesSource on the supervisor) scoped to the current experiment, and the lab actuator."""
     from bot.runtime import live_sources
 
     sources = live_sources(lab_settings(settings, layout))
@@ -94,6 +118,8 @@ def lab_sources(settings: Settings, layout: LabLayout) -> Sources:
         sources.logs = ExperimentLogs(sources.logs, layout)
     if sources.changes is not None:
         sources.changes = ExperimentChanges(sources.changes, layout)
+    if sources.kubernetes is not None:
+        sources.kubernetes = ExperimentKube(sources.kubernetes, layout)
     sources.actuator = LabActuator(LabClient(layout), layout.alertmanager_url)
     sources.services = [s.name for s in SERVICES]
     return sources

@@ -1,6 +1,8 @@
 """The lab's process supervisor: runs every service replica, the load generator, Prometheus and
 Alertmanager; restarts a process that exits (with back-off, counting restarts like a kubelet);
-performs rolling restarts and scaling; serves the control API (see ``control.py``).
+OOM-kills a replica over its memory limit, as the kernel kills a container over its cgroup limit;
+performs rolling restarts and scaling; serves the control API (see ``control.py``) and shows its
+replicas as Kubernetes pods and events (see ``cluster.py``).
 
 Run: ``python -m evals.lab.supervisor --lab-dir D --base-port P`` (``andon lab up`` does).
 """
@@ -22,27 +24,43 @@ from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge
 
+from evals.lab.cluster import EventRecorder, Pod, PodReasons, Termination, pod_object
 from evals.lab.monitoring import alertmanager_command, prometheus_command, write_targets
+from evals.lab.services.memory import resident_mb
 from evals.lab.state import load_service_state, update_lab, update_service_state, write_json
-from evals.lab.topology import MAX_REPLICAS, SERVICES, LabLayout, spec
+from evals.lab.topology import MAX_REPLICAS, MEMORY_LIMIT_MB, SERVICES, LabLayout, spec
 
-__all__ = ["Supervisor", "main", "python_command"]
+__all__ = ["Child", "Supervisor", "main", "python_command"]
 
 QUICK_EXIT_S = 10.0
-"""A process that exits sooner than this after starting counts toward the crash back-off."""
-MAX_BACKOFF_S = 2.0
-"""The longest wait before restarting a crashing process (a kubelet's back-off, on the lab's time scale)."""
+"""A process that exits sooner than this after starting is crash-looping: it restarts after a back-off."""
+BACKOFF_S = 0.5
+"""The first back-off of a crash-looping process, doubling with every quick exit (a kubelet's 10 s, on the
+lab's time scale)."""
+MAX_BACKOFF_S = 8.0
+"""The longest back-off (a kubelet's 5 min, on the lab's time scale)."""
+RESTART_S = 0.25
+"""The wait before restarting a process that ran a while before it ended (an OOM kill, say)."""
+STATUS_LAG_S = 2.0
+"""How late a crash-looping container's start reaches its pod status (the kubelet relists every second and
+batches status updates): one that crashes sooner is never seen running, as in a real CrashLoopBackOff."""
+MEMORY_CHECK_S = 0.4
+"""How often the supervisor compares each replica's resident memory with ``MEMORY_LIMIT_MB``."""
 
 
 def python_command(module: str, layout: LabLayout, *extra: str) -> list[str]:
     return [sys.executable, "-m", module, "--lab-dir", str(layout.root), "--base-port", str(layout.base_port), *extra]
 
 
-def child_env() -> dict[str, str]:
-    """The environment for lab processes: this checkout importable, unbuffered output."""
+def child_env(pod: str | None = None) -> dict[str, str]:
+    """The environment for lab processes: this checkout importable, unbuffered output, and for a service
+    replica the name of its pod (as Kubernetes' downward API gives it)."""
     root = str(Path(__file__).resolve().parents[2])
     path = os.environ.get("PYTHONPATH", "")
-    return {**os.environ, "PYTHONPATH": root + (os.pathsep + path if path else ""), "PYTHONUNBUFFERED": "1"}
+    env = {**os.environ, "PYTHONPATH": root + (os.pathsep + path if path else ""), "PYTHONUNBUFFERED": "1"}
+    if pod:
+        env["LAB_POD_NAME"] = pod
+    return env
 
 
 @dataclass
@@ -56,12 +74,18 @@ class Child:
     failures: int = 0
     restart_at: float | None = None
     wanted: bool = True
+    crash_looping: bool = False
+    """It exited soon after starting: waiting out a back-off, as a pod in CrashLoopBackOff does."""
+    pod: Pod | None = None
+    """A service replica's pod: crash restarts stay in it, planned starts make a new one."""
+    oom_killed: bool = False
 
 
 class Supervisor:
-    def __init__(self, layout: LabLayout, rps: float = 20.0) -> None:
+    def __init__(self, layout: LabLayout, rps: float = 20.0, memory_limit_mb: float = MEMORY_LIMIT_MB) -> None:
         self.layout = layout
         self.rps = rps
+        self.memory_limit_mb = memory_limit_mb
         self.children: dict[str, Child] = {}
         self.lock = threading.RLock()
         self.stopping = threading.Event()
@@ -70,6 +94,9 @@ class Supervisor:
                                 registry=self.registry)
         self.replica_gauge = Gauge("lab_replicas", "Running replicas", ["service"], registry=self.registry)
         self.restart_counts: dict[str, int] = {}
+        self.registry.register(PodReasons(self._pods))
+        self.events = EventRecorder()
+        self._memory_checked = 0.0
         (layout.root / "stdio").mkdir(parents=True, exist_ok=True)
         self._log = (layout.root / "supervisor.log").open("a", buffering=1)
 
@@ -77,19 +104,31 @@ class Supervisor:
         self._log.write(json.dumps({"ts": round(time.time(), 3), "msg": msg, **fields}) + "\n")
 
     # ----- processes -----
-    def _spawn(self, child: Child) -> None:
+    def _spawn(self, child: Child, new_pod: bool = True) -> None:
+        """Start ``child``'s process: in a new pod, or (after a crash) again in the pod it had."""
+        if child.service and (new_pod or child.pod is None):
+            child.pod = Pod.new(child.service, str(load_service_state(self.layout, child.service)["version"]))
+            child.failures = 0
+            child.crash_looping = False
+        elif child.pod is not None:
+            child.pod.restarts += 1
         sink = (self.layout.root / "stdio" / f"{child.name.replace('/', '-')}.out").open("ab")
         child.process = subprocess.Popen(child.command, stdin=subprocess.DEVNULL, stdout=sink, stderr=subprocess.STDOUT,
-                                         env=child_env(), cwd=self.layout.root)
+                                         env=child_env(child.pod.name if child.pod else None), cwd=self.layout.root)
         sink.close()
         child.started = time.time()
         child.restart_at = None
         child.wanted = True
+        child.oom_killed = False
+        if child.pod is not None:
+            self.events.record(child.pod.name, "Started", f"Started container {child.service}")
         pid = child.process.pid
         update_lab(self.layout, lambda s: s.setdefault("pids", {}).__setitem__(child.name, pid))
 
     def _stop(self, child: Child, timeout_s: float = 3.0) -> None:
         child.wanted = False
+        if child.pod is not None:
+            self.events.record(child.pod.name, "Killing", f"Stopping container {child.service}")
         process = child.process
         if process is None or process.poll() is not None:
             child.process = None
@@ -112,9 +151,12 @@ class Supervisor:
             self.children[name] = child
         return child
 
-    def _wait_port(self, port: int, timeout_s: float = 4.0) -> bool:
+    def _wait_port(self, port: int, timeout_s: float = 4.0, child: Child | None = None) -> bool:
+        """Until ``port`` accepts connections; False after ``timeout_s``, or as soon as ``child``'s process exits."""
         deadline = time.time() + timeout_s
         while time.time() < deadline:
+            if child is not None and (child.process is None or child.process.poll() is not None):
+                return False
             with socket.socket() as sock:
                 sock.settimeout(0.3)
                 if sock.connect_ex(("127.0.0.1", port)) == 0:
@@ -147,15 +189,41 @@ class Supervisor:
             for name, command in (("loadgen", python_command("evals.lab.loadgen", self.layout, "--rps", str(self.rps))),
                                   ("prometheus", prometheus_command(self.layout)),
                                   ("alertmanager", alertmanager_command(self.layout))):
-                self.children[name] = Child(name, command)
-                self._spawn(self.children[name])
+                self.add(Child(name, command))
         self.log("lab started", replicas=counts)
+
+    def add(self, child: Child) -> Child:
+        """Start ``child`` and supervise it from now on."""
+        with self.lock:
+            self.children[child.name] = child
+            self._spawn(child)
+        return child
 
     def monitor(self) -> None:
         while not self.stopping.wait(0.2):
-            with self.lock:
-                for child in list(self.children.values()):
-                    self._check(child)
+            self.tick()
+
+    def tick(self) -> None:
+        """One round of supervision: OOM-kill what passed its memory limit, restart what exited."""
+        with self.lock:
+            self._enforce_memory_limits()
+            for child in list(self.children.values()):
+                self._check(child)
+
+    def _enforce_memory_limits(self) -> None:
+        """Kill a replica whose resident memory passed its limit, as the kernel OOM-kills a container."""
+        now = time.time()
+        if now - self._memory_checked < MEMORY_CHECK_S:
+            return
+        self._memory_checked = now
+        for child in self.children.values():
+            process = child.process
+            if child.service and process is not None and process.poll() is None and not child.oom_killed:
+                used = resident_mb(process.pid)
+                if used > self.memory_limit_mb:
+                    child.oom_killed = True
+                    process.kill()
+                    self.log(f"{child.name} OOM-killed: {used:.0f} MB resident, limit {self.memory_limit_mb:.0f} MB")
 
     def _check(self, child: Child) -> None:
         now = time.time()
@@ -164,15 +232,41 @@ class Supervisor:
             if code is None:
                 return
             child.process = None
-            child.failures = child.failures + 1 if now - child.started < QUICK_EXIT_S else 1
-            delay = min(0.25 * 2 ** (child.failures - 1), MAX_BACKOFF_S)
+            child.crash_looping = now - child.started < QUICK_EXIT_S
+            child.failures = child.failures + 1 if child.crash_looping else 0
+            delay = min(BACKOFF_S * 2 ** (child.failures - 1), MAX_BACKOFF_S) if child.crash_looping else RESTART_S
             child.restart_at = now + delay
             if child.service:
                 self.restarts.labels(child.service).inc()
                 self.restart_counts[child.service] = self.restart_counts.get(child.service, 0) + 1
+            if child.pod is not None:
+                child.pod.last = Termination.of(code, child.oom_killed, child.started, now)
+                if child.crash_looping:
+                    self.events.record(child.pod.name, "BackOff", f"Back-off restarting failed container "
+                                       f"{child.service} in pod {child.pod.name}_lab", kind="Warning")
             self.log(f"{child.name} exited with code {code}; restarting in {delay:.1f}s", code=code)
         if child.process is None and child.wanted and child.restart_at is not None and now >= child.restart_at:
-            self._spawn(child)
+            self._spawn(child, new_pod=False)
+
+    def _pods(self) -> list[Pod]:
+        return [c.pod for c in list(self.children.values()) if c.pod is not None and c.wanted]
+
+    def pods(self) -> list[dict[str, Any]]:
+        """Every wanted service replica as a Kubernetes pod (read without the lock: a rolling restart holds it
+        for seconds, and a reader only needs a recent picture)."""
+        now = time.time()
+        out = []
+        for child in list(self.children.values()):
+            process, pod, restart_at = child.process, child.pod, child.restart_at
+            if pod is None or not child.wanted:
+                continue
+            running = process is not None and process.returncode is None  # the monitor polls; never reap here
+            if child.crash_looping and (not running or now - child.started < STATUS_LAG_S):
+                backoff = max((restart_at or now) - now, 0.0)
+                out.append(pod_object(pod, running=False, started=child.started, backoff_s=backoff))
+            else:
+                out.append(pod_object(pod, running=running, started=child.started))
+        return out
 
     def rolling_restart(self, service: str) -> dict[str, Any]:
         """Replace every replica with a fresh process, one at a time; a surge replica keeps a single-replica
@@ -184,16 +278,15 @@ class Supervisor:
             if count == 1 and count < MAX_REPLICAS:
                 surge = self._replica_child(service, 1)
                 self._spawn(surge)
-                self._wait_port(self.layout.service_port(service, 1))
+                self._wait_port(self.layout.service_port(service, 1), child=surge)
                 self._publish({**counts, service: 2})
             restarted = []
             for replica in range(count):
                 child = self._replica_child(service, replica)
                 self._stop(child)
-                child.failures = 0
                 self._spawn(child)
                 restarted.append(child.name)
-                self._wait_port(self.layout.service_port(service, replica))
+                self._wait_port(self.layout.service_port(service, replica), child=child)
             if surge is not None:
                 self._publish(counts)
                 time.sleep(0.5)
@@ -213,7 +306,7 @@ class Supervisor:
                 for replica in range(before, replicas):
                     self._spawn(self._replica_child(service, replica))
                 for replica in range(before, replicas):
-                    self._wait_port(self.layout.service_port(service, replica))
+                    self._wait_port(self.layout.service_port(service, replica), child=self._replica_child(service, replica))
                 self._publish(counts)
             elif replicas < before:
                 self._publish(counts)

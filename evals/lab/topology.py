@@ -6,11 +6,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["ServiceSpec", "SERVICES", "SPECS", "TOPOLOGY", "LabLayout", "CPU_LIMIT_CORES", "MAX_REPLICAS",
-           "QUEUE", "spec"]
+__all__ = ["ServiceSpec", "SERVICES", "SPECS", "TOPOLOGY", "LabLayout", "CPU_LIMIT_CORES", "MEMORY_LIMIT_MB",
+           "MAX_REPLICAS", "NAMESPACE", "QUEUE", "spec"]
 
 CPU_LIMIT_CORES = 0.5
 """The nominal CPU limit of one replica: ``cpu_usage_ratio`` is CPU used over this."""
+MEMORY_LIMIT_MB = 256.0
+"""The memory limit of one replica: the supervisor OOM-kills a process whose resident memory passes it,
+as the kernel does to a container over its cgroup limit."""
+NAMESPACE = "lab"
+"""The namespace the supervisor's Kubernetes-style API puts the lab's pods in."""
 MAX_REPLICAS = 6
 """The most replicas of one service the lab runs (the machine has two cores)."""
 QUEUE = "order-events"
@@ -118,6 +123,11 @@ class LabLayout:
     @property
     def logs_dir(self) -> Path:
         return self.root / "logs"
+
+    @property
+    def pods_dir(self) -> Path:
+        """Per-pod fault switches: a container restarted in its pod keeps them; a new pod starts clean."""
+        return self.root / "pods"
 
     @property
     def changes_file(self) -> Path:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+import numpy as np
 from langgraph.runtime import Runtime
 
 from bot.agent.context import AgentContext
@@ -12,32 +13,123 @@ from bot.agent.state import InvestigationState
 from bot.models import Report
 from bot.prompts import render
 from bot.reasoners.rules.evidence import build_view
+from tools.analysis.anomaly import ANOMALY_THRESHOLD
 from tools.redaction import redact_data
+from tools.sources import MetricsSource
 
-__all__ = ["verify", "report", "report_from_state", "symptom_recovered"]
+__all__ = ["verify", "report", "report_from_state", "symptom_recovered", "symptom_series", "is_counter", "increase"]
+
+
+COUNTER_SUFFIXES = ("_total", "_count", "_sum")
+"""Prometheus names these cumulative counters: only their rate says anything about now."""
+COUNTER_WINDOW_S = 30.0
+"""How far back a counter's recent rate looks (never before the fix)."""
+RECOVERED_SHARE = 0.3
+"""Recovered when the symptom is back within this share of the way from its normal to its worst."""
+
+
+def is_counter(metric: str, record: dict[str, Any] | None = None) -> bool:
+    """Whether ``metric`` accumulates (restarts, errors, bytes served) rather than being a level."""
+    return str((record or {}).get("type", "")).lower() == "counter" or metric.endswith(COUNTER_SUFFIXES)
+
+
+def increase(times: list[float], values: list[float], start: float, end: float) -> float:
+    """How much a counter grew in (start, end], each step's growth counted at the step's end; a drop is a
+    restart of the counter, so the new value is all growth."""
+    grown = 0.0
+    for i in range(1, min(len(times), len(values))):
+        if start < times[i] <= end:
+            grown += values[i] - values[i - 1] if values[i] >= values[i - 1] else values[i]
+    return grown
+
+
+def symptom_series(ctx: AgentContext, state: InvestigationState, service: str) -> dict[str, Any] | None:
+    """The series to verify: of the service's anomalous series, the one the diagnosis' runbook checks first
+    (its heaviest metric check that found an anomaly) — a crash loop is verified on its restarts, not on the
+    CPU its start-ups burnt — else the most anomalous one."""
+    series = build_view(state.get("calls", [])).series(service)
+    if not series:
+        return None
+    runbook_id = next(iter(state.get("hypotheses") or []), {}).get("runbook_id")
+    runbook = next((rb for rb in ctx.kb.runbooks() if rb.id == runbook_id), None) if ctx.kb and runbook_id else None
+    for check in sorted((c for c in runbook.checks if c.metric) if runbook else [], key=lambda c: -c.weight):
+        found = [s for s in series if s.get("metric") == check.metric
+                 and float(s.get("score", 0.0)) >= ANOMALY_THRESHOLD]
+        if found:
+            return found[0]
+    return series[0]
 
 
 def symptom_recovered(ctx: AgentContext, state: InvestigationState) -> tuple[bool | None, str]:
-    """Compare the root service's most anomalous series now with its pre-onset level."""
+    """Is the root service's symptom (:func:`symptom_series`) back to normal? A level (a ratio, a latency,
+    memory) is compared with its pre-onset level and the worst it reached; a counter (``restarts_total``…)
+    by its recent rate against its rate before the onset and during the fault."""
     hypotheses = state.get("hypotheses", [])
     metrics = ctx.sources.metrics
     if not hypotheses or metrics is None:
         return None, "no metrics to verify against"
     service = hypotheses[0]["service"]
-    series = build_view(state.get("calls", [])).series(service)
-    if not series:
+    top = symptom_series(ctx, state, service)
+    if top is None:
         return None, f"no anomalous series recorded for {service}"
-    top = series[0]
-    now = ctx.clock()
-    current = metrics.query_range(f'{top["metric"]}{{service="{service}"}}', now - 30, now, 5)
-    values = [float(v) for s in current for v in s.values[-3:]]
-    if not values:
-        return None, f"{top['metric']} of {service} returned no data"
-    level = sum(values) / len(values)
+    if is_counter(str(top["metric"]), top):
+        return _counter_recovered(metrics, ctx.clock(), state, service, top)
+    return _level_recovered(metrics, ctx.clock(), state, service, top)
+
+
+def _fixed_at(state: InvestigationState, onset: float, now: float) -> float:
+    acted = max((float(a.get("at") or 0.0) for a in state.get("actions", []) if a.get("status") == "executed"),
+                default=now)
+    return min(max(acted, onset), now)
+
+
+def _level_recovered(metrics: MetricsSource, now: float, state: InvestigationState, service: str,
+                     top: dict[str, Any]) -> tuple[bool | None, str]:
+    """The level now (last three samples) against its pre-onset level and the worst it reached before the fix
+    (the diagnosis saw it early; a symptom often kept growing until the fix landed)."""
+    metric = str(top["metric"])
+    onset = float(top.get("onset") or now - 30)
+    fixed = _fixed_at(state, onset, now)
+    found = metrics.query_range(f'{metric}{{service="{service}"}}', min(onset, now - 30), now, 5)
+    recent = [float(v) for s in found for v in s.values[-3:] if np.isfinite(v)]
+    if not recent:
+        return None, f"{metric} of {service} returned no data"
+    level = sum(recent) / len(recent)
     before, peak = float(top["before"]), float(top["after"])
-    distance = abs(level - before)
-    ok = distance <= 0.3 * abs(peak - before) + 1e-9
-    return ok, f"{top['metric']} of {service}: before {before:.4g}, peak {peak:.4g}, now {level:.4g}"
+    during = [float(v) for s in found for t, v in zip(s.times, s.values, strict=False)
+              if onset <= t <= fixed and np.isfinite(v)]
+    if during:
+        worst = max(during) if peak >= before else min(during)
+        peak = worst if abs(worst - before) > abs(peak - before) else peak
+    ok = abs(level - before) <= RECOVERED_SHARE * abs(peak - before) + 1e-9
+    return ok, f"{metric} of {service}: before {before:.4g}, worst {peak:.4g}, now {level:.4g}"
+
+
+def _counter_recovered(metrics: MetricsSource, now: float, state: InvestigationState, service: str,
+                       top: dict[str, Any]) -> tuple[bool | None, str]:
+    """A counter's rate in three windows: well before the onset (normal), from a window before the onset to
+    the fix (the fault; a change point can sit after the first increments) and since the fix (now)."""
+    metric = str(top["metric"])
+    window = COUNTER_WINDOW_S
+    onset = float(top.get("onset") or state["incident"].get("started_at") or now - 600)
+    acted = _fixed_at(state, onset, now)
+    step = 5.0
+    found = metrics.query_range(f'{metric}{{service="{service}"}}', onset - 2 * window - step, now, step)
+    history = [([float(t) for t in s.times], [float(v) for v in s.values]) for s in found if len(s.values)]
+    if not history:
+        return None, f"{metric} of {service} returned no data"
+
+    def rate(start: float, end: float) -> float:
+        return sum(increase(t, v, start, end) for t, v in history) / max(end - start, 1e-9)
+
+    normal, faulty = rate(onset - 2 * window, onset - window), rate(onset - window, acted)
+    since = max(acted + step, now - window)
+    detail = f"{metric} of {service}: {normal * 60:.3g}/min before, {faulty * 60:.3g}/min during the fault"
+    if now - since < step or faulty * (now - since) < 1.0:
+        return None, detail + f"; too soon after the fix to tell ({now - acted:.0f}s)"
+    recent = rate(since, now)
+    ok = recent <= normal + RECOVERED_SHARE * max(faulty - normal, 0.0) + 1e-9
+    return ok, detail + f", {recent * 60:.3g}/min over the last {now - since:.0f}s"
 
 
 def verify(state: InvestigationState, runtime: Runtime[AgentContext]) -> dict[str, Any]:

@@ -20,21 +20,23 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Proc
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 from evals.lab.services.calls import LATENCY_BUCKETS, CallError, Downstream, PoolTimeout
+from evals.lab.services.memory import GcClock, SessionCache, leak_warning, resident_mb
 from evals.lab.services.runtime import Endpoints, JsonLog, StateView
-from evals.lab.state import record_change, update_service_state
+from evals.lab.state import read_json, record_change, update_service_state, write_json
 from evals.lab.topology import LabLayout
 
-__all__ = ["HttpError", "LabService", "Request", "Route", "ENV_FAULTS", "LOCAL_FAULTS"]
+__all__ = ["HttpError", "LabService", "Request", "Route", "ENV_FAULTS", "LOCAL_FAULTS", "LEAK_WARNING_EVERY_S"]
 
-ENV_FAULTS = {"delay_s": "added latency on every request (a slow network path)",
+ENV_FAULTS = {"delay_s": "latency added to every call to a dependency (a slow outbound network path)",
               "cpu_ms": "CPU burnt per request (a hot code path)",
               "process_s": "time to process one queue message (a slow consumer)"}
 """Faults of the service's environment: stored in its state, so every replica (and a restart) sees them."""
 LOCAL_FAULTS = {"pool_leak": "probability a request leaks its database connection",
-                "memory_leak_mb_s": "MB/s retained by a cache that never evicts"}
-"""Faults of one process: a restart clears them."""
-MEMORY_CEILING_MB = 700.0
-"""A process whose resident memory passes this is killed like an OOMKilled container."""
+                "memory_leak_mb_s": "MB/s retained by a session cache that never evicts"}
+"""Faults of one pod: its container keeps them when it crashes and restarts in the pod; a rolling
+restart (new pods) clears them."""
+LEAK_WARNING_EVERY_S = 3.0
+"""How often a leaking cache warns about its size."""
 
 
 class HttpError(Exception):
@@ -57,27 +59,32 @@ Route = Callable[[Request], Any]
 class LabService:
     """One process of one lab service. Subclasses add ``routes()`` and background work."""
 
-    def __init__(self, layout: LabLayout, name: str, replica: int = 0, port: int | None = None) -> None:
+    def __init__(self, layout: LabLayout, name: str, replica: int = 0, port: int | None = None,
+                 pod: str | None = None) -> None:
         self.layout = layout
         self.name = name
         self.replica = replica
+        self.pod = pod
+        """The pod this process runs in (the supervisor names it); None outside the supervisor."""
         self.port = port if port is not None else layout.service_port(name, replica)
         self.registry = CollectorRegistry()
         ProcessCollector(registry=self.registry)
         self.log = JsonLog(layout.logs_dir / f"{name}.log", name, replica)
         self.state = StateView(layout, name)
         self.endpoints = Endpoints(layout)
-        self.downstream = Downstream(self.endpoints, self.registry)
+        self.downstream = Downstream(self.endpoints, self.registry, link_delay=lambda: self.state.env("delay_s"),
+                                     on_slow=self.log.warning)
         self.requests = Counter("lab_http_requests", "Requests served", ["route", "method", "code"],
                                 registry=self.registry)
         self.latency = Histogram("lab_http_request_duration_seconds", "Request latency", ["route"],
                                  buckets=LATENCY_BUCKETS, registry=self.registry)
         self.version = self.state.version
         Gauge("lab_build_info", "The running version", ["version"], registry=self.registry).labels(self.version).set(1)
-        self.faults: dict[str, float] = {}
+        self.faults: dict[str, float] = self._pod_faults()
         self.rng = random.Random()
         self.started_at = time.time()
-        self._retained: list[bytes] = []
+        self.cache = SessionCache()
+        self.gc_clock = GcClock()
         self._stop = threading.Event()
         self._sampled = 0
 
@@ -93,6 +100,7 @@ class LabService:
         """Bind the port and start the background threads; the caller runs ``serve_forever``."""
         server = _Server(("127.0.0.1", self.port), _Handler)
         server.app = self
+        self.gc_clock.install(self.registry)
         threading.Thread(target=self._leak_loop, name="memory", daemon=True).start()
         self.start_background()
         self.log.info(f"{self.name} {self.version} started", port=self.port, pid=os.getpid())
@@ -108,6 +116,7 @@ class LabService:
 
     def stop(self) -> None:
         self._stop.set()
+        self.gc_clock.uninstall()
 
     def dispatch(self, method: str, target: str, raw_body: bytes) -> tuple[int, bytes, str]:
         parts = urlsplit(target)
@@ -180,9 +189,6 @@ class LabService:
 
     def _environment(self) -> None:
         """What the deployed release and the environment do to every request."""
-        delay = self.state.env("delay_s")
-        if delay > 0:
-            time.sleep(delay * self.rng.uniform(0.8, 1.2))
         cpu_ms = self.state.env("cpu_ms")
         if cpu_ms > 0:
             burn_cpu(cpu_ms / 1000.0)
@@ -217,13 +223,15 @@ class LabService:
             return {"local": dict(self.faults), "env": dict(self.state.get().get("env", {}))}
         if method == "DELETE":
             self.faults.clear()
-            self._retained.clear()
+            self._save_pod_faults()
+            self.cache.clear()
             return {"local": {}}
         if method != "POST" or not isinstance(body, dict) or "name" not in body:
             raise HttpError(400, 'POST {"name": FAULT, "value": NUMBER}; DELETE clears this process\'s faults')
         name, value = str(body["name"]), float(body.get("value", 1.0))
         if name in LOCAL_FAULTS:
             self.faults[name] = value
+            self._save_pod_faults()
             return {"local": dict(self.faults)}
         if name in ENV_FAULTS:
             def change(state: dict[str, Any]) -> None:
@@ -236,21 +244,29 @@ class LabService:
             return {"env": update_service_state(self.layout, self.name, change)["env"]}
         raise HttpError(400, f"unknown fault {name!r}; known: {', '.join([*LOCAL_FAULTS, *ENV_FAULTS])}")
 
+    def _pod_faults(self) -> dict[str, float]:
+        saved = read_json(self.layout.pods_dir / f"{self.pod}.json") if self.pod else None
+        return {str(k): float(v) for k, v in saved.items() if k in LOCAL_FAULTS} if isinstance(saved, dict) else {}
+
+    def _save_pod_faults(self) -> None:
+        if self.pod:
+            write_json(self.layout.pods_dir / f"{self.pod}.json", self.faults)
+
     def leaks_connection(self) -> bool:
         return self.rng.random() < self.faults.get("pool_leak", 0.0)
 
     def _leak_loop(self) -> None:
-        """The memory-leak fault: a cache that only grows, until the process is killed like an OOM."""
+        """The memory-leak fault: sessions cached for ever, until the supervisor OOM-kills the process."""
+        warned = 0.0
         while not self._stop.wait(0.25):
             rate = self.faults.get("memory_leak_mb_s", 0.0)
             if rate <= 0:
+                self.cache.pause()
                 continue
-            self._retained.append(b"\x01" * int(rate * 0.25 * 1024 * 1024))
-            if len(self._retained) % 40 == 0:
-                self.log.warning(f"session cache holds {len(self._retained) * 50} entries; no eviction configured")
-            if resident_mb() > MEMORY_CEILING_MB:
-                self.log.critical("MemoryError: cannot allocate memory for session cache; out of memory, exiting")
-                os._exit(137)
+            self.cache.grow(rate)
+            if time.monotonic() - warned >= LEAK_WARNING_EVERY_S and self.cache.sessions:
+                warned = time.monotonic()
+                self.log.warning(leak_warning(len(self.cache.sessions), resident_mb()))
 
 
 def compute_total(amount: Any) -> float:
@@ -263,14 +279,6 @@ def burn_cpu(seconds: float) -> None:
     while time.thread_time() < deadline:
         for i in range(2000):
             value += i * i
-
-
-def resident_mb() -> float:
-    try:
-        with open("/proc/self/statm") as handle:
-            return int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1e6
-    except (OSError, ValueError, IndexError):
-        return 0.0
 
 
 class _Server(ThreadingHTTPServer):

@@ -10,6 +10,7 @@ from prometheus_client import Counter, Gauge
 
 from evals.lab.services.base import LabService
 from evals.lab.services.calls import CallError
+from evals.lab.services.runtime import BusyClock
 from evals.lab.topology import QUEUE
 
 __all__ = ["Worker"]
@@ -31,6 +32,8 @@ class Worker(LabService):
         Gauge("lab_worker_threads", "Consumer threads", registry=self.registry).set(THREADS)
         Gauge("lab_worker_busy", "Consumer threads processing a message",
               registry=self.registry).set_function(lambda: self.busy)
+        self.busy_clock = BusyClock("lab_worker_busy_seconds", "Consumer-thread-seconds spent processing "
+                                    "(rate: mean busy threads)", self.registry)
         self.processed = Counter("lab_worker_processed", "Messages processed", registry=self.registry)
 
     def start_background(self) -> None:
@@ -53,6 +56,7 @@ class Worker(LabService):
                 continue
             with self._lock:
                 self.busy += 1
+                self.busy_clock.change(+1)
             started = time.monotonic()
             try:
                 for _message in messages:
@@ -62,6 +66,7 @@ class Worker(LabService):
             finally:
                 with self._lock:
                     self.busy -= 1
+                    self.busy_clock.change(-1)
             done += len(messages)
             took = (time.monotonic() - started) / len(messages)
             if took > 0.25 and done % 10 < len(messages):

@@ -1,5 +1,5 @@
 """End to end against the real lab: real service processes, real Prometheus and Alertmanager, the
-change feed and log files; Andon (rules reasoner, live sources, lab actuator, interactive approval)
+change feed, log files and the supervisor's Kubernetes-style pods and events; Andon (rules reasoner, live sources, lab actuator, interactive approval)
 investigates each injected fault from its Alertmanager page, a named approver approves the first
 proposal through ``Investigator.resume``, and the metrics must show recovery.
 
@@ -22,13 +22,8 @@ from evals.lab.webhook import AlertReceiver
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.timeout(900)]
 
-IN_TURN = ["bad_deploy", "pool_exhaustion", "bad_flag",
-           pytest.param("memory_leak", marks=pytest.mark.xfail(
-               reason="ranking engine: near-zero signals of other services (db_pool_in_use_ratio 0 → 0.04) score the "
-                      "capped z=200 and outrank checkout's memory growth (26 → 100 MB, z≈85); checkout is then "
-                      "discounted as 'propagated' from that dependency. Lab and telemetry are right; see the lab report.",
-               strict=False))]
-"""A representative subset: a release, a saturated resource, a flag flip, a slow leak."""
+IN_TURN = ["bad_deploy", "pool_exhaustion", "bad_flag", "crash_loop", "memory_leak"]
+"""A representative subset: a release, a saturated resource, a flag flip, a crash loop, a leak."""
 
 
 @dataclass
@@ -112,8 +107,9 @@ def test_fault_is_paged_diagnosed_fixed_after_approval_and_recovers(lab_run: Lab
 
 
 def test_the_loop_is_fast_enough(lab_run: LabRun) -> None:
-    """Detection within ~15 s of alerting intervals, and recovery within a minute of the page."""
+    """Detection within ~15 s of alerting intervals (a leak when it is first OOM-killed, ~25 s), and recovery
+    within a minute of the page."""
     done = [r for r in lab_run.results.values() if r.recovered]
     assert done, "no experiment recovered"
-    assert max(r.time_to_detect_s or 99.0 for r in done) <= 30.0
+    assert max(r.time_to_detect_s or 99.0 for r in done) <= 35.0
     assert max(r.mttr_s or 999.0 for r in done) <= 90.0

@@ -14,13 +14,13 @@ from rich.console import Console
 
 from evals.lab.client import LabClient, LabError
 from evals.lab.learning import learned_incident
-from evals.lab.sources import ExperimentChanges, ExperimentMetrics, lab_settings
+from evals.lab.sources import ExperimentChanges, ExperimentKube, ExperimentMetrics, lab_settings
 from evals.lab.state import read_changes, record_change, update_lab, write_json
 from evals.lab.topology import TOPOLOGY, LabLayout
 from evals.lab.transcript import SlackTranscript
 from evals.lab.webhook import AlertReceiver
 from tests.support.net import free_port
-from tools.sources import Change, Series
+from tools.sources import Change, KubeEvent, Series
 
 
 def _client(layout: LabLayout, seen: list[str]) -> LabClient:
@@ -113,6 +113,10 @@ class _Recorder:
         self.asked.append((start, end, 0.0))
         return []
 
+    def events(self, since: float, service: str | None = None) -> list[KubeEvent]:
+        self.asked.append((since, 0.0, 0.0))
+        return []
+
 
 def test_experiment_sources_see_only_the_current_experiment_at_the_lab_resolution(layout: LabLayout) -> None:
     now = time.time()
@@ -123,9 +127,11 @@ def test_experiment_sources_see_only_the_current_experiment_at_the_lab_resolutio
     assert start == pytest.approx(now - 120) and step == 2.0
     ExperimentChanges(inner, layout).changes(now - 3600, now)
     assert inner.asked[-1][0] == pytest.approx(now - 120)
+    ExperimentKube(inner, layout).events(now - 3600)  # type: ignore[arg-type]
+    assert inner.asked[-1][0] == pytest.approx(now - 120), "an earlier experiment's back-offs are history"
     update_lab(layout, lambda s: s.update(epoch=now + 30))
     ExperimentMetrics(inner, layout).candidate_series(now - 3720, now, 30.0)
-    assert inner.asked[-1][0] == pytest.approx(now - 60), "never less than a minute of data"
+    assert inner.asked[-1][0] == pytest.approx(now - 30), "never less than half a minute of data"
 
 
 def test_lab_settings_point_andon_at_the_lab(layout: LabLayout) -> None:
@@ -135,6 +141,7 @@ def test_lab_settings_point_andon_at_the_lab(layout: LabLayout) -> None:
     assert settings.prometheus_url == layout.prometheus_url
     assert settings.change_feed_url == layout.change_feed_url
     assert settings.log_dir == layout.logs_dir and settings.topology == TOPOLOGY
+    assert settings.kubernetes_url == layout.control_url, "the supervisor answers as a Kubernetes API"
 
 
 def _summary() -> dict[str, Any]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -81,6 +82,38 @@ def test_admin_faults_local_and_environment(layout: LabLayout) -> None:
     assert _call(service, "POST", "/admin/fault", {"name": "nope"})[0] == 400
     _call(service, "DELETE", "/admin/fault")
     assert service.faults == {}
+
+
+def test_process_faults_belong_to_the_pod(layout: LabLayout) -> None:
+    """A container restarted in its pod (after a crash or an OOM kill) keeps them; a new pod starts clean."""
+    first = Echo(layout, "checkout", pod="checkout-abcdefghij-x2x7q")
+    _call(first, "POST", "/admin/fault", {"name": "memory_leak_mb_s", "value": 12})
+    assert Echo(layout, "checkout", pod="checkout-abcdefghij-x2x7q").faults == {"memory_leak_mb_s": 12.0}
+    assert Echo(layout, "checkout", pod="checkout-abcdefghij-zzzzz").faults == {}
+    _call(first, "DELETE", "/admin/fault")
+    assert Echo(layout, "checkout", pod="checkout-abcdefghij-x2x7q").faults == {}
+
+
+def test_the_leak_grows_resident_memory_at_its_rate_and_says_so() -> None:
+    import gc
+
+    from evals.lab.services.memory import GcClock, SessionCache, leak_warning, resident_mb
+
+    cache, clock = SessionCache(), GcClock()
+    gc.callbacks.append(clock)
+    try:
+        cache.grow(40.0, now=0.0)
+        before = resident_mb()
+        added = cache.grow(40.0, now=0.5)
+        grown = resident_mb() - before
+        gc.collect()
+    finally:
+        cache.clear()
+        clock.uninstall()
+    assert added > 0 and grown >= 19.0, "0.5 s at 40 MB/s"
+    assert clock.collections[2] >= 1 and clock.seconds[2] > 0
+    assert "lab_gc_pause_seconds" in {m.name for m in clock.collect()}
+    assert _runbook_log_check("rb-memory-leak-oomkilled").search(leak_warning(20000, 65.0))
 
 
 def test_a_defective_release_throws_with_a_traceback_the_runbook_recognises(layout: LabLayout) -> None:
@@ -161,6 +194,21 @@ def test_calls_between_real_servers_are_measured(running_db: Database) -> None:
     text = generate_latest(registry).decode()
     assert 'lab_upstream_requests_total{outcome="ok",upstream="db"} 2.0' in text
     assert 'lab_upstream_requests_total{outcome="error",upstream="payments"} 1.0' in text
+
+
+def test_a_slow_network_path_slows_every_outbound_call_and_is_logged(running_db: Database) -> None:
+    from prometheus_client import CollectorRegistry
+
+    layout = running_db.layout
+    layout.endpoints_file.parent.mkdir(parents=True, exist_ok=True)
+    layout.endpoints_file.write_text(json.dumps({"db": [running_db.port]}))
+    slow: list[str] = []
+    downstream = Downstream(Endpoints(layout), CollectorRegistry(), link_delay=lambda: 0.7, on_slow=slow.append)
+    started = time.monotonic()
+    assert downstream.call("db", "POST", "/query", {"op": "select"})["rows"] == 1
+    assert time.monotonic() - started >= 0.55
+    assert _runbook_log_check("rb-network-latency-slow-link").search(slow[0]), slow
+    assert _call(running_db, "GET", "/version")[0] == 200, "the dependency itself answers as fast as ever"
 
 
 def test_http_errors_carry_their_status(layout: LabLayout) -> None:

@@ -1,0 +1,158 @@
+"""The verify node: a level (a ratio, a latency) is recovered when it is back near its pre-onset value,
+most of the way from the worst it reached; a counter (``restarts_total``) when it stopped growing faster
+than before the onset — its level never comes back down, so comparing levels would report a fixed crash
+loop as still broken. The symptom judged is the one the diagnosis' runbook checks first."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+from typing import Any
+
+import numpy as np
+import pytest
+
+from bot.agent.context import AgentContext
+from bot.agent.nodes.closing import increase, is_counter, symptom_recovered, symptom_series, verify
+from bot.settings import Settings
+from tools import default_registry
+from tools.sources import Series, Sources
+
+ONSET = 1_000_000.0
+FIXED = ONSET + 60.0
+NOW = FIXED + 40.0
+
+
+class Recorded:
+    """A metrics source holding one series per metric, sampled every 2 s; answers any window of it."""
+
+    def __init__(self, **curves: Any) -> None:
+        self.times = np.arange(ONSET - 120.0, NOW + 1.0, 2.0)
+        self.curves = {name: np.array([curve(t) for t in self.times], dtype=float) for name, curve in curves.items()}
+
+    def query_range(self, query: str, start: float, end: float, step: float) -> list[Series]:
+        name = query.split("{", 1)[0]
+        keep = (self.times >= start) & (self.times <= end)
+        return [Series({"__name__": name, "service": "inventory"}, self.times[keep], self.curves[name][keep])]
+
+    def query(self, query: str, at: float) -> list[Series]:
+        return []
+
+    def candidate_series(self, start: float, end: float, step: float) -> list[Series]:
+        return []
+
+
+def _restarts(crash_every_s: float, until: float, start: float = ONSET) -> Any:
+    """A crash loop from ``start``: a restart every ``crash_every_s`` until ``until``, then none."""
+    return lambda t: 0.0 if t < start else float((min(t, until) - start) // crash_every_s)
+
+
+def _state(metric: str, before: float, after: float, fixed: float = FIXED) -> dict[str, Any]:
+    anomaly = {"service": "inventory", "score": 9.0, "raw_score": 40.0, "fault_score": 40.0, "onset": ONSET,
+               "series": [{"metric": metric, "kind": "restarts", "score": 40.0, "direction": "up", "onset": ONSET,
+                           "before": before, "after": after}]}
+    return {"incident": {"id": "inc-verify", "started_at": ONSET + 10},
+            "hypotheses": [{"service": "inventory", "category": "crash_loop", "confidence": 0.9}],
+            "calls": [{"id": "c1", "tool": "rank_anomalies", "status": "ok", "data": [anomaly]}],
+            "actions": [{"tool": "rollback_deploy", "status": "executed", "at": fixed}]}
+
+
+def _context(settings: Settings, metrics: Recorded, now: float = NOW) -> AgentContext:
+    return AgentContext(settings=settings, registry=default_registry(), sources=Sources(metrics=metrics),
+                        reasoners={}, clock=lambda: now)
+
+
+def test_counters_are_told_by_their_names() -> None:
+    assert is_counter("restarts_total") and is_counter("http_requests_count") and is_counter("gc_pause_seconds_sum")
+    assert is_counter("restarts", {"type": "counter"})
+    assert not is_counter("memory_usage_bytes") and not is_counter("error_ratio")
+
+
+def test_increase_counts_a_counter_reset_as_growth() -> None:
+    times = [0.0, 2.0, 4.0, 6.0, 8.0]
+    assert increase(times, [1.0, 3.0, 3.0, 1.0, 2.0], 0.0, 8.0) == 2.0 + 1.0 + 1.0
+    assert increase(times, [1.0, 3.0, 3.0, 1.0, 2.0], 4.0, 8.0) == 2.0
+
+
+def test_a_crash_loop_that_stopped_restarting_has_recovered(settings: Settings) -> None:
+    """restarts_total stays at 30 after the fix: far from its pre-onset 0, yet the crashes stopped. Comparing
+    levels (the old behaviour) said "not recovered" for ever."""
+    metrics = Recorded(restarts_total=_restarts(2.0, FIXED))
+    recovered, detail = symptom_recovered(_context(settings, metrics), _state("restarts_total", 0.0, 30.0))
+    assert recovered is True, detail
+    assert "restarts_total of inventory" in detail and "/min" in detail
+    update = verify(_state("restarts_total", 0.0, 30.0), SimpleNamespace(context=_context(settings, metrics)))  # type: ignore[arg-type]
+    assert update["verification"]["recovered"] is True
+
+
+def test_a_crash_loop_caught_and_fixed_within_seconds_of_its_change_point(settings: Settings) -> None:
+    """The change point sits after the first restarts, and the fix lands 3 s after it: the fault's rate is
+    measured from before the change point."""
+    fixed = ONSET + 3.0
+    metrics = Recorded(restarts_total=_restarts(1.5, fixed, start=ONSET - 6.0))
+    state = _state("restarts_total", 0.0, 4.0, fixed=fixed)
+    assert symptom_recovered(_context(settings, metrics, now=fixed + 6.0), state)[0] is None
+    recovered, detail = symptom_recovered(_context(settings, metrics, now=fixed + 25.0), state)
+    assert recovered is True, detail
+
+
+def test_a_crash_loop_still_restarting_has_not_recovered(settings: Settings) -> None:
+    metrics = Recorded(restarts_total=_restarts(2.0, NOW + 100))
+    recovered, detail = symptom_recovered(_context(settings, metrics), _state("restarts_total", 0.0, 30.0))
+    assert recovered is False, detail
+
+
+def test_too_soon_after_the_fix_a_counter_is_not_judged(settings: Settings) -> None:
+    metrics = Recorded(restarts_total=_restarts(2.0, FIXED))
+    recovered, detail = symptom_recovered(_context(settings, metrics, now=FIXED + 4.0),
+                                          _state("restarts_total", 0.0, 30.0))
+    assert recovered is None and "too soon" in detail
+
+
+@pytest.mark.parametrize(("now_level", "expected"), [(0.02, True), (0.35, False)])
+def test_a_level_is_compared_with_its_level_before_the_onset(settings: Settings, now_level: float,
+                                                              expected: bool) -> None:
+    metrics = Recorded(error_ratio=lambda t: 0.01 if t < ONSET else 0.4 if t < FIXED else now_level)
+    recovered, _ = symptom_recovered(_context(settings, metrics), _state("error_ratio", 0.01, 0.4))
+    assert recovered is expected
+
+
+def test_a_level_is_judged_against_the_worst_it_reached_before_the_fix(settings: Settings) -> None:
+    """Diagnosed at 0.65 s, the latency kept climbing to 2 s until the fix; 0.24 s now is most of the way back."""
+    def latency(t: float) -> float:
+        if t < ONSET:
+            return 0.05
+        return min(0.65 + (t - ONSET) * 0.05, 2.0) if t < FIXED else 0.24
+
+    metrics = Recorded(latency_p99_seconds=latency)
+    recovered, detail = symptom_recovered(_context(settings, metrics), _state("latency_p99_seconds", 0.05, 0.65))
+    assert recovered is True, detail
+    assert "worst 2" in detail
+
+
+class _Runbooks:
+    def __init__(self, *ids: str) -> None:
+        from knowledge.documents import Runbook, load_documents
+        from knowledge.taxonomy import bundled_dir
+
+        docs = load_documents(sorted((bundled_dir() / "runbooks").glob("*.md")))
+        self.found = [d for d in docs if isinstance(d, Runbook) and d.id in ids]
+
+    def runbooks(self) -> list[Any]:
+        return self.found
+
+
+def test_the_symptom_verified_is_the_one_the_runbook_checks_first(settings: Settings) -> None:
+    """The crash loop's start-ups were CPU-throttled (the most anomalous series), but the crash-loop runbook's
+    symptom is the restart count: that is what the fix must stop."""
+    state = _state("restarts_total", 0.0, 3.0)
+    state["hypotheses"][0]["runbook_id"] = "rb-crash-loop"
+    throttled = {"metric": "cpu_throttled_ratio", "kind": "cpu", "score": 135.0, "direction": "up", "onset": ONSET,
+                 "before": 0.0, "after": 0.75}
+    state["calls"][0]["data"][0]["series"].insert(0, throttled)
+    metrics = Recorded(restarts_total=_restarts(2.0, FIXED), cpu_throttled_ratio=lambda t: 0.75 if t < NOW else 0.7)
+    ctx = _context(settings, metrics)
+    assert symptom_series(ctx, state, "inventory")["metric"] == "cpu_throttled_ratio"  # type: ignore[index]
+    ctx.kb = _Runbooks("rb-crash-loop")  # type: ignore[assignment]
+    assert symptom_series(ctx, state, "inventory")["metric"] == "restarts_total"  # type: ignore[index]
+    recovered, detail = symptom_recovered(ctx, state)
+    assert recovered is True and detail.startswith("restarts_total"), detail
