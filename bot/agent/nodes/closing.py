@@ -26,6 +26,11 @@ COUNTER_WINDOW_S = 30.0
 """How far back a counter's recent rate looks (never before the fix)."""
 RECOVERED_SHARE = 0.3
 """Recovered when the symptom is back within this share of the way from its normal to its worst."""
+RECOVERY_READINGS = 2
+"""Readings in a row, a poll apart, that must find the symptom recovered (while there is time to wait): one
+reading can catch a dip of a symptom that is still there."""
+VERIFY_POLL_S = 3.0
+"""How often verify looks again while it waits for recovery."""
 
 
 def is_counter(metric: str, record: dict[str, Any] | None = None) -> bool:
@@ -143,12 +148,14 @@ def verify(state: InvestigationState, runtime: Runtime[AgentContext]) -> dict[st
         return {"verification": {"checked": True, "recovered": healed,
                                  "detail": "replayed system " + ("recovered" if healed else "did not recover")}}
     deadline = time.time() + ctx.verify_wait_s
+    held = 0
     while True:
         recovered, detail = symptom_recovered(ctx, state)
-        if recovered or time.time() >= deadline:
+        held = held + 1 if recovered else 0
+        if held >= RECOVERY_READINGS or time.time() >= deadline:
             return {"verification": {"checked": True, "recovered": recovered, "detail": detail,
                                      "at": time.time()}}
-        time.sleep(min(3.0, max(deadline - time.time(), 0.1)))
+        time.sleep(min(VERIFY_POLL_S, max(deadline - time.time(), 0.1)))
 
 
 def report_from_state(state: InvestigationState) -> dict[str, Any]:

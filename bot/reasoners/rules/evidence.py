@@ -6,7 +6,20 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["EvidenceView", "build_view"]
+__all__ = ["EvidenceView", "build_view", "event_reason"]
+
+_KUBELET_BACKOFFS = {"restarting failed container": "CrashLoopBackOff", "pulling image": "ImagePullBackOff"}
+"""What a kubelet ``BackOff`` event says, by its message: the pod status it reports as an event."""
+
+
+def event_reason(event: dict[str, Any]) -> str:
+    """An event's reason; a kubelet ``BackOff`` names the back-off its message describes ("Back-off
+    restarting failed container …" is a CrashLoopBackOff), so checks match events and pod states alike."""
+    reason = str(event.get("reason", ""))
+    if reason.lower() == "backoff":
+        message = str(event.get("message", "")).lower()
+        return next((status for phrase, status in _KUBELET_BACKOFFS.items() if phrase in message), reason)
+    return reason
 
 
 def _items(data: Any) -> list[dict[str, Any]]:
@@ -45,7 +58,7 @@ class EvidenceView:
 
     def k8s_reasons(self, service: str) -> list[str]:
         reasons = [r for pod in self.pods.get(service, []) for r in pod.get("reasons", [])]
-        reasons += [e.get("reason", "") for e in self.events.get(service, []) if e.get("type", "Warning") != "Normal"]
+        reasons += [event_reason(e) for e in self.events.get(service, []) if e.get("type", "Warning") != "Normal"]
         return [r for r in reasons if r]
 
 

@@ -20,10 +20,11 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Proc
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 from evals.lab.services.calls import LATENCY_BUCKETS, CallError, Downstream, PoolTimeout
+from evals.lab.services.cpu import CpuQuota, burn_cpu
 from evals.lab.services.memory import GcClock, SessionCache, leak_warning, resident_mb
 from evals.lab.services.runtime import Endpoints, JsonLog, StateView
 from evals.lab.state import read_json, record_change, update_service_state, write_json
-from evals.lab.topology import LabLayout
+from evals.lab.topology import CPU_LIMIT_CORES, LabLayout
 
 __all__ = ["HttpError", "LabService", "Request", "Route", "ENV_FAULTS", "LOCAL_FAULTS", "LEAK_WARNING_EVERY_S"]
 
@@ -85,6 +86,7 @@ class LabService:
         self.started_at = time.time()
         self.cache = SessionCache()
         self.gc_clock = GcClock()
+        self.cpu = CpuQuota(CPU_LIMIT_CORES)
         self._stop = threading.Event()
         self._sampled = 0
 
@@ -101,6 +103,7 @@ class LabService:
         server = _Server(("127.0.0.1", self.port), _Handler)
         server.app = self
         self.gc_clock.install(self.registry)
+        self.cpu.install(self.registry, self._stop)
         threading.Thread(target=self._leak_loop, name="memory", daemon=True).start()
         self.start_background()
         self.log.info(f"{self.name} {self.version} started", port=self.port, pid=os.getpid())
@@ -159,6 +162,7 @@ class LabService:
             return 404, {"error": f"no route {request.method} {request.path}"}
         started = time.monotonic()
         try:
+            self.cpu.wait()
             self._environment()
             status, payload = 200, route(request)
         except HttpError as exc:
@@ -191,7 +195,7 @@ class LabService:
         """What the deployed release and the environment do to every request."""
         cpu_ms = self.state.env("cpu_ms")
         if cpu_ms > 0:
-            burn_cpu(cpu_ms / 1000.0)
+            burn_cpu(cpu_ms / 1000.0, self.cpu)
         if self.state.defect == "errors" and self.rng.random() < 0.4:
             compute_total(None)  # the release's regression: some orders carry no price
 
@@ -271,14 +275,6 @@ class LabService:
 
 def compute_total(amount: Any) -> float:
     return float(amount * 1.2)
-
-
-def burn_cpu(seconds: float) -> None:
-    deadline = time.thread_time() + seconds
-    value = 0
-    while time.thread_time() < deadline:
-        for i in range(2000):
-            value += i * i
 
 
 class _Server(ThreadingHTTPServer):

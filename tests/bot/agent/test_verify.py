@@ -156,3 +156,36 @@ def test_the_symptom_verified_is_the_one_the_runbook_checks_first(settings: Sett
     assert symptom_series(ctx, state, "inventory")["metric"] == "restarts_total"  # type: ignore[index]
     recovered, detail = symptom_recovered(ctx, state)
     assert recovered is True and detail.startswith("restarts_total"), detail
+
+
+class Readings(Recorded):
+    """Each query sees the error ratio's latest samples at the next level of ``levels`` (the last one repeats)."""
+
+    def __init__(self, *levels: float) -> None:
+        super().__init__(error_ratio=lambda t: 0.01 if t < ONSET else 0.4)
+        self.levels = levels
+        self.readings = 0
+
+    def query_range(self, query: str, start: float, end: float, step: float) -> list[Series]:
+        level = self.levels[min(self.readings, len(self.levels) - 1)]
+        self.readings += 1
+        found = super().query_range(query, start, end, step)[0]
+        values = found.values.copy()
+        values[-3:] = level
+        return [Series(found.labels, found.times, values)]
+
+
+@pytest.mark.parametrize(("levels", "expected", "readings"),
+                         [((0.02, 0.38, 0.02, 0.02), True, 4), ((0.02, 0.38, 0.39), False, None)])
+def test_recovery_is_declared_only_when_it_holds_for_consecutive_readings(
+        settings: Settings, monkeypatch: pytest.MonkeyPatch, levels: tuple[float, ...], expected: bool,
+        readings: int | None) -> None:
+    """A dip in a symptom that is still there (one good reading, then bad again) is not a recovery."""
+    monkeypatch.setattr("bot.agent.nodes.closing.VERIFY_POLL_S", 0.01)
+    metrics = Readings(*levels)
+    ctx = _context(settings, metrics)
+    ctx.verify_wait_s = 0.3
+    update = verify(_state("error_ratio", 0.01, 0.4), SimpleNamespace(context=ctx))  # type: ignore[arg-type]
+    assert update["verification"]["recovered"] is expected, update
+    if readings is not None:
+        assert metrics.readings == readings, "good, bad, good, good: the fourth reading confirms"

@@ -88,3 +88,22 @@ def test_nodes_failing_across_a_zone_are_not_one_nodes_failure() -> None:
     assert outcome(single, "api", whole_zone) == (True, False)
     assert outcome(zone, "api", whole_zone) == (True, True)
     assert outcome(zone, "api", one_node) == (False, False), "no zone-wide failure proves little either way"
+
+
+def test_a_kubelet_back_off_event_is_the_crash_loop_it_reports() -> None:
+    """``kubectl get events`` shows a crash loop as reason BackOff, "Back-off restarting failed container":
+    the CrashLoopBackOff check must see it even when no pod is caught waiting in that state."""
+    check = Check(name="pods in CrashLoopBackOff", kubernetes="CrashLoopBackOff", weight=3)
+
+    def events(*items: dict[str, Any]) -> EvidenceView:
+        return build_view([{"id": "c1", "tool": "k8s_events", "status": "ok", "data": list(items)}])
+
+    crash = {"service": "inventory", "reason": "BackOff", "type": "Warning",
+             "message": "Back-off restarting failed container inventory in pod inventory-7d9f_lab"}
+    pull = {"service": "inventory", "reason": "BackOff", "type": "Warning",
+            "message": 'Back-off pulling image "registry.local/inventory:2.4.0"'}
+    assert outcome(check, "inventory", events(crash)) == (True, True)
+    assert outcome(check, "inventory", events(pull)) == (True, False)
+    assert outcome(Check(name="image", kubernetes="ImagePullBackOff", weight=2), "inventory", events(pull)) == (True, True)
+    assert outcome(Check(name="any back-off", kubernetes="BackOff", weight=1), "inventory",
+                   events({**crash, "message": "Back-off for an unknown reason"})) == (True, True)
