@@ -38,8 +38,9 @@ def test_quick_bench_reports_every_benchmark(tmp_path: Path) -> None:
         assert isinstance(item["met"], bool) or item["target"].startswith("none"), item["name"]
 
     readme = tmp_path / "README.md"
-    readme.write_text(f"# x\n\nbefore\n{START}\nold\n{END}\nafter\n")
+    readme.write_text(f"# x\n\nbefore\n{START}\nthe-previous-table\n{END}\nafter\n")
     update_readme(readme, markdown(loaded, "andon bench --quick"))
     text = readme.read_text()
-    assert text.startswith("# x\n\nbefore\n") and text.endswith(f"{END}\nafter\n") and "old" not in text
-    assert "| Slack ack latency under load |" in text and "andon bench --quick" in text
+    assert text.startswith("# x\n\nbefore\n") and text.endswith(f"{END}\nafter\n")
+    assert "the-previous-table" not in text
+    assert "| Slack ack latency under load |" in text and "| Lab MTTR" in text and "andon bench --quick" in text
