@@ -1,24 +1,32 @@
 """Bolt handlers: each turns one Slack payload into a Desk call. Events are acknowledged by Bolt before
-the handler runs; commands and button clicks call ``ack()`` first, then do their work."""
+the handler runs, and messages are taken in on the desk's own threads; a slash command is acknowledged with
+its answer when that is ready within ``ACK_BUDGET_S``, else at once with the answer following; button clicks
+call ``ack()`` first, then do their work."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any, Literal
 
 from slack_bolt import Ack, Respond
 
 from bot.slack.approvals import Click
 from bot.slack.blocks import Block, parse_button_value
-from bot.slack.blocks.kit import fallback_text
-from bot.slack.commands import CommandRequest
+from bot.slack.blocks.kit import fallback_text, section
+from bot.slack.commands import CommandReply, CommandRequest
 from bot.slack.conversations import InboundMessage
 from bot.slack.desk import Desk
 
 __all__ = ["on_mention", "on_message", "on_command", "on_decision"]
 
 log = logging.getLogger(__name__)
+ACK_BUDGET_S = 0.5
+"""How long a slash command's answer may take before the ack goes out without it: Slack allows 3 s from the
+request, part of which the request spent reaching the listener. The answer then follows through response_url."""
+COMMAND_WORKERS = 8
 _HANDLED_SUBTYPES = (None, "bot_message", "thread_broadcast", "file_share")
 
 
@@ -40,7 +48,7 @@ def _inbound(body: dict[str, Any], event: dict[str, Any], mention: bool) -> Inbo
 
 def on_mention(desk: Desk) -> Callable[..., None]:
     def handle(body: dict[str, Any], event: dict[str, Any]) -> None:
-        desk.conversations.receive(_inbound(body, event, mention=True))
+        desk.receive_later(_inbound(body, event, mention=True))
 
     return handle
 
@@ -49,23 +57,55 @@ def on_message(desk: Desk) -> Callable[..., None]:
     def handle(body: dict[str, Any], event: dict[str, Any]) -> None:
         if event.get("subtype") not in _HANDLED_SUBTYPES:
             return  # edits, deletions, joins…
-        desk.conversations.receive(_inbound(body, event, mention=False))
+        desk.receive_later(_inbound(body, event, mention=False))
 
     return handle
 
 
 def on_command(desk: Desk) -> Callable[..., None]:
-    def handle(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
-        def later(blocks: list[Block]) -> None:
-            respond(text=fallback_text(blocks), blocks=blocks, response_type="ephemeral", replace_original=False)
+    answering = ThreadPoolExecutor(max_workers=COMMAND_WORKERS, thread_name_prefix="andon-command")
 
-        request = CommandRequest(text=str(body.get("text") or ""), user=str(body.get("user_id", "")),
+    def handle(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
+        def later(blocks: list[Block], public: bool = False) -> None:
+            respond(text=fallback_text(blocks), blocks=blocks, response_type="in_channel" if public else "ephemeral",
+                    replace_original=False)
+
+        text = str(body.get("text") or "")
+        request = CommandRequest(text=text, user=str(body.get("user_id", "")),
                                  channel=str(body.get("channel_id", "")), respond=later)
-        reply = desk.commands.handle(request)
+        answer = answering.submit(desk.commands.handle, request)
+        try:
+            reply = answer.result(timeout=ACK_BUDGET_S)
+        except FutureTimeout:  # acknowledge now; the answer follows through response_url
+            ack(text=f":hourglass_flowing_sand: Working on `/andon {text}`…", response_type="ephemeral")
+            answer.add_done_callback(lambda done: _answer_late(done, later, text))
+            return
+        except Exception as exc:
+            log.exception("/andon %s failed", text)
+            ack(text=_failure(text, exc), response_type="ephemeral")
+            return
         ack(text=fallback_text(reply.blocks), blocks=reply.blocks,
             response_type="in_channel" if reply.public else "ephemeral")
 
     return handle
+
+
+def _failure(text: str, exc: BaseException) -> str:
+    return f":warning: `/andon {text}` failed: {type(exc).__name__}: {exc}"
+
+
+def _answer_late(done: Future[CommandReply], send: Callable[[list[Block], bool], None], text: str) -> None:
+    """Deliver a command's answer that missed the acknowledgement (or say why there is none)."""
+    try:
+        reply = done.result()
+    except Exception as exc:
+        log.exception("/andon %s failed", text)
+        send([section(_failure(text, exc))], False)
+        return
+    try:
+        send(reply.blocks, reply.public)
+    except Exception:
+        log.exception("could not deliver the answer to /andon %s", text)
 
 
 def on_decision(desk: Desk, decision: Literal["approve", "reject"]) -> Callable[..., None]:
