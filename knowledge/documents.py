@@ -31,6 +31,9 @@ class Check(BaseModel):
     weight: float = Field(1.0, ge=0.0, le=5.0)
     within: str = "30m"
     query: str | None = None
+    later: bool = False
+    """What the fault brings about only later in its course (the OOM kill a leak ends in): absent, it is not
+    evidence against the runbook, only not yet evidence for it."""
 
     @model_validator(mode="after")
     def _one_kind(self) -> Check:

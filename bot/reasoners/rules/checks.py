@@ -157,8 +157,8 @@ def score_fits(fits: list[RunbookFit]) -> None:
     for fit in fits:
         support = sum(o.check.weight * _FACT_WEIGHT.get(o.check.kind, 1.0) / math.sqrt(len(sharing[o.key]))
                       for o in fit.confirmed)
-        against = sum(o.check.weight for o in fit.outcomes if o.observed and not o.confirmed)
-        unknown = sum(o.check.weight for o in fit.outcomes if not o.observed)
+        against = sum(o.check.weight for o in fit.outcomes if o.observed and not o.confirmed and not o.check.later)
+        unknown = sum(o.check.weight for o in fit.outcomes if not o.observed or (o.check.later and not o.confirmed))
         total = support + against + 0.3 * unknown
         share = support / total if total > 0 else 0.0
         fit.score = round(share * (1.0 - math.exp(-support / 2.0)), 3)

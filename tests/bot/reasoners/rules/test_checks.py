@@ -107,3 +107,27 @@ def test_a_kubelet_back_off_event_is_the_crash_loop_it_reports() -> None:
     assert outcome(Check(name="image", kubernetes="ImagePullBackOff", weight=2), "inventory", events(pull)) == (True, True)
     assert outcome(Check(name="any back-off", kubernetes="BackOff", weight=1), "inventory",
                    events({**crash, "message": "Back-off for an unknown reason"})) == (True, True)
+
+
+def test_a_later_consequence_that_has_not_happened_yet_does_not_count_against() -> None:
+    """A leak caught while memory climbs, before its first OOM kill: the kill's absence is "not yet"."""
+    from bot.reasoners.rules.checks import score_fits
+
+    growing = Check(name="memory growing", metric="memory_usage_bytes", expect="up", weight=3)
+
+    def fit(later: bool) -> float:
+        killed = Check(name="pods OOMKilled", kubernetes="OOMKilled", weight=3, later=later)
+        view = view_of([anomaly("lobby", "memory_usage_bytes", 2e8, 4e8, 12.0, kind="memory")],
+                       pods=[{"service": "lobby", "name": "lobby-1", "reasons": []}])
+        result = evaluate_runbook(runbook(growing, killed), "lobby", view)
+        assert result.outcomes[1].observed and not result.outcomes[1].confirmed
+        score_fits([result])
+        return result.score
+
+    assert fit(later=True) > fit(later=False) + 0.1
+    killed_view = view_of([anomaly("lobby", "memory_usage_bytes", 2e8, 4e8, 12.0, kind="memory")],
+                          pods=[{"service": "lobby", "name": "lobby-1", "reasons": ["OOMKilled"]}])
+    confirmed = evaluate_runbook(runbook(growing, Check(name="k", kubernetes="OOMKilled", weight=3, later=True)),
+                                 "lobby", killed_view)
+    score_fits([confirmed])
+    assert confirmed.score > fit(later=True), "seen, a later consequence still counts fully"
