@@ -5,8 +5,6 @@ recovered the metrics, and the time from the page to verified recovery (MTTR). `
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
 import time
 from typing import Any
@@ -23,9 +21,16 @@ TARGET_S = 60.0
 QUICK_FAULT = "bad_deploy"
 
 
-def _missing_binaries() -> list[str]:
-    return [b for b in ("prometheus", "prometheus-alertmanager")
-            if not shutil.which(b) and not os.access(f"/usr/bin/{b}", os.X_OK)]
+def _missing_binary() -> str | None:
+    """Why the lab cannot run here (Prometheus or Alertmanager not installed), or None."""
+    from evals.lab.monitoring import BINARIES, MissingBinary, find_binary
+
+    try:
+        for which in BINARIES:
+            find_binary(which)
+    except MissingBinary as exc:
+        return str(exc)
+    return None
 
 
 def _row(summary: dict[str, Any]) -> dict[str, Any]:
@@ -39,10 +44,10 @@ def _row(summary: dict[str, Any]) -> dict[str, Any]:
 
 
 def run(options: BenchOptions) -> Result:
-    missing = _missing_binaries()
+    missing = _missing_binary()
     if missing:
         return Result(name=NAME, title="Lab MTTR", measured="", target=f"MTTR < {TARGET_S:.0f} s", runs=0,
-                      skipped=f"{', '.join(missing)} not installed: apt-get install prometheus prometheus-alertmanager")
+                      skipped=missing)
     fault = QUICK_FAULT if options.quick else "all"
     env = _env(options.workdir / "lab-data", options.workdir)
     started = time.perf_counter()

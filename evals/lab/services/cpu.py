@@ -1,8 +1,8 @@
 """CPU in a lab process: a CPU limit enforced the way the kernel's CFS bandwidth control enforces a
 container's, and the counters cAdvisor exports for it.
 
-Every ``PERIOD_S`` (a timer thread closes each period) the process may use ``limit × PERIOD_S`` seconds of CPU (``time.process_time``,
-all threads). Request work asks :meth:`CpuQuota.wait` before it runs and between slices of a hot
+Every ``PERIOD_S`` (a timer thread closes each period) the process may use ``limit × PERIOD_S``
+seconds of CPU (``time.process_time``, all threads). Request work asks :meth:`CpuQuota.wait` before it runs and between slices of a hot
 loop; once the period's quota is used up it waits for the next period, and that period counts as
 throttled. The scrape and the lab's admin endpoints are not held back, so a throttled replica still
 answers Prometheus (a real one answers late; the lab's scrape interval is too short for that).
@@ -45,7 +45,6 @@ class CpuQuota:
         self._lock = threading.Lock()
         self._period = -1
         self._period_cpu = 0.0
-        self._used_before = 0.0
         self._throttled_now = False
         self._roll(self.clock())
 
