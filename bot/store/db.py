@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -15,6 +16,8 @@ __all__ = ["Database", "MIGRATIONS", "IntegrityError"]
 class IntegrityError(Exception):
     """A unique constraint refused a write (a duplicate delivery, a second execution claim)."""
 
+
+_SQLITE_BUSY_S = 30.0
 
 MIGRATIONS: list[str] = [
     # 1: the initial schema
@@ -91,9 +94,8 @@ class Database:
     def _sqlite(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
         if conn is None:
-            conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA busy_timeout=30000")
+            conn = sqlite3.connect(self.path, timeout=_SQLITE_BUSY_S, isolation_level=None, check_same_thread=False)
+            _use_wal(conn)
             self._local.conn = conn
         return conn
 
@@ -147,6 +149,23 @@ class Database:
         if conn is not None:
             conn.close()
             self._local.conn = None
+
+
+def _use_wal(conn: sqlite3.Connection) -> None:
+    """Switch a fresh database to WAL. The switch takes an exclusive lock and SQLite answers "database is
+    locked" at once, without its busy handler, when another connection opening the same new file holds it:
+    retry until the busy timeout, as the busy handler would."""
+    deadline = time.monotonic() + _SQLITE_BUSY_S
+    delay = 0.005
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() + delay > deadline:
+                raise
+        time.sleep(delay)
+        delay = min(delay * 2, 0.2)
 
 
 class _Cursor:
