@@ -15,9 +15,11 @@ def open_checkpointer(database_url: str | None, data_dir: Path) -> Any:
         return _postgres(database_url)
     from langgraph.checkpoint.sqlite import SqliteSaver
 
+    from bot.store.db import use_wal
+
     data_dir.mkdir(parents=True, exist_ok=True)
     conn = sqlite3.connect(data_dir / "checkpoints.sqlite", check_same_thread=False, timeout=30)
-    conn.execute("PRAGMA journal_mode=WAL")
+    use_wal(conn)
     saver = SqliteSaver(conn)
     saver.setup()
     return saver

@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-__all__ = ["Database", "MIGRATIONS", "IntegrityError"]
+__all__ = ["Database", "MIGRATIONS", "IntegrityError", "use_wal"]
 
 
 class IntegrityError(Exception):
@@ -95,7 +95,7 @@ class Database:
         conn = getattr(self._local, "conn", None)
         if conn is None:
             conn = sqlite3.connect(self.path, timeout=_SQLITE_BUSY_S, isolation_level=None, check_same_thread=False)
-            _use_wal(conn)
+            use_wal(conn)
             self._local.conn = conn
         return conn
 
@@ -151,7 +151,7 @@ class Database:
             self._local.conn = None
 
 
-def _use_wal(conn: sqlite3.Connection) -> None:
+def use_wal(conn: sqlite3.Connection) -> None:
     """Switch a fresh database to WAL. The switch takes an exclusive lock and SQLite answers "database is
     locked" at once, without its busy handler, when another connection opening the same new file holds it:
     retry until the busy timeout, as the busy handler would."""
