@@ -19,13 +19,15 @@ import numpy as np
 from tools.analysis.signals import DEPENDENCY_WEIGHT, classify, faces_dependency
 from tools.sources.base import Series
 
-__all__ = ["SeriesAnomaly", "ServiceAnomaly", "rank_services", "score_series", "ANOMALY_THRESHOLD"]
+__all__ = ["SeriesAnomaly", "ServiceAnomaly", "rank_services", "score_series", "shown_series", "ANOMALY_THRESHOLD"]
 
 BREADTH = 5
 """A service's score sums log-scaled anomaly of its top series: a root cause usually moves several signals."""
 ANOMALY_THRESHOLD = 4.0
 """A directed robust z-score above this is an anomaly worth naming."""
 _Z_CAP = 200.0
+SERIES_SHOWN = 14
+"""How many of a service's series its record shows beyond the best one of each metric."""
 
 
 @dataclass
@@ -62,8 +64,23 @@ class ServiceAnomaly:
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
-        data["series"] = [asdict(s) for s in self.series[:14]]
+        data["series"] = [asdict(s) for s in shown_series(self.series)]
         return data
+
+
+def shown_series(series: list[SeriesAnomaly]) -> list[SeriesAnomaly]:
+    """A service's evidence as its record shows it, strongest first: the ``SERIES_SHOWN`` strongest series,
+    and the strongest of every other metric each reporter has. A runbook check reads a metric's best
+    series from this record; cutting a metric because others scored higher would turn a level check's
+    plain reading (throttling at 100%, a pool at its limit) into no reading at all."""
+    strongest = sorted(series, key=lambda a: a.score, reverse=True)
+    chosen = {id(a) for a in strongest[:SERIES_SHOWN]}
+    seen: set[tuple[str, str]] = set()
+    for anomaly in strongest:
+        if (anomaly.service, anomaly.metric) not in seen:
+            seen.add((anomaly.service, anomaly.metric))
+            chosen.add(id(anomaly))
+    return [a for a in strongest if id(a) in chosen]
 
 
 def _smooth(values: np.ndarray) -> np.ndarray:

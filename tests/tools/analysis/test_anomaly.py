@@ -6,7 +6,7 @@ import zlib
 
 import numpy as np
 
-from tools.analysis.anomaly import ANOMALY_THRESHOLD, rank_services, score_series
+from tools.analysis.anomaly import ANOMALY_THRESHOLD, SERIES_SHOWN, rank_services, score_series
 from tools.sources.base import Series
 
 T0 = 1_800_000_000.0
@@ -153,3 +153,18 @@ def test_a_spike_coming_back_by_itself_is_marked_recovering_and_a_step_is_not() 
     step = score_series(series("mm", "queue_depth", 300, 10, shift=3900, at=-300), T0 - 300)
     assert scored is not None and scored.recovering
     assert step is not None and not step.recovering
+
+
+def test_a_record_shows_every_metric_however_many_stronger_series_crowd_it() -> None:
+    """A runbook check reads a metric from the service's record: a quiet metric is still shown, the
+    strongest series of a crowded metric fill the rest."""
+    data = []
+    for i in range(20):
+        one = series("api", "latency_p99_seconds", 0.2, 0.01, shift=0.5 + i / 10, seed=i)
+        data.append(Series({**one.labels, "endpoint": f"/e{i}"}, one.times, one.values))
+    data.append(series("api", "cpu_throttled_ratio", 0.3, 0.05))
+    record = rank_services(data, T0 - 360)[0].to_dict()
+    shown = [(s["metric"], s["score"]) for s in record["series"]]
+    assert [m for m, _ in shown].count("latency_p99_seconds") == SERIES_SHOWN
+    assert "cpu_throttled_ratio" in [m for m, _ in shown]
+    assert [score for _, score in shown] == sorted((score for _, score in shown), reverse=True)
