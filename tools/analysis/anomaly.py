@@ -215,7 +215,7 @@ def score_series(series: Series, onset_hint: float, lookback: float = 1200.0, lo
     score = min(score, _Z_CAP) * kind.weight * (DEPENDENCY_WEIGHT if faces_dependency(series.name) else 1.0)
     score *= _precedent_factor(before, med, scale, direction, max(up, down)) * _persistence_factor(z, direction)
     peak = float(np.max(after)) if direction == "up" else float(np.min(after))
-    settled = float(np.median(after))
+    settled = float(np.median(after[len(after) // 2:]))  # the level it settled at, past the transition
     shown = settled if abs(settled - med) >= 0.5 * abs(peak - med) else peak
     change = (shown - med) / abs(med) * 100.0 if abs(med) > 1e-12 else float("inf") if shown != med else 0.0
     return SeriesAnomaly(key=series.key(), service=series.service, metric=series.name, kind=kind.kind,

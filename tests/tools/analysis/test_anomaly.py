@@ -168,3 +168,17 @@ def test_a_record_shows_every_metric_however_many_stronger_series_crowd_it() -> 
     assert [m for m, _ in shown].count("latency_p99_seconds") == SERIES_SHOWN
     assert "cpu_throttled_ratio" in [m for m, _ in shown]
     assert [score for _, score in shown] == sorted((score for _, score in shown), reverse=True)
+
+
+def test_a_level_reached_through_a_ramp_is_read_where_it_settled() -> None:
+    """A rate over a 10 s window, sampled every 2 s, climbs to its new level over several samples, and an
+    investigation that starts soon after the alert sees little more than the climb. The record's 'after'
+    is the level reached (what a runbook's "above 0.9" asks about), not the middle of the climb."""
+    times = np.arange(T0 - 1200, T0 + 30, 2.0)
+    values = np.full(times.shape, 0.065)
+    start = len(times) - 9
+    values[start:start + 6] = np.linspace(0.065, 1.0, 8)[1:-1]
+    values[start + 6:] = 1.0
+    scored = score_series(Series({"__name__": "cpu_usage_ratio", "service": "api"}, times, values), times[start])
+    assert scored is not None and scored.direction == "up"
+    assert scored.after >= 0.95
