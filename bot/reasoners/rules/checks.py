@@ -65,7 +65,8 @@ def _metric(check: Check, service: str, view: EvidenceView) -> CheckOutcome:
         holds_after, held_before = (after > limit, before > limit) if op == "above" else (after < limit, before < limit)
         moving = (best.get("direction") == worse and  # still getting worse, if slowly: a burn, not a plateau
                   float(best.get("score", 0.0)) / max(classify(wanted).weight, 1e-6) >= ANOMALY_THRESHOLD / 2)
-        ok = holds_after and (moving or not held_before)  # a level that held all along, flat, is not news
+        rules_out = classify(wanted).bad not in (None, worse)  # "CPU below 0.7": a healthy level rules a cause out
+        ok = holds_after and (rules_out or moving or not held_before)  # a symptom that held all along is not news
     detail = f"{service} {wanted}: {before:.4g} → {after:.4g} (z={float(best.get('score', 0.0)):.1f})"
     return CheckOutcome(check, True, ok, detail, view.anomaly_call, key=f"metric:{wanted}:{expect}")
 

@@ -65,6 +65,16 @@ def test_a_level_that_held_all_along_is_not_news_unless_it_keeps_worsening() -> 
     assert outcome(check, "w", burning) == (True, True)
 
 
+def test_a_healthy_level_that_held_all_along_rules_a_cause_out() -> None:
+    """"CPU below 0.7" asks for the metric's healthy side: staying there is the confirmation, not stale news."""
+    check = Check(name="CPU not the bottleneck", metric="cpu_usage_ratio", expect="below:0.7", weight=1)
+    assert outcome(check, "db-user", view_of([anomaly("db-user", "cpu_usage_ratio", 0.06, 0.05, 0.0)])) == (True, True)
+    assert outcome(check, "hot", view_of([anomaly("hot", "cpu_usage_ratio", 0.3, 0.95, 40.0)])) == (True, False)
+    hit_ratio = Check(name="hit ratio collapsed", metric="cache_hit_ratio", expect="below:0.5", weight=3)
+    always_cold = view_of([anomaly("cache", "cache_hit_ratio", 0.2, 0.21, 0.1, direction="up")])
+    assert outcome(hit_ratio, "cache", always_cold) == (True, False), "a symptom that held all along is not news"
+
+
 def test_a_callers_view_counts_only_for_a_service_without_telemetry_of_its_own() -> None:
     check = Check(name="calls failing", metric="upstream_error_ratio", expect="up", weight=2)
     seen_by_caller = anomaly("caller", "upstream_error_ratio", 0.001, 0.2, 40.0)
