@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 
 from bot.store.db import MIGRATIONS, Database
 from bot.store.incidents import IncidentStore
+from tests.support.together import all_at_once
 
 
 def _versions(db: Database) -> list[int]:
@@ -37,22 +37,7 @@ def test_concurrent_start_ups_migrate_once(database_url: str | None, tmp_path: P
 
 
 def _start_four_at_once(database_url: str | None, data_dir: Path) -> None:
-    errors: list[BaseException] = []
-    opened: list[Database] = []
-    barrier = threading.Barrier(4)
-
-    def start() -> None:
-        try:
-            barrier.wait()
-            opened.append(Database(database_url, data_dir))
-        except BaseException as exc:  # noqa: BLE001 - collected and asserted below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=start) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    opened, errors = all_at_once(lambda: Database(database_url, data_dir))
     try:
         assert errors == []
         assert _versions(opened[0]) == list(range(1, len(MIGRATIONS) + 1))
