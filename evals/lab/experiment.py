@@ -42,6 +42,8 @@ class ExperimentResult:
     rca_at: float | None = None
     root_cause: dict[str, Any] = field(default_factory=dict)
     hypotheses: list[dict[str, Any]] = field(default_factory=list)
+    calls: list[dict[str, Any]] = field(default_factory=list)
+    """The investigation's tool calls: tool, status and summary (to explain a wrong diagnosis)."""
     proposals: list[dict[str, Any]] = field(default_factory=list)
     decision: dict[str, Any] | None = None
     action: dict[str, Any] | None = None
@@ -191,6 +193,8 @@ class Experiment:
         result.hypotheses = [{"service": h["service"], "category": h["category"], "confidence": h["confidence"]}
                              for h in hypotheses[:5]]
         result.proposals = list(state.get("proposals", []))
+        result.calls = [{"tool": c.get("tool"), "status": c.get("status"), "summary": c.get("summary", "")}
+                        for c in state.get("calls", [])]
 
     def _approve_and_act(self, result: ExperimentResult) -> Any:
         chosen = result.proposals[0]

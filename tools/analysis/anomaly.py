@@ -170,19 +170,22 @@ def _precedent_factor(before: np.ndarray, med: float, scale: float, direction: s
     return 0.3
 
 
-def _persistence_factor(z: np.ndarray, direction: str) -> float:
-    """A blip that has already recovered by now matters less than a shift that is still there."""
-    directed = z if direction == "up" else -z
-    if len(directed) < 6 or float(np.max(directed)) < ANOMALY_THRESHOLD:
-        return 1.0
-    return 1.0 if float(np.median(directed[-3:])) >= ANOMALY_THRESHOLD / 2 else 0.4
-
-
-def _recovering(z: np.ndarray, direction: str) -> bool:
-    directed = z if direction == "up" else -z
+def _came_back(directed: np.ndarray, level: float) -> bool:
+    """The shift peaked and its latest readings are back below ``level``."""
     if len(directed) < 6 or float(np.max(directed)) < ANOMALY_THRESHOLD:
         return False
-    return float(np.median(directed[-3:])) <= 0.5 * float(np.max(directed))
+    return float(np.median(directed[-3:])) < level
+
+
+def _persistence_factor(z: np.ndarray, direction: str, counting: bool) -> float:
+    """A blip that has already recovered by now matters less than a shift that is still there. A count
+    that never went down (restarts so far) cannot come back: a rise in its latest sample has just begun."""
+    return 0.4 if not counting and _came_back(z if direction == "up" else -z, ANOMALY_THRESHOLD / 2) else 1.0
+
+
+def _recovering(z: np.ndarray, direction: str, counting: bool) -> bool:
+    directed = z if direction == "up" else -z
+    return not counting and _came_back(directed, 0.5 * float(np.max(directed)) + 1e-9)
 
 
 def score_series(series: Series, onset_hint: float, lookback: float = 1200.0, lookahead: float = 120.0) -> SeriesAnomaly | None:
@@ -195,6 +198,7 @@ def score_series(series: Series, onset_hint: float, lookback: float = 1200.0, lo
     floor = ACCUMULATING_FLOOR if kind.kind in _ACCUMULATING else RELATIVE_FLOOR
     k = _find_onset(times, values, onset_hint, lookback, lookahead)
     before, after = values[:k], _smooth(values[k:])
+    counting = bool(np.all(np.diff(values) >= 0))  # never went down: a count of events so far
     if len(before) < 3 or len(after) < 1:
         return None
     med, scale = float(np.median(before)), _scale(before, floor, absolute_floor(series.name))
@@ -213,7 +217,7 @@ def score_series(series: Series, onset_hint: float, lookback: float = 1200.0, lo
     else:
         score, direction = (up, "up") if up >= down else (down, "down")
     score = min(score, _Z_CAP) * kind.weight * (DEPENDENCY_WEIGHT if faces_dependency(series.name) else 1.0)
-    score *= _precedent_factor(before, med, scale, direction, max(up, down)) * _persistence_factor(z, direction)
+    score *= _precedent_factor(before, med, scale, direction, max(up, down)) * _persistence_factor(z, direction, counting)
     peak = float(np.max(after)) if direction == "up" else float(np.min(after))
     settled = float(np.median(after[len(after) // 2:]))  # the level it settled at, past the transition
     shown = settled if abs(settled - med) >= 0.5 * abs(peak - med) else peak
@@ -221,7 +225,7 @@ def score_series(series: Series, onset_hint: float, lookback: float = 1200.0, lo
     return SeriesAnomaly(key=series.key(), service=series.service, metric=series.name, kind=kind.kind,
                          score=round(float(score), 2), direction=direction, onset=float(times[k]),
                          before=med, after=shown, change_pct=round(change, 1) if np.isfinite(change) else 1e9,
-                         recovering=_recovering(z, direction))
+                         recovering=_recovering(z, direction, counting))
 
 
 def _attribute(series: Series) -> str:

@@ -40,6 +40,11 @@ _MASKS = [
     (r"\b(?:0x)?[0-9a-fA-F]*\d[0-9a-fA-F]*[a-fA-F][0-9a-fA-F]*\b|\b[0-9a-fA-F]*[a-fA-F][0-9a-fA-F]*\d[0-9a-fA-F]*\b", "HEX"),
     (r"\b\d+(?:\.\d+)?(?:ms|s|m|h|kb|mb|gb|kib|mib|gib|%)?\b", "NUM"),
 ]
+ONSET_LEAD_S = 60.0
+"""How long before the given onset a line already counts as after it. The onset usually comes from the
+metrics, and a rate over a 30 s window, scraped and evaluated every few seconds, dates a change up to a
+minute after the first log line it caused: a release that crashes on start-up logs its fatal error at once,
+seconds before any series moves."""
 MAX_LINES_PER_SERVICE = 1500
 """Lines mined per service and side of the onset; larger sets are sampled evenly and counts scaled back."""
 
@@ -93,9 +98,11 @@ def mine_templates(lines: list[LogLine]) -> list[tuple[LogLine, str]]:
 
 
 def log_template_spikes(lines: list[LogLine], onset: float, start: float, end: float, top: int = 10) -> list[TemplateSpike]:
-    """Templates whose rate after ``onset`` jumped against before it, new and error-like ones first."""
+    """Templates whose rate after ``onset`` jumped against before it, new and error-like ones first
+    (lines up to ``ONSET_LEAD_S`` before the onset count as after it)."""
     if not lines:
         return []
+    onset = max(onset - ONSET_LEAD_S, start)
     before_min = max((onset - start) / 60.0, 1.0)
     after_min = max((end - onset) / 60.0, 1.0)
     counts: dict[tuple[str, str], list[float]] = defaultdict(lambda: [0.0, 0.0])

@@ -14,7 +14,7 @@ from typing import Any
 from bot.reasoners.rules.evidence import EvidenceView
 from tools.analysis.anomaly import ANOMALY_THRESHOLD
 
-__all__ = ["reconcile_load", "mentions"]
+__all__ = ["reconcile_load", "mentions", "named_in"]
 
 DISCOUNT = 0.35
 
@@ -55,6 +55,13 @@ def reconcile_load(view: EvidenceView, topology: dict[str, list[str]]) -> None:
     view.ranked.sort(key=lambda s: float(view.services[s].get("score", 0.0)), reverse=True)
 
 
+def named_in(spike: dict[str, Any], source: str, known: set[str]) -> list[str]:
+    """The services other than ``source`` that a log template (or its examples) names."""
+    text = " ".join([str(spike.get("template", ""))] + [str(e) for e in spike.get("examples", [])]).lower()
+    return [name for name in sorted(known)
+            if name and name != source and re.search(rf"(?<![\w-]){re.escape(name.lower())}", text)]
+
+
 def mentions(view: EvidenceView, known: set[str]) -> dict[str, list[str]]:
     """service -> the other services whose new error logs name it."""
     out: dict[str, list[str]] = {}
@@ -62,10 +69,8 @@ def mentions(view: EvidenceView, known: set[str]) -> dict[str, list[str]]:
         for spike in spikes:
             if not spike.get("error_like"):
                 continue
-            text = " ".join([str(spike.get("template", ""))] + [str(e) for e in spike.get("examples", [])]).lower()
-            for name in known:
-                if name and name != source and re.search(rf"(?<![\w-]){re.escape(name.lower())}", text):
-                    out.setdefault(name, [])
-                    if source not in out[name]:
-                        out[name].append(source)
+            for name in named_in(spike, source, known):
+                out.setdefault(name, [])
+                if source not in out[name]:
+                    out[name].append(source)
     return out

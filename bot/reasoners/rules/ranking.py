@@ -10,7 +10,7 @@ from typing import Any
 from bot.models import Evidence, Hypothesis
 from bot.reasoners.rules.checks import RunbookFit, evaluate_runbook, score_fits
 from bot.reasoners.rules.evidence import EvidenceView
-from bot.reasoners.rules.propagation import mentions, reconcile_load
+from bot.reasoners.rules.propagation import mentions, named_in, reconcile_load
 from knowledge.documents import Runbook
 from knowledge.taxonomy import consequences
 from tools.analysis.anomaly import ANOMALY_THRESHOLD
@@ -43,7 +43,8 @@ class ServiceScore:
     evidence: list[Evidence] = field(default_factory=list)
 
 
-def _service_score(service: str, view: EvidenceView, alerted: list[str], named_by: list[str]) -> ServiceScore:
+def _service_score(service: str, view: EvidenceView, alerted: list[str], named_by: list[str],
+                   known: set[str]) -> ServiceScore:
     record = view.services.get(service, {})
     anomaly = float(record.get("score", 0.0))
     strength = min(anomaly / 8.0, 1.0) if float(record.get("raw_score", 0.0)) >= ANOMALY_THRESHOLD else min(anomaly / 16.0, 0.25)
@@ -68,7 +69,8 @@ def _service_score(service: str, view: EvidenceView, alerted: list[str], named_b
                                      summary=f"{change['kind']} of {service} "
                                              f"({change.get('flag') or change.get('version') or change.get('description', '')})"
                                              f" {minutes:.0f} min before onset"))
-    spikes = [s for s in view.spikes.get(service, []) if s.get("error_like")]
+    # its own errors; "upstream stripe failed: 503" is a caller's symptom and counts for the service it names
+    spikes = [s for s in view.spikes.get(service, []) if s.get("error_like") and not named_in(s, service, known)]
     if spikes:
         bonus = 0.2 if any(s.get("new") for s in spikes) else 0.1
         score += bonus
@@ -220,12 +222,13 @@ def rank_hypotheses(view: EvidenceView, runbooks: list[Runbook], alerted: list[s
                     topology: dict[str, list[str]] | None = None) -> list[Hypothesis]:
     """Hypotheses best first; each cites the tool results that support or refute it."""
     reconcile_load(view, topology or {})
-    named = mentions(view, set(view.services) | set(topology or {}))
+    everyone = set(view.services) | {name for caller, deps in (topology or {}).items() for name in [caller, *deps]}
+    named = mentions(view, everyone)
     no_fault = _no_fault(view, alerted)
     if no_fault is not None:
         return [no_fault]
     hypotheses: list[Hypothesis] = []
-    bases = {service: _service_score(service, view, alerted, named.get(service, []))
+    bases = {service: _service_score(service, view, alerted, named.get(service, []), everyone)
              for service in _candidates(view, alerted, named)}
     strongest = max((b.score for b in bases.values()), default=1.0) or 1.0
     for service, base in bases.items():

@@ -89,7 +89,9 @@ def _explain(result: ExperimentResult) -> str:
     summary = result.summary()
     return (f"{result.fault}: Andon said {summary['root_cause']} (expected {summary['expected']}); "
             f"hypotheses {summary['hypotheses']}; proposals {summary['proposals']}; action {summary['action']}; "
-            f"recovered {summary['recovered']} ({summary['verification']}); notes {summary['notes']}")
+            f"recovered {summary['recovered']} ({summary['verification']}); notes {summary['notes']}; "
+            f"alert {summary['alert']}, detected in {summary['time_to_detect_s']} s; tool calls:\n"
+            + "\n".join(f"  {c['tool']} {c['status']}: {c['summary'][:300]}" for c in result.calls))
 
 
 @pytest.mark.parametrize("name", IN_TURN)

@@ -182,3 +182,18 @@ def test_a_level_reached_through_a_ramp_is_read_where_it_settled() -> None:
     scored = score_series(Series({"__name__": "cpu_usage_ratio", "service": "api"}, times, values), times[start])
     assert scored is not None and scored.direction == "up"
     assert scored.after >= 0.95
+
+
+def test_a_count_that_moved_only_in_the_latest_sample_is_a_rise_not_a_recovered_blip() -> None:
+    """An investigation that starts seconds after a crash sees the restart count move in its last sample
+    only; the rise has just begun, so it is neither discounted as a blip nor marked recovering."""
+    values = np.zeros(TIMES.shape)
+    values[-1] = 2.0
+    scored = score_series(Series({"__name__": "restarts_total", "service": "api"}, TIMES, values), T0)
+    assert scored is not None and scored.direction == "up"
+    assert scored.score >= ANOMALY_THRESHOLD
+    assert not scored.recovering
+    blip = np.zeros(TIMES.shape)
+    blip[-4] = 2.0
+    came_back = score_series(Series({"__name__": "restarts_total", "service": "api"}, TIMES, blip), T0 - 90)
+    assert came_back is None or came_back.score < scored.score, "a rise that came back still counts less"

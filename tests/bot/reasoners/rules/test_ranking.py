@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.reasoners.rules.evidence import build_view
 from bot.reasoners.rules.ranking import rank_hypotheses
 from tests.bot.reasoners.rules.test_checks import anomaly, view_of
 
@@ -53,3 +54,24 @@ def test_a_caller_whose_own_pods_lost_their_node_is_not_merely_propagating() -> 
 
     assert ranked(["NodeLost"]) == "tracking"
     assert ranked(["Unhealthy"]) == "geo", "failing probes can be a dependency's doing"
+
+
+def test_error_logs_that_name_an_upstream_count_for_the_upstream_not_for_the_caller() -> None:
+    """"stripe ... failed: 503" in payments' logs is payments' symptom and evidence about stripe; a caller's
+    own new errors ("NullPointerException") still count for the caller."""
+    series = [anomaly("payments", "error_ratio", 0.002, 0.38, 60.0, kind="errors"),
+              anomaly("payments", "upstream_error_ratio", 0.003, 0.42, 60.0, kind="errors")]
+
+    def evidence(template: str) -> dict[str, list[str]]:
+        view = view_of(series)
+        spikes = [{"service": "payments", "template": template, "error_like": True, "new": True, "examples": []}]
+        view.spike_call, view.spikes = "c9", build_view([{"id": "c9", "tool": "log_template_spikes", "status": "ok",
+                                                          "data": spikes}]).spikes
+        hypotheses = rank_hypotheses(view, [], ["payments"], [], [], topology={"payments": ["stripe"]})
+        return {h.service: [e.summary for e in h.evidence] for h in hypotheses}
+
+    blamed = evidence("ERROR stripe POST /v1/payment_intents/<*> failed: 503 Service Unavailable")
+    assert not any(line.startswith("payments logs") for line in blamed["payments"])
+    assert any("name stripe" in line for line in blamed["stripe"])
+    own = evidence("ERROR NullPointerException in ChargeBuilder.total")
+    assert any(line.startswith("payments logs") for line in own["payments"])
