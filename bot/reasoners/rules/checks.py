@@ -66,9 +66,19 @@ def _metric(check: Check, service: str, view: EvidenceView) -> CheckOutcome:
         moving = (best.get("direction") == worse and  # still getting worse, if slowly: a burn, not a plateau
                   float(best.get("score", 0.0)) / max(classify(wanted).weight, 1e-6) >= ANOMALY_THRESHOLD / 2)
         rules_out = classify(wanted).bad not in (None, worse)  # "CPU below 0.7": a healthy level rules a cause out
+        if rules_out and holds_after and not _serving(service, view):
+            return CheckOutcome(check, False, False, f"{service} has no ready replica: its {wanted} "
+                                f"({before:.4g} → {after:.4g}) shows nothing healthy", view.pod_call)
         ok = holds_after and (rules_out or moving or not held_before)  # a symptom that held all along is not news
     detail = f"{service} {wanted}: {before:.4g} → {after:.4g} (z={float(best.get('score', 0.0)):.1f})"
     return CheckOutcome(check, True, ok, detail, view.anomaly_call, key=f"metric:{wanted}:{expect}")
+
+
+def _serving(service: str, view: EvidenceView) -> bool:
+    """Some replica of ``service`` is ready, or nothing says otherwise. A crash-looping service's quiet
+    dependencies are the silence of a process that is not running, not a healthy reading."""
+    pods = view.pods.get(service, [])
+    return not pods or any(pod.get("ready", True) for pod in pods)
 
 
 def _log(check: Check, service: str, view: EvidenceView) -> CheckOutcome:

@@ -75,6 +75,17 @@ def test_a_healthy_level_that_held_all_along_rules_a_cause_out() -> None:
     assert outcome(hit_ratio, "cache", always_cold) == (True, False), "a symptom that held all along is not news"
 
 
+def test_a_healthy_reading_of_a_service_with_no_ready_replica_rules_nothing_out() -> None:
+    """A crash-looping service makes no calls, so its dependencies' error ratio reads 0: that is not health."""
+    check = Check(name="dependencies healthy", metric="upstream_error_ratio", expect="below:0.02", weight=1)
+    quiet = [anomaly("inventory", "upstream_error_ratio", 0.0, 0.0, 0.0)]
+    crashing = [{"name": "inventory-1", "service": "inventory", "ready": False, "reasons": ["CrashLoopBackOff"]}]
+    assert outcome(check, "inventory", view_of(quiet, pods=crashing)) == (False, False)
+    serving = [*crashing, {"name": "inventory-2", "service": "inventory", "ready": True, "reasons": []}]
+    assert outcome(check, "inventory", view_of(quiet, pods=serving)) == (True, True)
+    assert outcome(check, "inventory", view_of(quiet)) == (True, True), "no pods seen: the reading stands"
+
+
 def test_a_callers_view_counts_only_for_a_service_without_telemetry_of_its_own() -> None:
     check = Check(name="calls failing", metric="upstream_error_ratio", expect="up", weight=2)
     seen_by_caller = anomaly("caller", "upstream_error_ratio", 0.001, 0.2, 40.0)
