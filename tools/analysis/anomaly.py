@@ -170,22 +170,25 @@ def _precedent_factor(before: np.ndarray, med: float, scale: float, direction: s
     return 0.3
 
 
-def _came_back(directed: np.ndarray, level: float) -> bool:
-    """The shift peaked and its latest readings are back below ``level``."""
-    if len(directed) < 6 or float(np.max(directed)) < ANOMALY_THRESHOLD:
-        return False
-    return float(np.median(directed[-3:])) < level
+def _standing(directed: np.ndarray, counting: bool) -> float | None:
+    """Where an anomalous shift stands now (the median of its latest three readings), or None when it
+    cannot have come back: too short, never anomalous, or a count that never went down (restarts so far),
+    whose rise in its latest sample has only begun."""
+    if counting or len(directed) < 6 or float(np.max(directed)) < ANOMALY_THRESHOLD:
+        return None
+    return float(np.median(directed[-3:]))
 
 
 def _persistence_factor(z: np.ndarray, direction: str, counting: bool) -> float:
-    """A blip that has already recovered by now matters less than a shift that is still there. A count
-    that never went down (restarts so far) cannot come back: a rise in its latest sample has just begun."""
-    return 0.4 if not counting and _came_back(z if direction == "up" else -z, ANOMALY_THRESHOLD / 2) else 1.0
+    """A blip that has already recovered by now matters less than a shift that is still there."""
+    now = _standing(z if direction == "up" else -z, counting)
+    return 0.4 if now is not None and now < ANOMALY_THRESHOLD / 2 else 1.0
 
 
 def _recovering(z: np.ndarray, direction: str, counting: bool) -> bool:
     directed = z if direction == "up" else -z
-    return not counting and _came_back(directed, 0.5 * float(np.max(directed)) + 1e-9)
+    now = _standing(directed, counting)
+    return now is not None and now <= 0.5 * float(np.max(directed))
 
 
 def score_series(series: Series, onset_hint: float, lookback: float = 1200.0, lookahead: float = 120.0) -> SeriesAnomaly | None:
@@ -198,9 +201,9 @@ def score_series(series: Series, onset_hint: float, lookback: float = 1200.0, lo
     floor = ACCUMULATING_FLOOR if kind.kind in _ACCUMULATING else RELATIVE_FLOOR
     k = _find_onset(times, values, onset_hint, lookback, lookahead)
     before, after = values[:k], _smooth(values[k:])
-    counting = bool(np.all(np.diff(values) >= 0))  # never went down: a count of events so far
     if len(before) < 3 or len(after) < 1:
         return None
+    counting = bool(np.all(np.diff(values) >= 0))  # never went down: a count of events so far
     med, scale = float(np.median(before)), _scale(before, floor, absolute_floor(series.name))
     z = (after - med) / scale
     up, down = float(np.max(z)), float(-np.min(z))

@@ -21,7 +21,7 @@ def anomaly(service: str, metric: str, before: float, after: float, score: float
 
 
 def view_of(series: list[dict[str, Any]], nodes: list[dict[str, Any]] | None = None,
-            pods: list[dict[str, Any]] | None = None) -> EvidenceView:
+            pods: list[dict[str, Any]] | None = None, spikes: list[dict[str, Any]] | None = None) -> EvidenceView:
     services: dict[str, list[dict[str, Any]]] = {}
     for item in series:
         services.setdefault(item["service"], []).append(item)
@@ -33,6 +33,8 @@ def view_of(series: list[dict[str, Any]], nodes: list[dict[str, Any]] | None = N
         calls.append({"id": "c2", "tool": "k8s_nodes", "status": "ok", "data": nodes})
     if pods is not None:
         calls.append({"id": "c3", "tool": "k8s_pods", "status": "ok", "data": pods})
+    if spikes is not None:
+        calls.append({"id": "c4", "tool": "log_template_spikes", "status": "ok", "data": spikes})
     return build_view(calls)
 
 

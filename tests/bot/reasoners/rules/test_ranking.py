@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from bot.reasoners.rules.evidence import build_view
 from bot.reasoners.rules.ranking import rank_hypotheses
 from tests.bot.reasoners.rules.test_checks import anomaly, view_of
 
@@ -63,10 +62,8 @@ def test_error_logs_that_name_an_upstream_count_for_the_upstream_not_for_the_cal
               anomaly("payments", "upstream_error_ratio", 0.003, 0.42, 60.0, kind="errors")]
 
     def evidence(template: str) -> dict[str, list[str]]:
-        view = view_of(series)
-        spikes = [{"service": "payments", "template": template, "error_like": True, "new": True, "examples": []}]
-        view.spike_call, view.spikes = "c9", build_view([{"id": "c9", "tool": "log_template_spikes", "status": "ok",
-                                                          "data": spikes}]).spikes
+        view = view_of(series, spikes=[{"service": "payments", "template": template, "error_like": True, "new": True,
+                                        "examples": []}])
         hypotheses = rank_hypotheses(view, [], ["payments"], [], [], topology={"payments": ["stripe"]})
         return {h.service: [e.summary for e in h.evidence] for h in hypotheses}
 
