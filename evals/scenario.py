@@ -8,6 +8,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, Field, ValidationError, model_validator
 
+from evals.actions import parse_pattern
 from knowledge.taxonomy import categories
 from tools.sources.timespec import parse_instant
 
@@ -32,6 +33,8 @@ class Expected(BaseModel):
     def _known(self) -> Expected:
         if self.category not in categories():
             raise ValueError(f"expected.category {self.category!r} is not in knowledge/categories.yaml")
+        for pattern in self.actions + self.forbidden:
+            parse_pattern(pattern)
         return self
 
 

@@ -26,6 +26,8 @@ def eval(  # noqa: A001 - the command is called eval
     min_top3: float | None = typer.Option(None, "--min-top3"),
     min_category: float | None = typer.Option(None, "--min-category"),
     min_recall5: float | None = typer.Option(None, "--min-recall5", help="retrieval: hybrid recall@5 threshold"),
+    check: bool = typer.Option(False, "--check", help="only check that the scenarios load and their telemetry "
+                               "generates (no investigation); exit 1 on a problem"),
 ) -> None:
     """Score Andon on incident scenarios; exit 1 when a --min-* threshold is missed or an unsafe action happened."""
     from evals.report import html_report, markdown_report
@@ -34,6 +36,9 @@ def eval(  # noqa: A001 - the command is called eval
 
     if paths and paths[0] == Path("retrieval"):
         _retrieval(json_file, min_recall5)
+        return
+    if check:
+        _check(list(paths or []))
         return
     settings = settings_or_exit()
     options = EvalOptions(reasoner=reasoner, model=model, jobs=jobs, judge_model=judge_model)
@@ -77,6 +82,26 @@ def _print_summary(summary: dict[str, object]) -> None:
             console.print(f"[red]✗[/] {item['id']}: expected {item['category_expected']} on {item['service_expected']}"
                           f", got {item['category_predicted']} on {item['service_predicted']}"
                           + (f" ({item['error']})" if item.get("error") else ""))
+
+
+def _check(paths: list[Path]) -> None:
+    from evals.check import check_scenarios
+    from evals.runner import default_suite
+    from evals.scenario import ScenarioError
+
+    try:
+        results = check_scenarios(paths or [default_suite()])
+    except ScenarioError as exc:
+        fail(str(exc))
+    for result in results:
+        if result.ok:
+            console.print(f"[green]✓[/] {result.id}: {result.facts}", highlight=False)
+        for problem in result.problems:
+            console.print(f"[red]✗[/] {result.id}: {problem}", highlight=False, soft_wrap=True)
+    broken = sum(1 for r in results if not r.ok)
+    console.print(f"{len(results) - broken} of {len(results)} scenarios ok")
+    if broken:
+        raise typer.Exit(1)
 
 
 def _retrieval(json_file: Path | None, min_recall5: float | None) -> None:

@@ -1,7 +1,9 @@
 """Turn compact metric and log generator specs into series and log lines, deterministically.
 
 A metric spec: ``{service, metric, baseline, noise | noise_pct, seasonality, effect | effects}``.
-An effect: ``{kind: step|ramp|spike, at, to | factor | by, over | duration | until}``.
+An effect: ``{kind: step|ramp|spike, at, to | factor | by, over | duration | until, every}``; ``every``
+repeats a step (with ``until``) or a spike every period, back through the history and forward (a nightly
+batch window, a weekly report).
 A log spec: ``{service, template, per_minute, level, from, until}`` or ``{service, at, text}``.
 """
 
@@ -35,11 +37,28 @@ def _target(effect: dict[str, Any], base: float) -> float:
 
 
 def _apply_effect(values: np.ndarray, times: np.ndarray, base: float, effect: dict[str, Any], ref: float) -> None:
-    kind = effect.get("kind", "step")
+    if "every" not in effect:
+        _apply_once(values, times, base, effect, ref, 0.0)
+        return
+    kind, period = effect.get("kind", "step"), parse_duration(effect["every"])
+    if kind not in ("step", "spike") or (kind == "step" and "until" not in effect):
+        raise ValueError(f"'every' repeats a spike or a step with 'until', not {kind!r}: {effect!r}")
+    if period <= 0:
+        raise ValueError(f"'every' must be a positive duration: {effect!r}")
     start = parse_instant(effect.get("at", 0), ref)
+    first = -math.ceil((start - float(times[0])) / period) if len(times) else 0  # one that began before
+    last = math.floor((float(times[-1]) - start) / period) if len(times) else -1
+    for k in range(int(first), int(last) + 1):
+        _apply_once(values, times, base, effect, ref, k * period)
+
+
+def _apply_once(values: np.ndarray, times: np.ndarray, base: float, effect: dict[str, Any], ref: float,
+                shift: float) -> None:
+    kind = effect.get("kind", "step")
+    start = parse_instant(effect.get("at", 0), ref) + shift
     target = _target(effect, base)
     if kind == "step":
-        end = parse_instant(effect["until"], ref) if "until" in effect else math.inf
+        end = parse_instant(effect["until"], ref) + shift if "until" in effect else math.inf
         mask = (times >= start) & (times < end)
         values[mask] += target - base
     elif kind == "spike":

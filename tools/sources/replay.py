@@ -6,6 +6,7 @@ The telemetry spec (documented in ``evals/README.md``)::
     window: 60m          # history before the reference time
     tail: 3m             # data after it (the investigation runs a little later)
     step: 30s
+    history: {window: 8d, step: 10m}   # optional: older, coarser points before ``window``
     metrics: [...]       # generator specs, see tools.sources.generators, or {csv: file}
     logs: [...]
     changes: [{at, service, kind, version, previous_version, description, flag}]
@@ -54,6 +55,26 @@ def read_metrics_csv(path: Path) -> list[Series]:
     return out
 
 
+def _grid(spec: dict[str, Any], reference: float, start: float, end: float, step: float) -> np.ndarray:
+    """Sample times: ``step`` apart over the window, and ``history.step`` apart over the older history
+    (days of context at a coarse step, without millions of points)."""
+    if step <= 0:
+        raise ValueError(f"telemetry step must be positive, got {spec.get('step')!r}")
+    recent = np.arange(start, end + step / 2, step)
+    history = spec.get("history")
+    if not history:
+        return recent
+    if not isinstance(history, dict) or "window" not in history:
+        raise ValueError(f"telemetry.history needs a window, e.g. {{window: 8d, step: 10m}}: {history!r}")
+    span, coarse = parse_duration(history["window"]), parse_duration(history.get("step", "10m"))
+    if coarse <= 0 or span <= 0:
+        raise ValueError(f"telemetry.history window and step must be positive: {history!r}")
+    if span / coarse > 50_000:
+        raise ValueError(f"telemetry.history {history!r} makes over 50,000 points per series: use a coarser step")
+    older = np.arange(reference - span, start - coarse / 2, coarse)
+    return np.concatenate([older[older < start], recent])
+
+
 @dataclass
 class ReplayTelemetry:
     """Metrics, logs, changes, Kubernetes state and alerts built from one telemetry spec."""
@@ -76,7 +97,7 @@ class ReplayTelemetry:
         tail = parse_duration(spec.get("tail", "3m"))
         step = parse_duration(spec.get("step", "30s"))
         start, end = reference - window, reference + tail
-        times = np.arange(start, end + step / 2, step)
+        times = _grid(spec, reference, start, end, step)
         telemetry = cls(start=start, end=end)
         for item in spec.get("metrics") or []:
             if "csv" in item:

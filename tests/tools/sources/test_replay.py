@@ -55,3 +55,24 @@ def test_selectors_and_time_parsing() -> None:
         parse_duration("soon")
     with pytest.raises(ValueError, match="effect kind"):
         ReplayTelemetry.from_spec({"metrics": [{"service": "a", "metric": "m", "effect": {"kind": "wobble", "to": 1}}]}, REF)
+
+
+def test_history_adds_coarse_older_points_before_the_fine_window() -> None:
+    spec = {"window": "60m", "step": "30s", "tail": "3m", "history": {"window": "8d", "step": "10m"},
+            "metrics": [{"service": "api", "metric": "request_rate", "baseline": 10, "noise": 0,
+                         "seasonality": {"amplitude": 0.5, "period": "1d"}}]}
+    series = ReplayTelemetry.from_spec(spec, REF, seed_key="s").series[0]
+    gaps = np.diff(series.times)
+    assert series.times[0] == pytest.approx(REF - 8 * 86400)
+    assert set(np.unique(gaps)) == {30.0, 600.0} and np.all(np.diff(gaps[gaps == 600.0]) == 0)
+    assert series.times[gaps.argmin()] >= REF - 3600 - 600, "fine points only within the window"
+    day_ago = series.values[np.argmin(np.abs(series.times - (REF - 86400)))]
+    assert day_ago == pytest.approx(series.values[np.argmin(np.abs(series.times - REF))], rel=0.02)
+
+
+def test_a_history_too_fine_to_generate_is_refused_with_the_reason() -> None:
+    spec = {"history": {"window": "30d", "step": "1s"}, "metrics": [{"service": "a", "metric": "m"}]}
+    with pytest.raises(ValueError, match="50,000 points"):
+        ReplayTelemetry.from_spec(spec, REF)
+    with pytest.raises(ValueError, match="needs a window"):
+        ReplayTelemetry.from_spec({"history": {"step": "10m"}, "metrics": []}, REF)
