@@ -76,7 +76,7 @@ def _score(ranks: list[int | None], seconds: list[float]) -> dict[str, Any]:
 
 def _dataset(name: str, cases: list[Path], peers: dict[str, Callable[..., Any]], repeats: int) -> dict[str, Any]:
     from evals.rcaeval import load_case
-    from tools.analysis.anomaly import rank_services
+    from tools.rca.services import rank_services
 
     methods = ["Andon", *peers]
     ranks: dict[str, list[int | None]] = {m: [] for m in methods}

@@ -87,10 +87,14 @@ class Report(BaseModel):
     incident: Incident
     summary: str
     root_cause: dict[str, Any]
+    verdict: Literal["diagnosed", "no_fault", "inconclusive"] = "diagnosed"
+    """``inconclusive``: the telemetry could not be read, so nothing is called healthy or broken."""
     hypotheses: list[Hypothesis]
     proposals: list[Proposal]
     evidence: list[ToolCall]
     runbooks: list[dict[str, Any]] = Field(default_factory=list)
+    retrieved_runbooks: list[str] = Field(default_factory=list)
+    """The runbook ids retrieval found for the trigger, before the diagnosis matched any."""
     similar_incidents: list[dict[str, Any]] = Field(default_factory=list)
     actions: list[dict[str, Any]] = Field(default_factory=list)
     verification: dict[str, Any] | None = None

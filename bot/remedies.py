@@ -18,15 +18,28 @@ DEFAULT_ACTIONS: dict[str, list[Action]] = {
     "connection_pool_exhaustion": [Action(tool="restart_service", effect="Releases stuck connections.")],
     "crash_loop": [Action(tool="rollback_deploy", effect="Return to the last version that started.")],
     "queue_backlog": [Action(tool="scale_service", args={"replicas": "+2"}, effect="More consumers drain the backlog.")],
-    "bad_config": [Action(tool="rollback_deploy", effect="Revert to the previous configuration.")],
+    "bad_config": [Action(tool="toggle_flag", args={"flag": "$flag"}, effect="Turn the flag that changed back off."),
+                   Action(tool="run_automation", args={"job": "config-revert"},
+                          effect="Revert to the previous configuration.")],
     "traffic_surge": [Action(tool="scale_service", args={"replicas": "+3"}, effect="Capacity for the extra load.")],
     "thread_pool_exhaustion": [Action(tool="restart_service", effect="Frees the stuck worker threads.")],
 }
 
 
+def _unfit(action: Action, hypothesis: Hypothesis, context: dict[str, Any]) -> bool:
+    """Actions that cannot help this diagnosis, or make it worse."""
+    growing = action.tool == "scale_service" and not str(action.args.get("replicas", "+")).startswith("-")
+    if growing and (context.get("overloaded") or hypothesis.category == "rate_limiting"):
+        return True  # more replicas push more load onto what already refuses or drowns in it
+    if action.tool == "rollback_deploy" and not context.get("deployed"):
+        return True  # nothing was deployed: there is no release to go back to (a migration, a config change)
+    return action.tool == "restart_service" and hypothesis.category == "expired_credentials" and \
+        not context.get("rotated")  # a restart only helps when there is a new secret to pick up
+
+
 def _fill_args(action: Action, hypothesis: Hypothesis, context: dict[str, Any]) -> dict[str, Any] | None:
-    if action.tool == "scale_service" and context.get("overloaded"):
-        return None  # more replicas would push even more load onto the dependencies it already overwhelms
+    if _unfit(action, hypothesis, context):
+        return None
     args: dict[str, Any] = {}
     for key, value in action.args.items():
         if isinstance(value, str) and "$" in value:
@@ -46,11 +59,8 @@ def _fill_args(action: Action, hypothesis: Hypothesis, context: dict[str, Any]) 
         args["service"] = hypothesis.service
     else:
         args["service"] = hypothesis.service
-    if action.tool == "rollback_deploy":
-        if not context.get("changed"):
-            return None  # nothing was deployed or reconfigured: there is nothing to roll back to
-        if context.get("previous_version"):
-            args.setdefault("to_version", context["previous_version"])
+    if action.tool == "rollback_deploy" and context.get("previous_version"):
+        args.setdefault("to_version", context["previous_version"])
     if action.tool == "toggle_flag":
         if "flag" not in args:
             if not context.get("flag"):

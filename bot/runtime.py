@@ -21,6 +21,7 @@ from bot.reasoners.rules import RulesReasoner
 from bot.settings import Settings
 from bot.store.incidents import IncidentStore
 from tools import Tool, ToolRegistry, default_registry
+from tools.rca.params import Params, load_params
 from tools.redaction import redact_data
 from tools.sources import Sources
 from tools.sources.replay import load_replay_sources
@@ -87,6 +88,12 @@ def make_reasoners(settings: Settings) -> dict[str, Any]:
     return {"rules": rules, "llm": LLMReasoner(settings, rules)}
 
 
+def rca_params(settings: Settings) -> Params:
+    """The engine's parameters: ``rca_params`` if set, else ``<data_dir>/rca-params.json`` if ``andon tune``
+    wrote one there, else the shipped defaults."""
+    return load_params(settings.rca_params or settings.data_dir / "rca-params.json")
+
+
 class Investigator:
     """Runs investigations through the graph with a durable checkpointer (thread id = incident id)."""
 
@@ -99,7 +106,7 @@ class Investigator:
         self.context = AgentContext(settings=settings, registry=registry or default_registry(extra_tools),
                                     sources=sources, reasoners=make_reasoners(settings), kb=kb, policy=policy,
                                     store=store, approval_mode=approval_mode, clock=clock, progress=progress,
-                                    verify_wait_s=verify_wait_s)
+                                    verify_wait_s=verify_wait_s, params=rca_params(settings))
         self.checkpointer = checkpointer if checkpointer is not None else open_checkpointer(
             settings.database_url, settings.data_dir)
         self.graph = build_graph(self.checkpointer)

@@ -54,6 +54,9 @@ class Settings(BaseSettings):
     llm_timeout_s: float = 60.0
     llm_max_retries: int = 1
 
+    rca_params: Path | None = Field(None, description="RCA engine parameters written by andon tune "
+                                    "(default: <data_dir>/rca-params.json when it exists)")
+
     max_steps: int = Field(6, description="investigate/tools round trips")
     max_tool_calls: int = 24
     max_seconds: float = 120.0

@@ -39,7 +39,9 @@ def load_case(path: Path) -> RCACase:
         inject = float((path / "inject_time.txt").read_text().strip())
     except ValueError as exc:
         raise ValueError(f"{path / 'inject_time.txt'}: not a unix time") from exc
-    return RCACase(id=f"{label}/{path.name}" if path.name.isdigit() else label, path=path, service=service,
+    where = path.parent.parent.name if path.name.isdigit() else path.parent.name  # cases of two runs share labels
+    return RCACase(id=f"{where}/{label}/{path.name}" if path.name.isdigit() else f"{where}/{label}", path=path,
+                   service=service,
                    fault=fault, inject_time=inject, series=read_metrics_csv(path / "data.csv"))
 
 

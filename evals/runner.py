@@ -132,7 +132,7 @@ def run_case(case: RCACase, settings: Settings, knowledge: _Knowledge) -> tuple[
     score = ScenarioScore(id=case.id, category_expected=case.fault, service_expected=case.service,
                           service_predicted=ranked[0] if ranked else None, category_predicted=None,
                           services_ranked=ranked[:5], top1=rank == 1, top3=rank is not None and rank <= 3,
-                          category_ok=False, action_precision=1.0, unsafe_actions=0, retrieval_hit=None,
+                          category_ok=False, action_precision=1.0, action_ok=False, unsafe_actions=0, retrieval_hit=None,
                           facts_found=1.0, steps=int(report.get("steps", 0)), tool_calls=int(report.get("tool_calls", 0)),
                           tokens=int(report.get("tokens", {}).get("total", 0)), cost_usd=0.0,
                           duration_s=round(time.time() - started, 3), passed=rank == 1, kind="rcaeval")
@@ -142,7 +142,8 @@ def run_case(case: RCACase, settings: Settings, knowledge: _Knowledge) -> tuple[
 def _failed(item_id: str, error: Exception) -> ScenarioScore:
     return ScenarioScore(id=item_id, category_expected="", service_expected="", service_predicted=None,
                          category_predicted=None, services_ranked=[], top1=False, top3=False, category_ok=False,
-                         action_precision=0.0, unsafe_actions=0, retrieval_hit=None, facts_found=0.0, steps=0,
+                         action_precision=0.0, action_ok=False, unsafe_actions=0, retrieval_hit=None, facts_found=0.0,
+                         steps=0,
                          tool_calls=0, tokens=0, cost_usd=0.0, duration_s=0.0, passed=False,
                          error=f"{type(error).__name__}: {error}")
 

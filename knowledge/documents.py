@@ -45,8 +45,8 @@ class Check(BaseModel):
                 re.compile(self.log)
             except re.error as exc:
                 raise ValueError(f"check {self.name!r}: bad log regex: {exc}") from exc
-        if not re.fullmatch(r"up|down|started|(above|below):-?[\d.]+(e-?\d+)?", self.expect):
-            raise ValueError(f"check {self.name!r}: expect must be up, down, started, above:<n> or below:<n>")
+        if not re.fullmatch(r"up|down|started|rising|(above|below):-?[\d.]+(e-?\d+)?", self.expect):
+            raise ValueError(f"check {self.name!r}: expect must be up, down, started, rising, above:<n> or below:<n>")
         return self
 
     @property

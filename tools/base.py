@@ -10,6 +10,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from tools.rca.params import Params
 from tools.sources.base import Sources
 
 __all__ = ["Risk", "Tool", "ToolContext", "ToolResult", "ToolArgs"]
@@ -60,6 +61,8 @@ class ToolContext:
     now: float = field(default_factory=time.time)
     onset: float | None = None
     dry_run: bool = False
+    params: Params = field(default_factory=Params)
+    """The RCA engine's parameters (the analysis tools score with them)."""
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from bot.settings import Settings
 from tools import ToolContext, ToolRegistry
+from tools.rca.params import Params
 from tools.sources import Sources
 
 if TYPE_CHECKING:
@@ -41,9 +42,11 @@ class AgentContext:
     progress: Callable[[str, dict[str, Any]], None] | None = None
     """Called as nodes move (Slack progress message, console)."""
     extra: dict[str, Any] = field(default_factory=dict)
+    params: Params = field(default_factory=Params)
+    """The RCA engine's parameters: the shipped defaults, or what ``andon tune`` fitted."""
 
     def tool_context(self, onset: float | None = None, dry_run: bool = False) -> ToolContext:
-        return ToolContext(sources=self.sources, now=self.clock(), onset=onset, dry_run=dry_run)
+        return ToolContext(sources=self.sources, now=self.clock(), onset=onset, dry_run=dry_run, params=self.params)
 
     def announce(self, stage: str, **info: Any) -> None:
         if self.progress is not None:

@@ -24,7 +24,9 @@ class InvestigationState(TypedDict, total=False):
     incident: dict[str, Any]
     """The normalised :class:`bot.models.Incident`."""
     runbooks: list[dict[str, Any]]
-    """Retrieved runbook hits, best first."""
+    """Retrieved runbook hits, best first (after diagnosis: the matched runbooks first)."""
+    retrieved: list[str]
+    """The runbook ids retrieval found for the trigger, best first, as the diagnosis saw them."""
     similar: list[dict[str, Any]]
     """Retrieved similar past incidents, best first."""
     calls: Annotated[list[dict[str, Any]], operator.add]
@@ -43,6 +45,8 @@ class InvestigationState(TypedDict, total=False):
     """The LLM conversation so far (llm reasoner only)."""
     hypotheses: list[dict[str, Any]]
     """Ranked root-cause hypotheses with confidence and evidence."""
+    verdict: str
+    """``diagnosed``, ``no_fault``, or ``inconclusive`` (the telemetry could not be read)."""
     proposals: list[dict[str, Any]]
     """Remediation proposals for the best hypothesis."""
     decisions: list[dict[str, Any]]

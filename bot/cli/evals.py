@@ -72,6 +72,7 @@ def _print_summary(summary: dict[str, object]) -> None:
     table.add_column("metric")
     table.add_column("value")
     for key in ("scenarios", "passed", "top1_accuracy", "top3_accuracy", "category_accuracy", "action_precision",
+                "action_coverage",
                 "unsafe_actions", "retrieval_hit_rate", "errors", "tokens", "duration_s"):
         table.add_row(key, str(summary.get(key)))
     if "rcaeval" in summary:

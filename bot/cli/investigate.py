@@ -29,7 +29,8 @@ def investigate(
                                           "ANDON_PROMETHEUS_URL is set)"),
     as_json: bool = typer.Option(False, "--json", help="print the report as one JSON object"),
 ) -> None:
-    """Investigate an incident: evidence, ranked hypotheses and proposed fixes (nothing is executed)."""
+    """Investigate an incident: evidence, ranked hypotheses and proposed fixes (nothing is executed).
+    Exits 3 when the verdict is inconclusive (the telemetry could not be read)."""
     if (alert is None) == (text is None):
         fail("give exactly one of --alert FILE or --text TEXT")
     settings = settings_or_exit(reasoner=reasoner)
@@ -76,3 +77,5 @@ def investigate(
         print_json(report)
     else:
         render_report(console, report)
+    if report.get("verdict") == "inconclusive":
+        raise typer.Exit(3)

@@ -24,7 +24,8 @@ def _register_optional() -> None:
                                ("bot.cli.incident", "incident", "group"), ("bot.cli.audit", "audit", "group"),
                                ("bot.cli.lab", "lab", "group"), ("bot.cli.serve", "serve", "command"),
                                ("bot.cli.demo", "demo", "command"), ("bot.cli.chat", "chat", "command"),
-                               ("bot.cli.bench", "bench", "command")]:
+                               ("bot.cli.bench", "bench", "command"),
+                               ("bot.cli.tune", "tune", "command")]:
         try:
             loaded = importlib.import_module(module)
         except ModuleNotFoundError as exc:

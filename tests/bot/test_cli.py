@@ -68,3 +68,19 @@ def test_help_imports_nothing_heavy() -> None:
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+def test_a_blind_investigation_is_inconclusive_never_healthy(data_dir: Path) -> None:
+    """Prometheus configured but unreachable: every metric read fails, so Andon says what it could not read
+    and exits 3; it never calls the incident a false alarm."""
+    from tests.support.net import free_port
+
+    result = subprocess.run([sys.executable, "-m", "bot.cli.main", "investigate", "--text", "checkout is slow",
+                             "--json"], capture_output=True, text=True, cwd=ROOT, timeout=300,
+                            env={"PATH": "/usr/bin:/bin", "ANDON_DATA_DIR": str(data_dir), "HOME": str(data_dir),
+                                 "ANDON_PROMETHEUS_URL": f"http://127.0.0.1:{free_port()}"})
+    assert result.returncode == 3, result.stderr[-2000:]
+    report = json.loads(result.stdout)
+    assert report["verdict"] == "inconclusive"
+    assert report["root_cause"]["category"] != "no_fault" and not report["proposals"]
+    assert any("could not read" in note and "metrics" in note for note in report["notes"]), report["notes"]

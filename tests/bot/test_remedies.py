@@ -28,10 +28,25 @@ def test_no_scale_out_of_a_service_whose_load_already_overwhelms_its_dependencie
     assert [p.tool for p in proposals] == ["toggle_flag"]
 
 
-def test_nothing_to_roll_back_without_a_change() -> None:
+def test_nothing_to_roll_back_without_a_deploy() -> None:
+    """A migration or a config change leaves no release to go back to: rolling back would redeploy the
+    previous image of an innocent service."""
     deploy = Runbook(id="rb-deploy", kind="runbook", title="Bad deploy", category="bad_deploy", services=["*"],
                      path="deploy.md", actions=[Action(tool="rollback_deploy")])
     assert propose_actions(hypothesis("bad_deploy"), deploy, default_registry(), {}) == []
+    assert propose_actions(hypothesis("lock_contention"), deploy, default_registry(), {"config": "pool 10"}) == []
     rolled = propose_actions(hypothesis("bad_deploy"), deploy, default_registry(),
-                             {"changed": True, "previous_version": "v1.2.3"})
+                             {"deployed": True, "previous_version": "v1.2.3"})
     assert rolled[0].args == {"service": "public-api", "to_version": "v1.2.3"}
+
+
+def test_a_rate_limited_service_is_not_scaled_up_nor_expired_credentials_restarted_without_a_new_secret() -> None:
+    scale = Runbook(id="rb-s", kind="runbook", title="s", category="rate_limiting", services=["*"], path="s.md",
+                    actions=[Action(tool="scale_service", args={"replicas": "+2"}),
+                             Action(tool="scale_service", args={"replicas": "-50%"})])
+    assert [p.args["replicas"] for p in propose_actions(hypothesis("rate_limiting"), scale, default_registry(), {})] == \
+        ["-50%"], "more callers of an API that refuses us only make more refused calls"
+    restart = Runbook(id="rb-r", kind="runbook", title="r", category="expired_credentials", services=["*"], path="r.md",
+                      actions=[Action(tool="restart_service")])
+    assert propose_actions(hypothesis("expired_credentials"), restart, default_registry(), {}) == []
+    assert propose_actions(hypothesis("expired_credentials"), restart, default_registry(), {"rotated": True})

@@ -15,10 +15,12 @@ import yaml
 
 from tests.support.fakehttp import RecordedRequest, Reply, recording_server
 from tests.support.servers import start_prometheus
-from tools.analysis.anomaly import ANOMALY_THRESHOLD, rank_services
+from tools.rca.params import Params
+from tools.rca.services import rank_services
 from tools.sources.prometheus import BackendError, PrometheusSource
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
+ANOMALY_THRESHOLD = Params().anomaly_threshold
 
 SERVICES = ["frontend", "checkout", "payments", "cart", "catalog", "shipping"]
 INJECTED = "payments"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from dataclasses import asdict
 from typing import Any
 
 import numpy as np
@@ -12,8 +13,7 @@ from bot.agent.context import AgentContext
 from bot.agent.state import InvestigationState
 from bot.models import Report
 from bot.prompts import render
-from bot.reasoners.rules.evidence import build_view
-from tools.analysis.anomaly import ANOMALY_THRESHOLD
+from tools.rca.evidence import read_evidence
 from tools.redaction import redact_data
 from tools.sources import MetricsSource
 
@@ -52,14 +52,14 @@ def symptom_series(ctx: AgentContext, state: InvestigationState, service: str) -
     """The series to verify: of the service's anomalous series, the one the diagnosis' runbook checks first
     (its heaviest metric check that found an anomaly) — a crash loop is verified on its restarts, not on the
     CPU its start-ups burnt — else the most anomalous one."""
-    series = build_view(state.get("calls", [])).series(service)
+    series = [asdict(s) for s in read_evidence(state.get("calls", [])).series(service)]
     if not series:
         return None
     runbook_id = next(iter(state.get("hypotheses") or []), {}).get("runbook_id")
     runbook = next((rb for rb in ctx.kb.runbooks() if rb.id == runbook_id), None) if ctx.kb and runbook_id else None
     for check in sorted((c for c in runbook.checks if c.metric) if runbook else [], key=lambda c: -c.weight):
         found = [s for s in series if s.get("metric") == check.metric
-                 and float(s.get("score", 0.0)) >= ANOMALY_THRESHOLD]
+                 and float(s.get("score", 0.0)) >= ctx.params.anomaly_threshold]
         if found:
             return found[0]
     return series[0]
@@ -165,14 +165,17 @@ def report_from_state(state: InvestigationState) -> dict[str, Any]:
     root = {"service": best["service"], "category": best["category"], "confidence": best["confidence"]} if best else {
         "service": None, "category": None, "confidence": 0.0}
     notes = list(dict.fromkeys(state.get("notes", [])))
+    verdict = state.get("verdict") or ("diagnosed" if best else "inconclusive")
     summary = render("report", incident=state["incident"], root=root, best=best or {"summary": "", "evidence": []},
                      others=hypotheses[1:3], runbook=next(iter(state.get("runbooks", [])), None),
-                     similar=next(iter(state.get("similar", [])), None), notes=notes) if best else (
-        "No hypothesis could be formed: no telemetry answered.")
+                     similar=next(iter(state.get("similar", [])), None), notes=notes, verdict=verdict) if best else (
+        "Inconclusive: no hypothesis could be formed, no telemetry answered.")
     calls = state.get("calls", [])
     result = Report(incident=state["incident"], summary=summary, root_cause=root, hypotheses=hypotheses,  # type: ignore[arg-type]
+                    verdict=verdict,  # type: ignore[arg-type]
                     proposals=state.get("proposals", []), evidence=calls,  # type: ignore[arg-type]
                     runbooks=state.get("runbooks", []), similar_incidents=state.get("similar", []),
+                    retrieved_runbooks=state.get("retrieved", []),
                     actions=state.get("actions", []), verification=state.get("verification"),
                     reasoner=state.get("reasoner", "rules"), notes=notes, tokens=state.get("tokens", {}),
                     tool_calls=len(calls), steps=state.get("round", 0),

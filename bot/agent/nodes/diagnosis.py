@@ -10,8 +10,8 @@ from langgraph.runtime import Runtime
 from bot.agent.context import AgentContext
 from bot.agent.state import InvestigationState
 from bot.models import Hypothesis
-from bot.reasoners.rules.evidence import build_view
 from bot.remedies import propose_actions
+from tools.rca.evidence import read_evidence
 from tools.redaction import redact_data
 
 __all__ = ["diagnose", "propose", "TOO_CLOSE"]
@@ -49,23 +49,25 @@ def _matched_runbooks(hypotheses: list[dict[str, Any]], retrieved: list[dict[str
 
 def _context_for(hypothesis: Hypothesis, state: InvestigationState) -> dict[str, Any]:
     """Values an action's parameters may need: the previous version, the flag that flipped, the alert."""
-    view = build_view(state.get("calls", []))
-    context: dict[str, Any] = {"service": hypothesis.service, "alertname": state["incident"].get("alertname")}
-    for item in view.changes_of(hypothesis.service):
-        change = item["change"]
-        if change["kind"] in ("deploy", "config", "migration") and float(item["minutes_before_onset"]) <= 120:
-            context["changed"] = True
-        if change["kind"] == "deploy" and change.get("previous_version") and "previous_version" not in context:
-            context["previous_version"] = change["previous_version"]
-        if change["kind"] == "flag" and change.get("flag") and "flag" not in context:
-            context["flag"] = change["flag"]
-        if change["kind"] == "config" and "config" not in context:
-            context["config"] = change.get("description", "")
-    bad_nodes = [n.get("name") for n in view.nodes if not n.get("ready", True)]
+    evidence = read_evidence(state.get("calls", []))
+    context: dict[str, Any] = {"service": hypothesis.service, "alertname": state["incident"].get("alertname"),
+                               "category": hypothesis.category}
+    recent = [c for c in evidence.changes_of(hypothesis.service) if c.linked or c.minutes_before_onset <= 120]
+    for change in sorted(recent, key=lambda c: (not c.linked, c.minutes_before_onset)):
+        if change.family == "deploy":
+            context["deployed"] = True  # a rollback has a release to go back to
+            if change.previous_version and "previous_version" not in context:
+                context["previous_version"] = change.previous_version
+        if change.flag and "flag" not in context:
+            context["flag"] = change.flag
+        if change.family == "config" and "config" not in context:
+            context["config"] = change.description
+        if change.family == "credential":
+            context["rotated"] = True  # a restart picks up the new secret
+    bad_nodes = [n.name for n in evidence.nodes if not n.ready]
     if bad_nodes:
         context["node"] = bad_nodes[0]
-    overloaded = sorted(name for name, record in view.services.items()
-                        if hypothesis.service in (record.get("load_from") or []))
+    overloaded = sorted(name for name, record in evidence.services.items() if hypothesis.service in record.load_from)
     if overloaded:
         context["overloaded"] = overloaded
     return context
@@ -77,6 +79,8 @@ def propose(state: InvestigationState, runtime: Runtime[AgentContext]) -> dict[s
     if not hypotheses:
         return {"proposals": []}
     best = hypotheses[0]
+    if state.get("verdict") == "inconclusive":
+        return {"proposals": [], "notes": ["no action proposed: the investigation is inconclusive"]}
     if best.confidence < MIN_CONFIDENCE_TO_ACT:
         return {"proposals": [], "notes": [f"no action proposed: the leading hypothesis ({best.category} on "
                                            f"{best.service}, {best.confidence:.2f}) is not strong enough to act on"]}

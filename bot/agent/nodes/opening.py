@@ -41,4 +41,5 @@ def retrieve(state: InvestigationState, runtime: Runtime[AgentContext]) -> dict[
         similar = ctx.kb.search(query, k=5, kind="incident", service=service, alertname=incident.get("alertname"))
     except Exception as exc:  # a broken vector store degrades the answer, never stops it
         return {"runbooks": [], "similar": [], "notes": [f"knowledge base search failed: {exc}"]}
-    return {"runbooks": [h.to_dict() for h in runbooks], "similar": [h.to_dict() for h in similar]}
+    return {"runbooks": [h.to_dict() for h in runbooks], "similar": [h.to_dict() for h in similar],
+            "retrieved": [h.doc_id for h in runbooks]}

@@ -174,8 +174,10 @@ class LLMReasoner:
             match.source = "rules+llm"
             kept += 1
         hypotheses.sort(key=lambda h: h.confidence, reverse=True)
-        notes = [f"LLM kept {kept} hypothesis(es) with cited evidence; dropped {dropped} without support"] if dropped else []
-        return {"hypotheses": [h.model_dump() for h in hypotheses], "tokens": tokens, "notes": notes}
+        notes = list(base.get("notes", []))
+        if dropped:
+            notes.append(f"LLM kept {kept} hypothesis(es) with cited evidence; dropped {dropped} without support")
+        return {**base, "hypotheses": [h.model_dump() for h in hypotheses], "tokens": tokens, "notes": notes}
 
     @staticmethod
     def _supported(item: Any, calls: dict[str, dict[str, Any]], services: list[str]

@@ -1,26 +1,30 @@
-"""The rules reasoner: deterministic, no LLM. Plans the analysis tools and the matched runbooks'
-checks, then ranks hypotheses by how well each runbook's declared checks fit each candidate service."""
+"""The rules reasoner: deterministic, no LLM. Plans the analysis tools and the matched runbooks' checks,
+then lets the RCA engine (``tools.rca``) rank hypotheses from the evidence they return."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from bot.reasoners.rules.evidence import build_view
-from bot.reasoners.rules.ranking import rank_hypotheses
+from bot.models import Evidence, Hypothesis
+from tools.rca.diagnose import Context, diagnose
+from tools.rca.evidence import Evidence as Gathered
+from tools.rca.evidence import read_evidence
+from tools.rca.records import Finding
+from tools.rca.verdict import blind_spots
 from tools.sources.timespec import to_datetime
 
 if TYPE_CHECKING:
     from bot.agent.context import AgentContext
     from bot.agent.state import InvestigationState
 
-__all__ = ["RulesReasoner"]
+__all__ = ["RulesReasoner", "detected_onset", "to_hypothesis"]
 
 
 def detected_onset(state: InvestigationState) -> float:
     """The onset the metrics show (the leading anomalous service's change point), else the trigger's time."""
-    view = build_view(state.get("calls", []))
-    for service in view.ranked[:1]:
-        onset = view.services[service].get("onset")
+    evidence = read_evidence(state.get("calls", []))
+    for service in evidence.ranked[:1]:
+        onset = evidence.services[service].onset
         if onset is not None:
             return min(float(onset), float(state["incident"]["started_at"]))
     return float(state["incident"]["started_at"])
@@ -30,12 +34,27 @@ def _call(tool: str, **args: Any) -> dict[str, Any]:
     return {"tool": tool, "args": args, "by": "rules"}
 
 
+def to_hypothesis(finding: Finding) -> Hypothesis:
+    return Hypothesis(service=finding.service, category=finding.category, confidence=finding.confidence,
+                      summary=finding.summary, runbook_id=finding.runbook_id,
+                      evidence=[Evidence(call_id=c.call_id, tool=c.tool, summary=c.summary, supports=c.supports,
+                                         weight=c.weight) for c in finding.clues])
+
+
+def _history_keys(evidence: Gathered, ctx: AgentContext) -> list[str]:
+    """The strongest shifted series: their past says whether the shift is new."""
+    threshold = ctx.params.anomaly_threshold
+    shifts = [s for record in evidence.services.values() for s in record.series if s.score >= threshold]
+    shifts.sort(key=lambda s: s.score, reverse=True)
+    return list(dict.fromkeys(s.key for s in shifts))[: ctx.params.history_series]
+
+
 class RulesReasoner:
     name = "rules"
 
     def plan(self, state: InvestigationState, ctx: AgentContext) -> dict[str, Any]:
-        """Round 0: anomaly ranking and Kubernetes state; round 1: changes and log spikes around the
-        detected onset, plus the matched runbooks' metric checks; then done."""
+        """Round 0: anomaly ranking and Kubernetes state; round 1: changes, log spikes and the suspects'
+        history around the detected onset, plus the matched runbooks' metric checks; then done."""
         incident = state["incident"]
         sources = ctx.sources
         step = state.get("round", 0)
@@ -52,21 +71,25 @@ class RulesReasoner:
             step = 1
         if step == 1:
             onset = to_datetime(detected_onset(state)).isoformat()
+            evidence = read_evidence(state.get("calls", []))
+            suspects = list(dict.fromkeys(list(incident.get("services", [])) + evidence.ranked[:4]))
             calls = []
             if sources.changes is not None:
-                calls.append(_call("correlate_changes", onset=onset, services=list(incident.get("services", []))))
+                calls.append(_call("correlate_changes", onset=onset, services=suspects))
             if sources.logs is not None:
                 calls.append(_call("log_template_spikes", onset=onset))
             if sources.metrics is not None:
-                calls += self._runbook_checks(state, ctx)
+                keys = _history_keys(evidence, ctx)
+                if keys:
+                    calls.append(_call("series_history", onset=onset, series=keys))
+                calls += self._runbook_checks(state, ctx, evidence)
             if calls:
                 return {"pending": calls}
         return {"investigated": True}
 
-    def _runbook_checks(self, state: InvestigationState, ctx: AgentContext) -> list[dict[str, Any]]:
+    def _runbook_checks(self, state: InvestigationState, ctx: AgentContext, evidence: Gathered) -> list[dict[str, Any]]:
         """The retrieved runbooks' metric checks, queried for the leading candidate service."""
-        view = build_view(state.get("calls", []))
-        leading = next(iter(view.ranked), None) or next(iter(state["incident"].get("services", [])), None)
+        leading = next(iter(evidence.ranked), None) or next(iter(state["incident"].get("services", [])), None)
         if not leading or ctx.kb is None:
             return []
         by_id = {rb.id: rb for rb in ctx.kb.runbooks()}
@@ -81,9 +104,24 @@ class RulesReasoner:
 
     def diagnose(self, state: InvestigationState, ctx: AgentContext) -> dict[str, Any]:
         incident = state["incident"]
-        view = build_view(state.get("calls", []))
-        runbooks = ctx.kb.runbooks() if ctx.kb is not None else []
-        hypotheses = rank_hypotheses(view, runbooks, list(incident.get("services", [])),
-                                     [h["doc_id"] for h in state.get("runbooks", [])],
-                                     state.get("similar", []), incident.get("alertname"), ctx.sources.topology)
-        return {"hypotheses": [h.model_dump() for h in hypotheses]}
+        evidence = read_evidence(state.get("calls", []))
+        context = Context(alerted=list(incident.get("services", [])),
+                          retrieved=state.get("retrieved") or [h["doc_id"] for h in state.get("runbooks", [])],
+                          similar=state.get("similar", []), alertname=incident.get("alertname"),
+                          topology=ctx.sources.topology)
+        findings = diagnose(evidence, ctx.kb.runbooks() if ctx.kb is not None else [], context, ctx.params)
+        hypotheses = [to_hypothesis(f).model_dump() for f in findings]
+        blind = blind_spots(evidence)
+        if evidence.anomaly_call is None and not _supported_without_metrics(findings):
+            why = "; ".join(blind) or "no telemetry answered"
+            return {"hypotheses": hypotheses, "verdict": "inconclusive",
+                    "notes": [f"inconclusive: could not read {why}"]}
+        verdict = "no_fault" if findings and findings[0].category == "no_fault" else "diagnosed"
+        notes = [f"could not read {spot}" for spot in blind if evidence.anomaly_call is not None or "metrics" not in spot]
+        return {"hypotheses": hypotheses, "verdict": verdict, "notes": notes}
+
+
+def _supported_without_metrics(findings: list[Finding]) -> bool:
+    """A finding that stands on logs, changes or Kubernetes state even though no metric was read."""
+    return bool(findings) and findings[0].category != "no_fault" and \
+        any(c.supports and c.tool != "rank_anomalies" for c in findings[0].clues)

@@ -1,12 +1,16 @@
-"""Runbook checks against an evidence view: what a metric's move, a level, Kubernetes state confirm."""
+"""Runbook checks against the evidence: what a metric's move, a level, Kubernetes state confirm."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from bot.reasoners.rules.checks import evaluate_runbook
-from bot.reasoners.rules.evidence import EvidenceView, build_view
 from knowledge.documents import Check, Runbook
+from tests.support.telemetry import evidence_of
+from tests.support.telemetry import shift as anomaly
+from tools.rca.checks import evaluate_runbook
+from tools.rca.evidence import Evidence, read_evidence
+from tools.rca.explain import category_fits
+from tools.rca.params import Params
 
 
 def runbook(*checks: Check) -> Runbook:
@@ -14,32 +18,14 @@ def runbook(*checks: Check) -> Runbook:
                    path="test.md")
 
 
-def anomaly(service: str, metric: str, before: float, after: float, score: float, direction: str = "up",
-            kind: str = "other") -> dict[str, Any]:
-    return {"service": service, "metric": metric, "before": before, "after": after, "score": score,
-            "direction": direction, "kind": kind, "onset": 0.0}
-
-
 def view_of(series: list[dict[str, Any]], nodes: list[dict[str, Any]] | None = None,
-            pods: list[dict[str, Any]] | None = None, spikes: list[dict[str, Any]] | None = None) -> EvidenceView:
-    services: dict[str, list[dict[str, Any]]] = {}
-    for item in series:
-        services.setdefault(item["service"], []).append(item)
-    calls = [{"id": "c1", "tool": "rank_anomalies", "status": "ok",
-              "data": [{"service": name, "score": 1.0, "raw_score": max(float(a["score"]) for a in items),
-                        "fault_score": max((float(a["score"]) for a in items if a["kind"] != "traffic"), default=0.0),
-                        "series": items} for name, items in services.items()]}]
-    if nodes is not None:
-        calls.append({"id": "c2", "tool": "k8s_nodes", "status": "ok", "data": nodes})
-    if pods is not None:
-        calls.append({"id": "c3", "tool": "k8s_pods", "status": "ok", "data": pods})
-    if spikes is not None:
-        calls.append({"id": "c4", "tool": "log_template_spikes", "status": "ok", "data": spikes})
-    return build_view(calls)
+            pods: list[dict[str, Any]] | None = None) -> Evidence:
+    extra = {k: v for k, v in (("nodes", nodes), ("pods", pods)) if v is not None}
+    return evidence_of(series, **extra)
 
 
-def outcome(check: Check, service: str, view: EvidenceView) -> tuple[bool, bool]:
-    result = evaluate_runbook(runbook(check), service, view).outcomes[0]
+def outcome(check: Check, service: str, view: Evidence) -> tuple[bool, bool]:
+    result = evaluate_runbook(runbook(check), service, view, Params())[0]
     return result.observed, result.confirmed
 
 
@@ -91,10 +77,11 @@ def test_a_healthy_reading_of_a_service_with_no_ready_replica_rules_nothing_out(
 def test_a_callers_view_counts_only_for_a_service_without_telemetry_of_its_own() -> None:
     check = Check(name="calls failing", metric="upstream_error_ratio", expect="up", weight=2)
     seen_by_caller = anomaly("caller", "upstream_error_ratio", 0.001, 0.2, 40.0)
-    with_own = view_of([{**seen_by_caller}, anomaly("db", "latency_p99_seconds", 0.01, 0.011, 0.2)])
-    with_own.services["db"]["series"].append(seen_by_caller)
-    external = view_of([{**seen_by_caller}])
-    external.services["stripe"] = {"service": "stripe", "series": [seen_by_caller]}
+    with_own = view_of([{**seen_by_caller}, anomaly("db", "latency_p99_seconds", 0.01, 0.011, 0.2),
+                        {**seen_by_caller, "service": "caller"}])
+    with_own.services["db"].series.append(with_own.services["caller"].series[0])
+    external = view_of([{**seen_by_caller}, {**anomaly("stripe", "x", 0, 0, 0), "key": "-"}])
+    external.services["stripe"].series = [external.services["caller"].series[0]]
     assert outcome(check, "db", with_own) == (False, False)
     assert outcome(check, "stripe", external) == (True, True)
 
@@ -118,8 +105,8 @@ def test_a_kubelet_back_off_event_is_the_crash_loop_it_reports() -> None:
     the CrashLoopBackOff check must see it even when no pod is caught waiting in that state."""
     check = Check(name="pods in CrashLoopBackOff", kubernetes="CrashLoopBackOff", weight=3)
 
-    def events(*items: dict[str, Any]) -> EvidenceView:
-        return build_view([{"id": "c1", "tool": "k8s_events", "status": "ok", "data": list(items)}])
+    def events(*items: dict[str, Any]) -> Evidence:
+        return read_evidence([{"id": "c1", "tool": "k8s_events", "status": "ok", "data": list(items)}])
 
     crash = {"service": "inventory", "reason": "BackOff", "type": "Warning",
              "message": "Back-off restarting failed container inventory in pod inventory-7d9f_lab"}
@@ -134,23 +121,15 @@ def test_a_kubelet_back_off_event_is_the_crash_loop_it_reports() -> None:
 
 def test_a_later_consequence_that_has_not_happened_yet_does_not_count_against() -> None:
     """A leak caught while memory climbs, before its first OOM kill: the kill's absence is "not yet"."""
-    from bot.reasoners.rules.checks import score_fits
-
     growing = Check(name="memory growing", metric="memory_usage_bytes", expect="up", weight=3)
+    climbing = [anomaly("lobby", "memory_usage_bytes", 2e8, 4e8, 12.0, kind="memory")]
 
-    def fit(later: bool) -> float:
+    def fit(later: bool, reasons: list[str] | None = None) -> float:
         killed = Check(name="pods OOMKilled", kubernetes="OOMKilled", weight=3, later=later)
-        view = view_of([anomaly("lobby", "memory_usage_bytes", 2e8, 4e8, 12.0, kind="memory")],
-                       pods=[{"service": "lobby", "name": "lobby-1", "reasons": []}])
-        result = evaluate_runbook(runbook(growing, killed), "lobby", view)
-        assert result.outcomes[1].observed and not result.outcomes[1].confirmed
-        score_fits([result])
-        return result.score
+        view = view_of(climbing, pods=[{"service": "lobby", "name": "lobby-1", "reasons": reasons or []}])
+        outcomes = evaluate_runbook(runbook(growing, killed), "lobby", view, Params())
+        assert outcomes[1].observed and outcomes[1].confirmed == bool(reasons)
+        return category_fits([runbook(growing, killed)], "lobby", view, Params())["bad_deploy"].score
 
     assert fit(later=True) > fit(later=False) + 0.1
-    killed_view = view_of([anomaly("lobby", "memory_usage_bytes", 2e8, 4e8, 12.0, kind="memory")],
-                          pods=[{"service": "lobby", "name": "lobby-1", "reasons": ["OOMKilled"]}])
-    confirmed = evaluate_runbook(runbook(growing, Check(name="k", kubernetes="OOMKilled", weight=3, later=True)),
-                                 "lobby", killed_view)
-    score_fits([confirmed])
-    assert confirmed.score > fit(later=True), "seen, a later consequence still counts fully"
+    assert fit(later=True, reasons=["OOMKilled"]) > fit(later=True), "seen, a later consequence still counts fully"

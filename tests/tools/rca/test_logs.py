@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tools.analysis.logs import log_template_spikes, mine_templates
+from tools.rca.logs import log_template_spikes, mine_templates
 from tools.sources.base import LogLine
 
 

@@ -1,9 +1,25 @@
-"""Hypothesis ranking: false alarms recognised from the evidence, not from the alert's name."""
+"""Verdicts and the ranking around them: false alarms recognised from the evidence, not from the alert's
+name; victims told from causes by their own trouble."""
 
 from __future__ import annotations
 
-from bot.reasoners.rules.ranking import rank_hypotheses
-from tests.bot.reasoners.rules.test_checks import anomaly, view_of
+from typing import Any
+
+from tests.support.telemetry import evidence_of
+from tests.support.telemetry import shift as anomaly
+from tools.rca.diagnose import Context, diagnose
+from tools.rca.evidence import Evidence
+from tools.rca.records import Finding
+
+
+def view_of(series: list[dict[str, Any]], pods: list[dict[str, Any]] | None = None,
+            spikes: list[dict[str, Any]] | None = None) -> Evidence:
+    extra = {k: v for k, v in (("pods", pods), ("spikes", spikes)) if v is not None}
+    return evidence_of(series, **extra)
+
+
+def rank_hypotheses(view: Evidence, alerted: list[str], topology: dict[str, list[str]] | None = None) -> list[Finding]:
+    return diagnose(view, [], Context(alerted=alerted, topology=topology or {}))
 
 
 def night_traffic(requests_per_second: float, error_ratio: float) -> list[dict[str, object]]:
@@ -15,27 +31,27 @@ def night_traffic(requests_per_second: float, error_ratio: float) -> list[dict[s
 
 def test_a_large_error_ratio_of_a_handful_of_requests_is_no_fault() -> None:
     view = view_of(night_traffic(0.35, 0.065))
-    hypotheses = rank_hypotheses(view, [], ["appointments"], [], [])
+    hypotheses = rank_hypotheses(view, ["appointments"])
     assert hypotheses[0].category == "no_fault"
-    assert "fewer than" in hypotheses[0].evidence[0].summary
+    assert "fewer than" in hypotheses[0].clues[0].summary
 
 
 def test_the_same_ratio_at_daytime_traffic_is_a_fault() -> None:
     view = view_of(night_traffic(300.0, 0.065))
-    assert rank_hypotheses(view, [], ["appointments"], [], [])[0].category != "no_fault"
+    assert rank_hypotheses(view, ["appointments"])[0].category != "no_fault"
 
 
 def test_a_quiet_service_that_mostly_fails_is_down_not_quiet() -> None:
     view = view_of(night_traffic(0.05, 0.9))
-    assert rank_hypotheses(view, [], ["appointments"], [], [])[0].category != "no_fault"
+    assert rank_hypotheses(view, ["appointments"])[0].category != "no_fault"
 
 
 def test_a_spike_already_draining_by_itself_without_errors_is_no_fault() -> None:
     draining = [{**anomaly("matchmaking", "queue_depth", 300.0, 4200.0, 130.0, kind="queue"), "recovering": True},
                 {**anomaly("matchmaking", "consumer_lag_seconds", 2.0, 41.0, 140.0, kind="latency"), "recovering": True}]
-    assert rank_hypotheses(view_of(draining), [], ["matchmaking"], [], [])[0].category == "no_fault"
+    assert rank_hypotheses(view_of(draining), ["matchmaking"])[0].category == "no_fault"
     stuck = [{**a, "recovering": False} for a in draining]
-    assert rank_hypotheses(view_of(stuck), [], ["matchmaking"], [], [])[0].category != "no_fault"
+    assert rank_hypotheses(view_of(stuck), ["matchmaking"])[0].category != "no_fault"
 
 
 def test_a_caller_whose_own_pods_lost_their_node_is_not_merely_propagating() -> None:
@@ -47,9 +63,9 @@ def test_a_caller_whose_own_pods_lost_their_node_is_not_merely_propagating() -> 
     def ranked(reasons: list[str]) -> str:
         view = view_of(series, pods=[{"name": "tracking-1", "service": "tracking", "node": "n1", "reasons": reasons},
                                      {"name": "geo-1", "service": "geo", "node": "n1", "reasons": ["NodeLost"]}])
-        view.services["tracking"]["propagated_from"] = ["geo"]
-        view.services["tracking"]["score"] = view.services["geo"]["score"] = 10.0
-        return rank_hypotheses(view, [], ["tracking"], [], [])[0].service
+        view.services["tracking"].propagated_from = ["geo"]
+        view.services["tracking"].score = view.services["geo"].score = 10.0
+        return rank_hypotheses(view, ["tracking"])[0].service
 
     assert ranked(["NodeLost"]) == "tracking"
     assert ranked(["Unhealthy"]) == "geo", "failing probes can be a dependency's doing"
@@ -64,8 +80,8 @@ def test_error_logs_that_name_an_upstream_count_for_the_upstream_not_for_the_cal
     def evidence(template: str) -> dict[str, list[str]]:
         view = view_of(series, spikes=[{"service": "payments", "template": template, "error_like": True, "new": True,
                                         "examples": []}])
-        hypotheses = rank_hypotheses(view, [], ["payments"], [], [], topology={"payments": ["stripe"]})
-        return {h.service: [e.summary for e in h.evidence] for h in hypotheses}
+        hypotheses = rank_hypotheses(view, ["payments"], topology={"payments": ["stripe"]})
+        return {h.service: [e.summary for e in h.clues] for h in hypotheses}
 
     blamed = evidence("ERROR stripe POST /v1/payment_intents/<*> failed: 503 Service Unavailable")
     assert not any(line.startswith("payments logs") for line in blamed["payments"])

@@ -1,0 +1,43 @@
+"""A suspect series' past: a nightly shape repeats yesterday's and last week's; a new one does not; a slope's
+start is found hours back; a series with no past is simply not compared."""
+
+from __future__ import annotations
+
+from tools.rca.history import series_history
+from tools.rca.params import Params
+from tools.sources.replay import ReplayTelemetry
+
+REF = 1_800_000_000.0 - 1_800_000_000.0 % 86400 + 2 * 3600 + 300  # 02:05 on some day
+KEY = 'latency_p99_seconds{service="reports"}'
+
+
+def _history(effect: dict[str, object], window: str = "60m", history: dict[str, str] | None = None,
+             metric: str = "latency_p99_seconds") -> list:  # type: ignore[type-arg]
+    spec = {"window": window, "step": "30s", "tail": "2m",
+            "metrics": [{"service": "reports", "metric": metric, "baseline": 0.4, "noise": 0.02, "effect": effect}]}
+    if history:
+        spec["history"] = history
+    telemetry = ReplayTelemetry.from_spec(spec, REF, seed_key="h")
+    key = f'{metric}{{service="reports"}}'
+    return series_history(telemetry, [key], REF - 300, REF - 3600, REF + 120, 30.0, Params())
+
+
+def test_a_nightly_shape_repeats_and_a_new_one_does_not() -> None:
+    nightly = _history({"kind": "spike", "at": "-5m", "duration": "40m", "to": 3.5, "every": "1d"},
+                       history={"window": "8d", "step": "10m"})
+    tonight_only = _history({"kind": "spike", "at": "-5m", "duration": "40m", "to": 3.5},
+                            history={"window": "8d", "step": "10m"})
+    assert nightly[0].repeats == ["1d", "7d"]
+    assert tonight_only[0].repeats == [] and tonight_only[0].compared == ["1d", "7d"]
+
+
+def test_without_history_nothing_is_compared() -> None:
+    alone = _history({"kind": "step", "at": "-5m", "to": 3.5})
+    assert alone[0].compared == [] and alone[0].repeats == []
+
+
+def test_a_slope_that_began_hours_ago_is_dated_there() -> None:
+    slope = _history({"kind": "ramp", "at": "-6h", "to": 4e9, "over": "6h"}, window="8h",
+                     metric="memory_usage_bytes")
+    began = slope[0].trend_start
+    assert began is not None and abs(began - (REF - 6 * 3600)) <= 1800, (REF - began) / 3600

@@ -1,0 +1,83 @@
+"""One series' shift at the onset: slow burns, flapping, client-side metrics, floors, recovery, short series."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tests.support.telemetry import T0, TIMES, series
+from tools.rca.params import Params
+from tools.rca.series import score_series
+from tools.sources.base import Series
+
+ANOMALY_THRESHOLD = Params().anomaly_threshold
+SERIES_SHOWN = Params().series_shown
+
+
+
+def test_slow_burn_ramp_is_detected() -> None:
+    values = 5e8 + np.linspace(0, 4e8, len(TIMES)) + np.random.default_rng(1).normal(0, 5e6, TIMES.shape)
+    scored = score_series(Series({"__name__": "memory_usage_bytes", "service": "api"}, TIMES, values), T0)
+    assert scored is not None and scored.score >= ANOMALY_THRESHOLD and scored.direction == "up"
+
+
+def test_a_shift_the_history_already_showed_is_discounted() -> None:
+    flapping = 0.01 + 0.05 * (np.sin(np.arange(len(TIMES)) / 3.0) > 0.9)
+    scored = score_series(Series({"__name__": "error_ratio", "service": "x"}, TIMES, flapping), T0)
+    steady = series("x", "error_ratio", 0.01, 0.0001, shift=0.05)
+    fresh = score_series(steady, T0)
+    assert scored is not None and fresh is not None
+    assert scored.score < fresh.score / 2
+
+
+def test_client_side_metrics_speak_for_dependencies() -> None:
+    own = score_series(series("a", "latency_p99_seconds", 0.2, 0.02, shift=1.0), T0)
+    client = score_series(series("a", "client_latency_p99_seconds", 0.2, 0.02, shift=1.0), T0)
+    assert own is not None and client is not None and client.score < own.score
+
+
+
+def test_a_slow_burn_from_zero_respects_the_metric_floor() -> None:
+    creeping = np.where(TIMES >= T0 - 2700, 0.002, 0.0)
+    scored = score_series(Series({"__name__": "error_ratio", "service": "job"}, TIMES, creeping), T0)
+    assert scored is not None and scored.score < ANOMALY_THRESHOLD, "0 → 0.2% of errors is not a 200-sigma event"
+
+
+def test_a_spike_coming_back_by_itself_is_marked_recovering_and_a_step_is_not() -> None:
+    spike = 300 + np.random.default_rng(5).normal(0, 10, TIMES.shape)
+    rising = (TIMES >= T0 - 300) & (TIMES < T0 - 240)
+    spike[rising] += 3900
+    draining = TIMES >= T0 - 240
+    spike[draining] += np.clip(3900 * (1 - (TIMES[draining] - (T0 - 240)) / 360), 0, None)
+    scored = score_series(Series({"__name__": "queue_depth", "service": "mm"}, TIMES, spike), T0 - 300)
+    step = score_series(series("mm", "queue_depth", 300, 10, shift=3900, at=-300), T0 - 300)
+    assert scored is not None and scored.recovering
+    assert step is not None and not step.recovering
+
+
+def test_a_level_reached_through_a_ramp_is_read_where_it_settled() -> None:
+    """A rate over a 10 s window, sampled every 2 s, climbs to its new level over several samples, and an
+    investigation that starts soon after the alert sees little more than the climb. The record's 'after'
+    is the level reached (what a runbook's "above 0.9" asks about), not the middle of the climb."""
+    times = np.arange(T0 - 1200, T0 + 30, 2.0)
+    values = np.full(times.shape, 0.065)
+    start = len(times) - 9
+    values[start:start + 6] = np.linspace(0.065, 1.0, 8)[1:-1]
+    values[start + 6:] = 1.0
+    scored = score_series(Series({"__name__": "cpu_usage_ratio", "service": "api"}, times, values), times[start])
+    assert scored is not None and scored.direction == "up"
+    assert scored.after >= 0.95
+
+
+def test_a_count_that_moved_only_in_the_latest_sample_is_a_rise_not_a_recovered_blip() -> None:
+    """An investigation that starts seconds after a crash sees the restart count move in its last sample
+    only; the rise has just begun, so it is neither discounted as a blip nor marked recovering."""
+    values = np.zeros(TIMES.shape)
+    values[-1] = 2.0
+    scored = score_series(Series({"__name__": "restarts_total", "service": "api"}, TIMES, values), T0)
+    assert scored is not None and scored.direction == "up"
+    assert scored.score >= ANOMALY_THRESHOLD
+    assert not scored.recovering
+    blip = np.zeros(TIMES.shape)
+    blip[-4] = 2.0
+    came_back = score_series(Series({"__name__": "restarts_total", "service": "api"}, TIMES, blip), T0 - 90)
+    assert came_back is None or came_back.score < scored.score, "a rise that came back still counts less"

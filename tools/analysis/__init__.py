@@ -1,1 +1,0 @@
-"""Analysis over telemetry: metric anomaly ranking, change correlation and log-template spikes."""

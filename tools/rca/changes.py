@@ -1,0 +1,148 @@
+"""Recorded changes, and which of them could have caused the trouble.
+
+A change feed names its kinds as it likes (``deploy``, ``configmap``, ``secret_rotation``, ``job``…).
+Each change is first sorted into a family by its kind and description: a deploy, a configuration or flag
+change, a credential or certificate change, a schema change, an infrastructure change, or a job that
+started. A change is then *linked* to the trouble when its family can produce what was observed and its
+time fits how that family acts:
+
+- a step that began within the hour after a deploy or a config change (the nearer, the stronger);
+- a trend (a slope or a level shift) that began with the change, however long ago (a leak that started
+  with a release six hours back);
+- authentication or TLS failures after a credential or certificate change up to a week old (keys rotate
+  with grace periods, certificates expire on their own schedule);
+- locks and slow queries after a schema change of the last hours.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+from tools.rca.params import Params
+from tools.rca.records import ChangeLink
+from tools.sources.base import Change
+
+__all__ = ["family_of", "to_links", "link_changes", "Symptoms", "CHECK_FAMILIES", "AUTH_WORDS", "TLS_WORDS"]
+
+_FAMILIES: list[tuple[str, re.Pattern[str]]] = [
+    ("certificate", re.compile(r"(?i)\bcert(ificate)?s?\b|tls|ssl|x509")),
+    ("credential", re.compile(r"(?i)secret|credential|password|passwd|api[ _-]?key|access[ _-]?key|token|"
+                              r"rotat|revok")),
+    ("schema", re.compile(r"(?i)migrat|schema|ddl|alter table|index|vacuum")),
+    ("job", re.compile(r"(?i)\bjob\b|cron|batch|backfill|campaign|export|reindex")),
+    ("deploy", re.compile(r"(?i)deploy|release|rollout|image|version|canary")),
+    ("config", re.compile(r"(?i)config|flag|setting|values|env|parameter|feature|toggle|limit|ttl")),
+    ("infra", re.compile(r"(?i)infra|node|network|dns|kernel|upgrade|cluster|zone|firewall|mtu|provider|status")),
+]
+_KIND_FAMILY = {"deploy": "deploy", "release": "deploy", "rollout": "deploy", "config": "config",
+                "configmap": "config", "flag": "config", "feature_flag": "config", "migration": "schema",
+                "schema": "schema", "infra": "infra", "job": "job", "cronjob": "job", "secret": "credential",
+                "secret_rotation": "credential", "credential": "credential", "certificate": "certificate"}
+
+CHECK_FAMILIES = {"deploy": {"deploy"}, "config": {"config"}, "flag": {"config"}, "migration": {"schema"},
+                  "infra": {"infra"}, "credential": {"credential"}, "certificate": {"certificate"},
+                  "job": {"job"}, "any": {"deploy", "config", "schema", "infra", "credential", "certificate", "job"}}
+"""Which change families a runbook check's ``change:`` kind accepts."""
+
+AUTH_WORDS = re.compile(r"(?i)\b(401|403)\b|unauthori[sz]ed|forbidden|authenticat\w* fail|invalid[ _-]?(api[ _-]?)?"
+                        r"(key|token|credential|password)|expired[ _-]?(api[ _-]?)?(key|token|credential|password)|"
+                        r"access ?denied|password authentication|invalidaccesskeyid|signature ?does ?not ?match|"
+                        r"permission denied|not authori[sz]ed")
+"""What authentication failures look like in logs and metric names."""
+TLS_WORDS = re.compile(r"(?i)x509|certificate|handshake|tls|ssl")
+"""What TLS and certificate failures look like."""
+
+_SLOW_FAMILIES = frozenset({"infra", "schema"})
+"""Families whose effect may take hours to show (a migration working through a table, a network change)."""
+
+
+def family_of(change: Change) -> str:
+    """The family of a change: its kind when the feed uses a known word, else what its kind and text say."""
+    kind = change.kind.lower().replace("-", "_")
+    if kind in _KIND_FAMILY and not (kind == "config" and _says_credential(change)):
+        return _KIND_FAMILY[kind]
+    text = f"{change.kind} {change.description} {change.flag}"
+    for family, pattern in _FAMILIES:
+        if pattern.search(text):
+            return family
+    return "config" if change.flag else "deploy" if change.version else "infra"
+
+
+def _says_credential(change: Change) -> bool:
+    """A config change that rotates a secret or a key is a credential change."""
+    return bool(re.search(r"(?i)rotat\w* .{0,40}(key|secret|password|token|credential)|"
+                          r"(key|secret|password|token|credential)s? .{0,20}(rotat|revok|deactivat|expir)",
+                          change.description))
+
+
+def to_links(changes: list[Change], onset: float, suspects: set[str], params: Params) -> list[ChangeLink]:
+    """The changes up to ``change_lookback_s`` before the onset (and just after it), newest-first by
+    closeness; a change on a suspected service ranks higher."""
+    out = []
+    for change in changes:
+        delta = onset - change.ts
+        if delta > params.change_lookback_s or delta < -params.change_after_onset_s:
+            continue
+        closeness = math.exp(-max(delta, 0.0) / params.change_decay_s)
+        score = closeness * (params.suspect_change_weight if change.service in suspects else 1.0)
+        out.append(ChangeLink(service=change.service, kind=change.kind, family=family_of(change), ts=change.ts,
+                              minutes_before_onset=round(delta / 60.0, 1), score=round(score, 4),
+                              description=change.description, version=change.version,
+                              previous_version=change.previous_version, flag=change.flag, author=change.author))
+    out.sort(key=lambda c: c.score, reverse=True)
+    return out
+
+
+@dataclass
+class Symptoms:
+    """What one service showed, as far as linking changes needs to know."""
+
+    onset: float | None
+    """When its trouble started (its earliest strong shift)."""
+    trend_starts: list[tuple[str, float]]
+    """(metric, when) for each trend that began before the window's change point."""
+    auth_failures: bool = False
+    tls_failures: bool = False
+    db_trouble: bool = False
+    """Lock waits, slow queries, pool waits."""
+
+
+def link_changes(links: list[ChangeLink], symptoms: dict[str, Symptoms], params: Params, step_s: float) -> None:
+    """Fill in ``linked`` for every change whose family and timing fit what its service showed."""
+    match_s = max(params.change_match_s, 3 * step_s)
+    for link in links:
+        seen = symptoms.get(link.service)
+        if seen is None:
+            continue
+        link.linked, link.link_strength = _why(link, seen, params, match_s)
+
+
+def _why(link: ChangeLink, seen: Symptoms, params: Params, match_s: float) -> tuple[str, float]:
+    for metric, began in seen.trend_starts:
+        if abs(began - link.ts) <= match_s:
+            return f"{metric} began to trend with it, {_ago(link.minutes_before_onset)} before the onset", 1.0
+    if link.family == "credential" and seen.auth_failures:
+        return (f"authentication failures followed a credential change {_ago(link.minutes_before_onset)} earlier",
+                params.credential_link_strength)
+    if link.family == "certificate" and (seen.tls_failures or seen.auth_failures):
+        return (f"TLS failures followed a certificate change {_ago(link.minutes_before_onset)} earlier",
+                params.credential_link_strength)
+    if seen.onset is None or (link.family == "schema" and not seen.db_trouble):
+        return "", 0.0
+    lag = seen.onset - link.ts
+    window = params.change_slow_window_s if link.family in _SLOW_FAMILIES else params.change_step_window_s
+    if -params.change_after_onset_s <= lag <= window:
+        decay = params.change_slow_window_s if link.family in _SLOW_FAMILIES else params.change_decay_s
+        return f"the trouble began {_ago(lag / 60.0)} after it", math.exp(-max(lag, 0.0) / decay)
+    return "", 0.0
+
+
+def _ago(minutes: float) -> str:
+    minutes = max(minutes, 0.0)
+    if minutes >= 48 * 60:
+        return f"{minutes / 1440:.0f} d"
+    if minutes >= 120:
+        return f"{minutes / 60:.1f} h"
+    return f"{minutes:.0f} min"

@@ -1,0 +1,180 @@
+"""Run a runbook's declared checks against the evidence gathered for one candidate service."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from knowledge.documents import Check, Runbook
+from tools.rca.changes import CHECK_FAMILIES
+from tools.rca.evidence import Evidence
+from tools.rca.params import Params
+from tools.rca.records import Shift
+from tools.rca.vocabulary import classify
+from tools.sources.timespec import parse_duration
+
+__all__ = ["CheckOutcome", "evaluate_runbook", "reading_for"]
+
+
+@dataclass
+class CheckOutcome:
+    check: Check
+    observed: bool
+    confirmed: bool
+    detail: str
+    call_id: str | None
+    key: str = ""
+    """What evidence confirmed it (a signal, a log template, a change, a Kubernetes reason), so scoring can
+    tell specific evidence (confirming one fault) from generic evidence (confirming many)."""
+
+
+_UNITS = ("ratio", "seconds", "bytes", "total", "percent")
+
+
+def _unit(metric: str) -> str:
+    return next((unit for unit in _UNITS if metric.lower().endswith(unit)), "")
+
+
+def reading_for(check: Check, service: str, evidence: Evidence) -> list[Shift]:
+    """The series a metric check reads for ``service``: those of its canonical signal, whatever their name
+    (``http_401_ratio`` is an ``error_ratio``); a level check (``above:0.9``) only those in the same unit.
+    The service's own series come before its callers' views of it (those count only for a service
+    without telemetry of its own)."""
+    wanted = classify(str(check.metric))
+    everything = evidence.series(service)
+    own = [s for s in everything if s.service == service]
+    if own:
+        everything = own
+    found = [s for s in everything if s.metric == check.metric or (wanted.name and s.signal == wanted.name)]
+    if check.expect in ("up", "down", "started", "rising"):
+        return found
+    return [s for s in found if s.metric == check.metric or _unit(s.metric) == _unit(str(check.metric))]
+
+
+def _metric(check: Check, service: str, evidence: Evidence, params: Params) -> CheckOutcome:
+    wanted = str(check.metric)
+    series = reading_for(check, service, evidence)
+    if not series:
+        return CheckOutcome(check, False, False, f"no {wanted} series for {service}", None)
+    best = max(series, key=lambda s: s.score)
+    signal = classify(best.metric)
+    signed = signal.bad == "both" and signal.kind == "clock"  # an offset is as bad behind as ahead
+    after, before = (abs(best.after), abs(best.before)) if signed else (best.after, best.before)
+    expect = check.expect
+    if expect == "rising":  # a steady climb (a leak, a filling disk), not a step up with more work
+        ok = best.direction == "up" and best.trend_start is not None and \
+            best.score / max(signal.weight, 1e-6) >= params.anomaly_threshold
+    elif expect in ("up", "down", "started"):
+        raw = best.score / max(signal.weight, 1e-6)
+        ok = raw >= params.anomaly_threshold and (signed or best.direction == ("up" if expect == "started" else expect))
+        idle_before = abs(before) <= params.idle_ratio * abs(after)
+        if expect == "started":  # idle before the onset, busy after: something began running
+            ok = ok and idle_before
+        elif signal.kind == "traffic" and idle_before:  # traffic from nothing is a start, not a surge over normal
+            ok = False
+    else:
+        op, _, number = expect.partition(":")
+        limit, worse = float(number), ("up" if op == "above" else "down")
+        holds_after, held_before = (after > limit, before > limit) if op == "above" else (after < limit, before < limit)
+        worsened = (after - before) if worse == "up" else (before - after)
+        moving = ((signed or best.direction == worse)  # still getting worse, if slowly: a burn, not a plateau
+                  and (best.score / max(signal.weight, 1e-6) >= params.anomaly_threshold * params.moving_share
+                       or worsened >= params.level_worsening_share * abs(before) > 0))
+        rules_out = signal.bad not in ("both", worse)  # "CPU below 0.7": a healthy level rules a cause out
+        if rules_out and holds_after and not _serving(service, evidence):
+            return CheckOutcome(check, False, False, f"{service} has no ready replica: its {wanted} "
+                                f"({before:.4g} → {after:.4g}) shows nothing healthy", evidence.pod_call)
+        ok = holds_after and (rules_out or moving or not held_before)  # a symptom that held all along is not news
+    where = f" [{', '.join(f'{k}={v}' for k, v in sorted(best.labels.items()))}]" if best.labels else ""
+    detail = f"{service} {best.metric}{where}: {best.before:.4g} → {best.after:.4g} (z={best.score:.1f})"
+    return CheckOutcome(check, True, ok, detail, evidence.anomaly_call, key=f"metric:{wanted}:{expect}")
+
+
+def _serving(service: str, evidence: Evidence) -> bool:
+    """Some replica of ``service`` is ready, or nothing says otherwise. A crash-looping service's quiet
+    dependencies are the silence of a process that is not running, not a healthy reading."""
+    pods = evidence.pods.get(service, [])
+    return not pods or any(pod.ready for pod in pods)
+
+
+def _log(check: Check, service: str, evidence: Evidence) -> CheckOutcome:
+    if evidence.spike_call is None:
+        return CheckOutcome(check, False, False, "no log analysis", None)
+    pattern = re.compile(str(check.log))
+    for spike in evidence.spikes.get(service, []):
+        texts = spike.texts()
+        if any(pattern.search(t) for t in texts):
+            return CheckOutcome(check, True, True, f"{service} logs: '{texts[-1][:140]}'", evidence.spike_call,
+                                key=f"log:{spike.template}")
+    return CheckOutcome(check, True, False, f"no matching new log lines for {service}", evidence.spike_call)
+
+
+def _change(check: Check, service: str, evidence: Evidence, params: Params) -> CheckOutcome:
+    if evidence.change_call is None:
+        return CheckOutcome(check, False, False, "no change feed", None)
+    within = parse_duration(check.within) / 60.0
+    late = params.change_after_onset_s / 60.0
+    families = CHECK_FAMILIES.get(str(check.change), {str(check.change)})
+    for link in evidence.changes_of(service):
+        if link.family not in families and link.kind != check.change:
+            continue
+        is_flag = bool(link.flag) or "flag" in link.kind.lower()
+        if check.change in ("flag", "config") and is_flag != (check.change == "flag"):
+            continue  # a flag flip is what a flag check looks for; a config check looks for the other changes
+        if link.linked or -late <= link.minutes_before_onset <= within:
+            return CheckOutcome(check, True, True, link.describe(), evidence.change_call,
+                                key=f"change:{link.family}:{link.what()}")
+    return CheckOutcome(check, True, False, f"no {check.change} change on {service}", evidence.change_call)
+
+
+def _kubernetes(check: Check, service: str, evidence: Evidence) -> CheckOutcome:
+    if evidence.pod_call is None and evidence.event_call is None:
+        return CheckOutcome(check, False, False, "no Kubernetes source", None)
+    wanted = str(check.kubernetes).lower()
+    reasons = evidence.k8s_reasons(service)
+    if wanted in ("notready", "node_not_ready", "nodenotready"):
+        bad_nodes = [n.name for n in evidence.nodes if not n.ready]
+        pod_nodes = {p.node for p in evidence.pods.get(service, [])}
+        zone = _failed_zone(evidence, pod_nodes)
+        if zone:  # not one node: a zone went down with it
+            return CheckOutcome(check, True, False, f"nodes NotReady across zone {zone}, not a single node",
+                                evidence.node_call)
+        if bad_nodes and (not pod_nodes or pod_nodes & set(bad_nodes)):
+            return CheckOutcome(check, True, True, f"node {bad_nodes[0]} NotReady", evidence.node_call, key="k8s:notready")
+    if wanted in ("zonenotready", "zone_not_ready"):
+        zone = _failed_zone(evidence, {p.node for p in evidence.pods.get(service, [])})
+        if zone:
+            return CheckOutcome(check, True, True, f"nodes NotReady across zone {zone}", evidence.node_call,
+                                key="k8s:zone")
+        # absence proves little: an impaired zone's nodes often still report Ready
+        return CheckOutcome(check, False, False, f"no zone-wide NotReady under {service}", evidence.node_call)
+    hit = next((r for r in reasons if wanted in r.lower()), None)
+    call = evidence.pod_call or evidence.event_call
+    if hit:
+        return CheckOutcome(check, True, True, f"{service}: {hit}", call, key=f"k8s:{hit}")
+    return CheckOutcome(check, True, False, f"no {check.kubernetes} on {service}", call)
+
+
+def _failed_zone(evidence: Evidence, pod_nodes: set[str]) -> str | None:
+    """A zone where at least two nodes are NotReady, hosting some of the service's pods."""
+    down: dict[str, set[str]] = {}
+    for node in evidence.nodes:
+        zone = node.zone or node.labels.get("topology.kubernetes.io/zone", "")
+        if zone and not node.ready:
+            down.setdefault(zone, set()).add(node.name)
+    return next((zone for zone, names in sorted(down.items()) if len(names) >= 2 and names & pod_nodes), None)
+
+
+def evaluate_runbook(runbook: Runbook, service: str, evidence: Evidence, params: Params) -> list[CheckOutcome]:
+    """The outcome of each of ``runbook``'s checks for ``service``."""
+    out = []
+    for check in runbook.checks:
+        if check.kind == "metric":
+            out.append(_metric(check, service, evidence, params))
+        elif check.kind == "log":
+            out.append(_log(check, service, evidence))
+        elif check.kind == "change":
+            out.append(_change(check, service, evidence, params))
+        else:
+            out.append(_kubernetes(check, service, evidence))
+    return out

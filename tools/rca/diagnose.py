@@ -1,0 +1,200 @@
+"""The engine's pipeline, from the evidence to ranked findings (docs/rules-engine.md draws it):
+
+    evidence → victims (who only propagates) → changes tied to the trouble → recurring shapes discounted
+             → verdict (no fault?) → suspects (service strength) → fits (which fault explains the most)
+             → priors (retrieval, alert name, past incidents) → findings, best first
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from knowledge.documents import Runbook
+from tools.rca.changes import AUTH_WORDS, TLS_WORDS, Symptoms, link_changes
+from tools.rca.evidence import Evidence
+from tools.rca.explain import Fit, category_fits
+from tools.rca.params import Params
+from tools.rca.records import Finding
+from tools.rca.services import callers, fault_onset, rescore
+from tools.rca.suspects import assess, candidates
+from tools.rca.verdict import no_fault
+from tools.rca.victims import mentions, reconcile_load
+from tools.rca.vocabulary import classify
+
+__all__ = ["Context", "diagnose", "KIND_FALLBACK"]
+
+KIND_FALLBACK = {"errors": "bad_deploy", "latency": "network_latency", "cpu": "cpu_saturation",
+                 "memory": "memory_leak", "queue": "queue_backlog", "saturation": "connection_pool_exhaustion",
+                 "disk": "disk_full", "restarts": "crash_loop", "availability": "dependency_outage",
+                 "logs": "log_volume_explosion", "traffic": "traffic_surge", "io": "network_latency",
+                 "capacity": "autoscaler_limit", "clock": "clock_skew", "other": "dependency_outage"}
+"""The fault a service's dominant signal suggests when no runbook fits better."""
+
+
+@dataclass
+class Context:
+    """What the diagnosis knows besides the evidence."""
+
+    alerted: list[str] = field(default_factory=list)
+    retrieved: list[str] = field(default_factory=list)
+    """Runbook ids retrieval found for the trigger, best first."""
+    similar: list[dict[str, Any]] = field(default_factory=list)
+    """Similar past incidents (``category``, ``services``), best first."""
+    alertname: str | None = None
+    topology: dict[str, list[str]] = field(default_factory=dict)
+    step_s: float = 30.0
+    """The metrics' sample spacing (how precisely a trend's start can be dated)."""
+
+
+def _symptoms(evidence: Evidence, params: Params) -> dict[str, Symptoms]:
+    out: dict[str, Symptoms] = {}
+    services = set(evidence.services) | {c.service for c in evidence.changes}
+    for service in services:
+        record = evidence.services.get(service)
+        starts = [(s.metric, s.trend_start) for s in (record.series if record else [])
+                  if s.trend_start is not None and s.score >= params.anomaly_threshold]
+        starts += [(t.metric, t.trend_start) for t in evidence.trends.values()
+                   if t.service == service and t.trend_start is not None]
+        texts = [t for spike in evidence.spikes.get(service, []) if spike.error_like for t in spike.texts()]
+        failing = [s.metric for s in (record.series if record else [])
+                   if s.kind == "errors" and s.score >= params.anomaly_threshold]
+        db = [s for s in (record.series if record else []) if s.score >= params.anomaly_threshold
+              and (s.signal in ("lock_wait_seconds", "db_query_p99_seconds", "db_pool_wait_seconds",
+                                "db_pool_in_use_ratio"))]
+        out[service] = Symptoms(onset=fault_onset(record, params) if record else None,
+                                trend_starts=[(m, float(t)) for m, t in starts if t is not None],
+                                auth_failures=any(AUTH_WORDS.search(t) for t in texts + failing),
+                                tls_failures=any(TLS_WORDS.search(t) for t in texts + failing),
+                                db_trouble=bool(db) or any("lock" in t.lower() or "slow" in t.lower() for t in texts))
+    return out
+
+
+def _discount_recurring(evidence: Evidence, params: Params) -> set[str]:
+    """Shifts the same hour yesterday or last week also showed count ``seasonal_discount`` of themselves;
+    returns their keys."""
+    repeating = {key for key, trend in evidence.trends.items() if trend.repeats}
+    for record in evidence.services.values():
+        if any(shift.key in repeating for shift in record.series):
+            for shift in record.series:
+                if shift.key in repeating:
+                    shift.score = round(shift.score * params.seasonal_discount, 2)
+            onset = record.onset
+            rescore(record, params)
+            record.onset = onset  # when the trouble began does not change with how much of it is news
+    return repeating
+
+
+def _neutral_kinds(service: str, evidence: Evidence, topology: dict[str, list[str]], params: Params) -> frozenset[str]:
+    """Signal kinds whose shift on ``service`` tells no fault from another. A traffic rise is a surge only
+    when it came from outside, through the edge: if no entry service upstream of it (one nobody calls) saw
+    more traffic, the extra requests were made inside (retries, loops, a new fan-out) and are explained
+    by whatever made its callers make them."""
+    record = evidence.services.get(service)
+    calling = callers(topology)
+    if record is None or not calling.get(service) or not _rose(record.series, "traffic", params):
+        return frozenset()
+    upstream, stack = set(), list(calling.get(service, []))
+    while stack:
+        current = stack.pop()
+        if current not in upstream and current != service:
+            upstream.add(current)
+            stack.extend(calling.get(current, []))
+    edges = [evidence.services[e] for e in upstream if not calling.get(e) and e in evidence.services]
+    if edges and not any(_rose([s for s in e.series if s.service == e.service], "traffic", params) for e in edges):
+        return frozenset({"traffic"})
+    return frozenset()
+
+
+def _rose(series: list[Any], kind: str, params: Params) -> bool:
+    return any(s.kind == kind and s.direction == "up" and s.score >= params.anomaly_threshold * params.load_rise_share
+               and not classify(s.metric).dependency for s in series)
+
+
+def _fallback(service: str, evidence: Evidence) -> str:
+    series = evidence.series(service)
+    if not series:
+        return "dependency_outage"
+    category = KIND_FALLBACK.get(series[0].kind, "dependency_outage")
+    if category == "bad_deploy" and not any(c.family == "deploy" for c in evidence.changes_of(service)):
+        record = evidence.services.get(service)
+        category = "dependency_outage" if record and record.propagated_from else "bad_deploy"
+    return category
+
+
+def _priors(service: str, fits: dict[str, Fit], context: Context, params: Params) -> dict[str, float]:
+    """What retrieval, the alert's name and similar past incidents add to each category."""
+    out: dict[str, float] = {}
+    for category, fit in fits.items():
+        prior = 0.0
+        if fit.runbook is not None:
+            depth = params.retrieval_depth
+            if fit.runbook.id in context.retrieved[:depth]:
+                prior += params.retrieval_prior * (depth - context.retrieved.index(fit.runbook.id)) / depth
+            if context.alertname and context.alertname in fit.runbook.alerts:
+                prior += params.alertname_prior
+        out[category] = prior
+    depth = params.similar_depth
+    for rank, hit in enumerate(context.similar[:depth]):
+        if hit.get("category") in out and service in (hit.get("services") or [])[:1]:
+            out[hit["category"]] += params.similar_prior * (depth - rank) / depth
+    return out
+
+
+def diagnose(evidence: Evidence, runbooks: list[Runbook], context: Context, params: Params | None = None) -> list[Finding]:
+    """Findings best first; each cites the tool results that support or refute it."""
+    params = params or Params()
+    reconcile_load(evidence, context.topology, params)
+    known = set(evidence.services) | {n for caller, deps in context.topology.items() for n in [caller, *deps]}
+    named = mentions(evidence, known)
+    link_changes(evidence.changes, _symptoms(evidence, params), params, context.step_s)
+    repeating = _discount_recurring(evidence, params)
+    verdict = no_fault(evidence, context.alerted, params, repeating)
+    if verdict is not None:
+        return [verdict]
+    suspects = {s: assess(s, evidence, context.alerted, named.get(s, []), known, params)
+                for s in candidates(evidence, context.alerted, named, params)}
+    strongest = max((s.score for s in suspects.values()), default=1.0) or 1.0
+    findings: list[Finding] = []
+    chosen: dict[tuple[str, str], Fit] = {}
+    for service, suspect in suspects.items():
+        relative = suspect.score / strongest
+        fits = category_fits(runbooks, service, evidence, params, _neutral_kinds(service, evidence, context.topology, params))
+        fallback = _fallback(service, evidence)
+        floor = params.fallback_fit if runbooks else params.fallback_fit_without_runbooks
+        known_fit = fits.get(fallback, Fit(fallback, 0.0))
+        if known_fit.score < floor:
+            fits[fallback] = Fit(fallback, floor, known_fit.runbook if known_fit.score > 0 else None, known_fit.outcomes)
+        priors = _priors(service, fits, context, params)
+        for category, fit in fits.items():
+            value = fit.score + priors.get(category, 0.0)
+            strength = relative * (params.fit_floor + (1 - params.fit_floor) * value)
+            clues = suspect.clues + fit.clues()
+            if not clues:
+                continue
+            title = fit.runbook.title if fit.runbook else category.replace("_", " ")
+            explains = sorted({o.check.name for o in fit.explained[:2]})
+            summary = f"{title} on {service}" + (f" (it explains: {'; '.join(explains)})" if explains else "")
+            findings.append(Finding(service=service, category=category, confidence=round(min(strength, 0.99), 3),
+                                    summary=summary, clues=clues,
+                                    runbook_id=fit.runbook.id if fit.runbook and fit.score > 0 else None,
+                                    strength=round(strength, 4)))
+            chosen[(service, category)] = fit
+    findings.sort(key=lambda f: (f.confidence, f.strength, len([c for c in f.clues if c.supports])), reverse=True)
+    _mark_close_call(findings, chosen, params)
+    return findings[:8]
+
+
+def _mark_close_call(findings: list[Finding], fits: dict[tuple[str, str], Fit], params: Params) -> None:
+    """When the runner-up is within ``close_call`` of the leader, say so, and name the check that would
+    tell them apart (the runner-up's heaviest check the evidence could not confirm)."""
+    if len(findings) < 2 or findings[0].category == "no_fault":
+        return
+    best, rival = findings[0], findings[1]
+    if best.confidence - rival.confidence >= params.close_call:
+        return
+    fit = fits.get((rival.service, rival.category))
+    open_checks = sorted((o for o in (fit.outcomes if fit else []) if not o.confirmed), key=lambda o: -o.check.weight)
+    hint = f"; check '{open_checks[0].check.name}' on {rival.service} to tell them apart" if open_checks else ""
+    best.summary += (f" — a close call: {best.service} / {best.category} {best.confidence:.2f} vs "
+                     f"{rival.service} / {rival.category} {rival.confidence:.2f}{hint}")

@@ -1,0 +1,112 @@
+"""Which fault explains the evidence: hypotheses (a fault on a service) scored by how much of what was
+observed they explain.
+
+For each candidate service, every runbook's checks are run; what they confirm are the observations
+(a signal that moved, a log template, a change, a Kubernetes status). An observation that confirms many
+faults ("latency rose") says little; one that confirms one fault ("CrashLoopBackOff", "flag flipped")
+says much. A fault earns the observations its own checks confirm, and — when it has distinctive evidence
+of its own (a check its runbook weighs as defining) — those of the faults it causes (``causes`` in knowledge/categories.yaml), at ``link_credit``:
+a flag that made logging explode explains the full disk. It pays for observations it leaves
+unexplained, for checks the evidence contradicts, and a little for checks that could not be read. So a
+symptom-level fault wins only when no cause explains it better.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from knowledge.documents import Runbook
+from knowledge.taxonomy import consequences
+from tools.rca.checks import CheckOutcome, evaluate_runbook
+from tools.rca.evidence import Evidence
+from tools.rca.params import Params
+from tools.rca.records import Clue
+from tools.rca.vocabulary import classify
+
+__all__ = ["Fit", "category_fits"]
+
+
+@dataclass
+class Fit:
+    """How well one fault (category) explains one service's evidence, through its best runbook."""
+
+    category: str
+    score: float
+    runbook: Runbook | None = None
+    outcomes: list[CheckOutcome] = field(default_factory=list)
+    explained: list[CheckOutcome] = field(default_factory=list)
+    """Observations of the faults it causes, which it explains too."""
+
+    def clues(self) -> list[Clue]:
+        out = [Clue(o.call_id or "", "runbook_check", f"✓ {o.check.name}: {o.detail}", weight=o.check.weight)
+               for o in self.outcomes if o.confirmed]
+        out += [Clue(o.call_id or "", "runbook_check", f"✓ explains {o.check.name}: {o.detail}",
+                     weight=o.check.weight) for o in self.explained[:3]]
+        out += [Clue(o.call_id or "", "runbook_check", f"✗ {o.check.name}: {o.detail}", supports=False,
+                     weight=o.check.weight) for o in self.outcomes if o.observed and not o.confirmed][:2]
+        return out
+
+
+def _neutral(outcome: CheckOutcome, kinds: frozenset[str]) -> bool:
+    return outcome.check.kind == "metric" and classify(str(outcome.check.metric)).kind in kinds
+
+
+def _fact_weight(outcome: CheckOutcome, params: Params) -> float:
+    """A status Kubernetes reports or a recorded change is a fact about the failure mode; a metric shift or
+    a log pattern is an observation that several faults share."""
+    factor = {"kubernetes": params.fact_weight_kubernetes, "change": params.fact_weight_change}
+    return outcome.check.weight * factor.get(outcome.check.kind, 1.0)
+
+
+def category_fits(runbooks: list[Runbook], service: str, evidence: Evidence, params: Params,
+                  neutral: frozenset[str] = frozenset()) -> dict[str, Fit]:
+    """category -> the fit of its best runbook for ``service``, scored abductively (see the module).
+    Checks on signals of a ``neutral`` kind are left out: every hypothesis explains them alike (a traffic
+    rise that the service's own callers' retries brought is no sign of a surge)."""
+    evaluated = [(rb, [o for o in evaluate_runbook(rb, service, evidence, params) if not _neutral(o, neutral)])
+                 for rb in runbooks if rb.category != "no_fault"]
+    sharing: dict[str, set[str]] = {}
+    for rb, outcomes in evaluated:
+        for outcome in outcomes:
+            if outcome.confirmed:
+                sharing.setdefault(outcome.key, set()).add(rb.category)
+    specific: dict[str, float] = {}
+    by_category: dict[str, dict[str, CheckOutcome]] = {}
+    for rb, outcomes in evaluated:
+        for outcome in outcomes:
+            if outcome.confirmed:
+                value = _fact_weight(outcome, params) / math.sqrt(len(sharing[outcome.key]))
+                specific[outcome.key] = max(specific.get(outcome.key, 0.0), value)
+                by_category.setdefault(rb.category, {}).setdefault(outcome.key, outcome)
+    effects = consequences()
+    fits: dict[str, Fit] = {}
+    for rb, outcomes in evaluated:
+        fit = _fit(rb, service, outcomes, specific, by_category, effects.get(rb.category, frozenset()), params)
+        if fit.score > fits.get(rb.category, Fit(rb.category, -1.0)).score:
+            fits[rb.category] = fit
+    return fits
+
+
+def _fit(runbook: Runbook, service: str, outcomes: list[CheckOutcome], specific: dict[str, float],
+         by_category: dict[str, dict[str, CheckOutcome]], effects: frozenset[str], params: Params) -> Fit:
+    own = {o.key: o for o in outcomes if o.confirmed}
+    caused = {key: o for category in effects for key, o in by_category.get(category, {}).items() if key not in own}
+    defining = any(o.check.weight >= params.defining_weight and key not in caused for key, o in own.items())
+    if not defining:
+        caused = {}  # a cause without its own defining evidence cannot claim its effects' evidence
+    support = sum(specific[key] for key in own) + params.link_credit * sum(specific[key] for key in caused)
+    # a cause seen acting through one of its effects need not show its other usual symptoms: those are
+    # alternatives (a bad config raises errors, or CPU, or log volume), open rather than refuted
+    optional = bool(caused)
+    refuted = [o for o in outcomes if o.observed and not o.confirmed and not o.check.later
+               and not (optional and o.check.weight < params.defining_weight)]
+    against = sum(o.check.weight for o in refuted)
+    unknown = sum(o.check.weight for o in outcomes if not o.confirmed and o not in refuted)
+    unexplained = sum(value for key, value in specific.items() if key not in own and key not in caused)
+    total = support + against + params.unknown_weight * unknown + params.unexplained_penalty * unexplained
+    share = support / total if total > 0 else 0.0
+    score = share * (1.0 - math.exp(-support / params.fit_saturation))
+    if "*" not in runbook.services and service not in runbook.services:
+        score *= params.off_service_factor
+    return Fit(runbook.category, round(score, 4), runbook, outcomes, sorted(caused.values(), key=lambda o: -o.check.weight))

@@ -1,0 +1,173 @@
+"""How far one series moved at an incident's onset.
+
+Find the change point near the hinted onset (an L1 split, so an imprecise alert time does not break it),
+then score the shift BARO-style: the distance of the values after it from the median before it, in units
+of the robust spread before it, in the direction that is bad for that kind of signal. A steady trend
+across the window (a slow burn) is read as the distance between its start and its end. Shifts the
+history already showed, and blips that have already come back, count less. Series too short for a
+change-point search (a handful of coarse samples) are read at the hinted onset instead, and marked.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tools.rca.params import Params
+from tools.rca.records import Shift
+from tools.rca.vocabulary import ACCUMULATING, classify
+from tools.sources.base import Series
+
+__all__ = ["score_series", "extra_labels", "trend_start_of", "on_calls"]
+
+_OWN_LABELS = frozenset({"__name__", "service", "job"})
+
+
+def extra_labels(series: Series) -> dict[str, str]:
+    """The labels that tell a series apart from its service's others (pod, node, upstream, route…)."""
+    return {k: v for k, v in series.labels.items() if k not in _OWN_LABELS}
+
+
+def on_calls(series: Series) -> bool:
+    """A series about a service's calls to another (by its name, or an ``upstream`` label) rather than
+    about its own work: it speaks mostly for the service it calls."""
+    return classify(series.name).dependency or bool(series.labels.get("upstream") or series.labels.get("dependency"))
+
+
+def _smooth(values: np.ndarray) -> np.ndarray:
+    if len(values) < 3:
+        return values
+    padded = np.concatenate([values[:1], values, values[-1:]])
+    return np.asarray(np.median(np.vstack([padded[:-2], padded[1:-1], padded[2:]]), axis=0))
+
+
+def _scale(before: np.ndarray, floor: float, absolute: float) -> float:
+    q75, q25 = np.percentile(before, [75, 25])
+    return max(float(q75 - q25) / 1.349, floor * abs(float(np.median(before))), absolute)
+
+
+def _drift(times: np.ndarray, values: np.ndarray, floor: float, absolute: float,
+           params: Params) -> tuple[float, float, float, float] | None:
+    """A slow burn: the end of the window against its start, when the series trends steadily.
+    Returns (signed z, the end of its head, start level, end level) or None."""
+    n = len(values)
+    if n < params.drift_min_points:
+        return None
+    head, tail = values[: max(n // 4, 3)], values[-max(n // 10, 3):]
+    ranks = np.argsort(np.argsort(values))
+    trend = float(np.corrcoef(np.arange(n), ranks)[0, 1])
+    if not np.isfinite(trend) or abs(trend) < params.drift_min_trend:
+        return None
+    start, end = float(np.median(head)), float(np.median(tail))
+    return (end - start) / _scale(head, floor, absolute), float(times[len(head)]), start, end
+
+
+def trend_start_of(times: np.ndarray, values: np.ndarray) -> float:
+    """Where a trend left its flat start: the split that best fits a flat segment followed by a line."""
+    n = len(values)
+    best, best_cost = 0, np.inf
+    for k in range(0, n - 3, max(n // 60, 1)):
+        flat = values[:k]
+        rest_t, rest_v = times[k:], values[k:]
+        slope, intercept = np.polyfit(rest_t - rest_t[0], rest_v, 1)
+        cost = float(np.abs(flat - np.median(flat)).sum()) if k else 0.0
+        cost += float(np.abs(rest_v - (intercept + slope * (rest_t - rest_t[0]))).sum())
+        if cost < best_cost:
+            best, best_cost = k, cost
+    return float(times[best])
+
+
+def _find_onset(times: np.ndarray, values: np.ndarray, hint: float, lookback: float, lookahead: float,
+                least: int) -> int:
+    """Index of the change point within [hint - lookback, hint + lookahead]: the split that minimises the
+    total absolute deviation of the two segments from their medians (an L1 change point)."""
+    n = len(values)
+    lo = max(int(np.searchsorted(times, hint - lookback)), min(least, max(n // 3, 2)))
+    hi = min(int(np.searchsorted(times, hint + lookahead)), n - 2)
+    if hi <= lo:
+        return min(max(int(np.searchsorted(times, hint)), 1), n - 1)
+    splits = np.arange(lo, hi + 1)
+    cost = _segment_cost(values, splits) + _segment_cost(values[::-1], n - splits)
+    return int(splits[int(np.flatnonzero(cost <= cost.min() + 1e-12)[0])])
+
+
+def _segment_cost(values: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """For each length k: the total absolute deviation of ``values[:k]`` from its median (vectorised)."""
+    inside = np.arange(len(values))[None, :] < lengths[:, None]
+    rows = np.where(inside, values[None, :], np.nan)
+    ordered = np.sort(rows, axis=1)  # NaNs last
+    picks = np.arange(len(lengths))
+    median = (ordered[picks, (lengths - 1) // 2] + ordered[picks, lengths // 2]) / 2.0
+    return np.asarray(np.where(inside, np.abs(rows - median[:, None]), 0.0).sum(axis=1))
+
+
+def _precedent_factor(before: np.ndarray, med: float, scale: float, direction: str, peak_z: float,
+                      params: Params) -> float:
+    """Shifts the history already showed (a flapping threshold, a noisy series) are not news."""
+    if len(before) < params.precedent_min_points:
+        return 1.0
+    history = (_smooth(before) - med) / scale
+    seen = float(np.max(history)) if direction == "up" else float(-np.min(history))
+    if seen <= 0 or peak_z > params.precedent_ratio * seen:
+        return 1.0
+    return params.precedent_discount
+
+
+def _standing(directed: np.ndarray, counting: bool, params: Params) -> float | None:
+    """Where an anomalous shift stands now (the median of its latest three readings), or None when it
+    cannot have come back: too short, never anomalous, or a count that never went down (restarts so far),
+    whose rise in its latest sample has only begun."""
+    if counting or len(directed) < 6 or float(np.max(directed)) < params.anomaly_threshold:
+        return None
+    return float(np.median(directed[-3:]))
+
+
+def score_series(series: Series, onset_hint: float, params: Params | None = None) -> Shift | None:
+    """The directed robust shift of one series at its change point near ``onset_hint`` (None: no data)."""
+    params = params or Params()
+    finite = np.isfinite(series.values) & np.isfinite(series.times)
+    times, values = series.times[finite], series.values[finite]
+    if len(values) < 2 or float(np.ptp(times)) <= 0:
+        return None
+    signal = classify(series.name)
+    floor = params.accumulating_floor if signal.kind in ACCUMULATING else params.relative_floor
+    short = len(values) < params.short_points
+    if short:  # too few points to search: split at the hinted onset, keeping at least one point each side
+        k = min(max(int(np.searchsorted(times, onset_hint)), 1), len(values) - 1)
+    else:
+        k = _find_onset(times, values, onset_hint, params.lookback_s, params.lookahead_s, params.min_before_points)
+    before, after = values[:k], _smooth(values[k:])
+    if len(after) < 1 or (len(before) < 3 and not short):
+        return None
+    counting = bool(np.all(np.diff(values) >= 0))  # never went down: a count of events so far
+    med, scale = float(np.median(before)), _scale(before, floor, signal.floor)
+    z = (after - med) / scale
+    up, down = float(np.max(z)), float(-np.min(z))
+    trend_start = None
+    drift = None if short else _drift(times, values, floor, signal.floor, params)
+    if drift is not None and max(drift[0], -drift[0]) > params.drift_dominance * max(up, down):
+        up, down = max(drift[0], 0.0), max(-drift[0], 0.0)
+        med, after = drift[2], np.array([drift[3]])
+        trend_start = trend_start_of(times, values)
+        if float(np.max(np.abs(z))) < params.anomaly_threshold:
+            k = int(np.searchsorted(times, drift[1]))  # a slow burn with no step: its onset is the trend's start
+    if signal.bad == "up":
+        score, direction = max(up, 0.0), "up"
+    elif signal.bad == "down":
+        score, direction = max(down, 0.0), "down"
+    else:
+        score, direction = (up, "up") if up >= down else (down, "down")
+    score = min(score, params.z_cap) * signal.weight * (params.dependency_weight if on_calls(series) else 1.0)
+    score *= _precedent_factor(before, med, scale, direction, max(up, down), params)
+    directed = z if direction == "up" else -z
+    now = _standing(directed, counting, params)
+    if now is not None and now < params.anomaly_threshold / 2:
+        score *= params.blip_discount  # a blip that has already recovered matters less than one still there
+    peak = float(np.max(after)) if direction == "up" else float(np.min(after))
+    settled = float(np.median(after[len(after) // 2:]))  # the level it settled at, past the transition
+    shown = settled if abs(settled - med) >= params.settled_share * abs(peak - med) else peak
+    change = (shown - med) / abs(med) * 100.0 if abs(med) > 1e-12 else float("inf") if shown != med else 0.0
+    return Shift(key=series.key(), service=series.service, metric=series.name, kind=signal.kind,
+                 score=round(float(score), 2), direction=direction, onset=float(times[min(k, len(times) - 1)]),
+                 before=med, after=shown, change_pct=round(change, 1) if np.isfinite(change) else 1e9,
+                 recovering=now is not None and now <= (1 - params.recovered_share) * float(np.max(directed)),
+                 signal=signal.name, labels=extra_labels(series), short=short, trend_start=trend_start)

@@ -1,0 +1,227 @@
+"""Rank services by how anomalous they became at the onset, and record who may explain whom.
+
+Series shifts add up to services (their strongest few, log-scaled). Client-side metrics speak for the
+dependency they measure when a caller singles it out. With a dependency graph, a service whose own
+dependencies turned anomalous no later than it did is recorded as propagating from them, and a service
+whose callers sent it more load than before as loaded by them. These relations are recorded, not acted
+on: the explanation step (``explain``) decides, with the logs and Kubernetes state, who is a victim.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+
+from tools.rca.params import Params
+from tools.rca.records import ServiceRecord, Shift
+from tools.rca.series import on_calls, score_series
+from tools.rca.vocabulary import FAULT_KINDS
+from tools.sources.base import Series
+
+__all__ = ["rank_services", "rescore", "shown_series", "dependencies", "callers", "display_order"]
+
+
+def shown_series(series: list[Shift], params: Params | None = None) -> list[Shift]:
+    """A service's evidence as its record shows it, strongest first: the strongest series, and the
+    strongest of every other metric each reporter has (a runbook check reads a metric's best series from
+    this record; cutting a metric because others scored higher would lose a level check's reading)."""
+    limit = (params or Params()).series_shown
+    strongest = sorted(series, key=lambda a: a.score, reverse=True)
+    chosen = {id(a) for a in strongest[:limit]}
+    seen: set[tuple[str, str]] = set()
+    for shift in strongest:
+        if (shift.service, shift.metric) not in seen:
+            seen.add((shift.service, shift.metric))
+            chosen.add(id(shift))
+    return [a for a in strongest if id(a) in chosen]
+
+
+def _attribute(series: Series) -> str:
+    return series.labels.get("service", "") or series.labels.get("job", "") or "unknown"
+
+
+def dependencies(service: str, topology: dict[str, list[str]]) -> set[str]:
+    """Everything ``service`` calls, directly or through others."""
+    seen: set[str] = set()
+    stack = list(topology.get(service, []))
+    while stack:
+        dep = stack.pop()
+        if dep not in seen and dep != service:
+            seen.add(dep)
+            stack.extend(topology.get(dep, []))
+    return seen
+
+
+def callers(topology: dict[str, list[str]]) -> dict[str, list[str]]:
+    """service -> the services that call it directly."""
+    out: dict[str, list[str]] = {}
+    for caller, deps in topology.items():
+        for dep in deps:
+            out.setdefault(dep, []).append(caller)
+    return out
+
+
+def _is_fault(shift: Shift, params: Params) -> bool:
+    return shift.kind in FAULT_KINDS and shift.score >= params.anomaly_threshold
+
+
+def _worse_calls(calls: dict[str, Shift], params: Params) -> dict[str, Shift]:
+    """The upstreams a caller's calls got worse to, unless most of its calls got worse together."""
+    worse = {u: a for u, a in calls.items() if a.score >= params.anomaly_threshold * params.dependency_weight}
+    if not worse or (len(calls) > 1 and len(worse) > len(calls) / 2):
+        return {}
+    return worse
+
+
+def _singled_out(client_side: dict[str, dict[str, Shift]], per_service: dict[str, list[Shift]],
+                 params: Params) -> dict[str, list[Shift]]:
+    """Client-side shifts that speak for the upstream they measure, keyed by that upstream.
+
+    A caller whose calls to one upstream got worse while its calls to the others did not is looking at
+    that upstream, not at itself (all calls slowing together is the caller's own trouble). It counts for
+    the upstream only when corroborated: another caller singles it out too, or the upstream shows a fault
+    of its own (a server that looks healthy while its clients wait may be dropping packets, not slow).
+    """
+    votes: dict[str, list[Shift]] = {}
+    for calls in client_side.values():
+        for upstream, shift in _worse_calls(calls, params).items():
+            votes.setdefault(upstream, []).append(shift)
+    out: dict[str, list[Shift]] = {}
+    for upstream, seen in votes.items():
+        if _worse_calls(client_side.get(upstream, {}), params):
+            continue  # the upstream is itself waiting on one of its own upstreams: the chain goes on
+        own_fault = any(_is_fault(a, params) for a in per_service.get(upstream, []))
+        if len(seen) >= 2 or own_fault:
+            out[upstream] = [replace(a, score=round(min(a.score / params.dependency_weight, params.z_cap), 2))
+                             for a in seen]
+    return out
+
+
+def rank_services(series: list[Series], onset_hint: float, topology: dict[str, list[str]] | None = None,
+                  params: Params | None = None) -> list[ServiceRecord]:
+    """Services, most anomalous first (those others explain listed lower), each with its shifted series."""
+    params = params or Params()
+    per_service: dict[str, list[Shift]] = {}
+    client_side: dict[str, dict[str, Shift]] = {}
+    with_telemetry = {_attribute(s) for s in series}
+    short: set[str] = set()
+    for item in series:
+        scored = score_series(item, onset_hint, params)
+        if scored is None:
+            continue
+        scored.service = _attribute(item)
+        if scored.short:
+            short.add(scored.service)
+        upstream = item.labels.get("upstream") or item.labels.get("dependency")
+        if upstream and upstream not in with_telemetry:
+            per_service.setdefault(upstream, []).append(scored)
+        if upstream and on_calls(item):
+            calls = client_side.setdefault(scored.service, {})
+            if upstream not in calls or scored.score > calls[upstream].score:
+                calls[upstream] = scored
+        per_service.setdefault(scored.service, []).append(scored)
+    for upstream, seen in _singled_out(client_side, per_service, params).items():
+        if upstream in with_telemetry:
+            per_service[upstream].extend(seen)
+    ranked = [ServiceRecord(service=service, series=items, insufficient=service in short)
+              for service, items in per_service.items()]
+    for record in ranked:
+        rescore(record, params)
+    _record_propagation(ranked, topology or {}, params)
+    return display_order(ranked, params)
+
+
+def rescore(record: ServiceRecord, params: Params) -> None:
+    """Sort a record's shifts strongest first and sum them up: score, raw and fault score, onset."""
+    items = record.series
+    items.sort(key=lambda a: a.score, reverse=True)
+    record.score = round(sum(math.log1p(a.score) for a in items[: params.breadth]), 3)
+    record.raw_score = items[0].score if items else 0.0
+    record.fault_score = max((a.score for a in items if a.kind in FAULT_KINDS), default=0.0)
+    strong = [a.onset for a in items if a.score >= params.anomaly_threshold]
+    record.onset = min(strong) if strong else None
+
+
+def display_order(ranked: list[ServiceRecord], params: Params) -> list[ServiceRecord]:
+    """Most anomalous first; a service others explain counts ``propagated_discount`` of its score here."""
+    def weight(record: ServiceRecord) -> float:
+        explained = record.propagated_from or record.load_from
+        return record.score * (params.propagated_discount if explained else 1.0)
+
+    return sorted(ranked, key=weight, reverse=True)
+
+
+def _load_rose(service: ServiceRecord, params: Params) -> bool:
+    return any(a.kind == "traffic" and a.direction == "up" and a.score >= params.anomaly_threshold * params.load_rise_share
+               for a in service.series)
+
+
+def became_active(service: ServiceRecord, params: Params) -> bool:
+    """Idle before the onset, busy after: a job or a new client that started (its requests or CPU from ~0)."""
+    return any(a.kind in ("traffic", "cpu") and a.direction == "up"
+               and a.score >= params.anomaly_threshold * params.load_rise_share
+               and abs(a.before) <= params.idle_ratio * abs(a.after) for a in service.series)
+
+
+def _load_sources(service: ServiceRecord, calling: list[ServiceRecord], params: Params) -> list[str]:
+    """The callers whose load explains ``service``'s anomaly: those that sent more requests (or, with none
+    of those, the faulty ones, e.g. retrying), or a caller that started from idle no later than ``service``
+    turned anomalous — a batch job's heavy queries load a database without raising its request rate."""
+    if _load_rose(service, params):
+        rising = [c for c in calling if _load_rose(c, params) or became_active(c, params)]
+        return sorted(c.service for c in rising or [c for c in calling if c.fault_score >= params.anomaly_threshold])
+    if service.onset is None:
+        return []
+    return sorted(c.service for c in calling if became_active(c, params) and c.onset is not None
+                  and c.onset <= service.onset + params.propagation_slack_s)
+
+
+def fault_onset(service: ServiceRecord, params: Params) -> float | None:
+    """When the service's trouble started: the earliest of its strong signals (a weak early wobble, say a
+    small memory step after an unrelated deploy, does not date it)."""
+    strong = [a for a in service.series
+              if a.score >= max(params.anomaly_threshold, params.strong_share * service.fault_score)]
+    return min((a.onset for a in strong), default=service.onset)
+
+
+def _load_behind(service: str, by_name: dict[str, ServiceRecord], topology: dict[str, list[str]]) -> set[str]:
+    out: set[str] = set()
+    for dep in dependencies(service, topology):
+        other = by_name.get(dep)
+        if other is not None:
+            out.update(other.load_from)
+    return out
+
+
+def _record_propagation(ranked: list[ServiceRecord], topology: dict[str, list[str]], params: Params) -> None:
+    """Record which services others explain: their own (transitive) dependencies turned anomalous no later
+    than they did, or callers sent them more load than before (then whoever else depends on them is
+    explained by that load too)."""
+    if not topology:
+        return
+    by_name = {s.service: s for s in ranked}
+    calling = callers(topology)
+    threshold, slack = params.anomaly_threshold, params.propagation_slack_s
+    for service in ranked:
+        if service.fault_score >= threshold:
+            service.load_from = _load_sources(service, [by_name[c] for c in calling.get(service.service, [])
+                                                        if c in by_name], params)
+    via_load = {s.service: _load_behind(s.service, by_name, topology) for s in ranked}
+    for service in ranked:
+        onset = fault_onset(service, params)
+        if service.fault_score < threshold or onset is None:
+            continue
+        culprits: set[str] = set()
+        for dep in dependencies(service.service, topology):
+            other = by_name.get(dep)
+            if other is None or other.onset is None or other.fault_score < threshold:
+                continue
+            if other.load_from:
+                culprits.update(source for source in other.load_from if source != service.service
+                                and (by_name[source].onset or math.inf) <= onset + slack)
+            elif (other.onset <= onset + slack and service.service not in via_load[dep]
+                  and other.fault_score >= min(params.corroborating_share * service.fault_score,
+                                               params.corroborating_cap * threshold)):
+                culprits.add(dep)
+        if culprits:
+            service.propagated_from = sorted(culprits)

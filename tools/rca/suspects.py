@@ -1,0 +1,91 @@
+"""Which services are suspects, and how strongly the evidence points at each (before asking which fault).
+
+A service's strength starts from how anomalous it became, and grows with evidence of its own: a change
+tied to the trouble, new error logs of its own, Kubernetes trouble of its pods, other services' error
+logs naming it, being the one that alerted. A service whose anomaly others explain (its dependencies
+turned anomalous first, or its callers sent it more load) keeps only part of it — unless its own pods
+were hit where they run.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from tools.rca.evidence import Evidence
+from tools.rca.params import Params
+from tools.rca.records import Clue
+from tools.rca.victims import bad_reasons, hit_directly, named_in
+
+__all__ = ["Suspect", "candidates", "assess"]
+
+
+@dataclass
+class Suspect:
+    service: str
+    score: float
+    clues: list[Clue] = field(default_factory=list)
+    victim: bool = False
+    """Others' faults or load explain its anomaly."""
+
+
+def candidates(evidence: Evidence, alerted: list[str], named: dict[str, list[str]], params: Params) -> list[str]:
+    """The anomalous services, then every service some other evidence points at."""
+    out = [s for s in evidence.ranked if evidence.services[s].raw_score >= params.anomaly_threshold][:8]
+    linked = [c.service for c in evidence.changes if c.linked][:5]
+    extra = list(alerted) + linked + list(evidence.spikes) + list(named) + \
+        [s for s in list(evidence.pods) + list(evidence.events) if evidence.k8s_reasons(s)]
+    for service in extra:
+        if service and service not in out:
+            out.append(service)
+    return out or list(evidence.ranked[:3]) or list(alerted)
+
+
+def assess(service: str, evidence: Evidence, alerted: list[str], named_by: list[str], known: set[str],
+           params: Params) -> Suspect:
+    """How strongly the evidence points at ``service``, with the clues that say so."""
+    record = evidence.services.get(service)
+    reasons = bad_reasons(service, evidence)
+    victim = bool(record and ((record.propagated_from and not hit_directly(reasons)) or record.load_from))
+    anomaly = record.score * (params.propagated_discount if victim else 1.0) if record else 0.0
+    strong = bool(record and record.raw_score >= params.anomaly_threshold)
+    # log-scaled, not capped: a far stronger anomaly still ranks higher, but evidence of another kind can
+    # outweigh a moderate lead
+    strength = math.log1p(anomaly / params.strength_full) if strong else \
+        min(anomaly / (2 * params.strength_full), params.weak_strength_cap)
+    clues: list[Clue] = []
+    score = strength
+    if record and evidence.anomaly_call and strong:
+        top = record.series[0]
+        note = f"; looks propagated from {', '.join(record.propagated_from)}" if record.propagated_from else ""
+        if record.load_from:
+            note += f"; its load comes from {', '.join(record.load_from)}"
+        clues.append(Clue(evidence.anomaly_call, "rank_anomalies",
+                          f"{service} anomalous: {top.describe()}{note}", supports=not victim, weight=strength))
+    linked = sorted((c for c in evidence.changes_of(service) if c.link_strength > 0), key=lambda c: -c.link_strength)
+    for change in linked[:1]:
+        bonus = params.change_bonus * change.link_strength * \
+            (params.change_floor_share + (1 - params.change_floor_share) * min(strength, 1.0))
+        score += bonus
+        clues.append(Clue(evidence.change_call or "", "correlate_changes", change.describe(), weight=bonus))
+    # its own errors; "upstream stripe failed: 503" is a caller's symptom and counts for the service it names
+    spikes = [s for s in evidence.spikes.get(service, []) if s.error_like and not named_in(s, service, known)]
+    if spikes:
+        bonus = params.log_bonus_new if any(s.new for s in spikes) else params.log_bonus_spiking
+        score += bonus
+        clues.append(Clue(evidence.spike_call or "", "log_template_spikes", f"{service} logs: '{spikes[0].template[:120]}' "
+                          f"({'new' if spikes[0].new else 'spiking'})", weight=bonus))
+    if reasons:
+        score += params.kube_bonus
+        clues.append(Clue(evidence.pod_call or evidence.event_call or "", "k8s_pods",
+                          f"{service} pods: {', '.join(sorted(set(reasons))[:3])}", weight=params.kube_bonus))
+    if named_by:
+        bonus = min(params.named_bonus * len(named_by), params.named_cap)
+        score += bonus
+        clues.append(Clue(evidence.spike_call or "", "log_template_spikes",
+                          f"error logs of {', '.join(named_by[:3])} name {service}", weight=bonus))
+    if service in alerted:
+        score += params.alerted_bonus
+    if victim:
+        score *= params.victim_factor
+    return Suspect(service, score, clues, victim)

@@ -1,0 +1,117 @@
+"""Verdicts before any ranking: nothing is wrong (``no_fault``), or Andon cannot tell (inconclusive).
+
+No fault: no strong fault signal; a lone uncorroborated blip; error ratios that are large only because
+traffic is tiny; a spike already draining by itself; or a shape the same hour showed yesterday or last
+week (its logs then belong to the recurring episode: they are read only within today's window). Never when the metrics could not be read: a blind investigation is inconclusive, not healthy.
+"""
+
+from __future__ import annotations
+
+from tools.rca.evidence import Evidence
+from tools.rca.params import Params
+from tools.rca.records import Clue, Finding, Shift
+from tools.rca.victims import bad_reasons
+
+__all__ = ["no_fault", "blind_spots", "NON_FAULT_KINDS"]
+
+NON_FAULT_KINDS = ("traffic", "io", "capacity")
+"""Kinds whose shift is a change of load or volume, not a fault by itself."""
+
+
+def blind_spots(evidence: Evidence) -> list[str]:
+    """What could not be read that a verdict would need: the metrics above all."""
+    out = [f"{source} ({error})" if error else source for source, error in evidence.unread.items()]
+    if evidence.anomaly_call is None and not any("metrics" in s for s in out):
+        out.insert(0, "metrics (no series answered)")
+    return out
+
+
+def _strong(evidence: Evidence, params: Params) -> list[tuple[str, Shift]]:
+    return [(name, s) for name, record in evidence.services.items() for s in record.series
+            if s.score >= params.anomaly_threshold and s.kind not in NON_FAULT_KINDS]
+
+
+def _recent_change(service: str, evidence: Evidence, params: Params) -> bool:
+    """A change that could explain the service's shift: linked to it, or within the step window before it."""
+    window = params.change_step_window_s / 60.0
+    return any(c.linked or -params.change_after_onset_s / 60.0 <= c.minutes_before_onset <= window
+               for c in evidence.changes_of(service))
+
+
+def _failed_requests(service: str, shift: Shift, evidence: Evidence, params: Params) -> float | None:
+    """Roughly how many requests an error series' level means over an alert window (None: cannot tell)."""
+    name, after = shift.metric, shift.after
+    if "per_second" in name or name.endswith("_rate"):
+        return after * params.alert_window_s
+    if "ratio" not in name or after >= params.down_ratio:
+        return None  # a quiet service that mostly fails is down, however few its requests
+    owner = shift.service or service
+    rates = [s.after for s in evidence.series(owner) if s.service == owner and s.kind == "traffic" and "request" in s.metric]
+    return after * max(rates) * params.alert_window_s if rates else None
+
+
+def _low_volume(strong: list[tuple[str, Shift]], evidence: Evidence, params: Params) -> bool:
+    """Every strong signal is an error rate that, in absolute numbers, is a handful of failed requests."""
+    counts = [_failed_requests(name, s, evidence, params) if s.kind == "errors" else None for name, s in strong]
+    return bool(counts) and all(c is not None and c < params.low_volume_errors for c in counts)
+
+
+def _finding(service: str, why: str, confidence: float, evidence: Evidence, tail: str) -> Finding:
+    return Finding(service=service, category="no_fault", confidence=confidence,
+                   summary=f"No fault found: {why}; {tail}",
+                   clues=[Clue(call_id=evidence.anomaly_call or "", tool="rank_anomalies", summary=why)])
+
+
+def _recurring(strong: list[tuple[str, Shift]], evidence: Evidence, repeating: set[str]) -> bool:
+    """Every strong shift whose past was read repeats an earlier day's, and those read include the strongest
+    (the weaker ones left unread are taken to belong to the same episode)."""
+    compared = {key for key, trend in evidence.trends.items() if trend.compared}
+    read = [s for _, s in strong if s.key in compared]
+    leading = sorted((s for _, s in strong), key=lambda s: -s.score)[:3]
+    return bool(read) and all(s.key in repeating for s in read) and all(s.key in compared for s in leading)
+
+
+def no_fault(evidence: Evidence, alerted: list[str], params: Params, repeating: set[str]) -> Finding | None:
+    """The no-fault finding when the evidence shows nothing wrong, else None. ``repeating`` holds the keys
+    of series whose shift the same time yesterday or last week also showed."""
+    if evidence.anomaly_call is None:
+        return None  # the metrics were not read: nothing can be called healthy
+    fault_level = max((r.fault_score for r in evidence.services.values()), default=0.0)
+    error_logs = any(s.error_like for spikes in evidence.spikes.values() for s in spikes)
+    trouble = any(bad_reasons(s, evidence) for s in set(evidence.pods) | set(evidence.events))
+    strong = _strong(evidence, params)
+    changed = any(_recent_change(name, evidence, params) for name, _ in strong)
+    first = alerted[0] if alerted else None
+    if not trouble and not changed and _low_volume(strong, evidence, params):
+        why = (f"the error signals amount to fewer than {params.low_volume_errors:.0f} failed requests per "
+               f"{params.alert_window_s / 60:.0f} min: a large ratio of very little traffic")
+        return _finding(first or strong[0][0], why, params.no_fault_confidence, evidence,
+                        "likely a false alarm on a ratio threshold.")
+    if strong and not changed and not trouble and _recurring(strong, evidence, repeating):
+        name, shift = strong[0]
+        why = (f"{shift.metric} of {name} moved as it did at the same time yesterday or last week, and so did "
+               f"every other strong signal, with no change or Kubernetes trouble")
+        return _finding(first or name, why, params.recurring_confidence, evidence, "a recurring shape, not a fault.")
+    if error_logs or trouble:
+        return None
+    strong = [(name, s) for name, s in strong if s.key not in repeating]
+    errors = [s for _, s in strong if s.kind == "errors"]
+    if strong and not errors and all(s.recovering for _, s in strong) and not changed:
+        name, shift = strong[0]
+        why = (f"{shift.metric} of {name} spiked and is already coming back by itself, with no errors, error "
+               f"logs, change or Kubernetes trouble")
+        return _finding(first or name, why, params.no_fault_confidence, evidence, "a transient the system absorbed.")
+    lone = len(strong) == 1 and not _recent_change(strong[0][0], evidence, params)
+    fault_level = max((s.score for _, s in strong), default=0.0) if repeating else fault_level
+    if fault_level >= params.no_fault_level and not lone:
+        return None
+    service = first or (evidence.ranked[0] if evidence.ranked else "unknown")
+    if lone:
+        name, shift = strong[0]
+        why = (f"only {shift.metric} of {name} moved (z={shift.score:.1f}); no other signal, caller, error log, "
+               f"change or Kubernetes event corroborates it")
+        return _finding(service, why, params.lone_blip_confidence, evidence,
+                        "likely a false alarm or a flapping threshold.")
+    why = f"the strongest fault signal is z={fault_level:.1f} (< {params.no_fault_level}), with no error logs"
+    confidence = params.quiet_confidence if fault_level < params.anomaly_threshold else params.no_fault_confidence
+    return _finding(service, why, confidence, evidence, "likely a false alarm or a flapping threshold.")

@@ -1,0 +1,86 @@
+"""Who is a victim: second opinions on the anomaly ranking's relations, from evidence metrics do not carry.
+
+The metric ranking records a service whose incoming load rose as loaded by its callers. A service with
+its own specific trouble (new error logs of its own, Kubernetes failures) is not merely loaded: the
+relation is dropped, and the callers it explains are recorded as propagating from it. Error logs that
+name another service are evidence about that service ("cache get failed node=redis-2").
+"""
+
+from __future__ import annotations
+
+import re
+
+from tools.rca.evidence import Evidence
+from tools.rca.params import Params
+from tools.rca.records import LogSpike
+
+__all__ = ["reconcile_load", "mentions", "named_in", "HIT_DIRECTLY", "BAD_K8S"]
+
+BAD_K8S = ("oomkilled", "crashloopbackoff", "backoff", "error", "evicted", "unhealthy", "failedscheduling",
+           "nodenotready", "nodelost", "failed", "killing", "expired")
+"""Pod and event reasons that mean trouble."""
+HIT_DIRECTLY = ("nodelost", "nodenotready", "failedscheduling", "evicted", "oomkilled")
+"""Pod trouble no dependency causes: the node under it went away, or its own memory ran out."""
+
+
+def bad_reasons(service: str, evidence: Evidence) -> list[str]:
+    return [r for r in evidence.k8s_reasons(service) if any(b in r.lower() for b in BAD_K8S)]
+
+
+def hit_directly(reasons: list[str]) -> bool:
+    return any(word in reason.lower() for reason in reasons for word in HIT_DIRECTLY)
+
+
+def _own_trouble(service: str, evidence: Evidence) -> bool:
+    new_errors = any(s.error_like and s.new for s in evidence.spikes.get(service, []))
+    return new_errors or bool(evidence.k8s_reasons(service))
+
+
+def _callers_of(service: str, topology: dict[str, list[str]]) -> set[str]:
+    out: set[str] = set()
+    stack = [service]
+    while stack:
+        current = stack.pop()
+        for caller, deps in topology.items():
+            if current in deps and caller not in out:
+                out.add(caller)
+                stack.append(caller)
+    return out
+
+
+def reconcile_load(evidence: Evidence, topology: dict[str, list[str]], params: Params) -> None:
+    """A loaded service with trouble of its own is a cause: it loses its load relation, and its anomalous
+    callers that turned anomalous no earlier than it did are recorded as propagating from it."""
+    for service, record in evidence.services.items():
+        if not record.load_from or not _own_trouble(service, evidence):
+            continue
+        record.load_from = []
+        for caller in _callers_of(service, topology):
+            other = evidence.services.get(caller)
+            if other is None or other.propagated_from or other.fault_score < params.anomaly_threshold:
+                continue
+            if record.onset is not None and other.onset is not None and \
+                    other.onset + params.propagation_slack_s < record.onset:
+                continue
+            other.propagated_from = [service]
+
+
+def named_in(spike: LogSpike, source: str, known: set[str]) -> list[str]:
+    """The services other than ``source`` that a log template (or its examples) names."""
+    text = " ".join(spike.texts()).lower()
+    return [name for name in sorted(known)
+            if name and name != source and re.search(rf"(?<![\w-]){re.escape(name.lower())}", text)]
+
+
+def mentions(evidence: Evidence, known: set[str]) -> dict[str, list[str]]:
+    """service -> the other services whose new error logs name it."""
+    out: dict[str, list[str]] = {}
+    for source, spikes in evidence.spikes.items():
+        for spike in spikes:
+            if not spike.error_like:
+                continue
+            for name in named_in(spike, source, known):
+                out.setdefault(name, [])
+                if source not in out[name]:
+                    out[name].append(source)
+    return out
