@@ -40,7 +40,7 @@ def tune(
 
     settings = settings_or_exit()
     if list_only:
-        _list(describe_params())
+        _list(describe_params(_current(settings)))
         return
     started = time.time()
     try:

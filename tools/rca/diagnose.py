@@ -13,7 +13,7 @@ from typing import Any
 from knowledge.documents import Runbook
 from tools.rca.changes import AUTH_WORDS, TLS_WORDS, Symptoms, link_changes
 from tools.rca.evidence import Evidence
-from tools.rca.explain import Fit, category_fits
+from tools.rca.explain import Fit, Outcomes, category_fits
 from tools.rca.params import Params
 from tools.rca.records import Finding
 from tools.rca.services import callers, fault_onset, rescore
@@ -141,8 +141,10 @@ def _priors(service: str, fits: dict[str, Fit], context: Context, params: Params
     return out
 
 
-def diagnose(evidence: Evidence, runbooks: list[Runbook], context: Context, params: Params | None = None) -> list[Finding]:
-    """Findings best first; each cites the tool results that support or refute it."""
+def diagnose(evidence: Evidence, runbooks: list[Runbook], context: Context, params: Params | None = None,
+             outcomes: Outcomes | None = None) -> list[Finding]:
+    """Findings best first; each cites the tool results that support or refute it (``outcomes``: a cache of
+    check outcomes for scoring the same evidence again)."""
     params = params or Params()
     reconcile_load(evidence, context.topology, params)
     known = set(evidence.services) | {n for caller, deps in context.topology.items() for n in [caller, *deps]}
@@ -159,7 +161,8 @@ def diagnose(evidence: Evidence, runbooks: list[Runbook], context: Context, para
     chosen: dict[tuple[str, str], Fit] = {}
     for service, suspect in suspects.items():
         relative = suspect.score / strongest
-        fits = category_fits(runbooks, service, evidence, params, _neutral_kinds(service, evidence, context.topology, params))
+        fits = category_fits(runbooks, service, evidence, params,
+                             _neutral_kinds(service, evidence, context.topology, params), outcomes)
         fallback = _fallback(service, evidence)
         floor = params.fallback_fit if runbooks else params.fallback_fit_without_runbooks
         known_fit = fits.get(fallback, Fit(fallback, 0.0))

@@ -24,7 +24,7 @@ from tools.rca.params import Params
 from tools.rca.records import Clue
 from tools.rca.vocabulary import classify
 
-__all__ = ["Fit", "category_fits"]
+__all__ = ["Fit", "Outcomes", "category_fits"]
 
 
 @dataclass
@@ -59,30 +59,42 @@ def _fact_weight(outcome: CheckOutcome, params: Params) -> float:
     return outcome.check.weight * factor.get(outcome.check.kind, 1.0)
 
 
+Outcomes = dict[tuple[str, str], list[CheckOutcome]]
+"""Check outcomes by (service, runbook id): the same evidence always gives the same outcomes."""
+
+
 def category_fits(runbooks: list[Runbook], service: str, evidence: Evidence, params: Params,
-                  neutral: frozenset[str] = frozenset()) -> dict[str, Fit]:
+                  neutral: frozenset[str] = frozenset(), outcomes: Outcomes | None = None) -> dict[str, Fit]:
     """category -> the fit of its best runbook for ``service``, scored abductively (see the module).
     Checks on signals of a ``neutral`` kind are left out: every hypothesis explains them alike (a traffic
-    rise that the service's own callers' retries brought is no sign of a surge)."""
-    evaluated = [(rb, [o for o in evaluate_runbook(rb, service, evidence, params) if not _neutral(o, neutral)])
-                 for rb in runbooks if rb.category != "no_fault"]
+    rise that the service's own callers' retries brought is no sign of a surge). ``outcomes`` caches the
+    checks' outcomes when the same evidence is scored again (``andon tune``)."""
+    cache: Outcomes = {} if outcomes is None else outcomes
+
+    def run(rb: Runbook) -> list[CheckOutcome]:
+        key = (service, rb.id)
+        if key not in cache:
+            cache[key] = evaluate_runbook(rb, service, evidence, params)
+        return cache[key]
+
+    evaluated = [(rb, [o for o in run(rb) if not _neutral(o, neutral)]) for rb in runbooks if rb.category != "no_fault"]
     sharing: dict[str, set[str]] = {}
-    for rb, outcomes in evaluated:
-        for outcome in outcomes:
+    for rb, results in evaluated:
+        for outcome in results:
             if outcome.confirmed:
                 sharing.setdefault(outcome.key, set()).add(rb.category)
     specific: dict[str, float] = {}
     by_category: dict[str, dict[str, CheckOutcome]] = {}
-    for rb, outcomes in evaluated:
-        for outcome in outcomes:
+    for rb, results in evaluated:
+        for outcome in results:
             if outcome.confirmed:
                 value = _fact_weight(outcome, params) / math.sqrt(len(sharing[outcome.key]))
                 specific[outcome.key] = max(specific.get(outcome.key, 0.0), value)
                 by_category.setdefault(rb.category, {}).setdefault(outcome.key, outcome)
     effects = consequences()
     fits: dict[str, Fit] = {}
-    for rb, outcomes in evaluated:
-        fit = _fit(rb, service, outcomes, specific, by_category, effects.get(rb.category, frozenset()), params)
+    for rb, results in evaluated:
+        fit = _fit(rb, service, results, specific, by_category, effects.get(rb.category, frozenset()), params)
         if fit.score > fits.get(rb.category, Fit(rb.category, -1.0)).score:
             fits[rb.category] = fit
     return fits

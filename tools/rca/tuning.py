@@ -35,6 +35,8 @@ class Case:
     """Confirmed answers (feedback "helpful") count double."""
     refuted: tuple[str, str] | None = None
     """(service, category) a human said was wrong: a fit that names it again loses."""
+    outcomes: dict[Any, Any] = field(default_factory=dict, repr=False)
+    """Check outcomes cached across trials: fitted parameters never change them."""
 
 
 @dataclass
@@ -54,7 +56,7 @@ def tunable() -> dict[str, tuple[float, float]]:
 
 
 def _answer(case: Case, runbooks: list[Runbook], params: Params) -> tuple[str, str]:
-    findings = diagnose(read_evidence(case.calls), runbooks, case.context, params)
+    findings = diagnose(read_evidence(case.calls), runbooks, case.context, params, case.outcomes)
     return (findings[0].service, findings[0].category) if findings else ("", "")
 
 
