@@ -7,7 +7,7 @@ from pathlib import Path
 
 import yaml
 
-__all__ = ["CATEGORIES", "categories", "consequences", "bundled_dir"]
+__all__ = ["CATEGORIES", "categories", "consequences", "scopes", "bundled_dir"]
 
 
 def bundled_dir() -> Path:
@@ -24,6 +24,11 @@ def _taxonomy() -> dict[str, dict[str, object]]:
 def categories() -> dict[str, str]:
     """Category name -> description."""
     return {k: str(v.get("description", "")) for k, v in _taxonomy().items()}
+
+
+def scopes() -> dict[str, str]:
+    """Category -> how many nodes it takes (``node``: one, ``zone``: several), for the categories that say."""
+    return {k: str(v["scope"]) for k, v in _taxonomy().items() if v.get("scope")}
 
 
 @cache

@@ -26,6 +26,8 @@ class CheckOutcome:
     key: str = ""
     """What evidence confirmed it (a signal, a log template, a change, a Kubernetes reason), so scoring can
     tell specific evidence (confirming one fault) from generic evidence (confirming many)."""
+    rules_out: bool = False
+    """A level on the metric's healthy side ("CPU below 0.7"): it rules a rival cause out, it is no symptom."""
 
 
 _UNITS = ("ratio", "seconds", "bytes", "total", "percent")
@@ -87,7 +89,14 @@ def _metric(check: Check, service: str, evidence: Evidence, params: Params) -> C
         ok = holds_after and (rules_out or moving or not held_before)  # a symptom that held all along is not news
     where = f" [{', '.join(f'{k}={v}' for k, v in sorted(best.labels.items()))}]" if best.labels else ""
     detail = f"{service} {best.metric}{where}: {best.before:.4g} → {best.after:.4g} (z={best.score:.1f})"
-    return CheckOutcome(check, True, ok, detail, evidence.anomaly_call, key=f"metric:{wanted}:{expect}")
+    healthy_side = expect.startswith(("above:", "below:")) and signal.bad not in ("both", worse_of(expect))
+    return CheckOutcome(check, True, ok, detail, evidence.anomaly_call, key=f"metric:{wanted}:{expect}",
+                        rules_out=healthy_side)
+
+
+def worse_of(expect: str) -> str:
+    """The direction a level check on ``expect`` ("above:0.9") calls worse."""
+    return "up" if expect.startswith("above:") else "down"
 
 
 def _serving(service: str, evidence: Evidence) -> bool:

@@ -16,6 +16,7 @@ from tools.rca.evidence import Evidence
 from tools.rca.explain import Fit, Outcomes, category_fits
 from tools.rca.params import Params
 from tools.rca.records import Finding
+from tools.rca.scope import implicated_nodes
 from tools.rca.services import callers, fault_onset, rescore
 from tools.rca.suspects import assess, candidates
 from tools.rca.verdict import no_fault
@@ -138,7 +139,9 @@ def _priors(service: str, fits: dict[str, Fit], context: Context, params: Params
     for rank, hit in enumerate(context.similar[:depth]):
         if hit.get("category") in out and service in (hit.get("services") or [])[:1]:
             out[hit["category"]] += params.similar_prior * (depth - rank) / depth
-    return out
+    # what the alert and retrieval say about a symptom says it, at link credit, of the cause that explains it
+    return {category: max([prior] + [params.link_credit * out.get(effect, 0.0) for effect in fits[category].effects])
+            for category, prior in out.items()}
 
 
 def diagnose(evidence: Evidence, runbooks: list[Runbook], context: Context, params: Params | None = None,
@@ -162,7 +165,8 @@ def diagnose(evidence: Evidence, runbooks: list[Runbook], context: Context, para
     for service, suspect in suspects.items():
         relative = suspect.score / strongest
         fits = category_fits(runbooks, service, evidence, params,
-                             _neutral_kinds(service, evidence, context.topology, params), outcomes)
+                             _neutral_kinds(service, evidence, context.topology, params), outcomes,
+                             implicated_nodes(service, evidence, params))
         fallback = _fallback(service, evidence)
         floor = params.fallback_fit if runbooks else params.fallback_fit_without_runbooks
         known_fit = fits.get(fallback, Fit(fallback, 0.0))

@@ -17,11 +17,12 @@ import math
 from dataclasses import dataclass, field
 
 from knowledge.documents import Runbook
-from knowledge.taxonomy import consequences
+from knowledge.taxonomy import consequences, scopes
 from tools.rca.checks import CheckOutcome, evaluate_runbook
 from tools.rca.evidence import Evidence
 from tools.rca.params import Params
 from tools.rca.records import Clue
+from tools.rca.scope import scope_factor
 from tools.rca.vocabulary import classify
 
 __all__ = ["Fit", "Outcomes", "category_fits"]
@@ -37,6 +38,8 @@ class Fit:
     outcomes: list[CheckOutcome] = field(default_factory=list)
     explained: list[CheckOutcome] = field(default_factory=list)
     """Observations of the faults it causes, which it explains too."""
+    effects: frozenset[str] = frozenset()
+    """The faults it causes whose observations it explains."""
 
     def clues(self) -> list[Clue]:
         out = [Clue(o.call_id or "", "runbook_check", f"✓ {o.check.name}: {o.detail}", weight=o.check.weight)
@@ -64,7 +67,8 @@ Outcomes = dict[tuple[str, str], list[CheckOutcome]]
 
 
 def category_fits(runbooks: list[Runbook], service: str, evidence: Evidence, params: Params,
-                  neutral: frozenset[str] = frozenset(), outcomes: Outcomes | None = None) -> dict[str, Fit]:
+                  neutral: frozenset[str] = frozenset(), outcomes: Outcomes | None = None,
+                  nodes: set[str] | None = None) -> dict[str, Fit]:
     """category -> the fit of its best runbook for ``service``, scored abductively (see the module).
     Checks on signals of a ``neutral`` kind are left out: every hypothesis explains them alike (a traffic
     rise that the service's own callers' retries brought is no sign of a surge). ``outcomes`` caches the
@@ -91,10 +95,11 @@ def category_fits(runbooks: list[Runbook], service: str, evidence: Evidence, par
                 value = _fact_weight(outcome, params) / math.sqrt(len(sharing[outcome.key]))
                 specific[outcome.key] = max(specific.get(outcome.key, 0.0), value)
                 by_category.setdefault(rb.category, {}).setdefault(outcome.key, outcome)
-    effects = consequences()
+    effects, scope = consequences(), scopes()
     fits: dict[str, Fit] = {}
     for rb, results in evaluated:
         fit = _fit(rb, service, results, specific, by_category, effects.get(rb.category, frozenset()), params)
+        fit.score = round(fit.score * scope_factor(scope.get(rb.category), nodes, params), 4)
         if fit.score > fits.get(rb.category, Fit(rb.category, -1.0)).score:
             fits[rb.category] = fit
     return fits
@@ -103,10 +108,12 @@ def category_fits(runbooks: list[Runbook], service: str, evidence: Evidence, par
 def _fit(runbook: Runbook, service: str, outcomes: list[CheckOutcome], specific: dict[str, float],
          by_category: dict[str, dict[str, CheckOutcome]], effects: frozenset[str], params: Params) -> Fit:
     own = {o.key: o for o in outcomes if o.confirmed}
-    caused = {key: o for category in effects for key, o in by_category.get(category, {}).items() if key not in own}
+    caused = {key: o for category in effects for key, o in by_category.get(category, {}).items()
+              if key not in own and not o.rules_out}  # an effect's rule-outs are no symptom to explain
+    claimed = frozenset(c for c in effects if any(key in caused for key in by_category.get(c, {})))
     defining = any(o.check.weight >= params.defining_weight and key not in caused for key, o in own.items())
     if not defining:
-        caused = {}  # a cause without its own defining evidence cannot claim its effects' evidence
+        caused, claimed = {}, frozenset()  # a cause without its own defining evidence cannot claim its effects' evidence
     support = sum(specific[key] for key in own) + params.link_credit * sum(specific[key] for key in caused)
     # a cause seen acting through one of its effects need not show its other usual symptoms: those are
     # alternatives (a bad config raises errors, or CPU, or log volume), open rather than refuted
@@ -121,4 +128,5 @@ def _fit(runbook: Runbook, service: str, outcomes: list[CheckOutcome], specific:
     score = share * (1.0 - math.exp(-support / params.fit_saturation))
     if "*" not in runbook.services and service not in runbook.services:
         score *= params.off_service_factor
-    return Fit(runbook.category, round(score, 4), runbook, outcomes, sorted(caused.values(), key=lambda o: -o.check.weight))
+    return Fit(runbook.category, round(score, 4), runbook, outcomes, sorted(caused.values(), key=lambda o: -o.check.weight),
+               claimed)

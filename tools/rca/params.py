@@ -92,6 +92,7 @@ class Params:
     alerted_bonus: float = _p(0.05, "what being the alerting service adds")
     victim_factor: float = _p(0.6, "a service others' faults or load explain keeps this share", (0.3, 0.9))
     strength_full: float = _p(8.0, "a service anomaly score that is full strength", (4.0, 16.0))
+    off_scope_factor: float = _p(0.5, "a fault whose scope the nodes contradict (a zone's on one node) fits this much")
     off_service_factor: float = _p(0.5, "a runbook written for other services fits this much")
     retrieval_prior: float = _p(0.04, "what the best-retrieved runbook adds")
     alertname_prior: float = _p(0.05, "what a runbook answering the alert's name adds")

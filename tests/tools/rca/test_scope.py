@@ -1,0 +1,29 @@
+"""Scope: one node's trouble is no zone outage; NotReady events on two nodes are no single node's failure."""
+
+from __future__ import annotations
+
+from tests.support.telemetry import evidence_of, shift
+from tools.rca.params import Params
+from tools.rca.scope import implicated_nodes, scope_factor
+
+
+def test_a_per_node_series_that_moved_alone_implicates_its_node() -> None:
+    per_node = [shift("cart", "packet_loss_ratio", 0.0004, 0.41, 82.0, kind="errors", labels={"node": "n1"}),
+                shift("cart", "packet_loss_ratio", 0.0004, 0.0005, 0.2, kind="errors", labels={"node": "n2"}),
+                shift("cart", "packet_loss_ratio", 0.0004, 0.0004, 0.1, kind="errors", labels={"node": "n3"})]
+    nodes = implicated_nodes("cart", evidence_of(per_node), Params())
+    assert nodes == {"n1"}
+    assert scope_factor("zone", nodes, Params()) < 1.0 and scope_factor("node", nodes, Params()) == 1.0
+
+
+def test_not_ready_events_on_two_nodes_take_a_zone_not_a_node() -> None:
+    events = [{"service": "db", "reason": "NodeNotReady", "type": "Warning", "object": "node/ip-10-1-3-44"},
+              {"service": "", "reason": "NodeNotReady", "type": "Warning",
+               "message": "Node ip-10-1-3-51 status is now: NodeNotReady"},
+              {"service": "db", "reason": "NodeNotReady", "type": "Warning", "object": "pod/db-0",
+               "message": "Node is not ready"}]
+    nodes = implicated_nodes("db", evidence_of([shift("db", "error_ratio", 0.0, 0.2, 9.0, kind="errors")],
+                                               events=events), Params())
+    assert nodes == {"ip-10-1-3-44", "ip-10-1-3-51"}
+    assert scope_factor("node", nodes, Params()) < 1.0 and scope_factor("zone", nodes, Params()) == 1.0
+    assert implicated_nodes("db", evidence_of([shift("db", "error_ratio", 0.0, 0.2, 9.0)]), Params()) is None
