@@ -7,7 +7,7 @@ from pathlib import Path
 
 import yaml
 
-__all__ = ["CATEGORIES", "categories", "consequences", "scopes", "bundled_dir"]
+__all__ = ["CATEGORIES", "categories", "consequences", "scopes", "sides", "bundled_dir"]
 
 
 def bundled_dir() -> Path:
@@ -29,6 +29,11 @@ def categories() -> dict[str, str]:
 def scopes() -> dict[str, str]:
     """Category -> how many nodes it takes (``node``: one, ``zone``: several), for the categories that say."""
     return {k: str(v["scope"]) for k, v in _taxonomy().items() if v.get("scope")}
+
+
+def sides() -> dict[str, str]:
+    """Category -> the side of a call it is named on (``client``: the caller whose calls fail), where it says."""
+    return {k: str(v["side"]) for k, v in _taxonomy().items() if v.get("side")}
 
 
 @cache

@@ -124,7 +124,10 @@ def _change(check: Check, service: str, evidence: Evidence, params: Params) -> C
     within = parse_duration(check.within) / 60.0
     late = params.change_after_onset_s / 60.0
     families = CHECK_FAMILIES.get(str(check.change), {str(check.change)})
-    for link in evidence.changes_of(service):
+    reaching = evidence.changes_of(service)
+    if families & {"credential", "certificate"}:
+        reaching += [c for c in evidence.credentials_of(service) if c not in reaching]
+    for link in reaching:
         if link.family not in families and link.kind != check.change:
             continue
         is_flag = bool(link.flag) or "flag" in link.kind.lower()

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from knowledge.documents import Runbook
+from knowledge.taxonomy import sides
 from tools.rca.changes import AUTH_WORDS, TLS_WORDS, Symptoms, link_changes
 from tools.rca.evidence import Evidence
 from tools.rca.explain import Fit, Outcomes, category_fits
@@ -149,6 +150,7 @@ def diagnose(evidence: Evidence, runbooks: list[Runbook], context: Context, para
     """Findings best first; each cites the tool results that support or refute it (``outcomes``: a cache of
     check outcomes for scoring the same evidence again)."""
     params = params or Params()
+    evidence.topology = context.topology
     reconcile_load(evidence, context.topology, params)
     known = set(evidence.services) | {n for caller, deps in context.topology.items() for n in [caller, *deps]}
     named = mentions(evidence, known)
@@ -160,18 +162,13 @@ def diagnose(evidence: Evidence, runbooks: list[Runbook], context: Context, para
     suspects = {s: assess(s, evidence, context.alerted, named.get(s, []), known, params)
                 for s in candidates(evidence, context.alerted, named, params)}
     strongest = max((s.score for s in suspects.values()), default=1.0) or 1.0
+    all_fits = {service: _fits(service, evidence, runbooks, context, params, outcomes) for service in suspects}
+    _name_the_client(all_fits, evidence, context.topology, params)
     findings: list[Finding] = []
     chosen: dict[tuple[str, str], Fit] = {}
     for service, suspect in suspects.items():
         relative = suspect.score / strongest
-        fits = category_fits(runbooks, service, evidence, params,
-                             _neutral_kinds(service, evidence, context.topology, params), outcomes,
-                             implicated_nodes(service, evidence, params))
-        fallback = _fallback(service, evidence)
-        floor = params.fallback_fit if runbooks else params.fallback_fit_without_runbooks
-        known_fit = fits.get(fallback, Fit(fallback, 0.0))
-        if known_fit.score < floor:
-            fits[fallback] = Fit(fallback, floor, known_fit.runbook if known_fit.score > 0 else None, known_fit.outcomes)
+        fits = all_fits[service]
         priors = _priors(service, fits, context, params)
         for category, fit in fits.items():
             value = fit.score + priors.get(category, 0.0)
@@ -190,6 +187,48 @@ def diagnose(evidence: Evidence, runbooks: list[Runbook], context: Context, para
     findings.sort(key=lambda f: (f.confidence, f.strength, len([c for c in f.clues if c.supports])), reverse=True)
     _mark_close_call(findings, chosen, params)
     return findings[:8]
+
+
+def _fits(service: str, evidence: Evidence, runbooks: list[Runbook], context: Context, params: Params,
+          outcomes: Outcomes | None) -> dict[str, Fit]:
+    """Every fault's fit for ``service``, with the category its dominant signal suggests as a floor."""
+    fits = category_fits(runbooks, service, evidence, params, _neutral_kinds(service, evidence, context.topology, params),
+                         outcomes, implicated_nodes(service, evidence, params))
+    fallback = _fallback(service, evidence)
+    floor = params.fallback_fit if runbooks else params.fallback_fit_without_runbooks
+    known_fit = fits.get(fallback, Fit(fallback, 0.0))
+    if known_fit.score < floor:
+        fits[fallback] = Fit(fallback, floor, known_fit.runbook if known_fit.score > 0 else None, known_fit.outcomes)
+    return fits
+
+
+def _calls_fail(service: str, evidence: Evidence, params: Params) -> bool:
+    """Some of the service's own calls to others fail (it is a client in trouble, not only a server)."""
+    record = evidence.services.get(service)
+    return any(s.service == service and s.kind == "errors" and classify_calls(s)
+               and s.score >= params.anomaly_threshold * params.dependency_weight for s in (record.series if record else []))
+
+
+def classify_calls(shift: Any) -> bool:
+    return bool(shift.labels.get("upstream") or shift.labels.get("dependency")) or classify(shift.metric).dependency
+
+
+def _name_the_client(all_fits: dict[str, dict[str, Fit]], evidence: Evidence, topology: dict[str, list[str]],
+                     params: Params) -> None:
+    """A client-side fault (``side: client``: stale credentials, being throttled) belongs to the service
+    whose calls fail, not to a server that only logs the refusals: when a caller of a service whose own
+    calls do not fail fits the same client-side fault, the service's fit for it counts ``off_scope_factor``."""
+    calling = callers(topology)
+    for service, fits in all_fits.items():
+        if _calls_fail(service, evidence, params):
+            continue
+        for category, fit in fits.items():
+            if sides().get(category) != "client":
+                continue
+            rivals = [all_fits[c][category].score for c in calling.get(service, [])
+                      if c in all_fits and category in all_fits[c]]
+            if rivals and max(rivals) >= params.client_side_share * fit.score:
+                fit.score = round(fit.score * params.off_scope_factor, 4)
 
 
 def _mark_close_call(findings: list[Finding], fits: dict[tuple[str, str], Fit], params: Params) -> None:

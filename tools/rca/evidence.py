@@ -62,6 +62,8 @@ class Evidence:
     trend_call: str | None = None
     unread: dict[str, str] = field(default_factory=dict)
     """What could not be read (source -> the error), for an honest verdict."""
+    topology: dict[str, list[str]] = field(default_factory=dict)
+    """service -> the services it calls (set by the diagnosis)."""
 
     def series(self, service: str) -> list[Any]:
         record = self.services.get(service)
@@ -69,6 +71,12 @@ class Evidence:
 
     def changes_of(self, service: str) -> list[ChangeLink]:
         return [c for c in self.changes if c.service == service]
+
+    def credentials_of(self, service: str) -> list[ChangeLink]:
+        """Credential and certificate changes that reach ``service``: its own, and those of what it calls (a
+        database's password rotated is its clients' credential)."""
+        reach = {service, *self.topology.get(service, [])}
+        return [c for c in self.changes if c.service in reach and c.family in ("credential", "certificate")]
 
     def k8s_reasons(self, service: str) -> list[str]:
         reasons = [r for pod in self.pods.get(service, []) for r in pod.reasons]

@@ -165,13 +165,22 @@ def became_active(service: ServiceRecord, params: Params) -> bool:
 
 def _load_sources(service: ServiceRecord, calling: list[ServiceRecord], params: Params) -> list[str]:
     """The callers whose load explains ``service``'s anomaly: those that sent more requests (or, with none
-    of those, the faulty ones, e.g. retrying), or a caller that started from idle no later than ``service``
-    turned anomalous — a batch job's heavy queries load a database without raising its request rate."""
+    of those, the faulty ones, e.g. retrying); for a service that counts no requests of its own (a
+    database), callers whose own traffic rose first; or a caller that started from idle no later than
+    ``service`` turned anomalous — a batch job's heavy queries load a database without raising its request
+    rate."""
     if _load_rose(service, params):
         rising = [c for c in calling if _load_rose(c, params) or became_active(c, params)]
         return sorted(c.service for c in rising or [c for c in calling if c.fault_score >= params.anomaly_threshold])
     if service.onset is None:
         return []
+    own = [a for a in service.series if a.service == service.service]  # not callers' views of it
+    if own and not any(a.kind == "traffic" for a in own):  # telemetry, but no request count (a database):
+        # callers whose own traffic rose by the time it turned anomalous are sending it that load
+        rising = [c for c in calling if _load_rose(c, params) and c.onset is not None
+                  and c.onset <= service.onset + params.propagation_slack_s]
+        if rising:
+            return sorted(c.service for c in rising)
     return sorted(c.service for c in calling if became_active(c, params) and c.onset is not None
                   and c.onset <= service.onset + params.propagation_slack_s)
 

@@ -70,7 +70,7 @@ _TABLE: list[tuple[str, str, str, float, str]] = [
     ("queue_depth", "queue", "up", 0.9, r"queue|depth|backlog|pending|enqueued|unacked"),
     ("db_pool_in_use_ratio", "saturation", "up", 0.9, r"(db|database|sql|jdbc|hikari).*(pool|connections)"),
     ("thread_pool_active_ratio", "saturation", "up", 0.9, r"thread|worker_pool|executor|busy_workers"),
-    ("", "saturation", "up", 0.9, r"pool|in_use|inuse|active|saturation|utili[sz]ation|connections"),
+    ("", "saturation", "up", 0.9, r"pool|in_use|inuse|active|saturation|utili[sz]ation|connections|evict"),
     ("disk_usage_ratio", "disk", "up", 0.9, r"disk|volume|inode|filesystem|fs_|pvc"),
     ("log_lines_rate", "logs", "up", 0.8, r"log_(lines|volume|bytes|events)"),
     ("replicas", "capacity", "both", 0.5, r"replicas"),

@@ -47,7 +47,7 @@ def _matched_runbooks(hypotheses: list[dict[str, Any]], retrieved: list[dict[str
     return matched + [r for r in retrieved if all(m["doc_id"] != r["doc_id"] for m in matched)]
 
 
-def _context_for(hypothesis: Hypothesis, state: InvestigationState) -> dict[str, Any]:
+def _context_for(hypothesis: Hypothesis, state: InvestigationState, ctx: AgentContext) -> dict[str, Any]:
     """Values an action's parameters may need: the previous version, the flag that flipped, the alert."""
     evidence = read_evidence(state.get("calls", []))
     context: dict[str, Any] = {"service": hypothesis.service, "alertname": state["incident"].get("alertname"),
@@ -62,8 +62,10 @@ def _context_for(hypothesis: Hypothesis, state: InvestigationState) -> dict[str,
             context["flag"] = change.flag
         if change.family == "config" and "config" not in context:
             context["config"] = change.description
-        if change.family == "credential":
-            context["rotated"] = True  # a restart picks up the new secret
+
+    evidence.topology = ctx.sources.topology
+    if any(c.family == "credential" for c in evidence.credentials_of(hypothesis.service)):
+        context["rotated"] = True  # a new secret exists: a restart picks it up
     bad_nodes = [n.name for n in evidence.nodes if not n.ready]
     if bad_nodes:
         context["node"] = bad_nodes[0]
@@ -92,7 +94,7 @@ def propose(state: InvestigationState, runtime: Runtime[AgentContext]) -> dict[s
     runbook = None
     if ctx.kb is not None and best.runbook_id:
         runbook = next((rb for rb in ctx.kb.runbooks() if rb.id == best.runbook_id), None)
-    proposals = propose_actions(best, runbook, ctx.registry, _context_for(best, state))
+    proposals = propose_actions(best, runbook, ctx.registry, _context_for(best, state, ctx))
     notes = []
     if ctx.policy is not None:
         allowed = [p for p in proposals if ctx.policy.target_allowed(str(p.args.get("service", "")),
