@@ -7,7 +7,7 @@ from pathlib import Path
 
 import yaml
 
-__all__ = ["CATEGORIES", "categories", "consequences", "scopes", "sides", "bundled_dir"]
+__all__ = ["CATEGORIES", "categories", "consequences", "direct_consequences", "scopes", "sides", "bundled_dir"]
 
 
 def bundled_dir() -> Path:
@@ -37,12 +37,19 @@ def sides() -> dict[str, str]:
 
 
 @cache
-def consequences() -> dict[str, frozenset[str]]:
-    """Category -> every category it can cause downstream (transitively)."""
-    direct: dict[str, set[str]] = {}
+def direct_consequences() -> dict[str, frozenset[str]]:
+    """Category -> the categories it causes directly (its ``causes`` list)."""
+    out: dict[str, frozenset[str]] = {}
     for name, entry in _taxonomy().items():
         listed = entry.get("causes") or []
-        direct[name] = {str(c) for c in listed} if isinstance(listed, list) else set()
+        out[name] = frozenset(str(c) for c in listed) if isinstance(listed, list) else frozenset()
+    return out
+
+
+@cache
+def consequences() -> dict[str, frozenset[str]]:
+    """Category -> every category it can cause downstream (transitively)."""
+    direct = direct_consequences()
     out: dict[str, frozenset[str]] = {}
     for start in direct:
         seen: set[str] = set()

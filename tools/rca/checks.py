@@ -64,8 +64,10 @@ def _metric(check: Check, service: str, evidence: Evidence, params: Params) -> C
     after, before = (abs(best.after), abs(best.before)) if signed else (best.after, best.before)
     expect = check.expect
     if expect == "rising":  # a steady climb (a leak, a filling disk), not a step up with more work
-        ok = best.direction == "up" and best.trend_start is not None and \
-            best.score / max(signal.weight, 1e-6) >= params.anomaly_threshold
+        trend = evidence.trends.get(best.key)
+        began = best.trend_start if best.trend_start is not None else (trend.trend_start if trend else None)
+        ok = best.direction == "up" and began is not None and \
+            best.score / max(signal.weight, 1e-6) >= params.anomaly_threshold * params.moving_share
     elif expect in ("up", "down", "started"):
         raw = best.score / max(signal.weight, 1e-6)
         ok = raw >= params.anomaly_threshold and (signed or best.direction == ("up" if expect == "started" else expect))
@@ -128,8 +130,8 @@ def _change(check: Check, service: str, evidence: Evidence, params: Params) -> C
     if families & {"credential", "certificate"}:
         reaching += [c for c in evidence.credentials_of(service) if c not in reaching]
     for link in reaching:
-        if link.family not in families and link.kind != check.change:
-            continue
+        if link.family not in families and (str(check.change) in CHECK_FAMILIES or link.kind != check.change):
+            continue  # a known check kind reads families (a "config" change that rotates a key is a credential)
         is_flag = bool(link.flag) or "flag" in link.kind.lower()
         if check.change in ("flag", "config") and is_flag != (check.change == "flag"):
             continue  # a flag flip is what a flag check looks for; a config check looks for the other changes

@@ -140,8 +140,8 @@ def _priors(service: str, fits: dict[str, Fit], context: Context, params: Params
     for rank, hit in enumerate(context.similar[:depth]):
         if hit.get("category") in out and service in (hit.get("services") or [])[:1]:
             out[hit["category"]] += params.similar_prior * (depth - rank) / depth
-    # what the alert and retrieval say about a symptom says it, at link credit, of the cause that explains it
-    return {category: max([prior] + [params.link_credit * out.get(effect, 0.0) for effect in fits[category].effects])
+    # what the alert and retrieval say about a symptom they say as much of the cause that explains it
+    return {category: max([prior] + [out.get(effect, 0.0) for effect in fits[category].effects])
             for category, prior in out.items()}
 
 

@@ -5,7 +5,7 @@ For each candidate service, every runbook's checks are run; what they confirm ar
 (a signal that moved, a log template, a change, a Kubernetes status). An observation that confirms many
 faults ("latency rose") says little; one that confirms one fault ("CrashLoopBackOff", "flag flipped")
 says much. A fault earns the observations its own checks confirm, and — when it has distinctive evidence
-of its own (a check its runbook weighs as defining) — those of the faults it causes (``causes`` in knowledge/categories.yaml), at ``link_credit``:
+of its own (a check its runbook weighs as defining) — those of the faults it causes directly (``causes`` in knowledge/categories.yaml), at ``link_credit``:
 a flag that made logging explode explains the full disk. It pays for observations it leaves
 unexplained, for checks the evidence contradicts, and a little for checks that could not be read. So a
 symptom-level fault wins only when no cause explains it better.
@@ -17,7 +17,7 @@ import math
 from dataclasses import dataclass, field
 
 from knowledge.documents import Runbook
-from knowledge.taxonomy import consequences, scopes
+from knowledge.taxonomy import direct_consequences, scopes
 from tools.rca.checks import CheckOutcome, evaluate_runbook
 from tools.rca.evidence import Evidence
 from tools.rca.params import Params
@@ -95,7 +95,7 @@ def category_fits(runbooks: list[Runbook], service: str, evidence: Evidence, par
                 value = _fact_weight(outcome, params) / math.sqrt(len(sharing[outcome.key]))
                 specific[outcome.key] = max(specific.get(outcome.key, 0.0), value)
                 by_category.setdefault(rb.category, {}).setdefault(outcome.key, outcome)
-    effects, scope = consequences(), scopes()
+    effects, scope = direct_consequences(), scopes()
     fits: dict[str, Fit] = {}
     for rb, results in evaluated:
         fit = _fit(rb, service, results, specific, by_category, effects.get(rb.category, frozenset()), params)

@@ -104,6 +104,7 @@ class Params:
     fallback_fit_without_runbooks: float = _p(0.55, "with no runbooks, the signal kind is all the knowledge there is")
     fit_floor: float = _p(0.4, "the confidence a service earns before any runbook fits", (0.2, 0.7))
     history_series: int = _p(8, "suspect series whose longer past is read (each costs three range queries)")
+    history_burning: int = _p(2, "more series read for a slow burn: the leading suspects' accumulating resources")
     history_long_s: float = _p(86400.0, "how far back a trend's start is looked for")
     history_margin_s: float = _p(1800.0, "an earlier window reads this much past its end: older data is coarser")
     seasonal_discount: float = _p(0.2, "what a shift the same hour yesterday or last week also showed is worth")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+from tools.rca.changes import AUTH_WORDS
 from tools.rca.evidence import Evidence
 from tools.rca.params import Params
 from tools.rca.records import Clue
@@ -68,8 +69,10 @@ def assess(service: str, evidence: Evidence, alerted: list[str], named_by: list[
             (params.change_floor_share + (1 - params.change_floor_share) * min(strength, 1.0))
         score += bonus
         clues.append(Clue(evidence.change_call or "", "correlate_changes", change.describe(), weight=bonus))
-    # its own errors; "upstream stripe failed: 503" is a caller's symptom and counts for the service it names
-    spikes = [s for s in evidence.spikes.get(service, []) if s.error_like and not named_in(s, service, known)]
+    # its own errors; "upstream stripe failed: 503" is a caller's symptom and counts for the service it names,
+    # but "stripe: 401 expired API key" is the caller's own credential
+    spikes = [s for s in evidence.spikes.get(service, []) if s.error_like and
+              (not named_in(s, service, known) or any(AUTH_WORDS.search(t) for t in s.texts()))]
     if spikes:
         bonus = params.log_bonus_new if any(s.new for s in spikes) else params.log_bonus_spiking
         score += bonus

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import re
 
+from tools.rca.changes import AUTH_WORDS
 from tools.rca.evidence import Evidence
 from tools.rca.params import Params
 from tools.rca.records import LogSpike
 
-__all__ = ["reconcile_load", "mentions", "named_in", "HIT_DIRECTLY", "BAD_K8S"]
+__all__ = ["reconcile_load", "mentions", "named_in", "refused", "HIT_DIRECTLY", "BAD_K8S"]
 
 BAD_K8S = ("oomkilled", "crashloopbackoff", "backoff", "error", "evicted", "unhealthy", "failedscheduling",
            "nodenotready", "nodelost", "failed", "killing", "expired")
@@ -48,9 +49,20 @@ def _callers_of(service: str, topology: dict[str, list[str]]) -> set[str]:
     return out
 
 
+def refused(service: str, evidence: Evidence) -> bool:
+    """The service's own error logs say its calls are refused for its credentials (401, expired key…)."""
+    return any(spike.error_like and any(AUTH_WORDS.search(t) for t in spike.texts())
+               for spike in evidence.spikes.get(service, []))
+
+
 def reconcile_load(evidence: Evidence, topology: dict[str, list[str]], params: Params) -> None:
     """A loaded service with trouble of its own is a cause: it loses its load relation, and its anomalous
-    callers that turned anomalous no earlier than it did are recorded as propagating from it."""
+    callers that turned anomalous no earlier than it did are recorded as propagating from it. A caller
+    whose calls are refused for its credentials is no victim of the dependency that refuses them: that
+    dependency is answering; the caller's credential is the trouble."""
+    for record in evidence.services.values():
+        if record.propagated_from and refused(record.service, evidence):
+            record.propagated_from = []
     for service, record in evidence.services.items():
         if not record.load_from or not _own_trouble(service, evidence):
             continue
@@ -77,8 +89,8 @@ def mentions(evidence: Evidence, known: set[str]) -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
     for source, spikes in evidence.spikes.items():
         for spike in spikes:
-            if not spike.error_like:
-                continue
+            if not spike.error_like or any(AUTH_WORDS.search(t) for t in spike.texts()):
+                continue  # a refusal names who refused, not who is at fault
             for name in named_in(spike, source, known):
                 out.setdefault(name, [])
                 if source not in out[name]:

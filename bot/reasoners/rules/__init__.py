@@ -11,6 +11,7 @@ from tools.rca.evidence import Evidence as Gathered
 from tools.rca.evidence import read_evidence
 from tools.rca.records import Finding
 from tools.rca.verdict import blind_spots
+from tools.rca.vocabulary import ACCUMULATING
 from tools.sources.timespec import to_datetime
 
 if TYPE_CHECKING:
@@ -42,11 +43,16 @@ def to_hypothesis(finding: Finding) -> Hypothesis:
 
 
 def _history_keys(evidence: Gathered, ctx: AgentContext) -> list[str]:
-    """The strongest shifted series: their past says whether the shift is new."""
+    """The strongest shifted series (their past says whether the shift is new), then the leading suspects'
+    accumulating resources that moved up at all (memory, disk, pools, queues: a slow burn barely moves
+    within the window, and its start may lie hours back)."""
     threshold = ctx.params.anomaly_threshold
     shifts = [s for record in evidence.services.values() for s in record.series if s.score >= threshold]
     shifts.sort(key=lambda s: s.score, reverse=True)
-    return list(dict.fromkeys(s.key for s in shifts))[: ctx.params.history_series]
+    burning = [s for name in evidence.ranked[:2] for s in evidence.services[name].series
+               if s.kind in ACCUMULATING and s.direction == "up" and s.score >= threshold * ctx.params.moving_share]
+    keys = list(dict.fromkeys(s.key for s in shifts))[: ctx.params.history_series]
+    return keys + [k for k in dict.fromkeys(s.key for s in burning) if k not in keys][: ctx.params.history_burning]
 
 
 class RulesReasoner:
