@@ -7,7 +7,7 @@ from pathlib import Path
 
 import yaml
 
-__all__ = ["CATEGORIES", "categories", "consequences", "direct_consequences", "scopes", "sides", "bundled_dir"]
+__all__ = ["CATEGORIES", "categories", "consequences", "consequence_hops", "direct_consequences", "scopes", "sides", "bundled_dir"]
 
 
 def bundled_dir() -> Path:
@@ -43,6 +43,23 @@ def direct_consequences() -> dict[str, frozenset[str]]:
     for name, entry in _taxonomy().items():
         listed = entry.get("causes") or []
         out[name] = frozenset(str(c) for c in listed) if isinstance(listed, list) else frozenset()
+    return out
+
+
+@cache
+def consequence_hops() -> dict[str, dict[str, int]]:
+    """Category -> every category it can cause downstream, with how many causal links away it is."""
+    direct = direct_consequences()
+    out: dict[str, dict[str, int]] = {}
+    for start in direct:
+        hops: dict[str, int] = {}
+        frontier, depth = set(direct[start]), 1
+        while frontier:
+            for item in frontier:
+                hops.setdefault(item, depth)
+            frontier = {n for item in frontier for n in direct.get(item, ()) if n not in hops and n != start}
+            depth += 1
+        out[start] = hops
     return out
 
 

@@ -5,7 +5,7 @@ For each candidate service, every runbook's checks are run; what they confirm ar
 (a signal that moved, a log template, a change, a Kubernetes status). An observation that confirms many
 faults ("latency rose") says little; one that confirms one fault ("CrashLoopBackOff", "flag flipped")
 says much. A fault earns the observations its own checks confirm, and — when it has distinctive evidence
-of its own (a check its runbook weighs as defining) — those of the faults it causes directly (``causes`` in knowledge/categories.yaml), at ``link_credit``:
+of its own (a check its runbook weighs as defining) — those of the faults it causes (``causes`` in knowledge/categories.yaml), at ``link_credit`` (``hop_credit`` less for each further link):
 a flag that made logging explode explains the full disk. It pays for observations it leaves
 unexplained, for checks the evidence contradicts, and a little for checks that could not be read. So a
 symptom-level fault wins only when no cause explains it better.
@@ -17,7 +17,7 @@ import math
 from dataclasses import dataclass, field
 
 from knowledge.documents import Runbook
-from knowledge.taxonomy import direct_consequences, scopes
+from knowledge.taxonomy import consequence_hops, scopes
 from tools.rca.checks import CheckOutcome, evaluate_runbook
 from tools.rca.evidence import Evidence
 from tools.rca.params import Params
@@ -95,10 +95,10 @@ def category_fits(runbooks: list[Runbook], service: str, evidence: Evidence, par
                 value = _fact_weight(outcome, params) / math.sqrt(len(sharing[outcome.key]))
                 specific[outcome.key] = max(specific.get(outcome.key, 0.0), value)
                 by_category.setdefault(rb.category, {}).setdefault(outcome.key, outcome)
-    effects, scope = direct_consequences(), scopes()
+    effects, scope = consequence_hops(), scopes()
     fits: dict[str, Fit] = {}
     for rb, results in evaluated:
-        fit = _fit(rb, service, results, specific, by_category, effects.get(rb.category, frozenset()), params)
+        fit = _fit(rb, service, results, specific, by_category, effects.get(rb.category, {}), params)
         fit.score = round(fit.score * scope_factor(scope.get(rb.category), nodes, params), 4)
         if fit.score > fits.get(rb.category, Fit(rb.category, -1.0)).score:
             fits[rb.category] = fit
@@ -106,15 +106,20 @@ def category_fits(runbooks: list[Runbook], service: str, evidence: Evidence, par
 
 
 def _fit(runbook: Runbook, service: str, outcomes: list[CheckOutcome], specific: dict[str, float],
-         by_category: dict[str, dict[str, CheckOutcome]], effects: frozenset[str], params: Params) -> Fit:
+         by_category: dict[str, dict[str, CheckOutcome]], effects: dict[str, int], params: Params) -> Fit:
     own = {o.key: o for o in outcomes if o.confirmed}
-    caused = {key: o for category in effects for key, o in by_category.get(category, {}).items()
-              if key not in own and not o.rules_out}  # an effect's rule-outs are no symptom to explain
+    caused: dict[str, CheckOutcome] = {}
+    credit: dict[str, float] = {}  # link_credit per causal link between the cause and the effect it explains
+    for category, hops in effects.items():
+        for key, o in by_category.get(category, {}).items():
+            if key not in own and not o.rules_out:  # an effect's rule-outs are no symptom to explain
+                caused[key] = o
+                credit[key] = max(credit.get(key, 0.0), params.link_credit * params.hop_credit ** (hops - 1))
     claimed = frozenset(c for c in effects if any(key in caused for key in by_category.get(c, {})))
     defining = any(o.check.weight >= params.defining_weight and key not in caused for key, o in own.items())
     if not defining:
         caused, claimed = {}, frozenset()  # a cause without its own defining evidence cannot claim its effects' evidence
-    support = sum(specific[key] for key in own) + params.link_credit * sum(specific[key] for key in caused)
+    support = sum(specific[key] for key in own) + sum(credit[key] * specific[key] for key in caused)
     # a cause seen acting through one of its effects need not show its other usual symptoms: those are
     # alternatives (a bad config raises errors, or CPU, or log volume), open rather than refuted
     optional = bool(caused)

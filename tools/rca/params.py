@@ -80,6 +80,7 @@ class Params:
     level_worsening_share: float = _p(0.5, "a level that worsened by half of itself is news even if it was bad before")
     defining_weight: float = _p(3.0, "a check this heavy defines its fault: only then may the fault claim its effects")
     link_credit: float = _p(0.8, "what a cause earns for the evidence of an effect it explains", (0.5, 0.95))
+    hop_credit: float = _p(0.5, "each further causal link passes on this share of the credit", (0.2, 0.9))
     unexplained_penalty: float = _p(0.15, "what a strong observation the hypothesis cannot explain costs", (0.0, 0.4))
     change_floor_share: float = _p(0.25, "a tied change on a barely anomalous service still counts this share")
     weak_strength_cap: float = _p(0.25, "a service below the anomaly threshold is at most this strong")

@@ -76,18 +76,40 @@ def trend_start_of(times: np.ndarray, values: np.ndarray) -> float:
     return float(times[best])
 
 
+def _trending(values: np.ndarray, params: Params) -> bool:
+    """The series climbs or falls steadily across the window (rank correlation with time)."""
+    if len(values) < params.drift_min_points:
+        return False
+    trend = float(np.corrcoef(np.arange(len(values)), np.argsort(np.argsort(values)))[0, 1])
+    return bool(np.isfinite(trend) and abs(trend) >= params.drift_min_trend)
+
+
 def _find_onset(times: np.ndarray, values: np.ndarray, hint: float, lookback: float, lookahead: float,
-                least: int) -> int:
+                least: int, widen: bool = True) -> int:
     """Index of the change point within [hint - lookback, hint + lookahead]: the split that minimises the
-    total absolute deviation of the two segments from their medians (an L1 change point)."""
+    total absolute deviation of the two segments from their medians (an L1 change point). A split on the
+    window's early edge means a step lies further back (an alert that fired long after the onset): the
+    search then widens, threefold each time, to the start of the data (not for a steady trend, whose best
+    split sits on any edge)."""
+    while True:
+        k, at_edge = _split(times, values, hint, lookback, lookahead, least)
+        if not widen or not at_edge or hint - lookback <= times[0]:
+            return k
+        lookback *= 3
+
+
+def _split(times: np.ndarray, values: np.ndarray, hint: float, lookback: float, lookahead: float,
+           least: int) -> tuple[int, bool]:
     n = len(values)
-    lo = max(int(np.searchsorted(times, hint - lookback)), min(least, max(n // 3, 2)))
+    floor = min(least, max(n // 3, 2))
+    lo = max(int(np.searchsorted(times, hint - lookback)), floor)
     hi = min(int(np.searchsorted(times, hint + lookahead)), n - 2)
     if hi <= lo:
-        return min(max(int(np.searchsorted(times, hint)), 1), n - 1)
+        return min(max(int(np.searchsorted(times, hint)), 1), n - 1), False
     splits = np.arange(lo, hi + 1)
     cost = _segment_cost(values, splits) + _segment_cost(values[::-1], n - splits)
-    return int(splits[int(np.flatnonzero(cost <= cost.min() + 1e-12)[0])])
+    k = int(splits[int(np.flatnonzero(cost <= cost.min() + 1e-12)[0])])
+    return k, k == lo and lo > floor
 
 
 def _segment_cost(values: np.ndarray, lengths: np.ndarray) -> np.ndarray:
@@ -134,7 +156,8 @@ def score_series(series: Series, onset_hint: float, params: Params | None = None
     if short:  # too few points to search: split at the hinted onset, keeping at least one point each side
         k = min(max(int(np.searchsorted(times, onset_hint)), 1), len(values) - 1)
     else:
-        k = _find_onset(times, values, onset_hint, params.lookback_s, params.lookahead_s, params.min_before_points)
+        k = _find_onset(times, values, onset_hint, params.lookback_s, params.lookahead_s, params.min_before_points,
+                        widen=not _trending(values, params))
     before, after = values[:k], _smooth(values[k:])
     if len(after) < 1 or (len(before) < 3 and not short):
         return None
@@ -148,8 +171,8 @@ def score_series(series: Series, onset_hint: float, params: Params | None = None
         up, down = max(drift[0], 0.0), max(-drift[0], 0.0)
         med, after = drift[2], np.array([drift[3]])
         trend_start = trend_start_of(times, values)
-        if float(np.max(np.abs(z))) < params.anomaly_threshold:
-            k = int(np.searchsorted(times, drift[1]))  # a slow burn with no step: its onset is the trend's start
+        if float(np.max(np.abs(z))) < params.anomaly_threshold:  # a slow burn with no step: it began with its trend
+            k = min(int(np.searchsorted(times, trend_start)), len(times) - 1)
     if signal.bad == "up":
         score, direction = max(up, 0.0), "up"
     elif signal.bad == "down":
