@@ -1,7 +1,7 @@
 """Verdicts before any ranking: nothing is wrong (``no_fault``), or Andon cannot tell (inconclusive).
 
 No fault: no strong fault signal; a lone uncorroborated blip; error ratios that are large only because
-traffic is tiny; a spike already draining by itself; or a shape the same hour showed yesterday or last
+traffic is tiny; every strong signal already coming back by itself, no pod in trouble now; or a shape the same hour showed yesterday or last
 week (its logs then belong to the recurring episode: they are read only within today's window). Never when the metrics could not be read: a blind investigation is inconclusive, not healthy.
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 from tools.rca.evidence import Evidence
 from tools.rca.params import Params
 from tools.rca.records import Clue, Finding, Shift
-from tools.rca.victims import bad_reasons
+from tools.rca.victims import BAD_K8S, bad_reasons
 
 __all__ = ["no_fault", "blind_spots", "NON_FAULT_KINDS"]
 
@@ -24,6 +24,12 @@ def blind_spots(evidence: Evidence) -> list[str]:
     if evidence.anomaly_call is None and not any("metrics" in s for s in out):
         out.insert(0, "metrics (no series answered)")
     return out
+
+
+def _pods_in_trouble(evidence: Evidence) -> bool:
+    """Some pod is not ready or reports a bad status now (events may tell of a past, absorbed moment)."""
+    return any(not pod.ready or any(b in r.lower() for r in pod.reasons for b in BAD_K8S)
+               for pods in evidence.pods.values() for pod in pods)
 
 
 def _strong(evidence: Evidence, params: Params) -> list[tuple[str, Shift]]:
@@ -92,15 +98,14 @@ def no_fault(evidence: Evidence, alerted: list[str], params: Params, repeating: 
         why = (f"{shift.metric} of {name} moved as it did at the same time yesterday or last week, and so did "
                f"every other strong signal, with no change or Kubernetes trouble")
         return _finding(first or name, why, params.recurring_confidence, evidence, "a recurring shape, not a fault.")
+    strong = [(name, s) for name, s in strong if s.key not in repeating]
+    if strong and all(s.recovering for _, s in strong) and not changed and not _pods_in_trouble(evidence):
+        name, shift = strong[0]
+        why = (f"{shift.metric} of {name} moved and every strong signal is already coming back by itself, with no "
+               f"change tied to it and no pod in trouble now")
+        return _finding(first or name, why, params.no_fault_confidence, evidence, "a transient the system absorbed.")
     if error_logs or trouble:
         return None
-    strong = [(name, s) for name, s in strong if s.key not in repeating]
-    errors = [s for _, s in strong if s.kind == "errors"]
-    if strong and not errors and all(s.recovering for _, s in strong) and not changed:
-        name, shift = strong[0]
-        why = (f"{shift.metric} of {name} spiked and is already coming back by itself, with no errors, error "
-               f"logs, change or Kubernetes trouble")
-        return _finding(first or name, why, params.no_fault_confidence, evidence, "a transient the system absorbed.")
     lone = len(strong) == 1 and not _recent_change(strong[0][0], evidence, params)
     fault_level = max((s.score for _, s in strong), default=0.0) if repeating else fault_level
     if fault_level >= params.no_fault_level and not lone:

@@ -88,3 +88,17 @@ def test_error_logs_that_name_an_upstream_count_for_the_upstream_not_for_the_cal
     assert any("name stripe" in line for line in blamed["stripe"])
     own = evidence("ERROR NullPointerException in ChargeBuilder.total")
     assert any(line.startswith("payments logs") for line in own["payments"])
+
+
+def test_a_blip_that_already_recovered_during_a_rollout_is_no_fault_unless_a_pod_is_still_in_trouble() -> None:
+    """A rolling restart's minute of slow requests and reset connections, all back to normal: Killing and
+    readiness events tell of the moment that passed; only a pod in trouble now says it did not."""
+    blip = [anomaly("billing", "latency_p99_seconds", 0.19, 0.93, 15.8, kind="latency", recovering=True),
+            anomaly("billing", "error_ratio", 0.001, 0.02, 9.0, kind="errors", recovering=True)]
+    rollout = [{"service": "billing", "reason": "Killing", "type": "Warning"},
+               {"service": "billing", "reason": "Unhealthy", "type": "Warning", "message": "Readiness probe failed"}]
+    healthy = [{"name": "billing-1", "service": "billing", "ready": True, "reasons": []}]
+    view = evidence_of(blip, events=rollout, pods=healthy)
+    assert diagnose(view, [], Context(alerted=["billing"]))[0].category == "no_fault"
+    stuck = evidence_of(blip, events=rollout, pods=[{**healthy[0], "ready": False, "reasons": ["CrashLoopBackOff"]}])
+    assert diagnose(stuck, [], Context(alerted=["billing"]))[0].category != "no_fault"
