@@ -156,9 +156,13 @@ def score_series(series: Series, onset_hint: float, params: Params | None = None
     if short:  # too few points to search: split at the hinted onset, keeping at least one point each side
         k = min(max(int(np.searchsorted(times, onset_hint)), 1), len(values) - 1)
     else:
-        k = _find_onset(times, values, onset_hint, params.lookback_s, params.lookahead_s, params.min_before_points,
+        spacing = float(np.median(np.diff(times)))  # coarse data: the change may show one sample after the hint
+        k = _find_onset(times, values, onset_hint, params.lookback_s, max(params.lookahead_s, 1.5 * spacing),
+                        params.min_before_points,
                         widen=not _trending(values, params))
-    before, after = values[:k], _smooth(values[k:])
+    spacing = float(np.median(np.diff(times)))
+    # a median filter takes out single-sample noise of fine data; a coarse sample is minutes of data
+    before, after = values[:k], (_smooth(values[k:]) if spacing < params.smooth_below_step_s else values[k:])
     if len(after) < 1 or (len(before) < 3 and not short):
         return None
     counting = bool(np.all(np.diff(values) >= 0))  # never went down: a count of events so far
