@@ -1,4 +1,5 @@
-"""5. RCA ranking vs peers: on RCAEval-layout datasets, Andon's ``rank_services`` next to the ``rcaeval``
+"""5. RCA ranking vs peers: on RCAEval-layout datasets, the services as Andon's engine ranks them (its
+findings, then its anomaly ranking: ``evals.rcaeval.engine_ranking``) next to the ``rcaeval``
 package's BARO and N-Sigma, case by case in one loop: AC@1, AC@3, Avg@5 and time per case.
 
 The service-level label is the case directory's name before the first underscore. BARO and N-Sigma rank
@@ -22,6 +23,9 @@ __all__ = ["NAME", "run", "find_datasets"]
 NAME = "rca_ranking"
 INSTALL = '.venv/bin/pip install -e ".[bench]"  (rcaeval==1.8.1 and what its e2e module imports)'
 Ranker = Callable[[Any], list[str]]
+MARGIN = 0.15
+"""How far above the better peer Andon's AC@1 must be on each dataset (issue: RCA that generalises)."""
+TARGET = f"on every dataset, Andon AC@1 ≥ the best of BARO and N-Sigma + {MARGIN}, and Avg@5 ≥ theirs"
 
 
 def _holds_cases(folder: Path) -> bool:
@@ -75,8 +79,7 @@ def _score(ranks: list[int | None], seconds: list[float]) -> dict[str, Any]:
 
 
 def _dataset(name: str, cases: list[Path], peers: dict[str, Callable[..., Any]], repeats: int) -> dict[str, Any]:
-    from evals.rcaeval import load_case
-    from tools.rca.services import rank_services
+    from evals.rcaeval import engine_ranking, load_case
 
     methods = ["Andon", *peers]
     ranks: dict[str, list[int | None]] = {m: [] for m in methods}
@@ -89,7 +92,7 @@ def _dataset(name: str, cases: list[Path], peers: dict[str, Callable[..., Any]],
 
             frame = pd.read_csv(path / "data.csv")
         rankers: dict[str, Callable[[], list[str]]] = {
-            "Andon": lambda case=case: [s.service for s in rank_services(case.series, case.inject_time)]}
+            "Andon": lambda case=case: engine_ranking(case)}
         for label, method in peers.items():
             rankers[label] = lambda method=method, frame=frame, case=case: _services(
                 list(method(frame, inject_time=case.inject_time, dataset=name)["ranks"]))
@@ -108,7 +111,7 @@ def run(options: BenchOptions) -> Result:
     datasets = find_datasets(options.datasets)
     if not datasets:
         return Result(name=NAME, title="RCA ranking vs peers", measured="no RCAEval-layout dataset found",
-                      target="Andon AC@1 and Avg@5 ≥ the best of BARO and N-Sigma", runs=0,
+                      target=TARGET, runs=0,
                       skipped="no dataset under ../shared/datasets; pass --dataset PATH")
     peers, missing = _peers()
     repeats = options.pick(3, 1)
@@ -118,7 +121,8 @@ def run(options: BenchOptions) -> Result:
         results[name] = _dataset(name, chosen, peers, repeats)
     met: bool | None = None
     if peers:
-        met = all(r["Andon"][k] >= max(r[p][k] for p in peers) for r in results.values() for k in ("AC@1", "Avg@5"))
+        met = all(r["Andon"]["AC@1"] >= max(r[p]["AC@1"] for p in peers) + MARGIN and
+                  r["Andon"]["Avg@5"] >= max(r[p]["Avg@5"] for p in peers) for r in results.values())
     cells = []
     for name, r in results.items():
         cells.append(f"{name} ({r['Andon']['cases']} cases): " + " · ".join(
@@ -126,9 +130,9 @@ def run(options: BenchOptions) -> Result:
     return Result(
         name=NAME, title="RCA ranking vs peers",
         measured="service-level root-cause ranking on RCAEval-layout datasets (label = directory name before the first "
-                 "underscore): Andon's rank_services vs rcaeval 1.8.1's BARO and N-Sigma, same cases, same loop; "
+                 "underscore): Andon's engine ranking vs rcaeval 1.8.1's BARO and N-Sigma, same cases, same loop; "
                  "AC@1/AC@3/Avg@5 and median ranking time per case (loading excluded)",
-        target="Andon AC@1 and Avg@5 ≥ the best of BARO and N-Sigma" if peers else "none (peers not installed)",
+        target=TARGET if peers else "none (peers not installed)",
         runs=repeats,
         headline="; ".join(cells) + " (AC@1/AC@3/Avg@5)",
         met=met,

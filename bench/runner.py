@@ -23,6 +23,7 @@ from bench import (
     llm_efficiency,
     memory,
     rca_ranking,
+    rca_scale,
     retrieval_scale,
     slack_ack,
 )
@@ -37,6 +38,7 @@ BENCHMARKS: dict[str, Callable[[BenchOptions], Result]] = {
     eval_throughput.NAME: eval_throughput.run,
     retrieval_scale.NAME: retrieval_scale.run,
     rca_ranking.NAME: rca_ranking.run,
+    rca_scale.NAME: rca_scale.run,
     memory.NAME: memory.run,
     llm_efficiency.NAME: llm_efficiency.run,
     cli_wall.NAME: cli_wall.run,

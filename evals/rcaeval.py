@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from tools.sources.base import Series
 from tools.sources.replay import read_metrics_csv
 
-__all__ = ["RCACase", "load_case", "is_case", "accuracy_at"]
+__all__ = ["RCACase", "load_case", "is_case", "accuracy_at", "engine_ranking"]
 
 
 @dataclass
@@ -50,3 +51,26 @@ def accuracy_at(ranks: list[int | None], k: int) -> float:
     if not ranks:
         return 0.0
     return sum(1 for r in ranks if r is not None and r <= k) / len(ranks)
+
+
+def engine_ranking(case: RCACase, runbooks: list[Any] | None = None, params: Any = None) -> list[str]:
+    """Services as the engine ranks them for a metrics-only case, without the graph: the findings'
+    services first, then the rest of the anomaly ranking (what ``andon eval`` scores through the graph)."""
+    from knowledge.documents import Runbook, load_documents
+    from knowledge.taxonomy import bundled_dir
+    from tools.rca.diagnose import Context, diagnose
+    from tools.rca.evidence import read_evidence
+    from tools.rca.params import Params
+    from tools.rca.services import rank_services, shown_series
+
+    params = params or Params()
+    if runbooks is None:
+        runbooks = [d for d in load_documents([bundled_dir() / "runbooks"]) if isinstance(d, Runbook)]
+    ranked = rank_services(case.series, case.inject_time, None, params)
+    data = [r.to_dict(shown_series(r.series, params)) for r in ranked[:20]]
+    evidence = read_evidence([{"id": "c1", "tool": "rank_anomalies", "status": "ok", "data": data}])
+    out: list[str] = []
+    for finding in diagnose(evidence, runbooks, Context(), params):
+        if finding.service not in out:
+            out.append(finding.service)
+    return out + [r.service for r in ranked if r.service not in out]

@@ -41,6 +41,7 @@ class Params:
     settled_share: float = _p(0.5, "a shift is read at its settled level when that kept half of its peak's move")
     precedent_min_points: int = _p(10, "fewer points before the onset say nothing about precedent")
     min_before_points: int = _p(4, "the change point leaves at least this many points before it (fewer for short series)")
+    screen_share: float = _p(0.9, "a series whose every move stays under this share of the threshold is quiet: read cheaply")
     short_points: int = _p(6, "with fewer finite points a series is read without a change-point search")
     # --- services: how series add up, and who explains whom ---------------------------------------------------
     breadth: int = _p(5, "a service's score sums its strongest series: a root cause moves several signals")

@@ -17,7 +17,7 @@ from tools.rca.records import Shift
 from tools.rca.vocabulary import ACCUMULATING, classify
 from tools.sources.base import Series
 
-__all__ = ["score_series", "extra_labels", "trend_start_of", "on_calls"]
+__all__ = ["score_series", "screen", "extra_labels", "trend_start_of", "on_calls"]
 
 _OWN_LABELS = frozenset({"__name__", "service", "job"})
 
@@ -141,6 +141,52 @@ def _standing(directed: np.ndarray, counting: bool, params: Params) -> float | N
     if counting or len(directed) < 6 or float(np.max(directed)) < params.anomaly_threshold:
         return None
     return float(np.median(directed[-3:]))
+
+
+def screen(series: list[Series], hint: float, params: Params) -> dict[int, Shift]:
+    """A cheap first look at many series at once, so a fleet of thousands ranks in about a second: the
+    largest move after ``hint - lookback_s`` against the spread of the first quarter, computed for every
+    series sampled alike in one array. Series whose moves all stay under ``screen_share`` of the anomaly
+    threshold are quiet: their small reading stands without a change-point search (index -> reading).
+    The rest, and series with gaps or too few points, are left to :func:`score_series`."""
+    groups: dict[tuple[int, float, float], list[int]] = {}
+    for index, item in enumerate(series):
+        n = len(item.values)
+        if n >= params.short_points and len(item.times) == n:
+            groups.setdefault((n, float(item.times[0]), float(item.times[-1])), []).append(index)
+    quiet: dict[int, Shift] = {}
+    for (n, _first, _last), members in groups.items():
+        values = np.vstack([series[i].values for i in members]).astype(float)
+        finite = np.isfinite(values).all(axis=1)
+        times = series[members[0]].times
+        head = values[:, : max(n // 4, 3)]
+        q25, med, q75 = np.percentile(head, [25, 50, 75], axis=1)
+        signals = [classify(series[i].name) for i in members]
+        floors = np.array([params.accumulating_floor if sig.kind in ACCUMULATING else params.relative_floor
+                           for sig in signals])
+        absolute = np.array([sig.floor for sig in signals])
+        scale = np.maximum(np.maximum((q75 - q25) / 1.349, floors * np.abs(med)), absolute)
+        rest = values[:, int(np.searchsorted(times, hint - params.lookback_s)):]
+        if rest.shape[1] == 0:
+            continue
+        up, down = (rest.max(axis=1) - med) / scale, (med - rest.min(axis=1)) / scale
+        calm = finite & (np.maximum(up, down) < params.anomaly_threshold * params.screen_share)
+        settled = np.median(values[:, -3:], axis=1)
+        is_up = np.array([sig.bad == "up" or (sig.bad == "both" and u >= d) for sig, u, d in zip(signals, up, down,
+                                                                                               strict=True)])
+        weights = np.array([sig.weight * (params.dependency_weight if on_calls(series[i]) else 1.0)
+                            for sig, i in zip(signals, members, strict=True)])
+        scores = np.round(np.maximum(np.where(is_up, up, down), 0.0) * weights, 2).tolist()
+        changes = np.round(np.where(np.abs(med) > 1e-12, (settled - med) / np.where(med == 0, 1, np.abs(med)) * 100,
+                                    0.0), 1).tolist()
+        befores, afters, ups = med.tolist(), settled.tolist(), is_up.tolist()
+        for row in np.flatnonzero(calm).tolist():
+            item, sig = series[members[row]], signals[row]
+            quiet[members[row]] = Shift(key=item.key(), service=item.service, metric=item.name, kind=sig.kind,
+                                        score=scores[row], direction="up" if ups[row] else "down", onset=float(hint),
+                                        before=befores[row], after=afters[row], change_pct=changes[row],
+                                        signal=sig.name, labels=extra_labels(item))
+    return quiet
 
 
 def score_series(series: Series, onset_hint: float, params: Params | None = None) -> Shift | None:

@@ -14,7 +14,7 @@ from dataclasses import replace
 
 from tools.rca.params import Params
 from tools.rca.records import ServiceRecord, Shift
-from tools.rca.series import on_calls, score_series
+from tools.rca.series import on_calls, score_series, screen
 from tools.rca.vocabulary import FAULT_KINDS
 from tools.sources.base import Series
 
@@ -105,8 +105,9 @@ def rank_services(series: list[Series], onset_hint: float, topology: dict[str, l
     client_side: dict[str, dict[str, Shift]] = {}
     with_telemetry = {_attribute(s) for s in series}
     short: set[str] = set()
-    for item in series:
-        scored = score_series(item, onset_hint, params)
+    quiet = screen(series, onset_hint, params)
+    for index, item in enumerate(series):
+        scored = quiet.get(index) or score_series(item, onset_hint, params)
         if scored is None:
             continue
         scored.service = _attribute(item)

@@ -81,3 +81,18 @@ def test_a_count_that_moved_only_in_the_latest_sample_is_a_rise_not_a_recovered_
     blip[-4] = 2.0
     came_back = score_series(Series({"__name__": "restarts_total", "service": "api"}, TIMES, blip), T0 - 90)
     assert came_back is None or came_back.score < scored.score, "a rise that came back still counts less"
+
+
+def test_the_screen_reads_quiet_series_cheaply_and_leaves_a_shift_to_the_full_reading() -> None:
+    """Thousands of quiet series rank in about a second because the screen reads them in one array; what
+    it passes as quiet must read about the same without it, and a real shift is never passed as quiet."""
+    from tools.rca.series import screen
+
+    quiet = [series(f"s{i}", "latency_p99_seconds", 0.2, 0.005, seed=i) for i in range(30)]
+    shifted = series("hot", "error_ratio", 0.01, 0.002, shift=0.3)
+    read = screen([*quiet, shifted], T0 - 120, Params())
+    assert len(quiet) - 3 <= len(read) <= len(quiet) and len(quiet) not in read, "the shifted series is read fully"
+    for index, shift in read.items():
+        full = score_series(quiet[index], T0 - 120)
+        assert full is not None and shift.score < ANOMALY_THRESHOLD and full.score < ANOMALY_THRESHOLD
+        assert shift.key == full.key and shift.direction == full.direction
