@@ -34,6 +34,9 @@ class Check(BaseModel):
     later: bool = False
     """What the fault brings about only later in its course (the OOM kill a leak ends in): absent, it is not
     evidence against the runbook, only not yet evidence for it."""
+    of: Literal["self", "callers"] = "self"
+    """Whose evidence the check reads: the candidate service's own, or its callers' (a server's expired
+    certificate shows in its clients' handshake errors and logs, not in its own)."""
 
     @model_validator(mode="after")
     def _one_kind(self) -> Check:

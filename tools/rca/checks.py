@@ -179,16 +179,29 @@ def _failed_zone(evidence: Evidence, pod_nodes: set[str]) -> str | None:
     return next((zone for zone, names in sorted(down.items()) if len(names) >= 2 and names & pod_nodes), None)
 
 
+def _one(check: Check, service: str, evidence: Evidence, params: Params) -> CheckOutcome:
+    if check.kind == "metric":
+        return _metric(check, service, evidence, params)
+    if check.kind == "log":
+        return _log(check, service, evidence)
+    if check.kind == "change":
+        return _change(check, service, evidence, params)
+    return _kubernetes(check, service, evidence)
+
+
+def _of_callers(check: Check, service: str, evidence: Evidence, params: Params) -> CheckOutcome:
+    """A check read on the service's callers: confirmed when any caller's own evidence confirms it."""
+    calling = sorted(c for c, deps in evidence.topology.items() if service in deps)
+    outcomes = [(c, _one(check, c, evidence, params)) for c in calling]
+    caller, best = next(((c, o) for c, o in outcomes if o.confirmed), None) or \
+        next(((c, o) for c, o in outcomes if o.observed), (None, None))
+    if best is None or caller is None:
+        return CheckOutcome(check, False, False, f"no caller of {service} to read", None)
+    return CheckOutcome(check, best.observed, best.confirmed, f"caller {caller}: {best.detail}", best.call_id,
+                        key=f"callers:{best.key}", rules_out=best.rules_out)
+
+
 def evaluate_runbook(runbook: Runbook, service: str, evidence: Evidence, params: Params) -> list[CheckOutcome]:
-    """The outcome of each of ``runbook``'s checks for ``service``."""
-    out = []
-    for check in runbook.checks:
-        if check.kind == "metric":
-            out.append(_metric(check, service, evidence, params))
-        elif check.kind == "log":
-            out.append(_log(check, service, evidence))
-        elif check.kind == "change":
-            out.append(_change(check, service, evidence, params))
-        else:
-            out.append(_kubernetes(check, service, evidence))
-    return out
+    """The outcome of each of ``runbook``'s checks for ``service`` (or, ``of: callers``, for its callers)."""
+    return [_of_callers(c, service, evidence, params) if c.of == "callers" else _one(c, service, evidence, params)
+            for c in runbook.checks]

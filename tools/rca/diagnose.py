@@ -217,16 +217,20 @@ def _name_the_client(all_fits: dict[str, dict[str, Fit]], evidence: Evidence, to
                      params: Params) -> None:
     """A client-side fault (``side: client``: stale credentials, being throttled) belongs to the service
     whose calls fail, not to a server that only logs the refusals: when a caller of a service whose own
-    calls do not fail fits the same client-side fault, the service's fit for it counts ``off_scope_factor``."""
+    calls do not fail fits the same client-side fault, the service's fit for it counts ``off_scope_factor``.
+    A server-side fault (``side: server``: an expired certificate) belongs to the server: when a service it
+    calls fits it, its own fit counts ``off_scope_factor``."""
     calling = callers(topology)
     for service, fits in all_fits.items():
-        if _calls_fail(service, evidence, params):
-            continue
         for category, fit in fits.items():
-            if sides().get(category) != "client":
+            side = sides().get(category)
+            if side == "client" and not _calls_fail(service, evidence, params):
+                others = calling.get(service, [])  # its callers are the clients
+            elif side == "server":
+                others = topology.get(service, [])  # what it calls are the servers
+            else:
                 continue
-            rivals = [all_fits[c][category].score for c in calling.get(service, [])
-                      if c in all_fits and category in all_fits[c]]
+            rivals = [all_fits[c][category].score for c in others if c in all_fits and category in all_fits[c]]
             if rivals and max(rivals) >= params.client_side_share * fit.score:
                 fit.score = round(fit.score * params.off_scope_factor, 4)
 

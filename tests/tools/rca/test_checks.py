@@ -133,3 +133,16 @@ def test_a_later_consequence_that_has_not_happened_yet_does_not_count_against() 
 
     assert fit(later=True) > fit(later=False) + 0.1
     assert fit(later=True, reasons=["OOMKilled"]) > fit(later=True), "seen, a later consequence still counts fully"
+
+
+def test_a_check_of_callers_reads_the_callers_evidence() -> None:
+    """A server's expired certificate shows in its clients' handshake errors, not in its own series."""
+    check = Check(name="callers' handshakes failing", metric="tls_handshake_errors", expect="up", weight=2, of="callers")
+    view = view_of([anomaly("transfers", "tls_handshake_errors", 0.0, 41.0, 200.0, kind="errors"),
+                    anomaly("ledger", "request_rate", 126.0, 0.0, 5.0, kind="traffic")])
+    view.topology = {"transfers": ["ledger"], "ledger": []}
+    assert outcome(check, "ledger", view) == (True, True)
+    assert outcome(check, "transfers", view) == (False, False), "nobody calls transfers: nothing to read"
+    quiet = view_of([anomaly("transfers", "tls_handshake_errors", 0.0, 0.0, 0.0, kind="errors")])
+    quiet.topology = view.topology
+    assert outcome(check, "ledger", quiet) == (True, False)
