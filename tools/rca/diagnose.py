@@ -1,6 +1,6 @@
 """The engine's pipeline, from the evidence to ranked findings (docs/rules-engine.md draws it):
 
-    evidence → victims (who only propagates) → changes tied to the trouble → recurring shapes discounted
+    evidence → victims (who only propagates, whose node a job took) → changes tied to the trouble → recurring shapes discounted
              → verdict (no fault?) → suspects (service strength) → fits (which fault explains the most)
              → priors (retrieval, alert name, past incidents) → findings, best first
 """
@@ -21,7 +21,7 @@ from tools.rca.scope import implicated_nodes
 from tools.rca.services import callers, fault_onset, rescore
 from tools.rca.suspects import assess, candidates
 from tools.rca.verdict import no_fault
-from tools.rca.victims import mentions, reconcile_load
+from tools.rca.victims import mentions, noisy_neighbours, reconcile_load
 from tools.rca.vocabulary import classify
 
 __all__ = ["Context", "diagnose", "KIND_FALLBACK"]
@@ -152,6 +152,7 @@ def diagnose(evidence: Evidence, runbooks: list[Runbook], context: Context, para
     params = params or Params()
     evidence.topology = context.topology
     reconcile_load(evidence, context.topology, params)
+    noisy_neighbours(evidence, params)
     known = set(evidence.services) | {n for caller, deps in context.topology.items() for n in [caller, *deps]}
     named = mentions(evidence, known)
     link_changes(evidence.changes, _symptoms(evidence, params), params, context.step_s)

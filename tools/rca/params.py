@@ -51,7 +51,7 @@ class Params:
     corroborating_cap: float = _p(3.0, "a dependency this many thresholds strong always corroborates, whatever the caller's")
     corroborating_share: float = _p(0.25, "a dependency explains a caller when its fault is this share of the caller's")
     load_rise_share: float = _p(0.5, "a traffic rise of half the anomaly threshold is extra load")
-    idle_ratio: float = _p(1e-3, "below this share of its later level a series was idle before")
+    idle_ratio: float = _p(0.01, "below this share of its later level a series was idle before")
     propagated_discount: float = _p(0.35, "how much lower the anomaly ranking lists a service others explain")
     # --- logs ---------------------------------------------------------------------------------------------------
     onset_lead_s: float = _p(60.0, "log lines this long before a metric onset already count as after it")

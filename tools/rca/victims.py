@@ -14,8 +14,9 @@ from tools.rca.changes import AUTH_WORDS
 from tools.rca.evidence import Evidence
 from tools.rca.params import Params
 from tools.rca.records import LogSpike
+from tools.rca.services import became_active
 
-__all__ = ["reconcile_load", "mentions", "named_in", "refused", "HIT_DIRECTLY", "BAD_K8S"]
+__all__ = ["reconcile_load", "noisy_neighbours", "mentions", "named_in", "refused", "HIT_DIRECTLY", "BAD_K8S"]
 
 BAD_K8S = ("oomkilled", "crashloopbackoff", "backoff", "error", "evicted", "unhealthy", "failedscheduling",
            "nodenotready", "nodelost", "failed", "killing", "expired")
@@ -75,6 +76,31 @@ def reconcile_load(evidence: Evidence, topology: dict[str, list[str]], params: P
                     other.onset + params.propagation_slack_s < record.onset:
                 continue
             other.propagated_from = [service]
+
+
+def _nodes(service: str, evidence: Evidence, params: Params, anomalous: bool) -> set[str]:
+    """The nodes a service runs on (its pods), or, with ``anomalous``, the nodes of its series that moved
+    when it has per-node series (else all its nodes)."""
+    record = evidence.services.get(service)
+    moved = {s.labels["node"] for s in (record.series if record else []) if s.labels.get("node") and
+             s.service == service and (not anomalous or s.score >= params.anomaly_threshold)}
+    return moved or {pod.node for pod in evidence.pods.get(service, []) if pod.node}
+
+
+def noisy_neighbours(evidence: Evidence, params: Params) -> None:
+    """A service that started working (idle before, busy after) on a node explains the trouble of other
+    services' pods on that node that began no earlier: they share its CPU, memory and disk (their errors
+    are what starving looks like). Those services are recorded as loaded by it."""
+    started = [r for r in evidence.services.values() if became_active(r, params) and r.onset is not None]
+    for record in evidence.services.values():
+        if record.fault_score < params.anomaly_threshold or record.onset is None:
+            continue
+        hit = _nodes(record.service, evidence, params, anomalous=True)
+        for job in started:
+            if job.service != record.service and job.onset is not None and \
+                    job.onset <= record.onset + params.propagation_slack_s and \
+                    hit & _nodes(job.service, evidence, params, anomalous=False) and job.service not in record.load_from:
+                record.load_from.append(job.service)
 
 
 def named_in(spike: LogSpike, source: str, known: set[str]) -> list[str]:

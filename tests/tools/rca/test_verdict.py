@@ -102,3 +102,19 @@ def test_a_blip_that_already_recovered_during_a_rollout_is_no_fault_unless_a_pod
     assert diagnose(view, [], Context(alerted=["billing"]))[0].category == "no_fault"
     stuck = evidence_of(blip, events=rollout, pods=[{**healthy[0], "ready": False, "reasons": ["CrashLoopBackOff"]}])
     assert diagnose(stuck, [], Context(alerted=["billing"]))[0].category != "no_fault"
+
+
+def test_a_job_that_took_a_node_explains_the_slow_pods_of_others_on_it() -> None:
+    """Two gateway pods on worker-7 slow and throttled, the others fine; a batch job went from idle to
+    busy on worker-7 just before: the job, not the gateway, is the root."""
+    on7 = {"node": "worker-7"}
+    series = [anomaly("gateway", "latency_p99_seconds", 0.19, 2.5, 120.0, kind="latency", labels=on7),
+              anomaly("gateway", "cpu_throttled_ratio", 0.02, 0.67, 94.0, kind="cpu", labels=on7),
+              anomaly("etl", "cpu_usage_ratio", 0.0, 15.1, 180.0, kind="cpu", labels=on7)]
+    pods = [{"name": "gw-1", "service": "gateway", "node": "worker-7"}, {"name": "gw-2", "service": "gateway",
+                                                                         "node": "worker-3"},
+            {"name": "etl-1", "service": "etl", "node": "worker-7"}]
+    assert rank_hypotheses(view_of(series, pods=pods), ["gateway"])[0].service == "etl"
+    elsewhere = [{**p, "node": "worker-9"} if p["service"] == "etl" else p for p in pods]
+    apart = [s if s["service"] == "gateway" else {**s, "labels": {"node": "worker-9"}} for s in series]
+    assert rank_hypotheses(view_of(apart, pods=elsewhere), ["gateway"])[0].service == "gateway"
