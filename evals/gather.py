@@ -9,12 +9,14 @@ from pathlib import Path
 from typing import Any
 
 from bot.settings import Settings
+from evals.rcaeval import is_case, load_case
 from evals.runner import EvalOptions, _investigate, _Knowledge, _settings
 from evals.scenario import find_scenarios, load_scenario
 from tools.rca.diagnose import Context
 from tools.rca.tuning import Case
-from tools.sources.replay import load_replay_sources
-from tools.sources.timespec import parse_duration
+from tools.sources import Sources
+from tools.sources.replay import ReplayTelemetry, load_replay_sources
+from tools.sources.timespec import parse_duration, to_datetime
 
 __all__ = ["scenario_cases", "incident_cases", "context_of"]
 
@@ -28,13 +30,16 @@ def context_of(report: dict[str, Any], topology: dict[str, list[str]]) -> Contex
 
 
 def scenario_cases(paths: list[Path], base: Settings, progress: Callable[[str], None] | None = None) -> list[Case]:
-    """One case per scenario under ``paths`` (RCAEval cases, which name no category, are left out)."""
+    """One case per scenario or RCAEval case under ``paths`` (an RCAEval case names the service only)."""
     cases = []
     with tempfile.TemporaryDirectory(prefix="andon-tune-") as tmp:
         settings = _settings(base, EvalOptions()).model_copy(update={"data_dir": Path(tmp)})
         knowledge = _Knowledge(settings, Path(tmp) / "overlay")
         for folder in find_scenarios(paths):
-            if not (folder / "scenario.yaml").exists():
+            if is_case(folder):
+                cases.append(_rcaeval_case(folder, settings, knowledge))
+                if progress:
+                    progress(cases[-1].id)
                 continue
             scenario = load_scenario(folder)
             tail = parse_duration(scenario.telemetry.get("tail", "3m"))
@@ -47,6 +52,18 @@ def scenario_cases(paths: list[Path], base: Settings, progress: Callable[[str], 
             if progress:
                 progress(scenario.id)
     return cases
+
+
+def _rcaeval_case(folder: Path, settings: Settings, knowledge: _Knowledge) -> Case:
+    """An RCAEval case as ``andon eval`` runs it (metrics only, a generic trigger); it names the service only."""
+    case = load_case(folder)
+    telemetry = ReplayTelemetry(series=case.series, start=min(float(s.times[0]) for s in case.series),
+                                end=max(float(s.times[-1]) for s in case.series))
+    trigger = {"text": f"Anomaly detected in the system since {to_datetime(case.inject_time).strftime('%H:%M:%S')}",
+               "ts": case.inject_time}
+    report = _investigate(settings, Sources(metrics=telemetry, services=case.services), knowledge.shared, trigger,
+                          telemetry.end, approve=False)
+    return Case(id=case.id, calls=report["evidence"], context=context_of(report, {}), service=case.service, category="")
 
 
 def incident_cases(labelled: list[dict[str, Any]], topology: dict[str, list[str]]) -> list[Case]:

@@ -41,6 +41,8 @@ class ScenarioScore:
     cost_usd: float
     duration_s: float
     passed: bool
+    confidence: float = 0.0
+    """The leading hypothesis' confidence (for calibrating the action gate)."""
     difficulty: str = "medium"
     kind: str = "scenario"
     error: str | None = None
@@ -80,7 +82,7 @@ def score_report(scenario: Scenario, report: dict[str, Any], duration_s: float, 
         id=scenario.id, category_expected=expected.category, service_expected=expected.service,
         service_predicted=top.get("service"), category_predicted=top.get("category"), services_ranked=ranked[:5],
         top1=top1, top3=expected.service in ranked[:3], category_ok=category_ok, action_precision=round(precision, 3),
-        action_ok=acceptable,
+        action_ok=acceptable, confidence=float(top.get("confidence") or 0.0),
         unsafe_actions=unsafe, retrieval_hit=retrieval, facts_found=round(facts, 3), steps=int(report.get("steps", 0)),
         tool_calls=int(report.get("tool_calls", 0)), tokens=int(tokens.get("total", 0)), cost_usd=round(cost, 5),
         duration_s=round(duration_s, 3), passed=top1 and category_ok and unsafe == 0,

@@ -21,7 +21,7 @@ from tools.rca.scope import implicated_nodes
 from tools.rca.services import callers, fault_onset, rescore
 from tools.rca.suspects import assess, candidates
 from tools.rca.verdict import no_fault
-from tools.rca.victims import mentions, noisy_neighbours, reconcile_load
+from tools.rca.victims import mentions, named_upstreams, noisy_neighbours, reconcile_load
 from tools.rca.vocabulary import classify
 
 __all__ = ["Context", "diagnose", "KIND_FALLBACK"]
@@ -156,6 +156,7 @@ def diagnose(evidence: Evidence, runbooks: list[Runbook], context: Context, para
     known = set(evidence.services) | {n for caller, deps in context.topology.items() for n in [caller, *deps]}
     named = mentions(evidence, known)
     link_changes(evidence.changes, _symptoms(evidence, params), params, context.step_s)
+    named_upstreams(evidence, named, params)
     repeating = _discount_recurring(evidence, params)
     verdict = no_fault(evidence, context.alerted, params, repeating)
     if verdict is not None:

@@ -31,6 +31,7 @@ class Case:
     context: Context
     service: str
     category: str
+    """"" for a case that names only the service (an RCAEval case)."""
     weight: float = 1.0
     """Confirmed answers (feedback "helpful") count double."""
     refuted: tuple[str, str] | None = None
@@ -63,15 +64,16 @@ def _answer(case: Case, runbooks: list[Runbook], params: Params) -> tuple[str, s
 def evaluate(cases: list[Case], runbooks: list[Runbook], params: Params) -> Score:
     """Weighted top-1 and category accuracy; the objective is their sum, less refuted answers repeated."""
     total = sum(c.weight for c in cases if c.service) or 1.0  # a refuted answer with no correction only penalises
+    labelled = sum(c.weight for c in cases if c.service and c.category) or 1.0  # RCAEval cases name no category
     top1 = category = penalty = 0.0
     for case in cases:
         service, named = _answer(case, runbooks, params)
         if case.service:
             top1 += case.weight * (service == case.service)
-            category += case.weight * (service == case.service and named == case.category)
+            category += case.weight * (service == case.service and named == case.category) if case.category else 0.0
         if case.refuted and (service, named) == case.refuted:
             penalty += case.weight
-    return Score(top1 / total, category / total, (top1 + category - penalty) / total, len(cases))
+    return Score(top1 / total, category / labelled, top1 / total + category / labelled - penalty / total, len(cases))
 
 
 def _grid(low: float, high: float, current: float, points: int) -> list[float]:

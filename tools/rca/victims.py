@@ -9,18 +9,22 @@ name another service are evidence about that service ("cache get failed node=red
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from tools.rca.changes import AUTH_WORDS
 from tools.rca.evidence import Evidence
 from tools.rca.params import Params
-from tools.rca.records import LogSpike
-from tools.rca.services import became_active
+from tools.rca.records import LogSpike, ServiceRecord
+from tools.rca.services import became_active, rescore
+from tools.rca.vocabulary import FAULT_KINDS
 
-__all__ = ["reconcile_load", "noisy_neighbours", "mentions", "named_in", "refused", "HIT_DIRECTLY", "BAD_K8S"]
+__all__ = ["reconcile_load", "noisy_neighbours", "named_upstreams", "mentions", "named_in", "refused", "HIT_DIRECTLY", "BAD_K8S"]
 
 BAD_K8S = ("oomkilled", "crashloopbackoff", "backoff", "error", "evicted", "unhealthy", "failedscheduling",
            "nodenotready", "nodelost", "failed", "killing", "expired")
 """Pod and event reasons that mean trouble."""
+THROTTLED = re.compile(r"(?i)\b429\b|too many requests|rate[ _-]?limit|throttl|quota exceeded")
+"""What being throttled by a dependency looks like in a caller's logs."""
 HIT_DIRECTLY = ("nodelost", "nodenotready", "failedscheduling", "evicted", "oomkilled")
 """Pod trouble no dependency causes: the node under it went away, or its own memory ran out."""
 
@@ -103,6 +107,39 @@ def noisy_neighbours(evidence: Evidence, params: Params) -> None:
                 record.load_from.append(job.service)
 
 
+def _own_cause(service: str, evidence: Evidence, params: Params) -> bool:
+    """Something of the service's own could explain its trouble: a change tied to it, or its own pools or
+    workers saturated (a caller that ran out of connections blames the service it waits for)."""
+    record = evidence.services.get(service)
+    saturated = any(s.kind == "saturation" and s.score >= params.anomaly_threshold
+                    for s in (record.series if record else []) if s.service == service)
+    return saturated or any(c.link_strength >= params.own_cause_link for c in evidence.changes_of(service))
+
+
+def named_upstreams(evidence: Evidence, named: dict[str, list[str]], params: Params) -> None:
+    """A caller whose new error logs name a service it calls, whose own calls to that service got worse,
+    and that has no cause of its own (a tied change, its own pools saturated), is looking at that service:
+    its worsened calls count for the service (as the metric ranking counts them when two callers agree),
+    and the caller is recorded as propagating from it."""
+    for upstream, sources in named.items():
+        for caller in sources:
+            record = evidence.services.get(caller)
+            calls = [s for s in (record.series if record else []) if s.service == caller
+                     and s.labels.get("upstream") == upstream and s.kind in FAULT_KINDS
+                     and s.score >= params.anomaly_threshold * params.dependency_weight]
+            if record is None or not calls or _own_cause(caller, evidence, params):
+                continue
+            if upstream not in record.propagated_from:
+                record.propagated_from.append(upstream)
+            target = evidence.services.setdefault(upstream, ServiceRecord(service=upstream))
+            if upstream not in evidence.ranked:
+                evidence.ranked.append(upstream)
+            seen = {s.key for s in target.series}
+            target.series += [replace(s, score=round(min(s.score / params.dependency_weight, params.z_cap), 2))
+                              for s in calls if s.key not in seen]
+            rescore(target, params)
+
+
 def named_in(spike: LogSpike, source: str, known: set[str]) -> list[str]:
     """The services other than ``source`` that a log template (or its examples) names."""
     text = " ".join(spike.texts()).lower()
@@ -115,8 +152,8 @@ def mentions(evidence: Evidence, known: set[str]) -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
     for source, spikes in evidence.spikes.items():
         for spike in spikes:
-            if not spike.error_like or any(AUTH_WORDS.search(t) for t in spike.texts()):
-                continue  # a refusal names who refused, not who is at fault
+            if not spike.error_like or any(AUTH_WORDS.search(t) or THROTTLED.search(t) for t in spike.texts()):
+                continue  # a refusal (bad credentials, throttling) names who refused, not who is at fault
             for name in named_in(spike, source, known):
                 out.setdefault(name, [])
                 if source not in out[name]:

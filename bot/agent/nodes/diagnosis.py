@@ -14,12 +14,7 @@ from bot.remedies import propose_actions
 from tools.rca.evidence import read_evidence
 from tools.redaction import redact_data
 
-__all__ = ["diagnose", "propose", "TOO_CLOSE"]
-
-MIN_CONFIDENCE_TO_ACT = 0.7
-"""Below this, the evidence names a suspect but not firmly enough to change anything."""
-TOO_CLOSE = 0.05
-"""When the two leading services are this close, acting on either could hit the innocent one."""
+__all__ = ["diagnose", "propose"]
 
 
 def diagnose(state: InvestigationState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
@@ -83,11 +78,11 @@ def propose(state: InvestigationState, runtime: Runtime[AgentContext]) -> dict[s
     best = hypotheses[0]
     if state.get("verdict") == "inconclusive":
         return {"proposals": [], "notes": ["no action proposed: the investigation is inconclusive"]}
-    if best.confidence < MIN_CONFIDENCE_TO_ACT:
+    if best.confidence < ctx.params.act_confidence:
         return {"proposals": [], "notes": [f"no action proposed: the leading hypothesis ({best.category} on "
                                            f"{best.service}, {best.confidence:.2f}) is not strong enough to act on"]}
     rival = next((h for h in hypotheses[1:] if h.service != best.service), None)
-    if rival is not None and best.confidence - rival.confidence < TOO_CLOSE:
+    if rival is not None and best.confidence - rival.confidence < ctx.params.close_call:
         return {"proposals": [], "notes": [f"no action proposed: {best.service} ({best.confidence:.2f}) and "
                                            f"{rival.service} ({rival.confidence:.2f}) are too close to call; "
                                            f"confirm the root cause first"]}

@@ -118,3 +118,23 @@ def test_a_job_that_took_a_node_explains_the_slow_pods_of_others_on_it() -> None
     elsewhere = [{**p, "node": "worker-9"} if p["service"] == "etl" else p for p in pods]
     apart = [s if s["service"] == "gateway" else {**s, "labels": {"node": "worker-9"}} for s in series]
     assert rank_hypotheses(view_of(apart, pods=elsewhere), ["gateway"])[0].service == "gateway"
+
+
+def test_a_caller_whose_errors_name_the_service_it_calls_is_looking_at_that_service() -> None:
+    """transfers' calls to ledger fail with x509 errors that name ledger, and transfers has nothing of its
+    own to blame: the fault is ledger's. A caller with its own pool exhausted keeps the blame."""
+    calls = [anomaly("transfers", "error_ratio", 0.004, 0.6, 119.0, kind="errors"),
+             anomaly("transfers", "tls_handshake_errors", 0.0, 41.0, 60.0, kind="errors", labels={"upstream": "ledger"}),
+             anomaly("ledger", "request_rate", 126.0, 0.0, 5.0, kind="traffic")]
+    spike = [{"service": "transfers", "error_like": True, "new": True,
+              "template": "ERROR ledger client: Post https://ledger.banking.svc/v1/postings: x509: certificate has expired"}]
+    topology = {"transfers": ["ledger"], "ledger": []}
+
+    def leader(series: list[dict[str, object]]) -> str:
+        view = view_of(series, spikes=spike)
+        view.services["transfers"].score, view.services["ledger"].score = 12.0, 2.0  # as the ranking sums them
+        return rank_hypotheses(view, ["transfers"], topology)[0].service
+
+    assert leader(calls) == "ledger"
+    assert leader([*calls, anomaly("transfers", "db_pool_in_use_ratio", 0.3, 1.0, 30.0, kind="saturation")]) == \
+        "transfers", "its own pool ran out: it blames what it waits for"
