@@ -63,7 +63,7 @@ def series_history(source: MetricsSource, keys: list[str], onset: float, start: 
     """For each series selector in ``keys``: its trend's start over the long past, and which of the
     earlier windows (:data:`SEASONS`) repeated its current shift."""
     out = []
-    for key in keys[: params.history_series + params.history_burning]:
+    for key in keys[: params.history_series + 2 * params.history_burning]:
         current = _points(source.query_range(key, start, now, step))
         if current is None:
             continue

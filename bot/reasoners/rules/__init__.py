@@ -45,14 +45,18 @@ def to_hypothesis(finding: Finding) -> Hypothesis:
 def _history_keys(evidence: Gathered, ctx: AgentContext) -> list[str]:
     """The strongest shifted series (their past says whether the shift is new), then the leading suspects'
     accumulating resources that moved up at all (memory, disk, pools, queues: a slow burn barely moves
-    within the window, and its start may lie hours back)."""
+    within the window, and its start may lie hours back) and their traffic rises (a daily peak)."""
     threshold = ctx.params.anomaly_threshold
     shifts = [s for record in evidence.services.values() for s in record.series if s.score >= threshold]
     shifts.sort(key=lambda s: s.score, reverse=True)
-    burning = [s for name in evidence.ranked[:2] for s in evidence.services[name].series
+    leading = [s for name in evidence.ranked[:2] for s in evidence.services[name].series]
+    burning = [s for s in leading
                if s.kind in ACCUMULATING and s.direction == "up" and s.score >= threshold * ctx.params.moving_share]
+    busier = [s for s in leading if s.kind == "traffic" and s.direction == "up" and s.score >= threshold * ctx.params.moving_share]
     keys = list(dict.fromkeys(s.key for s in shifts))[: ctx.params.history_series]
-    return keys + [k for k in dict.fromkeys(s.key for s in burning) if k not in keys][: ctx.params.history_burning]
+    for extra in (burning, busier):  # a slow burn's start; a rise in traffic that may be the hour's usual peak
+        keys += [k for k in dict.fromkeys(s.key for s in extra) if k not in keys][: ctx.params.history_burning]
+    return keys
 
 
 class RulesReasoner:
