@@ -37,8 +37,16 @@ def hit_directly(reasons: list[str]) -> bool:
     return any(word in reason.lower() for reason in reasons for word in HIT_DIRECTLY)
 
 
+LOAD_SYMPTOMS = re.compile(r"(?i)time(d)?[ _-]?out|too many (connections|clients|requests)|connection slots|"
+                           r"slow|duration:|canceling statement|waiting|queue (is )?full|rejecting|overload|busy")
+"""Errors that more load than a service can take produces by itself: no trouble of its own."""
+
+
 def _own_trouble(service: str, evidence: Evidence) -> bool:
-    new_errors = any(s.error_like and s.new for s in evidence.spikes.get(service, []))
+    """New error logs of its own (not what too much load makes any service say), or Kubernetes trouble of
+    its pods."""
+    new_errors = any(s.error_like and s.new and not any(LOAD_SYMPTOMS.search(t) for t in s.texts())
+                     for s in evidence.spikes.get(service, []))
     return new_errors or bool(evidence.k8s_reasons(service))
 
 

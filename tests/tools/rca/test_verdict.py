@@ -138,3 +138,17 @@ def test_a_caller_whose_errors_name_the_service_it_calls_is_looking_at_that_serv
     assert leader(calls) == "ledger"
     assert leader([*calls, anomaly("transfers", "db_pool_in_use_ratio", 0.3, 1.0, 30.0, kind="saturation")]) == \
         "transfers", "its own pool ran out: it blames what it waits for"
+
+
+def test_a_database_saying_what_load_makes_it_say_is_still_loaded_by_its_caller() -> None:
+    """'remaining connection slots are reserved' and slow-statement logs are what more load than it can
+    take makes a database say; a crash of its own ('FATAL: could not open file') is its own trouble."""
+    from tools.rca.victims import _own_trouble
+
+    def trouble(template: str) -> bool:
+        spike = {"service": "db", "template": template, "error_like": True, "new": True}
+        return _own_trouble("db", evidence_of([anomaly("db", "cpu_usage_ratio", 0.3, 0.9, 20.0)], spikes=[spike]))
+
+    assert not trouble("FATAL: remaining connection slots are reserved for non-replication superuser connections")
+    assert not trouble("ERROR: canceling statement due to statement timeout")
+    assert trouble('FATAL: could not open file "base/16384/2601": No such file or directory')
