@@ -12,9 +12,9 @@ from bot.settings import load_settings
 from evals.report import diff_baseline, html_report, markdown_report
 from evals.runner import EvalOptions, run_suite
 
-# The targets, which the rules engine meets on this suite (top-1 0.92, top-3 1.0, category 0.88,
-# no unsafe action at the last measurement); CI fails on any regression below them.
-MIN_TOP1, MIN_TOP3, MIN_CATEGORY, MAX_UNSAFE = 0.9, 0.97, 0.85, 0
+# Just under the last measurement (top-1 0.97, top-3 1.0, category 0.91, no unsafe action); CI fails on a
+# regression below them.
+MIN_TOP1, MIN_TOP3, MIN_CATEGORY, MAX_UNSAFE = 0.94, 0.97, 0.88, 0
 
 
 @pytest.fixture(scope="module")
@@ -52,8 +52,9 @@ def test_reports_and_baseline_diff(summary: dict[str, Any], tmp_path: Path) -> N
 
 
 SEALED = Path(__file__).resolve().parents[2] / "evals" / "sealed"
-# The sealed suite (written blind, never tuned on) at its last measurement; CI fails on any regression.
-SEALED_MIN_TOP1, SEALED_MIN_CATEGORY, SEALED_MAX_UNSAFE = 0.70, 0.55, 3
+# The sealed suite (written blind, never tuned on), just under its last measurement (top-1 0.94, category
+# 0.92, no unsafe action); CI fails on a regression below them.
+SEALED_MIN_TOP1, SEALED_MIN_CATEGORY, SEALED_MAX_UNSAFE = 0.91, 0.88, 0
 
 
 def test_the_sealed_suite_holds_its_last_measurement(tmp_path: Path) -> None:
