@@ -81,6 +81,8 @@ class Settings(BaseSettings):
     incident_channels: list[str] = Field(default_factory=list)
     policy_file: Path | None = None
     approval_ttl_s: int = 1800
+    webhook_token: SecretStr | None = Field(
+        None, description="bearer token (or basic-auth password) the alert webhooks require (ANDON_WEBHOOK_TOKEN)")
 
     config_file: Path | None = Field(None, description="andon.yaml path (ANDON_CONFIG_FILE)")
 

@@ -63,7 +63,11 @@ def start(settings: Settings, mode: Mode = "socket", host: str = "127.0.0.1", po
     app = build_app(settings, desk, client, token_verification=token_verification)
     http = None
     if mode == "http" or port is not None:
-        http = AndonHTTPServer((host, port or 0), desk, app if mode == "http" else None)
+        token = settings.secret("webhook_token")
+        if not token:
+            log.warning("ANDON_WEBHOOK_TOKEN is not set: anyone who reaches port %s can post alerts to /alertmanager",
+                        port)
+        http = AndonHTTPServer((host, port or 0), desk, app if mode == "http" else None, webhook_token=token)
         threading.Thread(target=http.serve_forever, name="andon-http", daemon=True).start()
     running = Running(desk=desk, app=app, http=http)
     if mode == "socket":

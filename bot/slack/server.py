@@ -2,12 +2,19 @@
 verified by Bolt), ``POST /alertmanager``, ``GET /healthz`` and ``GET /metrics`` — on one threaded server.
 
 Handlers acknowledge at once (Bolt acks events before listeners run; investigations go to a worker
-pool), so a burst of requests is answered quickly."""
+pool), so a burst of requests is answered quickly.
+
+The edge is defended before anything is parsed: a body needs a valid ``Content-Length`` no larger than
+``MAX_BODY`` (chunked bodies are refused), every socket read has a deadline, connections beyond
+``MAX_CONNECTIONS`` are refused at once, and the alert webhook wants the configured bearer token."""
 
 from __future__ import annotations
 
+import base64
+import hmac
 import json
 import logging
+import threading
 from collections.abc import Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -22,6 +29,12 @@ __all__ = ["AndonHTTPServer", "SLACK_PATH"]
 log = logging.getLogger(__name__)
 SLACK_PATH = "/slack/events"
 MAX_BODY = 5 * 1024 * 1024
+SOCKET_TIMEOUT_S = 15.0
+"""A client gets this long for each read (headers, body, the next request on a kept-alive connection)."""
+MAX_DEPTH = 32
+"""Nesting a webhook payload may have; real ones (Alertmanager, Grafana, PagerDuty) stay under 8."""
+MAX_CONNECTIONS = 256
+"""Connections served at once; one thread each. Beyond it a connection is closed unanswered."""
 
 
 class AndonHTTPServer(ThreadingHTTPServer):
@@ -29,11 +42,31 @@ class AndonHTTPServer(ThreadingHTTPServer):
     allow_reuse_address = True
     request_queue_size = 512
 
-    def __init__(self, address: tuple[str, int], desk: Desk, app: App | None) -> None:
-        """``app`` is None in Socket Mode, where Slack traffic arrives over the WebSocket instead."""
+    def __init__(self, address: tuple[str, int], desk: Desk, app: App | None, webhook_token: str = "") -> None:
+        """``app`` is None in Socket Mode, where Slack traffic arrives over the WebSocket instead.
+        With a ``webhook_token``, ``/alertmanager`` answers 401 to requests without it."""
         super().__init__(address, _Handler)
         self.desk = desk
         self.app = app
+        self.webhook_token = webhook_token
+        self._slots = threading.BoundedSemaphore(MAX_CONNECTIONS)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        if not self._slots.acquire(blocking=False):
+            log.warning("refused a connection from %s: %d connections open", client_address[0], MAX_CONNECTIONS)
+            self.shutdown_request(request)
+            return
+        try:
+            super().process_request(request, client_address)
+        except Exception:
+            self._slots.release()
+            raise
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self._slots.release()
 
     @property
     def url(self) -> str:
@@ -44,6 +77,7 @@ class AndonHTTPServer(ThreadingHTTPServer):
 class _Handler(BaseHTTPRequestHandler):
     server: AndonHTTPServer
     protocol_version = "HTTP/1.1"
+    timeout = SOCKET_TIMEOUT_S
     disable_nagle_algorithm = True
     """Headers and body go out in two writes; with Nagle on, a kept-alive connection waits ~40 ms for the
     client's delayed ACK before the body leaves (measured by ``andon bench``)."""
@@ -68,12 +102,42 @@ class _Handler(BaseHTTPRequestHandler):
     def _json(self, status: int, value: Any) -> None:
         self._send(status, json.dumps(value))
 
+    def _refuse(self, status: int, error: str) -> None:
+        """Answer and close: what is left of the request on the socket is never read."""
+        self.close_connection = True
+        self._json(status, {"error": error})
+
     def _body(self) -> bytes | None:
-        length = int(self.headers.get("Content-Length") or 0)
-        if length > MAX_BODY:
-            self._json(413, {"error": "request body too large"})
+        if self.headers.get("Transfer-Encoding"):
+            self._refuse(411, "chunked bodies are not accepted: send Content-Length")
             return None
-        return self.rfile.read(length) if length else b""
+        raw = (self.headers.get("Content-Length") or "0").strip()
+        if not raw.isdigit():
+            self._refuse(400, f"invalid Content-Length: {raw[:40]!r}")
+            return None
+        length = int(raw)
+        if length > MAX_BODY:
+            self._refuse(413, f"request body too large: {length} bytes (at most {MAX_BODY})")
+            return None
+        body = self.rfile.read(length) if length else b""
+        if len(body) < length:
+            self.close_connection = True
+            return None  # the client went away mid-body: nothing to answer
+        return body
+
+    def _webhook_allowed(self) -> bool:
+        token = self.server.webhook_token
+        if not token:
+            return True
+        scheme, _, credentials = (self.headers.get("Authorization") or "").partition(" ")
+        if scheme.lower() == "basic":
+            try:
+                credentials = base64.b64decode(credentials, validate=True).decode().partition(":")[2]
+            except ValueError:
+                credentials = ""
+        elif scheme.lower() != "bearer":
+            credentials = ""
+        return hmac.compare_digest(credentials.strip().encode(), token.encode())
 
     def do_GET(self) -> None:  # noqa: N802 — the stdlib's name
         path = urlsplit(self.path).path
@@ -93,7 +157,10 @@ class _Handler(BaseHTTPRequestHandler):
         if parts.path == SLACK_PATH and self.server.app is not None:
             self._slack(body, parts.query)
         elif parts.path == "/alertmanager":
-            self._alertmanager(body)
+            if self._webhook_allowed():
+                self._alertmanager(body)
+            else:
+                self._json(401, {"error": "missing or wrong webhook token (Authorization: Bearer ...)"})
         else:
             self._json(404, {"error": f"no such path: {parts.path}"})
 
@@ -109,12 +176,35 @@ class _Handler(BaseHTTPRequestHandler):
     def _alertmanager(self, body: bytes) -> None:
         try:
             payload = json.loads(body or b"null")
-        except json.JSONDecodeError as exc:
-            self._json(400, {"error": f"invalid JSON: {exc}"})
+        except (ValueError, RecursionError) as exc:  # bad JSON, bad UTF-8, nesting too deep
+            self._json(400, {"error": f"invalid JSON: {str(exc)[:200]}"})
+            return
+        problem = _malformed(payload)
+        if problem:
+            self._json(400, {"error": problem})
             return
         try:
             status, result = self.server.desk.alerts.receive(payload)
-        except Exception as exc:
+        except Exception:
             log.exception("alertmanager webhook failed")
-            status, result = 500, {"error": str(exc)}
+            status, result = 500, {"error": "the webhook could not be handled; see the server log"}
         self._json(status, result)
+
+
+def _malformed(payload: Any) -> str | None:
+    """What makes a parsed payload unusable downstream (too deep to walk, text that is not Unicode), or None."""
+    stack = [(payload, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            return f"payload nested deeper than {MAX_DEPTH} levels"
+        if isinstance(value, dict):
+            stack.extend((item, depth + 1) for pair in value.items() for item in pair)
+        elif isinstance(value, list):
+            stack.extend((item, depth + 1) for item in value)
+        elif isinstance(value, str):
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                return "payload holds text that is not valid Unicode (a lone surrogate escape)"
+    return None

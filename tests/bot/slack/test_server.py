@@ -1,0 +1,137 @@
+"""The HTTP edge under attack: bodies without a sane length, chunked bodies, idle and half-sent requests,
+too many connections, unauthenticated and malformed webhooks. Each answer is a clear 4xx (or a closed
+socket), never a 500, and the server keeps serving."""
+
+from __future__ import annotations
+
+import base64
+import json
+import socket
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from bot.slack import server as edge
+from tests.bot.slack.conftest import ALERT, Andon, launch
+from tests.support.fake_slack import FakeSlack
+
+pytestmark = pytest.mark.integration
+TOKEN = "wh-token-5e1f"
+
+
+def _raw(andon: Andon, request: bytes, wait_s: float = 5.0) -> bytes:
+    """Send raw bytes and read until the server closes or stops answering."""
+    host, port = andon.running.http.server_address[:2]  # type: ignore[union-attr]
+    with socket.create_connection((host, port), timeout=wait_s) as sock:
+        sock.sendall(request)
+        chunks = []
+        try:
+            while chunk := sock.recv(65536):
+                chunks.append(chunk)
+                if b"\r\n\r\n" in b"".join(chunks) and b'"error"' in b"".join(chunks):
+                    break
+        except TimeoutError:
+            pass
+    return b"".join(chunks)
+
+
+def _status(answer: bytes) -> int:
+    return int(answer.split(b" ", 2)[1]) if answer.startswith(b"HTTP/") else 0
+
+
+def _still_serving(andon: Andon) -> None:
+    assert andon.http.get(f"{andon.url}/healthz").json()["ok"] is True
+
+
+@pytest.mark.parametrize("length, status", [("-1", 400), ("12abc", 400), ("99999999999", 413)])
+def test_a_body_without_a_sane_length_is_refused_before_it_is_read(andon: Andon, length: str, status: int) -> None:
+    answer = _raw(andon, f"POST /alertmanager HTTP/1.1\r\nHost: x\r\nContent-Length: {length}\r\n\r\n{{}}".encode())
+    assert _status(answer) == status, answer[:200]
+    _still_serving(andon)
+
+
+def test_chunked_bodies_are_refused(andon: Andon) -> None:
+    answer = _raw(andon, b"POST /alertmanager HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n")
+    assert _status(answer) == 411 and b"Content-Length" in answer
+    _still_serving(andon)
+
+
+def test_an_idle_or_half_sent_request_is_dropped_after_the_socket_deadline(
+        andon: Andon, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(edge._Handler, "timeout", 0.5)
+    host, port = andon.running.http.server_address[:2]  # type: ignore[union-attr]
+    with socket.create_connection((host, port), timeout=5) as idle, \
+            socket.create_connection((host, port), timeout=5) as half:
+        half.sendall(b"POST /alertmanager HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n{\"alerts\"")
+        assert idle.recv(1024) == b""  # closed by the server, not by our 5 s timeout
+        assert half.recv(1024) == b""
+    _still_serving(andon)
+
+
+def test_connections_beyond_the_limit_are_closed_and_slots_come_back(andon: Andon) -> None:
+    http = andon.running.http
+    assert http is not None
+    http._slots = threading.BoundedSemaphore(2)
+    host, port = http.server_address[:2]
+    first, second = (socket.create_connection((host, port), timeout=5) for _ in range(2))
+    try:
+        first.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        second.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert first.recv(1024).startswith(b"HTTP/1.1 200") and second.recv(1024).startswith(b"HTTP/1.1 200")
+        with socket.create_connection((host, port), timeout=5) as third:
+            third.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+            assert third.recv(1024) == b""
+    finally:
+        first.close()
+        second.close()
+    with httpx.Client(timeout=5) as fresh:  # the two slots are free again once their connections close
+        for _ in range(20):
+            try:
+                if fresh.get(f"{andon.url}/healthz").status_code == 200:
+                    break
+            except httpx.TransportError:
+                continue
+        assert fresh.get(f"{andon.url}/healthz").status_code == 200
+
+
+@pytest.mark.parametrize("body, problem", [
+    (b"\xff\xfe not utf-8", "invalid JSON"),
+    (b"[" * 900 + b"]" * 900, "nested deeper"),
+    (b'{"alerts": [{"labels": {"alertname": "X"}, "annotations": {"summary": "\\ud800"}}]}', "not valid Unicode"),
+    (b"[1, 2]", "expected an Alertmanager webhook payload"),
+    (b'{"alerts": [' + b'{"a": ' * 40 + b"1" + b"}" * 40 + b"]}", "nested deeper"),
+])
+def test_malformed_webhooks_get_a_clear_400(andon: Andon, body: bytes, problem: str) -> None:
+    response = andon.http.post(f"{andon.url}/alertmanager", content=body,
+                               headers={"Content-Type": "application/json"})
+    assert response.status_code == 400 and problem in response.json()["error"]
+    assert "Traceback" not in response.text
+    _still_serving(andon)
+
+
+@pytest.fixture
+def guarded(fake_slack: FakeSlack, tmp_path: Path, slack_kb: Any) -> Iterator[Andon]:
+    running = launch(fake_slack, tmp_path, slack_kb, webhook_token=TOKEN)
+    with httpx.Client(timeout=10) as client:
+        yield Andon(fake_slack, running, client)
+    running.stop()
+
+
+@pytest.mark.parametrize("authorization", [None, "Bearer wrong", f"Token {TOKEN}", "Basic !!notbase64",
+                                           "Basic " + base64.b64encode(b"andon:wrong").decode()])
+def test_the_webhook_refuses_requests_without_its_token(guarded: Andon, authorization: str | None) -> None:
+    headers = {"Authorization": authorization} if authorization else {}
+    response = guarded.http.post(f"{guarded.url}/alertmanager", json=json.loads(ALERT.read_text()), headers=headers)
+    assert response.status_code == 401 and "webhook token" in response.json()["error"]
+    assert guarded.store.list() == []
+
+
+@pytest.mark.parametrize("authorization", [f"Bearer {TOKEN}", "Basic " + base64.b64encode(f"alertmanager:{TOKEN}".encode()).decode()])
+def test_the_webhook_accepts_its_token_as_bearer_or_basic_auth(guarded: Andon, authorization: str) -> None:
+    response = guarded.http.post(f"{guarded.url}/alertmanager", json=json.loads(ALERT.read_text()),
+                                 headers={"Authorization": authorization})
+    assert response.status_code == 202 and response.json()["status"] == "opened"
