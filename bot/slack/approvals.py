@@ -15,6 +15,7 @@ from typing import Any, Literal, cast
 from bot.agent.nodes.closing import report_from_state
 from bot.agent.state import InvestigationState
 from bot.slack.blocks import Block, notice, proposal_card, verification_message
+from bot.slack.blocks.kit import untrusted
 from bot.slack.services import Services
 
 __all__ = ["Approvals", "Click", "needs_approval"]
@@ -151,7 +152,7 @@ class Approvals:
         except Exception as exc:
             log.exception("resuming %s failed", incident_id)
             if channel:
-                self.s.workspace.post(channel, notice(f":x: Could not carry out the decisions: {exc}"), thread_ts=thread)
+                self.s.workspace.post(channel, notice(f":x: Could not carry out the decisions: {untrusted(exc)}"), thread_ts=thread)
             return
         report = outcome.report or report_from_state(cast(InvestigationState, outcome.state))
         store.save_report(incident_id, report)

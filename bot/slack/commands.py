@@ -20,7 +20,7 @@ from bot.slack.blocks import (
     status_card,
     timeline_blocks,
 )
-from bot.slack.blocks.kit import mention
+from bot.slack.blocks.kit import mention, untrusted
 from bot.slack.conversations import Conversations, slack_incident_id
 from bot.slack.declare import declare_incident
 from bot.slack.ids import Subcommand
@@ -130,17 +130,17 @@ class Commands:
         if not rest:
             return _reply("Describe the problem: `/andon investigate checkout 5xx since 10:02`.")
         self.s.submit(self._investigate, request, rest)
-        return _reply(f":mag: Opening an incident for “{rest}” — follow it in the thread.")
+        return _reply(f":mag: Opening an incident for “{untrusted(rest)}” — follow it in the thread.")
 
     def _investigate(self, request: CommandRequest, text: str) -> None:
         root = self.s.workspace.post(request.channel, notice(f":rotating_light: {mention(request.user)} opened an "
-                                                             f"incident: *{text}*"))
+                                                             f"incident: *{untrusted(text)}*"))
         try:
             self.conversations.open_incident({"text": text, "channel": request.channel, "user": request.user},
                                              request.channel, root, slack_incident_id(request.channel, root),
                                              opened_by=request.user)
         except IntakeError as exc:
-            request.respond(notice(f"Cannot open an incident: {exc}"))
+            request.respond(notice(f"Cannot open an incident: {untrusted(exc)}"))
 
     def runbook(self, request: CommandRequest, rest: str) -> CommandReply:
         if not rest:
@@ -188,14 +188,14 @@ class Commands:
         try:
             document = learned_incident(incident, summary, link, category, by=request.user)
         except LearningError as exc:
-            request.respond(notice(str(exc)))
+            request.respond(notice(untrusted(exc)))
             return
         if self.s.kb is not None:
             self.s.kb.add_document(document)
         self.s.store.set_status(incident_id, "resolved", root_cause=root_cause_text(incident.get("report"))
                                 or document.category.replace("_", " "), fix=summary)
         self.s.store.note(incident_id, "resolved", summary, request.user)
-        message = notice(f":white_check_mark: *Resolved* by {mention(request.user)}: {summary}",
+        message = notice(f":white_check_mark: *Resolved* by {mention(request.user)}: {untrusted(summary)}",
                          f"Learned as past incident `{document.id}` ({document.category.replace('_', ' ')}); "
                          "future investigations will recall it. `/andon postmortem` drafts the write-up.")
         if channel:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from bot.intake import incident_from_trigger
 from bot.slack.blocks import notice, runbook_results
-from bot.slack.blocks.kit import mention
+from bot.slack.blocks.kit import mention, untrusted
 from bot.slack.services import Services
 
 if TYPE_CHECKING:
@@ -33,7 +33,7 @@ def declare_incident(services: Services, conversations: Conversations, title: st
     topic = f":rotating_light: {incident.title} · severity {incident.severity} · status investigating"
     channel = services.workspace.open_channel(channel_name(title, time.time()), topic, responders)
     root = services.workspace.post(channel, notice(f":rotating_light: Incident declared by {mention(user)}: "
-                                                   f"*{incident.title}*", "Responders invited; I'm investigating "
+                                                   f"*{untrusted(incident.title)}*", "Responders invited; I'm investigating "
                                                                           "in this thread."))
     hits = services.kb.search(title, k=1, kind="runbook") if services.kb is not None else []
     if hits:

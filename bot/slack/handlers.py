@@ -15,7 +15,7 @@ from slack_bolt import Ack, Respond
 
 from bot.slack.approvals import Click
 from bot.slack.blocks import Block, parse_button_value
-from bot.slack.blocks.kit import fallback_text, section
+from bot.slack.blocks.kit import fallback_text, section, untrusted
 from bot.slack.commands import CommandReply, CommandRequest
 from bot.slack.conversations import InboundMessage
 from bot.slack.desk import Desk
@@ -91,7 +91,7 @@ def on_command(desk: Desk) -> Callable[..., None]:
 
 
 def _failure(text: str, exc: BaseException) -> str:
-    return f":warning: `/andon {text}` failed: {type(exc).__name__}: {exc}"
+    return f":warning: `/andon {untrusted(text)}` failed: {type(exc).__name__}: {untrusted(exc)}"
 
 
 def _answer_late(done: Future[CommandReply], send: Callable[[list[Block], bool], None], text: str) -> None:

@@ -16,6 +16,7 @@ from bot.slack.blocks.kit import (
     header,
     mention,
     section,
+    untrusted,
     when,
 )
 from bot.slack.ids import ActionId, BlockId
@@ -78,11 +79,11 @@ def _outcome_line(outcome: dict[str, Any]) -> str:
     label = {"not_executed": "not executed", "approved": "approved — running"}.get(status, status)
     parts = [f"{icon} *Outcome: {label}*"]
     if outcome.get("decision"):
-        parts.append(f"— {outcome['decision']}")
+        parts.append(f"— {untrusted(outcome['decision'])}")
     if outcome.get("result"):
-        parts.append(f"\n*Result:* {outcome['result']}")
+        parts.append(f"\n*Result:* {untrusted(outcome['result'])}")
     if outcome.get("dry_run"):
-        parts.append(f"\n*Dry run first:* {outcome['dry_run']}")
+        parts.append(f"\n*Dry run first:* {untrusted(outcome['dry_run'])}")
     if outcome.get("at"):
         parts.append(f"\n_at {when(float(outcome['at']))}_")
     return " ".join(parts)
@@ -100,11 +101,12 @@ def proposal_card(proposal: dict[str, Any], decisions: list[dict[str, Any]], *, 
         header(title, BlockId.PROPOSAL),
         fields_section([("Risk", proposal["risk"].upper()), ("Needs", need)]),
         section("*Exact parameters*\n" + code(proposal["args"]), block_id=BlockId.PROPOSAL_PARAMS),
-        fields_section([("Expected effect", proposal.get("effect") or "—"), ("Undo", proposal.get("undo") or "—")]),
+        fields_section([("Expected effect", untrusted(proposal.get("effect") or "—")),
+                        ("Undo", untrusted(proposal.get("undo") or "—"))]),
     ]
     facts = [f"proposal `{proposal['id']}` · hash `{proposal['hash']}`"]
     if proposal.get("rationale"):
-        facts.append(f"why: {proposal['rationale']}")
+        facts.append(f"why: {untrusted(proposal['rationale'])}")
     if proposal.get("runbook_id"):
         facts.append(f"runbook `{proposal['runbook_id']}`")
     if expires_at and outcome is None:

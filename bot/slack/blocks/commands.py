@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.slack.blocks.incident import link, percent
-from bot.slack.blocks.kit import Block, clip, context, fit, header, mention, section, when
+from bot.slack.blocks.kit import Block, clip, context, fit, header, mention, section, untrusted, when
 from bot.slack.ids import BlockId
 
 __all__ = ["help_blocks", "incidents_list", "status_card", "runbook_results", "timeline_blocks"]
@@ -16,7 +16,7 @@ def help_blocks(commands: list[tuple[str, str]], unknown: str | None = None) -> 
     """Every subcommand with its usage; ``unknown`` names a subcommand we did not understand."""
     blocks: list[Block] = []
     if unknown is not None:
-        blocks.append(section(f":thinking_face: I don't know `{clip(unknown, 60, '…')}`. Here is what I can do:"))
+        blocks.append(section(f":thinking_face: I don't know `{clip(untrusted(unknown), 60, '…')}`. Here is what I can do:"))
     blocks.append(header("Andon — commands"))
     lines = [f"`/andon {usage}` — {description}" for usage, description in commands]
     blocks.append(section("\n".join(lines), block_id=BlockId.HELP))
@@ -29,9 +29,10 @@ def _root(incident: dict[str, Any]) -> str:
     report = incident.get("report") or {}
     root = report.get("root_cause") or {}
     if incident.get("root_cause"):
-        return str(incident["root_cause"])
+        return untrusted(incident["root_cause"])
     if root.get("service"):
-        return f"{str(root.get('category')).replace('_', ' ')} on {root['service']} ({percent(root.get('confidence'))})"
+        return f"{untrusted(root.get('category')).replace('_', ' ')} on {untrusted(root['service'])} " \
+               f"({percent(root.get('confidence'))})"
     return "not established yet"
 
 
@@ -41,17 +42,17 @@ def incidents_list(incidents: list[dict[str, Any]], links: dict[str, str]) -> li
     blocks: list[Block] = [header(f"Open incidents ({len(incidents)})")]
     for incident in incidents[:40]:
         where = f" · <{links[incident['id']]}|thread>" if incident["id"] in links else ""
-        blocks.append(section(f"*{incident['title']}*\n`{incident['id']}` · {incident['status']} · "
+        blocks.append(section(f"*{untrusted(incident['title'])}*\n`{incident['id']}` · {incident['status']} · "
                               f"{incident.get('severity') or 'warning'} · root cause: {_root(incident)}{where}"))
     return fit(blocks)
 
 
 def status_card(incident: dict[str, Any], link_url: str | None, pending: int = 0) -> list[Block]:
     lines = [f"*Status:* {incident['status']} · *severity:* {incident.get('severity') or 'warning'}",
-             f"*Services:* {', '.join(incident.get('services') or []) or 'unknown'}",
+             f"*Services:* {untrusted(', '.join(incident.get('services') or []) or 'unknown')}",
              f"*Root cause:* {_root(incident)}"]
     if incident.get("fix"):
-        lines.append(f"*Fix:* {incident['fix']}")
+        lines.append(f"*Fix:* {untrusted(incident['fix'])}")
     if pending:
         lines.append(f"*Waiting for approval:* {pending} proposal(s)")
     facts = [f"incident `{incident['id']}` · opened {when(float(incident['created_at']))}"]
@@ -62,17 +63,17 @@ def status_card(incident: dict[str, Any], link_url: str | None, pending: int = 0
 
 def runbook_results(query: str, hits: list[dict[str, Any]]) -> list[Block]:
     if not hits:
-        return [section(f"No runbook matches “{clip(query, 200, '…')}”.")]
-    blocks: list[Block] = [section(f"*Runbooks for* “{clip(query, 200, '…')}”")]
+        return [section(f"No runbook matches “{clip(untrusted(query), 200, '…')}”.")]
+    blocks: list[Block] = [section(f"*Runbooks for* “{clip(untrusted(query), 200, '…')}”")]
     for hit in hits[:8]:
         snippet = " ".join(str(hit.get("snippet", "")).split())
         blocks.append(section(f"*{link(hit)}* — {str(hit.get('category', '')).replace('_', ' ')}\n"
-                              f"{clip(snippet, 300, '…')}"))
+                              f"{clip(untrusted(snippet), 300, '…')}"))
     return fit(blocks)
 
 
 def timeline_blocks(incident: dict[str, Any], entries: list[dict[str, Any]]) -> list[Block]:
-    lines = [f"{when(float(e['at']))} · *{e['kind']}* {e['text']}" + (f" — {mention(e['by'])}" if e.get("by") else "")
+    lines = [f"{when(float(e['at']))} · *{e['kind']}* {untrusted(e['text'])}" + (f" — {mention(e['by'])}" if e.get("by") else "")
              for e in entries]
     blocks: list[Block] = [header(f"Timeline — {incident['title']}")]
     chunk: list[str] = []

@@ -14,6 +14,7 @@ from bot.slack.blocks.kit import (
     header,
     mention,
     section,
+    untrusted,
 )
 from bot.slack.ids import BlockId
 
@@ -31,50 +32,51 @@ def percent(value: Any) -> str:
 
 def link(hit: dict[str, Any]) -> str:
     """A runbook or past incident: a link when it has a URL, its id otherwise."""
-    title = str(hit.get("title") or hit.get("doc_id") or "?")
+    title = untrusted(hit.get("title") or hit.get("doc_id") or "?").replace("|", "¦")
     path = str(hit.get("path") or "")
-    if path.startswith(("http://", "https://")):
+    if path.startswith(("http://", "https://")) and not any(c in path for c in "<>| \n"):
         return f"<{path}|{title}>"
-    return f"{title} (`{hit.get('doc_id', '?')}`)"
+    return f"{title} (`{untrusted(hit.get('doc_id', '?'))}`)"
 
 
 def _category(value: Any) -> str:
-    return str(value or "unknown").replace("_", " ")
+    return untrusted(value or "unknown").replace("_", " ")
 
 
 def _facts(incident: dict[str, Any]) -> str:
-    services = ", ".join(incident.get("services") or []) or "unknown service"
-    return f"incident `{incident['id']}` · severity {incident.get('severity', 'warning')} · {services}"
+    services = untrusted(", ".join(incident.get("services") or []) or "unknown service")
+    return f"incident `{incident['id']}` · severity {untrusted(incident.get('severity', 'warning'))} · {services}"
 
 
 def alert_message(incident: dict[str, Any]) -> list[Block]:
     """The thread's first message when an alert (not a person) opens the incident."""
-    name = incident.get("alertname") or "Alert"
-    return [section(f":rotating_light: *{name}* — {incident['title']}", block_id=BlockId.ALERT),
+    name = untrusted(incident.get("alertname") or "Alert")
+    return [section(f":rotating_light: *{name}* — {untrusted(incident['title'])}", block_id=BlockId.ALERT),
             context(_facts(incident), "Andon is investigating in the thread.")]
 
 
 def ack_message(incident: dict[str, Any]) -> list[Block]:
     """The acknowledgement, posted in the thread within a second; it then becomes the progress message."""
-    return [section(f":eyes: *On it.* Investigating *{incident['title']}*", block_id=BlockId.PROGRESS),
+    return [section(f":eyes: *On it.* Investigating *{untrusted(incident['title'])}*", block_id=BlockId.PROGRESS),
             context(_facts(incident), "This message shows my progress; the root-cause card follows in this thread.")]
 
 
 def progress_message(incident: dict[str, Any], steps: list[str], *, done: bool = False, failed: str | None = None,
                      elapsed_s: float | None = None) -> list[Block]:
     """The one progress message, updated in place as the investigation moves."""
+    title = untrusted(incident["title"])
     if failed:
-        head = f":x: *Investigation failed* for *{incident['title']}*: {failed}"
+        head = f":x: *Investigation failed* for *{title}*: {untrusted(failed)}"
     elif done:
         took = f" in {elapsed_s:.1f}s" if elapsed_s is not None else ""
-        head = f":white_check_mark: *Investigated{took}* — *{incident['title']}*. The root-cause card is below."
+        head = f":white_check_mark: *Investigated{took}* — *{title}*. The root-cause card is below."
     else:
-        head = f":hourglass_flowing_sand: *Investigating* *{incident['title']}*"
+        head = f":hourglass_flowing_sand: *Investigating* *{title}*"
     shown = steps[-MAX_PROGRESS_LINES:]
     lines = [f"_{len(steps) - len(shown)} earlier step(s)_"] if len(steps) > len(shown) else []
     for index, step in enumerate(shown):
         last = index == len(shown) - 1 and not done and not failed
-        lines.append(f"{':arrow_forward:' if last else ':heavy_check_mark:'} {step}")
+        lines.append(f"{':arrow_forward:' if last else ':heavy_check_mark:'} {untrusted(step)}")
     blocks = [section(head, block_id=BlockId.PROGRESS)]
     if lines:
         blocks.append(section("\n".join(lines), block_id=BlockId.PROGRESS_STEPS))
@@ -83,16 +85,16 @@ def progress_message(incident: dict[str, Any], steps: list[str], *, done: bool =
 
 
 def _hypothesis(index: int, hypothesis: dict[str, Any]) -> Block:
-    lines = [f"*{index}. {_category(hypothesis['category'])} on {hypothesis['service']}* — {percent(hypothesis['confidence'])}"]
+    lines = [f"*{index}. {_category(hypothesis['category'])} on {untrusted(hypothesis['service'])}* — {percent(hypothesis['confidence'])}"]
     for item in hypothesis.get("evidence", [])[:5]:
         mark = ":heavy_check_mark:" if item.get("supports", True) else ":heavy_multiplication_x:"
-        lines.append(f"{mark} `{item.get('call_id', '?')}` {clip(str(item.get('summary', '')), 400, '…')}")
+        lines.append(f"{mark} `{item.get('call_id', '?')}` {clip(untrusted(item.get('summary', '')), 400, '…')}")
     return section("\n".join(lines), block_id=BlockId.HYPOTHESIS.nth(index))
 
 
 def _evidence(calls: list[dict[str, Any]]) -> list[Block]:
-    lines = [f"`{c.get('id', '?')}` *{c.get('tool', '?')}* ({c.get('status', '?')}): "
-             f"{clip(str(c.get('summary', '')), 500, '…')}" for c in calls]
+    lines = [f"`{untrusted(c.get('id', '?'))}` *{untrusted(c.get('tool', '?'))}* ({untrusted(c.get('status', '?'))}): "
+             f"{clip(untrusted(c.get('summary', '')), 500, '…')}" for c in calls]
     blocks: list[Block] = []
     chunk: list[str] = []
     size = 0
@@ -115,7 +117,7 @@ def _evidence(calls: list[dict[str, Any]]) -> list[Block]:
 
 
 def _args(args: dict[str, Any]) -> str:
-    return " ".join(f"{k}={v}" for k, v in args.items())
+    return untrusted(" ".join(f"{k}={v}" for k, v in args.items()))
 
 
 def rca_card(report: dict[str, Any]) -> list[Block]:
@@ -123,7 +125,7 @@ def rca_card(report: dict[str, Any]) -> list[Block]:
     incidents, proposed actions. Always within Slack's limits, however large the report."""
     incident = report["incident"]
     blocks: list[Block] = [header(f"Root cause analysis — {incident['title']}", BlockId.RCA_HEADER),
-                           section(report.get("summary") or "No summary.", block_id=BlockId.RCA_ROOT)]
+                           section(untrusted(report.get("summary") or "No summary."), block_id=BlockId.RCA_ROOT)]
     hypotheses = report.get("hypotheses") or []
     if hypotheses:
         blocks += [divider(), section("*Ranked hypotheses*")]
@@ -137,7 +139,7 @@ def rca_card(report: dict[str, Any]) -> list[Block]:
         blocks.append(section("\n".join(knowledge), block_id=BlockId.KNOWLEDGE))
     proposals = report.get("proposals") or []
     if proposals:
-        lines = [f"• `{p['tool']}` {_args(p['args'])} — *{p['risk']}*" + (" (self-healing: runs automatically)"
+        lines = [f"• `{untrusted(p['tool'])}` {_args(p['args'])} — *{untrusted(p['risk'])}*" + (" (self-healing: runs automatically)"
                                                                           if p.get("auto") else "") for p in proposals]
         tail = "" if report.get("actions") else "\n_Each needs approval: see the cards below._"
         blocks.append(section("*Proposed actions*\n" + "\n".join(lines) + tail, block_id=BlockId.PROPOSALS))
@@ -146,7 +148,7 @@ def rca_card(report: dict[str, Any]) -> list[Block]:
         blocks += [divider(), section(f"*Evidence* ({len(calls)} tool call(s))"), *_evidence(calls)]
     notes = report.get("notes") or []
     if notes:
-        blocks.append(section("\n".join(f"_Note: {n}_" for n in notes[:10]), block_id=BlockId.NOTES))
+        blocks.append(section("\n".join(f"_Note: {untrusted(n)}_" for n in notes[:10]), block_id=BlockId.NOTES))
     tokens = (report.get("tokens") or {}).get("total", 0)
     blocks.append(context(f"reasoner {report.get('reasoner', 'rules')} · {report.get('tool_calls', len(calls))} tool "
                           f"calls · {float(report.get('duration_s') or 0):.1f}s · {tokens} LLM tokens · "
@@ -160,23 +162,24 @@ def verification_message(report: dict[str, Any]) -> list[Block]:
     for action in report.get("actions") or []:
         icon = {"executed": ":white_check_mark:", "failed": ":x:", "rejected": ":no_entry_sign:"}.get(
             str(action.get("status")), ":double_vertical_bar:")
-        result = f" — {action['result']}" if action.get("result") else ""
-        lines.append(f"{icon} `{action['tool']}` {_args(action.get('args', {}))}: *{action.get('status')}* "
-                     f"({action.get('decision', '')}){result}")
+        result = f" — {untrusted(action['result'])}" if action.get("result") else ""
+        lines.append(f"{icon} `{untrusted(action['tool'])}` {_args(action.get('args', {}))}: "
+                     f"*{untrusted(action.get('status'))}* ({untrusted(action.get('decision', ''))}){result}")
     check = report.get("verification") or {}
+    detail = untrusted(check.get("detail", "nothing was executed"))
     if check.get("recovered") is True:
-        verdict = f":large_green_circle: *Verified:* the symptoms cleared. {check.get('detail', '')}"
+        verdict = f":large_green_circle: *Verified:* the symptoms cleared. {detail}"
     elif check.get("recovered") is False:
-        verdict = f":large_orange_circle: *Not recovered yet:* {check.get('detail', '')}"
+        verdict = f":large_orange_circle: *Not recovered yet:* {detail}"
     else:
-        verdict = f":white_circle: *Not verified:* {check.get('detail', 'nothing was executed')}"
+        verdict = f":white_circle: *Not verified:* {detail}"
     blocks = [section("\n".join(lines) or "No action ran.", block_id=BlockId.VERIFICATION), section(verdict)]
     return fit(blocks)
 
 
 def answer_message(question: str, answer: str, user: str | None = None) -> list[Block]:
-    return [section(answer, block_id=BlockId.ANSWER),
-            context(f"Answer to {mention(user)}: “{clip(question, 200, '…')}” · from the incident's evidence")]
+    return [section(untrusted(answer), block_id=BlockId.ANSWER),
+            context(f"Answer to {mention(user)}: “{clip(untrusted(question), 200, '…')}” · from the incident's evidence")]
 
 
 def notice(text: str, *more: str) -> list[Block]:

@@ -10,7 +10,7 @@ from typing import Any
 from bot.slack.ids import BlockId
 
 __all__ = ["Block", "MAX_BLOCKS", "MAX_SECTION_TEXT", "clip", "section", "fields_section", "header", "context",
-           "divider", "fit", "fallback_text", "code", "when", "mention"]
+           "divider", "fit", "fallback_text", "code", "when", "mention", "untrusted"]
 
 Block = dict[str, Any]
 
@@ -22,6 +22,13 @@ MAX_HEADER_TEXT = 150
 MAX_CONTEXT_ELEMENTS = 10
 MAX_FALLBACK_TEXT = 3000
 TRUNCATED_NOTE = "… _(truncated — ask in the thread for the rest)_"
+
+
+def untrusted(value: Any) -> str:
+    """Text from outside (alerts, logs, tool output, model answers, people) made inert in mrkdwn: with
+    ``&``, ``<`` and ``>`` escaped, it cannot mention ``<!channel>`` or a user, nor carry a disguised link.
+    Links only come from trusted configuration (runbook URLs) and Andon's own tokens (dates, mentions)."""
+    return str(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def clip(text: str, limit: int = MAX_SECTION_TEXT, note: str = TRUNCATED_NOTE) -> str:
@@ -77,7 +84,7 @@ def divider() -> Block:
 def code(value: Any) -> str:
     """A value as a Slack code block (exact parameters, shown verbatim)."""
     text = value if isinstance(value, str) else json.dumps(value, sort_keys=True, default=str)
-    return "```" + text.replace("```", "'''") + "```"
+    return "```" + untrusted(text).replace("```", "'''") + "```"
 
 
 def when(at: float) -> str:
@@ -107,8 +114,8 @@ def fallback_text(blocks: list[Block], default: str = "Andon") -> str:
     parts: list[str] = []
     for block in blocks:
         text = block.get("text")
-        if isinstance(text, dict) and text.get("text", "").strip():
-            parts.append(str(text["text"]))
+        if isinstance(text, dict) and text.get("text", "").strip():  # plain_text is shown raw; here it is mrkdwn
+            parts.append(untrusted(text["text"]) if text.get("type") == "plain_text" else str(text["text"]))
         if len(parts) == 2:
             break
     joined = " — ".join(p.splitlines()[0] for p in parts) or default

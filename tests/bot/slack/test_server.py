@@ -16,6 +16,7 @@ import httpx
 import pytest
 
 from bot.slack import server as edge
+from bot.slack.ids import BlockId
 from tests.bot.slack.conftest import ALERT, Andon, launch
 from tests.support.fake_slack import FakeSlack
 
@@ -135,3 +136,28 @@ def test_the_webhook_accepts_its_token_as_bearer_or_basic_auth(guarded: Andon, a
     response = guarded.http.post(f"{guarded.url}/alertmanager", json=json.loads(ALERT.read_text()),
                                  headers={"Authorization": authorization})
     assert response.status_code == 202 and response.json()["status"] == "opened"
+
+
+def _parsed(value: Any) -> Any:
+    """What Slack parses for mentions and links: everything but plain_text objects (shown verbatim)."""
+    if isinstance(value, dict):
+        return None if value.get("type") == "plain_text" else {k: _parsed(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_parsed(v) for v in value]
+    return value
+
+
+INJECTED = "<!channel> gateway 5xx <http://evil.example/login|Approve here> <@U0ADMIN> & more"
+
+
+def test_text_from_a_webhook_cannot_mention_or_link_in_slack(andon: Andon) -> None:
+    payload = json.loads(ALERT.read_text())
+    payload["commonAnnotations"]["summary"] = INJECTED
+    payload["alerts"][0]["annotations"]["summary"] = INJECTED
+    payload["groupKey"] = "{}:{alertname=\"Injected\"}"
+    assert andon.http.post(f"{andon.url}/alertmanager", json=payload).status_code == 202
+    andon.fake.wait_for(lambda: andon.fake.posts_with(BlockId.RCA_HEADER), what="the RCA card")
+    sent = json.dumps([_parsed(c.args) for c in andon.fake.calls], ensure_ascii=False)
+    assert "&lt;!channel&gt;" in sent  # the text arrived, inert
+    for live in ("<!channel>", "<http://evil.example", "<@U0ADMIN>"):
+        assert live not in sent, sent[max(sent.find(live) - 300, 0):sent.find(live) + 100]
