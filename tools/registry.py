@@ -83,7 +83,7 @@ class ToolRegistry:
         except FutureTimeout:
             return ToolResult.error(f"{name} timed out after {timeout_s or tool.timeout_s:.0f}s")
         except Exception as exc:  # a failing backend degrades the answer, never crashes the bot
-            return ToolResult.error(f"{name} failed: {type(exc).__name__}: {exc}")
+            return ToolResult.error(redact(f"{name} failed: {type(exc).__name__}: {exc}"))  # URLs may hold passwords
         summary = redact(result.summary)
         if len(summary) > MAX_SUMMARY_CHARS:
             summary = summary[:MAX_SUMMARY_CHARS] + "… (truncated)"

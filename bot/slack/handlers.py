@@ -19,6 +19,7 @@ from bot.slack.blocks.kit import fallback_text, section, untrusted
 from bot.slack.commands import CommandReply, CommandRequest
 from bot.slack.conversations import InboundMessage
 from bot.slack.desk import Desk
+from tools.redaction import redact, redact_data
 
 __all__ = ["on_mention", "on_message", "on_command", "on_decision"]
 
@@ -67,6 +68,7 @@ def on_command(desk: Desk) -> Callable[..., None]:
 
     def handle(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
         def later(blocks: list[Block], public: bool = False) -> None:
+            blocks = redact_data(blocks)
             respond(text=fallback_text(blocks), blocks=blocks, response_type="in_channel" if public else "ephemeral",
                     replace_original=False)
 
@@ -82,9 +84,10 @@ def on_command(desk: Desk) -> Callable[..., None]:
             return
         except Exception as exc:
             log.exception("/andon %s failed", text)
-            ack(text=_failure(text, exc), response_type="ephemeral")
+            ack(text=redact(_failure(text, exc)), response_type="ephemeral")
             return
-        ack(text=fallback_text(reply.blocks), blocks=reply.blocks,
+        blocks = redact_data(reply.blocks)
+        ack(text=fallback_text(blocks), blocks=blocks,
             response_type="in_channel" if reply.public else "ephemeral")
 
     return handle

@@ -9,7 +9,7 @@ import logging
 import re
 import threading
 import time
-from typing import Protocol
+from typing import Any, Protocol
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -17,8 +17,9 @@ from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, R
 
 from bot.settings import Settings, SettingsError
 from bot.slack.blocks import Block, fallback_text
+from tools.redaction import redact, redact_data
 
-__all__ = ["Workspace", "SlackWorkspace", "make_web_client", "api_base_url"]
+__all__ = ["Workspace", "SlackWorkspace", "RedactingWebClient", "make_web_client", "api_base_url"]
 
 log = logging.getLogger(__name__)
 _CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{6,}$")
@@ -61,9 +62,22 @@ def api_base_url(settings: Settings) -> str:
     return url
 
 
+class RedactingWebClient(WebClient):
+    """The one door to Slack's Web API: every argument of every call (messages, updates, ephemerals,
+    topics, bookmarks, upload comments) has its secrets redacted on the way out."""
+
+    def api_call(self, api_method: str, *, http_verb: str = "POST", files: dict[str, Any] | None = None,
+                 data: dict[str, Any] | None = None, params: dict[str, Any] | None = None,
+                 json: dict[str, Any] | None = None, headers: dict[str, Any] | None = None,
+                 auth: dict[str, Any] | None = None) -> Any:
+        return super().api_call(api_method, http_verb=http_verb, files=files, data=redact_data(data),
+                                params=redact_data(params), json=redact_data(json), headers=headers, auth=auth)
+
+
 def make_web_client(settings: Settings, max_rate_limit_retries: int = 3) -> WebClient:
-    """The bot's Web API client: retries on 429 after ``Retry-After`` and on dropped connections."""
-    return WebClient(token=settings.secret("slack_bot_token") or None, base_url=api_base_url(settings),
+    """The bot's Web API client: retries on 429 after ``Retry-After`` and on dropped connections, and
+    redacts secrets from everything it sends."""
+    return RedactingWebClient(token=settings.secret("slack_bot_token") or None, base_url=api_base_url(settings),
                      timeout=15, retry_handlers=[RateLimitErrorRetryHandler(max_retry_count=max_rate_limit_retries),
                                                  ConnectionErrorRetryHandler(max_retry_count=1)])
 
@@ -91,7 +105,7 @@ class SlackWorkspace:
 
     def upload(self, channel: str, thread_ts: str | None, filename: str, content: str, title: str,
                comment: str) -> None:
-        self.client.files_upload_v2(channel=channel, thread_ts=thread_ts, filename=filename, content=content,
+        self.client.files_upload_v2(channel=channel, thread_ts=thread_ts, filename=filename, content=redact(content),
                                     title=title, initial_comment=comment)
 
     def permalink(self, channel: str, ts: str) -> str:

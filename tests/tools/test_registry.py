@@ -30,10 +30,15 @@ def _boom(ctx: ToolContext, args: Any) -> ToolResult:
     raise ConnectionError("prometheus down")
 
 
+def _leaky(ctx: ToolContext, args: Any) -> ToolResult:
+    raise ConnectionError("cannot reach https://admin:hunter2-prod@prometheus.internal/api/v1/query")
+
+
 def registry() -> ToolRegistry:
     return ToolRegistry([Tool("echo", "Echo text.", EchoArgs, Risk.READ, _echo),
                          Tool("slow", "Sleeps.", EchoArgs, Risk.READ, _slow, timeout_s=0.2),
-                         Tool("boom", "Fails.", EchoArgs, Risk.READ, _boom)])
+                         Tool("boom", "Fails.", EchoArgs, Risk.READ, _boom),
+                         Tool("leaky", "Fails naming its URL.", EchoArgs, Risk.READ, _leaky)])
 
 
 CTX = ToolContext(sources=Sources())
@@ -62,6 +67,12 @@ def test_timeouts_and_backend_failures_become_error_results() -> None:
     assert "timed out" in registry().run("slow", {"text": "x"}, CTX).summary
     failed = registry().run("boom", {"text": "x"}, CTX)
     assert failed.status == "error" and "prometheus down" in failed.summary
+
+
+def test_a_backend_error_naming_a_url_with_a_password_is_redacted() -> None:
+    failed = registry().run("leaky", {"text": "x"}, CTX)
+    assert failed.status == "error" and "prometheus.internal" in failed.summary
+    assert "hunter2" not in failed.summary
 
 
 def test_output_is_truncated_and_redacted() -> None:

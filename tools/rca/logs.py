@@ -8,6 +8,7 @@ from typing import Any
 
 from tools.rca.params import Params
 from tools.rca.records import LogSpike
+from tools.redaction import redact
 from tools.sources.base import LogLine
 
 __all__ = ["log_template_spikes", "mine_templates", "ERROR_WORDS"]
@@ -57,7 +58,7 @@ def mine_templates(lines: list[LogLine], similarity: float = 0.5) -> list[tuple[
     seen: dict[tuple[str, str], str] = {}
     out = []
     for line in lines:
-        masked = _mask(line.text)
+        masked = _mask(redact(line.text))  # redaction first: masked digits would hide a token's shape
         cluster = seen.get((line.service, masked))
         if cluster is None:
             miner = miners.get(line.service)

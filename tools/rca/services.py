@@ -158,8 +158,9 @@ def _load_rose(service: ServiceRecord, params: Params) -> bool:
 
 
 def became_active(service: ServiceRecord, params: Params) -> bool:
-    """Idle before the onset, busy after: a job or a new client that started (its requests or CPU from ~0)."""
-    return any(a.kind in ("traffic", "cpu") and a.direction == "up"
+    """Idle before the onset, busy after: a job or a new client that started (its requests or CPU from ~0).
+    Only work counts: the share of CPU periods throttled rises from 0 in any starved service."""
+    return any((a.kind == "traffic" or a.signal == "cpu_usage_ratio") and a.direction == "up"
                and a.score >= params.anomaly_threshold * params.load_rise_share
                and abs(a.before) <= params.idle_ratio * abs(a.after) for a in service.series)
 

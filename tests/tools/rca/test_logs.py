@@ -19,6 +19,13 @@ def test_new_error_template_is_reported_with_examples() -> None:
     assert all("GET /cart" not in s.template for s in spikes), "a steady template is not a spike"
 
 
+def test_secrets_are_redacted_before_numbers_are_masked() -> None:
+    token = "xoxb-123456789012-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx"
+    lines = [LogLine(float(t), "api", f"ERROR slack post failed with {token}") for t in range(0, 100, 5)]
+    templates = {template for _, template in mine_templates(lines)}
+    assert templates and not any("AbCdEfGh" in t for t in templates), templates
+
+
 def test_no_lines_no_spikes() -> None:
     assert log_template_spikes([], onset=10.0, start=0.0, end=20.0) == []
 

@@ -114,3 +114,14 @@ def test_a_record_shows_every_metric_however_many_stronger_series_crowd_it() -> 
     assert [m for m, _ in shown].count("latency_p99_seconds") == SERIES_SHOWN
     assert "cpu_throttled_ratio" in [m for m, _ in shown]
     assert [score for _, score in shown] == sorted((score for _, score in shown), reverse=True)
+
+
+def test_a_starved_service_is_not_a_job_that_started_but_one_whose_work_began_from_idle_is() -> None:
+    from tools.rca.services import became_active
+
+    starved = [series("inventory", "cpu_throttled_ratio", 0.0, 0.0, shift=0.9),
+               series("inventory", "cpu_usage_ratio", 0.07, 0.005, shift=1.1)]
+    started = [series("nightly-report", "cpu_usage_ratio", 0.0, 0.0, shift=0.8)]
+    ranked = {r.service: r for r in rank_services(starved + started, T0 - 120)}
+    assert not became_active(ranked["inventory"], Params())
+    assert became_active(ranked["nightly-report"], Params())

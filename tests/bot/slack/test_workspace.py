@@ -1,0 +1,38 @@
+"""The one door to Slack: whatever Andon posts, updates or uploads leaves without the secrets planted in
+what it was given (alert fields, labels, thread titles)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from bot.slack.ids import BlockId
+from tests.bot.slack.conftest import ALERT, Andon
+
+pytestmark = pytest.mark.integration
+
+SECRETS = {
+    "slack": "xoxb-123456789012-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx",
+    "github": "ghp_" + "a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8",
+    "aws": "AKIA" + "IOSFODNN7EXAMPLE",
+    "openai": "sk-proj-" + "Zx9Yw8Vu7Ts6Rq5Po4Nm3Lk2",
+    "jwt": "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhbmRvbiJ9.c2lnbmF0dXJlLXZhbHVl",
+    "url password": "hunter2-prod-pw",
+}
+
+
+def test_secrets_planted_in_an_alert_never_reach_slack(andon: Andon) -> None:
+    payload = json.loads(ALERT.read_text())
+    leak = (f"gateway 5xx; bot {SECRETS['slack']} gh {SECRETS['github']} aws {SECRETS['aws']} "
+            f"key {SECRETS['openai']} jwt {SECRETS['jwt']} db postgres://app:{SECRETS['url password']}@db:5432/shop")
+    payload["commonAnnotations"]["summary"] = leak
+    payload["alerts"][0]["annotations"]["summary"] = leak
+    payload["alerts"][0]["annotations"]["description"] = leak
+    payload["commonLabels"]["alertname"] = payload["alerts"][0]["labels"]["alertname"] = "Leak " + SECRETS["aws"]
+    assert andon.http.post(f"{andon.url}/alertmanager", json=payload).status_code == 202
+    andon.fake.wait_for(lambda: andon.fake.posts_with(BlockId.RCA_HEADER), what="the RCA card")
+    sent = json.dumps([c.args for c in andon.fake.calls], ensure_ascii=False)
+    assert "gateway 5xx; bot [REDACTED]" in sent  # the summary did go out, redacted
+    found = [name for name, secret in SECRETS.items() if secret in sent]
+    assert found == []
