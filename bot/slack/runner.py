@@ -67,7 +67,8 @@ def start(settings: Settings, mode: Mode = "socket", host: str = "127.0.0.1", po
         if not token:
             log.warning("ANDON_WEBHOOK_TOKEN is not set: anyone who reaches port %s can post alerts to /alertmanager",
                         port)
-        http = AndonHTTPServer((host, port or 0), desk, app if mode == "http" else None, webhook_token=token)
+        http = AndonHTTPServer((host, port or 0), desk, app if mode == "http" else None, webhook_token=token,
+                              signing_secret=settings.secret("slack_signing_secret"))
         threading.Thread(target=http.serve_forever, name="andon-http", daemon=True).start()
     running = Running(desk=desk, app=app, http=http)
     if mode == "socket":

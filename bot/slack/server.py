@@ -21,6 +21,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from slack_bolt import App, BoltRequest
+from slack_sdk.signature import SignatureVerifier
 
 from bot.slack.desk import Desk
 
@@ -42,13 +43,16 @@ class AndonHTTPServer(ThreadingHTTPServer):
     allow_reuse_address = True
     request_queue_size = 512
 
-    def __init__(self, address: tuple[str, int], desk: Desk, app: App | None, webhook_token: str = "") -> None:
+    def __init__(self, address: tuple[str, int], desk: Desk, app: App | None, webhook_token: str = "",
+                 signing_secret: str = "") -> None:
         """``app`` is None in Socket Mode, where Slack traffic arrives over the WebSocket instead.
-        With a ``webhook_token``, ``/alertmanager`` answers 401 to requests without it."""
+        With a ``webhook_token``, ``/alertmanager`` answers 401 to requests without it. With a
+        ``signing_secret``, Slack requests are verified before Bolt parses them."""
         super().__init__(address, _Handler)
         self.desk = desk
         self.app = app
         self.webhook_token = webhook_token
+        self.verifier = SignatureVerifier(signing_secret) if signing_secret else None
         self._slots = threading.BoundedSemaphore(MAX_CONNECTIONS)
 
     def process_request(self, request: Any, client_address: Any) -> None:
@@ -166,6 +170,16 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _slack(self, body: bytes, query: str) -> None:
         assert self.server.app is not None
+        verifier = self.server.verifier
+        timestamp = self.headers.get("X-Slack-Request-Timestamp") or ""
+        signature = self.headers.get("X-Slack-Signature") or ""
+        if verifier is not None:
+            if not timestamp.isdigit() or not verifier.is_valid(body, timestamp, signature):
+                self._json(401, {"error": "invalid or expired Slack signature"})
+                return  # nothing of an unsigned body is parsed
+            if not self.server.desk.services.store.first_time(f"slack:request:{signature}"):
+                self._json(200, {"ok": True, "duplicate": True})
+                return  # the same signed bytes again (a replay): handled once
         headers: dict[str, str | Sequence[str]] = {name.lower(): [value] for name, value in self.headers.items()}
         params: dict[str, Sequence[str]] = dict(parse_qs(query))
         request = BoltRequest(body=body.decode("utf-8", errors="replace"), query=params, headers=headers)

@@ -11,13 +11,14 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx
 import pytest
 
 from bot.slack import server as edge
 from bot.slack.ids import BlockId
-from tests.bot.slack.conftest import ALERT, Andon, launch
+from tests.bot.slack.conftest import ALERT, APPROVER, CHANNEL, Andon, launch, signed_headers
 from tests.support.fake_slack import FakeSlack
 
 pytestmark = pytest.mark.integration
@@ -161,3 +162,24 @@ def test_text_from_a_webhook_cannot_mention_or_link_in_slack(andon: Andon) -> No
     assert "&lt;!channel&gt;" in sent  # the text arrived, inert
     for live in ("<!channel>", "<http://evil.example", "<@U0ADMIN>"):
         assert live not in sent, sent[max(sent.find(live) - 300, 0):sent.find(live) + 100]
+
+
+def test_a_slack_request_with_a_malformed_timestamp_is_refused_not_a_500(andon: Andon) -> None:
+    body = "token=legacy&command=%2Fandon&text=help&user_id=UAPPROVER1&channel_id=CINCIDENT1"
+    headers = {**signed_headers(body), "X-Slack-Request-Timestamp": "not-a-time",
+               "Content-Type": "application/x-www-form-urlencoded"}
+    response = andon.http.post(f"{andon.url}/slack/events", content=body, headers=headers)
+    assert response.status_code == 401 and "signature" in response.json()["error"]
+
+
+def test_a_replayed_signed_slash_command_runs_once(andon: Andon) -> None:
+    body = urlencode({"token": "legacy", "team_id": "TFAKE0001", "channel_id": CHANNEL, "user_id": APPROVER,
+                      "command": "/andon", "text": "investigate checkout 5xx since 10:02", "trigger_id": "9.9.9",
+                      "response_url": andon.fake.response_url("investigate")})
+    headers = {**signed_headers(body), "Content-Type": "application/x-www-form-urlencoded"}
+    answers = [andon.http.post(f"{andon.url}/slack/events", content=body, headers=headers) for _ in range(5)]
+    assert [a.status_code for a in answers] == [200] * 5
+    assert sum(1 for a in answers if "duplicate" in a.text) == 4
+    andon.fake.wait_for(lambda: andon.fake.posts_with(BlockId.RCA_HEADER), what="the RCA card")
+    opened = [c for c in andon.fake.calls_to("chat.postMessage") if "opened an incident" in json.dumps(c.args)]
+    assert len(opened) == 1
