@@ -27,7 +27,9 @@ DEFAULT_ACTIONS: dict[str, list[Action]] = {
 
 
 def _unfit(action: Action, hypothesis: Hypothesis, context: dict[str, Any]) -> bool:
-    """Actions that cannot help this diagnosis, or make it worse."""
+    """Actions that cannot help this diagnosis, or make it worse (and those the runbook rules out)."""
+    if any(not context.get(fact) for fact in action.when) or any(context.get(fact) for fact in action.unless):
+        return True
     growing = action.tool == "scale_service" and not str(action.args.get("replicas", "+")).startswith("-")
     if growing and (context.get("overloaded") or hypothesis.category == "rate_limiting"):
         return True  # more replicas push more load onto what already refuses or drowns in it

@@ -48,6 +48,8 @@ class ScenarioScore:
     error: str | None = None
     notes: list[str] = field(default_factory=list)
     evidence: list[str] = field(default_factory=list)
+    proposed: list[str] = field(default_factory=list)
+    """The proposals made, as ``tool(arg=value, …)``: what action precision judged."""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -87,7 +89,9 @@ def score_report(scenario: Scenario, report: dict[str, Any], duration_s: float, 
         tool_calls=int(report.get("tool_calls", 0)), tokens=int(tokens.get("total", 0)), cost_usd=round(cost, 5),
         duration_s=round(duration_s, 3), passed=top1 and category_ok and unsafe == 0,
         difficulty=scenario.tags.difficulty, notes=list(report.get("notes", [])),
-        evidence=[f"[{c['id']}] {c['tool']}: {c['summary']}" for c in report.get("evidence", [])[:8]])
+        evidence=[f"[{c['id']}] {c['tool']}: {c['summary']}" for c in report.get("evidence", [])[:8]],
+        proposed=[f"{p['tool']}({', '.join(f'{k}={v}' for k, v in sorted(p.get('args', {}).items()))})"
+                  for p in proposals])
 
 
 def _mean(values: list[float]) -> float:

@@ -57,12 +57,22 @@ class Check(BaseModel):
         return next(k for k in ("metric", "log", "change", "kubernetes") if getattr(self, k))
 
 
+Fact = Literal["deployed", "rotated", "node", "flag", "config", "overloaded"]
+"""What an investigation may have established about the leading cause's service: a release went out
+(``deployed``), a new secret exists (``rotated``), the trouble is one node's (``node``), a flag or config
+changed (``flag``, ``config``), it sends the load that overloads another (``overloaded``)."""
+
+
 class Action(BaseModel):
     tool: str
     args: dict[str, Any] = Field(default_factory=dict)
     risk: Literal["read", "write", "destructive"] = "write"
     effect: str = ""
     undo: str = ""
+    when: list[Fact] = Field(default_factory=list)
+    """Offered only when all of these were established."""
+    unless: list[Fact] = Field(default_factory=list)
+    """Not offered when any of these was established."""
 
 
 class Document(BaseModel):

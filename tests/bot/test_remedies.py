@@ -50,3 +50,21 @@ def test_a_rate_limited_service_is_not_scaled_up_nor_expired_credentials_restart
                       actions=[Action(tool="restart_service")])
     assert propose_actions(hypothesis("expired_credentials"), restart, default_registry(), {}) == []
     assert propose_actions(hypothesis("expired_credentials"), restart, default_registry(), {"rotated": True})
+
+
+def test_runbook_actions_are_offered_only_when_their_conditions_were_established() -> None:
+    """A rotation that already happened needs a restart to be picked up, not another rotation; a
+    cordon needs the one node the trouble is confined to."""
+    creds = Runbook(id="rb-creds", kind="runbook", title="Expired credentials", category="expired_credentials",
+                    services=["*"], path="creds.md",
+                    actions=[Action(tool="run_automation", args={"job": "rotate-credentials"}, unless=["rotated"]),
+                             Action(tool="restart_service", when=["rotated"])])
+    fresh = propose_actions(hypothesis("expired_credentials"), creds, default_registry(), {})
+    assert [p.tool for p in fresh] == ["run_automation"]
+    rotated = propose_actions(hypothesis("expired_credentials"), creds, default_registry(), {"rotated": True})
+    assert [p.tool for p in rotated] == ["restart_service"]
+    node = Runbook(id="rb-node", kind="runbook", title="Slow node", category="network_latency", services=["*"],
+                   path="node.md", actions=[Action(tool="cordon_node", args={"node": "$node"}, when=["node"])])
+    assert propose_actions(hypothesis("network_latency"), node, default_registry(), {}) == []
+    cordon = propose_actions(hypothesis("network_latency"), node, default_registry(), {"node": "ip-10-0-3-17"})
+    assert [p.args["node"] for p in cordon] == ["ip-10-0-3-17"]

@@ -126,6 +126,8 @@ class Params:
     close_call: float = _p(0.05, "two leading hypotheses this close are a close call (and, on two services, too close to act on)")
     act_confidence: float = _p(0.6, "below this the evidence names a suspect, not firmly enough to change anything "
                                "(measured: from 0.7 to 0.6 acted on 13% more right diagnoses and one more wrong one)")
+    secret_in_use_min: float = _p(30.0, "a new secret that is itself bad fails within this long of its rotation (agents "
+                                  "re-read secrets every few minutes); trouble later is the retired one still in use")
 
 
 def load_params(path: Path | None) -> Params:

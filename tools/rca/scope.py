@@ -9,7 +9,7 @@ from tools.rca.evidence import Evidence, event_reason
 from tools.rca.params import Params
 from tools.rca.vocabulary import FAULT_KINDS
 
-__all__ = ["implicated_nodes", "scope_factor"]
+__all__ = ["implicated_nodes", "scope_factor", "trouble_node"]
 
 _NODE_IN_MESSAGE = re.compile(r"(?i)\bnode[/ ]+([\w.-]*\d[\w.-]*)")  # a name, not "Node is not ready"
 _NODE_DOWN = ("notready", "nodelost", "nodenotready")
@@ -38,6 +38,26 @@ def implicated_nodes(service: str, evidence: Evidence, params: Params) -> set[st
     if len(seen) < 2:
         return None
     return {node for node, moved in seen.items() if moved} or None
+
+
+def trouble_node(service: str, evidence: Evidence, params: Params) -> str | None:
+    """The one node the service's trouble is confined to, when the evidence names exactly one: a node
+    implicated by its per-node series or node events, else the node of its pods that are in trouble
+    (evicted, not ready, restarting) while its pods elsewhere are fine, else that of its one pod whose
+    series moved. None when the trouble is not one node's."""
+    nodes = implicated_nodes(service, evidence, params)
+    if nodes is not None:
+        return next(iter(nodes)) if len(nodes) == 1 else None
+    pods = [p for p in evidence.pods.get(service, []) if p.node]
+    troubled = {p.node for p in pods if not p.ready or p.reasons or p.phase not in ("Running", "Succeeded")}
+    if len(troubled) == 1 and any(p.node not in troubled for p in pods):
+        return next(iter(troubled))
+    record = evidence.services.get(service)
+    moved = {s.labels["pod"] for s in (record.series if record else [])
+             if s.labels.get("pod") and s.service == service and s.kind in FAULT_KINDS
+             and s.score >= params.anomaly_threshold}
+    where = {p.node for p in pods if p.name in moved}
+    return next(iter(where)) if len(moved) == 1 and len(where) == 1 else None
 
 
 def scope_factor(scope: str | None, nodes: set[str] | None, params: Params) -> float:

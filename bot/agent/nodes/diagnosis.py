@@ -12,6 +12,7 @@ from bot.agent.state import InvestigationState
 from bot.models import Hypothesis
 from bot.remedies import propose_actions
 from tools.rca.evidence import read_evidence
+from tools.rca.scope import trouble_node
 from tools.redaction import redact_data
 
 __all__ = ["diagnose", "propose"]
@@ -59,11 +60,13 @@ def _context_for(hypothesis: Hypothesis, state: InvestigationState, ctx: AgentCo
             context["config"] = change.description
 
     evidence.topology = ctx.sources.topology
-    if any(c.family == "credential" for c in evidence.credentials_of(hypothesis.service)):
-        context["rotated"] = True  # a new secret exists: a restart picks it up
+    if any(c.family == "credential" and c.minutes_before_onset > ctx.params.secret_in_use_min
+           for c in evidence.credentials_of(hypothesis.service)):
+        context["rotated"] = True  # a new secret has long existed and the old one is retired: a restart picks it up
     bad_nodes = [n.name for n in evidence.nodes if not n.ready]
-    if bad_nodes:
-        context["node"] = bad_nodes[0]
+    node = bad_nodes[0] if bad_nodes else trouble_node(hypothesis.service, evidence, ctx.params)
+    if node:
+        context["node"] = node  # the node to move work off
     overloaded = sorted(name for name, record in evidence.services.items() if hypothesis.service in record.load_from)
     if overloaded:
         context["overloaded"] = overloaded

@@ -27,3 +27,27 @@ def test_not_ready_events_on_two_nodes_take_a_zone_not_a_node() -> None:
     assert nodes == {"ip-10-1-3-44", "ip-10-1-3-51"}
     assert scope_factor("node", nodes, Params()) < 1.0 and scope_factor("zone", nodes, Params()) == 1.0
     assert implicated_nodes("db", evidence_of([shift("db", "error_ratio", 0.0, 0.2, 9.0)]), Params()) is None
+
+
+def test_the_trouble_node_is_the_one_node_the_services_pods_are_in_trouble_on() -> None:
+    from tools.rca.scope import trouble_node
+
+    pods = [{"name": "product-a", "service": "product", "node": "n1"},
+            {"name": "product-b", "service": "product", "node": "n3", "reasons": ["Evicted"], "ready": False},
+            {"name": "product-c", "service": "product", "node": "n3", "reasons": ["Evicted"], "ready": False}]
+    loud = [shift("product", "error_ratio", 0.0, 0.2, 9.0, kind="errors")]
+    assert trouble_node("product", evidence_of(loud, pods=pods), Params()) == "n3"
+    everywhere = pods + [{"name": "product-d", "service": "product", "node": "n1", "reasons": ["OOMKilled"]}]
+    assert trouble_node("product", evidence_of(loud, pods=everywhere), Params()) is None
+
+
+def test_one_pods_moved_series_names_its_node_and_a_service_wide_move_names_none() -> None:
+    from tools.rca.scope import trouble_node
+
+    pods = [{"name": f"cart-{i}", "service": "cart", "node": f"n{i}"} for i in range(3)]
+    one = [shift("cart", "error_ratio", 0.003, 0.86, 90.0, kind="errors", labels={"pod": "cart-1"}),
+           shift("cart", "error_ratio", 0.003, 0.003, 0.1, kind="errors", labels={"pod": "cart-0"})]
+    assert trouble_node("cart", evidence_of(one, pods=pods), Params()) == "n1"
+    every = [shift("cart", "error_ratio", 0.003, 0.86, 90.0, kind="errors", labels={"pod": f"cart-{i}"})
+             for i in range(3)]
+    assert trouble_node("cart", evidence_of(every, pods=pods), Params()) is None
