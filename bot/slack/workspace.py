@@ -70,8 +70,18 @@ class RedactingWebClient(WebClient):
                  data: dict[str, Any] | None = None, params: dict[str, Any] | None = None,
                  json: dict[str, Any] | None = None, headers: dict[str, Any] | None = None,
                  auth: dict[str, Any] | None = None) -> Any:
-        return super().api_call(api_method, http_verb=http_verb, files=files, data=redact_data(data),
-                                params=redact_data(params), json=redact_data(json), headers=headers, auth=auth)
+        return super().api_call(api_method, http_verb=http_verb, files=files, data=_redacted(data),
+                                params=_redacted(params), json=_redacted(json), headers=headers, auth=auth)
+
+
+def _redacted(args: dict[str, Any] | None) -> dict[str, Any] | None:
+    """Every argument redacted but ``token``, which the client turns into the Authorization header."""
+    if not args:
+        return args
+    out: dict[str, Any] = redact_data({k: v for k, v in args.items() if k != "token"})
+    if "token" in args:
+        out["token"] = args["token"]
+    return out
 
 
 def make_web_client(settings: Settings, max_rate_limit_retries: int = 3) -> WebClient:
