@@ -15,7 +15,7 @@ from dataclasses import replace
 from tools.rca.params import Params
 from tools.rca.records import ServiceRecord, Shift
 from tools.rca.series import on_calls, score_series, screen
-from tools.rca.vocabulary import FAULT_KINDS
+from tools.rca.vocabulary import FAULT_KINDS, classify
 from tools.sources.base import Series
 
 __all__ = ["rank_services", "rescore", "shown_series", "dependencies", "callers", "display_order"]
@@ -160,7 +160,7 @@ def _load_rose(service: ServiceRecord, params: Params) -> bool:
 def became_active(service: ServiceRecord, params: Params) -> bool:
     """Idle before the onset, busy after: a job or a new client that started (its requests or CPU from ~0).
     Only work counts: the share of CPU periods throttled rises from 0 in any starved service."""
-    return any((a.kind == "traffic" or a.signal == "cpu_usage_ratio") and a.direction == "up"
+    return any((a.kind == "traffic" or (a.signal or classify(a.metric).name) == "cpu_usage_ratio") and a.direction == "up"
                and a.score >= params.anomaly_threshold * params.load_rise_share
                and abs(a.before) <= params.idle_ratio * abs(a.after) for a in service.series)
 

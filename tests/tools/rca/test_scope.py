@@ -51,3 +51,5 @@ def test_one_pods_moved_series_names_its_node_and_a_service_wide_move_names_none
     every = [shift("cart", "error_ratio", 0.003, 0.86, 90.0, kind="errors", labels={"pod": f"cart-{i}"})
              for i in range(3)]
     assert trouble_node("cart", evidence_of(every, pods=pods), Params()) is None
+    together = [{**p, "node": "n0"} for p in pods]
+    assert trouble_node("cart", evidence_of(one, pods=together), Params()) is None
