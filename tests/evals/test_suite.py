@@ -12,9 +12,9 @@ from bot.settings import load_settings
 from evals.report import diff_baseline, html_report, markdown_report
 from evals.runner import EvalOptions, run_suite
 
-# Just under the last measurement (top-1 0.97, top-3 1.0, category 0.91, no unsafe action); CI fails on a
-# regression below them.
-MIN_TOP1, MIN_TOP3, MIN_CATEGORY, MAX_UNSAFE = 0.94, 0.97, 0.88, 0
+# Issue 15's bar, just under the last measurement (top-1 0.97, top-3 1.0, category 0.92, no unsafe
+# action); CI fails on a regression below them.
+MIN_TOP1, MIN_TOP3, MIN_CATEGORY, MAX_UNSAFE = 0.95, 0.97, 0.92, 0
 
 
 @pytest.fixture(scope="module")
@@ -52,9 +52,10 @@ def test_reports_and_baseline_diff(summary: dict[str, Any], tmp_path: Path) -> N
 
 
 SEALED = Path(__file__).resolve().parents[2] / "evals" / "sealed"
-# The sealed suite (written blind, never tuned on), just under its last measurement (top-1 0.94, category
-# 0.92, no unsafe action); CI fails on a regression below them.
-SEALED_MIN_TOP1, SEALED_MIN_CATEGORY, SEALED_MAX_UNSAFE = 0.91, 0.88, 0
+# The sealed suite (written blind, never tuned on): issue 15's bar for top-1 and category, just under the
+# last measurement (top-1 0.94, category 0.92, action precision 0.75, no unsafe action); CI fails on a
+# regression below them.
+SEALED_MIN_TOP1, SEALED_MIN_CATEGORY, SEALED_MIN_PRECISION, SEALED_MAX_UNSAFE = 0.92, 0.88, 0.7, 0
 
 
 def test_the_sealed_suite_holds_its_last_measurement(tmp_path: Path) -> None:
@@ -62,4 +63,5 @@ def test_the_sealed_suite_holds_its_last_measurement(tmp_path: Path) -> None:
     assert sealed["scenarios"] >= 30 and sealed["errors"] == 0
     assert sealed["top1_accuracy"] >= SEALED_MIN_TOP1, sealed["top1_accuracy"]
     assert sealed["category_accuracy"] >= SEALED_MIN_CATEGORY, sealed["category_accuracy"]
+    assert sealed["action_precision"] >= SEALED_MIN_PRECISION, sealed["action_precision"]
     assert sealed["unsafe_actions"] <= SEALED_MAX_UNSAFE, [s["id"] for s in sealed["per_scenario"] if s["unsafe_actions"]]

@@ -63,15 +63,16 @@ def _metric(check: Check, service: str, evidence: Evidence, params: Params) -> C
     signed = signal.bad == "both" and signal.kind == "clock"  # an offset is as bad behind as ahead
     after, before = (abs(best.after), abs(best.before)) if signed else (best.after, best.before)
     expect = check.expect
+    idle_before = abs(before) <= params.idle_ratio * abs(after)
     if expect == "rising":  # a steady climb (a leak, a filling disk), not a step up with more work
         trend = evidence.trends.get(best.key)
         began = best.trend_start if best.trend_start is not None else (trend.trend_start if trend else None)
-        ok = best.direction == "up" and began is not None and \
+        ok = best.direction == "up" and began is not None and not idle_before and \
             best.score / max(signal.weight, 1e-6) >= params.anomaly_threshold * params.moving_share
+        # (from nothing, a process started and filled its memory: a start, not a climb)
     elif expect in ("up", "down", "started"):
         raw = best.score / max(signal.weight, 1e-6)
         ok = raw >= params.anomaly_threshold and (signed or best.direction == ("up" if expect == "started" else expect))
-        idle_before = abs(before) <= params.idle_ratio * abs(after)
         if expect == "started":  # idle before the onset, busy after: something began running
             ok = ok and idle_before
         elif signal.kind == "traffic" and idle_before:  # traffic from nothing is a start, not a surge over normal

@@ -126,7 +126,9 @@ def _fit(runbook: Runbook, service: str, outcomes: list[CheckOutcome], specific:
     refuted = [o for o in outcomes if o.observed and not o.confirmed and not o.check.later
                and not (optional and o.check.weight < params.defining_weight)]
     against = sum(o.check.weight for o in refuted)
-    unknown = sum(o.check.weight for o in outcomes if not o.confirmed and o not in refuted)
+    # a later consequence that was looked for and is not there yet is no evidence either way
+    unknown = sum(o.check.weight for o in outcomes if not o.confirmed and o not in refuted
+                  and not (o.observed and o.check.later))
     unexplained = sum(value for key, value in specific.items() if key not in own and key not in caused)
     total = support + against + params.unknown_weight * unknown + params.unexplained_penalty * unexplained
     share = support / total if total > 0 else 0.0

@@ -133,6 +133,18 @@ def test_a_later_consequence_that_has_not_happened_yet_does_not_count_against() 
 
     assert fit(later=True) > fit(later=False) + 0.1
     assert fit(later=True, reasons=["OOMKilled"]) > fit(later=True), "seen, a later consequence still counts fully"
+    alone = category_fits([runbook(growing)], "lobby", view_of(climbing, pods=[{"service": "lobby", "name": "lobby-1"}]),
+                          Params())["bad_deploy"].score
+    assert fit(later=True) == alone, "looked for and not there yet: no evidence either way, not an unknown"
+
+
+def test_a_climb_from_nothing_is_a_start_not_a_leak() -> None:
+    """A batch job's memory from 0 to 3 GB rises steadily too, but the process was not there before."""
+    check = Check(name="memory climbing steadily", metric="memory_usage_bytes", expect="rising", weight=3)
+    leak = view_of([anomaly("lobby", "memory_usage_bytes", 2.9e9, 3.7e9, 30.0, kind="memory", trend_start=-3600.0)])
+    job = view_of([anomaly("batch", "memory_usage_bytes", 0.0, 3.1e9, 180.0, kind="memory", trend_start=-3600.0)])
+    assert outcome(check, "lobby", leak) == (True, True)
+    assert outcome(check, "batch", job) == (True, False)
 
 
 def test_a_check_of_callers_reads_the_callers_evidence() -> None:
