@@ -3,14 +3,19 @@
 
 from __future__ import annotations
 
+import json
+import logging
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import AliasChoices, Field, SecretStr, ValidationError
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic_settings import SettingsError as SourceError
 
 __all__ = ["Settings", "SettingsError", "load_settings"]
+
+log = logging.getLogger(__name__)
 
 
 class SettingsError(ValueError):
@@ -22,9 +27,17 @@ class _YamlSource(PydanticBaseSettingsSource):
         super().__init__(settings_cls)
         self.data: dict[str, Any] = {}
         if path and path.exists():
-            loaded = yaml.safe_load(path.read_text()) or {}
+            try:
+                loaded = yaml.safe_load(path.read_text()) or {}
+            except yaml.YAMLError as exc:
+                mark = getattr(exc, "problem_mark", None)
+                where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
+                raise SettingsError(f"{path}: not valid YAML{where}: {getattr(exc, 'problem', None) or exc}") from exc
             if not isinstance(loaded, dict):
                 raise SettingsError(f"{path}: must be a mapping of setting names to values")
+            unknown = sorted(set(map(str, loaded)) - set(settings_cls.model_fields))
+            if unknown:
+                log.warning("%s: unknown setting(s) ignored: %s", path, ", ".join(unknown))
             self.data = loaded
 
     def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
@@ -45,7 +58,8 @@ class Settings(BaseSettings):
     chroma_url: str | None = Field(None, description="Chroma server URL; embedded Chroma otherwise")
     embeddings: Literal["local", "openai"] = "local"
     embedding_model: str = "text-embedding-3-small"
-    knowledge_dirs: list[Path] = Field(default_factory=list, description="extra runbook/incident folders")
+    knowledge_dirs: Annotated[list[Path], NoDecode] = Field(default_factory=list,
+                                                            description="extra runbook/incident folders")
 
     reasoner: Literal["rules", "llm"] = "rules"
     model: str = Field("gpt-4o-mini", description="chat model for the llm reasoner")
@@ -78,7 +92,7 @@ class Settings(BaseSettings):
         None, validation_alias=AliasChoices("SLACK_SIGNING_SECRET", "ANDON_SLACK_SIGNING_SECRET"))
     slack_app_token: SecretStr | None = Field(None, validation_alias=AliasChoices("SLACK_APP_TOKEN", "ANDON_SLACK_APP_TOKEN"))
     slack_api_url: str | None = None
-    incident_channels: list[str] = Field(default_factory=list)
+    incident_channels: Annotated[list[str], NoDecode] = Field(default_factory=list)
     policy_file: Path | None = None
     approval_ttl_s: int = 1800
     webhook_token: SecretStr | None = Field(
@@ -94,6 +108,20 @@ class Settings(BaseSettings):
 
         path = Path(os.environ.get("ANDON_CONFIG_FILE", "andon.yaml"))
         return (init_settings, env_settings, _YamlSource(settings_cls, path), file_secret_settings)
+
+    @field_validator("knowledge_dirs", "incident_channels", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: Any) -> Any:
+        """``C0123,C0456`` or a JSON list (``["C0123"]``), as a variable is naturally typed."""
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                try:
+                    return json.loads(text)
+                except ValueError as exc:
+                    raise ValueError(f"not a JSON list: {exc}") from exc
+            return [item.strip() for item in text.split(",") if item.strip()]
+        return value
 
     def require(self, *names: str) -> None:
         """Raise :class:`SettingsError` naming the first missing variable among ``names``."""
@@ -112,6 +140,8 @@ def load_settings(**overrides: Any) -> Settings:
     """Settings from the environment and ``andon.yaml``, with ``overrides`` on top; clear errors."""
     try:
         return Settings(**{k: v for k, v in overrides.items() if v is not None})
+    except SourceError as exc:  # a variable that is not valid JSON where JSON is expected
+        raise SettingsError(f"invalid settings: {str(exc).splitlines()[0]} (dict settings take JSON)") from exc
     except ValidationError as exc:
         problems = "; ".join(f"ANDON_{'.'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in exc.errors())
         raise SettingsError(f"invalid settings: {problems}") from exc

@@ -16,6 +16,23 @@ app.command()(investigate)
 app.add_typer(tools_cmd.app, name="tools")
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            typer.echo(f"andon {version('andon')}")
+        except PackageNotFoundError:
+            typer.echo("andon (not installed as a package)")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(show_version: bool = typer.Option(False, "--version", help="print the version and exit",
+                                            callback=_print_version, is_eager=True)) -> None:
+    """Andon — a self-hosted AI SRE for Slack."""
+
+
 def _register_optional() -> None:
     """Command groups from the other modules (knowledge, evals, Slack, lab…)."""
     import importlib

@@ -84,3 +84,8 @@ def test_a_blind_investigation_is_inconclusive_never_healthy(data_dir: Path) -> 
     assert report["verdict"] == "inconclusive"
     assert report["root_cause"]["category"] != "no_fault" and not report["proposals"]
     assert any("could not read" in note and "metrics" in note for note in report["notes"]), report["notes"]
+
+
+def test_version(data_dir: Path) -> None:
+    result = andon("--version", data_dir=data_dir)
+    assert result.returncode == 0 and result.stdout.startswith("andon ")

@@ -1,0 +1,48 @@
+"""Settings as people type them: comma-separated lists, JSON where JSON is needed, one-line errors that
+name the setting or the file's line, and a warning for keys ``andon.yaml`` does not know."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pytest
+
+from bot.settings import SettingsError, load_settings
+
+
+def test_list_settings_take_commas_or_json(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("ANDON_CONFIG_FILE", str(tmp_path / "none.yaml"))
+    monkeypatch.setenv("ANDON_INCIDENT_CHANNELS", "C0123, C0456")
+    assert load_settings().incident_channels == ["C0123", "C0456"]
+    monkeypatch.setenv("ANDON_INCIDENT_CHANNELS", '["C0789"]')
+    assert load_settings().incident_channels == ["C0789"]
+    monkeypatch.setenv("ANDON_KNOWLEDGE_DIRS", "/srv/runbooks,/srv/postmortems")
+    assert load_settings().knowledge_dirs == [Path("/srv/runbooks"), Path("/srv/postmortems")]
+
+
+def test_a_dict_setting_that_is_not_json_is_one_clear_line(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("ANDON_CONFIG_FILE", str(tmp_path / "none.yaml"))
+    monkeypatch.setenv("ANDON_TOPOLOGY", "checkout:payments")
+    with pytest.raises(SettingsError) as raised:
+        load_settings()
+    assert "topology" in str(raised.value) and "\n" not in str(raised.value)
+
+
+def test_a_malformed_config_file_names_its_line(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    config = tmp_path / "andon.yaml"
+    config.write_text("reasoner: rules\nincident_channels: [C1, C2\n")
+    monkeypatch.setenv("ANDON_CONFIG_FILE", str(config))
+    with pytest.raises(SettingsError) as raised:
+        load_settings()
+    assert str(config) in str(raised.value) and "line 3" in str(raised.value)
+
+
+def test_unknown_config_keys_are_warned_about(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+                                              caplog: pytest.LogCaptureFixture) -> None:
+    config = tmp_path / "andon.yaml"
+    config.write_text("reasoner: rules\nincident_chanels: [C1]\n")
+    monkeypatch.setenv("ANDON_CONFIG_FILE", str(config))
+    with caplog.at_level(logging.WARNING, logger="bot.settings"):
+        settings = load_settings()
+    assert settings.incident_channels == [] and "incident_chanels" in caplog.text
