@@ -121,8 +121,8 @@ def test_self_healing_auto_executes_an_allowlisted_write_action(settings: Settin
     assert action["status"] == "executed" and action["decision"].startswith("auto-executed")
     assert [e["action"] for e in non_dry_executions(inv)] == ["rollback_deploy"]
     events = [e["event"] for e in store.audit_log(outcome.incident_id)]
-    assert events[:3] == ["proposed", "executing", "executed"]
-    assert "auto-executes" in store.audit_log(outcome.incident_id)[0]["detail"]
+    assert events[:4] == ["received", "proposed", "executing", "executed"]
+    assert "auto-executes" in store.audit_log(outcome.incident_id)[1]["detail"]
     assert outcome.report is not None and outcome.report["verification"]["checked"]
 
 
