@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import signal
+import sys
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -37,9 +40,42 @@ def serve(
     where = f"{running.url}/slack/events" if mode == "http" else "Socket Mode"
     console.print(f"[bold]Andon[/] is listening ({where}); health and metrics at {running.url}/healthz, /metrics; "
                   f"Alertmanager webhook at {running.url}/alertmanager. Ctrl-C stops.")
+    signal.signal(signal.SIGTERM, _interrupt)  # a container stop is a Ctrl-C
     try:
         running.wait()
     except KeyboardInterrupt:
         pass
     finally:
         running.stop()
+        _exit_within(SHUTDOWN_S)
+
+
+SHUTDOWN_S = 5.0
+"""How long in-flight work gets after a stop signal; an investigation still running then is cut off (its
+checkpoints remain, and its thread says what it had reached)."""
+
+
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
+def _exit_within(seconds: float) -> None:
+    """Let worker threads finish for up to ``seconds``, then leave even if some are still busy (the
+    interpreter would otherwise wait for every running investigation)."""
+    import logging
+    import os
+    import threading
+    import time
+
+    deadline = time.monotonic() + seconds
+    for thread in threading.enumerate():
+        if thread is not threading.current_thread() and not thread.daemon:
+            thread.join(max(deadline - time.monotonic(), 0.0))
+    busy = [t.name for t in threading.enumerate() if t is not threading.current_thread() and not t.daemon
+            and t.is_alive()]
+    if busy:
+        logging.getLogger("andon.serve").warning("stopping with %d busy worker(s): %s", len(busy), ", ".join(busy))
+        logging.shutdown()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)

@@ -69,3 +69,17 @@ def test_serve_names_the_missing_setting(tmp_path: Path) -> None:
     result = subprocess.run([sys.executable, "-m", "bot.cli.main", "serve", "--mode", "http"], cwd=ROOT,
                             env=_env(tmp_path), capture_output=True, text=True, timeout=120)
     assert result.returncode == 2 and "SLACK_BOT_TOKEN" in result.stderr
+
+
+def test_serve_stops_on_sigterm_while_an_investigation_runs(served: tuple[str, subprocess.Popen[str]],
+                                                            fake_slack: FakeSlack) -> None:
+    """A container stop (SIGTERM) while an alert is being investigated: the server leaves promptly, with
+    code 0, instead of waiting for the investigation."""
+    import json
+
+    url, process = served
+    alert = json.loads((ROOT / "examples" / "alerts" / "checkout-bad-deploy.json").read_text())
+    assert httpx.post(f"{url}/alertmanager", json=alert, timeout=10).status_code == 202
+    fake_slack.wait_for(lambda: fake_slack.calls_to("chat.postMessage"), what="the alert thread")
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(timeout=30) == 0
