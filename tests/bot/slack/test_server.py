@@ -15,6 +15,8 @@ from urllib.parse import urlencode
 
 import httpx
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from bot.slack import server as edge
 from bot.slack.ids import BlockId
@@ -183,3 +185,40 @@ def test_a_replayed_signed_slash_command_runs_once(andon: Andon) -> None:
     andon.fake.wait_for(lambda: andon.fake.posts_with(BlockId.RCA_HEADER), what="the RCA card")
     opened = [c for c in andon.fake.calls_to("chat.postMessage") if "opened an incident" in json.dumps(c.args)]
     assert len(opened) == 1
+
+
+@pytest.mark.parametrize("starts", [1e308, -1e308, "9999-99-99T99:99:99Z", None, [], {"a": 1}, "", 0])
+def test_an_absurd_alert_start_time_is_a_clear_answer(andon: Andon, starts: object) -> None:
+    payload = json.loads(ALERT.read_text())
+    payload["alerts"][0]["startsAt"] = starts
+    payload["groupKey"] = f"{{}}:{{startsAt={starts!r}}}"
+    response = andon.http.post(f"{andon.url}/alertmanager", json=payload)
+    assert response.status_code in (200, 202, 400), response.text
+    assert "Traceback" not in response.text
+    _still_serving(andon)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(body=st.one_of(st.binary(max_size=2000),
+                      st.recursive(st.none() | st.booleans() | st.floats() | st.text(max_size=40),
+                                   lambda inner: st.lists(inner, max_size=4)
+                                   | st.dictionaries(st.sampled_from(["alerts", "labels", "annotations", "status",
+                                                                      "startsAt", "groupKey", "commonLabels"]),
+                                                     inner, max_size=4), max_leaves=20).map(
+                          lambda v: json.dumps(v).encode())))
+def test_fuzzed_webhook_bodies_never_get_a_500(andon: Andon, body: bytes) -> None:
+    response = andon.http.post(f"{andon.url}/alertmanager", content=body, headers={"Content-Type": "application/json"})
+    assert response.status_code < 500, (body[:200], response.text[:200])
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(body=st.binary(max_size=1500), timestamp=st.one_of(st.none(), st.text(max_size=12)),
+       signature=st.one_of(st.none(), st.text(max_size=80)))
+def test_fuzzed_unsigned_slack_requests_are_refused_without_a_500(andon: Andon, body: bytes, timestamp: str | None,
+                                                                  signature: str | None) -> None:
+    headers = {"Content-Type": "application/x-www-form-urlencoded"}
+    for name, value in (("X-Slack-Request-Timestamp", timestamp), ("X-Slack-Signature", signature)):
+        if value is not None and value.isprintable() and value.isascii():
+            headers[name] = value
+    response = andon.http.post(f"{andon.url}/slack/events", content=body, headers=headers)
+    assert response.status_code == 401, (body[:100], headers, response.status_code)
