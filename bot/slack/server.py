@@ -14,7 +14,9 @@ import base64
 import hmac
 import json
 import logging
+import math
 import threading
+import time
 from collections.abc import Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -34,6 +36,9 @@ SOCKET_TIMEOUT_S = 15.0
 """A client gets this long for each read (headers, body, the next request on a kept-alive connection)."""
 MAX_DEPTH = 32
 """Nesting a webhook payload may have; real ones (Alertmanager, Grafana, PagerDuty) stay under 8."""
+WEBHOOK_RATE = (50.0, 200.0)
+"""Alert webhooks a client address may send: per second sustained, and in one burst (Alertmanager sends
+a group's notifications far below this; a flood beyond it gets 429 with Retry-After)."""
 MAX_CONNECTIONS = 256
 """Connections served at once; one thread each. Beyond it a connection is closed unanswered."""
 
@@ -53,6 +58,7 @@ class AndonHTTPServer(ThreadingHTTPServer):
         self.app = app
         self.webhook_token = webhook_token
         self.verifier = SignatureVerifier(signing_secret) if signing_secret else None
+        self.webhook_limit = TokenBuckets(*WEBHOOK_RATE)
         self._slots = threading.BoundedSemaphore(MAX_CONNECTIONS)
 
     def process_request(self, request: Any, client_address: Any) -> None:
@@ -76,6 +82,29 @@ class AndonHTTPServer(ThreadingHTTPServer):
     def url(self) -> str:
         host, port = self.server_address[:2]
         return f"http://{host!s}:{port}"
+
+
+class TokenBuckets:
+    """A token bucket per key (a client address): ``rate`` tokens a second, at most ``burst`` saved up."""
+
+    def __init__(self, rate: float, burst: float) -> None:
+        self.rate, self.burst = rate, burst
+        self._buckets: dict[str, tuple[float, float]] = {}
+        self._lock = threading.Lock()
+
+    def take(self, key: str) -> float:
+        """0 when a token was taken; otherwise the seconds until one will be there."""
+        now = time.monotonic()
+        with self._lock:
+            tokens, at = self._buckets.get(key, (self.burst, now))
+            tokens = min(self.burst, tokens + (now - at) * self.rate)
+            if tokens >= 1.0:
+                self._buckets[key] = (tokens - 1.0, now)
+                return 0.0
+            self._buckets[key] = (tokens, now)
+            if len(self._buckets) > 10_000:  # forget idle addresses rather than grow without bound
+                self._buckets = {k: v for k, v in self._buckets.items() if now - v[1] < 60}
+            return (1.0 - tokens) / self.rate
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -161,7 +190,11 @@ class _Handler(BaseHTTPRequestHandler):
         if parts.path == SLACK_PATH and self.server.app is not None:
             self._slack(body, parts.query)
         elif parts.path == "/alertmanager":
-            if self._webhook_allowed():
+            wait = self.server.webhook_limit.take(self.client_address[0])
+            if wait > 0:
+                self._send(429, json.dumps({"error": "too many webhook requests from this address"}),
+                           headers={"Retry-After": str(max(1, math.ceil(wait)))})
+            elif self._webhook_allowed():
                 self._alertmanager(body)
             else:
                 self._json(401, {"error": "missing or wrong webhook token (Authorization: Bearer ...)"})
