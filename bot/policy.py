@@ -39,11 +39,32 @@ class Policy(BaseModel):
     rate_limits: RateLimits = Field(default_factory=lambda: RateLimits(per_incident=3, per_hour=10))
     dry_run_first: list[Literal["write", "destructive"]] = Field(default_factory=lambda: ["destructive"])  # type: ignore[arg-type]
     auto_execute: list[AutoRule] = Field(default_factory=list)
+    responders: list[str] = Field(default_factory=list)
+    """Users (U…) or groups (S…) on call besides the approvers: they see every channel's incidents, and
+    what they resolve is learned from at once."""
+    commands: dict[Literal["resolve", "declare", "note", "postmortem"], list[str]] = Field(default_factory=dict)
+    """Who may run these ``/andon`` subcommands (users or groups); a subcommand not listed is open to all."""
 
     def may_approve(self, user: str, groups: list[str] | None = None) -> bool:
         if not user:
             return False
         return user in self.approvers or any(g in self.approvers for g in groups or [])
+
+    def is_responder(self, user: str, groups: list[str] | None = None) -> bool:
+        """An approver or a responder: someone whose word on an incident counts."""
+        people = set(self.approvers) | set(self.responders)
+        return bool(user) and (user in people or any(g in people for g in groups or []))
+
+    def may_run(self, command: str, user: str, groups: list[str] | None = None) -> bool:
+        allowed = self.commands.get(command)  # type: ignore[call-overload]
+        if allowed is None:
+            return True
+        return bool(user) and (user in allowed or any(g in allowed for g in groups or []))
+
+    def groups_named(self) -> list[str]:
+        """Every user group the policy names (S…), to look up who is in them."""
+        named = [*self.approvers, *self.responders, *(x for people in self.commands.values() for x in people)]
+        return sorted({x for x in named if x.startswith("S")})
 
     def required(self, risk: str) -> int:
         if risk == "read":

@@ -89,11 +89,30 @@ class Commands:
     def help(self, request: CommandRequest, rest: str) -> CommandReply:
         return CommandReply(help_blocks(HELP))
 
+    # ----- authority -----
+    def _groups(self, user: str) -> list[str]:
+        return [g for g in self.s.policy.groups_named() if user in self.s.workspace.group_members(g)]
+
+    def _responder(self, request: CommandRequest) -> bool:
+        return self.s.policy.is_responder(request.user, self._groups(request.user))
+
+    def _may(self, command: str, request: CommandRequest) -> bool:
+        return self.s.policy.may_run(command, request.user, self._groups(request.user))
+
+    @staticmethod
+    def _not_allowed(command: str) -> CommandReply:
+        return _reply(f":no_entry: `/andon {command}` is reserved by the policy to the people it names; "
+                      "ask one of them.")
+
     def _target(self, request: CommandRequest, rest: str, any_status: bool = False) -> tuple[dict[str, Any] | None, str]:
-        """The incident named first in ``rest``, else this channel's latest (open) one; and the remaining text."""
+        """The incident named first in ``rest``, else this channel's latest (open) one; and the remaining text.
+        Another channel's incident is visible to responders only."""
         word, _, remainder = rest.partition(" ")
         if _INCIDENT_ID.match(word):
-            return self.s.store.get(word), remainder.strip()
+            named = self.s.store.get(word)
+            if named is not None and named.get("channel") not in (request.channel, None) and not self._responder(request):
+                return None, remainder.strip()
+            return named, remainder.strip()
         candidates = [i for i in self.s.store.list(None if any_status else "open", limit=200)
                       if i["channel"] == request.channel]
         return (candidates[0] if candidates else None), rest
@@ -104,7 +123,10 @@ class Commands:
 
     # ----- immediate -----
     def incidents(self, request: CommandRequest, rest: str) -> CommandReply:
-        open_ones = self.s.store.list("open", limit=40)
+        responder = self._responder(request)
+        open_ones = self.s.store.list("open", limit=40 if responder else 200)
+        if not responder:  # others see this channel's incidents only
+            open_ones = [i for i in open_ones if i["channel"] == request.channel][:40]
         links = {i["id"]: _archive_link(i["channel"], i["thread_ts"]) for i in open_ones if i["channel"] and i["thread_ts"]}
         return CommandReply(incidents_list(open_ones, links))
 
@@ -122,6 +144,8 @@ class Commands:
             return self._no_incident()
         if not note:
             return CommandReply(timeline_blocks(incident, self.s.store.timeline(incident["id"])))
+        if not self._may("note", request):
+            return self._not_allowed("note")
         self.s.store.note(incident["id"], "note", note, request.user)
         return _reply(f":memo: Added to the timeline of `{incident['id']}`.")
 
@@ -169,11 +193,24 @@ class Commands:
         return _reply(f":thinking_face: Looking at the evidence of `{incident['id']}`…")
 
     def resolve(self, request: CommandRequest, rest: str) -> CommandReply:
+        if not self._may("resolve", request):
+            return self._not_allowed("resolve")
         incident, text = self._target(request, rest)
         if incident is None:
             return self._no_incident()
         category_match = _CATEGORY.search(text)
         summary = _CATEGORY.sub(" ", text).strip()
+        responder = self._responder(request)
+        if summary.lower() == "confirm" and responder:
+            pending = [e for e in self.s.store.timeline(incident["id"]) if e["kind"] == "resolution proposed"]
+            if not pending:
+                return _reply(f"Nothing to confirm: `{incident['id']}` has no proposed resolution.")
+            summary, category_match = pending[-1]["text"], _CATEGORY.search(pending[-1]["text"])
+            summary = _CATEGORY.sub(" ", summary).strip()
+        elif summary and not responder:  # recorded, but learned from only once a responder confirms it
+            self.s.store.note(incident["id"], "resolution proposed", text, request.user)
+            return _reply(f":memo: Recorded your resolution of `{incident['id']}`. A responder confirms it with "
+                          f"`/andon resolve {incident['id']} confirm` before I learn from it.")
         if not summary:
             return _reply("Say what the cause and the fix were: `/andon resolve rolled back checkout v2.14.0; "
                           "NPE in PriceCalculator`.")
@@ -203,6 +240,8 @@ class Commands:
         request.respond(message)
 
     def postmortem(self, request: CommandRequest, rest: str) -> CommandReply:
+        if not self._may("postmortem", request):
+            return self._not_allowed("postmortem")
         incident, _ = self._target(request, rest, any_status=True)
         if incident is None:
             return self._no_incident()
@@ -220,6 +259,8 @@ class Commands:
         request.respond(notice(f":memo: Postmortem draft for `{incident_id}` posted in the incident thread."))
 
     def declare(self, request: CommandRequest, rest: str) -> CommandReply:
+        if not self._may("declare", request):
+            return self._not_allowed("declare")
         if not rest:
             return _reply("Give the incident a title: `/andon declare checkout errors after deploy`.")
 

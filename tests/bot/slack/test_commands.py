@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import httpx
 import pytest
 
 from bot.slack.ids import BlockId
-from tests.bot.slack.conftest import APPROVER, CHANNEL, Andon, signed_headers
+from tests.bot.slack.conftest import APPROVER, CHANNEL, OUTSIDER, Andon, launch, signed_headers
+from tests.support.fake_slack import FakeSlack
 
 pytestmark = pytest.mark.integration
 
@@ -126,3 +128,45 @@ def test_declare_creates_a_channel_with_responders_topic_and_bookmarks(andon: An
     assert any(b.args["title"].startswith("Runbook:") for b in bookmarks)
     andon.fake.wait_for(lambda: [c for c in andon.fake.posts_with(BlockId.RCA_HEADER) if c.args["channel"] == channel],
                         what="the investigation in the new channel")
+
+
+def _open(andon: Andon, ts: str, event_id: str) -> dict:
+    andon.mention("checkout 5xx since 10:02, started after deploy", ts, event_id, channel=CHANNEL)
+    andon.fake.wait_for(lambda: andon.fake.posts_with(BlockId.RCA_HEADER), what="the RCA card")
+    return andon.store.find_by_thread(CHANNEL, ts)
+
+
+def test_a_non_responders_resolution_is_recorded_and_learned_only_once_a_responder_confirms(andon: Andon) -> None:
+    incident = _open(andon, "1773136950.000200", "Ev0AUTHZ01")
+    said = andon.command(f"resolve {incident['id']} restarted checkout; it was the cache", user=OUTSIDER)
+    assert "Recorded your resolution" in str(said.json()["blocks"])
+    assert andon.store.get(incident["id"])["status"] != "resolved"
+    kinds = [e["kind"] for e in andon.store.timeline(incident["id"])]
+    assert "resolution proposed" in kinds and "resolved" not in kinds
+    andon.command(f"resolve {incident['id']} confirm", user=APPROVER)
+    andon.fake.wait_for(lambda: _responses(andon, "resolve"), what="the confirmed resolution")
+    row = andon.store.get(incident["id"])
+    assert row["status"] == "resolved" and "restarted checkout" in row["fix"]
+
+
+def test_another_channels_incident_is_shown_to_responders_only(andon: Andon) -> None:
+    incident = _open(andon, "1773136950.000300", "Ev0AUTHZ02")
+    elsewhere = "COTHER0001"
+    assert incident["id"] not in str(andon.command("incidents", user=OUTSIDER, channel=elsewhere).json()["blocks"])
+    hidden = str(andon.command(f"status {incident['id']}", user=OUTSIDER, channel=elsewhere).json()["blocks"])
+    assert "No open incident" in hidden and "checkout" not in hidden
+    assert incident["id"] in str(andon.command("incidents", user=APPROVER, channel=elsewhere).json()["blocks"])
+    assert "bad deploy" in str(andon.command(f"status {incident['id']}", user=APPROVER, channel=elsewhere).json()["blocks"])
+
+
+def test_the_policy_can_reserve_declare_and_notes(fake_slack: FakeSlack, tmp_path: Path, slack_kb: object) -> None:
+    running = launch(fake_slack, tmp_path, slack_kb, policy=f"commands: {{declare: [{APPROVER}], note: [{APPROVER}]}}\n")
+    try:
+        with httpx.Client(timeout=10) as client:
+            andon = Andon(fake_slack, running, client)
+            refused = str(andon.command("declare checkout down", user=OUTSIDER).json()["blocks"])
+            assert "reserved" in refused
+            assert not fake_slack.calls_to("conversations.create")
+            assert "Declaring" in str(andon.command("declare checkout down", user=APPROVER).json()["blocks"])
+    finally:
+        running.stop()
