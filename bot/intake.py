@@ -104,10 +104,14 @@ def _from_pagerduty(payload: dict[str, Any], now: float) -> Incident:
     source = str(data.get("source") or (data.get("custom_details") or {}).get("service", "") or "")
     services = [s for s in (service, source) if s][:1]
     started = _time(data.get("created_at") or event.get("occurred_at") or data.get("timestamp"), now)
-    return Incident(id=incident_id(str(data.get("id") or title) + str(int(started))), title=title[:200],
-                    services=services, severity=_SEVERITY_WORDS.get(str(data.get("urgency") or data.get("severity")
-                                                                          or "").lower(), "warning"),
-                    started_at=started, labels={}, source="pagerduty", text=title, raw=payload)
+    resolved = str(event.get("event_type") or "").endswith(".resolved") or data.get("status") == "resolved"
+    key = f"pagerduty:{data['id']}" if data.get("id") else None  # the events of one PagerDuty incident share it
+    return Incident(id=incident_id(str(data.get("id") or title) + ("" if key else str(int(started)))),
+                    title=title[:200], services=services,
+                    severity=_SEVERITY_WORDS.get(str(data.get("urgency") or data.get("severity") or "").lower(),
+                                                 "warning"),
+                    started_at=started, labels={}, source="pagerduty", text=title, raw=payload, group_key=key,
+                    status="resolved" if resolved else "firing")
 
 
 def _from_text(text: str, now: float, known: list[str], source: str) -> Incident:

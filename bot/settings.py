@@ -97,6 +97,8 @@ class Settings(BaseSettings):
     approval_ttl_s: int = 1800
     webhook_token: SecretStr | None = Field(
         None, description="bearer token (or basic-auth password) the alert webhooks require (ANDON_WEBHOOK_TOKEN)")
+    pagerduty_secret: SecretStr | None = Field(
+        None, description="the PagerDuty webhook subscription's signing secret (ANDON_PAGERDUTY_SECRET)")
 
     config_file: Path | None = Field(None, description="andon.yaml path (ANDON_CONFIG_FILE)")
 

@@ -1,4 +1,4 @@
-"""The Alertmanager webhook receiver: a new alert group opens an incident thread in the first incident
+"""The alert webhook receiver (Alertmanager, Grafana, PagerDuty): a new alert group opens an incident thread in the first incident
 channel and is investigated; repeats of the same group attach to the open incident; a resolved
 notification marks it mitigated (people resolve it with ``/andon resolve`` so Andon learns)."""
 
@@ -19,7 +19,9 @@ __all__ = ["AlertIntake"]
 def _fingerprint(payload: dict[str, Any]) -> str:
     alerts = sorted((str(a.get("fingerprint") or json.dumps(a.get("labels"), sort_keys=True)), str(a.get("status")))
                     for a in payload.get("alerts") or [] if isinstance(a, dict))
-    return hashlib.sha256(json.dumps([payload.get("status"), alerts]).encode()).hexdigest()[:16]
+    event = payload.get("event")
+    event = event if isinstance(event, dict) else {}
+    return hashlib.sha256(json.dumps([payload.get("status"), alerts, str(event.get("id") or "")]).encode()).hexdigest()[:16]
 
 
 class AlertIntake:
@@ -29,8 +31,9 @@ class AlertIntake:
 
     def receive(self, payload: Any) -> tuple[int, dict[str, Any]]:
         """Handle one webhook; returns the HTTP status and a JSON body. Slow work goes to the worker pool."""
-        if not isinstance(payload, dict) or "alerts" not in payload:
-            return 400, {"error": "expected an Alertmanager webhook payload (an object with 'alerts')"}
+        if not isinstance(payload, dict) or ("alerts" not in payload and not isinstance(payload.get("event"), dict)):
+            return 400, {"error": "expected an Alertmanager or Grafana webhook payload (an object with 'alerts') "
+                                  "or a PagerDuty webhook event (an object with 'event')"}
         try:
             incident = incident_from_trigger(payload, now=self.s.clock(), known_services=self.s.sources.services)
         except IntakeError as exc:

@@ -65,10 +65,11 @@ def start(settings: Settings, mode: Mode = "socket", host: str = "127.0.0.1", po
     if mode == "http" or port is not None:
         token = settings.secret("webhook_token")
         if not token:
-            log.warning("ANDON_WEBHOOK_TOKEN is not set: anyone who reaches port %s can post alerts to /alertmanager",
-                        port)
+            log.warning("ANDON_WEBHOOK_TOKEN is not set: anyone who reaches port %s can post alerts to "
+                        "/alertmanager and /grafana", port)
         http = AndonHTTPServer((host, port or 0), desk, app if mode == "http" else None, webhook_token=token,
-                              signing_secret=settings.secret("slack_signing_secret"))
+                              signing_secret=settings.secret("slack_signing_secret"),
+                              pagerduty_secret=settings.secret("pagerduty_secret"))
         threading.Thread(target=http.serve_forever, name="andon-http", daemon=True).start()
     running = Running(desk=desk, app=app, http=http)
     if mode == "socket":

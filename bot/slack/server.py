@@ -11,6 +11,7 @@ The edge is defended before anything is parsed: a body needs a valid ``Content-L
 from __future__ import annotations
 
 import base64
+import hashlib
 import hmac
 import json
 import logging
@@ -32,6 +33,8 @@ __all__ = ["AndonHTTPServer", "SLACK_PATH"]
 log = logging.getLogger(__name__)
 SLACK_PATH = "/slack/events"
 MAX_BODY = 5 * 1024 * 1024
+WEBHOOKS = ("/alertmanager", "/grafana", "/pagerduty")
+"""Alertmanager and Grafana (unified alerting) post the same webhook shape; PagerDuty posts v3 events."""
 SOCKET_TIMEOUT_S = 15.0
 """A client gets this long for each read (headers, body, the next request on a kept-alive connection)."""
 MAX_DEPTH = 32
@@ -49,7 +52,7 @@ class AndonHTTPServer(ThreadingHTTPServer):
     request_queue_size = 512
 
     def __init__(self, address: tuple[str, int], desk: Desk, app: App | None, webhook_token: str = "",
-                 signing_secret: str = "") -> None:
+                 signing_secret: str = "", pagerduty_secret: str = "") -> None:
         """``app`` is None in Socket Mode, where Slack traffic arrives over the WebSocket instead.
         With a ``webhook_token``, ``/alertmanager`` answers 401 to requests without it. With a
         ``signing_secret``, Slack requests are verified before Bolt parses them."""
@@ -57,6 +60,7 @@ class AndonHTTPServer(ThreadingHTTPServer):
         self.desk = desk
         self.app = app
         self.webhook_token = webhook_token
+        self.pagerduty_secret = pagerduty_secret
         self.verifier = SignatureVerifier(signing_secret) if signing_secret else None
         self.webhook_limit = TokenBuckets(*WEBHOOK_RATE)
         self._slots = threading.BoundedSemaphore(MAX_CONNECTIONS)
@@ -158,6 +162,16 @@ class _Handler(BaseHTTPRequestHandler):
             return None  # the client went away mid-body: nothing to answer
         return body
 
+    def _pagerduty_signed(self, body: bytes) -> bool:
+        """PagerDuty v3 webhooks: ``X-PagerDuty-Signature: v1=<hex HMAC-SHA256 of the body>`` (several,
+        comma-separated, while a secret rotates). Without a configured secret, the bearer token rule applies."""
+        secret = self.server.pagerduty_secret
+        if not secret:
+            return self._webhook_allowed()
+        expected = "v1=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+        given = [s.strip() for s in (self.headers.get("X-PagerDuty-Signature") or "").split(",")]
+        return any(hmac.compare_digest(expected.encode(), s.encode()) for s in given if s)
+
     def _webhook_allowed(self) -> bool:
         token = self.server.webhook_token
         if not token:
@@ -189,15 +203,17 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if parts.path == SLACK_PATH and self.server.app is not None:
             self._slack(body, parts.query)
-        elif parts.path == "/alertmanager":
+        elif parts.path in WEBHOOKS:
             wait = self.server.webhook_limit.take(self.client_address[0])
             if wait > 0:
                 self._send(429, json.dumps({"error": "too many webhook requests from this address"}),
                            headers={"Retry-After": str(max(1, math.ceil(wait)))})
-            elif self._webhook_allowed():
-                self._alertmanager(body)
-            else:
+            elif parts.path == "/pagerduty" and not self._pagerduty_signed(body):
+                self._json(401, {"error": "missing or wrong X-PagerDuty-Signature"})
+            elif parts.path != "/pagerduty" and not self._webhook_allowed():
                 self._json(401, {"error": "missing or wrong webhook token (Authorization: Bearer ...)"})
+            else:
+                self._webhook(body)
         else:
             self._json(404, {"error": f"no such path: {parts.path}"})
 
@@ -220,7 +236,7 @@ class _Handler(BaseHTTPRequestHandler):
         content_type = (response.headers.get("content-type") or ["text/plain;charset=utf-8"])[0]
         self._send(response.status, response.body or "", content_type, response.headers)
 
-    def _alertmanager(self, body: bytes) -> None:
+    def _webhook(self, body: bytes) -> None:
         try:
             payload = json.loads(body or b"null")
         except (ValueError, RecursionError) as exc:  # bad JSON, bad UTF-8, nesting too deep

@@ -107,7 +107,7 @@ def test_connections_beyond_the_limit_are_closed_and_slots_come_back(andon: Ando
     (b"\xff\xfe not utf-8", "invalid JSON"),
     (b"[" * 900 + b"]" * 900, "nested deeper"),
     (b'{"alerts": [{"labels": {"alertname": "X"}, "annotations": {"summary": "\\ud800"}}]}', "not valid Unicode"),
-    (b"[1, 2]", "expected an Alertmanager webhook payload"),
+    (b"[1, 2]", "expected an Alertmanager or Grafana webhook payload"),
     (b'{"alerts": [' + b'{"a": ' * 40 + b"1" + b"}" * 40 + b"]}", "nested deeper"),
 ])
 def test_malformed_webhooks_get_a_clear_400(andon: Andon, body: bytes, problem: str) -> None:
