@@ -84,6 +84,7 @@ def test_a_blind_investigation_is_inconclusive_never_healthy(data_dir: Path) -> 
     assert report["verdict"] == "inconclusive"
     assert report["root_cause"]["category"] != "no_fault" and not report["proposals"]
     assert any("could not read" in note and "metrics" in note for note in report["notes"]), report["notes"]
+    assert "Prometheus at http://127.0.0.1:" in report["summary"], "the summary names the backend it could not read"
 
 
 def test_version(data_dir: Path) -> None:

@@ -158,6 +158,12 @@ def verify(state: InvestigationState, runtime: Runtime[AgentContext]) -> dict[st
         time.sleep(min(VERIFY_POLL_S, max(deadline - time.time(), 0.1)))
 
 
+def _blind_summary(notes: list[str]) -> str:
+    """Why no hypothesis could be formed, naming what could not be read (the backend and its error)."""
+    unread = [n.removeprefix("inconclusive: ") for n in notes if n.startswith(("inconclusive:", "could not read"))]
+    return "Inconclusive: no hypothesis could be formed; " + ("; ".join(unread) if unread else "no telemetry answered") + "."
+
+
 def report_from_state(state: InvestigationState) -> dict[str, Any]:
     """The :class:`Report` for ``state`` as JSON; also a draft while the graph waits for approval."""
     hypotheses = state.get("hypotheses", [])
@@ -169,7 +175,7 @@ def report_from_state(state: InvestigationState) -> dict[str, Any]:
     summary = render("report", incident=state["incident"], root=root, best=best or {"summary": "", "evidence": []},
                      others=hypotheses[1:3], runbook=next(iter(state.get("runbooks", [])), None),
                      similar=next(iter(state.get("similar", [])), None), notes=notes, verdict=verdict) if best else (
-        "Inconclusive: no hypothesis could be formed, no telemetry answered.")
+        _blind_summary(notes))
     calls = state.get("calls", [])
     result = Report(incident=state["incident"], summary=summary, root_cause=root, hypotheses=hypotheses,  # type: ignore[arg-type]
                     verdict=verdict,  # type: ignore[arg-type]
