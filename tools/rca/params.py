@@ -27,6 +27,8 @@ class Params:
     z_cap: float = _p(200.0, "a shift this many spreads away is certain; more says nothing new")
     relative_floor: float = _p(0.1, "a shift under 10% of a series' level is never large, however quiet its past")
     accumulating_floor: float = _p(0.03, "accumulating resources (memory, disk, queues) drift slowly: 3% counts")
+    share_floor: float = _p(0.005, "the smallest move of a success share (availability, hit ratio) that can matter: "
+                            "half a percent of its ceiling, like a ratio's unit floor")
     dependency_weight: float = _p(0.3, "a client-side metric speaks mostly for the service it calls")
     lookback_s: float = _p(1200.0, "how far before the hinted onset the change point may lie")
     lookahead_s: float = _p(120.0, "how far after the hinted onset the change point may lie")

@@ -40,9 +40,30 @@ def _smooth(values: np.ndarray) -> np.ndarray:
     return np.asarray(np.median(np.vstack([padded[:-2], padded[1:-1], padded[2:]]), axis=0))
 
 
-def _scale(before: np.ndarray, floor: float, absolute: float) -> float:
+def _scale(before: np.ndarray, floor: float, absolute: float, level: float | None = None) -> float:
     q75, q25 = np.percentile(before, [75, 25])
-    return max(float(q75 - q25) / 1.349, floor * abs(float(np.median(before))), absolute)
+    level = float(np.median(before)) if level is None else level
+    return max(float(q75 - q25) / 1.349, floor * abs(level), absolute)
+
+
+def ceiling_of(kind: str, values: np.ndarray) -> float | None:
+    """The ceiling of a success share (availability, hit ratio) bounded by 1 or by 100, else None."""
+    if kind != "availability" or values.size == 0:
+        return None
+    low, high = float(np.nanmin(values)), float(np.nanmax(values))
+    if low < 0:
+        return None
+    return 1.0 if high <= 1.0 else 100.0 if high <= 100.0 else None
+
+
+def headroom(kind: str, values: np.ndarray, level: float, absolute: float, params: Params) -> tuple[float, float]:
+    """The level a relative floor is taken of, and the absolute floor: for a success share, its distance from
+    the ceiling (100% → 96.5% is failures from 0 to 3.5%, a large change, not a 3.5% dip of a level) and
+    ``share_floor`` of the ceiling; for anything else, the level itself and the unit's floor."""
+    ceiling = ceiling_of(kind, values)
+    if ceiling is None:
+        return level, absolute
+    return ceiling - level, max(absolute, params.share_floor * ceiling)
 
 
 def _drift(times: np.ndarray, values: np.ndarray, floor: float, absolute: float,
@@ -164,8 +185,10 @@ def screen(series: list[Series], hint: float, params: Params) -> dict[int, Shift
         signals = [classify(series[i].name) for i in members]
         floors = np.array([params.accumulating_floor if sig.kind in ACCUMULATING else params.relative_floor
                            for sig in signals])
-        absolute = np.array([sig.floor for sig in signals])
-        scale = np.maximum(np.maximum((q75 - q25) / 1.349, floors * np.abs(med)), absolute)
+        bounds = [headroom(sig.kind, series[i].values, m, sig.floor, params)
+                  for sig, i, m in zip(signals, members, med.tolist(), strict=True)]
+        level, absolute = np.array([b[0] for b in bounds]), np.array([b[1] for b in bounds])
+        scale = np.maximum(np.maximum((q75 - q25) / 1.349, floors * np.abs(level)), absolute)
         rest = values[:, int(np.searchsorted(times, hint - params.lookback_s)):]
         if rest.shape[1] == 0:
             continue
@@ -212,7 +235,9 @@ def score_series(series: Series, onset_hint: float, params: Params | None = None
     if len(after) < 1 or (len(before) < 3 and not short):
         return None
     counting = bool(np.all(np.diff(values) >= 0))  # never went down: a count of events so far
-    med, scale = float(np.median(before)), _scale(before, floor, signal.floor)
+    med = float(np.median(before))
+    level, absolute = headroom(signal.kind, values, med, signal.floor, params)
+    scale = _scale(before, floor, absolute, level)
     z = (after - med) / scale
     up, down = float(np.max(z)), float(-np.min(z))
     trend_start = None

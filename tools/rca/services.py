@@ -136,7 +136,13 @@ def rescore(record: ServiceRecord, params: Params) -> None:
     """Sort a record's shifts strongest first and sum them up: score, raw and fault score, onset."""
     items = record.series
     items.sort(key=lambda a: a.score, reverse=True)
-    record.score = round(sum(math.log1p(a.score) for a in items[: params.breadth]), 3)
+    seen: set[str] = set()
+    distinct = []  # one measure counted once: p90, p95 and p99 of one histogram, or its pods, are one signal
+    for a in items:
+        if (a.signal or a.metric) not in seen:
+            seen.add(a.signal or a.metric)
+            distinct.append(a)
+    record.score = round(sum(math.log1p(a.score) for a in distinct[: params.breadth]), 3)
     record.raw_score = items[0].score if items else 0.0
     record.fault_score = max((a.score for a in items if a.kind in FAULT_KINDS), default=0.0)
     strong = [a.onset for a in items if a.score >= params.anomaly_threshold]

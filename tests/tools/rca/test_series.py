@@ -96,3 +96,28 @@ def test_the_screen_reads_quiet_series_cheaply_and_leaves_a_shift_to_the_full_re
         full = score_series(quiet[index], T0 - 120)
         assert full is not None and shift.score < ANOMALY_THRESHOLD and full.score < ANOMALY_THRESHOLD
         assert shift.key == full.key and shift.direction == full.direction
+
+
+def test_a_success_share_moves_by_its_distance_from_the_ceiling() -> None:
+    """Availability 100% → 96.5% is failures from 0 to 3.5%: large, though a 3.5% dip of the level. The
+    same dip of a series with no ceiling (requests) is small."""
+    from tools.rca.series import score_series
+
+    values = np.full(TIMES.shape, 100.0)
+    values[T0 - 300 <= TIMES] = 96.5
+    availability = score_series(Series({"__name__": "availability_percent", "service": "api"}, TIMES.copy(), values),
+                                T0 - 300)
+    requests = score_series(Series({"__name__": "requests_per_second", "service": "api"}, TIMES.copy(), values),
+                            T0 - 300)
+    assert availability is not None and requests is not None
+    assert availability.score >= 5.0 > requests.score
+
+
+def test_the_screen_and_the_full_reading_agree_on_a_success_share() -> None:
+    from tools.rca.series import screen
+
+    values = np.full(TIMES.shape, 100.0)
+    values[T0 - 300 <= TIMES] = 99.9  # a tenth of a percent: under half a percent of the ceiling, quiet
+    quiet = screen([Series({"__name__": "availability_percent", "service": "api"}, TIMES.copy(), values)], T0 - 300,
+                   Params())
+    assert 0 in quiet and quiet[0].score < Params().anomaly_threshold

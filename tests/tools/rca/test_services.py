@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from tests.support.telemetry import T0, labelled, series
+import numpy as np
+
+from tests.support.telemetry import T0, TIMES, labelled, series
 from tools.rca.params import Params
 from tools.rca.services import rank_services, shown_series
 from tools.sources.base import Series
@@ -125,3 +127,15 @@ def test_a_starved_service_is_not_a_job_that_started_but_one_whose_work_began_fr
     ranked = {r.service: r for r in rank_services(starved + started, T0 - 120)}
     assert not became_active(ranked["inventory"], Params())
     assert became_active(ranked["nightly-report"], Params())
+
+
+def test_percentiles_of_one_histogram_count_as_one_signal() -> None:
+    """p90, p95 and p99 of one latency histogram moving together are one observation, not three: a
+    service whose availability fell further outranks one whose one histogram shifted."""
+    slow = [series("search", metric, 0.2, 0.01, shift=0.12, seed=i)
+            for i, metric in enumerate(("latency_p90_seconds", "latency_p95_seconds", "latency_p99_seconds"))]
+    values = np.full(TIMES.shape, 100.0)
+    values[T0 - 360 <= TIMES] = 95.0
+    failing = Series({"__name__": "availability_percent", "service": "listings"}, TIMES.copy(), values)
+    ranked = rank_services([*slow, failing], T0 - 120)
+    assert ranked[0].service == "listings", [(r.service, r.score) for r in ranked]
