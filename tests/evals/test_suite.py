@@ -53,7 +53,7 @@ def test_reports_and_baseline_diff(summary: dict[str, Any], tmp_path: Path) -> N
 
 SEALED = Path(__file__).resolve().parents[2] / "evals" / "sealed"
 # The sealed suite (written blind, never tuned on): issue 15's bar for top-1 and category, just under the
-# last measurement (top-1 0.94, category 0.92, action precision 0.75, no unsafe action); CI fails on a
+# last measurement (top-1 0.94, category 0.94, action precision 0.78, no unsafe action); CI fails on a
 # regression below them.
 SEALED_MIN_TOP1, SEALED_MIN_CATEGORY, SEALED_MIN_PRECISION, SEALED_MAX_UNSAFE = 0.92, 0.88, 0.7, 0
 
