@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from typing import Any
 
 from bot.intake import IntakeError, incident_from_trigger
 from bot.slack.blocks import alert_message, notice
 from bot.slack.conversations import Conversations
 from bot.slack.services import Services
+from tools.redaction import redact
 
 __all__ = ["AlertIntake"]
 
@@ -22,6 +24,24 @@ def _fingerprint(payload: dict[str, Any]) -> str:
     event = payload.get("event")
     event = event if isinstance(event, dict) else {}
     return hashlib.sha256(json.dumps([payload.get("status"), alerts, str(event.get("id") or "")]).encode()).hexdigest()[:16]
+
+
+RECOVER_WITHIN_S = 3600.0
+"""Alerts accepted this recently and left unfinished by a crash are resumed at start-up; older ones are
+stale (the alert has fired again, or people have taken over)."""
+MAX_KEPT_ITEMS, MAX_KEPT_TEXT = 50, 4000
+
+
+def _kept(value: Any) -> Any:
+    """The payload as kept for recovery: redacted, lists and strings capped (a flood of alerts or a
+    megabyte annotation keeps its first part, and stays a valid payload)."""
+    if isinstance(value, dict):
+        return {str(k): _kept(v) for k, v in list(value.items())[:MAX_KEPT_ITEMS]}
+    if isinstance(value, list):
+        return [_kept(v) for v in value[:MAX_KEPT_ITEMS]]
+    if isinstance(value, str):
+        return redact(value[:MAX_KEPT_TEXT])
+    return value
 
 
 class AlertIntake:
@@ -51,9 +71,44 @@ class AlertIntake:
             return 200, {"incident": incident.id, "status": "attached"}  # a concurrent delivery opened it
         data = incident.model_dump(mode="json", exclude={"raw"})
         store.upsert_incident(data, channel=channel)  # at once, so repeats find it while the thread is posted
+        # written before the 202: if the process dies before the thread is posted, the next start resumes it
+        store.audit(incident.id, "accepted", None, _kept(payload), "alert accepted; investigation queued")
         store.first_time(f"alert:seen:{incident.id}:{_fingerprint(payload)}")  # identical repeats stay quiet
         self.s.submit(self._open, payload, data, channel)
         return 202, {"incident": incident.id, "status": "opened"}
+
+    def recover(self, max_age_s: float = RECOVER_WITHIN_S) -> list[str]:
+        """Resume alerts accepted before a crash: a thread never posted is posted and investigated; a thread
+        whose investigation never finished (and waits for no decision) is investigated again. Each incident
+        is resumed once, by one replica. Returns the incidents resumed."""
+        store, now = self.s.store, time.time()
+        resumed = []
+        for row in store.list("investigating", limit=200):
+            if row["report"] is not None or float(row["created_at"]) < now - max_age_s or not row["channel"]:
+                continue
+            accepted = [e for e in store.audit_log(row["id"]) if e["event"] == "accepted" and e["args"]]
+            if not accepted or (row["thread_ts"] and self.s.investigator().pending(row["id"])):
+                continue
+            if not store.first_time(f"alert:recover:{row['id']}", row["id"]):
+                continue
+            payload = accepted[-1]["args"]
+            try:
+                incident = incident_from_trigger(payload, now=self.s.clock(), known_services=self.s.sources.services)
+            except IntakeError:
+                continue
+            incident.id = row["id"]
+            data = incident.model_dump(mode="json", exclude={"raw"})
+            progress = store.message(row["id"], "progress")
+            if not row["thread_ts"]:
+                self.s.submit(self._open, payload, data, row["channel"])
+            elif progress is not None:
+                self.s.submit(self.conversations.investigate, data, payload, row["channel"], row["thread_ts"],
+                              progress[1])
+            else:  # the thread was posted, its acknowledgement not yet
+                self.s.submit(self.conversations.open_incident, payload, row["channel"], row["thread_ts"], row["id"])
+            store.note(row["id"], "resumed", "investigation resumed after a restart")
+            resumed.append(row["id"])
+        return resumed
 
     def _open(self, payload: dict[str, Any], incident: dict[str, Any], channel: str) -> None:
         root = self.s.workspace.post(channel, alert_message(incident))

@@ -72,6 +72,7 @@ def start(settings: Settings, mode: Mode = "socket", host: str = "127.0.0.1", po
                               pagerduty_secret=settings.secret("pagerduty_secret"))
         threading.Thread(target=http.serve_forever, name="andon-http", daemon=True).start()
     running = Running(desk=desk, app=app, http=http)
+    services.submit(desk.alerts.recover)  # alerts a crash left unfinished
     if mode == "socket":
         from slack_bolt.adapter.socket_mode import SocketModeHandler
 

@@ -73,3 +73,23 @@ def test_bad_payloads_are_refused(andon: Andon) -> None:
     for alert in resolved_unknown["alerts"]:
         alert["status"] = "resolved"
     assert andon.http.post(f"{andon.url}/alertmanager", json=resolved_unknown).json()["status"] == "ignored"
+
+
+def test_an_alert_accepted_before_a_crash_is_resumed_once_at_start_up(andon: Andon,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """The process dies right after its 202 (the queued work is lost with it): the next start finds the
+    accepted alert, posts its thread and investigates it, once."""
+    services = andon.running.desk.services
+    real_submit = services.submit
+    monkeypatch.setattr(services, "submit", lambda fn, *args: None)  # dies before the worker runs
+    payload = json.loads(ALERT.read_text())
+    accepted = andon.http.post(f"{andon.url}/alertmanager", json=payload)
+    assert accepted.status_code == 202
+    time.sleep(0.3)
+    assert not _roots(andon) and andon.store.get(accepted.json()["incident"])["thread_ts"] is None
+    monkeypatch.setattr(services, "submit", real_submit)
+
+    assert andon.running.desk.alerts.recover() == [accepted.json()["incident"]]
+    card = andon.fake.wait_for(lambda: andon.fake.posts_with(BlockId.RCA_HEADER), what="the RCA card")[0]
+    assert card.args["thread_ts"] == _roots(andon)[0].response["ts"]
+    assert andon.running.desk.alerts.recover() == [], "resumed once"
