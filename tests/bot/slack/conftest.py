@@ -9,6 +9,7 @@ import hmac
 import json
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -125,12 +126,21 @@ def launch(fake: FakeSlack, tmp_path: Path, kb: Any, registry: ToolRegistry | No
                  registry=registry)
 
 
+@contextmanager
+def serving(fake: FakeSlack, tmp_path: Path, kb: Any, **settings: Any) -> Iterator[Andon]:
+    """A server launched with ``settings`` (and a client to talk to it), stopped afterwards."""
+    running = launch(fake, tmp_path, kb, **settings)
+    try:
+        with httpx.Client(timeout=10) as client:
+            yield Andon(fake, running, client)
+    finally:
+        running.stop()
+
+
 @pytest.fixture
 def andon(fake_slack: FakeSlack, tmp_path: Path, slack_kb: Any) -> Iterator[Andon]:
-    running = launch(fake_slack, tmp_path, slack_kb)
-    with httpx.Client(timeout=10) as client:
-        yield Andon(fake_slack, running, client)
-    running.stop()
+    with serving(fake_slack, tmp_path, slack_kb) as served:
+        yield served
 
 
 def destructive_rollbacks() -> ToolRegistry:

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from bot.slack.ids import BlockId
-from tests.bot.slack.conftest import APPROVER, CHANNEL, OUTSIDER, Andon, launch, signed_headers
+from tests.bot.slack.conftest import APPROVER, CHANNEL, OUTSIDER, Andon, serving, signed_headers
 from tests.support.fake_slack import FakeSlack
 
 pytestmark = pytest.mark.integration
@@ -160,13 +160,9 @@ def test_another_channels_incident_is_shown_to_responders_only(andon: Andon) -> 
 
 
 def test_the_policy_can_reserve_declare_and_notes(fake_slack: FakeSlack, tmp_path: Path, slack_kb: object) -> None:
-    running = launch(fake_slack, tmp_path, slack_kb, policy=f"commands: {{declare: [{APPROVER}], note: [{APPROVER}]}}\n")
-    try:
-        with httpx.Client(timeout=10) as client:
-            andon = Andon(fake_slack, running, client)
-            refused = str(andon.command("declare checkout down", user=OUTSIDER).json()["blocks"])
-            assert "reserved" in refused
-            assert not fake_slack.calls_to("conversations.create")
-            assert "Declaring" in str(andon.command("declare checkout down", user=APPROVER).json()["blocks"])
-    finally:
-        running.stop()
+    reserved = f"commands: {{declare: [{APPROVER}], note: [{APPROVER}]}}\n"
+    with serving(fake_slack, tmp_path, slack_kb, policy=reserved) as andon:
+        refused = str(andon.command("declare checkout down", user=OUTSIDER).json()["blocks"])
+        assert "reserved" in refused
+        assert not fake_slack.calls_to("conversations.create")
+        assert "Declaring" in str(andon.command("declare checkout down", user=APPROVER).json()["blocks"])

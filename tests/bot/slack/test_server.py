@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from bot.slack import server as edge
 from bot.slack.ids import BlockId
-from tests.bot.slack.conftest import ALERT, APPROVER, CHANNEL, Andon, launch, signed_headers
+from tests.bot.slack.conftest import ALERT, APPROVER, CHANNEL, Andon, serving, signed_headers
 from tests.support.fake_slack import FakeSlack
 
 pytestmark = pytest.mark.integration
@@ -119,10 +119,8 @@ def test_malformed_webhooks_get_a_clear_400(andon: Andon, body: bytes, problem: 
 
 @pytest.fixture
 def guarded(fake_slack: FakeSlack, tmp_path: Path, slack_kb: Any) -> Iterator[Andon]:
-    running = launch(fake_slack, tmp_path, slack_kb, webhook_token=TOKEN)
-    with httpx.Client(timeout=10) as client:
-        yield Andon(fake_slack, running, client)
-    running.stop()
+    with serving(fake_slack, tmp_path, slack_kb, webhook_token=TOKEN) as served:
+        yield served
 
 
 @pytest.mark.parametrize("authorization", [None, "Bearer wrong", f"Token {TOKEN}", "Basic !!notbase64",

@@ -13,11 +13,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from bot.slack.ids import BlockId
-from tests.bot.slack.conftest import ALERT, CHANNEL, Andon, launch
+from tests.bot.slack.conftest import ALERT, CHANNEL, Andon, serving
 from tests.support.fake_slack import FakeSlack
 
 pytestmark = pytest.mark.integration
@@ -40,10 +39,8 @@ def _signed(body: bytes, secret: str = PD_SECRET) -> dict[str, str]:
 
 @pytest.fixture
 def guarded(fake_slack: FakeSlack, tmp_path: Path, slack_kb: Any) -> Iterator[Andon]:
-    running = launch(fake_slack, tmp_path, slack_kb, pagerduty_secret=PD_SECRET)
-    with httpx.Client(timeout=10) as client:
-        yield Andon(fake_slack, running, client)
-    running.stop()
+    with serving(fake_slack, tmp_path, slack_kb, pagerduty_secret=PD_SECRET) as served:
+        yield served
 
 
 def test_a_signed_pagerduty_event_opens_a_thread_and_its_resolution_mitigates(guarded: Andon) -> None:
