@@ -12,9 +12,11 @@ def test_audit_list_shows_proposal_decision_and_execution(andon: Andon, investig
     entries = json_out(andon("audit", "list", "--incident", investigated["incident_id"], "--json",
                              data_dir=investigated["data_dir"]))
     events = [(e["event"], e["by"], e["tool"]) for e in entries]
-    assert events == [("proposed", "andon", "rollback_deploy"), ("approve", "UAPPROVER1", None),
-                      ("executing", None, "rollback_deploy"), ("executed", None, "rollback_deploy")]
-    proposed, approved, executing, executed = entries
+    assert events == [("received", None, None), ("proposed", "andon", "rollback_deploy"),
+                      ("approve", "UAPPROVER1", None), ("executing", None, "rollback_deploy"),
+                      ("executed", None, "rollback_deploy")]
+    received, proposed, approved, executing, executed = entries
+    assert "HighErrorRate" in received["detail"], "the trigger as it arrived is kept"
     assert proposed["args"] == {"service": "checkout", "to_version": "v2.13.2"}
     assert investigated["proposal"]["hash"] in proposed["detail"]
     assert approved["args"]["hash"] == investigated["proposal"]["hash"]
