@@ -42,6 +42,8 @@ MAX_DEPTH = 32
 WEBHOOK_RATE = (50.0, 200.0)
 """Alert webhooks a client address may send: per second sustained, and in one burst (Alertmanager sends
 a group's notifications far below this; a flood beyond it gets 429 with Retry-After)."""
+REPLAY_WINDOW_S = 600.0
+"""How long a signed Slack request's key is kept: longer than the five minutes its signature is valid."""
 MAX_CONNECTIONS = 256
 """Connections served at once; one thread each. Beyond it a connection is closed unanswered."""
 
@@ -63,7 +65,16 @@ class AndonHTTPServer(ThreadingHTTPServer):
         self.pagerduty_secret = pagerduty_secret
         self.verifier = SignatureVerifier(signing_secret) if signing_secret else None
         self.webhook_limit = TokenBuckets(*WEBHOOK_RATE)
+        self._pruned_at = 0.0
         self._slots = threading.BoundedSemaphore(MAX_CONNECTIONS)
+
+    def prune_due(self, every_s: float = 60.0) -> bool:
+        """True at most once every ``every_s`` seconds (old replay keys are dropped then)."""
+        now = time.monotonic()
+        if now - self._pruned_at < every_s:
+            return False
+        self._pruned_at = now
+        return True
 
     def process_request(self, request: Any, client_address: Any) -> None:
         if not self._slots.acquire(blocking=False):
@@ -226,9 +237,12 @@ class _Handler(BaseHTTPRequestHandler):
             if not timestamp.isdigit() or not verifier.is_valid(body, timestamp, signature):
                 self._json(401, {"error": "invalid or expired Slack signature"})
                 return  # nothing of an unsigned body is parsed
-            if not self.server.desk.services.store.first_time(f"slack:request:{signature}"):
+            store = self.server.desk.services.store
+            if not store.first_time(f"slack:request:{signature}"):
                 self._json(200, {"ok": True, "duplicate": True})
                 return  # the same signed bytes again (a replay): handled once
+            if self.server.prune_due():  # a signature is only valid for five minutes: so is its key
+                store.forget_keys("slack:request:", time.time() - REPLAY_WINDOW_S)
         headers: dict[str, str | Sequence[str]] = {name.lower(): [value] for name, value in self.headers.items()}
         params: dict[str, Sequence[str]] = dict(parse_qs(query))
         request = BoltRequest(body=body.decode("utf-8", errors="replace"), query=params, headers=headers)

@@ -117,6 +117,13 @@ class IncidentStore:
         return (str(row[0]), str(row[1])) if row else None
 
     # ----- dedupe -----
+    def forget_keys(self, prefix: str, before: float) -> int:
+        """Drop dedupe keys starting with ``prefix`` recorded before ``before`` (those that guard only a
+        time window, such as a signed request's five minutes); returns how many went."""
+        with self.db.transaction() as cur:
+            cur.execute("DELETE FROM dedupe WHERE key LIKE %s AND at < %s", (prefix.replace("%", r"\%") + "%", before))
+            return int(cur.rowcount or 0)
+
     def first_time(self, key: str, incident_id: str | None = None) -> bool:
         """True exactly once per key, across processes (a unique insert)."""
         try:

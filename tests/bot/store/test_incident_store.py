@@ -135,3 +135,15 @@ def test_dedupe_keys_are_first_time_once_across_connections(store: IncidentStore
         assert not other.first_time("event:Ev1", "inc-1")
     finally:
         other.db.close()
+
+
+def test_keys_guarding_a_time_window_are_forgotten_once_it_has_passed(store: IncidentStore) -> None:
+    assert store.first_time("slack:request:v0=old") and store.first_time("slack:request:v0=new")
+    assert store.first_time("alert:open:inc-1")
+    time.sleep(0.05)
+    cutoff = time.time()
+    assert store.first_time("slack:request:v0=newest")
+    assert store.forget_keys("slack:request:", cutoff) == 2
+    assert store.first_time("slack:request:v0=old"), "forgotten: the window it guarded is over"
+    assert not store.first_time("slack:request:v0=newest"), "still inside its window"
+    assert not store.first_time("alert:open:inc-1"), "other keys are kept"
