@@ -3,7 +3,6 @@ start it, stop at an approval, resume it — from this process or another."""
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -23,7 +22,7 @@ from bot.settings import Settings
 from bot.store.incidents import IncidentStore
 from tools import Tool, ToolRegistry, default_registry
 from tools.rca.params import Params, load_params
-from tools.redaction import redact, redact_data
+from tools.redaction import redact_data, redacted_excerpt
 from tools.sources import Sources
 from tools.sources.replay import load_replay_sources
 from tools.sources.timespec import parse_duration, parse_instant
@@ -126,7 +125,7 @@ class Investigator:
         incident.id = thread  # the store row and the graph state share the caller's id
         if self.context.store is not None:
             self.context.store.upsert_incident(redact_data(incident.model_dump(mode="json", exclude={"raw"})))
-            self.context.store.audit(thread, "received", None, None, _kept(trigger))  # once, capped and redacted
+            self.context.store.audit(thread, "received", None, redacted_excerpt(trigger), "trigger received")
         previous = self.graph.get_state(self._config(thread))
         if previous.values:
             if previous.next:
@@ -156,13 +155,3 @@ class Investigator:
     def pending(self, incident_id: str) -> list[dict[str, Any]]:
         snapshot = self.graph.get_state(self._config(incident_id))
         return list(snapshot.values.get("proposals", [])) if snapshot.next else []
-
-
-MAX_KEPT_TRIGGER = 64 * 1024
-"""Characters of a raw trigger kept in the audit log: enough for any real alert group, not a flood."""
-
-
-def _kept(trigger: Any) -> str:
-    text = trigger if isinstance(trigger, str) else json.dumps(trigger, default=str, ensure_ascii=False)
-    text = redact(text)
-    return text if len(text) <= MAX_KEPT_TRIGGER else text[:MAX_KEPT_TRIGGER] + f"… ({len(text)} characters in all)"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-__all__ = ["redact", "redact_data", "REDACTED"]
+__all__ = ["redact", "redact_data", "redacted_excerpt", "REDACTED"]
 
 REDACTED = "[REDACTED]"
 
@@ -84,4 +84,17 @@ def redact_data(value: Any) -> Any:
         return out
     if isinstance(value, list | tuple):
         return [redact_data(item) for item in value]
+    return value
+
+
+def redacted_excerpt(value: Any, items: int = 50, text: int = 4000) -> Any:
+    """``value`` as kept for the record (a trigger, a webhook): redacted, with at most ``items`` entries in
+    each list or mapping and ``text`` characters in each string, so a flood of alerts or a megabyte
+    annotation keeps its first part and stays the same shape."""
+    if isinstance(value, dict):
+        return {str(k): redacted_excerpt(v, items, text) for k, v in list(value.items())[:items]}
+    if isinstance(value, list | tuple):
+        return [redacted_excerpt(v, items, text) for v in value[:items]]
+    if isinstance(value, str):
+        return redact(value[:text])
     return value

@@ -13,7 +13,7 @@ from bot.intake import IntakeError, incident_from_trigger
 from bot.slack.blocks import alert_message, notice
 from bot.slack.conversations import Conversations
 from bot.slack.services import Services
-from tools.redaction import redact
+from tools.redaction import redacted_excerpt
 
 __all__ = ["AlertIntake"]
 
@@ -29,19 +29,6 @@ def _fingerprint(payload: dict[str, Any]) -> str:
 RECOVER_WITHIN_S = 3600.0
 """Alerts accepted this recently and left unfinished by a crash are resumed at start-up; older ones are
 stale (the alert has fired again, or people have taken over)."""
-MAX_KEPT_ITEMS, MAX_KEPT_TEXT = 50, 4000
-
-
-def _kept(value: Any) -> Any:
-    """The payload as kept for recovery: redacted, lists and strings capped (a flood of alerts or a
-    megabyte annotation keeps its first part, and stays a valid payload)."""
-    if isinstance(value, dict):
-        return {str(k): _kept(v) for k, v in list(value.items())[:MAX_KEPT_ITEMS]}
-    if isinstance(value, list):
-        return [_kept(v) for v in value[:MAX_KEPT_ITEMS]]
-    if isinstance(value, str):
-        return redact(value[:MAX_KEPT_TEXT])
-    return value
 
 
 class AlertIntake:
@@ -72,7 +59,7 @@ class AlertIntake:
         data = incident.model_dump(mode="json", exclude={"raw"})
         store.upsert_incident(data, channel=channel)  # at once, so repeats find it while the thread is posted
         # written before the 202: if the process dies before the thread is posted, the next start resumes it
-        store.audit(incident.id, "accepted", None, _kept(payload), "alert accepted; investigation queued")
+        store.audit(incident.id, "accepted", None, redacted_excerpt(payload), "alert accepted; investigation queued")
         store.first_time(f"alert:seen:{incident.id}:{_fingerprint(payload)}")  # identical repeats stay quiet
         self.s.submit(self._open, payload, data, channel)
         return 202, {"incident": incident.id, "status": "opened"}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,7 @@ def test_audit_list_shows_proposal_decision_and_execution(andon: Andon, investig
                       ("approve", "UAPPROVER1", None), ("executing", None, "rollback_deploy"),
                       ("executed", None, "rollback_deploy")]
     received, proposed, approved, executing, executed = entries
-    assert "HighErrorRate" in received["detail"], "the trigger as it arrived is kept"
+    assert "HighErrorRate" in json.dumps(received["args"]), "the trigger as it arrived is kept"
     assert proposed["args"] == {"service": "checkout", "to_version": "v2.13.2"}
     assert investigated["proposal"]["hash"] in proposed["detail"]
     assert approved["args"]["hash"] == investigated["proposal"]["hash"]
