@@ -67,6 +67,9 @@ class ServiceRecord:
     """Dependencies that turned anomalous no later than it did, strongly enough to explain it."""
     load_from: list[str] = field(default_factory=list)
     """Callers whose extra load explains its anomaly."""
+    waiting: bool = False
+    """Its own latency rose together with the latency of the calls it makes, while none of its own resources
+    worsened: it is waiting on a dependency its metrics do not name."""
     insufficient: bool = False
     """Some of its series had too few points to read a change point: the ranking is rough."""
 

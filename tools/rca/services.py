@@ -128,6 +128,7 @@ def rank_services(series: list[Series], onset_hint: float, topology: dict[str, l
               for service, items in per_service.items()]
     for record in ranked:
         rescore(record, params)
+        record.waiting = waits_on_calls(record, params)
     _record_propagation(ranked, topology or {}, params)
     return display_order(ranked, params)
 
@@ -149,10 +150,29 @@ def rescore(record: ServiceRecord, params: Params) -> None:
     record.onset = min(strong) if strong else None
 
 
+OWN_RESOURCES = frozenset({"cpu", "memory", "saturation", "queue", "disk", "restarts", "clock"})
+"""Kinds of trouble a service's own work shows; a service that only waits shows none of them."""
+
+
+def waits_on_calls(record: ServiceRecord, params: Params) -> bool:
+    """Its own latency rose at the onset together with the latency of its outgoing calls (a client-side
+    series that names no upstream), and none of its own resources worsened: its time is spent waiting on
+    a dependency, not working. (A starved caller's outgoing calls slow too, but then its CPU shows it.)"""
+    def strong(a: Shift) -> bool:
+        return a.score >= params.anomaly_threshold and a.direction == classify(a.metric).bad
+
+    own = [a for a in record.series if a.service == record.service and strong(a)]
+    served = [a for a in own if a.kind == "latency" and not classify(a.metric).dependency]
+    calls = [a for a in own if a.kind == "latency" and classify(a.metric).dependency and "upstream" not in a.labels]
+    if not served or not calls or any(a.kind in OWN_RESOURCES for a in own):
+        return False
+    return min(a.onset for a in calls) <= min(a.onset for a in served) + params.propagation_slack_s
+
+
 def display_order(ranked: list[ServiceRecord], params: Params) -> list[ServiceRecord]:
     """Most anomalous first; a service others explain counts ``propagated_discount`` of its score here."""
     def weight(record: ServiceRecord) -> float:
-        explained = record.propagated_from or record.load_from
+        explained = record.propagated_from or record.load_from or record.waiting
         return record.score * (params.propagated_discount if explained else 1.0)
 
     return sorted(ranked, key=weight, reverse=True)

@@ -47,7 +47,8 @@ def assess(service: str, evidence: Evidence, alerted: list[str], named_by: list[
     """How strongly the evidence points at ``service``, with the clues that say so."""
     record = evidence.services.get(service)
     reasons = bad_reasons(service, evidence)
-    victim = bool(record and ((record.propagated_from and not hit_directly(reasons)) or record.load_from))
+    victim = bool(record and (((record.propagated_from or record.waiting) and not hit_directly(reasons))
+                              or record.load_from))
     anomaly = record.score * (params.propagated_discount if victim else 1.0) if record else 0.0
     strong = bool(record and record.raw_score >= params.anomaly_threshold)
     # log-scaled, not capped: a far stronger anomaly still ranks higher, but evidence of another kind can
@@ -59,6 +60,8 @@ def assess(service: str, evidence: Evidence, alerted: list[str], named_by: list[
     if record and evidence.anomaly_call and strong:
         top = record.series[0]
         note = f"; looks propagated from {', '.join(record.propagated_from)}" if record.propagated_from else ""
+        if record.waiting and not record.propagated_from:
+            note += "; its own latency is its outgoing calls' (it waits on a dependency)"
         if record.load_from:
             note += f"; its load comes from {', '.join(record.load_from)}"
         clues.append(Clue(evidence.anomaly_call, "rank_anomalies",

@@ -139,3 +139,25 @@ def test_percentiles_of_one_histogram_count_as_one_signal() -> None:
     failing = Series({"__name__": "availability_percent", "service": "listings"}, TIMES.copy(), values)
     ranked = rank_services([*slow, failing], T0 - 120)
     assert ranked[0].service == "listings", [(r.service, r.score) for r in ranked]
+
+
+def test_without_a_graph_a_caller_slowed_by_its_calls_is_listed_below_the_service_doing_the_slow_work() -> None:
+    caller = [series("web", "latency_p99_seconds", 0.5, 0.02, shift=20.0),
+              series("web", "client_latency_p99_seconds", 0.05, 0.003, shift=4.0),
+              series("web", "cpu_usage_ratio", 0.4, 0.02)]
+    worker = [series("fx", "latency_p99_seconds", 0.3, 0.02, shift=4.0),
+              series("fx", "client_latency_p99_seconds", 0.05, 0.003),
+              series("fx", "cpu_usage_ratio", 0.5, 0.02, shift=0.4)]
+    ranked = rank_services(caller + worker, T0)
+    by_name = {r.service: r for r in ranked}
+    assert by_name["web"].waiting and not by_name["fx"].waiting
+    assert by_name["web"].score > by_name["fx"].score, "the caller is the louder of the two"
+    assert ranked[0].service == "fx", [(r.service, r.score) for r in ranked]
+
+
+def test_a_starved_caller_whose_calls_slowed_too_is_not_waiting_on_them() -> None:
+    starved = [series("web", "latency_p99_seconds", 0.5, 0.02, shift=20.0),
+               series("web", "client_latency_p99_seconds", 0.05, 0.003, shift=4.0),
+               series("web", "cpu_usage_ratio", 0.4, 0.02, shift=0.5)]
+    ranked = rank_services(starved + [series("fx", "latency_p99_seconds", 0.3, 0.02)], T0)
+    assert ranked[0].service == "web" and not ranked[0].waiting
