@@ -6,16 +6,22 @@ from __future__ import annotations
 import json
 import logging
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal, get_args
 
 import yaml
-from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
 from pydantic_settings import SettingsError as SourceError
 
-__all__ = ["Settings", "SettingsError", "load_settings"]
+if TYPE_CHECKING:
+    from tools.sources.http_client import BackendAuth
+
+__all__ = ["Settings", "SettingsError", "TelemetryBackend", "load_settings"]
 
 log = logging.getLogger(__name__)
+
+TelemetryBackend = Literal["prometheus", "alertmanager", "loki"]
+"""The HTTP backends that take ``ANDON_<BACKEND>_*`` auth and TLS settings."""
 
 
 class SettingsError(ValueError):
@@ -79,6 +85,28 @@ class Settings(BaseSettings):
     prometheus_url: str | None = None
     alertmanager_url: str | None = None
     loki_url: str | None = None
+    # Auth and TLS per telemetry backend (README: "Auth and TLS for telemetry backends"); see Settings.backend_auth.
+    prometheus_bearer_token: SecretStr | None = None
+    prometheus_basic_user: str | None = None
+    prometheus_basic_password: SecretStr | None = None
+    prometheus_headers: Annotated[dict[str, SecretStr], NoDecode] = Field(default_factory=dict)
+    prometheus_ca_file: Path | None = None
+    prometheus_insecure_skip_verify: bool = False
+    prometheus_tenant: str | None = None
+    alertmanager_bearer_token: SecretStr | None = None
+    alertmanager_basic_user: str | None = None
+    alertmanager_basic_password: SecretStr | None = None
+    alertmanager_headers: Annotated[dict[str, SecretStr], NoDecode] = Field(default_factory=dict)
+    alertmanager_ca_file: Path | None = None
+    alertmanager_insecure_skip_verify: bool = False
+    alertmanager_tenant: str | None = None
+    loki_bearer_token: SecretStr | None = None
+    loki_basic_user: str | None = None
+    loki_basic_password: SecretStr | None = None
+    loki_headers: Annotated[dict[str, SecretStr], NoDecode] = Field(default_factory=dict)
+    loki_ca_file: Path | None = None
+    loki_insecure_skip_verify: bool = False
+    loki_tenant: str | None = None
     kubernetes_url: str | None = None
     kubernetes_token: SecretStr | None = None
     change_feed_url: str | None = None
@@ -125,6 +153,49 @@ class Settings(BaseSettings):
             return [item.strip() for item in text.split(",") if item.strip()]
         return value
 
+    @field_validator("prometheus_headers", "alertmanager_headers", "loki_headers", mode="before")
+    @classmethod
+    def _header_list(cls, value: Any) -> Any:
+        """``X-Team: sre, X-Env=prod`` (each entry split at its first ``:`` or ``=``), or a JSON object
+        for values with commas in them."""
+        if not isinstance(value, str):
+            return value
+        text = value.strip()
+        if text.startswith("{"):
+            try:
+                return json.loads(text)
+            except ValueError as exc:
+                raise ValueError(f"not a JSON object: {exc}") from exc
+        headers: dict[str, str] = {}
+        for number, entry in enumerate((item.strip() for item in text.split(",") if item.strip()), start=1):
+            cut = min((at for at in (entry.find(":"), entry.find("=")) if at > 0), default=-1)
+            if cut < 0:  # the entry itself is not echoed: it may be a secret typed wrongly
+                raise ValueError(f"header {number} is not 'Name: value' or 'Name=value'")
+            headers[entry[:cut].strip()] = entry[cut + 1:].strip()
+        return headers
+
+    @model_validator(mode="after")
+    def _backend_auth_is_consistent(self) -> Settings:
+        """Contradictory credentials or a missing CA file fail at start-up, naming the settings to fix."""
+        for backend in get_args(TelemetryBackend):
+            if getattr(self, f"{backend}_url"):
+                self.backend_auth(backend)
+        return self
+
+    def backend_auth(self, backend: TelemetryBackend) -> BackendAuth:
+        """The credentials, headers, tenant and TLS trust set for ``backend`` (``ANDON_<BACKEND>_*``)."""
+        from tools.sources.http_client import BackendAuth
+
+        headers: dict[str, SecretStr] = getattr(self, f"{backend}_headers")
+        return BackendAuth(bearer_token=self.secret(f"{backend}_bearer_token") or None,
+                           basic_user=getattr(self, f"{backend}_basic_user") or None,
+                           basic_password=self.secret(f"{backend}_basic_password") or None,
+                           headers={name: value.get_secret_value() for name, value in headers.items()},
+                           ca_file=getattr(self, f"{backend}_ca_file"),
+                           insecure_skip_verify=bool(getattr(self, f"{backend}_insecure_skip_verify")),
+                           tenant=getattr(self, f"{backend}_tenant") or None,
+                           settings_prefix=f"ANDON_{backend.upper()}_")
+
     def require(self, *names: str) -> None:
         """Raise :class:`SettingsError` naming the first missing variable among ``names``."""
         env_names = {"slack_bot_token": "SLACK_BOT_TOKEN", "slack_signing_secret": "SLACK_SIGNING_SECRET",
@@ -145,5 +216,6 @@ def load_settings(**overrides: Any) -> Settings:
     except SourceError as exc:  # a variable that is not valid JSON where JSON is expected
         raise SettingsError(f"invalid settings: {str(exc).splitlines()[0]} (dict settings take JSON)") from exc
     except ValidationError as exc:
-        problems = "; ".join(f"ANDON_{'.'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in exc.errors())
+        problems = "; ".join((f"ANDON_{'.'.join(map(str, e['loc'])).upper()}: " if e["loc"] else "") + e["msg"]
+                             for e in exc.errors())
         raise SettingsError(f"invalid settings: {problems}") from exc

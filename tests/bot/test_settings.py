@@ -46,3 +46,33 @@ def test_unknown_config_keys_are_warned_about(monkeypatch: pytest.MonkeyPatch, t
     with caplog.at_level(logging.WARNING, logger="bot.settings"):
         settings = load_settings()
     assert settings.incident_channels == [] and "incident_chanels" in caplog.text
+
+
+def test_backend_headers_take_name_colon_value_or_name_equals_value(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ANDON_LOKI_HEADERS", "X-Team: sre, X-Env=prod, X-Origin=http://andon:8080")
+    headers = load_settings().loki_headers
+    assert {name: value.get_secret_value() for name, value in headers.items()} == {
+        "X-Team": "sre", "X-Env": "prod", "X-Origin": "http://andon:8080"}
+    monkeypatch.setenv("ANDON_LOKI_HEADERS", '{"X-Filter": "a,b"}')  # JSON for values with commas
+    assert load_settings().loki_headers["X-Filter"].get_secret_value() == "a,b"
+
+
+def test_a_malformed_header_is_named_without_echoing_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ANDON_PROMETHEUS_HEADERS", "X-Team: sre, X-Api-Key s3cret")
+    with pytest.raises(SettingsError) as raised:
+        load_settings()
+    assert "ANDON_PROMETHEUS_HEADERS" in str(raised.value) and "header 2" in str(raised.value)
+    assert "s3cret" not in str(raised.value)
+
+
+def test_backend_secrets_are_kept_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ANDON_ALERTMANAGER_URL", "https://alertmanager:9093")
+    monkeypatch.setenv("ANDON_ALERTMANAGER_BASIC_USER", "andon")
+    monkeypatch.setenv("ANDON_ALERTMANAGER_BASIC_PASSWORD", "pa55")
+    monkeypatch.setenv("ANDON_ALERTMANAGER_HEADERS", "X-Api-Key: k3y")
+    monkeypatch.setenv("ANDON_ALERTMANAGER_INSECURE_SKIP_VERIFY", "true")
+    settings = load_settings()
+    assert "pa55" not in repr(settings) and "k3y" not in repr(settings)
+    auth = settings.backend_auth("alertmanager")
+    assert (auth.basic_user, auth.basic_password, dict(auth.headers)) == ("andon", "pa55", {"X-Api-Key": "k3y"})
+    assert auth.insecure_skip_verify and auth.bearer_token is None and auth.tenant is None

@@ -1,4 +1,4 @@
-"""A recording HTTP server on 127.0.0.1 for tests: canned answers per (method, path), every request kept.
+"""A recording HTTP(S) server on 127.0.0.1 for tests: canned answers per (method, path), every request kept.
 
 Used to replay backend wire formats (Loki, Kubernetes, a change feed), to receive webhooks, and to
 serve a hand-written ``/metrics`` page that a real Prometheus scrapes.
@@ -7,6 +7,7 @@ serve a hand-written ``/metrics`` page that a real Prometheus scrapes.
 from __future__ import annotations
 
 import json
+import ssl
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -36,11 +37,12 @@ class RecordedRequest:
 
 @dataclass
 class Reply:
-    """An explicit answer: a status, a body (JSON-encoded unless str/bytes) and a content type."""
+    """An explicit answer: a status, a body (JSON-encoded unless str/bytes), a content type, extra headers."""
 
     body: Any = None
     status: int = 200
     content_type: str | None = None
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 Answer = Any | Reply | Callable[[RecordedRequest], Any]
@@ -98,6 +100,8 @@ def _handler_for(server: RecordingServer) -> type[BaseHTTPRequestHandler]:
             self.send_response(reply.status)
             self.send_header("Content-Type", kind)
             self.send_header("Content-Length", str(len(payload)))
+            for name, value in reply.headers.items():
+                self.send_header(name, value)
             self.end_headers()
             self.wfile.write(payload)
 
@@ -110,12 +114,16 @@ def _handler_for(server: RecordingServer) -> type[BaseHTTPRequestHandler]:
 
 
 @contextmanager
-def recording_server(routes: dict[tuple[str, str], Answer] | None = None) -> Iterator[RecordingServer]:
-    """A started :class:`RecordingServer` on a free loopback port, shut down on exit."""
+def recording_server(routes: dict[tuple[str, str], Answer] | None = None,
+                     tls: ssl.SSLContext | None = None) -> Iterator[RecordingServer]:
+    """A started :class:`RecordingServer` on a free loopback port, shut down on exit; HTTPS with ``tls``
+    (a server-side context holding the certificate)."""
     server = RecordingServer(routes=dict(routes or {}))
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(server))
     httpd.daemon_threads = True
-    server.url = f"http://127.0.0.1:{httpd.server_address[1]}"
+    if tls is not None:  # a client that rejects the certificate fails the accept, which the server ignores
+        httpd.socket = tls.wrap_socket(httpd.socket, server_side=True)
+    server.url = f"{'https' if tls else 'http'}://127.0.0.1:{httpd.server_address[1]}"
     thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.02}, name="recording-server",
                               daemon=True)
     thread.start()

@@ -1,4 +1,4 @@
-"""Fixtures for source tests: a recording loopback HTTP server and the recorded wire-format answers."""
+"""Fixtures for source tests: recording loopback HTTP and HTTPS servers and the recorded wire-format answers."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from tests.support.fakehttp import RecordingServer, recording_server
+from tests.support.tls import SelfSigned, self_signed_certificate
 
 WIRE = Path(__file__).parent / "wire"
 
@@ -27,4 +28,17 @@ def wire() -> Callable[[str], Any]:
 @pytest.fixture
 def server() -> Iterator[RecordingServer]:
     with recording_server() as started:
+        yield started
+
+
+@pytest.fixture
+def certificate(tmp_path: Path) -> SelfSigned:
+    """A self-signed certificate for 127.0.0.1, made for this test."""
+    return self_signed_certificate(tmp_path)
+
+
+@pytest.fixture
+def tls_server(certificate: SelfSigned) -> Iterator[RecordingServer]:
+    """A recording server on ``https://127.0.0.1:<port>`` presenting ``certificate``."""
+    with recording_server(tls=certificate.server_context()) as started:
         yield started
