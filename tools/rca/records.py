@@ -10,6 +10,8 @@ __all__ = ["Shift", "ServiceRecord", "LogSpike", "ChangeLink", "Pod", "KubeEvent
            "from_data"]
 
 T = TypeVar("T")
+UNSHOWN_LABELS = frozenset({"profile"})
+"""Labels that say how a series was read (the signal profile), not where: kept in its key, not shown."""
 
 
 def from_data(cls: type[T], data: Any) -> T:
@@ -46,7 +48,8 @@ class Shift:
 
     def describe(self) -> str:
         arrow = "↑" if self.direction == "up" else "↓"
-        where = f" [{', '.join(f'{k}={v}' for k, v in sorted(self.labels.items()))}]" if self.labels else ""
+        shown = {k: v for k, v in self.labels.items() if k not in UNSHOWN_LABELS}
+        where = f" [{', '.join(f'{k}={v}' for k, v in sorted(shown.items()))}]" if shown else ""
         return f"{self.metric}{where} {arrow} {self.before:.4g} → {self.after:.4g} (z={self.score:.1f})"
 
 
@@ -69,7 +72,7 @@ class ServiceRecord:
     """Callers whose extra load explains its anomaly."""
     waiting: bool = False
     """Its own latency rose together with the latency of the calls it makes, while none of its own resources
-    worsened: it is waiting on a dependency its metrics do not name."""
+    worsened: it is waiting on a dependency."""
     insufficient: bool = False
     """Some of its series had too few points to read a change point: the ranking is rough."""
 

@@ -155,15 +155,16 @@ OWN_RESOURCES = frozenset({"cpu", "memory", "saturation", "queue", "disk", "rest
 
 
 def waits_on_calls(record: ServiceRecord, params: Params) -> bool:
-    """Its own latency rose at the onset together with the latency of its outgoing calls (a client-side
-    series that names no upstream), and none of its own resources worsened: its time is spent waiting on
-    a dependency, not working. (A starved caller's outgoing calls slow too, but then its CPU shows it.)"""
+    """Its own latency rose at the onset together with the latency of its outgoing calls (client-side
+    series, whether or not they name the upstream), and none of its own resources worsened: its time is
+    spent waiting on a dependency, not working. (A starved caller's outgoing calls slow too, but then its
+    CPU shows it.)"""
     def strong(a: Shift) -> bool:
         return a.score >= params.anomaly_threshold and a.direction == classify(a.metric).bad
 
     own = [a for a in record.series if a.service == record.service and strong(a)]
     served = [a for a in own if a.kind == "latency" and not classify(a.metric).dependency]
-    calls = [a for a in own if a.kind == "latency" and classify(a.metric).dependency and "upstream" not in a.labels]
+    calls = [a for a in own if a.kind == "latency" and classify(a.metric).dependency]
     if not served or not calls or any(a.kind in OWN_RESOURCES for a in own):
         return False
     return min(a.onset for a in calls) <= min(a.onset for a in served) + params.propagation_slack_s
