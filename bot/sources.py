@@ -1,11 +1,27 @@
-"""Build live sources from settings: Prometheus, Alertmanager, logs (Loki or files), Kubernetes, change feed."""
+"""Build live sources from settings: Prometheus, Alertmanager, logs (Loki or files), Kubernetes, change feed;
+the HTTP telemetry backends with their auth, TLS and retries."""
 
 from __future__ import annotations
 
-from bot.settings import Settings
+from typing import TYPE_CHECKING
+
+from bot.settings import Settings, SettingsError, TelemetryBackend
 from tools.sources import Actuator, Sources
 
-__all__ = ["build_actuator", "build_live_sources"]
+if TYPE_CHECKING:
+    import httpx
+
+__all__ = ["backend_client", "build_actuator", "build_live_sources"]
+
+
+def backend_client(settings: Settings, backend: TelemetryBackend, url: str) -> httpx.Client:
+    """The client for ``backend`` at ``url``: its ``ANDON_<BACKEND>_*`` auth and TLS settings, with retries."""
+    from tools.sources.http_client import build_http_client
+
+    try:
+        return build_http_client(url, settings.backend_auth(backend))
+    except ValueError as exc:  # e.g. a CA file that is not PEM, which only building the client finds
+        raise SettingsError(str(exc)) from exc
 
 
 def build_live_sources(settings: Settings) -> Sources:
@@ -14,13 +30,18 @@ def build_live_sources(settings: Settings) -> Sources:
 
     sources = Sources(topology=dict(settings.topology), services=sorted(settings.topology))
     if settings.prometheus_url:
-        sources.metrics = PrometheusSource(settings.prometheus_url)
+        metrics = PrometheusSource(settings.prometheus_url,
+                                   client=backend_client(settings, "prometheus", settings.prometheus_url))
+        sources.metrics = metrics
+        if not settings.topology:  # no ANDON_TOPOLOGY: the call graph a servicegraph or mesh metric records
+            sources.graph_reader = metrics.profiles.topology
     if settings.alertmanager_url:
-        sources.alerts = AlertmanagerSource(settings.alertmanager_url)
+        sources.alerts = AlertmanagerSource(settings.alertmanager_url,
+                                            client=backend_client(settings, "alertmanager", settings.alertmanager_url))
     if settings.loki_url:
         from tools.sources.loki import LokiSource
 
-        sources.logs = LokiSource(settings.loki_url)
+        sources.logs = LokiSource(settings.loki_url, client=backend_client(settings, "loki", settings.loki_url))
     elif settings.log_dir:
         from tools.sources.logfiles import LogFileSource
 
@@ -54,7 +75,8 @@ def build_actuator(settings: Settings) -> Actuator | None:
         kube = KubernetesActuator(settings.kubernetes_url, settings.secret("kubernetes_token") or None)
         routes.update(dict.fromkeys(KUBERNETES_ACTIONS, kube))
     if settings.alertmanager_url:
-        routes["create_silence"] = AlertmanagerActuator(AlertmanagerSource(settings.alertmanager_url))
+        client = backend_client(settings, "alertmanager", settings.alertmanager_url)
+        routes["create_silence"] = AlertmanagerActuator(AlertmanagerSource(settings.alertmanager_url, client=client))
     if settings.flag_url or settings.automation_hooks:
         http = HttpActuator(settings.flag_url, settings.automation_hooks)
         if settings.flag_url:

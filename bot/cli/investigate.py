@@ -63,7 +63,12 @@ def investigate(
                 fail(str(exc))
             clock = lambda: judged_at  # noqa: E731
         else:
-            sources = live_sources(settings)
+            from bot.settings import SettingsError
+
+            try:
+                sources = live_sources(settings)
+            except SettingsError as exc:  # a backend's TLS or auth settings that only building its client finds wrong
+                fail(str(exc))
         kb = open_knowledge(settings)
         investigator = Investigator(settings, sources, kb=kb, approval_mode="propose_only", clock=clock)
     try:

@@ -44,7 +44,7 @@ def rank_anomalies(ctx: ToolContext, args: WindowArgs) -> ToolResult:
     series = ctx.sources.metrics.candidate_series(start, ctx.now, pick_step(start, ctx.now, 240))
     if not series:
         return ToolResult.no_data("no metric series in the window")
-    ranked = rank_services(series, onset, ctx.sources.topology, ctx.params)
+    ranked = rank_services(series, onset, ctx.sources.call_graph(), ctx.params)
     data = [s.to_dict(shown_series(s.series, ctx.params)) for s in ranked[:20]]
     if not ranked:
         return ToolResult.no_data(f"{len(series)} series, none with enough finite points to read")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -140,3 +141,12 @@ class Sources:
     topology: dict[str, list[str]] = field(default_factory=dict)
     """service -> the services it depends on (calls)."""
     services: list[str] = field(default_factory=list)
+    graph_reader: Callable[[], tuple[str, dict[str, list[str]]]] | None = None
+    """Reads (origin, call graph) from telemetry, such as a servicegraph metric, when no topology is configured."""
+
+    def call_graph(self) -> dict[str, list[str]]:
+        """The configured topology, else the one telemetry records (read once, when first needed)."""
+        if not self.topology and self.graph_reader is not None:
+            _, self.topology = self.graph_reader()
+            self.graph_reader = None
+        return self.topology

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+from contextlib import suppress
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import numpy as np
 
 from tools.sources.base import Series
+
+if TYPE_CHECKING:
+    from tools.sources.profile_reader import ProfileReader
 
 __all__ = ["PrometheusSource", "DEFAULT_SIGNAL_QUERIES", "BackendError"]
 
@@ -21,7 +26,8 @@ DEFAULT_SIGNAL_QUERIES = [
     "andon:signal",
 ]
 """Series ranked for anomalies: the signal vocabulary (as recording rules name it), plus anything a
-deployment records as ``andon:signal{service=…,signal=…}``."""
+deployment records as ``andon:signal{service=…,signal=…}``; the detected signal profiles add the standard
+names of ordinary stacks (``tools/sources/profiles.yaml``)."""
 
 
 class BackendError(RuntimeError):
@@ -63,11 +69,27 @@ class PrometheusSource:
             out.append(Series(labels, times, values))
         return out
 
-    def query_range(self, query: str, start: float, end: float, step: float) -> list[Series]:
+    @cached_property
+    def profiles(self) -> ProfileReader:
+        """The signal profiles this server speaks (OpenTelemetry, cAdvisor, kube-state-metrics…)."""
+        from tools.sources.profile_reader import ProfileReader
+
+        return ProfileReader(self)
+
+    def get_data(self, path: str, params: dict[str, Any]) -> Any:
+        return self._get(path, params)
+
+    def raw_range(self, query: str, start: float, end: float, step: float) -> list[Series]:
         step = max(step, 1.0)
         if (end - start) / step > 10_000:
             step = (end - start) / 10_000
         return self._matrix(self._get("/api/v1/query_range", {"query": query, "start": start, "end": end, "step": step}))
+
+    def query_range(self, query: str, start: float, end: float, step: float) -> list[Series]:
+        """PromQL over a range; a derived series' selector (``…{profile="otel-http",…}``) is read through
+        its profile."""
+        derived = self.profiles.resolve(query, start, end, step)
+        return self.raw_range(query, start, end, step) if derived is None else derived
 
     def query(self, query: str, at: float) -> list[Series]:
         return self._matrix(self._get("/api/v1/query", {"query": query, "time": at}))
@@ -80,6 +102,9 @@ class PrometheusSource:
             except BackendError:
                 if query == self.signal_queries[0]:
                     raise
+        recorded = {(s.service, s.name) for s in out}  # a signal recording rules already give is not guessed again
+        with suppress(BackendError):  # a server that cannot list its metric names answered the vocabulary's queries
+            out.extend(s for s in self.profiles.candidates(start, end, step) if (s.service, s.name) not in recorded)
         return out
 
     def alert_rules(self) -> list[dict[str, Any]]:

@@ -59,7 +59,7 @@ def _context_for(hypothesis: Hypothesis, state: InvestigationState, ctx: AgentCo
         if change.family == "config" and "config" not in context:
             context["config"] = change.description
 
-    evidence.topology = ctx.sources.topology
+    evidence.topology = ctx.sources.call_graph()
     if any(c.family == "credential" and c.minutes_before_onset > ctx.params.secret_in_use_min
            for c in evidence.credentials_of(hypothesis.service)):
         context["rotated"] = True  # a new secret has long existed and the old one is retired: a restart picks it up

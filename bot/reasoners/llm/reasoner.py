@@ -78,7 +78,7 @@ class LLMReasoner:
     def _opening(self, state: InvestigationState, ctx: AgentContext) -> list[dict[str, Any]]:
         preliminary = self.rules.diagnose(state, ctx)["hypotheses"][:3]
         incident = state["incident"]
-        system = render("investigate", categories=list(categories()), topology=ctx.sources.topology,
+        system = render("investigate", categories=list(categories()), topology=ctx.sources.call_graph(),
                         max_calls=max(ctx.settings.max_tool_calls - len(state.get("calls", [])), 0))
         user = render("investigate_user", incident=incident, started=to_datetime(float(incident["started_at"])).isoformat(),
                       runbooks=state.get("runbooks", [])[:3], similar=state.get("similar", [])[:3],

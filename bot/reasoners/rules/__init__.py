@@ -118,7 +118,7 @@ class RulesReasoner:
         context = Context(alerted=list(incident.get("services", [])),
                           retrieved=state.get("retrieved") or [h["doc_id"] for h in state.get("runbooks", [])],
                           similar=state.get("similar", []), alertname=incident.get("alertname"),
-                          topology=ctx.sources.topology)
+                          topology=ctx.sources.call_graph())
         findings = diagnose(evidence, ctx.kb.runbooks() if ctx.kb is not None else [], context, ctx.params)
         hypotheses = [to_hypothesis(f).model_dump() for f in findings]
         blind = blind_spots(evidence)

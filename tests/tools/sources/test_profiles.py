@@ -1,0 +1,72 @@
+"""Signal profiles: every template is valid PromQL (checked by the real promtool), pods fold into their
+workloads, derived series' keys parse back, detection follows the server's metric names, and the docs
+list every profile."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.support.servers import require_binary
+from tools.sources.profiles import detect, load_profiles, parse_selector, query, workload_of
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def test_every_template_is_valid_promql_for_all_services_and_for_one(tmp_path: Path) -> None:
+    promtool = require_binary("promtool", "/usr/bin/promtool")
+    rules = []
+    for profile in load_profiles():
+        label = profile.service_labels[0]
+        for derived in profile.signals:
+            for where in (None, {"service": 'we"ird\\svc', "pod": "p-1", "upstream": "db"}):
+                rules.append({"record": f"check:{profile.name.replace('-', '_')}:{derived.signal}",
+                              "expr": query(profile, derived, label, 15.0, where)})
+    path = tmp_path / "rules.yml"
+    path.write_text(yaml.safe_dump({"groups": [{"name": "profiles", "rules": rules}]}))
+    checked = subprocess.run([promtool, "check", "rules", str(path)], capture_output=True, text=True, timeout=60)
+    assert checked.returncode == 0, checked.stdout[-3000:] + checked.stderr[-3000:]
+    assert len(rules) >= 2 * 30
+
+
+def test_a_narrowed_query_matches_the_service_by_its_label_or_by_its_pods() -> None:
+    by_name = {p.name: p for p in load_profiles()}
+    otel, cadvisor = by_name["otel-http"], by_name["cadvisor"]
+    narrowed = query(otel, otel.signals[0], "service_name", 15.0, {"service": "api"})
+    assert 'service_name="api"' in narrowed and "[60s]" in narrowed
+    assert 'pod=~"api-.*"' in query(cadvisor, cadvisor.signals[0], "pod", 15.0, {"service": "api"})
+    assert "[30s]" in query(otel, otel.signals[0], "service_name", 1.0), "the rate window never goes under 30 s"
+
+
+@pytest.mark.parametrize(("pod", "workload"), [
+    ("checkout-7d9f8b6c5-x2x4q", "checkout"), ("payment-gateway-6b7f9c5d4f-4t5zq", "payment-gateway"),
+    ("orders-db-0", "orders-db"), ("node-exporter-x2x4q", "node-exporter"), ("payment-service-abcde", "payment-service-abcde"),
+    ("api", "api")])
+def test_pods_fold_into_the_workload_that_owns_them(pod: str, workload: str) -> None:
+    assert workload_of(pod) == workload
+
+
+def test_a_derived_key_parses_back_and_other_queries_do_not() -> None:
+    assert parse_selector('latency_p99_seconds{profile="otel-http",service="a\\"b"}') == \
+        ("latency_p99_seconds", {"profile": "otel-http", "service": 'a"b'})
+    assert parse_selector("memory_usage_bytes") == ("memory_usage_bytes", {})
+    for other in ("rate(x[1m])", 'x{a=~"b"}', "sum(x)", "x{a=}"):
+        assert parse_selector(other) is None, other
+
+
+def test_profiles_follow_the_metric_names_a_server_has() -> None:
+    found = {p.name for p in detect({"http_server_request_duration_seconds_bucket", "container_cpu_usage_seconds_total",
+                                     "kube_pod_container_status_restarts_total", "up"})}
+    assert found == {"otel-http", "cadvisor", "kube-state-metrics"}
+    assert detect({"up", "request_rate"}) == []
+
+
+def test_the_docs_list_every_profile_and_its_signals() -> None:
+    text = (ROOT / "docs" / "metrics.md").read_text()
+    for profile in load_profiles():
+        row = next((line for line in text.splitlines() if line.startswith(f"| `{profile.name}`")), "")
+        assert row, f"docs/metrics.md has no row for {profile.name}"
+        assert all(f"`{s.signal}`" in row for s in profile.signals), profile.name
