@@ -190,9 +190,18 @@ def _one(check: Check, service: str, evidence: Evidence, params: Params) -> Chec
     return _kubernetes(check, service, evidence)
 
 
+def callers_of(service: str, evidence: Evidence) -> list[str]:
+    """Who calls the service: its callers in the call graph; for a service outside the graph (no callers,
+    no dependencies: infrastructure every service uses without naming it, like DNS), every other service."""
+    calling = sorted(c for c, deps in evidence.topology.items() if service in deps)
+    if calling or evidence.topology.get(service):
+        return calling
+    return sorted(s for s in evidence.services if s != service)
+
+
 def _of_callers(check: Check, service: str, evidence: Evidence, params: Params) -> CheckOutcome:
     """A check read on the service's callers: confirmed when any caller's own evidence confirms it."""
-    calling = sorted(c for c, deps in evidence.topology.items() if service in deps)
+    calling = callers_of(service, evidence)
     outcomes = [(c, _one(check, c, evidence, params)) for c in calling]
     caller, best = next(((c, o) for c, o in outcomes if o.confirmed), None) or \
         next(((c, o) for c, o in outcomes if o.observed), (None, None))

@@ -158,3 +158,16 @@ def test_a_check_of_callers_reads_the_callers_evidence() -> None:
     quiet = view_of([anomaly("transfers", "tls_handshake_errors", 0.0, 0.0, 0.0, kind="errors")])
     quiet.topology = view.topology
     assert outcome(check, "ledger", quiet) == (True, False)
+
+
+def test_a_service_outside_the_call_graph_is_read_through_every_other_service() -> None:
+    """DNS is called by everyone and named by no one: with coredns in the graph but calling nobody and
+    called by nobody, its clients are all the other services; a service with dependencies of its own and
+    no callers (the edge) still has none."""
+    check = Check(name="clients' DNS lookups failing", metric="dns_errors", expect="up", weight=3, of="callers")
+    view = view_of([anomaly("checkout", "dns_errors", 0.0, 14.0, 200.0, kind="errors"),
+                    anomaly("coredns", "latency_p99_seconds", 0.004, 2.5, 200.0, kind="latency")])
+    view.topology = {"gateway": ["checkout"], "checkout": [], "coredns": []}
+    assert outcome(check, "coredns", view) == (True, True)
+    assert outcome(check, "gateway", view) == (False, False), "the edge calls others; nobody calls it"
+    assert outcome(check, "checkout", view) == (False, False), "checkout's only caller shows no DNS errors"
