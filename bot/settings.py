@@ -127,6 +127,13 @@ class Settings(BaseSettings):
         None, description="bearer token (or basic-auth password) the alert webhooks require (ANDON_WEBHOOK_TOKEN)")
     pagerduty_secret: SecretStr | None = Field(
         None, description="the PagerDuty webhook subscription's signing secret (ANDON_PAGERDUTY_SECRET)")
+    log_format: Literal["text", "json"] = Field("text", description="server log lines as text or one JSON object each")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="the least severe level logged")
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_level(cls, value: Any) -> Any:
+        return value.upper() if isinstance(value, str) else value
 
     config_file: Path | None = Field(None, description="andon.yaml path (ANDON_CONFIG_FILE)")
 

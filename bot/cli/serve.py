@@ -23,15 +23,14 @@ def serve(
     reasoner: str | None = typer.Option(None, "--reasoner", help="rules (default, no LLM) or llm"),
 ) -> None:
     """Serve Slack: incident threads, RCA and approval cards, /andon commands, the Alertmanager webhook."""
-    import logging
-
+    from bot.logs import configure_logging
     from bot.settings import SettingsError
     from bot.slack.runner import start
 
     if mode not in ("socket", "http"):
         fail("--mode must be socket or http")
     settings = settings_or_exit(reasoner=reasoner)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging(settings.log_level, settings.log_format)
     try:
         running = start(settings, mode="http" if mode == "http" else "socket", host=host, port=port,
                         telemetry=telemetry)

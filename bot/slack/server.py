@@ -1,5 +1,6 @@
 """The HTTP server: ``POST /slack/events`` (Events API, interactivity and slash commands, signature always
-verified by Bolt), ``POST /alertmanager``, ``GET /healthz`` and ``GET /metrics`` — on one threaded server.
+verified by Bolt), ``POST /alertmanager``, ``GET /healthz``, ``GET /readyz`` (the store and the telemetry
+backends answer) and ``GET /metrics`` — on one threaded server.
 
 Handlers acknowledge at once (Bolt acks events before listeners run; investigations go to a worker
 pool), so a burst of requests is answered quickly.
@@ -26,6 +27,7 @@ from urllib.parse import parse_qs, urlsplit
 from slack_bolt import App, BoltRequest
 from slack_sdk.signature import SignatureVerifier
 
+from bot.readiness import Readiness
 from bot.slack.desk import Desk
 
 __all__ = ["AndonHTTPServer", "SLACK_PATH"]
@@ -67,6 +69,7 @@ class AndonHTTPServer(ThreadingHTTPServer):
         self.webhook_limit = TokenBuckets(*WEBHOOK_RATE)
         self._pruned_at = 0.0
         self._slots = threading.BoundedSemaphore(MAX_CONNECTIONS)
+        self.readiness = Readiness(desk.services.store, desk.services.sources)
 
     def prune_due(self, every_s: float = 60.0) -> bool:
         """True at most once every ``every_s`` seconds (old replay keys are dropped then)."""
@@ -201,6 +204,9 @@ class _Handler(BaseHTTPRequestHandler):
         path = urlsplit(self.path).path
         if path == "/healthz":
             self._json(200, {"ok": True, "mode": "http" if self.server.app is not None else "socket"})
+        elif path == "/readyz":
+            ready, checks = self.server.readiness.check()
+            self._json(200 if ready else 503, {"ready": ready, "checks": checks})
         elif path == "/metrics":
             body, content_type = self.server.desk.services.metrics.exposition()
             self._send(200, body, content_type)

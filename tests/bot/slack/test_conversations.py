@@ -124,6 +124,8 @@ def test_rate_limited_post_is_retried_after_retry_after(andon: Andon) -> None:
 def test_health_and_metrics(andon: Andon) -> None:
     health = andon.http.get(f"{andon.url}/healthz")
     assert health.status_code == 200 and health.json()["ok"] is True
+    ready = andon.http.get(f"{andon.url}/readyz")
+    assert ready.status_code == 200 and ready.json()["checks"]["store"] == "ok", ready.text
     metrics = andon.http.get(f"{andon.url}/metrics")
     assert metrics.status_code == 200
     for name in ("andon_incidents_total", "andon_investigations_total", "andon_investigation_duration_seconds",
