@@ -114,6 +114,35 @@ def _from_pagerduty(payload: dict[str, Any], now: float) -> Incident:
                     status="resolved" if resolved else "firing")
 
 
+OPSGENIE_ACTIONS = {"Create": "firing", "Close": "resolved"}
+"""The Opsgenie webhook actions that open or close an incident; the others (Acknowledge, AddNote…) do neither."""
+
+
+def is_opsgenie(payload: dict[str, Any]) -> bool:
+    return isinstance(payload.get("alert"), dict) and ("action" in payload or "integrationType" in payload)
+
+
+def _from_opsgenie(payload: dict[str, Any], now: float) -> Incident:
+    """An Opsgenie outgoing-webhook event: ``alert`` (message, entity, tags, details, priority, createdAt in
+    ms) and ``action`` (Create, Close, …)."""
+    alert = payload["alert"]
+    details = _mapping(alert.get("details"), "alert.details")
+    tags = [str(t) for t in alert.get("tags") or [] if isinstance(t, str | int)]
+    labels = {**details, **dict(t.split(":", 1) for t in tags if ":" in t)}
+    entity = str(alert.get("entity") or "")
+    services = _services_from_labels(labels) or ([entity] if entity else [])
+    title = str(alert.get("message") or "Opsgenie alert")
+    created = alert.get("createdAt")
+    started = float(created) / 1000 if isinstance(created, int | float) and created > 1e11 else _time(created, now)
+    key = f"opsgenie:{alert.get('alertId') or alert.get('alias') or title}"
+    status: Literal["firing", "resolved"] = "resolved" if OPSGENIE_ACTIONS.get(str(payload.get("action"))) == "resolved" \
+        else "firing"
+    return Incident(id=incident_id(key), title=title[:200], services=services,
+                    severity=_SEVERITY_WORDS.get(str(alert.get("priority") or "").lower(), "warning"),
+                    started_at=started, labels=labels, source="opsgenie", status=status, group_key=key,
+                    text=" ".join([title, str(alert.get("description") or ""), " ".join(tags)]).strip(), raw=payload)
+
+
 def _from_text(text: str, now: float, known: list[str], source: str) -> Incident:
     if not text.strip():
         raise IntakeError("empty message: describe the problem (what, which service, since when)")
@@ -145,6 +174,8 @@ def incident_from_trigger(trigger: Any, now: float | None = None, known_services
         raise IntakeError(f"unsupported trigger type {type(trigger).__name__}: send text or a JSON object")
     if "alerts" in trigger:
         incident = _from_alertmanager(trigger, now)
+    elif is_opsgenie(trigger):
+        incident = _from_opsgenie(trigger, now)
     elif "event" in trigger or "messages" in trigger or trigger.get("routing_key") or "incident" in trigger:
         incident = _from_pagerduty(trigger.get("incident") and {"event": {"data": trigger["incident"]}} or trigger, now)
     elif "text" in trigger:
@@ -155,7 +186,7 @@ def incident_from_trigger(trigger: Any, now: float | None = None, known_services
         incident = _from_text(text, now, known, "grafana")
     else:
         raise IntakeError("unrecognised payload: expected an Alertmanager webhook ('alerts'), a PagerDuty event "
-                          "('event'), a Slack message ('text') or a Grafana alert ('title' + 'state')")
+                          "('event'), an Opsgenie webhook ('alert' + 'action'), a Slack message ('text') or a Grafana alert ('title' + 'state')")
     if not incident.services and known:
         incident.services = _services_in_text(incident.text or incident.title, known)
     return incident

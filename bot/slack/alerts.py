@@ -9,7 +9,7 @@ import json
 import time
 from typing import Any
 
-from bot.intake import IntakeError, incident_from_trigger
+from bot.intake import OPSGENIE_ACTIONS, IntakeError, incident_from_trigger, is_opsgenie
 from bot.slack.blocks import alert_message, notice
 from bot.slack.conversations import Conversations
 from bot.slack.services import Services
@@ -38,9 +38,14 @@ class AlertIntake:
 
     def receive(self, payload: Any) -> tuple[int, dict[str, Any]]:
         """Handle one webhook; returns the HTTP status and a JSON body. Slow work goes to the worker pool."""
-        if not isinstance(payload, dict) or ("alerts" not in payload and not isinstance(payload.get("event"), dict)):
-            return 400, {"error": "expected an Alertmanager or Grafana webhook payload (an object with 'alerts') "
-                                  "or a PagerDuty webhook event (an object with 'event')"}
+        if not isinstance(payload, dict) or ("alerts" not in payload and not isinstance(payload.get("event"), dict)
+                                             and not is_opsgenie(payload)):
+            return 400, {"error": "expected an Alertmanager or Grafana webhook payload (an object with 'alerts'), "
+                                  "a PagerDuty webhook event (an object with 'event') or an Opsgenie webhook "
+                                  "(an object with 'alert' and 'action')"}
+        if is_opsgenie(payload) and str(payload.get("action")) not in OPSGENIE_ACTIONS:
+            return 200, {"status": "ignored", "reason": f"Opsgenie action {payload.get('action')!r} neither opens nor "
+                                                        "closes an incident"}
         try:
             incident = incident_from_trigger(payload, now=self.s.clock(), known_services=self.s.sources.services)
         except IntakeError as exc:

@@ -35,7 +35,7 @@ __all__ = ["AndonHTTPServer", "SLACK_PATH"]
 log = logging.getLogger(__name__)
 SLACK_PATH = "/slack/events"
 MAX_BODY = 5 * 1024 * 1024
-WEBHOOKS = ("/alertmanager", "/grafana", "/pagerduty")
+WEBHOOKS = ("/alertmanager", "/grafana", "/pagerduty", "/opsgenie")
 """Alertmanager and Grafana (unified alerting) post the same webhook shape; PagerDuty posts v3 events."""
 SOCKET_TIMEOUT_S = 15.0
 """A client gets this long for each read (headers, body, the next request on a kept-alive connection)."""

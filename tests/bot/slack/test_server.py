@@ -125,9 +125,10 @@ def guarded(fake_slack: FakeSlack, tmp_path: Path, slack_kb: Any) -> Iterator[An
 
 @pytest.mark.parametrize("authorization", [None, "Bearer wrong", f"Token {TOKEN}", "Basic !!notbase64",
                                            "Basic " + base64.b64encode(b"andon:wrong").decode()])
-def test_the_webhook_refuses_requests_without_its_token(guarded: Andon, authorization: str | None) -> None:
+@pytest.mark.parametrize("path", ["/alertmanager", "/grafana", "/opsgenie"])
+def test_the_webhook_refuses_requests_without_its_token(guarded: Andon, authorization: str | None, path: str) -> None:
     headers = {"Authorization": authorization} if authorization else {}
-    response = guarded.http.post(f"{guarded.url}/alertmanager", json=json.loads(ALERT.read_text()), headers=headers)
+    response = guarded.http.post(f"{guarded.url}{path}", json=json.loads(ALERT.read_text()), headers=headers)
     assert response.status_code == 401 and "webhook token" in response.json()["error"]
     assert guarded.store.list() == []
 

@@ -77,3 +77,29 @@ def test_grafana_unified_alerting_opens_a_thread(andon: Andon) -> None:
     answer = andon.http.post(f"{andon.url}/grafana", json=payload)
     assert answer.status_code == 202 and answer.json()["status"] == "opened"
     andon.fake.wait_for(lambda: andon.fake.posts_with(BlockId.RCA_HEADER), what="the RCA card")
+
+
+OPSGENIE_CREATE = {
+    "action": "Create", "integrationId": "8f2c1b9e-1c0f-4c6e-9a7b-2f1d0e8c7a6b", "integrationName": "Andon",
+    "integrationType": "Webhook",
+    "source": {"name": "", "type": "API"},
+    "alert": {"alertId": "70413a06-38d6-4c85-92b8-5ebc900d42e2-1773136900000", "message": "checkout 5xx ratio above 5%",
+              "tags": ["service:checkout", "team:payments"], "tinyId": "1791", "entity": "checkout",
+              "alias": "checkout-5xx", "createdAt": 1773136900000, "username": "System", "userId": "",
+              "description": "error ratio 7% over 5m after the 10:02 deploy", "priority": "P1",
+              "details": {"namespace": "shop"}},
+}
+
+
+def test_an_opsgenie_alert_opens_a_thread_its_acknowledgement_does_nothing_and_its_close_mitigates(
+        andon: Andon) -> None:
+    opened = andon.http.post(f"{andon.url}/opsgenie", json=OPSGENIE_CREATE)
+    assert opened.status_code == 202 and opened.json()["status"] == "opened", opened.text
+    andon.fake.wait_for(lambda: andon.fake.posts_with(BlockId.RCA_HEADER), what="the RCA card")
+    incident = andon.store.get(opened.json()["incident"])
+    assert incident["services"] == ["checkout"] and incident["severity"] == "critical"
+
+    acked = andon.http.post(f"{andon.url}/opsgenie", json={**OPSGENIE_CREATE, "action": "Acknowledge"})
+    assert acked.status_code == 200 and acked.json()["status"] == "ignored"
+    closed = andon.http.post(f"{andon.url}/opsgenie", json={**OPSGENIE_CREATE, "action": "Close"})
+    assert closed.json() == {"incident": incident["id"], "status": "mitigated"}
