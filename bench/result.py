@@ -32,7 +32,7 @@ class Result:
     measured: str
     """What was measured, in one or two sentences."""
     target: str
-    """The target from issue 9, or ``none (reported)``."""
+    """The target the benchmark is held to, or ``none (reported)``."""
     runs: int
     """How many runs the headline numbers are medians of."""
     headline: str = ""

@@ -44,7 +44,7 @@ BENCHMARKS: dict[str, Callable[[BenchOptions], Result]] = {
     cli_wall.NAME: cli_wall.run,
     lab_mttr.NAME: lab_mttr.run,
 }
-"""Every benchmark, in the order they run and are reported (the numbers of issues 9, 2 and 7)."""
+"""Every benchmark, in the order they run and are reported."""
 LATEST = Path(__file__).parent / "results" / "latest.json"
 _STYLE = {"met": "green", "missed": "red", "error": "red", "skipped": "yellow", "reported": "cyan"}
 

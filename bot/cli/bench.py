@@ -16,15 +16,15 @@ def bench(
                                                "or latest-quick.json with --quick)"),
     only: list[str] = typer.Option(None, "--only", metavar="NAME",
                                    help="run only these benchmarks (repeat, or comma-separate): slack_ack, "
-                                        "first_answer, eval_throughput, retrieval, rca_ranking, memory, llm, investigate_cli, "
-                                        "lab_mttr"),
+                                        "first_answer, eval_throughput, retrieval, rca_ranking, rca_scale, memory, llm, "
+                                        "investigate_cli, lab_mttr"),
     dataset: list[Path] = typer.Option(None, "--dataset", metavar="PATH",
                                        help="an extra RCAEval-layout dataset for rca_ranking (repeatable)"),
     model: str | None = typer.Option(None, "--model", help="chat model for the llm benchmark (default: ANDON_MODEL)"),
     readme: Path | None = typer.Option(None, "--readme", metavar="FILE",
                                        help="also write the table into FILE between <!-- bench:start/end --> markers"),
 ) -> None:
-    """Run the benchmarks of issue 9 side by side; print a table, write JSON. Targets are reported as met or
+    """Run Andon's benchmarks side by side; print a table, write JSON. Targets are reported as met or
     missed, never asserted: the exit code is 1 only when a benchmark fails to run."""
     from bench.report import markdown, update_readme
     from bench.result import BenchOptions
