@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal, cast
 
 from bot.agent.nodes.closing import report_from_state
@@ -17,10 +17,17 @@ from bot.agent.state import InvestigationState
 from bot.slack.blocks import Block, notice, proposal_card, verification_message
 from bot.slack.blocks.kit import untrusted
 from bot.slack.services import Services
+from bot.store.leases import held
 
-__all__ = ["Approvals", "Click", "needs_approval"]
+__all__ = ["Approvals", "Click", "Recorded", "needs_approval", "RESUME_LEASE_S"]
 
 log = logging.getLogger(__name__)
+
+RESUME_LEASE_S = 30.0
+"""A resumption whose claim was not renewed for this long died with its process (a live one renews every
+10 s, so a busy interpreter has 20 s of slack); another process or replica then takes it over."""
+RECOVER_WITHIN_S = 86400.0
+"""Decisions older than a day are not carried out after a restart: the system has moved on."""
 
 REFUSAL = ("Only approvers named in Andon's policy can decide on this action; your click was not recorded. "
            "Ask an approver, or an admin to add you to the policy.")
@@ -28,6 +35,15 @@ REFUSAL = ("Only approvers named in Andon's policy can decide on this action; yo
 
 def needs_approval(proposal: dict[str, Any]) -> bool:
     return proposal.get("risk") in ("write", "destructive") and not proposal.get("auto")
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """What recording a click did: refused, stale, expired, duplicate or recorded, and for which proposal."""
+
+    result: Literal["refused", "stale", "expired", "duplicate", "recorded"]
+    proposal: dict[str, Any] | None = None
+    pending: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -98,34 +114,70 @@ class Approvals:
 
     def decide(self, click: Click) -> str:
         """Apply one click. Returns what happened: refused, stale, expired, duplicate, recorded or resumed."""
-        store, workspace = self.s.store, self.s.workspace
+        return self.follow_up(click, self.record(click))
+
+    def record(self, click: Click) -> Recorded:
+        """The durable half of a click, before Slack is answered: checked against the policy and the pending
+        proposals, and the decision written to the store. No Slack call (it must be quick)."""
+        store = self.s.store
         if not self.s.policy.may_approve(click.user, self.groups_of(click.user)):
-            workspace.ephemeral(click.channel, click.user, REFUSAL)
             store.audit(click.incident_id, "approval_refused", None,
                         {"proposal_id": click.proposal_id, "decision": click.decision}, "not an approver", click.user)
-            return self._count("refused")
+            return Recorded("refused")
         pending = self.s.investigator().pending(click.incident_id)
         proposal = next((p for p in pending if p["id"] == click.proposal_id and p["hash"] == click.digest), None)
         if proposal is None:
+            return Recorded("stale")
+        if self.state_of(proposal, [], time.time()) == "expired":
+            return Recorded("expired", proposal, pending)
+        if not store.record_decision(click.incident_id, proposal["id"], proposal["hash"], click.decision, click.user):
+            return Recorded("duplicate", proposal, pending)  # a double click or a retried delivery: the first counts
+        verb = "approved" if click.decision == "approve" else "rejected"
+        store.note(click.incident_id, "decision", f"{verb} {proposal['tool']} {proposal['args']}", click.user)
+        return Recorded("recorded", proposal, pending)
+
+    def follow_up(self, click: Click, recorded: Recorded) -> str:
+        """The rest, after Slack is answered: tell the clicker, update the card, resume when settled."""
+        store, workspace = self.s.store, self.s.workspace
+        proposal, pending = recorded.proposal, recorded.pending
+        if recorded.result == "refused":
+            workspace.ephemeral(click.channel, click.user, REFUSAL)
+            return self._count("refused")
+        if recorded.result == "stale" or proposal is None:
             workspace.ephemeral(click.channel, click.user, "This proposal is no longer waiting for a decision.")
             return self._count("stale")
-        now = time.time()
         fallback = (click.channel, click.message_ts)
-        if self.state_of(proposal, [], now) == "expired":
+        if recorded.result == "expired":
             workspace.ephemeral(click.channel, click.user, "This proposal expired; nothing will run.")
             self._update_card(click.incident_id, proposal, store.decisions(click.incident_id),
                               {"status": "expired", "decision": "not decided before expiry"}, fallback)
             self._resume_when_settled(click.incident_id, pending)
             return self._count("expired")
-        if not store.record_decision(click.incident_id, proposal["id"], proposal["hash"], click.decision, click.user):
-            return self._count("duplicate")  # a double click or a retried delivery: the first one counts
+        if recorded.result == "duplicate":
+            return self._count("duplicate")
         verb = "approved" if click.decision == "approve" else "rejected"
-        store.note(click.incident_id, "decision", f"{verb} {proposal['tool']} {proposal['args']}", click.user)
         decisions = store.decisions(click.incident_id)
-        state = self.state_of(proposal, decisions, now)
+        state = self.state_of(proposal, decisions, time.time())
         outcome = None if state == "open" else {"status": state, "decision": f"{verb} by <@{click.user}>"}
         self._update_card(click.incident_id, proposal, decisions, outcome, fallback)
         return self._count("resumed" if self._resume_when_settled(click.incident_id, pending) else "recorded")
+
+    def recover(self, max_age_s: float = RECOVER_WITHIN_S) -> list[str]:
+        """Resume incidents whose proposals were all decided but whose resumption never finished (its process
+        died after the clicks were recorded): each is taken over once its claim is no longer renewed.
+        Incidents nobody clicked on are left alone. Returns the incidents resumed."""
+        store, now, resumed = self.s.store, time.time(), []
+        for row in store.list("investigating", limit=200):
+            if float(row["created_at"]) < now - max_age_s or not store.decisions(row["id"]):
+                continue
+            pending = self.s.investigator().pending(row["id"])
+            if pending and self._resume_when_settled(row["id"], pending):
+                store.note(row["id"], "resumed", "carrying out the recorded decisions after a restart")
+                resumed.append(row["id"])
+            elif not pending and self._announce_unsaid(row["id"]):
+                store.note(row["id"], "resumed", "reporting what the recorded decisions did, after a restart")
+                resumed.append(row["id"])
+        return resumed
 
     def _count(self, result: str) -> str:
         self.s.metrics.decisions.labels(result=result).inc()
@@ -137,24 +189,36 @@ class Approvals:
         if any(self.state_of(p, decisions, now) == "open" for p in pending):
             return False
         digest = hashlib.sha256(",".join(sorted(p["hash"] for p in pending)).encode()).hexdigest()[:16]
-        if not self.s.store.first_time(f"resume:{incident_id}:{digest}", incident_id):
-            return False  # another click, process or replica resumes it
-        self.s.submit(self._resume, incident_id, pending)
+        key = f"resume:{incident_id}:{digest}"
+        if not self.s.store.claim(key, RESUME_LEASE_S, incident_id):
+            return False  # another click, process or replica is resuming it
+        self.s.submit(self._resume_holding, key, incident_id, pending)
         return True
+
+    def _resume_holding(self, key: str, incident_id: str, pending: list[dict[str, Any]]) -> None:
+        with held(self.s.store, key, RESUME_LEASE_S):
+            self._resume(incident_id, pending)
 
     def _resume(self, incident_id: str, pending: list[dict[str, Any]]) -> None:
         store = self.s.store
         incident = store.get(incident_id) or {}
-        channel, thread = incident.get("channel"), incident.get("thread_ts")
         decisions = [{**d, "groups": self.groups_of(str(d["by"]))} for d in store.decisions(incident_id)]
         try:
             outcome = self.s.investigator().resume(incident_id, decisions)
         except Exception as exc:
             log.exception("resuming %s failed", incident_id)
-            if channel:
-                self.s.workspace.post(channel, notice(f":x: Could not carry out the decisions: {untrusted(exc)}"), thread_ts=thread)
+            if incident.get("channel"):
+                self.s.workspace.post(incident["channel"], notice(f":x: Could not carry out the decisions: {untrusted(exc)}"),
+                                      thread_ts=incident.get("thread_ts"))
             return
-        report = outcome.report or report_from_state(cast(InvestigationState, outcome.state))
+        self._announce(incident_id, pending, outcome.report or report_from_state(cast(InvestigationState, outcome.state)))
+
+    def _announce(self, incident_id: str, pending: list[dict[str, Any]], report: dict[str, Any]) -> None:
+        """What the decisions led to: the cards updated, the timeline noted, the verification posted; the
+        timeline's verification entry comes last, so a restart knows whether it still has to be said."""
+        store = self.s.store
+        incident = store.get(incident_id) or {}
+        channel, thread = incident.get("channel"), incident.get("thread_ts")
         store.save_report(incident_id, report)
         by_id = {p["id"]: p for p in pending}
         for action in report.get("actions") or []:
@@ -164,8 +228,23 @@ class Approvals:
             store.note(incident_id, "action", f"{action['tool']} {action.get('status')}: "
                                               f"{action.get('result') or action.get('decision', '')}")
         check = report.get("verification") or {}
-        store.note(incident_id, "verification", str(check.get("detail", "not checked")))
         if check.get("recovered") and any(a.get("status") == "executed" for a in report.get("actions") or []):
             store.set_status(incident_id, "mitigated")
         if channel:
             self.s.workspace.post(channel, verification_message(report), thread_ts=thread)
+        store.note(incident_id, "verification", str(check.get("detail", "not checked")))  # last: it marks "said"
+
+    def _announce_unsaid(self, incident_id: str) -> bool:
+        """A resumption that finished its graph but died before saying so: say it now, once."""
+        store = self.s.store
+        if any(e["kind"] == "verification" for e in store.timeline(incident_id)):
+            return False
+        outcome = self.s.investigator().outcome(incident_id)
+        if outcome.waiting or not outcome.state.get("actions") or \
+                not store.claim(f"announce:{incident_id}", RESUME_LEASE_S, incident_id):
+            return False
+        with held(store, f"announce:{incident_id}", RESUME_LEASE_S):
+            proposals = list(outcome.state.get("proposals") or [])
+            self._announce(incident_id, proposals,
+                           outcome.report or report_from_state(cast(InvestigationState, outcome.state)))
+        return True

@@ -113,17 +113,19 @@ def _answer_late(done: Future[CommandReply], send: Callable[[list[Block], bool],
 
 def on_decision(desk: Desk, decision: Literal["approve", "reject"]) -> Callable[..., None]:
     def handle(ack: Ack, body: dict[str, Any]) -> None:
-        ack()
         try:
             incident_id, proposal_id, digest = parse_button_value(str(body["actions"][0].get("value", "")))
         except (KeyError, IndexError, ValueError) as exc:
+            ack()
             log.warning("ignoring a click that is not an Andon approval: %s", exc)
             return
         container = body.get("container") or {}
         channel = str((body.get("channel") or {}).get("id") or container.get("channel_id") or "")
         message_ts = container.get("message_ts") or (body.get("message") or {}).get("ts")
-        desk.approvals.decide(Click(incident_id=incident_id, proposal_id=proposal_id, digest=digest,
-                                    decision=decision, user=str(body["user"]["id"]), channel=channel,
-                                    message_ts=message_ts))
+        click = Click(incident_id=incident_id, proposal_id=proposal_id, digest=digest, decision=decision,
+                      user=str(body["user"]["id"]), channel=channel, message_ts=message_ts)
+        recorded = desk.approvals.record(click)  # durable before Slack hears "received": a crash loses no click
+        ack()
+        desk.approvals.follow_up(click, recorded)
 
     return handle

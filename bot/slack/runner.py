@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -15,14 +16,35 @@ from bot.settings import Settings
 from bot.slack.app import build_app
 from bot.slack.desk import Desk
 from bot.slack.server import AndonHTTPServer
-from bot.slack.services import build_services
+from bot.slack.services import Services, build_services
 from bot.slack.workspace import SlackWorkspace, make_web_client
 from tools import ToolRegistry
 
-__all__ = ["Running", "start", "Mode"]
+__all__ = ["Running", "start", "Mode", "Sweeper", "RECOVERY_SWEEP_S"]
 
 log = logging.getLogger(__name__)
 Mode = Literal["socket", "http"]
+RECOVERY_SWEEP_S = 10.0
+"""How often unfinished work whose holder died is looked for: a third of the resume lease, so a takeover
+follows a death within about one lease and a third."""
+
+
+class Sweeper:
+    """Queues ``work`` on the worker pool now and every ``every_s`` seconds until stopped."""
+
+    def __init__(self, services: Services, work: Callable[[], Any], every_s: float) -> None:
+        self._stop = threading.Event()
+
+        def loop() -> None:
+            while True:
+                services.submit(work)
+                if self._stop.wait(every_s):
+                    return
+
+        threading.Thread(target=loop, name="andon-sweeper", daemon=True).start()
+
+    def stop(self) -> None:
+        self._stop.set()
 
 
 @dataclass
@@ -31,6 +53,7 @@ class Running:
     app: App
     http: AndonHTTPServer | None
     socket: Any = None
+    sweeper: Sweeper | None = None
     _stopped: threading.Event = field(default_factory=threading.Event)
 
     @property
@@ -44,6 +67,8 @@ class Running:
         if self._stopped.is_set():
             return
         self._stopped.set()
+        if self.sweeper is not None:
+            self.sweeper.stop()
         if self.socket is not None:
             self.socket.close()
         if self.http is not None:
@@ -66,13 +91,14 @@ def start(settings: Settings, mode: Mode = "socket", host: str = "127.0.0.1", po
         token = settings.secret("webhook_token")
         if not token:
             log.warning("ANDON_WEBHOOK_TOKEN is not set: anyone who reaches port %s can post alerts to "
-                        "/alertmanager and /grafana", port)
+                        "/alertmanager, /grafana and /opsgenie", port)
         http = AndonHTTPServer((host, port or 0), desk, app if mode == "http" else None, webhook_token=token,
                               signing_secret=settings.secret("slack_signing_secret"),
                               pagerduty_secret=settings.secret("pagerduty_secret"))
         threading.Thread(target=http.serve_forever, name="andon-http", daemon=True).start()
     running = Running(desk=desk, app=app, http=http)
     services.submit(desk.alerts.recover)  # alerts a crash left unfinished
+    running.sweeper = Sweeper(services, desk.approvals.recover, RECOVERY_SWEEP_S)  # decisions a crash left undone
     if mode == "socket":
         from slack_bolt.adapter.socket_mode import SocketModeHandler
 

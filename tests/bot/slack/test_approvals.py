@@ -127,3 +127,49 @@ def test_an_expired_proposal_is_not_run(andon_expiring: Andon) -> None:
     andon.fake.wait_for(lambda: andon.fake.posts_with(BlockId.VERIFICATION), what="the outcome")
     assert andon.executed() == [] and andon.store.decisions(parse_button_value(value)[0]) == []
     assert "expired" in str(_card_updates(andon, card)[-1].blocks)
+
+
+def test_a_decision_is_recorded_before_slack_hears_back(andon: Andon) -> None:
+    card, value = _card(andon, "1773137104.000100")
+    incident_id = parse_button_value(value)[0]
+    answer = andon.click(ActionId.REJECT, value, SECOND_APPROVER, card.args["channel"], card.response["ts"])
+    assert answer.status_code == 200
+    assert [d["by"] for d in andon.store.decisions(incident_id)] == [SECOND_APPROVER], \
+        "the click is in the store by the time Slack gets its 200"
+
+
+def test_decisions_a_crash_left_undone_are_carried_out_once_after_a_restart(andon: Andon) -> None:
+    from bot.slack.approvals import Click
+
+    card, value = _card(andon, "1773137105.000100")
+    incident_id, proposal_id, digest = parse_button_value(value)
+    approvals = andon.running.desk.approvals
+    click = Click(incident_id=incident_id, proposal_id=proposal_id, digest=digest, decision="approve", user=APPROVER,
+                  channel=card.args["channel"], message_ts=card.response["ts"])
+    assert approvals.record(click).result == "recorded"  # the process dies here: Slack was answered, nothing resumed
+    assert andon.executed() == []
+    approvals.recover()  # what the start-up sweep does (the periodic one may have got there first)
+    andon.fake.wait_for(lambda: andon.fake.posts_with(BlockId.VERIFICATION), what="verify's result")
+    assert approvals.recover() == [], "carried out once"
+    time.sleep(0.5)
+    assert len(andon.executed()) == 1 and len(andon.store.executions(incident_id)) == 1
+    assert [e["kind"] for e in andon.store.timeline(incident_id)].count("resumed") == 1
+
+
+def test_an_outcome_a_crash_left_unsaid_is_reported_once_after_a_restart(andon: Andon) -> None:
+    from bot.slack.approvals import Click
+
+    card, value = _card(andon, "1773137106.000100")
+    incident_id, proposal_id, digest = parse_button_value(value)
+    approvals = andon.running.desk.approvals
+    click = Click(incident_id=incident_id, proposal_id=proposal_id, digest=digest, decision="approve", user=APPROVER,
+                  channel=card.args["channel"], message_ts=card.response["ts"])
+    assert approvals.record(click).result == "recorded"
+    services = andon.running.desk.services
+    services.investigator().resume(incident_id, services.store.decisions(incident_id))  # then the process dies
+    assert len(andon.executed()) == 1 and not andon.fake.posts_with(BlockId.VERIFICATION)
+    approvals.recover()
+    andon.fake.wait_for(lambda: andon.fake.posts_with(BlockId.VERIFICATION), what="the outcome, said after all")
+    assert approvals.recover() == []
+    time.sleep(0.5)
+    assert len(andon.fake.posts_with(BlockId.VERIFICATION)) == 1 and len(andon.executed()) == 1

@@ -119,3 +119,60 @@ def test_an_alert_accepted_just_before_a_kill_is_investigated_after_the_restart(
             if process is not None and process.poll() is None:
                 process.kill()
                 process.wait()
+
+
+@pytest.mark.parametrize("after_s", [0.0, 0.8])
+def test_an_approval_clicked_just_before_a_kill_is_carried_out_once_after_the_restart(
+        tmp_path: Path, fake_slack: FakeSlack, after_s: float) -> None:
+    import json
+
+    from bot.slack.blocks import parse_button_value
+    from bot.slack.ids import ActionId, BlockId
+    from bot.store import open_store
+    from tests.bot.slack.conftest import APPROVER
+
+    port = free_port()
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(f"approvers: [{APPROVER}]\n")
+    env = _env(tmp_path, SLACK_BOT_TOKEN="xoxb-proc", SLACK_SIGNING_SECRET=SECRET, ANDON_SLACK_API_URL=fake_slack.api_url,
+               ANDON_INCIDENT_CHANNELS="CINCIDENT1", ANDON_POLICY_FILE=str(policy))
+    command = [sys.executable, "-m", "bot.cli.main", "serve", "--mode", "http", "--port", str(port),
+               "--telemetry", str(TELEMETRY)]
+    url = f"http://127.0.0.1:{port}"
+    alert = json.loads((ROOT / "examples" / "alerts" / "checkout-bad-deploy.json").read_text())
+    first = subprocess.Popen(command, cwd=ROOT, env=env, text=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    second = None
+    try:
+        wait_http(f"{url}/healthz", timeout_s=120)
+        assert httpx.post(f"{url}/alertmanager", json=alert, timeout=10).status_code == 202
+        card = fake_slack.wait_for(lambda: fake_slack.posts_with(BlockId.PROPOSAL_ACTIONS), timeout=120,
+                                   what="an approval card")[0]
+        value = next(b for b in card.blocks if b.get("block_id") == BlockId.PROPOSAL_ACTIONS)["elements"][0]["value"]
+        payload = {"type": "block_actions", "team": {"id": "TFAKE0001"}, "user": {"id": APPROVER},
+                   "api_app_id": "AANDON01", "token": "legacy", "trigger_id": "1.2.3",
+                   "container": {"type": "message", "message_ts": card.response["ts"], "channel_id": "CINCIDENT1"},
+                   "channel": {"id": "CINCIDENT1"}, "message": {"ts": card.response["ts"]},
+                   "actions": [{"type": "button", "action_id": ActionId.APPROVE, "block_id": BlockId.PROPOSAL_ACTIONS,
+                                "value": value, "action_ts": str(time.time())}]}
+        body = urlencode({"payload": json.dumps(payload)})
+        clicked = httpx.post(f"{url}/slack/events", content=body, timeout=10,
+                             headers={**signed_headers(body), "Content-Type": "application/x-www-form-urlencoded"})
+        assert clicked.status_code == 200
+        time.sleep(after_s)
+        first.kill()  # SIGKILL: whatever the click had started in memory is gone
+        first.wait()
+        second = subprocess.Popen(command, cwd=ROOT, env=env, text=True, stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.DEVNULL)
+        wait_http(f"{url}/healthz", timeout_s=120)
+        fake_slack.wait_for(lambda: fake_slack.posts_with(BlockId.VERIFICATION), timeout=150, what="verify's result")
+        time.sleep(1.0)
+        incident_id = parse_button_value(value)[0]
+        store = open_store(None, tmp_path / "data")
+        assert [d["by"] for d in store.decisions(incident_id)] == [APPROVER]
+        assert len(store.executions(incident_id)) == 1, "carried out exactly once"
+        assert len(fake_slack.posts_with(BlockId.VERIFICATION)) == 1
+    finally:
+        for process in (first, second):
+            if process is not None and process.poll() is None:
+                process.kill()
+                process.wait()
