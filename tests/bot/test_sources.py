@@ -4,6 +4,7 @@ backend's auth and TLS settings."""
 from __future__ import annotations
 
 import base64
+import shutil
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,7 @@ import pytest
 from bot.settings import SettingsError, load_settings
 from bot.sources import build_actuator, build_live_sources
 from tests.support.fakehttp import recording_server
+from tests.support.tls import self_signed_certificate
 from tools.sources.actuators import AlertmanagerActuator, CompositeActuator, HttpActuator, KubernetesActuator
 from tools.sources.kubernetes import KubernetesSource
 from tools.sources.logfiles import LogFileSource
@@ -90,3 +92,31 @@ def test_a_ca_file_that_is_not_pem_fails_building_the_sources(tmp_path: Path) ->
     settings = load_settings(data_dir=tmp_path, alertmanager_url="https://127.0.0.1:9093", alertmanager_ca_file=garbage)
     with pytest.raises(SettingsError, match="ANDON_ALERTMANAGER_CA_FILE"):
         build_actuator(settings)
+
+
+def test_in_a_pod_kubernetes_is_read_and_acted_on_as_its_service_account(tmp_path: Path) -> None:
+    certificate = self_signed_certificate(tmp_path)
+    account = tmp_path / "serviceaccount"
+    account.mkdir()
+    (account / "token").write_text("sa-token")
+    (account / "namespace").write_text("andon")
+    shutil.copy(certificate.cert_file, account / "ca.crt")
+    with recording_server(tls=certificate.server_context()) as server:
+        server.route("GET", "/api/v1/namespaces/shop/pods", {"kind": "PodList", "items": []})
+        server.route("PATCH", "/api/v1/nodes/node-b", {"kind": "Node", "metadata": {"name": "node-b"}})
+        host, port = server.hostport.rsplit(":", 1)
+        settings = load_settings(data_dir=tmp_path, kubernetes_namespaces="shop")
+        sources = build_live_sources(settings, {"KUBERNETES_SERVICE_HOST": host, "KUBERNETES_SERVICE_PORT": port},
+                                     account)
+
+        assert isinstance(sources.kubernetes, KubernetesSource) and sources.kubernetes.pods() == []
+        assert isinstance(sources.actuator, CompositeActuator)
+        sources.actuator.execute("cordon_node", "node-b", {"node": "node-b"}, dry_run=True)
+        requests = server.received()
+        assert [r.path for r in requests] == ["/api/v1/namespaces/shop/pods", "/api/v1/nodes/node-b"]
+        assert {r.headers["authorization"] for r in requests} == {"Bearer sa-token"}
+
+
+def test_no_kubernetes_outside_a_pod_without_settings(tmp_path: Path) -> None:
+    sources = build_live_sources(load_settings(data_dir=tmp_path), {}, tmp_path / "absent")
+    assert sources.kubernetes is None and sources.actuator is None

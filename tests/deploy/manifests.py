@@ -18,7 +18,6 @@ from bot.settings import Settings
 
 __all__ = [
     "CLUSTER_SCOPED",
-    "NOT_SETTINGS",
     "by_kind",
     "check_object",
     "check_release",
@@ -28,8 +27,6 @@ __all__ = [
 ]
 
 CLUSTER_SCOPED = {"Namespace", "ClusterRole", "ClusterRoleBinding"}
-NOT_SETTINGS = {"SSL_CERT_FILE"}
-"""Variables the chart sets that are not Andon settings: the CA bundle OpenSSL and httpx trust."""
 
 _SERVICE_MONITOR_SPEC = {"selector", "endpoints", "namespaceSelector", "jobLabel", "targetLabels", "podTargetLabels",
                          "sampleLimit", "attachMetadata"}
@@ -193,7 +190,7 @@ def _check_deployment(deployment: dict[str, Any], names: set[tuple[str, Any, str
         assert andon[probe]["httpGet"] == {"path": "/healthz", "port": "http"}, probe
     env = {e["name"]: e for e in andon["env"]}
     assert len(env) == len(andon["env"]), "a variable is set twice"
-    unknown = set(env) - settings - NOT_SETTINGS
+    unknown = set(env) - settings
     assert not unknown, f"variables that are no Andon setting: {sorted(unknown)}"
     data_dir = env["ANDON_DATA_DIR"]["value"]
     mounts = {m["mountPath"]: m["name"] for m in andon["volumeMounts"]}

@@ -45,8 +45,8 @@ def _env(objects: list[dict]) -> dict[str, dict]:
 def test_default_render_is_valid_and_least_privileged(render: Render) -> None:
     objects = render()
     check_release(objects)
-    assert sorted(o["kind"] for o in objects) == ["ClusterRole", "ClusterRoleBinding", "Deployment", "Secret",
-                                                  "Service", "ServiceAccount"]
+    assert sorted(o["kind"] for o in objects) == ["ClusterRole", "ClusterRoleBinding", "Deployment", "Service",
+                                                  "ServiceAccount"]
     (role,) = by_kind(objects, "ClusterRole")
     assert {v for rule in role["rules"] for v in rule["verbs"]} == {"get", "list", "watch"}
     assert {r for rule in role["rules"] for r in rule["resources"]} == {"pods", "events", "deployments", "replicasets"}
@@ -58,7 +58,7 @@ def test_default_deployment_runs_hardened_with_writable_data_dir(render: Render)
     (deployment,) = by_kind(objects, "Deployment")
     pod = deployment["spec"]["template"]["spec"]
     assert pod["securityContext"]["runAsNonRoot"] is True and pod["securityContext"]["runAsUser"] != 0
-    assert pod["automountServiceAccountToken"] is False
+    assert pod["automountServiceAccountToken"] is True  # Andon reads the mounted, rotating token itself
     andon = _andon(objects)
     assert andon["securityContext"]["readOnlyRootFilesystem"] is True
     assert andon["securityContext"]["capabilities"] == {"drop": ["ALL"]}
@@ -75,23 +75,45 @@ def test_tokens_come_from_the_secret_by_reference(render: Render) -> None:
         assert env[name]["valueFrom"]["secretKeyRef"] == {"name": "andon-slack", "key": name, "optional": True}
 
 
-def test_kubernetes_access_uses_the_service_account_token_and_cluster_ca(render: Render) -> None:
+def test_kubernetes_access_is_the_mounted_service_account_found_in_cluster(render: Render) -> None:
     objects = render()
-    (secret,) = by_kind(objects, "Secret")
+    pod = by_kind(objects, "Deployment")[0]["spec"]["template"]["spec"]
+    assert pod["automountServiceAccountToken"] is True
+    assert not by_kind(objects, "Secret"), "no long-lived token Secret: the kubelet mounts a rotating one"
+    assert not {"ANDON_KUBERNETES_URL", "ANDON_KUBERNETES_TOKEN", "ANDON_KUBERNETES_NAMESPACES",
+                "SSL_CERT_FILE"} & set(_env(objects))
+    assert "initContainers" not in pod
     (account,) = by_kind(objects, "ServiceAccount")
-    assert secret["type"] == "kubernetes.io/service-account-token"
-    assert secret["metadata"]["annotations"]["kubernetes.io/service-account.name"] == account["metadata"]["name"]
-    env = _env(objects)
-    assert env["ANDON_KUBERNETES_URL"]["value"] == "https://kubernetes.default.svc"
-    assert env["ANDON_KUBERNETES_TOKEN"]["valueFrom"]["secretKeyRef"] == {"name": secret["metadata"]["name"], "key": "token"}
-    (init,) = by_kind(objects, "Deployment")[0]["spec"]["template"]["spec"]["initContainers"]
-    assert init["command"][-1] == env["SSL_CERT_FILE"]["value"]
+    assert "automountServiceAccountToken" not in account
 
     without = render("--set", "kubernetes.enabled=false")
     check_release(without)
-    assert not by_kind(without, "Secret")
-    assert not {"ANDON_KUBERNETES_URL", "ANDON_KUBERNETES_TOKEN", "SSL_CERT_FILE"} & set(_env(without))
-    assert "initContainers" not in by_kind(without, "Deployment")[0]["spec"]["template"]["spec"]
+    assert by_kind(without, "Deployment")[0]["spec"]["template"]["spec"]["automountServiceAccountToken"] is False
+    assert sorted(o["kind"] for o in without) == ["Deployment", "Service", "ServiceAccount"]  # no token, no grants
+
+
+def test_namespaces_read_through_a_role_in_each(render: Render) -> None:
+    objects = render("--set", "kubernetes.namespaces={shop,payments}")
+    check_release(objects)
+    assert _env(objects)["ANDON_KUBERNETES_NAMESPACES"]["value"] == "shop,payments"
+    assert not by_kind(objects, "ClusterRole") and not by_kind(objects, "ClusterRoleBinding")
+    roles = by_kind(objects, "Role")
+    assert sorted(r["metadata"]["namespace"] for r in roles) == ["payments", "shop"]
+    for role in roles:
+        assert role["rules"] == [{"apiGroups": [""], "resources": ["pods", "events"], "verbs": ["get", "list", "watch"]},
+                                 {"apiGroups": ["apps"], "resources": ["deployments", "replicasets"],
+                                  "verbs": ["get", "list", "watch"]}]
+    bindings = by_kind(objects, "RoleBinding")
+    assert sorted((b["metadata"]["namespace"], b["roleRef"]["name"]) for b in bindings) == \
+        [("payments", "andon-read"), ("shop", "andon-read")]
+
+    with_nodes = render("--set", "kubernetes.namespaces={shop}", "--set", "rbac.readNodes=true",
+                        "--set", "rbac.actions.enabled=true")
+    check_release(with_nodes)
+    (cluster_role,) = by_kind(with_nodes, "ClusterRole")
+    assert cluster_role["rules"] == [{"apiGroups": [""], "resources": ["nodes"], "verbs": ["get", "list", "watch"]}]
+    actions = [r for r in by_kind(with_nodes, "Role") if r["metadata"]["name"].endswith("-actions")]
+    assert [r["metadata"]["namespace"] for r in actions] == ["shop"]  # actions default to the namespaces read
 
 
 def test_everything_enabled_is_valid(render: Render) -> None:

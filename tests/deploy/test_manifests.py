@@ -35,7 +35,7 @@ def test_plain_manifests_are_valid_in_namespace_andon() -> None:
             assert obj["metadata"]["namespace"] == "andon", obj["metadata"]
         assert not set(HELM_ONLY_LABELS) & set(obj["metadata"].get("labels", {})), "kubectl, not Helm, manages these"
     kinds = [obj["kind"] for obj in objects]
-    assert kinds.index("ServiceAccount") < kinds.index("Secret"), "the token Secret needs its ServiceAccount first"
+    assert kinds.index("ServiceAccount") < kinds.index("Deployment"), "the pod's ServiceAccount comes first"
 
 
 def test_plain_manifests_are_the_charts_default_render(render: Render) -> None:

@@ -1,5 +1,6 @@
 """A self-signed certificate for 127.0.0.1, made at test time with the ``openssl`` command, and the
-server-side TLS context that serves it (see :func:`tests.support.fakehttp.recording_server`)."""
+server-side TLS context that serves it (see :func:`tests.support.fakehttp.recording_server`); for mutual
+TLS, a CA made for the test and a client certificate it signs."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-__all__ = ["SelfSigned", "self_signed_certificate"]
+__all__ = ["ClientCertificate", "SelfSigned", "client_certificate", "self_signed_certificate"]
 
 
 @dataclass(frozen=True)
@@ -21,22 +22,54 @@ class SelfSigned:
     """The certificate, PEM: also the CA file a client trusts it by."""
     key_file: Path
 
-    def server_context(self) -> ssl.SSLContext:
+    def server_context(self, client_ca: Path | None = None) -> ssl.SSLContext:
+        """Serving this certificate; with ``client_ca``, requiring a client certificate that CA signed."""
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.load_cert_chain(self.cert_file, self.key_file)
+        if client_ca is not None:
+            context.verify_mode = ssl.CERT_REQUIRED
+            context.load_verify_locations(cafile=client_ca)
         return context
 
 
-def self_signed_certificate(directory: Path) -> SelfSigned:
-    """A fresh key and a one-day certificate for ``IP:127.0.0.1`` written under ``directory``."""
+@dataclass(frozen=True)
+class ClientCertificate:
+    ca_file: Path
+    """The CA that signed it, made for this test: a server trusts clients by it."""
+    cert_file: Path
+    key_file: Path
+
+
+def _openssl(*args: str) -> None:
     openssl = shutil.which("openssl")
     if openssl is None:
         message = "the openssl command is not installed: apt-get install openssl"
         if os.environ.get("CI"):
             pytest.fail(message)
         pytest.skip(message)
+    subprocess.run([openssl, *args], check=True, capture_output=True, timeout=60)
+
+
+def self_signed_certificate(directory: Path) -> SelfSigned:
+    """A fresh key and a one-day certificate for ``IP:127.0.0.1`` written under ``directory``."""
     cert, key = directory / "loopback.crt", directory / "loopback.key"
-    subprocess.run([openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
-                    "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
-                   check=True, capture_output=True, timeout=60)
+    _openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+             "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert))
     return SelfSigned(cert, key)
+
+
+def client_certificate(directory: Path, name: str = "andon") -> ClientCertificate:
+    """A fresh CA and a one-day client certificate (``CN=<name>``, ``extendedKeyUsage=clientAuth``) it signs,
+    written under ``directory``."""
+    ca, ca_key = directory / "client-ca.crt", directory / "client-ca.key"
+    cert, key, request = directory / f"{name}.crt", directory / f"{name}.key", directory / f"{name}.csr"
+    extensions = directory / f"{name}.ext"
+    extensions.write_text("basicConstraints=CA:FALSE\nkeyUsage=digitalSignature\nextendedKeyUsage=clientAuth\n")
+    ec = ("-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes")
+    _openssl("req", "-x509", *ec, "-days", "1", "-subj", "/CN=andon-test-client-ca",
+             "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign",
+             "-keyout", str(ca_key), "-out", str(ca))
+    _openssl("req", "-new", *ec, "-subj", f"/CN={name}", "-keyout", str(key), "-out", str(request))
+    _openssl("x509", "-req", "-in", str(request), "-CA", str(ca), "-CAkey", str(ca_key), "-CAcreateserial",
+             "-days", "1", "-extfile", str(extensions), "-out", str(cert))
+    return ClientCertificate(ca, cert, key)

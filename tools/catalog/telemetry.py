@@ -148,7 +148,8 @@ def k8s_nodes(ctx: ToolContext, args: NoArgs) -> ToolResult:
         return _missing("Kubernetes")
     nodes = ctx.sources.kubernetes.nodes()
     if not nodes:
-        return ToolResult.no_data("no nodes")
+        forbidden = getattr(ctx.sources.kubernetes, "nodes_unreadable", "")  # a namespaced Role: no nodes
+        return ToolResult.no_data(f"nodes not readable: {forbidden}" if forbidden else "no nodes")
     bad = [n.get("name", "?") for n in nodes if not n.get("ready", True)]
     return ToolResult.ok(f"{len(nodes)} nodes, not ready: {', '.join(bad) or 'none'}", nodes)
 

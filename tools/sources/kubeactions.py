@@ -14,12 +14,14 @@ without persisting anything.
 from __future__ import annotations
 
 import copy
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 
-from tools.sources.kubeapi import KubeApi, check_name, image_tag, revision_of
+from tools.sources.kubeapi import KubeApi, check_name, connection_of, image_tag, revision_of
+from tools.sources.kubeconnection import KubeConnection
 
 __all__ = ["ActionError", "KUBERNETES_ACTIONS", "KubernetesActuator", "target_replicas"]
 
@@ -64,15 +66,15 @@ def _version(obj: dict[str, Any]) -> str:
 
 
 class KubernetesActuator:
-    """Restarts, scales and rolls back Deployments and cordons Nodes; ``client`` may carry a test transport."""
+    """Restarts, scales and rolls back Deployments and cordons Nodes; ``target`` is a URL (with ``token``) or
+    a :class:`KubeConnection`. With ``namespaces``, Deployments are looked for, and acted on, only there."""
 
     actions = KUBERNETES_ACTIONS
 
-    def __init__(self, url: str, token: str | None = None, namespace: str | None = None,
+    def __init__(self, target: str | KubeConnection, token: str | None = None, namespaces: Sequence[str] = (),
                  client: httpx.Client | None = None, timeout_s: float = 15.0, verify: bool | str = True,
                  max_replicas: int = 100) -> None:
-        self.api = KubeApi(url, token, client, timeout_s, verify)
-        self.namespace = check_name(namespace, "namespace") if namespace else None
+        self.api = KubeApi(connection_of(target, token, verify), client, timeout_s, namespaces)
         self.max_replicas = max_replicas
 
     def execute(self, action: str, service: str, args: dict[str, Any], dry_run: bool) -> dict[str, Any]:
@@ -99,11 +101,17 @@ class KubernetesActuator:
         return self._rollback(path, deployment, args.get("to_version"), params, status)
 
     def _deployment(self, service: str, asked: object) -> dict[str, Any]:
-        namespace = check_name(str(asked), "namespace") if asked else self.namespace
+        namespace = check_name(str(asked), "namespace") if asked else None
+        allowed = self.api.namespaces
+        if namespace and allowed and namespace not in allowed:
+            raise ActionError(f"namespace {namespace} is not one Andon may act in ({', '.join(allowed)})")
         deployment = self.api.find_deployment(check_name(service, "deployment name"), namespace)
         if deployment is None:
-            raise ActionError(f"no deployment for {service!r} in {'namespace ' + namespace if namespace else 'the cluster'}")
-        deployment["metadata"].setdefault("namespace", namespace or "default")
+            where = (f"namespace {namespace}" if namespace else f"namespaces {', '.join(allowed)}" if allowed
+                     else "the cluster")
+            raise ActionError(f"no deployment for {service!r} in {where}")
+        only = allowed[0] if len(allowed) == 1 else None
+        deployment["metadata"].setdefault("namespace", namespace or only or self.api.home_namespace or "default")
         return deployment
 
     def _scale(self, path: str, meta: dict[str, Any], replicas: str, params: dict[str, str] | None,

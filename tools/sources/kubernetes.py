@@ -1,19 +1,23 @@
 """The Kubernetes API as a source: pods (restarts, CrashLoopBackOff, OOMKilled), events, nodes and a
 Deployment's rollout history (its ReplicaSets, one per revision, the image tag as the version).
 
-Reads ``/api/v1/namespaces/{ns}/pods`` (``/api/v1/pods`` with no namespace), ``…/events``,
-``/api/v1/nodes`` and ``/apis/apps/v1/namespaces/{ns}/deployments`` and ``…/replicasets``. Objects are
-attributed to a service by their ``app.kubernetes.io/name`` or ``app`` label.
+Reads ``/api/v1/namespaces/{ns}/pods`` for each namespace it is given (``/api/v1/pods`` with none; see
+:mod:`tools.sources.kubeapi` for the fallback to the home namespace), ``…/events``, ``/api/v1/nodes`` and
+``/apis/apps/v1/namespaces/{ns}/deployments`` and ``…/replicasets``. Objects are attributed to a service
+by their ``app.kubernetes.io/name`` or ``app`` label. Nodes are cluster-scoped: when the server forbids
+reading them, :meth:`KubernetesSource.nodes` returns none and says why in ``nodes_unreadable``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import httpx
 
 from tools.sources.base import KubeEvent, PodStatus
-from tools.sources.kubeapi import KubeApi, check_name, image_tag, revision_of, service_of
+from tools.sources.kubeapi import KubeApi, KubeApiError, connection_of, image_tag, revision_of, service_of
+from tools.sources.kubeconnection import KubeConnection
 from tools.sources.prometheus import BackendError
 from tools.sources.timespec import parse_instant
 
@@ -94,22 +98,21 @@ def node_summary(node: dict[str, Any]) -> dict[str, Any]:
 
 
 class KubernetesSource:
-    """A Kubernetes source over the REST API; without a namespace it reads the whole cluster."""
+    """A Kubernetes source over the REST API: ``target`` is a URL (with ``token``) or a :class:`KubeConnection`
+    (in-cluster, kubeconfig); without ``namespaces`` it reads the whole cluster."""
 
-    def __init__(self, url: str, token: str | None = None, namespace: str | None = None,
+    def __init__(self, target: str | KubeConnection, token: str | None = None, namespaces: Sequence[str] = (),
                  client: httpx.Client | None = None, timeout_s: float = 10.0, verify: bool | str = True) -> None:
-        self.api = KubeApi(url, token, client, timeout_s, verify)
-        self.namespace = check_name(namespace, "namespace") if namespace else None
-
-    def _core(self, resource: str) -> str:
-        return f"/api/v1/namespaces/{self.namespace}/{resource}" if self.namespace else f"/api/v1/{resource}"
+        self.api = KubeApi(connection_of(target, token, verify), client, timeout_s, namespaces)
+        self.nodes_unreadable = ""
+        """Why :meth:`nodes` returned none (the server's 403), or empty."""
 
     def pods(self, service: str | None = None) -> list[PodStatus]:
-        pods = [pod_status(item) for item in self.api.items(self._core("pods"))]
+        pods = [pod_status(item) for item in self.api.items_in_scope("/api/v1", "pods")]
         return [p for p in pods if service is None or p.service == service]
 
     def events(self, since: float, service: str | None = None) -> list[KubeEvent]:
-        items = self.api.items(self._core("events"))
+        items = self.api.items_in_scope("/api/v1", "events")
         pod_services: dict[str, str] | None = None
         out = []
         for item in items:
@@ -130,18 +133,28 @@ class KubernetesSource:
 
     def _pod_services(self) -> dict[str, str]:
         try:
-            items = self.api.items(self._core("pods"))
+            items = self.api.items_in_scope("/api/v1", "pods")
         except BackendError:
             return {}
         return {f"{(p.get('metadata') or {}).get('namespace', '')}/{(p.get('metadata') or {}).get('name', '')}":
                 service_of(p.get("metadata") or {}, "Pod") for p in items}
 
     def nodes(self) -> list[dict[str, Any]]:
-        return [node_summary(item) for item in self.api.items("/api/v1/nodes")]
+        """Every node, or none when the server forbids listing them (a namespaced Role): an investigation
+        goes on without them."""
+        try:
+            items = self.api.items("/api/v1/nodes")
+        except KubeApiError as exc:
+            if exc.status != 403:
+                raise
+            self.nodes_unreadable = str(exc)
+            return []
+        self.nodes_unreadable = ""
+        return [node_summary(item) for item in items]
 
     def rollout_history(self, service: str) -> list[dict[str, Any]]:
         """One entry per revision, oldest first: ``{revision, version, previous_version, image, replicaset, at, current}``."""
-        deployment = self.api.find_deployment(service, self.namespace)
+        deployment = self.api.find_deployment(service)
         if deployment is None:
             return []
         current = revision_of(deployment)

@@ -39,7 +39,7 @@ def cluster(server: RecordingServer, wire: Any) -> RecordingServer:
 
 
 def _kube(server: RecordingServer) -> KubernetesActuator:
-    return KubernetesActuator(server.url, token="t0ken", namespace="shop")
+    return KubernetesActuator(server.url, token="t0ken", namespaces=["shop"])
 
 
 def _patches(server: RecordingServer) -> list[RecordedRequest]:
@@ -136,6 +136,20 @@ def test_unknown_targets_and_unsafe_names(cluster: RecordingServer) -> None:
     with pytest.raises(ValueError, match="invalid Kubernetes namespace"):
         kube.execute("restart_service", "checkout", {"namespace": "shop/../kube-system"}, dry_run=False)
     assert _patches(cluster) == []
+
+
+def test_scoped_namespaces_bound_where_actions_look_and_act(cluster: RecordingServer) -> None:
+    cluster.route("GET", "/apis/apps/v1/namespaces/payments/deployments", {"kind": "DeploymentList", "items": []})
+    kube = KubernetesActuator(cluster.url, namespaces=["payments", "shop"])
+
+    outcome = kube.execute("restart_service", "checkout", {}, dry_run=True)
+    assert "shop/checkout" in outcome["detail"]
+    assert not cluster.received("GET", "/apis/apps/v1/deployments")  # never the whole cluster
+    with pytest.raises(ActionError, match="namespace kube-system is not one Andon may act in"):
+        kube.execute("restart_service", "coredns", {"namespace": "kube-system"}, dry_run=False)
+    with pytest.raises(ActionError, match="no deployment for 'inventory' in namespaces payments, shop"):
+        kube.execute("restart_service", "inventory", {}, dry_run=False)
+    assert [p.path for p in _patches(cluster)] == [DEPLOY]
 
 
 def test_api_rejection_is_an_error(cluster: RecordingServer) -> None:

@@ -1,14 +1,20 @@
 """KubernetesSource against a loopback API server replaying PodList, EventList, NodeList, Deployment
-and ReplicaSetList answers in the Kubernetes wire format."""
+and ReplicaSetList answers in the Kubernetes wire format: cluster-wide or per namespace, nodes that a
+namespaced Role may not read, a cluster-wide list that falls back to the home namespace."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
 
 from tests.support.fakehttp import RecordingServer, Reply
+from tools.base import ToolContext
+from tools.catalog.telemetry import NoArgs, k8s_nodes
+from tools.sources import Sources
 from tools.sources.kubeapi import image_tag, service_of
+from tools.sources.kubeconnection import KubeConnection, static_connection
 from tools.sources.kubernetes import KubernetesSource
 from tools.sources.prometheus import BackendError
 from tools.sources.timespec import parse_instant
@@ -31,7 +37,7 @@ def cluster(server: RecordingServer, wire: Any) -> RecordingServer:
 
 
 def test_pods_map_crashloop_oomkilled_and_unschedulable(cluster: RecordingServer) -> None:
-    pods = {p.name: p for p in KubernetesSource(cluster.url, token="s3cret", namespace="shop").pods()}
+    pods = {p.name: p for p in KubernetesSource(cluster.url, token="s3cret", namespaces=["shop"]).pods()}
 
     request = cluster.received("GET", f"{NS}/pods")[0]
     assert request.headers["authorization"] == "Bearer s3cret"
@@ -60,7 +66,7 @@ def test_pods_filter_by_service_and_whole_cluster(cluster: RecordingServer) -> N
 
 
 def test_events_are_attributed_timed_and_filtered(cluster: RecordingServer) -> None:
-    source = KubernetesSource(cluster.url, namespace="shop")
+    source = KubernetesSource(cluster.url, namespaces=["shop"])
     events = source.events(since=parse_instant("2024-05-01T11:00:00Z"))
 
     assert [e.reason for e in events] == ["ScalingReplicaSet", "Killing", "NodeNotReady", "BackOff"]
@@ -90,7 +96,7 @@ def test_nodes_report_readiness_and_problems(cluster: RecordingServer) -> None:
 
 
 def test_rollout_history_from_owned_replicasets(cluster: RecordingServer) -> None:
-    history = KubernetesSource(cluster.url, namespace="shop").rollout_history("checkout")
+    history = KubernetesSource(cluster.url, namespaces=["shop"]).rollout_history("checkout")
 
     assert [(h["revision"], h["version"], h["previous_version"]) for h in history] == \
         [(1, "1.4.0", ""), (2, "1.4.1", "1.4.0"), (3, "1.4.2", "1.4.1")]  # the canary's ReplicaSet is not ours
@@ -119,12 +125,12 @@ def test_api_errors_are_backend_errors(server: RecordingServer) -> None:
                                              "message": 'pods is forbidden: User "andon" cannot list resource "pods"'},
                                             status=403))
     with pytest.raises(BackendError, match="403 pods is forbidden"):
-        KubernetesSource(server.url, namespace="shop").pods()
+        KubernetesSource(server.url, namespaces=["shop"]).pods()
 
 
 def test_invalid_namespace_is_refused() -> None:
     with pytest.raises(ValueError, match="namespace"):
-        KubernetesSource("http://127.0.0.1:9", namespace="../secrets")
+        KubernetesSource("http://127.0.0.1:9", namespaces=["../secrets"])
 
 
 def test_helpers() -> None:
@@ -134,3 +140,85 @@ def test_helpers() -> None:
     assert service_of({"name": "checkout-7d9f8b6c5d-x2x7q"}) == "checkout"
     assert service_of({"name": "redis-2"}) == "redis"
     assert service_of({"name": "x", "labels": {"app": "payments"}}) == "payments"
+
+
+def test_service_of_pods_uses_the_generated_suffix_alphabet() -> None:
+    assert service_of({"name": "payment-service-abcde"}) == "payment-service-abcde"  # vowels: not a generated id
+    assert service_of({"name": "payment-service-7d9f8b6c5d-x2x7q"}) == "payment-service"
+    assert service_of({"name": "node-exporter-x2x7q"}) == "node-exporter"  # a DaemonSet's pod
+    assert service_of({"name": "checkout-7d9f8b6c5d"}, "ReplicaSet") == "checkout"
+    assert service_of({"name": "checkout"}, "Deployment") == "checkout"
+
+
+@pytest.fixture
+def two_namespaces(cluster: RecordingServer, wire: Any) -> RecordingServer:
+    """``shop`` as recorded, and ``payments`` with one pod, no events, no deployments."""
+    pod = wire("k8s_podlist")["items"][1]
+    pod["metadata"]["namespace"] = "payments"
+    pod["metadata"]["name"] = "ledger-5c4f9d7b8-x2x7q"
+    pod["metadata"]["labels"] = {"app": "ledger"}
+    cluster.route("GET", "/api/v1/namespaces/payments/pods", {"kind": "PodList", "items": [pod]})
+    cluster.route("GET", "/api/v1/namespaces/payments/events", {"kind": "EventList", "items": []})
+    cluster.route("GET", "/apis/apps/v1/namespaces/payments/deployments", {"kind": "DeploymentList", "items": []})
+    return cluster
+
+
+def test_namespaced_reads_touch_only_namespaced_urls(two_namespaces: RecordingServer) -> None:
+    source = KubernetesSource(two_namespaces.url, namespaces=["shop", "payments"])
+
+    pods = source.pods()
+    events = source.events(since=0)
+    history = source.rollout_history("checkout")
+
+    assert {p.service for p in pods} == {"checkout", "payments", "cart", "search", "ledger"}
+    assert events and [h["version"] for h in history] == ["1.4.0", "1.4.1", "1.4.2"]
+    paths = {r.path for r in two_namespaces.received()}
+    assert paths == {f"{NS}/pods", f"{NS}/events", "/api/v1/namespaces/payments/pods",
+                     "/api/v1/namespaces/payments/events", f"{APPS}/deployments",
+                     "/apis/apps/v1/namespaces/payments/deployments", f"{APPS}/replicasets"}
+
+
+FORBIDDEN_NODES = Reply({"kind": "Status", "status": "Failure", "reason": "Forbidden", "code": 403,
+                         "message": 'nodes is forbidden: User "system:serviceaccount:andon:andon" cannot list '
+                                    'resource "nodes" in API group "" at the cluster scope'}, status=403)
+
+
+def test_forbidden_nodes_degrade_to_nodes_not_readable(cluster: RecordingServer) -> None:
+    cluster.route("GET", "/api/v1/nodes", FORBIDDEN_NODES)
+    source = KubernetesSource(cluster.url, namespaces=["shop"])
+
+    assert source.nodes() == []
+    assert "403 nodes is forbidden" in source.nodes_unreadable
+    result = k8s_nodes(ToolContext(Sources(kubernetes=source)), NoArgs())
+    assert result.status == "no_data" and result.summary.startswith("nodes not readable: ")
+    assert [p.name for p in source.pods("checkout")] == ["checkout-7d9f8b6c5d-x2x7q"]  # the rest still reads
+
+    cluster.route("GET", "/api/v1/nodes", Reply({"kind": "Status", "code": 500, "message": "etcdserver: timeout"},
+                                                status=500))
+    with pytest.raises(BackendError, match="500"):  # only a 403 means "not allowed"; other failures are errors
+        source.nodes()
+
+
+def _forbidden_cluster_wide(server: RecordingServer, path: str) -> None:
+    server.route("GET", path, Reply({"kind": "Status", "code": 403, "reason": "Forbidden",
+                                     "message": f"{path} is forbidden"}, status=403))
+
+
+def test_a_forbidden_cluster_wide_list_falls_back_to_the_home_namespace(cluster: RecordingServer) -> None:
+    _forbidden_cluster_wide(cluster, "/api/v1/pods")
+    _forbidden_cluster_wide(cluster, "/apis/apps/v1/deployments")
+    source = KubernetesSource(_home(cluster.url, "shop"))  # in a pod of namespace shop
+
+    assert len(source.pods()) == 4
+    assert len(source.pods()) == 4
+    assert source.rollout_history("checkout")
+    asked = [r.path for r in cluster.received()]
+    assert asked.count("/api/v1/pods") == 1  # asked once; from then on the home namespace only
+    assert asked.count(f"{NS}/pods") == 2 and f"{APPS}/deployments" in asked
+
+    with pytest.raises(BackendError, match="403"):  # without a home namespace, the 403 stands
+        KubernetesSource(cluster.url).pods()
+
+
+def _home(url: str, namespace: str) -> KubeConnection:
+    return replace(static_connection(url), namespace=namespace)

@@ -40,9 +40,14 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- end }}
 {{- end }}
 
-{{/* The Secret holding the ServiceAccount's token and the cluster CA (kubernetes.enabled). */}}
-{{- define "andon.tokenSecretName" -}}
-{{- printf "%s-token" (include "andon.serviceAccountName" .) | trunc 63 | trimSuffix "-" }}
+{{/* What Andon's Kubernetes source reads: in a ClusterRole (whole cluster) or a Role per namespace. */}}
+{{- define "andon.readRules" -}}
+- apiGroups: [""]
+  resources: [pods, events]
+  verbs: [get, list, watch]
+- apiGroups: [apps]
+  resources: [deployments, replicasets]
+  verbs: [get, list, watch]
 {{- end }}
 
 {{- define "andon.image" -}}
