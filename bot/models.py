@@ -96,6 +96,10 @@ class Report(BaseModel):
     retrieved_runbooks: list[str] = Field(default_factory=list)
     """The runbook ids retrieval found for the trigger, before the diagnosis matched any."""
     similar_incidents: list[dict[str, Any]] = Field(default_factory=list)
+    """Every past incident retrieval found for the trigger, best first, as the diagnosis saw them."""
+    related_incidents: list[dict[str, Any]] = Field(default_factory=list)
+    """The similar incidents shown to people: on the root cause's service or of its category, relevant
+    enough (:func:`bot.report_view.related_incidents`), each with ``matched`` saying why."""
     actions: list[dict[str, Any]] = Field(default_factory=list)
     verification: dict[str, Any] | None = None
     reasoner: str = "rules"

@@ -114,17 +114,23 @@ class Investigator:
     def _config(self, incident_id: str) -> dict[str, Any]:
         return {"configurable": {"thread_id": incident_id}, "recursion_limit": 100}
 
+    def outcome(self, incident_id: str) -> Outcome:
+        """Where the incident's investigation stands: its state, and whether it waits for a decision."""
+        return self._outcome(incident_id)
+
     def _outcome(self, incident_id: str) -> Outcome:
         snapshot = self.graph.get_state(self._config(incident_id))
         return Outcome(incident_id, dict(snapshot.values), waiting=bool(snapshot.next))
 
-    def start(self, trigger: Any, incident_id: str | None = None) -> Outcome:
-        """Investigate ``trigger`` until the report, or until a proposal waits for approval."""
+    def start(self, trigger: Any, incident_id: str | None = None, origin: str | None = None) -> Outcome:
+        """Investigate ``trigger`` until the report, or until a proposal waits for approval. ``origin`` marks
+        an incident that did not come from Slack or an alert (see :data:`bot.store.incidents.ORIGINS`)."""
         incident = incident_from_trigger(trigger, now=self.context.clock(), known_services=self.context.sources.services)
         thread = incident_id or incident.id
         incident.id = thread  # the store row and the graph state share the caller's id
         if self.context.store is not None:
-            self.context.store.upsert_incident(redact_data(incident.model_dump(mode="json", exclude={"raw"})))
+            self.context.store.upsert_incident(redact_data(incident.model_dump(mode="json", exclude={"raw"})),
+                                               origin=origin)
             self.context.store.audit(thread, "received", None, redacted_excerpt(trigger), "trigger received")
         previous = self.graph.get_state(self._config(thread))
         if previous.values:

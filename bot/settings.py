@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal, get_args
 
@@ -22,6 +23,9 @@ log = logging.getLogger(__name__)
 
 TelemetryBackend = Literal["prometheus", "alertmanager", "loki"]
 """The HTTP backends that take ``ANDON_<BACKEND>_*`` auth and TLS settings."""
+
+
+_NAMESPACE = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")  # an RFC 1123 label, as Kubernetes requires
 
 
 class SettingsError(ValueError):
@@ -107,8 +111,16 @@ class Settings(BaseSettings):
     loki_ca_file: Path | None = None
     loki_insecure_skip_verify: bool = False
     loki_tenant: str | None = None
-    kubernetes_url: str | None = None
+    # Kubernetes access (README: "Kubernetes access"); chosen by bot.cluster_access.kubernetes_connection.
+    kubernetes_url: str | None = Field(None, description="the API server, with kubernetes_token (or kubectl proxy's URL)")
     kubernetes_token: SecretStr | None = None
+    kubeconfig: str | None = Field(None, description="kubeconfig file(s), ':'-separated as KUBECONFIG (ANDON_KUBECONFIG)")
+    kubernetes_context: str | None = Field(None, description="the kubeconfig context; set alone, it reads $KUBECONFIG "
+                                           "or ~/.kube/config")
+    kubernetes_namespaces: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="read (and act) only in these namespaces; the whole cluster otherwise")
+    kubernetes_in_cluster: bool = Field(True, description="in a pod, use its service account when neither "
+                                        "kubernetes_url nor a kubeconfig is set")
     change_feed_url: str | None = None
     log_dir: Path | None = Field(None, description="read service logs from <log_dir>/<service>.log")
     topology: dict[str, list[str]] = Field(default_factory=dict, description="service -> dependencies")
@@ -146,7 +158,7 @@ class Settings(BaseSettings):
         path = Path(os.environ.get("ANDON_CONFIG_FILE", "andon.yaml"))
         return (init_settings, env_settings, _YamlSource(settings_cls, path), file_secret_settings)
 
-    @field_validator("knowledge_dirs", "incident_channels", mode="before")
+    @field_validator("knowledge_dirs", "incident_channels", "kubernetes_namespaces", mode="before")
     @classmethod
     def _comma_separated(cls, value: Any) -> Any:
         """``C0123,C0456`` or a JSON list (``["C0123"]``), as a variable is naturally typed."""
@@ -159,6 +171,14 @@ class Settings(BaseSettings):
                     raise ValueError(f"not a JSON list: {exc}") from exc
             return [item.strip() for item in text.split(",") if item.strip()]
         return value
+
+    @field_validator("kubernetes_namespaces")
+    @classmethod
+    def _namespace_names(cls, value: list[str]) -> list[str]:
+        for name in value:
+            if not _NAMESPACE.match(name):
+                raise ValueError(f"{name!r} is not a Kubernetes namespace name")
+        return list(dict.fromkeys(value))
 
     @field_validator("prometheus_headers", "alertmanager_headers", "loki_headers", mode="before")
     @classmethod
@@ -187,6 +207,17 @@ class Settings(BaseSettings):
         for backend in get_args(TelemetryBackend):
             if getattr(self, f"{backend}_url"):
                 self.backend_auth(backend)
+        return self
+
+    @model_validator(mode="after")
+    def _kubernetes_access_is_consistent(self) -> Settings:
+        """One way to reach Kubernetes: a URL (and its token) or a kubeconfig (and its context)."""
+        if self.kubernetes_url and (self.kubeconfig or self.kubernetes_context):
+            other = "ANDON_KUBECONFIG" if self.kubeconfig else "ANDON_KUBERNETES_CONTEXT"
+            raise SettingsError(f"ANDON_KUBERNETES_URL and {other} are both set: use a URL or a kubeconfig, not both")
+        if self.kubernetes_token and not self.kubernetes_url:
+            raise SettingsError("ANDON_KUBERNETES_TOKEN is set without ANDON_KUBERNETES_URL (in a pod, the service "
+                                "account's token is used; with a kubeconfig, its user's)")
         return self
 
     def backend_auth(self, backend: TelemetryBackend) -> BackendAuth:

@@ -17,7 +17,7 @@ from knowledge.documents import Chunk, Document, Runbook, chunk_document, load_d
 from knowledge.lexical import LexicalIndex
 from knowledge.taxonomy import bundled_dir
 
-__all__ = ["Hit", "IngestReport", "KnowledgeBase", "LayeredKnowledge", "bundled_paths"]
+__all__ = ["Hit", "IngestReport", "KnowledgeBase", "LayeredKnowledge", "bundled_paths", "relevance", "BEST_FUSED"]
 
 Method = Literal["hybrid", "vector", "lexical"]
 RUNBOOK_PRIOR = 0.02
@@ -29,6 +29,14 @@ ADD_BATCH = 512
 """Chunks per Chroma ``add`` call when ingesting."""
 WEIGHTS = {"vector": 1.0, "lexical": 0.5}
 """Reciprocal-rank fusion weights: BM25 sharpens exact terms, the embedding carries paraphrases."""
+BEST_FUSED = sum(WEIGHTS.values()) / (RRF_K + 1)
+"""The fused score of a document both searches rank first (before the alert and service boosts)."""
+
+
+def relevance(score: float) -> float:
+    """A hit's score as a share of the best a search gives: 1.0 when both the meaning (vector) and the keyword
+    (BM25) searches rank it first, or when it names the incident's alert; ~0.5 for ranks ten or so down."""
+    return max(0.0, min(score / BEST_FUSED, 1.0))
 
 
 def bundled_paths() -> list[Path]:

@@ -4,15 +4,24 @@ page, the investigation, the approval, the fix, the verified recovery — shown 
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from bot.cli.common import console, err_console, fail, print_json, settings_or_exit
 
 DEMO_APPROVER = "demo-approver"
+
+
+def demo_store_dir(data_dir: Path) -> Path:
+    """Where ``andon demo`` keeps its incidents, approvals and audit log: in the lab it runs (``<data_dir>/lab``),
+    apart from the real store, so lab actions never count against real rate limits or mix with real audit
+    entries. ``andon audit list`` shows them too, labelled; ``andon lab up`` starts them afresh."""
+    return (Path(data_dir) / "lab").resolve() / "andon"
 
 
 def demo(
@@ -60,7 +69,7 @@ def demo(
     try:
         out.print("[bold]2/3[/] ingesting the knowledge base (runbooks and past incidents) …")
         kb = open_knowledge(settings)
-        store = open_store(None, lab.root / "andon")  # the lab's own incidents, approvals and rate limits
+        store = open_store(None, demo_store_dir(settings.data_dir))
         policy = load_policy(approvers=[DEMO_APPROVER])
         webhook = lab.record().get("webhook_url")
         with AlertReceiver(lab.layout.webhook_port) as receiver:
@@ -86,7 +95,10 @@ def demo(
         else:
             lab.down()
             out.print("[dim]lab stopped[/]")
-    out.print(f"[dim]demo took {time.time() - started:.0f} s[/]")
+    if len(summaries) > 1:
+        out.print(fault_summary(summaries))
+    out.print(f"[dim]demo took {time.time() - started:.0f} s · `andon audit list` shows every proposal, approval "
+              "and action it made[/]")
     if as_json:
         print_json(summaries[0] if len(summaries) == 1 else summaries)
     failed = [s for s in summaries if s["recovered"] is not True]
@@ -111,6 +123,34 @@ def _timings(out: Console, summary: dict[str, Any]) -> None:
     table.add_row("MTTR", _seconds(summary["mttr_s"]) + "  (page → verified recovery)")
     table.add_row("fault → recovery", _seconds(summary["fault_to_recovery_s"]))
     out.print(table)
+
+
+def _pair(value: dict[str, Any] | None) -> str:
+    value = value or {}
+    return f"{value.get('service') or '?'} / {str(value.get('category') or '?').replace('_', ' ')}"
+
+
+def _mark(value: bool | None) -> Text:
+    return Text("—", style="dim") if value is None else Text("yes", style="green") if value else Text("no", style="red")
+
+
+def fault_summary(summaries: list[dict[str, Any]]) -> Table:
+    """One row per fault of a ``--fault all`` run: what was injected, what Andon named, whether it was right
+    and the system recovered, and the time from the page to verified recovery."""
+    table = Table(title=f"{len(summaries)} faults", caption="expected and found: service / root cause; MTTR: "
+                  "page → verified recovery. A harmless change is right and recovered when nothing paged.",
+                  caption_justify="left")
+    for column in ("fault", "expected", "found", "right?", "recovered?", "MTTR"):
+        table.add_column(column, overflow="fold")
+    for summary in summaries:
+        found = _pair(summary["root_cause"]) if summary["alert"] is not None else "no page"
+        table.add_row(summary["fault"], _pair(summary["expected"]), found, _mark(summary["diagnosed_right"]),
+                      _mark(summary["recovered"]), _seconds(summary["mttr_s"]))
+    right = sum(1 for s in summaries if s["diagnosed_right"])
+    recovered = sum(1 for s in summaries if s["recovered"] is True)
+    table.add_section()
+    table.add_row("total", "", "", f"{right}/{len(summaries)}", f"{recovered}/{len(summaries)}", "")
+    return table
 
 
 def _seconds(value: float | None) -> str:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from bot.cli.common import console, fail, print_json, settings_or_exit
 
@@ -73,22 +74,25 @@ def list_incidents(
         store.db.close()
     shown = [{"id": r["id"], "title": r["title"], "status": r["status"], "severity": r["severity"],
               "services": r["services"], "created_at": r["created_at"], "channel": r["channel"],
-              "root_cause": r["root_cause"] or _root(r) or None, "fix": r["fix"]} for r in rows]
+              "root_cause": r["root_cause"] or _root(r) or None, "fix": r["fix"], "origin": r["origin"]} for r in rows]
     if as_json:
         print_json(shown)
         return
     if not shown:
         console.print("no incidents")
         return
-    table = Table(title=f"{len(shown)} incidents")
-    for column in ("id", "opened (UTC)", "status", "severity", "services", "title", "root cause"):
+    table = Table(title=f"{len(shown)} incident{'' if len(shown) == 1 else 's'}",
+                  caption="from: alert or Slack; cli (andon investigate, live telemetry); replay (andon investigate "
+                          "on a telemetry fixture, not a live incident)", caption_justify="left")
+    for column in ("id", "opened (UTC)", "status", "from", "severity", "services", "title", "root cause"):
         table.add_column(column, overflow="fold")
     for row in shown:
         cause = row["root_cause"]
         if isinstance(cause, dict):
             cause = f"{str(cause.get('category', '')).replace('_', ' ')} on {cause.get('service')}"
+        origin = Text(row["origin"] or "alert/Slack", style="yellow" if row["origin"] == "replay" else "")
         table.add_row(row["id"], time.strftime("%Y-%m-%d %H:%M", time.gmtime(float(row["created_at"]))), row["status"],
-                      str(row["severity"] or ""), ", ".join(row["services"]), row["title"], str(cause or ""))
+                      origin, str(row["severity"] or ""), ", ".join(row["services"]), row["title"], str(cause or ""))
     console.print(table)
 
 

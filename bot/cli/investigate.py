@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import typer
+from rich.text import Text
 
 from bot.cli.common import console, fail, print_json, settings_or_exit, startup
 from bot.cli.render import render_report
@@ -30,7 +31,9 @@ def investigate(
     as_json: bool = typer.Option(False, "--json", help="print the report as one JSON object"),
 ) -> None:
     """Investigate an incident: evidence, ranked hypotheses and proposed fixes (nothing is executed).
-    Exits 3 when the verdict is inconclusive (the telemetry could not be read)."""
+    The incident is kept in the incident store (`andon incident list`, `andon incident resolve ID`), marked
+    'replay' when the telemetry was a fixture. Exits 3 when the verdict is inconclusive (the telemetry
+    could not be read)."""
     if (alert is None) == (text is None):
         fail("give exactly one of --alert FILE or --text TEXT")
     settings = settings_or_exit(reasoner=reasoner)
@@ -54,6 +57,7 @@ def investigate(
     with startup():
         from bot.intake import IntakeError
         from bot.runtime import Investigator, fixture_sources, live_sources, open_knowledge
+        from bot.store import open_store
 
         clock = time.time
         if fixture is not None:
@@ -70,17 +74,38 @@ def investigate(
             except SettingsError as exc:  # a backend's TLS or auth settings that only building its client finds wrong
                 fail(str(exc))
         kb = open_knowledge(settings)
-        investigator = Investigator(settings, sources, kb=kb, approval_mode="propose_only", clock=clock)
+        try:
+            store = open_store(settings.database_url, settings.data_dir)
+        except Exception as exc:  # an unreachable PostgreSQL, an unwritable data dir
+            fail(f"cannot open the incident store: {exc}")
+        investigator = Investigator(settings, sources, kb=kb, store=store, approval_mode="propose_only", clock=clock)
+    origin = "replay" if fixture is not None else "cli"
     try:
-        outcome = investigator.start(trigger)
-    except IntakeError as exc:
-        fail(str(exc))
+        try:
+            outcome = investigator.start(trigger, origin=origin)
+        except IntakeError as exc:
+            fail(str(exc))
+        if fixture is not None:
+            store.note(outcome.incident_id, "replay", f"investigated on replayed telemetry from {fixture}")
+    finally:
+        store.db.close()
     report = outcome.report
     if report is None:
         fail("the investigation produced no report")
     if as_json:
-        print_json(report)
+        print_json({"incident_id": outcome.incident_id, "origin": origin, **report})
     else:
         render_report(console, report)
+        _stored(outcome.incident_id, fixture)
     if report.get("verdict") == "inconclusive":
         raise typer.Exit(3)
+
+
+def _stored(incident_id: str, fixture: Path | None) -> None:
+    """Where the incident was kept, and the next step."""
+    line = Text("Stored as incident ")
+    line.append(incident_id, style="bold")
+    if fixture is not None:
+        line.append(f" (replayed telemetry from {fixture}: not a live incident)", style="yellow")
+    console.print(line)
+    console.print(Text(f'When it is fixed: andon incident resolve {incident_id} --root-cause "…" --fix "…"', style="dim"))

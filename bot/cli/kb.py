@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 from rich.progress import Progress
 from rich.table import Table
+from rich.text import Text
 
 from bot.cli.common import console, fail, print_json, settings_or_exit
 
@@ -34,25 +35,53 @@ def ingest(paths: list[Path] = typer.Argument(None, help="files or folders (defa
                   f"removed {report.removed} documents ({report.chunks} chunks written); {kb.count()} chunks in store")
 
 
+MATCH_WORDS = [(0.9, "strong"), (0.7, "good"), (0.5, "fair"), (0.0, "weak")]
+"""The word for a hit's relevance (its share of the best possible score), highest first."""
+
+
+def match_label(score: float, why: list[str]) -> str:
+    """How well a hit matches, in words and as a percentage: ``exact alert`` when it names the alert,
+    else strong / good / fair / weak by :func:`knowledge.retrieval.relevance`."""
+    from knowledge.retrieval import relevance
+
+    share = relevance(score)
+    if "alert name matches" in why:
+        return "exact alert (100%)"
+    word = next(word for floor, word in MATCH_WORDS if share >= floor)
+    return f"{word} ({share * 100:.0f}%)"
+
+
 @app.command()
 def search(query: str = typer.Argument(..., help="what to look for (alert text, symptoms, a question)"),
            service: str | None = typer.Option(None, "--service", help="prefer documents about this service"),
            kind: str | None = typer.Option(None, "--kind", help="runbook or incident"),
            k: int = typer.Option(5, "-k", help="how many results"),
-           as_json: bool = typer.Option(False, "--json", help="print JSON to stdout")) -> None:
-    """Hybrid search (vector + BM25, fused by reciprocal rank; exact alert names win)."""
+           as_json: bool = typer.Option(False, "--json", help="print JSON to stdout (with the raw fused score and "
+                                        "\"relevance\", 0–1)")) -> None:
+    """Hybrid search (vector + BM25, fused by reciprocal rank; exact alert names win).
+
+    Results are ranked best first. "match" says how well each one matches:
+    100% when both the meaning (vector) and the keyword (BM25) search rank it first,
+    less the further down either ranks it: strong ≥ 90%, good ≥ 70%, fair ≥ 50%, weak below;
+    "exact alert" when it names the alert in the query."""
     from bot.runtime import open_knowledge
+    from knowledge.retrieval import relevance
 
     if kind not in (None, "runbook", "incident"):
         fail("--kind must be runbook or incident")
     kb = open_knowledge(settings_or_exit())
     hits = kb.search(query, k=k, service=service, kind=kind)
     if as_json:
-        print_json([h.to_dict() for h in hits])
+        print_json([{"rank": index, **h.to_dict(), "relevance": round(relevance(h.score), 3)}
+                    for index, h in enumerate(hits, start=1)])
         return
-    table = Table(title=f"{len(hits)} results")
-    for column in ("#", "id", "kind", "title", "category", "score"):
-        table.add_column(column, overflow="fold")
+    table = Table(title=f"{len(hits)} result{'' if len(hits) == 1 else 's'}, best first",
+                  caption="match: 100% = ranked first by both the meaning and the keyword search (see --help)",
+                  caption_justify="left")
+    for column in ("rank", "match", "kind", "category", "title and id"):
+        table.add_column(column, overflow="fold", no_wrap=column == "match")
     for index, hit in enumerate(hits, start=1):
-        table.add_row(str(index), hit.doc_id, hit.kind, hit.title, hit.category, f"{hit.score:.3f}")
+        title = Text(hit.title)
+        title.append(f"\n{hit.doc_id}", style="dim")
+        table.add_row(str(index), match_label(hit.score, hit.why), hit.kind, hit.category.replace("_", " "), title)
     console.print(table)

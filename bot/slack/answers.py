@@ -109,8 +109,9 @@ def rules_answer(report: dict[str, Any], question: str, services: list[str] | No
         lines.append("*Runbooks:* " + (", ".join(f"{r['title']} (`{r['doc_id']}`)" for r in report.get("runbooks", [])[:3])
                                        or "none matched"))
     if any(w in lowered for w in ("similar", "past", "before", "happened")):
-        lines.append("*Similar past incidents:* " + (", ".join(f"{r['title']} (`{r['doc_id']}`)"
-                                                              for r in report.get("similar_incidents", [])[:3]) or "none"))
+        lines.append("*Similar past incidents:* " + (", ".join(f"{r['title']} (`{r['doc_id']}`, {r['matched']})"
+                                                              for r in report.get("related_incidents", [])[:3])
+                                                    or "none on the same service or of the same kind"))
     if any(w in lowered for w in ("fix", "action", "rollback", "roll back", "mitigat", "do now", "remediat")):
         lines.append("*Proposed actions:*")
         lines += [f"• `{p['tool']}` {p['args']} — {p['risk']}: {p.get('effect', '')}" for p in report.get("proposals", [])] or [

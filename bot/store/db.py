@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-__all__ = ["Database", "MIGRATIONS", "IntegrityError", "use_wal"]
+__all__ = ["Database", "MIGRATIONS", "IntegrityError", "use_wal", "sqlite_path"]
 
 
 class IntegrityError(Exception):
@@ -71,7 +71,17 @@ MIGRATIONS: list[str] = [
     DROP TABLE approvals;
     ALTER TABLE approvals_v3 RENAME TO approvals;
     """,
+    # 4: where an incident came from when not from Slack or an alert: 'cli' (``andon investigate`` on live
+    # telemetry) or 'replay' (on a telemetry fixture) — kept apart from live incidents an alert can join
+    """
+    ALTER TABLE incidents ADD COLUMN origin TEXT;
+    """,
 ]
+
+
+def sqlite_path(data_dir: Path) -> Path:
+    """The SQLite file of the store kept in ``data_dir`` (when no PostgreSQL URL is set)."""
+    return Path(data_dir) / "andon.sqlite"
 
 
 class Database:
@@ -88,7 +98,7 @@ class Database:
             self._pool = ConnectionPool(str(url), min_size=1, max_size=8, open=True, kwargs={"autocommit": False})
         else:
             data_dir.mkdir(parents=True, exist_ok=True)
-            self.path = data_dir / "andon.sqlite"
+            self.path = sqlite_path(data_dir)
         self.migrate()
 
     def _sqlite(self) -> sqlite3.Connection:

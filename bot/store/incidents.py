@@ -10,11 +10,19 @@ from typing import Any
 
 from bot.store.db import Database, IntegrityError
 
-__all__ = ["labelled_incidents", "IncidentStore", "open_store"]
+__all__ = ["labelled_incidents", "IncidentStore", "open_store", "ORIGINS"]
 
 
 def _json(value: Any) -> str:
     return json.dumps(value, default=str, sort_keys=True)
+
+
+_INCIDENT_COLUMNS = ["id", "title", "status", "severity", "services", "channel", "thread_ts", "group_key", "created_at",
+                     "report", "root_cause", "fix", "origin"]
+_SELECT_INCIDENTS = f"SELECT {', '.join(_INCIDENT_COLUMNS)} FROM incidents"
+ORIGINS = {"cli": "investigated from the terminal (andon investigate) on live telemetry",
+           "replay": "investigated from the terminal on replayed telemetry (a fixture): not a live incident"}
+"""Where an incident came from when not from Slack or an alert (those have no origin)."""
 
 
 class IncidentStore:
@@ -22,7 +30,12 @@ class IncidentStore:
         self.db = db
 
     # ----- incidents -----
-    def upsert_incident(self, incident: dict[str, Any], channel: str | None = None, thread_ts: str | None = None) -> None:
+    def upsert_incident(self, incident: dict[str, Any], channel: str | None = None, thread_ts: str | None = None,
+                        origin: str | None = None) -> None:
+        """Insert the incident, or touch it (and set its thread) if known. ``origin``: one of :data:`ORIGINS`
+        for an incident that did not come from Slack or an alert; alerts never attach to those."""
+        if origin is not None and origin not in ORIGINS:
+            raise ValueError(f"unknown incident origin {origin!r}; use one of {', '.join(ORIGINS)}")
         now = time.time()
         with self.db.transaction() as cur:
             row = cur.execute("SELECT id FROM incidents WHERE id = %s", (incident["id"],)).fetchone()
@@ -32,10 +45,10 @@ class IncidentStore:
                             (now, channel, thread_ts, incident["id"]))
             else:
                 cur.execute("INSERT INTO incidents (id, title, status, severity, services, channel, thread_ts, group_key,"
-                            " created_at, updated_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                            " created_at, updated_at, origin) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
                             (incident["id"], incident["title"], "investigating", incident.get("severity"),
                              ",".join(incident.get("services", [])), channel, thread_ts, incident.get("group_key"),
-                             now, now))
+                             now, now, origin))
 
     def set_status(self, incident_id: str, status: str, root_cause: str | None = None, fix: str | None = None) -> None:
         with self.db.transaction() as cur:
@@ -49,27 +62,22 @@ class IncidentStore:
 
     def get(self, incident_id: str) -> dict[str, Any] | None:
         with self.db.transaction() as cur:
-            row = cur.execute("SELECT id, title, status, severity, services, channel, thread_ts, group_key, created_at,"
-                              " report, root_cause, fix FROM incidents WHERE id = %s", (incident_id,)).fetchone()
+            row = cur.execute(_SELECT_INCIDENTS + " WHERE id = %s", (incident_id,)).fetchone()
         return self._row(row) if row else None
 
     def find_open_by_group(self, group_key: str) -> dict[str, Any] | None:
         with self.db.transaction() as cur:
-            row = cur.execute("SELECT id, title, status, severity, services, channel, thread_ts, group_key, created_at,"
-                              " report, root_cause, fix FROM incidents WHERE group_key = %s AND status != 'resolved'"
+            row = cur.execute(_SELECT_INCIDENTS + " WHERE group_key = %s AND status != 'resolved' AND origin IS NULL"
                               " ORDER BY created_at DESC", (group_key,)).fetchone()
         return self._row(row) if row else None
 
     def find_by_thread(self, channel: str, thread_ts: str) -> dict[str, Any] | None:
         with self.db.transaction() as cur:
-            row = cur.execute("SELECT id, title, status, severity, services, channel, thread_ts, group_key, created_at,"
-                              " report, root_cause, fix FROM incidents WHERE channel = %s AND thread_ts = %s",
-                              (channel, thread_ts)).fetchone()
+            row = cur.execute(_SELECT_INCIDENTS + " WHERE channel = %s AND thread_ts = %s", (channel, thread_ts)).fetchone()
         return self._row(row) if row else None
 
     def list(self, status: str | None = None, limit: int = 50) -> builtins.list[dict[str, Any]]:
-        sql = ("SELECT id, title, status, severity, services, channel, thread_ts, group_key, created_at, report,"
-               " root_cause, fix FROM incidents")
+        sql = _SELECT_INCIDENTS
         params: tuple[Any, ...] = ()
         if status == "open":
             sql += " WHERE status != 'resolved'"
@@ -82,9 +90,7 @@ class IncidentStore:
 
     @staticmethod
     def _row(row: Any) -> dict[str, Any]:
-        keys = ["id", "title", "status", "severity", "services", "channel", "thread_ts", "group_key", "created_at",
-                "report", "root_cause", "fix"]
-        out = dict(zip(keys, row, strict=True))
+        out = dict(zip(_INCIDENT_COLUMNS, row, strict=True))
         out["services"] = [s for s in (out["services"] or "").split(",") if s]
         out["report"] = json.loads(out["report"]) if out["report"] else None
         return out
@@ -132,6 +138,22 @@ class IncidentStore:
             return True
         except IntegrityError:
             return False
+
+    def claim(self, key: str, lease_s: float, incident_id: str | None = None) -> bool:
+        """True when this caller now holds ``key``: nobody held it, or the holder stopped renewing it
+        ``lease_s`` ago (its process died). Work guarded so is done by one holder at a time, and taken over
+        when a holder dies; :meth:`renew` keeps a claim alive."""
+        try:
+            with self.db.transaction() as cur:
+                cur.execute("DELETE FROM dedupe WHERE key = %s AND at < %s", (key, time.time() - lease_s))
+                cur.execute("INSERT INTO dedupe (key, at, incident_id) VALUES (%s, %s, %s)", (key, time.time(), incident_id))
+            return True
+        except IntegrityError:
+            return False
+
+    def renew(self, key: str) -> None:
+        with self.db.transaction() as cur:
+            cur.execute("UPDATE dedupe SET at = %s WHERE key = %s", (time.time(), key))
 
     # ----- approvals -----
     def record_decision(self, incident_id: str, proposal_id: str, digest: str, decision: str, by: str) -> bool:

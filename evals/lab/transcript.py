@@ -11,6 +11,8 @@ from rich.console import Console
 from rich.panel import Panel
 from rich.text import Text
 
+from bot.report_view import distinct_evidence, log_examples, readable, related_incidents, shorten
+
 __all__ = ["SlackTranscript"]
 
 _STEPS = {"retrieving": "searching runbooks and past incidents", "ranking hypotheses": "ranking hypotheses",
@@ -33,8 +35,9 @@ class SlackTranscript:
 
     # ----- helpers -----
     def _post(self, author: str, body: Any, style: str = "white", title_note: str = "") -> None:
-        clock = time.strftime("%H:%M:%S")
-        title = f"[bold]{author}[/] [dim]{clock}{(' · ' + title_note) if title_note else ''}[/]"
+        """A message in the thread, headed like Slack's: who, what kind of message, and when it was posted."""
+        title = Text(author, style="bold")
+        title.append(f" · {title_note + ' · ' if title_note else ''}posted {time.strftime('%H:%M:%S')}", style="dim")
         self.console.print(Panel(body, title=title, title_align="left", border_style=style, expand=True))
 
     def _line(self, text: str) -> None:
@@ -89,27 +92,34 @@ class SlackTranscript:
             self._post("Andon", "I could not form a hypothesis: no telemetry answered.", "yellow", "RCA")
             return
         best = hypotheses[0]
-        lines = [f"[bold]Root cause:[/] [bold]{best['service']}[/] — {best['category'].replace('_', ' ')} "
-                 f"(confidence {best['confidence']:.2f})", f"{best.get('summary', '')}", "", "[bold]Evidence[/]"]
-        for item in best.get("evidence", [])[:6]:
-            mark = "•" if item.get("supports", True) else "✗"
-            lines.append(f" {mark} [{item.get('call_id')}] {item['summary'][:150]}")
-        others = [f"{h['service']} / {h['category']} ({h['confidence']:.2f})" for h in hypotheses[1:3]]
+        examples = log_examples(state.get("calls", []))
+        body = Text("Root cause: ", style="bold")
+        body.append(best["service"], style="bold")
+        body.append(f" — {best['category'].replace('_', ' ')} (confidence {best['confidence'] * 100:.0f}%)\n"
+                    f"{best.get('summary', '')}\n\n")
+        body.append("Evidence", style="bold")
+        for item in distinct_evidence(best.get("evidence", []))[:6]:
+            supports = item.get("supports", True)
+            text = readable(str(item["summary"]), examples).lstrip("✓✗ ")
+            body.append(f"\n {'✓' if supports else '✗'} [{item.get('call_id')}] {shorten(text, 150)}")
+        others = [f"{h['category'].replace('_', ' ')} on {h['service']} ({h['confidence'] * 100:.0f}%)"
+                  for h in hypotheses[1:3]]
         if others:
-            lines += ["", "[dim]Also considered: " + "; ".join(others) + "[/]"]
+            body.append("\n\nAlso considered: " + "; ".join(others), style="dim")
         runbook = next(iter(state.get("runbooks", [])), None)
-        similar = next(iter(state.get("similar", [])), None)
+        similar = next(iter(related_incidents(state.get("similar", []), best)), None)
         if runbook:
-            lines.append(f"[dim]Runbook: {runbook.get('title')} ({runbook.get('doc_id')})[/]")
+            body.append(f"\nRunbook: {runbook.get('title')} ({runbook.get('doc_id')})", style="dim")
         if similar:
-            lines.append(f"[dim]Similar incident: {similar.get('title')} ({similar.get('doc_id')})[/]")
-        self._post("Andon", Text.from_markup("\n".join(lines)), "cyan", f"RCA · {data['incident_id']}")
+            body.append(f"\nSimilar past incident: {similar.get('title')} ({similar.get('doc_id')}) — "
+                        f"{similar['matched']}", style="dim")
+        self._post("Andon", body, "cyan", f"RCA for {data['incident_id']}")
         for proposal in state.get("proposals", [])[:3]:
             args = ", ".join(f"{k}={v}" for k, v in proposal["args"].items())
-            body = (f"[bold]{proposal['tool']}[/]({args})   risk: [bold]{proposal['risk']}[/]\n"
+            card = (f"[bold]{proposal['tool']}[/]({args})   risk: [bold]{proposal['risk']}[/]\n"
                     f"Effect: {proposal.get('effect', '')}\nUndo: {proposal.get('undo', '')}\n"
                     f"[reverse green] Approve [/]  [reverse red] Reject [/]")
-            self._post("Andon", Text.from_markup(body), "yellow", "proposed fix — needs approval")
+            self._post("Andon", Text.from_markup(card), "yellow", "proposed fix — needs approval")
 
     def _on_approved(self, data: dict[str, Any]) -> None:
         proposal = data["proposal"]
@@ -122,9 +132,10 @@ class SlackTranscript:
         if action:
             status = action.get("status")
             mark = "✅" if status == "executed" else "⚠️"
-            done_at = time.strftime("%H:%M:%S", time.localtime(float(action["at"]))) if action.get("at") else ""
-            self._post("Andon", f"{mark} {action.get('tool')} {status}: {action.get('result') or action.get('decision')}",
-                       "green" if status == "executed" else "yellow", f"action{' done ' + done_at if done_at else ''}")
+            ran_at = f" (finished {time.strftime('%H:%M:%S', time.localtime(float(action['at'])))})" if action.get("at") else ""
+            self._post("Andon", Text(f"{mark} {action.get('tool')} {status}{ran_at}: "
+                                     f"{action.get('result') or action.get('decision')}"),
+                       "green" if status == "executed" else "yellow", "action result")
         if verification.get("checked"):
             ok = verification.get("recovered")
             self._post("Andon", f"{'✅ Recovered' if ok else '❌ Not recovered'} — {verification.get('detail')}",

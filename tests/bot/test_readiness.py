@@ -12,7 +12,6 @@ from tests.support.net import free_port
 from tools.sources import Sources
 from tools.sources.prometheus import PrometheusSource
 
-
 VECTOR = {"status": "success", "data": {"resultType": "vector", "result": []}}
 DOWN = Reply({"status": "error", "error": "storage unavailable"}, status=503)
 

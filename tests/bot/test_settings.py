@@ -76,3 +76,30 @@ def test_backend_secrets_are_kept_secret(monkeypatch: pytest.MonkeyPatch) -> Non
     auth = settings.backend_auth("alertmanager")
     assert (auth.basic_user, auth.basic_password, dict(auth.headers)) == ("andon", "pa55", {"X-Api-Key": "k3y"})
     assert auth.insecure_skip_verify and auth.bearer_token is None and auth.tenant is None
+
+
+def test_kubernetes_namespaces_take_commas_or_json_and_must_be_names(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ANDON_KUBERNETES_NAMESPACES", "shop, payments,shop")
+    assert load_settings().kubernetes_namespaces == ["shop", "payments"]
+    monkeypatch.setenv("ANDON_KUBERNETES_NAMESPACES", '["shop"]')
+    assert load_settings().kubernetes_namespaces == ["shop"]
+    monkeypatch.setenv("ANDON_KUBERNETES_NAMESPACES", "shop,../kube-system")
+    with pytest.raises(SettingsError, match="ANDON_KUBERNETES_NAMESPACES.*'../kube-system' is not a Kubernetes namespace"):
+        load_settings()
+
+
+def test_kubernetes_access_is_one_way_or_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ANDON_KUBECONFIG", "/etc/andon/kubeconfig")
+    monkeypatch.setenv("ANDON_KUBERNETES_CONTEXT", "prod")
+    assert (load_settings().kubeconfig, load_settings().kubernetes_context) == ("/etc/andon/kubeconfig", "prod")
+    monkeypatch.setenv("ANDON_KUBERNETES_URL", "https://k8s.example.com")
+    with pytest.raises(SettingsError, match="ANDON_KUBERNETES_URL and ANDON_KUBECONFIG are both set"):
+        load_settings()
+    monkeypatch.delenv("ANDON_KUBECONFIG")
+    with pytest.raises(SettingsError, match="ANDON_KUBERNETES_URL and ANDON_KUBERNETES_CONTEXT are both set"):
+        load_settings()
+    monkeypatch.delenv("ANDON_KUBERNETES_URL")
+    monkeypatch.delenv("ANDON_KUBERNETES_CONTEXT")
+    monkeypatch.setenv("ANDON_KUBERNETES_TOKEN", "t")
+    with pytest.raises(SettingsError, match="ANDON_KUBERNETES_TOKEN is set without ANDON_KUBERNETES_URL"):
+        load_settings()

@@ -13,6 +13,7 @@ from bot.agent.context import AgentContext
 from bot.agent.state import InvestigationState
 from bot.models import Report
 from bot.prompts import render
+from bot.report_view import distinct_evidence, log_examples, readable, related_incidents
 from tools.rca.evidence import read_evidence
 from tools.redaction import redact_data
 from tools.sources import MetricsSource
@@ -172,15 +173,20 @@ def report_from_state(state: InvestigationState) -> dict[str, Any]:
         "service": None, "category": None, "confidence": 0.0}
     notes = list(dict.fromkeys(state.get("notes", [])))
     verdict = state.get("verdict") or ("diagnosed" if best else "inconclusive")
-    summary = render("report", incident=state["incident"], root=root, best=best or {"summary": "", "evidence": []},
-                     others=hypotheses[1:3], runbook=next(iter(state.get("runbooks", [])), None),
-                     similar=next(iter(state.get("similar", [])), None), notes=notes, verdict=verdict) if best else (
-        _blind_summary(notes))
     calls = state.get("calls", [])
+    related = related_incidents(state.get("similar", []), root)
+    examples = log_examples(calls)
+    shown = [{**e, "summary": readable(str(e["summary"]), examples).removeprefix("✓ ")}
+             for e in distinct_evidence((best or {}).get("evidence", []))]
+    summary = render("report", incident=state["incident"], root=root, best={**(best or {"summary": ""}),
+                     "evidence": shown}, others=hypotheses[1:3], runbook=next(iter(state.get("runbooks", [])), None),
+                     similar=next(iter(related), None), notes=[readable(n, examples) for n in notes],
+                     verdict=verdict) if best else _blind_summary(notes)
     result = Report(incident=state["incident"], summary=summary, root_cause=root, hypotheses=hypotheses,  # type: ignore[arg-type]
                     verdict=verdict,  # type: ignore[arg-type]
                     proposals=state.get("proposals", []), evidence=calls,  # type: ignore[arg-type]
                     runbooks=state.get("runbooks", []), similar_incidents=state.get("similar", []),
+                    related_incidents=related,
                     retrieved_runbooks=state.get("retrieved", []),
                     actions=state.get("actions", []), verification=state.get("verification"),
                     reasoner=state.get("reasoner", "rules"), notes=notes, tokens=state.get("tokens", {}),

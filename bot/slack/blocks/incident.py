@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.report_view import distinct_evidence, log_examples, own_evidence, readable, shared_evidence
 from bot.slack.blocks.kit import (
     Block,
     clip,
@@ -84,17 +85,21 @@ def progress_message(incident: dict[str, Any], steps: list[str], *, done: bool =
     return blocks
 
 
-def _hypothesis(index: int, hypothesis: dict[str, Any]) -> Block:
+def _hypothesis(index: int, hypothesis: dict[str, Any], evidence: list[dict[str, Any]],
+                examples: dict[str, str]) -> Block:
+    """One ranked hypothesis with the evidence it cites (the first: all of it; the others: what sets them apart)."""
     lines = [f"*{index}. {_category(hypothesis['category'])} on {untrusted(hypothesis['service'])}* — {percent(hypothesis['confidence'])}"]
-    for item in hypothesis.get("evidence", [])[:5]:
+    for item in evidence[:5]:
         mark = ":heavy_check_mark:" if item.get("supports", True) else ":heavy_multiplication_x:"
-        lines.append(f"{mark} `{item.get('call_id', '?')}` {clip(untrusted(item.get('summary', '')), 400, '…')}")
+        text = readable(str(item.get("summary", "")), examples, limit=300).lstrip("✓✗ ")
+        lines.append(f"{mark} `{item.get('call_id', '?')}` {clip(untrusted(text), 400, '…')}")
     return section("\n".join(lines), block_id=BlockId.HYPOTHESIS.nth(index))
 
 
 def _evidence(calls: list[dict[str, Any]]) -> list[Block]:
+    examples = log_examples(calls)
     lines = [f"`{untrusted(c.get('id', '?'))}` *{untrusted(c.get('tool', '?'))}* ({untrusted(c.get('status', '?'))}): "
-             f"{clip(untrusted(c.get('summary', '')), 500, '…')}" for c in calls]
+             f"{clip(untrusted(readable(str(c.get('summary', '')), examples, limit=300)), 500, '…')}" for c in calls]
     blocks: list[Block] = []
     chunk: list[str] = []
     size = 0
@@ -129,12 +134,17 @@ def rca_card(report: dict[str, Any]) -> list[Block]:
     hypotheses = report.get("hypotheses") or []
     if hypotheses:
         blocks += [divider(), section("*Ranked hypotheses*")]
-        blocks += [_hypothesis(i, h) for i, h in enumerate(hypotheses[:MAX_HYPOTHESES], start=1)]
+        shown = hypotheses[:MAX_HYPOTHESES]
+        shared, examples = shared_evidence(shown), log_examples(report.get("evidence") or [])
+        blocks += [_hypothesis(i, h, distinct_evidence(h.get("evidence", [])) if i == 1 else own_evidence(h, shared),
+                               examples) for i, h in enumerate(shown, start=1)]
     knowledge = []
     if report.get("runbooks"):
         knowledge.append("*Runbooks:* " + " · ".join(link(h) for h in report["runbooks"][:3]))
-    if report.get("similar_incidents"):
-        knowledge.append("*Similar past incidents:* " + " · ".join(link(h) for h in report["similar_incidents"][:3]))
+    if report.get("related_incidents"):
+        knowledge.append("*Similar past incidents:* " + " · ".join(
+            link(h) + (f" — {untrusted(h['matched'])}" if h.get("matched") else "")
+            for h in report["related_incidents"][:3]))
     if knowledge:
         blocks.append(section("\n".join(knowledge), block_id=BlockId.KNOWLEDGE))
     proposals = report.get("proposals") or []

@@ -39,3 +39,27 @@ def test_audit_list_table_and_filters(andon: Andon, investigated: dict[str, Any]
 
 def test_audit_list_on_a_fresh_data_dir(andon: Andon, tmp_path: Path) -> None:
     assert json_out(andon("audit", "list", "--json", data_dir=tmp_path / "fresh")) == []
+
+
+def test_audit_list_shows_the_last_demo_labelled(andon: Andon, investigated: dict[str, Any]) -> None:
+    """``andon demo`` keeps its log in the lab; ``audit list`` shows it after the store's, labelled apart."""
+    from bot.cli.demo import DEMO_APPROVER, demo_store_dir
+    from bot.store import open_store
+
+    data_dir = investigated["data_dir"]
+    demo = open_store(None, demo_store_dir(data_dir))
+    demo.audit("inc-demo1", "approve", None, {"proposal_id": "p-1"}, "", DEMO_APPROVER)
+    demo.audit("inc-demo1", "executed", "rollback_deploy", {"service": "payments"}, "roll back payments")
+    demo.db.close()
+
+    entries = json_out(andon("audit", "list", "--json", data_dir=data_dir))
+    assert {e["log"] for e in entries if e["incident_id"] == investigated["incident_id"]} == {"andon"}
+    assert [(e["event"], e["log"]) for e in entries if e["incident_id"] == "inc-demo1"] == [
+        ("approve", "demo"), ("executed", "demo")]
+    table = andon("audit", "list", data_dir=data_dir)
+    assert table.exit_code == 0
+    store_part, demo_part = table.stdout.split("the last andon demo: 2 audit entries")
+    assert "UAPPROVER1" in store_part and "inc-demo1" not in store_part
+    assert "inc-demo1" in demo_part and DEMO_APPROVER in demo_part and "service=payments" in demo_part
+    only = json_out(andon("audit", "list", "--incident", "inc-demo1", "--json", data_dir=data_dir))
+    assert [e["event"] for e in only] == ["approve", "executed"]

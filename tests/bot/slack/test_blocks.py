@@ -44,7 +44,8 @@ def huge_report() -> dict[str, Any]:
     return {"incident": INCIDENT, "summary": "*Most likely root cause:* " + "y" * 10_000, "root_cause": {},
             "hypotheses": hypotheses, "proposals": proposals, "evidence": evidence,
             "runbooks": [{"doc_id": f"rb-{i}", "title": "t" * 500, "path": ""} for i in range(20)],
-            "similar_incidents": [{"doc_id": "inc-x", "title": "old", "path": "https://wiki.example.com/pm"}],
+            "related_incidents": [{"doc_id": "inc-x", "title": "old", "path": "https://wiki.example.com/pm",
+                                   "matched": "same service"}],
             "notes": ["n" * 3000] * 30, "tokens": {"total": 5}, "tool_calls": 400, "duration_s": 3.2}
 
 

@@ -10,6 +10,8 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
+
 from bot.store import IncidentStore, open_store
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -26,6 +28,20 @@ def test_incident_rows_round_trip(store: IncidentStore) -> None:
     row = store.get("inc-store-1")
     assert row is not None and row["status"] == "resolved" and row["report"] == {"root_cause": {"service": "checkout"}}
     assert [r["id"] for r in store.list("resolved")] == ["inc-store-1"] and store.list("open") == []
+
+
+def test_terminal_incidents_are_marked_and_alerts_never_join_them(store: IncidentStore) -> None:
+    """``andon investigate`` keeps its incidents with their origin; an alert of the same group opens its own
+    Slack thread instead of being attached to a replayed or terminal investigation."""
+    store.upsert_incident({**INCIDENT, "id": "inc-replayed", "group_key": "g1"}, origin="replay")
+    row = store.get("inc-replayed")
+    assert row is not None and row["origin"] == "replay" and store.find_open_by_group("g1") is None
+    store.upsert_incident({**INCIDENT, "id": "inc-live", "group_key": "g1"}, channel="C1")
+    live = store.find_open_by_group("g1")
+    assert live is not None and live["id"] == "inc-live" and live["origin"] is None
+    assert {r["id"]: r["origin"] for r in store.list()} == {"inc-replayed": "replay", "inc-live": None}
+    with pytest.raises(ValueError, match="unknown incident origin"):
+        store.upsert_incident({**INCIDENT, "id": "inc-x"}, origin="carrier-pigeon")
 
 
 def test_a_decision_counts_once_per_person_and_incident(store: IncidentStore) -> None:
@@ -147,3 +163,17 @@ def test_keys_guarding_a_time_window_are_forgotten_once_it_has_passed(store: Inc
     assert store.first_time("slack:request:v0=old"), "forgotten: the window it guarded is over"
     assert not store.first_time("slack:request:v0=newest"), "still inside its window"
     assert not store.first_time("alert:open:inc-1"), "other keys are kept"
+
+
+def test_a_claim_is_held_while_renewed_and_taken_over_once_its_holder_stops(store: IncidentStore) -> None:
+    import time as clock
+
+    assert store.claim("resume:inc-1:abc", lease_s=0.3, incident_id="inc-1")
+    assert not store.claim("resume:inc-1:abc", lease_s=0.3), "held: nobody else gets it"
+    clock.sleep(0.2)
+    store.renew("resume:inc-1:abc")
+    clock.sleep(0.2)
+    assert not store.claim("resume:inc-1:abc", lease_s=0.3), "renewed 0.2 s ago: still held"
+    clock.sleep(0.4)
+    assert store.claim("resume:inc-1:abc", lease_s=0.3), "not renewed for a whole lease: its holder died"
+    assert not store.claim("resume:inc-1:abc", lease_s=0.3)

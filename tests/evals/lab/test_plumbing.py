@@ -4,6 +4,7 @@ API, the webhook receiver, experiment-scoped sources, the learned incident and t
 from __future__ import annotations
 
 import json
+import re
 import time
 from typing import Any
 
@@ -174,14 +175,27 @@ def test_the_transcript_reads_like_the_slack_thread() -> None:
     view("progress", {"step": "intake"})
     view("progress", {"step": "tool", "tool": "rank_anomalies"})
     view("progress", {"step": "ranking hypotheses"})
+    unrelated = {"doc_id": "inc-gw", "title": "Gateway log explosion", "services": ["gateway"],
+                 "category": "log_volume_explosion", "score": 0.2}
+    related = {"doc_id": "inc-pay", "title": "Payments bad release", "services": ["payments"], "category": "bad_deploy",
+               "score": 0.13}
     view("rca", {"incident_id": "inc-1", "state": {"hypotheses": _report()["hypotheses"], "proposals": [proposal],
-                                                    "runbooks": [{"title": "Bad deploy", "doc_id": "rb-x"}]}})
+                                                    "runbooks": [{"title": "Bad deploy", "doc_id": "rb-x"}],
+                                                    "similar": [unrelated, related]}})
     view("approved", {"proposal": proposal, "by": "demo-approver"})
-    view("verified", {"action": {"tool": "rollback_deploy", "status": "executed", "result": "roll back payments"},
+    view("verified", {"action": {"tool": "rollback_deploy", "status": "executed", "result": "roll back payments",
+                                 "at": 1_700_000_000.0},
                       "verification": {"checked": True, "recovered": True, "detail": "error_ratio back"}})
     view("resolved", {"learned_doc": "inc-learned-1"})
     text = console.export_text()
     for expected in ("[FIRING] HighErrorRate", "On it", "rank_anomalies", "Root cause: payments", "Approve",
-                     "demo-approver (auto)", "Approved rollback_deploy", "Recovered", "inc-learned-1"):
+                     "demo-approver (auto)", "Approved rollback_deploy", "Recovered", "inc-learned-1",
+                     "[c1] payments error_ratio", "Similar past incident: Payments bad release (inc-pay) — same service "
+                     "and category"):
         assert expected in text, expected
+    assert "Gateway log explosion" not in text, "an unrelated past incident is not shown"
+    # each message is headed by what it is and when it was posted; the action's own time is labelled in it
+    assert re.search(r"Andon · action result · posted \d\d:\d\d:\d\d", text)
+    assert re.search(r"rollback_deploy executed \(finished \d\d:\d\d:\d\d\): roll back payments", text)
+    assert "action done" not in text
     assert json.dumps(text)

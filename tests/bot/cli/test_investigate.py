@@ -1,0 +1,48 @@
+"""``andon investigate`` keeps the incident in the store `andon incident` reads, marked ``replay`` when its
+telemetry was a fixture, and shows its id, so `andon incident resolve <id>` then works on it."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from bot.store import open_store
+from tests.bot.cli.conftest import Andon, json_out
+
+ROOT = Path(__file__).resolve().parents[3]
+ALERT = ROOT / "examples" / "alerts" / "checkout-bad-deploy.json"
+
+
+def test_investigate_stores_the_incident_for_incident_resolve(andon: Andon, tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    report = json_out(andon("investigate", "--alert", str(ALERT), "--json", data_dir=data_dir))
+    incident_id = report["incident_id"]
+    assert incident_id == report["incident"]["id"] and report["origin"] == "replay"
+
+    [row] = json_out(andon("incident", "list", "--json", data_dir=data_dir))
+    assert row["id"] == incident_id and row["origin"] == "replay"
+    assert (row["root_cause"]["service"], row["root_cause"]["category"]) == ("checkout", "bad_deploy")
+    listed = andon("incident", "list", data_dir=data_dir)
+    assert listed.exit_code == 0 and "replay" in listed.stdout and "not a live incident" in listed.stdout
+
+    shown = andon("investigate", "--alert", str(ALERT), data_dir=data_dir)
+    assert shown.exit_code == 0
+    flat = " ".join(shown.stdout.split())
+    assert re.search(rf"Stored as incident {incident_id} \(replayed telemetry from \S+checkout-bad-deploy"
+                     r"\.telemetry\.yaml: not a live incident\)", flat), flat[-400:]
+    assert f"andon incident resolve {incident_id}" in flat
+
+    resolved = andon("incident", "resolve", incident_id, "--root-cause", "v2.14.0 threw on a null price", "--fix",
+                     "rolled back to v2.13.2", data_dir=data_dir)
+    assert resolved.exit_code == 0, resolved.output
+    assert f"resolved {incident_id}: bad deploy on checkout" in " ".join(resolved.stdout.split())
+
+    store = open_store(None, data_dir)
+    try:
+        timeline = store.timeline(incident_id)
+        assert [e["kind"] for e in timeline] == ["replay", "replay", "resolved"]  # investigated twice, then resolved
+        assert "replayed telemetry" in timeline[0]["text"]
+        assert store.get(incident_id)["status"] == "resolved"  # type: ignore[index]
+    finally:
+        store.db.close()
+
