@@ -9,6 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from bot.slack.approvals import Approvals
 from bot.slack.blocks import parse_button_value
 from bot.slack.ids import ActionId, BlockId
 from tests.bot.slack.conftest import APPROVER, GROUP_MEMBER, OUTSIDER, SECOND_APPROVER, Andon
@@ -138,15 +139,21 @@ def test_a_decision_is_recorded_before_slack_hears_back(andon: Andon) -> None:
         "the click is in the store by the time Slack gets its 200"
 
 
-def test_decisions_a_crash_left_undone_are_carried_out_once_after_a_restart(andon: Andon) -> None:
+def _approved_then_died(andon: Andon, ts: str) -> tuple[str, Approvals]:
+    """An approval click recorded (Slack answered) by a process that then died before doing anything more."""
     from bot.slack.approvals import Click
 
-    card, value = _card(andon, "1773137105.000100")
+    card, value = _card(andon, ts)
     incident_id, proposal_id, digest = parse_button_value(value)
     approvals = andon.running.desk.approvals
     click = Click(incident_id=incident_id, proposal_id=proposal_id, digest=digest, decision="approve", user=APPROVER,
                   channel=card.args["channel"], message_ts=card.response["ts"])
-    assert approvals.record(click).result == "recorded"  # the process dies here: Slack was answered, nothing resumed
+    assert approvals.record(click).result == "recorded"
+    return incident_id, approvals
+
+
+def test_decisions_a_crash_left_undone_are_carried_out_once_after_a_restart(andon: Andon) -> None:
+    incident_id, approvals = _approved_then_died(andon, "1773137105.000100")
     assert andon.executed() == []
     approvals.recover()  # what the start-up sweep does (the periodic one may have got there first)
     andon.fake.wait_for(lambda: andon.fake.posts_with(BlockId.VERIFICATION), what="verify's result")
@@ -157,14 +164,7 @@ def test_decisions_a_crash_left_undone_are_carried_out_once_after_a_restart(ando
 
 
 def test_an_outcome_a_crash_left_unsaid_is_reported_once_after_a_restart(andon: Andon) -> None:
-    from bot.slack.approvals import Click
-
-    card, value = _card(andon, "1773137106.000100")
-    incident_id, proposal_id, digest = parse_button_value(value)
-    approvals = andon.running.desk.approvals
-    click = Click(incident_id=incident_id, proposal_id=proposal_id, digest=digest, decision="approve", user=APPROVER,
-                  channel=card.args["channel"], message_ts=card.response["ts"])
-    assert approvals.record(click).result == "recorded"
+    incident_id, approvals = _approved_then_died(andon, "1773137106.000100")
     services = andon.running.desk.services
     services.investigator().resume(incident_id, services.store.decisions(incident_id))  # then the process dies
     assert len(andon.executed()) == 1 and not andon.fake.posts_with(BlockId.VERIFICATION)

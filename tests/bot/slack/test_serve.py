@@ -85,40 +85,59 @@ def test_serve_stops_on_sigterm_while_an_investigation_runs(served: tuple[str, s
     assert process.wait(timeout=30) == 0
 
 
-def test_an_alert_accepted_just_before_a_kill_is_investigated_after_the_restart(tmp_path: Path,
-                                                                               fake_slack: FakeSlack) -> None:
+class Restartable:
+    """``andon serve --mode http`` on one port and data dir, which a test can SIGKILL and start again."""
+
+    def __init__(self, tmp_path: Path, fake_slack: FakeSlack, **env: str) -> None:
+        port = free_port()
+        self.url = f"http://127.0.0.1:{port}"
+        self.env = _env(tmp_path, SLACK_BOT_TOKEN="xoxb-proc", SLACK_SIGNING_SECRET=SECRET,
+                        ANDON_SLACK_API_URL=fake_slack.api_url, ANDON_INCIDENT_CHANNELS="CINCIDENT1", **env)
+        self.command = [sys.executable, "-m", "bot.cli.main", "serve", "--mode", "http", "--port", str(port),
+                        "--telemetry", str(TELEMETRY)]
+        self.processes: list[subprocess.Popen[str]] = []
+
+    def start(self) -> None:
+        self.processes.append(subprocess.Popen(self.command, cwd=ROOT, env=self.env, text=True,
+                                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        wait_http(f"{self.url}/healthz", timeout_s=120)
+
+    def kill(self) -> None:
+        """SIGKILL: whatever the server held in memory is gone."""
+        self.processes[-1].kill()
+        self.processes[-1].wait()
+
+    def __enter__(self) -> Restartable:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for process in self.processes:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+
+
+def _alert() -> dict[str, object]:
     import json
 
+    return dict(json.loads((ROOT / "examples" / "alerts" / "checkout-bad-deploy.json").read_text()))
+
+
+def test_an_alert_accepted_just_before_a_kill_is_investigated_after_the_restart(tmp_path: Path,
+                                                                               fake_slack: FakeSlack) -> None:
     from bot.slack.ids import BlockId
 
-    port = free_port()
-    env = _env(tmp_path, SLACK_BOT_TOKEN="xoxb-proc", SLACK_SIGNING_SECRET=SECRET, ANDON_SLACK_API_URL=fake_slack.api_url,
-               ANDON_INCIDENT_CHANNELS="CINCIDENT1")
-    command = [sys.executable, "-m", "bot.cli.main", "serve", "--mode", "http", "--port", str(port),
-               "--telemetry", str(TELEMETRY)]
-    url = f"http://127.0.0.1:{port}"
-    alert = json.loads((ROOT / "examples" / "alerts" / "checkout-bad-deploy.json").read_text())
-    first = subprocess.Popen(command, cwd=ROOT, env=env, text=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    second = None
-    try:
-        wait_http(f"{url}/healthz", timeout_s=120)
-        assert httpx.post(f"{url}/alertmanager", json=alert, timeout=10).status_code == 202
-        first.kill()  # SIGKILL right after the 202: whatever was queued in memory is gone
-        first.wait()
-        second = subprocess.Popen(command, cwd=ROOT, env=env, text=True, stdout=subprocess.DEVNULL,
-                                  stderr=subprocess.DEVNULL)
-        wait_http(f"{url}/healthz", timeout_s=120)
+    with Restartable(tmp_path, fake_slack) as served:
+        served.start()
+        assert httpx.post(f"{served.url}/alertmanager", json=_alert(), timeout=10).status_code == 202
+        served.kill()  # right after the 202: whatever was queued in memory is gone
+        served.start()
         fake_slack.wait_for(lambda: fake_slack.posts_with(BlockId.RCA_HEADER), timeout=120, what="the RCA card")
         time.sleep(1.0)
         cards = fake_slack.posts_with(BlockId.RCA_HEADER)
         assert len(cards) == 1, "investigated once"
         # (a kill between Slack's answer to the root post and the database write can post the root twice:
         # Slack has no idempotent post; the card goes to the thread the database knows)
-    finally:
-        for process in (first, second):
-            if process is not None and process.poll() is None:
-                process.kill()
-                process.wait()
 
 
 @pytest.mark.parametrize("after_s", [0.0, 0.8])
@@ -131,20 +150,11 @@ def test_an_approval_clicked_just_before_a_kill_is_carried_out_once_after_the_re
     from bot.store import open_store
     from tests.bot.slack.conftest import APPROVER
 
-    port = free_port()
     policy = tmp_path / "policy.yaml"
     policy.write_text(f"approvers: [{APPROVER}]\n")
-    env = _env(tmp_path, SLACK_BOT_TOKEN="xoxb-proc", SLACK_SIGNING_SECRET=SECRET, ANDON_SLACK_API_URL=fake_slack.api_url,
-               ANDON_INCIDENT_CHANNELS="CINCIDENT1", ANDON_POLICY_FILE=str(policy))
-    command = [sys.executable, "-m", "bot.cli.main", "serve", "--mode", "http", "--port", str(port),
-               "--telemetry", str(TELEMETRY)]
-    url = f"http://127.0.0.1:{port}"
-    alert = json.loads((ROOT / "examples" / "alerts" / "checkout-bad-deploy.json").read_text())
-    first = subprocess.Popen(command, cwd=ROOT, env=env, text=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    second = None
-    try:
-        wait_http(f"{url}/healthz", timeout_s=120)
-        assert httpx.post(f"{url}/alertmanager", json=alert, timeout=10).status_code == 202
+    with Restartable(tmp_path, fake_slack, ANDON_POLICY_FILE=str(policy)) as served:
+        served.start()
+        assert httpx.post(f"{served.url}/alertmanager", json=_alert(), timeout=10).status_code == 202
         card = fake_slack.wait_for(lambda: fake_slack.posts_with(BlockId.PROPOSAL_ACTIONS), timeout=120,
                                    what="an approval card")[0]
         value = next(b for b in card.blocks if b.get("block_id") == BlockId.PROPOSAL_ACTIONS)["elements"][0]["value"]
@@ -155,24 +165,16 @@ def test_an_approval_clicked_just_before_a_kill_is_carried_out_once_after_the_re
                    "actions": [{"type": "button", "action_id": ActionId.APPROVE, "block_id": BlockId.PROPOSAL_ACTIONS,
                                 "value": value, "action_ts": str(time.time())}]}
         body = urlencode({"payload": json.dumps(payload)})
-        clicked = httpx.post(f"{url}/slack/events", content=body, timeout=10,
+        clicked = httpx.post(f"{served.url}/slack/events", content=body, timeout=10,
                              headers={**signed_headers(body), "Content-Type": "application/x-www-form-urlencoded"})
         assert clicked.status_code == 200
         time.sleep(after_s)
-        first.kill()  # SIGKILL: whatever the click had started in memory is gone
-        first.wait()
-        second = subprocess.Popen(command, cwd=ROOT, env=env, text=True, stdout=subprocess.DEVNULL,
-                                  stderr=subprocess.DEVNULL)
-        wait_http(f"{url}/healthz", timeout_s=120)
+        served.kill()  # whatever the click had started in memory is gone
+        served.start()
         fake_slack.wait_for(lambda: fake_slack.posts_with(BlockId.VERIFICATION), timeout=150, what="verify's result")
         time.sleep(1.0)
-        incident_id = parse_button_value(value)[0]
-        store = open_store(None, tmp_path / "data")
-        assert [d["by"] for d in store.decisions(incident_id)] == [APPROVER]
-        assert len(store.executions(incident_id)) == 1, "carried out exactly once"
-        assert len(fake_slack.posts_with(BlockId.VERIFICATION)) == 1
-    finally:
-        for process in (first, second):
-            if process is not None and process.poll() is None:
-                process.kill()
-                process.wait()
+    incident_id = parse_button_value(value)[0]
+    store = open_store(None, tmp_path / "data")
+    assert [d["by"] for d in store.decisions(incident_id)] == [APPROVER]
+    assert len(store.executions(incident_id)) == 1, "carried out exactly once"
+    assert len(fake_slack.posts_with(BlockId.VERIFICATION)) == 1

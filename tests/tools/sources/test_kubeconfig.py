@@ -48,21 +48,15 @@ def _kubeconfig(path: Path, clusters: dict[str, dict[str, Any]], users: dict[str
 
 
 @pytest.fixture
-def plain_server() -> Iterator[RecordingServer]:
-    with recording_server() as started:
-        yield started
-
-
-@pytest.fixture
 def two_contexts(tmp_path: Path, certificate: SelfSigned, tls_server: RecordingServer,
-                 plain_server: RecordingServer) -> Path:
+                 server: RecordingServer) -> Path:
     """``staging`` (current): a plain-HTTP server and its token; ``prod``: the TLS server, its CA by a path
     relative to the kubeconfig, its token, namespace ``shop``."""
     folder = tmp_path / "kube"
     folder.mkdir()
     (folder / "prod-ca.crt").write_bytes(certificate.cert_file.read_bytes())
     return _kubeconfig(folder / "config",
-                       clusters={"staging": {"server": plain_server.url},
+                       clusters={"staging": {"server": server.url},
                                  "prod": {"server": tls_server.url, "certificate-authority": "prod-ca.crt"}},
                        users={"staging-sre": {"token": "staging-token"}, "prod-sre": {"token": "prod-token"}},
                        contexts={"staging": {"cluster": "staging", "user": "staging-sre"},
@@ -70,19 +64,19 @@ def two_contexts(tmp_path: Path, certificate: SelfSigned, tls_server: RecordingS
                        current="staging")
 
 
-def test_the_current_context_is_used_by_default(two_contexts: Path, plain_server: RecordingServer,
+def test_the_current_context_is_used_by_default(two_contexts: Path, server: RecordingServer,
                                                 tls_server: RecordingServer) -> None:
-    plain_server.route("GET", "/api/v1/pods", PODS)
+    server.route("GET", "/api/v1/pods", PODS)
     connection = kubeconfig_connection(str(two_contexts))
-    assert (connection.url, connection.namespace) == (plain_server.url, None)
+    assert (connection.url, connection.namespace) == (server.url, None)
 
     KubernetesSource(connection).pods()
-    (request,) = plain_server.received()
+    (request,) = server.received()
     assert request.headers["authorization"] == "Bearer staging-token"
     assert not tls_server.received()
 
 
-def test_a_named_context_selects_its_server_token_ca_and_namespace(two_contexts: Path, plain_server: RecordingServer,
+def test_a_named_context_selects_its_server_token_ca_and_namespace(two_contexts: Path, server: RecordingServer,
                                                                    tls_server: RecordingServer) -> None:
     tls_server.route("GET", "/api/v1/pods", PODS)
     connection = kubeconfig_connection(str(two_contexts), "prod")
@@ -93,7 +87,7 @@ def test_a_named_context_selects_its_server_token_ca_and_namespace(two_contexts:
     KubernetesSource(connection).pods()  # TLS verified against prod-ca.crt alone
     (request,) = tls_server.received()
     assert request.headers["authorization"] == "Bearer prod-token"
-    assert not plain_server.received()
+    assert not server.received()
 
 
 def test_several_files_merge_as_kubeconfig_does(tmp_path: Path, two_contexts: Path, tls_server: RecordingServer) -> None:
@@ -149,18 +143,18 @@ def test_a_client_certificate_from_the_kubeconfig_is_presented(tmp_path: Path, c
     assert len(mutual_tls_server.received()) == 1
 
 
-def test_an_exec_plugin_token_is_used_and_renewed_after_a_401(tmp_path: Path, plain_server: RecordingServer) -> None:
+def test_an_exec_plugin_token_is_used_and_renewed_after_a_401(tmp_path: Path, server: RecordingServer) -> None:
     plugin, counter = tmp_path / "plugin.py", tmp_path / "runs"
     plugin.write_text(EXEC_PLUGIN)
-    config = _kubeconfig(tmp_path / "config", {"eks": {"server": plain_server.url}},
+    config = _kubeconfig(tmp_path / "config", {"eks": {"server": server.url}},
                          {"iam": {"exec": {"apiVersion": EXEC_API, "command": sys.executable,
                                            "args": [str(plugin), str(counter)], "interactiveMode": "Never"}}},
                          {"eks": {"cluster": "eks", "user": "iam"}}, "eks")
-    plain_server.route("GET", "/api/v1/pods", lambda request: PODS if request.headers.get("authorization")
+    server.route("GET", "/api/v1/pods", lambda request: PODS if request.headers.get("authorization")
                        == "Bearer exec-token-2" else UNAUTHORIZED)  # the first token has expired server-side
 
     KubernetesSource(kubeconfig_connection(str(config))).pods()
 
-    sent = [r.headers.get("authorization") for r in plain_server.received()]
+    sent = [r.headers.get("authorization") for r in server.received()]
     assert sent == ["Bearer exec-token-1", "Bearer exec-token-2"]
     assert counter.read_text() == "2"
