@@ -24,6 +24,7 @@ from bot.slack.blocks.kit import mention, untrusted
 from bot.slack.conversations import Conversations, slack_incident_id
 from bot.slack.declare import declare_incident
 from bot.slack.ids import Subcommand
+from bot.slack.jobs import Jobs
 from bot.slack.learning import LearningError, draft_postmortem, learned_incident, root_cause_text
 from bot.slack.services import Services
 
@@ -53,6 +54,8 @@ class CommandRequest:
     channel: str
     respond: Callable[[list[Block]], None]
     """Later replies to the person who ran the command (response_url in Slack)."""
+    response_url: str = ""
+    """Where ``respond`` posts, kept with durable work so a restarted process can still answer."""
 
 
 @dataclass(frozen=True)
@@ -68,15 +71,46 @@ def _reply(text: str, *more: str) -> CommandReply:
 
 
 class Commands:
-    def __init__(self, services: Services, conversations: Conversations) -> None:
+    def __init__(self, services: Services, conversations: Conversations,
+                 responder: Callable[[str], Callable[[list[Block]], None]] | None = None) -> None:
+        """``responder`` turns a response_url back into a way to answer (for work resumed after a restart)."""
         self.s = services
         self.conversations = conversations
+        self._answerer = responder
+        self.jobs = Jobs(services, interrupted=self._interrupted)
+        work: dict[str, Callable[..., None]] = {"investigate": self._investigate, "resolve": self._resolve,
+                                                "postmortem": self._postmortem, "declare": self._declare}
+        for kind, does in work.items():
+            self.jobs.register(kind, self._job(does))
         self._handlers: dict[Subcommand, Callable[[CommandRequest, str], CommandReply]] = {
             Subcommand.INVESTIGATE: self.investigate, Subcommand.STATUS: self.status,
             Subcommand.INCIDENTS: self.incidents, Subcommand.RUNBOOK: self.runbook, Subcommand.ASK: self.ask,
             Subcommand.RESOLVE: self.resolve, Subcommand.POSTMORTEM: self.postmortem,
             Subcommand.TIMELINE: self.timeline, Subcommand.DECLARE: self.declare, Subcommand.HELP: self.help,
         }
+
+    def _durable(self, kind: str, request: CommandRequest, *args: Any) -> None:
+        """Accept the command's slow part as a job written to the store before Slack is answered."""
+        self.jobs.accept(kind, {"text": request.text, "user": request.user, "channel": request.channel,
+                                "response_url": request.response_url, "args": list(args)}, context=request)
+
+    def _job(self, work: Callable[..., None]) -> Callable[[dict[str, Any], Any], None]:
+        def run(payload: dict[str, Any], live: CommandRequest | None) -> None:
+            request = live or CommandRequest(text=payload["text"], user=payload["user"], channel=payload["channel"],
+                                             respond=self._respond_to(payload["response_url"]),
+                                             response_url=payload["response_url"])
+            work(request, *payload["args"])
+        return run
+
+    def _interrupted(self, payload: dict[str, Any]) -> None:
+        self._respond_to(payload.get("response_url", ""))(notice(
+            f":warning: `/andon {untrusted(payload.get('text', ''))}` was cut off by a restart and may have partly run. "
+            "Check its result, and run it again if it is missing."))
+
+    def _respond_to(self, response_url: str) -> Callable[[list[Block]], None]:
+        if self._answerer is None or not response_url:
+            return lambda blocks: None  # nobody left to answer: the work is still done
+        return self._answerer(response_url)
 
     def handle(self, request: CommandRequest) -> CommandReply:
         word, _, rest = request.text.strip().partition(" ")
@@ -153,7 +187,7 @@ class Commands:
     def investigate(self, request: CommandRequest, rest: str) -> CommandReply:
         if not rest:
             return _reply("Describe the problem: `/andon investigate checkout 5xx since 10:02`.")
-        self.s.submit(self._investigate, request, rest)
+        self._durable("investigate", request, rest)
         return _reply(f":mag: Opening an incident for “{untrusted(rest)}” — follow it in the thread.")
 
     def _investigate(self, request: CommandRequest, text: str) -> None:
@@ -215,7 +249,7 @@ class Commands:
             return _reply("Say what the cause and the fix were: `/andon resolve rolled back checkout v2.14.0; "
                           "NPE in PriceCalculator`.")
         category = category_match.group(1) if category_match else None
-        self.s.submit(self._resolve, request, incident["id"], summary, category)
+        self._durable("resolve", request, incident["id"], summary, category)
         return _reply(f":white_check_mark: Resolving `{incident['id']}`…")
 
     def _resolve(self, request: CommandRequest, incident_id: str, summary: str, category: str | None) -> None:
@@ -245,7 +279,7 @@ class Commands:
         incident, _ = self._target(request, rest, any_status=True)
         if incident is None:
             return self._no_incident()
-        self.s.submit(self._postmortem, request, incident["id"])
+        self._durable("postmortem", request, incident["id"])
         return _reply(f":memo: Drafting the postmortem of `{incident['id']}` from its timeline…")
 
     def _postmortem(self, request: CommandRequest, incident_id: str) -> None:
@@ -263,14 +297,13 @@ class Commands:
             return self._not_allowed("declare")
         if not rest:
             return _reply("Give the incident a title: `/andon declare checkout errors after deploy`.")
-
-        def run() -> None:
-            channel = declare_incident(self.s, self.conversations, rest, request.user)
-            request.respond(notice(f":rotating_light: Declared: <#{channel}> — responders invited, runbook bookmarked."))
-
-        self.s.submit(run)
+        self._durable("declare", request, rest)
         return _reply(f":rotating_light: Declaring “{rest}” — creating the incident channel…")
 
+
+    def _declare(self, request: CommandRequest, rest: str) -> None:
+        channel = declare_incident(self.s, self.conversations, rest, request.user)
+        request.respond(notice(f":rotating_light: Declared: <#{channel}> — responders invited, runbook bookmarked."))
 
 def _archive_link(channel: str | None, ts: str | None) -> str:
     return f"https://slack.com/archives/{channel}/p{str(ts).replace('.', '')}"

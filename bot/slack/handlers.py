@@ -74,7 +74,8 @@ def on_command(desk: Desk) -> Callable[..., None]:
 
         text = str(body.get("text") or "")
         request = CommandRequest(text=text, user=str(body.get("user_id", "")),
-                                 channel=str(body.get("channel_id", "")), respond=later)
+                                 channel=str(body.get("channel_id", "")), respond=later,
+                                 response_url=str(body.get("response_url") or ""))
         answer = answering.submit(desk.commands.handle, request)
         try:
             reply = answer.result(timeout=ACK_BUDGET_S)

@@ -17,7 +17,7 @@ from bot.slack.app import build_app
 from bot.slack.desk import Desk
 from bot.slack.server import AndonHTTPServer
 from bot.slack.services import Services, build_services
-from bot.slack.workspace import SlackWorkspace, make_web_client
+from bot.slack.workspace import SlackWorkspace, make_web_client, response_url_answerer
 from tools import ToolRegistry
 
 __all__ = ["Running", "start", "Mode", "Sweeper", "RECOVERY_SWEEP_S"]
@@ -84,7 +84,7 @@ def start(settings: Settings, mode: Mode = "socket", host: str = "127.0.0.1", po
     settings.require("slack_bot_token", "slack_signing_secret" if mode == "http" else "slack_app_token")
     client = make_web_client(settings)
     services = build_services(settings, SlackWorkspace(client), telemetry=telemetry, kb=kb, registry=registry)
-    desk = Desk(services)
+    desk = Desk(services, responder=response_url_answerer)
     app = build_app(settings, desk, client, token_verification=token_verification)
     http = None
     if mode == "http" or port is not None:
@@ -98,7 +98,7 @@ def start(settings: Settings, mode: Mode = "socket", host: str = "127.0.0.1", po
         threading.Thread(target=http.serve_forever, name="andon-http", daemon=True).start()
     running = Running(desk=desk, app=app, http=http)
     services.submit(desk.alerts.recover)  # alerts a crash left unfinished
-    running.sweeper = Sweeper(services, desk.approvals.recover, RECOVERY_SWEEP_S)  # decisions a crash left undone
+    running.sweeper = Sweeper(services, desk.finish_unfinished, RECOVERY_SWEEP_S)  # what a crash left undone
     if mode == "socket":
         from slack_bolt.adapter.socket_mode import SocketModeHandler
 

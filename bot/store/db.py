@@ -76,6 +76,14 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE incidents ADD COLUMN origin TEXT;
     """,
+    # 5: work a slash command accepted, written before Slack is answered, marked started and done, so a
+    # restart runs what a crash kept from starting and reports what it cut off midway
+    """
+    CREATE TABLE jobs (
+        id TEXT PRIMARY KEY, kind TEXT NOT NULL, payload TEXT NOT NULL, created_at DOUBLE PRECISION NOT NULL,
+        started_at DOUBLE PRECISION, done_at DOUBLE PRECISION
+    );
+    """,
 ]
 
 

@@ -155,6 +155,34 @@ class IncidentStore:
         with self.db.transaction() as cur:
             cur.execute("UPDATE dedupe SET at = %s WHERE key = %s", (time.time(), key))
 
+    # ----- jobs -----
+    def add_job(self, job_id: str, kind: str, payload: dict[str, Any]) -> None:
+        with self.db.transaction() as cur:
+            cur.execute("INSERT INTO jobs (id, kind, payload, created_at) VALUES (%s, %s, %s, %s)",
+                        (job_id, kind, _json(payload), time.time()))
+
+    def start_job(self, job_id: str) -> None:
+        with self.db.transaction() as cur:
+            cur.execute("UPDATE jobs SET started_at = %s WHERE id = %s", (time.time(), job_id))
+
+    def finish_job(self, job_id: str) -> None:
+        with self.db.transaction() as cur:
+            cur.execute("UPDATE jobs SET done_at = %s WHERE id = %s", (time.time(), job_id))
+
+    def forget_jobs(self, before: float) -> int:
+        """Drop jobs finished before ``before``; returns how many went."""
+        with self.db.transaction() as cur:
+            cur.execute("DELETE FROM jobs WHERE done_at IS NOT NULL AND done_at < %s", (before,))
+            return int(cur.rowcount or 0)
+
+    def open_jobs(self, since: float, limit: int = 100) -> builtins.list[dict[str, Any]]:
+        """Jobs accepted since ``since`` and not done, oldest first."""
+        with self.db.transaction() as cur:
+            rows = cur.execute("SELECT id, kind, payload, created_at, started_at FROM jobs WHERE done_at IS NULL"
+                               " AND created_at >= %s ORDER BY created_at LIMIT %s", (since, limit)).fetchall()
+        return [{"id": r[0], "kind": r[1], "payload": json.loads(r[2]), "created_at": float(r[3]),
+                 "started": r[4] is not None} for r in rows]
+
     # ----- approvals -----
     def record_decision(self, incident_id: str, proposal_id: str, digest: str, decision: str, by: str) -> bool:
         """Record one person's decision; a second click by the same person is ignored (False)."""

@@ -106,12 +106,13 @@ def test_resolve_teaches_the_knowledge_base_and_postmortem_is_drafted(andon: And
                               if c.args.get("thread_ts") == "1773136950.000100"])
 
     andon.command(f"postmortem {incident['id']}")
-    upload = andon.fake.wait_for(lambda: andon.fake.calls_to("upload"), what="the postmortem upload")[0]
+    upload = andon.fake.wait_for(lambda: [u for u in andon.fake.uploads() if u.filename.startswith("postmortem-")],
+                                 what="the postmortem upload")[0]
+    draft = (upload.data or b"").decode()
     for heading in ("## Summary", "## Impact", "## Timeline", "## Root cause", "## Actions"):
-        assert heading in upload.args["content"]
-    assert "rolled back checkout" in upload.args["content"]
-    completed = andon.fake.wait_for(lambda: andon.fake.calls_to("files.completeUploadExternal"), what="completion")[0]
-    assert completed.args["channel_id"] == CHANNEL and completed.args["thread_ts"] == "1773136950.000100"
+        assert heading in draft
+    assert "rolled back checkout" in draft
+    assert upload.channel_id == CHANNEL and upload.thread_ts == "1773136950.000100"
 
 
 def test_declare_creates_a_channel_with_responders_topic_and_bookmarks(andon: Andon) -> None:
@@ -166,3 +167,42 @@ def test_the_policy_can_reserve_declare_and_notes(fake_slack: FakeSlack, tmp_pat
         assert "reserved" in refused
         assert not fake_slack.calls_to("conversations.create")
         assert "Declaring" in str(andon.command("declare checkout down", user=APPROVER).json()["blocks"])
+
+
+def test_slash_command_work_is_written_before_the_answer_and_done_once(andon: Andon) -> None:
+    andon.command("declare payment gateway timeouts")
+    andon.fake.wait_for(lambda: _responses(andon, "declare"), what="the declare reply")
+    store = andon.store
+    andon.fake.wait_for(lambda: store.open_jobs(since=0) == [], what="the job marked done")
+    with store.db.transaction() as cur:
+        jobs = cur.execute("SELECT kind, done_at FROM jobs").fetchall()
+    assert [(kind, done is not None) for kind, done in jobs] == [("declare", True)]
+
+
+def test_slash_command_work_a_crash_cut_off_is_finished_after_a_restart(andon: Andon) -> None:
+    """A job accepted (and Slack answered) by a process that died before doing it: the next process's sweep
+    runs it once and answers through the command's response_url."""
+    response_url = andon.fake.response_url("declare-after-restart")
+    andon.store.add_job("declare:crashed", "declare", {"text": "declare db failover", "user": APPROVER,
+                                                       "channel": CHANNEL, "response_url": response_url,
+                                                       "args": ["db failover"]})
+    jobs = andon.running.desk.commands.jobs
+    assert jobs.recover() == ["declare:crashed"]
+    answer = andon.fake.wait_for(lambda: _responses(andon, "declare-after-restart"), what="the late answer")[0]
+    assert "Declared" in str(answer.args["blocks"]) and answer.args["response_type"] == "ephemeral"
+    assert jobs.recover() == [] and andon.store.open_jobs(since=0) == []
+    assert len(andon.fake.calls_to("conversations.create")) == 1
+
+
+def test_slash_command_work_cut_off_midway_is_reported_not_run_again(andon: Andon) -> None:
+    response_url = andon.fake.response_url("declare-cut-off")
+    store = andon.store
+    store.add_job("declare:cut-off", "declare", {"text": "declare db failover", "user": APPROVER, "channel": CHANNEL,
+                                                 "response_url": response_url, "args": ["db failover"]})
+    store.start_job("declare:cut-off")  # the process died here, its claim left to expire
+    jobs = andon.running.desk.commands.jobs
+    assert jobs.recover() == ["declare:cut-off"]
+    notice = andon.fake.wait_for(lambda: _responses(andon, "declare-cut-off"), what="the interruption notice")[0]
+    assert "cut off by a restart" in str(notice.args["blocks"])
+    assert not andon.fake.calls_to("conversations.create"), "not run again"
+    assert jobs.recover() == [] and store.open_jobs(since=0) == []

@@ -178,3 +178,25 @@ def test_an_approval_clicked_just_before_a_kill_is_carried_out_once_after_the_re
     assert [d["by"] for d in store.decisions(incident_id)] == [APPROVER]
     assert len(store.executions(incident_id)) == 1, "carried out exactly once"
     assert len(fake_slack.posts_with(BlockId.VERIFICATION)) == 1
+
+
+def test_a_slash_command_accepted_just_before_a_kill_is_done_or_reported_once_after_the_restart(tmp_path: Path,
+                                                                                    fake_slack: FakeSlack) -> None:
+    with Restartable(tmp_path, fake_slack) as served:
+        served.start()
+        body = urlencode({"token": "legacy", "team_id": "TFAKE0001", "channel_id": "CINCIDENT1", "user_id": "UONCALL1",
+                          "command": "/andon", "text": "declare payments db failover", "trigger_id": "1.2.3",
+                          "response_url": fake_slack.response_url("declare")})
+        answer = httpx.post(f"{served.url}/slack/events", content=body, timeout=10,
+                            headers={**signed_headers(body), "Content-Type": "application/x-www-form-urlencoded"})
+        assert answer.status_code == 200
+        served.kill()  # right after Slack's answer: the declare may not have started
+        served.start()
+        answers = fake_slack.wait_for(lambda: [c for c in fake_slack.calls_to("response_url")
+                                               if c.args.get("name") == "declare"], timeout=120, what="the declare answer")
+        time.sleep(1.0)
+    created = len(fake_slack.calls_to("conversations.create"))
+    said = str(answers[0].args["blocks"])
+    # never started → run once after the restart; started → reported as cut off, never run twice
+    assert (created == 1 and "Declared" in said) or (created <= 1 and "cut off by a restart" in said), (created, said)
+    assert created <= 1 and len(answers) == 1

@@ -177,3 +177,17 @@ def test_a_claim_is_held_while_renewed_and_taken_over_once_its_holder_stops(stor
     clock.sleep(0.4)
     assert store.claim("resume:inc-1:abc", lease_s=0.3), "not renewed for a whole lease: its holder died"
     assert not store.claim("resume:inc-1:abc", lease_s=0.3)
+
+
+def test_jobs_are_open_until_done_and_forgotten_a_while_after(store: IncidentStore) -> None:
+    import time as clock
+
+    store.add_job("declare:1", "declare", {"text": "declare x", "args": ["x"]})
+    store.add_job("resolve:2", "resolve", {"text": "resolve", "args": []})
+    store.start_job("resolve:2")
+    assert [(j["id"], j["started"]) for j in store.open_jobs(since=0)] == [("declare:1", False), ("resolve:2", True)]
+    assert store.open_jobs(since=clock.time() + 1) == [], "accepted too long ago"
+    store.finish_job("declare:1")
+    assert [j["id"] for j in store.open_jobs(since=0)] == ["resolve:2"]
+    assert store.forget_jobs(before=clock.time() - 60) == 0, "finished just now: kept"
+    assert store.forget_jobs(before=clock.time() + 1) == 1
