@@ -4,8 +4,9 @@
 ARG BASE=python:3.11-slim
 FROM ${BASE}
 
+# MPLCONFIGDIR: matplotlib's font list, in /tmp (writable on a read-only root filesystem, as in the chart)
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_DISABLE_PIP_VERSION_CHECK=1 \
-    ANDON_DATA_DIR=/var/lib/andon HF_HUB_OFFLINE=1 ANONYMIZED_TELEMETRY=False
+    ANDON_DATA_DIR=/var/lib/andon HF_HUB_OFFLINE=1 ANONYMIZED_TELEMETRY=False MPLCONFIGDIR=/tmp/matplotlib
 
 # Debian's own python3 (3.11 on bookworm) when the base has no Python of its own.
 RUN if ! command -v python3 >/dev/null; then \
@@ -26,6 +27,7 @@ RUN useradd --system --create-home --home-dir /home/andon --shell /usr/sbin/nolo
 USER andon
 WORKDIR /home/andon
 ENV PATH=/opt/andon/bin:$PATH
+RUN python3 -c "import matplotlib.font_manager"
 
 EXPOSE 3000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \

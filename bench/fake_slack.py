@@ -1,6 +1,7 @@
 """A minimal Slack Web API on loopback for the benchmarks: answers the methods Andon calls at start-up
-and while posting, and records each call with the moment it arrived (``time.perf_counter``), so a
-benchmark can time "webhook sent" → "message posted" on one clock.
+and while posting (files included: ``files.getUploadURLExternal``, the bytes POSTed to the URL it answers,
+``files.completeUploadExternal``), and records each call with the moment it arrived
+(``time.perf_counter``), so a benchmark can time "webhook sent" → "message posted" on one clock.
 
 (The tests' fake, ``tests/support/fake_slack.py``, also checks Block Kit limits and rate-limits on
 demand; the benchmarks only need the recording, and ship without the tests.)"""
@@ -100,7 +101,9 @@ class BenchSlack:
         raw = request.rfile.read(length) if length else b""
         method = parts.path.removeprefix("/api/").strip("/")
         args: dict[str, Any] = {k: v[0] for k, v in parse_qs(parts.query).items()}
-        if "json" in (request.headers.get("Content-Type") or ""):
+        if method.startswith("upload/"):  # a file's bytes, to the URL files.getUploadURLExternal gave
+            method, args = "upload", {"file_id": method.rsplit("/", 1)[-1], "bytes": len(raw)}
+        elif "json" in (request.headers.get("Content-Type") or ""):
             args.update(json.loads(raw or b"{}"))
         elif raw:
             args.update({k: v[0] for k, v in parse_qs(raw.decode()).items()})
@@ -129,5 +132,9 @@ class BenchSlack:
             "conversations.info": {"ok": True, "channel": {"id": args.get("channel"), "name": "incidents"}},
             "chat.getPermalink": {"ok": True, "permalink": "https://bench.slack.invalid/archives/x"},
             "chat.postEphemeral": {"ok": True, "message_ts": f"{1_800_000_000 + n}.{n:06d}"},
+            "files.getUploadURLExternal": {"ok": True, "upload_url": f"{self.base}/upload/v1/F{n:06d}",
+                                           "file_id": f"F{n:06d}"},
+            "files.completeUploadExternal": {"ok": True, "files": [{"id": f.get("id"), "title": f.get("title")}
+                                                                   for f in json.loads(args.get("files") or "[]")]},
         }
         return answers.get(method, {"ok": True}), None

@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.table import Table
 
 from bench import (
+    charts,
     cli_wall,
     eval_throughput,
     first_answer,
@@ -42,6 +43,7 @@ BENCHMARKS: dict[str, Callable[[BenchOptions], Result]] = {
     memory.NAME: memory.run,
     llm_efficiency.NAME: llm_efficiency.run,
     cli_wall.NAME: cli_wall.run,
+    charts.NAME: charts.run,
     lab_mttr.NAME: lab_mttr.run,
 }
 """Every benchmark, in the order they run and are reported."""

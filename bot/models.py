@@ -103,6 +103,9 @@ class Report(BaseModel):
     actions: list[dict[str, Any]] = Field(default_factory=list)
     verification: dict[str, Any] | None = None
     reasoner: str = "rules"
+    trust: dict[str, Any] | None = None
+    """With the llm reasoner: the model's weight ``w`` in the blend ``(1 − w)·rules + w·model`` and why
+    (calibrated, or the default), how many of its hypotheses were kept, grounded or dropped as unsupported."""
     notes: list[str] = Field(default_factory=list)
     tokens: dict[str, int] = Field(default_factory=lambda: {"prompt": 0, "completion": 0, "total": 0})
     tool_calls: int = 0

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from typing import Any
 
 __all__ = ["RELATED_MIN_SCORE", "log_examples", "readable", "shorten", "distinct_evidence", "own_evidence",
-           "shared_evidence", "related_incidents"]
+           "shared_evidence", "related_incidents", "model_weight"]
 
 RELATED_MIN_SCORE = 0.11
 """Below this score (third or fourth in both searches; first in both: 0.136) a shared service is chance."""
@@ -130,3 +130,12 @@ def related_incidents(similar: list[dict[str, Any]], root: dict[str, Any]) -> li
         chosen.append({**hit, "matched": matched, "_rank": (same_service and same_category, same_category)})
     chosen.sort(key=lambda h: (h["_rank"], float(h.get("score") or 0.0)), reverse=True)
     return [{k: v for k, v in h.items() if k != "_rank"} for h in chosen]
+
+
+def model_weight(report: dict[str, Any]) -> str:
+    """How much the model's ranking counted, for a footer ("model weight 0.35, calibrated"), or "" when no
+    model ranked (the rules reasoner, or a fallback to it)."""
+    trust = report.get("trust") or {}
+    if not isinstance(trust.get("weight"), int | float):
+        return ""
+    return f"model weight {float(trust['weight']):.2f}, {'calibrated' if trust.get('calibrated') else 'uncalibrated'}"

@@ -77,6 +77,10 @@ class Settings(BaseSettings):
     openai_base_url: str | None = Field(None, validation_alias=AliasChoices("OPENAI_BASE_URL", "ANDON_OPENAI_BASE_URL"))
     llm_timeout_s: float = 60.0
     llm_max_retries: int = 1
+    llm_profile: Path | None = Field(None, description="how much each model's ranking counts, per model, written by "
+                                     "andon eval --calibrate (default: <data_dir>/llm-profile.json when it exists)")
+    max_prompt_tokens: int = Field(3000, ge=500, description="the most any one model request may carry (tool schemas "
+                                   "included), estimated as characters / 4")
 
     rca_params: Path | None = Field(None, description="RCA engine parameters written by andon tune "
                                     "(default: <data_dir>/rca-params.json when it exists)")
@@ -139,6 +143,8 @@ class Settings(BaseSettings):
         None, description="bearer token (or basic-auth password) the alert webhooks require (ANDON_WEBHOOK_TOKEN)")
     pagerduty_secret: SecretStr | None = Field(
         None, description="the PagerDuty webhook subscription's signing secret (ANDON_PAGERDUTY_SECRET)")
+    charts: bool = Field(True, description="evidence charts: PNGs in the incident thread after the RCA card, "
+                         "sparklines in the terminal (ANDON_CHARTS=false turns both off)")
     log_format: Literal["text", "json"] = Field("text", description="server log lines as text or one JSON object each")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="the least severe level logged")
 

@@ -1,9 +1,13 @@
-"""Markdown and HTML reports of an eval run, with a diff against a baseline (regressions first)."""
+"""Markdown and HTML reports of an eval run, with a diff against a baseline (regressions first) and the
+close calls; the HTML report also draws the accuracy per category and, for each failure and close call
+whose charts the run kept (``andon eval --report out.html``), the series Andon weighed."""
 
 from __future__ import annotations
 
 import html
 from typing import Any
+
+from evals.scoring import CLOSE_CALL_MARGIN
 
 __all__ = ["markdown_report", "html_report", "diff_baseline"]
 
@@ -57,16 +61,45 @@ def markdown_report(summary: dict[str, Any], baseline: dict[str, Any] | None = N
         if s.get("error"):
             lines.append(f"error: `{s['error']}`")
         lines += [f"- {e}" for e in s.get("evidence", [])] + [""]
+    close = [s for s in summary["per_scenario"] if s.get("close_call")]
+    if close:
+        lines += [f"## Close calls ({len(close)})", "",
+                  f"Passed, with the runner-up hypothesis within {CLOSE_CALL_MARGIN:.0%} confidence of the winner.", ""]
+        for s in close:
+            lines += [f"### {s['id']} (close call)", f"chose {s['category_predicted']} on {s['service_predicted']} "
+                      f"({float(s.get('confidence') or 0):.0%}); runner-up {s.get('runner_up')}", ""]
     return "\n".join(lines) + "\n"
 
 
+def _scenario_charts(summary: dict[str, Any], heading: str) -> str:
+    """The charts kept for the scenario a ``### id …`` heading names, as HTML (empty when none were kept)."""
+    from evals.report_charts import charts_html
+
+    scenario_id = heading.split(" ", 1)[0]
+    item = next((s for s in summary["per_scenario"] if s["id"] == scenario_id), None)
+    if not item or not item.get("charts"):
+        return ""
+    drawn = {c.get("about") or c["service"] for c in item["charts"]}
+    missing = [item["service_expected"]] if not item["passed"] and item["service_expected"] not in drawn else []
+    return charts_html(item["charts"], scenario_id, missing)
+
+
 def html_report(summary: dict[str, Any], baseline: dict[str, Any] | None = None) -> str:
-    """The Markdown report, rendered as simple self-contained HTML (tables and headings)."""
+    """The Markdown report as self-contained HTML (tables, headings, and the charts as inline PNGs)."""
+    from evals.report_charts import accuracy_html
+
     out = ["<!doctype html><html><head><meta charset='utf-8'><title>Andon eval report</title><style>"
            "body{font-family:sans-serif;max-width:1100px;margin:2em auto}table{border-collapse:collapse}"
-           "td,th{border:1px solid #ccc;padding:4px 8px}.bad{color:#b00}</style></head><body>"]
+           "td,th{border:1px solid #ccc;padding:4px 8px}.bad{color:#b00}.close{color:#a56400}"
+           ".charts{display:flex;flex-wrap:wrap;gap:8px;margin:6px 0 14px}img.chart{width:540px;max-width:100%;"
+           "border:1px solid #eee}img.accuracy{max-width:100%;border:1px solid #eee}.note{color:#666}"
+           "</style></head><body>"]
     in_table = False
+    pending = ""
     for line in markdown_report(summary, baseline).splitlines():
+        if line.startswith("#") and pending:  # a scenario's charts close its section
+            out.append(pending)
+            pending = ""
         if line.startswith("|"):
             cells = [c.strip() for c in line.strip("|").split("|")]
             if set("".join(cells)) <= {"-"}:
@@ -80,9 +113,13 @@ def html_report(summary: dict[str, Any], baseline: dict[str, Any] | None = None)
             out.append("</table>")
             in_table = False
         if line.startswith("### "):
-            out.append(f"<h3 class='bad'>{html.escape(line[4:])}</h3>")
+            kind = "close" if line.endswith("(close call)") else "bad"
+            out.append(f"<h3 class='{kind}'>{html.escape(line[4:])}</h3>")
+            pending = _scenario_charts(summary, line[4:])
         elif line.startswith("## "):
             out.append(f"<h2>{html.escape(line[3:])}</h2>")
+            if line == "## Per category":
+                out.append(accuracy_html(summary.get("per_category") or {}))
         elif line.startswith("# "):
             out.append(f"<h1>{html.escape(line[2:])}</h1>")
         elif line.startswith("- "):
@@ -91,4 +128,5 @@ def html_report(summary: dict[str, Any], baseline: dict[str, Any] | None = None)
             out.append(f"<p>{html.escape(line)}</p>")
     if in_table:
         out.append("</table>")
+    out.append(pending)
     return "\n".join(out + ["</body></html>"])

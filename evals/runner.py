@@ -38,6 +38,8 @@ class EvalOptions:
     model: str | None = None
     jobs: int = 2
     judge_model: str | None = None
+    charts: bool = False
+    """Keep the charts of each failure and close call in its score (for the HTML report)."""
 
 
 class _Knowledge:
@@ -76,6 +78,10 @@ def _settings(base: Settings, options: EvalOptions) -> Settings:
     updates: dict[str, Any] = {"reasoner": options.reasoner}
     if options.model:
         updates["model"] = options.model
+    if base.llm_profile is None:  # the run's data dir is a scratch one: the model's weight is the real one's
+        from bot.reasoners.llm.trust import profile_path
+
+        updates["llm_profile"] = profile_path(base)
     return base.model_copy(update=updates)
 
 
@@ -105,6 +111,10 @@ def run_scenario(scenario: Scenario, settings: Settings, knowledge: _Knowledge, 
     report = _investigate(settings, sources, knowledge.for_scenario(scenario), scenario.trigger_payload(), clock,
                           approve=scenario.approval == "approve")
     score = score_report(scenario, report, time.time() - started, settings.model if options.reasoner == "llm" else None)
+    if options.charts and (not score.passed or score.close_call):
+        from evals.report_charts import scenario_charts
+
+        score.charts = scenario_charts(report, score, sources.metrics, clock)
     if options.judge_model and scenario.expected.rubric:
         from evals.judge import judge
 

@@ -9,13 +9,16 @@ from typing import Any
 from evals.actions import matches_any
 from evals.scenario import Scenario
 
-__all__ = ["ScenarioScore", "score_report", "summarise", "PRICES_PER_MTOK"]
+__all__ = ["ScenarioScore", "score_report", "summarise", "PRICES_PER_MTOK", "CLOSE_CALL_MARGIN"]
 
 PRICES_PER_MTOK: dict[str, tuple[float, float]] = {
     "gpt-4o-mini": (0.15, 0.60), "gpt-4o": (2.50, 10.0), "gpt-4.1-mini": (0.40, 1.60), "gpt-4.1": (2.0, 8.0),
     "gpt-4.1-nano": (0.10, 0.40), "o4-mini": (1.10, 4.40),
 }
 """USD per million prompt/completion tokens, for the cost estimate (unknown models cost 0)."""
+CLOSE_CALL_MARGIN = 0.05
+"""A passed scenario whose runner-up hypothesis came within this much confidence of the winner is a close
+call: a small change to the engine could turn it into a failure."""
 
 
 @dataclass
@@ -50,6 +53,16 @@ class ScenarioScore:
     evidence: list[str] = field(default_factory=list)
     proposed: list[str] = field(default_factory=list)
     """The proposals made, as ``tool(arg=value, …)``: what action precision judged."""
+    runner_up: str | None = None
+    """The second hypothesis, as ``category on service (confidence)``."""
+    close_call: bool = False
+    """Passed, with the runner-up within :data:`CLOSE_CALL_MARGIN` of the winner's confidence."""
+    trust: dict[str, Any] | None = None
+    """With the llm reasoner: the model's weight and both sides' hypotheses (``Report.trust``), which
+    ``andon eval --calibrate`` replays at other weights."""
+    charts: list[dict[str, Any]] = field(default_factory=list)
+    """For a failure or a close call, when asked for: the charts (:class:`bot.charts.model.Chart` as JSON)
+    of the expected root cause's and of the chosen one's strongest series (a close call: the runner-up's)."""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -80,6 +93,8 @@ def score_report(scenario: Scenario, report: dict[str, Any], duration_s: float, 
     cost = (tokens.get("prompt", 0) * price[0] + tokens.get("completion", 0) * price[1]) / 1e6
     top1 = bool(ranked) and ranked[0] == expected.service
     category_ok = top.get("category") == expected.category
+    second = report.get("hypotheses", [{}, {}])[1] if len(report.get("hypotheses", [])) > 1 else None
+    margin = float(top.get("confidence") or 0.0) - float(second.get("confidence") or 0.0) if second else None
     return ScenarioScore(
         id=scenario.id, category_expected=expected.category, service_expected=expected.service,
         service_predicted=top.get("service"), category_predicted=top.get("category"), services_ranked=ranked[:5],
@@ -88,10 +103,13 @@ def score_report(scenario: Scenario, report: dict[str, Any], duration_s: float, 
         unsafe_actions=unsafe, retrieval_hit=retrieval, facts_found=round(facts, 3), steps=int(report.get("steps", 0)),
         tool_calls=int(report.get("tool_calls", 0)), tokens=int(tokens.get("total", 0)), cost_usd=round(cost, 5),
         duration_s=round(duration_s, 3), passed=top1 and category_ok and unsafe == 0,
-        difficulty=scenario.tags.difficulty, notes=list(report.get("notes", [])),
+        difficulty=scenario.tags.difficulty, notes=list(report.get("notes", [])), trust=report.get("trust"),
         evidence=[f"[{c['id']}] {c['tool']}: {c['summary']}" for c in report.get("evidence", [])[:8]],
         proposed=[f"{p['tool']}({', '.join(f'{k}={v}' for k, v in sorted(p.get('args', {}).items()))})"
-                  for p in proposals])
+                  for p in proposals],
+        runner_up=(f"{second.get('category')} on {second.get('service')} ({float(second.get('confidence') or 0):.0%})"
+                   if second else None),
+        close_call=top1 and category_ok and unsafe == 0 and margin is not None and margin < CLOSE_CALL_MARGIN)
 
 
 def _mean(values: list[float]) -> float:
@@ -113,6 +131,7 @@ def summarise(scores: list[ScenarioScore], rca_ranks: list[int | None], duration
     summary: dict[str, Any] = {
         "scenarios": len(scenario_scores),
         "passed": sum(1 for s in scenario_scores if s.passed),
+        "close_calls": sum(1 for s in scenario_scores if s.close_call),
         "top1_accuracy": _mean([float(s.top1) for s in scenario_scores]),
         "top3_accuracy": _mean([float(s.top3) for s in scenario_scores]),
         "category_accuracy": _mean([float(s.category_ok) for s in scenario_scores]),
@@ -129,6 +148,12 @@ def summarise(scores: list[ScenarioScore], rca_ranks: list[int | None], duration
         "per_category": per_category,
         "per_scenario": [s.to_dict() for s in scores],
     }
+    trusted = [s.trust for s in scores if s.trust]
+    if trusted:  # the llm reasoner: the weight its ranking had, and the claims dropped as unsupported
+        summary["model_weight"] = sorted({float(t["weight"]) for t in trusted})
+        summary["model_calibrated"] = all(bool(t.get("calibrated")) for t in trusted)
+        summary["model_claims"] = {key: sum(int(t.get(key, 0)) for t in trusted)
+                                   for key in ("proposed", "kept", "grounded", "dropped")}
     if rca_ranks:
         summary["rcaeval"] = {"cases": len(rca_ranks), "AC@1": round(accuracy_at(rca_ranks, 1), 4),
                               "AC@3": round(accuracy_at(rca_ranks, 3), 4),

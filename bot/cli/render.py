@@ -2,7 +2,9 @@
 hypotheses (each with the evidence that sets it apart), the proposed fixes and the RCA summary.
 
 Text is shaped by :mod:`bot.report_view` (log lines instead of templates, no fact twice, cuts at word
-boundaries) and the summary's Slack mrkdwn is shown as styled text, never as literal ``*`` and backticks."""
+boundaries) and the summary's Slack mrkdwn is shown as styled text, never as literal ``*`` and backticks.
+An evidence line that describes a series ends with its sparkline, when given one
+(:func:`bot.charts.evidence.evidence_sparklines`)."""
 
 from __future__ import annotations
 
@@ -13,8 +15,17 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from bot.charts.sparkline import spark_key
 from bot.cli.mrkdwn import mrkdwn_to_rich
-from bot.report_view import distinct_evidence, log_examples, own_evidence, readable, shared_evidence, shorten
+from bot.report_view import (
+    distinct_evidence,
+    log_examples,
+    model_weight,
+    own_evidence,
+    readable,
+    shared_evidence,
+    shorten,
+)
 
 __all__ = ["render_report", "MAX_HYPOTHESES", "EVIDENCE_PER_HYPOTHESIS"]
 
@@ -24,23 +35,27 @@ SUMMARY_CHARS = 240
 """Longest tool-call summary shown in the evidence table (cut at a word; the JSON keeps it whole)."""
 
 
-def _cited(item: dict[str, Any], examples: dict[str, str]) -> Text:
-    """One piece of evidence: ✓ (supports) or ✗ (refutes), the call it comes from, what it says."""
+def _cited(item: dict[str, Any], examples: dict[str, str], sparklines: dict[str, str]) -> Text:
+    """One piece of evidence: ✓ (supports) or ✗ (refutes), the call it comes from, what it says, and the
+    shape of the series it describes."""
     supports = item.get("supports", True)
     text = readable(str(item.get("summary", "")), examples).lstrip("✓✗ ")
     line = Text("✓ " if supports else "✗ ", style="green" if supports else "red")
     line.append(f"[{item.get('call_id', '?')}] ", style="dim")
     line.append(shorten(text, SUMMARY_CHARS))
+    spark = sparklines.get(spark_key(item))
+    if spark:
+        line.append(f" {spark}", style="cyan")
     return line
 
 
-def _evidence_cell(items: list[dict[str, Any]], examples: dict[str, str]) -> Text:
+def _evidence_cell(items: list[dict[str, Any]], examples: dict[str, str], sparklines: dict[str, str]) -> Text:
     if not items:
         return Text("only the evidence every hypothesis shares", style="dim")
-    return Text("\n").join(_cited(item, examples) for item in items[:EVIDENCE_PER_HYPOTHESIS])
+    return Text("\n").join(_cited(item, examples, sparklines) for item in items[:EVIDENCE_PER_HYPOTHESIS])
 
 
-def render_report(console: Console, report: dict[str, Any]) -> None:
+def render_report(console: Console, report: dict[str, Any], sparklines: dict[str, str] | None = None) -> None:
     incident = report["incident"]
     examples = log_examples(report["evidence"])
     head = Text(incident["title"], style="bold")
@@ -69,7 +84,7 @@ def render_report(console: Console, report: dict[str, Any]) -> None:
         for index, h in enumerate(shown, start=1):
             items = distinct_evidence(h["evidence"]) if index == 1 else own_evidence(h, shared)
             hypotheses.add_row(str(index), Text(h["service"]), Text(h["category"].replace("_", " ")),
-                               f"{h['confidence'] * 100:.0f}%", _evidence_cell(items, examples))
+                               f"{h['confidence'] * 100:.0f}%", _evidence_cell(items, examples, sparklines or {}))
         console.print(hypotheses)
 
     if report["proposals"]:
@@ -82,5 +97,7 @@ def render_report(console: Console, report: dict[str, Any]) -> None:
         console.print(proposals)
     console.print(Panel(mrkdwn_to_rich(report["summary"]), title="RCA"))
     tokens = report.get("tokens", {}).get("total", 0)
-    console.print(Text(f"reasoner: {report['reasoner']} · {report['tool_calls']} tool calls · {tokens} LLM tokens · "
+    weight = model_weight(report)
+    console.print(Text(f"reasoner: {report['reasoner']}{f' ({weight})' if weight else ''} · {report['tool_calls']} "
+                       f"tool calls · {tokens} LLM tokens · "
                        f"took {report['duration_s']:.2f} s", style="dim"))

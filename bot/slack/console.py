@@ -18,6 +18,7 @@ from bot.slack.desk import Desk
 from bot.slack.ids import ActionId
 from bot.slack.plaintext import blocks_to_text
 from bot.slack.services import QueuedExecutor
+from bot.slack.workspace import ImageFile
 
 __all__ = ["ConsoleWorkspace", "ChatSession", "CONSOLE_CHANNEL"]
 
@@ -65,6 +66,10 @@ class ConsoleWorkspace:
     def upload(self, channel: str, thread_ts: str | None, filename: str, content: str, title: str,
                comment: str) -> None:
         self.console.print(Panel(Text(content), title=f"{title} ({filename})", border_style="green"))
+
+    def upload_images(self, channel: str, thread_ts: str | None, images: list[ImageFile], comment: str) -> None:
+        shown = "\n".join(f"🖼  {image.title} ({image.filename}, {len(image.content) // 1024} KB)" for image in images)
+        self.console.print(Panel(Text(f"{comment}\n{shown}"), title="andon (images)", border_style="green"))
 
     def permalink(self, channel: str, ts: str) -> str:
         return f"console://{channel}/{ts}"

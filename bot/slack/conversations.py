@@ -20,6 +20,7 @@ from bot.runtime import Outcome
 from bot.slack.answers import Answerer, looks_like_question
 from bot.slack.approvals import Approvals
 from bot.slack.blocks import ack_message, answer_message, notice, rca_card, verification_message
+from bot.slack.charts import post_evidence_charts
 from bot.slack.learning import root_cause_text
 from bot.slack.progress import ProgressReporter
 from bot.slack.services import Services
@@ -138,16 +139,30 @@ class Conversations:
         self.publish(outcome, channel, thread_ts)
 
     def publish(self, outcome: Outcome, channel: str, thread_ts: str) -> None:
-        """The RCA card, then one approval card per proposal that needs a decision."""
+        """The RCA card, then one approval card per proposal that needs a decision; the evidence charts
+        follow on the worker pool (a terminal gets sparklines on the card's evidence lines instead)."""
         report = outcome.report or report_from_state(cast(InvestigationState, outcome.state))
         self.s.store.save_report(outcome.incident_id, report)
         self.s.store.note(outcome.incident_id, "diagnosis", root_cause_text(report) or "no root cause established")
-        self.s.workspace.post(channel, rca_card(report), thread_ts=thread_ts)
+        self.s.workspace.post(channel, rca_card(report, self._sparklines(report)), thread_ts=thread_ts)
+        if self.s.charts == "images":
+            self.s.submit(post_evidence_charts, self.s, outcome.incident_id, report, channel, thread_ts)
         if outcome.waiting:
             self.approvals.post_cards(outcome.incident_id, list(outcome.state.get("proposals") or []), channel,
                                       thread_ts)
         elif report.get("actions"):
             self.s.workspace.post(channel, verification_message(report), thread_ts=thread_ts)
+
+    def _sparklines(self, report: dict[str, Any]) -> dict[str, str]:
+        if self.s.charts != "sparklines":
+            return {}
+        from bot.charts.evidence import evidence_sparklines
+
+        try:
+            return evidence_sparklines(report, self.s.sources.metrics, self.s.clock())
+        except Exception:  # a drawing is never worth the card
+            log.warning("no sparklines for %s", report.get("incident", {}).get("id"), exc_info=True)
+            return {}
 
     # ----- questions -----
     def answer(self, incident_id: str, question: str, channel: str, thread_ts: str, user: str | None) -> None:

@@ -1,5 +1,6 @@
 """Prometheus metrics for ``/metrics``: incidents, investigations and their duration, tool errors, LLM
-tokens and approval decisions. One registry per server, created at start-up (nothing at import)."""
+tokens, approval decisions and evidence charts. One registry per server, created at start-up (nothing at
+import)."""
 
 from __future__ import annotations
 
@@ -23,6 +24,8 @@ class Metrics:
         self.llm_tokens = Counter("andon_llm_tokens", "LLM tokens used, by kind", ["kind"], registry=self.registry)
         self.decisions = Counter("andon_approval_decisions", "Approval clicks, by result", ["result"],
                                  registry=self.registry)
+        self.charts = Counter("andon_evidence_charts", "Evidence chart messages after RCA cards, by outcome "
+                              "(posted, none, failed)", ["outcome"], registry=self.registry)
 
     def investigated(self, state: dict[str, Any], seconds: float, outcome: str) -> None:
         """Count one investigation run (start or resume) from its final graph state."""

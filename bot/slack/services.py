@@ -10,7 +10,7 @@ from collections.abc import Callable
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 from bot.checkpoints import open_checkpointer
 from bot.policy import Policy, load_policy
@@ -22,9 +22,12 @@ from bot.store.incidents import IncidentStore, open_store
 from tools import ToolRegistry, default_registry
 from tools.sources import Sources
 
-__all__ = ["Services", "build_services", "QueuedExecutor"]
+__all__ = ["Services", "build_services", "QueuedExecutor", "ChartStyle"]
 
 T = TypeVar("T")
+ChartStyle = Literal["images", "sparklines", "off"]
+"""How a front end shows the evidence's series: PNG charts after the RCA card (Slack), sparklines on its
+evidence lines (a terminal), or not at all (``ANDON_CHARTS=false``)."""
 log = logging.getLogger(__name__)
 
 
@@ -65,6 +68,8 @@ class Services:
     """The time investigations judge "now" at (a fixture's replay time, or the real clock)."""
     metrics: Metrics = field(default_factory=Metrics)
     verify_wait_s: float = 0.0
+    charts: ChartStyle = "images"
+    """How this front end shows the evidence's series after an investigation."""
 
     def investigator(self, progress: Callable[[str, dict[str, Any]], None] | None = None) -> Investigator:
         """A graph runner for one start or resume, sharing the durable checkpointer."""
@@ -89,8 +94,9 @@ INTERRUPTED_AFTER_S = 600.0
 
 def build_services(settings: Settings, workspace: Workspace, telemetry: Path | None = None, kb: Any = None,
                    registry: ToolRegistry | None = None, executor: Executor | None = None,
-                   policy: Policy | None = None, workers: int = 4) -> Services:
-    """Everything the front ends need. ``telemetry`` replays a fixture instead of live backends."""
+                   policy: Policy | None = None, workers: int = 4, charts: ChartStyle = "images") -> Services:
+    """Everything the front ends need. ``telemetry`` replays a fixture instead of live backends; ``charts``
+    is how this front end shows the evidence's series (off when ``settings.charts`` is false)."""
     clock: Callable[[], float] = time.time
     if telemetry is not None:
         sources, judged_at = fixture_sources(telemetry)
@@ -106,4 +112,5 @@ def build_services(settings: Settings, workspace: Workspace, telemetry: Path | N
                     kb=kb if kb is not None else open_knowledge(settings), registry=registry or default_registry(),
                     checkpointer=open_checkpointer(settings.database_url, settings.data_dir),
                     executor=executor or ThreadPoolExecutor(max_workers=workers, thread_name_prefix="andon-work"),
-                    clock=clock, verify_wait_s=0.0 if telemetry is not None else 30.0)
+                    clock=clock, verify_wait_s=0.0 if telemetry is not None else 30.0,
+                    charts=charts if settings.charts else "off")

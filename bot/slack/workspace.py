@@ -9,6 +9,8 @@ import logging
 import re
 import threading
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from slack_sdk import WebClient
@@ -19,10 +21,20 @@ from bot.settings import Settings, SettingsError
 from bot.slack.blocks import Block, fallback_text
 from tools.redaction import redact, redact_data
 
-__all__ = ["Workspace", "SlackWorkspace", "RedactingWebClient", "make_web_client", "api_base_url"]
+__all__ = ["Workspace", "SlackWorkspace", "ImageFile", "RedactingWebClient", "make_web_client", "api_base_url"]
 
 log = logging.getLogger(__name__)
 _CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{6,}$")
+
+
+@dataclass(frozen=True)
+class ImageFile:
+    """An image to share in a thread (a chart): its bytes, name, title and the text a screen reader says."""
+
+    filename: str
+    title: str
+    alt_text: str
+    content: bytes
 
 
 class Workspace(Protocol):
@@ -38,6 +50,10 @@ class Workspace(Protocol):
 
     def upload(self, channel: str, thread_ts: str | None, filename: str, content: str, title: str,
                comment: str) -> None: ...
+
+    def upload_images(self, channel: str, thread_ts: str | None, images: list[ImageFile], comment: str) -> None:
+        """Share ``images`` in one message of the thread, with ``comment`` as its text."""
+        ...
 
     def permalink(self, channel: str, ts: str) -> str: ...
 
@@ -84,6 +100,21 @@ def _redacted(args: dict[str, Any] | None) -> dict[str, Any] | None:
     return out
 
 
+def response_url_answerer(response_url: str) -> Callable[[list[Block]], None]:
+    """Answer the person who ran a slash command through its ``response_url`` (valid 30 minutes), as an
+    ephemeral message, redacted like every other post — for work resumed by another process."""
+    from slack_sdk.webhook import WebhookClient
+
+    def answer(blocks: list[Block]) -> None:
+        safe = redact_data(blocks)
+        response = WebhookClient(response_url).send(text=fallback_text(safe), blocks=safe, response_type="ephemeral",
+                                                    replace_original=False)
+        if response.status_code >= 400:
+            log.warning("the response_url answer was refused: %s", response.status_code)
+
+    return answer
+
+
 def make_web_client(settings: Settings, max_rate_limit_retries: int = 3) -> WebClient:
     """The bot's Web API client: retries on 429 after ``Retry-After`` and on dropped connections, and
     redacts secrets from everything it sends."""
@@ -117,6 +148,15 @@ class SlackWorkspace:
                comment: str) -> None:
         self.client.files_upload_v2(channel=channel, thread_ts=thread_ts, filename=filename, content=redact(content),
                                     title=title, initial_comment=comment)
+
+    def upload_images(self, channel: str, thread_ts: str | None, images: list[ImageFile], comment: str) -> None:
+        """Slack's external upload: ``files.getUploadURLExternal`` per image, the bytes to each returned URL,
+        then one ``files.completeUploadExternal`` sharing them all in the thread (titles and alt text are
+        redacted by the client, like every argument)."""
+        self.client.files_upload_v2(
+            file_uploads=[{"content": image.content, "filename": image.filename, "title": image.title,
+                           "alt_txt": image.alt_text} for image in images],
+            channel=channel, thread_ts=thread_ts, initial_comment=comment)
 
     def permalink(self, channel: str, ts: str) -> str:
         try:

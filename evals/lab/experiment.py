@@ -133,6 +133,19 @@ class Experiment:
         self._stages.setdefault(stage, time.time())
         self.emit("progress", step=stage, **info)
 
+    def _sparklines(self, state: dict[str, Any]) -> dict[str, str]:
+        """The shape of each series the RCA's evidence describes, for the transcript (none when charts are off)."""
+        if self.on_event is None or not self.settings.charts:
+            return {}
+        from bot.charts.evidence import evidence_sparklines
+
+        view = {"incident": state.get("incident") or {}, "hypotheses": state.get("hypotheses") or [],
+                "evidence": state.get("calls") or []}
+        try:
+            return evidence_sparklines(view, self.investigator.context.sources.metrics, time.time())
+        except Exception:  # a drawing is never worth the demo
+            return {}
+
     def wait_for_baseline(self) -> None:
         ready_at = float(self.lab.record().get("epoch") or 0.0) + BASELINE_S
         if ready_at > time.time():
@@ -170,7 +183,7 @@ class Experiment:
         result.incident_id = outcome.incident_id
         result.rca_at = self._stages.get("proposing", time.time())
         self._record_diagnosis(result, outcome.state)
-        self.emit("rca", incident_id=outcome.incident_id, state=outcome.state)
+        self.emit("rca", incident_id=outcome.incident_id, state=outcome.state, sparklines=self._sparklines(outcome.state))
         if outcome.waiting and result.proposals:
             outcome = self._approve_and_act(result)
         report = outcome.report or {}

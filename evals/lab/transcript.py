@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.panel import Panel
 from rich.text import Text
 
+from bot.charts.sparkline import spark_key
 from bot.report_view import distinct_evidence, log_examples, readable, related_incidents, shorten
 
 __all__ = ["SlackTranscript"]
@@ -98,10 +99,13 @@ class SlackTranscript:
         body.append(f" — {best['category'].replace('_', ' ')} (confidence {best['confidence'] * 100:.0f}%)\n"
                     f"{best.get('summary', '')}\n\n")
         body.append("Evidence", style="bold")
+        sparklines = data.get("sparklines") or {}
         for item in distinct_evidence(best.get("evidence", []))[:6]:
             supports = item.get("supports", True)
             text = readable(str(item["summary"]), examples).lstrip("✓✗ ")
             body.append(f"\n {'✓' if supports else '✗'} [{item.get('call_id')}] {shorten(text, 150)}")
+            if sparklines.get(spark_key(item)):
+                body.append(f" {sparklines[spark_key(item)]}", style="cyan")
         others = [f"{h['category'].replace('_', ' ')} on {h['service']} ({h['confidence'] * 100:.0f}%)"
                   for h in hypotheses[1:3]]
         if others:

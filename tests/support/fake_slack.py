@@ -1,5 +1,13 @@
 """A local fake of Slack's Web API for tests: records every call and its body, answers the methods Andon
-uses like Slack does (including Block Kit limit errors), and can be told to answer 429 + Retry-After.
+uses like Slack does (including Block Kit limit errors), and can be told to answer 429 + Retry-After or to
+fail a method.
+
+File uploads take Slack's external flow, in its wire format: ``files.getUploadURLExternal`` (form fields
+``filename``, ``length``, optional ``alt_txt``) answers an ``upload_url`` and a ``file_id``; the file's bytes
+are POSTed raw to that URL (answered ``OK - <length>``); ``files.completeUploadExternal`` (``files`` a JSON
+array of ``{"id", "title"}``, with ``channel_id``, ``thread_ts``, ``initial_comment``) shares them — refused
+(``invalid_arguments``) when a file was never issued, never uploaded or not the length announced.
+:meth:`FakeSlack.uploads` gives the files shared, with their bytes.
 
     fake = FakeSlack().start()
     settings = load_settings(slack_api_url=fake.api_url, ...)
@@ -12,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import json
+import secrets
 import threading
 import time
 from collections.abc import Callable
@@ -22,7 +31,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from tests.support.net import free_port
 
-__all__ = ["FakeSlack", "Call", "block_ids"]
+__all__ = ["FakeSlack", "Call", "Upload", "block_ids"]
 
 T = TypeVar("T")
 BOT_USER = "UANDONBOT"
@@ -39,11 +48,30 @@ class Call:
     at: float
     status: int = 200
     response: dict[str, Any] = field(default_factory=dict)
+    body: bytes = b""
+    """The raw body (for an upload: the file's bytes; ``args`` holds its length and its text)."""
 
     @property
     def blocks(self) -> list[dict[str, Any]]:
         blocks = self.args.get("blocks") or []
         return blocks if isinstance(blocks, list) else []
+
+
+@dataclass
+class Upload:
+    """A file through the external upload flow: announced, its bytes received, then shared (or not)."""
+
+    file_id: str
+    filename: str
+    length: int
+    alt_txt: str | None = None
+    data: bytes | None = None
+    title: str | None = None
+    channel_id: str | None = None
+    thread_ts: str | None = None
+    initial_comment: str | None = None
+    shared_at: float | None = None
+    """``time.monotonic()`` when files.completeUploadExternal shared it (None until then)."""
 
 
 def block_ids(call: Call) -> list[str]:
@@ -88,6 +116,9 @@ class FakeSlack:
         self.usergroups: dict[str, list[str]] = {}
         self.ws_url: str | None = None
         self._limits: dict[str, list[int]] = {}
+        self._failures: dict[str, list[Any]] = {}
+        self._uploads: dict[str, Upload] = {}
+        self._upload_tokens: dict[str, str] = {}
         self._lock = threading.Lock()
         self._counter = itertools.count(1)
         self._server: ThreadingHTTPServer | None = None
@@ -135,6 +166,17 @@ class FakeSlack:
         with self._lock:
             self._limits[method] = [retry_after, times]
 
+    def fail(self, method: str, error: str = "internal_error", times: int = 1, status: int = 200) -> None:
+        """Answer the next ``times`` calls of ``method`` with ``{"ok": false, "error": error}`` (``status``
+        500 for an HTTP failure); ``method`` "upload" is the POST of a file's bytes to its upload URL."""
+        with self._lock:
+            self._failures[method] = [error, times, status]
+
+    def uploads(self, shared: bool = True) -> list[Upload]:
+        """The files uploaded through the external flow (only those shared, by default), in upload order."""
+        with self._lock:
+            return [u for u in self._uploads.values() if u.shared_at is not None or not shared]
+
     def calls_to(self, *methods: str, ok: bool | None = True) -> list[Call]:
         with self._lock:
             return [c for c in self.calls if c.method in methods and (ok is None or (c.status == 200) == ok
@@ -164,19 +206,22 @@ class FakeSlack:
             method = parts.path[len("/api/"):]
             args = self._args(raw, headers.get("content-type", ""), parts.query)
         elif parts.path.startswith("/upload/"):
-            method, args = "upload", {"file_id": parts.path.rsplit("/", 1)[-1], "content": raw.decode(errors="replace")}
+            token = parts.path.rsplit("/", 1)[-1]
+            method, args = "upload", {"file_id": self._upload_tokens.get(token), "length": len(raw),
+                                      "content": raw.decode(errors="replace")}
         elif parts.path.startswith("/response/"):
             method, args = "response_url", {"name": parts.path.rsplit("/", 1)[-1], **json.loads(raw or b"{}")}
         else:
             method, args = parts.path, {}
-        call = Call(method=method, args=args, headers=headers, at=time.monotonic())
+        call = Call(method=method, args=args, headers=headers, at=time.monotonic(), body=raw)
         status, body, extra = self._answer(call)
         call.status, call.response = status, body
         with self._lock:
             self.calls.append(call)
-        data = (json.dumps(body) if method not in ("upload",) else "OK").encode()
+        data = (json.dumps(body) if method != "upload" else body.get("text", "")).encode()
         request.send_response(status)
-        request.send_header("Content-Type", "application/json; charset=utf-8")
+        request.send_header("Content-Type", "application/json; charset=utf-8" if method != "upload"
+                            else "text/plain; charset=utf-8")
         request.send_header("Content-Length", str(len(data)))
         for name, value in extra.items():
             request.send_header(name, value)
@@ -206,7 +251,14 @@ class FakeSlack:
             if limit and limit[1] > 0:
                 limit[1] -= 1
                 return 429, {"ok": False, "error": "ratelimited"}, {"Retry-After": str(limit[0])}
+            failure = self._failures.get(call.method)
+            if failure and failure[1] > 0:
+                failure[1] -= 1
+                return int(failure[2]), {"ok": False, "error": failure[0], "text": failure[0]}, {}
         method, args = call.method, call.args
+        if method in ("files.getUploadURLExternal", "upload", "files.completeUploadExternal"):
+            body = self._file(method, args, call.body)
+            return (404 if method == "upload" and not body["ok"] else 200), body, {}
         if method in ("chat.postMessage", "chat.update", "chat.postEphemeral"):
             problem = _block_problem(args.get("blocks"))
             if problem:
@@ -233,13 +285,39 @@ class FakeSlack:
                                                        "link": args.get("link")}},
             "usergroups.users.list": {"ok": True, "users": self.usergroups.get(str(args.get("usergroup")), [])},
             "apps.connections.open": {"ok": True, "url": self.ws_url or "ws://127.0.0.1:9/"},
-            "files.getUploadURLExternal": {"ok": True, "upload_url": f"{self.base}/upload/F{n:05d}",
-                                           "file_id": f"F{n:05d}"},
-            "files.completeUploadExternal": {"ok": True, "files": [{"id": f.get("id"), "title": f.get("title")}
-                                                                   for f in args.get("files") or []]},
             "response_url": {"ok": True},
-            "upload": {"ok": True},
         }
         if method.startswith("views."):
             return 200, {"ok": True, "view": {"id": f"V{n:05d}"}}, {}
         return 200, answers.get(method, {"ok": True}), {}
+
+    def _file(self, method: str, args: dict[str, Any], raw: bytes) -> dict[str, Any]:
+        """The external upload flow (see the module's docstring)."""
+        with self._lock:
+            if method == "files.getUploadURLExternal":
+                length = str(args.get("length") or "")
+                if not args.get("filename") or not length.isdigit() or int(length) <= 0:
+                    return {"ok": False, "error": "invalid_arguments"}
+                file_id, token = f"F{next(self._counter):08d}", secrets.token_urlsafe(12)
+                self._uploads[file_id] = Upload(file_id, str(args["filename"]), int(length), args.get("alt_txt"))
+                self._upload_tokens[token] = file_id
+                return {"ok": True, "upload_url": f"{self.base}/upload/v1/{token}", "file_id": file_id}
+            if method == "upload":
+                upload = self._uploads.get(str(args.get("file_id")))
+                if upload is None:
+                    return {"ok": False, "text": "unknown upload URL"}
+                upload.data = raw
+                return {"ok": True, "text": f"OK - {len(raw)}"}
+            if method == "files.completeUploadExternal":
+                files = args.get("files")
+                chosen = [self._uploads.get(str(f.get("id"))) for f in files] if isinstance(files, list) and files else []
+                if not chosen or any(u is None or u.data is None or len(u.data) != u.length for u in chosen):
+                    return {"ok": False, "error": "invalid_arguments"}
+                for upload, item in zip(chosen, files, strict=True):
+                    assert upload is not None
+                    upload.title = item.get("title") or upload.filename
+                    upload.channel_id, upload.thread_ts = args.get("channel_id"), args.get("thread_ts")
+                    upload.initial_comment, upload.shared_at = args.get("initial_comment"), time.monotonic()
+                return {"ok": True, "files": [{"id": u.file_id, "name": u.filename, "title": u.title,
+                                               "size": u.length} for u in chosen if u is not None]}
+            raise ValueError(method)

@@ -189,8 +189,9 @@ def report_from_state(state: InvestigationState) -> dict[str, Any]:
                     related_incidents=related,
                     retrieved_runbooks=state.get("retrieved", []),
                     actions=state.get("actions", []), verification=state.get("verification"),
-                    reasoner=state.get("reasoner", "rules"), notes=notes, tokens=state.get("tokens", {}),
-                    tool_calls=len(calls), steps=state.get("round", 0),
+                    reasoner=state.get("reasoner", "rules"), notes=notes,
+                    trust=state.get("trust") if state.get("reasoner") == "llm" else None,
+                    tokens=state.get("tokens", {}), tool_calls=len(calls), steps=state.get("round", 0),
                     duration_s=round(time.time() - float(state.get("started", time.time())), 3))
     out = result.model_dump(mode="json")
     # tool results were redacted when they were made; everything else in the report is redacted here

@@ -8,6 +8,7 @@ from typing import Any
 from langgraph.runtime import Runtime
 
 from bot.agent.context import AgentContext
+from bot.agent.nodes.opening import retrieve_for_diagnosis
 from bot.agent.state import InvestigationState
 from bot.models import Hypothesis
 from bot.remedies import propose_actions
@@ -23,7 +24,9 @@ def diagnose(state: InvestigationState, runtime: Runtime[AgentContext]) -> dict[
     ctx.announce("ranking hypotheses")
     reasoner = ctx.reasoners[state.get("reasoner", "rules")]
     update = reasoner.diagnose(state, ctx)
-    update["runbooks"] = _matched_runbooks(update.get("hypotheses", []), state.get("runbooks", []), ctx)
+    retrieved, similar = retrieve_for_diagnosis(state, update.get("hypotheses", []), ctx)
+    update["runbooks"] = _matched_runbooks(update.get("hypotheses", []), retrieved, ctx)
+    update["similar"] = similar
     return update
 
 
@@ -84,6 +87,11 @@ def propose(state: InvestigationState, runtime: Runtime[AgentContext]) -> dict[s
     if best.confidence < ctx.params.act_confidence:
         return {"proposals": [], "notes": [f"no action proposed: the leading hypothesis ({best.category} on "
                                            f"{best.service}, {best.confidence:.2f}) is not strong enough to act on"]}
+    leader = (state.get("trust") or {}).get("rules_leader")
+    if leader and [best.service, best.category] != list(leader):
+        return {"proposals": [], "notes": [f"no action proposed: the model ranked {best.category} on {best.service} "
+                                           f"above the rules engine's {leader[1]} on {leader[0]}; confirm the root "
+                                           f"cause first (a model's ranking alone never proposes a change)"]}
     rival = next((h for h in hypotheses[1:] if h.service != best.service), None)
     if rival is not None and best.confidence - rival.confidence < ctx.params.close_call:
         return {"proposals": [], "notes": [f"no action proposed: {best.service} ({best.confidence:.2f}) and "

@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.reasoners.llm.budget import estimate_tokens
 from bot.settings import Settings
 from tools.redaction import redact
 
@@ -64,6 +65,7 @@ class ChatClient:
         from openai import OpenAI
 
         self.model = settings.model
+        self.max_prompt_tokens = settings.max_prompt_tokens
         self.native_tools = True
         self._client = OpenAI(api_key=settings.secret("openai_api_key") or "not-needed",
                               base_url=settings.openai_base_url, timeout=settings.llm_timeout_s,
@@ -78,6 +80,9 @@ class ChatClient:
             kwargs["tools"] = tools
         if json_mode:
             kwargs["response_format"] = {"type": "json_object"}
+        size = estimate_tokens(kwargs["messages"], kwargs.get("tools"))
+        if size > self.max_prompt_tokens:  # the reasoner fits its prompts; this is the guarantee
+            raise LLMError(f"prompt of ~{size} tokens is over the budget (ANDON_MAX_PROMPT_TOKENS={self.max_prompt_tokens})")
         try:
             response = self._client.chat.completions.create(**kwargs)
         except openai.BadRequestError as exc:

@@ -1,13 +1,16 @@
-"""The llm reasoner's plan/diagnose, bounded by the rules engine's evidence."""
+"""The llm reasoner's plan/diagnose, bounded by the rules engine's evidence and the prompt budget."""
 
 from __future__ import annotations
 
 import json
 from typing import TYPE_CHECKING, Any
 
-from bot.models import Evidence, Hypothesis
 from bot.prompts import render
+from bot.reasoners.llm.budget import CHARS_PER_TOKEN, clip, estimate_tokens, first_fitting, share_room
 from bot.reasoners.llm.client import ChatClient, ChatReply, LLMError, extract_json
+from bot.reasoners.llm.digest import DETAILS, Detail, digest
+from bot.reasoners.llm.ranking import rank_with_model
+from bot.reasoners.llm.trust import Trust, load_trust
 from bot.settings import Settings
 from knowledge.taxonomy import categories
 from tools.sources.timespec import to_datetime
@@ -17,21 +20,22 @@ if TYPE_CHECKING:
     from bot.agent.state import InvestigationState
     from bot.reasoners.rules import RulesReasoner
 
-__all__ = ["LLMReasoner", "MAX_LLM_BOOST"]
+__all__ = ["LLMReasoner", "ANALYSES"]
 
-MAX_LLM_BOOST = 0.1
-"""The most the model can add to a hypothesis's confidence: it re-orders close calls, never overrides evidence."""
+ANALYSES = frozenset({"rank_anomalies", "correlate_changes", "log_template_spikes", "series_history"})
+"""The rules engine's analyses: once they have run, the model reads them summarised per service and is
+offered the raw reads instead (their schemas would take a third of the prompt budget)."""
+OPENING_SHARE = 0.6
+"""The most of the prompt budget the opening (instructions, tool schemas, evidence digest) may take: the
+rest is for the results of the model's own calls."""
+RESULT_CHARS = 2500
+"""The most one result of the model's calls takes of the conversation (as sent, JSON escapes included)."""
 
 
 def _tokens(state: InvestigationState, prompt: int, completion: int) -> dict[str, int]:
     old = state.get("tokens") or {}
     p, c = int(old.get("prompt", 0)) + prompt, int(old.get("completion", 0)) + completion
     return {"prompt": p, "completion": c, "total": p + c}
-
-
-def _data_preview(data: Any, limit: int = 2500) -> str:
-    text = json.dumps(data, default=str) if data is not None else ""
-    return text[:limit] + ("…" if len(text) > limit else "")
 
 
 def _unique_call_ids(reply: ChatReply, state: InvestigationState, messages: list[dict[str, Any]]) -> None:
@@ -50,6 +54,24 @@ def _unique_call_ids(reply: ChatReply, state: InvestigationState, messages: list
         used.add(call["id"])
 
 
+def _has(messages: list[dict[str, Any]], message: dict[str, Any]) -> bool:
+    return any(m.get("content") == message["content"] for m in messages)
+
+
+def _result(call: dict[str, Any], room: int) -> str:
+    """A tool result as data for the model, its data cut so the message takes at most ``room`` characters
+    of the request (as JSON, escapes included); the summary alone when even that leaves no room for data."""
+    data = json.dumps(call.get("data"), default=str) if call.get("data") is not None else ""
+    limit = len(data)
+    while True:
+        text = render("_partials/tool_result", call={**call, "summary": clip(str(call.get("summary", "")), 400)},
+                      data=clip(data, limit) if limit > 0 else "")
+        excess = len(json.dumps(text)) - room
+        if excess <= 0 or limit <= 0:
+            return text
+        limit = limit - excess - 16 if limit - excess - 16 > 40 else 0
+
+
 class LLMReasoner:
     name = "llm"
 
@@ -57,11 +79,18 @@ class LLMReasoner:
         self.settings = settings
         self.rules = rules
         self._client: ChatClient | None = None
+        self._trust: Trust | None = None
 
     def client(self) -> ChatClient:
         if self._client is None:
             self._client = ChatClient(self.settings)
         return self._client
+
+    def trust(self) -> Trust:
+        """How much this model's ranking counts (its calibrated profile, else the conservative default)."""
+        if self._trust is None:
+            self._trust = load_trust(self.settings)
+        return self._trust
 
     # ---------- plan ----------
     def plan(self, state: InvestigationState, ctx: AgentContext) -> dict[str, Any]:
@@ -75,37 +104,75 @@ class LLMReasoner:
             update["notes"] = [f"LLM failed ({exc}); fell back to the rules engine"]
             return update
 
-    def _opening(self, state: InvestigationState, ctx: AgentContext) -> list[dict[str, Any]]:
+    @staticmethod
+    def _schemas(state: InvestigationState, ctx: AgentContext) -> list[dict[str, Any]]:
+        ran = {c["tool"] for c in state.get("calls", [])} & ANALYSES
+        return [s for s in ctx.registry.openai_schemas() if s["function"]["name"] not in ran]
+
+    def _opening(self, state: InvestigationState, ctx: AgentContext, tools: list[dict[str, Any]],
+                 json_tools: dict[str, Any]) -> list[dict[str, Any]] | None:
+        """The system and user messages, with the tool schemas (native, or spelled out for JSON mode), at the
+        most evidence detail that fits :data:`OPENING_SHARE` of the budget, else the least detail that fits
+        all of it, else None."""
         preliminary = self.rules.diagnose(state, ctx)["hypotheses"][:3]
         incident = state["incident"]
         system = render("investigate", categories=list(categories()), topology=ctx.sources.call_graph(),
                         max_calls=max(ctx.settings.max_tool_calls - len(state.get("calls", [])), 0))
-        user = render("investigate_user", incident=incident, started=to_datetime(float(incident["started_at"])).isoformat(),
-                      runbooks=state.get("runbooks", [])[:3], similar=state.get("similar", [])[:3],
-                      hypotheses=preliminary, calls=state.get("calls", []))
-        return [{"role": "system", "content": system}, {"role": "user", "content": user}]
+        leading = list(dict.fromkeys(h["service"] for h in preliminary))
+
+        def opening(detail: Detail) -> list[dict[str, Any]]:
+            user = render("investigate_user", incident={**incident, "text": clip(str(incident.get("text", "")), 600)},
+                          started=to_datetime(float(incident["started_at"])).isoformat(),
+                          runbooks=state.get("runbooks", [])[:3], similar=state.get("similar", [])[:3],
+                          hypotheses=preliminary, digest=digest(state.get("calls", []), leading, detail))
+            return [{"role": "system", "content": system}, {"role": "user", "content": user}]
+
+        def size(messages: list[dict[str, Any]]) -> int:
+            return max(estimate_tokens(messages, tools), estimate_tokens([*messages, json_tools]))
+
+        budget = ctx.settings.max_prompt_tokens
+        return first_fitting((opening(d) for d in DETAILS), size, int(budget * OPENING_SHARE)) or \
+            first_fitting((opening(d) for d in DETAILS[-1:]), size, budget)
+
+    def _answer_results(self, state: InvestigationState, messages: list[dict[str, Any]],
+                        tools: list[dict[str, Any]]) -> None:
+        """Answer the model's calls that ran since its last turn, sharing what is left of the budget."""
+        answered = {m.get("tool_call_id") for m in messages if m.get("role") == "tool"}
+        asked = {tc["id"] for m in messages if m.get("role") == "assistant" for tc in m.get("tool_calls", [])}
+        todo = [(c, "tool") for c in state.get("calls", []) if c["id"] in asked and c["id"] not in answered]
+        todo += [(c, "user") for c in state.get("calls", []) if c.get("by") == "llm-json"
+                 and not any(f'id="{c["id"]}"' in str(m.get("content")) for m in messages)]
+        room = (self.settings.max_prompt_tokens - estimate_tokens(messages, tools)) * CHARS_PER_TOKEN - 60 * len(todo)
+        shares = share_room([len(json.dumps(_result(call, RESULT_CHARS))) for call, _ in todo], room, RESULT_CHARS)
+        for (call, role), share in zip(todo, shares, strict=True):
+            message = {"role": role, "content": _result(call, share)}
+            if role == "tool":
+                message["tool_call_id"] = call["id"]
+            messages.append(message)
 
     def _plan_with_model(self, state: InvestigationState, ctx: AgentContext) -> dict[str, Any]:
         client = self.client()
-        messages = list(state.get("llm_messages") or []) or self._opening(state, ctx)
-        answered = {m.get("tool_call_id") for m in messages if m.get("role") == "tool"}
-        asked = [tc["id"] for m in messages if m.get("role") == "assistant" for tc in m.get("tool_calls", [])]
-        for call in state.get("calls", []):
-            if call["id"] in asked and call["id"] not in answered:
-                messages.append({"role": "tool", "tool_call_id": call["id"],
-                                 "content": render("_partials/tool_result", call=call, data=_data_preview(call.get("data")))})
-            elif call.get("by") == "llm-json" and not any(call["id"] in str(m.get("content")) for m in messages):
-                messages.append({"role": "user", "content": render("_partials/tool_result", call=call,
-                                                                   data=_data_preview(call.get("data")))})
-        schemas = ctx.registry.openai_schemas()
+        tools = self._schemas(state, ctx)
+        offered = tools if client.native_tools else []
+        json_tools = {"role": "system", "content": render("json_tools", tools=tools)}
+        messages = list(state.get("llm_messages") or [])
+        if not messages:
+            opening = self._opening(state, ctx, tools, json_tools)
+            if opening is None:
+                return self._stop(f"its opening prompt does not fit the prompt budget "
+                                  f"({ctx.settings.max_prompt_tokens} tokens)")
+            messages = opening
+        self._answer_results(state, messages, offered if client.native_tools or _has(messages, json_tools) else [json_tools])
+        if estimate_tokens(messages, offered) > ctx.settings.max_prompt_tokens:
+            return self._stop(f"prompt budget ({ctx.settings.max_prompt_tokens} tokens) reached")
         try:
-            reply = client.chat(messages, tools=schemas) if client.native_tools else None
+            reply = client.chat(messages, tools=tools) if client.native_tools else None
         except LLMError:
             if client.native_tools:
                 raise
             reply = None
         if reply is None:
-            return self._plan_json_mode(state, ctx, messages, schemas)
+            return self._plan_json_mode(state, messages, json_tools)
         _unique_call_ids(reply, state, messages)
         messages.append(reply.raw_message)
         update: dict[str, Any] = {"llm_messages": messages, "tokens": _tokens(state, reply.prompt_tokens,
@@ -117,11 +184,17 @@ class LLMReasoner:
             update["investigated"] = True
         return update
 
-    def _plan_json_mode(self, state: InvestigationState, ctx: AgentContext, messages: list[dict[str, Any]],
-                        schemas: list[dict[str, Any]]) -> dict[str, Any]:
+    @staticmethod
+    def _stop(why: str) -> dict[str, Any]:
+        return {"investigated": True, "notes": [f"the model stopped investigating: {why}"]}
+
+    def _plan_json_mode(self, state: InvestigationState, messages: list[dict[str, Any]],
+                        json_tools: dict[str, Any]) -> dict[str, Any]:
         client = self.client()
-        if not any("does not support native tool calling" in str(m.get("content")) for m in messages):
-            messages.insert(1, {"role": "system", "content": render("json_tools", tools=schemas)})
+        if not _has(messages, json_tools):
+            messages.insert(1, json_tools)
+        if estimate_tokens(messages) > self.settings.max_prompt_tokens:
+            return self._stop(f"prompt budget ({self.settings.max_prompt_tokens} tokens) reached")
         reply = client.chat(messages, json_mode=True)
         messages.append({"role": "assistant", "content": reply.content})
         update: dict[str, Any] = {"llm_messages": messages, "tokens": _tokens(state, reply.prompt_tokens,
@@ -141,59 +214,7 @@ class LLMReasoner:
         if state.get("reasoner") != "llm":
             return base
         try:
-            return self._rerank(state, ctx, base)
-        except LLMError as exc:
+            update, reply = rank_with_model(self.client(), state, ctx, base, self.trust())
+        except (LLMError, ValueError) as exc:
             return {**base, "reasoner": "rules", "notes": [f"LLM diagnosis failed ({exc}); used the rules engine's ranking"]}
-
-    def _rerank(self, state: InvestigationState, ctx: AgentContext, base: dict[str, Any]) -> dict[str, Any]:
-        hypotheses = [Hypothesis.model_validate(h) for h in base["hypotheses"]]
-        calls = {c["id"]: c for c in state.get("calls", [])}
-        services = sorted({h.service for h in hypotheses} | set(ctx.sources.services))
-        prompt = render("diagnose", categories=list(categories()), services=services, incident=state["incident"],
-                        hypotheses=[h.model_dump() for h in hypotheses[:5]], calls=list(calls.values()))
-        reply = self.client().chat([{"role": "user", "content": prompt}], json_mode=True)
-        tokens = _tokens(state, reply.prompt_tokens, reply.completion_tokens)
-        answer = extract_json(reply.content)
-        proposed = answer.get("hypotheses") if isinstance(answer, dict) else None
-        if not isinstance(proposed, list):
-            raise LLMError("diagnosis JSON has no 'hypotheses' list")
-        kept, dropped = 0, 0
-        for item in proposed[:5]:
-            supported = self._supported(item, calls, services)
-            if supported is None:
-                dropped += 1
-                continue
-            service, category, confidence, cited, summary = supported
-            match = next((h for h in hypotheses if h.service == service and h.category == category), None)
-            if match is None:
-                dropped += 1
-                continue
-            match.confidence = round(min(match.confidence + MAX_LLM_BOOST * confidence, 0.99), 3)
-            match.evidence += [Evidence(call_id=c, tool=calls[c]["tool"], summary=f"model: {summary}"[:300])
-                               for c in cited[:2]]
-            match.source = "rules+llm"
-            kept += 1
-        hypotheses.sort(key=lambda h: h.confidence, reverse=True)
-        notes = list(base.get("notes", []))
-        if dropped:
-            notes.append(f"LLM kept {kept} hypothesis(es) with cited evidence; dropped {dropped} without support")
-        return {**base, "hypotheses": [h.model_dump() for h in hypotheses], "tokens": tokens, "notes": notes}
-
-    @staticmethod
-    def _supported(item: Any, calls: dict[str, dict[str, Any]], services: list[str]
-                   ) -> tuple[str, str, float, list[str], str] | None:
-        """The hypothesis if its service/category are valid and a cited call's result mentions the service."""
-        if not isinstance(item, dict):
-            return None
-        service, category = str(item.get("service", "")), str(item.get("category", ""))
-        if service not in services or category not in categories():
-            return None
-        try:
-            confidence = min(max(float(item.get("confidence", 0.5)), 0.0), 1.0)
-        except (TypeError, ValueError):
-            return None
-        cited = [str(c) for c in item.get("evidence") or [] if str(c) in calls]
-        cited = [c for c in cited if service in calls[c].get("summary", "") + json.dumps(calls[c].get("data"), default=str)]
-        if not cited:
-            return None
-        return service, category, confidence, cited, str(item.get("summary", ""))[:300]
+        return {**update, "tokens": _tokens(state, reply.prompt_tokens, reply.completion_tokens)}

@@ -5,7 +5,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.report_view import distinct_evidence, log_examples, own_evidence, readable, shared_evidence
+from bot.charts.sparkline import spark_key
+from bot.report_view import (
+    distinct_evidence,
+    log_examples,
+    model_weight,
+    own_evidence,
+    readable,
+    shared_evidence,
+)
 from bot.slack.blocks.kit import (
     Block,
     clip,
@@ -86,13 +94,16 @@ def progress_message(incident: dict[str, Any], steps: list[str], *, done: bool =
 
 
 def _hypothesis(index: int, hypothesis: dict[str, Any], evidence: list[dict[str, Any]],
-                examples: dict[str, str]) -> Block:
-    """One ranked hypothesis with the evidence it cites (the first: all of it; the others: what sets them apart)."""
+                examples: dict[str, str], sparklines: dict[str, str]) -> Block:
+    """One ranked hypothesis with the evidence it cites (the first: all of it; the others: what sets them
+    apart); a line describing a series ends with its sparkline when ``sparklines`` has one."""
     lines = [f"*{index}. {_category(hypothesis['category'])} on {untrusted(hypothesis['service'])}* — {percent(hypothesis['confidence'])}"]
     for item in evidence[:5]:
         mark = ":heavy_check_mark:" if item.get("supports", True) else ":heavy_multiplication_x:"
         text = readable(str(item.get("summary", "")), examples, limit=300).lstrip("✓✗ ")
-        lines.append(f"{mark} `{item.get('call_id', '?')}` {clip(untrusted(text), 400, '…')}")
+        spark = sparklines.get(spark_key(item))
+        lines.append(f"{mark} `{item.get('call_id', '?')}` {clip(untrusted(text), 400, '…')}"
+                     + (f"  {spark}" if spark else ""))
     return section("\n".join(lines), block_id=BlockId.HYPOTHESIS.nth(index))
 
 
@@ -125,9 +136,10 @@ def _args(args: dict[str, Any]) -> str:
     return untrusted(" ".join(f"{k}={v}" for k, v in args.items()))
 
 
-def rca_card(report: dict[str, Any]) -> list[Block]:
+def rca_card(report: dict[str, Any], sparklines: dict[str, str] | None = None) -> list[Block]:
     """The RCA card: summary, ranked hypotheses with confidence and evidence, runbooks and similar past
-    incidents, proposed actions. Always within Slack's limits, however large the report."""
+    incidents, proposed actions. Always within Slack's limits, however large the report. ``sparklines``
+    (:func:`bot.charts.evidence.evidence_sparklines`) go at the end of the evidence lines they belong to."""
     incident = report["incident"]
     blocks: list[Block] = [header(f"Root cause analysis — {incident['title']}", BlockId.RCA_HEADER),
                            section(untrusted(report.get("summary") or "No summary."), block_id=BlockId.RCA_ROOT)]
@@ -137,7 +149,7 @@ def rca_card(report: dict[str, Any]) -> list[Block]:
         shown = hypotheses[:MAX_HYPOTHESES]
         shared, examples = shared_evidence(shown), log_examples(report.get("evidence") or [])
         blocks += [_hypothesis(i, h, distinct_evidence(h.get("evidence", [])) if i == 1 else own_evidence(h, shared),
-                               examples) for i, h in enumerate(shown, start=1)]
+                               examples, sparklines or {}) for i, h in enumerate(shown, start=1)]
     knowledge = []
     if report.get("runbooks"):
         knowledge.append("*Runbooks:* " + " · ".join(link(h) for h in report["runbooks"][:3]))
@@ -160,7 +172,9 @@ def rca_card(report: dict[str, Any]) -> list[Block]:
     if notes:
         blocks.append(section("\n".join(f"_Note: {untrusted(n)}_" for n in notes[:10]), block_id=BlockId.NOTES))
     tokens = (report.get("tokens") or {}).get("total", 0)
-    blocks.append(context(f"reasoner {report.get('reasoner', 'rules')} · {report.get('tool_calls', len(calls))} tool "
+    weight = model_weight(report)
+    blocks.append(context(f"reasoner {report.get('reasoner', 'rules')}{f' ({weight})' if weight else ''} · "
+                          f"{report.get('tool_calls', len(calls))} tool "
                           f"calls · {float(report.get('duration_s') or 0):.1f}s · {tokens} LLM tokens · "
                           f"incident `{incident['id']}`"))
     return fit(blocks)

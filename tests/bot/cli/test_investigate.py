@@ -46,3 +46,18 @@ def test_investigate_stores_the_incident_for_incident_resolve(andon: Andon, tmp_
     finally:
         store.db.close()
 
+
+
+def test_investigate_writes_the_evidence_charts(andon: Andon, tmp_path: Path) -> None:
+    """``--charts DIR``: the root cause's and the alerting service's strongest series as PNGs; the terminal
+    view ends each series' evidence line with its sparkline."""
+    from tests.support.png import decode, pixel_spread
+
+    folder = tmp_path / "charts"
+    result = andon("investigate", "--alert", str(ALERT), "--charts", str(folder), data_dir=tmp_path / "data")
+    assert result.exit_code == 0, result.output
+    written = sorted(folder.glob("*.png"))
+    assert [p.name.split("-", 2)[2] for p in written] == ["1-checkout-error_ratio.png", "2-gateway-error_ratio.png"]
+    assert all(f"Chart: {p}" in result.stdout for p in written)
+    assert all(pixel_spread(decode(p.read_bytes())) > 10 for p in written)
+    assert re.search(r"0\.3094 \(z=61\.6\)\s+▁+[▁-█]*█", result.stdout), "a sparkline ends the evidence line"

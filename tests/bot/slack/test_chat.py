@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -25,7 +26,7 @@ def _session(tmp_path: Path, kb: Any, user: str) -> tuple[ChatSession, Console, 
     workspace = ConsoleWorkspace(console)
     executor = QueuedExecutor()
     services = build_services(settings, workspace, telemetry=TELEMETRY, kb=kb, executor=executor,
-                              policy=load_policy(approvers=["UAPPROVER1"]))
+                              policy=load_policy(approvers=["UAPPROVER1"]), charts="sparklines")  # as `andon chat`
     desk = Desk(services)
     return ChatSession(desk, workspace, user, executor), console, desk
 
@@ -38,6 +39,8 @@ def test_console_flow_with_the_same_approval_rules(tmp_path: Path, slack_kb: Any
     out = console.export_text()
     assert "ROOT CAUSE ANALYSIS" in out and "card 1: type `approve 1`" in out
     assert "NullPointerException" in out
+    assert re.search(r"checkout error_ratio: 0\.002876 → 0\.3094 \(z=61\.6\)\s+▁+[▁-█]*█", out), \
+        "the series behind an evidence line, as a sparkline at its end"
     assert "(only visible to UOUTSIDER) Only approvers" in out
     assert "Outcome: executed" in out and "Not recovered yet" in out
     assert "no longer waiting" in out, "a second approve after the decision changes nothing"

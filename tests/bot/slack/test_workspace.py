@@ -1,5 +1,5 @@
-"""The one door to Slack: whatever Andon posts, updates or uploads leaves without the secrets planted in
-what it was given (alert fields, labels, thread titles)."""
+"""The one door to Slack: whatever Andon posts, updates or uploads (the evidence charts' titles and message
+included) leaves without the secrets planted in what it was given (alert fields, labels, thread titles)."""
 
 from __future__ import annotations
 
@@ -32,6 +32,7 @@ def test_secrets_planted_in_an_alert_never_reach_slack(andon: Andon) -> None:
     payload["commonLabels"]["alertname"] = payload["alerts"][0]["labels"]["alertname"] = "Leak " + SECRETS["aws"]
     assert andon.http.post(f"{andon.url}/alertmanager", json=payload).status_code == 202
     andon.fake.wait_for(lambda: andon.fake.posts_with(BlockId.RCA_HEADER), what="the RCA card")
+    andon.fake.wait_for(lambda: andon.fake.calls_to("files.completeUploadExternal"), what="the evidence charts")
     sent = json.dumps([c.args for c in andon.fake.calls], ensure_ascii=False)
     assert "gateway 5xx; bot [REDACTED]" in sent  # the summary did go out, redacted
     found = [name for name, secret in SECRETS.items() if secret in sent]

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 from rich.console import Console
 
+from bot.charts.sparkline import spark_key
 from evals.lab.client import LabClient, LabError
 from evals.lab.learning import learned_incident
 from evals.lab.sources import ExperimentChanges, ExperimentKube, ExperimentMetrics, lab_settings
@@ -181,7 +182,8 @@ def test_the_transcript_reads_like_the_slack_thread() -> None:
                "score": 0.13}
     view("rca", {"incident_id": "inc-1", "state": {"hypotheses": _report()["hypotheses"], "proposals": [proposal],
                                                     "runbooks": [{"title": "Bad deploy", "doc_id": "rb-x"}],
-                                                    "similar": [unrelated, related]}})
+                                                    "similar": [unrelated, related]},
+                 "sparklines": {spark_key(_report()["hypotheses"][0]["evidence"][0]): "▁▁▁▂▅█"}})
     view("approved", {"proposal": proposal, "by": "demo-approver"})
     view("verified", {"action": {"tool": "rollback_deploy", "status": "executed", "result": "roll back payments",
                                  "at": 1_700_000_000.0},
@@ -190,7 +192,7 @@ def test_the_transcript_reads_like_the_slack_thread() -> None:
     text = console.export_text()
     for expected in ("[FIRING] HighErrorRate", "On it", "rank_anomalies", "Root cause: payments", "Approve",
                      "demo-approver (auto)", "Approved rollback_deploy", "Recovered", "inc-learned-1",
-                     "[c1] payments error_ratio", "Similar past incident: Payments bad release (inc-pay) — same service "
+                     "[c1] payments error_ratio 0 → 0.4 ▁▁▁▂▅█", "Similar past incident: Payments bad release (inc-pay) — same service "
                      "and category"):
         assert expected in text, expected
     assert "Gateway log explosion" not in text, "an unrelated past incident is not shown"
