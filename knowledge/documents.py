@@ -8,11 +8,11 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 from knowledge.taxonomy import categories
 
-__all__ = ["Check", "Action", "Document", "Runbook", "Chunk", "parse_document", "load_documents", "DocumentError"]
+__all__ = ["Check", "Action", "Document", "Kind", "Runbook", "Chunk", "parse_document", "load_documents", "DocumentError"]
 
 
 class DocumentError(ValueError):
@@ -75,13 +75,19 @@ class Action(BaseModel):
     """Not offered when any of these was established."""
 
 
+Kind = Literal["runbook", "incident", "doc"]
+"""What a document is: a runbook (what to do), a past incident (what happened), or any other page (a wiki
+page, a design note): retrieved for context, never in place of a runbook."""
+
+
 class Document(BaseModel):
-    """A runbook or a past incident: front-matter fields plus the Markdown body."""
+    """A runbook, a past incident or another page: front-matter fields plus the Markdown body."""
 
     id: str
-    kind: Literal["runbook", "incident"]
+    kind: Kind
     title: str
-    category: str
+    category: str = Field("", validate_default=True)
+    """One key of ``categories.yaml``; a ``doc`` may have none."""
     services: list[str] = Field(default_factory=lambda: ["*"])
     alerts: list[str] = Field(default_factory=list)
     symptoms: list[str] = Field(default_factory=list)
@@ -92,8 +98,10 @@ class Document(BaseModel):
 
     @field_validator("category")
     @classmethod
-    def _known_category(cls, value: str) -> str:
-        if value not in categories():
+    def _known_category(cls, value: str, info: ValidationInfo) -> str:
+        if not value and info.data.get("kind") != "doc":
+            raise ValueError("a runbook or an incident needs a category; see knowledge/categories.yaml")
+        if value and value not in categories():
             raise ValueError(f"unknown category {value!r}; see knowledge/categories.yaml")
         return value
 
@@ -146,8 +154,8 @@ def parse_document(text: str, path: str = "<text>") -> Document:
     if not isinstance(front, dict):
         raise DocumentError(f"{path}: front matter must be a mapping")
     doc_id = str(front.get("id", ""))
-    kind: Literal["runbook", "incident"] = (
-        "runbook" if doc_id.startswith("rb-") or "checks" in front or "actions" in front else "incident")
+    kind: Kind = ("doc" if front.get("kind") == "doc" or doc_id.startswith("doc-") else
+                  "runbook" if doc_id.startswith("rb-") or "checks" in front or "actions" in front else "incident")
     known = set(Runbook.model_fields) - {"body", "path", "meta", "kind"}
     fields = {k: v for k, v in front.items() if k in known}
     meta = {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in front.items() if k not in known}
@@ -182,11 +190,13 @@ def load_documents(paths: list[Path]) -> list[Document]:
 def chunk_document(doc: Document, max_chars: int = 1500) -> list[Chunk]:
     """One summary chunk (title, alerts, symptoms, tags; root cause and fix for incidents), then one chunk
     per ``##`` section of the body, each prefixed by the title so it stands on its own."""
-    metadata: dict[str, str | int | float | bool] = {
+    fields: dict[str, str | int | float | bool] = {
         "doc_id": doc.id, "kind": doc.kind, "title": doc.title, "category": doc.category,
         "services": ",".join(doc.services), "alerts": ",".join(doc.alerts), "heading": "summary",
         "hash": doc.content_hash(), "path": doc.path,
     }
+    # an empty field is left out: Chroma stores each metadata key of each chunk as a row, part of every add's cost
+    metadata = {key: value for key, value in fields.items() if value != ""}
     chunks = [Chunk(id=f"{doc.id}#0", doc_id=doc.id, text=doc.header_text(), heading="summary", metadata=metadata)]
     sections = [s for s in re.split(r"(?m)^(?=#{1,3} )", doc.body) if s.strip()] if doc.body else []
     for index, section in enumerate(sections, start=1):

@@ -17,6 +17,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 __all__ = ["LexicalIndex", "tokenize"]
 
 _WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
@@ -91,6 +93,15 @@ class LexicalIndex:
         for old in path.parent.iterdir():
             if old != path and not _being_written(old):
                 shutil.rmtree(old, ignore_errors=True)
+
+    def scores(self, query: str) -> np.ndarray:
+        """The BM25 score of every chunk for ``query``, in the order of :attr:`ids` (zeros when no word of the
+        query is indexed). Scoring them all costs about as much as a top-k search, and lets a caller pick
+        the best of one kind of document without a larger pool."""
+        tokens = tokenize(query)
+        if self._retriever is None or not tokens:
+            return np.zeros(len(self.ids), dtype=np.float32)
+        return np.asarray(self._retriever.get_scores(tokens), dtype=np.float32)
 
     def search(self, query: str, k: int) -> list[tuple[str, float]]:
         tokens = tokenize(query)

@@ -1,41 +1,50 @@
 """The knowledge base facade: ingest documents into Chroma and search them hybrid-style.
 
-Search fuses vector similarity and BM25 by reciprocal rank, then boosts documents whose alert
-names match the incident's alert exactly (those must win) and whose services match.
+Runbooks and past incidents live in one collection, other pages (``kind: doc``) in a second, each searched
+by meaning and by keywords (:mod:`knowledge.partition`); the two scores are fused per document
+(:mod:`knowledge.fusion`), then structured metadata (the alert a runbook answers, its services, its category,
+its kind) moves documents up or down (:mod:`knowledge.ranking`).
 """
 
 from __future__ import annotations
 
 import hashlib
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
+
+import numpy as np
 
 from knowledge.documents import Chunk, Document, Runbook, chunk_document, load_documents
-from knowledge.lexical import LexicalIndex
+from knowledge.fusion import BEST_SCORE, DEFAULT_FUSION, Fusion, Method, fuse
+from knowledge.partition import Partition
+from knowledge.query import SearchQuery
+from knowledge.ranking import adjust
 from knowledge.taxonomy import bundled_dir
 
-__all__ = ["Hit", "IngestReport", "KnowledgeBase", "LayeredKnowledge", "bundled_paths", "relevance", "BEST_FUSED"]
+__all__ = ["Hit", "IngestReport", "KnowledgeBase", "LayeredKnowledge", "bundled_paths", "relevance", "BEST_FUSED",
+           "DOCS_SUFFIX"]
 
-Method = Literal["hybrid", "vector", "lexical"]
-RUNBOOK_PRIOR = 0.02
-"""In a search over both kinds, the runbook (what to do) leads a past incident of similar relevance."""
-RRF_K = 10.0
-PAGE = 5000
-"""Chunks per Chroma ``get`` page when reading the whole collection."""
-ADD_BATCH = 512
-"""Chunks per Chroma ``add`` call when ingesting."""
-WEIGHTS = {"vector": 1.0, "lexical": 0.5}
-"""Reciprocal-rank fusion weights: BM25 sharpens exact terms, the embedding carries paraphrases."""
-BEST_FUSED = sum(WEIGHTS.values()) / (RRF_K + 1)
-"""The fused score of a document both searches rank first (before the alert and service boosts)."""
+ADD_BATCH = 5000
+"""Chunks per Chroma ``add`` call: each call has a fixed cost (ingesting 100k chunks measured ~630 chunks/s in
+calls of 512, ~1000/s in calls of 5000); Chroma takes at most 5461 per call."""
+DOCS_SUFFIX = "_docs"
+"""The docs' collection is named after the knowledge collection with this suffix."""
+POOL_MIN = 40
+"""Chunks each search side returns at least: a document has ~6 chunks, so some 7 documents' worth."""
+POOL_PER_HIT = 8
+"""…and this many chunks per hit asked for."""
+LEXICAL_POOL_FACTOR = 2
+"""The keyword side returns twice the vector side's chunks: its scores are sparse, a candidate costs nothing."""
+BEST_FUSED = BEST_SCORE
+"""The fused score of a document both searches rank first (before the alert, service and category boosts)."""
 
 
 def relevance(score: float) -> float:
     """A hit's score as a share of the best a search gives: 1.0 when both the meaning (vector) and the keyword
-    (BM25) searches rank it first, or when it names the incident's alert; ~0.5 for ranks ten or so down."""
+    (BM25) searches put it first, or when it names the incident's alert; less the further either ranks it."""
     return max(0.0, min(score / BEST_FUSED, 1.0))
 
 
@@ -70,21 +79,45 @@ class IngestReport:
 
 
 class KnowledgeBase:
-    """Runbooks and past incidents in one Chroma collection, searched hybrid-style."""
+    """Runbooks and past incidents in one Chroma collection, other pages in a second, searched hybrid-style."""
 
     def __init__(self, collection: Any, extra_dirs: Iterable[Path] = (), client: Any = None,
                  include_bundled: bool = True, lexical_cache: Path | None = None) -> None:
         self.collection = collection
+        """Runbooks and past incidents (and, without a ``client`` to open a second collection, every page)."""
         self.client = client
         self.include_bundled = include_bundled
         self.extra_dirs = list(extra_dirs)
         self.lexical_cache = lexical_cache
-        """Where the BM25 index is saved between processes (keyed by the chunks it indexes); None: not saved."""
-        self._lexical: LexicalIndex | None = None
-        self._lexical_meta: dict[str, dict[str, Any]] = {}
-        self._lexical_count = -1
+        """Where the BM25 indexes are saved between processes (keyed by the chunks they index); None: not saved."""
+        self._main = Partition(collection, lexical_cache, exact=True)
+        self._docs: Partition | None = None
         self._runbooks: list[Runbook] | None = None
         self._lock = threading.Lock()
+
+    def _docs_partition(self, create: bool) -> Partition | None:
+        """The docs' collection (opened, or created when ``create``); None without a client or when absent."""
+        with self._lock:
+            if self._docs is None and self.client is not None:
+                from knowledge.store import open_collection
+
+                name = f"{self.collection.name}{DOCS_SUFFIX}"
+                embedding = getattr(self.collection, "_embedding_function", None)
+                exists = name in {getattr(c, "name", c) for c in self.client.list_collections()}
+                if exists or create:
+                    cache = self.lexical_cache.with_name(self.lexical_cache.name + DOCS_SUFFIX) \
+                        if self.lexical_cache else None
+                    self._docs = Partition(open_collection(self.client, embedding, name=name), cache, exact=False)
+            return self._docs
+
+    def _partitions(self) -> list[Partition]:
+        docs = self._docs_partition(create=False)
+        return [self._main] + ([docs] if docs is not None else [])
+
+    def _home(self, kind: str) -> Partition:
+        """Where chunks of ``kind`` are stored: pages in the docs' collection when there can be one."""
+        docs = self._docs_partition(create=True) if kind == "doc" else None
+        return docs or self._main
 
     # ---------- ingestion ----------
     def ingest_if_changed(self, marker: Path) -> IngestReport | None:
@@ -118,7 +151,7 @@ class KnowledgeBase:
         root_prefixes = [str(r.resolve()) if r.exists() else str(r) for r in roots]
         for doc_id, (_doc_hash, path) in existing.items():
             if doc_id not in present and path and any(str(Path(path).resolve()).startswith(p) for p in root_prefixes):
-                self.collection.delete(where={"doc_id": doc_id})
+                self._delete(doc_id)
                 report.removed += 1
         pending: list[Chunk] = []
         for index, doc in enumerate(docs):
@@ -128,7 +161,7 @@ class KnowledgeBase:
                 report.unchanged += 1
             else:
                 if known:
-                    self.collection.delete(where={"doc_id": doc.id})
+                    self._delete(doc.id)
                     report.updated += 1
                 else:
                     report.added += 1
@@ -136,136 +169,89 @@ class KnowledgeBase:
                 pending += chunks
                 report.chunks += len(chunks)
                 if len(pending) >= ADD_BATCH:
-                    self._add_chunks(pending)
+                    self.add_chunks(pending)
                     pending = []
             if progress:
                 progress(index + 1, len(docs))
-        self._add_chunks(pending)
-        self._invalidate()
+        self.add_chunks(pending)
         return report
 
     def add_document(self, doc: Document) -> None:
         """Add or replace one document (learned incidents, feedback)."""
-        self.collection.delete(where={"doc_id": doc.id})
-        self._add(doc)
-        self._invalidate()
+        self._delete(doc.id)
+        self.add_chunks(chunk_document(doc))
 
-    def _add(self, doc: Document) -> int:
-        chunks = chunk_document(doc)
-        self._add_chunks(chunks)
-        return len(chunks)
+    def add_chunks(self, chunks: Sequence[Chunk], embeddings: np.ndarray | None = None) -> None:
+        """Store chunks in their kind's collection, :data:`ADD_BATCH` at a time; ``embeddings`` (one row per
+        chunk) when the vectors are already known."""
+        for kind in dict.fromkeys(str(c.metadata.get("kind", "")) for c in chunks):
+            rows = [i for i, c in enumerate(chunks) if str(c.metadata.get("kind", "")) == kind]
+            home = self._home(kind)
+            for start in range(0, len(rows), ADD_BATCH):
+                part = rows[start:start + ADD_BATCH]
+                vectors = {"embeddings": embeddings[part]} if embeddings is not None else {}
+                home.collection.add(ids=[chunks[i].id for i in part], documents=[chunks[i].text for i in part],
+                                    metadatas=[chunks[i].metadata for i in part], **vectors)
+            home.invalidate()
 
-    def _add_chunks(self, chunks: list[Chunk]) -> None:
-        """Add in batches: each Chroma ``add`` costs a fixed ~0.1 s on top of its chunks, so one call per
-        document made ingesting the bundled knowledge ten times slower than it needs to be."""
-        for start in range(0, len(chunks), ADD_BATCH):
-            part = chunks[start:start + ADD_BATCH]
-            self.collection.add(ids=[c.id for c in part], documents=[c.text for c in part],
-                                metadatas=[c.metadata for c in part])  # type: ignore[misc]
+    def _delete(self, doc_id: str) -> None:
+        for partition in self._partitions():
+            partition.collection.delete(where={"doc_id": doc_id})
+            partition.invalidate()
 
     def _existing_hashes(self) -> dict[str, tuple[str, str]]:
-        found = self._get_all(["metadatas"])
         out: dict[str, tuple[str, str]] = {}
-        for meta in found.get("metadatas") or []:
-            if meta:
-                out[str(meta["doc_id"])] = (str(meta.get("hash", "")), str(meta.get("path", "")))
+        for partition in self._partitions():
+            for meta in partition.get_all(["metadatas"])["metadatas"]:
+                if meta:
+                    out[str(meta["doc_id"])] = (str(meta.get("hash", "")), str(meta.get("path", "")))
         return out
 
     def count(self) -> int:
-        return int(self.collection.count())
-
-    def _get_all(self, include: list[str]) -> dict[str, list[Any]]:
-        """Every chunk, fetched in pages (one huge ``get`` overflows SQLite's variable limit past ~30k chunks)."""
-        out: dict[str, list[Any]] = {"ids": [], **{key: [] for key in include}}
-        offset = 0
-        while True:
-            page = self.collection.get(include=include, limit=PAGE, offset=offset)
-            out["ids"].extend(page["ids"])
-            for key in include:
-                out[key].extend(page.get(key) or [])
-            if len(page["ids"]) < PAGE:
-                return out
-            offset += PAGE
+        return sum(partition.count() for partition in self._partitions())
 
     def _invalidate(self) -> None:
-        with self._lock:
-            self._lexical_count = -1
+        for partition in self._partitions():
+            partition.invalidate()
 
     # ---------- search ----------
-    def _lexical_index(self, count: int) -> LexicalIndex:
-        """The BM25 index of the collection, rebuilt (or loaded from the cache) when its size changed."""
-        with self._lock:
-            if self._lexical is None or count != self._lexical_count:
-                found = self._get_all(["documents", "metadatas"])
-                ids = list(found["ids"])
-                self._lexical = LexicalIndex.cached(ids, [str(t) for t in found.get("documents") or []],
-                                                    self.lexical_cache)
-                self._lexical_meta = {i: dict(m or {}) for i, m in zip(ids, found.get("metadatas") or [], strict=True)}
-                self._lexical_docs = {i: str(t) for i, t in zip(ids, found.get("documents") or [], strict=True)}
-                self._lexical_count = count
-            return self._lexical
-
     def search(self, query: str, k: int = 5, service: str | None = None, kind: str | None = None,
-               alertname: str | None = None, method: Method = "hybrid") -> list[Hit]:
-        """The ``k`` best documents for ``query`` (one hit per document)."""
-        if not query.strip():
-            return []
-        count = self.count()
-        if count == 0:
-            return []
-        pool = max(40, k * 8)
-        ranked: dict[str, list[tuple[str, dict[str, Any], str]]] = {"vector": [], "lexical": []}
-        where = {"kind": kind} if kind else None
-        if method in ("hybrid", "vector"):
-            result = self.collection.query(query_texts=[query], n_results=min(pool, count), where=where,
-                                           include=["metadatas", "documents"])
-            for cid, meta, text in zip(result["ids"][0], result["metadatas"][0], result["documents"][0], strict=True):
-                ranked["vector"].append((cid, dict(meta or {}), str(text)))
-        if method in ("hybrid", "lexical"):
-            index = self._lexical_index(count)
-            for cid, _score in index.search(query, pool * 2):
-                meta = self._lexical_meta.get(cid, {})
-                if kind and meta.get("kind") != kind:
-                    continue
-                ranked["lexical"].append((cid, meta, self._lexical_docs.get(cid, "")))
-        return self._fuse(ranked, k, service, alertname, query, mixed=kind is None)
+               alertname: str | None = None, method: Method = "hybrid", categories: Sequence[str] = (),
+               fusion: Fusion = DEFAULT_FUSION) -> list[Hit]:
+        """The ``k`` best documents for ``query`` (one hit per document), of ``kind`` (runbook, incident, doc;
+        None: any). ``service``, ``alertname`` and ``categories`` are the incident's: documents that name
+        them lead (see :mod:`knowledge.ranking`)."""
+        return self._search(SearchQuery(text=query, alertname=alertname, services=(service,) if service else (),
+                                        categories=tuple(categories)), k, kind, method, fusion)
 
-    def _fuse(self, ranked: dict[str, list[tuple[str, dict[str, Any], str]]], k: int, service: str | None,
-              alertname: str | None, query: str, mixed: bool = False) -> list[Hit]:
-        scores: dict[str, float] = {}
-        best: dict[str, tuple[dict[str, Any], str]] = {}
-        for method, ranking in ranked.items():
-            seen: set[str] = set()
-            for _rank, (_cid, meta, text) in enumerate(ranking):
-                doc_id = str(meta.get("doc_id", _cid))
-                if doc_id in seen:
-                    continue
-                seen.add(doc_id)
-                scores[doc_id] = scores.get(doc_id, 0.0) + WEIGHTS[method] / (RRF_K + len(seen) + 0)
-                best.setdefault(doc_id, (meta, text))
-        query_lower = query.lower()
+    def _search(self, query: SearchQuery, k: int, kind: str | None, method: Method, fusion: Fusion) -> list[Hit]:
+        if not query.text.strip():
+            return []
+        # runbooks and incidents are never in the docs' collection: their searches do not even look for it
+        partitions = [self._main] if kind in ("runbook", "incident") else self._partitions()
+        vector = self._embed(query.text) if method != "lexical" else None
+        pool = max(POOL_MIN, k * POOL_PER_HIT)
         hits: list[Hit] = []
-        for doc_id, score in scores.items():
-            meta, text = best[doc_id]
-            alerts = [a for a in str(meta.get("alerts", "")).split(",") if a]
-            services = [s for s in str(meta.get("services", "")).split(",") if s]
-            why = []
-            named = {a.lower() for a in alerts}
-            if (alertname and alertname.lower() in named) or any(a and a in query_lower.split() for a in named):
-                score += 1.0
-                why.append("alert name matches")
-            if mixed and meta.get("kind") == "runbook":
-                score += RUNBOOK_PRIOR
-            if service and service in services:
-                score += 0.02
-                why.append("service matches")
-            elif service and services and "*" not in services and meta.get("kind") == "runbook":
-                score -= 0.01
-            hits.append(Hit(doc_id=doc_id, kind=str(meta.get("kind", "")), title=str(meta.get("title", "")),
-                            category=str(meta.get("category", "")), score=round(score, 5), services=services,
-                            alerts=alerts, snippet=text[:400], path=str(meta.get("path", "")), why=why))
+        for partition in partitions:
+            candidates = partition.candidates(query.text, vector, {kind} if kind else None, pool,
+                                              pool * LEXICAL_POOL_FACTOR)
+            for doc_id, fused in fuse(candidates, method, fusion).items():
+                meta = fused.best.meta
+                delta, why = adjust(meta, query, mixed=kind is None)
+                hits.append(Hit(doc_id=doc_id, kind=str(meta.get("kind", "")), title=str(meta.get("title", "")),
+                                category=str(meta.get("category", "")), score=round(fused.score + delta, 5),
+                                services=[s for s in str(meta.get("services", "")).split(",") if s],
+                                alerts=[a for a in str(meta.get("alerts", "")).split(",") if a],
+                                snippet=fused.best.text[:400], path=str(meta.get("path", "")), why=why))
         hits.sort(key=lambda h: h.score, reverse=True)
         return hits[:k]
+
+    def _embed(self, text: str) -> np.ndarray | None:
+        """The query's vector, from the collection's embedding function (None when it has none)."""
+        embedding = getattr(self.collection, "_embedding_function", None)
+        if embedding is None:
+            return None
+        return np.asarray(embedding([text])[0], dtype=np.float32)
 
     # ---------- executable knowledge ----------
     def runbooks(self) -> list[Runbook]:
@@ -275,7 +261,6 @@ class KnowledgeBase:
                 d for d in self.extra_dirs if d.exists()]
             self._runbooks = [d for d in load_documents(roots) if isinstance(d, Runbook)]
         return self._runbooks
-
 
 
 class LayeredKnowledge:

@@ -54,21 +54,21 @@ def match_label(score: float, why: list[str]) -> str:
 @app.command()
 def search(query: str = typer.Argument(..., help="what to look for (alert text, symptoms, a question)"),
            service: str | None = typer.Option(None, "--service", help="prefer documents about this service"),
-           kind: str | None = typer.Option(None, "--kind", help="runbook or incident"),
+           kind: str | None = typer.Option(None, "--kind", help="runbook, incident or doc (a page: kind: doc)"),
            k: int = typer.Option(5, "-k", help="how many results"),
            as_json: bool = typer.Option(False, "--json", help="print JSON to stdout (with the raw fused score and "
                                         "\"relevance\", 0–1)")) -> None:
-    """Hybrid search (vector + BM25, fused by reciprocal rank; exact alert names win).
+    """Hybrid search (vector + BM25, fused by normalised scores; exact alert names win).
 
     Results are ranked best first. "match" says how well each one matches:
     100% when both the meaning (vector) and the keyword (BM25) search rank it first,
-    less the further down either ranks it: strong ≥ 90%, good ≥ 70%, fair ≥ 50%, weak below;
+    less the further its scores fall behind the best: strong ≥ 90%, good ≥ 70%, fair ≥ 50%, weak below;
     "exact alert" when it names the alert in the query."""
     from bot.runtime import open_knowledge
     from knowledge.retrieval import relevance
 
-    if kind not in (None, "runbook", "incident"):
-        fail("--kind must be runbook or incident")
+    if kind not in (None, "runbook", "incident", "doc"):
+        fail("--kind must be runbook, incident or doc")
     kb = open_knowledge(settings_or_exit())
     hits = kb.search(query, k=k, service=service, kind=kind)
     if as_json:

@@ -55,3 +55,15 @@ def test_bad_documents_name_the_file_and_the_problem(text: str, problem: str) ->
     with pytest.raises(DocumentError, match=problem) as info:
         parse_document(text, "broken.md")
     assert "broken.md" in str(info.value)
+
+
+def test_a_page_is_a_doc_and_needs_no_category() -> None:
+    page = parse_document("---\nid: doc-wiki-kafka\ntitle: Kafka cluster overview\ntags: [kafka]\n---\n## Brokers\nFive.\n",
+                          "kafka.md")
+    assert page.kind == "doc" and page.category == ""
+    assert "category" not in chunk_document(page)[0].metadata, "empty fields are not stored"
+    assert parse_document("---\nid: notes\nkind: doc\ntitle: Notes\n---\nText.\n").kind == "doc"
+    with pytest.raises(DocumentError, match="unknown category"):
+        parse_document("---\nid: doc-x\ntitle: X\ncategory: gremlins\n---\n", "x.md")
+    with pytest.raises(DocumentError, match="needs a category"):
+        parse_document("---\nid: rb-x\ntitle: X\n---\n", "x.md")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import subprocess
 from collections.abc import Iterator
@@ -13,7 +14,7 @@ import pytest
 from bot.settings import load_settings
 from knowledge.documents import Document
 from knowledge.embeddings import EmbeddingError, OpenAIEmbedding
-from knowledge.retrieval import KnowledgeBase
+from knowledge.retrieval import DOCS_SUFFIX, KnowledgeBase
 from knowledge.store import HNSW_SYNC_THRESHOLD, open_client, open_collection
 from tests.support.net import free_port, wait_http
 
@@ -40,8 +41,10 @@ def fresh_kb(request: pytest.FixtureRequest, tmp_path: Path) -> KnowledgeBase:
     url = request.getfixturevalue("chroma_server") if request.param == "server" else None
     settings = load_settings(data_dir=tmp_path / "data", chroma_url=url)
     kb: Any = open_knowledge(settings, ingest=False)
-    if url:  # the server is shared by the module's tests: start from an empty collection
-        kb.client.delete_collection(kb.collection.name)
+    if url:  # the server is shared by the module's tests: start from empty collections
+        for name in (kb.collection.name, kb.collection.name + DOCS_SUFFIX):
+            with contextlib.suppress(Exception):
+                kb.client.delete_collection(name)
         kb = open_knowledge(settings, ingest=False)
     return kb
 
@@ -127,3 +130,24 @@ def test_the_saved_lexical_index_follows_changes_made_by_another_process(tmp_pat
     [hit] = open_knowledge(settings, ingest=False).search("spooler queue", k=1, method="lexical")
     assert hit.doc_id == "inc-cache-test" and "spooler" in hit.snippet and "renderer" not in hit.snippet
     assert len(list((tmp_path / "data" / "lexical-index").iterdir())) == 1
+
+
+def test_pages_live_in_their_own_collection_and_never_pass_for_runbooks(fresh_kb: KnowledgeBase, tmp_path: Path) -> None:
+    folder = tmp_path / "wiki"
+    folder.mkdir()
+    (folder / "pool.md").write_text("---\nid: doc-wiki-pool-sizing\ntitle: Connection pool sizing (outdated copy)\n"
+                                    "---\n## Symptoms\nConnection is not available, request timed out after 30000ms; "
+                                    "db pool waiting, checkout p99 latency high.\n")
+    fresh_kb.ingest()
+    main = fresh_kb.count()
+    report = fresh_kb.ingest([folder])
+    assert report.added == 1 and fresh_kb.count() == main + report.chunks
+    assert fresh_kb.collection.count() == main, "pages go to the docs' collection"
+    query = "checkout p99 latency high, db pool waiting: Connection is not available, request timed out after 30000ms"
+    assert all(h.kind == "runbook" for h in fresh_kb.search(query, k=10, kind="runbook"))
+    assert [h.doc_id for h in fresh_kb.search(query, k=1, kind="doc")] == ["doc-wiki-pool-sizing"]
+    anything = [h.doc_id for h in fresh_kb.search(query, k=5)]
+    assert anything[0] == "rb-db-connection-pool-exhaustion" and "doc-wiki-pool-sizing" in anything
+    (folder / "pool.md").unlink()
+    assert fresh_kb.ingest([folder]).removed == 1
+    assert fresh_kb.search(query, k=5, kind="doc") == []
