@@ -7,7 +7,8 @@ from pathlib import Path
 
 import yaml
 
-__all__ = ["CATEGORIES", "categories", "consequences", "consequence_hops", "direct_consequences", "scopes", "sides", "bundled_dir"]
+__all__ = ["CATEGORIES", "categories", "consequences", "consequence_hops", "direct_consequences", "scopes", "sides", "roles",
+           "bundled_dir"]
 
 
 def bundled_dir() -> Path:
@@ -34,6 +35,16 @@ def scopes() -> dict[str, str]:
 def sides() -> dict[str, str]:
     """Category -> the side of a call it is named on (``client``: the caller whose calls fail), where it says."""
     return {k: str(v["side"]) for k, v in _taxonomy().items() if v.get("side")}
+
+
+def roles() -> dict[str, tuple[str, str]]:
+    """Category -> (service-name pattern, metric-prefix pattern) of the shared component whose failure it is."""
+    out: dict[str, tuple[str, str]] = {}
+    for name, entry in _taxonomy().items():
+        role = entry.get("role")
+        if isinstance(role, dict):
+            out[name] = (str(role.get("names") or "(?!)"), str(role.get("metrics") or "(?!)"))
+    return out
 
 
 @cache

@@ -17,6 +17,7 @@ from tools.rca.evidence import Evidence
 from tools.rca.explain import Fit, Outcomes, category_fits
 from tools.rca.params import Params
 from tools.rca.records import Finding
+from tools.rca.roles import name_by_role
 from tools.rca.scope import implicated_nodes
 from tools.rca.services import callers, fault_onset, rescore
 from tools.rca.suspects import assess, candidates
@@ -201,6 +202,7 @@ def _fits(service: str, evidence: Evidence, runbooks: list[Runbook], context: Co
     known_fit = fits.get(fallback, Fit(fallback, 0.0))
     if known_fit.score < floor:
         fits[fallback] = Fit(fallback, floor, known_fit.runbook if known_fit.score > 0 else None, known_fit.outcomes)
+    name_by_role(service, fits, evidence, params)
     return fits
 
 

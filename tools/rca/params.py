@@ -100,6 +100,8 @@ class Params:
     strength_full: float = _p(8.0, "a service anomaly score that is full strength", (4.0, 16.0))
     off_scope_factor: float = _p(0.5, "a fault whose scope the nodes contradict (a zone's on one node) fits this much")
     client_side_share: float = _p(0.5, "a caller fitting a client-side fault this well is where it belongs")
+    role_cause_share: float = _p(0.9, "in a DNS or cache server, what broke it is the detail and its failing "
+                                      "at its job the headline: the cause keeps this share of its fit", (0.5, 1.0))
     off_service_factor: float = _p(0.5, "a runbook written for other services fits this much")
     retrieval_prior: float = _p(0.04, "what the best-retrieved runbook adds")
     alertname_prior: float = _p(0.05, "what a runbook answering the alert's name adds")
