@@ -9,6 +9,7 @@ import time
 from typing import Any, Literal
 
 from bot.models import Incident
+from bot.reported_time import when_it_began
 from tools.sources.timespec import parse_instant
 
 __all__ = ["incident_from_trigger", "IntakeError", "incident_id"]
@@ -150,18 +151,12 @@ def _from_text(text: str, now: float, known: list[str], source: str) -> Incident
     alert = re.search(r"\b([A-Z][a-z]+(?:[A-Z][a-zA-Z0-9]+)+)\b", clean)
     labels = dict(re.findall(r"\b(service|job|app|severity|namespace|pod)=\"?([\w.-]+)\"?", clean))
     services = _services_from_labels(labels) or _services_in_text(clean, known)
-    since = re.search(r"since (\d{1,2}):(\d{2})(?::(\d{2}))?", clean)
-    started = now - 600
-    if since:
-        struct = time.gmtime(now)
-        candidate = time.mktime((struct.tm_year, struct.tm_mon, struct.tm_mday, int(since.group(1)), int(since.group(2)),
-                                 int(since.group(3) or 0), 0, 0, 0)) - time.timezone
-        started = candidate if candidate <= now else candidate - 86400
+    when = when_it_began(clean, now)
     return Incident(id=incident_id(clean + str(int(now // 60))), title=clean.splitlines()[0][:200], services=services,
                     severity=next((v for k, v in _SEVERITY_WORDS.items() if re.search(rf"\b{k}\b", clean.lower())),
                                   "warning"),
-                    started_at=started, labels=labels, alertname=alert.group(1) if alert else None, source=source,
-                    text=clean, raw=text)
+                    started_at=when.started_at, onset_within_s=when.within_s, labels=labels,
+                    alertname=alert.group(1) if alert else None, source=source, text=clean, raw=text)
 
 
 def incident_from_trigger(trigger: Any, now: float | None = None, known_services: list[str] | None = None) -> Incident:

@@ -19,6 +19,9 @@ class Incident(BaseModel):
     services: list[str] = Field(default_factory=list)
     severity: str = "warning"
     started_at: float
+    onset_within_s: float | None = None
+    """A person's report that names only a span ("since this morning", "in the last hour"): the trouble
+    began at most this long before ``started_at``, which is only about when they wrote."""
     labels: dict[str, str] = Field(default_factory=dict)
     alertname: str | None = None
     source: str = "text"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from pydantic import Field
 
 from tools.base import Risk, Tool, ToolArgs, ToolContext, ToolResult
@@ -20,6 +22,11 @@ class WindowArgs(ToolArgs):
     lookback: str = Field("60m", description="history to compare against")
 
 
+class RankArgs(WindowArgs):
+    onset_unknown: bool = Field(False, description="no time was given (a person's vague report): the change point "
+                                                   "may lie anywhere in the lookback, not only near the onset")
+
+
 class ChangeArgs(ToolArgs):
     onset: str | None = Field(None, description="suspected onset (ISO time or offset like -10m); defaults to the incident start")
     lookback: str = Field("7d", description="how far back changes may still be the cause (a leak from last week's release)")
@@ -36,15 +43,17 @@ def _onset(ctx: ToolContext, onset: str | None) -> float:
     return ctx.onset if ctx.onset is not None else ctx.now - 600
 
 
-def rank_anomalies(ctx: ToolContext, args: WindowArgs) -> ToolResult:
+def rank_anomalies(ctx: ToolContext, args: RankArgs) -> ToolResult:
     if ctx.sources.metrics is None:
         return ToolResult.error("no metrics source is configured")
     onset = _onset(ctx, args.onset)
-    start = min(onset, ctx.now) - parse_duration(args.lookback)
+    lookback = parse_duration(args.lookback)
+    start = min(onset, ctx.now) - lookback
     series = ctx.sources.metrics.candidate_series(start, ctx.now, pick_step(start, ctx.now, 240))
     if not series:
         return ToolResult.no_data("no metric series in the window")
-    ranked = rank_services(series, onset, ctx.sources.call_graph(), ctx.params)
+    params = replace(ctx.params, lookback_s=max(ctx.params.lookback_s, lookback)) if args.onset_unknown else ctx.params
+    ranked = rank_services(series, onset, ctx.sources.call_graph(), params)
     data = [s.to_dict(shown_series(s.series, ctx.params)) for s in ranked[:20]]
     if not ranked:
         return ToolResult.no_data(f"{len(series)} series, none with enough finite points to read")
@@ -102,7 +111,7 @@ def history_tool(ctx: ToolContext, args: HistoryArgs) -> ToolResult:
 def analysis_tools() -> list[Tool]:
     return [
         Tool("rank_anomalies", "Rank services by how anomalous their metrics became at the onset (robust, "
-             "dependency-aware); the first service is the most likely root cause.", WindowArgs, Risk.READ,
+             "dependency-aware); the first service is the most likely root cause.", RankArgs, Risk.READ,
              rank_anomalies, group="analysis", timeout_s=30, max_data_chars=80_000),  # type: ignore[arg-type]
         Tool("correlate_changes", "Deploys, config/flag, credential and schema changes up to a week before the "
              "onset, nearest first.", ChangeArgs, Risk.READ, correlate_changes_tool, group="analysis"),  # type: ignore[arg-type]

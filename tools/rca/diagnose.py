@@ -19,7 +19,7 @@ from tools.rca.params import Params
 from tools.rca.records import Finding
 from tools.rca.roles import name_by_role
 from tools.rca.scope import implicated_nodes
-from tools.rca.services import callers, fault_onset, rescore
+from tools.rca.services import callers, fault_onset, rescore, strain_came_later
 from tools.rca.suspects import assess, candidates
 from tools.rca.verdict import no_fault
 from tools.rca.victims import mentions, named_upstreams, noisy_neighbours, reconcile_load
@@ -92,10 +92,15 @@ def _neutral_kinds(service: str, evidence: Evidence, topology: dict[str, list[st
     """Signal kinds whose shift on ``service`` tells no fault from another. A traffic rise is a surge only
     when it came from outside, through the edge: if no entry service upstream of it (one nobody calls) saw
     more traffic, the extra requests were made inside (retries, loops, a new fan-out) and are explained
-    by whatever made its callers make them."""
+    by whatever made its callers make them. Nor is a rise a surge on a service that shows no strain from
+    it (its own errors, latency, CPU, pools and queues as before), or whose strain began well after it."""
     record = evidence.services.get(service)
+    if record is None or not _rose(record.series, "traffic", params):
+        return frozenset()
+    if not _strained(record.series, service, params) or strain_came_later(record, params):
+        return frozenset({"traffic"})  # load it carries as before, or load that is not what strained it
     calling = callers(topology)
-    if record is None or not calling.get(service) or not _rose(record.series, "traffic", params):
+    if not calling.get(service):
         return frozenset()
     upstream, stack = set(), list(calling.get(service, []))
     while stack:
@@ -107,6 +112,15 @@ def _neutral_kinds(service: str, evidence: Evidence, topology: dict[str, list[st
     if edges and not any(_rose([s for s in e.series if s.service == e.service], "traffic", params) for e in edges):
         return frozenset({"traffic"})
     return frozenset()
+
+
+STRAIN_KINDS = frozenset({"errors", "latency", "cpu", "saturation", "queue"})
+"""What a service overloaded by its traffic shows."""
+
+
+def _strained(series: list[Any], service: str, params: Params) -> bool:
+    return any(s.service == service and s.kind in STRAIN_KINDS and s.direction == classify(s.metric).bad
+               and s.score >= params.anomaly_threshold and not classify(s.metric).dependency for s in series)
 
 
 def _rose(series: list[Any], kind: str, params: Params) -> bool:

@@ -53,6 +53,8 @@ class Params:
     corroborating_cap: float = _p(3.0, "a dependency this many thresholds strong always corroborates, whatever the caller's")
     corroborating_share: float = _p(0.25, "a dependency explains a caller when its fault is this share of the caller's")
     load_rise_share: float = _p(0.5, "a traffic rise of half the anomaly threshold is extra load")
+    load_strain_lag_s: float = _p(600.0, "overload shows within minutes of the extra load; strain that began "
+                                         "later than this after it has another cause")
     idle_ratio: float = _p(0.01, "below this share of its later level a series was idle before")
     own_cause_link: float = _p(0.5, "a change tied this firmly to a caller is its own cause (not the service its logs name)", (0.2, 0.9))
     propagated_discount: float = _p(0.35, "how much lower the anomaly ranking lists a service others explain")

@@ -18,7 +18,8 @@ from tools.rca.series import on_calls, score_series, screen
 from tools.rca.vocabulary import FAULT_KINDS, classify
 from tools.sources.base import Series
 
-__all__ = ["rank_services", "rescore", "shown_series", "dependencies", "callers", "display_order"]
+__all__ = ["rank_services", "rescore", "shown_series", "dependencies", "callers", "display_order", "strain_came_later",
+           "fault_onset", "waits_on_calls"]
 
 
 def shown_series(series: list[Shift], params: Params | None = None) -> list[Shift]:
@@ -199,6 +200,8 @@ def _load_sources(service: ServiceRecord, calling: list[ServiceRecord], params: 
     ``service`` turned anomalous — a batch job's heavy queries load a database without raising its request
     rate."""
     if _load_rose(service, params):
+        if strain_came_later(service, params):
+            return []
         rising = [c for c in calling if _load_rose(c, params) or became_active(c, params)]
         return sorted(c.service for c in rising or [c for c in calling if c.fault_score >= params.anomaly_threshold])
     if service.onset is None:
@@ -212,6 +215,16 @@ def _load_sources(service: ServiceRecord, calling: list[ServiceRecord], params: 
             return sorted(c.service for c in rising)
     return sorted(c.service for c in calling if became_active(c, params) and c.onset is not None
                   and c.onset <= service.onset + params.propagation_slack_s)
+
+
+def strain_came_later(service: ServiceRecord, params: Params) -> bool:
+    """Its trouble began well after its load rose: a service overloaded by more requests strains at once
+    (a queue, a lag or a pool starts growing with the load), so what began later has a cause of its own."""
+    rises = [a.onset for a in service.series if a.service == service.service and a.kind == "traffic"
+             and a.direction == "up" and a.score >= params.anomaly_threshold * params.load_rise_share]
+    strain = [a.onset for a in service.series if a.service == service.service and a.kind in FAULT_KINDS
+              and a.score >= params.anomaly_threshold]
+    return bool(rises and strain) and min(strain) - min(rises) > params.load_strain_lag_s
 
 
 def fault_onset(service: ServiceRecord, params: Params) -> float | None:

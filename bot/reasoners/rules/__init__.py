@@ -71,7 +71,13 @@ class RulesReasoner:
         if step == 0:
             calls = []
             if sources.metrics is not None:
-                calls.append(_call("rank_anomalies", onset=to_datetime(float(incident["started_at"])).isoformat()))
+                onset = to_datetime(float(incident["started_at"])).isoformat()
+                span = incident.get("onset_within_s")
+                if span:  # "since this morning": the change may lie anywhere that far back
+                    calls.append(_call("rank_anomalies", onset=onset, lookback=f"{int(max(span, 3600))}s",
+                                       onset_unknown=True))
+                else:
+                    calls.append(_call("rank_anomalies", onset=onset))
             if sources.kubernetes is not None:
                 calls += [_call("k8s_pods"), _call("k8s_events"), _call("k8s_nodes")]
             if sources.alerts is not None:

@@ -161,3 +161,19 @@ def test_a_starved_caller_whose_calls_slowed_too_is_not_waiting_on_them() -> Non
                series("web", "cpu_usage_ratio", 0.4, 0.02, shift=0.5)]
     ranked = rank_services(starved + [series("fx", "latency_p99_seconds", 0.3, 0.02)], T0)
     assert ranked[0].service == "web" and not ranked[0].waiting
+
+
+def test_strain_that_began_long_after_the_load_rose_is_not_that_loads_doing() -> None:
+    """A replica whose lag climbs 15 minutes after an on-sale raised its reads has a cause of its own; the
+    same lag climbing with the reads is the load's."""
+    topology = {"orders": ["replica"], "replica": []}
+
+    def replica_lag_at(lag_at: float) -> list[str]:
+        data = [series("orders", "request_rate", 45, 3, shift=95, at=-1860),
+                series("replica", "request_rate", 2100, 80, shift=1200, at=-1860),
+                series("replica", "replication_lag_seconds", 0.3, 0.1, shift=800, at=lag_at)]
+        by_name = {s.service: s for s in rank_services(data, T0, topology)}
+        return by_name["replica"].load_from
+
+    assert replica_lag_at(-960) == []
+    assert replica_lag_at(-1830) == ["orders"]

@@ -1,0 +1,62 @@
+"""When a person says the trouble began: "since 09:40", "20 min ago", "in the last hour", "since this
+morning". A clock time or a lag gives the onset; a span gives only how far back it may lie, so the
+ranking searches the whole span for the change instead of trusting the time of the message."""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass
+
+__all__ = ["ReportedTime", "when_it_began"]
+
+UNSAID_LAG_S = 600.0
+"""With no time in the message, the trouble is taken to have begun this long before it was written."""
+VAGUE_SPANS_S = (
+    (re.compile(r"\b(since|from) (yesterday|last night)\b|\ball (day|night)\b|\bfor days\b"), 24 * 3600.0),
+    (re.compile(r"\b(this|since) (morning|afternoon|evening)\b|\bfor (hours|a while|some time)\b"
+                r"|\bsince (early|earlier) today\b|\btoday\b"), 6 * 3600.0),
+)
+"""Phrases that put the start hours back without saying when: how far back each may reach."""
+_UNIT_S = {"s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}  # by the unit word's first letter
+_NUMBER = r"(\d+)(?:\s*(?:-|–|to|or)\s*(\d+))?"
+_UNIT = r"(s|secs?|seconds?|m|mins?|minutes?|h|hrs?|hours?|d|days?)\b"
+_AGO = re.compile(rf"\b{_NUMBER}\s*{_UNIT}\s+ago\b")
+_FOR = re.compile(rf"\bfor (?:the (?:last|past) )?{_NUMBER}\s*{_UNIT}")
+_WITHIN = re.compile(rf"\b(?:within|in|during|over) the (?:last|past) (?:{_NUMBER}\s*)?{_UNIT}")
+_CLOCK = re.compile(r"\b(?:since|from|starting(?: at)?) (\d{1,2}):(\d{2})(?::(\d{2}))?")
+
+
+@dataclass(frozen=True)
+class ReportedTime:
+    started_at: float
+    within_s: float | None = None
+    """Set when only a span was said: the trouble began at most this long before the message."""
+
+
+def _seconds(match: re.Match[str]) -> float:
+    """"20 min", "15-20 min" (the later end: the change-point search reaches back from it, not forward),
+    "the last hour" (one)."""
+    number = float(match.group(1) or 1)
+    return number * _UNIT_S[match.group(3)[0]]
+
+
+def when_it_began(text: str, now: float) -> ReportedTime:
+    lower = text.lower()
+    clock = _CLOCK.search(lower)
+    if clock:
+        struct = time.gmtime(now)
+        candidate = time.mktime((struct.tm_year, struct.tm_mon, struct.tm_mday, int(clock.group(1)),
+                                 int(clock.group(2)), int(clock.group(3) or 0), 0, 0, 0)) - time.timezone
+        return ReportedTime(candidate if candidate <= now else candidate - 86400)
+    for pattern in (_AGO, _FOR):
+        lag = pattern.search(lower)
+        if lag:
+            return ReportedTime(now - _seconds(lag))
+    within = _WITHIN.search(lower)
+    if within:
+        return ReportedTime(now - UNSAID_LAG_S, within_s=_seconds(within))
+    for pattern, span in VAGUE_SPANS_S:
+        if pattern.search(lower):
+            return ReportedTime(now - UNSAID_LAG_S, within_s=span)
+    return ReportedTime(now - UNSAID_LAG_S)
