@@ -260,8 +260,8 @@ def _record_propagation(ranked: list[ServiceRecord], topology: dict[str, list[st
     via_load = {s.service: _load_behind(s.service, by_name, topology) for s in ranked}
     for service in ranked:
         onset = fault_onset(service, params)
-        if service.fault_score < threshold or onset is None:
-            continue
+        if service.fault_score < threshold or onset is None or became_active(service, params):
+            continue  # (a job that started did so itself: no dependency of it made it start)
         culprits: set[str] = set()
         for dep in dependencies(service.service, topology):
             other = by_name.get(dep)

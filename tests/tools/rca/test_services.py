@@ -177,3 +177,16 @@ def test_strain_that_began_long_after_the_load_rose_is_not_that_loads_doing() ->
 
     assert replica_lag_at(-960) == []
     assert replica_lag_at(-1830) == ["orders"]
+
+
+def test_a_job_that_started_is_not_explained_by_the_service_it_floods() -> None:
+    """A campaign job idle before and busy after is no victim of the sender it calls, even when the
+    sender's lag (from the job's first batches) shows before the job's own series turn."""
+    topology = {"campaign-job": ["sender"], "signup": ["sender"], "sender": []}
+    data = [series("campaign-job", "emails_enqueued_rate", 0.05, 0.02, shift=1200, at=-600),
+            series("campaign-job", "cpu_usage_ratio", 0.001, 0.0005, shift=0.6, at=-600),
+            series("campaign-job", "latency_p99_seconds", 0.2, 0.02, shift=1.5, at=-570),
+            series("sender", "consumer_lag_seconds", 3, 0.5, shift=900, at=-900),
+            series("signup", "request_rate", 50, 2)]
+    by_name = {s.service: s for s in rank_services(data, T0, topology)}
+    assert by_name["campaign-job"].propagated_from == []
