@@ -10,6 +10,7 @@ from tools.rca.changes import CHECK_FAMILIES
 from tools.rca.evidence import Evidence
 from tools.rca.params import Params
 from tools.rca.records import Shift
+from tools.rca.scope import confined_zone, zone_of
 from tools.rca.vocabulary import classify
 from tools.sources.timespec import parse_duration
 
@@ -142,7 +143,7 @@ def _change(check: Check, service: str, evidence: Evidence, params: Params) -> C
     return CheckOutcome(check, True, False, f"no {check.change} change on {service}", evidence.change_call)
 
 
-def _kubernetes(check: Check, service: str, evidence: Evidence) -> CheckOutcome:
+def _kubernetes(check: Check, service: str, evidence: Evidence, params: Params) -> CheckOutcome:
     if evidence.pod_call is None and evidence.event_call is None:
         return CheckOutcome(check, False, False, "no Kubernetes source", None)
     wanted = str(check.kubernetes).lower()
@@ -161,6 +162,11 @@ def _kubernetes(check: Check, service: str, evidence: Evidence) -> CheckOutcome:
         if zone:
             return CheckOutcome(check, True, True, f"nodes NotReady across zone {zone}", evidence.node_call,
                                 key="k8s:zone")
+        confined = confined_zone(evidence, params)  # nodes Ready, but every failing series is that zone's
+        if confined and any(zone_of(s.labels) == confined and s.score >= params.anomaly_threshold
+                            for s in evidence.series(service)):
+            return CheckOutcome(check, True, True, f"trouble confined to zone {confined}: {service}'s series there "
+                                f"failed, other zones' did not", evidence.anomaly_call, key="k8s:zone")
         # absence proves little: an impaired zone's nodes often still report Ready
         return CheckOutcome(check, False, False, f"no zone-wide NotReady under {service}", evidence.node_call)
     hit = next((r for r in reasons if wanted in r.lower()), None)
@@ -187,7 +193,7 @@ def _one(check: Check, service: str, evidence: Evidence, params: Params) -> Chec
         return _log(check, service, evidence)
     if check.kind == "change":
         return _change(check, service, evidence, params)
-    return _kubernetes(check, service, evidence)
+    return _kubernetes(check, service, evidence, params)
 
 
 def callers_of(service: str, evidence: Evidence) -> list[str]:

@@ -18,7 +18,7 @@ from tools.rca.explain import Fit, Outcomes, category_fits
 from tools.rca.params import Params
 from tools.rca.records import Finding
 from tools.rca.roles import name_by_role
-from tools.rca.scope import implicated_nodes
+from tools.rca.scope import implicated_nodes, release_zone_victims
 from tools.rca.services import callers, fault_onset, rescore, strain_came_later
 from tools.rca.suspects import assess, candidates
 from tools.rca.verdict import no_fault
@@ -168,6 +168,7 @@ def diagnose(evidence: Evidence, runbooks: list[Runbook], context: Context, para
     evidence.topology = context.topology
     reconcile_load(evidence, context.topology, params)
     noisy_neighbours(evidence, params)
+    release_zone_victims(evidence, params)
     known = set(evidence.services) | {n for caller, deps in context.topology.items() for n in [caller, *deps]}
     named = mentions(evidence, known)
     link_changes(evidence.changes, _symptoms(evidence, params), params, context.step_s)

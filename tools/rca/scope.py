@@ -9,7 +9,12 @@ from tools.rca.evidence import Evidence, event_reason
 from tools.rca.params import Params
 from tools.rca.vocabulary import FAULT_KINDS
 
-__all__ = ["implicated_nodes", "scope_factor", "trouble_node"]
+__all__ = ["implicated_nodes", "scope_factor", "trouble_node", "confined_zone", "release_zone_victims", "zone_of",
+           "ZONE_LABELS"]
+
+ZONE_LABELS = ("zone", "topology_kubernetes_io_zone", "failure_domain_beta_kubernetes_io_zone", "availability_zone",
+               "az")
+"""Labels that name a series' availability zone (Kubernetes' well-known topology label, sanitised)."""
 
 _NODE_IN_MESSAGE = re.compile(r"(?i)\bnode[/ ]+([\w.-]*\d[\w.-]*)")  # a name, not "Node is not ready"
 _NODE_DOWN = ("notready", "nodelost", "nodenotready")
@@ -69,3 +74,41 @@ def scope_factor(scope: str | None, nodes: set[str] | None, params: Params) -> f
     if (scope == "zone" and len(nodes) < 2) or (scope == "node" and len(nodes) >= 2):
         return params.off_scope_factor
     return 1.0
+
+
+def zone_of(labels: dict[str, str]) -> str:
+    return next((labels[key] for key in ZONE_LABELS if labels.get(key)), "")
+
+
+def confined_zone(evidence: Evidence, params: Params) -> str | None:
+    """The one zone all the trouble is in: every strong fault shift that names a zone names the same one,
+    on at least two services, while series of another zone were read and did not move. A zone whose
+    nodes still report Ready (a network partition) shows this way only."""
+    strong: dict[str, set[str]] = {}
+    other_zones: set[str] = set()
+    for record in evidence.services.values():
+        for shift in record.series:
+            zone = zone_of(shift.labels)
+            if not zone:
+                continue
+            if shift.kind in FAULT_KINDS and shift.score >= params.anomaly_threshold:
+                strong.setdefault(zone, set()).add(shift.service)
+            else:
+                other_zones.add(zone)
+    if len(strong) != 1:
+        return None
+    zone, services = next(iter(strong.items()))
+    return zone if len(services) >= 2 and other_zones - {zone} else None
+
+
+def release_zone_victims(evidence: Evidence, params: Params) -> str | None:
+    """With the trouble confined to one zone, services failing there fail because of the zone, not because
+    of each other: whatever propagation their calls into the zone suggested is dropped."""
+    zone = confined_zone(evidence, params)
+    if zone is None:
+        return None
+    for record in evidence.services.values():
+        if any(zone_of(s.labels) == zone and s.kind in FAULT_KINDS and s.score >= params.anomaly_threshold
+               for s in record.series):
+            record.propagated_from, record.load_from, record.waiting = [], [], False
+    return zone

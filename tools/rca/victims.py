@@ -15,6 +15,7 @@ from tools.rca.changes import AUTH_WORDS
 from tools.rca.evidence import Evidence
 from tools.rca.params import Params
 from tools.rca.records import LogSpike, ServiceRecord
+from tools.rca.scope import confined_zone, zone_of
 from tools.rca.services import became_active, rescore
 from tools.rca.vocabulary import FAULT_KINDS
 
@@ -128,13 +129,16 @@ def named_upstreams(evidence: Evidence, named: dict[str, list[str]], params: Par
     """A caller whose new error logs name a service it calls, whose own calls to that service got worse,
     and that has no cause of its own (a tied change, its own pools saturated), is looking at that service:
     its worsened calls count for the service (as the metric ranking counts them when two callers agree),
-    and the caller is recorded as propagating from it."""
+    and the caller is recorded as propagating from it. Calls made from a zone all the trouble is confined
+    to fail because of the zone, and name no one."""
+    zone = confined_zone(evidence, params)
     for upstream, sources in named.items():
         for caller in sources:
             record = evidence.services.get(caller)
             calls = [s for s in (record.series if record else []) if s.service == caller
                      and s.labels.get("upstream") == upstream and s.kind in FAULT_KINDS
-                     and s.score >= params.anomaly_threshold * params.dependency_weight]
+                     and s.score >= params.anomaly_threshold * params.dependency_weight
+                     and not (zone and zone_of(s.labels) == zone)]
             if record is None or not calls or _own_cause(caller, evidence, params):
                 continue
             if upstream not in record.propagated_from:

@@ -53,3 +53,22 @@ def test_one_pods_moved_series_names_its_node_and_a_service_wide_move_names_none
     assert trouble_node("cart", evidence_of(every, pods=pods), Params()) is None
     together = [{**p, "node": "n0"} for p in pods]
     assert trouble_node("cart", evidence_of(one, pods=together), Params()) is None
+
+
+def test_trouble_on_two_services_in_one_zone_with_the_other_zones_quiet_is_that_zones() -> None:
+    from tools.rca.scope import confined_zone, release_zone_victims
+
+    def zone_shifts(bad: str) -> list[dict]:
+        return [shift("shop", "error_ratio", 0.003, 0.95, 130.0, kind="errors", labels={"zone": bad, "pod": "shop-c"}),
+                shift("shop", "error_ratio", 0.003, 0.004, 1.2, kind="errors", labels={"zone": "a", "pod": "shop-a"}),
+                shift("catalog", "upstream_error_ratio", 0.0, 1.0, 60.0, kind="errors",
+                      labels={"zone": "c", "pod": "catalog-c", "upstream": "db"}),
+                shift("catalog", "request_rate", 500, 510, 0.6, kind="traffic", labels={"zone": "b"})]
+
+    evidence = evidence_of(zone_shifts("c"))
+    evidence.services["shop"].propagated_from = ["catalog"]
+    assert confined_zone(evidence, Params()) == "c"
+    assert release_zone_victims(evidence, Params()) == "c" and evidence.services["shop"].propagated_from == []
+    assert confined_zone(evidence_of(zone_shifts("a")), Params()) is None  # two zones failing: not one zone's
+    alone = [s for s in zone_shifts("c") if s["service"] == "shop"]
+    assert confined_zone(evidence_of(alone), Params()) is None  # one service: its own trouble, not the zone's
