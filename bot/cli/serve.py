@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import signal
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -45,13 +46,17 @@ def serve(
     except KeyboardInterrupt:
         pass
     finally:
-        running.stop()
-        _exit_within(SHUTDOWN_S)
+        deadline = time.monotonic() + SHUTDOWN_S
+        running.stop()  # the HTTP server answers what it has accepted, for at most EdgeLimits.shutdown_grace_s
+        _exit_within(deadline - EXIT_MARGIN_S - time.monotonic())
 
 
 SHUTDOWN_S = 5.0
-"""How long in-flight work gets after a stop signal; an investigation still running then is cut off (its
-checkpoints remain, and its thread says what it had reached)."""
+"""How long the process takes at most to leave after a stop signal, HTTP server included; an investigation
+still running then is cut off (its checkpoints remain, and its thread says what it had reached)."""
+EXIT_MARGIN_S = 1.0
+"""The last part of ``SHUTDOWN_S``, kept for leaving itself (flushing the log, the interpreter's exit):
+busy worker threads get what is left before it."""
 
 
 def _interrupt(signum: int, frame: Any) -> None:
@@ -64,9 +69,8 @@ def _exit_within(seconds: float) -> None:
     import logging
     import os
     import threading
-    import time
 
-    deadline = time.monotonic() + seconds
+    deadline = time.monotonic() + max(seconds, 0.0)
     for thread in threading.enumerate():
         if thread is not threading.current_thread() and not thread.daemon:
             thread.join(max(deadline - time.monotonic(), 0.0))
@@ -74,7 +78,9 @@ def _exit_within(seconds: float) -> None:
             and t.is_alive()]
     if busy:
         logging.getLogger("andon.serve").warning("stopping with %d busy worker(s): %s", len(busy), ", ".join(busy))
-        logging.shutdown()
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(0)
+    # leave now: the interpreter's own exit (atexit hooks of the libraries loaded, module teardown) is
+    # unbounded on a busy machine; every write the store made is already committed
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)

@@ -73,7 +73,6 @@ class Running:
             self.socket.close()
         if self.http is not None:
             self.http.shutdown()
-            self.http.server_close()
         self.desk.services.executor.shutdown(wait=False, cancel_futures=True)
 
 
@@ -95,7 +94,7 @@ def start(settings: Settings, mode: Mode = "socket", host: str = "127.0.0.1", po
         http = AndonHTTPServer((host, port or 0), desk, app if mode == "http" else None, webhook_token=token,
                               signing_secret=settings.secret("slack_signing_secret"),
                               pagerduty_secret=settings.secret("pagerduty_secret"))
-        threading.Thread(target=http.serve_forever, name="andon-http", daemon=True).start()
+        http.start()
     running = Running(desk=desk, app=app, http=http)
     services.submit(desk.alerts.recover)  # alerts a crash left unfinished
     running.sweeper = Sweeper(services, desk.finish_unfinished, RECOVERY_SWEEP_S)  # what a crash left undone

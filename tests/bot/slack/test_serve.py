@@ -85,6 +85,45 @@ def test_serve_stops_on_sigterm_while_an_investigation_runs(served: tuple[str, s
     assert process.wait(timeout=30) == 0
 
 
+def test_serve_leaves_within_5_s_of_sigterm_while_50_slow_clients_trickle_their_bodies(
+        served: tuple[str, subprocess.Popen[str]]) -> None:
+    """Fifty clients each sending a body a byte at a time (never finishing) and alerts arriving: SIGTERM
+    still ends the process, with code 0, within 5 s."""
+    import contextlib
+    import socket
+    import threading
+
+    url, process = served
+    port = int(url.rsplit(":", 1)[1])
+    slow = [socket.create_connection(("127.0.0.1", port), timeout=5) for _ in range(50)]
+    for sock in slow:
+        sock.sendall(b"POST /alertmanager HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                     b"Content-Length: 100000\r\n\r\n{")
+    stop = threading.Event()
+
+    def trickle() -> None:
+        while not stop.wait(0.2):
+            for sock in slow:
+                with contextlib.suppress(OSError):  # the server may have let go of it
+                    sock.send(b" ")
+
+    trickler = threading.Thread(target=trickle, daemon=True)
+    trickler.start()
+    try:
+        alert = _alert()
+        assert httpx.post(f"{url}/alertmanager", json=alert, timeout=10).status_code == 202
+        assert httpx.get(f"{url}/healthz", timeout=10).status_code == 200, "still serving beside the slow clients"
+        started = time.monotonic()
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=30) == 0
+        assert time.monotonic() - started < 5.0
+    finally:
+        stop.set()
+        trickler.join()
+        for sock in slow:
+            sock.close()
+
+
 class Restartable:
     """``andon serve --mode http`` on one port and data dir, which a test can SIGKILL and start again."""
 

@@ -1,14 +1,16 @@
-"""The HTTP edge under attack: bodies without a sane length, chunked bodies, idle and half-sent requests,
-too many connections, unauthenticated and malformed webhooks. Each answer is a clear 4xx (or a closed
+"""The HTTP edge under attack: bodies without a sane length, endless chunked bodies, idle, trickling and
+half-sent requests, too many connections, unauthenticated and malformed webhooks. Each answer is a clear 4xx (or a closed
 socket), never a 500, and the server keeps serving."""
 
 from __future__ import annotations
 
 import base64
 import json
+import select
 import socket
-import threading
+import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -20,6 +22,7 @@ from hypothesis import strategies as st
 
 from bot.slack import server as edge
 from bot.slack.ids import BlockId
+from bot.slack.server import AndonHTTPServer, EdgeLimits
 from tests.bot.slack.conftest import ALERT, APPROVER, CHANNEL, Andon, serving, signed_headers
 from tests.support.fake_slack import FakeSlack
 
@@ -58,48 +61,121 @@ def test_a_body_without_a_sane_length_is_refused_before_it_is_read(andon: Andon,
     _still_serving(andon)
 
 
-def test_chunked_bodies_are_refused(andon: Andon) -> None:
-    answer = _raw(andon, b"POST /alertmanager HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n")
-    assert _status(answer) == 411 and b"Content-Length" in answer
-    _still_serving(andon)
+def test_a_chunked_body_is_accepted(andon: Andon) -> None:
+    body = ALERT.read_bytes()
+    chunks = b"".join(b"%x\r\n%s\r\n" % (len(body[i:i + 500]), body[i:i + 500]) for i in range(0, len(body), 500))
+    answer = _raw(andon, b"POST /alertmanager HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
+                         b"Content-Type: application/json\r\nConnection: close\r\n\r\n" + chunks + b"0\r\n\r\n")
+    assert _status(answer) == 202 and b'"opened"' in answer, answer[:300]
 
 
-def test_an_idle_or_half_sent_request_is_dropped_after_the_socket_deadline(
-        andon: Andon, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(edge._Handler, "timeout", 0.5)
+def test_a_chunked_body_over_the_limit_is_cut_off_with_413_without_being_read(andon: Andon) -> None:
+    """An endless chunked body: the server answers 413 once it passes ``MAX_BODY`` and closes the connection,
+    so the sender is stopped long before it has sent everything it would."""
     host, port = andon.running.http.server_address[:2]  # type: ignore[union-attr]
-    with socket.create_connection((host, port), timeout=5) as idle, \
-            socket.create_connection((host, port), timeout=5) as half:
-        half.sendall(b"POST /alertmanager HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n{\"alerts\"")
-        assert idle.recv(1024) == b""  # closed by the server, not by our 5 s timeout
-        assert half.recv(1024) == b""
+    chunk = b"%x\r\n%s\r\n" % (65536, b"x" * 65536)
+    sent, answer = 0, b""
+    with socket.create_connection((host, port), timeout=10) as sock:
+        sock.sendall(b"POST /alertmanager HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n")
+        try:
+            while sent < 20 * edge.MAX_BODY:
+                sock.sendall(chunk)
+                sent += len(chunk)
+                if select.select([sock], [], [], 0)[0]:
+                    break
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        answer = _drain(sock)
+    assert _status(answer) == 413 and b"too large" in answer, answer[:300]
+    assert sent < 20 * edge.MAX_BODY, "the server kept reading past the limit"
     _still_serving(andon)
 
 
-def test_connections_beyond_the_limit_are_closed_and_slots_come_back(andon: Andon) -> None:
-    http = andon.running.http
-    assert http is not None
-    http._slots = threading.BoundedSemaphore(2)
-    host, port = http.server_address[:2]
-    first, second = (socket.create_connection((host, port), timeout=5) for _ in range(2))
+def _drain(sock: socket.socket) -> bytes:
+    """What the server sent before it closed the connection."""
+    chunks = []
     try:
-        first.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
-        second.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
-        assert first.recv(1024).startswith(b"HTTP/1.1 200") and second.recv(1024).startswith(b"HTTP/1.1 200")
-        with socket.create_connection((host, port), timeout=5) as third:
-            third.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
-            assert third.recv(1024) == b""
+        while chunk := sock.recv(65536):
+            chunks.append(chunk)
+    except OSError:
+        pass
+    return b"".join(chunks)
+
+
+def test_a_transfer_coding_other_than_chunked_is_a_400(andon: Andon) -> None:
+    answer = _raw(andon, b"POST /alertmanager HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n{}")
+    assert _status(answer) == 400
+    _still_serving(andon)
+
+
+@pytest.mark.parametrize("head, status", [
+    (b"POST /alertmanager HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 400),
+    (b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Padding: " + b"a" * 40_000 + b"\r\n\r\n", 431),
+    (b"GET /h\xc3\xa9 HTTP/1.1\r\nHost: x\r\n\r\n", 400),
+    (b"PUT /alertmanager HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}", 405),
+    (b"POST /slack/events HTTP/1.1\r\nHost: x\r\nX-Slack-Request-Timestamp: \xb2\xb3\r\nContent-Length: 2\r\n\r\n{}", 401),
+])
+def test_a_request_head_the_edge_does_not_want_gets_a_clear_4xx(andon: Andon, head: bytes, status: int) -> None:
+    """Both Content-Length and Transfer-Encoding (request smuggling), headers over the limit sent in one
+    write, a path that is not ASCII, a method a route does not take, a timestamp of non-ASCII digits."""
+    answer = _raw(andon, head)
+    assert _status(answer) == status, answer[:300]
+    assert b"Traceback" not in answer
+    _still_serving(andon)
+
+
+@contextmanager
+def _edge(andon: Andon, **limits: Any) -> Iterator[AndonHTTPServer]:
+    """A second server over the fixture's desk, with limits of its own."""
+    server = AndonHTTPServer(("127.0.0.1", 0), andon.running.desk, andon.running.app, limits=EdgeLimits(**limits))
+    server.start()
+    try:
+        yield server
     finally:
-        first.close()
-        second.close()
-    with httpx.Client(timeout=5) as fresh:  # the two slots are free again once their connections close
-        for _ in range(20):
-            try:
-                if fresh.get(f"{andon.url}/healthz").status_code == 200:
+        server.shutdown()
+
+
+def test_an_idle_trickling_or_half_sent_request_is_dropped_at_the_read_deadline(andon: Andon) -> None:
+    with _edge(andon, read_timeout_s=0.5) as server:
+        host, port = server.server_address
+        with socket.create_connection((host, port), timeout=5) as idle, \
+                socket.create_connection((host, port), timeout=5) as half, \
+                socket.create_connection((host, port), timeout=5) as trickle:
+            half.sendall(b"POST /alertmanager HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n{\"alerts\"")
+            cut_off = False
+            for byte in b"GET /healthz HTTP/1.1\r\nHost: x" * 2:  # a byte every 50 ms: never a whole request
+                try:
+                    trickle.sendall(bytes([byte]))
+                except (BrokenPipeError, ConnectionResetError):
+                    cut_off = True
                     break
-            except httpx.TransportError:
-                continue
-        assert fresh.get(f"{andon.url}/healthz").status_code == 200
+                time.sleep(0.05)
+            assert idle.recv(1024) == b""  # closed by the server, not by our 5 s timeout
+            assert half.recv(1024) == b""
+            assert cut_off or trickle.recv(1024) == b""
+        assert httpx.get(f"{server.url}/healthz", timeout=5).json()["ok"] is True
+
+
+def test_requests_beyond_the_connection_limit_get_503_and_slots_come_back(andon: Andon) -> None:
+    with _edge(andon, max_connections=2) as server:
+        host, port = server.server_address
+        first, second = (socket.create_connection((host, port), timeout=5) for _ in range(2))
+        try:
+            first.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+            second.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+            assert first.recv(1024).startswith(b"HTTP/1.1 200") and second.recv(1024).startswith(b"HTTP/1.1 200")
+            with socket.create_connection((host, port), timeout=5) as third:
+                third.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+                assert third.recv(1024).startswith(b"HTTP/1.1 503")
+        finally:
+            first.close()
+            second.close()
+        with httpx.Client(timeout=5) as fresh:  # the two slots are free again once their connections close
+            for _ in range(20):
+                if fresh.get(f"{server.url}/healthz").status_code == 200:
+                    break
+                time.sleep(0.1)
+            assert fresh.get(f"{server.url}/healthz").status_code == 200
 
 
 @pytest.mark.parametrize("body, problem", [
