@@ -27,6 +27,7 @@ from bench import (
     rca_scale,
     retrieval_scale,
     slack_ack,
+    watch_scan,
 )
 from bench.result import BenchOptions, Result
 from bench.system import hardware
@@ -40,6 +41,7 @@ BENCHMARKS: dict[str, Callable[[BenchOptions], Result]] = {
     retrieval_scale.NAME: retrieval_scale.run,
     rca_ranking.NAME: rca_ranking.run,
     rca_scale.NAME: rca_scale.run,
+    watch_scan.NAME: watch_scan.run,
     memory.NAME: memory.run,
     llm_efficiency.NAME: llm_efficiency.run,
     cli_wall.NAME: cli_wall.run,

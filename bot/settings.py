@@ -145,6 +145,11 @@ class Settings(BaseSettings):
         None, description="the PagerDuty webhook subscription's signing secret (ANDON_PAGERDUTY_SECRET)")
     charts: bool = Field(True, description="evidence charts: PNGs in the incident thread after the RCA card, "
                          "sparklines in the terminal (ANDON_CHARTS=false turns both off)")
+    watch_interval_s: float = Field(30.0, gt=0, description="andon watch scans every this many seconds")
+    watch_window_s: float = Field(1800.0, ge=300, description="how far back one watch scan reads each series")
+    watch_cooldown_s: float = Field(1800.0, ge=0, description="a warning about one service and signal family "
+                                    "is not repeated within this many seconds")
+    watch_forecast_h: float = Field(2.0, gt=0, description="warn when a resource is projected full within this many hours")
     log_format: Literal["text", "json"] = Field("text", description="server log lines as text or one JSON object each")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="the least severe level logged")
 

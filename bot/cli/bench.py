@@ -16,8 +16,8 @@ def bench(
                                                "or latest-quick.json with --quick)"),
     only: list[str] = typer.Option(None, "--only", metavar="NAME",
                                    help="run only these benchmarks (repeat, or comma-separate): slack_ack, "
-                                        "first_answer, eval_throughput, retrieval, rca_ranking, rca_scale, memory, llm, "
-                                        "investigate_cli, charts, lab_mttr"),
+                                        "first_answer, eval_throughput, retrieval, rca_ranking, rca_scale, "
+                                        "watch_scan, memory, llm, investigate_cli, charts, lab_mttr"),
     dataset: list[Path] = typer.Option(None, "--dataset", metavar="PATH",
                                        help="an extra RCAEval-layout dataset for rca_ranking (repeatable)"),
     model: str | None = typer.Option(None, "--model", help="chat model for the llm benchmark (default: ANDON_MODEL)"),

@@ -42,7 +42,8 @@ def _register_optional() -> None:
                                ("bot.cli.lab", "lab", "group"), ("bot.cli.serve", "serve", "command"),
                                ("bot.cli.demo", "demo", "command"), ("bot.cli.chat", "chat", "command"),
                                ("bot.cli.bench", "bench", "command"),
-                               ("bot.cli.tune", "tune", "command"), ("bot.cli.doctor", "doctor", "command")]:
+                               ("bot.cli.tune", "tune", "command"), ("bot.cli.doctor", "doctor", "command"),
+                               ("bot.cli.watch", "watch", "command")]:
         try:
             loaded = importlib.import_module(module)
         except ModuleNotFoundError as exc:

@@ -84,6 +84,20 @@ MIGRATIONS: list[str] = [
         started_at DOUBLE PRECISION, done_at DOUBLE PRECISION
     );
     """,
+    # 6: the proactive watch (bot.watch): warnings it raised (one row per service and signal family, for
+    # their cooldown), shapes people dismissed as "not a problem", and notes such as being blind
+    """
+    CREATE TABLE watch_warnings (
+        key TEXT PRIMARY KEY, service TEXT NOT NULL, family TEXT NOT NULL, signal TEXT NOT NULL,
+        opened_at DOUBLE PRECISION NOT NULL, notified_at DOUBLE PRECISION NOT NULL,
+        seen_at DOUBLE PRECISION NOT NULL, closed_at DOUBLE PRECISION, detail TEXT
+    );
+    CREATE TABLE watch_dismissals (
+        service TEXT NOT NULL, signal TEXT NOT NULL, score DOUBLE PRECISION, by_user TEXT,
+        at DOUBLE PRECISION NOT NULL, PRIMARY KEY (service, signal)
+    );
+    CREATE TABLE watch_notes (name TEXT PRIMARY KEY, value TEXT NOT NULL, at DOUBLE PRECISION NOT NULL);
+    """,
 ]
 
 
