@@ -113,6 +113,10 @@ class Database:
         self.url = url
         self.postgres = bool(url and url.startswith(("postgres://", "postgresql://")))
         self._local = threading.local()
+        self._writing = threading.Lock()
+        """SQLite takes one writer at a time; threads of this process queue here and are woken at once,
+        instead of in SQLite's busy handler, which sleeps in steps of up to 100 ms (an acknowledgement
+        would wait behind an investigation's write for that long)."""
         self._pool: Any = None
         if self.postgres:
             from psycopg_pool import ConnectionPool
@@ -145,16 +149,17 @@ class Database:
                     raise IntegrityError(str(exc)) from exc
         else:
             conn = self._sqlite()
-            try:
-                conn.execute("BEGIN IMMEDIATE")
-                yield _Cursor(conn.cursor(), postgres=False)
-                conn.execute("COMMIT")
-            except sqlite3.IntegrityError as exc:
-                conn.execute("ROLLBACK")
-                raise IntegrityError(str(exc)) from exc
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
+            with self._writing:
+                try:
+                    conn.execute("BEGIN IMMEDIATE")
+                    yield _Cursor(conn.cursor(), postgres=False)
+                    conn.execute("COMMIT")
+                except sqlite3.IntegrityError as exc:
+                    conn.execute("ROLLBACK")
+                    raise IntegrityError(str(exc)) from exc
+                except BaseException:
+                    conn.execute("ROLLBACK")
+                    raise
 
     def migrate(self) -> int:
         """Apply pending migrations; return the schema version."""
