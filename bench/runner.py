@@ -28,6 +28,7 @@ from bench import (
     retrieval_scale,
     slack_ack,
     watch_scan,
+    webhook_ack,
 )
 from bench.result import BenchOptions, Result
 from bench.system import hardware
@@ -36,6 +37,7 @@ __all__ = ["BENCHMARKS", "LATEST", "run_benchmarks", "render_table", "print_repo
 
 BENCHMARKS: dict[str, Callable[[BenchOptions], Result]] = {
     slack_ack.NAME: slack_ack.run,
+    webhook_ack.NAME: webhook_ack.run,
     first_answer.NAME: first_answer.run,
     eval_throughput.NAME: eval_throughput.run,
     retrieval_scale.NAME: retrieval_scale.run,

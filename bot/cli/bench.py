@@ -15,7 +15,7 @@ def bench(
                                           help="write the JSON report here (default: bench/results/latest.json, "
                                                "or latest-quick.json with --quick)"),
     only: list[str] = typer.Option(None, "--only", metavar="NAME",
-                                   help="run only these benchmarks (repeat, or comma-separate): slack_ack, "
+                                   help="run only these benchmarks (repeat, or comma-separate): slack_ack, webhook_ack, "
                                         "first_answer, eval_throughput, retrieval, rca_ranking, rca_scale, "
                                         "watch_scan, memory, llm, investigate_cli, charts, lab_mttr"),
     dataset: list[Path] = typer.Option(None, "--dataset", metavar="PATH",
