@@ -3,15 +3,12 @@ can be told to fail), and a store over both backends (SQLite, and the real Postg
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import numpy as np
 import pytest
 
-from bot.store import IncidentStore, open_store
+from bot.store import IncidentStore
 from bot.watch import WatchState
-from tests.support.postgres import database_url
+from tests.bot.store.conftest import database_url, store  # the store over both backends
 from tools.sources.base import Series
 
 __all__ = ["T0", "STEP", "FakeMetrics", "flat", "database_url", "store", "state"]
@@ -49,15 +46,6 @@ class FakeMetrics:
 
     def query(self, query: str, at: float) -> list[Series]:
         return []
-
-
-@pytest.fixture
-def store(database_url: str | None, tmp_path: Path) -> Iterator[IncidentStore]:
-    opened = open_store(database_url, tmp_path / "data")
-    try:
-        yield opened
-    finally:
-        opened.db.close()
 
 
 @pytest.fixture
