@@ -10,11 +10,15 @@ from typing import Any, Literal
 
 from bot.models import Incident
 from bot.reported_time import when_it_began
+from tools.sources.profiles import workload_of
 from tools.sources.timespec import parse_instant
 
 __all__ = ["incident_from_trigger", "IntakeError", "incident_id"]
 
-_SERVICE_LABELS = ("service", "app", "app_kubernetes_io_name", "job", "deployment", "container", "component")
+_SERVICE_LABELS = ("service", "service_name", "app", "app_kubernetes_io_name", "deployment", "statefulset",
+                   "daemonset", "container", "component", "pod", "job")
+"""Where an alert names its service, most specific first. ``job`` comes last: in kube-prometheus rules it
+is the scrape job (kube-state-metrics, node-exporter), not the workload; a pod names its workload."""
 _SEVERITY_WORDS = {"critical": "critical", "sev1": "critical", "p1": "critical", "page": "critical",
                    "warning": "warning", "sev2": "warning", "p2": "warning", "info": "info"}
 
@@ -41,7 +45,7 @@ def _services_from_labels(labels: dict[str, str]) -> list[str]:
     for key in _SERVICE_LABELS:
         value = labels.get(key)
         if value and value not in out:
-            out.append(value)
+            out.append(workload_of(value) if key == "pod" else value)
             break
     return out
 

@@ -24,6 +24,18 @@ def test_alertmanager_webhook() -> None:
     assert incident_from_trigger(payload).id == incident.id, "the same alert group maps to the same incident"
 
 
+@pytest.mark.parametrize(("labels", "service"), [
+    ({"alertname": "KubePodCrashLooping", "job": "kube-state-metrics", "namespace": "shop",
+      "pod": "checkout-7d9f8b6c5-x2x4q", "container": "checkout"}, "checkout"),  # the scrape job is no service
+    ({"alertname": "KubePodNotReady", "job": "kube-state-metrics", "pod": "orders-db-0"}, "orders-db"),
+    ({"alertname": "HighLatency", "service_name": "payments", "job": "otel-collector"}, "payments"),
+])
+def test_an_alert_names_its_workload_not_the_exporter_that_scraped_it(labels: dict[str, str], service: str) -> None:
+    payload = {"receiver": "andon", "status": "firing", "groupKey": "{}:{}", "alerts": [
+        {"status": "firing", "labels": labels, "annotations": {"summary": "x"}, "startsAt": "2026-12-04T10:00:00Z"}]}
+    assert incident_from_trigger(payload).services == [service]
+
+
 def test_slack_text_finds_services_and_start_time() -> None:
     incident = incident_from_trigger({"text": "<@U123> checkout 5xx since 10:02, started after deploy", "user": "U1",
                                       "channel": "C1", "ts": "1773136980.000100"}, known_services=["checkout", "cart"])

@@ -89,6 +89,17 @@ def _fixed_at(state: InvestigationState, onset: float, now: float) -> float:
     return min(max(acted, onset), now)
 
 
+def _read(metrics: MetricsSource, top: dict[str, Any], service: str, start: float, end: float,
+          step: float) -> list[Any]:
+    """The shifted signal of ``service`` again: by its name (every pod's series), else by the series' own
+    key — a signal derived from a stack's standard names (a signal profile) exists only under its key."""
+    found = metrics.query_range(f'{top["metric"]}{{service="{service}"}}', start, end, step)
+    key = str(top.get("key") or "")
+    if not found and key and "{" in key:
+        found = metrics.query_range(key, start, end, step)
+    return found
+
+
 def _level_recovered(metrics: MetricsSource, now: float, state: InvestigationState, service: str,
                      top: dict[str, Any]) -> tuple[bool | None, str]:
     """The level now (last three samples) against its pre-onset level and the worst it reached before the fix
@@ -96,7 +107,7 @@ def _level_recovered(metrics: MetricsSource, now: float, state: InvestigationSta
     metric = str(top["metric"])
     onset = float(top.get("onset") or now - 30)
     fixed = _fixed_at(state, onset, now)
-    found = metrics.query_range(f'{metric}{{service="{service}"}}', min(onset, now - 30), now, 5)
+    found = _read(metrics, top, service, min(onset, now - 30), now, 5)
     recent = [float(v) for s in found for v in s.values[-3:] if np.isfinite(v)]
     if not recent:
         return None, f"{metric} of {service} returned no data"
@@ -120,7 +131,7 @@ def _counter_recovered(metrics: MetricsSource, now: float, state: InvestigationS
     onset = float(top.get("onset") or state["incident"].get("started_at") or now - 600)
     acted = _fixed_at(state, onset, now)
     step = 5.0
-    found = metrics.query_range(f'{metric}{{service="{service}"}}', onset - 2 * window - step, now, step)
+    found = _read(metrics, top, service, onset - 2 * window - step, now, step)
     history = [([float(t) for t in s.times], [float(v) for v in s.values]) for s in found if len(s.values)]
     if not history:
         return None, f"{metric} of {service} returned no data"

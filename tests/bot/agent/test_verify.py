@@ -189,3 +189,24 @@ def test_recovery_is_declared_only_when_it_holds_for_consecutive_readings(
     assert update["verification"]["recovered"] is expected, update
     if readings is not None:
         assert metrics.readings == readings, "good, bad, good, good: the fourth reading confirms"
+
+
+def test_a_signal_derived_from_standard_names_is_read_again_by_its_key() -> None:
+    """On a stack read through a signal profile, ``latency_p99_seconds{service="api"}`` exists nowhere;
+    the shifted series' own key (``…{profile="otel-http",service_name="api"}``) is what answers."""
+    from bot.agent.nodes.closing import _read
+
+    key = 'latency_p99_seconds{profile="otel-http",service_name="api"}'
+    answered: list[str] = []
+
+    class ProfileOnly:
+        def query_range(self, query: str, start: float, end: float, step: float) -> list[Series]:
+            answered.append(query)
+            if query != key:
+                return []
+            return [Series({"__name__": "latency_p99_seconds", "service": "api"}, np.array([start, end]),
+                           np.array([0.2, 0.2]))]
+
+    top = {"metric": "latency_p99_seconds", "key": key}
+    found = _read(ProfileOnly(), top, "api", ONSET, NOW, 5.0)  # type: ignore[arg-type]
+    assert len(found) == 1 and answered == ['latency_p99_seconds{service="api"}', key]

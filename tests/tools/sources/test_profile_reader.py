@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.standard_stack import CALLS, FAULT_AGO_S, SERVICES, SLOW, standard_prometheus
+from tests.support.standard_stack import CALLS, FAULT_AGO_S, NEVER_FAILED, SERVICES, SLOW, standard_prometheus
 from tools.sources.prometheus import PrometheusSource
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -37,6 +37,9 @@ def test_profiles_are_detected_and_every_service_gets_its_signals(prometheus: tu
     for service in SERVICES:
         assert {(service, "latency_p99_seconds"), (service, "request_rate"), (service, "cpu_usage_ratio"),
                 (service, "memory_usage_bytes"), (service, "restarts_total")} <= signals, service
+    assert all((service, "error_ratio") in signals for service in SERVICES), "a ratio for every service"
+    never = [s for s in series if s.service == NEVER_FAILED and s.name == "error_ratio"]
+    assert never and all(float(v) == 0.0 for s in never for v in s.values if v == v), "no 5xx series reads as 0"
     assert ("checkout", "upstream_latency_seconds") in signals
     assert all(s.labels.get("upstream") == SLOW for s in series
                if s.service == "checkout" and s.name == "upstream_latency_seconds" and s.values[-1] > 0.5)
