@@ -67,9 +67,10 @@ def _is_fault(shift: Shift, params: Params) -> bool:
 
 
 def _worse_calls(calls: dict[str, Shift], params: Params) -> dict[str, Shift]:
-    """The upstreams a caller's calls got worse to, unless most of its calls got worse together."""
+    """The upstreams a caller's calls got worse to, unless most of its calls got worse together. A caller
+    measured calling one upstream only singles nothing out: its one call is all its calls."""
     worse = {u: a for u, a in calls.items() if a.score >= params.anomaly_threshold * params.dependency_weight}
-    if not worse or (len(calls) > 1 and len(worse) > len(calls) / 2):
+    if not worse or len(calls) < 2 or len(worse) > len(calls) / 2:
         return {}
     return worse
 

@@ -190,3 +190,15 @@ def test_a_job_that_started_is_not_explained_by_the_service_it_floods() -> None:
             series("signup", "request_rate", 50, 2)]
     by_name = {s.service: s for s in rank_services(data, T0, topology)}
     assert by_name["campaign-job"].propagated_from == []
+
+
+def test_callers_with_one_dependency_each_single_nothing_out() -> None:
+    """Two callers that call only the database, both squeezed on a busy machine: their calls to it slowed
+    with everything else they do. That is no vote against a database whose own queries did not slow."""
+    data = [labelled("orders", "upstream_latency_seconds", "db", 0.02, shift=0.6),
+            labelled("cart", "upstream_latency_seconds", "db", 0.02, shift=0.5, seed=2),
+            series("orders", "latency_p99_seconds", 0.2, 0.01, shift=0.9),
+            series("cart", "latency_p99_seconds", 0.2, 0.01, shift=0.8, seed=3),
+            series("db", "db_query_p99_seconds", 0.01, 0.001)]
+    by_name = {s.service: s for s in rank_services(data, T0, None)}
+    assert not [a for a in by_name["db"].series if a.service != "db"], "the callers' views count for db"
