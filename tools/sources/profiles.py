@@ -122,7 +122,9 @@ def name_series(found: list[Series], profile: Profile, derived: DerivedSignal, s
         service = workload_of(raw) if profile.service_from == "pod" else raw
         if not service:
             continue
-        labels = {k: v for k, v in item.labels.items() if k != service_label and k in (*profile.keep, *derived.keep)}
+        # a pod the service was read from stays a label when the profile keeps it: each pod its own series
+        named_by = "" if profile.service_from == "pod" else service_label
+        labels = {k: v for k, v in item.labels.items() if k != named_by and k in (*profile.keep, *derived.keep)}
         if derived.upstream and derived.upstream in labels:
             labels["upstream"] = labels.pop(derived.upstream)
         labels.update({"__name__": derived.signal, "service": service, PROFILE_LABEL: profile.name})

@@ -70,3 +70,20 @@ def test_the_docs_list_every_profile_and_its_signals() -> None:
         row = next((line for line in text.splitlines() if line.startswith(f"| `{profile.name}`")), "")
         assert row, f"docs/metrics.md has no row for {profile.name}"
         assert all(f"`{s.signal}`" in row for s in profile.signals), profile.name
+
+
+def test_each_pod_of_a_workload_read_from_pod_names_keeps_its_own_series() -> None:
+    """cAdvisor names only pods: two pods of checkout are one service, but two series (a replaced pod's
+    short series must not merge with the live one's)."""
+    import numpy as np
+
+    from tools.sources.base import Series
+    from tools.sources.profiles import name_series
+
+    profile = next(p for p in load_profiles() if p.name == "cadvisor")
+    derived = profile.signals[0]
+    pods = [Series({"pod": f"checkout-7d9f8b6c5-{suffix}"}, np.array([0.0, 15.0]), np.array([0.2, 0.3]))
+            for suffix in ("x2x4q", "k8s9z")]
+    named = name_series(pods, profile, derived, "pod")
+    assert {s.service for s in named} == {"checkout"}
+    assert len({s.key() for s in named}) == 2, [s.key() for s in named]
