@@ -27,6 +27,9 @@ COUNTER_WINDOW_S = 30.0
 """How far back a counter's recent rate looks (never before the fix)."""
 RECOVERED_SHARE = 0.3
 """Recovered when the symptom is back within this share of the way from its normal to its worst."""
+LIVE_SLACK_S = 15.0
+"""A series whose last sample is this much older than the newest is a pod that is gone (a restart
+replaced it): its last readings say nothing about now."""
 RECOVERY_READINGS = 2
 """Readings in a row, a poll apart, that must find the symptom recovered (while there is time to wait): one
 reading can catch a dip of a symptom that is still there."""
@@ -108,7 +111,9 @@ def _level_recovered(metrics: MetricsSource, now: float, state: InvestigationSta
     onset = float(top.get("onset") or now - 30)
     fixed = _fixed_at(state, onset, now)
     found = _read(metrics, top, service, min(onset, now - 30), now, 5)
-    recent = [float(v) for s in found for v in s.values[-3:] if np.isfinite(v)]
+    latest = max((float(s.times[-1]) for s in found if len(s.times)), default=now)
+    live = [s for s in found if len(s.times) and float(s.times[-1]) >= latest - LIVE_SLACK_S]  # not gone pods'
+    recent = [float(v) for s in live for v in s.values[-3:] if np.isfinite(v)]
     if not recent:
         return None, f"{metric} of {service} returned no data"
     level = sum(recent) / len(recent)

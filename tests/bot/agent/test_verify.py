@@ -210,3 +210,22 @@ def test_a_signal_derived_from_standard_names_is_read_again_by_its_key() -> None
     top = {"metric": "latency_p99_seconds", "key": key}
     found = _read(ProfileOnly(), top, "api", ONSET, NOW, 5.0)  # type: ignore[arg-type]
     assert len(found) == 1 and answered == ['latency_p99_seconds{service="api"}', key]
+
+
+def test_a_level_is_read_on_the_pods_alive_now_not_on_one_a_restart_replaced() -> None:
+    """The replaced pod's series stopped at its worst; the live pod's is back to normal: recovered."""
+    from bot.agent.nodes.closing import _level_recovered
+
+    class Pods:
+        def query_range(self, query: str, start: float, end: float, step: float) -> list[Series]:
+            gone_t = np.arange(ONSET - 60.0, ONSET + 30.0, 5.0)
+            live_t = np.arange(ONSET + 20.0, NOW + 1.0, 5.0)
+            return [Series({"__name__": "error_ratio", "service": "api", "pod": "api-a"}, gone_t,
+                           np.where(gone_t < ONSET, 0.01, 0.5)),
+                    Series({"__name__": "error_ratio", "service": "api", "pod": "api-b"}, live_t,
+                           np.where(live_t < FIXED, 0.5, 0.01))]
+
+    top = {"metric": "error_ratio", "onset": ONSET, "before": 0.01, "after": 0.5}
+    state: Any = {"actions": [{"status": "executed", "at": FIXED}], "incident": {}}
+    ok, detail = _level_recovered(Pods(), NOW, state, "api", top)  # type: ignore[arg-type]
+    assert ok is True, detail
