@@ -19,13 +19,15 @@ import numpy as np
 
 from tests.support.servers import require_binary, start_prometheus
 
-__all__ = ["CALLS", "SERVICES", "SLOW", "NEVER_FAILED", "FAULT_AGO_S", "standard_prometheus", "openmetrics"]
+__all__ = ["CALLS", "SERVICES", "SLOW", "NEVER_FAILED", "POOLED", "FAULT_AGO_S", "standard_prometheus", "openmetrics"]
 
 CALLS = {"frontend": ["checkout", "cart", "catalog"], "checkout": ["payments", "shipping"], "cart": [], "catalog": [],
          "payments": [], "shipping": []}
 SERVICES = sorted(CALLS)
 SLOW = "payments"
 NEVER_FAILED = "cart"
+POOLED = "checkout"
+"""The service with a database client pool (its in-use share rises at the fault)."""
 """A service that never answered a 5xx: it has no series for them at all."""
 FAULT_AGO_S = 480.0
 HISTORY_S = 3600.0
@@ -87,6 +89,12 @@ def openmetrics(end: float, seed: int = 5) -> str:
                     {"service_name": service, "server_address": callee, "le": _le(bound)}, np.cumsum(client[:, j]))
             add("traces_service_graph_request_total",
                 {"client": service, "server": callee}, np.cumsum(per_step))
+        if service == POOLED:  # its database client pool, as the OpenTelemetry semantic conventions name it
+            pool = {"service_name": service, "db_client_connection_pool_name": "orders"}
+            used = np.clip(rng.normal(4, 0.5, len(times)), 0, None) + np.where(times >= fault_at, 5.0, 0.0)
+            add("db_client_connection_count", {**pool, "db_client_connection_state": "used"}, used)
+            add("db_client_connection_count", {**pool, "db_client_connection_state": "idle"}, 10.0 - used)
+            add("db_client_connection_max", pool, np.full(len(times), 10.0))
         pod = {"namespace": "shop", "pod": PODS[service], "container": service}
         cpu = np.clip(rng.normal(0.2, 0.01, len(times)), 0, None) * STEP_S
         add("container_cpu_usage_seconds_total", pod, np.cumsum(cpu))
