@@ -14,8 +14,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.standard_stack import (CALLS, FAULT_AGO_S, NEVER_FAILED, POOLED, SERVICES, SLOW,
-                                          standard_prometheus)
+from tests.support.standard_stack import (
+    CALLS,
+    FAULT_AGO_S,
+    NEVER_FAILED,
+    POOLED,
+    SERVICES,
+    SLOW,
+    standard_prometheus,
+)
 from tools.sources.prometheus import PrometheusSource
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
