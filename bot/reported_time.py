@@ -35,8 +35,8 @@ class ReportedTime:
 
 
 def _seconds(match: re.Match[str]) -> float:
-    """"20 min", "15-20 min" (the later end: the change-point search reaches back from it, not forward),
-    "the last hour" (one)."""
+    """The lag a match says: "20 min"; "15-20 min" its later end (the change-point search reaches back from
+    it, not forward); "the last hour" one."""
     number = float(match.group(1) or 1)
     return number * _UNIT_S[match.group(3)[0]]
 

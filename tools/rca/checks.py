@@ -10,7 +10,7 @@ from tools.rca.changes import CHECK_FAMILIES
 from tools.rca.evidence import Evidence
 from tools.rca.params import Params
 from tools.rca.records import Shift
-from tools.rca.scope import confined_zone, zone_of
+from tools.rca.scope import zone_of
 from tools.rca.vocabulary import classify
 from tools.sources.timespec import parse_duration
 
@@ -162,7 +162,7 @@ def _kubernetes(check: Check, service: str, evidence: Evidence, params: Params) 
         if zone:
             return CheckOutcome(check, True, True, f"nodes NotReady across zone {zone}", evidence.node_call,
                                 key="k8s:zone")
-        confined = confined_zone(evidence, params)  # nodes Ready, but every failing series is that zone's
+        confined = evidence.confined_zone  # nodes Ready, but every failing series is that zone's
         if confined and any(zone_of(s.labels) == confined and s.score >= params.anomaly_threshold
                             for s in evidence.series(service)):
             return CheckOutcome(check, True, True, f"trouble confined to zone {confined}: {service}'s series there "

@@ -64,6 +64,8 @@ class Evidence:
     """What could not be read (source -> the error), for an honest verdict."""
     topology: dict[str, list[str]] = field(default_factory=dict)
     """service -> the services it calls (set by the diagnosis)."""
+    confined_zone: str | None = None
+    """The one zone all the trouble is confined to (set by the diagnosis: ``scope.release_zone_victims``)."""
 
     def series(self, service: str) -> list[Any]:
         record = self.services.get(service)

@@ -48,7 +48,6 @@ def name_by_role(service: str, fits: dict[str, Fit], evidence: Evidence, params:
         return
     runbook = current.runbook if current is not None and current.score > 0 else cause.runbook
     fits[category] = Fit(category, cause.score, runbook, cause.outcomes, cause.explained, cause.effects)
-    for name in [c for c in fits if c in {f.category for f in own}]:
-        fitted = fits[name]
-        fits[name] = Fit(name, fitted.score * params.role_cause_share, fitted.runbook, fitted.outcomes,
-                         fitted.explained, fitted.effects)
+    for fitted in own:
+        fits[fitted.category] = Fit(fitted.category, fitted.score * params.role_cause_share, fitted.runbook,
+                                    fitted.outcomes, fitted.explained, fitted.effects)

@@ -103,8 +103,9 @@ def confined_zone(evidence: Evidence, params: Params) -> str | None:
 
 def release_zone_victims(evidence: Evidence, params: Params) -> str | None:
     """With the trouble confined to one zone, services failing there fail because of the zone, not because
-    of each other: whatever propagation their calls into the zone suggested is dropped."""
-    zone = confined_zone(evidence, params)
+    of each other: whatever propagation their calls into the zone suggested is dropped. The zone is kept
+    on the evidence for the checks that read it."""
+    zone = evidence.confined_zone = confined_zone(evidence, params)
     if zone is None:
         return None
     for record in evidence.services.values():

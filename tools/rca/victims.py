@@ -15,7 +15,7 @@ from tools.rca.changes import AUTH_WORDS
 from tools.rca.evidence import Evidence
 from tools.rca.params import Params
 from tools.rca.records import LogSpike, ServiceRecord
-from tools.rca.scope import confined_zone, zone_of
+from tools.rca.scope import zone_of
 from tools.rca.services import became_active, rescore
 from tools.rca.vocabulary import FAULT_KINDS
 
@@ -131,7 +131,7 @@ def named_upstreams(evidence: Evidence, named: dict[str, list[str]], params: Par
     its worsened calls count for the service (as the metric ranking counts them when two callers agree),
     and the caller is recorded as propagating from it. Calls made from a zone all the trouble is confined
     to fail because of the zone, and name no one."""
-    zone = confined_zone(evidence, params)
+    zone = evidence.confined_zone
     for upstream, sources in named.items():
         for caller in sources:
             record = evidence.services.get(caller)

@@ -20,6 +20,10 @@ if TYPE_CHECKING:
 
 __all__ = ["RulesReasoner", "detected_onset", "to_hypothesis"]
 
+SPAN_FLOOR_S = 3600.0
+"""A span a person names ("in the last half hour") is searched at least as far back as an alert is (the
+ranking's default hour): a short span reads too little history to know what normal was."""
+
 
 def detected_onset(state: InvestigationState) -> float:
     """The onset the metrics show (the leading anomalous service's change point), else the trigger's time."""
@@ -74,7 +78,8 @@ class RulesReasoner:
                 onset = to_datetime(float(incident["started_at"])).isoformat()
                 span = incident.get("onset_within_s")
                 if span:  # "since this morning": the change may lie anywhere that far back
-                    calls.append(_call("rank_anomalies", onset=onset, lookback=f"{int(max(span, 3600))}s",
+                    lookback = max(float(span), SPAN_FLOOR_S)
+                    calls.append(_call("rank_anomalies", onset=onset, lookback=f"{int(lookback)}s",
                                        onset_unknown=True))
                 else:
                     calls.append(_call("rank_anomalies", onset=onset))
