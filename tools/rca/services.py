@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from dataclasses import replace
 
+from tools.rca.nesting import credit_parts
 from tools.rca.params import Params
 from tools.rca.records import ServiceRecord, Shift
 from tools.rca.series import on_calls, score_series, screen
@@ -132,6 +133,10 @@ def rank_services(series: list[Series], onset_hint: float, topology: dict[str, l
         rescore(record, params)
         record.waiting = waits_on_calls(record, params)
     _record_propagation(ranked, topology or {}, params)
+    for part, score in credit_parts(ranked, params).items():
+        record = next(r for r in ranked if r.service == part)
+        rescore(record, params)
+        record.score = score
     return display_order(ranked, params)
 
 

@@ -139,8 +139,10 @@ def named_upstreams(evidence: Evidence, named: dict[str, list[str]], params: Par
                      and s.labels.get("upstream") == upstream and s.kind in FAULT_KINDS
                      and s.score >= params.anomaly_threshold * params.dependency_weight
                      and not (zone and zone_of(s.labels) == zone)]
-            if record is None or not calls or _own_cause(caller, evidence, params):
-                continue
+            explained = evidence.services.get(upstream)
+            if record is None or not calls or _own_cause(caller, evidence, params) or \
+                    (explained is not None and caller in explained.propagated_from):
+                continue  # (an upstream this caller explains cannot explain it back)
             if upstream not in record.propagated_from:
                 record.propagated_from.append(upstream)
             target = evidence.services.setdefault(upstream, ServiceRecord(service=upstream))
