@@ -19,7 +19,7 @@ from tools.rca.series import on_calls, score_series, screen
 from tools.rca.vocabulary import FAULT_KINDS, classify
 from tools.sources.base import Series
 
-__all__ = ["rank_services", "rescore", "shown_series", "dependencies", "callers", "display_order", "strain_came_later",
+__all__ = ["rank_services", "rescore", "amplifies", "shown_series", "dependencies", "callers", "display_order", "strain_came_later",
            "fault_onset", "waits_on_calls"]
 
 
@@ -221,6 +221,18 @@ def _load_sources(service: ServiceRecord, calling: list[ServiceRecord], params: 
             return sorted(c.service for c in rising)
     return sorted(c.service for c in calling if became_active(c, params) and c.onset is not None
                   and c.onset <= service.onset + params.propagation_slack_s)
+
+
+def amplifies(caller: ServiceRecord, service: str, params: Params) -> bool:
+    """The caller's calls to ``service`` multiplied while the traffic it serves did not rise: the extra
+    load is of its own making (retries, a wider fan-out), not passed on from its own callers."""
+    def rose(a: Shift) -> bool:
+        return a.kind == "traffic" and a.direction == "up" and a.score >= params.anomaly_threshold * params.load_rise_share
+
+    calls = [a for a in caller.series if a.service == caller.service and a.labels.get("upstream") == service]
+    served = [a for a in caller.series if a.service == caller.service and a.kind == "traffic"
+              and not a.labels.get("upstream") and not classify(a.metric).dependency]
+    return any(rose(a) for a in calls) and bool(served) and not any(rose(a) for a in served)
 
 
 def strain_came_later(service: ServiceRecord, params: Params) -> bool:

@@ -16,7 +16,7 @@ from tools.rca.evidence import Evidence
 from tools.rca.params import Params
 from tools.rca.records import LogSpike, ServiceRecord
 from tools.rca.scope import zone_of
-from tools.rca.services import became_active, rescore
+from tools.rca.services import amplifies, became_active, rescore
 from tools.rca.vocabulary import FAULT_KINDS
 
 __all__ = ["reconcile_load", "noisy_neighbours", "named_upstreams", "mentions", "named_in", "refused", "HIT_DIRECTLY", "BAD_K8S"]
@@ -79,6 +79,13 @@ def reconcile_load(evidence: Evidence, topology: dict[str, list[str]], params: P
             record.propagated_from = []
     for service, record in evidence.services.items():
         if not record.load_from or not _own_trouble(service, evidence):
+            continue
+        amplifiers = [c for c in record.load_from if c in evidence.services
+                      and amplifies(evidence.services[c], service, params)]
+        if amplifiers:  # load a caller multiplied itself strains the service, whatever else it has
+            record.load_from = amplifiers
+            for amplifier in (evidence.services[c] for c in amplifiers):
+                amplifier.propagated_from = [s for s in amplifier.propagated_from if s != service]
             continue
         record.load_from = []
         for caller in _callers_of(service, topology):

@@ -1,0 +1,43 @@
+"""Second opinions on who is a victim: a caller that multiplied its own calls keeps the blame for the load."""
+
+from __future__ import annotations
+
+from tests.support.telemetry import evidence_of, shift
+from tools.rca.params import Params
+from tools.rca.services import amplifies
+from tools.rca.victims import reconcile_load
+
+TOPOLOGY = {"checkout": ["gateway"], "gateway": ["psp"], "psp": []}
+
+
+def _storm(served_after: float) -> list[dict]:
+    """checkout's calls to gateway went 60 → 300/s; what checkout itself serves went 60 → ``served_after``."""
+    return [shift("checkout", "request_rate", 60.0, served_after, 20.0 if served_after > 100 else 0.4, kind="traffic"),
+            shift("checkout", "upstream_request_rate", 60.0, 300.0, 12.0, kind="traffic", labels={"upstream": "gateway"}),
+            shift("checkout", "latency_p99_seconds", 0.7, 7.9, 90.0, kind="latency"),
+            shift("gateway", "request_rate", 60.0, 300.0, 20.0, kind="traffic"),
+            shift("gateway", "cpu_usage_ratio", 0.4, 0.98, 12.0, kind="cpu"),
+            shift("gateway", "error_ratio", 0.002, 0.6, 120.0, kind="errors")]
+
+
+def _after_reconcile(served_after: float) -> tuple[list[str], list[str]]:
+    evidence = evidence_of(_storm(served_after), spikes=[
+        {"service": "gateway", "template": "ERROR psp POST /v1/charges 503 Service Unavailable", "error_like": True,
+         "new": True, "before": 0, "after": 40}])
+    evidence.services["gateway"].load_from = ["checkout"]
+    evidence.services["checkout"].propagated_from = ["gateway"]
+    reconcile_load(evidence, TOPOLOGY, Params())
+    return evidence.services["gateway"].load_from, evidence.services["checkout"].propagated_from
+
+
+def test_a_caller_whose_calls_multiplied_on_flat_traffic_amplifies() -> None:
+    evidence = evidence_of(_storm(served_after=61.0))
+    assert amplifies(evidence.services["checkout"], "gateway", Params())
+    passed_on = evidence_of(_storm(served_after=300.0))
+    assert not amplifies(passed_on.services["checkout"], "gateway", Params())
+
+
+def test_load_a_caller_multiplied_stays_its_doing_despite_the_services_own_errors() -> None:
+    assert _after_reconcile(served_after=61.0) == (["checkout"], [])
+    loaded, propagated = _after_reconcile(served_after=300.0)
+    assert loaded == [] and propagated == ["gateway"], "passed-on load: the service's own trouble is the cause"
