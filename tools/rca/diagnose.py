@@ -22,7 +22,7 @@ from tools.rca.scope import implicated_nodes, release_zone_victims
 from tools.rca.services import callers, fault_onset, rescore, strain_came_later
 from tools.rca.suspects import assess, candidates
 from tools.rca.verdict import no_fault
-from tools.rca.victims import mentions, named_upstreams, noisy_neighbours, reconcile_load
+from tools.rca.victims import mentions, name_the_level, named_upstreams, noisy_neighbours, reconcile_load
 from tools.rca.vocabulary import classify
 
 __all__ = ["Context", "diagnose", "KIND_FALLBACK"]
@@ -172,6 +172,7 @@ def diagnose(evidence: Evidence, runbooks: list[Runbook], context: Context, para
     known = set(evidence.services) | {n for caller, deps in context.topology.items() for n in [caller, *deps]}
     named = mentions(evidence, known)
     link_changes(evidence.changes, _symptoms(evidence, params), params, context.step_s)
+    name_the_level(evidence, params)
     named_upstreams(evidence, named, params)
     repeating = _discount_recurring(evidence, params)
     verdict = no_fault(evidence, context.alerted, params, repeating)

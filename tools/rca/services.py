@@ -165,7 +165,7 @@ def waits_on_calls(record: ServiceRecord, params: Params) -> bool:
     """Its own latency rose at the onset together with the latency of its outgoing calls (client-side
     series, whether or not they name the upstream), and none of its own resources worsened: its time is
     spent waiting on a dependency, not working. (A starved caller's outgoing calls slow too, but then its
-    CPU shows it.)"""
+    CPU shows it; a caller that multiplied its calls waits on a dependency it overloads itself.)"""
     def strong(a: Shift) -> bool:
         return a.score >= params.anomaly_threshold and a.direction == classify(a.metric).bad
 
@@ -173,6 +173,8 @@ def waits_on_calls(record: ServiceRecord, params: Params) -> bool:
     served = [a for a in own if a.kind == "latency" and not classify(a.metric).dependency]
     calls = [a for a in own if a.kind == "latency" and classify(a.metric).dependency]
     if not served or not calls or any(a.kind in OWN_RESOURCES for a in own):
+        return False
+    if any(amplifies(record, upstream, params) for upstream in {a.labels.get("upstream") for a in record.series} if upstream):
         return False
     return min(a.onset for a in calls) <= min(a.onset for a in served) + params.propagation_slack_s
 

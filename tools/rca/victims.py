@@ -13,13 +13,14 @@ from dataclasses import replace
 
 from tools.rca.changes import AUTH_WORDS
 from tools.rca.evidence import Evidence
+from tools.rca.nesting import parts_of
 from tools.rca.params import Params
 from tools.rca.records import LogSpike, ServiceRecord
 from tools.rca.scope import zone_of
 from tools.rca.services import amplifies, became_active, rescore
 from tools.rca.vocabulary import FAULT_KINDS
 
-__all__ = ["reconcile_load", "noisy_neighbours", "named_upstreams", "mentions", "named_in", "refused", "HIT_DIRECTLY", "BAD_K8S"]
+__all__ = ["reconcile_load", "name_the_level", "noisy_neighbours", "named_upstreams", "mentions", "named_in", "refused", "HIT_DIRECTLY", "BAD_K8S"]
 
 BAD_K8S = ("oomkilled", "crashloopbackoff", "backoff", "error", "evicted", "unhealthy", "failedscheduling",
            "nodenotready", "nodelost", "failed", "killing", "expired")
@@ -130,6 +131,22 @@ def _own_cause(service: str, evidence: Evidence, params: Params) -> bool:
     saturated = any(s.kind == "saturation" and s.score >= params.anomaly_threshold
                     for s in (record.series if record else []) if s.service == service)
     return saturated or any(c.link_strength >= params.own_cause_link for c in evidence.changes_of(service))
+
+
+def name_the_level(evidence: Evidence, params: Params) -> None:
+    """One anomaly seen at a whole and at its part (``nesting.py``) is named at the part, unless only the
+    whole has evidence of its own: a change tied to it, its own error logs or pod trouble (a function's
+    memory setting changed; the alias that points at it has nothing of its own)."""
+    def own(service: str) -> bool:
+        return _own_trouble(service, evidence) or any(c.link_strength >= params.own_cause_link
+                                                      for c in evidence.changes_of(service))
+
+    for whole_name, whole in evidence.services.items():
+        for part_name in parts_of([whole_name, *whole.propagated_from]).get(whole_name, []):
+            part = evidence.services.get(part_name)
+            if part is not None and own(whole_name) and not own(part_name):
+                whole.propagated_from = [s for s in whole.propagated_from if s != part_name]
+                part.propagated_from = sorted({*part.propagated_from, whole_name})
 
 
 def named_upstreams(evidence: Evidence, named: dict[str, list[str]], params: Params) -> None:

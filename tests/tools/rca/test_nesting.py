@@ -6,7 +6,7 @@ from tests.support.telemetry import T0, evidence_of, series, shift
 from tools.rca.nesting import parts_of
 from tools.rca.params import Params
 from tools.rca.services import rank_services
-from tools.rca.victims import named_upstreams
+from tools.rca.victims import name_the_level, named_upstreams
 
 
 def test_parts_extend_a_name_at_a_separator() -> None:
@@ -60,3 +60,21 @@ def _caller_looking_at(upstream_explained_by_caller: bool) -> list[str]:
 def test_an_upstream_its_caller_explains_does_not_explain_it_back() -> None:
     assert _caller_looking_at(upstream_explained_by_caller=False) == ["bank"]
     assert _caller_looking_at(upstream_explained_by_caller=True) == []
+
+
+def _levels(tied_to: str | None) -> tuple[list[str], list[str]]:
+    """A function and the alias that points at it, one latency step; a config change tied to one of them."""
+    changes = [{"service": tied_to, "kind": "config", "family": "config", "link_strength": 1.0,
+                "description": "memory_size 1024 MB -> 256"}] if tied_to else []
+    evidence = evidence_of([shift("checkout-fn", "latency_p99_seconds", 0.4, 5.8, 40.0, kind="latency"),
+                            shift("checkout-fn-live", "latency_p99_seconds", 0.4, 5.8, 40.0, kind="latency")],
+                           changes=changes)
+    evidence.services["checkout-fn"].propagated_from = ["checkout-fn-live"]
+    name_the_level(evidence, Params())
+    return evidence.services["checkout-fn"].propagated_from, evidence.services["checkout-fn-live"].propagated_from
+
+
+def test_the_level_with_evidence_of_its_own_is_named() -> None:
+    assert _levels(tied_to=None) == (["checkout-fn-live"], []), "metrics alone: the part is named"
+    assert _levels(tied_to="checkout-fn") == ([], ["checkout-fn"]), "the change is the whole's: the whole is named"
+    assert _levels(tied_to="checkout-fn-live") == (["checkout-fn-live"], [])

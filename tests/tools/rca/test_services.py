@@ -202,3 +202,15 @@ def test_callers_with_one_dependency_each_single_nothing_out() -> None:
             series("db", "db_query_p99_seconds", 0.01, 0.001)]
     by_name = {s.service: s for s in rank_services(data, T0, None)}
     assert not [a for a in by_name["db"].series if a.service != "db"], "the callers' views count for db"
+
+
+def test_a_caller_that_multiplied_its_calls_is_not_merely_waiting_on_them() -> None:
+    def gateway(fan_out: float) -> bool:
+        data = [series("gateway", "latency_p99_seconds", 0.3, 0.02, shift=2.6),
+                series("gateway", "request_rate", 330.0, 8.0),
+                labelled("gateway", "upstream_latency_seconds", "product", 0.035, shift=2.3),
+                labelled("gateway", "upstream_request_rate", "product", 330.0, shift=330.0 * fan_out, seed=2)]
+        return next(r for r in rank_services(data, T0) if r.service == "gateway").waiting
+
+    assert gateway(fan_out=0.0), "slower calls at the same rate: it waits on them"
+    assert not gateway(fan_out=11.0), "twelve times the calls on flat traffic: it overloads what it waits on"
