@@ -19,16 +19,18 @@ import numpy as np
 
 from tests.support.servers import require_binary, start_prometheus
 
-__all__ = ["CALLS", "SERVICES", "SLOW", "NEVER_FAILED", "POOLED", "FAULT_AGO_S", "standard_prometheus", "openmetrics"]
+__all__ = ["CALLS", "SERVICES", "SLOW", "NEVER_FAILED", "POOLED", "CONSUMER", "FAULT_AGO_S", "standard_prometheus", "openmetrics"]
 
 CALLS = {"frontend": ["checkout", "cart", "catalog"], "checkout": ["payments", "shipping"], "cart": [], "catalog": [],
          "payments": [], "shipping": []}
 SERVICES = sorted(CALLS)
 SLOW = "payments"
 NEVER_FAILED = "cart"
+"""A service that never answered a 5xx: it has no series for them at all."""
 POOLED = "checkout"
 """The service with a database client pool (its in-use share rises at the fault)."""
-"""A service that never answered a 5xx: it has no series for them at all."""
+CONSUMER = "worker"
+"""A healthy message consumer: it serves no HTTP, only the messaging process-duration histogram."""
 FAULT_AGO_S = 480.0
 HISTORY_S = 3600.0
 STEP_S = 15.0
@@ -102,6 +104,14 @@ def openmetrics(end: float, seed: int = 5) -> str:
             rng.normal(300e6, 3e6, len(times)))
         add("kube_pod_container_status_restarts_total", pod,
             np.zeros(len(times)))
+    processed = np.zeros((len(times), len(BUCKETS)))
+    for i, n in enumerate(rng.poisson(5 * STEP_S, len(times))):
+        seconds = rng.lognormal(math.log(0.08), 0.3, int(n))
+        processed[i] = [np.sum(seconds <= b) for b in BUCKETS]
+    for j, bound in enumerate(BUCKETS):
+        add("messaging_process_duration_seconds_bucket",
+            {"service_name": CONSUMER, "messaging_destination_name": "orders", "le": _le(bound)},
+            np.cumsum(processed[:, j]))
     lines = [line for family in families.values() for line in family]
     return "\n".join(lines) + "\n# EOF\n"
 

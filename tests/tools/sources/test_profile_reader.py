@@ -16,6 +16,7 @@ import pytest
 
 from tests.support.standard_stack import (
     CALLS,
+    CONSUMER,
     FAULT_AGO_S,
     NEVER_FAILED,
     POOLED,
@@ -39,8 +40,8 @@ def test_profiles_are_detected_and_every_service_gets_its_signals(prometheus: tu
     url, end = prometheus
     source = PrometheusSource(url)
     detected = {p["name"]: p["service_label"] for p in source.profiles.summary()}
-    assert detected == {"otel-http": "service_name", "otel-db-client": "service_name", "cadvisor": "pod",
-                        "kube-state-metrics": "pod"}, detected
+    assert detected == {"otel-http": "service_name", "otel-db-client": "service_name", "otel-messaging": "service_name",
+                        "cadvisor": "pod", "kube-state-metrics": "pod"}, detected
     series = source.candidate_series(end - 1800, end, 30)
     signals = {(s.service, s.name) for s in series}
     for service in SERVICES:
@@ -50,6 +51,8 @@ def test_profiles_are_detected_and_every_service_gets_its_signals(prometheus: tu
     never = [s for s in series if s.service == NEVER_FAILED and s.name == "error_ratio"]
     assert never and all(float(v) == 0.0 for s in never for v in s.values if v == v), "no 5xx series reads as 0"
     assert ("checkout", "upstream_latency_seconds") in signals
+    processing = [s for s in series if s.service == CONSUMER and s.name == "latency_p99_seconds"]
+    assert processing and 0.05 < float(processing[0].values[-1]) < 1.0, "a consumer's time per message is its latency"
     pool = [s for s in series if s.service == POOLED and s.name == "db_pool_in_use_ratio"]
     assert pool and 0.2 < float(pool[0].values[0]) < 0.6, "used / max of the OpenTelemetry db client pool"
     assert all(s.labels.get("upstream") == SLOW for s in series
@@ -94,8 +97,8 @@ def test_investigate_names_the_slow_service_and_doctor_lists_what_it_found(prome
     checks = {c["name"]: c for c in json.loads(doctor.stdout)["backends"]}
     metrics = checks["prometheus"]
     assert metrics["reachable"] and not metrics["error"]
-    assert {p["name"] for p in metrics["details"]["profiles"]} == {"otel-http", "otel-db-client", "cadvisor",
-                                                                   "kube-state-metrics"}
+    assert {p["name"] for p in metrics["details"]["profiles"]} == {"otel-http", "otel-db-client", "otel-messaging",
+                                                                   "cadvisor", "kube-state-metrics"}
     assert "latency_p99_seconds" in metrics["details"]["services"][SLOW]
     assert metrics["details"]["topology"]["from"] == "servicegraph"
     assert not checks["alertmanager"]["configured"]
