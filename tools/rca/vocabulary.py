@@ -44,7 +44,7 @@ _TABLE: list[tuple[str, str, str, float, str]] = [
     ("cache_hit_ratio", "availability", "down", 1.0, r"hit_?ratio|hit_rate|cache_hits?_ratio"),
     ("node_ready", "availability", "down", 1.0, r"node_ready|node_status_ready"),
     ("", "availability", "down", 1.0, r"success|availab|_up$|^up$|ready|healthy"),
-    ("upstream_error_ratio", "errors", "up", 1.0, r"(upstream|client|outbound|dependency).*(error|fail)"),
+    ("upstream_error_ratio", "errors", "up", 1.0, r"(upstream|client|outbound|dependency).*(error|fail|overflow)"),
     ("upstream_latency_seconds", "latency", "up", 1.0,
      r"(upstream|client|outbound|dependency).*(latency|duration|response_time)"),
     ("", "saturation", "up", 0.9, r"per_request|per_call|per_query|per_op"),  # work each request costs
@@ -53,7 +53,7 @@ _TABLE: list[tuple[str, str, str, float, str]] = [
     ("dns_errors", "errors", "up", 1.0, r"dns.*(error|fail|timeout)|servfail|nxdomain"),
     ("packet_loss_ratio", "errors", "up", 1.0, r"packet_loss|drop|loss|retransmi"),
     ("error_ratio", "errors", "up", 1.0,
-     r"error|fail|5xx|exception|reject|denied|refused|unauthori[sz]ed|40[13]|oom|crash"),
+     r"error|fail|5xx|exception|reject|overflow|denied|refused|unauthori[sz]ed|40[13]|oom|crash"),
     ("restarts_total", "restarts", "up", 1.0, r"restart"),
     ("clock_skew_seconds", "clock", "both", 1.0, r"clock|skew|timex_offset|ntp.*offset|time_offset"),
     ("gc_pause_seconds", "latency", "up", 1.0, r"gc_|garbage_collect|pause"),

@@ -17,6 +17,8 @@ from tools.rca.vocabulary import classify
     ("upstream_latency_seconds", "upstream_latency_seconds", "latency", "up"),
     ("PodWorkload", "request_rate", "traffic", "both"),
     ("consumer_rebalances_per_minute", "", "other", "both"),
+    ("envoy_cluster_upstream_rq_pending_overflow", "upstream_error_ratio", "errors", "up"),  # breaker rejections
+    ("nginx_connections_overflow_total", "error_ratio", "errors", "up"),
 ])
 def test_names_map_to_canonical_signals_and_kinds(metric: str, canonical: str, kind: str, bad: str) -> None:
     signal = classify(metric)
