@@ -7,8 +7,11 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any
 
+import yaml
+
 from tools.sources.base import Series
 from tools.sources.profiles import (
+    DEFAULT_SCRAPE_S,
     PROFILE_LABEL,
     Profile,
     detect,
@@ -17,11 +20,12 @@ from tools.sources.profiles import (
     parse_selector,
     query,
 )
+from tools.sources.timespec import parse_duration
 
 if TYPE_CHECKING:
     from tools.sources.prometheus import PrometheusSource
 
-__all__ = ["ProfileReader", "TOPOLOGY_QUERIES"]
+__all__ = ["ProfileReader", "TOPOLOGY_QUERIES", "slowest_scrape_s"]
 
 DETECTION_TTL_S = 300.0
 """Metric names and service labels are re-read this often: a new exporter shows up within five minutes."""
@@ -36,11 +40,53 @@ TOPOLOGY_QUERIES = (
 Istio's and Linkerd's source/destination labels (caller label, callee label)."""
 
 
+PROMETHEUS_DEFAULT_SCRAPE = "1m"
+"""Prometheus' own default when its configuration sets no ``scrape_interval``."""
+
+
+def slowest_scrape_s(config_yaml: str) -> float | None:
+    """The longest scrape interval a Prometheus configuration sets (global or per job), in seconds: a rate
+    window that holds two of its scrapes holds two of every job's. None when the text is not a config."""
+    try:
+        config = yaml.safe_load(config_yaml)
+    except yaml.YAMLError:
+        return None
+    if not isinstance(config, dict):
+        return None
+    default = (config.get("global") or {}).get("scrape_interval", PROMETHEUS_DEFAULT_SCRAPE)
+    intervals = [default] + [job.get("scrape_interval", default) for job in config.get("scrape_configs") or []
+                             if isinstance(job, dict)]
+    seconds = []
+    for interval in intervals:
+        try:
+            seconds.append(parse_duration(interval))
+        except ValueError:
+            continue
+    return max(seconds) if seconds else None
+
+
 class ProfileReader:
     def __init__(self, source: PrometheusSource) -> None:
         self.source = source
         self._active: list[tuple[Profile, str]] = []
         self._read_at = -DETECTION_TTL_S
+        self._scrape_s = DEFAULT_SCRAPE_S
+
+    def scrape_s(self) -> float:
+        """The server's slowest scrape interval, read with the profiles (a server that does not say, such as
+        a managed one without ``/api/v1/status/config``, is taken to scrape every 15 s)."""
+        self.active()
+        return self._scrape_s
+
+    def _read_scrape_s(self) -> float:
+        from tools.sources.prometheus import BackendError
+
+        try:
+            data = self.source.get_data("/api/v1/status/config", {})
+        except BackendError:
+            return DEFAULT_SCRAPE_S
+        found = slowest_scrape_s(str(data.get("yaml", ""))) if isinstance(data, dict) else None
+        return found or DEFAULT_SCRAPE_S
 
     def metric_names(self) -> set[str]:
         return {str(n) for n in self.source.get_data("/api/v1/label/__name__/values", {})}
@@ -54,7 +100,7 @@ class ProfileReader:
             label = self._service_label(profile)
             if label:
                 found.append((profile, label))
-        self._active, self._read_at = found, time.monotonic()
+        self._active, self._read_at, self._scrape_s = found, time.monotonic(), self._read_scrape_s()
         return found
 
     def _service_label(self, profile: Profile) -> str:
@@ -75,7 +121,8 @@ class ProfileReader:
         for profile, label in self.active():
             for derived in profile.signals:
                 try:
-                    found = self.source.raw_range(query(profile, derived, label, step), start, end, step)
+                    found = self.source.raw_range(query(profile, derived, label, step, scrape_s=self._scrape_s),
+                                                  start, end, step)
                 except BackendError:
                     continue  # one template the server cannot answer (a metric it lacks) leaves the others
                 out.extend(name_series(found, profile, derived, label))
@@ -94,7 +141,7 @@ class ProfileReader:
         label = next((lab for p, lab in self.active() if profile and p.name == profile.name), "")
         if profile is None or derived is None or not label:
             return []
-        found = self.source.raw_range(query(profile, derived, label, step, labels), start, end, step)
+        found = self.source.raw_range(query(profile, derived, label, step, labels, self.scrape_s()), start, end, step)
         return name_series(found, profile, derived, label)
 
     def topology(self) -> tuple[str, dict[str, list[str]]]:

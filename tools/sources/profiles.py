@@ -8,6 +8,7 @@ key, can be turned back into the profile's query)."""
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from functools import cache
@@ -26,8 +27,10 @@ PROFILE_LABEL = "profile"
 """The label a derived series carries: which profile made it."""
 RATE_WINDOW_STEPS = 4
 """A rate window spans four steps (Prometheus' advice: at least four scrapes), so one missed scrape does not blank it."""
-MIN_RATE_WINDOW_S = 30.0
-"""And never less than 30 s, two scrapes at the common 15 s interval."""
+RATE_WINDOW_SCRAPES = 2
+"""And never less than two scrapes, the fewest a rate can be read from."""
+DEFAULT_SCRAPE_S = 15.0
+"""The scrape interval assumed when the server does not say (the common one; a 30 s floor)."""
 
 _SAFE = "[bcdfghjklmnpqrstvwxz2456789]"  # the alphabet Kubernetes draws generated name suffixes from (no vowels)
 _POD_SUFFIXES = (re.compile(rf"^(?P<w>.+)-{_SAFE}{{6,10}}-{_SAFE}{{5}}$"),  # Deployment: <pod-template-hash>-<id>
@@ -87,8 +90,8 @@ def workload_of(pod: str) -> str:
     return pod
 
 
-def rate_window(step: float) -> str:
-    return f"{int(max(step * RATE_WINDOW_STEPS, MIN_RATE_WINDOW_S))}s"
+def rate_window(step: float, scrape_s: float = DEFAULT_SCRAPE_S) -> str:
+    return f"{int(math.ceil(max(step * RATE_WINDOW_STEPS, scrape_s * RATE_WINDOW_SCRAPES)))}s"
 
 
 def _quote(value: str) -> str:
@@ -96,7 +99,7 @@ def _quote(value: str) -> str:
 
 
 def query(profile: Profile, derived: DerivedSignal, service_label: str, step: float,
-          where: dict[str, str] | None = None) -> str:
+          where: dict[str, str] | None = None, scrape_s: float = DEFAULT_SCRAPE_S) -> str:
     """The PromQL of one derived signal: for every service, or narrowed by ``where`` (``service`` becomes the
     profile's service label, or a pod-name pattern when the service is read from pods)."""
     by = ", ".join(dict.fromkeys([service_label, *profile.keep, *derived.keep]))
@@ -111,7 +114,7 @@ def query(profile: Profile, derived: DerivedSignal, service_label: str, step: fl
         elif label in (*profile.keep, *derived.keep):
             matchers.append(f"{label}={_quote(value)}")
     sel = "".join(f"{m}, " for m in matchers)
-    return Template(derived.promql).substitute(by=by, sel=sel, window=rate_window(step))
+    return Template(derived.promql).substitute(by=by, sel=sel, window=rate_window(step, scrape_s))
 
 
 def name_series(found: list[Series], profile: Profile, derived: DerivedSignal, service_label: str) -> list[Series]:

@@ -87,3 +87,17 @@ def test_each_pod_of_a_workload_read_from_pod_names_keeps_its_own_series() -> No
     named = name_series(pods, profile, derived, "pod")
     assert {s.service for s in named} == {"checkout"}
     assert len({s.key() for s in named}) == 2, [s.key() for s in named]
+
+
+def test_the_rate_window_holds_four_steps_and_two_scrapes_of_the_slowest_job() -> None:
+    from tools.sources.profile_reader import slowest_scrape_s
+    from tools.sources.profiles import rate_window
+
+    assert rate_window(2.0, scrape_s=1.0) == "8s", "a lab scraping every second reads a CPU hog within seconds"
+    assert rate_window(2.0, scrape_s=60.0) == "120s", "a 1 m scrape needs two minutes for two samples"
+    assert rate_window(30.0, scrape_s=15.0) == "120s"
+    config = "global:\n  scrape_interval: 15s\nscrape_configs:\n  - job_name: a\n  - job_name: b\n    scrape_interval: 1m\n"
+    assert slowest_scrape_s(config) == 60.0
+    assert slowest_scrape_s("scrape_configs: []\n") == 60.0, "Prometheus' own default is 1m"
+    assert slowest_scrape_s("global:\n  scrape_interval: 2s\n") == 2.0
+    assert slowest_scrape_s("not: [valid") is None and slowest_scrape_s("- a list") is None
