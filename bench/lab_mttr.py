@@ -1,6 +1,7 @@
 """10. Lab MTTR: ``andon demo --fault all --json`` as a user runs it — the lab's real services, Prometheus and
 Alertmanager, each fault in turn — and per fault whether Andon named the right cause, whether the approved fix
-recovered the metrics, and the time from the page to verified recovery (MTTR). ``--quick`` runs one fault."""
+recovered the metrics, and the time from the page to verified recovery (MTTR). ``--quick`` leaves it out (the
+runner's LEFT_TO_THE_FULL_RUN); ``--quick --only lab_mttr`` runs one fault."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from bench.served import ROOT
 __all__ = ["NAME", "run", "TARGET_S"]
 
 NAME = "lab_mttr"
+TITLE = "Lab MTTR (page → verified recovery)"
 TARGET_S = 60.0
 """Issue 7: page → verified recovery under a minute, for every fault."""
 QUICK_FAULT = "bad_deploy"
@@ -66,7 +68,7 @@ def run(options: BenchOptions) -> Result:
     per_fault = " · ".join(f"{r['fault']} {r['mttr_s']:.0f} s" if r["mttr_s"] is not None
                            else f"{r['fault']} {'ok' if r['ok'] else 'FAILED'}" for r in rows)
     return Result(
-        name=NAME, title="Lab MTTR (page → verified recovery)",
+        name=NAME, title=TITLE,
         measured=f"andon demo --fault {fault} --json: real lab services, Prometheus and Alertmanager; per fault "
                  "the page, the rules reasoner's RCA, the demo approver's approval, the fix and the metrics' recovery "
                  f"({seconds:.0f} s in all)",

@@ -1,6 +1,7 @@
 """1. Slack ack latency under load: bursts of N concurrent signed requests — ``app_mention`` events that
 open incidents and ``/andon`` slash commands — against ``andon serve --mode http`` while the
-investigations they start run on its worker pool. Latency is connect → last byte of the HTTP response.
+investigations they start run in its worker process (on the worker pool of the same process under --quick,
+whose in-process server keeps ``worker="thread"``). Latency is connect → last byte of the HTTP response.
 
 Side by side in the same run: the floor (``GET /healthz``, no Slack work) and the same server idle
 (``/andon help`` only), so a reader can see what the load generator, Bolt and the investigations each cost."""
@@ -93,7 +94,8 @@ def run(options: BenchOptions) -> Result:
                  "idle_help_only": idle, "healthz_floor": floor, "statuses": statuses, "server": kind,
                  "incidents_acknowledged": acknowledged, "rca_cards_posted_during_bursts": finished},
         notes=[f"investigations ran meanwhile: {acknowledged} incidents acknowledged in their threads, {finished} RCA "
-               "cards posted before the last burst ended (4 investigation workers)",
+               "cards posted before the last burst ended (4 investigation threads, "
+               + ("in the serving process)" if options.quick else "in serve's worker process)"),
                "a 404 is Bolt's answer when a listener did not call ack() within 3 s (Slack shows the user a timeout)"]
         + (["--quick: 20 concurrent and an in-process server, so 'met' only checks the 100 ms line"]
            if options.quick else []),

@@ -10,11 +10,13 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-__all__ = ["RELATED_MIN_SCORE", "log_examples", "readable", "shorten", "distinct_evidence", "own_evidence",
-           "shared_evidence", "related_incidents", "model_weight"]
+__all__ = ["RELATED_MIN_SCORE", "FALSE_ALARM", "log_examples", "readable", "shorten", "distinct_evidence",
+           "own_evidence", "shared_evidence", "related_incidents", "model_weight"]
 
 RELATED_MIN_SCORE = 0.11
 """Below this score (third or fourth in both searches; first in both: 0.136) a shared service is chance."""
+FALSE_ALARM = "no_fault"
+"""The category of a past false alarm: no likeness to a real fault, whatever service it was on."""
 
 _PLACEHOLDER = re.compile(r"<\*>|<(?:NUM|IP|HEX|UUID|ID|SEQ|PATH|URL|EMAIL|CMD)>")
 """drain3's masks: a log template's variable parts."""
@@ -115,15 +117,19 @@ def own_evidence(hypothesis: dict[str, Any], shared: list[dict[str, Any]]) -> li
 
 
 def related_incidents(similar: list[dict[str, Any]], root: dict[str, Any]) -> list[dict[str, Any]]:
-    """The retrieved past incidents worth showing next to ``root`` (``service``, ``category``): those on the
-    same service or of the same category, scoring at least :data:`RELATED_MIN_SCORE`; each gets ``matched``
+    """The retrieved past incidents worth showing next to ``root`` (``service``, ``category``): those of the
+    same service and category (retrieved at all: both matching is no chance), and those sharing one of the two
+    that score at least :data:`RELATED_MIN_SCORE`; never a false alarm beside a fault. Each gets ``matched``
     (why it is shown), both matches first."""
     service, category = root.get("service"), root.get("category")
     chosen = []
     for hit in similar:
         same_service = bool(service) and service in (hit.get("services") or [])
         same_category = bool(category) and hit.get("category") == category
-        if not (same_service or same_category) or float(hit.get("score") or 0.0) < RELATED_MIN_SCORE:
+        if hit.get("category") == FALSE_ALARM and category != FALSE_ALARM:
+            continue
+        if not (same_service and same_category) and (
+                not (same_service or same_category) or float(hit.get("score") or 0.0) < RELATED_MIN_SCORE):
             continue
         matched = ("same service and category" if same_service and same_category
                    else "same category" if same_category else "same service")

@@ -145,7 +145,10 @@ class Settings(BaseSettings):
         None, description="the PagerDuty webhook subscription's signing secret (ANDON_PAGERDUTY_SECRET)")
     charts: bool = Field(True, description="evidence charts: PNGs in the incident thread after the RCA card, "
                          "sparklines in the terminal (ANDON_CHARTS=false turns both off)")
-    watch_interval_s: float = Field(30.0, gt=0, description="andon watch scans every this many seconds")
+    watch: bool = Field(False, description="andon serve also runs the watch (ANDON_WATCH=1): early-warning threads "
+                        "in the incident channel, posted by one replica at a time")
+    watch_interval_s: float = Field(30.0, gt=0, description="andon watch (and andon serve's watch) scans every this "
+                                    "many seconds")
     watch_window_s: float = Field(1800.0, ge=300, description="how far back one watch scan reads each series")
     watch_cooldown_s: float = Field(1800.0, ge=0, description="a warning about one service and signal family "
                                     "is not repeated within this many seconds")
@@ -258,13 +261,40 @@ class Settings(BaseSettings):
         return value.get_secret_value() if isinstance(value, SecretStr) else str(value or "")
 
 
+_EXPECTED_FORMS = {
+    "topology": 'a JSON object of service -> dependencies, e.g. {"checkout": ["payments", "inventory"]}',
+    "automation_hooks": 'a JSON object of job name -> URL, e.g. {"flush-cache": "https://hooks.example.com/flush"}',
+    "incident_channels": "channel ids separated by commas (C0123,C0456) or a JSON list",
+    "knowledge_dirs": "folders separated by commas (/srv/runbooks,/srv/postmortems) or a JSON list",
+    "kubernetes_namespaces": "namespaces separated by commas (shop,payments) or a JSON list",
+}
+"""The form a setting takes, for settings whose error alone would not say it."""
+
+_SOURCE_FIELD = re.compile(r'field "(\w+)"')
+
+
+def _setting_error(field: str, problem: str) -> str:
+    """One line naming the variable, what is wrong with its value and, where it helps, the form it takes."""
+    expected = _EXPECTED_FORMS.get(field)
+    return f"ANDON_{field.upper()}: {problem}" + (f"; expected {expected}" if expected else "")
+
+
 def load_settings(**overrides: Any) -> Settings:
-    """Settings from the environment and ``andon.yaml``, with ``overrides`` on top; clear errors."""
+    """Settings from the environment and ``andon.yaml``, with ``overrides`` on top; errors as one line that
+    names the setting and the form it takes."""
     try:
         return Settings(**{k: v for k, v in overrides.items() if v is not None})
     except SourceError as exc:  # a variable that is not valid JSON where JSON is expected
-        raise SettingsError(f"invalid settings: {str(exc).splitlines()[0]} (dict settings take JSON)") from exc
+        field = _SOURCE_FIELD.search(str(exc))
+        problem = _setting_error(field.group(1), "not valid JSON") if field else str(exc).splitlines()[0]
+        raise SettingsError(f"invalid settings: {problem}") from exc
     except ValidationError as exc:
-        problems = "; ".join((f"ANDON_{'.'.join(map(str, e['loc'])).upper()}: " if e["loc"] else "") + e["msg"]
-                             for e in exc.errors())
-        raise SettingsError(f"invalid settings: {problems}") from exc
+        problems = []
+        for error in exc.errors():
+            message = " ".join(str(error["msg"]).removeprefix("Value error, ").split())
+            if not error["loc"]:
+                problems.append(message)
+                continue
+            where = ".".join(map(str, error["loc"][1:]))
+            problems.append(_setting_error(str(error["loc"][0]), f"{where}: {message}" if where else message))
+        raise SettingsError("invalid settings: " + "; ".join(dict.fromkeys(problems))) from exc

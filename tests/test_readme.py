@@ -108,3 +108,28 @@ def test_the_using_it_block_runs_command_by_command(tmp_path: Path) -> None:
         ran.append(words[1:3])
     assert ["incident", "resolve"] in ran and ["audit", "list"] in ran and ["investigate", "--alert"] in ran
     assert not os.path.exists(data_dir / "lab"), "nothing in the block that ran started the lab"
+
+
+FIRST_READ = ("README.md", "knowledge/README.md", "docs/slack.md")
+"""What a new user reads in the first hour."""
+
+
+@pytest.mark.parametrize("page", FIRST_READ)
+def test_the_first_pages_cite_no_issue_numbers_and_name_no_missing_path(page: str) -> None:
+    text = (ROOT / page).read_text()
+    cited = re.findall(r"(?i)\bissues? #?\d+|(?<![\w&])#\d+\b", text)
+    assert not cited, f"{page} cites issue numbers a user cannot look up: {cited}"
+    named = {p.rstrip("/") for p in re.findall(r"`((?:bot|tools|knowledge|evals|examples|docs|bench|tests|deploy|"
+                                                r"slack|scripts)/[\w./-]+)`", text)}
+    missing = sorted(p for p in named if not (ROOT / p).exists())
+    assert not missing, f"{page} names paths that do not exist: {missing}"
+
+
+def test_the_chat_line_says_how_to_approve() -> None:
+    """``andon chat`` as the README types it can approve: its user is made an approver for the session."""
+    [line] = [line for line in using_it() if line.startswith("andon chat")]
+    words = _words(line)
+    assert "--approvers" in words and "approve 1" in line
+    approvers = words[words.index("--approvers") + 1].split(",")
+    user = words[words.index("--as-user") + 1] if "--as-user" in words else "U-CONSOLE"
+    assert user in approvers

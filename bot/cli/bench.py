@@ -10,7 +10,8 @@ from bot.cli.common import console, fail
 
 
 def bench(
-    quick: bool = typer.Option(False, "--quick", help="fewer, smaller runs (the CI smoke run; under 2 minutes)"),
+    quick: bool = typer.Option(False, "--quick", help="fewer, smaller runs, the lab left to the full run (the CI smoke "
+                               "run; under 2 minutes)"),
     json_file: Path | None = typer.Option(None, "--json", metavar="FILE",
                                           help="write the JSON report here (default: bench/results/latest.json, "
                                                "or latest-quick.json with --quick)"),

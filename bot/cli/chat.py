@@ -12,6 +12,7 @@ import typer
 from rich.text import Text
 
 from bot.cli.common import console, fail, settings_or_exit
+from bot.cli.mrkdwn import mrkdwn_to_rich
 
 
 def chat(
@@ -36,7 +37,7 @@ def chat(
         policy = load_policy(settings.policy_file, approvers=[a.strip() for a in (approvers or "").split(",") if a.strip()])
     except PolicyError as exc:
         fail(str(exc))
-    workspace = ConsoleWorkspace(console)
+    workspace = ConsoleWorkspace(console, render=mrkdwn_to_rich)
     executor = QueuedExecutor()
     try:
         services = build_services(settings, workspace, telemetry=telemetry, executor=executor, policy=policy,

@@ -9,10 +9,11 @@ from rich.text import Text
 
 __all__ = ["mrkdwn_to_rich"]
 
-_SPANS = re.compile(r"`(?P<code>[^`\n]+)`"
+_SPANS = re.compile(r"```\n?(?P<block>(?s:.+?))\n?```"
+                    r"|`(?P<code>[^`\n]+)`"
                     r"|(?<![\w*])\*(?P<bold>[^*\n]*[^*\s])\*(?![\w*])"
                     r"|(?<![\w_])_(?P<italic>[^_\n]*[^_\s])_(?![\w_])")
-_STYLES = {"code": "cyan", "bold": "bold", "italic": "italic"}
+_STYLES = {"block": "cyan", "code": "cyan", "bold": "bold", "italic": "italic"}
 
 
 def _append(out: Text, text: str, style: str) -> None:
@@ -21,7 +22,7 @@ def _append(out: Text, text: str, style: str) -> None:
         out.append(text[at:match.start()], style=style or None)
         kind = str(match.lastgroup)
         inner = match.group(kind)
-        if kind == "code":
+        if kind in ("block", "code"):
             out.append(inner, style=" ".join(s for s in (style, _STYLES[kind]) if s))
         else:
             _append(out, inner, " ".join(s for s in (style, _STYLES[kind]) if s))

@@ -22,21 +22,30 @@ def serve(
     telemetry: Path | None = typer.Option(None, "--telemetry", help="replay telemetry from this fixture instead of "
                                           "live backends (demos)"),
     reasoner: str | None = typer.Option(None, "--reasoner", help="rules (default, no LLM) or llm"),
+    worker: str = typer.Option("process", "--worker", envvar="ANDON_WORKER",
+                               help="where investigations and slash-command work run: process (a worker process "
+                               "of their own, so Slack is acknowledged promptly while they run) or thread (the "
+                               "serving process's own worker threads)"),
 ) -> None:
-    """Serve Slack: incident threads, RCA and approval cards, /andon commands, the Alertmanager webhook."""
+    """Serve Slack: incident threads, RCA and approval cards, /andon commands, the Alertmanager webhook; with
+    ANDON_WATCH=1, early-warning threads too (docs/watch.md)."""
     from bot.logs import configure_logging
     from bot.settings import SettingsError
     from bot.slack.runner import start
+    from bot.slack.watch.watcher import start_watcher
 
     if mode not in ("socket", "http"):
         fail("--mode must be socket or http")
+    if worker not in ("process", "thread"):
+        fail("--worker (ANDON_WORKER) must be process or thread")
     settings = settings_or_exit(reasoner=reasoner)
     configure_logging(settings.log_level, settings.log_format)
     try:
         running = start(settings, mode="http" if mode == "http" else "socket", host=host, port=port,
-                        telemetry=telemetry)
+                        telemetry=telemetry, worker="thread" if worker == "thread" else "process")
     except SettingsError as exc:
         fail(str(exc))
+    start_watcher(settings, running.desk.services)  # ANDON_WATCH=1: early-warning threads, one replica at a time
     where = f"{running.url}/slack/events" if mode == "http" else "Socket Mode"
     console.print(f"[bold]Andon[/] is listening ({where}); health and metrics at {running.url}/healthz, /metrics; "
                   f"Alertmanager webhook at {running.url}/alertmanager. Ctrl-C stops.")

@@ -57,7 +57,7 @@ def list_tools(as_json: bool = typer.Option(False, "--json", help="print JSON to
         return
     table = Table(title=f"{len(tools)} tools", show_lines=True)
     for column in ("name", "group", "risk", "arguments", "description"):
-        table.add_column(column, overflow="fold")
+        table.add_column(column, overflow="fold", no_wrap=column == "name")  # a tool's name is never cut
     for tool in tools:
         style = {"read": "green", "write": "yellow", "destructive": "red"}[tool.risk.value]
         arguments = Text("\n".join(argument_lines(tool.json_schema())) or "none")

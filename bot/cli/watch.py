@@ -32,7 +32,9 @@ def watch(
     """Watch every service's metrics with the RCA engine and warn before the page: sustained bad changes
     (early warnings, once per service and signal family per ANDON_WATCH_COOLDOWN_S) and resources projected
     full within ANDON_WATCH_FORECAST_H hours. Without --once it scans every ANDON_WATCH_INTERVAL_S seconds
-    and prints what is new until Ctrl-C. State (cooldowns, dismissals) is kept in the incident store."""
+    and prints what is new until Ctrl-C. State (cooldowns, dismissals) is kept in the incident store. A service
+    with more warnings dismissed in a day than its false-warning budget is warned about at a raised threshold
+    (--json: "budgets", "over_budget")."""
     settings = settings_or_exit()
     if dismiss is not None:
         if telemetry is not None or once:
@@ -124,6 +126,7 @@ def _print(report: ScanReport, as_json: bool, everything: bool) -> None:
         said = ([report.blind] if report.blind else []) + [w.describe() for w in report.warnings] + \
             [f.describe() for f in report.forecasts]
         said = said or [f"nothing to warn about ({report.services} services, {report.series} series)"]
+        said += [f"false-warning budget spent — {b.describe()}" for b in report.budgets if b.over]
     else:
         said = report.notices()
     for text in said:

@@ -13,6 +13,7 @@ from bot.intake import OPSGENIE_ACTIONS, IntakeError, incident_from_trigger, is_
 from bot.slack.blocks import alert_message, notice
 from bot.slack.conversations import Conversations
 from bot.slack.services import Services
+from bot.slack.watch.attach import attach_to_warning
 from tools.redaction import redacted_excerpt
 
 __all__ = ["AlertIntake"]
@@ -56,6 +57,9 @@ class AlertIntake:
             return self._attach(existing, payload, resolved=incident.status == "resolved")
         if incident.status == "resolved":
             return 200, {"status": "ignored", "reason": "no open incident for this alert group"}
+        warned = attach_to_warning(self.s, self.conversations, incident, payload, _fingerprint(payload))
+        if warned is not None:  # the watch saw it coming: the alert joins the early warning's thread
+            return warned
         channel = next((c for c in map(self.s.workspace.channel_id, self.s.settings.incident_channels) if c), None)
         if channel is None:
             return 503, {"error": "no incident channel: set ANDON_INCIDENT_CHANNELS to post alert incidents"}

@@ -4,7 +4,8 @@ messages, ``/andon`` commands and ``approve <n>`` / ``reject <n>`` under the sam
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable
 
 from rich.console import Console
 from rich.panel import Panel
@@ -31,18 +32,25 @@ HELP = ("Type what is wrong to open an incident; in an incident, type questions.
 class ConsoleWorkspace:
     """:class:`~bot.slack.workspace.Workspace` printing to a rich console."""
 
-    def __init__(self, console: Console, groups: dict[str, list[str]] | None = None) -> None:
+    def __init__(self, console: Console, groups: dict[str, list[str]] | None = None,
+                 render: Callable[[str], Text] = Text) -> None:
         self.console = console
         self.groups = groups or {}
+        self.render = render
+        """Turns a message's text (Slack mrkdwn) into what the console prints; ``andon chat`` styles it."""
         self.cards: list[tuple[str, str, str]] = []
         """Approval cards shown so far: (channel, ts, button value); ``approve <n>`` picks one."""
-        self._ts = itertools.count(1)
+        self._ts = itertools.count(time.time_ns() // 1000)
 
     def next_ts(self) -> str:
-        return f"{1_700_000_000 + next(self._ts)}.000100"
+        """A Slack-like message ts, from the clock: a later session's messages are new to the store's dedupe
+        (a counter restarting at 1 would make its first message a "retry" of the previous session's)."""
+        micros = next(self._ts)
+        return f"{micros // 1_000_000}.{micros % 1_000_000:06d}"
 
     def show(self, blocks: list[Block], title: str, style: str = "cyan") -> None:
-        self.console.print(Panel(Text(blocks_to_text(blocks)), title=title, title_align="left", border_style=style))
+        self.console.print(Panel(self.render(blocks_to_text(blocks)), title=Text(title), title_align="left",
+                                 border_style=style))
 
     def post(self, channel: str, blocks: list[Block], text: str | None = None, thread_ts: str | None = None) -> str:
         ts = self.next_ts()

@@ -2,7 +2,10 @@
 answered, run on the worker pool under a renewed claim, and marked started and done. After a crash (its
 claim no longer renewed) a sweep runs a job that never started, and reports one that started and was cut
 off, instead of running it again: Slack has no idempotent post, so a re-run could create a channel or post
-a thread twice. Like an interrupted action, interrupted work is said, never silently repeated."""
+a thread twice. Like an interrupted action, interrupted work is said, never silently repeated.
+
+Jobs can also be run by another process (``run_elsewhere``): the accepting process only writes them, and the
+worker process (``bot.slack.worker``) claims the unstarted ones with the same claim and runs them."""
 
 from __future__ import annotations
 
@@ -37,10 +40,16 @@ class Jobs:
         self.s = services
         self._kinds: dict[str, Work] = {}
         self._interrupted = interrupted
+        self._wake: Callable[[], None] | None = None
 
     def register(self, kind: str, work: Work) -> None:
         """``work`` does the job (see :data:`Work`); it must tolerate a re-run."""
         self._kinds[kind] = work
+
+    def run_elsewhere(self, wake: Callable[[], None]) -> None:
+        """From now on, accepted jobs are only written, then ``wake`` tells the worker process to look for
+        them: it claims and runs them (see :meth:`unstarted` and :meth:`run`)."""
+        self._wake = wake
 
     def accept(self, kind: str, payload: dict[str, Any], context: Any = None) -> str:
         """Write the job (before the caller answers Slack), then queue it. Returns its id."""
@@ -48,15 +57,30 @@ class Jobs:
             raise KeyError(f"no such job kind: {kind}")
         job_id = f"{kind}:{uuid.uuid4().hex}"
         self.s.store.add_job(job_id, kind, payload)
-        self.s.submit(self._run, job_id, kind, payload, context)
+        if self._wake is not None:
+            self._wake()
+        else:
+            self.s.submit(self._run, job_id, kind, payload, context)
         return job_id
+
+    def unstarted(self, since: float | None = None, limit: int = 100) -> list[dict[str, Any]]:
+        """Jobs of the kinds registered here that nobody has started, accepted since ``since`` (by default
+        within the time their ``response_url`` stays valid), oldest first."""
+        since = time.time() - RESPONSE_URL_VALID_S if since is None else since
+        return [j for j in self.s.store.open_jobs(since=since, limit=limit, unstarted=True) if j["kind"] in self._kinds]
+
+    def run(self, job: dict[str, Any]) -> bool:
+        """Claim one job read from the store (see :meth:`unstarted`) and run it here; False when another
+        holder has it (another worker, process or replica) or it is finished."""
+        return self._run(job["id"], job["kind"], job["payload"])
 
     def _run(self, job_id: str, kind: str, payload: dict[str, Any], context: Any = None) -> bool:
         store = self.s.store
         if not store.claim(f"job:{job_id}", JOB_LEASE_S):
             return False  # running elsewhere
         with held(store, f"job:{job_id}", JOB_LEASE_S):
-            store.start_job(job_id)
+            if not store.start_job(job_id):
+                return False  # started before: by a holder whose claim lapsed, so it is recovery's to report
             try:
                 self._kinds[kind](payload, context)
             finally:  # a job that failed is reported by its work, not retried forever

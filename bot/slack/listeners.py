@@ -5,8 +5,10 @@ from __future__ import annotations
 from slack_bolt import App
 
 from bot.slack import handlers
+from bot.slack.blocks.warning import WatchActionId
 from bot.slack.desk import Desk
 from bot.slack.ids import ActionId
+from bot.slack.watch.handlers import on_warning_click
 
 __all__ = ["register_listeners"]
 
@@ -17,3 +19,6 @@ def register_listeners(app: App, desk: Desk) -> None:
     app.command("/andon")(handlers.on_command(desk))
     app.action(ActionId.APPROVE.value)(handlers.on_decision(desk, "approve"))
     app.action(ActionId.REJECT.value)(handlers.on_decision(desk, "reject"))
+    app.action(WatchActionId.INVESTIGATE.value)(on_warning_click(desk, "investigate"))
+    app.action(WatchActionId.SILENCE.value)(on_warning_click(desk, "silence"))
+    app.action(WatchActionId.DISMISS.value)(on_warning_click(desk, "dismiss"))

@@ -9,7 +9,7 @@ __all__ = ["blocks_to_text", "mrkdwn_to_text"]
 
 _LINK = re.compile(r"<(https?://[^|>]+)\|([^>]+)>")
 _DATE = re.compile(r"<!date\^\d+\^[^|>]*\|([^>]+)>")
-_USER = re.compile(r"<@([A-Z0-9]+)>")
+_USER = re.compile(r"<@([A-Z0-9-]+)>")  # a Slack id, or the console's own (U-CONSOLE)
 _EMOJI = {":white_check_mark:": "✔", ":heavy_check_mark:": "✓", ":heavy_multiplication_x:": "✗", ":x:": "✗",
           ":no_entry_sign:": "⊘", ":warning:": "⚠", ":hourglass:": "⌛", ":hourglass_flowing_sand:": "⏳",
           ":arrow_forward:": "▶", ":eyes:": "👀", ":rotating_light:": "🚨", ":hammer_and_wrench:": "🛠",
@@ -19,6 +19,9 @@ _EMOJI = {":white_check_mark:": "✔", ":heavy_check_mark:": "✓", ":heavy_mult
 
 
 def mrkdwn_to_text(text: str) -> str:
+    """``text`` as a terminal shows it: Slack's entities, dates, links, mentions and emoji codes resolved; the
+    ``*bold*``/``_italic_``/`` `code` `` markers kept (:func:`bot.cli.mrkdwn.mrkdwn_to_rich` styles them)."""
+    text = text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")  # the three Slack escapes
     text = _DATE.sub(r"\1", text)
     text = _LINK.sub(r"\2 (\1)", text)
     text = _USER.sub(r"@\1", text)

@@ -1,5 +1,6 @@
 """What the chat front ends share: settings, store, knowledge, policy, telemetry sources, the tool registry,
-one checkpointer, the investigation worker pool and metrics — built once at start-up."""
+one checkpointer, the investigation worker pool and metrics — built once at start-up. Calls routed with
+:meth:`Services.route` leave the pool: ``andon serve`` hands investigations to its worker process so."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from typing import Any, Literal, TypeVar
 from bot.checkpoints import open_checkpointer
 from bot.policy import Policy, load_policy
 from bot.runtime import Investigator, fixture_sources, live_sources, open_knowledge
-from bot.settings import Settings, SettingsError
+from bot.settings import Settings
 from bot.slack.metrics import Metrics
 from bot.slack.workspace import Workspace
 from bot.store.incidents import IncidentStore, open_store
@@ -70,6 +71,8 @@ class Services:
     verify_wait_s: float = 0.0
     charts: ChartStyle = "images"
     """How this front end shows the evidence's series after an investigation."""
+    _routes: list[tuple[Callable[..., Any], Callable[[tuple[Any, ...]], None]]] = field(default_factory=list,
+                                                                                       repr=False)
 
     def investigator(self, progress: Callable[[str, dict[str, Any]], None] | None = None) -> Investigator:
         """A graph runner for one start or resume, sharing the durable checkpointer."""
@@ -77,8 +80,19 @@ class Services:
                             registry=self.registry, approval_mode="interactive", clock=self.clock,
                             checkpointer=self.checkpointer, progress=progress, verify_wait_s=self.verify_wait_s)
 
+    def route(self, fn: Callable[..., Any], to: Callable[[tuple[Any, ...]], None]) -> None:
+        """From now on, :meth:`submit` hands the arguments of calls of ``fn`` (a bound method, compared by
+        equality) to ``to`` (which writes them as a job for the worker process) instead of the pool."""
+        self._routes.append((fn, to))
+
     def submit(self, fn: Callable[..., Any], *args: Any) -> None:
-        """Run ``fn`` on the worker pool; failures are logged, never lost silently."""
+        """Run ``fn`` on the worker pool (or where :meth:`route` sends it); failures are logged, never lost
+        silently."""
+        to = next((to for routed, to in self._routes if routed == fn), None)
+        if to is not None:
+            to(args)  # written before the caller goes on: a failure here is the caller's to see
+            return
+
         def guarded() -> None:
             try:
                 fn(*args)
@@ -92,6 +106,10 @@ INTERRUPTED_AFTER_S = 600.0
 """An action still 'running' this long after it started belongs to a process that died (actuators time out sooner)."""
 
 
+NO_TELEMETRY = ("degraded mode: no telemetry source (set ANDON_PROMETHEUS_URL, or pass --telemetry FIXTURE.yaml): "
+                "/andon help, runbook, incidents and status answer; investigations are inconclusive")
+
+
 def build_services(settings: Settings, workspace: Workspace, telemetry: Path | None = None, kb: Any = None,
                    registry: ToolRegistry | None = None, executor: Executor | None = None,
                    policy: Policy | None = None, workers: int = 4, charts: ChartStyle = "images") -> Services:
@@ -103,8 +121,9 @@ def build_services(settings: Settings, workspace: Workspace, telemetry: Path | N
         clock = lambda: judged_at  # noqa: E731
     elif settings.prometheus_url:
         sources = live_sources(settings)
-    else:
-        raise SettingsError("no telemetry: set ANDON_PROMETHEUS_URL (and friends) or pass --telemetry FIXTURE.yaml")
+    else:  # degraded, and says so: commands answer, investigations find nothing to read and say so
+        log.warning(NO_TELEMETRY)
+        sources = Sources()
     store = open_store(settings.database_url, settings.data_dir)
     store.mark_interrupted(older_than=INTERRUPTED_AFTER_S)  # a crash mid-action is reported, never re-run
     return Services(settings=settings, store=store,

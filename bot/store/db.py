@@ -98,6 +98,12 @@ MIGRATIONS: list[str] = [
     );
     CREATE TABLE watch_notes (name TEXT PRIMARY KEY, value TEXT NOT NULL, at DOUBLE PRECISION NOT NULL);
     """,
+    # 7: an incident the watch saw coming: when its early warning was posted (created_at moves back to it, so
+    # MTTR starts at the warning) and how long before the alert's page (the lead time)
+    """
+    ALTER TABLE incidents ADD COLUMN warned_at DOUBLE PRECISION;
+    ALTER TABLE incidents ADD COLUMN lead_s DOUBLE PRECISION;
+    """,
 ]
 
 

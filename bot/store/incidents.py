@@ -18,7 +18,7 @@ def _json(value: Any) -> str:
 
 
 _INCIDENT_COLUMNS = ["id", "title", "status", "severity", "services", "channel", "thread_ts", "group_key", "created_at",
-                     "report", "root_cause", "fix", "origin"]
+                     "report", "root_cause", "fix", "origin", "warned_at", "lead_s"]
 _SELECT_INCIDENTS = f"SELECT {', '.join(_INCIDENT_COLUMNS)} FROM incidents"
 ORIGINS = {"cli": "investigated from the terminal (andon investigate) on live telemetry",
            "replay": "investigated from the terminal on replayed telemetry (a fixture): not a live incident"}
@@ -54,6 +54,16 @@ class IncidentStore:
         with self.db.transaction() as cur:
             cur.execute("UPDATE incidents SET status = %s, updated_at = %s, root_cause = COALESCE(%s, root_cause), "
                         "fix = COALESCE(%s, fix) WHERE id = %s", (status, time.time(), root_cause, fix, incident_id))
+
+    def record_lead(self, incident_id: str, warned_at: float, lead_s: float, group_key: str | None = None) -> None:
+        """An alert joined the thread of an early warning posted at ``warned_at``, ``lead_s`` seconds before
+        its page: the incident now starts at the warning (MTTR counts from it) and keeps the lead. The first
+        alert's lead stays; ``group_key`` (the alert's) lets the group's repeats find the incident."""
+        with self.db.transaction() as cur:
+            cur.execute("UPDATE incidents SET created_at = CASE WHEN created_at > %s THEN %s ELSE created_at END, "
+                        "warned_at = COALESCE(warned_at, %s), lead_s = COALESCE(lead_s, %s), "
+                        "group_key = COALESCE(%s, group_key), updated_at = %s WHERE id = %s",
+                        (warned_at, warned_at, warned_at, lead_s, group_key, time.time(), incident_id))
 
     def save_report(self, incident_id: str, report: dict[str, Any]) -> None:
         with self.db.transaction() as cur:
@@ -161,9 +171,11 @@ class IncidentStore:
             cur.execute("INSERT INTO jobs (id, kind, payload, created_at) VALUES (%s, %s, %s, %s)",
                         (job_id, kind, _json(payload), time.time()))
 
-    def start_job(self, job_id: str) -> None:
+    def start_job(self, job_id: str) -> bool:
+        """Mark a job started; False when it was already started (or is gone): a job starts once."""
         with self.db.transaction() as cur:
-            cur.execute("UPDATE jobs SET started_at = %s WHERE id = %s", (time.time(), job_id))
+            cur.execute("UPDATE jobs SET started_at = %s WHERE id = %s AND started_at IS NULL", (time.time(), job_id))
+            return int(cur.rowcount or 0) == 1
 
     def finish_job(self, job_id: str) -> None:
         with self.db.transaction() as cur:
@@ -175,11 +187,12 @@ class IncidentStore:
             cur.execute("DELETE FROM jobs WHERE done_at IS NOT NULL AND done_at < %s", (before,))
             return int(cur.rowcount or 0)
 
-    def open_jobs(self, since: float, limit: int = 100) -> builtins.list[dict[str, Any]]:
-        """Jobs accepted since ``since`` and not done, oldest first."""
+    def open_jobs(self, since: float, limit: int = 100, unstarted: bool = False) -> builtins.list[dict[str, Any]]:
+        """Jobs accepted since ``since`` and not done (with ``unstarted``, not started either), oldest first."""
+        waiting = " AND started_at IS NULL" if unstarted else ""
         with self.db.transaction() as cur:
             rows = cur.execute("SELECT id, kind, payload, created_at, started_at FROM jobs WHERE done_at IS NULL"
-                               " AND created_at >= %s ORDER BY created_at LIMIT %s", (since, limit)).fetchall()
+                               f"{waiting} AND created_at >= %s ORDER BY created_at LIMIT %s", (since, limit)).fetchall()
         return [{"id": r[0], "kind": r[1], "payload": json.loads(r[2]), "created_at": float(r[3]),
                  "started": r[4] is not None} for r in rows]
 

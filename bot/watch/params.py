@@ -32,6 +32,15 @@ class WatchParams:
                                                "spreads above the noise around the line, or the slope is noise")
     dismissed_escalation: float = _p(3.0, "a change three times the size of one dismissed as harmless is another "
                                           "shape: it is warned about again")
+    false_warning_budget: int = _p(1, "the false-warning budget: how many of one service's warnings a day may be "
+                                      "called \"not a problem\" before the watch grows less sensitive there")
+    budget_window_s: float = _p(86400.0, "the budget counts the dismissals of the last day")
+    budget_raise: float = _p(1.5, "each dismissal over the budget multiplies the service's anomaly threshold by "
+                                  "this: two over it, a warning needs 2.25 times the usual z")
+    silence_s: float = _p(3600.0, "\"Silence 1 h\" on a warning's card: nothing more is said of it for an hour")
+    attach_grace_s: float = _p(600.0, "an alert joins a warning's thread while the warning is open and up to ten "
+                                      "minutes after the watch stopped seeing it: a rule's `for:` and Alertmanager's "
+                                      "group wait can page after the change settled")
 
 
 def watch_params(settings: Settings) -> WatchParams:

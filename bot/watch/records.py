@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from bot.watch.budget import ServiceBudget
 
 __all__ = ["EarlyWarning", "Forecast", "ScanReport"]
 
@@ -96,6 +99,11 @@ class ScanReport:
     forecasts: list[Forecast] = field(default_factory=list)
     dismissed: list[str] = field(default_factory=list)
     """``service:signal`` of sustained changes left unsaid because someone called that shape harmless."""
+    over_budget: list[str] = field(default_factory=list)
+    """``service:signal`` of sustained changes left unsaid because their service spent its false-warning budget
+    and they fall short of its raised threshold."""
+    budgets: list[ServiceBudget] = field(default_factory=list)
+    """The false-warning budget of every service with a dismissal in the budget's window."""
     blind: str | None = None
     """``blind: <error>`` while the metrics source does not answer; None when it does."""
     blind_new: bool = False
@@ -117,4 +125,5 @@ class ScanReport:
         return {"at": self.at, "series": self.series, "services": self.services, "seconds": round(self.seconds, 3),
                 "blind": self.blind, "blind_new": self.blind_new, "recovered": self.recovered,
                 "warnings": [w.to_dict() for w in self.warnings], "forecasts": [f.to_dict() for f in self.forecasts],
-                "dismissed": self.dismissed}
+                "dismissed": self.dismissed, "over_budget": self.over_budget,
+                "budgets": [b.to_dict() for b in self.budgets]}

@@ -8,6 +8,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from bot.watch.budget import service_budgets
 from bot.watch.forecast import forecasts
 from bot.watch.params import WatchParams
 from bot.watch.records import ScanReport
@@ -47,10 +48,16 @@ class Scanner:
         report.series, report.services = len(series), len({s.service for s in series})
         ranked = rank_services(series, now, self.topology, self.params)
         dismissed = self.state.dismissals()
+        budgets = service_budgets(dismissed.values(), now, self.params.anomaly_threshold, self.watch)
+        report.budgets = list(budgets.values())
         seen: set[str] = set()
         for warning in early_warnings(ranked, series, self.params, self.watch):
             if _suppressed(dismissed.get((warning.service, warning.signal)), warning.score, self.watch):
                 report.dismissed.append(f"{warning.service}:{warning.signal}")
+                continue
+            budget = budgets.get(warning.service)
+            if budget is not None and warning.score < budget.threshold:
+                report.over_budget.append(f"{warning.service}:{warning.signal}")
                 continue
             warning.new = self._hold(warning.key, warning.service, warning.family, warning.signal, now,
                                      warning.to_dict())
@@ -69,9 +76,11 @@ class Scanner:
         return report
 
     def _hold(self, key: str, service: str, family: str, signal: str, now: float, detail: dict[str, Any]) -> bool:
-        """Record that ``key`` holds; True when it is new or its cooldown has passed (tell it now)."""
+        """Record that ``key`` holds; True when it is new or its cooldown has passed (tell it now), and nobody
+        silenced it until later."""
         held = self.state.held(key)
-        tell = held is None or now - held.notified_at >= self.watch.cooldown_s
+        silenced = self.state.silenced_until(key)
+        tell = (held is None or now - held.notified_at >= self.watch.cooldown_s) and (silenced is None or silenced <= now)
         self.state.note_seen(key, service, family, signal, now, tell, detail)
         return tell
 

@@ -1,17 +1,20 @@
 """The watcher's memory, kept in the incident store (SQLite or PostgreSQL) so a restart keeps it: each warning's
-cooldown, the shapes people dismissed as "not a problem", and whether the metrics source was last seen blind."""
+cooldown, the shapes people dismissed as "not a problem", silences, where each warning was told in chat (its
+thread), and whether the metrics source was last seen blind."""
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from bot.store.db import Database
 
-__all__ = ["WatchState", "Held", "Dismissal"]
+__all__ = ["WatchState", "Held", "Dismissal", "WarningThread"]
 
 _BLIND = "blind"
+_SILENCE = "silence:"
+_THREAD = "thread:"
 
 
 @dataclass
@@ -36,8 +39,29 @@ class Dismissal:
     at: float
 
 
+@dataclass
+class WarningThread:
+    """Where a warning or forecast was told in chat, and what its card says now."""
+
+    key: str
+    channel: str
+    ts: str
+    posted_at: float
+    """Wall-clock time the card was posted: the warning's time, for an alert's lead time."""
+    opened_at: float
+    """The warning's ``opened_at`` when posted: a warning closed and opened again gets a new thread."""
+    text: str = ""
+    """The description the card shows (a forecast's card is updated when it changes)."""
+    outcome: dict[str, Any] = field(default_factory=dict)
+    """What people did with it: ``{"action": "investigating"|"silenced"|"dismissed", "by", "at", "until"}``."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"channel": self.channel, "ts": self.ts, "posted_at": self.posted_at, "opened_at": self.opened_at,
+                "text": self.text, "outcome": self.outcome}
+
+
 class WatchState:
-    """Cooldowns, dismissals and the blind note, over the store's database."""
+    """Cooldowns, dismissals, silences, threads and the blind note, over the store's database."""
 
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -114,3 +138,58 @@ class WatchState:
             cur.execute("DELETE FROM watch_notes WHERE name = %s", (_BLIND,))
             if error is not None:
                 cur.execute("INSERT INTO watch_notes (name, value, at) VALUES (%s, %s, %s)", (_BLIND, error, now))
+
+    # ----- silences ("silence 1 h") -----
+    def silence(self, key: str, until: float, by: str | None) -> None:
+        """Tell nothing of ``key`` before ``until`` (it is still scanned and listed, with ``new`` false)."""
+        self._set_note(_SILENCE + key, json.dumps({"until": until, "by": by}), until)
+
+    def silenced_until(self, key: str) -> float | None:
+        data = self._note_json(_SILENCE + key)
+        try:
+            return float(data["until"]) if data else None
+        except (KeyError, TypeError, ValueError):
+            return None
+
+    # ----- threads -----
+    def remember_thread(self, thread: WarningThread) -> None:
+        self._set_note(_THREAD + thread.key, json.dumps(thread.to_dict(), default=str), thread.posted_at)
+
+    def thread(self, key: str) -> WarningThread | None:
+        return _thread(key, self._note_json(_THREAD + key))
+
+    def threads_of(self, service: str, now: float, grace_s: float) -> list[WarningThread]:
+        """The threads of ``service``'s warnings and forecasts still alive at ``now`` — open, or closed at most
+        ``grace_s`` ago — oldest first."""
+        with self.db.transaction() as cur:
+            rows = cur.execute("SELECT key FROM watch_warnings WHERE service = %s AND (closed_at IS NULL OR "
+                               "closed_at >= %s)", (service, now - grace_s)).fetchall()
+        threads = [self.thread(str(r[0])) for r in rows]
+        return sorted((t for t in threads if t is not None), key=lambda t: t.posted_at)
+
+    # ----- notes -----
+    def _set_note(self, name: str, value: str, at: float) -> None:
+        with self.db.transaction() as cur:
+            cur.execute("DELETE FROM watch_notes WHERE name = %s", (name,))
+            cur.execute("INSERT INTO watch_notes (name, value, at) VALUES (%s, %s, %s)", (name, value, at))
+
+    def _note_json(self, name: str) -> dict[str, Any] | None:
+        with self.db.transaction() as cur:
+            row = cur.execute("SELECT value FROM watch_notes WHERE name = %s", (name,)).fetchone()
+        try:
+            data = json.loads(row[0]) if row else None
+        except (TypeError, ValueError):
+            return None  # an odd note is no note
+        return data if isinstance(data, dict) else None
+
+
+def _thread(key: str, data: dict[str, Any] | None) -> WarningThread | None:
+    if not data or not data.get("channel") or not data.get("ts"):
+        return None
+    try:
+        return WarningThread(key=key, channel=str(data["channel"]), ts=str(data["ts"]),
+                             posted_at=float(data.get("posted_at") or 0.0), opened_at=float(data.get("opened_at") or 0.0),
+                             text=str(data.get("text") or ""),
+                             outcome=data["outcome"] if isinstance(data.get("outcome"), dict) else {})
+    except (TypeError, ValueError):
+        return None

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from bot.report_view import (
+    FALSE_ALARM,
     RELATED_MIN_SCORE,
     distinct_evidence,
     log_examples,
@@ -79,13 +80,19 @@ def test_a_past_incident_is_shown_only_when_related() -> None:
             {"doc_id": "inc-ledger-crash", "services": ["ledger", "payments"], "category": "crash_loop", "score": 0.14},
             {"doc_id": "inc-reco-leak", "services": ["recommendations"], "category": "memory_leak", "score": 0.12},
             {"doc_id": "inc-payments-leak", "services": ["payments"], "category": "memory_leak", "score": 0.115},
-            {"doc_id": "inc-faint", "services": ["payments"], "category": "memory_leak",
-             "score": RELATED_MIN_SCORE - 0.01}]
+            {"doc_id": "inc-faint-leak", "services": ["payments"], "category": "memory_leak",
+             "score": RELATED_MIN_SCORE - 0.01},
+            {"doc_id": "inc-faint-crash", "services": ["payments"], "category": "crash_loop",
+             "score": RELATED_MIN_SCORE - 0.01},
+            {"doc_id": "inc-load-test", "services": ["payments"], "category": FALSE_ALARM, "score": 0.2}]
     shown = related_incidents(hits, root)
     assert [(h["doc_id"], h["matched"]) for h in shown] == [
-        ("inc-payments-leak", "same service and category"), ("inc-reco-leak", "same category"),
-        ("inc-ledger-crash", "same service")]
+        ("inc-payments-leak", "same service and category"), ("inc-faint-leak", "same service and category"),
+        ("inc-reco-leak", "same category"), ("inc-ledger-crash", "same service")]
     assert related_incidents(hits, {"service": None, "category": None}) == []
+    false_alarm = related_incidents(hits, {"service": "payments", "category": FALSE_ALARM})
+    assert [h["doc_id"] for h in false_alarm] == ["inc-load-test", "inc-ledger-crash", "inc-payments-leak"], \
+        "a past false alarm is shown beside a false alarm"
 
 
 @pytest.mark.parametrize("alert", EXAMPLES, ids=[p.stem for p in EXAMPLES])
@@ -98,8 +105,15 @@ def test_no_example_shows_an_unrelated_past_incident(alert: Path, settings: Sett
     assert report is not None
     root = report["root_cause"]
     for hit in report["related_incidents"]:
-        assert root["service"] in hit["services"] or root["category"] == hit["category"], hit
-        assert hit["score"] >= RELATED_MIN_SCORE and hit["matched"]
+        both = root["service"] in hit["services"] and root["category"] == hit["category"]
+        assert both or root["service"] in hit["services"] or root["category"] == hit["category"], hit
+        assert (both or hit["score"] >= RELATED_MIN_SCORE) and hit["matched"]
+        assert hit["category"] != FALSE_ALARM or root["category"] == FALSE_ALARM, "a false alarm beside a fault"
+    alike = [h for h in report["similar_incidents"]
+             if root["service"] in h["services"] and root["category"] == h["category"]]
+    if alike:
+        assert report["related_incidents"][0]["matched"] == "same service and category", \
+            f"{alike[0]['doc_id']} is retrieved and matches both, yet another one is shown first"
     shown = [line for line in report["summary"].splitlines() if "Similar past incident" in line]
     if report["related_incidents"]:
         best = report["related_incidents"][0]

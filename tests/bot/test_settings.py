@@ -26,7 +26,7 @@ def test_a_dict_setting_that_is_not_json_is_one_clear_line(monkeypatch: pytest.M
     monkeypatch.setenv("ANDON_TOPOLOGY", "checkout:payments")
     with pytest.raises(SettingsError) as raised:
         load_settings()
-    assert "topology" in str(raised.value) and "\n" not in str(raised.value)
+    assert "ANDON_TOPOLOGY: not valid JSON; expected a JSON object" in str(raised.value) and "\n" not in str(raised.value)
 
 
 def test_a_malformed_config_file_names_its_line(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -103,3 +103,18 @@ def test_kubernetes_access_is_one_way_or_refused(monkeypatch: pytest.MonkeyPatch
     monkeypatch.setenv("ANDON_KUBERNETES_TOKEN", "t")
     with pytest.raises(SettingsError, match="ANDON_KUBERNETES_TOKEN is set without ANDON_KUBERNETES_URL"):
         load_settings()
+
+
+@pytest.mark.parametrize(("variable", "value", "expected"), [
+    ("ANDON_TOPOLOGY", '{"checkout": "payments"}', 'ANDON_TOPOLOGY: checkout: Input should be a valid list; expected '
+                                                   'a JSON object of service -> dependencies'),
+    ("ANDON_AUTOMATION_HOOKS", "flush=https://x", "ANDON_AUTOMATION_HOOKS: not valid JSON; expected a JSON object"),
+    ("ANDON_KNOWLEDGE_DIRS", "[/srv/runbooks", "ANDON_KNOWLEDGE_DIRS: not a JSON list"),
+])
+def test_an_invalid_setting_names_the_variable_and_the_form_it_takes(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+                                                                     variable: str, value: str, expected: str) -> None:
+    monkeypatch.setenv("ANDON_CONFIG_FILE", str(tmp_path / "none.yaml"))
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(SettingsError) as raised:
+        load_settings()
+    assert expected in str(raised.value) and "\n" not in str(raised.value)

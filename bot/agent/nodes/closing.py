@@ -154,6 +154,10 @@ def _counter_recovered(metrics: MetricsSource, now: float, state: InvestigationS
     return ok, detail + f", {recent * 60:.3g}/min over the last {now - since:.0f}s"
 
 
+REPLAY_CANNOT_RECOVER = ("replayed telemetry cannot show a recovery: the action was recorded, not run, and the "
+                         "replayed series stay as they were")
+
+
 def verify(state: InvestigationState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
     ctx = runtime.context
     executed = [a for a in state.get("actions", []) if a.get("status") == "executed"]
@@ -162,6 +166,8 @@ def verify(state: InvestigationState, runtime: Runtime[AgentContext]) -> dict[st
     ctx.announce("verifying")
     healed = getattr(ctx.sources.actuator, "healed", None)
     if isinstance(healed, bool) and ctx.sources.metrics is not None and hasattr(ctx.sources.metrics, "log_lines"):
+        if not getattr(ctx.sources.actuator, "heals", None):  # example telemetry: no fix is known to change it
+            return {"verification": {"checked": True, "recovered": None, "detail": REPLAY_CANNOT_RECOVER}}
         return {"verification": {"checked": True, "recovered": healed,
                                  "detail": "replayed system " + ("recovered" if healed else "did not recover")}}
     deadline = time.time() + ctx.verify_wait_s

@@ -47,10 +47,22 @@ def incidents_list(incidents: list[dict[str, Any]], links: dict[str, str]) -> li
     return fit(blocks)
 
 
+_AFTER_THE_FIX = {True: "the symptoms cleared", False: "not recovered yet", None: "recovery not verified"}
+
+
 def status_card(incident: dict[str, Any], link_url: str | None, pending: int = 0) -> list[Block]:
-    lines = [f"*Status:* {incident['status']} · *severity:* {incident.get('severity') or 'warning'}",
+    report = incident.get("report") or {}
+    actions = [a for a in report.get("actions") or [] if a.get("tool")]
+    status = str(incident["status"])
+    if status == "investigating" and any(a.get("status") == "executed" for a in actions):
+        status = "fix executed"  # the store says "mitigated" only once the symptoms are seen to clear
+    lines = [f"*Status:* {status} · *severity:* {incident.get('severity') or 'warning'}",
              f"*Services:* {untrusted(', '.join(incident.get('services') or []) or 'unknown')}",
              f"*Root cause:* {_root(incident)}"]
+    if actions:
+        after = _AFTER_THE_FIX.get((report.get("verification") or {}).get("recovered"), "recovery not verified")
+        lines.append("*Actions:* " + ", ".join(f"`{untrusted(a['tool'])}` {untrusted(a.get('status'))}"
+                                               for a in actions) + f" · {after}")
     if incident.get("fix"):
         lines.append(f"*Fix:* {untrusted(incident['fix'])}")
     if pending:

@@ -76,7 +76,7 @@ def test_approver_executes_exactly_once_even_with_a_double_click(andon: Andon) -
     assert f"<@{APPROVER}>" in str(final.blocks) and "<!date^" in str(final.blocks)
     assert not any(b.get("block_id") == BlockId.PROPOSAL_ACTIONS for b in final.blocks), "buttons gone once decided"
     verification = andon.fake.posts_with(BlockId.VERIFICATION)[0]
-    assert verification.args["thread_ts"] == "1773137102.000100" and "did not recover" in str(verification.blocks)
+    assert verification.args["thread_ts"] == "1773137102.000100" and "cannot show a recovery" in str(verification.blocks)
     # a late click after the decision changes nothing
     andon.click(ActionId.APPROVE, value, SECOND_APPROVER, channel, ts)
     time.sleep(0.5)

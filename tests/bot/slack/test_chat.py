@@ -2,28 +2,33 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 from rich.console import Console
+from rich.text import Text
 
+from bot.cli.mrkdwn import mrkdwn_to_rich
 from bot.policy import load_policy
 from bot.settings import load_settings
 from bot.slack.console import ChatSession, ConsoleWorkspace
 from bot.slack.desk import Desk
-from bot.slack.services import QueuedExecutor, build_services
+from bot.slack.services import NO_TELEMETRY, QueuedExecutor, build_services
 from tests.bot.slack.conftest import ROOT, TELEMETRY
 
 
-def _session(tmp_path: Path, kb: Any, user: str) -> tuple[ChatSession, Console, Desk]:
+def _session(tmp_path: Path, kb: Any, user: str,
+             render: Callable[[str], Text] = Text) -> tuple[ChatSession, Console, Desk]:
     console = Console(record=True, width=140, color_system=None)
     settings = load_settings(data_dir=tmp_path / "data", incident_channels=["console"])
-    workspace = ConsoleWorkspace(console)
+    workspace = ConsoleWorkspace(console, render=render)
     executor = QueuedExecutor()
     services = build_services(settings, workspace, telemetry=TELEMETRY, kb=kb, executor=executor,
                               policy=load_policy(approvers=["UAPPROVER1"]), charts="sparklines")  # as `andon chat`
@@ -42,13 +47,54 @@ def test_console_flow_with_the_same_approval_rules(tmp_path: Path, slack_kb: Any
     assert re.search(r"checkout error_ratio: 0\.002876 → 0\.3094 \(z=61\.6\)\s+▁+[▁-█]*█", out), \
         "the series behind an evidence line, as a sparkline at its end"
     assert "(only visible to UOUTSIDER) Only approvers" in out
-    assert "Outcome: executed" in out and "Not recovered yet" in out
+    assert "Outcome: executed" in out and "Not verified:* replayed telemetry cannot show a recovery" in out
+    assert "Not recovered yet" not in out, "a replay cannot recover, and says so rather than report a failure"
     assert "no longer waiting" in out, "a second approve after the decision changes nothing"
+    assert "*Status:* fix executed" in out and "*Actions:* `rollback_deploy` executed · recovery not verified" in out
     assert out.index("Only approvers") < out.index("Outcome: executed")
     assert "I don't know `nonsense`" in out and "never read" not in out
     executed = [e for e in desk.services.sources.actuator.executed if not e["dry_run"]]  # type: ignore[union-attr]
     assert len(executed) == 1
 
+
+
+def test_a_second_session_hears_its_first_message(tmp_path: Path, slack_kb: Any) -> None:
+    """Both sessions share the data dir and its message dedupe: the second's first message is new, not a retry."""
+    first, _, desk = _session(tmp_path, slack_kb, user="UAPPROVER1")
+    first.run(["checkout 5xx since 10:02, started after deploy", "quit"])
+    second, console, desk = _session(tmp_path, slack_kb, user="UAPPROVER1")
+    second.run(["checkout 5xx again since 10:02", "quit"])
+    out = console.export_text()
+    assert "ROOT CAUSE ANALYSIS" in out and "checkout 5xx again" in out
+    assert len(desk.services.store.list()) == 2
+
+
+def test_the_console_styles_slack_markup_instead_of_printing_it(tmp_path: Path, slack_kb: Any) -> None:
+    session, console, _ = _session(tmp_path, slack_kb, user="UAPPROVER1", render=mrkdwn_to_rich)  # as `andon chat`
+    session.run(["checkout 5xx since 10:02, started after deploy", "approve 1", "quit"])
+    out = console.export_text()
+    assert "Most likely root cause: bad deploy on checkout" in out and "Outcome: executed" in out
+    for markup in ("*Most likely", "*Outcome", "`rollback_deploy`", "```", "&lt;", "&gt;", "<@"):
+        assert markup not in out, markup
+    assert "approved by @UAPPROVER1" in out
+
+
+def test_without_telemetry_the_session_is_degraded_and_says_so(tmp_path: Path, slack_kb: Any,
+                                                               caplog: pytest.LogCaptureFixture) -> None:
+    """No ANDON_PROMETHEUS_URL and no fixture (as `andon serve` may first be started): a labelled degraded mode in
+    which commands answer and an investigation says it had nothing to read, instead of refusing to start."""
+    console = Console(record=True, width=140, color_system=None)
+    settings = load_settings(data_dir=tmp_path / "data", incident_channels=["console"], prometheus_url="")
+    workspace, executor = ConsoleWorkspace(console), QueuedExecutor()
+    with caplog.at_level(logging.WARNING, logger="bot.slack.services"):
+        services = build_services(settings, workspace, kb=slack_kb, executor=executor,
+                                  policy=load_policy(approvers=["UAPPROVER1"]), charts="off")
+    assert NO_TELEMETRY in caplog.text and "degraded mode" in NO_TELEMETRY
+    ChatSession(Desk(services), workspace, "UAPPROVER1", executor).run(
+        ["/andon help", "/andon runbook db pool exhaustion", "checkout 5xx since 10:02", "quit"])
+    out = console.export_text()
+    assert "/andon investigate <what is wrong>" in out and "rb-db-connection-pool-exhaustion" in out
+    assert "Inconclusive: no hypothesis could be formed; could not read metrics" in out
 
 @pytest.mark.slow
 def test_andon_chat_command_runs_with_fixture_telemetry(tmp_path: Path) -> None:
