@@ -1,6 +1,6 @@
 """Verdicts before any ranking: nothing is wrong (``no_fault``), or Andon cannot tell (inconclusive).
 
-No fault: no strong fault signal; a lone uncorroborated blip; error ratios that are large only because
+No fault: only synthetic probes from one place moved, while the service serves as before; no strong fault signal; a lone uncorroborated blip; error ratios that are large only because
 traffic is tiny; every strong signal already coming back by itself, no pod in trouble now; or a shape the same hour showed yesterday or last
 week (its logs then belong to the recurring episode: they are read only within today's window). Never when the metrics could not be read: a blind investigation is inconclusive, not healthy.
 """
@@ -12,7 +12,7 @@ from tools.rca.params import Params
 from tools.rca.records import Clue, Finding, Shift
 from tools.rca.victims import BAD_K8S, bad_reasons
 
-__all__ = ["no_fault", "blind_spots", "NON_FAULT_KINDS"]
+__all__ = ["no_fault", "blind_spots", "one_vantage", "NON_FAULT_KINDS", "PROBE_PREFIX"]
 
 NON_FAULT_KINDS = ("traffic", "io", "capacity")
 """Kinds whose shift is a change of load or volume, not a fault by itself."""
@@ -77,6 +77,33 @@ def _recurring(strong: list[tuple[str, Shift]], evidence: Evidence, repeating: s
     return bool(read) and all(s.key in repeating for s in read) and all(s.key in compared for s in leading)
 
 
+PROBE_PREFIX = "probe_"
+"""Synthetic probes (blackbox_exporter's ``probe_success``, ``probe_duration_seconds``…): a client's view."""
+
+
+def one_vantage(strong: list[tuple[str, Shift]], evidence: Evidence, alerted: str | None,
+                params: Params) -> tuple[str, str] | None:
+    """(label, value) when the alerted service's trouble is only what synthetic probes see from one place:
+    its strong series are all probes, every strong series anywhere carries that place's label value,
+    the same probes from other places were read and did not move, and the service's own series (traffic
+    included) did not move either. The probe's path is in trouble, not the service."""
+    own = [s for s in evidence.series(alerted or "") if s.service == alerted]
+    if not strong or not own or not any(s.metric.startswith(PROBE_PREFIX) for _, s in strong if _ == alerted):
+        return None
+    if any(name == alerted and not s.metric.startswith(PROBE_PREFIX) for name, s in strong):
+        return None
+    if any(s.score >= params.anomaly_threshold for s in own if not s.metric.startswith(PROBE_PREFIX)):
+        return None  # its own traffic, errors or latency moved: users see it too
+    first = strong[0][1].labels
+    for label, value in first.items():
+        if label in ("service", "pod", "instance", "upstream") or not all(s.labels.get(label) == value for _, s in strong):
+            continue
+        elsewhere = [s for s in own if s.metric.startswith(PROBE_PREFIX) and s.labels.get(label) not in (None, value)]
+        if elsewhere and all(s.score < params.anomaly_threshold for s in elsewhere):
+            return label, value
+    return None
+
+
 def no_fault(evidence: Evidence, alerted: list[str], params: Params, repeating: set[str]) -> Finding | None:
     """The no-fault finding when the evidence shows nothing wrong, else None. ``repeating`` holds the keys
     of series whose shift the same time yesterday or last week also showed."""
@@ -88,6 +115,12 @@ def no_fault(evidence: Evidence, alerted: list[str], params: Params, repeating: 
     strong = _strong(evidence, params)
     changed = any(_recent_change(name, evidence, params) for name, _ in strong)
     first = alerted[0] if alerted else None
+    vantage = one_vantage(strong, evidence, first, params)
+    if vantage is not None and not _recent_change(first or "", evidence, params):  # (a change of the prober's is its path's)
+        why = (f"only what is probed from {vantage[0]}={vantage[1]} moved, for every target probed from there; the "
+               f"same probes from elsewhere and {first}'s own traffic, errors and latency did not")
+        return _finding(first or strong[0][0], why, params.no_fault_confidence, evidence,
+                        "the probe's path is in trouble, not the service.")
     if not trouble and not changed and _low_volume(strong, evidence, params):
         why = (f"the error signals amount to fewer than {params.low_volume_errors:.0f} failed requests per "
                f"{params.alert_window_s / 60:.0f} min: a large ratio of very little traffic")

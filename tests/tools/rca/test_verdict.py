@@ -152,3 +152,24 @@ def test_a_database_saying_what_load_makes_it_say_is_still_loaded_by_its_caller(
     assert not trouble("FATAL: remaining connection slots are reserved for non-replication superuser connections")
     assert not trouble("ERROR: canceling statement due to statement timeout")
     assert trouble('FATAL: could not open file "base/16384/2601": No such file or directory')
+
+
+def _probed_from(places_failing: list[str], own_errors: float) -> list[Finding]:
+    """checkout probed from three regions; the regions in ``places_failing`` see every probe fail."""
+    series = [anomaly("checkout", "error_ratio", 0.002, own_errors, 150.0 if own_errors > 0.1 else 0.3, kind="errors"),
+              anomaly("checkout", "request_rate", 420.0, 430.0, 0.5, kind="traffic")]
+    for region in ("us-east", "eu-west", "ap-south"):
+        failing = region in places_failing
+        series += [anomaly("checkout", "probe_success", 1.0, 0.0 if failing else 1.0, 200.0 if failing else 0.0,
+                           direction="down", kind="availability", labels={"probe_region": region}),
+                   anomaly("catalog", "probe_success", 1.0, 0.0 if failing else 1.0, 200.0 if failing else 0.0,
+                           direction="down", kind="availability", labels={"probe_region": region})]
+    return rank_hypotheses(view_of(series), ["checkout"])
+
+
+def test_probes_failing_from_one_place_only_while_the_service_serves_are_no_fault() -> None:
+    found = _probed_from(["eu-west"], own_errors=0.002)
+    assert found[0].category == "no_fault" and "probe_region=eu-west" in found[0].clues[0].summary
+    assert _probed_from(["eu-west", "us-east", "ap-south"], own_errors=0.002)[0].category != "no_fault", (
+        "failing from everywhere: the service is down for everyone")
+    assert _probed_from(["eu-west"], own_errors=0.4)[0].category != "no_fault", "its own errors rose: users see it"
