@@ -53,9 +53,9 @@ def test_reports_and_baseline_diff(summary: dict[str, Any], tmp_path: Path) -> N
 
 SEALED = Path(__file__).resolve().parents[2] / "evals" / "sealed"
 # The sealed suite (written blind, never tuned on), just under its last measurement: 58 scenarios after
-# round s9 (2026-12-04; top-1 0.914, category 0.897, action precision 0.76, no unsafe action). Issue 15
+# round s9 (2026-12-04; top-1 0.914, category 0.914, action precision 0.78, no unsafe action). Issue 15
 # asks 0.92 / 0.85: the gate holds what is measured, so CI fails on a regression.
-SEALED_MIN_TOP1, SEALED_MIN_CATEGORY, SEALED_MIN_PRECISION, SEALED_MAX_UNSAFE = 0.9, 0.88, 0.74, 0
+SEALED_MIN_TOP1, SEALED_MIN_CATEGORY, SEALED_MIN_PRECISION, SEALED_MAX_UNSAFE = 0.9, 0.9, 0.76, 0
 
 
 def test_the_sealed_suite_holds_its_last_measurement(tmp_path: Path) -> None:
