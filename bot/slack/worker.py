@@ -34,6 +34,7 @@ JOB_THREADS = 4
 RESTART_DELAY_S = (1.0, 30.0)
 """The wait before starting another worker after one died young, doubled while they keep dying young."""
 YOUNG_S = 10.0
+"""A worker that dies sooner than this after its start died young (a start-up fault, not a one-off crash)."""
 READY_WITHIN_S = 120.0
 """How long ``serve`` waits for its first worker process to be ready before it serves anyway (and says so)."""
 STOP_S = 1.0
