@@ -7,7 +7,8 @@ separator names a part of it or a component behind it; either way the whole's me
 part's. When both show the same kind of fault at the same time, that is one anomaly seen twice: the part
 is named (it explains the whole), and the anomaly keeps the score of its strongest view, whichever level
 the baseline noise happened to favour, and with the evidence of both views (a caller's client-side
-series of a component named after it are read where the anomaly is named). A part corroborates its whole as a dependency corroborates its caller.
+series of a component named after it are read where the anomaly is named). A part corroborates its whole
+as a dependency corroborates its caller.
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ def _same_anomaly(whole: ServiceRecord, part: ServiceRecord, params: Params) -> 
             and _fault_kind(part) == _fault_kind(whole))
 
 
-def credit_parts(ranked: list[ServiceRecord], params: Params) -> dict[str, float]:
+def credit_parts(ranked: list[ServiceRecord], params: Params) -> list[tuple[ServiceRecord, float]]:
     """A whole whose part shows its anomaly is explained by that part, which takes the whole's evidence
     too. Returns the parts that took evidence, each with the stronger view's score it keeps once rescored."""
     kept: dict[str, float] = {}
@@ -62,4 +63,4 @@ def credit_parts(ranked: list[ServiceRecord], params: Params) -> dict[str, float
                 kept[name] = max(kept.get(name, part.score), whole.score)
                 known = {id(a) for a in part.series}
                 part.series.extend(a for a in whole.series if id(a) not in known)
-    return kept
+    return [(by_name[name], score) for name, score in kept.items()]

@@ -19,8 +19,8 @@ from tools.rca.series import on_calls, score_series, screen
 from tools.rca.vocabulary import FAULT_KINDS, classify
 from tools.sources.base import Series
 
-__all__ = ["rank_services", "rescore", "amplifies", "shown_series", "dependencies", "callers", "display_order", "strain_came_later",
-           "fault_onset", "waits_on_calls"]
+__all__ = ["rank_services", "rescore", "amplifies", "shown_series", "dependencies", "callers", "display_order",
+           "strain_came_later", "fault_onset", "waits_on_calls"]
 
 
 def shown_series(series: list[Shift], params: Params | None = None) -> list[Shift]:
@@ -133,10 +133,9 @@ def rank_services(series: list[Series], onset_hint: float, topology: dict[str, l
         rescore(record, params)
         record.waiting = waits_on_calls(record, params)
     _record_propagation(ranked, topology or {}, params)
-    for part, score in credit_parts(ranked, params).items():
-        record = next(r for r in ranked if r.service == part)
-        rescore(record, params)
-        record.score = score
+    for part, score in credit_parts(ranked, params):
+        rescore(part, params)
+        part.score = score
     return display_order(ranked, params)
 
 
@@ -174,7 +173,8 @@ def waits_on_calls(record: ServiceRecord, params: Params) -> bool:
     calls = [a for a in own if a.kind == "latency" and classify(a.metric).dependency]
     if not served or not calls or any(a.kind in OWN_RESOURCES for a in own):
         return False
-    if any(amplifies(record, upstream, params) for upstream in {a.labels.get("upstream") for a in record.series} if upstream):
+    upstreams = {a.labels["upstream"] for a in record.series if a.labels.get("upstream")}
+    if any(amplifies(record, upstream, params) for upstream in upstreams):
         return False
     return min(a.onset for a in calls) <= min(a.onset for a in served) + params.propagation_slack_s
 

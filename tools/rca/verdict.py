@@ -1,7 +1,7 @@
 """Verdicts before any ranking: nothing is wrong (``no_fault``), or Andon cannot tell (inconclusive).
 
-No fault: only synthetic probes from one place moved, while the service serves as before; no strong fault signal; a lone uncorroborated blip; error ratios that are large only because
-traffic is tiny; every strong signal already coming back by itself, no pod in trouble now; or a shape the same hour showed yesterday or last
+No fault: only synthetic probes from one place moved, while the service serves as before; no strong
+fault signal; a lone uncorroborated blip; error ratios that are large only because traffic is tiny; every strong signal already coming back by itself, no pod in trouble now; or a shape the same hour showed yesterday or last
 week (its logs then belong to the recurring episode: they are read only within today's window). Never when the metrics could not be read: a blind investigation is inconclusive, not healthy.
 """
 
@@ -88,9 +88,8 @@ def one_vantage(strong: list[tuple[str, Shift]], evidence: Evidence, alerted: st
     the same probes from other places were read and did not move, and the service's own series (traffic
     included) did not move either. The probe's path is in trouble, not the service."""
     own = [s for s in evidence.series(alerted or "") if s.service == alerted]
-    if not strong or not own or not any(s.metric.startswith(PROBE_PREFIX) for _, s in strong if _ == alerted):
-        return None
-    if any(name == alerted and not s.metric.startswith(PROBE_PREFIX) for name, s in strong):
+    its_strong = [s for name, s in strong if name == alerted]
+    if not own or not its_strong or not all(s.metric.startswith(PROBE_PREFIX) for s in its_strong):
         return None
     if any(s.score >= params.anomaly_threshold for s in own if not s.metric.startswith(PROBE_PREFIX)):
         return None  # its own traffic, errors or latency moved: users see it too
@@ -116,7 +115,7 @@ def no_fault(evidence: Evidence, alerted: list[str], params: Params, repeating: 
     changed = any(_recent_change(name, evidence, params) for name, _ in strong)
     first = alerted[0] if alerted else None
     vantage = one_vantage(strong, evidence, first, params)
-    if vantage is not None and not _recent_change(first or "", evidence, params):  # (a change of the prober's is its path's)
+    if vantage is not None and not _recent_change(first or "", evidence, params):  # a prober's change is its path's
         why = (f"only what is probed from {vantage[0]}={vantage[1]} moved, for every target probed from there; the "
                f"same probes from elsewhere and {first}'s own traffic, errors and latency did not")
         return _finding(first or strong[0][0], why, params.no_fault_confidence, evidence,
