@@ -48,6 +48,9 @@ _TABLE: list[tuple[str, str, str, float, str]] = [
     ("upstream_latency_seconds", "latency", "up", 1.0,
      r"(upstream|client|outbound|dependency).*(latency|duration|response_time)"),
     ("", "saturation", "up", 0.9, r"per_request|per_call|per_query|per_op"),  # work each request costs
+    # rows a query plan reads: a missing index or a flipped plan multiplies them with the requests unchanged
+    ("db_scan_rate", "saturation", "up", 0.9,
+     r"seq_?scan|sequential_scan|full_(table_)?scan|select_scan|collscan|rows_(examined|scanned)|tup(le)?s?_read"),
     ("rate_limited_ratio", "errors", "up", 1.0, r"rate_?limit|throttled_requests|429|too_many_requests"),
     ("tls_handshake_errors", "errors", "up", 1.0, r"tls.*(error|fail)|handshake|ssl.*(error|fail)"),
     ("dns_errors", "errors", "up", 1.0, r"dns.*(error|fail|timeout)|servfail|nxdomain"),

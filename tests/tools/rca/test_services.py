@@ -214,3 +214,19 @@ def test_a_caller_that_multiplied_its_calls_is_not_merely_waiting_on_them() -> N
 
     assert gateway(fan_out=0.0), "slower calls at the same rate: it waits on them"
     assert not gateway(fan_out=11.0), "twelve times the calls on flat traffic: it overloads what it waits on"
+
+
+def test_full_scans_on_a_database_are_its_own_plan_not_load_a_faulty_caller_sent() -> None:
+    """A database whose table scans multiplied while no caller sent more requests is not loaded by the
+    caller that happens to be anomalous too: its callers waiting on it propagate from it."""
+    topology = {"invoice-api": ["invoice-db"], "reporting-svc": ["invoice-db"], "invoice-db": []}
+    data = [series("invoice-db", "seq_scan_rate", 0.15, 0.05, shift=11, at=-420),
+            series("invoice-db", "db_query_p99_seconds", 0.01, 0.002, shift=2.4, at=-420),
+            series("invoice-api", "request_rate", 300, 10),
+            series("invoice-api", "db_pool_wait_seconds", 0.001, 0.0008, shift=1.4, at=-390),
+            series("invoice-api", "latency_p99_seconds", 0.3, 0.03, shift=5.7, at=-390),
+            series("reporting-svc", "request_rate", 12, 1),
+            series("reporting-svc", "latency_p99_seconds", 2.2, 0.2, shift=1.9, at=-450)]
+    by_name = {s.service: s for s in rank_services(data, T0, topology)}
+    assert by_name["invoice-db"].load_from == [], "scans are the plan's work, not load"
+    assert by_name["invoice-api"].propagated_from == ["invoice-db"]

@@ -19,6 +19,11 @@ from tools.rca.vocabulary import classify
     ("consumer_rebalances_per_minute", "", "other", "both"),
     ("envoy_cluster_upstream_rq_pending_overflow", "upstream_error_ratio", "errors", "up"),  # breaker rejections
     ("nginx_connections_overflow_total", "error_ratio", "errors", "up"),
+    # rows a plan reads are work per query, not load: a missing index multiplies them, requests unchanged
+    ("pg_stat_user_tables_seq_scan", "db_scan_rate", "saturation", "up"),
+    ("seq_scan_rate", "db_scan_rate", "saturation", "up"),
+    ("mysql_global_status_select_scan", "db_scan_rate", "saturation", "up"),
+    ("mysql_perf_schema_events_statements_rows_examined_total", "db_scan_rate", "saturation", "up"),
 ])
 def test_names_map_to_canonical_signals_and_kinds(metric: str, canonical: str, kind: str, bad: str) -> None:
     signal = classify(metric)
