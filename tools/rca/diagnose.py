@@ -23,7 +23,7 @@ from tools.rca.services import callers, fault_onset, rescore, strain_came_later
 from tools.rca.suspects import assess, candidates
 from tools.rca.verdict import no_fault
 from tools.rca.victims import mentions, name_the_level, named_upstreams, noisy_neighbours, reconcile_load
-from tools.rca.vocabulary import classify
+from tools.rca.vocabulary import ACCUMULATING, classify
 
 __all__ = ["Context", "diagnose", "KIND_FALLBACK"]
 
@@ -71,6 +71,23 @@ def _symptoms(evidence: Evidence, params: Params) -> dict[str, Symptoms]:
                                 tls_failures=any(TLS_WORDS.search(t) for t in texts + failing),
                                 db_trouble=bool(db) or any("lock" in t.lower() or "slow" in t.lower() for t in texts))
     return out
+
+
+def _count_slow_burns(evidence: Evidence, params: Params) -> None:
+    """A resource that has been filling since long before the window (a disk, a heap, a queue) counts by
+    its rise since its trend began, read from the long past, not by the little it moved within the window."""
+    for trend in evidence.trends.values():
+        record = evidence.services.get(trend.service)
+        if record is None or trend.burn_score is None or trend.burn_before is None:
+            continue
+        burning = [s for s in record.series if s.key == trend.key and s.kind in ACCUMULATING
+                   and s.direction == "up" and trend.burn_score > s.score]
+        for shift in burning:
+            shift.score, shift.before, shift.trend_start = trend.burn_score, trend.burn_before, trend.trend_start
+        if burning:
+            onset = record.onset
+            rescore(record, params)
+            record.onset = onset
 
 
 def _discount_recurring(evidence: Evidence, params: Params) -> set[str]:
@@ -166,6 +183,7 @@ def diagnose(evidence: Evidence, runbooks: list[Runbook], context: Context, para
     check outcomes for scoring the same evidence again)."""
     params = params or Params()
     evidence.topology = context.topology
+    _count_slow_burns(evidence, params)
     reconcile_load(evidence, context.topology, params)
     noisy_neighbours(evidence, params)
     release_zone_victims(evidence, params)

@@ -74,6 +74,9 @@ def series_history(source: MetricsSource, keys: list[str], onset: float, start: 
                                           max(step, params.history_long_s / 480)))
         if long is not None:
             trend.trend_start = _began(long, onset, params)
+            burn = score_series(long, trend.trend_start, params) if trend.trend_start is not None else None
+            if burn is not None:
+                trend.burn_score, trend.burn_before = burn.score, burn.before
         split = shift.onset if shift is not None else onset
         for name, lag in SEASONS.items():
             past = _points(source.query_range(key, start - lag, now - lag + params.history_margin_s, step))

@@ -197,6 +197,10 @@ class Trend:
     """The earlier windows ("1d", "7d") that showed the same shift at the same time."""
     compared: list[str] = field(default_factory=list)
     """The earlier windows there was data for."""
+    burn_score: float | None = None
+    """The shift since the trend began, read over the long past: a slow burn barely moves within the window."""
+    burn_before: float | None = None
+    """The level before the trend began."""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -41,3 +41,12 @@ def test_a_slope_that_began_hours_ago_is_dated_there() -> None:
                      metric="memory_usage_bytes")
     began = slope[0].trend_start
     assert began is not None and abs(began - (REF - 6 * 3600)) <= 1800, (REF - began) / 3600
+
+
+def test_a_slow_burn_is_measured_from_where_its_trend_began() -> None:
+    slope = _history({"kind": "ramp", "at": "-6h", "to": 4e9, "over": "6h"}, window="8h",
+                     metric="memory_usage_bytes")
+    assert slope[0].burn_score is not None and slope[0].burn_score >= 2 * Params().anomaly_threshold
+    assert slope[0].burn_before is not None and slope[0].burn_before < 1e9, "the level before the climb"
+    flat = _history({"kind": "step", "at": "-5m", "to": 3.5})
+    assert flat[0].burn_score is None, "no trend, no burn"

@@ -173,3 +173,15 @@ def test_probes_failing_from_one_place_only_while_the_service_serves_are_no_faul
     assert _probed_from(["eu-west", "us-east", "ap-south"], own_errors=0.002)[0].category != "no_fault", (
         "failing from everywhere: the service is down for everyone")
     assert _probed_from(["eu-west"], own_errors=0.4)[0].category != "no_fault", "its own errors rose: users see it"
+
+
+def test_a_volume_filling_since_hours_ago_is_no_false_alarm_for_the_little_it_moved_within_the_window() -> None:
+    """Within the window a steady climb moves little and a blip elsewhere has recovered; the long past shows
+    the volume has been filling for hours: that is the trouble, not a transient."""
+    window = [{**anomaly("orders-db", "wal_archived_per_minute", 0.0, 0.14, 14.0, kind="other"), "recovering": True},
+              anomaly("orders-db", "disk_usage_ratio", 0.87, 0.94, 2.5, kind="disk")]
+    trend = {"key": 'disk_usage_ratio{service="orders-db"}', "service": "orders-db", "metric": "disk_usage_ratio",
+             "trend_start": -7 * 3600.0, "compared": ["1d"], "burn_score": 39.0, "burn_before": 0.41}
+    assert rank_hypotheses(view_of(window), ["orders-db"])[0].category == "no_fault"
+    burning = rank_hypotheses(evidence_of(window, trends=[trend]), ["orders-db"])
+    assert burning[0].category != "no_fault" and burning[0].service == "orders-db"
