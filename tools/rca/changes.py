@@ -61,6 +61,8 @@ _SLOW_FAMILIES = frozenset({"infra", "schema"})
 def family_of(change: Change) -> str:
     """The family of a change: its kind when the feed uses a known word, else what its kind and text say."""
     kind = change.kind.lower().replace("-", "_")
+    if _KIND_FAMILY.get(kind) == "infra" and _sets_workload(change):
+        return "config"
     if kind in _KIND_FAMILY and not (kind == "config" and _says_credential(change)):
         return _KIND_FAMILY[kind]
     text = f"{change.kind} {change.description} {change.flag}"
@@ -68,6 +70,13 @@ def family_of(change: Change) -> str:
         if pattern.search(text):
             return family
     return "config" if change.flag else "deploy" if change.version else "infra"
+
+
+def _sets_workload(change: Change) -> bool:
+    """A change that sets a workload's replicas, resources or autoscaling (``kubectl scale``, a limit, an
+    HPA bound) is configuration, whatever the feed files it under: the workload runs as told."""
+    return bool(re.search(r"(?i)\bscale[ds]?\b|--replicas|\breplicas\b|\b(cpu|memory) (limit|request)s?\b|"
+                          r"\bresources\.(limits|requests)|\b(hpa|autoscal\w*)\b.{0,40}\b(min|max)", change.description))
 
 
 def _says_credential(change: Change) -> bool:

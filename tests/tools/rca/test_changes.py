@@ -57,3 +57,14 @@ def test_a_migration_is_tied_only_to_database_trouble() -> None:
     migration = Change(ONSET - 540, "orders-db", "migration", "ALTER TABLE orders ADD COLUMN …")
     assert _link(migration, Symptoms(onset=ONSET - 500, trend_starts=[], db_trouble=True))
     assert _link(migration, Symptoms(onset=ONSET - 500, trend_starts=[])) == ""
+
+
+def test_an_infra_change_that_sets_a_workloads_replicas_or_limits_is_configuration() -> None:
+    def family(description: str) -> str:
+        return family_of(Change(ts=0.0, service="search-api", kind="infra", description=description))
+
+    assert family("kubectl scale deployment/search-api --replicas=2 (k8s audit log)") == "config"
+    assert family("memory limit 2Gi -> 512Mi") == "config"
+    assert family("HPA maxReplicas 30 -> 10") == "config"
+    assert family("node pool upgrade to 1.29") == "infra"
+    assert family("istio 1.22.1 -> 1.22.2 mesh upgrade") == "infra"
