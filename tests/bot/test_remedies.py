@@ -68,3 +68,13 @@ def test_runbook_actions_are_offered_only_when_their_conditions_were_established
     assert propose_actions(hypothesis("network_latency"), node, default_registry(), {}) == []
     cordon = propose_actions(hypothesis("network_latency"), node, default_registry(), {"node": "ip-10-0-3-17"})
     assert [p.args["node"] for p in cordon] == ["ip-10-0-3-17"]
+
+
+def test_no_scale_out_of_consumers_that_crash_on_their_input() -> None:
+    """A backlog behind consumers in CrashLoopBackOff is not a capacity problem: more replicas read the same
+    poison message and crash the same way."""
+    backlog = Runbook(id="rb-backlog", kind="runbook", title="Queue backlog", category="queue_backlog",
+                      services=["*"], path="backlog.md", actions=[Action(tool="scale_service", args={"replicas": "+2"})])
+    assert [p.tool for p in propose_actions(hypothesis("queue_backlog"), backlog, default_registry(), {})] == \
+        ["scale_service"]
+    assert propose_actions(hypothesis("queue_backlog"), backlog, default_registry(), {"crashing": True}) == []

@@ -70,6 +70,8 @@ def _context_for(hypothesis: Hypothesis, state: InvestigationState, ctx: AgentCo
     node = bad_nodes[0] if bad_nodes else trouble_node(hypothesis.service, evidence, ctx.params)
     if node:
         context["node"] = node  # the node to move work off
+    if any("crashloop" in r.lower() or "backoff" in r.lower() for r in evidence.k8s_reasons(hypothesis.service)):
+        context["crashing"] = True  # its processes die on what they are given: more of them die the same way
     overloaded = sorted(name for name, record in evidence.services.items() if hypothesis.service in record.load_from)
     if overloaded:
         context["overloaded"] = overloaded
