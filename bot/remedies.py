@@ -35,6 +35,8 @@ def _unfit(action: Action, hypothesis: Hypothesis, context: dict[str, Any]) -> b
         return True  # more replicas push more load onto what already refuses or drowns in it
     if growing and context.get("crashing"):
         return True  # replicas that crash on their input (a poison message, a bad config) crash the same way
+    if action.tool == "restart_service" and context.get("datastore"):
+        return True  # a database, cache or broker restarted drops every client, loses warm state, may fail over
     if action.tool == "rollback_deploy" and not context.get("deployed"):
         return True  # nothing was deployed: there is no release to go back to (a migration, a config change)
     return action.tool == "restart_service" and hypothesis.category == "expired_credentials" and \

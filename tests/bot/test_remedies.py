@@ -78,3 +78,13 @@ def test_no_scale_out_of_consumers_that_crash_on_their_input() -> None:
     assert [p.tool for p in propose_actions(hypothesis("queue_backlog"), backlog, default_registry(), {})] == \
         ["scale_service"]
     assert propose_actions(hypothesis("queue_backlog"), backlog, default_registry(), {"crashing": True}) == []
+
+
+def test_a_datastore_is_not_restarted_by_a_proposal() -> None:
+    """A database, cache or broker restarted drops every client and its warm state; its fix is targeted."""
+    creds = Runbook(id="rb-creds", kind="runbook", title="Expired credentials", category="expired_credentials",
+                    services=["*"], path="creds.md", actions=[Action(tool="restart_service")])
+    assert [p.tool for p in propose_actions(hypothesis("expired_credentials"), creds, default_registry(),
+                                            {"rotated": True})] == ["restart_service"]
+    assert propose_actions(hypothesis("expired_credentials"), creds, default_registry(),
+                           {"rotated": True, "datastore": True}) == []

@@ -67,3 +67,13 @@ def test_a_page_is_a_doc_and_needs_no_category() -> None:
         parse_document("---\nid: doc-x\ntitle: X\ncategory: gremlins\n---\n", "x.md")
     with pytest.raises(DocumentError, match="needs a category"):
         parse_document("---\nid: rb-x\ntitle: X\n---\n", "x.md")
+
+
+def test_the_runaway_job_runbook_reads_a_batch_counter_as_job_progress() -> None:
+    import re
+
+    runbook = next(d for d in load_documents(bundled_paths()) if isinstance(d, Runbook) and d.category == "runaway_job")
+    pattern = re.compile(str(next(c.log for c in runbook.checks if c.log)))
+    assert pattern.search("[run month-end-close-29583420] INFO batch 412/1812: locked 500 journal_entries FOR UPDATE")
+    assert pattern.search("reindex: processing chunk 3 of 40")
+    assert not pattern.search("GET /v1/orders?page=3 200"), "a request for a page is no batch job"

@@ -15,7 +15,7 @@ from tools.rca.evidence import Evidence
 from tools.rca.explain import Fit
 from tools.rca.params import Params
 
-__all__ = ["role_of", "name_by_role"]
+__all__ = ["role_of", "name_by_role", "is_datastore"]
 
 
 @cache
@@ -31,6 +31,19 @@ def role_of(service: str, evidence: Evidence) -> str | None:
         if names.search(service) or any(prefixes.search(m) for m in metrics):
             return category
     return None
+
+
+_DATASTORE_NAME = re.compile(r"(?i)(^|[-_.])(db|database|postgres(ql)?|pg|mysql|mariadb|mongo(db)?|cassandra|redis|"
+                             r"memcached?|cache|elasticsearch|opensearch|kafka|rabbitmq|zookeeper|etcd)([-_.0-9]|$)")
+_DATASTORE_METRICS = re.compile(r"^(pg|postgres|mysql|mongodb|redis|memcached|cassandra|elasticsearch|kafka|"
+                                r"rabbitmq|etcd)_")
+
+
+def is_datastore(service: str, evidence: Evidence) -> bool:
+    """The service keeps state others share (a database, a cache, a broker): its name says so, or its
+    exporter's metric prefix does."""
+    metrics = [s.metric for s in evidence.series(service) if s.service == service]
+    return bool(_DATASTORE_NAME.search(service)) or any(_DATASTORE_METRICS.search(m) for m in metrics)
 
 
 def name_by_role(service: str, fits: dict[str, Fit], evidence: Evidence, params: Params) -> None:

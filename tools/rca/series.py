@@ -98,29 +98,38 @@ def trend_start_of(times: np.ndarray, values: np.ndarray) -> float:
 
 
 def _trending(values: np.ndarray, params: Params) -> bool:
-    """The series climbs or falls steadily across the window (rank correlation with time)."""
+    """The series climbs or falls steadily across the window (rank correlation with time), and a line fits
+    it better than one step does: values that jumped once early in the window are ranked in time order
+    too, but they are a step whose change point may lie further back, not a slope."""
     if len(values) < params.drift_min_points:
         return False
     trend = float(np.corrcoef(np.arange(len(values)), np.argsort(np.argsort(values)))[0, 1])
-    return bool(np.isfinite(trend) and abs(trend) >= params.drift_min_trend)
+    if not (np.isfinite(trend) and abs(trend) >= params.drift_min_trend):
+        return False
+    index = np.arange(len(values))
+    line = np.polyval(np.polyfit(index, values, 1), index)
+    splits = np.arange(2, len(values) - 1)
+    step = _segment_cost(values, splits) + _segment_cost(values[::-1], len(values) - splits)
+    return bool(np.abs(values - line).sum() <= float(step.min()))
 
 
 def _find_onset(times: np.ndarray, values: np.ndarray, hint: float, lookback: float, lookahead: float,
-                least: int, widen: bool = True) -> int:
+                least: int, widen: bool = True, slack: float = 0.0) -> int:
     """Index of the change point within [hint - lookback, hint + lookahead]: the split that minimises the
     total absolute deviation of the two segments from their medians (an L1 change point). A split on the
-    window's early edge means a step lies further back (an alert that fired long after the onset): the
-    search then widens, threefold each time, to the start of the data (not for a steady trend, whose best
-    split sits on any edge)."""
+    window's early edge, or one there that costs within ``slack`` of the best (nothing inside the window
+    moved), means a step lies further back (an alert that fired long after the onset): the search then
+    widens, threefold each time, to the start of the data (not for a steady trend, whose best split sits on
+    any edge)."""
     while True:
-        k, at_edge = _split(times, values, hint, lookback, lookahead, least)
+        k, at_edge = _split(times, values, hint, lookback, lookahead, least, slack)
         if not widen or not at_edge or hint - lookback <= times[0]:
             return k
         lookback *= 3
 
 
 def _split(times: np.ndarray, values: np.ndarray, hint: float, lookback: float, lookahead: float,
-           least: int) -> tuple[int, bool]:
+           least: int, slack: float = 0.0) -> tuple[int, bool]:
     n = len(values)
     floor = min(least, max(n // 3, 2))
     lo = max(int(np.searchsorted(times, hint - lookback)), floor)
@@ -130,7 +139,8 @@ def _split(times: np.ndarray, values: np.ndarray, hint: float, lookback: float, 
     splits = np.arange(lo, hi + 1)
     cost = _segment_cost(values, splits) + _segment_cost(values[::-1], n - splits)
     k = int(splits[int(np.flatnonzero(cost <= cost.min() + 1e-12)[0])])
-    return k, k == lo and lo > floor
+    flat = float(cost[0]) <= float(cost.min()) * (1.0 + slack) + 1e-12  # the edge split is as good as any
+    return k, (k == lo or flat) and lo > floor
 
 
 def _segment_cost(values: np.ndarray, lengths: np.ndarray) -> np.ndarray:
@@ -228,7 +238,7 @@ def score_series(series: Series, onset_hint: float, params: Params | None = None
         spacing = float(np.median(np.diff(times)))  # coarse data: the change may show one sample after the hint
         k = _find_onset(times, values, onset_hint, params.lookback_s, max(params.lookahead_s, 1.5 * spacing),
                         params.min_before_points,
-                        widen=not _trending(values, params))
+                        widen=not _trending(values, params), slack=params.edge_cost_slack)
     spacing = float(np.median(np.diff(times)))
     # a median filter takes out single-sample noise of fine data; a coarse sample is minutes of data
     before, after = values[:k], (_smooth(values[k:]) if spacing < params.smooth_below_step_s else values[k:])

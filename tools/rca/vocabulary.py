@@ -51,6 +51,9 @@ _TABLE: list[tuple[str, str, str, float, str]] = [
     # rows a query plan reads: a missing index or a flipped plan multiplies them with the requests unchanged
     ("db_scan_rate", "saturation", "up", 0.9,
      r"seq_?scan|sequential_scan|full_(table_)?scan|select_scan|collscan|rows_(examined|scanned)|tup(le)?s?_read"),
+    # jobs running (kube-state-metrics' kube_job_status_active, a scheduler's running tasks): work that started
+    ("jobs_active", "traffic", "both", 0.5,
+     r"(job|cronjob|run|batch|task|dag)s?_(status_)?(active|running|in_progress)|(active|running)_(runs|jobs|tasks)"),
     ("rate_limited_ratio", "errors", "up", 1.0, r"rate_?limit|throttled_requests|429|too_many_requests"),
     ("tls_handshake_errors", "errors", "up", 1.0, r"tls.*(error|fail)|handshake|ssl.*(error|fail)"),
     ("dns_errors", "errors", "up", 1.0, r"dns.*(error|fail|timeout)|servfail|nxdomain"),

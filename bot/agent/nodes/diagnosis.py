@@ -13,6 +13,7 @@ from bot.agent.state import InvestigationState
 from bot.models import Hypothesis
 from bot.remedies import propose_actions
 from tools.rca.evidence import read_evidence
+from tools.rca.roles import is_datastore
 from tools.rca.scope import trouble_node
 from tools.redaction import redact_data
 
@@ -70,6 +71,8 @@ def _context_for(hypothesis: Hypothesis, state: InvestigationState, ctx: AgentCo
     node = bad_nodes[0] if bad_nodes else trouble_node(hypothesis.service, evidence, ctx.params)
     if node:
         context["node"] = node  # the node to move work off
+    if is_datastore(hypothesis.service, evidence):
+        context["datastore"] = True  # shared state: a restart drops every client and may fail over
     if any("crashloop" in r.lower() or "backoff" in r.lower() for r in evidence.k8s_reasons(hypothesis.service)):
         context["crashing"] = True  # its processes die on what they are given: more of them die the same way
     overloaded = sorted(name for name, record in evidence.services.items() if hypothesis.service in record.load_from)

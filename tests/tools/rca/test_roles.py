@@ -9,7 +9,7 @@ from tests.support.telemetry import evidence_of, shift
 from tools.rca.diagnose import Context, diagnose
 from tools.rca.explain import Fit
 from tools.rca.params import Params
-from tools.rca.roles import name_by_role, role_of
+from tools.rca.roles import is_datastore, name_by_role, role_of
 
 
 def _oom_killed(service: str) -> list[dict]:
@@ -53,3 +53,11 @@ def test_the_role_takes_the_best_own_fault_and_the_cause_stays_behind_it() -> No
     assert fits["cache_failure"].score == 0.8
     assert fits["bad_config"].score == 0.8 * params.role_cause_share
     assert fits["expired_credentials"].score == 0.9
+
+
+def test_a_datastore_is_known_by_its_name_or_its_exporters_metrics() -> None:
+    view = evidence_of([shift("ledger", "pg_stat_activity_count", 10, 90, 20.0),
+                        shift("checkout", "error_ratio", 0.001, 0.3, 30.0, kind="errors")])
+    assert is_datastore("orders-db", view) and is_datastore("session-redis", view) and is_datastore("kafka-0", view)
+    assert is_datastore("ledger", view), "a postgres exporter's metrics say what it is"
+    assert not is_datastore("checkout", view) and not is_datastore("dbt-runner", view)

@@ -121,3 +121,13 @@ def test_the_screen_and_the_full_reading_agree_on_a_success_share() -> None:
     quiet = screen([Series({"__name__": "availability_percent", "service": "api"}, TIMES.copy(), values)], T0 - 300,
                    Params())
     assert 0 in quiet and quiet[0].score < Params().anomaly_threshold
+
+
+def test_a_job_that_started_long_before_the_alert_is_read_from_where_it_started() -> None:
+    """CPU went from idle to busy 50 min before the alert, flat since: the change point lies before the
+    search's usual lookback and the window looks ordered in time, yet it is a step, not a slope."""
+    started = series("month-end-close", "cpu_usage_ratio", 0.0, 0.005, shift=0.22, at=-50 * 60)
+    scored = score_series(started, T0 - 180)
+    assert scored is not None and scored.score >= ANOMALY_THRESHOLD, scored
+    assert abs(scored.before) < 0.02 and abs(scored.onset - (T0 - 50 * 60)) <= 60, (scored.before, scored.onset - T0)
+    assert scored.trend_start is None, "one step is not a trend"

@@ -24,6 +24,10 @@ from tools.rca.vocabulary import classify
     ("seq_scan_rate", "db_scan_rate", "saturation", "up"),
     ("mysql_global_status_select_scan", "db_scan_rate", "saturation", "up"),
     ("mysql_perf_schema_events_statements_rows_examined_total", "db_scan_rate", "saturation", "up"),
+    # jobs running are work that started, not a pool filling up
+    ("kube_job_status_active", "jobs_active", "traffic", "both"),
+    ("active_runs", "jobs_active", "traffic", "both"),
+    ("thread_pool_active_ratio", "thread_pool_active_ratio", "saturation", "up"),
 ])
 def test_names_map_to_canonical_signals_and_kinds(metric: str, canonical: str, kind: str, bad: str) -> None:
     signal = classify(metric)
