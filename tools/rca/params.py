@@ -33,7 +33,9 @@ class Params:
     lookback_s: float = _p(1200.0, "how far before the hinted onset the change point may lie")
     lookahead_s: float = _p(120.0, "how far after the hinted onset the change point may lie")
     edge_cost_slack: float = _p(0.02, "a split on the search's early edge costing within this share of the best "
-                                "one means nothing inside moved: the change lies further back")
+                                "one means nothing inside moved: the change may lie further back")
+    widen_gain: float = _p(0.5, "that further-back change is taken when its split costs this share less: a "
+                           "step, not a spike's noise")
     smooth_below_step_s: float = _p(90.0, "samples closer than this are median-filtered; a coarser sample is minutes of data")
     precedent_ratio: float = _p(1.5, "a shift the history already reached within this factor is not news")
     precedent_discount: float = _p(0.3, "what a shift the history already showed is worth")

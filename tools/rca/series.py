@@ -114,33 +114,38 @@ def _trending(values: np.ndarray, params: Params) -> bool:
 
 
 def _find_onset(times: np.ndarray, values: np.ndarray, hint: float, lookback: float, lookahead: float,
-                least: int, widen: bool = True, slack: float = 0.0) -> int:
+                least: int, widen: bool = True, slack: float = 0.0, gain: float = 0.0) -> int:
     """Index of the change point within [hint - lookback, hint + lookahead]: the split that minimises the
     total absolute deviation of the two segments from their medians (an L1 change point). A split on the
-    window's early edge, or one there that costs within ``slack`` of the best (nothing inside the window
-    moved), means a step lies further back (an alert that fired long after the onset): the search then
-    widens, threefold each time, to the start of the data (not for a steady trend, whose best split sits on
-    any edge)."""
-    while True:
-        k, at_edge = _split(times, values, hint, lookback, lookahead, least, slack)
-        if not widen or not at_edge or hint - lookback <= times[0]:
-            return k
+    window's early edge means a step lies further back (an alert that fired long after the onset): the
+    search then widens, threefold each time, to the start of the data (not for a steady trend, whose best
+    split sits on any edge). So it does when a split there costs within ``slack`` of the best (nothing
+    inside the window moved), if the wider search's split costs ``gain`` less (a step, not a spike's
+    noise, lies further back)."""
+    k, at_edge, flat, cost = _split(times, values, hint, lookback, lookahead, least, slack)
+    while widen and (at_edge or flat) and hint - lookback > times[0]:
         lookback *= 3
+        wider, wider_edge, wider_flat, wider_cost = _split(times, values, hint, lookback, lookahead, least, slack)
+        if not at_edge and wider_cost > cost * (1.0 - gain):
+            return k  # only a flat window sent us back, and nothing there explains the series better
+        k, at_edge, flat, cost = wider, wider_edge, wider_flat, wider_cost
+    return k
 
 
 def _split(times: np.ndarray, values: np.ndarray, hint: float, lookback: float, lookahead: float,
-           least: int, slack: float = 0.0) -> tuple[int, bool]:
+           least: int, slack: float = 0.0) -> tuple[int, bool, bool, float]:
+    """(split, on the early edge, the edge as good as the best within ``slack``, its cost)."""
     n = len(values)
     floor = min(least, max(n // 3, 2))
     lo = max(int(np.searchsorted(times, hint - lookback)), floor)
     hi = min(int(np.searchsorted(times, hint + lookahead)), n - 2)
     if hi <= lo:
-        return min(max(int(np.searchsorted(times, hint)), 1), n - 1), False
+        return min(max(int(np.searchsorted(times, hint)), 1), n - 1), False, False, 0.0
     splits = np.arange(lo, hi + 1)
     cost = _segment_cost(values, splits) + _segment_cost(values[::-1], n - splits)
-    k = int(splits[int(np.flatnonzero(cost <= cost.min() + 1e-12)[0])])
-    flat = float(cost[0]) <= float(cost.min()) * (1.0 + slack) + 1e-12  # the edge split is as good as any
-    return k, (k == lo or flat) and lo > floor
+    best = int(np.flatnonzero(cost <= cost.min() + 1e-12)[0])
+    flat = float(cost[0]) <= float(cost[best]) * (1.0 + slack) + 1e-12
+    return int(splits[best]), best == 0 and lo > floor, flat and best != 0 and lo > floor, float(cost[best])
 
 
 def _segment_cost(values: np.ndarray, lengths: np.ndarray) -> np.ndarray:
@@ -238,7 +243,8 @@ def score_series(series: Series, onset_hint: float, params: Params | None = None
         spacing = float(np.median(np.diff(times)))  # coarse data: the change may show one sample after the hint
         k = _find_onset(times, values, onset_hint, params.lookback_s, max(params.lookahead_s, 1.5 * spacing),
                         params.min_before_points,
-                        widen=not _trending(values, params), slack=params.edge_cost_slack)
+                        widen=not _trending(values, params), slack=params.edge_cost_slack,
+                        gain=params.widen_gain)
     spacing = float(np.median(np.diff(times)))
     # a median filter takes out single-sample noise of fine data; a coarse sample is minutes of data
     before, after = values[:k], (_smooth(values[k:]) if spacing < params.smooth_below_step_s else values[k:])

@@ -131,3 +131,14 @@ def test_a_job_that_started_long_before_the_alert_is_read_from_where_it_started(
     assert scored is not None and scored.score >= ANOMALY_THRESHOLD, scored
     assert abs(scored.before) < 0.02 and abs(scored.onset - (T0 - 50 * 60)) <= 60, (scored.before, scored.onset - T0)
     assert scored.trend_start is None, "one step is not a trend"
+
+
+def test_a_short_spike_is_not_read_as_a_step_far_back() -> None:
+    """No split explains a 90 s spike, so every split costs about the same: that is no reason to look for
+    the change an hour back."""
+    for seed in (1, 2, 5):
+        base = series("payment-gateway", "upstream_latency_seconds", 0.31, 0.022, seed=seed)
+        values = base.values.copy()
+        values[(TIMES >= T0 - 480) & (TIMES < T0 - 390)] = 2.3
+        scored = score_series(Series(base.labels, TIMES, values), T0 + 120)
+        assert scored is not None and scored.onset >= T0 - Params().lookback_s, (seed, (scored.onset - T0) / 60)
