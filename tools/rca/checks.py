@@ -34,6 +34,11 @@ class CheckOutcome:
 _UNITS = ("ratio", "seconds", "bytes", "total", "percent")
 
 
+_COUNTDOWN = re.compile(r"(?i)expir|not_after|remaining|time_left|until")
+"""Time left before a deadline (a certificate's expiry): under its threshold it is trouble however long it has
+been there, because it only ever shrinks."""
+
+
 def _unit(metric: str) -> str:
     return next((unit for unit in _UNITS if metric.lower().endswith(unit)), "")
 
@@ -90,7 +95,8 @@ def _metric(check: Check, service: str, evidence: Evidence, params: Params) -> C
         if rules_out and holds_after and not _serving(service, evidence):
             return CheckOutcome(check, False, False, f"{service} has no ready replica: its {wanted} "
                                 f"({before:.4g} → {after:.4g}) shows nothing healthy", evidence.pod_call)
-        ok = holds_after and (rules_out or moving or not held_before)  # a symptom that held all along is not news
+        countdown = op == "below" and bool(_COUNTDOWN.search(best.metric))  # time left only ever shrinks
+        ok = holds_after and (rules_out or moving or countdown or not held_before)  # a symptom that held all along is not news
     where = f" [{', '.join(f'{k}={v}' for k, v in sorted(best.labels.items()))}]" if best.labels else ""
     detail = f"{service} {best.metric}{where}: {best.before:.4g} → {best.after:.4g} (z={best.score:.1f})"
     healthy_side = expect.startswith(("above:", "below:")) and signal.bad not in ("both", worse_of(expect))

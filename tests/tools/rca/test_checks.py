@@ -53,6 +53,16 @@ def test_a_level_that_held_all_along_is_not_news_unless_it_keeps_worsening() -> 
     assert outcome(check, "w", burning) == (True, True)
 
 
+def test_time_left_under_its_threshold_is_trouble_however_long_it_has_been_there() -> None:
+    """A certificate five days from expiry was five days and an hour away an hour ago: not news by the
+    window, but a countdown only shrinks, so under the threshold it holds."""
+    check = Check(name="close to expiry", metric="cert_expiry_seconds", expect="below:604800", weight=3)
+    days_left = view_of([anomaly("edge", "cert_expiry_seconds", 435_600, 432_000, 0.1, direction="down")])
+    months_left = view_of([anomaly("edge", "cert_expiry_seconds", 7_779_600, 7_776_000, 0.1, direction="down")])
+    assert outcome(check, "edge", days_left) == (True, True)
+    assert outcome(check, "edge", months_left) == (True, False)
+
+
 def test_a_healthy_level_that_held_all_along_rules_a_cause_out() -> None:
     """"CPU below 0.7" asks for the metric's healthy side: staying there is the confirmation, not stale news."""
     check = Check(name="CPU not the bottleneck", metric="cpu_usage_ratio", expect="below:0.7", weight=1)
