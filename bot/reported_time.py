@@ -14,8 +14,9 @@ UNSAID_LAG_S = 600.0
 """With no time in the message, the trouble is taken to have begun this long before it was written."""
 VAGUE_SPANS_S = (
     (re.compile(r"\b(since|from) (yesterday|last night)\b|\ball (day|night)\b|\bfor days\b"), 24 * 3600.0),
-    (re.compile(r"\b(this|since) (morning|afternoon|evening)\b|\bfor (hours|a while|some time)\b"
-                r"|\bsince (early|earlier) today\b|\btoday\b"), 6 * 3600.0),
+    (re.compile(r"\b(this|since) (?:(?:around|about|roughly|just (?:before|after)|before|after) )?(?:the )?"
+                r"(morning|afternoon|evening|lunch(?:time)?|noon|midday|breakfast)\b"
+                r"|\bfor (hours|a while|some time|ages)\b|\bsince (early|earlier) today\b|\btoday\b"), 6 * 3600.0),
 )
 """Phrases that put the start hours back without saying when: how far back each may reach."""
 _UNIT_S = {"s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}  # by the unit word's first letter

@@ -26,6 +26,8 @@ def test_a_lag_dates_the_onset_and_no_time_means_just_before_the_message(text: s
     ("it started within the last hour", 3600),
     ("lots of timeouts in the past 30 minutes", 1800),
     ("the export has been broken since yesterday", 24 * 3600),
+    ("card payments hang for ages since around lunch, US seems fine?", 6 * 3600),
+    ("search has been flaky since noon", 6 * 3600),
 ])
 def test_a_span_bounds_the_onset_without_dating_it(text: str, span_s: float) -> None:
     said = when_it_began(text, NOW)

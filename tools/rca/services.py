@@ -100,6 +100,27 @@ def _singled_out(client_side: dict[str, dict[str, Shift]], per_service: dict[str
     return out
 
 
+def _path_local(scored: list[tuple[Series, Shift | None]], params: Params) -> set[int]:
+    """Client-side shifts that one vantage of a caller sees and another does not: the same caller's calls to
+    the same dependency, told apart by where they come from (a region, a zone, a pod), moved from one place
+    only. The dependency answers the other places as before; the trouble is on that path, the caller's side.
+    Returns the ids of those shifts."""
+    views: dict[tuple[str, str, str], list[tuple[dict[str, str], Shift]]] = {}
+    for item, shift in scored:
+        upstream = item.labels.get("upstream") or item.labels.get("dependency")
+        if shift is not None and upstream:
+            place = {k: v for k, v in item.labels.items() if k not in ("__name__", "service", "job", "upstream",
+                                                                         "dependency")}
+            views.setdefault((_attribute(item), upstream, item.name), []).append((place, shift))
+    out: set[int] = set()
+    for seen in views.values():
+        moved = [(place, shift) for place, shift in seen if shift.score >= params.anomaly_threshold]
+        calm = [place for place, shift in seen if shift.score < params.anomaly_threshold * params.moving_share]
+        if moved and calm and all(place != other for place, _ in moved for other in calm):
+            out.update(id(shift) for _, shift in moved)
+    return out
+
+
 def rank_services(series: list[Series], onset_hint: float, topology: dict[str, list[str]] | None = None,
                   params: Params | None = None) -> list[ServiceRecord]:
     """Services, most anomalous first (those others explain listed lower), each with its shifted series."""
@@ -109,14 +130,15 @@ def rank_services(series: list[Series], onset_hint: float, topology: dict[str, l
     with_telemetry = {_attribute(s) for s in series}
     short: set[str] = set()
     quiet = screen(series, onset_hint, params)
-    for index, item in enumerate(series):
-        scored = quiet.get(index) or score_series(item, onset_hint, params)
+    scored_all = [(item, quiet.get(index) or score_series(item, onset_hint, params)) for index, item in enumerate(series)]
+    local = _path_local(scored_all, params)
+    for item, scored in scored_all:
         if scored is None:
             continue
         scored.service = _attribute(item)
         if scored.short:
             short.add(scored.service)
-        upstream = item.labels.get("upstream") or item.labels.get("dependency")
+        upstream = None if id(scored) in local else item.labels.get("upstream") or item.labels.get("dependency")
         if upstream and upstream not in with_telemetry:
             per_service.setdefault(upstream, []).append(scored)
         if upstream and on_calls(item):

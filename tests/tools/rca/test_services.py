@@ -230,3 +230,19 @@ def test_full_scans_on_a_database_are_its_own_plan_not_load_a_faulty_caller_sent
     by_name = {s.service: s for s in rank_services(data, T0, topology)}
     assert by_name["invoice-db"].load_from == [], "scans are the plan's work, not load"
     assert by_name["invoice-api"].propagated_from == ["invoice-db"]
+
+
+def test_a_dependency_slow_from_one_region_only_is_the_callers_path_not_the_dependency() -> None:
+    """payments-svc calls an external PSP from two regions; only the eu-west calls slowed. The PSP answers
+    us-east as before: the trouble is on eu-west's path, the caller's side, not the PSP's."""
+    def regional(region: str, shift: float) -> Series:
+        data = series("payments-svc", "upstream_latency_seconds", 0.3, 0.02, shift=shift, seed=len(region))
+        return Series({**data.labels, "upstream": "psp-gateway", "region": region}, data.times, data.values)
+
+    data = [regional("eu-west", 2.5), regional("us-east", 0.0),
+            series("payments-svc", "latency_p99_seconds", 0.5, 0.04, shift=2.6)]
+    by_name = {s.service: s for s in rank_services(data, T0, {"payments-svc": ["psp-gateway"]})}
+    assert "psp-gateway" not in by_name or by_name["psp-gateway"].raw_score < ANOMALY_THRESHOLD
+    assert by_name["payments-svc"].raw_score >= ANOMALY_THRESHOLD
+    both = [regional("eu-west", 2.5), Series({**regional("us-east", 2.5).labels}, TIMES, regional("us-east", 2.5).values)]
+    assert "psp-gateway" in {s.service for s in rank_services(both, T0)}, "slow from everywhere: the PSP's"
