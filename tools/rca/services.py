@@ -10,6 +10,7 @@ on: the explanation step (``explain``) decides, with the logs and Kubernetes sta
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import replace
 
 from tools.rca.nesting import credit_parts
@@ -100,6 +101,34 @@ def _singled_out(client_side: dict[str, dict[str, Shift]], per_service: dict[str
     return out
 
 
+_POD_NAME = re.compile(r"^(?P<workload>[a-z0-9][a-z0-9-]*?)-(?:[a-z0-9]{6,10}-[a-z0-9]{5}|[a-z0-9]{5}|\d+)$")
+"""A Kubernetes pod's name: its workload's, then a ReplicaSet hash and a suffix (or a StatefulSet ordinal)."""
+_PLACE_LABELS = frozenset({"__name__", "service", "job", "pod", "node", "instance", "container", "namespace",
+                           "upstream", "dependency"})
+
+
+def _one_pod_named(scored: list[tuple[Series, Shift | None]], known: set[str], params: Params) -> dict[str, list[Shift]]:
+    """Shifts a service reports about one pod of another (tokens rejected by the pod that issued them, calls
+    failing to one replica): when that pod's series moved and its siblings' did not, the trouble is that
+    pod's, and counts for its service. Keyed by the named service."""
+    families: dict[tuple[str, str, str, str], list[Shift]] = {}
+    for item, shift in scored:
+        if shift is None:
+            continue
+        for label, value in item.labels.items():
+            match = _POD_NAME.match(value) if label not in _PLACE_LABELS else None
+            workload = match.group("workload") if match else None
+            if workload and workload in known and workload != _attribute(item):
+                families.setdefault((_attribute(item), item.name, label, workload), []).append(shift)
+    out: dict[str, list[Shift]] = {}
+    for (_, _, _, workload), seen in families.items():
+        moved = [a for a in seen if a.score >= params.anomaly_threshold]
+        calm = [a for a in seen if a.score < params.anomaly_threshold * params.moving_share]
+        if moved and calm and 2 * len(moved) <= len(seen):  # one pod of several, not the whole service
+            out.setdefault(workload, []).extend(moved)
+    return out
+
+
 def _path_local(scored: list[tuple[Series, Shift | None]], params: Params) -> set[int]:
     """Client-side shifts that one vantage of a caller sees and another does not: the same caller's calls to
     the same dependency, told apart by where they come from (a region, a zone, a pod), moved from one place
@@ -149,6 +178,8 @@ def rank_services(series: list[Series], onset_hint: float, topology: dict[str, l
     for upstream, seen in _singled_out(client_side, per_service, params).items():
         if upstream in with_telemetry:
             per_service[upstream].extend(seen)
+    for named, seen in _one_pod_named(scored_all, with_telemetry, params).items():
+        per_service.setdefault(named, []).extend(seen)
     ranked = [ServiceRecord(service=service, series=items, insufficient=service in short)
               for service, items in per_service.items()]
     for record in ranked:

@@ -246,3 +246,21 @@ def test_a_dependency_slow_from_one_region_only_is_the_callers_path_not_the_depe
     assert by_name["payments-svc"].raw_score >= ANOMALY_THRESHOLD
     both = [regional("eu-west", 2.5), Series({**regional("us-east", 2.5).labels}, TIMES, regional("us-east", 2.5).values)]
     assert "psp-gateway" in {s.service for s in rank_services(both, T0)}, "slow from everywhere: the PSP's"
+
+
+def test_rejections_pinned_on_one_pod_of_another_service_count_for_that_service() -> None:
+    """orders-api counts the tokens it rejects by the auth-svc pod that issued them; only one pod's rose.
+    That pod's trouble is auth-svc's, however quiet auth-svc's own series are."""
+    def by_issuer(pod: str, shift: float) -> Series:
+        data = series("orders-api", "jwt_rejections_per_second", 0.3, 0.1, shift=shift, seed=len(pod))
+        return Series({**data.labels, "issuer_pod": pod}, data.times, data.values)
+
+    data = [by_issuer("auth-svc-6c8d9f7b4-x7qlp", 0.0), by_issuer("auth-svc-6c8d9f7b4-k2m9q", 110.0),
+            by_issuer("auth-svc-6c8d9f7b4-r5tzn", 0.0), series("auth-svc", "request_rate", 95, 5)]
+    by_name = {s.service: s for s in rank_services(data, T0)}
+    assert by_name["auth-svc"].raw_score >= ANOMALY_THRESHOLD
+    assert any(s.labels.get("issuer_pod") == "auth-svc-6c8d9f7b4-k2m9q" for s in by_name["auth-svc"].series)
+    everywhere = [by_issuer(p, 110.0) for p in ("auth-svc-6c8d9f7b4-x7qlp", "auth-svc-6c8d9f7b4-k2m9q")]
+    everywhere.append(series("auth-svc", "request_rate", 95, 5))
+    quiet = {s.service: s for s in rank_services(everywhere, T0)}
+    assert quiet["auth-svc"].raw_score < ANOMALY_THRESHOLD, "every pod alike: nothing singles one out"
