@@ -152,7 +152,9 @@ def _fallback(service: str, evidence: Evidence) -> str:
     category = KIND_FALLBACK.get(series[0].kind, "dependency_outage")
     if category == "bad_deploy" and not any(c.family == "deploy" for c in evidence.changes_of(service)):
         record = evidence.services.get(service)
-        category = "dependency_outage" if record and record.propagated_from else "bad_deploy"
+        configured = any(c.family == "config" and c.linked for c in evidence.changes_of(service))
+        category = "dependency_outage" if record and record.propagated_from else \
+            "bad_config" if configured else "bad_deploy"
     return category
 
 
