@@ -34,6 +34,8 @@ class CheckOutcome:
 _UNITS = ("ratio", "seconds", "bytes", "total", "percent")
 
 
+_JOB_RUN = re.compile(r"(?i)\b(cron ?job|job)\b")
+"""A controller's "SuccessfulCreate" about a Job: a job run began (a CronJob fired, or someone started one)."""
 _COUNTDOWN = re.compile(r"(?i)expir|not_after|remaining|time_left|until")
 """Time left before a deadline (a certificate's expiry): under its threshold it is trouble however long it has
 been there, because it only ever shrinks."""
@@ -146,6 +148,11 @@ def _change(check: Check, service: str, evidence: Evidence, params: Params) -> C
         if link.linked or -late <= link.minutes_before_onset <= within:
             return CheckOutcome(check, True, True, link.describe(), evidence.change_call,
                                 key=f"change:{link.family}:{link.what()}")
+    if "job" in families:  # Kubernetes records a job's run itself, where no change feed does
+        for event in evidence.events.get(service, []):
+            if event.reason == "SuccessfulCreate" and _JOB_RUN.search(f"{event.object} {event.message}"):
+                return CheckOutcome(check, True, True, f"{service}: {event.reason}: {event.message[:100]}",
+                                    evidence.event_call, key=f"change:job:{event.message[:40]}")
     return CheckOutcome(check, True, False, f"no {check.change} change on {service}", evidence.change_call)
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from knowledge.documents import Runbook
-from knowledge.taxonomy import sides
+from knowledge.taxonomy import consequence_hops, sides
 from tools.rca.changes import AUTH_WORDS, TLS_WORDS, Symptoms, link_changes
 from tools.rca.evidence import Evidence
 from tools.rca.explain import Fit, Outcomes, category_fits
@@ -223,9 +223,39 @@ def diagnose(evidence: Evidence, runbooks: list[Runbook], context: Context, para
                                     runbook_id=fit.runbook.id if fit.runbook and fit.score > 0 else None,
                                     strength=round(strength, 4)))
             chosen[(service, category)] = fit
+    _explain_victims(findings, suspects, evidence)
     findings.sort(key=lambda f: (f.confidence, f.strength, len([c for c in f.clues if c.supports])), reverse=True)
     _mark_close_call(findings, chosen, params)
     return findings[:8]
+
+
+def _explain_victims(findings: list[Finding], suspects: dict[str, Any], evidence: Evidence) -> None:
+    """A victim never outranks the fault it propagates from when that fault produces the victim's leading
+    symptom (``causes`` in categories.yaml): a backup job that saturated the node's disk explains the pool
+    that ran dry behind the slow database, so the pool's service drops just below the job."""
+    hops = consequence_hops()
+    best: dict[str, Finding] = {}
+    for finding in findings:
+        if finding.service not in best or finding.confidence > best[finding.service].confidence:
+            best[finding.service] = finding
+    def explained_by(service: str) -> list[str]:
+        record = evidence.services.get(service)
+        return record.propagated_from + record.load_from if record else []
+
+    caps: dict[str, float] = {}
+    for service, leading in best.items():
+        suspect = suspects.get(service)
+        if suspect is None or not suspect.victim:
+            continue
+        causes = [best[c] for c in explained_by(service) if c in best and c != service
+                  and service not in explained_by(c)  # two services explaining each other settle nothing
+                  and leading.category in hops.get(best[c].category, {}) and best[c].runbook_id]
+        if causes:
+            caps[service] = max(f.confidence for f in causes) - 0.001
+    for finding in findings:
+        cap = caps.get(finding.service)
+        if cap is not None and finding.confidence > cap:
+            finding.confidence = round(max(cap, 0.0), 3)
 
 
 def _fits(service: str, evidence: Evidence, runbooks: list[Runbook], context: Context, params: Params,

@@ -181,3 +181,17 @@ def test_a_service_outside_the_call_graph_is_read_through_every_other_service() 
     assert outcome(check, "coredns", view) == (True, True)
     assert outcome(check, "gateway", view) == (False, False), "the edge calls others; nobody calls it"
     assert outcome(check, "checkout", view) == (False, False), "checkout's only caller shows no DNS errors"
+
+
+def test_a_job_run_kubernetes_recorded_confirms_a_job_check_where_no_change_feed_did() -> None:
+    check = Check(name="a job run recorded", change="job", within="1h", weight=2)
+    created = {"service": "db-backup", "reason": "SuccessfulCreate", "type": "Normal",
+               "message": "Job db-backup-manual-1410: Created pod: db-backup-manual-1410-kx7dq"}
+    scaled = {**created, "message": "Created pod: web-7f9c-x2k4l", "service": "db-backup"}
+    feed: list[dict[str, Any]] = []
+    with_job = evidence_of([anomaly("db-backup", "cpu_usage_ratio", 0.0, 0.6, 80.0, kind="cpu")],
+                           events=[created], changes=feed)
+    without = evidence_of([anomaly("db-backup", "cpu_usage_ratio", 0.0, 0.6, 80.0, kind="cpu")],
+                          events=[scaled], changes=feed)
+    assert outcome(check, "db-backup", with_job) == (True, True)
+    assert outcome(check, "db-backup", without) == (True, False)
