@@ -88,3 +88,13 @@ def test_a_datastore_is_not_restarted_by_a_proposal() -> None:
                                             {"rotated": True})] == ["restart_service"]
     assert propose_actions(hypothesis("expired_credentials"), creds, default_registry(),
                            {"rotated": True, "datastore": True}) == []
+
+
+def test_a_leak_is_rolled_back_only_to_before_the_release_it_began_with() -> None:
+    """A deploy 40 minutes ago does not explain a leak that began two days ago with a mesh upgrade."""
+    leak = Runbook(id="rb-leak", kind="runbook", title="Memory leak", category="memory_leak", services=["*"],
+                   path="leak.md", actions=[Action(tool="rollback_deploy", when=["release_began"])])
+    recent = {"deployed": True, "previous_version": "v3.13.2"}
+    assert propose_actions(hypothesis("memory_leak"), leak, default_registry(), recent) == []
+    began = propose_actions(hypothesis("memory_leak"), leak, default_registry(), {**recent, "release_began": True})
+    assert [p.tool for p in began] == ["rollback_deploy"]

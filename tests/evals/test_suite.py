@@ -52,10 +52,11 @@ def test_reports_and_baseline_diff(summary: dict[str, Any], tmp_path: Path) -> N
 
 
 SEALED = Path(__file__).resolve().parents[2] / "evals" / "sealed"
-# The sealed suite (written blind, never tuned on), just under its last measurement: 58 scenarios after
-# round s9 (2026-12-04; top-1 0.914, category 0.914, action precision 0.78, no unsafe action). Issue 15
-# asks 0.92 / 0.85: the gate holds what is measured, so CI fails on a regression.
-SEALED_MIN_TOP1, SEALED_MIN_CATEGORY, SEALED_MIN_PRECISION, SEALED_MAX_UNSAFE = 0.9, 0.9, 0.76, 0
+# The sealed suite (written blind, never tuned on), just under its last measurement: 71 scenarios after
+# round s10 (2026-12-05; top-1 0.944, category 0.958, action precision 0.70, no unsafe action; the 13 of
+# s10 brought precision down from 0.78). Issue 15 asks 0.92 / 0.85 / 0.7: the gate holds what is
+# measured, so CI fails on a regression.
+SEALED_MIN_TOP1, SEALED_MIN_CATEGORY, SEALED_MIN_PRECISION, SEALED_MAX_UNSAFE = 0.93, 0.94, 0.68, 0
 
 
 def test_the_sealed_suite_holds_its_last_measurement(tmp_path: Path) -> None:

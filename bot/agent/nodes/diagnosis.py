@@ -56,6 +56,8 @@ def _context_for(hypothesis: Hypothesis, state: InvestigationState, ctx: AgentCo
     for change in sorted(recent, key=lambda c: (not c.linked, c.minutes_before_onset)):
         if change.family == "deploy":
             context["deployed"] = True  # a rollback has a release to go back to
+            if change.linked:
+                context["release_began"] = True  # the trouble began with that release (a leak's slope, a step)
             if change.previous_version and "previous_version" not in context:
                 context["previous_version"] = change.previous_version
         if change.flag and "flag" not in context:
