@@ -57,13 +57,13 @@ class Check(BaseModel):
         return next(k for k in ("metric", "log", "change", "kubernetes") if getattr(self, k))
 
 
-Fact = Literal["deployed", "release_began", "rotated", "node", "flag", "config", "overloaded", "crashing",
-               "datastore"]
+Fact = Literal["deployed", "release_began", "rotated", "renewed", "node", "flag", "config", "overloaded",
+               "crashing", "datastore"]
 """What an investigation may have established about the leading cause's service: a release went out
-(``deployed``) and the trouble began with it (``release_began``), a new secret exists (``rotated``), the
-trouble is one node's (``node``), a flag or config changed (``flag``, ``config``), it sends the load that
-overloads another (``overloaded``), its pods crash-loop (``crashing``), it keeps shared state
-(``datastore``)."""
+(``deployed``) and the trouble began with it (``release_began``), a new secret exists (``rotated``), a
+new certificate was issued (``renewed``), the trouble is one node's (``node``), a flag or config changed
+(``flag``, ``config``), it sends the load that overloads another (``overloaded``), its pods crash-loop
+(``crashing``), it keeps shared state (``datastore``)."""
 
 
 class Action(BaseModel):

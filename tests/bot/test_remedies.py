@@ -98,3 +98,12 @@ def test_a_leak_is_rolled_back_only_to_before_the_release_it_began_with() -> Non
     assert propose_actions(hypothesis("memory_leak"), leak, default_registry(), recent) == []
     began = propose_actions(hypothesis("memory_leak"), leak, default_registry(), {**recent, "release_began": True})
     assert [p.tool for p in began] == ["rollback_deploy"]
+
+
+def test_a_restart_for_a_certificate_waits_for_a_renewed_one() -> None:
+    """Restarting makes start-up readers load the renewed certificate; with none issued yet it changes nothing."""
+    cert = Runbook(id="rb-cert", kind="runbook", title="Certificate expiry", category="certificate_expiry",
+                   services=["*"], path="cert.md", actions=[Action(tool="restart_service", when=["renewed"])])
+    assert propose_actions(hypothesis("certificate_expiry"), cert, default_registry(), {}) == []
+    assert [p.tool for p in propose_actions(hypothesis("certificate_expiry"), cert, default_registry(),
+                                            {"renewed": True})] == ["restart_service"]

@@ -69,6 +69,8 @@ def _context_for(hypothesis: Hypothesis, state: InvestigationState, ctx: AgentCo
     if any(c.family == "credential" and c.minutes_before_onset > ctx.params.secret_in_use_min
            for c in evidence.credentials_of(hypothesis.service)):
         context["rotated"] = True  # a new secret has long existed and the old one is retired: a restart picks it up
+    if any(c.family == "certificate" and c.minutes_before_onset >= 0 for c in evidence.credentials_of(hypothesis.service)):
+        context["renewed"] = True  # a new certificate was issued: a restart makes start-up readers load it
     bad_nodes = [n.name for n in evidence.nodes if not n.ready]
     node = bad_nodes[0] if bad_nodes else trouble_node(hypothesis.service, evidence, ctx.params)
     if node:
