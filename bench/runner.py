@@ -34,7 +34,8 @@ from bench import (
 from bench.result import BenchOptions, Result
 from bench.system import hardware
 
-__all__ = ["BENCHMARKS", "LATEST", "run_benchmarks", "render_table", "print_report", "write_json"]
+__all__ = ["BENCHMARKS", "LATEST", "run_benchmarks", "render_table", "print_report", "write_json", "merge_rows",
+           "previous_report", "MergeError"]
 
 BENCHMARKS: dict[str, Callable[[BenchOptions], Result]] = {
     slack_ack.NAME: slack_ack.run,
@@ -120,6 +121,47 @@ def render_table(report: dict[str, Any]) -> Table:
 def write_json(report: dict[str, Any], path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(report, indent=2, default=str) + "\n")
+
+
+class MergeError(ValueError):
+    """A run's rows cannot go into that report (a --quick run's into a full run's, or the file is no report)."""
+
+
+def previous_report(path: Path, quick: bool) -> dict[str, Any] | None:
+    """The report already in ``path`` (None when there is none), if a run with ``quick`` may merge into it."""
+    if not path.exists():
+        return None
+    try:
+        previous: dict[str, Any] = json.loads(path.read_text())
+        if not all(isinstance(item["name"], str) for item in previous["benchmarks"]):
+            raise TypeError("a row without a name")
+    except (ValueError, KeyError, TypeError) as exc:
+        raise MergeError(f"{path} is not a bench report ({exc}); choose another --json FILE") from exc
+    if bool(previous.get("quick")) != quick:
+        kinds = ("a --quick run", "a full run")
+        raise MergeError(f"{path} holds {kinds[not previous.get('quick')]}: {kinds[not quick]}'s rows are not "
+                         "merged into it; choose another --json FILE")
+    return previous
+
+
+def merge_rows(path: Path, report: dict[str, Any], command: str) -> dict[str, Any]:
+    """The report in ``path`` with the rows of ``report`` (a run of some benchmarks, ``--only``) in place of its
+    rows of the same name, the others kept, in :data:`BENCHMARKS`' order, and the run noted under ``reruns``; a
+    benchmark that failed to run keeps its earlier row.
+    The header (date, hardware, seconds) stays the earlier run's: each row carries its own. ``report`` itself
+    when ``path`` holds no report yet."""
+    previous = previous_report(path, bool(report["quick"]))
+    if previous is None:
+        return report
+    measured = [item for item in report["benchmarks"] if item["verdict"] != "error"]  # a failure keeps the old row
+    if not measured:
+        return previous
+    rows = {item["name"]: item for item in previous["benchmarks"]} | {item["name"]: item for item in measured}
+    order = {name: index for index, name in enumerate(BENCHMARKS)}
+    rerun = {"benchmark": ", ".join(item["name"] for item in measured), "command": command,
+             "date": report["date"], "reason": "run alone; its rows merged by name into this report"}
+    return previous | {"benchmarks": sorted(rows.values(), key=lambda item: order.get(item["name"], len(order))),
+                       "reruns": [*(previous.get("reruns") or []), rerun]}
 
 
 def print_report(report: dict[str, Any], console: Console | None = None) -> None:

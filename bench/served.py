@@ -178,8 +178,8 @@ class InProcessAndon:
             listeners = getattr(getattr(self._running.app, "listener_runner", None), "listener_executor", None)
             if listeners is not None:  # events Bolt acknowledged but has not handled yet
                 listeners.shutdown(wait=True)
-            self._running.stop()
-            self._running.desk.services.executor.shutdown(wait=True, cancel_futures=True)
+            self._running.stop()  # the pool takes no more work: what running work submits is dropped, quietly
+            self._running.desk.services.stop(wait=True)
         self.slack.stop()
         self._tmp.cleanup()
 
@@ -210,10 +210,13 @@ def mention_request(text: str, ts: str, event_id: str, channel: str = "CGENERAL0
     return body, signed(body, "application/json")
 
 
-def command_request(text: str, response_url: str, channel: str = CHANNEL, user: str = "UONCALL01") -> tuple[str, dict[str, str]]:
-    """A ``/andon`` slash command, as body and signed headers."""
+def command_request(text: str, response_url: str, channel: str = CHANNEL, user: str = "UONCALL01",
+                    trigger_id: str = "1.2.3") -> tuple[str, dict[str, str]]:
+    """A ``/andon`` slash command, as body and signed headers. Slack gives every command its own
+    ``trigger_id``: commands sent with the same one in the same second are the same signed bytes, which
+    the server answers as a replay."""
     body = urlencode({"token": "legacy", "team_id": "TBENCH001", "channel_id": channel, "user_id": user,
-                      "command": "/andon", "text": text, "trigger_id": "1.2.3", "response_url": response_url})
+                      "command": "/andon", "text": text, "trigger_id": trigger_id, "response_url": response_url})
     return body, signed(body, "application/x-www-form-urlencoded")
 
 

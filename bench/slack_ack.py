@@ -35,7 +35,8 @@ def _mixed(url: str, response_url: str, burst_no: int, n: int) -> list[Request]:
                                             event_id=f"Ev{burst_no:03d}{i:05d}")
             out.append(raw_request(url, "/slack/events", body, headers, "mention"))
         else:
-            body, headers = command_request(COMMANDS[(i + i // 10) % len(COMMANDS)], response_url)
+            body, headers = command_request(COMMANDS[(i + i // 10) % len(COMMANDS)], response_url,
+                                            trigger_id=f"{burst_no}.{i}.bench")
             out.append(raw_request(url, "/slack/events", body, headers, "command"))
     return out
 
@@ -64,8 +65,9 @@ def run(options: BenchOptions) -> Result:
         health = Request("healthz", b"GET /healthz HTTP/1.1\r\nHost: andon\r\nConnection: close\r\n\r\n")
         burst(server.url, [health] * 10)  # warm-up, not counted
         floor = stats(burst(server.url, [health] * n))
-        idle = stats(burst(server.url, [raw_request(server.url, "/slack/events", *command_request("help", response_url),
-                                                     kind="command") for _ in range(n)]))
+        idle = stats(burst(server.url, [raw_request(server.url, "/slack/events",
+                                                     *command_request("help", response_url, trigger_id=f"idle.{i}"),
+                                                     kind="command") for i in range(n)]))
         for burst_no in range(bursts):
             replies = burst(server.url, _mixed(server.url, response_url, burst_no, n))
             _statuses(replies, statuses)

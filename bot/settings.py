@@ -138,7 +138,6 @@ class Settings(BaseSettings):
     slack_api_url: str | None = None
     incident_channels: Annotated[list[str], NoDecode] = Field(default_factory=list)
     policy_file: Path | None = None
-    approval_ttl_s: int = 1800
     webhook_token: SecretStr | None = Field(
         None, description="bearer token (or basic-auth password) the alert webhooks require (ANDON_WEBHOOK_TOKEN)")
     pagerduty_secret: SecretStr | None = Field(
@@ -153,6 +152,17 @@ class Settings(BaseSettings):
     watch_cooldown_s: float = Field(1800.0, ge=0, description="a warning about one service and signal family "
                                     "is not repeated within this many seconds")
     watch_forecast_h: float = Field(2.0, gt=0, description="warn when a resource is projected full within this many hours")
+    watch_false_warnings: int = Field(1, ge=0, description="the false-warning budget: how many of one service's "
+                                      "warnings may be called \"not a problem\" within ANDON_WATCH_BUDGET_DAYS before "
+                                      "the watch grows less sensitive there")
+    watch_budget_days: float = Field(7.0, gt=0, description="the false-warning budget's window, in days (a week)")
+    worker: Literal["process", "thread"] = Field(
+        "process", description="andon serve: where investigations, chat messages and slash-command work run — "
+        "process (a worker process of their own, so the serving process only checks signatures, writes the durable "
+        "job and answers) or thread (the serving process's own threads)")
+    sqlite_synchronous: Literal["normal", "full"] = Field(
+        "normal", description="the SQLite store's durability: normal (a commit survives the process being killed; "
+        "a power loss can undo the last ones) or full (each commit waits for the disk, and survives a power loss)")
     log_format: Literal["text", "json"] = Field("text", description="server log lines as text or one JSON object each")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="the least severe level logged")
 
@@ -160,6 +170,11 @@ class Settings(BaseSettings):
     @classmethod
     def _upper_level(cls, value: Any) -> Any:
         return value.upper() if isinstance(value, str) else value
+
+    @field_validator("worker", "sqlite_synchronous", mode="before")
+    @classmethod
+    def _lower_word(cls, value: Any) -> Any:
+        return value.strip().lower() if isinstance(value, str) else value
 
     config_file: Path | None = Field(None, description="andon.yaml path (ANDON_CONFIG_FILE)")
 

@@ -22,6 +22,7 @@ from knowledge.fusion import BEST_SCORE, DEFAULT_FUSION, Fusion, Method, fuse
 from knowledge.partition import Partition
 from knowledge.query import SearchQuery
 from knowledge.ranking import adjust
+from knowledge.snippets import snippet
 from knowledge.taxonomy import bundled_dir
 
 __all__ = ["Hit", "IngestReport", "KnowledgeBase", "LayeredKnowledge", "bundled_paths", "relevance", "BEST_FUSED",
@@ -242,7 +243,7 @@ class KnowledgeBase:
                                 category=str(meta.get("category", "")), score=round(fused.score + delta, 5),
                                 services=[s for s in str(meta.get("services", "")).split(",") if s],
                                 alerts=[a for a in str(meta.get("alerts", "")).split(",") if a],
-                                snippet=fused.best.text[:400], path=str(meta.get("path", "")), why=why))
+                                snippet=snippet(fused.best.text), path=str(meta.get("path", "")), why=why))
         hits.sort(key=lambda h: h.score, reverse=True)
         return hits[:k]
 

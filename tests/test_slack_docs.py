@@ -21,11 +21,11 @@ import httpx
 import pytest
 import yaml
 
-from tests.bot.slack.conftest import SECRET, signed_headers
 from tests.support.fake_slack import FakeSlack
 from tests.support.net import free_port, wait_http
 from tests.support.postgres import require_postgres, scratch_database
 from tests.support.servers import _running, require_binary, start_prometheus
+from tests.support.slack_signing import SECRET, signed_headers
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

@@ -41,7 +41,6 @@ class AgentContext:
     """How long verify may poll live telemetry for recovery."""
     progress: Callable[[str, dict[str, Any]], None] | None = None
     """Called as nodes move (Slack progress message, console)."""
-    extra: dict[str, Any] = field(default_factory=dict)
     params: Params = field(default_factory=Params)
     """The RCA engine's parameters: the shipped defaults, or what ``andon tune`` fitted."""
 

@@ -14,6 +14,7 @@ from rich.table import Table
 from rich.text import Text
 
 from bot.cli.common import console, print_json, settings_or_exit
+from bot.cli.tables import Col, fitted_table
 from bot.report_view import shorten
 
 __all__ = ["app", "list_entries", "format_when"]
@@ -56,15 +57,18 @@ PARAMETERS_CHARS = 200
 """Longest parameters shown in the table (a received trigger can be a whole webhook; --json keeps it all)."""
 
 
+AUDIT_COLUMNS = (Col("when (UTC)", drop=3), Col("incident"), Col("event"), Col("who", drop=2), Col("tool"),
+                 Col("parameters", drop=1), Col("detail / result"))
+"""What a narrow terminal loses first: the parameters (an execution's detail says what it did; a received
+webhook's are long JSON), then who, then when; the incident id is never cut."""
+
+
 def _table(entries: list[dict[str, Any]], title: str, caption: str | None = None) -> Table:
-    table = Table(title=title, caption=caption, caption_justify="left")
-    for column in ("when (UTC)", "incident", "event", "who", "tool", "parameters", "detail / result"):
-        table.add_column(column, overflow="fold")
-    for entry in entries:
-        table.add_row(*(Text(cell) for cell in (
-            format_when(float(entry["at"])), str(entry["incident_id"] or ""), str(entry["event"]), str(entry["by"] or ""),
-            str(entry["tool"] or ""), shorten(_args(entry["args"]), PARAMETERS_CHARS), str(entry["detail"] or ""))))
-    return table
+    rows = [[Text(cell) for cell in (
+        format_when(float(entry["at"])), str(entry["incident_id"] or ""), str(entry["event"]), str(entry["by"] or ""),
+        str(entry["tool"] or ""), shorten(_args(entry["args"]), PARAMETERS_CHARS), str(entry["detail"] or ""))]
+        for entry in entries]
+    return fitted_table(console, AUDIT_COLUMNS, rows, title=title, caption=caption)
 
 
 def _count(entries: list[dict[str, Any]]) -> str:

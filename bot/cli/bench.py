@@ -14,7 +14,8 @@ def bench(
                                "run; under 2 minutes)"),
     json_file: Path | None = typer.Option(None, "--json", metavar="FILE",
                                           help="write the JSON report here (default: bench/results/latest.json, "
-                                               "or latest-quick.json with --quick)"),
+                                               "or latest-quick.json with --quick); with --only, the rows are "
+                                               "merged by name into the report already there"),
     only: list[str] = typer.Option(None, "--only", metavar="NAME",
                                    help="run only these benchmarks (repeat, or comma-separate): slack_ack, webhook_ack, "
                                         "first_answer, eval_throughput, retrieval, rca_ranking, rca_scale, "
@@ -29,21 +30,41 @@ def bench(
     missed, never asserted: the exit code is 1 only when a benchmark fails to run."""
     from bench.report import markdown, update_readme
     from bench.result import BenchOptions
-    from bench.runner import BENCHMARKS, LATEST, print_report, run_benchmarks, write_json
+    from bench.runner import (
+        BENCHMARKS,
+        LATEST,
+        MergeError,
+        merge_rows,
+        previous_report,
+        print_report,
+        run_benchmarks,
+        write_json,
+    )
 
     names = [n.strip() for item in only or [] for n in item.split(",") if n.strip()]
     unknown = [n for n in names if n not in BENCHMARKS]
     if unknown:
         fail(f"unknown benchmark(s): {', '.join(unknown)}; choose from {', '.join(BENCHMARKS)}")
     options = BenchOptions(quick=quick, datasets=tuple(dataset or ()), model=model)
+    target = json_file or (LATEST.with_name("latest-quick.json") if quick else LATEST)
+    words = ["andon bench"] + (["--quick"] if quick else []) + (["--json", str(json_file)] if json_file else [])
+    words += [f"--only {n}" for n in names] + [f"--dataset {d}" for d in dataset or []]
+    if names:  # refused now rather than after the run: its rows go into the report already there
+        try:
+            previous_report(target, quick)
+        except MergeError as exc:
+            fail(str(exc))
     report = run_benchmarks(options, names or None, progress=lambda name: console.print(f"[dim]running {name}…[/]"))
     print_report(report, console)
-    target = json_file or (LATEST.with_name("latest-quick.json") if quick else LATEST)
+    if names:
+        try:
+            report = merge_rows(target, report, " ".join(words))
+        except MergeError as exc:
+            fail(str(exc))
+        console.print(f"rows merged into {target} by name (the other rows kept; a failed benchmark keeps its old row)")
     write_json(report, target)
     console.print(f"JSON report: {target}")
     if readme:
-        words = ["andon bench"] + (["--quick"] if quick else []) + (["--json", str(json_file)] if json_file else [])
-        words += [f"--only {n}" for n in names] + [f"--dataset {d}" for d in dataset or []]
         update_readme(readme, markdown(report, " ".join(words)))
         console.print(f"table written into {readme}")
     if any(item["verdict"] == "error" for item in report["benchmarks"]):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console
@@ -13,6 +13,9 @@ from rich.table import Table
 from rich.text import Text
 
 from bot.cli.common import console, err_console, fail, print_json, settings_or_exit
+
+if TYPE_CHECKING:
+    from bot.cli.demo_watch import DemoWatch
 
 DEMO_APPROVER = "demo-approver"
 
@@ -34,6 +37,10 @@ def demo(
     as_json: bool = typer.Option(False, "--json", help="print a JSON summary on stdout (the thread goes to stderr)"),
     reasoner: str | None = typer.Option(None, "--reasoner", help="rules (default, no LLM) or llm"),
     base_port: int | None = typer.Option(None, "--base-port", help="first of the lab's loopback ports"),
+    watch: bool = typer.Option(False, "--watch", help="run the proactive watch beside it and report "
+                               "early_warning_lead_s: seconds from its first early warning to the page (docs/watch.md)"),
+    watch_interval: float = typer.Option(2.0, "--watch-interval", min=0.5, help="seconds between the watch's scans "
+                                         "with --watch (default: the lab's 2 s scrape interval)"),
 ) -> None:
     """Run Andon end to end against the incident lab: fault → page → RCA → approved fix → verified recovery."""
     from bot.policy import load_policy
@@ -79,13 +86,25 @@ def demo(
             experiment = Experiment(lab, settings, receiver, kb=kb, store=store, policy=policy,
                                     approver=DEMO_APPROVER, on_event=SlackTranscript(out, f"{DEMO_APPROVER} (auto)"),
                                     verify_wait_s=60.0, await_resolved_s=0.0 if len(names) > 1 else 20.0)
+            watcher = _demo_watch(experiment, lab, out, watch_interval) if watch else None
+            from bot.cli.demo_watch import watch_outcome
             result = None
-            for name in names:
-                if result is not None:
-                    lab.heal(clean_since=result.fixed_at)
-                result = experiment.run(name, service, noise=noise)
-                summaries.append(result.summary())
-                _timings(out, result.summary())
+            try:
+                for name in names:
+                    if result is not None:
+                        lab.heal(clean_since=result.fixed_at)
+                    if watcher is not None:
+                        watcher.reset()
+                    result = experiment.run(name, service, noise=noise)
+                    summary = result.summary()
+                    if watcher is not None:
+                        summary.update(watch_outcome(summary, watcher.sightings(), result.injected_at,
+                                                     result.alert_at, watcher.series(), watcher.scan_seconds))
+                    summaries.append(summary)
+                    _timings(out, summary)
+            finally:
+                if watcher is not None:
+                    watcher.stop()
     except LabError as exc:
         fail(str(exc))
     finally:
@@ -97,6 +116,10 @@ def demo(
             out.print("[dim]lab stopped[/]")
     if len(summaries) > 1:
         out.print(fault_summary(summaries))
+    if watch and summaries:
+        from bot.cli.demo_watch import lead_table
+
+        out.print(lead_table(summaries))
     out.print(f"[dim]demo took {time.time() - started:.0f} s · `andon audit list` shows every proposal, approval "
               "and action it made[/]")
     if as_json:
@@ -104,6 +127,24 @@ def demo(
     failed = [s for s in summaries if s["recovered"] is not True]
     if failed:
         raise typer.Exit(1)
+
+
+def _demo_watch(experiment: Any, lab: Any, out: Console, interval_s: float) -> DemoWatch:
+    """The watch beside the experiments: the lab's metrics as investigations read them, the same engine
+    parameters, a new warning printed as it comes."""
+    from bot.cli.demo_watch import DemoWatch, Sighting
+    from evals.lab.sources import lab_sources
+
+    sources = lab_sources(experiment.settings, lab.layout)
+    started = time.time()
+
+    def said(sighting: Sighting) -> None:
+        line = Text(f"  ⚠ watch +{sighting.at - started:.0f} s: ", style="yellow")
+        out.print(line.append(sighting.text, style="yellow"))
+
+    out.print(f"[dim]the watch scans the lab every {interval_s:g} s beside the demo[/]")
+    return DemoWatch(sources.metrics, experiment.investigator.context.params, interval_s, sources.call_graph,
+                     on_sighting=said).start()
 
 
 def _timings(out: Console, summary: dict[str, Any]) -> None:
@@ -122,6 +163,19 @@ def _timings(out: Console, summary: dict[str, Any]) -> None:
     table.add_row("time to RCA", _seconds(summary["time_to_rca_s"]) + "  (page → root cause posted)")
     table.add_row("MTTR", _seconds(summary["mttr_s"]) + "  (page → verified recovery)")
     table.add_row("fault → recovery", _seconds(summary["fault_to_recovery_s"]))
+    if "early_warning_lead_s" in summary:
+        first = summary.get("early_warning") or {}
+        lead = summary["early_warning_lead_s"]
+        table.add_row("early warning", f"{lead:+.1f} s before the page" if lead is not None and lead >= 0 else
+                      f"{-lead:.1f} s after the page" if lead is not None else
+                      "none before recovery" if first == {} else "no page to compare with")
+        if first:
+            table.add_row("first warning", Text(str(first.get("text")), style="yellow"))
+        for forecast in summary.get("watch_forecasts") or []:
+            check = forecast.get("accuracy") or {}
+            said = (f"came in {check['actual_s']:.0f} s: off by {check['error']:.0%}" if check.get("observed")
+                    else "not run out (fixed first)")
+            table.add_row("forecast", Text(f"{forecast['text']} — {said}", style="yellow"))
     out.print(table)
 
 

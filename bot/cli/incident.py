@@ -8,10 +8,11 @@ import time
 from typing import TYPE_CHECKING, Any
 
 import typer
-from rich.table import Table
+from rich.console import RenderableType
 from rich.text import Text
 
 from bot.cli.common import console, fail, print_json, settings_or_exit
+from bot.cli.tables import Col, fitted_table
 
 if TYPE_CHECKING:
     from knowledge.documents import Document
@@ -81,19 +82,25 @@ def list_incidents(
     if not shown:
         console.print("no incidents")
         return
-    table = Table(title=f"{len(shown)} incident{'' if len(shown) == 1 else 's'}",
-                  caption="from: alert or Slack; cli (andon investigate, live telemetry); replay (andon investigate "
-                          "on a telemetry fixture, not a live incident)", caption_justify="left")
-    for column in ("id", "opened (UTC)", "status", "from", "severity", "services", "title", "root cause"):
-        table.add_column(column, overflow="fold")
+    cells: list[list[RenderableType]] = []
     for row in shown:
         cause = row["root_cause"]
         if isinstance(cause, dict):
             cause = f"{str(cause.get('category', '')).replace('_', ' ')} on {cause.get('service')}"
         origin = Text(row["origin"] or "alert/Slack", style="yellow" if row["origin"] == "replay" else "")
-        table.add_row(row["id"], time.strftime("%Y-%m-%d %H:%M", time.gmtime(float(row["created_at"]))), row["status"],
-                      origin, str(row["severity"] or ""), ", ".join(row["services"]), row["title"], str(cause or ""))
-    console.print(table)
+        cells.append([Text(row["id"]), time.strftime("%Y-%m-%d %H:%M", time.gmtime(float(row["created_at"]))),
+                     Text(row["status"]), origin, Text(str(row["severity"] or "")), Text(", ".join(row["services"])),
+                     Text(row["title"]), Text(str(cause or ""))])
+    console.print(fitted_table(console, INCIDENT_COLUMNS, cells,
+                               title=f"{len(shown)} incident{'' if len(shown) == 1 else 's'}",
+                               caption="from: alert or Slack; cli (andon investigate, live telemetry); replay (andon "
+                                       "investigate on a telemetry fixture, not a live incident)"))
+
+
+INCIDENT_COLUMNS = (Col("id"), Col("opened (UTC)", drop=3), Col("status"), Col("from", drop=1),
+                    Col("severity", drop=2), Col("services"), Col("title"), Col("root cause"))
+"""What a narrow terminal loses first: where the incident came from, its severity, then when it opened; the id,
+which ``incident resolve`` wants, is never cut."""
 
 
 @app.command()

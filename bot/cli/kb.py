@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
+from rich.console import Console, RenderableType
 from rich.progress import Progress
 from rich.table import Table
 from rich.text import Text
 
 from bot.cli.common import console, fail, print_json, settings_or_exit
+from bot.cli.tables import Col, fitted_table
+
+if TYPE_CHECKING:
+    from knowledge.retrieval import Hit
 
 app = typer.Typer(help="The knowledge base: runbooks and past incidents.", no_args_is_help=True)
 
@@ -75,13 +81,20 @@ def search(query: str = typer.Argument(..., help="what to look for (alert text, 
         print_json([{"rank": index, **h.to_dict(), "relevance": round(relevance(h.score), 3)}
                     for index, h in enumerate(hits, start=1)])
         return
-    table = Table(title=f"{len(hits)} result{'' if len(hits) == 1 else 's'}, best first",
-                  caption="match: 100% = ranked first by both the meaning and the keyword search (see --help)",
-                  caption_justify="left")
-    for column in ("rank", "match", "kind", "category", "title and id"):
-        table.add_column(column, overflow="fold", no_wrap=column == "match")
+    console.print(results_table(console, hits))
+
+
+RESULT_COLUMNS = (Col("rank", drop=1), Col("match"), Col("kind", drop=3), Col("category", drop=2), Col("title and id"))
+"""What a narrow terminal loses first: the rank (the order says it), then the category, then the kind."""
+
+
+def results_table(console: Console, hits: list[Hit]) -> Table:
+    """The hits, best first, fitted to ``console``'s width: ids are never cut, and nothing wraps inside a word."""
+    rows: list[list[RenderableType]] = []
     for index, hit in enumerate(hits, start=1):
         title = Text(hit.title)
         title.append(f"\n{hit.doc_id}", style="dim")
-        table.add_row(str(index), match_label(hit.score, hit.why), hit.kind, hit.category.replace("_", " "), title)
-    console.print(table)
+        rows.append([str(index), match_label(hit.score, hit.why), hit.kind, hit.category.replace("_", " "), title])
+    return fitted_table(console, RESULT_COLUMNS, rows, title=f"{len(hits)} result{'' if len(hits) == 1 else 's'}, "
+                        "best first", caption="match: 100% = ranked first by both the meaning and the keyword search "
+                        "(see --help)")

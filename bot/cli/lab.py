@@ -6,8 +6,12 @@ from __future__ import annotations
 from typing import Any
 
 import typer
+from rich.console import Console, RenderableType
+from rich.table import Table
+from rich.text import Text
 
 from bot.cli.common import console, fail, print_json, settings_or_exit
+from bot.cli.tables import Col, fitted_table
 
 app = typer.Typer(help="The incident lab: five services, a worker, load, Prometheus and Alertmanager on loopback; "
                        "inject faults and watch Andon find them.", no_args_is_help=True)
@@ -89,35 +93,39 @@ def heal() -> None:
 @app.command("faults")
 def list_faults() -> None:
     """The faults the lab can inject, the runbook each matches and the fix Andon should propose."""
-    from rich.table import Table
-
     from evals.lab.faults import FAULTS
 
-    table = Table(title="Lab faults")
-    table.add_column("fault", no_wrap=True)
-    for column in ("default target", "what breaks", "expected cause", "fix"):
-        table.add_column(column, overflow="fold")
-    for f in FAULTS.values():
-        table.add_row(f.name, f.service, f.title, f.category, f.action or "—")
-    console.print(table)
+    rows: list[list[RenderableType]] = [[Text(f.name), Text(f.service), Text(f.title), Text(f.category.replace("_", " ")),
+                                         Text(f.action or "—")] for f in FAULTS.values()]
+    console.print(fitted_table(console, FAULT_COLUMNS, rows, title="Lab faults"))
+
+
+FAULT_COLUMNS = (Col("fault"), Col("default target", drop=1), Col("what breaks"), Col("expected cause"), Col("fix"))
+
+
+SERVICE_COLUMNS = (Col("service"), Col("port", drop=1), Col("version"), Col("replicas", drop=2),
+                   Col("running"), Col("restarts", drop=3), Col("faults"), Col("flags on"))
+"""What a narrow terminal loses first: the port (the URLs above say where the lab is), then the replicas
+wanted (``running`` says how many are up), then the restarts."""
 
 
 def _render(status: dict[str, Any]) -> None:
-    from rich.table import Table
-
     state = "[green]up[/]" if status["running"] else "[red]down[/]"
     console.print(f"lab {state} · {status['dir']}")
     console.print(f"  prometheus   {status['prometheus']}\n  alertmanager {status['alertmanager']}\n"
                   f"  change feed  {status['change_feed']}\n  webhook      {status['webhook']}\n"
                   f"  logs         {status['logs']}")
-    table = Table()
-    for column in ("service", "port", "version", "replicas", "running", "restarts", "faults", "flags on"):
-        table.add_column(column)
-    for name, s in status["services"].items():
-        flags_on = ", ".join(k for k, v in s["flags"].items() if v)
-        faults = ", ".join(f"{k}={v}" for k, v in s["faults"].items())
-        table.add_row(name, str(s["port"]), s["version"], str(s["replicas"]), str(s["running"]), str(s["restarts"]),
-                      faults or "—", flags_on or "—")
-    console.print(table)
+    console.print(services_table(console, status["services"]))
     for item in status.get("injected", []):
         console.print(f"  injected: {item['fault']} → {item['service']}")
+
+
+def services_table(console: Console, services: dict[str, dict[str, Any]]) -> Table:
+    """One row a lab service, fitted to ``console``'s width: names, versions and flags are never cut."""
+    rows: list[list[RenderableType]] = []
+    for name, s in services.items():
+        flags_on = ", ".join(k for k, v in s["flags"].items() if v)
+        faults = ", ".join(f"{k}={v}" for k, v in s["faults"].items())
+        rows.append([Text(name), str(s["port"]), Text(s["version"]), str(s["replicas"]), str(s["running"]),
+                     str(s["restarts"]), Text(faults or "—"), Text(flags_on or "—")])
+    return fitted_table(console, SERVICE_COLUMNS, rows)

@@ -22,10 +22,11 @@ def serve(
     telemetry: Path | None = typer.Option(None, "--telemetry", help="replay telemetry from this fixture instead of "
                                           "live backends (demos)"),
     reasoner: str | None = typer.Option(None, "--reasoner", help="rules (default, no LLM) or llm"),
-    worker: str = typer.Option("process", "--worker", envvar="ANDON_WORKER",
-                               help="where investigations and slash-command work run: process (a worker process "
-                               "of their own, so Slack is acknowledged promptly while they run) or thread (the "
-                               "serving process's own worker threads)"),
+    worker: str | None = typer.Option(None, "--worker", show_default=False,
+                                      help="where investigations, chat messages and slash-command work run: process "
+                                      "(default: a worker process of their own, so Slack is acknowledged promptly "
+                                      "while they run) or thread (the serving process's own threads); overrides "
+                                      "ANDON_WORKER"),
 ) -> None:
     """Serve Slack: incident threads, RCA and approval cards, /andon commands, the Alertmanager webhook; with
     ANDON_WATCH=1, early-warning threads too (docs/watch.md)."""
@@ -36,13 +37,13 @@ def serve(
 
     if mode not in ("socket", "http"):
         fail("--mode must be socket or http")
-    if worker not in ("process", "thread"):
-        fail("--worker (ANDON_WORKER) must be process or thread")
-    settings = settings_or_exit(reasoner=reasoner)
+    if worker is not None and worker.strip().lower() not in ("process", "thread"):
+        fail(f"--worker must be process or thread (got {worker!r})")
+    settings = settings_or_exit(reasoner=reasoner, worker=worker)  # ANDON_WORKER is checked with the settings
     configure_logging(settings.log_level, settings.log_format)
     try:
         running = start(settings, mode="http" if mode == "http" else "socket", host=host, port=port,
-                        telemetry=telemetry, worker="thread" if worker == "thread" else "process")
+                        telemetry=telemetry, worker=settings.worker)
     except SettingsError as exc:
         fail(str(exc))
     start_watcher(settings, running.desk.services)  # ANDON_WATCH=1: early-warning threads, one replica at a time

@@ -33,15 +33,15 @@ def watch(
     (early warnings, once per service and signal family per ANDON_WATCH_COOLDOWN_S) and resources projected
     full within ANDON_WATCH_FORECAST_H hours. Without --once it scans every ANDON_WATCH_INTERVAL_S seconds
     and prints what is new until Ctrl-C. State (cooldowns, dismissals) is kept in the incident store. A service
-    with more warnings dismissed in a day than its false-warning budget is warned about at a raised threshold
-    (--json: "budgets", "over_budget")."""
+    with more warnings called "not a problem" in ANDON_WATCH_BUDGET_DAYS (7) than its false-warning budget
+    (ANDON_WATCH_FALSE_WARNINGS, 1) is warned about at a raised threshold (--json: "budgets", "over_budget")."""
     settings = settings_or_exit()
     if dismiss is not None:
         if telemetry is not None or once:
             fail("--dismiss is a command of its own: without --once or --telemetry")
         store = _store(settings, settings.data_dir)
         try:
-            _dismiss(store, dismiss, by)
+            _dismiss(settings, store, dismiss, by)
         finally:
             store.db.close()
         return
@@ -73,14 +73,28 @@ def _store(settings: Settings, data_dir: Path) -> IncidentStore:
         fail(f"cannot open the incident store: {exc}")
 
 
-def _dismiss(store: IncidentStore, target: str, by: str | None) -> None:
+def _dismiss(settings: Settings, store: IncidentStore, target: str, by: str | None) -> None:
+    from bot.runtime import open_knowledge
     from bot.watch import WatchState
+    from bot.watch.learning import learn_dismissal
 
     service, _, signal = target.partition(":")
     if not service or not signal:
         fail(f"--dismiss takes SERVICE:SIGNAL, not {target!r}")
-    WatchState(store.db).dismiss(service, signal, by, time.time())
+    state, now = WatchState(store.db), time.time()
+    detail = next((d for d in state.open_details() if d.get("service") == service and d.get("signal") == signal), {})
+    state.dismiss(service, signal, by, now)
     console.print(f"Dismissed: {service} {signal} is not warned about again (unless it grows much larger).")
+    try:
+        kb = open_knowledge(settings, ingest=False)
+    except Exception as exc:  # noqa: BLE001 — the dismissal is kept; only the knowledge base missed it
+        err_console.print(f"[yellow]not learned: the knowledge base did not open ({exc})[/]")
+        return
+    learned = learn_dismissal(kb, service, signal, detail, by, now)
+    if learned:
+        console.print(f"Learned as past incident {learned} (no fault): investigations of {service} recall it.")
+    else:
+        err_console.print("[yellow]not learned: the knowledge base refused the document (see the log)[/]")
 
 
 def _scanner(settings: Settings, store: IncidentStore, telemetry: Path | None) -> tuple[Scanner, float]:

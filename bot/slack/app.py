@@ -1,5 +1,5 @@
 """Build the Bolt app: the Web API client (retrying on 429, pointed at ``ANDON_SLACK_API_URL``), signature
-verification, a listener pool sized for bursts, and the listeners (``register_listeners``)."""
+verification, listeners that run before Slack is answered, and the listeners (``register_listeners``)."""
 
 from __future__ import annotations
 
@@ -44,14 +44,17 @@ def _client_errors_unlogged() -> Iterator[None]:
 
 
 def build_app(settings: Settings, desk: Desk, client: WebClient, token_verification: bool = True,
-              listener_workers: int = 32) -> App:
+              listener_workers: int = 32, verified_before: bool = False) -> App:
     """The Bolt app over ``client``. ``token_verification`` checks the token with auth.test at start-up; a Slack
-    API that cannot be reached then is a :class:`SettingsError` (one line), not a traceback."""
+    API that cannot be reached then is a :class:`SettingsError` (one line), not a traceback. With
+    ``verified_before`` (the HTTP edge checks every request's signature before Bolt sees it), Bolt does not
+    check it a second time."""
     logging.getLogger("slack_bolt.App").addFilter(_TOKEN_IN_THE_CLIENT)  # added once, however many apps
     try:
         with _client_errors_unlogged():
             app = App(client=client, signing_secret=settings.secret("slack_signing_secret"), name="andon",
-                      token_verification_enabled=token_verification, process_before_response=False,
+                      token_verification_enabled=token_verification, process_before_response=True,
+                      request_verification_enabled=not verified_before,
                       listener_executor=ThreadPoolExecutor(max_workers=listener_workers,
                                                            thread_name_prefix="andon-slack"))
     except (URLError, OSError) as exc:

@@ -1,8 +1,9 @@
 """Approval in the channel: who may decide, recording each decision once, and resuming the paused graph
 exactly once — across double clicks, retries and replicas — when every proposal is settled.
 
-A proposal is settled when an approver rejected it, when enough distinct approvers approved it
-(``destructive`` needs two), or when it expired. ``act`` re-checks all of it against the policy."""
+A proposal is settled when the approval state machine (``bot.approval``) says it is no longer ``open``:
+an approver rejected it, enough distinct approvers approved it (``destructive`` needs two), or it expired.
+``act`` asks the same state machine again before anything runs."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ from typing import Any, Literal, cast
 
 from bot.agent.nodes.closing import report_from_state
 from bot.agent.state import InvestigationState
+from bot.approval import ApprovalState, approval_state, expires_at
+from bot.models import Proposal
 from bot.slack.blocks import Block, notice, proposal_card, verification_message
 from bot.slack.blocks.kit import untrusted
 from bot.slack.services import Services
@@ -65,8 +68,7 @@ class Approvals:
 
     # ----- cards -----
     def expires_at(self, proposal: dict[str, Any]) -> float | None:
-        created = float(proposal.get("created_at") or 0)
-        return created + self.s.policy.expiry_minutes * 60 if created else None
+        return expires_at(Proposal.model_validate(proposal), self.s.policy)
 
     def card(self, incident_id: str, proposal: dict[str, Any], decisions: list[dict[str, Any]],
              outcome: dict[str, Any] | None = None) -> list[Block]:
@@ -99,18 +101,15 @@ class Approvals:
         """The policy's approver user groups (``S…`` ids) that ``user`` belongs to."""
         return [g for g in self.s.policy.approvers if g.startswith("S") and user in self.s.workspace.group_members(g)]
 
-    def state_of(self, proposal: dict[str, Any], decisions: list[dict[str, Any]], now: float) -> str:
-        """``open``, ``approved``, ``rejected`` or ``expired``."""
-        if not needs_approval(proposal):
-            return "approved"
-        mine = [d for d in decisions if d["proposal_id"] == proposal["id"] and d.get("hash") == proposal["hash"]]
-        if any(d["decision"] == "reject" for d in mine):
-            return "rejected"
-        approvers = {d["by"] for d in mine if d["decision"] == "approve"}
-        if len(approvers) >= self.s.policy.required(proposal["risk"]):
-            return "approved"
-        expiry = self.expires_at(proposal)
-        return "expired" if expiry is not None and now > expiry else "open"
+    def with_groups(self, decisions: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The decisions, each with the approver ``groups`` its author belongs to (the state machine and
+        ``act`` judge a group member's decision by them)."""
+        return [d if "groups" in d else {**d, "groups": self.groups_of(str(d["by"]))} for d in decisions]
+
+    def state_of(self, proposal: dict[str, Any], decisions: list[dict[str, Any]], now: float) -> ApprovalState:
+        """``open``, ``approved``, ``rejected`` or ``expired``, as ``bot.approval`` decides it."""
+        return approval_state(Proposal.model_validate(proposal), self.with_groups(decisions), self.s.policy,
+                              now).state
 
     def decide(self, click: Click) -> str:
         """Apply one click. Returns what happened: refused, stale, expired, duplicate, recorded or resumed."""
@@ -124,7 +123,7 @@ class Approvals:
             store.audit(click.incident_id, "approval_refused", None,
                         {"proposal_id": click.proposal_id, "decision": click.decision}, "not an approver", click.user)
             return Recorded("refused")
-        pending = self.s.investigator().pending(click.incident_id)
+        pending = self.s.pending(click.incident_id)
         proposal = next((p for p in pending if p["id"] == click.proposal_id and p["hash"] == click.digest), None)
         if proposal is None:
             return Recorded("stale")
@@ -184,7 +183,7 @@ class Approvals:
         return result
 
     def _resume_when_settled(self, incident_id: str, pending: list[dict[str, Any]]) -> bool:
-        decisions = self.s.store.decisions(incident_id)
+        decisions = self.with_groups(self.s.store.decisions(incident_id))
         now = time.time()
         if any(self.state_of(p, decisions, now) == "open" for p in pending):
             return False
@@ -202,7 +201,7 @@ class Approvals:
     def _resume(self, incident_id: str, pending: list[dict[str, Any]]) -> None:
         store = self.s.store
         incident = store.get(incident_id) or {}
-        decisions = [{**d, "groups": self.groups_of(str(d["by"]))} for d in store.decisions(incident_id)]
+        decisions = self.with_groups(store.decisions(incident_id))
         try:
             outcome = self.s.investigator().resume(incident_id, decisions)
         except Exception as exc:

@@ -1,5 +1,6 @@
 """``/andon`` subcommands. :meth:`Commands.handle` answers within the 3-second ack (help, lists, status,
-notes); anything slower runs on the worker pool and replies through ``respond``. Unknown subcommands
+notes); anything slower (investigate, runbook, ask, resolve, postmortem, declare) is a durable job, run on
+the worker pool or in the worker process, that replies through ``respond``. Unknown subcommands
 get the help, never silence."""
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from bot.slack.ids import Subcommand
 from bot.slack.jobs import Jobs
 from bot.slack.learning import LearningError, draft_postmortem, learned_incident, root_cause_text
 from bot.slack.services import Services
+from bot.slack.watch.status import watch_command
 
 __all__ = ["Commands", "CommandRequest", "CommandReply", "HELP"]
 
@@ -41,6 +43,7 @@ HELP: list[tuple[str, str]] = [
     (f"{Subcommand.POSTMORTEM} [incident]", "draft a postmortem from the incident's timeline"),
     (f"{Subcommand.TIMELINE} [incident] [note]", "add a note to the timeline, or show it"),
     (f"{Subcommand.DECLARE} <title>", "open a dedicated incident channel (topic, responders, runbook bookmark)"),
+    (f"{Subcommand.WATCH} status", "what the watch watches, its last scan, live early warnings and budgets"),
     (f"{Subcommand.HELP}", "this list"),
 ]
 _INCIDENT_ID = re.compile(r"^inc-[0-9a-f]{6,}$")
@@ -79,7 +82,8 @@ class Commands:
         self._answerer = responder
         self.jobs = Jobs(services, interrupted=self._interrupted)
         work: dict[str, Callable[..., None]] = {"investigate": self._investigate, "resolve": self._resolve,
-                                                "postmortem": self._postmortem, "declare": self._declare}
+                                                "postmortem": self._postmortem, "declare": self._declare,
+                                                "runbook": self._runbook, "ask": self._ask}
         for kind, does in work.items():
             self.jobs.register(kind, self._job(does))
         self._handlers: dict[Subcommand, Callable[[CommandRequest, str], CommandReply]] = {
@@ -87,6 +91,7 @@ class Commands:
             Subcommand.INCIDENTS: self.incidents, Subcommand.RUNBOOK: self.runbook, Subcommand.ASK: self.ask,
             Subcommand.RESOLVE: self.resolve, Subcommand.POSTMORTEM: self.postmortem,
             Subcommand.TIMELINE: self.timeline, Subcommand.DECLARE: self.declare, Subcommand.HELP: self.help,
+            Subcommand.WATCH: self.watch,
         }
 
     def _durable(self, kind: str, request: CommandRequest, *args: Any) -> None:
@@ -147,9 +152,8 @@ class Commands:
             if named is not None and named.get("channel") not in (request.channel, None) and not self._responder(request):
                 return None, remainder.strip()
             return named, remainder.strip()
-        candidates = [i for i in self.s.store.list(None if any_status else "open", limit=200)
-                      if i["channel"] == request.channel]
-        return (candidates[0] if candidates else None), rest
+        latest = self.s.store.list(None if any_status else "open", limit=1, channel=request.channel)
+        return (latest[0] if latest else None), rest
 
     @staticmethod
     def _no_incident() -> CommandReply:
@@ -158,9 +162,8 @@ class Commands:
     # ----- immediate -----
     def incidents(self, request: CommandRequest, rest: str) -> CommandReply:
         responder = self._responder(request)
-        open_ones = self.s.store.list("open", limit=40 if responder else 200)
-        if not responder:  # others see this channel's incidents only
-            open_ones = [i for i in open_ones if i["channel"] == request.channel][:40]
+        # others see this channel's incidents only
+        open_ones = self.s.store.list("open", limit=40, channel=None if responder else request.channel)
         links = {i["id"]: _archive_link(i["channel"], i["thread_ts"]) for i in open_ones if i["channel"] and i["thread_ts"]}
         return CommandReply(incidents_list(open_ones, links))
 
@@ -169,8 +172,11 @@ class Commands:
         if incident is None:
             return self._no_incident()
         link = _archive_link(incident["channel"], incident["thread_ts"]) if incident["thread_ts"] else None
-        pending = len(self.s.investigator().pending(incident["id"]))
+        pending = len(self.s.pending(incident["id"]))
         return CommandReply(status_card(incident, link, pending))
+
+    def watch(self, request: CommandRequest, rest: str) -> CommandReply:
+        return CommandReply(watch_command(self.s, rest))
 
     def timeline(self, request: CommandRequest, rest: str) -> CommandReply:
         incident, note = self._target(request, rest, any_status=True)
@@ -204,12 +210,12 @@ class Commands:
         if not rest:
             return _reply("What should I look for? `/andon runbook kafka consumer lag`")
 
-        def search() -> None:
-            hits = self.s.kb.search(rest, k=5, kind="runbook") if self.s.kb is not None else []
-            request.respond(runbook_results(rest, [h.to_dict() for h in hits]))
+        self._durable("runbook", request, rest)
+        return _reply(f":books: Searching the runbooks for “{untrusted(rest)}”…")
 
-        self.s.submit(search)
-        return _reply(f":books: Searching the runbooks for “{rest}”…")
+    def _runbook(self, request: CommandRequest, query: str) -> None:
+        hits = self.s.kb.search(query, k=5, kind="runbook") if self.s.kb is not None else []
+        request.respond(runbook_results(query, [h.to_dict() for h in hits]))
 
     def ask(self, request: CommandRequest, rest: str) -> CommandReply:
         incident, question = self._target(request, rest)
@@ -218,13 +224,13 @@ class Commands:
         if not question:
             return _reply("Ask a question: `/andon ask why not the database?`")
 
-        def answer() -> None:
-            text = self.conversations.answerer.answer((self.s.store.get(incident["id"]) or {}).get("report"), question)
-            self.s.store.note(incident["id"], "question", question, request.user)
-            request.respond(answer_message(question, text, request.user))
-
-        self.s.submit(answer)
+        self._durable("ask", request, incident["id"], question)
         return _reply(f":thinking_face: Looking at the evidence of `{incident['id']}`…")
+
+    def _ask(self, request: CommandRequest, incident_id: str, question: str) -> None:
+        text = self.conversations.answerer.answer((self.s.store.get(incident_id) or {}).get("report"), question)
+        self.s.store.note(incident_id, "question", question, request.user)
+        request.respond(answer_message(question, text, request.user))
 
     def resolve(self, request: CommandRequest, rest: str) -> CommandReply:
         if not self._may("resolve", request):

@@ -73,6 +73,15 @@ class Conversations:
                 self._channels = {c for c in resolved if c}
             return self._channels
 
+    def concerns(self, message: InboundMessage) -> bool:
+        """Whether :meth:`receive` could do anything with ``message`` (a mention, a reply in an incident's
+        thread, a message in an incident channel) — read only, for sparing the rest a job."""
+        if message.mention:
+            return True
+        if message.in_thread:
+            return self.s.store.find_by_thread(message.channel, message.root) is not None
+        return message.channel in self.incident_channels()
+
     def receive(self, message: InboundMessage) -> str:
         """Handle one message: ``opened``, ``answering``, ``noted``, ``duplicate`` or ``ignored``."""
         text = _MENTION.sub("", message.text or "").strip()

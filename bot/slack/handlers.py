@@ -1,33 +1,38 @@
-"""Bolt handlers: each turns one Slack payload into a Desk call. Events are acknowledged by Bolt before
-the handler runs, and messages are taken in on the desk's own threads; a slash command is acknowledged with
-its answer when that is ready within ``ACK_BUDGET_S``, else at once with the answer following; button clicks
-call ``ack()`` first, then do their work."""
+"""Bolt handlers: each turns one Slack payload into a Desk call. Bolt answers Slack when a handler returns
+(``process_before_response``), so each does only what must be durable before that and leaves the rest to
+other threads or the worker process: a message is handed to the desk (a job written for the worker
+process), a slash command is acknowledged with its answer when that is ready within ``ACK_BUDGET_S``, else
+at once with the answer following, and a button click is recorded, then followed up on the desk's threads."""
 
 from __future__ import annotations
 
+import functools
+import json
 import logging
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from slack_bolt import Ack, Respond
 
 from bot.slack.approvals import Click
-from bot.slack.blocks import Block, parse_button_value
+from bot.slack.blocks import Block, help_blocks, parse_button_value
 from bot.slack.blocks.kit import fallback_text, section, untrusted
-from bot.slack.commands import CommandReply, CommandRequest
+from bot.slack.commands import HELP, CommandReply, CommandRequest
 from bot.slack.conversations import InboundMessage
 from bot.slack.desk import Desk
 from tools.redaction import redact, redact_data
 
-__all__ = ["on_mention", "on_message", "on_command", "on_decision"]
+__all__ = ["on_mention", "on_message", "on_command", "on_decision", "redacted_reply"]
 
 log = logging.getLogger(__name__)
 ACK_BUDGET_S = 0.5
 """How long a slash command's answer may take before the ack goes out without it: Slack allows 3 s from the
 request, part of which the request spent reaching the listener. The answer then follows through response_url."""
 COMMAND_WORKERS = 8
+REDACTED_REPLIES_KEPT = 64
+"""Slash-command answers whose redaction is remembered (the most recent ones)."""
 _HANDLED_SUBTYPES = (None, "bot_message", "thread_broadcast", "file_share")
 
 
@@ -65,6 +70,7 @@ def on_message(desk: Desk) -> Callable[..., None]:
 
 def on_command(desk: Desk) -> Callable[..., None]:
     answering = ThreadPoolExecutor(max_workers=COMMAND_WORKERS, thread_name_prefix="andon-command")
+    redacted_reply(help_blocks(HELP))  # the commonest answer, redacted once now rather than by a burst at once
 
     def handle(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
         def later(blocks: list[Block], public: bool = False) -> None:
@@ -87,11 +93,22 @@ def on_command(desk: Desk) -> Callable[..., None]:
             log.exception("/andon %s failed", text)
             ack(text=redact(_failure(text, exc)), response_type="ephemeral")
             return
-        blocks = redact_data(reply.blocks)
+        blocks = redacted_reply(reply.blocks)
         ack(text=fallback_text(blocks), blocks=blocks,
             response_type="in_channel" if reply.public else "ephemeral")
 
     return handle
+
+
+def redacted_reply(blocks: list[Block]) -> list[Block]:
+    """``blocks`` redacted, as every answer is; the same answer again (the help, a list nothing changed in)
+    is redacted once: thirty patterns over every string cost an acknowledgement more than the rest of it."""
+    return cast(list[Block], json.loads(_redacted_json(json.dumps(blocks, sort_keys=True))))
+
+
+@functools.lru_cache(maxsize=REDACTED_REPLIES_KEPT)
+def _redacted_json(blocks: str) -> str:
+    return json.dumps(redact_data(json.loads(blocks)))
 
 
 def _failure(text: str, exc: BaseException) -> str:
@@ -127,6 +144,6 @@ def on_decision(desk: Desk, decision: Literal["approve", "reject"]) -> Callable[
                       user=str(body["user"]["id"]), channel=channel, message_ts=message_ts)
         recorded = desk.approvals.record(click)  # durable before Slack hears "received": a crash loses no click
         ack()
-        desk.approvals.follow_up(click, recorded)
+        desk.after_ack(desk.approvals.follow_up, click, recorded)  # Bolt answers Slack when this returns
 
     return handle

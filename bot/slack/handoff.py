@@ -1,8 +1,8 @@
 """The work ``andon serve`` hands from its serving process to its worker process (``bot.slack.worker``).
 
 An investigation and an answer to a question in a thread — the CPU-heavy calls — are written to the store
-as jobs where the serving process would have queued them on its own pool, and so are the slash commands'
-jobs; the worker process claims them with the store's claims and runs them with the same code. One table
+as jobs where the serving process would have queued them on its own pool, and so are chat messages (the
+desk's) and the slash commands' jobs; the worker process claims them with the store's claims and runs them with the same code. One table
 (:func:`handed_off`) names the calls, so both sides agree on the job kinds."""
 
 from __future__ import annotations
@@ -40,13 +40,15 @@ def call_jobs(desk: Desk) -> Jobs:
 
 
 def send_to_worker(desk: Desk, wake: Callable[[], None]) -> None:
-    """The serving process's side: the handed-off calls and the slash commands' jobs are only written to
-    the store, then ``wake`` tells the worker process to look."""
+    """The serving process's side: the handed-off calls, chat messages and the slash commands' jobs are only
+    written to the store, then ``wake`` tells the worker process to look. (The worker process does the same
+    with its own desk, so the investigation a message opens is a job its poller runs.)"""
     calls = call_jobs(desk)
     for kind, call in handed_off(desk).items():
         desk.services.route(call, _writing(calls, kind))
     calls.run_elsewhere(wake)
     desk.commands.jobs.run_elsewhere(wake)
+    desk.messages.run_elsewhere(wake)
 
 
 def _making(call: Callable[..., None]) -> Work:

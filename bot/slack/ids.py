@@ -55,4 +55,5 @@ class Subcommand(StrEnum):
     POSTMORTEM = "postmortem"
     TIMELINE = "timeline"
     DECLARE = "declare"
+    WATCH = "watch"
     HELP = "help"

@@ -51,6 +51,11 @@ class Jobs:
         them: it claims and runs them (see :meth:`unstarted` and :meth:`run`)."""
         self._wake = wake
 
+    @property
+    def elsewhere(self) -> bool:
+        """True once accepted jobs are run by another process (:meth:`run_elsewhere`)."""
+        return self._wake is not None
+
     def accept(self, kind: str, payload: dict[str, Any], context: Any = None) -> str:
         """Write the job (before the caller answers Slack), then queue it. Returns its id."""
         if kind not in self._kinds:
@@ -67,7 +72,7 @@ class Jobs:
         """Jobs of the kinds registered here that nobody has started, accepted since ``since`` (by default
         within the time their ``response_url`` stays valid), oldest first."""
         since = time.time() - RESPONSE_URL_VALID_S if since is None else since
-        return [j for j in self.s.store.open_jobs(since=since, limit=limit, unstarted=True) if j["kind"] in self._kinds]
+        return self.s.store.open_jobs(since=since, limit=limit, unstarted=True, kinds=sorted(self._kinds))
 
     def run(self, job: dict[str, Any]) -> bool:
         """Claim one job read from the store (see :meth:`unstarted`) and run it here; False when another
@@ -101,9 +106,7 @@ class Jobs:
         ids of the jobs it ran or reported."""
         handled = []
         self.s.store.forget_jobs(time.time() - JOBS_KEPT_S)
-        for job in self.s.store.open_jobs(since=time.time() - RESPONSE_URL_VALID_S):
-            if job["kind"] not in self._kinds:
-                continue
+        for job in self.s.store.open_jobs(since=time.time() - RESPONSE_URL_VALID_S, kinds=sorted(self._kinds)):
             if job["started"] and self._report_interrupted(job):
                 log.warning("%s was cut off by a restart; reported, not re-run", job["id"])
                 handled.append(job["id"])

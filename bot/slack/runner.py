@@ -66,7 +66,7 @@ class Running:
             self.socket.close()
         if self.http is not None:
             self.http.shutdown()
-        self.desk.services.executor.shutdown(wait=False, cancel_futures=True)
+        self.desk.services.stop()
 
 
 def start(settings: Settings, mode: Mode = "socket", host: str = "127.0.0.1", port: int | None = 3000,
@@ -88,7 +88,8 @@ def start(settings: Settings, mode: Mode = "socket", host: str = "127.0.0.1", po
     desk = Desk(services, responder=response_url_answerer)
     if handoff is not None:
         send_to_worker(desk, handoff.wake)
-    app = build_app(settings, desk, client, token_verification=token_verification)
+    app = build_app(settings, desk, client, token_verification=token_verification,
+                    verified_before=mode == "http")  # the edge checks signatures (SLACK_SIGNING_SECRET is required)
     if handoff is not None and not handoff.start():  # it sweeps for what a crash left undone, and runs the jobs
         log.warning("the worker process is not ready yet; serving anyway (jobs wait in the database)")
     try:

@@ -1,5 +1,6 @@
-"""``andon serve``'s worker process: investigations and the other heavy work run here, apart from the
-process that answers Slack, so they never hold that process's interpreter while an acknowledgement waits.
+"""``andon serve``'s worker process: investigations, chat messages (opening incidents, answering in their
+threads) and slash-command work run here, apart from the process that answers Slack, so they never hold that
+process's interpreter while an acknowledgement waits.
 
 The serving process writes jobs to the store (``bot.slack.handoff``). :func:`work`, the worker process's
 entry point, builds its own services over the same store, claims those jobs with the store's claims, runs
@@ -167,8 +168,8 @@ def work(spec: WorkerSpec, wake: Doorbell, ready: Doorbell) -> None:
     _die_with(spec.parent_pid)
     os.nice(NICENESS)
     from bot.logs import configure_logging
-    from bot.slack.desk import Desk
-    from bot.slack.handoff import JobPoller, call_jobs
+    from bot.slack.desk import INBOUND_WORKERS, Desk
+    from bot.slack.handoff import JobPoller, call_jobs, send_to_worker
     from bot.slack.services import build_services
     from bot.slack.sweeper import RECOVERY_SWEEP_S, Sweeper
     from bot.slack.workspace import SlackWorkspace, make_web_client, response_url_answerer
@@ -177,18 +178,22 @@ def work(spec: WorkerSpec, wake: Doorbell, ready: Doorbell) -> None:
     configure_logging(settings.log_level, settings.log_format)
     services = build_services(settings, SlackWorkspace(make_web_client(settings)), telemetry=spec.telemetry)
     desk = Desk(services, responder=response_url_answerer)
-    poller = JobPoller([(desk.commands.jobs, None), (call_jobs(desk), spec.serving_since)], spec.threads,
-                       ran=wake.ring)
+    send_to_worker(desk, wake.ring)  # what its own jobs start (an opened incident's investigation) is a job too
+    pollers = [JobPoller([(desk.commands.jobs, None), (call_jobs(desk), spec.serving_since)], spec.threads,
+                         ran=wake.ring),
+               JobPoller([(desk.messages, None)], INBOUND_WORKERS, ran=wake.ring)]
+    """Messages have threads of their own: an incident's first reply never waits behind investigations."""
     Sweeper(services, desk.finish_unfinished, RECOVERY_SWEEP_S)  # what a crash left undone
     threading.Thread(target=_write_metrics, args=(services.metrics, spec.metrics_file), name="andon-worker-metrics",
                      daemon=True).start()
     log.info("the worker process (pid %d) is running jobs", os.getpid())
     ready.ring()
     while os.getppid() == spec.parent_pid:
-        try:
-            poller.poll()
-        except Exception:  # the store did not answer: look again at the next wake-up
-            log.warning("could not look for jobs", exc_info=True)
+        for poller in pollers:
+            try:
+                poller.poll()
+            except Exception:  # the store did not answer: look again at the next wake-up
+                log.warning("could not look for jobs", exc_info=True)
         wake.wait(POLL_S)  # takes the rings so far: a job written while it looks rings again
     os._exit(0)  # the serving process is gone (without Linux's parent-death signal)
 

@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-__all__ = ["Database", "MIGRATIONS", "IntegrityError", "use_wal", "sqlite_path"]
+__all__ = ["Database", "MIGRATIONS", "IntegrityError", "use_wal", "sqlite_path", "SYNCHRONOUS"]
 
 
 class IntegrityError(Exception):
@@ -18,6 +18,17 @@ class IntegrityError(Exception):
 
 
 _SQLITE_BUSY_S = 30.0
+_LOCKED_RETRY_S = (0.0005, 0.005)
+"""How long a writer waits before asking again for SQLite's write lock held by another process: first,
+and at most (doubling in between). SQLite's own busy handler sleeps 1, 2, 5, 10… up to 100 ms, so an
+acknowledgement's write would sleep far longer than the few microseconds another process's write holds it."""
+
+SYNCHRONOUS = ("NORMAL", "FULL")
+"""SQLite's durability, ``PRAGMA synchronous`` under WAL. NORMAL (the default): a commit is in the
+write-ahead log, in the operating system's hands, when it returns — it survives the process being killed
+(SIGKILL, a crash), but a power loss or an operating-system crash can undo the last commits before the next
+checkpoint (the database stays consistent). FULL: each commit also waits for the disk (an fsync), so it
+survives a power loss too."""
 
 MIGRATIONS: list[str] = [
     # 1: the initial schema
@@ -115,8 +126,12 @@ def sqlite_path(data_dir: Path) -> Path:
 class Database:
     """One connection per thread for SQLite; a connection pool for PostgreSQL."""
 
-    def __init__(self, url: str | None, data_dir: Path) -> None:
+    def __init__(self, url: str | None, data_dir: Path, synchronous: str = "NORMAL") -> None:
+        """``synchronous``: SQLite's ``PRAGMA synchronous`` for the store's connections (see :data:`SYNCHRONOUS`)."""
         self.url = url
+        if synchronous.upper() not in SYNCHRONOUS:
+            raise ValueError(f"synchronous must be one of {', '.join(SYNCHRONOUS)} (got {synchronous!r})")
+        self.synchronous = synchronous.upper()
         self.postgres = bool(url and url.startswith(("postgres://", "postgresql://")))
         self._local = threading.local()
         self._writing = threading.Lock()
@@ -138,8 +153,24 @@ class Database:
         if conn is None:
             conn = sqlite3.connect(self.path, timeout=_SQLITE_BUSY_S, isolation_level=None, check_same_thread=False)
             use_wal(conn)
+            conn.execute(f"PRAGMA synchronous={self.synchronous}")
             self._local.conn = conn
         return conn
+
+    @contextmanager
+    def read(self) -> Iterator[Any]:
+        """A cursor for reading only, on one snapshot. Under SQLite's WAL a reader neither waits for the
+        writer nor holds it up, so reads skip the writers' queue (:meth:`transaction`)."""
+        if self.postgres:
+            with self.transaction() as cur:
+                yield cur
+            return
+        conn = self._sqlite()
+        conn.execute("BEGIN")
+        try:
+            yield _Cursor(conn.cursor(), postgres=False)
+        finally:
+            conn.execute("COMMIT")
 
     @contextmanager
     def transaction(self) -> Iterator[Any]:
@@ -156,8 +187,8 @@ class Database:
         else:
             conn = self._sqlite()
             with self._writing:
+                _begin_immediate(conn)
                 try:
-                    conn.execute("BEGIN IMMEDIATE")
                     yield _Cursor(conn.cursor(), postgres=False)
                     conn.execute("COMMIT")
                 except sqlite3.IntegrityError as exc:
@@ -209,6 +240,27 @@ def use_wal(conn: sqlite3.Connection) -> None:
                 raise
         time.sleep(delay)
         delay = min(delay * 2, 0.2)
+
+
+def _begin_immediate(conn: sqlite3.Connection) -> None:
+    """Begin a write transaction, waiting for another process's writer in short steps (``_LOCKED_RETRY_S``)
+    rather than in SQLite's busy handler, up to its timeout. (Once begun, nothing in a WAL write transaction
+    waits for a lock: the handler is back for the readers' rare waits.)"""
+    conn.execute("PRAGMA busy_timeout = 0")
+    try:
+        deadline = time.monotonic() + _SQLITE_BUSY_S
+        delay = _LOCKED_RETRY_S[0]
+        while True:
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as exc:
+                if ("locked" not in str(exc) and "busy" not in str(exc)) or time.monotonic() > deadline:
+                    raise
+            time.sleep(delay)
+            delay = min(delay * 2, _LOCKED_RETRY_S[1])
+    finally:
+        conn.execute(f"PRAGMA busy_timeout = {int(_SQLITE_BUSY_S * 1000)}")
 
 
 class _Cursor:

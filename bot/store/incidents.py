@@ -71,31 +71,38 @@ class IncidentStore:
                         (_json(report), time.time(), incident_id))
 
     def get(self, incident_id: str) -> dict[str, Any] | None:
-        with self.db.transaction() as cur:
+        with self.db.read() as cur:
             row = cur.execute(_SELECT_INCIDENTS + " WHERE id = %s", (incident_id,)).fetchone()
         return self._row(row) if row else None
 
     def find_open_by_group(self, group_key: str) -> dict[str, Any] | None:
-        with self.db.transaction() as cur:
+        with self.db.read() as cur:
             row = cur.execute(_SELECT_INCIDENTS + " WHERE group_key = %s AND status != 'resolved' AND origin IS NULL"
                               " ORDER BY created_at DESC", (group_key,)).fetchone()
         return self._row(row) if row else None
 
     def find_by_thread(self, channel: str, thread_ts: str) -> dict[str, Any] | None:
-        with self.db.transaction() as cur:
+        with self.db.read() as cur:
             row = cur.execute(_SELECT_INCIDENTS + " WHERE channel = %s AND thread_ts = %s", (channel, thread_ts)).fetchone()
         return self._row(row) if row else None
 
-    def list(self, status: str | None = None, limit: int = 50) -> builtins.list[dict[str, Any]]:
-        sql = _SELECT_INCIDENTS
-        params: tuple[Any, ...] = ()
+    def list(self, status: str | None = None, limit: int = 50,
+             channel: str | None = None) -> builtins.list[dict[str, Any]]:
+        """The latest incidents, newest first: ``open`` (not resolved) or of one ``status``, and with
+        ``channel``, of that channel only."""
+        where: builtins.list[str] = []
+        params: builtins.list[Any] = []
         if status == "open":
-            sql += " WHERE status != 'resolved'"
+            where.append("status != 'resolved'")
         elif status:
-            sql += " WHERE status = %s"
-            params = (status,)
-        with self.db.transaction() as cur:
-            rows = cur.execute(sql + f" ORDER BY created_at DESC LIMIT {int(limit)}", params).fetchall()
+            where.append("status = %s")
+            params.append(status)
+        if channel is not None:
+            where.append("channel = %s")
+            params.append(channel)
+        sql = _SELECT_INCIDENTS + (" WHERE " + " AND ".join(where) if where else "")
+        with self.db.read() as cur:
+            rows = cur.execute(sql + f" ORDER BY created_at DESC LIMIT {int(limit)}", tuple(params)).fetchall()
         return [self._row(r) for r in rows]
 
     @staticmethod
@@ -112,7 +119,7 @@ class IncidentStore:
                         (incident_id, time.time(), kind, text, by))
 
     def timeline(self, incident_id: str) -> builtins.list[dict[str, Any]]:
-        with self.db.transaction() as cur:
+        with self.db.read() as cur:
             rows = cur.execute("SELECT at, kind, text, by_user FROM timeline WHERE incident_id = %s ORDER BY at, id",
                                (incident_id,)).fetchall()
         return [{"at": r[0], "kind": r[1], "text": r[2], "by": r[3]} for r in rows]
@@ -127,7 +134,7 @@ class IncidentStore:
 
     def message(self, incident_id: str, key: str) -> tuple[str, str] | None:
         """The (channel, ts) remembered for ``key``, if any."""
-        with self.db.transaction() as cur:
+        with self.db.read() as cur:
             row = cur.execute("SELECT channel, ts FROM messages WHERE incident_id = %s AND key = %s",
                               (incident_id, key)).fetchone()
         return (str(row[0]), str(row[1])) if row else None
@@ -187,12 +194,18 @@ class IncidentStore:
             cur.execute("DELETE FROM jobs WHERE done_at IS NOT NULL AND done_at < %s", (before,))
             return int(cur.rowcount or 0)
 
-    def open_jobs(self, since: float, limit: int = 100, unstarted: bool = False) -> builtins.list[dict[str, Any]]:
-        """Jobs accepted since ``since`` and not done (with ``unstarted``, not started either), oldest first."""
+    def open_jobs(self, since: float, limit: int = 100, unstarted: bool = False,
+                  kinds: builtins.list[str] | None = None) -> builtins.list[dict[str, Any]]:
+        """Jobs accepted since ``since`` and not done (with ``unstarted``, not started either; with ``kinds``,
+        of those kinds only), oldest first."""
+        if kinds is not None and not kinds:
+            return []
         waiting = " AND started_at IS NULL" if unstarted else ""
-        with self.db.transaction() as cur:
+        of_kinds = f" AND kind IN ({', '.join(['%s'] * len(kinds))})" if kinds else ""
+        with self.db.read() as cur:
             rows = cur.execute("SELECT id, kind, payload, created_at, started_at FROM jobs WHERE done_at IS NULL"
-                               f"{waiting} AND created_at >= %s ORDER BY created_at LIMIT %s", (since, limit)).fetchall()
+                               f"{waiting}{of_kinds} AND created_at >= %s ORDER BY created_at LIMIT %s",
+                               (*(kinds or []), since, limit)).fetchall()
         return [{"id": r[0], "kind": r[1], "payload": json.loads(r[2]), "created_at": float(r[3]),
                  "started": r[4] is not None} for r in rows]
 
@@ -209,7 +222,7 @@ class IncidentStore:
         return True
 
     def decisions(self, incident_id: str) -> builtins.list[dict[str, Any]]:
-        with self.db.transaction() as cur:
+        with self.db.read() as cur:
             rows = cur.execute("SELECT proposal_id, hash, decision, by_user, at FROM approvals WHERE incident_id = %s "
                                "ORDER BY at", (incident_id,)).fetchall()
         return [{"proposal_id": r[0], "hash": r[1], "decision": r[2], "by": r[3], "at": r[4]} for r in rows]
@@ -241,7 +254,7 @@ class IncidentStore:
         if incident_id:
             sql += " WHERE incident_id = %s"
             params = (incident_id,)
-        with self.db.transaction() as cur:
+        with self.db.read() as cur:
             rows = cur.execute(sql + " ORDER BY started_at", params).fetchall()
         keys = ["incident_id", "hash", "tool", "args", "status", "approval", "started_at", "finished_at", "result"]
         return [{**dict(zip(keys, r, strict=True)), "args": json.loads(r[3])} for r in rows]
@@ -255,7 +268,7 @@ class IncidentStore:
         if since:
             sql += " AND started_at >= %s"
             params.append(since)
-        with self.db.transaction() as cur:
+        with self.db.read() as cur:
             return int(cur.execute(sql, tuple(params)).fetchone()[0])
 
     def mark_interrupted(self, older_than: float | None = None) -> builtins.list[dict[str, Any]]:
@@ -289,7 +302,7 @@ class IncidentStore:
         if incident_id:
             sql += " WHERE incident_id = %s"
             params = (incident_id,)
-        with self.db.transaction() as cur:
+        with self.db.read() as cur:
             rows = cur.execute(sql + " ORDER BY at, id", params).fetchall()
         return [{"incident_id": r[0], "at": r[1], "event": r[2], "tool": r[3],
                  "args": json.loads(r[4]) if r[4] else None, "detail": r[5], "by": r[6]} for r in rows]
@@ -307,7 +320,7 @@ def labelled_incidents(store: IncidentStore) -> builtins.list[dict[str, Any]]:
     """Incidents whose investigation report is kept and whose answer a person gave: resolved with a root
     cause (``resolved`` in the audit log), or marked helpful / wrong by feedback. Each carries ``report``,
     ``answer`` ((service, category) or None), ``confirmed`` and ``refuted`` ((service, category) or None)."""
-    with store.db.transaction() as cur:
+    with store.db.read() as cur:
         feedback = cur.execute("SELECT incident_id, verdict, service, category FROM feedback ORDER BY at, id").fetchall()
     resolved = {e["incident_id"]: e["args"] or {} for e in store.audit_log() if e["event"] == "resolved"}
     verdicts = {row[0]: row[1:] for row in feedback}  # the latest feedback per incident wins
@@ -336,5 +349,7 @@ def labelled_incidents(store: IncidentStore) -> builtins.list[dict[str, Any]]:
     return out
 
 
-def open_store(database_url: str | None, data_dir: Path) -> IncidentStore:
-    return IncidentStore(Database(database_url, data_dir))
+def open_store(database_url: str | None, data_dir: Path, synchronous: str = "normal") -> IncidentStore:
+    """The store in PostgreSQL at ``database_url``, else in SQLite in ``data_dir`` with ``synchronous``
+    durability (``normal`` or ``full``: see :data:`bot.store.db.SYNCHRONOUS`)."""
+    return IncidentStore(Database(database_url, data_dir, synchronous=synchronous))

@@ -1,5 +1,5 @@
-"""The false-warning budget: each service may have ``WatchParams.false_warning_budget`` warnings a day called
-"not a problem"; past it, the watch grows less sensitive on that service alone — its anomaly threshold is
+"""The false-warning budget: each service may have ``WatchParams.false_warning_budget`` warnings called "not a
+problem" within ``budget_window_s`` (by default one a week); past it, the watch grows less sensitive on that service alone — its anomaly threshold is
 multiplied by ``budget_raise`` for each dismissal over the budget — and says so in every scan.
 
 A dismissal is counted once per service and signal (the store keeps the latest one of each), at its time."""
@@ -14,7 +14,7 @@ from typing import Any
 from bot.watch.params import WatchParams
 from bot.watch.state import Dismissal
 
-__all__ = ["ServiceBudget", "service_budgets"]
+__all__ = ["ServiceBudget", "service_budgets", "window_words"]
 
 
 @dataclass(frozen=True)
@@ -25,6 +25,8 @@ class ServiceBudget:
     dismissed: int
     """Its warnings called "not a problem" within the budget's window."""
     budget: int
+    window_s: float
+    """The window the dismissals are counted in (a week by default)."""
     threshold: float
     """The anomaly threshold (z) its warnings must reach: the engine's, raised when over the budget."""
 
@@ -33,11 +35,22 @@ class ServiceBudget:
         return self.dismissed > self.budget
 
     def describe(self) -> str:
-        said = f"{self.service}: {self.dismissed} warning(s) called not a problem in the last day (budget {self.budget})"
+        said = (f"{self.service}: {self.dismissed} warning(s) called not a problem in the last "
+                f"{window_words(self.window_s)} (budget {self.budget})")
         return said + (f"; warned only at z ≥ {self.threshold:.3g} now" if self.over else "")
 
     def to_dict(self) -> dict[str, Any]:
         return {**asdict(self), "threshold": round(self.threshold, 3), "over": self.over}
+
+
+def window_words(seconds: float) -> str:
+    """``week``, ``day``, ``3 days``, ``12 h``: a budget's window as people say it."""
+    days = seconds / 86400.0
+    if abs(days - 7.0) < 1e-9:
+        return "week"
+    if abs(days - 1.0) < 1e-9:
+        return "day"
+    return f"{days:g} days" if days >= 1 else f"{seconds / 3600.0:.3g} h"
 
 
 def service_budgets(dismissals: Iterable[Dismissal], now: float, anomaly_threshold: float,
@@ -47,6 +60,6 @@ def service_budgets(dismissals: Iterable[Dismissal], now: float, anomaly_thresho
     out = {}
     for service, count in sorted(counts.items()):
         excess = max(count - watch.false_warning_budget, 0)
-        out[service] = ServiceBudget(service, count, watch.false_warning_budget,
+        out[service] = ServiceBudget(service, count, watch.false_warning_budget, watch.budget_window_s,
                                      anomaly_threshold * watch.budget_raise ** excess)
     return out

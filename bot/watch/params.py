@@ -32,9 +32,11 @@ class WatchParams:
                                                "spreads above the noise around the line, or the slope is noise")
     dismissed_escalation: float = _p(3.0, "a change three times the size of one dismissed as harmless is another "
                                           "shape: it is warned about again")
-    false_warning_budget: int = _p(1, "the false-warning budget: how many of one service's warnings a day may be "
-                                      "called \"not a problem\" before the watch grows less sensitive there")
-    budget_window_s: float = _p(86400.0, "the budget counts the dismissals of the last day")
+    false_warning_budget: int = _p(1, "the false-warning budget (the issue's: one false warning per service per "
+                                      "week): how many of one service's warnings in the window may be called \"not a "
+                                      "problem\" before the watch grows less sensitive there")
+    budget_window_s: float = _p(604800.0, "the budget counts the dismissals of the last week: a week spans the "
+                                          "weekday and weekend cycles a service's traffic goes through")
     budget_raise: float = _p(1.5, "each dismissal over the budget multiplies the service's anomaly threshold by "
                                   "this: two over it, a warning needs 2.25 times the usual z")
     silence_s: float = _p(3600.0, "\"Silence 1 h\" on a warning's card: nothing more is said of it for an hour")
@@ -46,7 +48,9 @@ class WatchParams:
 def watch_params(settings: Settings) -> WatchParams:
     """The defaults with the ``ANDON_WATCH_*`` settings on top."""
     return WatchParams(window_s=settings.watch_window_s, cooldown_s=settings.watch_cooldown_s,
-                       forecast_horizon_s=settings.watch_forecast_h * 3600.0)
+                       forecast_horizon_s=settings.watch_forecast_h * 3600.0,
+                       false_warning_budget=settings.watch_false_warnings,
+                       budget_window_s=settings.watch_budget_days * 86400.0)
 
 
 def describe_watch_params(params: WatchParams | None = None) -> list[dict[str, Any]]:

@@ -9,7 +9,10 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from bot.watch.budget import ServiceBudget
 
-__all__ = ["EarlyWarning", "Forecast", "ScanReport"]
+__all__ = ["EarlyWarning", "Forecast", "ScanReport", "NAMES_KEPT"]
+
+NAMES_KEPT = 100
+"""Service names a scan's stored summary keeps (what ``/andon watch status`` lists)."""
 
 
 def _clock(ts: float) -> str:
@@ -111,6 +114,8 @@ class ScanReport:
     recovered: bool = False
     """The source answers again after being blind."""
     seconds: float = 0.0
+    service_names: list[str] = field(default_factory=list)
+    """The services the scan read, sorted (the summary keeps the first :data:`NAMES_KEPT`)."""
 
     def notices(self) -> list[str]:
         """What is worth saying now: the first blind scan, the recovery, and new warnings and forecasts."""
@@ -120,6 +125,14 @@ class ScanReport:
         out += [w.describe() for w in self.warnings if w.new]
         out += [f.describe() for f in self.forecasts if f.new]
         return [text for text in out if text]
+
+    def summary(self) -> dict[str, Any]:
+        """What the store keeps of the latest scan (``/andon watch status``): when, how much it read, how long
+        it took, whether it was blind, and how many warnings and forecasts it held."""
+        return {"at": self.at, "series": self.series, "services": self.services, "seconds": round(self.seconds, 3),
+                "blind": self.blind, "warnings": len(self.warnings), "forecasts": len(self.forecasts),
+                "dismissed": len(self.dismissed), "over_budget": len(self.over_budget),
+                "service_names": self.service_names[:NAMES_KEPT]}
 
     def to_dict(self) -> dict[str, Any]:
         return {"at": self.at, "series": self.series, "services": self.services, "seconds": round(self.seconds, 3),

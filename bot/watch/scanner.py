@@ -5,7 +5,9 @@ harmless, and with the source's silence reported as blindness (once), not as hea
 
 from __future__ import annotations
 
+import logging
 import time
+from collections.abc import Callable
 from typing import Any
 
 from bot.watch.budget import service_budgets
@@ -20,17 +22,23 @@ from tools.sources.base import MetricsSource
 
 __all__ = ["Scanner"]
 
+log = logging.getLogger(__name__)
+
 
 class Scanner:
     """Scans a metrics source; remembers what it told in ``state`` (the incident store)."""
 
     def __init__(self, metrics: MetricsSource, state: WatchState, params: Params | None = None,
-                 watch: WatchParams | None = None, topology: dict[str, list[str]] | None = None) -> None:
+                 watch: WatchParams | None = None,
+                 topology: dict[str, list[str]] | Callable[[], dict[str, list[str]]] | None = None) -> None:
+        """``topology``: the call graph, or a way to read it — asked again each scan until it answers, so a
+        watch started while Prometheus was down learns its graph once Prometheus is back."""
         self.metrics = metrics
         self.state = state
         self.params = params or Params()
         self.watch = watch or WatchParams()
-        self.topology = topology or {}
+        self._graph = topology if callable(topology) else None
+        self.topology: dict[str, list[str]] = {} if callable(topology) else dict(topology or {})
 
     def scan(self, now: float) -> ScanReport:
         """Everything the window ending at ``now`` shows; ``new`` marks what is worth telling now."""
@@ -45,8 +53,9 @@ class Scanner:
         if self.state.blind() is not None:
             self.state.set_blind(None, now)
             report.recovered = True
-        report.series, report.services = len(series), len({s.service for s in series})
-        ranked = rank_services(series, now, self.topology, self.params)
+        report.service_names = sorted({s.service for s in series})
+        report.series, report.services = len(series), len(report.service_names)
+        ranked = rank_services(series, now, self._call_graph(), self.params)
         dismissed = self.state.dismissals()
         budgets = service_budgets(dismissed.values(), now, self.params.anomaly_threshold, self.watch)
         report.budgets = list(budgets.values())
@@ -73,7 +82,16 @@ class Scanner:
             report.forecasts.append(forecast)
         self.state.close_unseen(seen, now)
         report.seconds = time.perf_counter() - started
+        self.state.record_scan(report.summary())
         return report
+
+    def _call_graph(self) -> dict[str, list[str]]:
+        if self._graph is not None and not self.topology:
+            try:
+                self.topology = dict(self._graph() or {})
+            except Exception:  # noqa: BLE001 — a graph it cannot read now is asked for again next scan
+                log.info("the watch could not read the call graph yet", exc_info=True)
+        return self.topology
 
     def _hold(self, key: str, service: str, family: str, signal: str, now: float, detail: dict[str, Any]) -> bool:
         """Record that ``key`` holds; True when it is new or its cooldown has passed (tell it now), and nobody
@@ -90,6 +108,7 @@ class Scanner:
         if report.blind_new:
             self.state.set_blind(error, now)
         report.seconds = time.perf_counter() - started
+        self.state.record_scan(report.summary())
         return report
 
 

@@ -13,6 +13,7 @@ from bot.store.db import Database
 __all__ = ["WatchState", "Held", "Dismissal", "WarningThread"]
 
 _BLIND = "blind"
+_LAST_SCAN = "last_scan"
 _SILENCE = "silence:"
 _THREAD = "thread:"
 
@@ -104,9 +105,13 @@ class WatchState:
 
     def open_details(self) -> list[dict[str, Any]]:
         """What each open warning or forecast said when last seen."""
+        return [detail for _, detail in self.open_items()]
+
+    def open_items(self) -> list[tuple[str, dict[str, Any]]]:
+        """Each open warning or forecast: its key, and what it said when last seen."""
         with self.db.transaction() as cur:
-            rows = cur.execute("SELECT detail FROM watch_warnings WHERE closed_at IS NULL ORDER BY key").fetchall()
-        return [json.loads(r[0]) for r in rows if r[0]]
+            rows = cur.execute("SELECT key, detail FROM watch_warnings WHERE closed_at IS NULL ORDER BY key").fetchall()
+        return [(str(r[0]), json.loads(r[1])) for r in rows if r[1]]
 
     # ----- "not a problem" -----
     def dismiss(self, service: str, signal: str, by: str | None, now: float) -> None:
@@ -138,6 +143,14 @@ class WatchState:
             cur.execute("DELETE FROM watch_notes WHERE name = %s", (_BLIND,))
             if error is not None:
                 cur.execute("INSERT INTO watch_notes (name, value, at) VALUES (%s, %s, %s)", (_BLIND, error, now))
+
+    # ----- the last scan (for ``/andon watch status``, whichever replica asks) -----
+    def record_scan(self, summary: dict[str, Any]) -> None:
+        """Keep what the latest scan saw (:meth:`ScanReport.summary`), replacing the one before."""
+        self._set_note(_LAST_SCAN, json.dumps(summary, default=str, sort_keys=True), float(summary.get("at") or 0.0))
+
+    def last_scan(self) -> dict[str, Any] | None:
+        return self._note_json(_LAST_SCAN)
 
     # ----- silences ("silence 1 h") -----
     def silence(self, key: str, until: float, by: str | None) -> None:

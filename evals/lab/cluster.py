@@ -25,12 +25,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from prometheus_client.core import GaugeMetricFamily, Metric
-
 from evals.lab.state import load_service_state
 from evals.lab.topology import CPU_LIMIT_CORES, MEMORY_LIMIT_MB, NAMESPACE, SERVICES, LabLayout
 
-__all__ = ["Pod", "PodReasons", "Termination", "EventRecorder", "NODE", "kube_answer", "pod_object", "template_hash",
+__all__ = ["Pod", "Termination", "EventRecorder", "NODE", "kube_answer", "pod_object", "template_hash",
            "image_of"]
 
 NODE = "lab-node-1"
@@ -120,22 +118,6 @@ def pod_object(pod: Pod, *, running: bool, started: float, backoff_s: float | No
                                                       {"type": "ContainersReady", "status": condition}],
                    "containerStatuses": [container]},
     }
-
-
-class PodReasons:
-    """``lab_container_last_terminated_reason{service, pod, reason}`` = 1 for every pod whose container ended
-    at least once, as kube-state-metrics exports ``kube_pod_container_status_last_terminated_reason``."""
-
-    def __init__(self, pods: Callable[[], list[Pod]]) -> None:
-        self.pods = pods
-
-    def collect(self) -> list[Metric]:
-        family = GaugeMetricFamily("lab_container_last_terminated_reason", "Why each pod's container last ended",
-                                   labels=["service", "pod", "reason"])
-        for pod in self.pods():
-            if pod.last is not None:
-                family.add_metric([pod.service, pod.name, pod.last.reason], 1.0)
-        return [family]
 
 
 class EventRecorder:

@@ -1,10 +1,10 @@
 """The supervisor's HTTP API on loopback: the change feed and the Kubernetes-style API Andon reads,
-restart/replica metrics for Prometheus, status, and the operations actuators use (rolling restart,
+cAdvisor and kube-state-metrics series for Prometheus (``kubemetrics.py``), status, and the operations actuators use (rolling restart,
 scale, shutdown).
 
     GET  /changes?since=&until=        JSON list of {ts, service, kind, version, previous_version, description, flag}
     GET  /api/v1/…, /apis/apps/v1/…    pods, events, nodes, deployments, replicasets (see ``cluster.py``)
-    GET  /metrics                      lab_restarts_total, lab_replicas, lab_container_last_terminated_reason
+    GET  /metrics                      container_* (cAdvisor), kube_pod_*, kube_deployment_* (kube-state-metrics)
     GET  /status
     POST /services/<service>/restart   rolling restart
     POST /services/<service>/scale     {"replicas": N}

@@ -175,7 +175,8 @@ class Experiment:
             return result
         first = page.firing[0]["labels"]
         result.alert_at = page.received_at
-        result.alert = {"alertname": first.get("alertname"), "service": first.get("service"),
+        result.alert = {"alertname": first.get("alertname"),
+                        "service": first.get("service") or first.get("job") or first.get("container"),
                         "summary": page.firing[0].get("annotations", {}).get("summary", "")}
         self.emit("alert", **result.alert, received_at=page.received_at)
         self._stages = {}

@@ -120,7 +120,7 @@ class Lab:
         return self.status()
 
     def wait_ready(self, timeout_s: float = 90.0) -> None:
-        """Until every service answers, Prometheus records the vocabulary and Alertmanager is ready."""
+        """Until every service answers, Prometheus has request rates for them and Alertmanager is ready."""
         deadline = time.time() + timeout_s
         checks = [f"{self.layout.control_url}/healthz", f"{self.layout.prometheus_url}/-/ready",
                   f"{self.layout.alertmanager_url}/-/ready"] + [
@@ -135,12 +135,13 @@ class Lab:
                     return
                 time.sleep(0.5)
         raise LabError(f"the lab did not become ready within {timeout_s:.0f}s; waiting for: "
-                       f"{', '.join(pending) or 'recorded series in Prometheus'}")
+                       f"{', '.join(pending) or 'request rates in Prometheus'}")
 
     def _recording(self, http: httpx.Client) -> bool:
         try:
             body = http.get(f"{self.layout.prometheus_url}/api/v1/query",
-                            params={"query": "count(request_rate > 0)"}).json()
+                            params={"query": "count(sum by (service_name) "
+                                              "(rate(http_server_request_duration_seconds_count[30s])) > 0)"}).json()
             result = body["data"]["result"]
             return bool(result) and float(result[0]["value"][1]) >= 4
         except (httpx.HTTPError, ValueError, KeyError, IndexError):

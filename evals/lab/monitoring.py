@@ -1,8 +1,10 @@
 """Real Prometheus and Alertmanager for the lab: their configuration files and command lines.
 
-Prometheus scrapes every replica (file-based discovery the supervisor rewrites when it scales) and
-the supervisor's restart counters, evaluates ``recording-rules.yml`` and ``alert-rules.yml`` every
-2 s, and sends alerts to Alertmanager, which routes them to Andon's webhook receiver.
+Prometheus scrapes every replica (file-based discovery the supervisor rewrites when it scales; each
+target labelled ``job`` = its service and ``namespace``, as Kubernetes service discovery relabels them)
+and the supervisor's cAdvisor and kube-state-metrics series, evaluates ``alert-rules.yml`` every 2 s —
+no recording rules: Andon reads the standard names as they are — and sends alerts to Alertmanager, which
+routes them to Andon's webhook receiver.
 """
 
 from __future__ import annotations
@@ -15,12 +17,12 @@ from typing import Any
 import yaml
 
 from evals.lab.state import write_json
-from evals.lab.topology import LabLayout
+from evals.lab.topology import NAMESPACE, LabLayout
 
 __all__ = ["RULE_FILES", "find_binary", "write_configs", "write_targets", "prometheus_command",
            "alertmanager_command", "BINARIES", "MissingBinary"]
 
-RULE_FILES = (Path(__file__).with_name("recording-rules.yml"), Path(__file__).with_name("alert-rules.yml"))
+RULE_FILES = (Path(__file__).with_name("alert-rules.yml"),)
 BINARIES = {"prometheus": ("prometheus", "/usr/bin/prometheus"),
             "alertmanager": ("prometheus-alertmanager", "/usr/bin/prometheus-alertmanager")}
 INSTALL_HINT = "apt-get install prometheus prometheus-alertmanager"
@@ -49,14 +51,15 @@ def write_configs(layout: LabLayout, webhook_url: str) -> None:
         "rule_files": [str(path) for path in RULE_FILES],
         "alerting": {"alertmanagers": [{"static_configs": [{"targets": [f"127.0.0.1:{layout.alertmanager_port}"]}]}]},
         "scrape_configs": [
-            {"job_name": "lab", "file_sd_configs": [{"files": [str(layout.targets_file)], "refresh_interval": "5s"}]},
+            {"job_name": "lab-services", "file_sd_configs": [{"files": [str(layout.targets_file)], "refresh_interval": "5s"}]},
             {"job_name": "lab-supervisor", "honor_labels": True,
              "static_configs": [{"targets": [f"127.0.0.1:{layout.control_port}"]}]},
         ],
     }
     (layout.prometheus_dir / "prometheus.yml").write_text(yaml.safe_dump(prometheus, sort_keys=False))
     alertmanager = {
-        "route": {"receiver": "andon", "group_by": ["alertname", "service"], "group_wait": "1s",
+        "route": {"receiver": "andon", "group_by": ["alertname", "namespace", "job", "container", "service"],
+                  "group_wait": "1s",
                   "group_interval": "2s", "repeat_interval": "1h"},
         "receivers": [{"name": "andon", "webhook_configs": [{"url": webhook_url, "send_resolved": True}]}],
     }
@@ -64,9 +67,9 @@ def write_configs(layout: LabLayout, webhook_url: str) -> None:
 
 
 def write_targets(layout: LabLayout, replicas: dict[str, int]) -> None:
-    """The scrape targets: one per running replica, labelled with its service."""
+    """The scrape targets: one per running replica, its ``job`` the service."""
     targets = [{"targets": [f"127.0.0.1:{layout.service_port(service, replica)}"],
-                "labels": {"service": service, "replica": str(replica)}}
+                "labels": {"job": service, "namespace": NAMESPACE}}
                for service, count in replicas.items() for replica in range(count)]
     write_json(layout.targets_file, targets)
 

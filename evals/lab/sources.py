@@ -1,6 +1,6 @@
 """Point Andon at a running lab: settings (Prometheus, Alertmanager, change feed, the supervisor's
-Kubernetes-style API, log directory, topology) and the live sources built from them, plus the lab
-actuator.
+Kubernetes-style API, log directory) and the live sources built from them, plus the lab actuator. No
+topology is configured: Andon reads the call graph from the servicegraph metric the services export.
 
 The lab runs experiments back to back on one Prometheus, and its history is minutes long at a 2 s
 resolution. The wrappers here show each investigation only the current experiment — data and events
@@ -17,7 +17,7 @@ from bot.settings import Settings
 from evals.lab.actuator import LabActuator
 from evals.lab.client import LabClient
 from evals.lab.state import read_lab
-from evals.lab.topology import SERVICES, TOPOLOGY, LabLayout
+from evals.lab.topology import SERVICES, LabLayout
 from tools.sources import Change, KubeEvent, LogLine, PodStatus, Series, Sources
 from tools.sources.base import ChangeSource, KubeSource, LogSource, MetricsSource
 
@@ -35,7 +35,7 @@ def lab_settings(settings: Settings, layout: LabLayout) -> Settings:
     return settings.model_copy(update={
         "prometheus_url": layout.prometheus_url, "alertmanager_url": layout.alertmanager_url,
         "change_feed_url": layout.change_feed_url, "log_dir": layout.logs_dir, "loki_url": None,
-        "kubernetes_url": layout.control_url, "topology": {k: list(v) for k, v in TOPOLOGY.items()}})
+        "kubernetes_url": layout.control_url, "topology": {}})
 
 
 class _Epoch:

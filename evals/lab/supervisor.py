@@ -22,9 +22,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Gauge
+from prometheus_client import CollectorRegistry
 
-from evals.lab.cluster import EventRecorder, Pod, PodReasons, Termination, pod_object
+from evals.lab.cluster import EventRecorder, Pod, Termination, pod_object
+from evals.lab.kubemetrics import Cadvisor, Container, KubeStateMetrics
 from evals.lab.monitoring import alertmanager_command, prometheus_command, write_targets
 from evals.lab.services.memory import resident_mb
 from evals.lab.state import load_service_state, update_lab, update_service_state, write_json
@@ -90,11 +91,9 @@ class Supervisor:
         self.lock = threading.RLock()
         self.stopping = threading.Event()
         self.registry = CollectorRegistry()
-        self.restarts = Counter("lab_restarts", "Unplanned process restarts (crashes, OOM kills)", ["service"],
-                                registry=self.registry)
-        self.replica_gauge = Gauge("lab_replicas", "Running replicas", ["service"], registry=self.registry)
+        self.registry.register(Cadvisor(layout, self._containers))
+        self.registry.register(KubeStateMetrics(self.pods, self.replicas))
         self.restart_counts: dict[str, int] = {}
-        self.registry.register(PodReasons(self._pods))
         self.events = EventRecorder()
         self._memory_checked = 0.0
         (layout.root / "stdio").mkdir(parents=True, exist_ok=True)
@@ -172,9 +171,6 @@ class Supervisor:
         write_json(self.layout.endpoints_file,
                    {s: [self.layout.service_port(s, r) for r in range(n)] for s, n in counts.items()})
         write_targets(self.layout, counts)
-        for service, count in counts.items():
-            self.replica_gauge.labels(service).set(count)
-            self.restarts.labels(service)
 
     # ----- lifecycle -----
     def start(self) -> None:
@@ -237,7 +233,6 @@ class Supervisor:
             delay = min(BACKOFF_S * 2 ** (child.failures - 1), MAX_BACKOFF_S) if child.crash_looping else RESTART_S
             child.restart_at = now + delay
             if child.service:
-                self.restarts.labels(child.service).inc()
                 self.restart_counts[child.service] = self.restart_counts.get(child.service, 0) + 1
             if child.pod is not None:
                 child.pod.last = Termination.of(code, child.oom_killed, child.started, now)
@@ -248,8 +243,14 @@ class Supervisor:
         if child.process is None and child.wanted and child.restart_at is not None and now >= child.restart_at:
             self._spawn(child, new_pod=False)
 
-    def _pods(self) -> list[Pod]:
-        return [c.pod for c in list(self.children.values()) if c.pod is not None and c.wanted]
+    def _containers(self) -> list[Container]:
+        """The running replicas, for cAdvisor (read without the lock, as :meth:`pods` is)."""
+        out = []
+        for child in list(self.children.values()):
+            process, pod = child.process, child.pod
+            if pod is not None and child.service and process is not None and process.returncode is None:
+                out.append(Container(pod.name, child.service, process.pid))
+        return out
 
     def pods(self) -> list[dict[str, Any]]:
         """Every wanted service replica as a Kubernetes pod (read without the lock: a rolling restart holds it

@@ -129,6 +129,11 @@ class LabLayout:
         """Per-pod fault switches: a container restarted in its pod keeps them; a new pod starts clean."""
         return self.root / "pods"
 
+    def cpu_stat_file(self, pod: str) -> Path:
+        """A pod's CFS counters, written by its process the way the kernel keeps a cgroup's ``cpu.stat``
+        (``nr_periods``, ``nr_throttled``, ``throttled_usec``); the supervisor's cAdvisor reads them."""
+        return self.pods_dir / f"{pod}.cpu.stat"
+
     @property
     def changes_file(self) -> Path:
         return self.root / "changes.jsonl"

@@ -118,3 +118,18 @@ def test_an_invalid_setting_names_the_variable_and_the_form_it_takes(monkeypatch
     with pytest.raises(SettingsError) as raised:
         load_settings()
     assert expected in str(raised.value) and "\n" not in str(raised.value)
+
+
+def test_where_serve_runs_its_work_and_the_store_durability_are_typed_settings(monkeypatch: pytest.MonkeyPatch,
+                                                                              tmp_path: Path) -> None:
+    monkeypatch.setenv("ANDON_CONFIG_FILE", str(tmp_path / "none.yaml"))
+    monkeypatch.delenv("ANDON_WORKER", raising=False)
+    assert (load_settings().worker, load_settings().sqlite_synchronous) == ("process", "normal")
+    monkeypatch.setenv("ANDON_WORKER", " Thread ")
+    monkeypatch.setenv("ANDON_SQLITE_SYNCHRONOUS", "FULL")
+    assert (load_settings().worker, load_settings().sqlite_synchronous) == ("thread", "full")
+    assert load_settings(worker="process").worker == "process", "the --worker flag wins over the environment"
+    monkeypatch.setenv("ANDON_WORKER", "fork")
+    with pytest.raises(SettingsError) as raised:
+        load_settings()
+    assert str(raised.value) == "invalid settings: ANDON_WORKER: Input should be 'process' or 'thread'"

@@ -19,7 +19,8 @@ import numpy as np
 
 from tests.support.servers import require_binary, start_prometheus
 
-__all__ = ["CALLS", "SERVICES", "SLOW", "NEVER_FAILED", "POOLED", "CONSUMER", "FAULT_AGO_S", "standard_prometheus", "openmetrics"]
+__all__ = ["CALLS", "SERVICES", "SLOW", "NEVER_FAILED", "POOLED", "CONSUMER", "LIMITED", "FAULT_AGO_S",
+           "standard_prometheus", "openmetrics"]
 
 CALLS = {"frontend": ["checkout", "cart", "catalog"], "checkout": ["payments", "shipping"], "cart": [], "catalog": [],
          "payments": [], "shipping": []}
@@ -31,6 +32,8 @@ POOLED = "checkout"
 """The service with a database client pool (its in-use share rises at the fault)."""
 CONSUMER = "worker"
 """A healthy message consumer: it serves no HTTP, only the messaging process-duration histogram."""
+LIMITED = "checkout"
+"""The one container with a CPU limit (0.5 core, as cAdvisor's quota / period): it uses 0.2 core, 0.4 of it."""
 FAULT_AGO_S = 480.0
 HISTORY_S = 3600.0
 STEP_S = 15.0
@@ -100,6 +103,9 @@ def openmetrics(end: float, seed: int = 5) -> str:
         pod = {"namespace": "shop", "pod": PODS[service], "container": service}
         cpu = np.clip(rng.normal(0.2, 0.01, len(times)), 0, None) * STEP_S
         add("container_cpu_usage_seconds_total", pod, np.cumsum(cpu))
+        if service == LIMITED:
+            add("container_spec_cpu_quota", pod, np.full(len(times), 50_000.0))
+            add("container_spec_cpu_period", pod, np.full(len(times), 100_000.0))
         add("container_memory_working_set_bytes", pod,
             rng.normal(300e6, 3e6, len(times)))
         add("kube_pod_container_status_restarts_total", pod,

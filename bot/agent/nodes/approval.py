@@ -1,9 +1,10 @@
 """await_approval: pause for a human decision (only ``interrupt()``); act: execute what was approved.
 
-``act`` is the only place an actuator runs. It re-checks every approval against the policy: the
-approval must be bound to the proposal's exact tool and parameters (hash), come from an authorised
-approver (two distinct ones for destructive actions), arrive before expiry, and stay within the
-rate limits. The store's execution claim makes each action run at most once across processes.
+``act`` is the only place an actuator runs. It re-checks every approval against the policy through the
+approval state machine (``bot.approval``, the one the chat layer uses too): the approval must be bound to
+the proposal's exact tool and parameters (hash), come from an authorised approver (two distinct ones for
+destructive actions), arrive before expiry, and stay within the blast radius and the rate limits. The
+store's execution claim makes each action run at most once across processes.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from langgraph.types import interrupt
 
 from bot.agent.context import AgentContext
 from bot.agent.state import InvestigationState
+from bot.approval import approval_state
 from bot.models import Proposal, action_hash
 from bot.policy import Policy, load_policy
 
@@ -28,39 +30,19 @@ def await_approval(state: InvestigationState, runtime: Runtime[AgentContext]) ->
 
 
 def check_approval(proposal: Proposal, decisions: list[dict[str, Any]], policy: Policy, now: float) -> tuple[bool, str]:
-    """Whether ``proposal`` may run now, and why (not)."""
-    mine = [d for d in decisions if d.get("proposal_id") == proposal.id]
-    if (not mine and policy.auto_executes(proposal.tool, proposal.risk, str(proposal.args.get("service", "")))
-            and action_hash(proposal.tool, proposal.args) == proposal.hash):
-        return True, "auto-executed: on the policy's self-healing allowlist"
-    if any(d.get("decision") == "reject" and policy.may_approve(str(d.get("by", "")), d.get("groups")) for d in mine):
-        who = next(d.get("by") for d in mine if d.get("decision") == "reject")
-        return False, f"rejected by {who}"
+    """Whether ``proposal`` may run now, and why (not): the approval state machine (``bot.approval``) must
+    say ``approved``, the parameters must still match the hash, and the target must be within the policy's
+    blast radius."""
+    verdict = approval_state(proposal, decisions, policy, now)
+    if verdict.state == "rejected":
+        return False, verdict.reason
     if action_hash(proposal.tool, proposal.args) != proposal.hash:
         return False, "proposal parameters changed after it was proposed"
-    expiry = proposal.created_at + policy.expiry_minutes * 60
-    valid, problems = set(), []
-    for decision in mine:
-        if decision.get("decision") != "approve":
-            continue
-        who = str(decision.get("by", ""))
-        if decision.get("hash") != proposal.hash:
-            problems.append(f"approval by {who} is for different parameters")
-        elif not policy.may_approve(who, decision.get("groups")):
-            problems.append(f"{who or 'someone'} is not an approver")
-        elif proposal.created_at and float(decision.get("at", now)) > expiry:
-            problems.append(f"approval by {who} arrived after expiry")
-        else:
-            valid.add(who)
-    if proposal.created_at and now > expiry and not valid:
-        return False, "expired"
-    needed = policy.required(proposal.risk)
-    if len(valid) < needed:
-        reason = f"needs {needed} distinct approver(s), has {len(valid)}"
-        return False, reason + (f" ({'; '.join(problems)})" if problems else "")
+    if verdict.state != "approved":
+        return False, verdict.reason
     if not policy.target_allowed(str(proposal.args.get("service", "")), proposal.args.get("namespace")):
         return False, "target outside the policy's blast radius"
-    return True, "approved by " + ", ".join(sorted(valid))
+    return True, verdict.reason
 
 
 def _claimed_elsewhere(ctx: AgentContext, incident_id: str, digest: str) -> dict[str, Any]:

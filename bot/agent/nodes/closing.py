@@ -17,6 +17,7 @@ from bot.report_view import distinct_evidence, log_examples, readable, related_i
 from tools.rca.evidence import read_evidence
 from tools.redaction import redact_data
 from tools.sources import MetricsSource
+from tools.sources.profiles import parse_selector
 
 __all__ = ["verify", "report", "report_from_state", "symptom_recovered", "symptom_series", "is_counter", "increase"]
 
@@ -27,9 +28,9 @@ COUNTER_WINDOW_S = 30.0
 """How far back a counter's recent rate looks (never before the fix)."""
 RECOVERED_SHARE = 0.3
 """Recovered when the symptom is back within this share of the way from its normal to its worst."""
-LIVE_SLACK_S = 15.0
-"""A series whose last sample is this much older than the newest is a pod that is gone (a restart
-replaced it): its last readings say nothing about now."""
+REPLICA_LABELS = ("pod", "instance")
+"""Labels that name one replica of a service rather than the signal: verify reads the symptom again on
+every replica the service has now, not on the one (a restart replaced it) whose series shifted."""
 RECOVERY_READINGS = 2
 """Readings in a row, a poll apart, that must find the symptom recovered (while there is time to wait): one
 reading can catch a dip of a symptom that is still there."""
@@ -94,13 +95,42 @@ def _fixed_at(state: InvestigationState, onset: float, now: float) -> float:
 
 def _read(metrics: MetricsSource, top: dict[str, Any], service: str, start: float, end: float,
           step: float) -> list[Any]:
-    """The shifted signal of ``service`` again: by its name (every pod's series), else by the series' own
-    key — a signal derived from a stack's standard names (a signal profile) exists only under its key."""
+    """The shifted signal of ``service`` again, on every replica it has: by its name (every pod's series),
+    else by the series' own key without the replica it named — a signal derived from a stack's standard names
+    (a signal profile) exists only under its key, and a restart replaces the pod that key names."""
     found = metrics.query_range(f'{top["metric"]}{{service="{service}"}}', start, end, step)
     key = str(top.get("key") or "")
-    if not found and key and "{" in key:
-        found = metrics.query_range(key, start, end, step)
-    return found
+    if found or not key or "{" not in key:
+        return found
+    parsed = parse_selector(key)
+    if parsed is None:
+        return metrics.query_range(key, start, end, step)
+    name, labels = parsed
+    kept = {k: v for k, v in labels.items() if k not in REPLICA_LABELS}
+    found = metrics.query_range(name + "{" + ",".join(f'{k}="{_escaped(v)}"' for k, v in kept.items()) + "}",
+                                start, end, step)
+    # the pods a service is read from are matched by name (checkout-.*): not another workload's (checkout-db-0)
+    return [s for s in found if s.labels.get("service", "") == kept.get("service", s.labels.get("service", ""))]
+
+
+def _escaped(value: str) -> str:
+    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+
+
+def _alive(found: list[Any], step: float) -> list[Any]:
+    """The series still reported at the newest reading. A replica that is gone (a restart replaced its pod)
+    stops being exported — cAdvisor and kube-state-metrics drop a dead pod's series, and Prometheus ends them
+    with a staleness marker, so a range query has no points for them after it — while every live series has
+    a point at the newest step (or, for raw samples, within its own sampling interval)."""
+    dated = [s for s in found if len(s.times)]
+    if not dated:
+        return []
+    latest = max(float(s.times[-1]) for s in dated)
+
+    def interval(s: Any) -> float:
+        return float(np.median(np.diff(s.times))) if len(s.times) > 1 else 0.0
+
+    return [s for s in dated if latest - float(s.times[-1]) < max(step, interval(s))]
 
 
 def _level_recovered(metrics: MetricsSource, now: float, state: InvestigationState, service: str,
@@ -110,10 +140,9 @@ def _level_recovered(metrics: MetricsSource, now: float, state: InvestigationSta
     metric = str(top["metric"])
     onset = float(top.get("onset") or now - 30)
     fixed = _fixed_at(state, onset, now)
-    found = _read(metrics, top, service, min(onset, now - 30), now, 5)
-    latest = max((float(s.times[-1]) for s in found if len(s.times)), default=now)
-    live = [s for s in found if len(s.times) and float(s.times[-1]) >= latest - LIVE_SLACK_S]  # not gone pods'
-    recent = [float(v) for s in live for v in s.values[-3:] if np.isfinite(v)]
+    step = 5.0
+    found = _read(metrics, top, service, min(onset, now - 30), now, step)
+    recent = [float(v) for s in _alive(found, step) for v in s.values[-3:] if np.isfinite(v)]
     if not recent:
         return None, f"{metric} of {service} returned no data"
     level = sum(recent) / len(recent)

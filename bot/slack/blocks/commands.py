@@ -8,8 +8,12 @@ from typing import Any
 from bot.slack.blocks.incident import link, percent
 from bot.slack.blocks.kit import Block, clip, context, fit, header, mention, section, untrusted, when
 from bot.slack.ids import BlockId
+from knowledge.snippets import snippet
 
 __all__ = ["help_blocks", "incidents_list", "status_card", "runbook_results", "timeline_blocks"]
+
+RUNBOOK_SNIPPET_CHARS = 300
+"""The longest runbook snippet ``/andon runbook`` shows under each result (cut between words)."""
 
 
 def help_blocks(commands: list[tuple[str, str]], unknown: str | None = None) -> list[Block]:
@@ -78,9 +82,8 @@ def runbook_results(query: str, hits: list[dict[str, Any]]) -> list[Block]:
         return [section(f"No runbook matches “{clip(untrusted(query), 200, '…')}”.")]
     blocks: list[Block] = [section(f"*Runbooks for* “{clip(untrusted(query), 200, '…')}”")]
     for hit in hits[:8]:
-        snippet = " ".join(str(hit.get("snippet", "")).split())
         blocks.append(section(f"*{link(hit)}* — {str(hit.get('category', '')).replace('_', ' ')}\n"
-                              f"{clip(untrusted(snippet), 300, '…')}"))
+                              f"{untrusted(snippet(str(hit.get('snippet', '')), RUNBOOK_SNIPPET_CHARS))}"))
     return fit(blocks)
 
 

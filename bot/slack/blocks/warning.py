@@ -33,6 +33,9 @@ class WatchBlockId(StrEnum):
     OUTCOME = "andon.watch.outcome"
     ACTIONS = "andon.watch.actions"
     NOTE = "andon.watch.note"
+    STATUS = "andon.watch.status"
+    STATUS_LIVE = "andon.watch.status.live"
+    STATUS_BUDGET = "andon.watch.status.budget"
 
 
 _LABEL = {WatchActionId.INVESTIGATE: "Investigate now", WatchActionId.SILENCE: "Silence 1 h",
@@ -124,8 +127,11 @@ def _outcome(outcome: dict[str, Any]) -> str | None:
     who, at = _who(outcome.get("by")), _number(outcome.get("at"))
     stamp = f" at {when(at)}" if at else ""
     if action == "dismissed":
+        learned = outcome.get("learned")
         return (f":white_check_mark: *Not a problem*, said {who}{stamp}: this shape on this service is not "
-                "flagged again (a much larger change still is).")
+                "flagged again (a much larger change still is)."
+                + (f" Learned as past incident `{untrusted(learned)}`: investigations of this service recall it."
+                   if learned else ""))
     if action == "silenced":
         until = _number(outcome.get("until"))
         return f":zipper_mouth_face: *Silenced* by {who}{stamp}" + (f" until {when(until)}." if until else ".")

@@ -1,7 +1,9 @@
 """What the buttons on a warning's card do. "Not a problem" records the dismissal (the watch does not flag that
-shape on that service again); "Silence 1 h" holds the warning quiet for ``WatchParams.silence_s``;
-"Investigate now" opens an incident in the warning's thread through the path an alert takes (an
-Alertmanager-shaped trigger into :meth:`Conversations.open_incident`). Each click updates the card in place."""
+shape on that service again) and, after the acknowledgement, teaches it to the knowledge base as a learned
+``no_fault`` past incident (:mod:`bot.watch.learning`); "Silence 1 h" holds the warning quiet for
+``WatchParams.silence_s``; "Investigate now" opens an incident in the warning's thread through the path an alert
+takes (an Alertmanager-shaped trigger into :meth:`Conversations.open_incident`). Each click updates the card in
+place."""
 
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ from bot.slack.blocks import Block
 from bot.slack.blocks.warning import warning_card
 from bot.slack.conversations import Conversations, slack_incident_id
 from bot.slack.services import Services
+from bot.watch.learning import learn_dismissal
 from bot.watch.params import watch_params
 from bot.watch.state import WarningThread, WatchState
 from tools.redaction import redact_data
@@ -92,6 +95,11 @@ class WarningActions:
         outcome: dict[str, Any] = {"action": result, "by": click.user, "at": self.s.clock()}
         if result == "silenced":
             outcome["until"] = self.state.silenced_until(click.key)
+        if result == "dismissed":
+            learned = learn_dismissal(self.s.kb, str(detail.get("service") or ""), str(detail.get("signal") or ""),
+                                      detail, click.user, self.s.clock())
+            if learned:
+                outcome["learned"] = learned
         if result == "investigating":
             self.conversations.open_incident(warning_trigger(detail, click.key), click.channel, click.message_ts,
                                              slack_incident_id(click.channel, click.message_ts), opened_by=click.user)

@@ -78,12 +78,9 @@ def start_watcher(settings: Settings, services: Services) -> Watcher | None:
         if services.sources.metrics is None:
             log.warning("ANDON_WATCH is on but no metrics source is configured: not watching")
             return None
-        try:
-            topology = services.sources.call_graph()
-        except Exception:  # noqa: BLE001 — a call graph telemetry cannot give is left out
-            topology = {}
+        # the call graph is read by the first scan that can (Prometheus may be down as the server starts)
         scanner = Scanner(services.sources.metrics, WatchState(services.store.db), rca_params(settings),
-                          watch_params(settings), topology)
+                          watch_params(settings), services.sources.call_graph)
         return Watcher(services, scanner, settings.watch_interval_s).start()
     except Exception:  # noqa: BLE001
         log.exception("the watch could not start; serving without it")

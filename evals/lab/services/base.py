@@ -1,6 +1,6 @@
 """The HTTP server every lab service runs: ``/metrics``, ``/version``, ``/flags``, ``/admin/fault`` and
-the service's own routes, with request metrics, structured logs and the faults a release or the
-lab's admin endpoint can switch on."""
+the service's own routes, with OpenTelemetry request metrics (``telemetry.py``), structured logs and the
+faults a release or the lab's admin endpoint can switch on."""
 
 from __future__ import annotations
 
@@ -16,13 +16,14 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, ProcessCollector, generate_latest
+from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
-from evals.lab.services.calls import LATENCY_BUCKETS, CallError, Downstream, PoolTimeout
+from evals.lab.services.calls import CallError, Downstream, PoolTimeout
 from evals.lab.services.cpu import CpuQuota, burn_cpu
-from evals.lab.services.memory import GcClock, SessionCache, leak_warning, resident_mb
+from evals.lab.services.memory import SessionCache, leak_warning, resident_mb
 from evals.lab.services.runtime import Endpoints, JsonLog, StateView
+from evals.lab.services.telemetry import Telemetry
 from evals.lab.state import read_json, record_change, update_service_state, write_json
 from evals.lab.topology import CPU_LIMIT_CORES, LabLayout
 
@@ -68,24 +69,18 @@ class LabService:
         self.pod = pod
         """The pod this process runs in (the supervisor names it); None outside the supervisor."""
         self.port = port if port is not None else layout.service_port(name, replica)
-        self.registry = CollectorRegistry()
-        ProcessCollector(registry=self.registry)
         self.log = JsonLog(layout.logs_dir / f"{name}.log", name, replica)
         self.state = StateView(layout, name)
-        self.endpoints = Endpoints(layout)
-        self.downstream = Downstream(self.endpoints, self.registry, link_delay=lambda: self.state.env("delay_s"),
-                                     on_slow=self.log.warning)
-        self.requests = Counter("lab_http_requests", "Requests served", ["route", "method", "code"],
-                                registry=self.registry)
-        self.latency = Histogram("lab_http_request_duration_seconds", "Request latency", ["route"],
-                                 buckets=LATENCY_BUCKETS, registry=self.registry)
         self.version = self.state.version
-        Gauge("lab_build_info", "The running version", ["version"], registry=self.registry).labels(self.version).set(1)
+        self.registry = CollectorRegistry()
+        self.telemetry = Telemetry(name, pod or f"{name}-{replica}", self.registry, self.version)
+        self.endpoints = Endpoints(layout)
+        self.downstream = Downstream(self.endpoints, self.telemetry, link_delay=lambda: self.state.env("delay_s"),
+                                     on_slow=self.log.warning)
         self.faults: dict[str, float] = self._pod_faults()
         self.rng = random.Random()
         self.started_at = time.time()
         self.cache = SessionCache()
-        self.gc_clock = GcClock()
         self.cpu = CpuQuota(CPU_LIMIT_CORES)
         self._stop = threading.Event()
         self._sampled = 0
@@ -102,8 +97,7 @@ class LabService:
         """Bind the port and start the background threads; the caller runs ``serve_forever``."""
         server = _Server(("127.0.0.1", self.port), _Handler)
         server.app = self
-        self.gc_clock.install(self.registry)
-        self.cpu.install(self.registry, self._stop)
+        self.cpu.install(self._stop, self.layout.cpu_stat_file(self.pod) if self.pod else None)
         threading.Thread(target=self._leak_loop, name="memory", daemon=True).start()
         self.start_background()
         self.log.info(f"{self.name} {self.version} started", port=self.port, pid=os.getpid())
@@ -119,7 +113,7 @@ class LabService:
 
     def stop(self) -> None:
         self._stop.set()
-        self.gc_clock.uninstall()
+        self.telemetry.shutdown()
 
     def dispatch(self, method: str, target: str, raw_body: bytes) -> tuple[int, bytes, str]:
         parts = urlsplit(target)
@@ -183,8 +177,7 @@ class LabService:
                            f"last): File \"{self.name}/{frame.name}.py\", line {frame.lineno}, in {frame.name} "
                            f"{type(exc).__name__}: {exc}", version=self.version)
         elapsed = time.monotonic() - started
-        self.requests.labels(request.path, request.method, str(status)).inc()
-        self.latency.labels(request.path).observe(elapsed)
+        self.telemetry.server_request(request.method, request.path, status, elapsed)
         if status < 400:
             self._sampled += 1
             if self._sampled % 20 == 0:

@@ -1,5 +1,5 @@
 """Calls between lab services over loopback HTTP (round-robin over replicas, one retry on a refused
-connection, upstream metrics, the service's outbound network path with its added latency, slow calls
+connection, OpenTelemetry client metrics and the service graph, the service's outbound network path with its added latency, slow calls
 logged), and the client-side database connection pool."""
 
 from __future__ import annotations
@@ -13,13 +13,11 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from evals.lab.services.runtime import Endpoints
+from evals.lab.services.telemetry import Telemetry
 
-from evals.lab.services.runtime import BusyClock, Endpoints
+__all__ = ["CallError", "Downstream", "ConnectionPool", "PoolTimeout"]
 
-__all__ = ["CallError", "Downstream", "ConnectionPool", "PoolTimeout", "LATENCY_BUCKETS"]
-
-LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 0.75, 1.0, 1.5, 2.5, 5.0, 10.0)
 SLOW_CALL_S = 0.5
 """A call slower than this is logged (at most once a second per dependency), as HTTP clients do."""
 
@@ -34,20 +32,17 @@ class CallError(Exception):
 
 
 class Downstream:
-    """JSON-over-HTTP calls to the other services, measured per upstream. ``link_delay`` is the latency
-    the service's outbound network path adds to every call (the slow-network fault); ``on_slow`` hears
-    about slow calls."""
+    """JSON-over-HTTP calls to the other services, measured per upstream (``http.client.request.duration``
+    and the service graph). ``link_delay`` is the latency the service's outbound network path adds to
+    every call (the slow-network fault); ``on_slow`` hears about slow calls."""
 
-    def __init__(self, endpoints: Endpoints, registry: CollectorRegistry,
+    def __init__(self, endpoints: Endpoints, telemetry: Telemetry,
                  link_delay: Callable[[], float] | None = None, on_slow: Callable[[str], None] | None = None) -> None:
         self.endpoints = endpoints
+        self.telemetry = telemetry
         self.link_delay = link_delay
         self.on_slow = on_slow
         self._slow_logged: dict[str, float] = {}
-        self.requests = Counter("lab_upstream_requests", "Calls to dependencies by outcome",
-                                ["upstream", "outcome"], registry=registry)
-        self.duration = Histogram("lab_upstream_request_duration_seconds", "Latency of calls to dependencies",
-                                  ["upstream"], buckets=LATENCY_BUCKETS, registry=registry)
 
     def call(self, upstream: str, method: str, path: str, body: Any = None, timeout_s: float = 3.0) -> Any:
         started = time.monotonic()
@@ -56,16 +51,15 @@ class Downstream:
             time.sleep(delay * random.uniform(0.8, 1.2))
         try:
             status, payload = self._send(upstream, method, path, body, timeout_s)
-        except CallError:
-            self.requests.labels(upstream, "error").inc()
-            self.duration.labels(upstream).observe(time.monotonic() - started)
+        except CallError as exc:
+            error = "timeout" if "timed out" in str(exc) else "connection_refused" if "refused" in str(exc) else "unreachable"
+            self.telemetry.client_request(upstream, method, exc.status, time.monotonic() - started, error)
             raise
         elapsed = time.monotonic() - started
-        self.duration.labels(upstream).observe(elapsed)
+        self.telemetry.client_request(upstream, method, status, elapsed)
         if elapsed > SLOW_CALL_S and self.on_slow and time.monotonic() - self._slow_logged.get(upstream, 0.0) >= 1.0:
             self._slow_logged[upstream] = time.monotonic()
             self.on_slow(f"call to {upstream} {method} {path} took {elapsed * 1000:.0f} ms")
-        self.requests.labels(upstream, "error" if status >= 500 else "ok").inc()
         if status >= 400:
             reason = payload.get("error", "") if isinstance(payload, dict) else ""
             raise CallError(upstream, status, f"{upstream} answered {status}: {reason}".rstrip(": "))
@@ -103,36 +97,33 @@ class PoolTimeout(Exception):
 
 
 class ConnectionPool:
-    """A fixed number of database connections; callers wait (up to a timeout) for a free one.
+    """A fixed number of database connections; callers wait (up to a timeout) for a free one. Measured as
+    the conventions' ``db.client.connection.*`` (used and idle, the maximum, the time waited).
 
     ``leak=True`` models the bug where an error path never returns its connection."""
 
-    def __init__(self, size: int, registry: CollectorRegistry, acquire_timeout_s: float = 1.0) -> None:
+    def __init__(self, size: int, telemetry: Telemetry | None = None, acquire_timeout_s: float = 1.0,
+                 name: str = "db") -> None:
         self.size = size
         self.acquire_timeout_s = acquire_timeout_s
         self._free = threading.Semaphore(size)
         self._lock = threading.Lock()
         self.in_use = 0
         self.leaked = 0
-        Gauge("lab_db_pool_size", "Connections in the pool", registry=registry).set(size)
-        Gauge("lab_db_pool_in_use", "Connections checked out", registry=registry).set_function(lambda: self.in_use)
-        self.busy = BusyClock("lab_db_pool_in_use_seconds", "Connection-seconds checked out (rate: mean in use)",
-                              registry)
-        self.wait = Histogram("lab_db_pool_wait_seconds", "Time waiting to acquire a connection",
-                              buckets=(0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0), registry=registry)
+        self._waited = (telemetry.connection_pool(name, size, lambda: self.in_use) if telemetry is not None
+                        else lambda seconds: None)
 
     @contextmanager
     def connection(self, leak: bool = False) -> Iterator[None]:
         started = time.monotonic()
         acquired = self._free.acquire(timeout=self.acquire_timeout_s)
         waited = time.monotonic() - started
-        self.wait.observe(waited)
+        self._waited(waited)
         if not acquired:
             raise PoolTimeout(f"timeout acquiring connection from pool db ({self.in_use}/{self.size} in use) "
                               f"after {waited:.1f}s")
         with self._lock:
             self.in_use += 1
-            self.busy.change(+1)
         try:
             yield
         finally:
@@ -142,5 +133,4 @@ class ConnectionPool:
             else:
                 with self._lock:
                     self.in_use -= 1
-                    self.busy.change(-1)
                 self._free.release()

@@ -1,5 +1,6 @@
 """CPU in a lab process: a CPU limit enforced the way the kernel's CFS bandwidth control enforces a
-container's, and the counters cAdvisor exports for it.
+container's, and its counters kept as the kernel keeps a cgroup's ``cpu.stat`` (which the supervisor's
+cAdvisor exports as ``container_cpu_cfs_*``).
 
 Every ``PERIOD_S`` (a timer thread closes each period) the process may use ``limit × PERIOD_S``
 seconds of CPU (``time.process_time``, all threads). Request work asks :meth:`CpuQuota.wait` before it runs and between slices of a hot
@@ -13,16 +14,17 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from contextlib import suppress
+from pathlib import Path
 
-from prometheus_client import CollectorRegistry
-from prometheus_client.core import CounterMetricFamily, Metric
-
-__all__ = ["CpuQuota", "PERIOD_S", "SLICE_S", "burn_cpu"]
+__all__ = ["CpuQuota", "PERIOD_S", "SLICE_S", "STAT_EVERY_S", "burn_cpu", "read_cpu_stat"]
 
 PERIOD_S = 0.1
 """The CFS period (the kernel's default, ``cpu.cfs_period_us`` = 100000)."""
 SLICE_S = 0.005
 """How much CPU a hot loop burns between two looks at the quota."""
+STAT_EVERY_S = 0.5
+"""How often the counters are written to the pod's ``cpu.stat`` file."""
 
 
 class CpuQuota:
@@ -76,34 +78,53 @@ class CpuQuota:
             with self._lock:
                 self.throttled_s += pause
 
-    def collect(self) -> list[Metric]:
+    def stat(self) -> dict[str, int]:
+        """The counters as a cgroup's ``cpu.stat`` names them (``throttled_usec`` in microseconds)."""
         with self._lock:
             self._roll(self.clock())
-            periods, throttled, seconds = self.periods, self.throttled_periods, self.throttled_s
-        out: list[Metric] = []
-        for name, doc, value in (
-                ("container_cpu_cfs_periods", "Elapsed enforcement periods with CPU use", periods),
-                ("container_cpu_cfs_throttled_periods", "Periods in which the quota was used up", throttled),
-                ("container_cpu_cfs_throttled_seconds", "Time request work waited for the next period", seconds)):
-            family = CounterMetricFamily(name, doc)
-            family.add_metric([], value)
-            out.append(family)
-        return out
+            return {"nr_periods": self.periods, "nr_throttled": self.throttled_periods,
+                    "throttled_usec": int(self.throttled_s * 1e6)}
+
+    def write_stat(self, path: Path) -> None:
+        text = "".join(f"{key} {value}\n" for key, value in self.stat().items())
+        partial = path.with_name(path.name + ".tmp")
+        partial.write_text(text)
+        partial.replace(path)
 
     def tick(self) -> None:
         """Close the period that just ended (the kernel's period timer)."""
         with self._lock:
             self._roll(self.clock())
 
-    def install(self, registry: CollectorRegistry, stop: threading.Event) -> None:
-        """Export the counters and run the period timer until ``stop`` is set."""
-        registry.register(self)
+    def install(self, stop: threading.Event, stat_file: Path | None = None) -> None:
+        """Run the period timer until ``stop`` is set, writing the counters to ``stat_file`` as it goes."""
 
         def timer() -> None:
+            written = 0.0
             while not stop.wait(self.period_s - self.clock() % self.period_s + 1e-4):
                 self.tick()
+                if stat_file is not None and self.clock() - written >= STAT_EVERY_S:
+                    written = self.clock()
+                    with suppress(OSError):  # the lab directory went away: the lab is shutting down
+                        self.write_stat(stat_file)
 
+        if stat_file is not None:
+            stat_file.parent.mkdir(parents=True, exist_ok=True)
         threading.Thread(target=timer, name="cfs-period", daemon=True).start()
+
+
+def read_cpu_stat(path: Path) -> dict[str, int]:
+    """A ``cpu.stat`` file's counters; empty when there is none (yet)."""
+    try:
+        lines = path.read_text().splitlines()
+    except OSError:
+        return {}
+    out = {}
+    for line in lines:
+        key, _, value = line.partition(" ")
+        if value.strip().isdigit():
+            out[key] = int(value)
+    return out
 
 
 def burn_cpu(seconds: float, quota: CpuQuota | None = None) -> None:

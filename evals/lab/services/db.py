@@ -1,15 +1,15 @@
 """The database stand-in: a limited number of server connections, queries that take time, and the
-``order-events`` queue that checkout publishes to and the worker consumes."""
+``order-events`` queue (a one-partition topic) that checkout publishes to and the worker's consumer group
+reads, exported in kafka_exporter's names: the topic's offset, the group's offset and its lag."""
 
 from __future__ import annotations
 
 import threading
 import time
 from collections import deque
-from functools import partial
 from typing import Any
 
-from prometheus_client import Counter, Gauge
+from prometheus_client.core import GaugeMetricFamily, Metric
 
 from evals.lab.services.base import HttpError, LabService, Request, Route
 from evals.lab.topology import QUEUE
@@ -20,7 +20,7 @@ MAX_CONNECTIONS = 60
 QUERY_S = (0.008, 0.03)
 """How long a query holds a connection (uniform between these, seconds)."""
 CONSUMERS = {QUEUE: "worker"}
-"""queue -> the service consuming it (the ``service`` its depth and lag are reported for)."""
+"""queue -> the consumer group reading it (the worker service)."""
 
 
 class Database(LabService):
@@ -31,25 +31,14 @@ class Database(LabService):
         self._lock = threading.Lock()
         self.queues: dict[str, deque[tuple[float, Any]]] = {QUEUE: deque()}
         self.dead_letter: dict[str, int] = {}
-        Gauge("lab_db_max_connections", "Server connections allowed", registry=self.registry).set(MAX_CONNECTIONS)
-        Gauge("lab_db_connections_in_use", "Server connections busy",
-              registry=self.registry).set_function(lambda: self._in_use)
-        depth = Gauge("lab_queue_depth", "Messages waiting", ["queue", "consumer"], registry=self.registry)
-        age = Gauge("lab_queue_oldest_age_seconds", "Age of the oldest waiting message", ["queue", "consumer"],
-                    registry=self.registry)
-        for queue, consumer in CONSUMERS.items():
-            depth.labels(queue, consumer).set_function(partial(self.depth, queue))
-            age.labels(queue, consumer).set_function(partial(self.oldest_age, queue))
-        self.published = Counter("lab_queue_published", "Messages published", ["queue"], registry=self.registry)
-        self.consumed = Counter("lab_queue_consumed", "Messages consumed", ["queue"], registry=self.registry)
+        self.offsets = {queue: 0 for queue in self.queues}
+        """Messages ever published to each queue (the partition's end offset)."""
+        self.registry.register(_KafkaOffsets(self))
 
     def routes(self) -> dict[tuple[str, str], Route]:
         return {("POST", "/query"): self.query, ("POST", "/queue/publish"): self.publish,
                 ("POST", "/queue/consume"): self.consume, ("POST", "/queue/drain"): self.drain,
                 ("GET", "/queue/stats"): self.stats}
-
-    def depth(self, queue: str) -> float:
-        return float(len(self.queues[queue]))
 
     def oldest_age(self, queue: str) -> float:
         items = self.queues[queue]
@@ -80,7 +69,7 @@ class Database(LabService):
     def publish(self, request: Request) -> Any:
         queue = self._queue(request.body)
         self.queues[queue].append((time.time(), (request.body or {}).get("payload")))
-        self.published.labels(queue).inc()
+        self.offsets[queue] += 1
         return {"queued": len(self.queues[queue])}
 
     def consume(self, request: Request) -> Any:
@@ -92,7 +81,6 @@ class Database(LabService):
             while items and len(out) < wanted:
                 ts, payload = items.popleft()
                 out.append({"ts": ts, "payload": payload})
-        self.consumed.labels(queue).inc(len(out))
         return {"messages": out}
 
     def drain(self, request: Request) -> Any:
@@ -110,3 +98,27 @@ class Database(LabService):
         return {q: {"depth": len(items), "oldest_age_s": round(self.oldest_age(q), 3),
                     "consumer": CONSUMERS.get(q)} for q, items in self.queues.items()} | {
             "dead_letter": dict(self.dead_letter)}
+
+
+class _KafkaOffsets:
+    """The queue as kafka_exporter shows a topic: ``kafka_topic_partition_current_offset``,
+    ``kafka_consumergroup_current_offset`` and ``kafka_consumergroup_lag`` (messages not yet consumed;
+    a drained message counts as consumed, as a reset of the group's offset would)."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def collect(self) -> list[Metric]:
+        end = GaugeMetricFamily("kafka_topic_partition_current_offset", "Current Offset of a Broker at Topic/Partition",
+                                labels=["topic", "partition"])
+        group = GaugeMetricFamily("kafka_consumergroup_current_offset",
+                                  "Current Offset of a ConsumerGroup at Topic/Partition",
+                                  labels=["consumergroup", "topic", "partition"])
+        lag = GaugeMetricFamily("kafka_consumergroup_lag", "Current Approximate Lag of a ConsumerGroup at Topic/Partition",
+                                labels=["consumergroup", "topic", "partition"])
+        for queue, consumer in CONSUMERS.items():
+            offset, waiting = self.db.offsets[queue], len(self.db.queues[queue])
+            end.add_metric([queue, "0"], offset)
+            group.add_metric([consumer, queue, "0"], offset - waiting)
+            lag.add_metric([consumer, queue, "0"], waiting)
+        return [end, group, lag]

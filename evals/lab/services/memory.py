@@ -1,5 +1,4 @@
-"""Memory in a lab process: its resident size, the time the garbage collector pauses it, and the
-memory-leak fault — a session cache that never evicts.
+"""Memory in a lab process: its resident size and the memory-leak fault — a session cache that never evicts.
 
 The leak keeps real Python objects (small dicts holding a serialized blob), so it behaves as a leak in
 a Python service does: resident memory climbs at the rate the fault asks for, and the cyclic garbage
@@ -9,16 +8,12 @@ passes its memory limit and the supervisor OOM-kills it.
 
 from __future__ import annotations
 
-import gc
 import os
 import random
 import time
 from typing import Any
 
-from prometheus_client import CollectorRegistry
-from prometheus_client.core import CounterMetricFamily, Metric
-
-__all__ = ["GcClock", "SessionCache", "leak_warning", "resident_mb"]
+__all__ = ["SessionCache", "leak_warning", "resident_mb"]
 
 
 def resident_mb(pid: int | str = "self") -> float:
@@ -28,40 +23,6 @@ def resident_mb(pid: int | str = "self") -> float:
             return int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1e6
     except (OSError, ValueError, IndexError):
         return 0.0
-
-
-class GcClock:
-    """``lab_gc_pause_seconds_total{generation}``: time spent in garbage collections, timed through
-    ``gc.callbacks``. The callback only adds floats: taking a metric's lock inside a collection could
-    deadlock with the thread the collection interrupted."""
-
-    def __init__(self) -> None:
-        self.seconds = [0.0, 0.0, 0.0]
-        self.collections = [0, 0, 0]
-        self._started = 0.0
-
-    def __call__(self, phase: str, info: dict[str, Any]) -> None:
-        if phase == "start":
-            self._started = time.perf_counter()
-            return
-        generation = min(int(info.get("generation", 0)), 2)
-        self.seconds[generation] += time.perf_counter() - self._started
-        self.collections[generation] += 1
-
-    def collect(self) -> list[Metric]:
-        family = CounterMetricFamily("lab_gc_pause_seconds", "Time the process was paused by garbage collection",
-                                     labels=["generation"])
-        for generation, seconds in enumerate(self.seconds):
-            family.add_metric([str(generation)], seconds)
-        return [family]
-
-    def install(self, registry: CollectorRegistry) -> None:
-        gc.callbacks.append(self)
-        registry.register(self)
-
-    def uninstall(self) -> None:
-        if self in gc.callbacks:
-            gc.callbacks.remove(self)
 
 
 class SessionCache:

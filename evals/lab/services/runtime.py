@@ -1,6 +1,5 @@
 """What every lab process shares: structured JSON logs, a cached view of the service's deployed
-state (version, flags, environment faults) and of the endpoints of the other services, and a clock
-that integrates a busy level over time."""
+state (version, flags, environment faults) and of the endpoints of the other services."""
 
 from __future__ import annotations
 
@@ -10,13 +9,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from prometheus_client import CollectorRegistry
-from prometheus_client.core import CounterMetricFamily, Metric
-
 from evals.lab.state import load_service_state, read_json
 from evals.lab.topology import LabLayout
 
-__all__ = ["JsonLog", "StateView", "Endpoints", "BusyClock"]
+__all__ = ["JsonLog", "StateView", "Endpoints"]
 
 
 class JsonLog:
@@ -123,36 +119,3 @@ class Endpoints(_Cached):
         turn = self._turn.get(service, 0)
         self._turn[service] = turn + 1
         return ports[turn % len(ports)]
-
-
-class BusyClock:
-    """A level (connections checked out, consumer threads busy) integrated over time and exported as a
-    counter of level-seconds, so ``rate(…[30s])`` is the exact mean level over the window — instead of a
-    gauge that a scrape every 2 s samples, whose average over a quiet pool jumps between 0 and 1/15."""
-
-    def __init__(self, name: str, documentation: str, registry: CollectorRegistry | None = None) -> None:
-        self.name = name
-        self.documentation = documentation
-        self.level = 0
-        self._total = 0.0
-        self._since = time.monotonic()
-        self._lock = threading.Lock()
-        if registry is not None:
-            registry.register(self)
-
-    def change(self, delta: int) -> None:
-        with self._lock:
-            now = time.monotonic()
-            self._total += self.level * (now - self._since)
-            self._since = now
-            self.level += delta
-
-    def seconds(self) -> float:
-        """Level-seconds so far."""
-        with self._lock:
-            return self._total + self.level * (time.monotonic() - self._since)
-
-    def collect(self) -> list[Metric]:
-        family = CounterMetricFamily(self.name, self.documentation)
-        family.add_metric([], self.seconds())
-        return [family]

@@ -19,7 +19,7 @@ class _StoresInDb(LabService):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.pool = ConnectionPool(POOL_SIZE, self.registry)
+        self.pool = ConnectionPool(POOL_SIZE, self.telemetry, name=f"{self.name}-db")
 
     def query(self, op: str, **fields: Any) -> Any:
         with self.pool.connection(leak=self.leaks_connection()):

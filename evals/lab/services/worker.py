@@ -6,11 +6,8 @@ import threading
 import time
 from typing import Any
 
-from prometheus_client import Counter, Gauge
-
 from evals.lab.services.base import LabService
 from evals.lab.services.calls import CallError
-from evals.lab.services.runtime import BusyClock
 from evals.lab.topology import QUEUE
 
 __all__ = ["Worker"]
@@ -27,14 +24,8 @@ POLL_S = 0.5
 class Worker(LabService):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.busy = 0
-        self._lock = threading.Lock()
-        Gauge("lab_worker_threads", "Consumer threads", registry=self.registry).set(THREADS)
-        Gauge("lab_worker_busy", "Consumer threads processing a message",
-              registry=self.registry).set_function(lambda: self.busy)
-        self.busy_clock = BusyClock("lab_worker_busy_seconds", "Consumer-thread-seconds spent processing "
-                                    "(rate: mean busy threads)", self.registry)
-        self.processed = Counter("lab_worker_processed", "Messages processed", registry=self.registry)
+        self.processed = self.telemetry.message_processing(QUEUE)
+        """Records each message's processing time (``messaging.process.duration``)."""
 
     def start_background(self) -> None:
         for index in range(THREADS):
@@ -54,19 +45,12 @@ class Worker(LabService):
             if not messages:
                 self._stop.wait(POLL_S)
                 continue
-            with self._lock:
-                self.busy += 1
-                self.busy_clock.change(+1)
             started = time.monotonic()
-            try:
-                for _message in messages:
-                    slow = self.state.env("process_s")
-                    time.sleep((slow or PROCESS_S) * self.rng.uniform(0.8, 1.2))
-                    self.processed.inc()
-            finally:
-                with self._lock:
-                    self.busy -= 1
-                    self.busy_clock.change(-1)
+            for _message in messages:
+                slow = self.state.env("process_s")
+                took = (slow or PROCESS_S) * self.rng.uniform(0.8, 1.2)
+                time.sleep(took)
+                self.processed(took)
             done += len(messages)
             took = (time.monotonic() - started) / len(messages)
             if took > 0.25 and done % 10 < len(messages):

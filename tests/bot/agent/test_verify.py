@@ -229,3 +229,93 @@ def test_a_level_is_read_on_the_pods_alive_now_not_on_one_a_restart_replaced() -
     state: Any = {"actions": [{"status": "executed", "at": FIXED}], "incident": {}}
     ok, detail = _level_recovered(Pods(), NOW, state, "api", top)  # type: ignore[arg-type]
     assert ok is True, detail
+
+
+class Cadvisor:
+    """A Prometheus read through the cAdvisor profile, on a 5 s grid: a memory leak in pod ``checkout-old``
+    until the restart at FIXED replaced it with ``checkout-new``. The old pod's series ends there (its
+    exporter dropped it and Prometheus marked it stale); only a profile key answers (no recording rules)."""
+
+    def __init__(self, replaced_at: float = FIXED) -> None:
+        old_t = np.arange(ONSET - 60.0, replaced_at, 5.0)
+        new_t = np.arange(replaced_at + 5.0, NOW + 0.5, 5.0)
+        self.series = [Series({"__name__": "memory_usage_bytes", "service": "checkout", "pod": "checkout-old",
+                               "profile": "cadvisor"}, old_t, np.where(old_t < ONSET, 3e7, 2.3e8)),
+                       Series({"__name__": "memory_usage_bytes", "service": "checkout", "pod": "checkout-new",
+                               "profile": "cadvisor"}, new_t, np.full(len(new_t), 3e7))]
+        self.asked: list[str] = []
+
+    def query_range(self, query: str, start: float, end: float, step: float) -> list[Series]:
+        from tools.sources.profiles import parse_selector
+
+        self.asked.append(query)
+        parsed = parse_selector(query)
+        if parsed is None or "profile" not in parsed[1]:
+            return []
+        name, labels = parsed
+        return [s for s in self.series if s.name == name and all(s.labels.get(k) == v for k, v in labels.items())]
+
+
+def test_a_level_keyed_on_a_pod_is_read_again_on_the_pods_the_service_has_now() -> None:
+    """The key of the shifted series names the pod the restart replaced; reading it again by that key saw
+    only the dead pod's last (worst) readings: "before 2.976e+07, worst 2.327e+08, now 1.429e+08"."""
+    from bot.agent.nodes.closing import _level_recovered
+
+    metrics = Cadvisor()
+    top = {"metric": "memory_usage_bytes", "onset": ONSET, "before": 3e7, "after": 2.3e8,
+           "key": 'memory_usage_bytes{pod="checkout-old",profile="cadvisor",service="checkout"}'}
+    state: Any = {"actions": [{"status": "executed", "at": FIXED}], "incident": {}}
+    ok, detail = _level_recovered(metrics, NOW, state, "checkout", top)  # type: ignore[arg-type]
+    assert ok is True, detail
+    assert metrics.asked[-1] == 'memory_usage_bytes{profile="cadvisor",service="checkout"}'
+    assert "worst 2.3e+08" in detail, "the dead pod still tells how bad the fault got"
+
+
+def test_a_series_ended_by_a_staleness_marker_is_not_read_as_now_even_moments_later() -> None:
+    """Ten seconds after the restart the old pod's series has no point at the newest step: it is gone, not a
+    live pod that happens to be lagging."""
+    from bot.agent.nodes.closing import _level_recovered
+
+    top = {"metric": "memory_usage_bytes", "onset": ONSET, "before": 3e7, "after": 2.3e8,
+           "key": 'memory_usage_bytes{profile="cadvisor",service="checkout"}'}
+    state: Any = {"actions": [{"status": "executed", "at": NOW - 10.0}], "incident": {}}
+    ok, detail = _level_recovered(Cadvisor(replaced_at=NOW - 10.0), NOW, state, "checkout", top)  # type: ignore[arg-type]
+    assert ok is True, detail
+
+
+def test_a_live_series_sampled_more_coarsely_than_the_step_still_counts_as_now() -> None:
+    """Raw samples every 15 s, out of phase with another series: both are live."""
+    from bot.agent.nodes.closing import _alive
+
+    a = Series({"pod": "a"}, np.arange(NOW - 60.0, NOW + 0.5, 15.0), np.ones(5))
+    b = Series({"pod": "b"}, np.arange(NOW - 70.0, NOW - 9.5, 15.0), np.ones(5))
+    gone = Series({"pod": "c"}, np.arange(NOW - 100.0, NOW - 39.5, 15.0), np.ones(5))
+    assert [s.labels["pod"] for s in _alive([a, b, gone], 5.0)] == ["a", "b"]
+
+
+def test_a_crash_loop_keyed_on_a_replaced_pod_is_judged_on_the_pod_that_replaced_it() -> None:
+    """The replaced pod stops restarting because it is gone; its successor restarting as fast is no recovery."""
+    from bot.agent.nodes.closing import _counter_recovered
+
+    metrics = Cadvisor()
+    for item in metrics.series:
+        item.labels["__name__"] = "restarts_total"
+        item.values = np.maximum(item.times - max(ONSET, float(item.times[0])), 0.0) // 5.0
+    top = {"metric": "restarts_total", "onset": ONSET,
+           "key": 'restarts_total{pod="checkout-old",profile="cadvisor",service="checkout"}'}
+    state: Any = {"actions": [{"status": "executed", "at": FIXED}], "incident": {}}
+    ok, detail = _counter_recovered(metrics, NOW, state, "checkout", top)  # type: ignore[arg-type]
+    assert ok is False, detail
+
+
+def test_a_callers_series_blamed_on_its_callee_is_read_again_as_the_caller_measured_it() -> None:
+    """A slow dependency is verified on its callers' client-side latency: the series is the caller's
+    (service="checkout"), the root cause the callee (payments)."""
+    from bot.agent.nodes.closing import _read
+
+    metrics = Cadvisor()
+    metrics.series = [Series({"__name__": "upstream_latency_seconds", "service": "checkout", "upstream": "payments",
+                              "profile": "otel-http"}, np.array([ONSET, NOW]), np.array([0.05, 0.05]))]
+    top = {"metric": "upstream_latency_seconds",
+           "key": 'upstream_latency_seconds{profile="otel-http",service="checkout",upstream="payments"}'}
+    assert len(_read(metrics, top, "payments", ONSET, NOW, 5.0)) == 1  # type: ignore[arg-type]

@@ -24,12 +24,14 @@ Andon = Callable[..., Result]
 
 @pytest.fixture
 def andon(tmp_path: Path) -> Andon:
-    """``andon(*args, data_dir=…)`` runs a command in-process against that data dir."""
+    """``andon(*args, data_dir=…, columns=250)`` runs a command in-process against that data dir, in a terminal
+    that many columns wide."""
     _register_optional()
     runner = CliRunner()
 
-    def run(*args: str, data_dir: Path) -> Result:
-        return runner.invoke(app, list(args), env={"ANDON_DATA_DIR": str(data_dir), "COLUMNS": "250"}, catch_exceptions=False)
+    def run(*args: str, data_dir: Path, columns: int = 250) -> Result:
+        return runner.invoke(app, list(args), env={"ANDON_DATA_DIR": str(data_dir), "COLUMNS": str(columns)},
+                             catch_exceptions=False)
 
     return run
 

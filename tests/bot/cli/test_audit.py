@@ -63,3 +63,10 @@ def test_audit_list_shows_the_last_demo_labelled(andon: Andon, investigated: dic
     assert "inc-demo1" in demo_part and DEMO_APPROVER in demo_part and "service=payments" in demo_part
     only = json_out(andon("audit", "list", "--incident", "inc-demo1", "--json", data_dir=data_dir))
     assert [e["event"] for e in only] == ["approve", "executed"]
+
+
+def test_audit_list_at_80_columns_cuts_no_id(andon: Andon, investigated: dict[str, Any]) -> None:
+    text = andon("audit", "list", data_dir=investigated["data_dir"], columns=80).stdout
+    assert max(len(line) for line in text.splitlines()) <= 80
+    assert text.count(f"│ {investigated['incident_id']} │") >= 3, text
+    assert "not shown at 80 columns: parameters" in " ".join(text.split())

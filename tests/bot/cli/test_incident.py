@@ -115,3 +115,12 @@ def test_feedback_usage_errors(andon: Andon, investigated: dict[str, Any], args:
 def test_feedback_for_an_unknown_incident(andon: Andon, tmp_path: Path) -> None:
     result = andon("incident", "feedback", "inc-nope", "--helpful", data_dir=tmp_path / "fresh")
     assert result.exit_code == 2 and "no incident 'inc-nope'" in result.stderr
+
+
+def test_incident_list_at_80_columns_cuts_no_id(andon: Andon, investigated: dict[str, Any]) -> None:
+    """The id is what `andon incident resolve` wants: at 80 columns it stays whole on one line, and the
+    columns left out for it are named."""
+    text = andon("incident", "list", data_dir=investigated["data_dir"], columns=80).stdout
+    assert max(len(line) for line in text.splitlines()) <= 80
+    assert f"│ {investigated['incident_id']} │" in text, text
+    assert "not shown at 80 columns: from" in " ".join(text.split())

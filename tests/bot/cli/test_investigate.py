@@ -1,16 +1,71 @@
-"""``andon investigate`` keeps the incident in the store `andon incident` reads, marked ``replay`` when its
-telemetry was a fixture, and shows its id, so `andon incident resolve <id>` then works on it."""
+"""``andon investigate``: every bundled example alert investigates to the right service and cause, as JSON;
+usage errors are clear; a blind investigation is inconclusive, never healthy. It keeps the incident in the
+store `andon incident` reads, marked ``replay`` when its telemetry was a fixture, and shows its id, so
+`andon incident resolve <id>` then works on it."""
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
+import pytest
+
 from bot.store import open_store
 from tests.bot.cli.conftest import Andon, json_out
+from tests.support.andon_process import run_andon
 
 ROOT = Path(__file__).resolve().parents[3]
 ALERT = ROOT / "examples" / "alerts" / "checkout-bad-deploy.json"
+EXPECTED = {
+    "checkout-bad-deploy": ("checkout", "bad_deploy", "rollback_deploy"),
+    "orders-pool-exhaustion": ("orders", "connection_pool_exhaustion", None),
+    "payments-memory-leak": ("payments", "memory_leak", "restart_service"),
+    "search-bad-flag": ("search", "bad_config", "toggle_flag"),
+    "worker-queue-backlog": ("worker", "queue_backlog", "scale_service"),
+}
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("cli")
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_investigate_example_names_service_and_cause(name: str, data_dir: Path) -> None:
+    result = run_andon("investigate", "--alert", f"examples/alerts/{name}.json", "--json", data_dir=data_dir)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    service, category, action = EXPECTED[name]
+    assert report["root_cause"]["service"] == service
+    assert report["root_cause"]["category"] == category
+    assert report["hypotheses"] and all(h["evidence"] for h in report["hypotheses"])
+    assert {"tokens", "duration_s", "proposals"} <= set(report)
+    if action:
+        assert action in [p["tool"] for p in report["proposals"]]
+    assert not report["actions"], "investigate never executes anything"
+
+
+def test_usage_errors_are_clear(data_dir: Path) -> None:
+    both = run_andon("investigate", data_dir=data_dir)
+    assert both.returncode == 2 and "exactly one of --alert" in both.stderr
+    missing = run_andon("investigate", "--text", "checkout is slow", data_dir=data_dir)
+    assert missing.returncode == 2 and "no telemetry" in missing.stderr
+
+
+def test_a_blind_investigation_is_inconclusive_never_healthy(data_dir: Path) -> None:
+    """Prometheus configured but unreachable: every metric read fails, so Andon says what it could not read
+    and exits 3; it never calls the incident a false alarm."""
+    from tests.support.net import free_port
+
+    result = run_andon("investigate", "--text", "checkout is slow", "--json", data_dir=data_dir,
+                       env={"ANDON_PROMETHEUS_URL": f"http://127.0.0.1:{free_port()}"})
+    assert result.returncode == 3, result.stderr[-2000:]
+    report = json.loads(result.stdout)
+    assert report["verdict"] == "inconclusive"
+    assert report["root_cause"]["category"] != "no_fault" and not report["proposals"]
+    assert any("could not read" in note and "metrics" in note for note in report["notes"]), report["notes"]
+    assert "Prometheus at http://127.0.0.1:" in report["summary"], "the summary names the backend it could not read"
 
 
 def test_investigate_stores_the_incident_for_incident_resolve(andon: Andon, tmp_path: Path) -> None:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from bot.cli.tools_cmd import argument_lines
 from tests.bot.cli.conftest import Andon
+from tests.support.andon_process import run_andon
 
 
 def test_argument_lines_read_the_schema() -> None:
@@ -41,3 +43,9 @@ def test_tool_names_are_never_cut_in_a_narrow_terminal(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     shown = {line.split("│")[1].strip() for line in result.stdout.splitlines() if line.startswith("│")}
     assert {tool.name for tool in default_registry().all()} <= shown
+
+
+def test_tools_list_json(tmp_path: Path) -> None:
+    result = run_andon("tools", "list", "--json", data_dir=tmp_path)
+    tools = json.loads(result.stdout)
+    assert len(tools) >= 15 and all({"name", "risk", "schema"} <= set(t) for t in tools)

@@ -1,4 +1,5 @@
-"""``andon watch``: one scan of a telemetry fixture as JSON, a dismissal kept in the store, Ctrl-C ends the loop."""
+"""``andon watch``: one scan of a telemetry fixture as JSON, a dismissal kept in the store and learned by the
+knowledge base, Ctrl-C ends the loop."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import pytest
 from bot.cli.watch import _loop
 from bot.store import open_store
 from bot.watch import Scanner, ScanReport, WatchState
+from bot.watch.learning import dismissal_doc_id
 from tests.bot.cli.conftest import Andon
 
 EXAMPLES = Path(__file__).parents[3] / "examples" / "alerts"
@@ -37,6 +39,7 @@ def test_dismiss_is_kept_in_the_store(andon: Andon, tmp_path: Path) -> None:
     finally:
         store.db.close()
     assert (dismissal.service, dismissal.signal, dismissal.by) == ("payments", "latency_p99_seconds", "alice")
+    assert f"Learned as past incident {dismissal_doc_id('payments', 'latency_p99_seconds')} (no fault)" in result.stdout
     assert andon("watch", "--dismiss", "payments", data_dir=data_dir).exit_code == 2  # no signal named
 
 

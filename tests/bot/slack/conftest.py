@@ -4,8 +4,6 @@ http``'s ``start``) on a free loopback port, replaying the checkout bad-deploy t
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-import hmac
 import json
 import time
 from collections.abc import Iterator
@@ -21,21 +19,14 @@ from bot.settings import load_settings
 from bot.slack.runner import Running, start
 from tests.support.fake_slack import FakeSlack
 from tests.support.net import free_port
+from tests.support.slack_signing import SECRET, signed_headers
 from tools import Risk, ToolRegistry, default_registry
 
 ROOT = Path(__file__).resolve().parents[3]
 TELEMETRY = ROOT / "examples" / "alerts" / "checkout-bad-deploy.telemetry.yaml"
 ALERT = ROOT / "examples" / "alerts" / "checkout-bad-deploy.json"
-SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 CHANNEL = "CINCIDENT1"
 APPROVER, SECOND_APPROVER, GROUP, GROUP_MEMBER, OUTSIDER = "UAPPROVER1", "UAPPROVER2", "SONCALL01", "UGROUPMATE", "UOUTSIDER"
-
-
-def signed_headers(body: str, secret: str = SECRET, timestamp: int | None = None) -> dict[str, str]:
-    """Slack's request signature: ``v0=HMAC-SHA256(secret, "v0:{ts}:{body}")``."""
-    ts = str(int(time.time()) if timestamp is None else timestamp)
-    digest = hmac.new(secret.encode(), f"v0:{ts}:{body}".encode(), hashlib.sha256).hexdigest()
-    return {"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": f"v0={digest}"}
 
 
 @dataclasses.dataclass

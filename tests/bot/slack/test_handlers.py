@@ -1,6 +1,6 @@
 """Bolt handlers on their own: a slash command is acknowledged within its budget even when its answer is
 slow (the answer follows through response_url) or fails (the ack says why); chat messages are taken in on the
-desk's threads, not Bolt's listener threads."""
+desk's threads, not Bolt's listener threads, or written as jobs for the worker process."""
 
 from __future__ import annotations
 
@@ -85,6 +85,7 @@ def test_a_mention_frees_the_listener_thread_while_it_is_taken_in() -> None:
     writes, a post to Slack) must not hold one of them."""
     desk = Desk.__new__(Desk)  # only the intake: no services needed
     desk._inbound = ThreadPoolExecutor(max_workers=1, thread_name_prefix="andon-inbound")
+    desk.messages = SimpleNamespace(elsewhere=False)  # type: ignore[assignment]  # not handed to a worker process
     release, taken = threading.Event(), threading.Event()
     seen: list[str] = []
 
@@ -100,3 +101,39 @@ def test_a_mention_frees_the_listener_thread_while_it_is_taken_in() -> None:
     assert not taken.is_set(), "the handler waited for the intake"
     release.set()
     assert taken.wait(5.0) and seen[0].startswith("andon-inbound") and seen[0].endswith("checkout 5xx")
+
+
+class WrittenJobs:
+    """Stands in for the desk's message jobs once handed to the worker process: records what is written."""
+
+    elsewhere = True
+
+    def __init__(self) -> None:
+        self.written: list[tuple[str, dict[str, Any]]] = []
+
+    def accept(self, kind: str, payload: dict[str, Any], context: Any = None) -> str:
+        self.written.append((kind, payload))
+        return f"{kind}:1"
+
+
+def test_a_message_handed_to_the_worker_process_is_a_job_written_before_the_handler_returns() -> None:
+    """Bolt answers Slack when the handler returns: by then the message is in the store, for the worker
+    process to take in (and for a restart to find), and nothing of it ran in the serving process."""
+    desk = Desk.__new__(Desk)
+    desk.messages = WrittenJobs()  # type: ignore[assignment]
+    taken_in: list[InboundMessage] = []
+    desk.conversations = SimpleNamespace(receive=taken_in.append,  # type: ignore[assignment]
+                                         concerns=lambda m: m.mention or m.channel == "CINCIDENT1")
+    handlers.on_mention(desk)(body={"event_id": "Ev1"},
+                              event={"type": "app_mention", "text": "<@UBOT> checkout 5xx", "channel": "C1",
+                                     "ts": "1.0", "user": "U1"})
+    handlers.on_message(desk)(body={"event_id": "Ev2"}, event={"type": "message", "text": "lunch?", "channel": "CRANDOM",
+                                                               "ts": "2.0", "user": "U2"})
+    handlers.on_message(desk)(body={"event_id": "Ev3"}, event={"type": "message", "text": "db is down",
+                                                               "channel": "CINCIDENT1", "ts": "3.0", "user": "U3"})
+    assert not taken_in, "taken in by the serving process"
+    assert [(kind, p["event_id"], p["mention"]) for kind, p in desk.messages.written] == [  # type: ignore[attr-defined]
+        ("message", "Ev1", True), ("message", "Ev3", False)], "a message nobody could act on is not a job"
+    payload = desk.messages.written[0][1]  # type: ignore[attr-defined]
+    assert InboundMessage(**payload) == InboundMessage(channel="C1", ts="1.0", text="<@UBOT> checkout 5xx", user="U1",
+                                                       event_id="Ev1", mention=True)

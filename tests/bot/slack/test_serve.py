@@ -71,6 +71,15 @@ def test_serve_names_the_missing_setting(tmp_path: Path) -> None:
     assert result.returncode == 2 and "SLACK_BOT_TOKEN" in result.stderr
 
 
+@pytest.mark.parametrize(("flag", "env", "said"), [
+    (["--worker", "fork"], {}, "--worker must be process or thread (got 'fork')"),
+    ([], {"ANDON_WORKER": "fork"}, "ANDON_WORKER: Input should be 'process' or 'thread'")])
+def test_serve_refuses_a_bad_worker_in_one_line(tmp_path: Path, flag: list[str], env: dict[str, str], said: str) -> None:
+    result = subprocess.run([sys.executable, "-m", "bot.cli.main", "serve", "--mode", "http", *flag], cwd=ROOT,
+                            env=_env(tmp_path, **env), capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2 and said in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
 def test_serve_stops_on_sigterm_while_an_investigation_runs(served: tuple[str, subprocess.Popen[str]],
                                                             fake_slack: FakeSlack) -> None:
     """A container stop (SIGTERM) while an alert is being investigated: the server leaves promptly, with

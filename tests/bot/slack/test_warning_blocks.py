@@ -80,6 +80,11 @@ def test_what_people_did_replaces_the_buttons_they_used() -> None:
     assert [b["action_id"] for b in _buttons(investigating)] == [WatchActionId.SILENCE, WatchActionId.DISMISS]
     assert "by &lt;!here&gt;" in _text(investigating)  # a name that is not a Slack user id stays inert
 
+    learned = warning_card(WARNING, KEY, {"action": "dismissed", "by": "UALICE01", "at": T0,
+                                          "learned": "inc-learned-0123456789"})
+    assert "Learned as past incident `inc-learned-0123456789`" in _text(learned)
+    assert "Learned as" not in _text(dismissed)  # a knowledge base that refused it: nothing claimed
+
 
 def test_odd_records_degrade_instead_of_raising() -> None:
     for detail in ({}, {"before": "nan", "after": None, "since": "yesterday", "labels": "oops", "explained_by": 5,

@@ -1,5 +1,5 @@
-"""``andon serve``'s worker process: investigations run there, not in the process that answers Slack; a
-worker that dies is started again; stopping the server ends it."""
+"""``andon serve``'s worker process: investigations and chat messages run there, not in the process that
+answers Slack; a worker that dies is started again; stopping the server ends it."""
 
 from __future__ import annotations
 
@@ -59,31 +59,40 @@ def _investigations_counted(andon: Andon) -> float:
 def test_investigations_run_in_the_worker_process_not_in_the_one_answering_slack(
         fake_slack: FakeSlack, tmp_path: Path, slack_kb: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     investigated_here: list[int] = []
-    original = Conversations.investigate
+    taken_in_here: list[int] = []
+    original, receive = Conversations.investigate, Conversations.receive
 
     def recording(self: Conversations, *args: Any) -> None:
         investigated_here.append(os.getpid())
         original(self, *args)
 
+    def receiving(self: Conversations, *args: Any) -> str:
+        taken_in_here.append(os.getpid())
+        return receive(self, *args)
+
     monkeypatch.setattr(Conversations, "investigate", recording)  # this process only: the worker is spawned
+    monkeypatch.setattr(Conversations, "receive", receiving)
     with with_worker_process(fake_slack, tmp_path, slack_kb) as andon:
         assert andon.running.worker is not None
         assert andon.http.post(f"{andon.url}/alertmanager", json=_alert("worker")).status_code == 202
         assert andon.command("investigate checkout 5xx since 10:02").status_code == 200
-        fake_slack.wait_for(lambda: len(fake_slack.posts_with(BlockId.RCA_HEADER)) >= 2, timeout=180,
-                            what="both RCA cards")
+        assert andon.mention("payments latency since 10:05", ts="1700000400.000100", event_id="EvWorker1",
+                             channel=CHANNEL).status_code == 200
+        fake_slack.wait_for(lambda: len(fake_slack.posts_with(BlockId.RCA_HEADER)) >= 3, timeout=180,
+                            what="the three RCA cards")
         worker_pid = andon.running.worker.pid
         assert worker_pid is not None and worker_pid != os.getpid()
         assert os.getpriority(os.PRIO_PROCESS, worker_pid) == min(os.getpriority(os.PRIO_PROCESS, 0) + NICENESS, 19), \
             "the worker yields the CPU to the process answering Slack"
         fake_slack.wait_for(lambda: all(done for _, _, done in _jobs(andon.running)), what="the jobs marked done")
         jobs = _jobs(andon.running)
-        counted = fake_slack.wait_for(lambda: _investigations_counted(andon) == 2.0 and 2.0,
-                                      what="both investigations in /metrics")
-    assert investigated_here == [], "the serving process investigated nothing itself"
-    assert counted == 2.0, "/metrics counts the investigations the worker ran"
-    assert sorted(kind for kind, _, _ in jobs) == ["call:investigate", "investigate"]
-    assert len(fake_slack.posts_with(BlockId.RCA_HEADER)) == 2, "each investigated once"
+        counted = fake_slack.wait_for(lambda: _investigations_counted(andon) == 3.0 and 3.0,
+                                      what="the three investigations in /metrics")
+    assert investigated_here == [] and taken_in_here == [], "the serving process investigated and took in nothing"
+    assert counted == 3.0, "/metrics counts the investigations the worker ran"
+    assert sorted(kind for kind, _, _ in jobs) == ["call:investigate"] * 3 + ["investigate", "message"], \
+        "the alert's investigation; the command and the mention, and the investigation each opened (the worker's)"
+    assert len(fake_slack.posts_with(BlockId.RCA_HEADER)) == 3, "each investigated once"
 
 
 def test_a_worker_process_that_dies_is_started_again_and_stopping_ends_it(

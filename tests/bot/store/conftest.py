@@ -3,21 +3,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
-
-from bot.store import IncidentStore, open_store
-from tests.support.postgres import database_url
+from tests.support.stores import database_url, store
 
 __all__ = ["database_url", "store"]
-
-
-@pytest.fixture
-def store(database_url: str | None, tmp_path: Path) -> Iterator[IncidentStore]:
-    opened = open_store(database_url, tmp_path / "data")
-    try:
-        yield opened
-    finally:
-        opened.db.close()

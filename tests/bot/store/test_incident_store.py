@@ -30,6 +30,17 @@ def test_incident_rows_round_trip(store: IncidentStore) -> None:
     assert [r["id"] for r in store.list("resolved")] == ["inc-store-1"] and store.list("open") == []
 
 
+def test_incidents_are_listed_newest_first_by_status_and_channel(store: IncidentStore) -> None:
+    for n, channel in enumerate(["C1", "C2", "C1"]):
+        store.upsert_incident({**INCIDENT, "id": f"inc-list-{n}"}, channel=channel, thread_ts=f"{n}.0")
+        time.sleep(0.01)
+    store.set_status("inc-list-2", "resolved")
+    assert [i["id"] for i in store.list(channel="C1")] == ["inc-list-2", "inc-list-0"]
+    assert [i["id"] for i in store.list("open", channel="C1")] == ["inc-list-0"]
+    assert [i["id"] for i in store.list("open", limit=1)] == ["inc-list-1"]
+    assert store.list("open", channel="C9") == []
+
+
 def test_terminal_incidents_are_marked_and_alerts_never_join_them(store: IncidentStore) -> None:
     """``andon investigate`` keeps its incidents with their origin; an alert of the same group opens its own
     Slack thread instead of being attached to a replayed or terminal investigation."""
@@ -189,5 +200,10 @@ def test_jobs_are_open_until_done_and_forgotten_a_while_after(store: IncidentSto
     assert store.open_jobs(since=clock.time() + 1) == [], "accepted too long ago"
     store.finish_job("declare:1")
     assert [j["id"] for j in store.open_jobs(since=0)] == ["resolve:2"]
+    store.add_job("message:3", "message", {"text": "hi"})
+    assert [j["id"] for j in store.open_jobs(since=0, unstarted=True, limit=1, kinds=["message"])] == ["message:3"], \
+        "older jobs of other kinds do not crowd out a queue's own"
+    assert store.open_jobs(since=0, kinds=[]) == []
+    store.finish_job("message:3")
     assert store.forget_jobs(before=clock.time() - 60) == 0, "finished just now: kept"
-    assert store.forget_jobs(before=clock.time() + 1) == 1
+    assert store.forget_jobs(before=clock.time() + 1) == 2

@@ -9,22 +9,9 @@ import pytest
 
 from bot.store import IncidentStore, open_store
 from bot.watch import Scanner, WatchParams, WatchState
-from tests.bot.watch.conftest import T0, FakeMetrics, flat
+from tests.bot.watch.conftest import T0, FakeMetrics
+from tests.support.watch_metrics import fleet
 from tools.sources.base import Series
-
-
-def fleet(step_to: float | None = 1.4, blip: float | None = None) -> list[Series]:
-    """payments (p99 0.2 s; steps to ``step_to`` five minutes before T0, or blips to ``blip`` at T0 alone) and
-    search, calm; each with traffic and errors."""
-    latency = flat("payments", "latency_p99_seconds", 0.2, 0.01, seed=1)
-    if step_to is not None:
-        latency.values[latency.times >= T0 - 300] += step_to - 0.2
-    if blip is not None:
-        latency.values[latency.times == T0] = blip
-    return [latency,
-            flat("payments", "request_rate", 120.0, 4.0, seed=2), flat("payments", "error_ratio", 0.002, 0.0003, seed=3),
-            flat("search", "latency_p99_seconds", 0.3, 0.01, seed=4), flat("search", "request_rate", 300.0, 9.0, seed=5),
-            flat("search", "error_ratio", 0.001, 0.0002, seed=6)]
 
 
 def test_a_sustained_step_raises_one_warning_naming_its_service_signal_and_start(state: WatchState) -> None:

@@ -10,7 +10,7 @@ from bot.store import IncidentStore, open_store
 from bot.watch import Scanner, WatchParams, WatchState
 from bot.watch.state import WarningThread
 from tests.bot.watch.conftest import T0, FakeMetrics
-from tests.bot.watch.test_scanner import fleet
+from tests.support.watch_metrics import fleet
 
 
 def _thread(key: str, posted_at: float = T0) -> WarningThread:

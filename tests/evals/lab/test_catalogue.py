@@ -1,8 +1,7 @@
-"""The lab's fault catalogue, rule files and topology agree with the bundled runbooks and vocabulary."""
+"""The lab's fault catalogue, alert rules and topology agree with the bundled runbooks."""
 
 from __future__ import annotations
 
-import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -50,28 +49,8 @@ def test_next_version() -> None:
     assert next_version("14.2") == "14.3.0"
 
 
-def _recorded() -> set[str]:
-    data = yaml.safe_load(RULE_FILES[0].read_text())
-    return {r["record"] for g in data["groups"] for r in g["rules"]}
-
-
-def test_recording_rules_cover_the_signals_the_faults_runbooks_check(runbooks: dict[str, Runbook]) -> None:
-    recorded = _recorded()
-    for chosen in FAULTS.values():
-        if not chosen.symptomatic:
-            continue
-        strongest = max(runbooks[chosen.runbook].checks, key=lambda c: c.weight if c.metric else 0)
-        assert strongest.metric is None or strongest.metric in recorded, (chosen.name, strongest.metric)
-    assert {"request_rate", "error_ratio", "latency_p99_seconds", "cpu_usage_ratio", "cpu_throttled_ratio",
-            "memory_usage_bytes", "gc_pause_seconds", "restarts_total", "db_pool_in_use_ratio",
-            "db_pool_wait_seconds", "queue_depth", "consumer_lag_seconds"} <= recorded
-    vocabulary = Path(__file__).resolve().parents[3] / "knowledge" / "README.md"
-    names = set(re.findall(r"^\| `([a-z0-9_]+)`", vocabulary.read_text(), re.M))
-    assert recorded <= names | {"latency_p50_seconds", "replicas"}
-
-
 def test_alerts_use_runbook_alert_names_and_short_for(runbooks: dict[str, Runbook]) -> None:
-    data = yaml.safe_load(RULE_FILES[1].read_text())
+    data = yaml.safe_load(RULE_FILES[0].read_text())
     alerts = {r["alert"]: r for g in data["groups"] for r in g["rules"]}
     known = {a for rb in runbooks.values() for a in rb.alerts}
     assert {"HighErrorRate", "HighLatencyP99", "DBPoolSaturated", "KubePodCrashLooping",

@@ -1,7 +1,7 @@
 """The supervisor's replicas as Kubernetes shows them, read with Andon's own ``KubernetesSource``: a
 process that keeps exiting at start-up is a pod in CrashLoopBackOff with back-off events, one over its
-memory limit is OOM-killed and restarts in its pod; pods, events, nodes and rollout history answer in
-the Kubernetes wire format."""
+memory limit is OOM-killed and restarts in its pod (as kube-state-metrics counts it); pods, events, nodes
+and rollout history answer in the Kubernetes wire format."""
 
 from __future__ import annotations
 
@@ -67,8 +67,9 @@ def test_a_process_over_its_memory_limit_is_oom_killed_and_restarts_in_its_pod(s
     assert "OOMKilled" in pod.reasons  # and CrashLoopBackOff: it died within seconds of starting
     assert child.pod is not None and child.pod.last is not None and child.pod.last.exit_code == 137
     metrics = httpx.get(f"{supervisor.layout.control_url}/metrics").text
-    assert f'lab_container_last_terminated_reason{{pod="{name}",reason="OOMKilled",service="checkout"}} 1.0' in metrics
-    assert 'lab_restarts_total{service="checkout"} 1.0' in metrics
+    labels = f'container="checkout",namespace="lab",pod="{name}"'
+    assert f'kube_pod_container_status_last_terminated_reason{{{labels},reason="OOMKilled"}} 1.0' in metrics
+    assert f"kube_pod_container_status_restarts_total{{{labels}}} 1.0" in metrics, "kube-state-metrics' name"
 
 
 def test_a_running_pod_after_an_oom_kill_and_a_new_pod_after_a_rollout(layout: LabLayout) -> None:

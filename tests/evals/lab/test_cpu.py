@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import threading
 import time
+from pathlib import Path
 
 import pytest
-from prometheus_client import CollectorRegistry, generate_latest
 
-from evals.lab.services.cpu import CpuQuota, burn_cpu
+from evals.lab.services.cpu import STAT_EVERY_S, CpuQuota, burn_cpu, read_cpu_stat
 
 
 class Clocks:
@@ -48,23 +48,24 @@ def test_periods_count_only_when_the_process_used_cpu_and_throttled_when_the_quo
     assert quota.wait() == 0.0, "a new period has a fresh quota"
 
 
-def test_a_hot_loop_is_held_to_its_quota_and_exported_as_cadvisor_counters() -> None:
+def test_a_hot_loop_is_held_to_its_quota_and_counted_as_a_cgroup_does(tmp_path: Path) -> None:
     quota = CpuQuota(0.2)
     stop = threading.Event()
-    registry = CollectorRegistry()
-    quota.install(registry, stop)
+    stat_file = tmp_path / "pods" / "inventory-x.cpu.stat"
+    quota.install(stop, stat_file)
     try:
         cpu, wall = time.process_time(), time.monotonic()
         burn_cpu(0.25, quota)
         cpu, wall = time.process_time() - cpu, time.monotonic() - wall
+        time.sleep(STAT_EVERY_S + 0.2)
     finally:
         stop.set()
     assert wall >= 0.25 / 0.2 * 0.8, f"0.25 s of CPU at 0.2 cores takes over a second, took {wall:.2f}s"
     assert quota.throttled_periods >= 5 and quota.throttled_s > 0.3
     assert quota.periods >= quota.throttled_periods
-    text = generate_latest(registry).decode()
-    assert f"container_cpu_cfs_throttled_periods_total {float(quota.throttled_periods)}" in text
-    assert "container_cpu_cfs_periods_total" in text and "container_cpu_cfs_throttled_seconds_total" in text
+    stat = read_cpu_stat(stat_file)
+    assert 5 <= stat["nr_throttled"] <= quota.throttled_periods and stat["nr_periods"] <= quota.periods
+    assert stat["throttled_usec"] > 300_000, "cpu.stat's names, as cAdvisor reads them"
 
 
 def test_a_quota_needs_a_positive_limit() -> None:

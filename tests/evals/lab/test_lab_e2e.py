@@ -3,7 +3,8 @@ change feed, log files and the supervisor's Kubernetes-style pods and events; An
 investigates each injected fault from its Alertmanager page, a named approver approves the first
 proposal through ``Investigator.resume``, and the metrics must show recovery.
 
-One lab for the module; faults run in turn (each after the previous one is healed). How fast the loop is
+The lab speaks standard names only (OpenTelemetry, cAdvisor, kube-state-metrics, servicegraph) and its
+Prometheus has no recording rules. One lab for the module; faults run in turn (each after the previous one is healed). How fast the loop is
 (time to detect, MTTR) is measured by ``andon bench --only lab_mttr``, not asserted here."""
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import pytest
 from evals.lab.experiment import Experiment, ExperimentResult
 from evals.lab.faults import FAULTS
 from evals.lab.lab import Lab
+from evals.lab.topology import TOPOLOGY
 from evals.lab.webhook import AlertReceiver
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.timeout(900)]
@@ -92,6 +94,24 @@ def _explain(result: ExperimentResult) -> str:
             f"recovered {summary['recovered']} ({summary['verification']}); notes {summary['notes']}; "
             f"alert {summary['alert']}, detected in {summary['time_to_detect_s']} s; tool calls:\n"
             + "\n".join(f"  {c['tool']} {c['status']}: {c['summary'][:300]}" for c in result.calls))
+
+
+def test_andon_reads_the_lab_as_a_standard_stack(lab_run: LabRun) -> None:
+    """No recording rules, no lab-only names; Andon's profiles and its servicegraph reader find the
+    services and the call graph on their own."""
+    from tools.sources.prometheus import PrometheusSource
+
+    prometheus = PrometheusSource(lab_run.lab.layout.prometheus_url)
+    groups = prometheus.get_data("/api/v1/rules", {"type": "record"})["groups"]
+    assert [rule for group in groups for rule in group["rules"]] == [], "no recording rules"
+    names = prometheus.profiles.metric_names()
+    assert not [n for n in names if n.startswith("lab_")] and "request_rate" not in names
+    detected = {p["name"]: p["service_label"] for p in prometheus.profiles.summary()}
+    assert detected.items() >= {"otel-http": "service_name", "cadvisor": "pod", "kube-state-metrics": "pod",
+                                "kafka-exporter": "consumergroup"}.items()
+    origin, graph = prometheus.profiles.topology()
+    assert origin == "servicegraph"
+    assert graph == {service: sorted(calls) for service, calls in TOPOLOGY.items() if calls}
 
 
 @pytest.mark.parametrize("name", IN_TURN)

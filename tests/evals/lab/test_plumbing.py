@@ -18,7 +18,7 @@ from evals.lab.client import LabClient, LabError
 from evals.lab.learning import learned_incident
 from evals.lab.sources import ExperimentChanges, ExperimentKube, ExperimentMetrics, lab_settings
 from evals.lab.state import read_changes, record_change, update_lab, write_json
-from evals.lab.topology import TOPOLOGY, LabLayout
+from evals.lab.topology import LabLayout
 from evals.lab.transcript import SlackTranscript
 from evals.lab.webhook import AlertReceiver
 from tests.support.net import free_port
@@ -64,7 +64,6 @@ def test_change_feed_served_by_the_supervisor_in_the_changefeed_format(layout: L
     record_change(layout, "payments", "deploy", "release", version="2.4.0", previous_version="2.3.1", ts=now - 100)
     record_change(layout, "checkout", "flag", "flag on", flag="new-tax-engine", ts=now - 10)
     supervisor = Supervisor(layout)
-    supervisor.restarts.labels("inventory").inc(3)
     server = serve_control(supervisor)
     try:
         feed = ChangeFeedSource(layout.change_feed_url)
@@ -72,7 +71,8 @@ def test_change_feed_served_by_the_supervisor_in_the_changefeed_format(layout: L
         assert [(c.service, c.kind, c.flag) for c in changes] == [("checkout", "flag", "new-tax-engine")]
         assert len(feed.changes(now - 200, now)) == 2
         metrics = httpx.get(f"{layout.control_url}/metrics").text
-        assert 'lab_restarts_total{service="inventory"} 3.0' in metrics
+        assert 'kube_deployment_spec_replicas{deployment="inventory",namespace="lab"} 1.0' in metrics
+        assert "lab_" not in metrics, "kube-state-metrics' and cAdvisor's names only"
         assert httpx.post(f"{layout.control_url}/services/db/scale", json={"replicas": 2}).status_code == 400
     finally:
         server.shutdown()
@@ -142,7 +142,8 @@ def test_lab_settings_point_andon_at_the_lab(layout: LabLayout) -> None:
     settings = lab_settings(load_settings(data_dir=layout.root), layout)
     assert settings.prometheus_url == layout.prometheus_url
     assert settings.change_feed_url == layout.change_feed_url
-    assert settings.log_dir == layout.logs_dir and settings.topology == TOPOLOGY
+    assert settings.log_dir == layout.logs_dir
+    assert settings.topology == {}, "the call graph comes from the servicegraph metric, not from settings"
     assert settings.kubernetes_url == layout.control_url, "the supervisor answers as a Kubernetes API"
 
 

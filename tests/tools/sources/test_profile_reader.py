@@ -18,6 +18,7 @@ from tests.support.standard_stack import (
     CALLS,
     CONSUMER,
     FAULT_AGO_S,
+    LIMITED,
     NEVER_FAILED,
     POOLED,
     SERVICES,
@@ -52,6 +53,9 @@ def test_profiles_are_detected_and_every_service_gets_its_signals(prometheus: tu
     never = [s for s in series if s.service == NEVER_FAILED and s.name == "error_ratio"]
     assert never and all(float(v) == 0.0 for s in never for v in s.values if v == v), "no 5xx series reads as 0"
     assert ("checkout", "upstream_latency_seconds") in signals
+    cpu = {s.service: float(s.values[-1]) for s in series if s.name == "cpu_usage_ratio"}
+    assert 0.3 < cpu[LIMITED] < 0.5, "cAdvisor CPU is read over the container's limit (0.2 core of 0.5)"
+    assert all(0.15 < v < 0.25 for k, v in cpu.items() if k != LIMITED), "in cores where no limit is set"
     processing = [s for s in series if s.service == CONSUMER and s.name == "latency_p99_seconds"]
     assert processing and 0.05 < float(processing[0].values[-1]) < 1.0, "a consumer's time per message is its latency"
     pool = [s for s in series if s.service == POOLED and s.name == "db_pool_in_use_ratio"]

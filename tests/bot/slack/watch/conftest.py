@@ -46,9 +46,20 @@ class Watched:
 
 
 @pytest.fixture
-def watched(fake_slack: FakeSlack, tmp_path: Path, slack_kb: Any) -> Iterator[Watched]:
+def learned_kb(slack_kb: Any, tmp_path: Path) -> Any:
+    """The Slack tests' knowledge base with an empty layer of this test's own on top: what a "Not a problem" click
+    teaches goes into the layer, so no other test sees it."""
+    from bot.runtime import open_knowledge
+    from bot.settings import load_settings
+    from knowledge.retrieval import LayeredKnowledge
+
+    return LayeredKnowledge(slack_kb, open_knowledge(load_settings(data_dir=tmp_path / "learned"), ingest=False))
+
+
+@pytest.fixture
+def watched(fake_slack: FakeSlack, tmp_path: Path, learned_kb: Any) -> Iterator[Watched]:
     """A server watching (one scan: the interval is an hour), with its first cards posted."""
-    with serving(fake_slack, tmp_path, slack_kb, watch=True, watch_interval_s=3600) as andon:
+    with serving(fake_slack, tmp_path, learned_kb, watch=True, watch_interval_s=3600) as andon:
         watcher = start_watcher(andon.running.desk.services.settings, andon.running.desk.services)
         assert watcher is not None
         try:

@@ -1,5 +1,5 @@
 """The buttons on a warning's card, clicked as Slack sends them (signed, through Bolt): "Not a problem"
-records the dismissal and the watch stops flagging that shape; "Silence 1 h" holds it quiet; "Investigate
+records the dismissal, the watch stops flagging that shape, and the knowledge base learns it; "Silence 1 h" holds it quiet; "Investigate
 now" opens one incident in the warning's thread and investigates it as an alert would. Each updates the card."""
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ import pytest
 from bot.slack.blocks.warning import WatchActionId, WatchBlockId
 from bot.slack.ids import BlockId
 from bot.watch import Scanner, WatchParams
+from bot.watch.learning import dismissal_doc_id
 from tests.bot.slack.conftest import APPROVER, CHANNEL, OUTSIDER
 from tests.bot.slack.watch.conftest import Watched, card_text
 from tests.support.fake_slack import Call, block_ids
@@ -38,6 +39,12 @@ def test_not_a_problem_records_the_dismissal_and_the_watch_stops_flagging_it(wat
     assert watched.state.dismissals()[("gateway", signal)].by == OUTSIDER
     again = watched.watcher.scanner.scan(watched.andon.running.desk.services.clock())
     assert f"gateway:{signal}" in again.dismissed and key not in {w.key for w in again.warnings}
+    # …and the knowledge base learned it: a no-fault past incident of gateway, which investigations recall
+    learned = dismissal_doc_id("gateway", signal)
+    assert f"Learned as past incident `{learned}`" in card_text(update)
+    hits = watched.andon.running.desk.services.kb.layer.search(f"gateway {signal}", k=3, kind="incident",
+                                                               service="gateway")
+    assert [(h.doc_id, h.category, h.services) for h in hits[:1]] == [(learned, "no_fault", ["gateway"])]
 
 
 def test_silence_holds_the_warning_quiet_for_an_hour(watched: Watched) -> None:

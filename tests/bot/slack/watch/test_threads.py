@@ -11,7 +11,7 @@ from bot.slack.watch.threads import WarningThreads
 from bot.watch import Scanner, WatchParams, WatchState
 from tests.bot.slack.conftest import CHANNEL, Andon
 from tests.bot.slack.watch.conftest import card_text, cards
-from tests.bot.watch.conftest import T0, FakeMetrics, flat
+from tests.support.watch_metrics import T0, FakeMetrics, flat
 from tools.sources.base import Series
 
 pytestmark = pytest.mark.integration

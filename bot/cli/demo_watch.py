@@ -1,0 +1,281 @@
+"""``andon demo --watch``: the proactive watch running beside the demo's experiments, over the lab's metrics,
+to measure how long before Alertmanager's page it warned — ``early_warning_lead_s``, seconds from the first
+early warning to the page (positive: the watch was earlier).
+
+The watch scans on a thread of its own every ``interval_s`` seconds (the lab's scrape interval by default: the
+lab runs alerting on a compressed clock — 2 s scrapes, 6 s ``for:`` — so the watch scans at the lab's pace too,
+as ``andon serve`` would scan a production Prometheus every two 15 s scrapes). It reads what investigations
+read (the lab's metrics since its epoch, at the lab's resolution) and keeps its state in a throwaway store,
+started afresh for each fault. A warning counts for a fault when it is about the fault's target service or the
+alerted one, and its change began after the injection (a forecast: first seen after it); a warning before the
+injection is a false warning, and reported as one."""
+
+from __future__ import annotations
+
+import statistics
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from contextlib import suppress
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from rich.table import Table
+
+from bot.watch import Scanner, ScanReport, WatchParams, WatchState
+from tools.rca.series import extra_labels
+from tools.sources.base import Series
+
+__all__ = ["DemoWatch", "Sighting", "watch_outcome", "forecast_accuracy", "lead_summary", "lead_table",
+           "ONSET_SLACK_S"]
+
+FULL_SHARE = 0.98
+"""A reading at this share of its capacity is the resource run out (a scrape rarely catches the last byte)."""
+NEAR_FULL_SHARE = 0.8
+"""A fall from at least this share of the capacity is the resource having run out between two scrapes."""
+ONSET_SLACK_S = 6.0
+"""A change point this close before the injection still counts as the fault's (three lab samples: the engine
+places a change point to within a sample or two)."""
+
+
+@dataclass(frozen=True)
+class Sighting:
+    """The first time the watch told one warning or forecast (when its scan finished: when a card would go out)."""
+
+    key: str
+    service: str
+    text: str
+    at: float
+    since: float | None
+    """The change point of a warning; None for a forecast."""
+    forecast: bool
+    seconds_to_full: float | None = None
+    metric: str = ""
+    labels: dict[str, str] = field(default_factory=dict)
+    capacity: float | None = None
+    predicted_full_at: float | None = None
+    """A forecast's projection: the scan's time plus its time to full."""
+
+
+@dataclass
+class DemoWatch:
+    """The watch thread of one demo. :meth:`reset` before each fault, :meth:`sightings` after it."""
+
+    metrics: Any
+    params: Any = None
+    interval_s: float = 2.0
+    topology: dict[str, list[str]] | Callable[[], dict[str, list[str]]] | None = None
+    on_sighting: Callable[[Sighting], None] | None = None
+    clock: Callable[[], float] = time.time
+    scans: int = 0
+    blind_scans: int = 0
+    scan_seconds: list[float] = field(default_factory=list)
+    """How long each scan since the last :meth:`reset` took (what a warning waits for, on top of the interval)."""
+    _sightings: dict[str, Sighting] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _thread: threading.Thread | None = None
+    _scanner: Scanner | None = None
+    _tmp: tempfile.TemporaryDirectory[str] | None = None
+    _store: Any = None
+    _recording: _Recording = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._recording = _Recording(self.metrics)
+
+    def start(self) -> DemoWatch:
+        self._tmp = tempfile.TemporaryDirectory(prefix="andon-demo-watch-")
+        self.reset()
+        self._thread = threading.Thread(target=self._run, name="andon-demo-watch", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=30)
+        with self._lock:
+            if self._store is not None:
+                self._store.db.close()
+                self._store = None
+        if self._tmp is not None:
+            self._tmp.cleanup()
+
+    def reset(self) -> None:
+        """Forget everything: a fresh store (no cooldowns from the last fault) and no sightings."""
+        from bot.store import open_store
+
+        assert self._tmp is not None, "start() first"
+        with self._lock:
+            if self._store is not None:
+                self._store.db.close()
+            self._store = open_store(None, Path(self._tmp.name) / f"state-{time.monotonic_ns()}")
+            self._scanner = Scanner(self._recording, WatchState(self._store.db), self.params, WatchParams(),
+                                    self.topology)
+            self._sightings = {}
+            self.scan_seconds = []
+
+    def sightings(self) -> list[Sighting]:
+        with self._lock:
+            return sorted(self._sightings.values(), key=lambda s: s.at)
+
+    def series(self) -> list[Series]:
+        """The series of the latest scan (since the lab's epoch: the whole experiment, for a forecast's check)."""
+        with self._lock:
+            return list(self._recording.latest)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            began = self.clock()
+            with self._lock:
+                try:
+                    report = self._scanner.scan(began) if self._scanner is not None else None
+                except Exception:  # noqa: BLE001 — one failed scan is a scan without findings
+                    report = None
+                if report is not None:
+                    self._note(report, self.clock())
+            self._stop.wait(max(self.interval_s - (self.clock() - began), 0.0))
+
+    def _note(self, report: ScanReport, done_at: float) -> None:
+        self.scans += 1
+        self.blind_scans += bool(report.blind)
+        self.scan_seconds.append(report.seconds)
+        fresh = []
+        for warning in report.warnings:
+            if warning.key not in self._sightings:
+                fresh.append(Sighting(warning.key, warning.service, warning.describe(), done_at, warning.since, False))
+        for forecast in report.forecasts:
+            if forecast.key not in self._sightings:
+                fresh.append(Sighting(forecast.key, forecast.service, forecast.describe(), done_at, None, True,
+                                      forecast.seconds_to_full, forecast.metric, dict(forecast.labels),
+                                      forecast.capacity, report.at + forecast.seconds_to_full))
+        for sighting in fresh:
+            self._sightings[sighting.key] = sighting
+            if self.on_sighting is not None:
+                with suppress(Exception):  # printing is never worth the watch
+                    self.on_sighting(sighting)
+
+
+class _Recording:
+    """The lab's metrics source, keeping the series of the latest scan."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.latest: list[Series] = []
+
+    def candidate_series(self, start: float, end: float, step: float) -> list[Series]:
+        self.latest = list(self.inner.candidate_series(start, end, step))
+        return self.latest
+
+    def query_range(self, query: str, start: float, end: float, step: float) -> list[Series]:
+        return list(self.inner.query_range(query, start, end, step))
+
+    def query(self, query: str, at: float) -> list[Series]:
+        return list(self.inner.query(query, at))
+
+
+def forecast_accuracy(sighting: Sighting, series: list[Series]) -> dict[str, Any]:
+    """How right a forecast's time to full was: the first reading of its series at ≥ :data:`FULL_SHARE` of the
+    capacity after the forecast, else — when the series fell from near its capacity (an OOM kill) — its last
+    reading carried on at its own latest pace for the rest of the way (at most to the next scrape); ``error``
+    is the projection's miss over the time it had to look ahead. ``observed`` false when the resource never ran out (a fix came first)."""
+    out: dict[str, Any] = {"service": sighting.service, "metric": sighting.metric, "observed": False,
+                           "predicted_s": sighting.seconds_to_full, "actual_s": None, "error": None}
+    if not sighting.capacity or sighting.predicted_full_at is None or sighting.seconds_to_full is None:
+        return out
+    made_at = sighting.predicted_full_at - sighting.seconds_to_full
+    found = next((s for s in series if s.service == sighting.service and s.name == sighting.metric
+                  and extra_labels(s) == sighting.labels), None)
+    if found is None:
+        return out
+    keep = np.isfinite(found.values) & (found.times >= made_at)
+    times, values = found.times[keep], found.values[keep]
+    full_at = None
+    for i, value in enumerate(values):
+        if value >= FULL_SHARE * sighting.capacity:
+            full_at = float(times[i])
+            break
+        if i + 1 < len(values) and value >= NEAR_FULL_SHARE * sighting.capacity and values[i + 1] < 0.7 * value:
+            rise = (value - float(values[i - 1])) / float(times[i] - times[i - 1]) if i > 0 else 0.0
+            rest = (sighting.capacity - value) / rise if rise > 0 else 0.0
+            full_at = min(float(times[i]) + rest, float(times[i + 1]))  # ran out before the next scrape
+            break
+    if full_at is None:
+        return out
+    actual = full_at - made_at
+    error = abs(sighting.seconds_to_full - actual) / max(actual, 1e-9)
+    return {**out, "observed": True, "actual_s": round(actual, 1), "error": round(error, 3),
+            "within_30pct": error <= 0.3}
+
+
+def _counts(sighting: Sighting, injected_at: float, services: set[str]) -> bool:
+    if sighting.service not in services:
+        return False
+    if sighting.since is not None:
+        return sighting.since >= injected_at - ONSET_SLACK_S
+    return sighting.at >= injected_at
+
+
+def watch_outcome(summary: dict[str, Any], sightings: list[Sighting], injected_at: float,
+                  alert_at: float | None, series: list[Series] | None = None,
+                  scan_seconds: list[float] | None = None) -> dict[str, Any]:
+    """What the watch adds to one fault's summary: ``early_warning_lead_s`` (None without a page or without a
+    warning of the fault), the first such warning, its forecasts, the false warnings (before the injection, or
+    any at all for a harmless change) and the other warnings after it (other services: the fault's ripples)."""
+    services = {str(summary.get("target") or "")} | {str((summary.get("alert") or {}).get("service") or "")}
+    services.discard("")
+    harmless = (summary.get("expected") or {}).get("category") == "no_fault"
+    """A harmless change (the lab's noise fault) should be warned about by nobody: every warning is false."""
+    relevant = [] if harmless else [s for s in sightings if _counts(s, injected_at, services)]
+    first = relevant[0] if relevant else None
+    lead = round(alert_at - first.at, 1) if first is not None and alert_at is not None else None
+    return {
+        "early_warning_lead_s": lead,
+        "early_warning": None if first is None else {
+            "service": first.service, "text": first.text, "forecast": first.forecast,
+            "after_injection_s": round(first.at - injected_at, 1)},
+        "watch_forecasts": [{"service": s.service, "text": s.text, "seconds_to_full": s.seconds_to_full,
+                             "after_injection_s": round(s.at - injected_at, 1),
+                             "accuracy": forecast_accuracy(s, series or [])} for s in relevant if s.forecast],
+        "watch_false_warnings": [s.text for s in sightings if s.at < injected_at or harmless],
+        "watch_other_warnings": [s.text for s in sightings if s.at >= injected_at and not harmless
+                                 and s not in relevant],
+        "watch_scan_s": {"scans": len(scan_seconds), "median": round(statistics.median(scan_seconds), 3),
+                         "max": round(max(scan_seconds), 3)} if scan_seconds else None,
+    }
+
+
+def lead_summary(summaries: list[dict[str, Any]]) -> dict[str, Any]:
+    """Over a ``--fault all --watch`` run: how many faults were warned of before their page, and the median lead
+    over the faults that paged and were warned of (negative leads — a warning after the page — included)."""
+    paged = [s for s in summaries if s.get("alert") is not None]
+    leads = [float(s["early_warning_lead_s"]) for s in paged if s.get("early_warning_lead_s") is not None]
+    before = sum(1 for lead in leads if lead > 0)
+    return {"faults": len(summaries), "paged": len(paged), "warned_before_page": before,
+            "median_lead_s": round(statistics.median(leads), 1) if leads else None,
+            "false_warnings": sum(len(s.get("watch_false_warnings") or []) for s in summaries)}
+
+
+def lead_table(summaries: list[dict[str, Any]]) -> Table:
+    """One row per fault: the first warning of it, when the page came, and the lead."""
+    overall = lead_summary(summaries)
+    table = Table(title="early warnings vs the page", caption="lead: seconds from the first early warning of the "
+                  "fault's service to Alertmanager's page (positive: the watch was earlier)", caption_justify="left")
+    for column in ("fault", "first warning", "after injection", "page after injection", "lead"):
+        table.add_column(column, overflow="fold")
+    for summary in summaries:
+        first = summary.get("early_warning") or {}
+        detect = summary.get("time_to_detect_s")
+        lead = summary.get("early_warning_lead_s")
+        table.add_row(summary["fault"], str(first.get("text") or "—"),
+                      f"{first['after_injection_s']:.1f} s" if first else "—",
+                      f"{detect:.1f} s" if detect is not None else "no page",
+                      f"{lead:+.1f} s" if lead is not None else "—")
+    table.add_section()
+    median = overall["median_lead_s"]
+    table.add_row("total", f"{overall['warned_before_page']}/{overall['faults']} warned before the page", "", "",
+                  f"median {median:+.1f} s" if median is not None else "—")
+    return table
