@@ -107,6 +107,13 @@ _PLACE_LABELS = frozenset({"__name__", "service", "job", "pod", "node", "instanc
                            "upstream", "dependency"})
 
 
+def _moved_and_calm(shifts: list[Shift], params: Params) -> tuple[list[int], list[int]]:
+    """Indices of the sibling series that moved (an anomaly) and of those that stayed calm (under half of one)."""
+    moved = [i for i, a in enumerate(shifts) if a.score >= params.anomaly_threshold]
+    calm = [i for i, a in enumerate(shifts) if a.score < params.anomaly_threshold * params.moving_share]
+    return moved, calm
+
+
 def _one_pod_named(scored: list[tuple[Series, Shift | None]], known: set[str], params: Params) -> dict[str, list[Shift]]:
     """Shifts a service reports about one pod of another (tokens rejected by the pod that issued them, calls
     failing to one replica): when that pod's series moved and its siblings' did not, the trouble is that
@@ -122,10 +129,9 @@ def _one_pod_named(scored: list[tuple[Series, Shift | None]], known: set[str], p
                 families.setdefault((_attribute(item), item.name, label, workload), []).append(shift)
     out: dict[str, list[Shift]] = {}
     for (_, _, _, workload), seen in families.items():
-        moved = [a for a in seen if a.score >= params.anomaly_threshold]
-        calm = [a for a in seen if a.score < params.anomaly_threshold * params.moving_share]
+        moved, calm = _moved_and_calm(seen, params)
         if moved and calm and 2 * len(moved) <= len(seen):  # one pod of several, not the whole service
-            out.setdefault(workload, []).extend(moved)
+            out.setdefault(workload, []).extend(seen[i] for i in moved)
     return out
 
 
@@ -143,10 +149,9 @@ def _path_local(scored: list[tuple[Series, Shift | None]], params: Params) -> se
             views.setdefault((_attribute(item), upstream, item.name), []).append((place, shift))
     out: set[int] = set()
     for seen in views.values():
-        moved = [(place, shift) for place, shift in seen if shift.score >= params.anomaly_threshold]
-        calm = [place for place, shift in seen if shift.score < params.anomaly_threshold * params.moving_share]
-        if moved and calm and all(place != other for place, _ in moved for other in calm):
-            out.update(id(shift) for _, shift in moved)
+        moved, calm = _moved_and_calm([shift for _, shift in seen], params)
+        if moved and calm and all(seen[i][0] != seen[j][0] for i in moved for j in calm):
+            out.update(id(seen[i][1]) for i in moved)
     return out
 
 
