@@ -117,6 +117,13 @@ def launch(fake: FakeSlack, tmp_path: Path, kb: Any, registry: ToolRegistry | No
                  registry=registry)
 
 
+def stop_and_drain(running: Running) -> None:
+    """Stop serving and wait for the work already running (an investigation, a card's charts) to finish, so
+    it never talks to a fake Slack that a later fixture teardown has closed, into another test's log."""
+    running.stop()
+    running.desk.services.executor.shutdown(wait=True)
+
+
 @contextmanager
 def serving(fake: FakeSlack, tmp_path: Path, kb: Any, **settings: Any) -> Iterator[Andon]:
     """A server launched with ``settings`` (and a client to talk to it), stopped afterwards."""
@@ -125,7 +132,7 @@ def serving(fake: FakeSlack, tmp_path: Path, kb: Any, **settings: Any) -> Iterat
         with httpx.Client(timeout=10) as client:
             yield Andon(fake, running, client)
     finally:
-        running.stop()
+        stop_and_drain(running)
 
 
 @pytest.fixture
@@ -145,7 +152,7 @@ def andon_destructive(fake_slack: FakeSlack, tmp_path: Path, slack_kb: Any) -> I
     running = launch(fake_slack, tmp_path, slack_kb, registry=destructive_rollbacks())
     with httpx.Client(timeout=10) as client:
         yield Andon(fake_slack, running, client)
-    running.stop()
+    stop_and_drain(running)
 
 
 @pytest.fixture
@@ -154,4 +161,4 @@ def andon_expiring(fake_slack: FakeSlack, tmp_path: Path, slack_kb: Any) -> Iter
     running = launch(fake_slack, tmp_path, slack_kb, policy="expiry_minutes: 0.01\n")
     with httpx.Client(timeout=10) as client:
         yield Andon(fake_slack, running, client)
-    running.stop()
+    stop_and_drain(running)
