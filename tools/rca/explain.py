@@ -112,7 +112,9 @@ def _fit(runbook: Runbook, service: str, outcomes: list[CheckOutcome], specific:
     credit: dict[str, float] = {}  # link_credit per causal link between the cause and the effect it explains
     for category, hops in effects.items():
         for key, o in by_category.get(category, {}).items():
-            if key not in own and not o.rules_out:  # an effect's rule-outs are no symptom to explain
+            # an effect's rule-outs are no symptom to explain, and a recorded change is nobody's effect: a
+            # full disk crashes processes, but it does not explain the release that went out before it
+            if key not in own and not o.rules_out and o.check.kind != "change":
                 caused[key] = o
                 credit[key] = max(credit.get(key, 0.0), params.link_credit * params.hop_credit ** (hops - 1))
     claimed = frozenset(c for c in effects if any(key in caused for key in by_category.get(c, {})))

@@ -74,6 +74,12 @@ def series_history(source: MetricsSource, keys: list[str], onset: float, start: 
                                           max(step, params.history_long_s / 480)))
         if long is not None:
             trend.trend_start = _began(long, onset, params)
+            if trend.trend_start is not None and trend.trend_start <= float(long.times[0]) + params.history_edge_s:
+                deep = _points(source.query_range(key, onset - params.history_deep_s, now,
+                                                  max(step, params.history_deep_s / 480)))
+                if deep is not None and float(deep.times[0]) < float(long.times[0]):
+                    long = deep  # already climbing when the day began: follow it back to where it started
+                    trend.trend_start = _began(long, onset, params)
             burn = score_series(long, trend.trend_start, params) if trend.trend_start is not None else None
             if burn is not None:
                 trend.burn_score, trend.burn_before = burn.score, burn.before

@@ -46,6 +46,11 @@ def to_hypothesis(finding: Finding) -> Hypothesis:
                                          weight=c.weight) for c in finding.clues])
 
 
+def _near_full(shift: Any, params: Any) -> bool:
+    """A usage ratio at its capacity got there somehow, however flat it sits in the window now."""
+    return shift.metric.endswith("_ratio") and shift.after >= params.near_full_ratio
+
+
 def _history_keys(evidence: Gathered, ctx: AgentContext) -> list[str]:
     """The strongest shifted series (their past says whether the shift is new), then the leading suspects'
     accumulating resources that moved up at all (memory, disk, pools, queues: a slow burn barely moves
@@ -55,7 +60,9 @@ def _history_keys(evidence: Gathered, ctx: AgentContext) -> list[str]:
     shifts.sort(key=lambda s: s.score, reverse=True)
     leading = [s for name in evidence.ranked[:2] for s in evidence.services[name].series]
     burning = [s for s in leading
-               if s.kind in ACCUMULATING and s.direction == "up" and s.score >= threshold * ctx.params.moving_share]
+               if s.kind in ACCUMULATING and s.direction == "up"
+               and (s.score >= ctx.params.burn_floor or _near_full(s, ctx.params))]
+    burning = list({s.kind: s for s in reversed(burning)}.values())[::-1]  # one per resource: pods climb alike
     busier = [s for s in leading if s.kind == "traffic" and s.direction == "up" and s.score >= threshold * ctx.params.moving_share]
     keys = list(dict.fromkeys(s.key for s in shifts))[: ctx.params.history_series]
     for extra in (burning, busier):  # a slow burn's start; a rise in traffic that may be the hour's usual peak

@@ -195,3 +195,16 @@ def test_a_job_run_kubernetes_recorded_confirms_a_job_check_where_no_change_feed
                           events=[scaled], changes=feed)
     assert outcome(check, "db-backup", with_job) == (True, True)
     assert outcome(check, "db-backup", without) == (True, False)
+
+
+def test_a_log_check_reads_the_clusters_warnings_about_the_service() -> None:
+    """A kubelet's pull error is logged as an event, not by the service: a log check reads both."""
+    check = Check(name="registry refuses", log=r"(?i)pull.{0,200}401 unauthorized", weight=3)
+    refused = {"service": "orders-worker", "reason": "Failed", "type": "Warning",
+               "message": 'Failed to pull image "registry.internal/orders-worker:3.1": ... 401 Unauthorized'}
+    calls = [{"id": "c1", "tool": "log_template_spikes", "status": "ok", "data": []},
+             {"id": "c2", "tool": "k8s_events", "status": "ok", "data": [refused]}]
+    assert outcome(check, "orders-worker", read_evidence(calls)) == (True, True)
+    calm = {**refused, "type": "Normal"}
+    calls[1]["data"] = [calm]
+    assert outcome(check, "orders-worker", read_evidence(calls)) == (True, False), "a Normal event is no complaint"

@@ -53,3 +53,26 @@ def test_a_traffic_rise_the_callers_made_is_no_sign_of_a_surge() -> None:
     assert _fits(None, CPU, SURGE, shifts=busy)["traffic_surge"] > _fits(None, CPU, shifts=busy)["cpu_saturation"]
     neutral = _fits(None, CPU, SURGE, shifts=busy, neutral=frozenset({"traffic"}))
     assert neutral["cpu_saturation"] > neutral.get("traffic_surge", 0.0), neutral
+
+
+DISK = Runbook(id="rb-disk", kind="runbook", title="disk", category="disk_full", services=["*"], path="d.md",
+               checks=[Check(name="disk filling", metric="disk_usage_ratio", expect="up", weight=3)])
+CRASH = Runbook(id="rb-crash", kind="runbook", title="crash", category="crash_loop", services=["*"], path="k.md",
+                checks=[Check(name="restarts", metric="restarts_total", expect="up", weight=3),
+                        Check(name="a new release", change="deploy", within="2h", weight=2)])
+DEPLOY = Runbook(id="rb-deploy", kind="runbook", title="deploy", category="bad_deploy", services=["*"], path="b.md",
+                 checks=[Check(name="a deploy shortly before", change="deploy", within="2h", weight=3),
+                         Check(name="restarts", metric="restarts_total", expect="up", weight=1)])
+
+
+def test_a_cause_never_explains_a_recorded_change() -> None:
+    """disk_full causes crash_loop, so a full disk explains the restarts; the release that went out before
+    is no consequence of the disk, and stays the deploy's to explain."""
+    dumps = [shift("search", "disk_usage_ratio", 0.4, 0.95, 12.0, kind="disk"),
+             shift("search", "restarts_total", 0.0, 90.0, 20.0, kind="restarts")]
+    release = [{"service": "search", "kind": "deploy", "family": "deploy", "version": "v5.2", "minutes_before_onset": 60.0,
+                "linked": "disk_usage_ratio began to trend with it", "link_strength": 1.0}]
+    evidence = evidence_of(dumps, changes=release)
+    fits = category_fits([DISK, CRASH, DEPLOY], "search", evidence, Params())
+    assert not [o for o in fits["disk_full"].explained if o.check.kind == "change"], fits["disk_full"].explained
+    assert any(o.check.kind == "metric" for o in fits["disk_full"].explained), "the restarts stay explained"

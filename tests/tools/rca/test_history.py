@@ -50,3 +50,19 @@ def test_a_slow_burn_is_measured_from_where_its_trend_began() -> None:
     assert slope[0].burn_before is not None and slope[0].burn_before < 1e9, "the level before the climb"
     flat = _history({"kind": "step", "at": "-5m", "to": 3.5})
     assert flat[0].burn_score is None, "no trend, no burn"
+
+
+def test_a_trend_already_climbing_a_day_ago_is_followed_back_to_its_start() -> None:
+    """A disk filling since a retention change three days back: the day's window begins mid-climb."""
+    slope = _history({"kind": "ramp", "at": "-72h", "to": 0.97, "over": "72h"}, window="2h",
+                     history={"window": "4d", "step": "10m"}, metric="disk_usage_ratio")
+    began = slope[0].trend_start
+    assert began is not None and abs(began - (REF - 72 * 3600)) <= 3 * 3600, (REF - began) / 3600
+    shallow = Params(history_deep_s=Params().history_long_s)
+    spec = {"window": "2h", "step": "30s", "tail": "2m", "history": {"window": "4d", "step": "10m"},
+            "metrics": [{"service": "reports", "metric": "disk_usage_ratio", "baseline": 0.4, "noise": 0.02,
+                         "effect": {"kind": "ramp", "at": "-72h", "to": 0.97, "over": "72h"}}]}
+    telemetry = ReplayTelemetry.from_spec(spec, REF, seed_key="h")
+    day = series_history(telemetry, ['disk_usage_ratio{service="reports"}'], REF - 300, REF - 3600, REF + 120, 30.0,
+                         shallow)
+    assert day[0].trend_start is None or REF - day[0].trend_start <= 25 * 3600, "a day's look cannot see it"
