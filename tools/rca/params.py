@@ -126,6 +126,7 @@ class Params:
     history_deep_s: float = _p(7 * 86400.0, "how far back a trend already under way a day ago is followed (a change's lookback)")
     history_margin_s: float = _p(1800.0, "an earlier window reads this much past its end: older data is coarser")
     seasonal_discount: float = _p(0.2, "what a shift the same hour yesterday or last week also showed is worth")
+    episode_s: float = _p(300.0, "one service's shifts that began this close together are one episode")
     seasonal_similarity: float = _p(0.5, "a past window repeats this one when its shift is at least this share")
     moving_share: float = _p(0.5, "a level still moving by half the anomaly threshold is a burn, not a plateau")
     # --- verdicts -----------------------------------------------------------------------------------------------

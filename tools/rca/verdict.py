@@ -12,10 +12,12 @@ from tools.rca.params import Params
 from tools.rca.records import Clue, Finding, Shift
 from tools.rca.victims import BAD_K8S, bad_reasons
 
-__all__ = ["no_fault", "blind_spots", "one_vantage", "NON_FAULT_KINDS", "PROBE_PREFIX"]
+__all__ = ["no_fault", "blind_spots", "one_vantage", "NON_FAULT_KINDS", "PROBE_PREFIX", "RECURRING_LEADERS"]
 
 NON_FAULT_KINDS = ("traffic", "io", "capacity")
 """Kinds whose shift is a change of load or volume, not a fault by itself."""
+RECURRING_LEADERS = 3
+"""A recurring shape needs at least this many of the strongest fault shifts read and repeating."""
 
 
 def blind_spots(evidence: Evidence) -> list[str]:
@@ -68,13 +70,20 @@ def _finding(service: str, why: str, confidence: float, evidence: Evidence, tail
                    clues=[Clue(call_id=evidence.anomaly_call or "", tool="rank_anomalies", summary=why)])
 
 
-def _recurring(strong: list[tuple[str, Shift]], evidence: Evidence, repeating: set[str]) -> bool:
+def _recurring(strong: list[tuple[str, Shift]], evidence: Evidence, repeating: set[str], params: Params) -> bool:
     """Every strong shift whose past was read repeats an earlier day's, and those read include the strongest
     (the weaker ones left unread are taken to belong to the same episode)."""
     compared = {key for key, trend in evidence.trends.items() if trend.compared}
     read = [s for _, s in strong if s.key in compared]
-    leading = sorted((s for _, s in strong), key=lambda s: -s.score)[:3]
-    return bool(read) and all(s.key in repeating for s in read) and all(s.key in compared for s in leading)
+    leading = sorted((s for _, s in strong), key=lambda s: -s.score)[:RECURRING_LEADERS]
+
+    def same_episode(shift: Shift) -> bool:
+        """Unread, but its service's read shift that began with it repeats: one episode, one past."""
+        return any(r.service == shift.service and r.key in repeating and abs(r.onset - shift.onset) <= params.episode_s
+                   for r in read)
+
+    return bool(read) and all(s.key in repeating for s in read) and \
+        all(s.key in compared or same_episode(s) for s in leading)
 
 
 PROBE_PREFIX = "probe_"
@@ -125,7 +134,7 @@ def no_fault(evidence: Evidence, alerted: list[str], params: Params, repeating: 
                f"{params.alert_window_s / 60:.0f} min: a large ratio of very little traffic")
         return _finding(first or strong[0][0], why, params.no_fault_confidence, evidence,
                         "likely a false alarm on a ratio threshold.")
-    if strong and not changed and not trouble and _recurring(strong, evidence, repeating):
+    if strong and not changed and not trouble and _recurring(strong, evidence, repeating, params):
         name, shift = strong[0]
         why = (f"{shift.metric} of {name} moved as it did at the same time yesterday or last week, and so did "
                f"every other strong signal, with no change or Kubernetes trouble")

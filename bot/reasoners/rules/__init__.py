@@ -10,7 +10,7 @@ from tools.rca.diagnose import Context, diagnose
 from tools.rca.evidence import Evidence as Gathered
 from tools.rca.evidence import read_evidence
 from tools.rca.records import Finding
-from tools.rca.verdict import blind_spots
+from tools.rca.verdict import NON_FAULT_KINDS, RECURRING_LEADERS, blind_spots
 from tools.rca.vocabulary import ACCUMULATING
 from tools.sources.timespec import to_datetime
 
@@ -64,7 +64,8 @@ def _history_keys(evidence: Gathered, ctx: AgentContext) -> list[str]:
                and (s.score >= ctx.params.burn_floor or _near_full(s, ctx.params))]
     burning = list({s.kind: s for s in reversed(burning)}.values())[::-1]  # one per resource: pods climb alike
     busier = [s for s in leading if s.kind == "traffic" and s.direction == "up" and s.score >= threshold * ctx.params.moving_share]
-    keys = list(dict.fromkeys(s.key for s in shifts))[: ctx.params.history_series]
+    faults = [s for s in shifts if s.kind not in NON_FAULT_KINDS][:RECURRING_LEADERS]  # what a recurring verdict reads
+    keys = list(dict.fromkeys(s.key for s in [*faults, *shifts]))[: ctx.params.history_series]
     for extra in (burning, busier):  # a slow burn's start; a rise in traffic that may be the hour's usual peak
         keys += [k for k in dict.fromkeys(s.key for s in extra) if k not in keys][: ctx.params.history_burning]
     return keys

@@ -36,3 +36,11 @@ def test_a_disk_at_capacity_is_read_though_it_sits_flat() -> None:
     roomy = shift("analytics", "disk_usage_ratio", 0.40, 0.41, 0.2, kind="disk")
     assert any("disk_usage_ratio" in k for k in _keys([lag, full]))
     assert not any("disk_usage_ratio" in k for k in _keys([lag, roomy])), "a calm disk with room is no burn"
+
+
+def test_the_strongest_fault_shifts_are_read_before_louder_load_shifts() -> None:
+    """A weekly batch: the job count and the renderer's traffic jump hardest, but whether the shape is
+    last week's is asked of the fault signals (a recurring verdict needs the strongest of them read)."""
+    load = [shift(f"svc{i}", "request_rate", 1.0, 20.0, 100.0 - i, kind="traffic") for i in range(8)]
+    cpu = shift("billing", "cpu_usage_ratio", 0.3, 0.7, 12.5, kind="cpu")
+    assert cpu["key"] in _keys([*load, cpu])

@@ -9,7 +9,9 @@ from tests.support.telemetry import evidence_of
 from tests.support.telemetry import shift as anomaly
 from tools.rca.diagnose import Context, diagnose
 from tools.rca.evidence import Evidence
+from tools.rca.params import Params
 from tools.rca.records import Finding
+from tools.rca.verdict import no_fault
 
 
 def view_of(series: list[dict[str, Any]], pods: list[dict[str, Any]] | None = None,
@@ -185,3 +187,26 @@ def test_a_volume_filling_since_hours_ago_is_no_false_alarm_for_the_little_it_mo
     assert rank_hypotheses(view_of(window), ["orders-db"])[0].category == "no_fault"
     burning = rank_hypotheses(evidence_of(window, trends=[trend]), ["orders-db"])
     assert burning[0].category != "no_fault" and burning[0].service == "orders-db"
+
+
+def _weekly(cpu_onset: float) -> Evidence:
+    """The Monday invoice run: latency, CPU and the renderer's CPU rise together; the latency and the renderer's
+    past were read (both repeat last week's), the billing CPU's was not."""
+    series = [anomaly("billing", "cpu_usage_ratio", 0.3, 0.7, 12.5, kind="cpu", onset=cpu_onset),
+              anomaly("billing", "thread_pool_active_ratio", 0.2, 0.55, 11.0, kind="saturation", onset=cpu_onset),
+              anomaly("billing", "latency_p99_seconds", 0.3, 1.1, 5.5, kind="latency"),
+              anomaly("renderer", "cpu_usage_ratio", 0.08, 0.62, 12.2, kind="cpu")]
+    trends = [{"key": s["key"], "service": s["service"], "metric": s["metric"], "repeats": ["7d"],
+               "compared": ["1d", "7d"]} for s in series[2:]]
+    return evidence_of(series, trends=trends)
+
+
+def test_an_unread_shift_that_began_with_its_services_repeating_one_is_the_same_episode() -> None:
+    def verdict(cpu_onset: float) -> Finding | None:
+        view = _weekly(cpu_onset)
+        return no_fault(view, ["billing"], Params(), {k for k, t in view.trends.items() if t.repeats})
+
+    together = verdict(60.0)
+    assert together is not None and "recurring shape" in together.summary
+    apart = verdict(3600.0)
+    assert apart is None or "recurring shape" not in apart.summary, "an hour apart is its own story, its past unread"
