@@ -107,3 +107,13 @@ def test_a_restart_for_a_certificate_waits_for_a_renewed_one() -> None:
     assert propose_actions(hypothesis("certificate_expiry"), cert, default_registry(), {}) == []
     assert [p.tool for p in propose_actions(hypothesis("certificate_expiry"), cert, default_registry(),
                                             {"renewed": True})] == ["restart_service"]
+
+
+def test_a_lost_node_is_cordoned_first_and_drained_only_when_nothing_gentler_exists() -> None:
+    """Cordoning moves nothing and is undone by an uncordon: a write. Draining evicts every pod on the node."""
+    node = Runbook(id="rb-node", kind="runbook", title="Node lost", category="node_failure", services=["*"],
+                   path="node.md", actions=[Action(tool="cordon_node", args={"node": "$node"}, risk="write"),
+                                            Action(tool="run_automation", args={"job": "drain-node"},
+                                                   risk="destructive")])
+    proposals = propose_actions(hypothesis("node_failure"), node, default_registry(), {"node": "worker-3"})
+    assert [(p.tool, p.args.get("node"), p.risk) for p in proposals] == [("cordon_node", "worker-3", "write")]

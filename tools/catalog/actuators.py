@@ -89,7 +89,7 @@ _SPECS: list[tuple[str, str, type[ToolArgs], Risk, str, str]] = [
      "set flag {flag} on {service}", "set the flag back to its previous state"),
     ("create_silence", "Create an Alertmanager silence for an alert.", SilenceArgs, Risk.WRITE,
      "silence {alertname} for {duration}", "expire the silence in Alertmanager"),
-    ("cordon_node", "Cordon a Kubernetes node so no new pods land on it.", NodeArgs, Risk.DESTRUCTIVE,
+    ("cordon_node", "Cordon a Kubernetes node so no new pods land on it (running pods stay).", NodeArgs, Risk.WRITE,
      "cordon {node}", "kubectl uncordon the node"),
     ("drain_queue", "Discard the backlog of a queue a service consumes (messages are lost).", DrainArgs,
      Risk.DESTRUCTIVE, "drain the queue of {service}", "cannot be undone: discarded messages are gone"),

@@ -12,6 +12,7 @@ from bot.agent.nodes.opening import retrieve_for_diagnosis
 from bot.agent.state import InvestigationState
 from bot.models import Hypothesis
 from bot.remedies import propose_actions
+from tools.rca.capacity import drowning
 from tools.rca.evidence import read_evidence
 from tools.rca.roles import is_datastore
 from tools.rca.scope import trouble_node
@@ -79,7 +80,8 @@ def _context_for(hypothesis: Hypothesis, state: InvestigationState, ctx: AgentCo
         context["datastore"] = True  # shared state: a restart drops every client and may fail over
     if any("crashloop" in r.lower() or "backoff" in r.lower() for r in evidence.k8s_reasons(hypothesis.service)):
         context["crashing"] = True  # its processes die on what they are given: more of them die the same way
-    overloaded = sorted(name for name, record in evidence.services.items() if hypothesis.service in record.load_from)
+    overloaded = sorted(name for name, record in evidence.services.items()
+                        if hypothesis.service in record.load_from and drowning(record, ctx.params))
     if overloaded:
         context["overloaded"] = overloaded
     return context

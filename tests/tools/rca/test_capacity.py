@@ -1,0 +1,25 @@
+"""A dependency drowns when it fails, slows many times over or sits at its limit; busier is not drowning."""
+
+from __future__ import annotations
+
+from tests.support.telemetry import evidence_of, shift
+from tools.rca.capacity import drowning
+from tools.rca.params import Params
+
+
+def _drowning(*series: dict[str, object]) -> bool:
+    evidence = evidence_of(list(series))
+    return drowning(evidence.services["db"], Params())
+
+
+def test_a_dependency_slowed_eighty_fold_or_at_its_cpu_limit_drowns() -> None:
+    assert _drowning(shift("db", "db_query_p99_seconds", 0.02, 1.6, 200.0, kind="latency"))
+    assert _drowning(shift("db", "cpu_usage_ratio", 0.35, 0.97, 16.0, kind="cpu"))
+    assert _drowning(shift("db", "error_ratio", 0.0, 0.08, 9.0, kind="errors"))
+
+
+def test_a_dependency_that_is_only_busier_has_room() -> None:
+    busier = [shift("db", "request_rate", 3000.0, 22000.0, 30.0, kind="traffic"),
+              shift("db", "cpu_usage_ratio", 0.14, 0.52, 17.0, kind="cpu"),
+              shift("db", "db_query_p99_seconds", 0.016, 0.023, 5.1, kind="latency")]
+    assert not _drowning(*busier)

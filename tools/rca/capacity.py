@@ -1,0 +1,27 @@
+"""Whether a service has room for more load: one that is drowning (failing, slowed many times over, or
+at its CPU or pool limit) must not be sent more by scaling out the service whose load reaches it; one
+that is only busier (more requests, some CPU, a little slower) can take it."""
+
+from __future__ import annotations
+
+from tools.rca.params import Params
+from tools.rca.records import ServiceRecord
+
+__all__ = ["drowning"]
+
+_AT_LIMIT_KINDS = frozenset({"cpu", "saturation"})
+"""Kinds whose ratio reads a limit: CPU over its limit, a pool or a thread pool in use over its size."""
+
+
+def drowning(record: ServiceRecord, params: Params) -> bool:
+    """The service's own signals say it refuses or drowns in the load it gets."""
+    for shift in record.series:
+        if shift.direction != "up" or shift.score < params.anomaly_threshold:
+            continue
+        if shift.kind == "errors":
+            return True
+        if shift.kind == "latency" and shift.after >= params.drowning_slowdown * max(shift.before, 1e-9):
+            return True
+        if shift.kind in _AT_LIMIT_KINDS and shift.metric.endswith("_ratio") and shift.after >= params.near_full_ratio:
+            return True
+    return False
