@@ -61,10 +61,8 @@ def _fill_args(action: Action, hypothesis: Hypothesis, context: dict[str, Any]) 
         if not context.get("node"):
             return None
         args.setdefault("node", context["node"])
-    elif action.tool == "run_automation":
-        args["service"] = hypothesis.service
     else:
-        args["service"] = hypothesis.service
+        args.setdefault("service", hypothesis.service)  # the runbook may aim elsewhere ($caller: a fallback)
     if action.tool == "rollback_deploy" and context.get("previous_version"):
         args.setdefault("to_version", context["previous_version"])
     if action.tool == "toggle_flag":

@@ -117,3 +117,13 @@ def test_a_lost_node_is_cordoned_first_and_drained_only_when_nothing_gentler_exi
                                                    risk="destructive")])
     proposals = propose_actions(hypothesis("node_failure"), node, default_registry(), {"node": "worker-3"})
     assert [(p.tool, p.args.get("node"), p.risk) for p in proposals] == [("cordon_node", "worker-3", "write")]
+
+
+def test_a_fallback_for_a_failing_dependency_is_switched_on_at_its_caller() -> None:
+    outage = Runbook(id="rb-outage", kind="runbook", title="Outage", category="dependency_outage", services=["*"],
+                     path="outage.md", actions=[Action(tool="toggle_flag", args={"flag": "degraded-mode", "enabled": True,
+                                                                                 "service": "$caller"})])
+    vendor = Hypothesis(service="fx-vendor", category="dependency_outage", confidence=0.9, summary="down", evidence=[])
+    proposals = propose_actions(vendor, outage, default_registry(), {"caller": "pricing"})
+    assert [(p.tool, p.args["service"], p.args["enabled"]) for p in proposals] == [("toggle_flag", "pricing", True)]
+    assert propose_actions(vendor, outage, default_registry(), {}) == [], "no caller known: never guess the target"

@@ -4,10 +4,11 @@ that is only busier (more requests, some CPU, a little slower) can take it."""
 
 from __future__ import annotations
 
+from tools.rca.evidence import Evidence
 from tools.rca.params import Params
 from tools.rca.records import ServiceRecord
 
-__all__ = ["drowning"]
+__all__ = ["drowning", "hardest_hit_caller"]
 
 _AT_LIMIT_KINDS = frozenset({"cpu", "saturation"})
 """Kinds whose ratio reads a limit: CPU over its limit, a pool or a thread pool in use over its size."""
@@ -25,3 +26,18 @@ def drowning(record: ServiceRecord, params: Params) -> bool:
         if shift.kind in _AT_LIMIT_KINDS and shift.metric.endswith("_ratio") and shift.after >= params.near_full_ratio:
             return True
     return False
+
+
+def hardest_hit_caller(service: str, evidence: Evidence) -> str | None:
+    """The caller that suffers most from ``service``: the one whose series labelled ``upstream=service``
+    moved most (an external dependency is seen only there), else its most anomalous caller in the call
+    graph. Where a fallback for a failing dependency is switched on."""
+    labelled: dict[str, float] = {}
+    for name, record in evidence.services.items():
+        for shift in record.series:
+            if name != service and shift.labels.get("upstream") == service:
+                labelled[name] = max(labelled.get(name, 0.0), shift.score)
+    if labelled:
+        return max(sorted(labelled), key=lambda name: labelled[name])
+    calling = sorted(c for c, deps in evidence.topology.items() if service in deps and c in evidence.services)
+    return max(calling, key=lambda c: evidence.services[c].score, default=None)

@@ -12,7 +12,7 @@ from bot.agent.nodes.opening import retrieve_for_diagnosis
 from bot.agent.state import InvestigationState
 from bot.models import Hypothesis
 from bot.remedies import propose_actions
-from tools.rca.capacity import drowning
+from tools.rca.capacity import drowning, hardest_hit_caller
 from tools.rca.evidence import read_evidence
 from tools.rca.roles import is_datastore
 from tools.rca.scope import trouble_node
@@ -76,6 +76,9 @@ def _context_for(hypothesis: Hypothesis, state: InvestigationState, ctx: AgentCo
     node = bad_nodes[0] if bad_nodes else trouble_node(hypothesis.service, evidence, ctx.params)
     if node:
         context["node"] = node  # the node to move work off
+    caller = hardest_hit_caller(hypothesis.service, evidence)
+    if caller:
+        context["caller"] = caller  # where a fallback for a failing dependency is switched on
     if is_datastore(hypothesis.service, evidence):
         context["datastore"] = True  # shared state: a restart drops every client and may fail over
     if any("crashloop" in r.lower() or "backoff" in r.lower() for r in evidence.k8s_reasons(hypothesis.service)):

@@ -23,3 +23,16 @@ def test_a_dependency_that_is_only_busier_has_room() -> None:
               shift("db", "cpu_usage_ratio", 0.14, 0.52, 17.0, kind="cpu"),
               shift("db", "db_query_p99_seconds", 0.016, 0.023, 5.1, kind="latency")]
     assert not _drowning(*busier)
+
+
+def test_the_caller_hardest_hit_by_an_external_dependency_is_the_one_its_label_names() -> None:
+    from tools.rca.capacity import hardest_hit_caller
+
+    seen = [shift("pricing", "upstream_error_ratio", 0.001, 0.3, 40.0, kind="errors", labels={"upstream": "fx-vendor"}),
+            shift("booking", "upstream_error_ratio", 0.001, 0.05, 8.0, kind="errors", labels={"upstream": "fx-vendor"}),
+            shift("booking", "latency_p99_seconds", 0.2, 2.0, 60.0, kind="latency")]
+    evidence = evidence_of(seen)
+    assert hardest_hit_caller("fx-vendor", evidence) == "pricing", "booking is louder, but not at fx-vendor"
+    evidence.topology = {"web": ["booking"], "booking": ["pricing"]}
+    assert hardest_hit_caller("pricing", evidence) == "booking", "no label names it: its callers in the graph"
+    assert hardest_hit_caller("web", evidence) is None
