@@ -11,6 +11,7 @@ from tools.rca.evidence import Evidence
 from tools.rca.params import Params
 from tools.rca.records import Shift
 from tools.rca.scope import zone_of
+from tools.rca.victims import named_in
 from tools.rca.vocabulary import classify
 from tools.sources.timespec import parse_duration
 
@@ -127,6 +128,13 @@ def _log(check: Check, service: str, evidence: Evidence) -> CheckOutcome:
         if any(pattern.search(t) for t in texts):
             return CheckOutcome(check, True, True, f"{service} logs: '{texts[-1][:140]}'", evidence.spike_call,
                                 key=f"log:{spike.template}")
+    if service not in evidence.spikes:  # no log of its own (a vendor): it speaks through the callers' logs naming it
+        for source, spikes in sorted(evidence.spikes.items()):
+            for spike in spikes:
+                if spike.error_like and service in named_in(spike, source, {service}) and \
+                        any(pattern.search(t) for t in spike.texts()):
+                    return CheckOutcome(check, True, True, f"{source} logs name {service}: '{spike.texts()[-1][:140]}'",
+                                        evidence.spike_call, key=f"log:{spike.template}")
     for event in evidence.events.get(service, []):  # the cluster's log of the service: a kubelet's pull error
         if event.type != "Normal" and pattern.search(f"{event.reason}: {event.message}"):
             return CheckOutcome(check, True, True, f"{service} event {event.reason}: '{event.message[:140]}'",

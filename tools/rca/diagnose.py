@@ -249,7 +249,8 @@ def _explain_victims(findings: list[Finding], suspects: dict[str, Any], evidence
             continue
         causes = [best[c] for c in explained_by(service) if c in best and c != service
                   and service not in explained_by(c)  # two services explaining each other settle nothing
-                  and leading.category in hops.get(best[c].category, {}) and best[c].runbook_id]
+                  and (leading.category in hops.get(best[c].category, {}) or leading.category == best[c].category)
+                  and best[c].runbook_id]  # the same fault seen from the client's side is the culprit's
         if causes:
             caps[service] = max(f.confidence for f in causes) - 0.001
     for finding in findings:

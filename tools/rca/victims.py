@@ -181,11 +181,24 @@ def named_upstreams(evidence: Evidence, named: dict[str, list[str]], params: Par
             rescore(target, params)
 
 
+_WRAPPER_SUFFIX = re.compile(r"-(saas|vendor|external|ext|cloud|svc|service)$")
+"""What a service's name adds to what its callers call it: ``featurestore-saas`` is "featurestore" in logs."""
+_STEM_MIN = 5
+"""A shorter stem ("auth", "web") is too common a word to stand for the service."""
+
+
+def _spoken_names(name: str) -> list[str]:
+    stem = _WRAPPER_SUFFIX.sub("", name)
+    return [name, stem] if stem != name and len(stem) >= _STEM_MIN else [name]
+
+
 def named_in(spike: LogSpike, source: str, known: set[str]) -> list[str]:
-    """The services other than ``source`` that a log template (or its examples) names."""
+    """The services other than ``source`` that a log template (or its examples) names, by their name or by
+    it without a wrapper's suffix."""
     text = " ".join(spike.texts()).lower()
-    return [name for name in sorted(known)
-            if name and name != source and re.search(rf"(?<![\w-]){re.escape(name.lower())}", text)]
+    return [name for name in sorted(known) if name and name != source
+            and any(re.search(rf"(?<![\w-]){re.escape(spoken.lower())}(?![\w-])" if spoken != name else
+                              rf"(?<![\w-]){re.escape(spoken.lower())}", text) for spoken in _spoken_names(name))]
 
 
 def mentions(evidence: Evidence, known: set[str]) -> dict[str, list[str]]:

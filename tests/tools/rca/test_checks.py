@@ -208,3 +208,14 @@ def test_a_log_check_reads_the_clusters_warnings_about_the_service() -> None:
     calm = {**refused, "type": "Normal"}
     calls[1]["data"] = [calm]
     assert outcome(check, "orders-worker", read_evidence(calls)) == (True, False), "a Normal event is no complaint"
+
+
+def test_a_service_with_no_logs_of_its_own_speaks_through_its_callers_logs_naming_it() -> None:
+    """A hosted vendor writes no logs here; its callers' error logs call it by its name without "-saas"."""
+    check = Check(name="timeouts in logs", log=r"(?i)deadline exceeded|read timeout", weight=2)
+    line = "ERROR GET /v1/recommendations 504: feature fetch failed: featurestore deadline exceeded"
+    spikes = [{"service": "recommendations", "template": line, "new": True, "error_like": True, "score": 40,
+               "examples": [line]}]
+    view = read_evidence([{"id": "c1", "tool": "log_template_spikes", "status": "ok", "data": spikes}])
+    assert outcome(check, "featurestore-saas", view) == (True, True)
+    assert outcome(check, "catalog-api", view) == (True, False), "a service the lines do not name"

@@ -53,3 +53,32 @@ def test_a_victim_never_outranks_the_fault_it_propagates_from_when_that_fault_pr
 
     assert leader(victim=False) == ("orders-svc", "connection_pool_exhaustion"), "no relation: the louder leads"
     assert leader(victim=True) == ("db-backup", "runaway_job")
+
+
+def test_a_callers_view_of_a_slow_vendor_is_the_vendors_fault() -> None:
+    """Calls to a hosted feature store went from 8 ms to 2.5 s; the caller's threads and GC suffer. Both the
+    caller and the vendor fit "a slow dependency link" — the same fault, seen from the client's side — so
+    the caller, whose trouble propagates from the vendor, ranks below it."""
+    from knowledge.documents import Check, Runbook
+    from tools.rca.evidence import read_evidence
+
+    link = Runbook(id="rb-link", kind="runbook", title="slow link", category="network_latency", services=["*"],
+                   path="l.md", checks=[Check(name="calls slower", metric="upstream_latency_seconds", expect="up", weight=3),
+                                        Check(name="timeouts in logs", log="(?i)timeout|deadline", weight=2)])
+    calls = shift("recs", "upstream_latency_seconds", 0.008, 2.5, 60.0, kind="latency", labels={"upstream": "fstore-saas"})
+    own = [calls, shift("recs", "latency_p99_seconds", 0.18, 3.8, 200.0, kind="latency"),
+           shift("recs", "gc_pause_seconds", 0.01, 0.12, 50.0, kind="latency")]
+    timeout = "ERROR GET /v1/recs 504: feature fetch deadline exceeded"
+    spikes = [{"service": "recs", "template": timeout, "new": True, "error_like": True, "score": 40, "examples": [timeout]}]
+
+    def leader(propagated: bool) -> str:
+        records = [{"service": "recs", "score": 22.0, "raw_score": 200.0, "fault_score": 200.0, "onset": 0.0,
+                    "series": own, "propagated_from": ["fstore-saas"] if propagated else []},
+                   {"service": "fstore-saas", "score": 6.7, "raw_score": 60.0, "fault_score": 60.0, "onset": 0.0,
+                    "series": [calls]}]
+        view = read_evidence([{"id": "c1", "tool": "rank_anomalies", "status": "ok", "data": records},
+                              {"id": "c2", "tool": "log_template_spikes", "status": "ok", "data": spikes}])
+        return diagnose(view, [link], Context(alerted=["recs"], topology={"recs": ["fstore-saas"]}))[0].service
+
+    assert leader(propagated=False) == "recs", "no relation: the louder leads"
+    assert leader(propagated=True) == "fstore-saas"

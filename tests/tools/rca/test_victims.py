@@ -41,3 +41,13 @@ def test_load_a_caller_multiplied_stays_its_doing_despite_the_services_own_error
     assert _after_reconcile(served_after=61.0) == (["checkout"], [])
     loaded, propagated = _after_reconcile(served_after=300.0)
     assert loaded == [] and propagated == ["gateway"], "passed-on load: the service's own trouble is the cause"
+
+
+def test_a_log_names_a_wrapped_service_by_its_stem_but_not_a_short_common_word() -> None:
+    from tools.rca.records import LogSpike
+    from tools.rca.victims import named_in
+
+    spike = LogSpike(service="recs", template="ERROR featurestore: read timeout after 2500ms; auth ok; featurestores")
+    assert named_in(spike, "recs", {"featurestore-saas", "auth-svc", "recs"}) == ["featurestore-saas"]
+    plain = LogSpike(service="recs", template="ERROR upstream featurestoreX failed")
+    assert named_in(plain, "recs", {"featurestore-saas"}) == [], "a stem inside a longer word is another name"
