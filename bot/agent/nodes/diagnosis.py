@@ -16,6 +16,7 @@ from tools.rca.capacity import drowning, hardest_hit_caller
 from tools.rca.evidence import read_evidence
 from tools.rca.roles import is_datastore
 from tools.rca.scope import trouble_node
+from tools.rca.vocabulary import classify
 from tools.redaction import redact_data
 
 __all__ = ["diagnose", "propose"]
@@ -76,6 +77,13 @@ def _context_for(hypothesis: Hypothesis, state: InvestigationState, ctx: AgentCo
     node = bad_nodes[0] if bad_nodes else trouble_node(hypothesis.service, evidence, ctx.params)
     if node:
         context["node"] = node  # the node to move work off
+    shrunk = [s for s in evidence.series(hypothesis.service) if s.service == hypothesis.service
+              and classify(s.metric).name == "replicas" and "max" not in s.metric and s.direction == "down"
+              and s.score >= ctx.params.anomaly_threshold and round(s.before) > round(s.after)]
+    if shrunk:
+        cut = max(shrunk, key=lambda s: s.before - s.after)
+        context["scaled_down"] = True  # its replicas were cut: adding them back restores what it had
+        context["replicas_back"] = f"+{round(cut.before) - round(cut.after)}"
     caller = hardest_hit_caller(hypothesis.service, evidence)
     if caller:
         context["caller"] = caller  # where a fallback for a failing dependency is switched on

@@ -48,7 +48,7 @@ def to_hypothesis(finding: Finding) -> Hypothesis:
 
 def _near_full(shift: Any, params: Any) -> bool:
     """A usage ratio at its capacity got there somehow, however flat it sits in the window now."""
-    return shift.metric.endswith("_ratio") and shift.after >= params.near_full_ratio
+    return bool(shift.metric.endswith("_ratio") and shift.after >= params.near_full_ratio)
 
 
 def _history_keys(evidence: Gathered, ctx: AgentContext) -> list[str]:

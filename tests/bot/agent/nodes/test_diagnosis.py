@@ -1,0 +1,45 @@
+"""What the diagnosis establishes about the leading cause's service before proposing: replicas that a
+change cut are added back, by how many were cut (so the scaling's direction is plain)."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+from typing import Any
+
+from bot.agent.nodes.diagnosis import _context_for
+from bot.models import Hypothesis
+from bot.remedies import propose_actions
+from knowledge.documents import Runbook, load_documents
+from knowledge.retrieval import bundled_paths
+from tests.support.telemetry import shift
+from tools.rca.params import Params
+from tools.registry import default_registry
+
+
+def _context(series: list[dict[str, Any]], service: str, category: str) -> dict[str, Any]:
+    records: dict[str, list[dict[str, Any]]] = {}
+    for item in series:
+        records.setdefault(item["service"], []).append(item)
+    data = [{"service": name, "score": 5.0, "raw_score": max(s["score"] for s in items), "fault_score": 5.0,
+             "onset": 0.0, "series": items} for name, items in records.items()]
+    state = {"calls": [{"id": "c1", "tool": "rank_anomalies", "status": "ok", "data": data}],
+             "incident": {"alertname": "SearchLatencyHigh"}}
+    ctx = SimpleNamespace(sources=SimpleNamespace(call_graph=lambda: {"web": ["search"]}), params=Params())
+    hypothesis = Hypothesis(service=service, category=category, confidence=0.9, summary="", evidence=[])
+    return _context_for(hypothesis, state, ctx)  # type: ignore[arg-type]
+
+
+def test_replicas_a_change_cut_are_added_back() -> None:
+    cut = [shift("search", "replicas", 8.0, 2.0, 40.0, direction="down", kind="capacity"),
+           shift("search", "cpu_usage_ratio", 0.4, 1.0, 30.0, kind="cpu")]
+    context = _context(cut, "search", "bad_config")
+    assert context["scaled_down"] is True and context["replicas_back"] == "+6"
+    runbook = next(d for d in load_documents(bundled_paths()) if isinstance(d, Runbook) and d.id == "rb-bad-config-change")
+    hypothesis = Hypothesis(service="search", category="bad_config", confidence=0.9, summary="", evidence=[])
+    proposals = propose_actions(hypothesis, runbook, default_registry(), context)
+    assert ("scale_service", "+6") in [(p.tool, p.args.get("replicas")) for p in proposals]
+
+
+def test_replicas_that_grew_are_no_cut() -> None:
+    grew = [shift("search", "replicas", 4.0, 12.0, 40.0, kind="capacity")]
+    assert "scaled_down" not in _context(grew, "search", "bad_config")
