@@ -33,6 +33,8 @@ def _unfit(action: Action, hypothesis: Hypothesis, context: dict[str, Any]) -> b
     growing = action.tool == "scale_service" and not str(action.args.get("replicas", "+")).startswith("-")
     if growing and (context.get("overloaded") or hypothesis.category == "rate_limiting"):
         return True  # more replicas push more load onto what already refuses or drowns in it
+    if growing and context.get("skewed"):
+        return True  # the work piled onto a few pods (a hot key, a hot partition): new replicas get none of it
     if growing and context.get("crashing"):
         return True  # replicas that crash on their input (a poison message, a bad config) crash the same way
     if action.tool == "restart_service" and context.get("datastore"):

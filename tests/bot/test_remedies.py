@@ -127,3 +127,9 @@ def test_a_fallback_for_a_failing_dependency_is_switched_on_at_its_caller() -> N
     proposals = propose_actions(vendor, outage, default_registry(), {"caller": "pricing"})
     assert [(p.tool, p.args["service"], p.args["enabled"]) for p in proposals] == [("toggle_flag", "pricing", True)]
     assert propose_actions(vendor, outage, default_registry(), {}) == [], "no caller known: never guess the target"
+
+
+def test_no_scale_out_of_work_pinned_to_a_few_pods() -> None:
+    """A hot partition keeps one consumer at 100% while eleven idle: new replicas would get none of it."""
+    proposals = propose_actions(hypothesis(), SURGE, default_registry(), {"service": "public-api", "skewed": True})
+    assert [p.tool for p in proposals] == ["toggle_flag"]

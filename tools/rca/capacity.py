@@ -8,7 +8,7 @@ from tools.rca.evidence import Evidence
 from tools.rca.params import Params
 from tools.rca.records import ServiceRecord
 
-__all__ = ["drowning", "hardest_hit_caller"]
+__all__ = ["drowning", "hardest_hit_caller", "pinned_to_few_pods"]
 
 _AT_LIMIT_KINDS = frozenset({"cpu", "saturation"})
 """Kinds whose ratio reads a limit: CPU over its limit, a pool or a thread pool in use over its size."""
@@ -41,3 +41,20 @@ def hardest_hit_caller(service: str, evidence: Evidence) -> str | None:
         return max(sorted(labelled), key=lambda name: labelled[name])
     calling = sorted(c for c, deps in evidence.topology.items() if service in deps and c in evidence.services)
     return max(calling, key=lambda c: evidence.services[c].score, default=None)
+
+
+_LOAD_KINDS = frozenset({"cpu", "traffic", "saturation", "queue", "latency"})
+"""Kinds whose per-pod rise says where the work lands."""
+
+
+def pinned_to_few_pods(service: str, evidence: Evidence, params: Params) -> bool:
+    """The service's work piled onto a few of its pods while the rest stay calm (a hot key, a hot
+    partition): more replicas would share none of it."""
+    record = evidence.services.get(service)
+    if record is None:
+        return False
+    pods = {p.name for p in evidence.pods.get(service, [])}
+    pods |= {s.labels["pod"] for s in record.series if s.labels.get("pod")}
+    hot = {s.labels["pod"] for s in record.series if s.labels.get("pod") and s.kind in _LOAD_KINDS
+           and s.direction == "up" and s.score >= params.anomaly_threshold}
+    return len(pods) >= params.skew_min_pods and 0 < len(hot) <= params.skew_share * len(pods)

@@ -120,6 +120,8 @@ class Params:
     history_series: int = _p(8, "suspect series whose longer past is read (each costs three range queries)")
     burn_floor: float = _p(1.0, "an accumulating series up this much in the window may be a slow burn's last stretch")
     drowning_slowdown: float = _p(3.0, "a dependency this many times slower than before drowns in its load")
+    skew_min_pods: int = _p(4, "fewer pods cannot show work piling onto some of them")
+    skew_share: float = _p(0.25, "work on at most this share of a service's pods is pinned there, not spread")
     near_full_ratio: float = _p(0.9, "a usage ratio this close to capacity is read for when its climb began")
     history_burning: int = _p(2, "more series read for a slow burn: the leading suspects' accumulating resources")
     history_long_s: float = _p(86400.0, "how far back a trend's start is looked for")

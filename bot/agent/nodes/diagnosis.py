@@ -12,7 +12,7 @@ from bot.agent.nodes.opening import retrieve_for_diagnosis
 from bot.agent.state import InvestigationState
 from bot.models import Hypothesis
 from bot.remedies import propose_actions
-from tools.rca.capacity import drowning, hardest_hit_caller
+from tools.rca.capacity import drowning, hardest_hit_caller, pinned_to_few_pods
 from tools.rca.evidence import read_evidence
 from tools.rca.roles import is_datastore
 from tools.rca.scope import trouble_node
@@ -84,6 +84,8 @@ def _context_for(hypothesis: Hypothesis, state: InvestigationState, ctx: AgentCo
         cut = max(shrunk, key=lambda s: s.before - s.after)
         context["scaled_down"] = True  # its replicas were cut: adding them back restores what it had
         context["replicas_back"] = f"+{round(cut.before) - round(cut.after)}"
+    if pinned_to_few_pods(hypothesis.service, evidence, ctx.params):
+        context["skewed"] = True  # its work piled onto a few pods: more replicas share none of it
     caller = hardest_hit_caller(hypothesis.service, evidence)
     if caller:
         context["caller"] = caller  # where a fallback for a failing dependency is switched on

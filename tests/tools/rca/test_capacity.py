@@ -36,3 +36,16 @@ def test_the_caller_hardest_hit_by_an_external_dependency_is_the_one_its_label_n
     evidence.topology = {"web": ["booking"], "booking": ["pricing"]}
     assert hardest_hit_caller("pricing", evidence) == "booking", "no label names it: its callers in the graph"
     assert hardest_hit_caller("web", evidence) is None
+
+
+def test_work_piled_onto_one_pod_of_twelve_is_pinned_there() -> None:
+    from tools.rca.capacity import pinned_to_few_pods
+
+    hot = [shift("enricher", "cpu_usage_ratio", 0.3, 1.0, 16.0, kind="cpu", labels={"pod": "enricher-p7"})]
+    calm = [shift("enricher", "cpu_usage_ratio", 0.3, 0.2, 1.0, kind="cpu", labels={"pod": f"enricher-{i}"})
+            for i in range(11)]
+    assert pinned_to_few_pods("enricher", evidence_of([*hot, *calm]), Params())
+    spread = [shift("enricher", "cpu_usage_ratio", 0.3, 0.95, 12.0, kind="cpu", labels={"pod": f"enricher-{i}"})
+              for i in range(11)]
+    assert not pinned_to_few_pods("enricher", evidence_of([*hot, *spread]), Params()), "every pod is busy: scale out"
+    assert not pinned_to_few_pods("enricher", evidence_of([*hot, *calm[:2]]), Params()), "three pods say too little"
