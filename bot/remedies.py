@@ -41,6 +41,8 @@ def _unfit(action: Action, hypothesis: Hypothesis, context: dict[str, Any]) -> b
         return True  # a database, cache or broker restarted drops every client, loses warm state, may fail over
     if action.tool == "rollback_deploy" and not context.get("deployed"):
         return True  # nothing was deployed: there is no release to go back to (a migration, a config change)
+    if action.tool == "rollback_deploy" and context.get("migrated"):
+        return True  # the trouble is a migration's (its locks, its table rewrite): old code waits on it the same
     return action.tool == "restart_service" and hypothesis.category == "expired_credentials" and \
         not context.get("rotated")  # a restart only helps when there is a new secret to pick up
 

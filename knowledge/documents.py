@@ -58,12 +58,13 @@ class Check(BaseModel):
 
 
 Fact = Literal["deployed", "release_began", "rotated", "renewed", "node", "flag", "config", "overloaded",
-               "crashing", "datastore", "scaled_down", "skewed"]
+               "crashing", "datastore", "scaled_down", "skewed", "migrated"]
 """What an investigation may have established about the leading cause's service: a release went out
 (``deployed``) and the trouble began with it (``release_began``), a new secret exists (``rotated``), a
 new certificate was issued (``renewed``), the trouble is one node's (``node``), a flag or config changed
 (``flag``, ``config``), it sends the load that overloads another (``overloaded``), its pods crash-loop
-(``crashing``), it keeps shared state (``datastore``), its replicas were cut (``scaled_down``), its work piled onto a few of its pods (``skewed``)."""
+(``crashing``), it keeps shared state (``datastore``), its replicas were cut (``scaled_down``), its work piled onto a few of its pods (``skewed``), a migration of it or of what it calls came with the
+trouble (``migrated``)."""
 
 
 class Action(BaseModel):

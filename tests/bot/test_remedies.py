@@ -133,3 +133,11 @@ def test_no_scale_out_of_work_pinned_to_a_few_pods() -> None:
     """A hot partition keeps one consumer at 100% while eleven idle: new replicas would get none of it."""
     proposals = propose_actions(hypothesis(), SURGE, default_registry(), {"service": "public-api", "skewed": True})
     assert [p.tool for p in proposals] == ["toggle_flag"]
+
+
+def test_no_rollback_when_a_migration_is_what_the_trouble_waits_on() -> None:
+    """A release's pre-upgrade hook ran an ALTER TABLE that queues behind a lock: rolling the code back
+    leaves the migration (and the queue behind it) where it is."""
+    deploy = Runbook(id="rb-deploy", kind="runbook", title="Bad deploy", category="bad_deploy", services=["*"],
+                     path="deploy.md", actions=[Action(tool="rollback_deploy")])
+    assert propose_actions(hypothesis("bad_deploy"), deploy, default_registry(), {"deployed": True, "migrated": True}) == []

@@ -84,6 +84,10 @@ def _context_for(hypothesis: Hypothesis, state: InvestigationState, ctx: AgentCo
         cut = max(shrunk, key=lambda s: s.before - s.after)
         context["scaled_down"] = True  # its replicas were cut: adding them back restores what it had
         context["replicas_back"] = f"+{round(cut.before) - round(cut.after)}"
+    reach = {hypothesis.service, *evidence.topology.get(hypothesis.service, [])}
+    if any(c.family == "schema" and (c.linked or c.minutes_before_onset <= 120) and c.service in reach
+           for c in evidence.changes):
+        context["migrated"] = True  # a schema change tied to the trouble: rolling the code back does not undo it
     if pinned_to_few_pods(hypothesis.service, evidence, ctx.params):
         context["skewed"] = True  # its work piled onto a few pods: more replicas share none of it
     caller = hardest_hit_caller(hypothesis.service, evidence)

@@ -1,5 +1,6 @@
 """What the diagnosis establishes about the leading cause's service before proposing: replicas that a
-change cut are added back, by how many were cut (so the scaling's direction is plain)."""
+change cut are added back, by how many were cut (so the scaling's direction is plain); a migration of what
+it calls, tied to the trouble, rules a rollback out."""
 
 from __future__ import annotations
 
@@ -16,15 +17,19 @@ from tools.rca.params import Params
 from tools.registry import default_registry
 
 
-def _context(series: list[dict[str, Any]], service: str, category: str) -> dict[str, Any]:
+def _context(series: list[dict[str, Any]], service: str, category: str,
+             changes: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     records: dict[str, list[dict[str, Any]]] = {}
     for item in series:
         records.setdefault(item["service"], []).append(item)
     data = [{"service": name, "score": 5.0, "raw_score": max(s["score"] for s in items), "fault_score": 5.0,
              "onset": 0.0, "series": items} for name, items in records.items()]
-    state = {"calls": [{"id": "c1", "tool": "rank_anomalies", "status": "ok", "data": data}],
-             "incident": {"alertname": "SearchLatencyHigh"}}
-    ctx = SimpleNamespace(sources=SimpleNamespace(call_graph=lambda: {"web": ["search"]}), params=Params())
+    calls = [{"id": "c1", "tool": "rank_anomalies", "status": "ok", "data": data}]
+    if changes:
+        calls.append({"id": "c2", "tool": "correlate_changes", "status": "ok", "data": changes})
+    state = {"calls": calls, "incident": {"alertname": "SearchLatencyHigh"}}
+    graph = {"web": ["search"], "search": ["search-db"]}
+    ctx = SimpleNamespace(sources=SimpleNamespace(call_graph=lambda: graph), params=Params())
     hypothesis = Hypothesis(service=service, category=category, confidence=0.9, summary="", evidence=[])
     return _context_for(hypothesis, state, ctx)  # type: ignore[arg-type]
 
@@ -43,3 +48,14 @@ def test_replicas_a_change_cut_are_added_back() -> None:
 def test_replicas_that_grew_are_no_cut() -> None:
     grew = [shift("search", "replicas", 4.0, 12.0, 40.0, kind="capacity")]
     assert "scaled_down" not in _context(grew, "search", "bad_config")
+
+
+def test_a_migration_of_a_database_the_service_calls_is_tied_to_its_release() -> None:
+    series = [shift("search", "error_ratio", 0.001, 0.4, 80.0, kind="errors")]
+    context = _context(series, "search", "bad_deploy", changes=[
+        {"service": "search-db", "kind": "migration", "family": "schema", "minutes_before_onset": 6.0,
+         "description": "ALTER TABLE items ADD COLUMN note text"}])
+    assert context.get("migrated") is True
+    assert "migrated" not in _context(series, "search", "bad_deploy", changes=[
+        {"service": "other-db", "kind": "migration", "family": "schema", "minutes_before_onset": 6.0}]), \
+        "a migration of a database it does not call"
