@@ -2,6 +2,6 @@
 
 import typer
 
-from bot.cli.bench import bench
+from bench.cli import bench
 
 typer.run(bench)

@@ -22,9 +22,9 @@ TARGET_S = 5.0
 
 
 def _andon() -> list[str]:
-    """The ``andon`` console script next to this interpreter, else ``python -m bot.cli.main``."""
+    """The ``andon`` console script next to this interpreter, else ``python -m andon``."""
     script = Path(sys.executable).with_name("andon")
-    return [str(script)] if script.exists() else [sys.executable, "-m", "bot.cli.main"]
+    return [str(script)] if script.exists() else [sys.executable, "-m", "andon"]
 
 
 def _env(data: Path, workdir: Path) -> dict[str, str]:

@@ -93,7 +93,7 @@ class ServedAndon:
         started = time.perf_counter()
         log = open(Path(self._tmp.name) / "serve.log", "wb")  # noqa: SIM115 — closed with the process
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "bot.cli.main", "serve", "--mode", "http", "--port", str(self.port),
+            [sys.executable, "-m", "andon", "serve", "--mode", "http", "--port", str(self.port),
              "--telemetry", str(self.telemetry)], cwd=ROOT, env=self._env(), stdout=log, stderr=subprocess.STDOUT)
         log.close()
         try:

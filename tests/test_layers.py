@@ -1,10 +1,9 @@
 """The layering of Andon's packages, checked on the import graph: a module may import its own layer and the
 layers below it, never one above. The graph is read statically with ``ast`` from every ``.py`` file of the
-packages, so imports inside functions (the CLI's lazy imports) and under ``TYPE_CHECKING`` count too.
+packages, so imports inside functions (the commands' lazy imports) and under ``TYPE_CHECKING`` count too.
 
-``LAYERS`` is the one list of the layers (docs/architecture.md repeats it). Today's violations are listed in
-``ALLOWED``, each with why; the test fails on any other upward import, and on an allowed one that no longer
-occurs, so the list can only shrink."""
+``LAYERS`` is the one list of the layers (docs/architecture.md repeats it). There are no exceptions: the
+``andon`` package, the composition root, sits on top, so every upward import fails the test."""
 
 from __future__ import annotations
 
@@ -12,7 +11,7 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-PACKAGES = ("bot", "tools", "knowledge", "evals", "bench", "prompts")
+PACKAGES = ("andon", "bot", "tools", "knowledge", "evals", "bench", "prompts")
 
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (  # lowest first; a module's layer is its longest prefix here
     ("prompts", ("prompts",)),  # the Jinja2 templates, one per node; no code
@@ -22,23 +21,11 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (  # lowest first; a module's 
     ("engine", ("bot.agent", "bot.reasoners")),  # the LangGraph investigation and the reasoners it calls
     ("runtime", ("bot.runtime",)),  # wires the engine to sources, store and checkpoints: the Investigator
     ("chat", ("bot.slack",)),  # conversations, approvals in the channel, the Slack transport
-    ("cli", ("bot.cli",)),  # the andon CLI, still inside bot/ and so below evals and bench: see ALLOWED
-    ("evals", ("evals",)),  # scenarios, scoring, the lab
-    ("bench", ("bench",)),  # benchmarks over evals and the running bot
+    ("cli", ("bot.cli",)),  # the bot's commands (a Typer sub-app), the plumbing all commands share
+    ("evals", ("evals",)),  # scenarios, scoring, the lab, and their commands (evals.cli)
+    ("bench", ("bench",)),  # benchmarks over evals and the running bot, and their command (bench.cli)
+    ("root", ("andon",)),  # the andon command: composes the sub-apps of bot.cli, evals.cli and bench.cli
 )
-
-ALLOWED: set[tuple[str, str]] = {
-    # The CLI is the composition root, but it lives in bot/, below evals and bench, and its commands import
-    # them (lazily, inside the command functions). The next step moves the CLI to a composition root above
-    # bench, with evals and bench contributing their own Typer sub-apps; these entries then go.
-    ("bot.cli.bench", "bench"),  # andon bench: the runner, results and report
-    ("bot.cli.calibrate", "evals"),  # andon calibrate: evals.calibration
-    ("bot.cli.demo", "evals"),  # andon demo: the lab (evals.lab) and its experiment transcript
-    ("bot.cli.evals", "evals"),  # andon eval: the scenario runner, checks and report
-    ("bot.cli.lab", "evals"),  # andon lab: evals.lab
-    ("bot.cli.tune", "evals"),  # andon tune: scenarios gathered for the fit
-}
-"""Known upward imports: (importer module, imported module or package), to be emptied by the next step."""
 
 
 def _module_name(path: Path) -> str:
@@ -90,22 +77,10 @@ def _upward() -> dict[tuple[str, str], str]:
     return found
 
 
-def _allowed(edge: tuple[str, str], entry: tuple[str, str]) -> bool:
-    importer, imported = edge
-    return importer == entry[0] and (imported == entry[1] or imported.startswith(entry[1] + "."))
-
-
 def test_no_layer_imports_a_layer_above_it() -> None:
-    new = {edge: where for edge, where in _upward().items() if not any(_allowed(edge, e) for e in ALLOWED)}
-    assert not new, "imports against the layering (LAYERS in tests/test_layers.py):\n" + "\n".join(
-        f"  {a} → {b}  ({where})" for (a, b), where in sorted(new.items()))
-
-
-def test_every_allowed_violation_still_occurs() -> None:
-    upward = set(_upward())
-    gone = {entry for entry in ALLOWED if not any(_allowed(edge, entry) for edge in upward)}
-    assert not gone, "these no longer happen; remove them from ALLOWED in tests/test_layers.py:\n" + "\n".join(
-        f"  {a} → {b}" for a, b in sorted(gone))
+    upward = _upward()
+    assert not upward, "imports against the layering (LAYERS in tests/test_layers.py):\n" + "\n".join(
+        f"  {a} → {b}  ({where})" for (a, b), where in sorted(upward.items()))
 
 
 def test_the_walk_sees_lazy_relative_and_type_checking_imports(tmp_path: Path) -> None:

@@ -97,7 +97,7 @@ def test_the_using_it_block_runs_command_by_command(tmp_path: Path) -> None:
         if "ID" in words:
             assert incident_id, f"{line!r} needs the id an earlier `andon investigate` printed"
             words = [incident_id if w == "ID" else w for w in words]
-        result = subprocess.run([sys.executable, "-m", "bot.cli.main", *words[1:]], cwd=ROOT, env=env, input="",
+        result = subprocess.run([sys.executable, "-m", "andon", *words[1:]], cwd=ROOT, env=env, input="",
                                 capture_output=True, text=True, timeout=300)
         assert result.returncode in _documented_codes(line), (
             f"{shlex.join(words)} exited {result.returncode}\n{result.stdout[-2000:]}\n{result.stderr[-2000:]}")

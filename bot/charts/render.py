@@ -11,7 +11,8 @@ from __future__ import annotations
 import io
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from functools import cache
 from types import SimpleNamespace
 from typing import Any
@@ -36,6 +37,7 @@ def _matplotlib() -> SimpleNamespace:
     colour cycle on import, LangChain its nodes' source): that transient error gets one more try."""
     for attempt in (1, 2):
         try:
+            from matplotlib import style
             from matplotlib.backends.backend_agg import FigureCanvasAgg
             from matplotlib.figure import Figure
             from matplotlib.ticker import FuncFormatter, MaxNLocator
@@ -44,8 +46,16 @@ def _matplotlib() -> SimpleNamespace:
                 raise
             continue
         return SimpleNamespace(Figure=Figure, FigureCanvasAgg=FigureCanvasAgg, FuncFormatter=FuncFormatter,
-                               MaxNLocator=MaxNLocator)
+                               MaxNLocator=MaxNLocator, style=style)
     raise AssertionError("unreachable")
+
+
+@contextmanager
+def _drawing() -> Iterator[None]:
+    """The drawing lock, and matplotlib's default style while drawing: another library in the process may
+    have changed the global one (rcaeval applies fivethirtyeight on import); a chart must look the same."""
+    with _lock, _matplotlib().style.context("default"):
+        yield
 
 
 def _figure(width_px: int, height_px: int) -> Any:
@@ -83,7 +93,7 @@ def _style(axes: Any) -> None:
 def render_png(chart: Chart, width_px: int = WIDTH_PX, height_px: int = HEIGHT_PX) -> bytes:
     """``chart`` as a PNG: its series over the window, the baseline band (median ± robust spread of the points
     before the onset) shaded, the onset as a red dashed line, changes as labelled dotted lines."""
-    with _lock:
+    with _drawing():
         figure = _figure(width_px, height_px)
         axes = figure.add_axes((0.1, 0.2, 0.87, 0.63))
         _style(axes)
@@ -136,7 +146,7 @@ def accuracy_png(per_category: dict[str, dict[str, Any]], width_px: int = WIDTH_
     header_in, row_in, footer_in = 0.62, 0.24, 0.32
     height_px = int(DPI * (header_in + footer_in + row_in * max(len(rows), 1)))
     inch = DPI / height_px  # one inch, in figure coordinates
-    with _lock:
+    with _drawing():
         figure = _figure(width_px, height_px)
         left = 0.3
         axes = figure.add_axes((left, footer_in * inch, 0.64, 1 - (header_in + footer_in) * inch))

@@ -13,7 +13,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from bot.cli.common import console, print_json, settings_or_exit
+from bot.cli.common import console, demo_store_dir, print_json, settings_or_exit
 from bot.cli.tables import Col, fitted_table
 from bot.report_view import shorten
 
@@ -46,7 +46,6 @@ def _read(database_url: str | None, data_dir: Path, incident: str | None) -> lis
 
 def _demo_log(data_dir: Path, incident: str | None) -> tuple[Path, list[dict[str, Any]]]:
     """The last ``andon demo``'s entries (kept in the lab, apart from the real store), if a demo ran here."""
-    from bot.cli.demo import demo_store_dir
     from bot.store.db import sqlite_path
 
     where = demo_store_dir(data_dir)

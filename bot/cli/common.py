@@ -1,7 +1,9 @@
-"""Shared CLI plumbing: settings with friendly errors, the console, JSON output.
+"""Shared CLI plumbing: settings with friendly errors, the console, JSON output, where ``andon demo`` keeps
+its store.
 
-Every ``bot.cli`` module is imported to build ``andon --help``, so they import their heavy dependencies
-(settings, the graph, Chroma, the tools) inside the commands, not at the top."""
+Shared by every command, the evals' (``evals.cli``) and the benchmarks' (``bench.cli``) too. Every command
+module is imported to build ``andon --help``, so they import their heavy dependencies (settings, the graph,
+Chroma, the tools) inside the commands, not at the top."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 import typer
@@ -19,7 +22,7 @@ from rich.text import Text
 if TYPE_CHECKING:
     from bot.settings import Settings
 
-__all__ = ["console", "err_console", "settings_or_exit", "fail", "print_json", "startup"]
+__all__ = ["console", "err_console", "settings_or_exit", "fail", "print_json", "startup", "demo_store_dir"]
 
 console = Console()
 err_console = Console(stderr=True)
@@ -56,3 +59,10 @@ def startup() -> Iterator[None]:
     finally:
         gc.freeze()
         gc.enable()
+
+
+def demo_store_dir(data_dir: Path) -> Path:
+    """Where ``andon demo`` keeps its incidents, approvals and audit log: in the lab it runs (``<data_dir>/lab``),
+    apart from the real store, so lab actions never count against real rate limits or mix with real audit
+    entries. ``andon audit list`` shows them too, labelled; ``andon lab up`` starts them afresh."""
+    return (Path(data_dir) / "lab").resolve() / "andon"

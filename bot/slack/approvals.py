@@ -22,7 +22,7 @@ from bot.slack.blocks.kit import untrusted
 from bot.slack.services import Services
 from bot.store.leases import held
 
-__all__ = ["Approvals", "Click", "Recorded", "needs_approval", "RESUME_LEASE_S"]
+__all__ = ["Approvals", "Click", "Recorded", "needs_approval", "RESUME_LEASE_S", "resume_key"]
 
 log = logging.getLogger(__name__)
 
@@ -187,8 +187,7 @@ class Approvals:
         now = time.time()
         if any(self.state_of(p, decisions, now) == "open" for p in pending):
             return False
-        digest = hashlib.sha256(",".join(sorted(p["hash"] for p in pending)).encode()).hexdigest()[:16]
-        key = f"resume:{incident_id}:{digest}"
+        key = resume_key(incident_id, pending)
         if not self.s.store.claim(key, RESUME_LEASE_S, incident_id):
             return False  # another click, process or replica is resuming it
         self.s.submit(self._resume_holding, key, incident_id, pending)
@@ -234,16 +233,26 @@ class Approvals:
         store.note(incident_id, "verification", str(check.get("detail", "not checked")))  # last: it marks "said"
 
     def _announce_unsaid(self, incident_id: str) -> bool:
-        """A resumption that finished its graph but died before saying so: say it now, once."""
+        """A resumption that finished its graph but died before saying so: say it now, once. It takes the
+        resumption's own claim, so while a resumption still runs (and will say it), this waits: a sweep that
+        came while a slow resumption was between its action and its announcement said it a second time."""
         store = self.s.store
         if any(e["kind"] == "verification" for e in store.timeline(incident_id)):
             return False
         outcome = self.s.investigator().outcome(incident_id)
-        if outcome.waiting or not outcome.state.get("actions") or \
-                not store.claim(f"announce:{incident_id}", RESUME_LEASE_S, incident_id):
+        proposals = list(outcome.state.get("proposals") or [])
+        key = resume_key(incident_id, proposals)
+        if outcome.waiting or not outcome.state.get("actions") or not store.claim(key, RESUME_LEASE_S, incident_id):
             return False
-        with held(store, f"announce:{incident_id}", RESUME_LEASE_S):
-            proposals = list(outcome.state.get("proposals") or [])
+        with held(store, key, RESUME_LEASE_S):
+            if any(e["kind"] == "verification" for e in store.timeline(incident_id)):
+                return False  # the resumption that held the claim said it before it let go
             self._announce(incident_id, proposals,
                            outcome.report or report_from_state(cast(InvestigationState, outcome.state)))
         return True
+
+
+def resume_key(incident_id: str, proposals: list[dict[str, Any]]) -> str:
+    """The claim under which the decisions on ``proposals`` are carried out and announced, once."""
+    digest = hashlib.sha256(",".join(sorted(p["hash"] for p in proposals)).encode()).hexdigest()[:16]
+    return f"resume:{incident_id}:{digest}"

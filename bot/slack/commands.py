@@ -6,6 +6,8 @@ get the help, never silence."""
 from __future__ import annotations
 
 import re
+import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -30,7 +32,7 @@ from bot.slack.learning import LearningError, draft_postmortem, learned_incident
 from bot.slack.services import Services
 from bot.slack.watch.status import watch_command
 
-__all__ = ["Commands", "CommandRequest", "CommandReply", "HELP"]
+__all__ = ["Commands", "CommandRequest", "CommandReply", "HELP", "AT_ONCE", "TRIGGER_WINDOW_S"]
 
 HELP: list[tuple[str, str]] = [
     (f"{Subcommand.INVESTIGATE} <what is wrong>", "open an incident and investigate it in a thread"),
@@ -46,6 +48,13 @@ HELP: list[tuple[str, str]] = [
     (f"{Subcommand.WATCH} status", "what the watch watches, its last scan, live early warnings and budgets"),
     (f"{Subcommand.HELP}", "this list"),
 ]
+AT_ONCE = frozenset({Subcommand.HELP, Subcommand.INVESTIGATE, Subcommand.RUNBOOK})
+"""Subcommands answered from memory, or by writing their job and nothing else (no read, no Slack call): the
+acknowledging thread answers them itself. The others read the store or ask Slack, so their answer gets a
+budget before the acknowledgement goes out without it (``bot.slack.handlers``)."""
+TRIGGER_WINDOW_S = 600.0
+"""How long a slash command's ``trigger_id`` is remembered: a command delivered again within it (a replayed
+request, a Socket Mode envelope sent again) is answered once."""
 _INCIDENT_ID = re.compile(r"^inc-[0-9a-f]{6,}$")
 _CATEGORY = re.compile(r"(?:^|\s)category=([a-z_]+)")
 
@@ -93,6 +102,8 @@ class Commands:
             Subcommand.TIMELINE: self.timeline, Subcommand.DECLARE: self.declare, Subcommand.HELP: self.help,
             Subcommand.WATCH: self.watch,
         }
+        self._pruned_at = -TRIGGER_WINDOW_S
+        self._prune_lock = threading.Lock()
 
     def _durable(self, kind: str, request: CommandRequest, *args: Any) -> None:
         """Accept the command's slow part as a job written to the store before Slack is answered."""
@@ -116,6 +127,29 @@ class Commands:
         if self._answerer is None or not response_url:
             return lambda blocks: None  # nobody left to answer: the work is still done
         return self._answerer(response_url)
+
+    @staticmethod
+    def at_once(text: str) -> bool:
+        """True when ``/andon <text>`` is answered without a read that could be slow (see :data:`AT_ONCE`);
+        an unknown subcommand gets the help."""
+        try:
+            return Subcommand(text.strip().partition(" ")[0].lower()) in AT_ONCE
+        except ValueError:  # not a subcommand: the help
+            return True
+
+    def first_delivery(self, trigger_id: str) -> bool:
+        """False when a command with this ``trigger_id`` was already taken (across processes and replicas):
+        Slack gives each command its own, so the same one again is a replay. A command without one is taken."""
+        if not trigger_id:
+            return True
+        now = time.monotonic()
+        with self._prune_lock:  # at most once a minute, forget the keys older than the window
+            prune = now - self._pruned_at >= 60.0
+            if prune:
+                self._pruned_at = now
+        if prune:
+            self.s.store.forget_keys("slack:trigger:", time.time() - TRIGGER_WINDOW_S)
+        return self.s.store.first_time(f"slack:trigger:{trigger_id}")
 
     def handle(self, request: CommandRequest) -> CommandReply:
         word, _, rest = request.text.strip().partition(" ")

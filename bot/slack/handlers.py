@@ -1,8 +1,9 @@
 """Bolt handlers: each turns one Slack payload into a Desk call. Bolt answers Slack when a handler returns
 (``process_before_response``), so each does only what must be durable before that and leaves the rest to
 other threads or the worker process: a message is handed to the desk (a job written for the worker
-process), a slash command is acknowledged with its answer when that is ready within ``ACK_BUDGET_S``, else
-at once with the answer following, and a button click is recorded, then followed up on the desk's threads."""
+process), a slash command is acknowledged with its answer — at once when it needs no read that could be slow
+(``AT_ONCE``), else when that is ready within ``ACK_BUDGET_S``, else at once with the answer following — and
+answered once per ``trigger_id``, and a button click is recorded, then followed up on the desk's threads."""
 
 from __future__ import annotations
 
@@ -78,13 +79,19 @@ def on_command(desk: Desk) -> Callable[..., None]:
             respond(text=fallback_text(blocks), blocks=blocks, response_type="in_channel" if public else "ephemeral",
                     replace_original=False)
 
+        if not desk.commands.first_delivery(str(body.get("trigger_id") or "")):
+            ack()  # the same command again (a replayed request): it was answered once
+            return
         text = str(body.get("text") or "")
         request = CommandRequest(text=text, user=str(body.get("user_id", "")),
                                  channel=str(body.get("channel_id", "")), respond=later,
                                  response_url=str(body.get("response_url") or ""))
-        answer = answering.submit(desk.commands.handle, request)
         try:
-            reply = answer.result(timeout=ACK_BUDGET_S)
+            if desk.commands.at_once(text):  # no read that could be slow: no other thread to wait for
+                reply = desk.commands.handle(request)
+            else:
+                answer = answering.submit(desk.commands.handle, request)
+                reply = answer.result(timeout=ACK_BUDGET_S)
         except FutureTimeout:  # acknowledge now; the answer follows through response_url
             ack(text=f":hourglass_flowing_sand: Working on `/andon {text}`…", response_type="ephemeral")
             answer.add_done_callback(lambda done: _answer_late(done, later, text))

@@ -100,6 +100,7 @@ def start(settings: Settings, mode: Mode = "socket", host: str = "127.0.0.1", po
         raise
     running = Running(desk=desk, app=app, http=http, worker=handoff)
     services.submit(desk.alerts.recover)  # alerts a crash left unfinished (their investigations go as jobs)
+    services.submit(services.reader)  # the graph `/andon status` reads with, compiled before anyone asks
     if handoff is None:
         running.sweeper = Sweeper(services, desk.finish_unfinished, RECOVERY_SWEEP_S)
     if mode == "socket":

@@ -3,8 +3,9 @@ before Bolt parses anything), ``POST /alertmanager`` and the other alert webhook
 ``GET /readyz`` (the store and the telemetry backends answer) and ``GET /metrics`` — the Starlette app of
 ``bot.slack.edge`` on uvicorn, in a thread of its own with its own event loop.
 
-Handlers acknowledge at once (Bolt acks events before listeners run; investigations go to a worker pool),
-so a burst of requests is answered quickly.
+Handlers acknowledge at once (a listener writes what must be durable, and the work goes to the worker
+process or pool), so a burst of requests is answered quickly; the requests whose listener only writes are
+answered on the event loop itself (``bot.slack.edge.events``).
 
 The edge is defended before anything is parsed (``EdgeLimits``): bodies are bounded while they stream in
 (``Content-Length`` or chunked), a ``Content-Length`` that is not a number gets 400, each request has a
@@ -46,7 +47,8 @@ class AndonHTTPServer:
         and a taken port fails the caller); ``start`` serves it."""
         self.limits = limits = limits or EdgeLimits()
         self.webhooks = Webhooks(desk.alerts, TokenBuckets(*WEBHOOK_RATE), webhook_token, pagerduty_secret)
-        slack = SlackEvents(app, desk.services.store, signing_secret) if app is not None else None
+        slack = SlackEvents(app, desk.services.store, signing_secret,
+                            command_at_once=desk.commands.at_once) if app is not None else None
         probes = Probes("http" if app is not None else "socket",
                         Readiness(desk.services.store, desk.services.sources), desk.services.metrics)
         self._socket = socket.create_server(address, backlog=limits.backlog)
@@ -57,8 +59,7 @@ class AndonHTTPServer:
             asgi, http=cast(Any, self._protocol), loop="auto",  # uvloop when installed: a cheaper loop per request
             ws="none", lifespan="off", interface="asgi3", log_config=None, log_level=logging.WARNING,
             access_log=False, server_header=False, proxy_headers=False, backlog=limits.backlog,
-            timeout_keep_alive=limits.keep_alive_s, timeout_graceful_shutdown=limits.shutdown_grace_s,
-            h11_max_incomplete_event_size=limits.max_header_bytes)
+            timeout_keep_alive=limits.keep_alive_s, timeout_graceful_shutdown=limits.shutdown_grace_s)
         self._server = uvicorn.Server(config)
         self._thread: threading.Thread | None = None
 
@@ -77,8 +78,8 @@ class AndonHTTPServer:
         self.webhooks.limit = buckets
 
     def _protocol(self, **kwargs: Any) -> asyncio.Protocol:
-        return DeadlineProtocol(read_timeout_s=self.limits.read_timeout_s,
-                                max_connections=self.limits.max_connections, **kwargs)
+        return DeadlineProtocol(read_timeout_s=self.limits.read_timeout_s, max_connections=self.limits.max_connections,
+                                max_head_bytes=self.limits.max_header_bytes, **kwargs)
 
     def start(self) -> None:
         """Serve on a thread of its own (``andon-http``) until ``shutdown``."""

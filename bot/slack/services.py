@@ -87,11 +87,15 @@ class Services:
     def pending(self, incident_id: str) -> list[dict[str, Any]]:
         """The proposals a paused investigation waits on, read by one graph runner built once (building one
         compiles the graph: 0.1 s of CPU that a click's or a command's acknowledgement would wait for)."""
+        return self.reader().pending(incident_id)
+
+    def reader(self) -> Investigator:
+        """The graph runner :meth:`pending` reads with, built at the first call (``andon serve`` calls this
+        at start-up on the pool, so no acknowledgement waits for it)."""
         with self._reader_lock:
             if self._reader is None:
                 self._reader = self.investigator()
-            reader = self._reader
-        return reader.pending(incident_id)
+            return self._reader
 
     def route(self, fn: Callable[..., Any], to: Callable[[tuple[Any, ...]], None]) -> None:
         """From now on, :meth:`submit` hands the arguments of calls of ``fn`` (a bound method, compared by

@@ -66,9 +66,8 @@ def test_bench_only_keeps_the_other_rows_of_the_file(tmp_path: Path, monkeypatch
     """``andon bench --only NAME --json FILE`` end to end, with a stand-in benchmark."""
     from typer.testing import CliRunner
 
-    from bot.cli.main import _register_optional, app
+    from andon.main import app
 
-    _register_optional()
     monkeypatch.setattr(runner, "BENCHMARKS", {"slack_ack": _ran, lab_mttr.NAME: _ran})
     latest = tmp_path / "latest.json"
     runner.write_json(_report(False, ("slack_ack", "old ack")), latest)

@@ -85,8 +85,7 @@ def test_records_come_from_the_eval_summary() -> None:
 def test_calibrate_measures_a_model_only() -> None:
     from typer.testing import CliRunner
 
-    from bot.cli.main import _register_optional, app
+    from andon.main import app
 
-    _register_optional()
     result = CliRunner().invoke(app, ["eval", "--calibrate"])
     assert result.exit_code == 2 and "use it with --reasoner llm" in result.output

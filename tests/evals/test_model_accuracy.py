@@ -24,7 +24,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from bot.cli.main import _register_optional, app
+from andon.main import app
 from bot.reasoners.llm.trust import UNCALIBRATED_WEIGHT
 from bot.settings import load_settings
 from evals.runner import EvalOptions, run_suite
@@ -53,7 +53,6 @@ class Measured:
 
 
 def _andon(env: dict[str, str], *args: str) -> str:
-    _register_optional()
     result = CliRunner().invoke(app, list(args), env={**env, "COLUMNS": "200"}, catch_exceptions=False)
     assert result.exit_code == 0, result.output[-3000:]
     return str(result.output)

@@ -13,10 +13,11 @@ __all__ = ["RequestHeadCheck", "head_problem"]
 def head_problem(headers: list[tuple[bytes, bytes]], max_header_bytes: int) -> tuple[int, str] | None:
     """(status, error) for a head the edge refuses, or None:
 
-    - headers over ``max_header_bytes`` in total: 431 (h11 only bounds what it buffers of a head that has
-      not all arrived; one sent in a single write could be larger);
+    - headers over ``max_header_bytes`` in total: 431 (the protocol only bounds a head that has not all
+      arrived; one that arrived in a single read could be larger);
     - both ``Content-Length`` and ``Transfer-Encoding``: 400, the shape of request smuggling behind a proxy
-      (RFC 9112 §6.1 lets a server reject it, and it must close the connection either way)."""
+      (RFC 9112 §6.1 lets a server reject it, and it must close the connection either way; llhttp already
+      refuses it, this says so again should the parser ever be lenient)."""
     if sum(len(name) + len(value) + 4 for name, value in headers) > max_header_bytes:
         return 431, f"request headers too large (at most {max_header_bytes} bytes)"
     names = {name.lower() for name, _ in headers}

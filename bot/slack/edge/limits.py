@@ -22,8 +22,8 @@ class EdgeLimits:
     max_connections: int = 256
     """Connections served at once; a request on one more gets 503 and that connection is closed."""
     max_header_bytes: int = 16 * 1024
-    """Request line and headers: h11 buffers no more of a head that has not all arrived (400), and a
-    complete head with more header bytes than this gets 431."""
+    """Request line and headers: a head still arriving gets 431 once it passes this (llhttp keeps what it has
+    of a header and bounds nothing), and so does a complete head with more header bytes than this."""
     backlog: int = 512
     """Connections the kernel queues before the server accepts them."""
     shutdown_grace_s: int = 2

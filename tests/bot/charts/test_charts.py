@@ -103,6 +103,19 @@ def test_the_png_decodes_at_its_size_and_is_not_blank(example: tuple[dict[str, A
     assert near(pixels, "#ffffff", 0) > pixels.shape[0] * pixels.shape[1] // 2, "a light chart"
 
 
+def test_a_style_set_elsewhere_leaves_the_chart_as_it_is(example: tuple[dict[str, Any], Any, float]) -> None:
+    """matplotlib's style is global, and a library in the same process may change it (rcaeval applies
+    fivethirtyeight on import, as ``andon eval`` on an RCAEval dataset or ``andon bench`` do): the chart is
+    drawn in the default style all the same."""
+    import matplotlib.style
+
+    report, metrics, now = example
+    root = evidence_charts(report, metrics, now)[0]
+    plain = render_png(root)
+    with matplotlib.style.context("fivethirtyeight"):
+        assert render_png(root) == plain
+
+
 def test_accuracy_bars() -> None:
     pixels = decode(accuracy_png({"bad_deploy": {"scenarios": 4, "top1": 4, "category": 3},
                                   "memory_leak": {"scenarios": 2, "top1": 1, "category": 2}}))

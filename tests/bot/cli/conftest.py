@@ -14,7 +14,7 @@ from click.testing import Result
 from langgraph.checkpoint.memory import InMemorySaver
 from typer.testing import CliRunner
 
-from bot.cli.main import _register_optional, app
+from andon.main import app
 from bot.settings import load_settings
 from bot.store import open_store
 from tests.support.example_run import alert, approver_policy, investigator
@@ -26,7 +26,6 @@ Andon = Callable[..., Result]
 def andon(tmp_path: Path) -> Andon:
     """``andon(*args, data_dir=…, columns=250)`` runs a command in-process against that data dir, in a terminal
     that many columns wide."""
-    _register_optional()
     runner = CliRunner()
 
     def run(*args: str, data_dir: Path, columns: int = 250) -> Result:

@@ -43,8 +43,9 @@ def test_audit_list_on_a_fresh_data_dir(andon: Andon, tmp_path: Path) -> None:
 
 def test_audit_list_shows_the_last_demo_labelled(andon: Andon, investigated: dict[str, Any]) -> None:
     """``andon demo`` keeps its log in the lab; ``audit list`` shows it after the store's, labelled apart."""
-    from bot.cli.demo import DEMO_APPROVER, demo_store_dir
+    from bot.cli.common import demo_store_dir
     from bot.store import open_store
+    from evals.cli.demo import DEMO_APPROVER
 
     data_dir = investigated["data_dir"]
     demo = open_store(None, demo_store_dir(data_dir))

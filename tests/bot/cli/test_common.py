@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from andon.main import app
 from bot.cli.common import startup
-from bot.cli.main import _register_optional, app
 
 
 def test_startup_pauses_the_collector_and_freezes_what_it_built() -> None:
@@ -36,7 +36,6 @@ def test_startup_pauses_the_collector_and_freezes_what_it_built() -> None:
 ])
 def test_a_settings_error_is_one_unwrapped_line(tmp_path: Path, variable: str, value: str, named: str) -> None:
     """However narrow the terminal, the error is one line, and brackets in it are not eaten as markup."""
-    _register_optional()
     env = {"ANDON_DATA_DIR": str(tmp_path), "ANDON_CONFIG_FILE": str(tmp_path / "none.yaml"), "COLUMNS": "60",
            variable: value}
     result = CliRunner().invoke(app, ["incident", "list"], env=env)

@@ -74,9 +74,8 @@ def test_kb_search_at_80_columns_cuts_no_id(kb: Any) -> None:
     """The real command on the bundled knowledge: every result's id on a line of its own, whole."""
     from typer.testing import CliRunner
 
-    from bot.cli.main import _register_optional, app
+    from andon.main import app
 
-    _register_optional()
     data_dir = Path(kb.client.get_settings().persist_directory).parent
     env = {"ANDON_DATA_DIR": str(data_dir), "COLUMNS": "80"}
     for query in ("checkout error rate after deploy", "payments past incident"):

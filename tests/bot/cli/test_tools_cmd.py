@@ -38,7 +38,7 @@ def test_tool_names_are_never_cut_in_a_narrow_terminal(tmp_path: Path) -> None:
     from tools import default_registry
 
     env = {**os.environ, "ANDON_DATA_DIR": str(tmp_path), "COLUMNS": "80"}
-    result = subprocess.run([sys.executable, "-m", "bot.cli.main", "tools", "list"], env=env, capture_output=True,
+    result = subprocess.run([sys.executable, "-m", "andon", "tools", "list"], env=env, capture_output=True,
                             text=True, timeout=120, cwd=Path(__file__).resolve().parents[3])
     assert result.returncode == 0, result.stderr
     shown = {line.split("│")[1].strip() for line in result.stdout.splitlines() if line.startswith("│")}

@@ -4,6 +4,7 @@ http``'s ``start``) on a free loopback port, replaying the checkout bad-deploy t
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import json
 import time
 from collections.abc import Iterator
@@ -26,6 +27,8 @@ ROOT = Path(__file__).resolve().parents[3]
 TELEMETRY = ROOT / "examples" / "alerts" / "checkout-bad-deploy.telemetry.yaml"
 ALERT = ROOT / "examples" / "alerts" / "checkout-bad-deploy.json"
 CHANNEL = "CINCIDENT1"
+_TRIGGERS = itertools.count(1)
+"""Slack gives every slash command a trigger_id of its own (the same one again is a replay)."""
 APPROVER, SECOND_APPROVER, GROUP, GROUP_MEMBER, OUTSIDER = "UAPPROVER1", "UAPPROVER2", "SONCALL01", "UGROUPMATE", "UOUTSIDER"
 
 
@@ -71,7 +74,7 @@ class Andon:
 
     def command(self, text: str, user: str = APPROVER, channel: str = CHANNEL) -> httpx.Response:
         body = urlencode({"token": "legacy", "team_id": "TFAKE0001", "channel_id": channel, "user_id": user,
-                          "command": "/andon", "text": text, "trigger_id": "1.2.3",
+                          "command": "/andon", "text": text, "trigger_id": f"{next(_TRIGGERS)}.andon.test",
                           "response_url": self.fake.response_url(text.split(" ")[0] or "empty")})
         return self.post_signed(body, "application/x-www-form-urlencoded")
 

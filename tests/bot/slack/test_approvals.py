@@ -173,3 +173,20 @@ def test_an_outcome_a_crash_left_unsaid_is_reported_once_after_a_restart(andon: 
     assert approvals.recover() == []
     time.sleep(0.5)
     assert len(andon.fake.posts_with(BlockId.VERIFICATION)) == 1 and len(andon.executed()) == 1
+
+
+def test_a_sweep_while_a_slow_resumption_runs_leaves_the_announcement_to_it(andon: Andon) -> None:
+    """A resumption holds its claim from the click to its announcement; a recovery sweep that comes while it
+    is between the action and the announcement (a busy worker) must not say the outcome too."""
+    from bot.slack.approvals import RESUME_LEASE_S, resume_key
+
+    incident_id, approvals = _approved_then_died(andon, "1773137107.000100")
+    services = andon.running.desk.services
+    pending = services.pending(incident_id)
+    assert services.store.claim(resume_key(incident_id, pending), RESUME_LEASE_S, incident_id), "the live resumption"
+    outcome = services.investigator().resume(incident_id, services.store.decisions(incident_id))  # acted, not said
+    assert approvals.recover() == [], "the sweep leaves it to the resumption that holds the claim"
+    approvals._announce(incident_id, pending, outcome.report or {})  # the live resumption says it
+    time.sleep(0.5)
+    assert approvals.recover() == []
+    assert len(andon.fake.posts_with(BlockId.VERIFICATION)) == 1 and len(andon.executed()) == 1

@@ -101,7 +101,7 @@ def test_andon_chat_command_runs_with_fixture_telemetry(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ANDON_", "SLACK_", "OPENAI_"))}
     env.update(ANDON_DATA_DIR=str(tmp_path / "data"), ANDON_CONFIG_FILE=str(tmp_path / "none.yaml"), COLUMNS="140")
     script = "checkout 5xx since 10:02, started after deploy\napprove 1\nquit\n"
-    result = subprocess.run([sys.executable, "-m", "bot.cli.main", "chat", "--telemetry",
+    result = subprocess.run([sys.executable, "-m", "andon", "chat", "--telemetry",
                              "examples/alerts/checkout-bad-deploy.telemetry.yaml", "--as-user", "U123",
                              "--approvers", "U123"], input=script, capture_output=True, text=True, cwd=ROOT, env=env,
                             timeout=240)

@@ -14,7 +14,7 @@ import pytest
 
 from bot.slack import handlers
 from bot.slack.blocks.kit import section
-from bot.slack.commands import CommandReply, CommandRequest
+from bot.slack.commands import CommandReply, CommandRequest, Commands
 from bot.slack.conversations import InboundMessage
 from bot.slack.desk import Desk
 
@@ -35,6 +35,12 @@ class SlowCommands:
     def __init__(self, seconds: float, fail: bool = False) -> None:
         self.seconds = seconds
         self.fail = fail
+
+    at_once = staticmethod(Commands.at_once)
+
+    @staticmethod
+    def first_delivery(trigger_id: str) -> bool:
+        return True
 
     def handle(self, request: CommandRequest) -> CommandReply:
         time.sleep(self.seconds)

@@ -33,7 +33,7 @@ def served(tmp_path: Path, fake_slack: FakeSlack) -> Iterator[tuple[str, subproc
     port = free_port()
     env = _env(tmp_path, SLACK_BOT_TOKEN="xoxb-proc", SLACK_SIGNING_SECRET=SECRET, ANDON_SLACK_API_URL=fake_slack.api_url,
                ANDON_INCIDENT_CHANNELS='["CINCIDENT1"]')
-    process = subprocess.Popen([sys.executable, "-m", "bot.cli.main", "serve", "--mode", "http", "--port", str(port),
+    process = subprocess.Popen([sys.executable, "-m", "andon", "serve", "--mode", "http", "--port", str(port),
                                 "--telemetry", str(TELEMETRY)], cwd=ROOT, env=env, text=True,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
@@ -66,7 +66,7 @@ def test_serve_http_answers_signed_commands_and_stops_on_ctrl_c(served: tuple[st
 
 
 def test_serve_names_the_missing_setting(tmp_path: Path) -> None:
-    result = subprocess.run([sys.executable, "-m", "bot.cli.main", "serve", "--mode", "http"], cwd=ROOT,
+    result = subprocess.run([sys.executable, "-m", "andon", "serve", "--mode", "http"], cwd=ROOT,
                             env=_env(tmp_path), capture_output=True, text=True, timeout=120)
     assert result.returncode == 2 and "SLACK_BOT_TOKEN" in result.stderr
 
@@ -75,7 +75,7 @@ def test_serve_names_the_missing_setting(tmp_path: Path) -> None:
     (["--worker", "fork"], {}, "--worker must be process or thread (got 'fork')"),
     ([], {"ANDON_WORKER": "fork"}, "ANDON_WORKER: Input should be 'process' or 'thread'")])
 def test_serve_refuses_a_bad_worker_in_one_line(tmp_path: Path, flag: list[str], env: dict[str, str], said: str) -> None:
-    result = subprocess.run([sys.executable, "-m", "bot.cli.main", "serve", "--mode", "http", *flag], cwd=ROOT,
+    result = subprocess.run([sys.executable, "-m", "andon", "serve", "--mode", "http", *flag], cwd=ROOT,
                             env=_env(tmp_path, **env), capture_output=True, text=True, timeout=120)
     assert result.returncode == 2 and said in result.stderr and len(result.stderr.strip().splitlines()) == 1
 
@@ -141,7 +141,7 @@ class Restartable:
         self.url = f"http://127.0.0.1:{port}"
         self.env = _env(tmp_path, SLACK_BOT_TOKEN="xoxb-proc", SLACK_SIGNING_SECRET=SECRET,
                         ANDON_SLACK_API_URL=fake_slack.api_url, ANDON_INCIDENT_CHANNELS="CINCIDENT1", **env)
-        self.command = [sys.executable, "-m", "bot.cli.main", "serve", "--mode", "http", "--port", str(port),
+        self.command = [sys.executable, "-m", "andon", "serve", "--mode", "http", "--port", str(port),
                         "--telemetry", str(TELEMETRY)]
         self.processes: list[subprocess.Popen[str]] = []
 

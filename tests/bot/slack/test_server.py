@@ -262,6 +262,41 @@ def test_a_replayed_signed_slash_command_runs_once(andon: Andon) -> None:
     assert len(opened) == 1
 
 
+def test_a_slash_command_sent_again_with_its_trigger_id_runs_once(andon: Andon) -> None:
+    """The same command (the same ``trigger_id``) signed again at another second: new signature, same
+    command. Slack never sends a command twice, so it is a replay (or a Socket Mode envelope sent again)."""
+    body = urlencode({"token": "legacy", "team_id": "TFAKE0001", "channel_id": CHANNEL, "user_id": APPROVER,
+                      "command": "/andon", "text": "investigate payments 5xx since 10:02", "trigger_id": "7.7.7",
+                      "response_url": andon.fake.response_url("investigate")})
+    now = int(time.time())
+    answers = [andon.post_signed(body, "application/x-www-form-urlencoded", timestamp=now - age) for age in (0, 1, 2)]
+    assert [a.status_code for a in answers] == [200] * 3
+    assert "Opening an incident" in answers[0].text and not any("Opening" in a.text for a in answers[1:])
+    andon.fake.wait_for(lambda: andon.fake.posts_with(BlockId.RCA_HEADER), what="the RCA card")
+    opened = [c for c in andon.fake.calls_to("chat.postMessage") if "opened an incident" in json.dumps(c.args)]
+    assert len(opened) == 1
+    helped = andon.command("help")
+    assert helped.status_code == 200 and "andon.help" in helped.text, "other commands (own trigger_ids) still run"
+
+
+def test_a_head_that_keeps_coming_is_refused_once_past_the_limit(andon: Andon) -> None:
+    """A head sent in pieces and never finished: refused with 431 once it passes the limit (llhttp keeps
+    what it has of a header; nothing bounds it but this), long before the read deadline."""
+    host, port = andon.running.http.server_address[:2]  # type: ignore[union-attr]
+    with socket.create_connection((host, port), timeout=5) as sock:
+        sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Padding: ")
+        answer = b""
+        for _ in range(40):  # 40 x 1 KiB, the limit is 16 KiB
+            try:
+                sock.sendall(b"a" * 1024)
+            except (BrokenPipeError, ConnectionResetError):
+                break
+            time.sleep(0.01)
+        answer = _drain(sock)
+    assert _status(answer) == 431 and b"too large" in answer, answer[:200]
+    _still_serving(andon)
+
+
 @pytest.mark.parametrize("starts", [1e308, -1e308, "9999-99-99T99:99:99Z", None, [], {"a": 1}, "", 0])
 def test_an_absurd_alert_start_time_is_a_clear_answer(andon: Andon, starts: object) -> None:
     payload = json.loads(ALERT.read_text())

@@ -8,12 +8,11 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from bot.cli.main import _register_optional, app
+from andon.main import app
 
 
 @pytest.fixture(scope="module")
 def runner() -> CliRunner:
-    _register_optional()
     return CliRunner()
 
 

@@ -84,7 +84,7 @@ def test_a_derived_series_is_looked_back_at_by_its_key(prometheus: tuple[str, fl
 
 
 def _andon(*args: str, url: str, data_dir: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "bot.cli.main", *args], capture_output=True, text=True, cwd=ROOT,
+    return subprocess.run([sys.executable, "-m", "andon", *args], capture_output=True, text=True, cwd=ROOT,
                           timeout=300, env={"PATH": "/usr/bin:/bin", "ANDON_DATA_DIR": str(data_dir),
                                             "HOME": str(data_dir), "ANDON_PROMETHEUS_URL": url})
 

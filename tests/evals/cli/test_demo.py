@@ -8,7 +8,8 @@ from typing import Any
 
 from rich.console import Console
 
-from bot.cli.demo import demo_store_dir, fault_summary
+from bot.cli.common import demo_store_dir
+from evals.cli.demo import fault_summary
 
 
 def _summary(fault: str, expected: tuple[str, str], found: tuple[str, str] | None, recovered: bool | None,

@@ -11,7 +11,7 @@ from typing import Any
 
 from rich.console import Console
 
-from bot.cli.demo_watch import DemoWatch, Sighting, lead_summary, lead_table, watch_outcome
+from evals.cli.demo_watch import DemoWatch, Sighting, lead_summary, lead_table, watch_outcome
 from tests.support.watch_metrics import T0, FakeMetrics, fleet
 
 INJECTED = T0 - 60.0
@@ -104,7 +104,7 @@ def test_the_watch_thread_tells_each_warning_once_and_forgets_on_reset() -> None
 def test_a_forecast_is_checked_against_when_its_resource_ran_out() -> None:
     import numpy as np
 
-    from bot.cli.demo_watch import forecast_accuracy
+    from evals.cli.demo_watch import forecast_accuracy
     from tools.sources.base import Series
 
     times = np.arange(T0, T0 + 40, 2.0)

@@ -12,7 +12,7 @@ from typing import Any
 
 from rich.console import Console
 
-from bot.cli.lab import services_table
+from evals.cli.lab import services_table
 
 GOLDEN = Path(__file__).parent / "golden" / "lab-status.80.txt"
 
@@ -67,10 +67,9 @@ def test_a_wide_terminal_shows_every_column() -> None:
 def test_lab_faults_at_80_columns_cuts_no_fault_or_fix_name() -> None:
     from typer.testing import CliRunner
 
-    from bot.cli.main import _register_optional, app
+    from andon.main import app
     from evals.lab.faults import FAULTS
 
-    _register_optional()
     text = CliRunner().invoke(app, ["lab", "faults"], env={"COLUMNS": "80"}).stdout
     assert max(len(line) for line in text.splitlines()) <= 80
     for fault in FAULTS.values():

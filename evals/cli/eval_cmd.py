@@ -60,7 +60,7 @@ def eval(  # noqa: A001 - the command is called eval
     previous = json.loads(baseline.read_text()) if baseline else None
     _print_summary(summary)
     if calibrate:
-        from bot.cli.calibrate import calibrate_weight
+        from evals.cli.calibrate import calibrate_weight
 
         summary["calibration"] = calibrate_weight(summary, settings, model or settings.model, folds, list(paths or []))
     if json_file:

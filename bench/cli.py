@@ -1,4 +1,6 @@
-"""``andon bench``: measure Andon's speed, scale and accuracy (the ``bench`` package) and report them."""
+"""``andon bench``: measure Andon's speed, scale and accuracy (the ``bench`` package) and report them. The
+benchmarks' contribution to ``andon`` is the sub-app ``app``, which the ``andon`` package merges into the root
+app; ``python -m bench`` runs the same command alone."""
 
 from __future__ import annotations
 
@@ -7,6 +9,8 @@ from pathlib import Path
 import typer
 
 from bot.cli.common import console, fail
+
+__all__ = ["app", "bench"]
 
 
 def bench(
@@ -69,3 +73,7 @@ def bench(
         console.print(f"table written into {readme}")
     if any(item["verdict"] == "error" for item in report["benchmarks"]):
         raise typer.Exit(1)
+
+
+app = typer.Typer()
+app.command()(bench)

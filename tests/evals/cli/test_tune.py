@@ -14,7 +14,7 @@ SCENARIOS = ["a-stripe-outage-checkout", "c-transcode-old-access-key-deactivated
 
 
 def andon(*args: str, data_dir: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "bot.cli.main", *args], capture_output=True, text=True, cwd=ROOT,
+    return subprocess.run([sys.executable, "-m", "andon", *args], capture_output=True, text=True, cwd=ROOT,
                           env={"PATH": "/usr/bin:/bin", "ANDON_DATA_DIR": str(data_dir), "HOME": str(data_dir),
                                "COLUMNS": "200"}, timeout=600)
 

@@ -4,7 +4,6 @@ page, the investigation, the approval, the fix, the verified recovery — shown 
 from __future__ import annotations
 
 import time
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer
@@ -12,19 +11,12 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from bot.cli.common import console, err_console, fail, print_json, settings_or_exit
+from bot.cli.common import console, demo_store_dir, err_console, fail, print_json, settings_or_exit
 
 if TYPE_CHECKING:
-    from bot.cli.demo_watch import DemoWatch
+    from evals.cli.demo_watch import DemoWatch
 
 DEMO_APPROVER = "demo-approver"
-
-
-def demo_store_dir(data_dir: Path) -> Path:
-    """Where ``andon demo`` keeps its incidents, approvals and audit log: in the lab it runs (``<data_dir>/lab``),
-    apart from the real store, so lab actions never count against real rate limits or mix with real audit
-    entries. ``andon audit list`` shows them too, labelled; ``andon lab up`` starts them afresh."""
-    return (Path(data_dir) / "lab").resolve() / "andon"
 
 
 def demo(
@@ -87,7 +79,7 @@ def demo(
                                     approver=DEMO_APPROVER, on_event=SlackTranscript(out, f"{DEMO_APPROVER} (auto)"),
                                     verify_wait_s=60.0, await_resolved_s=0.0 if len(names) > 1 else 20.0)
             watcher = _demo_watch(experiment, lab, out, watch_interval) if watch else None
-            from bot.cli.demo_watch import watch_outcome
+            from evals.cli.demo_watch import watch_outcome
             result = None
             try:
                 for name in names:
@@ -117,7 +109,7 @@ def demo(
     if len(summaries) > 1:
         out.print(fault_summary(summaries))
     if watch and summaries:
-        from bot.cli.demo_watch import lead_table
+        from evals.cli.demo_watch import lead_table
 
         out.print(lead_table(summaries))
     out.print(f"[dim]demo took {time.time() - started:.0f} s · `andon audit list` shows every proposal, approval "
@@ -132,7 +124,7 @@ def demo(
 def _demo_watch(experiment: Any, lab: Any, out: Console, interval_s: float) -> DemoWatch:
     """The watch beside the experiments: the lab's metrics as investigations read them, the same engine
     parameters, a new warning printed as it comes."""
-    from bot.cli.demo_watch import DemoWatch, Sighting
+    from evals.cli.demo_watch import DemoWatch, Sighting
     from evals.lab.sources import lab_sources
 
     sources = lab_sources(experiment.settings, lab.layout)
