@@ -6,12 +6,17 @@ from __future__ import annotations
 
 from tools.rca.evidence import Evidence
 from tools.rca.params import Params
-from tools.rca.records import ServiceRecord
+from tools.rca.records import ServiceRecord, Shift
 
-__all__ = ["drowning", "hardest_hit_caller", "pinned_to_few_pods"]
+__all__ = ["at_capacity", "drowning", "hardest_hit_caller", "pinned_to_few_pods"]
 
 _AT_LIMIT_KINDS = frozenset({"cpu", "saturation"})
 """Kinds whose ratio reads a limit: CPU over its limit, a pool or a thread pool in use over its size."""
+
+
+def at_capacity(shift: Shift, params: Params) -> bool:
+    """A usage ratio (a disk, a pool, CPU over its limit) at ``near_full_ratio`` or more."""
+    return shift.metric.endswith("_ratio") and shift.after >= params.near_full_ratio
 
 
 def drowning(record: ServiceRecord, params: Params) -> bool:
@@ -23,7 +28,7 @@ def drowning(record: ServiceRecord, params: Params) -> bool:
             return True
         if shift.kind == "latency" and shift.after >= params.drowning_slowdown * max(shift.before, 1e-9):
             return True
-        if shift.kind in _AT_LIMIT_KINDS and shift.metric.endswith("_ratio") and shift.after >= params.near_full_ratio:
+        if shift.kind in _AT_LIMIT_KINDS and at_capacity(shift, params):
             return True
     return False
 

@@ -138,7 +138,7 @@ def _log(check: Check, service: str, evidence: Evidence) -> CheckOutcome:
     for event in evidence.events.get(service, []):  # the cluster's log of the service: a kubelet's pull error
         if event.type != "Normal" and pattern.search(f"{event.reason}: {event.message}"):
             return CheckOutcome(check, True, True, f"{service} event {event.reason}: '{event.message[:140]}'",
-                                evidence.event_call, key=f"event:{event.reason}:{pattern.pattern[:40]}")
+                                evidence.event_call, key=f"event:{event.reason}:{event.message}")
     return CheckOutcome(check, True, False, f"no matching new log lines for {service}", evidence.spike_call)
 
 

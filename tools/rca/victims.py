@@ -187,9 +187,15 @@ _STEM_MIN = 5
 """A shorter stem ("auth", "web") is too common a word to stand for the service."""
 
 
-def _spoken_names(name: str) -> list[str]:
+def _name_patterns(name: str) -> list[str]:
+    """How a log line names the service: its name (followed by anything: "orders-db-7f9c" is its pod), or
+    that name without a wrapper's suffix, as a word of its own."""
+    name = name.lower()
+    patterns = [rf"(?<![\w-]){re.escape(name)}"]
     stem = _WRAPPER_SUFFIX.sub("", name)
-    return [name, stem] if stem != name and len(stem) >= _STEM_MIN else [name]
+    if stem != name and len(stem) >= _STEM_MIN:
+        patterns.append(rf"(?<![\w-]){re.escape(stem)}(?![\w-])")
+    return patterns
 
 
 def named_in(spike: LogSpike, source: str, known: set[str]) -> list[str]:
@@ -197,8 +203,7 @@ def named_in(spike: LogSpike, source: str, known: set[str]) -> list[str]:
     it without a wrapper's suffix."""
     text = " ".join(spike.texts()).lower()
     return [name for name in sorted(known) if name and name != source
-            and any(re.search(rf"(?<![\w-]){re.escape(spoken.lower())}(?![\w-])" if spoken != name else
-                              rf"(?<![\w-]){re.escape(spoken.lower())}", text) for spoken in _spoken_names(name))]
+            and any(re.search(pattern, text) for pattern in _name_patterns(name))]
 
 
 def mentions(evidence: Evidence, known: set[str]) -> dict[str, list[str]]:

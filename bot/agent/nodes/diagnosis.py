@@ -14,12 +14,16 @@ from bot.models import Hypothesis
 from bot.remedies import propose_actions
 from tools.rca.capacity import drowning, hardest_hit_caller, pinned_to_few_pods
 from tools.rca.evidence import read_evidence
+from tools.rca.records import ChangeLink
 from tools.rca.roles import is_datastore
 from tools.rca.scope import trouble_node
 from tools.rca.vocabulary import classify
 from tools.redaction import redact_data
 
 __all__ = ["diagnose", "propose"]
+
+RECENT_CHANGE_MIN = 120.0
+"""A change this recent, or one tied to the trouble, is what an action may undo (a release, a migration)."""
 
 
 def diagnose(state: InvestigationState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
@@ -49,12 +53,16 @@ def _matched_runbooks(hypotheses: list[dict[str, Any]], retrieved: list[dict[str
     return matched + [r for r in retrieved if all(m["doc_id"] != r["doc_id"] for m in matched)]
 
 
+def _recent(change: ChangeLink) -> bool:
+    return bool(change.linked) or change.minutes_before_onset <= RECENT_CHANGE_MIN
+
+
 def _context_for(hypothesis: Hypothesis, state: InvestigationState, ctx: AgentContext) -> dict[str, Any]:
     """Values an action's parameters may need: the previous version, the flag that flipped, the alert."""
     evidence = read_evidence(state.get("calls", []))
     context: dict[str, Any] = {"service": hypothesis.service, "alertname": state["incident"].get("alertname"),
                                "category": hypothesis.category}
-    recent = [c for c in evidence.changes_of(hypothesis.service) if c.linked or c.minutes_before_onset <= 120]
+    recent = [c for c in evidence.changes_of(hypothesis.service) if _recent(c)]
     for change in sorted(recent, key=lambda c: (not c.linked, c.minutes_before_onset)):
         if change.family == "deploy":
             context["deployed"] = True  # a rollback has a release to go back to
@@ -85,8 +93,7 @@ def _context_for(hypothesis: Hypothesis, state: InvestigationState, ctx: AgentCo
         context["scaled_down"] = True  # its replicas were cut: adding them back restores what it had
         context["replicas_back"] = f"+{round(cut.before) - round(cut.after)}"
     reach = {hypothesis.service, *evidence.topology.get(hypothesis.service, [])}
-    if any(c.family == "schema" and (c.linked or c.minutes_before_onset <= 120) and c.service in reach
-           for c in evidence.changes):
+    if any(c.family == "schema" and c.service in reach and _recent(c) for c in evidence.changes):
         context["migrated"] = True  # a schema change tied to the trouble: rolling the code back does not undo it
     if pinned_to_few_pods(hypothesis.service, evidence, ctx.params):
         context["skewed"] = True  # its work piled onto a few pods: more replicas share none of it

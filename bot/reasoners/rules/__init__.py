@@ -6,10 +6,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from bot.models import Evidence, Hypothesis
+from tools.rca.capacity import at_capacity
 from tools.rca.diagnose import Context, diagnose
 from tools.rca.evidence import Evidence as Gathered
 from tools.rca.evidence import read_evidence
-from tools.rca.records import Finding
+from tools.rca.records import Finding, Shift
 from tools.rca.verdict import NON_FAULT_KINDS, RECURRING_LEADERS, blind_spots
 from tools.rca.vocabulary import ACCUMULATING
 from tools.sources.timespec import to_datetime
@@ -46,11 +47,6 @@ def to_hypothesis(finding: Finding) -> Hypothesis:
                                          weight=c.weight) for c in finding.clues])
 
 
-def _near_full(shift: Any, params: Any) -> bool:
-    """A usage ratio at its capacity got there somehow, however flat it sits in the window now."""
-    return bool(shift.metric.endswith("_ratio") and shift.after >= params.near_full_ratio)
-
-
 def _history_keys(evidence: Gathered, ctx: AgentContext) -> list[str]:
     """The strongest shifted series (their past says whether the shift is new), then the leading suspects'
     accumulating resources that moved up at all (memory, disk, pools, queues: a slow burn barely moves
@@ -59,14 +55,14 @@ def _history_keys(evidence: Gathered, ctx: AgentContext) -> list[str]:
     shifts = [s for record in evidence.services.values() for s in record.series if s.score >= threshold]
     shifts.sort(key=lambda s: s.score, reverse=True)
     leading = [s for name in evidence.ranked[:2] for s in evidence.services[name].series]
-    burning = [s for s in leading
-               if s.kind in ACCUMULATING and s.direction == "up"
-               and (s.score >= ctx.params.burn_floor or _near_full(s, ctx.params))]
-    burning = list({s.kind: s for s in reversed(burning)}.values())[::-1]  # one per resource: pods climb alike
+    burning: dict[str, Shift] = {}  # one series per resource: pods that leak alike are one question
+    for s in leading:  # a full disk got there somehow, however flat it sits in the window now
+        if s.kind in ACCUMULATING and s.direction == "up" and (s.score >= ctx.params.burn_floor or at_capacity(s, ctx.params)):
+            burning.setdefault(s.kind, s)
     busier = [s for s in leading if s.kind == "traffic" and s.direction == "up" and s.score >= threshold * ctx.params.moving_share]
     faults = [s for s in shifts if s.kind not in NON_FAULT_KINDS][:RECURRING_LEADERS]  # what a recurring verdict reads
     keys = list(dict.fromkeys(s.key for s in [*faults, *shifts]))[: ctx.params.history_series]
-    for extra in (burning, busier):  # a slow burn's start; a rise in traffic that may be the hour's usual peak
+    for extra in (list(burning.values()), busier):  # a slow burn's start; a rise in traffic that may be the hour's usual peak
         keys += [k for k in dict.fromkeys(s.key for s in extra) if k not in keys][: ctx.params.history_burning]
     return keys
 
