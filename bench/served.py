@@ -179,7 +179,7 @@ class InProcessAndon:
             if listeners is not None:  # events Bolt acknowledged but has not handled yet
                 listeners.shutdown(wait=True)
             self._running.stop()  # the pool takes no more work: what running work submits is dropped, quietly
-            self._running.desk.services.stop(wait=True)
+            self._running.desk.deps.stop(wait=True)
         self.slack.stop()
         self._tmp.cleanup()
 

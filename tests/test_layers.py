@@ -20,7 +20,8 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (  # lowest first; a module's 
     ("domain", ("bot",)),  # the rest of bot/: settings, models, policy, approval, store, watch, charts, ...
     ("engine", ("bot.agent", "bot.reasoners")),  # the LangGraph investigation and the reasoners it calls
     ("runtime", ("bot.runtime",)),  # wires the engine to sources, store and checkpoints: the Investigator
-    ("chat", ("bot.slack",)),  # conversations, approvals in the channel, the Slack transport
+    ("chat", ("bot.chat",)),  # conversations, approvals in the channel, commands, cards: no channel's transport
+    ("slack", ("bot.slack",)),  # the Slack channel: the Bolt app, listeners, handlers, the Web API, the server
     ("cli", ("bot.cli",)),  # the bot's commands (a Typer sub-app), the plumbing all commands share
     ("evals", ("evals",)),  # scenarios, scoring, the lab, and their commands (evals.cli)
     ("bench", ("bench",)),  # benchmarks over evals and the running bot, and their command (bench.cli)
@@ -94,7 +95,8 @@ def test_the_walk_sees_lazy_relative_and_type_checking_imports(tmp_path: Path) -
     known = _modules()
     found = {target for target, _ in _imports("bot.watch.watcher", source, known)}
     assert found == {"bot.watch.budget", "bot.agent.nodes", "bot.runtime", "bot.slack.app", "evals.runner"}
-    assert [LAYERS[_layer(t)][0] for t in sorted(found)] == ["engine", "runtime", "chat", "domain", "evals"]
+    assert [LAYERS[_layer(t)][0] for t in sorted(found)] == ["engine", "runtime", "slack", "domain", "evals"]
+    assert _layer("bot.slack.handlers") > _layer("bot.chat.desk"), "the Slack channel sits above the chat logic"
     assert _layer("bot.agent.nodes.approval") > _layer("bot.approval"), "the act node sits above the state machine"
 
 
@@ -116,3 +118,11 @@ def test_tests_take_helpers_from_support_or_their_own_package() -> None:
                 if leaf.startswith("test_") or not (package == home or package.startswith(home + ".")):
                     wrong.append(f"{path.relative_to(ROOT)}:{node.lineno} imports {target}")
     assert not wrong, "move such helpers into tests/support/:\n" + "\n".join(wrong)
+
+
+def test_the_console_channel_needs_no_slack() -> None:
+    """``andon chat`` drives the chat layer directly: neither its command nor its console imports ``bot.slack``."""
+    known = _modules()
+    slack = sorted(f"{name} → {target}" for name in ("bot.cli.chat", "bot.cli.console")
+                   for target, _ in _imports(name, known[name], known) if target.startswith("bot.slack"))
+    assert not slack, slack

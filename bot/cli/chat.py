@@ -25,11 +25,11 @@ def chat(
     reasoner: str | None = typer.Option(None, "--reasoner", help="rules (default, no LLM) or llm"),
 ) -> None:
     """A local console channel: the same cards and approval rules as Slack, without a workspace."""
+    from bot.chat.deps import QueuedExecutor, build_deps
+    from bot.chat.desk import Desk
+    from bot.cli.console import ChatSession, ConsoleWorkspace
     from bot.policy import PolicyError, load_policy
     from bot.settings import SettingsError
-    from bot.slack.console import ChatSession, ConsoleWorkspace
-    from bot.slack.desk import Desk
-    from bot.slack.services import QueuedExecutor, build_services
 
     settings = settings_or_exit(reasoner=reasoner)
     settings.incident_channels = ["console"]
@@ -40,14 +40,14 @@ def chat(
     workspace = ConsoleWorkspace(console, render=mrkdwn_to_rich)
     executor = QueuedExecutor()
     try:
-        services = build_services(settings, workspace, telemetry=telemetry, executor=executor, policy=policy,
-                                  charts="sparklines")
+        deps = build_deps(settings, workspace, telemetry=telemetry, executor=executor, policy=policy,
+                          charts="sparklines")
     except (SettingsError, ValueError) as exc:
         fail(str(exc))
     if as_user not in policy.approvers:
         console.print(Text(f"{as_user} is not an approver in the policy: approvals will be refused "
                            f"(add --approvers {as_user} to try them).", style="dim"))
-    ChatSession(Desk(services), workspace, as_user, executor).run(_lines())
+    ChatSession(Desk(deps), workspace, as_user, executor).run(_lines())
 
 
 def _lines() -> Iterator[str]:

@@ -32,7 +32,7 @@ def _append(out: Text, text: str, style: str) -> None:
 
 def mrkdwn_to_rich(text: str) -> Text:
     """``text`` (Slack mrkdwn) as styled Rich text without the markers; nothing in it is read as Rich markup."""
-    from bot.slack.plaintext import mrkdwn_to_text
+    from bot.chat.plaintext import mrkdwn_to_text
 
     out = Text()
     _append(out, mrkdwn_to_text(text), "")

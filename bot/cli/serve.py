@@ -30,10 +30,10 @@ def serve(
 ) -> None:
     """Serve Slack: incident threads, RCA and approval cards, /andon commands, the Alertmanager webhook; with
     ANDON_WATCH=1, early-warning threads too (docs/watch.md)."""
+    from bot.chat.watch.watcher import start_watcher
     from bot.logs import configure_logging
     from bot.settings import SettingsError
     from bot.slack.runner import start
-    from bot.slack.watch.watcher import start_watcher
 
     if mode not in ("socket", "http"):
         fail("--mode must be socket or http")
@@ -46,7 +46,7 @@ def serve(
                         telemetry=telemetry, worker=settings.worker)
     except SettingsError as exc:
         fail(str(exc))
-    start_watcher(settings, running.desk.services)  # ANDON_WATCH=1: early-warning threads, one replica at a time
+    start_watcher(settings, running.desk.deps)  # ANDON_WATCH=1: early-warning threads, one replica at a time
     where = f"{running.url}/slack/events" if mode == "http" else "Socket Mode"
     console.print(f"[bold]Andon[/] is listening ({where}); health and metrics at {running.url}/healthz, /metrics; "
                   f"Alertmanager webhook at {running.url}/alertmanager. Ctrl-C stops.")

@@ -1,6 +1,6 @@
-"""Andon in Slack (and in the ``andon chat`` console): incident threads, progress, RCA and approval cards,
-slash commands and the Alertmanager receiver.
+"""The Slack channel: Andon's chat logic (``bot.chat``) carried over Slack.
 
 Layout: ``app.py`` builds the Bolt app and ``listeners.py`` registers every listener; ``handlers.py``
-adapts payloads to the transport-agnostic :class:`~bot.slack.desk.Desk` (conversations, approvals,
-commands, alerts); ``blocks/`` holds the pure Block Kit builders; ``server.py`` and ``runner.py`` serve it."""
+adapts payloads to the channel-independent :class:`~bot.chat.desk.Desk`; ``workspace.py`` is the
+:class:`~bot.chat.workspace.Workspace` over the Web API; ``server.py`` and ``edge/`` are the HTTP edge,
+``runner.py`` and ``worker.py`` the serving and worker processes, ``sweeper.py`` their recovery sweep."""

@@ -13,8 +13,8 @@ from slack_bolt import App
 from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 from slack_sdk import WebClient
 
+from bot.chat.desk import Desk
 from bot.settings import Settings, SettingsError
-from bot.slack.desk import Desk
 from bot.slack.listeners import register_listeners
 
 __all__ = ["build_app"]

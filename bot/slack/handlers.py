@@ -17,12 +17,12 @@ from typing import Any, Literal, cast
 
 from slack_bolt import Ack, Respond
 
-from bot.slack.approvals import Click
-from bot.slack.blocks import Block, help_blocks, parse_button_value
-from bot.slack.blocks.kit import fallback_text, section, untrusted
-from bot.slack.commands import HELP, CommandReply, CommandRequest
-from bot.slack.conversations import InboundMessage
-from bot.slack.desk import Desk
+from bot.chat.approvals import Click
+from bot.chat.blocks import Block, help_blocks, parse_button_value
+from bot.chat.blocks.kit import fallback_text, section, untrusted
+from bot.chat.commands import HELP, CommandReply, CommandRequest
+from bot.chat.conversations import InboundMessage
+from bot.chat.desk import Desk
 from tools.redaction import redact, redact_data
 
 __all__ = ["on_mention", "on_message", "on_command", "on_decision", "redacted_reply"]

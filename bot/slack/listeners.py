@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from slack_bolt import App
 
+from bot.chat.blocks.warning import WatchActionId
+from bot.chat.desk import Desk
+from bot.chat.ids import ActionId
 from bot.slack import handlers
-from bot.slack.blocks.warning import WatchActionId
-from bot.slack.desk import Desk
-from bot.slack.ids import ActionId
 from bot.slack.watch.handlers import on_warning_click
 
 __all__ = ["register_listeners"]

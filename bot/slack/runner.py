@@ -14,13 +14,13 @@ from typing import Any, Literal
 
 from slack_bolt import App
 
+from bot.chat.deps import build_deps
+from bot.chat.desk import Desk
+from bot.chat.handoff import send_to_worker
 from bot.settings import Settings
 from bot.slack.app import build_app
-from bot.slack.desk import Desk
 from bot.slack.edge.exposition import MetricsWithWorker
-from bot.slack.handoff import send_to_worker
 from bot.slack.server import AndonHTTPServer
-from bot.slack.services import build_services
 from bot.slack.sweeper import RECOVERY_SWEEP_S, Sweeper
 from bot.slack.worker import WorkerProcess, WorkerSpec
 from bot.slack.workspace import SlackWorkspace, make_web_client, response_url_answerer
@@ -66,7 +66,7 @@ class Running:
             self.socket.close()
         if self.http is not None:
             self.http.shutdown()
-        self.desk.services.stop()
+        self.desk.deps.stop()
 
 
 def start(settings: Settings, mode: Mode = "socket", host: str = "127.0.0.1", port: int | None = 3000,
@@ -78,14 +78,14 @@ def start(settings: Settings, mode: Mode = "socket", host: str = "127.0.0.1", po
     serving_since = time.time()
     settings.require("slack_bot_token", "slack_signing_secret" if mode == "http" else "slack_app_token")
     client = make_web_client(settings)
-    services = build_services(settings, SlackWorkspace(client), telemetry=telemetry, kb=kb, registry=registry)
+    deps = build_deps(settings, SlackWorkspace(client), telemetry=telemetry, kb=kb, registry=registry)
     handoff = None
     if worker == "process":
         metrics_file = settings.data_dir / WORKER_METRICS
         metrics_file.unlink(missing_ok=True)  # a dead worker's numbers are not this one's
-        services.metrics = MetricsWithWorker(metrics_file)
+        deps.metrics = MetricsWithWorker(metrics_file)
         handoff = WorkerProcess(WorkerSpec(settings, telemetry, serving_since, os.getpid(), metrics_file))
-    desk = Desk(services, responder=response_url_answerer)
+    desk = Desk(deps, responder=response_url_answerer)
     if handoff is not None:
         send_to_worker(desk, handoff.wake)
     app = build_app(settings, desk, client, token_verification=token_verification,
@@ -99,10 +99,10 @@ def start(settings: Settings, mode: Mode = "socket", host: str = "127.0.0.1", po
             handoff.stop()
         raise
     running = Running(desk=desk, app=app, http=http, worker=handoff)
-    services.submit(desk.alerts.recover)  # alerts a crash left unfinished (their investigations go as jobs)
-    services.submit(services.reader)  # the graph `/andon status` reads with, compiled before anyone asks
+    deps.submit(desk.alerts.recover)  # alerts a crash left unfinished (their investigations go as jobs)
+    deps.submit(deps.reader)  # the graph `/andon status` reads with, compiled before anyone asks
     if handoff is None:
-        running.sweeper = Sweeper(services, desk.finish_unfinished, RECOVERY_SWEEP_S)
+        running.sweeper = Sweeper(deps, desk.finish_unfinished, RECOVERY_SWEEP_S)
     if mode == "socket":
         from slack_bolt.adapter.socket_mode import SocketModeHandler
 

@@ -23,8 +23,8 @@ from typing import Any, cast
 import uvicorn
 from slack_bolt import App
 
+from bot.chat.desk import Desk
 from bot.readiness import Readiness
-from bot.slack.desk import Desk
 from bot.slack.edge.app import build_edge_app
 from bot.slack.edge.events import SLACK_PATH, SlackEvents
 from bot.slack.edge.limits import MAX_BODY, EdgeLimits
@@ -47,10 +47,10 @@ class AndonHTTPServer:
         and a taken port fails the caller); ``start`` serves it."""
         self.limits = limits = limits or EdgeLimits()
         self.webhooks = Webhooks(desk.alerts, TokenBuckets(*WEBHOOK_RATE), webhook_token, pagerduty_secret)
-        slack = SlackEvents(app, desk.services.store, signing_secret,
+        slack = SlackEvents(app, desk.deps.store, signing_secret,
                             command_at_once=desk.commands.at_once) if app is not None else None
         probes = Probes("http" if app is not None else "socket",
-                        Readiness(desk.services.store, desk.services.sources), desk.services.metrics)
+                        Readiness(desk.deps.store, desk.deps.sources), desk.deps.metrics)
         self._socket = socket.create_server(address, backlog=limits.backlog)
         self.server_address: tuple[str, int] = self._socket.getsockname()[:2]
         asgi = build_edge_app(probes, self.webhooks, slack, limits.max_body, limits.max_header_bytes,

@@ -6,7 +6,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from bot.slack.services import Services
+from bot.chat.deps import ChatDeps
 
 __all__ = ["Sweeper", "RECOVERY_SWEEP_S"]
 
@@ -18,12 +18,12 @@ follows a death within about one lease and a third."""
 class Sweeper:
     """Queues ``work`` on the worker pool now and every ``every_s`` seconds until stopped."""
 
-    def __init__(self, services: Services, work: Callable[[], Any], every_s: float) -> None:
+    def __init__(self, deps: ChatDeps, work: Callable[[], Any], every_s: float) -> None:
         self._stop = threading.Event()
 
         def loop() -> None:
             while True:
-                services.submit(work)
+                deps.submit(work)
                 if self._stop.wait(every_s):
                     return
 

@@ -2,8 +2,8 @@
 threads) and slash-command work run here, apart from the process that answers Slack, so they never hold that
 process's interpreter while an acknowledgement waits.
 
-The serving process writes jobs to the store (``bot.slack.handoff``). :func:`work`, the worker process's
-entry point, builds its own services over the same store, claims those jobs with the store's claims, runs
+The serving process writes jobs to the store (``bot.chat.handoff``). :func:`work`, the worker process's
+entry point, builds its own chat dependencies over the same store, claims those jobs with the store's claims, runs
 them and posts to Slack itself, and runs the recovery sweep. :class:`WorkerProcess`, in the serving process,
 starts it, starts another when it dies (one log line) and terminates it on stop: what it cut off is taken
 over through the leases, as after any crash."""
@@ -109,7 +109,7 @@ class WorkerProcess:
 
     def start(self, ready_within_s: float = READY_WITHIN_S) -> bool:
         """Start the worker, and a thread that starts another whenever it dies; wait until it is ready to run
-        jobs (its services built), so the first requests do not share the CPU with its start-up. The worker is
+        jobs (its chat dependencies built), so the first requests do not share the CPU with its start-up. The worker is
         started from that thread, whose end (with this process) ends the worker too. False when it was not
         ready in time (it goes on starting)."""
         self._watcher = threading.Thread(target=self._watch, name="andon-worker-watch", daemon=True)
@@ -167,24 +167,24 @@ def work(spec: WorkerSpec, wake: Doorbell, ready: Doorbell) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole process group: serve decides
     _die_with(spec.parent_pid)
     os.nice(NICENESS)
+    from bot.chat.deps import build_deps
+    from bot.chat.desk import INBOUND_WORKERS, Desk
+    from bot.chat.handoff import JobPoller, call_jobs, send_to_worker
     from bot.logs import configure_logging
-    from bot.slack.desk import INBOUND_WORKERS, Desk
-    from bot.slack.handoff import JobPoller, call_jobs, send_to_worker
-    from bot.slack.services import build_services
     from bot.slack.sweeper import RECOVERY_SWEEP_S, Sweeper
     from bot.slack.workspace import SlackWorkspace, make_web_client, response_url_answerer
 
     settings = spec.settings
     configure_logging(settings.log_level, settings.log_format)
-    services = build_services(settings, SlackWorkspace(make_web_client(settings)), telemetry=spec.telemetry)
-    desk = Desk(services, responder=response_url_answerer)
+    deps = build_deps(settings, SlackWorkspace(make_web_client(settings)), telemetry=spec.telemetry)
+    desk = Desk(deps, responder=response_url_answerer)
     send_to_worker(desk, wake.ring)  # what its own jobs start (an opened incident's investigation) is a job too
     pollers = [JobPoller([(desk.commands.jobs, None), (call_jobs(desk), spec.serving_since)], spec.threads,
                          ran=wake.ring),
                JobPoller([(desk.messages, None)], INBOUND_WORKERS, ran=wake.ring)]
     """Messages have threads of their own: an incident's first reply never waits behind investigations."""
-    Sweeper(services, desk.finish_unfinished, RECOVERY_SWEEP_S)  # what a crash left undone
-    threading.Thread(target=_write_metrics, args=(services.metrics, spec.metrics_file), name="andon-worker-metrics",
+    Sweeper(deps, desk.finish_unfinished, RECOVERY_SWEEP_S)  # what a crash left undone
+    threading.Thread(target=_write_metrics, args=(deps.metrics, spec.metrics_file), name="andon-worker-metrics",
                      daemon=True).start()
     log.info("the worker process (pid %d) is running jobs", os.getpid())
     ready.ring()

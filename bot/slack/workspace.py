@@ -1,7 +1,8 @@
-"""Where Andon's messages go: the :class:`Workspace` protocol, and :class:`SlackWorkspace` over the Web API.
+"""Slack's side of the :class:`~bot.chat.workspace.Workspace` protocol: :class:`SlackWorkspace` over the Web
+API, the client that redacts everything it sends, and the ``response_url`` answerer.
 
-The conversation logic only talks to a ``Workspace``; ``andon chat`` swaps in a console one. The Slack
-client honours ``429`` + ``Retry-After`` and can point at another base URL (``ANDON_SLACK_API_URL``)."""
+The conversation logic (``bot.chat``) only talks to a ``Workspace``; ``andon chat`` swaps in a console one.
+The Slack client honours ``429`` + ``Retry-After`` and can point at another base URL (``ANDON_SLACK_API_URL``)."""
 
 from __future__ import annotations
 
@@ -10,62 +11,21 @@ import re
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
 
+from bot.chat.blocks import Block, fallback_text
+from bot.chat.workspace import ImageFile
 from bot.settings import Settings, SettingsError
-from bot.slack.blocks import Block, fallback_text
 from tools.redaction import redact, redact_data
 
-__all__ = ["Workspace", "SlackWorkspace", "ImageFile", "RedactingWebClient", "make_web_client", "api_base_url"]
+__all__ = ["SlackWorkspace", "RedactingWebClient", "make_web_client", "api_base_url", "response_url_answerer"]
 
 log = logging.getLogger(__name__)
 _CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{6,}$")
-
-
-@dataclass(frozen=True)
-class ImageFile:
-    """An image to share in a thread (a chart): its bytes, name, title and the text a screen reader says."""
-
-    filename: str
-    title: str
-    alt_text: str
-    content: bytes
-
-
-class Workspace(Protocol):
-    """The chat operations the conversation logic needs."""
-
-    def post(self, channel: str, blocks: list[Block], text: str | None = None, thread_ts: str | None = None) -> str:
-        """Post a message; return its ts."""
-        ...
-
-    def update(self, channel: str, ts: str, blocks: list[Block], text: str | None = None) -> None: ...
-
-    def ephemeral(self, channel: str, user: str, text: str, thread_ts: str | None = None) -> None: ...
-
-    def upload(self, channel: str, thread_ts: str | None, filename: str, content: str, title: str,
-               comment: str) -> None: ...
-
-    def upload_images(self, channel: str, thread_ts: str | None, images: list[ImageFile], comment: str) -> None:
-        """Share ``images`` in one message of the thread, with ``comment`` as its text."""
-        ...
-
-    def permalink(self, channel: str, ts: str) -> str: ...
-
-    def open_channel(self, name: str, topic: str, members: list[str]) -> str:
-        """Create a channel, invite ``members`` and set its topic; return its id."""
-        ...
-
-    def bookmark(self, channel: str, title: str, link: str) -> None: ...
-
-    def group_members(self, group: str) -> list[str]: ...
-
-    def channel_id(self, name_or_id: str) -> str | None: ...
 
 
 def api_base_url(settings: Settings) -> str:
@@ -124,7 +84,7 @@ def make_web_client(settings: Settings, max_rate_limit_retries: int = 3) -> WebC
 
 
 class SlackWorkspace:
-    """:class:`Workspace` over Slack's Web API."""
+    """:class:`~bot.chat.workspace.Workspace` over Slack's Web API."""
 
     def __init__(self, client: WebClient, group_ttl_s: float = 60.0) -> None:
         self.client = client

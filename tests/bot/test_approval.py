@@ -13,9 +13,9 @@ from hypothesis import strategies as st
 
 from bot.agent.nodes.approval import check_approval
 from bot.approval import approval_state, expires_at
+from bot.chat.approvals import Approvals
 from bot.models import Proposal, action_hash
 from bot.policy import Policy
-from bot.slack.approvals import Approvals
 
 CREATED = 1_800_000_000.0
 POLICY = Policy(approvers=["UAPPROVER1", "UAPPROVER2", "SONCALL01"], expiry_minutes=30)

@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from bot.slack.blocks.commands import RUNBOOK_SNIPPET_CHARS, runbook_results
+from bot.chat.blocks.commands import RUNBOOK_SNIPPET_CHARS, runbook_results
 from knowledge.snippets import SNIPPET_CHARS, snippet
 
 TEXT = ("When the checkout error ratio rises right after a deploy, compare the new version's error logs with "

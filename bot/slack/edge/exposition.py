@@ -14,7 +14,7 @@ from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.metrics_core import Metric
 from prometheus_client.parser import text_string_to_metric_families
 
-from bot.slack.metrics import Metrics
+from bot.chat.metrics import Metrics
 
 __all__ = ["merged", "MetricsWithWorker", "write_exposition"]
 

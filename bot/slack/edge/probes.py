@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from starlette.responses import Response
 
+from bot.chat.metrics import Metrics
 from bot.readiness import Readiness
 from bot.slack.edge.responses import json_response
-from bot.slack.metrics import Metrics
 
 __all__ = ["Probes"]
 

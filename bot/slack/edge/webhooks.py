@@ -11,7 +11,7 @@ from typing import Any
 from starlette.datastructures import Headers
 from starlette.responses import Response
 
-from bot.slack.alerts import AlertIntake
+from bot.chat.alerts import AlertIntake
 from bot.slack.edge.auth import pagerduty_signed, token_allowed
 from bot.slack.edge.ratelimit import TokenBuckets
 from bot.slack.edge.responses import error_response, json_response

@@ -9,8 +9,8 @@ from typing import Any
 
 from slack_bolt import Ack
 
-from bot.slack.desk import Desk
-from bot.slack.watch.actions import Choice, WarningActions, WarningClick
+from bot.chat.desk import Desk
+from bot.chat.watch.actions import Choice, WarningActions, WarningClick
 
 __all__ = ["on_warning_click"]
 
@@ -18,7 +18,7 @@ log = logging.getLogger(__name__)
 
 
 def on_warning_click(desk: Desk, choice: Choice) -> Callable[..., None]:
-    actions = WarningActions(desk.services, desk.conversations)
+    actions = WarningActions(desk.deps, desk.conversations)
 
     def handle(ack: Ack, body: dict[str, Any]) -> None:
         try:
@@ -41,6 +41,6 @@ def on_warning_click(desk: Desk, choice: Choice) -> Callable[..., None]:
             log.exception("could not record a %s click on %s", choice, key)
             return
         ack()
-        desk.services.submit(actions.follow_up, click, result)
+        desk.deps.submit(actions.follow_up, click, result)
 
     return handle

@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
+from bot.chat.blocks.incident import rca_card
 from bot.reasoners.llm.trust import UNCALIBRATED_WEIGHT, profile_path, save_weight
 from bot.settings import Settings
-from bot.slack.blocks.incident import rca_card
 from knowledge.documents import Runbook, load_documents
 from knowledge.taxonomy import bundled_dir
 from tests.bot.reasoners.conftest import Run

@@ -10,13 +10,13 @@ from unittest.mock import MagicMock
 
 import pytest
 
+from bot.chat.desk import Desk
 from bot.settings import SettingsError, load_settings
 from bot.slack.app import build_app
-from bot.slack.desk import Desk
 from bot.slack.workspace import make_web_client
-from tests.bot.slack.conftest import SECRET
 from tests.support.fake_slack import FakeSlack
 from tests.support.net import free_port
+from tests.support.served_slack import SECRET
 
 NO_DESK = cast(Desk, MagicMock())
 """Listeners keep the desk for later; building the app sends nothing through it."""

@@ -6,8 +6,8 @@ from pathlib import Path
 
 from prometheus_client.parser import text_string_to_metric_families
 
+from bot.chat.metrics import Metrics
 from bot.slack.edge.exposition import MetricsWithWorker, merged, write_exposition
-from bot.slack.metrics import Metrics
 
 
 def _samples(text: bytes) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:

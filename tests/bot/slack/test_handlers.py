@@ -12,11 +12,11 @@ from typing import Any
 
 import pytest
 
+from bot.chat.blocks.kit import section
+from bot.chat.commands import CommandReply, CommandRequest, Commands
+from bot.chat.conversations import InboundMessage
+from bot.chat.desk import Desk
 from bot.slack import handlers
-from bot.slack.blocks.kit import section
-from bot.slack.commands import CommandReply, CommandRequest, Commands
-from bot.slack.conversations import InboundMessage
-from bot.slack.desk import Desk
 
 
 class Recorder:
@@ -89,7 +89,7 @@ def test_a_failing_command_says_why_instead_of_timing_out(seconds: float) -> Non
 def test_a_mention_frees_the_listener_thread_while_it_is_taken_in() -> None:
     """Bolt's listener threads also answer slash commands and clicks: a mention opening an incident (database
     writes, a post to Slack) must not hold one of them."""
-    desk = Desk.__new__(Desk)  # only the intake: no services needed
+    desk = Desk.__new__(Desk)  # only the intake: no dependencies needed
     desk._inbound = ThreadPoolExecutor(max_workers=1, thread_name_prefix="andon-inbound")
     desk.messages = SimpleNamespace(elsewhere=False)  # type: ignore[assignment]  # not handed to a worker process
     release, taken = threading.Event(), threading.Event()

@@ -16,12 +16,12 @@ from typing import Any
 import httpx
 import pytest
 
-from bot.slack.blocks import parse_button_value
-from bot.slack.ids import ActionId, BlockId
+from bot.chat.blocks import parse_button_value
+from bot.chat.ids import ActionId, BlockId
 from bot.slack.runner import Running
-from tests.bot.slack.conftest import APPROVER, SECOND_APPROVER, Andon, launch
 from tests.support.fake_slack import FakeSlack
 from tests.support.postgres import require_postgres, scratch_database
+from tests.support.served_slack import APPROVER, SECOND_APPROVER, Andon, launch
 
 TEXT = "checkout 5xx since 10:02, started after deploy"
 
@@ -90,7 +90,7 @@ def replicas(fake_slack: FakeSlack, tmp_path: Path, slack_kb: Any) -> Iterator[t
 
 
 def _executed(*runs: Running) -> list[dict[str, Any]]:
-    return [e for run in runs for e in run.desk.services.sources.actuator.executed if not e["dry_run"]]
+    return [e for run in runs for e in run.desk.deps.sources.actuator.executed if not e["dry_run"]]
 
 
 def test_same_event_on_both_replicas_investigates_once_and_any_replica_resumes(
@@ -117,8 +117,8 @@ def test_same_event_on_both_replicas_investigates_once_and_any_replica_resumes(
     executed = _executed(first, second)
     assert len(executed) == 1 and executed[0]["action"] == "rollback_deploy"
     incident_id = parse_button_value(value)[0]
-    assert len(first.desk.services.store.executions(incident_id)) == 1
-    assert first.desk.services.store.executions(incident_id) == second.desk.services.store.executions(incident_id)
+    assert len(first.desk.deps.store.executions(incident_id)) == 1
+    assert first.desk.deps.store.executions(incident_id) == second.desk.deps.store.executions(incident_id)
 
 
 def test_approval_on_the_replica_that_did_not_start_the_incident(replicas: tuple[Andon, Running, Running]) -> None:

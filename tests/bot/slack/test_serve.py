@@ -15,9 +15,9 @@ from urllib.parse import urlencode
 import httpx
 import pytest
 
-from tests.bot.slack.conftest import ROOT, SECRET, TELEMETRY, signed_headers
 from tests.support.fake_slack import FakeSlack
 from tests.support.net import free_port, wait_http
+from tests.support.served_slack import ROOT, SECRET, TELEMETRY, signed_headers
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -173,7 +173,7 @@ def _alert() -> dict[str, object]:
 
 def test_an_alert_accepted_just_before_a_kill_is_investigated_after_the_restart(tmp_path: Path,
                                                                                fake_slack: FakeSlack) -> None:
-    from bot.slack.ids import BlockId
+    from bot.chat.ids import BlockId
 
     with Restartable(tmp_path, fake_slack) as served:
         served.start()
@@ -193,10 +193,10 @@ def test_an_approval_clicked_just_before_a_kill_is_carried_out_once_after_the_re
         tmp_path: Path, fake_slack: FakeSlack, after_s: float) -> None:
     import json
 
-    from bot.slack.blocks import parse_button_value
-    from bot.slack.ids import ActionId, BlockId
+    from bot.chat.blocks import parse_button_value
+    from bot.chat.ids import ActionId, BlockId
     from bot.store import open_store
-    from tests.bot.slack.conftest import APPROVER
+    from tests.support.served_slack import APPROVER
 
     policy = tmp_path / "policy.yaml"
     policy.write_text(f"approvers: [{APPROVER}]\n")

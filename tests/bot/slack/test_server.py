@@ -20,11 +20,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bot.chat.ids import BlockId
 from bot.slack import server as edge
-from bot.slack.ids import BlockId
 from bot.slack.server import AndonHTTPServer, EdgeLimits
-from tests.bot.slack.conftest import ALERT, APPROVER, CHANNEL, Andon, serving, signed_headers
 from tests.support.fake_slack import FakeSlack
+from tests.support.served_slack import ALERT, APPROVER, CHANNEL, Andon, serving, signed_headers
 
 pytestmark = pytest.mark.integration
 TOKEN = "wh-token-5e1f"

@@ -14,10 +14,10 @@ from typing import Any
 import pytest
 from websockets.sync.server import Server, ServerConnection, serve
 
-from bot.slack.ids import BlockId
-from tests.bot.slack.conftest import launch
+from bot.chat.ids import BlockId
 from tests.support.fake_slack import FakeSlack
 from tests.support.net import free_port
+from tests.support.served_slack import launch
 
 pytestmark = pytest.mark.integration
 

@@ -15,9 +15,9 @@ from typing import Any
 
 import pytest
 
-from bot.slack.ids import BlockId
-from tests.bot.slack.conftest import ALERT, CHANNEL, Andon, serving
+from bot.chat.ids import BlockId
 from tests.support.fake_slack import FakeSlack
+from tests.support.served_slack import ALERT, CHANNEL, Andon, serving
 
 pytestmark = pytest.mark.integration
 PD_SECRET = "pd-whsec-7c1e"

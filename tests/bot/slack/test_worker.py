@@ -14,14 +14,14 @@ from typing import Any
 import httpx
 import pytest
 
+from bot.chat.conversations import Conversations
+from bot.chat.ids import BlockId
 from bot.settings import load_settings
-from bot.slack.conversations import Conversations
-from bot.slack.ids import BlockId
 from bot.slack.runner import Running, start
 from bot.slack.worker import NICENESS
-from tests.bot.slack.conftest import ALERT, CHANNEL, SECRET, TELEMETRY, Andon
 from tests.support.fake_slack import FakeSlack
 from tests.support.net import free_port
+from tests.support.served_slack import ALERT, CHANNEL, SECRET, TELEMETRY, Andon
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -45,7 +45,7 @@ def _alert(tag: str) -> dict[str, Any]:
 
 
 def _jobs(running: Running) -> list[tuple[str, bool, bool]]:
-    with running.desk.services.store.db.transaction() as cur:
+    with running.desk.deps.store.db.transaction() as cur:
         rows = cur.execute("SELECT kind, started_at, done_at FROM jobs ORDER BY created_at").fetchall()
     return [(kind, started is not None, done is not None) for kind, started, done in rows]
 

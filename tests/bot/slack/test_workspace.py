@@ -4,11 +4,17 @@ included) leaves without the secrets planted in what it was given (alert fields,
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 
-from bot.slack.ids import BlockId
-from tests.bot.slack.conftest import ALERT, Andon
+from bot.chat.blocks import MAX_BLOCKS, rca_card
+from bot.chat.ids import BlockId
+from bot.settings import load_settings
+from bot.slack.workspace import SlackWorkspace, api_base_url, make_web_client
+from tests.support.fake_slack import FakeSlack
+from tests.support.reports import huge_report
+from tests.support.served_slack import ALERT, Andon
 
 pytestmark = pytest.mark.integration
 
@@ -37,3 +43,26 @@ def test_secrets_planted_in_an_alert_never_reach_slack(andon: Andon) -> None:
     assert "gateway 5xx; bot [REDACTED]" in sent  # the summary did go out, redacted
     found = [name for name, secret in SECRETS.items() if secret in sent]
     assert found == []
+
+
+def test_huge_card_posts_through_the_web_api(tmp_path: Any) -> None:
+    fake = FakeSlack().start()
+    try:
+        workspace = SlackWorkspace(make_web_client(load_settings(data_dir=tmp_path, slack_api_url=fake.api_url[:-1],
+                                                                 slack_bot_token="xoxb-1")))
+        ts = workspace.post("C1", rca_card(huge_report()), thread_ts="1.2")
+        call = fake.calls_to("chat.postMessage")[0]
+        assert ts == call.response["ts"] and len(call.blocks) <= MAX_BLOCKS
+        assert call.headers["authorization"] == "Bearer xoxb-1"
+    finally:
+        fake.stop()
+
+
+def test_api_base_url_must_end_with_api() -> None:
+    assert api_base_url(load_settings(slack_api_url="http://proxy.internal/api")) == "http://proxy.internal/api/"
+    try:
+        api_base_url(load_settings(slack_api_url="http://proxy.internal/"))
+    except ValueError as exc:
+        assert "/api/" in str(exc)
+    else:
+        raise AssertionError("a base URL without /api/ must be refused")

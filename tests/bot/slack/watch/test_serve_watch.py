@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.bot.slack.conftest import ROOT, SECRET, TELEMETRY
-from tests.bot.slack.watch.conftest import card_text, cards
 from tests.support.fake_slack import FakeSlack
 from tests.support.net import free_port, wait_http
+from tests.support.served_slack import ROOT, SECRET, TELEMETRY
+from tests.support.watched import card_text, cards
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
