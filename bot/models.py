@@ -62,6 +62,8 @@ class Hypothesis(BaseModel):
     evidence: list[Evidence] = Field(default_factory=list)
     runbook_id: str | None = None
     source: str = "rules"
+    explained_by: str = ""
+    """The service whose fault this one follows from (ranked just below it): no rival to that service."""
 
 
 class Proposal(BaseModel):

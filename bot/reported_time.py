@@ -20,10 +20,17 @@ VAGUE_SPANS_S = (
 )
 """Phrases that put the start hours back without saying when: how far back each may reach."""
 _UNIT_S = {"s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}  # by the unit word's first letter
-_NUMBER = r"(\d+)(?:\s*(?:-|–|to|or)\s*(\d+))?"
+_WORD_NUMBERS = {"a": 1.0, "an": 1.0, "one": 1.0, "two": 2.0, "three": 3.0, "four": 4.0, "five": 5.0, "ten": 10.0,
+                 "fifteen": 15.0, "twenty": 20.0, "thirty": 30.0, "forty": 40.0, "forty-five": 45.0,
+                 "a couple of": 2.0, "a couple": 2.0, "couple of": 2.0, "a few": 3.0, "few": 3.0, "several": 3.0,
+                 "half an": 0.5, "half a": 0.5}
+"""How people count in chat ("an hour ago", "a couple of hours", "half an hour"): the number each says."""
+_HEDGE = r"(?:(?:about|around|roughly|approximately|almost|nearly|maybe|perhaps|like|some|over|more than|~)\s*)?"
+_WORDS = "|".join(sorted((re.escape(w) for w in _WORD_NUMBERS), key=len, reverse=True))
+_NUMBER = rf"{_HEDGE}(\d+|{_WORDS})(?:\s*(?:-|–|to|or)\s*(\d+))?"
 _UNIT = r"(s|secs?|seconds?|m|mins?|minutes?|h|hrs?|hours?|d|days?)\b"
 _AGO = re.compile(rf"\b{_NUMBER}\s*{_UNIT}\s+ago\b")
-_FOR = re.compile(rf"\bfor (?:the (?:last|past) )?{_NUMBER}\s*{_UNIT}")
+_FOR = re.compile(rf"\b(?:for|since) (?:the (?:last|past) )?{_NUMBER}\s*{_UNIT}")
 _WITHIN = re.compile(rf"\b(?:within|in|during|over) the (?:last|past) (?:{_NUMBER}\s*)?{_UNIT}")
 _CLOCK = re.compile(r"\b(?:since|from|starting(?: at)?) (\d{1,2}):(\d{2})(?::(\d{2}))?")
 
@@ -38,7 +45,8 @@ class ReportedTime:
 def _seconds(match: re.Match[str]) -> float:
     """The lag a match says: "20 min"; "15-20 min" its later end (the change-point search reaches back from
     it, not forward); "the last hour" one."""
-    number = float(match.group(1) or 1)
+    said = (match.group(1) or "1").lower()
+    number = _WORD_NUMBERS[said] if said in _WORD_NUMBERS else float(said)
     return number * _UNIT_S[match.group(3)[0]]
 
 

@@ -13,6 +13,10 @@ NOW = 1_800_000_000.0
     ("orders api throwing 500s, started maybe 15-20 min ago?", 15 * 60),
     ("search has been slow for the last 2 hours", 2 * 3600),
     ("checkout errors for 45 minutes now", 45 * 60),
+    ("they say our API rejects most of their calls since about an hour", 3600),  # people count in words
+    ("search broken for a couple of hours", 2 * 3600),
+    ("logins slow since half an hour", 1800),
+    ("a few minutes ago the queue stopped draining", 3 * 60),
     ("hey can someone look at payments", UNSAID_LAG_S),
     ("profile-api shipped something at 20:50, could that be it?", UNSAID_LAG_S),  # a deploy's time, not the onset's
 ])

@@ -52,13 +52,13 @@ def test_reports_and_baseline_diff(summary: dict[str, Any], tmp_path: Path) -> N
 
 
 SEALED = Path(__file__).resolve().parents[2] / "evals" / "sealed"
-# The sealed suite (written blind, never tuned on), just under its last measurement: 83 scenarios after
-# round s11 (2026-12-05; top-1 0.928, category 0.916, action precision 0.79, action coverage 0.87, no unsafe
-# action). s11's first run gave 0.75 / 0.25 (its 12 brought the suite's category down from 0.958); the
-# engine work since was checked on s1–s10 and the visible suite as well. Issue 15 asks 0.92 / 0.85 / 0.7 /
-# 0.8: the gate holds what is measured, so CI fails on a regression.
+# The sealed suite (written blind, never tuned on), just under its last measurement: 109 scenarios after
+# round s13 (2026-12-05; top-1 0.936, category 0.899, action precision 0.80, action coverage 0.87, no unsafe
+# action). First runs: s12 top-1 0.86, category 0.64; s13 (on the engine after s12's work) 0.75 / 0.33.
+# The engine work since was checked on s1–s11 and the visible suite as well. Issue 15 asks 0.92 / 0.85 /
+# 0.7 / 0.8: the gate holds what is measured, so CI fails on a regression.
 SEALED_MIN_TOP1, SEALED_MIN_CATEGORY, SEALED_MIN_PRECISION, SEALED_MIN_COVERAGE, SEALED_MAX_UNSAFE = \
-    0.92, 0.91, 0.78, 0.86, 0
+    0.93, 0.89, 0.80, 0.87, 0
 
 
 def test_the_sealed_suite_holds_its_last_measurement(tmp_path: Path) -> None:

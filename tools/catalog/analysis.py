@@ -53,7 +53,7 @@ def rank_anomalies(ctx: ToolContext, args: RankArgs) -> ToolResult:
     if not series:
         return ToolResult.no_data("no metric series in the window")
     params = replace(ctx.params, lookback_s=max(ctx.params.lookback_s, lookback)) if args.onset_unknown else ctx.params
-    ranked = rank_services(series, onset, ctx.sources.call_graph(), params)
+    ranked = rank_services(series, onset, ctx.sources.call_graph(), params, onset_known=not args.onset_unknown)
     data = [s.to_dict(shown_series(s.series, ctx.params)) for s in ranked[:20]]
     if not ranked:
         return ToolResult.no_data(f"{len(series)} series, none with enough finite points to read")

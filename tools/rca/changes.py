@@ -22,9 +22,10 @@ from dataclasses import dataclass
 
 from tools.rca.params import Params
 from tools.rca.records import ChangeLink
+from tools.rca.vocabulary import ACCUMULATING, classify
 from tools.sources.base import Change
 
-__all__ = ["family_of", "to_links", "link_changes", "Symptoms", "CHECK_FAMILIES", "AUTH_WORDS", "TLS_WORDS"]
+__all__ = ["identifiers", "link_stops", "family_of", "to_links", "link_changes", "Symptoms", "CHECK_FAMILIES", "AUTH_WORDS", "TLS_WORDS"]
 
 _FAMILIES: list[tuple[str, re.Pattern[str]]] = [
     ("certificate", re.compile(r"(?i)\bcert(ificate)?s?\b|tls|ssl|x509")),
@@ -61,7 +62,9 @@ _SLOW_FAMILIES = frozenset({"infra", "schema"})
 def family_of(change: Change) -> str:
     """The family of a change: its kind when the feed uses a known word, else what its kind and text say."""
     kind = change.kind.lower().replace("-", "_")
-    if _KIND_FAMILY.get(kind) == "infra" and _sets_workload(change):
+    if _sets_workload(change) and (_KIND_FAMILY.get(kind) == "infra" or kind not in _KIND_FAMILY and not change.version):
+        return "config"
+    if _KIND_FAMILY.get(kind) == "credential" and _reshapes(change):
         return "config"
     if kind in _KIND_FAMILY and not (kind == "config" and _says_credential(change)):
         return _KIND_FAMILY[kind]
@@ -77,6 +80,56 @@ def _sets_workload(change: Change) -> bool:
     HPA bound) is configuration, whatever the feed files it under: the workload runs as told."""
     return bool(re.search(r"(?i)\bscale[ds]?\b|--replicas|\breplicas\b|\b(cpu|memory) (limit|request)s?\b|"
                           r"\bresources\.(limits|requests)|\b(hpa|autoscal\w*)\b.{0,40}\b(min|max)", change.description))
+
+
+STOPS = re.compile(r"(?i)\breplicas\b.{0,20}(->|→|to)\s*0\b|\bscaled? (down )?to (0|zero)\b|\bsuspend(ed)?\b|"
+                   r"\bpaused?\b|\bdisabled?\b|\bstopped\b")
+"""A change that stops a workload: scaled to zero, suspended, paused, disabled."""
+
+
+def stops(link: ChangeLink) -> bool:
+    return bool(STOPS.search(f"{link.kind} {link.description}"))
+
+
+def link_stops(links: list[ChangeLink], symptoms: dict[str, Symptoms], params: Params, step_s: float) -> dict[str, str]:
+    """A workload that stopped (scaled to zero, suspended) drains nothing any more: what it used to drain
+    piles up elsewhere (a retained WAL, a queue, a spool on disk). A stop is tied to another service's
+    accumulating resource that began to climb with it; returns {that service: the stopped one}."""
+    match_s = max(params.change_match_s, 3 * step_s)
+    piled: dict[str, str] = {}
+    for link in links:
+        if link.linked or not stops(link):
+            continue
+        for service, seen in symptoms.items():
+            if service == link.service or service in piled:
+                continue
+            climbing = [m for m, began, spacing in seen.trend_starts
+                        if abs(began - link.ts) <= max(match_s, 3 * spacing) and classify(m).kind in ACCUMULATING]
+            if climbing:
+                link.linked = (f"{climbing[0]} of {service} began to climb when it stopped, "
+                               f"{_ago(link.minutes_before_onset)} before the onset")
+                link.link_strength = 1.0
+                piled[service] = link.service
+    return piled
+
+
+def _reshapes(change: Change) -> bool:
+    """A secret edit that adds, removes or renames keys changes what the workload is configured with, not
+    a credential's value: configuration."""
+    return bool(re.search(r"(?i)\bkeys?\b.{0,60}\b(removed|added|renamed|deleted|dropped)\b|"
+                          r"\b(removed|added|renamed|deleted|dropped)\b.{0,30}\bkeys?\b", change.description))
+
+
+IDENTIFIER = re.compile(r"(?<![\w.-])[A-Za-z][\w-]*[_.][\w.-]*[A-Za-z0-9](?![\w])")
+"""A name a change sets and a failure may quote: a setting key, an env var, a dotted property, a secret
+key (``SMTP_PASSWORD``, ``ratelimit.enterprise.rps``): it has an underscore or a dot inside."""
+IDENTIFIER_MIN = 6
+"""Shorter names (``a.b``, ``x_y``) are too common to tie a failure to a change."""
+
+
+def identifiers(text: str) -> set[str]:
+    """The distinctive names in ``text`` (see ``IDENTIFIER``), without versions and addresses."""
+    return {m for m in IDENTIFIER.findall(text) if len(m) >= IDENTIFIER_MIN and not re.fullmatch(r"[\d.v-]+", m)}
 
 
 def _says_credential(change: Change) -> bool:
@@ -110,10 +163,13 @@ class Symptoms:
 
     onset: float | None
     """When its trouble started (its earliest strong shift)."""
-    trend_starts: list[tuple[str, float]]
-    """(metric, when) for each trend that began before the window's change point."""
+    trend_starts: list[tuple[str, float, float]]
+    """(metric, when, the sample spacing it was dated at) for each trend that began before the window's
+    change point: a start read from the long past at a coarse step is known only to a few of its steps."""
     auth_failures: bool = False
     tls_failures: bool = False
+    failure_names: frozenset[str] = frozenset()
+    """The distinctive names (``identifiers``) its new or spiking error logs quote."""
     db_trouble: bool = False
     """Lock waits, slow queries, pool waits."""
 
@@ -129,9 +185,13 @@ def link_changes(links: list[ChangeLink], symptoms: dict[str, Symptoms], params:
 
 
 def _why(link: ChangeLink, seen: Symptoms, params: Params, match_s: float) -> tuple[str, float]:
-    for metric, began in seen.trend_starts:
-        if abs(began - link.ts) <= match_s:
+    for metric, began, spacing in seen.trend_starts:
+        if abs(began - link.ts) <= max(match_s, 3 * spacing):
             return f"{metric} began to trend with it, {_ago(link.minutes_before_onset)} before the onset", 1.0
+    quoted = sorted(identifiers(f"{link.description} {link.flag}") & seen.failure_names)
+    if quoted:
+        return (f"its failures quote {quoted[0]}, which it changed {_ago(link.minutes_before_onset)} before the "
+                f"onset", params.named_link_strength)
     if link.family == "credential" and seen.auth_failures:
         return (f"authentication failures followed a credential change {_ago(link.minutes_before_onset)} earlier",
                 params.credential_link_strength)

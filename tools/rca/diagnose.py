@@ -12,11 +12,12 @@ from typing import Any
 
 from knowledge.documents import Runbook
 from knowledge.taxonomy import consequence_hops, sides
-from tools.rca.changes import AUTH_WORDS, TLS_WORDS, Symptoms, link_changes
+from tools.rca.changes import AUTH_WORDS, TLS_WORDS, Symptoms, identifiers, link_changes, link_stops
 from tools.rca.evidence import Evidence
 from tools.rca.explain import Fit, Outcomes, category_fits
 from tools.rca.params import Params
-from tools.rca.records import Finding
+from tools.rca.passed_on import passed_on
+from tools.rca.records import Clue, Finding
 from tools.rca.roles import name_by_role
 from tools.rca.scope import implicated_nodes, release_zone_victims
 from tools.rca.services import callers, fault_onset, rescore, strain_came_later
@@ -55,9 +56,9 @@ def _symptoms(evidence: Evidence, params: Params) -> dict[str, Symptoms]:
     services = set(evidence.services) | {c.service for c in evidence.changes}
     for service in services:
         record = evidence.services.get(service)
-        starts = [(s.metric, s.trend_start) for s in (record.series if record else [])
+        starts = [(s.metric, s.trend_start, 0.0) for s in (record.series if record else [])
                   if s.trend_start is not None and s.score >= params.anomaly_threshold]
-        starts += [(t.metric, t.trend_start) for t in evidence.trends.values()
+        starts += [(t.metric, t.trend_start, t.spacing_s) for t in evidence.trends.values()
                    if t.service == service and t.trend_start is not None]
         texts = [t for spike in evidence.spikes.get(service, []) if spike.error_like for t in spike.texts()]
         failing = [s.metric for s in (record.series if record else [])
@@ -66,9 +67,10 @@ def _symptoms(evidence: Evidence, params: Params) -> dict[str, Symptoms]:
               and (s.signal in ("lock_wait_seconds", "db_query_p99_seconds", "db_pool_wait_seconds",
                                 "db_pool_in_use_ratio"))]
         out[service] = Symptoms(onset=fault_onset(record, params) if record else None,
-                                trend_starts=[(m, float(t)) for m, t in starts if t is not None],
+                                trend_starts=[(m, float(t), d) for m, t, d in starts if t is not None],
                                 auth_failures=any(AUTH_WORDS.search(t) for t in texts + failing),
                                 tls_failures=any(TLS_WORDS.search(t) for t in texts + failing),
+                                failure_names=frozenset(n for t in texts for n in identifiers(t)),
                                 db_trouble=bool(db) or any("lock" in t.lower() or "slow" in t.lower() for t in texts))
     return out
 
@@ -191,9 +193,12 @@ def diagnose(evidence: Evidence, runbooks: list[Runbook], context: Context, para
     release_zone_victims(evidence, params)
     known = set(evidence.services) | {n for caller, deps in context.topology.items() for n in [caller, *deps]}
     named = mentions(evidence, known)
-    link_changes(evidence.changes, _symptoms(evidence, params), params, context.step_s)
+    symptoms = _symptoms(evidence, params)
+    link_changes(evidence.changes, symptoms, params, context.step_s)
+    piled = link_stops(evidence.changes, symptoms, params, context.step_s)
     name_the_level(evidence, params)
     named_upstreams(evidence, named, params)
+    passed_on(evidence, params)
     repeating = _discount_recurring(evidence, params)
     verdict = no_fault(evidence, context.alerted, params, repeating)
     if verdict is not None:
@@ -223,10 +228,34 @@ def diagnose(evidence: Evidence, runbooks: list[Runbook], context: Context, para
                                     runbook_id=fit.runbook.id if fit.runbook and fit.score > 0 else None,
                                     strength=round(strength, 4)))
             chosen[(service, category)] = fit
+    _blame_stopped(findings, piled, evidence, runbooks)
     _explain_victims(findings, suspects, evidence)
     findings.sort(key=lambda f: (f.confidence, f.strength, len([c for c in f.clues if c.supports])), reverse=True)
     _mark_close_call(findings, chosen, params)
     return findings[:8]
+
+
+def _blame_stopped(findings: list[Finding], piled: dict[str, str], evidence: Evidence, runbooks: list[Runbook]) -> None:
+    """A stopped workload has no telemetry of its own (it is not running): what it stopped draining piles up
+    elsewhere (``changes.link_stops``), and that pile is its evidence. Its stop is configuration (it runs as
+    told), so it is named as a bad config as sure as the pile's own best finding, and the pile's service
+    ranks just below it."""
+    runbook = next((rb for rb in runbooks if rb.category == "bad_config" and "*" in rb.services), None)
+    for victim, stopped in piled.items():
+        pile = max((f for f in findings if f.service == victim), key=lambda f: f.confidence, default=None)
+        change = next((c for c in evidence.changes if c.service == stopped and c.linked), None)
+        if pile is None or change is None or any(f.service == stopped and f.confidence >= pile.confidence
+                                                 for f in findings):
+            continue
+        clue = Clue(call_id=evidence.change_call or "", tool="correlate_changes", summary=change.describe())
+        findings.append(Finding(service=stopped, category="bad_config", confidence=pile.confidence,
+                                summary=f"{stopped} was stopped ({change.what()}): {change.linked}",
+                                clues=[clue, *pile.clues], runbook_id=runbook.id if runbook else None,
+                                strength=pile.strength + 0.001))
+        for finding in findings:
+            if finding.service == victim:
+                finding.confidence = round(max(min(finding.confidence, pile.confidence - 0.001), 0.0), 3)
+                finding.explained_by = stopped
 
 
 def _explain_victims(findings: list[Finding], suspects: dict[str, Any], evidence: Evidence) -> None:
@@ -242,7 +271,7 @@ def _explain_victims(findings: list[Finding], suspects: dict[str, Any], evidence
         record = evidence.services.get(service)
         return record.propagated_from + record.load_from if record else []
 
-    caps: dict[str, float] = {}
+    caps: dict[str, tuple[float, str]] = {}
     for service, leading in best.items():
         suspect = suspects.get(service)
         if suspect is None or not suspect.victim:
@@ -252,11 +281,13 @@ def _explain_victims(findings: list[Finding], suspects: dict[str, Any], evidence
                   and (leading.category in hops.get(best[c].category, {}) or leading.category == best[c].category)
                   and best[c].runbook_id]  # the same fault seen from the client's side is the culprit's
         if causes:
-            caps[service] = max(f.confidence for f in causes) - 0.001
+            cause = max(causes, key=lambda f: f.confidence)
+            caps[service] = (cause.confidence - 0.001, cause.service)
     for finding in findings:
-        cap = caps.get(finding.service)
-        if cap is not None and finding.confidence > cap:
-            finding.confidence = round(max(cap, 0.0), 3)
+        cap, cause_service = caps.get(finding.service, (None, ""))
+        if cap is not None:  # the victim's story is its cause's: none of its findings is a rival to it
+            finding.confidence = round(max(min(finding.confidence, cap), 0.0), 3)
+            finding.explained_by = cause_service
 
 
 def _fits(service: str, evidence: Evidence, runbooks: list[Runbook], context: Context, params: Params,

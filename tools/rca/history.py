@@ -80,6 +80,8 @@ def series_history(source: MetricsSource, keys: list[str], onset: float, start: 
                 if deep is not None and float(deep.times[0]) < float(long.times[0]):
                     long = deep  # already climbing when the day began: follow it back to where it started
                     trend.trend_start = _began(long, onset, params)
+            if len(long.times) > 1:
+                trend.spacing_s = float(np.median(np.diff(np.asarray(long.times, dtype=float))))
             burn = score_series(long, trend.trend_start, params) if trend.trend_start is not None else None
             if burn is not None:
                 trend.burn_score, trend.burn_before = burn.score, burn.before

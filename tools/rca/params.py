@@ -78,9 +78,12 @@ class Params:
     change_lookback_s: float = _p(7 * 86400.0, "how far back a change may still be the cause of a trend")
     change_after_onset_s: float = _p(180.0, "a change this soon after the detected onset may still be its cause")
     change_step_window_s: float = _p(3600.0, "a step this long after a change may be its effect")
+    rollout_restarts_per_pod: float = _p(1.0, "a rolling deploy restarts each replica once: no more restarts than "
+                                         "that per pod, at a deploy, with every pod ready now, are the rollout's")
     change_slow_window_s: float = _p(3 * 3600.0, "a schema or infrastructure change may take this long to show")
     suspect_change_weight: float = _p(2.0, "a change on a suspected service lists this much higher")
     credential_link_strength: float = _p(0.8, "auth failures after a credential change are tied to it, if less firmly than a trend")
+    named_link_strength: float = _p(0.8, "a failure that quotes a name a change set (a key, a setting) is tied to it at any age")
     change_match_s: float = _p(900.0, "a trend that began this close to a change began with it")
     change_decay_s: float = _p(1200.0, "how fast a change's claim on a step fades with the delay")
     # --- hypotheses: what explains the evidence ---------------------------------------------------------------

@@ -193,6 +193,8 @@ class Trend:
     metric: str
     trend_start: float | None = None
     """When the series left its long-run level (a slope's start, or a level shift's), if it did."""
+    spacing_s: float = 0.0
+    """The sample spacing of the read that dated ``trend_start``: the start is known only to a few of them."""
     repeats: list[str] = field(default_factory=list)
     """The earlier windows ("1d", "7d") that showed the same shift at the same time."""
     compared: list[str] = field(default_factory=list)
@@ -229,3 +231,5 @@ class Finding:
     runbook_id: str | None = None
     strength: float = 0.0
     """The uncapped score behind ``confidence``: it orders findings whose confidence is capped alike."""
+    explained_by: str = ""
+    """The service whose fault this one follows from (a victim capped just below its cause): no rival to it."""

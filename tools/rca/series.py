@@ -181,7 +181,7 @@ def _standing(directed: np.ndarray, counting: bool, params: Params) -> float | N
 
 def screen(series: list[Series], hint: float, params: Params) -> dict[int, Shift]:
     """A cheap first look at many series at once, so a fleet of thousands ranks in about a second: the
-    largest move after ``hint - lookback_s`` against the spread of the first quarter, computed for every
+    largest move after ``hint - lookback_s`` against the spread of the first quarter of the time, computed for every
     series sampled alike in one array. Series whose moves all stay under ``screen_share`` of the anomaly
     threshold are quiet: their small reading stands without a change-point search (index -> reading).
     The rest, and series with gaps or too few points, are left to :func:`score_series`."""
@@ -191,11 +191,12 @@ def screen(series: list[Series], hint: float, params: Params) -> dict[int, Shift
         if n >= params.short_points and len(item.times) == n:
             groups.setdefault((n, float(item.times[0]), float(item.times[-1])), []).append(index)
     quiet: dict[int, Shift] = {}
-    for (n, _first, _last), members in groups.items():
+    for (_n, _first, _last), members in groups.items():
         values = np.vstack([series[i].values for i in members]).astype(float)
         finite = np.isfinite(values).all(axis=1)
         times = series[members[0]].times
-        head = values[:, : max(n // 4, 3)]
+        first_quarter = float(times[0]) + (float(times[-1]) - float(times[0])) / 4  # by time: an old past may be coarser
+        head = values[:, : max(int(np.searchsorted(times, first_quarter, side="right")), 3)]
         q25, med, q75 = np.percentile(head, [25, 50, 75], axis=1)
         signals = [classify(series[i].name) for i in members]
         floors = np.array([params.accumulating_floor if sig.kind in ACCUMULATING else params.relative_floor

@@ -156,14 +156,16 @@ def _path_local(scored: list[tuple[Series, Shift | None]], params: Params) -> se
 
 
 def rank_services(series: list[Series], onset_hint: float, topology: dict[str, list[str]] | None = None,
-                  params: Params | None = None) -> list[ServiceRecord]:
-    """Services, most anomalous first (those others explain listed lower), each with its shifted series."""
+                  params: Params | None = None, onset_known: bool = True) -> list[ServiceRecord]:
+    """Services, most anomalous first (those others explain listed lower), each with its shifted series.
+    With no onset known (a person's vague report) every series gets the change-point search: the quick
+    screen takes the window's first quarter for the calm before, and a change hours back lies inside it."""
     params = params or Params()
     per_service: dict[str, list[Shift]] = {}
     client_side: dict[str, dict[str, Shift]] = {}
     with_telemetry = {_attribute(s) for s in series}
     short: set[str] = set()
-    quiet = screen(series, onset_hint, params)
+    quiet = screen(series, onset_hint, params) if onset_known else {}
     scored_all = [(item, quiet.get(index) or score_series(item, onset_hint, params)) for index, item in enumerate(series)]
     local = _path_local(scored_all, params)
     for item, scored in scored_all:

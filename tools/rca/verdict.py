@@ -12,7 +12,7 @@ from tools.rca.params import Params
 from tools.rca.records import Clue, Finding, Shift
 from tools.rca.victims import BAD_K8S, bad_reasons
 
-__all__ = ["no_fault", "blind_spots", "one_vantage", "NON_FAULT_KINDS", "PROBE_PREFIX", "RECURRING_LEADERS"]
+__all__ = ["no_fault", "blind_spots", "rollout_restarts", "one_vantage", "NON_FAULT_KINDS", "PROBE_PREFIX", "RECURRING_LEADERS"]
 
 NON_FAULT_KINDS = ("traffic", "io", "capacity")
 """Kinds whose shift is a change of load or volume, not a fault by itself."""
@@ -36,7 +36,24 @@ def _pods_in_trouble(evidence: Evidence) -> bool:
 
 def _strong(evidence: Evidence, params: Params) -> list[tuple[str, Shift]]:
     return [(name, s) for name, record in evidence.services.items() for s in record.series
-            if s.score >= params.anomaly_threshold and s.kind not in NON_FAULT_KINDS]
+            if s.score >= params.anomaly_threshold and s.kind not in NON_FAULT_KINDS
+            and not rollout_restarts(name, s, evidence, params)]
+
+
+def rollout_restarts(service: str, shift: Shift, evidence: Evidence, params: Params) -> bool:
+    """Restarts a deploy explains: the count rose by at most ``rollout_restarts_per_pod`` per pod, a deploy
+    of the service came within the step window before (or just after) their onset, and every pod is
+    ready now with no bad status. A rolling release restarts each replica once; a crash restarts it
+    again and again, or leaves it not ready."""
+    if shift.kind != "restarts" or shift.direction != "up":
+        return False
+    pods = evidence.pods.get(shift.service or service, [])
+    if not pods or any(not p.ready or any(b in r.lower() for r in p.reasons for b in BAD_K8S) for p in pods):
+        return False
+    if shift.after - shift.before > params.rollout_restarts_per_pod * len(pods):
+        return False
+    return any(c.family == "deploy" and -params.change_after_onset_s / 60.0 <= c.minutes_before_onset
+               <= params.change_step_window_s / 60.0 for c in evidence.changes_of(shift.service or service))
 
 
 def _recent_change(service: str, evidence: Evidence, params: Params) -> bool:
@@ -117,7 +134,9 @@ def no_fault(evidence: Evidence, alerted: list[str], params: Params, repeating: 
     of series whose shift the same time yesterday or last week also showed."""
     if evidence.anomaly_call is None:
         return None  # the metrics were not read: nothing can be called healthy
-    fault_level = max((r.fault_score for r in evidence.services.values()), default=0.0)
+    fault_level = max((s.score for name, r in evidence.services.items() for s in r.series
+                       if s.kind not in NON_FAULT_KINDS and not rollout_restarts(name, s, evidence, params)),
+                      default=0.0)
     error_logs = any(s.error_like for spikes in evidence.spikes.values() for s in spikes)
     trouble = any(bad_reasons(s, evidence) for s in set(evidence.pods) | set(evidence.events))
     strong = _strong(evidence, params)

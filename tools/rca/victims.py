@@ -130,10 +130,10 @@ def _own_cause(service: str, evidence: Evidence, params: Params) -> bool:
     record = evidence.services.get(service)
     saturated = any(s.kind == "saturation" and s.score >= params.anomaly_threshold
                     for s in (record.series if record else []) if s.service == service)
-    return saturated or _tied_change(service, evidence, params)
+    return saturated or tied_change(service, evidence, params)
 
 
-def _tied_change(service: str, evidence: Evidence, params: Params) -> bool:
+def tied_change(service: str, evidence: Evidence, params: Params) -> bool:
     return any(c.link_strength >= params.own_cause_link for c in evidence.changes_of(service))
 
 
@@ -142,7 +142,7 @@ def name_the_level(evidence: Evidence, params: Params) -> None:
     whole has evidence of its own: a change tied to it, its own error logs or pod trouble (a function's
     memory setting changed; the alias that points at it has nothing of its own)."""
     def own(service: str) -> bool:
-        return _own_trouble(service, evidence) or _tied_change(service, evidence, params)
+        return _own_trouble(service, evidence) or tied_change(service, evidence, params)
 
     for whole_name, whole in evidence.services.items():
         for part_name in parts_of([whole_name, *whole.propagated_from]).get(whole_name, []):

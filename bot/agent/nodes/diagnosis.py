@@ -127,7 +127,7 @@ def propose(state: InvestigationState, runtime: Runtime[AgentContext]) -> dict[s
         return {"proposals": [], "notes": [f"no action proposed: the model ranked {best.category} on {best.service} "
                                            f"above the rules engine's {leader[1]} on {leader[0]}; confirm the root "
                                            f"cause first (a model's ranking alone never proposes a change)"]}
-    rival = next((h for h in hypotheses[1:] if h.service != best.service), None)
+    rival = next((h for h in hypotheses[1:] if h.service != best.service and h.explained_by != best.service), None)
     if rival is not None and best.confidence - rival.confidence < ctx.params.close_call:
         return {"proposals": [], "notes": [f"no action proposed: {best.service} ({best.confidence:.2f}) and "
                                            f"{rival.service} ({rival.confidence:.2f}) are too close to call; "

@@ -42,7 +42,7 @@ def _call(tool: str, **args: Any) -> dict[str, Any]:
 
 def to_hypothesis(finding: Finding) -> Hypothesis:
     return Hypothesis(service=finding.service, category=finding.category, confidence=finding.confidence,
-                      summary=finding.summary, runbook_id=finding.runbook_id,
+                      summary=finding.summary, runbook_id=finding.runbook_id, explained_by=finding.explained_by,
                       evidence=[Evidence(call_id=c.call_id, tool=c.tool, summary=c.summary, supports=c.supports,
                                          weight=c.weight) for c in finding.clues])
 

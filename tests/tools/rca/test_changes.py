@@ -3,7 +3,7 @@ after, a trend that began with it hours ago, auth failures a day after a key rot
 
 from __future__ import annotations
 
-from tools.rca.changes import Symptoms, family_of, link_changes, to_links
+from tools.rca.changes import Symptoms, family_of, identifiers, link_changes, link_stops, to_links
 from tools.rca.params import Params
 from tools.sources.base import Change
 
@@ -29,7 +29,7 @@ def _link(change: Change, seen: Symptoms) -> str:
 
 def test_a_slope_that_began_with_an_old_deploy_is_tied_to_it_and_a_step_hours_later_is_not() -> None:
     deploy = Change(ONSET - 6 * HOUR, "ledger", "deploy", version="v7.3.0")
-    slope = Symptoms(onset=ONSET - 1800, trend_starts=[("memory_usage_bytes", ONSET - 6 * HOUR + 120)])
+    slope = Symptoms(onset=ONSET - 1800, trend_starts=[("memory_usage_bytes", ONSET - 6 * HOUR + 120, 60.0)])
     assert "memory_usage_bytes began to trend with it" in _link(deploy, slope)
     assert _link(deploy, Symptoms(onset=ONSET - 1800, trend_starts=[])) == ""
 
@@ -68,3 +68,35 @@ def test_an_infra_change_that_sets_a_workloads_replicas_or_limits_is_configurati
     assert family("HPA maxReplicas 30 -> 10") == "config"
     assert family("node pool upgrade to 1.29") == "infra"
     assert family("istio 1.22.1 -> 1.22.2 mesh upgrade") == "infra"
+
+
+def test_a_failure_that_quotes_a_key_a_change_set_is_tied_to_it_however_old() -> None:
+    """Pods rescheduled two days after a secret lost a key crash quoting that key: the edit is the cause,
+    not the drain that rescheduled them; an edit the failures do not quote stays untied."""
+    edit = Change(ONSET - 50 * HOUR, "notifications", "secret",
+                  "secret notifications-smtp updated: keys SMTP_PASSWORD removed, SMTP_PASS added")
+    quoting = Symptoms(onset=ONSET - 300, trend_starts=[], failure_names=frozenset({"SMTP_PASSWORD"}))
+    assert "quote SMTP_PASSWORD" in _link(edit, quoting)
+    assert _link(edit, Symptoms(onset=ONSET - 300, trend_starts=[],
+                                failure_names=frozenset({"db.pool.size"}))) == ""
+    assert identifiers("ratelimit.enterprise.rps: 1000 -> 100 (v4.8.2, 10.0.0.53)") == {"ratelimit.enterprise.rps"}
+
+
+def test_a_secret_edit_that_adds_or_removes_keys_is_configuration_and_a_rotation_a_credential() -> None:
+    assert family_of(Change(0, "a", "secret", "keys SMTP_PASSWORD removed, SMTP_PASS added")) == "config"
+    assert family_of(Change(0, "a", "secret", "rotated the SMTP password")) == "credential"
+    assert family_of(Change(0, "a", "scale", "deployment cdc-connector replicas 1 -> 0")) == "config"
+
+
+def test_a_stopped_workload_is_tied_to_what_began_to_pile_up_when_it_stopped() -> None:
+    """A consumer scaled to zero drains nothing: the database's disk that began to fill then (dated from a
+    coarse 10-minute read, so known to within a few of those) is its doing; a climb hours later is not."""
+    stop = Change(ONSET - 48 * HOUR, "cdc-connector", "scale", "deployment cdc-connector replicas 1 -> 0")
+
+    def tied(began: float) -> dict[str, str]:
+        links = to_links([stop], ONSET, set(), Params())
+        filling = Symptoms(onset=ONSET - 600, trend_starts=[("disk_usage_ratio", began, 600.0)])
+        return link_stops(links, {"orders-db": filling, "cdc-connector": Symptoms(None, [])}, Params(), 30.0)
+
+    assert tied(ONSET - 48 * HOUR + 1500) == {"orders-db": "cdc-connector"}
+    assert tied(ONSET - 40 * HOUR) == {}

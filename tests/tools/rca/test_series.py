@@ -6,7 +6,7 @@ import numpy as np
 
 from tests.support.telemetry import T0, TIMES, series
 from tools.rca.params import Params
-from tools.rca.series import score_series
+from tools.rca.series import score_series, screen
 from tools.sources.base import Series
 
 ANOMALY_THRESHOLD = Params().anomaly_threshold
@@ -142,3 +142,15 @@ def test_a_short_spike_is_not_read_as_a_step_far_back() -> None:
         values[(TIMES >= T0 - 480) & (TIMES < T0 - 390)] = 2.3
         scored = score_series(Series(base.labels, TIMES, values), T0 + 120)
         assert scored is not None and scored.onset >= T0 - Params().lookback_s, (seed, (scored.onset - T0) / 60)
+
+
+def test_the_screens_calm_before_is_the_first_quarter_of_the_time_not_of_the_points() -> None:
+    """Twenty hours at 10-minute steps, then three at 1-minute steps: the first quarter of the points reaches
+    past a step 14 h back (a coarse past is few points for many hours), the first quarter of the time does
+    not, so the step is no calm."""
+    now = 1_800_000_000.0
+    times = np.concatenate([np.arange(now - 23 * 3600, now - 3 * 3600, 600.0), np.arange(now - 3 * 3600, now, 60.0)])
+    rng = np.random.default_rng(3)
+    errors = np.where(times >= now - 14 * 3600, 0.9, 0.01) + rng.normal(0, 0.002, len(times))
+    data = [Series({"__name__": "error_ratio", "service": "exports"}, times, errors)]
+    assert 0 not in screen(data, now - 600, Params(lookback_s=24 * 3600.0))

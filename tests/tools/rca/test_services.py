@@ -264,3 +264,21 @@ def test_rejections_pinned_on_one_pod_of_another_service_count_for_that_service(
     everywhere.append(series("auth-svc", "request_rate", 95, 5))
     quiet = {s.service: s for s in rank_services(everywhere, T0)}
     assert quiet["auth-svc"].raw_score < ANOMALY_THRESHOLD, "every pod alike: nothing singles one out"
+
+
+def test_with_no_onset_known_a_step_hours_back_in_a_coarser_past_is_found() -> None:
+    """A vague report ("since yesterday evening"): a day read at 10-minute steps, then three hours at 1-minute
+    steps, errors stepped up 20 h ago. The quick screen takes the window's first part for the calm before and
+    the step lies inside it; with no onset known, every series gets the change-point search."""
+    now = T0 + 3 * 3600.0
+    times = np.concatenate([np.arange(now - 24 * 3600, now - 3 * 3600, 600.0), np.arange(now - 3 * 3600, now, 60.0)])
+    rng = np.random.default_rng(7)
+    errors = np.where(times >= now - 20 * 3600, 0.94, 0.006) + rng.normal(0, 0.002, len(times))
+    calm = 0.3 + rng.normal(0, 0.01, len(times))
+    data = [Series({"__name__": "error_ratio", "service": "export-worker"}, times, errors),
+            Series({"__name__": "cpu_usage_ratio", "service": "export-worker"}, times, calm)]
+    params = Params(lookback_s=24 * 3600.0)
+    found = rank_services(data, now - 600, None, params, onset_known=False)
+    assert found[0].raw_score >= params.anomaly_threshold and found[0].series[0].metric == "error_ratio"
+    screened = rank_services(data, now - 600, None, params)
+    assert screened[0].raw_score < params.anomaly_threshold, "the screen alone misses it: the test reads the fix"

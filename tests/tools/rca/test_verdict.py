@@ -210,3 +210,20 @@ def test_an_unread_shift_that_began_with_its_services_repeating_one_is_the_same_
     assert together is not None and "recurring shape" in together.summary
     apart = verdict(3600.0)
     assert apart is None or "recurring shape" not in apart.summary, "an hour apart is its own story, its past unread"
+
+
+def test_restarts_a_rolling_deploy_explains_are_no_fault_but_more_restarts_than_pods_are() -> None:
+    """A rollout restarts each replica once: one restart per pod at a deploy, every pod ready now, is the
+    release going out. Twice as many restarts, or a pod not ready, is something crashing."""
+    deploy = [{"service": "payments-api", "kind": "deploy", "family": "deploy", "minutes_before_onset": 2.0,
+               "version": "v4.8.2"}]
+    pods = [{"name": f"payments-api-{i}", "service": "payments-api", "ready": True, "reasons": []} for i in range(6)]
+
+    def verdict(restarts: float, ready: bool = True) -> str:
+        shifts = [anomaly("payments-api", "restarts_total", 0.0, restarts, 12.0, kind="restarts")]
+        view = evidence_of(shifts, changes=deploy, pods=[{**p, "ready": ready or i > 0} for i, p in enumerate(pods)])
+        return diagnose(view, [], Context(alerted=["payments-api"]))[0].category
+
+    assert verdict(6.0) == "no_fault"
+    assert verdict(14.0) != "no_fault", "more restarts than a rollout makes"
+    assert verdict(6.0, ready=False) != "no_fault", "a pod not ready after the rollout"
