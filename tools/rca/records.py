@@ -3,6 +3,7 @@ them as plain data, so a model and the incident store can read them too)."""
 
 from __future__ import annotations
 
+import copy
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any, TypeVar
 
@@ -15,9 +16,12 @@ UNSHOWN_LABELS = frozenset({"profile"})
 
 
 def from_data(cls: type[T], data: Any) -> T:
-    """A record from its JSON form; unknown keys are ignored, missing ones take their defaults."""
+    """A record from its JSON form; unknown keys are ignored, missing ones take their defaults. Lists and
+    dicts are copied: the diagnosis refines its records (who propagates from whom), never the tool results
+    they were read from, which are kept and read again."""
     names = {f.name for f in fields(cls)}  # type: ignore[arg-type]
-    return cls(**{k: v for k, v in (data or {}).items() if k in names})
+    return cls(**{k: copy.deepcopy(v) if isinstance(v, (list, dict)) else v
+                  for k, v in (data or {}).items() if k in names})
 
 
 @dataclass
