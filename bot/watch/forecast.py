@@ -1,6 +1,8 @@
 """Exhaustion forecasts: for a saturating resource (disk, memory against its limit, a pool, a queue against
 its capacity), fit the recent trend robustly (Theil–Sen: the median of the pairwise slopes, so one bad scrape
-does not tilt the line) and project when it reaches its capacity.
+does not tilt the line) and project when it reaches its capacity. A series that rose is fitted from where its
+trend began (the flat-then-line split of :func:`tools.rca.series.trend_start_of`): the flat minutes before a
+leak began would otherwise pull the median slope toward zero and push the projection out.
 
 The capacity is 1 for a ratio (``disk_usage_ratio``, ``db_pool_in_use_ratio``), else the latest reading of a
 limit series of the same service and kind (``memory_limit_bytes`` for ``memory_usage_bytes``). A resource
@@ -13,7 +15,8 @@ import numpy as np
 from bot.watch.params import WatchParams
 from bot.watch.records import Forecast
 from bot.watch.resources import SATURATING, is_limit
-from tools.rca.series import extra_labels
+from bot.watch.warnings import quantum
+from tools.rca.series import extra_labels, trend_start_of
 from tools.rca.vocabulary import classify
 from tools.sources.base import Series
 
@@ -56,6 +59,15 @@ def _forecast(item: Series, capacity: float, now: float, watch: WatchParams) -> 
     times, values = times[recent], values[recent]
     if len(values) < watch.forecast_min_points:
         return None
+    head, tail = values[: watch.forecast_min_points], values[-watch.forecast_min_points:]
+    start_noise = float(np.median(np.abs(head - np.median(head)))) * 1.4826
+    if float(np.median(tail) - np.median(head)) > watch.forecast_min_rise_spreads * start_noise:
+        # it rose beyond the noise of its start: fit the trend from where it began, once it has enough readings
+        # (padded with the flat readings before it, the line would lean low and the projection come late)
+        began = times >= trend_start_of(times, values)
+        if int(began.sum()) < watch.forecast_min_points:
+            return None
+        times, values = times[began], values[began]
     origin = float(times[-1])
     slope, intercept = theil_sen(times - origin, values)
     if slope <= 0:
@@ -63,12 +75,15 @@ def _forecast(item: Series, capacity: float, now: float, watch: WatchParams) -> 
     residuals = values - (intercept + slope * (times - origin))
     noise = float(np.median(np.abs(residuals - np.median(residuals)))) * 1.4826  # the MAD as a Gaussian's sigma
     rise = slope * float(times[-1] - times[0])
-    if rise < max(watch.forecast_min_rise_spreads * noise, classify(item.name).floor):
+    if rise < max(watch.forecast_min_rise_spreads * noise, classify(item.name).floor,
+                  watch.forecast_min_rise_units * quantum(values)):
         return None
     level = intercept  # the line at the latest reading
     seconds = (capacity - level) / slope - (now - origin)
     if level >= capacity or seconds > watch.forecast_horizon_s:
         return None
+    if seconds > watch.forecast_max_lookahead * float(times[-1] - times[0]):
+        return None  # further ahead than the trend has been seen to hold
     signal = classify(item.name)
     return Forecast(service=item.service, signal=signal.name or item.name, metric=item.name, level=level,
                     capacity=capacity, slope_per_s=slope, seconds_to_full=max(seconds, 0.0), labels=extra_labels(item))

@@ -86,7 +86,7 @@ def demo(
                     if result is not None:
                         lab.heal(clean_since=result.fixed_at)
                     if watcher is not None:
-                        watcher.reset()
+                        watcher.reset(not_before=float(lab.record().get("epoch") or 0.0))
                     result = experiment.run(name, service, noise=noise)
                     summary = result.summary()
                     if watcher is not None:

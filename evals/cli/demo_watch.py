@@ -6,9 +6,14 @@ The watch scans on a thread of its own every ``interval_s`` seconds (the lab's s
 lab runs alerting on a compressed clock — 2 s scrapes, 6 s ``for:`` — so the watch scans at the lab's pace too,
 as ``andon serve`` would scan a production Prometheus every two 15 s scrapes). It reads what investigations
 read (the lab's metrics since its epoch, at the lab's resolution) and keeps its state in a throwaway store,
-started afresh for each fault. A warning counts for a fault when it is about the fault's target service or the
-alerted one, and its change began after the injection (a forecast: first seen after it); a warning before the
-injection is a false warning, and reported as one."""
+started afresh for each fault, and scanning from the experiment's epoch (where its data begins, as an
+investigation's does: before it the lab is still settling from the last heal's restarts).
+
+A warning counts for a fault when it is about the fault's target service or the alerted one, and its change
+began after the injection (a forecast: first seen after it). A warning is false when it is told before the
+injection, or after it about a service outside the fault's blast radius (the target, every service that calls
+it directly or through others, and the alerted one), or about a change that began before the injection; a
+warning of a harmless change is always false."""
 
 from __future__ import annotations
 
@@ -26,11 +31,12 @@ import numpy as np
 from rich.table import Table
 
 from bot.watch import Scanner, ScanReport, WatchParams, WatchState
+from evals.lab.topology import TOPOLOGY
 from tools.rca.series import extra_labels
 from tools.sources.base import Series
 
 __all__ = ["DemoWatch", "Sighting", "watch_outcome", "forecast_accuracy", "lead_summary", "lead_table",
-           "ONSET_SLACK_S"]
+           "blast_radius", "ONSET_SLACK_S"]
 
 FULL_SHARE = 0.98
 """A reading at this share of its capacity is the resource run out (a scrape rarely catches the last byte)."""
@@ -74,6 +80,8 @@ class DemoWatch:
     blind_scans: int = 0
     scan_seconds: list[float] = field(default_factory=list)
     """How long each scan since the last :meth:`reset` took (what a warning waits for, on top of the interval)."""
+    not_before: float = 0.0
+    """No scan before this time (the experiment's epoch): :meth:`reset` sets it."""
     _sightings: dict[str, Sighting] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _stop: threading.Event = field(default_factory=threading.Event)
@@ -86,9 +94,9 @@ class DemoWatch:
     def __post_init__(self) -> None:
         self._recording = _Recording(self.metrics)
 
-    def start(self) -> DemoWatch:
+    def start(self, not_before: float = 0.0) -> DemoWatch:
         self._tmp = tempfile.TemporaryDirectory(prefix="andon-demo-watch-")
-        self.reset()
+        self.reset(not_before)
         self._thread = threading.Thread(target=self._run, name="andon-demo-watch", daemon=True)
         self._thread.start()
         return self
@@ -104,8 +112,9 @@ class DemoWatch:
         if self._tmp is not None:
             self._tmp.cleanup()
 
-    def reset(self) -> None:
-        """Forget everything: a fresh store (no cooldowns from the last fault) and no sightings."""
+    def reset(self, not_before: float = 0.0) -> None:
+        """Forget everything: a fresh store (no cooldowns from the last fault) and no sightings; scan again from
+        ``not_before`` (the next experiment's epoch)."""
         from bot.store import open_store
 
         assert self._tmp is not None, "start() first"
@@ -117,6 +126,7 @@ class DemoWatch:
                                     self.topology)
             self._sightings = {}
             self.scan_seconds = []
+            self.not_before = not_before
 
     def sightings(self) -> list[Sighting]:
         with self._lock:
@@ -132,7 +142,8 @@ class DemoWatch:
             began = self.clock()
             with self._lock:
                 try:
-                    report = self._scanner.scan(began) if self._scanner is not None else None
+                    ready = self._scanner is not None and began >= self.not_before
+                    report = self._scanner.scan(began) if ready and self._scanner is not None else None
                 except Exception:  # noqa: BLE001 — one failed scan is a scan without findings
                     report = None
                 if report is not None:
@@ -211,59 +222,95 @@ def forecast_accuracy(sighting: Sighting, series: list[Series]) -> dict[str, Any
             "within_30pct": error <= 0.3}
 
 
-def _counts(sighting: Sighting, injected_at: float, services: set[str]) -> bool:
-    if sighting.service not in services:
-        return False
+def blast_radius(target: str, topology: dict[str, list[str]] | None = None) -> set[str]:
+    """The services a fault of ``target`` reaches: itself, and every service that calls it, directly or through
+    others (its errors and slowness travel up the calls)."""
+    topology = TOPOLOGY if topology is None else topology
+    reached, frontier = {target}, [target]
+    while frontier:
+        callee = frontier.pop()
+        for caller, calls in topology.items():
+            if callee in calls and caller not in reached:
+                reached.add(caller)
+                frontier.append(caller)
+    return reached
+
+
+def _after_onset(sighting: Sighting, injected_at: float) -> bool:
+    """Its change began with the fault (a forecast: it was first told after the injection)."""
     if sighting.since is not None:
         return sighting.since >= injected_at - ONSET_SLACK_S
     return sighting.at >= injected_at
+
+
+def _counts(sighting: Sighting, injected_at: float, services: set[str]) -> bool:
+    return sighting.service in services and _after_onset(sighting, injected_at)
+
+
+def _false(sighting: Sighting, injected_at: float, radius: set[str], harmless: bool) -> bool:
+    """Told before the injection, about a service the fault cannot reach, about a change older than the fault, or
+    about a harmless change."""
+    return (harmless or sighting.at < injected_at or sighting.service not in radius
+            or not _after_onset(sighting, injected_at))
 
 
 def watch_outcome(summary: dict[str, Any], sightings: list[Sighting], injected_at: float,
                   alert_at: float | None, series: list[Series] | None = None,
                   scan_seconds: list[float] | None = None) -> dict[str, Any]:
     """What the watch adds to one fault's summary: ``early_warning_lead_s`` (None without a page or without a
-    warning of the fault), the first such warning, its forecasts, the false warnings (before the injection, or
-    any at all for a harmless change) and the other warnings after it (other services: the fault's ripples)."""
+    warning of the fault: one in its blast radius whose change began with it), the first such warning, its
+    forecasts, the false warnings (see :func:`_false`: every other one), and — the stricter reading —
+    ``early_warning_lead_on_service_s``, from the first warning about the target or the alerted service alone."""
     services = {str(summary.get("target") or "")} | {str((summary.get("alert") or {}).get("service") or "")}
     services.discard("")
+    radius = blast_radius(str(summary.get("target") or "")) | services
     harmless = (summary.get("expected") or {}).get("category") == "no_fault"
     """A harmless change (the lab's noise fault) should be warned about by nobody: every warning is false."""
-    relevant = [] if harmless else [s for s in sightings if _counts(s, injected_at, services)]
+    false = [s for s in sightings if _false(s, injected_at, radius, harmless)]
+    relevant = [s for s in sightings if s not in false]
     first = relevant[0] if relevant else None
-    lead = round(alert_at - first.at, 1) if first is not None and alert_at is not None else None
+    on_service = next((s for s in relevant if _counts(s, injected_at, services)), None)
     return {
-        "early_warning_lead_s": lead,
+        "early_warning_lead_s": _lead(alert_at, first),
+        "early_warning_lead_on_service_s": _lead(alert_at, on_service),
         "early_warning": None if first is None else {
             "service": first.service, "text": first.text, "forecast": first.forecast,
             "after_injection_s": round(first.at - injected_at, 1)},
         "watch_forecasts": [{"service": s.service, "text": s.text, "seconds_to_full": s.seconds_to_full,
                              "after_injection_s": round(s.at - injected_at, 1),
                              "accuracy": forecast_accuracy(s, series or [])} for s in relevant if s.forecast],
-        "watch_false_warnings": [s.text for s in sightings if s.at < injected_at or harmless],
-        "watch_other_warnings": [s.text for s in sightings if s.at >= injected_at and not harmless
-                                 and s not in relevant],
+        "watch_false_warnings": [s.text for s in false],
+        "watch_other_warnings": [s.text for s in relevant if s is not first],
         "watch_scan_s": {"scans": len(scan_seconds), "median": round(statistics.median(scan_seconds), 3),
                          "max": round(max(scan_seconds), 3)} if scan_seconds else None,
     }
 
 
+def _lead(alert_at: float | None, sighting: Sighting | None) -> float | None:
+    return round(alert_at - sighting.at, 1) if sighting is not None and alert_at is not None else None
+
+
 def lead_summary(summaries: list[dict[str, Any]]) -> dict[str, Any]:
     """Over a ``--fault all --watch`` run: how many faults were warned of before their page, and the median lead
-    over the faults that paged and were warned of (negative leads — a warning after the page — included)."""
+    over the faults that paged and were warned of (negative leads — a warning after the page — included); the
+    same over warnings about the target or the alerted service alone; and the false warnings."""
     paged = [s for s in summaries if s.get("alert") is not None]
-    leads = [float(s["early_warning_lead_s"]) for s in paged if s.get("early_warning_lead_s") is not None]
-    before = sum(1 for lead in leads if lead > 0)
-    return {"faults": len(summaries), "paged": len(paged), "warned_before_page": before,
-            "median_lead_s": round(statistics.median(leads), 1) if leads else None,
-            "false_warnings": sum(len(s.get("watch_false_warnings") or []) for s in summaries)}
+    out: dict[str, Any] = {"faults": len(summaries), "paged": len(paged)}
+    for suffix, key in (("", "early_warning_lead_s"), ("_on_service", "early_warning_lead_on_service_s")):
+        leads = [float(s[key]) for s in paged if s.get(key) is not None]
+        out[f"warned_before_page{suffix}"] = sum(1 for lead in leads if lead > 0)
+        out[f"median_lead{suffix}_s"] = round(statistics.median(leads), 1) if leads else None
+    out["false_warnings"] = sum(len(s.get("watch_false_warnings") or []) for s in summaries)
+    return out
 
 
 def lead_table(summaries: list[dict[str, Any]]) -> Table:
     """One row per fault: the first warning of it, when the page came, and the lead."""
     overall = lead_summary(summaries)
     table = Table(title="early warnings vs the page", caption="lead: seconds from the first early warning of the "
-                  "fault's service to Alertmanager's page (positive: the watch was earlier)", caption_justify="left")
+                  "fault (its blast radius: the target and its callers) to Alertmanager's page (positive: the watch "
+                  "was earlier); false: warnings outside it, before the fault, or of a harmless change",
+                  caption_justify="left")
     for column in ("fault", "first warning", "after injection", "page after injection", "lead"):
         table.add_column(column, overflow="fold")
     for summary in summaries:
@@ -276,6 +323,6 @@ def lead_table(summaries: list[dict[str, Any]]) -> Table:
                       f"{lead:+.1f} s" if lead is not None else "—")
     table.add_section()
     median = overall["median_lead_s"]
-    table.add_row("total", f"{overall['warned_before_page']}/{overall['faults']} warned before the page", "", "",
-                  f"median {median:+.1f} s" if median is not None else "—")
+    table.add_row("total", f"{overall['warned_before_page']}/{overall['faults']} warned before the page; "
+                  f"{overall['false_warnings']} false", "", "", f"median {median:+.1f} s" if median is not None else "—")
     return table

@@ -10,7 +10,7 @@ from rich.console import Console, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from bot.cli.common import console, fail, print_json, settings_or_exit
+from bot.cli.common import console, err_console, fail, print_json, settings_or_exit
 from bot.cli.tables import Col, fitted_table
 
 app = typer.Typer(help="The incident lab: five services, a worker, load, Prometheus and Alertmanager on loopback; "
@@ -88,6 +88,61 @@ def heal() -> None:
         fail(str(exc))
     restarted = ", ".join(done["restarted"]) or "nothing"
     console.print(f"healed: restarted {restarted}; drained {done['drained']} queued message(s)")
+
+
+@app.command()
+def soak(minutes: float = typer.Option(30.0, "--minutes", min=1.0, help="how long to soak"),
+         as_json: bool = typer.Option(False, "--json", help="print the report as JSON on stdout"),
+         watch_interval: float = typer.Option(2.0, "--watch-interval", min=0.5, help="seconds between the watch's "
+                                              "scans (default: the lab's 2 s scrape interval, as `andon demo --watch`)"),
+         keep: bool = typer.Option(False, "--keep", help="leave the lab running afterwards"),
+         base_port: int | None = typer.Option(None, "--base-port", help="first of the lab's loopback ports")) -> None:
+    """Run the lab healthy for N minutes — load swings, harmless releases, rolling restarts — with the
+    proactive watch scanning it, and report the warnings it raised: all false, since nothing broke
+    (docs/watch.md). Alertmanager's pages are listed too: a soak should page nobody."""
+    import time
+
+    from bot.runtime import rca_params
+    from evals.cli.demo_watch import DemoWatch
+    from evals.lab.soak import SoakPlan, run_soak
+    from evals.lab.sources import lab_settings, lab_sources
+    from evals.lab.webhook import AlertReceiver
+
+    settings = settings_or_exit()
+    out = err_console if as_json else console
+    lab = _lab()
+    try:
+        if lab.running():
+            out.print(f"[dim]reusing the running lab in {lab.root}; healing it first[/]")
+            lab.heal()
+        else:
+            out.print(f"bringing the lab up in {lab.root} …")
+            lab.up(base_port=base_port)
+    except _errors() as exc:
+        fail(str(exc))
+    try:
+        wait = float(lab.record().get("epoch") or 0.0) - time.time()
+        if wait > 0:
+            out.print(f"[dim]waiting {wait:.0f} s for the lab to settle[/]")
+            time.sleep(wait)
+        scoped = lab_settings(settings, lab.layout)
+        sources = lab_sources(scoped, lab.layout)
+        watch = DemoWatch(sources.metrics, rca_params(settings), watch_interval, sources.call_graph,
+                          on_sighting=lambda s: out.print(Text(f"  ⚠ {s.text}", style="yellow")))
+        out.print(f"soaking the lab for {minutes:g} min with the watch scanning every {watch_interval:g} s …")
+        with AlertReceiver(lab.layout.webhook_port) as receiver:
+            report = run_soak(lab, watch, receiver, SoakPlan(minutes=minutes), on_event=lambda t: out.print(f"[dim]{t}[/]"))
+    except _errors() as exc:
+        fail(str(exc))
+    finally:
+        if keep:
+            lab.heal()
+        else:
+            lab.down()
+    out.print(f"{report['false_warnings']} false warning(s), {report['false_forecasts']} false forecast(s), "
+              f"{len(report['pages'])} page(s) in {minutes:g} min of healthy load")
+    if as_json:
+        print_json(report)
 
 
 @app.command("faults")

@@ -24,6 +24,8 @@ __all__ = ["LoadGenerator", "main"]
 
 CHECKOUT_SHARE = 0.3
 MAX_IN_FLIGHT = 64
+MIN_RPS = 0.1
+"""The slowest pace a generator is set to: below it, the next request would wait more than ten seconds."""
 
 
 class LoadGenerator:
@@ -55,7 +57,8 @@ class LoadGenerator:
                 self.in_flight -= 1
 
     def run(self, duration_s: float | None = None) -> None:
-        interval = 1.0 / self.rps
+        """Send until stopped (or for ``duration_s``); ``rps`` is read before each request, so it may be changed
+        while it runs (the soak's load swings)."""
         started = next_at = time.monotonic()
         with ThreadPoolExecutor(max_workers=MAX_IN_FLIGHT, thread_name_prefix="load") as pool:
             while not self._stop.is_set():
@@ -70,7 +73,7 @@ class LoadGenerator:
                 if not skip:
                     pool.submit(self._send, *self.request())
                     self.sent += 1
-                next_at += interval * self.rng.uniform(0.7, 1.3)
+                next_at += self.rng.uniform(0.7, 1.3) / max(self.rps, MIN_RPS)
                 self._stop.wait(max(next_at - time.monotonic(), 0.0))
 
     def stop(self) -> None:

@@ -29,11 +29,12 @@ def test_a_sustained_step_raises_one_warning_naming_its_service_signal_and_start
 
 def test_a_one_sample_blip_raises_none(state: WatchState) -> None:
     """The blip is the latest reading, so the engine scores it high (nothing after it to smooth it away): only the
-    sustain check, three readings beyond the threshold, keeps it quiet."""
+    persistence check, two readings in a row with the evidence of three, keeps it quiet."""
     report = Scanner(FakeMetrics(fleet(step_to=None, blip=3.0)), state).scan(T0)
 
     assert report.warnings == []
-    quick = Scanner(FakeMetrics(fleet(step_to=None, blip=3.0)), state, watch=WatchParams(sustain_samples=1)).scan(T0)
+    quick = Scanner(FakeMetrics(fleet(step_to=None, blip=3.0)), state,
+                    watch=WatchParams(sustain_samples=1, min_persistence=1)).scan(T0)
     assert [w.service for w in quick.warnings] == ["payments"]  # the check is what stops it
 
 
@@ -60,11 +61,11 @@ def test_not_a_problem_suppresses_the_same_shape_afterwards(state: WatchState) -
 
 
 def test_a_change_much_larger_than_the_dismissed_one_is_warned_again(state: WatchState) -> None:
-    Scanner(FakeMetrics(fleet(step_to=0.45)), state).scan(T0)  # a small step, called harmless
+    Scanner(FakeMetrics(fleet(step_to=1.4)), state).scan(T0)  # a step, called harmless
     state.dismiss("payments", "latency_p99_seconds", None, T0)
 
-    assert Scanner(FakeMetrics(fleet(step_to=0.45)), state).scan(T0 + 30).warnings == []
-    larger = Scanner(FakeMetrics(fleet(step_to=1.4)), state).scan(T0 + 60)
+    assert Scanner(FakeMetrics(fleet(step_to=1.4)), state).scan(T0 + 30).warnings == []
+    larger = Scanner(FakeMetrics(fleet(step_to=4.4)), state).scan(T0 + 60)
     assert [w.signal for w in larger.warnings] == ["latency_p99_seconds"]
 
 
@@ -74,7 +75,7 @@ def test_a_restart_keeps_cooldowns_and_dismissals(database_url: str | None, tmp_
 
     before = open_store(database_url, tmp_path / "data")
     search_slow = fleet()
-    search_slow[3].values[search_slow[3].times >= T0 - 300] += 1.0
+    search_slow[3].values[search_slow[3].times >= T0 - 300] += 3.0
     assert {w.service for w in scanner_over(before, search_slow).scan(T0).warnings} == {"payments", "search"}
     WatchState(before.db).dismiss("search", "latency_p99_seconds", None, T0)
     before.db.close()

@@ -11,7 +11,7 @@ from typing import Any
 
 from rich.console import Console
 
-from evals.cli.demo_watch import DemoWatch, Sighting, lead_summary, lead_table, watch_outcome
+from evals.cli.demo_watch import DemoWatch, Sighting, blast_radius, lead_summary, lead_table, watch_outcome
 from tests.support.watch_metrics import T0, FakeMetrics, fleet
 
 INJECTED = T0 - 60.0
@@ -28,17 +28,26 @@ def _seen(service: str, at: float, since: float | None, key: str = "", forecast:
 
 def test_the_lead_is_from_the_first_warning_of_the_fault_to_the_page() -> None:
     sightings = [_seen("gateway", INJECTED - 20, INJECTED - 40),  # before the fault: false
-                 _seen("search", INJECTED + 5, INJECTED + 2),  # another service: a ripple, not the fault's
+                 _seen("inventory", INJECTED + 4, INJECTED + 2),  # payments' fault cannot reach it: false
+                 _seen("gateway", INJECTED + 5, INJECTED + 2, key="g2"),  # calls checkout, which calls payments: a ripple
                  _seen("payments", INJECTED + 9, INJECTED - 3),  # the change point a sample early still counts
                  _seen("checkout", INJECTED + 12, INJECTED + 4)]
 
     outcome = watch_outcome(_summary("bad_deploy", "payments", "checkout"), sightings, INJECTED, INJECTED + 21.5)
 
-    assert outcome["early_warning_lead_s"] == 12.5
-    assert outcome["early_warning"] == {"service": "payments", "text": "Early warning — payments", "forecast": False,
-                                        "after_injection_s": 9.0}
-    assert outcome["watch_false_warnings"] == ["Early warning — gateway"]
-    assert outcome["watch_other_warnings"] == ["Early warning — search"]
+    assert outcome["early_warning_lead_s"] == 16.5  # the ripple on gateway is the fault's, and came first
+    assert outcome["early_warning"] == {"service": "gateway", "text": "Early warning — gateway", "forecast": False,
+                                        "after_injection_s": 5.0}
+    assert outcome["early_warning_lead_on_service_s"] == 12.5  # on payments (the target) or checkout (alerted)
+    assert outcome["watch_false_warnings"] == ["Early warning — gateway", "Early warning — inventory"]
+    assert outcome["watch_other_warnings"] == ["Early warning — payments", "Early warning — checkout"]
+
+
+def test_the_blast_radius_is_the_target_and_everything_that_calls_it() -> None:
+    assert blast_radius("payments") == {"payments", "checkout", "gateway"}
+    assert blast_radius("inventory") == {"inventory", "checkout", "gateway"}
+    assert blast_radius("worker") == {"worker"}
+    assert blast_radius("db", {"api": ["cache"], "cache": ["db"], "batch": []}) == {"db", "cache", "api"}
 
 
 def test_a_warning_after_the_page_is_a_negative_lead_and_none_or_no_page_is_none() -> None:
@@ -51,6 +60,7 @@ def test_a_warning_after_the_page_is_a_negative_lead_and_none_or_no_page_is_none
     assert late["early_warning_lead_s"] == -10.0
     assert unwarned["early_warning_lead_s"] is None and unwarned["early_warning"] is None
     assert old_change["early_warning_lead_s"] is None  # a change from before the fault is not the fault's
+    assert len(old_change["watch_false_warnings"]) == 1  # and it is false
 
 
 def test_any_warning_of_a_harmless_change_is_false() -> None:
@@ -64,6 +74,7 @@ def test_fault_all_reports_how_many_were_warned_before_the_page_and_the_median_l
     summaries = []
     for fault, lead in (("bad_deploy", 8.0), ("slow_dependency", 14.0), ("cpu_hog", -3.0), ("crash_loop", None)):
         summary = {**_summary(fault, "payments", "payments"), "time_to_detect_s": 20.0, "early_warning_lead_s": lead,
+                   "early_warning_lead_on_service_s": None if lead is None else lead - 2.0,
                    "early_warning": None if lead is None else {"text": f"Early warning — {fault}",
                                                                "after_injection_s": 20.0 - lead},
                    "watch_false_warnings": ["x"] if fault == "cpu_hog" else []}
@@ -76,8 +87,9 @@ def test_fault_all_reports_how_many_were_warned_before_the_page_and_the_median_l
     console.print(lead_table(summaries))
     text = console.export_text()
 
-    assert overall == {"faults": 5, "paged": 4, "warned_before_page": 2, "median_lead_s": 8.0, "false_warnings": 1}
-    assert "2/5 warned before the page" in text and "median +8.0 s" in text
+    assert overall == {"faults": 5, "paged": 4, "warned_before_page": 2, "median_lead_s": 8.0,
+                       "warned_before_page_on_service": 2, "median_lead_on_service_s": 6.0, "false_warnings": 1}
+    assert "2/5 warned before the page; 1 false" in text and "median +8.0 s" in text
     assert "+14.0 s" in text and "-3.0 s" in text and "no page" in text
 
 
@@ -99,6 +111,21 @@ def test_the_watch_thread_tells_each_warning_once_and_forgets_on_reset() -> None
 
     assert [(s.service, s.forecast) for s in first] == [("payments", False)] and watch.scans >= 3
     assert [s.key for s in told] == [first[0].key] * 2  # told again only after the reset
+
+
+def test_the_watch_does_not_scan_before_the_experiments_epoch() -> None:
+    clock = [T0]
+    watch = DemoWatch(FakeMetrics(fleet()), interval_s=0.02, clock=lambda: clock[0]).start(not_before=T0 + 10)
+    try:  # the lab settles from its heal until its epoch
+        time.sleep(0.3)
+        assert watch.scans == 0 and watch.sightings() == []
+        clock[0] = T0 + 10
+        deadline = time.monotonic() + 20
+        while watch.scans < 1 and time.monotonic() < deadline:
+            time.sleep(0.02)
+    finally:
+        watch.stop()
+    assert watch.scans >= 1
 
 
 def test_a_forecast_is_checked_against_when_its_resource_ran_out() -> None:
