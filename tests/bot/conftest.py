@@ -79,12 +79,13 @@ def learned_kb(slack_kb: Any, tmp_path: Path) -> Any:
 
 @pytest.fixture
 def watched(fake_slack: FakeSlack, tmp_path: Path, learned_kb: Any) -> Iterator[Watched]:
-    """A server watching (one scan: the interval is an hour), with its first cards posted."""
+    """A server watching (one scan: the interval is an hour), with its first cards posted: the error ratios of
+    checkout and gateway (gateway's p99, 0.35 → 0.5 s, stays within a latency's spread: its own level)."""
     with serving(fake_slack, tmp_path, learned_kb, watch=True, watch_interval_s=3600) as andon:
         watcher = start_watcher(andon.running.desk.deps.settings, andon.running.desk.deps)
         assert watcher is not None
         try:
-            fake_slack.wait_for(lambda: len(cards(fake_slack)) >= 3, what="the warning cards")
+            fake_slack.wait_for(lambda: len(cards(fake_slack)) >= 2, what="the warning cards")  # checkout, gateway
             yield Watched(andon, watcher)
         finally:
             watcher.stop()
