@@ -42,7 +42,7 @@ def test_serve_watches_only_with_andon_watch(tmp_path: Path, fake_slack: FakeSla
     _url, process = _serve(tmp_path, fake_slack, ANDON_WATCH=watch)
     try:
         if watch == "1":
-            fake_slack.wait_for(lambda: len(cards(fake_slack)) >= 3, timeout=60, what="the warning cards")
+            fake_slack.wait_for(lambda: len(cards(fake_slack)) >= 2, timeout=60, what="the warning cards")
             assert any("*Early warning — gateway " in card_text(c) for c in cards(fake_slack))
         else:
             time.sleep(3.0)
