@@ -25,7 +25,7 @@ from tools.rca.records import ChangeLink
 from tools.rca.vocabulary import ACCUMULATING, classify
 from tools.sources.base import Change
 
-__all__ = ["identifiers", "link_stops", "family_of", "to_links", "link_changes", "Symptoms", "CHECK_FAMILIES", "AUTH_WORDS", "TLS_WORDS"]
+__all__ = ["identifiers", "link_stops", "family_of", "to_links", "link_changes", "Symptoms", "CHECK_FAMILIES", "AUTH_WORDS", "TLS_WORDS", "refused_credentials"]
 
 _FAMILIES: list[tuple[str, re.Pattern[str]]] = [
     ("certificate", re.compile(r"(?i)\bcert(ificate)?s?\b|tls|ssl|x509")),
@@ -52,6 +52,16 @@ AUTH_WORDS = re.compile(r"(?i)\b(401|403)\b|unauthori[sz]ed|forbidden|authentica
                         r"access ?denied|password authentication|invalidaccesskeyid|signature ?does ?not ?match|"
                         r"permission denied|not authori[sz]ed")
 """What authentication failures look like in logs and metric names."""
+TIME_REFUSED = re.compile(r"(?i)request ?time ?too ?skewed|not yet valid|used before issued|issued (at )?in the future|"
+                          r"clock skew")
+"""A refusal over time, not credentials (a signed request dated in the future, a token not valid yet): its 403
+says the clock is off, not that a key changed."""
+
+
+def refused_credentials(texts: list[str]) -> bool:
+    """Failures that say credentials were refused; none when the same failures say the refusal is over time
+    (then its bare 403s are those refusals too)."""
+    return any(AUTH_WORDS.search(t) for t in texts) and not any(TIME_REFUSED.search(t) for t in texts)
 TLS_WORDS = re.compile(r"(?i)x509|certificate|handshake|tls|ssl")
 """What TLS and certificate failures look like."""
 

@@ -6,12 +6,13 @@ import re
 from dataclasses import dataclass
 
 from knowledge.documents import Check, Runbook
-from tools.rca.changes import CHECK_FAMILIES
+from tools.rca.changes import CHECK_FAMILIES, refused_credentials
 from tools.rca.evidence import Evidence
 from tools.rca.params import Params
 from tools.rca.records import Shift
 from tools.rca.scope import zone_of
-from tools.rca.victims import named_in
+from tools.rca.services import worst_level
+from tools.rca.victims import accused, resolvers
 from tools.rca.vocabulary import classify
 from tools.sources.timespec import parse_duration
 
@@ -67,7 +68,8 @@ def _metric(check: Check, service: str, evidence: Evidence, params: Params) -> C
     series = reading_for(check, service, evidence)
     if not series:
         return CheckOutcome(check, False, False, f"no {wanted} series for {service}", None)
-    best = max(series, key=lambda s: s.score)
+    level = check.expect.startswith(("above:", "below:"))
+    best = worst_level(series) if level else max(series, key=lambda s: s.score)
     signal = classify(best.metric)
     signed = signal.bad == "both" and signal.kind == "clock"  # an offset is as bad behind as ahead
     after, before = (abs(best.after), abs(best.before)) if signed else (best.after, best.before)
@@ -99,7 +101,9 @@ def _metric(check: Check, service: str, evidence: Evidence, params: Params) -> C
             return CheckOutcome(check, False, False, f"{service} has no ready replica: its {wanted} "
                                 f"({before:.4g} → {after:.4g}) shows nothing healthy", evidence.pod_call)
         countdown = op == "below" and bool(_COUNTDOWN.search(best.metric))  # time left only ever shrinks
-        ok = holds_after and (rules_out or moving or countdown or not held_before)  # a symptom that held all along is not news
+        # a symptom that held all along is not news, but time left only ever shrinks, and a clock off stays
+        # off: whatever compares timestamps with it fails as soon as it reaches it
+        ok = holds_after and (rules_out or moving or countdown or signed or not held_before)
     where = f" [{', '.join(f'{k}={v}' for k, v in sorted(best.labels.items()))}]" if best.labels else ""
     detail = f"{service} {best.metric}{where}: {best.before:.4g} → {best.after:.4g} (z={best.score:.1f})"
     healthy_side = expect.startswith(("above:", "below:")) and signal.bad not in ("both", worse_of(expect))
@@ -129,9 +133,10 @@ def _log(check: Check, service: str, evidence: Evidence) -> CheckOutcome:
             return CheckOutcome(check, True, True, f"{service} logs: '{texts[-1][:140]}'", evidence.spike_call,
                                 key=f"log:{spike.template}")
     if service not in evidence.spikes:  # no log of its own (a vendor): it speaks through the callers' logs naming it
+        dns = resolvers(evidence, {service, *evidence.services, *evidence.topology})
         for source, spikes in sorted(evidence.spikes.items()):
             for spike in spikes:
-                if spike.error_like and service in named_in(spike, source, {service}) and \
+                if spike.error_like and service in accused(spike, source, {service}, dns, evidence.topology) and \
                         any(pattern.search(t) for t in spike.texts()):
                     return CheckOutcome(check, True, True, f"{source} logs name {service}: '{spike.texts()[-1][:140]}'",
                                         evidence.spike_call, key=f"log:{spike.template}")
@@ -140,6 +145,10 @@ def _log(check: Check, service: str, evidence: Evidence) -> CheckOutcome:
             return CheckOutcome(check, True, True, f"{service} event {event.reason}: '{event.message[:140]}'",
                                 evidence.event_call, key=f"event:{event.reason}:{event.message}")
     return CheckOutcome(check, True, False, f"no matching new log lines for {service}", evidence.spike_call)
+
+
+def _refused(service: str, evidence: Evidence) -> bool:
+    return refused_credentials([t for s in evidence.spikes.get(service, []) if s.error_like for t in s.texts()])
 
 
 def _change(check: Check, service: str, evidence: Evidence, params: Params) -> CheckOutcome:
@@ -157,7 +166,9 @@ def _change(check: Check, service: str, evidence: Evidence, params: Params) -> C
         is_flag = bool(link.flag) or "flag" in link.kind.lower()
         if check.change in ("flag", "config") and is_flag != (check.change == "flag"):
             continue  # a flag flip is what a flag check looks for; a config check looks for the other changes
-        if link.linked or -late <= link.minutes_before_onset <= within:
+        if link.linked or (-late <= link.minutes_before_onset <= within and
+                           (link.family != "credential" or _refused(service, evidence))):
+            # (a key changed days ago explains only failures about keys)
             return CheckOutcome(check, True, True, link.describe(), evidence.change_call,
                                 key=f"change:{link.family}:{link.what()}")
     if "job" in families:  # Kubernetes records a job's run itself, where no change feed does

@@ -12,7 +12,7 @@ from typing import Any
 
 from knowledge.documents import Runbook
 from knowledge.taxonomy import consequence_hops, sides
-from tools.rca.changes import AUTH_WORDS, TLS_WORDS, Symptoms, identifiers, link_changes, link_stops
+from tools.rca.changes import TLS_WORDS, Symptoms, identifiers, link_changes, link_stops, refused_credentials
 from tools.rca.evidence import Evidence
 from tools.rca.explain import Fit, Outcomes, category_fits
 from tools.rca.params import Params
@@ -68,7 +68,7 @@ def _symptoms(evidence: Evidence, params: Params) -> dict[str, Symptoms]:
                                 "db_pool_in_use_ratio"))]
         out[service] = Symptoms(onset=fault_onset(record, params) if record else None,
                                 trend_starts=[(m, float(t), d) for m, t, d in starts if t is not None],
-                                auth_failures=any(AUTH_WORDS.search(t) for t in texts + failing),
+                                auth_failures=refused_credentials(texts + failing),
                                 tls_failures=any(TLS_WORDS.search(t) for t in texts + failing),
                                 failure_names=frozenset(n for t in texts for n in identifiers(t)),
                                 db_trouble=bool(db) or any("lock" in t.lower() or "slow" in t.lower() for t in texts))

@@ -9,6 +9,10 @@
 - **shipped volume**: a log pipeline (a shipper or collector: Fluent Bit, Fluentd, Vector, Promtail…) in
   trouble after other services' log volume rose carries their load: they are recorded as loading it.
 
+- **unresolved names**: a dependency its callers fail to reach because its name does not resolve ("lookup
+  api.stripe.com: i/o timeout"), while a DNS server they use is in trouble of its own, is that server's
+  victim, not down.
+
 Either way the caller is recorded as propagating from the dependency, unless a change of its own is tied
 to its trouble (then it may be the cause, and the relation is left to the timing)."""
 
@@ -19,7 +23,7 @@ import re
 from tools.rca.evidence import Evidence
 from tools.rca.params import Params
 from tools.rca.roles import role_of
-from tools.rca.victims import tied_change
+from tools.rca.victims import LOOKUP_FAILED, named_in, resolvers, tied_change
 
 __all__ = ["passed_on", "ECHO_MIN", "LOG_PIPELINE"]
 
@@ -69,10 +73,28 @@ def _shipped(evidence: Evidence, params: Params) -> None:
             evidence.services[source].load_from = [s for s in evidence.services[source].load_from if s != name]
 
 
+def _unresolved(evidence: Evidence, params: Params) -> None:
+    known = set(evidence.services) | set(evidence.topology)
+    troubled = [d for d in sorted(resolvers(evidence, known)) if d in evidence.services
+                and evidence.services[d].fault_score >= params.anomaly_threshold]
+    if not troubled:
+        return
+    for source, spikes in evidence.spikes.items():
+        lookups = [spike for spike in spikes if spike.error_like and any(LOOKUP_FAILED.search(t) for t in spike.texts())]
+        for name in sorted({n for spike in lookups for n in named_in(spike, source, known)} - set(troubled)):
+            record = evidence.services.get(name)
+            if record is None or tied_change(name, evidence, params):
+                continue
+            record.propagated_from = sorted({*record.propagated_from, *(
+                d for d in troubled if name not in evidence.services[d].propagated_from)})
+
+
 def passed_on(evidence: Evidence, params: Params) -> None:
     """Record callers that relay a dependency's errors, or send its cache misses on, as propagating from it,
-    and log pipelines as loaded by the services whose log volume rose."""
+    dependencies whose names do not resolve as propagating from the DNS server in trouble, and log pipelines
+    as loaded by the services whose log volume rose."""
     _shipped(evidence, params)
+    _unresolved(evidence, params)
     for caller, dependencies in evidence.topology.items():
         record = evidence.services.get(caller)
         if record is None or tied_change(caller, evidence, params):

@@ -8,12 +8,16 @@ prefix of the exporter it runs (``coredns_``, ``redis_``)."""
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from functools import cache
+from typing import TYPE_CHECKING
 
 from knowledge.taxonomy import roles, sides
 from tools.rca.evidence import Evidence
-from tools.rca.explain import Fit
 from tools.rca.params import Params
+
+if TYPE_CHECKING:
+    from tools.rca.explain import Fit
 
 __all__ = ["role_of", "name_by_role", "is_datastore"]
 
@@ -60,7 +64,6 @@ def name_by_role(service: str, fits: dict[str, Fit], evidence: Evidence, params:
     if cause is None or (current is not None and current.score >= cause.score):
         return
     runbook = current.runbook if current is not None and current.score > 0 else cause.runbook
-    fits[category] = Fit(category, cause.score, runbook, cause.outcomes, cause.explained, cause.effects)
+    fits[category] = replace(cause, category=category, runbook=runbook)
     for fitted in own:
-        fits[fitted.category] = Fit(fitted.category, fitted.score * params.role_cause_share, fitted.runbook,
-                                    fitted.outcomes, fitted.explained, fitted.effects)
+        fits[fitted.category] = replace(fitted, score=fitted.score * params.role_cause_share)

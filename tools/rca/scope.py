@@ -48,7 +48,7 @@ def implicated_nodes(service: str, evidence: Evidence, params: Params) -> set[st
 def trouble_node(service: str, evidence: Evidence, params: Params) -> str | None:
     """The one node the service's trouble is confined to, when the evidence names exactly one: a node
     implicated by its per-node series or node events, else the node of its pods that are in trouble
-    (evicted, not ready, restarting) while its pods elsewhere are fine, else that of its one pod whose
+    (evicted, not ready, restarting) while its pods elsewhere are fine, else the one node of its pods whose
     series moved while it has pods elsewhere. None when the trouble is not one node's, or cannot be told
     from the service's (all its pods on one node)."""
     nodes = implicated_nodes(service, evidence, params)
@@ -64,7 +64,7 @@ def trouble_node(service: str, evidence: Evidence, params: Params) -> str | None
              and s.score >= params.anomaly_threshold}
     where = {p.node for p in pods if p.name in moved}
     elsewhere = any(p.node not in where for p in pods)  # with every pod on one node, node and service look alike
-    return next(iter(where)) if len(moved) == 1 and len(where) == 1 and elsewhere else None
+    return next(iter(where)) if moved and len(where) == 1 and elsewhere else None
 
 
 def scope_factor(scope: str | None, nodes: set[str] | None, params: Params) -> float:

@@ -20,7 +20,7 @@ from tools.rca.series import on_calls, score_series, screen
 from tools.rca.vocabulary import FAULT_KINDS, classify
 from tools.sources.base import Series
 
-__all__ = ["rank_services", "rescore", "amplifies", "shown_series", "dependencies", "callers", "display_order",
+__all__ = ["rank_services", "rescore", "amplifies", "shown_series", "worst_level", "dependencies", "callers", "display_order",
            "strain_came_later", "fault_onset", "waits_on_calls"]
 
 
@@ -36,7 +36,16 @@ def shown_series(series: list[Shift], params: Params | None = None) -> list[Shif
         if (shift.service, shift.metric) not in seen:
             seen.add((shift.service, shift.metric))
             chosen.add(id(shift))
+    for key in seen:  # and its worst level: one node's clock an hour off since last week moves no z-score
+        chosen.add(id(worst_level([a for a in series if (a.service, a.metric) == key])))
     return [a for a in strongest if id(a) in chosen]
+
+
+def worst_level(series: list[Shift]) -> Shift:
+    """The series of one metric at the worst level now, by the direction its signal calls bad (an offset's
+    size either way)."""
+    bad = classify(series[0].metric).bad
+    return max(series, key=lambda a: a.after if bad == "up" else -a.after if bad == "down" else abs(a.after))
 
 
 def _attribute(series: Series) -> str:

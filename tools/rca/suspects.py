@@ -16,7 +16,7 @@ from tools.rca.changes import AUTH_WORDS
 from tools.rca.evidence import Evidence
 from tools.rca.params import Params
 from tools.rca.records import Clue
-from tools.rca.victims import bad_reasons, hit_directly, named_in
+from tools.rca.victims import accused, bad_reasons, hit_directly, resolvers
 
 __all__ = ["Suspect", "candidates", "assess"]
 
@@ -74,8 +74,9 @@ def assess(service: str, evidence: Evidence, alerted: list[str], named_by: list[
         clues.append(Clue(evidence.change_call or "", "correlate_changes", change.describe(), weight=bonus))
     # its own errors; "upstream stripe failed: 503" is a caller's symptom and counts for the service it names,
     # but "stripe: 401 expired API key" is the caller's own credential
+    dns = resolvers(evidence, known)
     spikes = [s for s in evidence.spikes.get(service, []) if s.error_like and
-              (not named_in(s, service, known) or any(AUTH_WORDS.search(t) for t in s.texts()))]
+              (not accused(s, service, known, dns, evidence.topology) or any(AUTH_WORDS.search(t) for t in s.texts()))]
     if spikes:
         bonus = params.log_bonus_new if any(s.new for s in spikes) else params.log_bonus_spiking
         score += bonus

@@ -16,17 +16,23 @@ from tools.rca.evidence import Evidence
 from tools.rca.nesting import parts_of
 from tools.rca.params import Params
 from tools.rca.records import LogSpike, ServiceRecord
+from tools.rca.roles import role_of
 from tools.rca.scope import zone_of
 from tools.rca.services import amplifies, became_active, rescore
 from tools.rca.vocabulary import FAULT_KINDS
 
-__all__ = ["reconcile_load", "name_the_level", "noisy_neighbours", "named_upstreams", "mentions", "named_in", "refused", "HIT_DIRECTLY", "BAD_K8S"]
+__all__ = ["reconcile_load", "name_the_level", "noisy_neighbours", "named_upstreams", "mentions", "named_in", "accused", "resolvers", "LOOKUP_FAILED", "refused", "HIT_DIRECTLY", "BAD_K8S"]
 
 BAD_K8S = ("oomkilled", "crashloopbackoff", "backoff", "error", "evicted", "unhealthy", "failedscheduling",
            "nodenotready", "nodelost", "failed", "killing", "expired")
 """Pod and event reasons that mean trouble."""
 THROTTLED = re.compile(r"(?i)\b429\b|too many requests|rate[ _-]?limit|throttl|quota exceeded")
 """What being throttled by a dependency looks like in a caller's logs."""
+LOOKUP_FAILED = re.compile(r"(?i)temporary failure in name resolution|eai_again|servfail|server misbehaving|"
+                           r"(lookup|resolving) \S+( on \S+:53)?: i/o timeout|:53: (i/o timeout|read: connection refused)")
+"""A name lookup the resolver did not answer (it timed out, failed, refused): it names the host looked up, which
+is not at fault. An answer that the name does not exist ("no such host", NXDOMAIN) is not one: a headless
+service whose pods are gone has no name."""
 HIT_DIRECTLY = ("nodelost", "nodenotready", "failedscheduling", "evicted", "oomkilled")
 """Pod trouble no dependency causes: the node under it went away, or its own memory ran out."""
 
@@ -206,14 +212,32 @@ def named_in(spike: LogSpike, source: str, known: set[str]) -> list[str]:
             and any(re.search(pattern, text) for pattern in _name_patterns(name))]
 
 
+def resolvers(evidence: Evidence, known: set[str]) -> set[str]:
+    """The DNS servers among ``known`` (``role`` in categories.yaml)."""
+    return {s for s in known if role_of(s, evidence) == "dns_failure"}
+
+
+def accused(spike: LogSpike, source: str, known: set[str], dns: set[str], topology: dict[str, list[str]]) -> list[str]:
+    """The services other than ``source`` that an error line of ``source`` is about: those it names. A failed
+    name lookup names the host looked up but is about name resolution: the DNS servers ``source`` calls (any
+    of ``dns`` when the topology does not say), and nobody else when ``source`` is one (its failing lookups
+    are its own)."""
+    if any(LOOKUP_FAILED.search(t) for t in spike.texts()):
+        if source in dns:
+            return []
+        return sorted([d for d in topology.get(source, []) if d in dns] or dns)
+    return named_in(spike, source, known)
+
+
 def mentions(evidence: Evidence, known: set[str]) -> dict[str, list[str]]:
-    """service -> the other services whose new error logs name it."""
+    """service -> the other services whose new error logs blame it (``accused``)."""
     out: dict[str, list[str]] = {}
+    dns = resolvers(evidence, known)
     for source, spikes in evidence.spikes.items():
         for spike in spikes:
             if not spike.error_like or any(AUTH_WORDS.search(t) or THROTTLED.search(t) for t in spike.texts()):
                 continue  # a refusal (bad credentials, throttling) names who refused, not who is at fault
-            for name in named_in(spike, source, known):
+            for name in accused(spike, source, known, dns, evidence.topology):
                 out.setdefault(name, [])
                 if source not in out[name]:
                     out[name].append(source)

@@ -76,9 +76,11 @@ def _context_for(hypothesis: Hypothesis, state: InvestigationState, ctx: AgentCo
             context["config"] = change.description
 
     evidence.topology = ctx.sources.call_graph()
-    if any(c.family == "credential" and c.minutes_before_onset > ctx.params.secret_in_use_min
-           for c in evidence.credentials_of(hypothesis.service)):
+    crashing = any("crashloop" in r.lower() or "backoff" in r.lower() for r in evidence.k8s_reasons(hypothesis.service))
+    if not crashing and any(c.family == "credential" and c.minutes_before_onset > ctx.params.secret_in_use_min
+                            for c in evidence.credentials_of(hypothesis.service)):
         context["rotated"] = True  # a new secret has long existed and the old one is retired: a restart picks it up
+        # (unless its pods already restart again and again: each start read the current secret, and it fails)
     if any(c.family == "certificate" and c.minutes_before_onset >= 0 for c in evidence.credentials_of(hypothesis.service)):
         context["renewed"] = True  # a new certificate was issued: a restart makes start-up readers load it
     bad_nodes = [n.name for n in evidence.nodes if not n.ready]
@@ -102,7 +104,7 @@ def _context_for(hypothesis: Hypothesis, state: InvestigationState, ctx: AgentCo
         context["caller"] = caller  # where a fallback for a failing dependency is switched on
     if is_datastore(hypothesis.service, evidence):
         context["datastore"] = True  # shared state: a restart drops every client and may fail over
-    if any("crashloop" in r.lower() or "backoff" in r.lower() for r in evidence.k8s_reasons(hypothesis.service)):
+    if crashing:
         context["crashing"] = True  # its processes die on what they are given: more of them die the same way
     overloaded = sorted(name for name, record in evidence.services.items()
                         if hypothesis.service in record.load_from and drowning(record, ctx.params))

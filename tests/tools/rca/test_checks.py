@@ -219,3 +219,31 @@ def test_a_service_with_no_logs_of_its_own_speaks_through_its_callers_logs_namin
     view = read_evidence([{"id": "c1", "tool": "log_template_spikes", "status": "ok", "data": spikes}])
     assert outcome(check, "featurestore-saas", view) == (True, True)
     assert outcome(check, "catalog-api", view) == (True, False), "a service the lines do not name"
+
+
+def test_a_level_check_reads_the_worst_series_and_a_clock_off_since_last_week_still_counts() -> None:
+    """One node's clock 960 s ahead for three days moves no z-score; the noisier nodes score higher. The
+    level check reads the worst level, and a clock that stays off is trouble however long it has been."""
+    check = Check(name="clock offset from NTP", metric="clock_skew_seconds", expect="above:0.5", weight=3)
+    nodes = [anomaly("upload-api", "node_timex_offset_seconds", 0.0003, 0.0006, 1.2, kind="clock",
+                     signal="clock_skew_seconds", labels={"node": "ip-1"}),
+             anomaly("upload-api", "node_timex_offset_seconds", 960.0, 960.0, 0.0, kind="clock",
+                     signal="clock_skew_seconds", labels={"node": "ip-9"})]
+    assert outcome(check, "upload-api", view_of(nodes)) == (True, True)
+    assert outcome(check, "upload-api", view_of(nodes[:1])) == (True, False)
+
+
+def test_a_key_changed_days_ago_confirms_only_failures_about_keys() -> None:
+    check = Check(name="a credential rotated", change="credential", within="168h", weight=3)
+    rotated = [{"service": "upload-api", "kind": "secret", "family": "credential", "minutes_before_onset": 2880.0,
+                "description": "rotated S3 access key"}]
+    errors = [anomaly("upload-api", "error_ratio", 0.001, 0.24, 50.0, kind="errors")]
+
+    def confirmed(line: str) -> bool:
+        view = evidence_of(errors, changes=rotated,
+                           spikes=[{"service": "upload-api", "template": line, "error_like": True, "new": True}])
+        return outcome(check, "upload-api", view)[1]
+
+    assert confirmed("ERROR PutObject failed: 403 InvalidAccessKeyId")
+    assert not confirmed("ERROR PutObject failed: 500 InternalError"), "failures that are not about keys"
+    assert not confirmed("ERROR PutObject failed: 403 RequestTimeTooSkewed"), "a refusal over time, not a key"

@@ -51,3 +51,17 @@ def test_a_log_pipeline_in_trouble_after_a_services_log_volume_rose_is_loaded_by
     relations = _relations(shifts, [], {})
     assert relations["fluent-bit"][1] == ["payments-api"] and relations["payments-api"][1] == []
     assert _relations([*shifts[:1], *shifts[2:]], [], {})["fluent-bit"][1] == [], "no volume rose: no source"
+
+
+def test_a_dependency_its_callers_cannot_resolve_is_the_troubled_dns_servers_victim() -> None:
+    lookup = 'ERROR charge failed: Post "https://api.stripe.com/v1/charges": dial tcp: lookup api.stripe.com: i/o timeout'
+    shifts = [anomaly("payments-api", "upstream_error_ratio", 0.002, 0.17, 10.0, kind="errors", upstream="stripe"),
+              anomaly("stripe", "upstream_latency_seconds", 0.37, 3.1, 22.0, kind="latency"),
+              anomaly("coredns", "dns_errors", 0.05, 24.0, 200.0, kind="errors")]
+    spikes = [{"service": "payments-api", "template": lookup, "error_like": True, "new": True}]
+    topology = {"payments-api": ["stripe", "coredns"], "coredns": []}
+    assert _relations(shifts, spikes, topology)["stripe"][0] == ["coredns"]
+    calm = [*shifts[:2], anomaly("coredns", "dns_errors", 0.05, 0.06, 0.4, kind="errors")]
+    assert _relations(calm, spikes, topology)["stripe"][0] == [], "a DNS server without trouble explains nothing"
+    refused = [{**spikes[0], "template": "ERROR charge failed: 502 Bad Gateway from api.stripe.com"}]
+    assert _relations(shifts, refused, topology)["stripe"][0] == [], "only a lookup that went unanswered"

@@ -53,6 +53,9 @@ def test_one_pods_moved_series_names_its_node_and_a_service_wide_move_names_none
     assert trouble_node("cart", evidence_of(every, pods=pods), Params()) is None
     together = [{**p, "node": "n0"} for p in pods]
     assert trouble_node("cart", evidence_of(one, pods=together), Params()) is None
+    two = [*one, shift("cart", "error_ratio", 0.003, 0.9, 80.0, kind="errors", labels={"pod": "cart-3"})]
+    assert trouble_node("cart", evidence_of(two, pods=[*pods, {"name": "cart-3", "service": "cart", "node": "n1"}]),
+                        Params()) == "n1", "two pods that moved, both on one node"
 
 
 def test_trouble_on_two_services_in_one_zone_with_the_other_zones_quiet_is_that_zones() -> None:

@@ -51,3 +51,18 @@ def test_a_log_names_a_wrapped_service_by_its_stem_but_not_a_short_common_word()
     assert named_in(spike, "recs", {"featurestore-saas", "auth-svc", "recs"}) == ["featurestore-saas"]
     plain = LogSpike(service="recs", template="ERROR upstream featurestoreX failed")
     assert named_in(plain, "recs", {"featurestore-saas"}) == [], "a stem inside a longer word is another name"
+
+
+def test_an_unanswered_name_lookup_blames_the_dns_servers_called_not_the_host_looked_up() -> None:
+    from tools.rca.records import LogSpike
+    from tools.rca.victims import accused
+
+    timeout = LogSpike(service="search-api", template="ERROR dial tcp: lookup search-index.internal: i/o timeout")
+    known = {"search-index", "coredns", "search-api"}
+    topology = {"search-api": ["search-index", "coredns"]}
+    assert accused(timeout, "search-api", known, {"coredns"}, topology) == ["coredns"]
+    assert accused(timeout, "coredns", known, {"coredns"}, topology) == [], "a DNS server's failing lookups are its own"
+    assert accused(timeout, "search-api", known, set(), topology) == [], "nobody to blame, but not the host looked up"
+    gone = LogSpike(service="search-api", template="WARN dial tcp: lookup search-index-2.search-index: no such host")
+    assert accused(gone, "search-api", known, {"coredns"}, topology) == ["search-index"], \
+        "an answer that the name does not exist: a headless service whose pod is gone"

@@ -18,7 +18,7 @@ from tools.registry import default_registry
 
 
 def _context(series: list[dict[str, Any]], service: str, category: str,
-             changes: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+             changes: list[dict[str, Any]] | None = None, pods: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     records: dict[str, list[dict[str, Any]]] = {}
     for item in series:
         records.setdefault(item["service"], []).append(item)
@@ -27,6 +27,8 @@ def _context(series: list[dict[str, Any]], service: str, category: str,
     calls = [{"id": "c1", "tool": "rank_anomalies", "status": "ok", "data": data}]
     if changes:
         calls.append({"id": "c2", "tool": "correlate_changes", "status": "ok", "data": changes})
+    if pods:
+        calls.append({"id": "c3", "tool": "k8s_pods", "status": "ok", "data": pods})
     state = {"calls": calls, "incident": {"alertname": "SearchLatencyHigh"}}
     graph = {"web": ["search"], "search": ["search-db"]}
     ctx = SimpleNamespace(sources=SimpleNamespace(call_graph=lambda: graph), params=Params())
@@ -59,3 +61,31 @@ def test_a_migration_of_a_database_the_service_calls_is_tied_to_its_release() ->
     assert "migrated" not in _context(series, "search", "bad_deploy", changes=[
         {"service": "other-db", "kind": "migration", "family": "schema", "minutes_before_onset": 6.0}]), \
         "a migration of a database it does not call"
+
+
+def _runbook(runbook_id: str) -> Runbook:
+    return next(d for d in load_documents(bundled_paths()) if isinstance(d, Runbook) and d.id == runbook_id)
+
+
+def _tools(service: str, category: str, runbook_id: str, context: dict[str, Any]) -> list[str]:
+    hypothesis = Hypothesis(service=service, category=category, confidence=0.9, summary="", evidence=[])
+    return [p.tool for p in propose_actions(hypothesis, _runbook(runbook_id), default_registry(), context)]
+
+
+def test_a_secret_rotated_long_ago_is_picked_up_by_a_restart_unless_the_pods_already_crash_on_it() -> None:
+    series = [shift("search", "error_ratio", 0.001, 0.4, 80.0, kind="errors")]
+    rotated = [{"service": "search", "kind": "secret", "family": "credential", "minutes_before_onset": 1620.0,
+                "description": "vault: rotated static role search-db/search"}]
+    pods = [{"name": f"search-{i}", "service": "search", "node": "n1", "ready": i > 1,
+             "reasons": ["CrashLoopBackOff"] if i <= 1 else []} for i in range(4)]
+    running = _context(series, "search", "expired_credentials", changes=rotated)
+    crashing = _context(series, "search", "expired_credentials", changes=rotated, pods=pods)
+    assert running.get("rotated") is True and "rotated" not in crashing
+    assert _tools("search", "expired_credentials", "rb-expired-credentials", running) == ["restart_service"]
+    assert _tools("search", "expired_credentials", "rb-expired-credentials", crashing) == ["run_automation"], \
+        "pods that start again and again read the current secret: a restart brings nothing new"
+
+
+def test_a_clock_off_on_one_node_moves_work_off_it_and_a_drift_everywhere_is_resynced() -> None:
+    assert _tools("auth", "clock_skew", "rb-clock-skew", {"node": "ip-9"}) == ["cordon_node", "restart_service"]
+    assert _tools("auth", "clock_skew", "rb-clock-skew", {}) == ["run_automation"]
