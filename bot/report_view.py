@@ -2,13 +2,17 @@
 each hypothesis' own evidence, no fact said twice, log lines instead of log templates, no word cut in
 half, and only the past incidents that really relate to the root cause.
 
-The report's JSON keeps the engine's data as it is; these functions only shape what is displayed."""
+The report's JSON keeps the engine's data as it is; these functions only shape what is displayed. ``shorten``
+is :func:`knowledge.snippets.snippet`, the one word-boundary cutter: search hits, ``/andon runbook`` and the
+terminal cut text alike."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable
 from typing import Any
+
+from knowledge.snippets import snippet as shorten
 
 __all__ = ["RELATED_MIN_SCORE", "FALSE_ALARM", "log_examples", "readable", "shorten", "distinct_evidence",
            "own_evidence", "shared_evidence", "related_incidents", "model_weight"]
@@ -35,18 +39,6 @@ def log_examples(calls: Iterable[dict[str, Any]]) -> dict[str, str]:
             if isinstance(spike, dict) and spike.get("template") and spike.get("examples"):
                 out.setdefault(str(spike["template"]), str(spike["examples"][-1]))
     return out
-
-
-def shorten(text: str, limit: int) -> str:
-    """``text`` in at most ``limit`` characters, cut at a word boundary and marked with an ellipsis."""
-    text = " ".join(text.split())
-    if len(text) <= limit:
-        return text
-    cut = text[: max(limit - 1, 1)]
-    space = cut.rfind(" ")
-    if space > limit // 2:
-        cut = cut[:space]
-    return cut.rstrip(" ,;:·-") + "…"
 
 
 def _whole(quoted: str, examples: dict[str, str]) -> str | None:

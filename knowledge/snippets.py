@@ -1,5 +1,7 @@
 """Snippets: the text of a search hit shortened for a person to read — whitespace collapsed, and, when cut,
-cut between words and marked with an ellipsis, never in the middle of a word."""
+cut between words and marked with an ellipsis, never in the middle of a word. The one cutter of text for
+display: the bot's views use it too (``bot.report_view.shorten``); it lives here, in the lowest layer that
+cuts text, so the knowledge code needs nothing from above."""
 
 from __future__ import annotations
 

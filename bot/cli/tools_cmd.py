@@ -6,10 +6,11 @@ import json
 from typing import Any
 
 import typer
-from rich.table import Table
+from rich.console import RenderableType
 from rich.text import Text
 
 from bot.cli.common import console, print_json
+from bot.cli.tables import Col, fitted_table
 
 __all__ = ["app", "list_tools", "argument_lines"]
 
@@ -55,11 +56,15 @@ def list_tools(as_json: bool = typer.Option(False, "--json", help="print JSON to
         print_json([{"name": t.name, "group": t.group, "risk": t.risk.value, "description": t.description,
                      "schema": t.json_schema()} for t in tools])
         return
-    table = Table(title=f"{len(tools)} tools", show_lines=True)
-    for column in ("name", "group", "risk", "arguments", "description"):
-        table.add_column(column, overflow="fold", no_wrap=column == "name")  # a tool's name is never cut
+    rows: list[list[RenderableType]] = []
     for tool in tools:
         style = {"read": "green", "write": "yellow", "destructive": "red"}[tool.risk.value]
         arguments = Text("\n".join(argument_lines(tool.json_schema())) or "none")
-        table.add_row(tool.name, tool.group, f"[{style}]{tool.risk.value}[/]", arguments, Text(tool.description))
-    console.print(table)
+        rows.append([Text(tool.name), Text(tool.group), Text(tool.risk.value, style=style), arguments,
+                     Text(tool.description)])
+    console.print(fitted_table(console, TOOL_COLUMNS, rows, title=f"{len(tools)} tools", show_lines=True))
+
+
+TOOL_COLUMNS = (Col("name"), Col("group", drop=1), Col("risk"), Col("arguments"), Col("description"))
+"""A narrow terminal loses the group (the least needed to choose a tool; ``--json`` keeps it); names, risks,
+arguments and descriptions stay, no word cut."""

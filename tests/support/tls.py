@@ -50,11 +50,13 @@ def _openssl(*args: str) -> None:
     subprocess.run([openssl, *args], check=True, capture_output=True, timeout=60)
 
 
-def self_signed_certificate(directory: Path) -> SelfSigned:
-    """A fresh key and a one-day certificate for ``IP:127.0.0.1`` written under ``directory``."""
+def self_signed_certificate(directory: Path, dns_name: str | None = None) -> SelfSigned:
+    """A fresh key and a one-day certificate for ``IP:127.0.0.1`` (or, given ``dns_name``, for that name
+    only: a server reached by its address that a client must verify by name) written under ``directory``."""
     cert, key = directory / "loopback.crt", directory / "loopback.key"
-    _openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
-             "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert))
+    name, alt = (dns_name, f"DNS:{dns_name}") if dns_name else ("127.0.0.1", "IP:127.0.0.1")
+    _openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", f"/CN={name}",
+             "-addext", f"subjectAltName={alt}", "-keyout", str(key), "-out", str(cert))
     return SelfSigned(cert, key)
 
 

@@ -1,10 +1,14 @@
-"""The signal vocabulary, in one table: what a metric is (its canonical name and kind), which direction
-is bad for it, and the smallest change that can matter.
+"""The signal vocabulary, read from its one table (``vocabulary.yaml``): what a metric is (its canonical name
+and kind), which direction is bad for it, how much it weighs, and the smallest change that can matter.
 
 A series is read by its name: first against the canonical names and their usual aliases
 (OpenTelemetry, cAdvisor, kube-state-metrics, node_exporter spellings), then, when none fits, by the
 words it contains (``error``, ``latency``, ``cpu``…), so names the table never heard of still work.
 Runbook checks name canonical signals, and read every series whose name maps to them.
+
+The table is read on first use, never at import. It also gives the Prometheus source its default query
+(:func:`recorded_names`), the signal profiles the names they may make (:func:`known_names`), and
+knowledge/README.md its table (:func:`docs_table`).
 """
 
 from __future__ import annotations
@@ -12,16 +16,21 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import cache
+from importlib import resources
+from typing import Any
 
-__all__ = ["Signal", "classify", "faces_dependency", "ACCUMULATING", "FAULT_KINDS"]
+import yaml
 
-_DEPENDENCY_FACING = re.compile(r"client|upstream|outbound|downstream|dependency|egress", re.IGNORECASE)
+__all__ = ["Signal", "Entry", "Vocabulary", "classify", "faces_dependency", "load_vocabulary", "known_names",
+           "parse_vocabulary", "recorded_names", "docs_table", "ACCUMULATING", "FAULT_KINDS"]
 
 ACCUMULATING = frozenset({"memory", "disk", "queue", "restarts", "saturation", "capacity"})
 """Kinds of resources that fill up slowly."""
 FAULT_KINDS = frozenset({"errors", "latency", "cpu", "memory", "queue", "saturation", "disk", "logs", "restarts",
                          "availability", "clock"})
 """Kinds whose bad-direction shift is a fault rather than a change of load or volume."""
+_BAD = ("up", "down", "both")
+_WORSE_WHEN = {"up": "rises", "down": "falls", "both": "rises or falls"}
 
 
 @dataclass(frozen=True)
@@ -38,88 +47,125 @@ class Signal:
     """Measures a service's calls to others rather than its own work."""
 
 
-# canonical name, kind, bad, weight, aliases (a regex searched in the lower-case metric name)
-_TABLE: list[tuple[str, str, str, float, str]] = [
-    ("cert_expiry_seconds", "availability", "down", 1.0, r"cert.*(expir|not_after|valid)|ssl.*expir|expiry"),
-    ("cache_hit_ratio", "availability", "down", 1.0, r"hit_?ratio|hit_rate|cache_hits?_ratio"),
-    ("node_ready", "availability", "down", 1.0, r"node_ready|node_status_ready"),
-    ("", "availability", "down", 1.0, r"success|availab|_up$|^up$|ready|healthy"),
-    ("upstream_error_ratio", "errors", "up", 1.0, r"(upstream|client|outbound|dependency).*(error|fail|overflow)"),
-    ("upstream_latency_seconds", "latency", "up", 1.0,
-     r"(upstream|client|outbound|dependency).*(latency|duration|response_time)"),
-    ("", "saturation", "up", 0.9, r"per_request|per_call|per_query|per_op"),  # work each request costs
-    # rows a query plan reads: a missing index or a flipped plan multiplies them with the requests unchanged
-    ("db_scan_rate", "saturation", "up", 0.9,
-     r"seq_?scan|sequential_scan|full_(table_)?scan|select_scan|collscan|rows_(examined|scanned)|tup(le)?s?_read"),
-    # jobs running (kube-state-metrics' kube_job_status_active, a scheduler's running tasks): work that started
-    ("jobs_active", "traffic", "both", 0.5,
-     r"(job|cronjob|run|batch|task|dag)s?_(status_)?(active|running|in_progress)|(active|running)_(runs|jobs|tasks)"),
-    ("rate_limited_ratio", "errors", "up", 1.0, r"rate_?limit|throttled_requests|429|too_many_requests"),
-    ("tls_handshake_errors", "errors", "up", 1.0, r"tls.*(error|fail)|handshake|ssl.*(error|fail)"),
-    ("dns_errors", "errors", "up", 1.0, r"dns.*(error|fail|timeout)|servfail|nxdomain"),
-    ("packet_loss_ratio", "errors", "up", 1.0, r"packet_loss|drop|loss|retransmi"),
-    ("error_ratio", "errors", "up", 1.0,
-     r"error|fail|5xx|exception|reject|overflow|denied|refused|unauthori[sz]ed|40[13]|oom|crash"),
-    ("restarts_total", "restarts", "up", 1.0, r"restart"),
-    ("clock_skew_seconds", "clock", "both", 1.0, r"clock|skew|timex_offset|ntp.*offset|time_offset"),
-    ("gc_pause_seconds", "latency", "up", 1.0, r"gc_|garbage_collect|pause"),
-    ("replication_lag_seconds", "latency", "up", 1.0, r"replica(tion)?_(lag|delay)|replay_lag|slave_lag"),
-    ("consumer_lag_seconds", "latency", "up", 1.0, r"consumer_lag|message_age|lag"),
-    ("lock_wait_seconds", "latency", "up", 1.0, r"lock_(wait|time)|locks?_waiting|deadlock"),
-    ("db_pool_wait_seconds", "latency", "up", 1.0, r"pool.*(wait|pending_time|acquire)"),
-    ("db_query_p99_seconds", "latency", "up", 1.0, r"(db|query|sql|statement).*(latency|duration|p\d\d|seconds)"),
-    ("latency_p50_seconds", "latency", "up", 1.0, r"p50|median"),
-    ("latency_p99_seconds", "latency", "up", 1.0,
-     r"latency|duration|p99|p95|p90|response_time|request_time|wait|delay|slow|rtt"),
-    ("cpu_throttled_ratio", "cpu", "up", 0.9, r"throttl"),
-    ("cpu_usage_ratio", "cpu", "up", 0.9, r"cpu|load_?avg|loadavg|steal"),
-    ("memory_usage_bytes", "memory", "up", 0.9, r"mem|heap|rss|resident|working_set"),
-    ("queue_depth", "queue", "up", 0.9, r"queue|depth|backlog|pending|enqueued|unacked"),
-    ("db_pool_in_use_ratio", "saturation", "up", 0.9, r"(db|database|sql|jdbc|hikari).*(pool|connections)"),
-    ("thread_pool_active_ratio", "saturation", "up", 0.9, r"thread|worker_pool|executor|busy_workers"),
-    ("", "saturation", "up", 0.9, r"pool|in_use|inuse|active|saturation|utili[sz]ation|connections|evict"),
-    ("disk_usage_ratio", "disk", "up", 0.9, r"disk|volume|inode|filesystem|fs_|pvc"),
-    ("log_lines_rate", "logs", "up", 0.8, r"log_(lines|volume|bytes|events)"),
-    ("replicas", "capacity", "both", 0.5, r"replicas"),
-    ("request_rate", "traffic", "both", 0.5,
-     r"request|rps|qps|throughput|workload|traffic|rate$|per_second|calls|invocations"),
-    ("", "io", "both", 0.6, r"network|bytes|syscall|packets|_io|io_"),
-]
+@dataclass(frozen=True)
+class Entry:
+    """One row of the table: a canonical signal, or (``name`` "") a kind read from the words of a name."""
+
+    name: str
+    kind: str
+    bad: str
+    weight: float
+    pattern: re.Pattern[str]
+    """The aliases (or words), searched in the lower-case metric name."""
+    meaning: str = ""
+    recorded: bool = True
+    """Read by the Prometheus source's default query under its own name."""
+    bound: tuple[str, str] | None = None
+    """``(name, meaning)`` of the series that bounds this one (``memory_limit_bytes``), read as this signal."""
+
+    def signal(self) -> Signal:
+        return Signal(self.name, self.kind, self.bad, self.weight)
+
+
+@dataclass(frozen=True)
+class FloorRule:
+    ends: tuple[str, ...]
+    contains: tuple[str, ...]
+    floor: float
+
+    def fits(self, name: str) -> bool:
+        return name.endswith(self.ends) or any(word in name for word in self.contains)
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    kinds: dict[str, float]
+    """Every kind, in the docs' order, and its weight in the ranking."""
+    entries: tuple[Entry, ...]
+    """In match order: the first whose pattern matches a name gives its signal."""
+    otherwise: Signal
+    floors: tuple[FloorRule, ...]
+    no_floor: float
+    dependency: re.Pattern[str]
+
+
+def _entry(item: dict[str, Any], kinds: dict[str, float]) -> Entry:
+    name = str(item.get("name", ""))
+    kind, bad = str(item["kind"]), str(item["bad"])
+    where = name or repr(item.get("words"))
+    if kind not in kinds or bad not in _BAD:
+        raise ValueError(f"vocabulary.yaml: {where}: kind {kind!r} or bad {bad!r} unknown")
+    if bool(name) != ("aliases" in item) or bool(name) == ("words" in item) or (name and not item.get("meaning")):
+        raise ValueError(f"vocabulary.yaml: {where}: a signal has a name, aliases and a meaning; "
+                         "a words row only words")
+    bound = item.get("bound")
+    return Entry(name, kind, bad, kinds[kind], re.compile(str(item.get("aliases") or item["words"])),
+                 str(item.get("meaning", "")), bool(item.get("recorded", True)),
+                 (str(bound["name"]), str(bound["meaning"])) if bound else None)
 
 
 @cache
-def _compiled() -> list[tuple[re.Pattern[str], Signal]]:
-    return [(re.compile(pattern), Signal(name, kind, bad, weight)) for name, kind, bad, weight, pattern in _TABLE]
+def load_vocabulary() -> Vocabulary:
+    """The table in ``vocabulary.yaml``."""
+    return parse_vocabulary(yaml.safe_load(resources.files("tools.rca").joinpath("vocabulary.yaml").read_text()))
 
-_UNKNOWN = Signal("", "other", "both", 0.6)
+
+def parse_vocabulary(data: dict[str, Any]) -> Vocabulary:
+    """The table from the file's YAML, checked: known kinds and directions, a meaning for every signal,
+    aliases only for a named signal and words only for a row without a name."""
+    kinds = {str(kind): float(spec["weight"]) for kind, spec in data["kinds"].items()}
+    entries = tuple(_entry(item, kinds) for item in data["signals"])
+    otherwise = data["otherwise"]
+    floors = tuple(FloorRule(tuple(rule.get("ends", ())), tuple(rule.get("contains", ())), float(rule["floor"]))
+                   for rule in data["floors"])
+    return Vocabulary(kinds, entries, Signal("", otherwise["kind"], otherwise["bad"], kinds[otherwise["kind"]]),
+                      floors, float(data["no_floor"]), re.compile(str(data["dependency"]), re.IGNORECASE))
+
 
 def faces_dependency(metric: str) -> bool:
     """True for metrics that measure a service's calls to others rather than its own work."""
-    return bool(_DEPENDENCY_FACING.search(metric))
+    return bool(load_vocabulary().dependency.search(metric))
 
 
 @cache
 def classify(metric: str) -> Signal:
     """What ``metric`` is: its exact canonical entry, else the first alias that matches, else its kind from
     the words it contains (``error_ratio`` → errors/up, ``cache_hit_ratio`` → availability/down)."""
+    vocabulary = load_vocabulary()
     name = metric.lower()
-    dependency = faces_dependency(name)
-    found = next((s for _, s in _compiled() if s.name == name), None) or \
-        next((s for pattern, s in _compiled() if pattern.search(name)), _UNKNOWN)
-    return Signal(found.name, found.kind, found.bad, found.weight, _floor(name), dependency)
+    found = next((e for e in vocabulary.entries if e.name == name), None) or \
+        next((e for e in vocabulary.entries if e.pattern.search(name)), None)
+    signal = found.signal() if found else vocabulary.otherwise
+    return Signal(signal.name, signal.kind, signal.bad, signal.weight, _floor(name), faces_dependency(name))
 
 
 def _floor(name: str) -> float:
     """The smallest change that can matter, by the unit the name states: half a percent of a ratio, 2 ms,
     one queued message, half a restart, a megabyte; nothing for a name that states no unit."""
-    if name.endswith("ratio"):
-        return 0.005
-    if "seconds" in name or name.endswith("_s"):
-        return 0.002
-    if any(word in name for word in ("queue", "depth", "backlog", "messages")):
-        return 1.0
-    if "restart" in name:
-        return 0.5
-    if "bytes" in name:
-        return 1e6
-    return 1e-9
+    vocabulary = load_vocabulary()
+    return next((rule.floor for rule in vocabulary.floors if rule.fits(name)), vocabulary.no_floor)
+
+
+def known_names() -> set[str]:
+    """Every name the vocabulary defines: the canonical signals and their bounds."""
+    entries = load_vocabulary().entries
+    return {e.name for e in entries if e.name} | {e.bound[0] for e in entries if e.bound}
+
+
+def recorded_names() -> list[str]:
+    """The canonical signals the Prometheus source reads by their own names, in the table's order."""
+    return [e.name for e in load_vocabulary().entries if e.name and e.recorded]
+
+
+def docs_table() -> str:
+    """knowledge/README.md's table of the signals (Markdown): by kind, in the order of the kinds; within a kind
+    the broadest signal first (the reverse of the match order, where the narrowest comes first)."""
+    vocabulary = load_vocabulary()
+    rows = ["| metric | meaning | kind | bad when it |", "|---|---|---|---|"]
+    for kind in vocabulary.kinds:
+        for entry in (e for e in reversed(vocabulary.entries) if e.name and e.kind == kind):
+            names, meaning = f"`{entry.name}`", entry.meaning
+            if entry.bound:
+                names, meaning = f"{names} / `{entry.bound[0]}`", f"{meaning} / {entry.bound[1]}"
+            rows.append(f"| {names} | {meaning} | {kind} | {_WORSE_WHEN[entry.bad]} |")
+    return "\n".join(rows) + "\n"

@@ -113,8 +113,10 @@ class KubeApi:
             headers["Authorization"] = authorization
         if content_type:
             headers["Content-Type"] = content_type
+        server_name = self.connection.server_name
         try:
-            return self.client.request(method, f"{self.url}{path}", params=params, json=json_body, headers=headers)
+            return self.client.request(method, f"{self.url}{path}", params=params, json=json_body, headers=headers,
+                                       extensions={"sni_hostname": server_name} if server_name else None)
         except httpx.HTTPError as exc:
             raise BackendError(f"Kubernetes API at {self.url} unreachable: {exc}") from exc
 

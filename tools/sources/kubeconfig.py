@@ -2,10 +2,11 @@
 
 The maintained ``kubernetes`` client resolves the file, as ``kubectl`` does: several files merged
 (``a:b``, as ``KUBECONFIG``), the context, the server URL, the CA (``certificate-authority`` or
-``-data``), the client certificate and key, a bearer token or token file, basic auth, auth providers
-(OIDC, GCP) and exec plugins (``aws eks get-token``, ``gke-gcloud-auth-plugin``, ``kubelogin``…). Only that
-resolution is borrowed: requests still go through Andon's own httpx client. Certificate and key data
-embedded in the file are written by the client library to private temporary files it deletes at exit.
+``-data``), the name to verify the server by (``tls-server-name``), the client certificate and key, a
+bearer token or token file, basic auth, auth providers (OIDC, GCP) and exec plugins (``aws eks get-token``,
+``gke-gcloud-auth-plugin``, ``kubelogin``…). Only that resolution is borrowed: requests still go through
+Andon's own httpx client. Certificate and key data embedded in the file are written by the client library
+to private temporary files it deletes at exit.
 The kubeconfig is never written back (no token caching in the user's file).
 """
 
@@ -94,6 +95,7 @@ def kubeconfig_connection(paths: str, context: str | None = None) -> KubeConnect
         client_cert=(str(cert), str(key)) if cert and key else None,
         verify=bool(configuration.verify_ssl),
         proxy=configuration.proxy or None,
+        server_name=getattr(configuration, "tls_server_name", None) or None,
         namespace=str(namespace) if namespace else None,
         origin=f"kubeconfig {paths}, context {name}",
     )

@@ -119,6 +119,9 @@ class KubeConnection:
     """``False``: accept any server certificate (kubeconfig ``insecure-skip-tls-verify``)."""
     proxy: str | None = None
     """A proxy for this server only (kubeconfig ``proxy-url``); ``HTTPS_PROXY`` and friends apply otherwise."""
+    server_name: str | None = None
+    """The name to ask for (SNI) and to check the server's certificate against when it is not the URL's
+    host (kubeconfig ``tls-server-name``: a server reached by IP or through a tunnel)."""
     namespace: str | None = None
     """The home namespace: the pod's own in-cluster, the context's with a kubeconfig. Reads fall back to it
     when a cluster-wide list is forbidden."""

@@ -9,25 +9,25 @@ from typing import TYPE_CHECKING, Any
 import httpx
 import numpy as np
 
+from tools.rca.vocabulary import recorded_names
 from tools.sources.base import Series
 
 if TYPE_CHECKING:
     from tools.sources.profile_reader import ProfileReader
 
-__all__ = ["PrometheusSource", "DEFAULT_SIGNAL_QUERIES", "BackendError"]
+__all__ = ["PrometheusSource", "default_signal_queries", "BackendError"]
 
-DEFAULT_SIGNAL_QUERIES = [
-    '{__name__=~"request_rate|error_ratio|latency_p99_seconds|latency_p50_seconds|cpu_usage_ratio|'
-    'cpu_throttled_ratio|memory_usage_bytes|restarts_total|db_pool_in_use_ratio|db_pool_wait_seconds|'
-    'db_query_p99_seconds|thread_pool_active_ratio|queue_depth|consumer_lag_seconds|cache_hit_ratio|'
-    'gc_pause_seconds|disk_usage_ratio|replication_lag_seconds|lock_wait_seconds|upstream_error_ratio|'
-    'upstream_latency_seconds|rate_limited_ratio|packet_loss_ratio|tls_handshake_errors|dns_errors|'
-    'cert_expiry_seconds|clock_skew_seconds|replicas|log_lines_rate|node_ready",service!=""}',
-    "andon:signal",
-]
-"""Series ranked for anomalies: the signal vocabulary (as recording rules name it), plus anything a
-deployment records as ``andon:signal{service=…,signal=…}``; the detected signal profiles add the standard
-names of ordinary stacks (``tools/sources/profiles.yaml``)."""
+RECORDED_SIGNALS = '{{__name__=~"{names}",service!=""}}'
+"""The vocabulary's own names (as recording rules or an exporter write them), for every service."""
+RECORDED_ANYTHING = "andon:signal"
+"""Anything a deployment records as ``andon:signal{service=…,signal=…}``, read as its ``signal``."""
+
+
+def default_signal_queries() -> list[str]:
+    """Series ranked for anomalies: the signals of the vocabulary (``tools/rca/vocabulary.yaml``) by their
+    own names, plus ``andon:signal``; the detected signal profiles add the standard names of ordinary
+    stacks (``tools/sources/profiles.yaml``)."""
+    return [RECORDED_SIGNALS.format(names="|".join(recorded_names())), RECORDED_ANYTHING]
 
 
 class BackendError(RuntimeError):
@@ -41,7 +41,7 @@ class PrometheusSource:
                  signal_queries: list[str] | None = None) -> None:
         self.url = url.rstrip("/")
         self.client = client or httpx.Client(timeout=timeout_s)
-        self.signal_queries = signal_queries or DEFAULT_SIGNAL_QUERIES
+        self.signal_queries = signal_queries or default_signal_queries()
 
     def _get(self, path: str, params: dict[str, Any]) -> Any:
         try:

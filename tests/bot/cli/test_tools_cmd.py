@@ -1,8 +1,10 @@
-"""``andon tools list``: each tool with its risk and its arguments (name, type, required or default)."""
+"""``andon tools list``: each tool with its risk and its arguments (name, type, required or default); at 80
+columns no name or word is cut (the group makes room)."""
 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from bot.cli.tools_cmd import argument_lines
@@ -43,6 +45,18 @@ def test_tool_names_are_never_cut_in_a_narrow_terminal(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     shown = {line.split("│")[1].strip() for line in result.stdout.splitlines() if line.startswith("│")}
     assert {tool.name for tool in default_registry().all()} <= shown
+
+
+def test_at_80_columns_no_word_of_a_description_or_argument_is_cut(andon: Andon, tmp_path: Path) -> None:
+    from tools import default_registry
+
+    text = andon("tools", "list", data_dir=tmp_path, columns=80).stdout
+    assert max(len(line) for line in text.splitlines()) <= 80, text
+    shown = set(re.split(r"[\s│┃┏┓┗┛┡┩━─┳╇┴┬┼├┤└┘]+", text))
+    for tool in default_registry().all():
+        words = set(tool.description.split()) | {w for line in argument_lines(tool.json_schema()) for w in line.split()}
+        assert words <= shown, (tool.name, sorted(words - shown))
+    assert "not shown at 80 columns: group" in " ".join(text.split())
 
 
 def test_tools_list_json(tmp_path: Path) -> None:

@@ -1,6 +1,7 @@
 """Kubeconfig contexts resolved by the ``kubernetes`` client and spoken to with Andon's own HTTP client:
-the chosen context's server and token, a CA by file (relative to the kubeconfig) or embedded, a client
-certificate a loopback API server requires, an exec plugin re-run after a 401."""
+the chosen context's server and token, a CA by file (relative to the kubeconfig) or embedded, the
+``tls-server-name`` a certificate is verified by, a client certificate a loopback API server requires, an
+exec plugin re-run after a 401."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ import pytest
 import yaml
 
 from tests.support.fakehttp import RecordingServer, Reply, recording_server
-from tests.support.tls import ClientCertificate, SelfSigned, client_certificate
+from tests.support.tls import ClientCertificate, SelfSigned, client_certificate, self_signed_certificate
 from tools.sources.kubeconfig import KubeconfigError, kubeconfig_connection
 from tools.sources.kubernetes import KubernetesSource
 from tools.sources.prometheus import BackendError
@@ -141,6 +142,32 @@ def test_a_client_certificate_from_the_kubeconfig_is_presented(tmp_path: Path, c
     with pytest.raises(BackendError, match="unreachable"):
         KubernetesSource(kubeconfig_connection(str(without))).pods()
     assert len(mutual_tls_server.received()) == 1
+
+
+def test_the_tls_server_name_is_asked_for_and_verified_in_place_of_the_address(tmp_path: Path) -> None:
+    """``tls-server-name``: the server is reached at 127.0.0.1 but its certificate names only
+    ``api.prod.internal``; without the setting the certificate is refused, with it the name is sent (SNI)
+    and verified, as kubectl does."""
+    named = self_signed_certificate(tmp_path, dns_name="api.prod.internal")
+    context = named.server_context()
+    asked: list[str | None] = []
+    context.sni_callback = lambda _socket, name, _context: asked.append(name)
+    with recording_server(tls=context) as api:
+        api.route("GET", "/api/v1/pods", PODS)
+        cluster = {"server": api.url, "certificate-authority-data": _b64(named.cert_file)}
+        users, contexts = {"sre": {"token": "t"}}, {"prod": {"cluster": "prod", "user": "sre"}}
+        by_address = _kubeconfig(tmp_path / "by-address", {"prod": cluster}, users, contexts, "prod")
+        with pytest.raises(BackendError, match="unreachable"):
+            KubernetesSource(kubeconfig_connection(str(by_address))).pods()
+        assert not api.received()
+
+        by_name = _kubeconfig(tmp_path / "by-name", {"prod": {**cluster, "tls-server-name": "api.prod.internal"}},
+                              users, contexts, "prod")
+        connection = kubeconfig_connection(str(by_name))
+        assert connection.server_name == "api.prod.internal"
+        assert KubernetesSource(connection).pods() == []
+        assert len(api.received()) == 1
+    assert asked[-1] == "api.prod.internal"
 
 
 def test_an_exec_plugin_token_is_used_and_renewed_after_a_401(tmp_path: Path, server: RecordingServer) -> None:

@@ -1,6 +1,6 @@
 """Signal profiles: every template is valid PromQL (checked by the real promtool), pods fold into their
-workloads, derived series' keys parse back, detection follows the server's metric names, and the docs
-list every profile."""
+workloads, derived series' keys parse back, detection follows the server's metric names, every signal a
+profile makes is a name of the vocabulary, and the docs list every profile."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import pytest
 import yaml
 
 from tests.support.servers import require_binary
+from tools.rca.vocabulary import known_names
 from tools.sources.profiles import detect, load_profiles, parse_selector, query, workload_of
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -62,6 +63,12 @@ def test_profiles_follow_the_metric_names_a_server_has() -> None:
                                      "kube_pod_container_status_restarts_total", "up"})}
     assert found == {"otel-http", "cadvisor", "kube-state-metrics"}
     assert detect({"up", "request_rate"}) == []
+
+
+def test_every_signal_a_profile_makes_is_a_name_of_the_vocabulary() -> None:
+    known = known_names()
+    unknown = sorted({f"{p.name}: {s.signal}" for p in load_profiles() for s in p.signals if s.signal not in known})
+    assert not unknown, f"profiles.yaml makes signals tools/rca/vocabulary.yaml does not name: {unknown}"
 
 
 def test_the_docs_list_every_profile_and_its_signals() -> None:
