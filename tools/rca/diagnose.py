@@ -149,6 +149,8 @@ def _rose(series: list[Any], kind: str, params: Params) -> bool:
 
 def _fallback(service: str, evidence: Evidence) -> str:
     series = evidence.series(service)
+    if any(c.family == "job" and c.linked for c in evidence.changes_of(service)):
+        return "runaway_job"  # a job run tied to the trouble: what it does loudest (reads, CPU) is its work
     if not series:
         return "dependency_outage"
     category = KIND_FALLBACK.get(series[0].kind, "dependency_outage")

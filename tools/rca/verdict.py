@@ -7,6 +7,8 @@ week (its logs then belong to the recurring episode: they are read only within t
 
 from __future__ import annotations
 
+import re
+
 from tools.rca.evidence import Evidence
 from tools.rca.params import Params
 from tools.rca.records import Clue, Finding, Shift
@@ -54,6 +56,30 @@ def rollout_restarts(service: str, shift: Shift, evidence: Evidence, params: Par
         return False
     return any(c.family == "deploy" and -params.change_after_onset_s / 60.0 <= c.minutes_before_onset
                <= params.change_step_window_s / 60.0 for c in evidence.changes_of(shift.service or service))
+
+
+SHUTDOWN_WORDS = re.compile(r"(?i)shut ?down|shutting down|sigterm|draining|terminat(ing|ed)|graceful|"
+                            r"connection reset|econnreset|goaway|broken pipe")
+"""What requests cut off by a pod shutting down look like: a rolling release's old pods going away."""
+
+
+def _rollout_noise(strong: list[tuple[str, Shift]], evidence: Evidence, params: Params) -> str | None:
+    """The service whose rolling release is all the trouble: every strong signal is its own, a deploy of it
+    came within the step window, every pod is ready with no restart beyond the rollout's, and its only new
+    error lines are requests cut off by old pods shutting down (a bad release fails in its new pods, with
+    errors of its own, and keeps failing)."""
+    services = {name for name, _ in strong}
+    if len(services) != 1 or _pods_in_trouble(evidence):
+        return None
+    service = next(iter(services))
+    if not any(c.family == "deploy" and -params.change_after_onset_s / 60.0 <= c.minutes_before_onset
+               <= params.change_step_window_s / 60.0 for c in evidence.changes_of(service)):
+        return None
+    if any(s.kind == "restarts" and not rollout_restarts(service, s, evidence, params)
+           for s in evidence.services[service].series if s.score >= params.anomaly_threshold):
+        return None
+    texts = [t for spike in evidence.spikes.get(service, []) if spike.error_like for t in spike.texts()]
+    return service if texts and all(SHUTDOWN_WORDS.search(t) for t in texts) else None
 
 
 def _recent_change(service: str, evidence: Evidence, params: Params) -> bool:
@@ -164,6 +190,12 @@ def no_fault(evidence: Evidence, alerted: list[str], params: Params, repeating: 
         why = (f"{shift.metric} of {name} moved and every strong signal is already coming back by itself, with no "
                f"change tied to it and no pod in trouble now")
         return _finding(first or name, why, params.no_fault_confidence, evidence, "a transient the system absorbed.")
+    rolled = _rollout_noise(strong, evidence, params)
+    if rolled:
+        why = (f"{rolled} rolled out a release just now: its only new errors are connections cut while old pods shut "
+               f"down, every pod is ready, and no pod restarted more than the rollout restarts it")
+        return _finding(first or rolled, why, params.no_fault_confidence, evidence,
+                        "a rolling restart's blip, not a bad release.")
     if error_logs or trouble:
         return None
     lone = len(strong) == 1 and not _recent_change(strong[0][0], evidence, params)

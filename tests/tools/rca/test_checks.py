@@ -247,3 +247,16 @@ def test_a_key_changed_days_ago_confirms_only_failures_about_keys() -> None:
     assert confirmed("ERROR PutObject failed: 403 InvalidAccessKeyId")
     assert not confirmed("ERROR PutObject failed: 500 InternalError"), "failures that are not about keys"
     assert not confirmed("ERROR PutObject failed: 403 RequestTimeTooSkewed"), "a refusal over time, not a key"
+
+
+def test_a_401_in_a_size_or_a_share_is_no_authentication_error() -> None:
+    import re
+
+    from knowledge.documents import load_documents
+    from knowledge.retrieval import bundled_paths
+
+    runbook_ = next(d for d in load_documents(bundled_paths()) if isinstance(d, Runbook) and d.id == "rb-expired-credentials")
+    pattern = re.compile(str(next(c for c in runbook_.checks if c.name == "authentication errors in logs").log))
+    assert pattern.search("ERROR GET /v1/token 401 Unauthorized")
+    assert not pattern.search("INFO backup file base/16384/8162 (1GB, 401%) checksum 15f74432")
+    assert not pattern.search("INFO copied 403 MB in 12s")

@@ -19,6 +19,21 @@ def test_errors_right_after_a_config_change_with_no_deploy_suggest_the_config_no
     assert _errors_after("deploy", "deploy")[0].category == "bad_deploy"
 
 
+def test_a_job_run_tied_to_the_trouble_is_a_runaway_job_whatever_it_does_loudest() -> None:
+    """A backup started by hand reads at full disk speed: its loudest signal is its work, not a fault."""
+    from tools.rca.diagnose import _fallback
+
+    def fallback(linked: str) -> str:
+        run = {"service": "pg-backup", "kind": "job", "family": "job", "minutes_before_onset": 0.0,
+               "description": "job pg-backup manual run", "linked": linked, "link_strength": 1.0 if linked else 0.0}
+        view = evidence_of([shift("pg-backup", "disk_read_bytes_per_second", 0.0, 1.9e9, 120.0, kind="io")],
+                           changes=[run])
+        return _fallback("pg-backup", view)
+
+    assert fallback("the trouble began 0 min after it") == "runaway_job"
+    assert fallback("") != "runaway_job", "a job that ran with nothing tied to it is not the cause"
+
+
 def test_a_victim_never_outranks_the_fault_it_propagates_from_when_that_fault_produces_its_symptom() -> None:
     """A backup job started from idle on the database's node; the orders pool ran dry behind the slow
     database. The pool is far louder (alerted, logs, probes failing), but the job's runaway explains it

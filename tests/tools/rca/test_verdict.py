@@ -227,3 +227,21 @@ def test_restarts_a_rolling_deploy_explains_are_no_fault_but_more_restarts_than_
     assert verdict(6.0) == "no_fault"
     assert verdict(14.0) != "no_fault", "more restarts than a rollout makes"
     assert verdict(6.0, ready=False) != "no_fault", "a pod not ready after the rollout"
+
+
+def test_a_release_whose_only_errors_are_connections_cut_by_old_pods_shutting_down_is_no_fault() -> None:
+    """Mid-rollout, still slow: no recovery to see yet. But the only new errors are requests cut off as old
+    pods shut down, every pod is ready and restarted once at most: a rolling restart, not a bad release."""
+    slow = [anomaly("orders", "latency_p99_seconds", 0.21, 0.34, 6.6, kind="latency")]
+    release = [{"service": "orders", "kind": "deploy", "family": "deploy", "minutes_before_onset": 0.0,
+                "version": "v3.41.0"}]
+    pods = [{"name": f"orders-{i}", "service": "orders", "ready": True, "reasons": []} for i in range(3)]
+
+    def verdict(line: str) -> str:
+        view = evidence_of(slow, changes=release, pods=pods,
+                           spikes=[{"service": "orders", "template": line, "error_like": True, "new": True}])
+        return diagnose(view, [], Context(alerted=["orders"]))[0].category
+
+    assert verdict("ERROR POST /api/orders 502 upstream connection reset during shutdown") == "no_fault"
+    assert verdict("ERROR POST /api/orders 500 NullPointerException in OrderMapper") != "no_fault", \
+        "errors of its own: the new version fails"

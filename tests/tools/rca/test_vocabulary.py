@@ -37,6 +37,11 @@ README = ROOT / "knowledge" / "README.md"
     ("kube_job_status_active", "jobs_active", "traffic", "both"),
     ("active_runs", "jobs_active", "traffic", "both"),
     ("thread_pool_active_ratio", "thread_pool_active_ratio", "saturation", "up"),
+    # a disk's reads and writes are work, not fill
+    ("disk_read_bytes_per_second", "", "io", "both"),
+    ("node_disk_io_time_seconds_total", "", "io", "both"),
+    ("container_fs_writes_bytes_total", "", "io", "both"),
+    ("node_filesystem_avail_bytes", "disk_usage_ratio", "disk", "up"),
 ])
 def test_names_map_to_canonical_signals_and_kinds(metric: str, canonical: str, kind: str, bad: str) -> None:
     signal = classify(metric)
