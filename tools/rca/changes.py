@@ -50,8 +50,10 @@ CHECK_FAMILIES = {"deploy": {"deploy"}, "config": {"config"}, "flag": {"config"}
 AUTH_WORDS = re.compile(r"(?i)\b(401|403)\b|unauthori[sz]ed|forbidden|authenticat\w* fail|invalid[ _-]?(api[ _-]?)?"
                         r"(key|token|credential|password)|expired[ _-]?(api[ _-]?)?(key|token|credential|password)|"
                         r"access ?denied|password authentication|invalidaccesskeyid|signature ?does ?not ?match|"
-                        r"permission denied|not authori[sz]ed")
-"""What authentication failures look like in logs and metric names."""
+                        r"permission denied|not authori[sz]ed|remote error: tls: \w+ certificate|"
+                        r"certificate (expired|revoked|unknown) alert")
+"""What authentication failures look like in logs and metric names (a server rejecting the client
+certificate we present is one: "remote error: tls: expired certificate" is the peer's alert about ours)."""
 TIME_REFUSED = re.compile(r"(?i)request ?time ?too ?skewed|not yet valid|used before issued|issued (at )?in the future|"
                           r"clock skew")
 """A refusal over time, not credentials (a signed request dated in the future, a token not valid yet): its 403

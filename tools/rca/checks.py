@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 
 from knowledge.documents import Check, Runbook
-from tools.rca.changes import CHECK_FAMILIES, refused_credentials
+from tools.rca.changes import AUTH_WORDS, CHECK_FAMILIES, refused_credentials
 from tools.rca.evidence import Evidence
 from tools.rca.params import Params
 from tools.rca.records import Shift
@@ -137,6 +137,7 @@ def _log(check: Check, service: str, evidence: Evidence) -> CheckOutcome:
         for source, spikes in sorted(evidence.spikes.items()):
             for spike in spikes:
                 if spike.error_like and service in accused(spike, source, {service}, dns, evidence.topology) and \
+                        not any(AUTH_WORDS.search(t) for t in spike.texts()) and \
                         any(pattern.search(t) for t in spike.texts()):
                     return CheckOutcome(check, True, True, f"{source} logs name {service}: '{spike.texts()[-1][:140]}'",
                                         evidence.spike_call, key=f"log:{spike.template}")

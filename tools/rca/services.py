@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import re
+import re
 from dataclasses import replace
 
 from tools.rca.nesting import credit_parts
@@ -46,6 +47,11 @@ def worst_level(series: list[Shift]) -> Shift:
     size either way)."""
     bad = classify(series[0].metric).bad
     return max(series, key=lambda a: a.after if bad == "up" else -a.after if bad == "down" else abs(a.after))
+
+
+OWN_CREDENTIAL = re.compile(r"(?i)client_?cert")
+"""A caller's own credential towards a dependency (the client certificate it presents): labelled with the
+dependency it is for, but the caller's to renew, not the dependency's."""
 
 
 def _attribute(series: Series) -> str:
@@ -183,7 +189,8 @@ def rank_services(series: list[Series], onset_hint: float, topology: dict[str, l
         scored.service = _attribute(item)
         if scored.short:
             short.add(scored.service)
-        upstream = None if id(scored) in local else item.labels.get("upstream") or item.labels.get("dependency")
+        own = id(scored) in local or bool(OWN_CREDENTIAL.search(item.name))
+        upstream = None if own else item.labels.get("upstream") or item.labels.get("dependency")
         if upstream and upstream not in with_telemetry:
             per_service.setdefault(upstream, []).append(scored)
         if upstream and on_calls(item):

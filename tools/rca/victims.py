@@ -18,7 +18,7 @@ from tools.rca.params import Params
 from tools.rca.records import LogSpike, ServiceRecord
 from tools.rca.roles import role_of
 from tools.rca.scope import zone_of
-from tools.rca.services import amplifies, became_active, rescore
+from tools.rca.services import OWN_CREDENTIAL, amplifies, became_active, rescore
 from tools.rca.vocabulary import FAULT_KINDS
 
 __all__ = ["reconcile_load", "name_the_level", "noisy_neighbours", "named_upstreams", "mentions", "named_in", "accused", "resolvers", "LOOKUP_FAILED", "refused", "HIT_DIRECTLY", "BAD_K8S"]
@@ -170,6 +170,7 @@ def named_upstreams(evidence: Evidence, named: dict[str, list[str]], params: Par
             record = evidence.services.get(caller)
             calls = [s for s in (record.series if record else []) if s.service == caller
                      and s.labels.get("upstream") == upstream and s.kind in FAULT_KINDS
+                     and not OWN_CREDENTIAL.search(s.metric)  # its own certificate is its own, whoever it is for
                      and s.score >= params.anomaly_threshold * params.dependency_weight
                      and not (zone and zone_of(s.labels) == zone)]
             explained = evidence.services.get(upstream)

@@ -219,6 +219,12 @@ def test_a_service_with_no_logs_of_its_own_speaks_through_its_callers_logs_namin
     view = read_evidence([{"id": "c1", "tool": "log_template_spikes", "status": "ok", "data": spikes}])
     assert outcome(check, "featurestore-saas", view) == (True, True)
     assert outcome(check, "catalog-api", view) == (True, False), "a service the lines do not name"
+    refused = "ERROR bank-gateway POST /v2/authorisations failed: remote error: tls: expired certificate"
+    rejected = [{**spikes[0], "service": "payments", "template": refused, "examples": [refused]}]
+    view = read_evidence([{"id": "c1", "tool": "log_template_spikes", "status": "ok", "data": rejected}])
+    expired = Check(name="expired certificate errors", log=r"(?i)expired certificate", weight=2)
+    assert outcome(expired, "bank-gateway", view) == (True, False), \
+        "the bank refusing the certificate we present is our credential, not the bank speaking"
 
 
 def test_a_level_check_reads_the_worst_series_and_a_clock_off_since_last_week_still_counts() -> None:

@@ -282,3 +282,14 @@ def test_with_no_onset_known_a_step_hours_back_in_a_coarser_past_is_found() -> N
     assert found[0].raw_score >= params.anomaly_threshold and found[0].series[0].metric == "error_ratio"
     screened = rank_services(data, now - 600, None, params)
     assert screened[0].raw_score < params.anomaly_threshold, "the screen alone misses it: the test reads the fix"
+
+
+def test_the_client_certificate_a_caller_presents_is_its_own_whoever_it_is_for() -> None:
+    """A series of the client certificate payments presents to the bank carries ``upstream=bank``: it is
+    payments' to renew, not a reading of the bank."""
+    expiring = labelled("payments", "client_cert_expiry_seconds", "bank", 2700.0, shift=-2650.0)
+    calls = labelled("payments", "upstream_error_ratio", "bank", 0.002, shift=0.5, seed=1)
+    ranked = {r.service: [s.metric for s in r.series] for r in rank_services([expiring, calls], T0, {"payments": ["bank"]})}
+    assert "client_cert_expiry_seconds" in ranked["payments"]
+    assert "client_cert_expiry_seconds" not in ranked.get("bank", [])
+    assert "upstream_error_ratio" in ranked.get("bank", []), "its calls to the bank still speak for the bank"

@@ -66,3 +66,14 @@ def test_an_unanswered_name_lookup_blames_the_dns_servers_called_not_the_host_lo
     gone = LogSpike(service="search-api", template="WARN dial tcp: lookup search-index-2.search-index: no such host")
     assert accused(gone, "search-api", known, {"coredns"}, topology) == ["search-index"], \
         "an answer that the name does not exist: a headless service whose pod is gone"
+
+
+def test_a_server_refusing_the_certificate_we_present_names_no_one_else() -> None:
+    from tools.rca.victims import mentions
+
+    line = "ERROR bank POST /v2/authorisations failed: remote error: tls: expired certificate"
+    view = evidence_of([], spikes=[{"service": "payments", "template": line, "error_like": True, "new": True}])
+    assert mentions(view, {"payments", "bank"}) == {}, "a refusal names who refused, not who is at fault"
+    plain = line.replace("remote error: tls: expired certificate", "503 Service Unavailable")
+    view = evidence_of([], spikes=[{"service": "payments", "template": plain, "error_like": True, "new": True}])
+    assert mentions(view, {"payments", "bank"}) == {"bank": ["payments"]}
