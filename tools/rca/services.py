@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import math
 import re
-import re
 from dataclasses import replace
 
 from tools.rca.nesting import credit_parts
