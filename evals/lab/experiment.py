@@ -87,7 +87,7 @@ class ExperimentResult:
         if not FAULTS[self.fault].symptomatic:
             return self.alert is None
         return (self.root_cause.get("service") == self.expected["service"]
-                and self.root_cause.get("category") == self.expected["category"])
+                and FAULTS[self.fault].names(self.root_cause.get("category")))
 
     def summary(self) -> dict[str, Any]:
         action = None

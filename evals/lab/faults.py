@@ -35,6 +35,13 @@ class Fault:
     inject: Callable[[LabClient, str], dict[str, Any]]
     symptomatic: bool = True
     """False for the noise fault: a harmless change that should page nobody."""
+    also: tuple[str, ...] = ()
+    """Categories just as right for this fault: a release that exits on start-up is a crash loop and a bad
+    deploy (knowledge/categories.yaml: a bad deploy "introduced errors or crashes"), with the same fix."""
+
+    def names(self, category: str | None) -> bool:
+        """``category`` is a right name for this fault."""
+        return category == self.category or category in self.also
 
 
 def next_version(version: str, part: str = "minor") -> str:
@@ -91,7 +98,7 @@ FAULTS: dict[str, Fault] = {f.name: f for f in [
     Fault("cpu_hog", "A hot code path burning 35 ms of CPU per request", "inventory", _SHOP, "cpu_saturation",
           "scale_service", "rb-cpu-saturation-throttling", _env("cpu_ms", 35.0)),
     Fault("crash_loop", "A release that exits on start-up, restarted again and again", "inventory", _ALL,
-          "crash_loop", "rollback_deploy", "rb-crash-loop", _crash_loop),
+          "crash_loop", "rollback_deploy", "rb-crash-loop", _crash_loop, also=("bad_deploy",)),
     Fault("bad_flag", "Flag new-tax-engine turned on; the flagged path fails 60% of orders", "checkout",
           ("checkout",), "bad_config", "toggle_flag", "rb-bad-feature-flag", _bad_flag),
     Fault("queue_backlog", "The worker slows to 0.8 s per message; the queue backs up", "worker", ("worker",),

@@ -12,6 +12,7 @@ from tools.sources.base import (
     LogSource,
     MetricsSource,
     PodStatus,
+    Scraped,
     Series,
     Sources,
 )
@@ -27,6 +28,7 @@ __all__ = [
     "LogSource",
     "MetricsSource",
     "PodStatus",
+    "Scraped",
     "Series",
     "Sources",
 ]

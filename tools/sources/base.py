@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -19,6 +19,7 @@ __all__ = [
     "LogSource",
     "MetricsSource",
     "PodStatus",
+    "Scraped",
     "Series",
     "Sources",
 ]
@@ -96,6 +97,14 @@ class MetricsSource(Protocol):
     def candidate_series(self, start: float, end: float, step: float) -> list[Series]:
         """Every series worth ranking for anomalies, each labelled with its service."""
         ...
+
+
+@runtime_checkable
+class Scraped(Protocol):
+    """A metrics source that knows how often its series are sampled (a Prometheus reads its scrape interval
+    from its configuration): a reader that must see every sample asks at that step, and no finer."""
+
+    def scrape_s(self) -> float: ...
 
 
 class LogSource(Protocol):

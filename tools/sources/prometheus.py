@@ -76,6 +76,10 @@ class PrometheusSource:
 
         return ProfileReader(self)
 
+    def scrape_s(self) -> float:
+        """How often the server scrapes (its slowest job, as its configuration says; 15 s when it does not say)."""
+        return self.profiles.scrape_s()
+
     def get_data(self, path: str, params: dict[str, Any]) -> Any:
         return self._get(path, params)
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
@@ -16,8 +17,8 @@ from bot.prompts import render
 from bot.report_view import distinct_evidence, log_examples, readable, related_incidents
 from tools.rca.evidence import read_evidence
 from tools.redaction import redact_data
-from tools.sources import MetricsSource
-from tools.sources.profiles import parse_selector
+from tools.sources import MetricsSource, Scraped
+from tools.sources.profiles import RATE_WINDOW_SCRAPES, parse_selector
 
 __all__ = ["verify", "report", "report_from_state", "symptom_recovered", "symptom_series", "is_counter", "increase"]
 
@@ -25,7 +26,12 @@ __all__ = ["verify", "report", "report_from_state", "symptom_recovered", "sympto
 COUNTER_SUFFIXES = ("_total", "_count", "_sum")
 """Prometheus names these cumulative counters: only their rate says anything about now."""
 COUNTER_WINDOW_S = 30.0
-"""How far back a counter's recent rate looks (never before the fix)."""
+"""How far back a counter's recent rate looks (never before the fix) — longer when the server scrapes so
+seldom that this would not hold ``RATE_WINDOW_SCRAPES`` of its samples."""
+COUNTER_STEP_S = 5.0
+"""The step a counter is read at, or the server's scrape interval when that is shorter: every sample must
+be read. A crash-looping pod replaced by the fix lives seconds; at a coarser step its series is one point,
+and a counter that has one point has shown no growth."""
 RECOVERED_SHARE = 0.3
 """Recovered when the symptom is back within this share of the way from its normal to its worst."""
 REPLICA_LABELS = ("pod", "instance")
@@ -53,11 +59,14 @@ def increase(times: list[float], values: list[float], start: float, end: float) 
     return grown
 
 
-def symptom_series(ctx: AgentContext, state: InvestigationState, service: str) -> dict[str, Any] | None:
+def symptom_series(ctx: AgentContext, state: InvestigationState, service: str,
+                   besides: dict[str, Any] | None = None) -> dict[str, Any] | None:
     """The series to verify: of the service's anomalous series, the one the diagnosis' runbook checks first
     (its heaviest metric check that found an anomaly) — a crash loop is verified on its restarts, not on the
-    CPU its start-ups burnt — else the most anomalous one."""
+    CPU its start-ups burnt — else the most anomalous one; never ``besides`` (a series that was tried)."""
     series = [asdict(s) for s in read_evidence(state.get("calls", [])).series(service)]
+    if besides is not None:
+        series = [s for s in series if (s.get("metric"), s.get("key")) != (besides.get("metric"), besides.get("key"))]
     if not series:
         return None
     runbook_id = next(iter(state.get("hypotheses") or []), {}).get("runbook_id")
@@ -82,9 +91,21 @@ def symptom_recovered(ctx: AgentContext, state: InvestigationState) -> tuple[boo
     top = symptom_series(ctx, state, service)
     if top is None:
         return None, f"no anomalous series recorded for {service}"
-    if is_counter(str(top["metric"]), top):
-        return _counter_recovered(metrics, ctx.clock(), state, service, top)
-    return _level_recovered(metrics, ctx.clock(), state, service, top)
+    if not is_counter(str(top["metric"]), top):
+        return _level_recovered(metrics, ctx.clock(), state, service, top)
+    rates = _counter_rates(metrics, ctx.clock(), state, service, top)
+    if rates is not None and rates.faulty > rates.normal:
+        return _counter_verdict(str(top["metric"]), service, rates)
+    # a counter that returned nothing, or never grew faster during the fault than before it, cannot tell a
+    # recovery: the next symptom the diagnosis found judges (a crash loop's traffic, its restarts unseen)
+    unshown = _counter_verdict(str(top["metric"]), service, None)[1] if rates is None else \
+        f"{_rates_detail(str(top['metric']), service, rates)}: it did not show the fault"
+    other = symptom_series(ctx, state, service, besides=top)
+    if other is None:
+        return None, unshown
+    recovered, detail = (_counter_recovered if is_counter(str(other["metric"]), other) else _level_recovered)(
+        metrics, ctx.clock(), state, service, other)
+    return recovered, f"{detail} ({unshown})"
 
 
 def _fixed_at(state: InvestigationState, onset: float, now: float) -> float:
@@ -156,31 +177,76 @@ def _level_recovered(metrics: MetricsSource, now: float, state: InvestigationSta
     return ok, f"{metric} of {service}: before {before:.4g}, worst {peak:.4g}, now {level:.4g}"
 
 
-def _counter_recovered(metrics: MetricsSource, now: float, state: InvestigationState, service: str,
-                       top: dict[str, Any]) -> tuple[bool | None, str]:
-    """A counter's rate in three windows: well before the onset (normal), from a window before the onset to
-    the fix (the fault; a change point can sit after the first increments) and since the fix (now)."""
-    metric = str(top["metric"])
-    window = COUNTER_WINDOW_S
+@dataclass(frozen=True)
+class CounterRates:
+    """A counter's growth per second in three windows, and how long the last one has watched."""
+
+    normal: float
+    """Well before the onset."""
+    faulty: float
+    """From a window before the onset to the fix (a change point can sit after the first increments)."""
+    recent: float
+    """Since the fix (never its first step, when the fix itself shows)."""
+    watched_s: float
+    """How long ``recent`` was measured over."""
+    after_fix_s: float
+    """How long ago the fix landed."""
+    step_s: float
+    """The step the counter was read at."""
+
+
+def _scrape_s(metrics: MetricsSource) -> float | None:
+    """How often the source samples, when it says."""
+    if isinstance(metrics, Scraped):
+        with contextlib.suppress(Exception):  # a hint: a server that cannot say is read as if it had not
+            return max(float(metrics.scrape_s()), 1.0)
+    return None
+
+
+def _counter_rates(metrics: MetricsSource, now: float, state: InvestigationState, service: str,
+                   top: dict[str, Any]) -> CounterRates | None:
+    """The counter ``top`` read again on every replica at every sample; None when it returned no data."""
+    scrape = _scrape_s(metrics)
+    step = min(COUNTER_STEP_S, scrape or COUNTER_STEP_S)
+    window = max(COUNTER_WINDOW_S, RATE_WINDOW_SCRAPES * (scrape or 0.0))
     onset = float(top.get("onset") or state["incident"].get("started_at") or now - 600)
     acted = _fixed_at(state, onset, now)
-    step = 5.0
     found = _read(metrics, top, service, onset - 2 * window - step, now, step)
     history = [([float(t) for t in s.times], [float(v) for v in s.values]) for s in found if len(s.values)]
     if not history:
-        return None, f"{metric} of {service} returned no data"
+        return None
 
     def rate(start: float, end: float) -> float:
         return sum(increase(t, v, start, end) for t, v in history) / max(end - start, 1e-9)
 
-    normal, faulty = rate(onset - 2 * window, onset - window), rate(onset - window, acted)
     since = max(acted + step, now - window)
-    detail = f"{metric} of {service}: {normal * 60:.3g}/min before, {faulty * 60:.3g}/min during the fault"
-    if now - since < step or faulty * (now - since) < 1.0:
-        return None, detail + f"; too soon after the fix to tell ({now - acted:.0f}s)"
-    recent = rate(since, now)
-    ok = recent <= normal + RECOVERED_SHARE * max(faulty - normal, 0.0) + 1e-9
-    return ok, detail + f", {recent * 60:.3g}/min over the last {now - since:.0f}s"
+    return CounterRates(normal=rate(onset - 2 * window, onset - window), faulty=rate(onset - window, acted),
+                        recent=rate(since, now) if now > since else 0.0, watched_s=max(now - since, 0.0),
+                        after_fix_s=now - acted, step_s=step)
+
+
+def _rates_detail(metric: str, service: str, rates: CounterRates) -> str:
+    return f"{metric} of {service}: {rates.normal * 60:.3g}/min before, {rates.faulty * 60:.3g}/min during the fault"
+
+
+def _counter_verdict(metric: str, service: str, rates: CounterRates | None) -> tuple[bool | None, str]:
+    """Recovered when the counter grows about as slowly as before the onset again; not judged until the
+    time since the fix would have held at least one increment at the fault's rate."""
+    if rates is None:
+        return None, f"{metric} of {service} returned no data"
+    normal, faulty = rates.normal, rates.faulty
+    detail = _rates_detail(metric, service, rates)
+    if rates.watched_s < rates.step_s or faulty * rates.watched_s < 1.0:
+        return None, detail + f"; too soon after the fix to tell ({rates.after_fix_s:.0f}s)"
+    ok = rates.recent <= normal + RECOVERED_SHARE * max(faulty - normal, 0.0) + 1e-9
+    return ok, detail + f", {rates.recent * 60:.3g}/min over the last {rates.watched_s:.0f}s"
+
+
+def _counter_recovered(metrics: MetricsSource, now: float, state: InvestigationState, service: str,
+                       top: dict[str, Any]) -> tuple[bool | None, str]:
+    """A counter's rate in three windows (:class:`CounterRates`): well before the onset (normal), from a
+    window before the onset to the fix (the fault) and since the fix (now)."""
+    return _counter_verdict(str(top["metric"]), service, _counter_rates(metrics, now, state, service, top))
 
 
 REPLAY_CANNOT_RECOVER = ("replayed telemetry cannot show a recovery: the action was recorded, not run, and the "

@@ -15,7 +15,7 @@ from bot.agent.context import AgentContext
 from bot.agent.nodes.closing import increase, is_counter, symptom_recovered, symptom_series, verify
 from bot.settings import Settings
 from tools import default_registry
-from tools.sources import Series, Sources
+from tools.sources import MetricsSource, Series, Sources
 
 ONSET = 1_000_000.0
 FIXED = ONSET + 60.0
@@ -56,7 +56,7 @@ def _state(metric: str, before: float, after: float, fixed: float = FIXED) -> di
             "actions": [{"tool": "rollback_deploy", "status": "executed", "at": fixed}]}
 
 
-def _context(settings: Settings, metrics: Recorded, now: float = NOW) -> AgentContext:
+def _context(settings: Settings, metrics: MetricsSource, now: float = NOW) -> AgentContext:
     return AgentContext(settings=settings, registry=default_registry(), sources=Sources(metrics=metrics),
                         reasoners={}, clock=lambda: now)
 
@@ -319,3 +319,115 @@ def test_a_callers_series_blamed_on_its_callee_is_read_again_as_the_caller_measu
     top = {"metric": "upstream_latency_seconds",
            "key": 'upstream_latency_seconds{profile="otel-http",service="checkout",upstream="payments"}'}
     assert len(_read(metrics, top, "payments", ONSET, NOW, 5.0)) == 1  # type: ignore[arg-type]
+
+
+LAB_T0 = 1_796_463_600.0
+"""The crash loop of a lab run whose verification ended "too soon after the fix to tell (60s)"."""
+LAB_ONSET, LAB_FIXED = LAB_T0 + 63.973, LAB_T0 + 67.012
+
+
+class Scrapes:
+    """Raw samples every 2 s, answered as Prometheus answers a range query: at each step the latest sample,
+    none once the series ended (its pod gone, a staleness marker one scrape after its last sample). The
+    readings of that run: ``inventory-…-lqcgh`` crash-looped from its first scrape (1, 2, 3, 3) until the
+    rollback replaced it, 8 s later; the pods before and after it never restarted."""
+
+    def __init__(self, says_scrape: bool) -> None:
+        def pod(name: str, first: float, values: list[float]) -> tuple[dict[str, str], np.ndarray, np.ndarray]:
+            times = LAB_T0 + first + 2.0 * np.arange(len(values))
+            return ({"__name__": "restarts_total", "service": "inventory", "pod": name, "profile": "kube-state-metrics"},
+                    times, np.array(values, dtype=float))
+
+        self.raw = [pod("inventory-fdlxw5z87c-g8jrf", -112.5, [0.0] * 86),
+                    pod("inventory-7hpnxbq5x8-lqcgh", 59.5, [1.0, 2.0, 3.0, 3.0]),
+                    pod("inventory-fdlxw5z87c-lc6fj", 67.5, [0.0] * 60)]
+        traffic = LAB_T0 - 112.5 + 2.0 * np.arange(150)
+        self.raw.append(({"__name__": "request_rate", "service": "inventory", "profile": "otel-http"}, traffic,
+                         np.where((traffic > LAB_T0 + 59.0) & (traffic < LAB_FIXED + 4.0), 9.0, 20.0)))
+        if says_scrape:
+            self.scrape_s = lambda: 2.0
+
+    def query_range(self, query: str, start: float, end: float, step: float) -> list[Series]:
+        name = query.split("{", 1)[0]
+        out = []
+        for labels, times, values in self.raw:
+            if labels["__name__"] != name:
+                continue
+            grid = np.arange(start, end + 1e-9, step)
+            at = np.searchsorted(times, grid, side="right") - 1
+            live = (at >= 0) & (grid < times[-1] + 2.0)
+            out.append(Series(dict(labels), grid[live], values[at[live]]))
+        return out
+
+    def query(self, query: str, at: float) -> list[Series]:
+        return []
+
+    def candidate_series(self, start: float, end: float, step: float) -> list[Series]:
+        return []
+
+
+def _lab_state() -> Any:
+    """The investigation's record of that run: the restarts (z=3.0, under the anomaly threshold) ranked above
+    the traffic drop, the crash-loop runbook, the rollback."""
+    restarts = {"metric": "restarts_total", "kind": "restarts", "score": 3.0, "direction": "up", "onset": LAB_ONSET,
+                "before": 1.5, "after": 3.0,
+                "key": 'restarts_total{pod="inventory-7hpnxbq5x8-lqcgh",profile="kube-state-metrics",service="inventory"}'}
+    traffic = {"metric": "request_rate", "kind": "traffic", "score": 2.74, "direction": "down",
+               "onset": LAB_T0 + 59.973, "before": 20.08, "after": 9.07,
+               "key": 'request_rate{profile="otel-http",service="inventory"}'}
+    anomaly = {"service": "inventory", "score": 3.9, "raw_score": 3.9, "fault_score": 3.9, "onset": LAB_ONSET,
+               "series": [restarts, traffic]}
+    return {"incident": {"id": "inc-crash-loop", "started_at": LAB_T0 + 65.6},
+            "hypotheses": [{"service": "inventory", "category": "crash_loop", "confidence": 0.87,
+                            "runbook_id": "rb-crash-loop"}],
+            "calls": [{"id": "c1", "tool": "rank_anomalies", "status": "ok", "data": [anomaly]}],
+            "actions": [{"tool": "rollback_deploy", "status": "executed", "at": LAB_FIXED}]}
+
+
+def test_a_crash_looping_pod_the_fix_replaced_within_seconds_is_read_at_every_scrape(settings: Settings) -> None:
+    """At a 5 s step the crash-looping pod, alive 8 s, is one point (3): no growth, "0/min during the fault",
+    and the verdict waited "too soon after the fix to tell" until its deadline. Read at the server's 2 s
+    scrape interval, its samples 1, 2, 3 show the fault, and 20 s after the fix the recovery."""
+    from bot.agent.nodes.closing import _counter_recovered
+
+    state = _lab_state()
+    top = state["calls"][0]["data"][0]["series"][0]
+    seen, detail = _counter_recovered(Scrapes(says_scrape=False), LAB_FIXED + 60.0, state, "inventory", top)
+    assert seen is None and "0/min during the fault; too soon" in detail, "the reading that failed the run"
+    metrics = Scrapes(says_scrape=True)
+    assert symptom_recovered(_context(settings, metrics, now=LAB_FIXED + 10.0), state)[0] is None
+    recovered, detail = symptom_recovered(_context(settings, metrics, now=LAB_FIXED + 20.0), state)
+    assert recovered is True and detail.startswith("restarts_total of inventory: 0/min before, 3.63/min during"), detail
+
+
+def test_a_counter_that_did_not_show_the_fault_hands_the_verdict_to_the_next_symptom(settings: Settings) -> None:
+    """Where every sample cannot be read (the source does not say how often it scrapes), the restarts show no
+    fault — not "too soon", never anything — and the next symptom the diagnosis found, the traffic that fell
+    while the pod crashed, judges instead."""
+    recovered, detail = symptom_recovered(_context(settings, Scrapes(says_scrape=False), now=LAB_FIXED + 30.0),
+                                          _lab_state())
+    assert recovered is True, detail
+    assert detail.startswith("request_rate of inventory") and "restarts_total" in detail
+    assert "did not show the fault" in detail
+
+
+@pytest.mark.parametrize(("scrape_s", "step", "window"), [(2.0, 2.0, 30.0), (60.0, 5.0, 120.0), (None, 5.0, 30.0)])
+def test_a_counter_is_read_at_every_scrape_over_windows_that_hold_two(scrape_s: float | None, step: float,
+                                                                      window: float) -> None:
+    """A lab scraping every 2 s is read every 2 s; a server scraping every minute at the usual 5 s step, its
+    windows two minutes long (two samples, the fewest a rate is read from); one that does not say, as before."""
+    from bot.agent.nodes.closing import _counter_rates
+
+    asked: list[tuple[float, float]] = []
+
+    class Asked(Recorded):
+        def query_range(self, query: str, start: float, end: float, step: float) -> list[Series]:
+            asked.append((start, step))
+            return super().query_range(query, start, end, step)
+
+    metrics = Asked(restarts_total=_restarts(2.0, FIXED))
+    if scrape_s is not None:
+        metrics.scrape_s = lambda: scrape_s  # type: ignore[attr-defined]
+    _counter_rates(metrics, NOW, _state("restarts_total", 0.0, 30.0), "inventory",
+                   {"metric": "restarts_total", "onset": ONSET})
+    assert asked == [(ONSET - 2 * window - step, step)]

@@ -78,3 +78,9 @@ def test_topology_and_ports() -> None:
     assert layout.service_port("checkout", 2) == 20022
     with pytest.raises(ValueError):
         layout.service_port("nope")
+
+
+def test_a_release_that_crashes_on_start_is_rightly_named_a_crash_loop_or_a_bad_deploy() -> None:
+    assert FAULTS["crash_loop"].names("crash_loop") and FAULTS["crash_loop"].names("bad_deploy")
+    assert not FAULTS["crash_loop"].names("memory_leak")
+    assert not FAULTS["bad_deploy"].names("crash_loop"), "a release that throws 5xx does not crash"

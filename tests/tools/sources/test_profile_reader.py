@@ -42,6 +42,7 @@ def test_profiles_are_detected_and_every_service_gets_its_signals(prometheus: tu
     source = PrometheusSource(url)
     detected = {p["name"]: p["service_label"] for p in source.profiles.summary()}
     assert source.profiles.scrape_s() == 15.0, "the rate window follows the server's own scrape interval"
+    assert source.scrape_s() == 15.0, "and so does the step verify reads a counter at"
     assert detected == {"otel-http": "service_name", "otel-db-client": "service_name", "otel-messaging": "service_name",
                         "cadvisor": "pod", "kube-state-metrics": "pod"}, detected
     series = source.candidate_series(end - 1800, end, 30)
