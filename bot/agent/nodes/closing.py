@@ -63,8 +63,15 @@ def symptom_series(ctx: AgentContext, state: InvestigationState, service: str,
                    besides: dict[str, Any] | None = None) -> dict[str, Any] | None:
     """The series to verify: of the service's anomalous series, the one the diagnosis' runbook checks first
     (its heaviest metric check that found an anomaly) — a crash loop is verified on its restarts, not on the
-    CPU its start-ups burnt — else the most anomalous one; never ``besides`` (a series that was tried)."""
-    series = [asdict(s) for s in read_evidence(state.get("calls", [])).series(service)]
+    CPU its start-ups burnt — else the most anomalous one; when none of its own moved, its callers' calls to
+    it; never ``besides`` (a series that was tried)."""
+    evidence = read_evidence(state.get("calls", []))
+    series = [asdict(s) for s in evidence.series(service)]
+    if not any(float(s.get("score", 0.0)) >= ctx.params.anomaly_threshold for s in series):
+        # nothing of its own moved (a crash loop seen in its logs and pods): its callers' calls to it did
+        seen = [s for other in evidence.services.values() for s in other.series
+                if s.labels.get("upstream") == service and s.score >= ctx.params.anomaly_threshold]
+        series = [asdict(s) for s in sorted(seen, key=lambda s: -s.score)] + series
     if besides is not None:
         series = [s for s in series if (s.get("metric"), s.get("key")) != (besides.get("metric"), besides.get("key"))]
     if not series:
@@ -119,8 +126,9 @@ def _read(metrics: MetricsSource, top: dict[str, Any], service: str, start: floa
     """The shifted signal of ``service`` again, on every replica it has: by its name (every pod's series),
     else by the series' own key without the replica it named — a signal derived from a stack's standard names
     (a signal profile) exists only under its key, and a restart replaces the pod that key names."""
-    found = metrics.query_range(f'{top["metric"]}{{service="{service}"}}', start, end, step)
     key = str(top.get("key") or "")
+    caller = str(top.get("service") or service) != service  # a caller's calls to it: read as the caller made them
+    found = [] if caller else metrics.query_range(f'{top["metric"]}{{service="{service}"}}', start, end, step)
     if found or not key or "{" not in key:
         return found
     parsed = parse_selector(key)

@@ -431,3 +431,27 @@ def test_a_counter_is_read_at_every_scrape_over_windows_that_hold_two(scrape_s: 
     _counter_rates(metrics, NOW, _state("restarts_total", 0.0, 30.0), "inventory",
                    {"metric": "restarts_total", "onset": ONSET})
     assert asked == [(ONSET - 2 * window - step, step)]
+
+
+def test_a_service_none_of_whose_own_series_moved_is_verified_on_its_callers_calls_to_it(settings: Settings) -> None:
+    """A crash loop told by its logs and pods: its own latency never moved, its callers' calls to it did. The
+    callee's own calls (to its database) share the metric's name and must not stand in for them."""
+    from bot.agent.nodes.closing import _read
+
+    state = _state("latency_p99_seconds", 0.049, 0.0499)
+    state["calls"][0]["data"][0]["series"][0].update(kind="latency", score=2.2)
+    calls = {"key": 'upstream_latency_seconds{profile="otel-http",service="checkout",upstream="inventory"}',
+             "service": "checkout",
+             "metric": "upstream_latency_seconds", "labels": {"upstream": "inventory"}, "kind": "latency",
+             "score": 40.0, "direction": "up", "onset": ONSET, "before": 0.049, "after": 0.25}
+    state["calls"][0]["data"].append({"service": "checkout", "score": 5.0, "raw_score": 40.0, "fault_score": 40.0,
+                                      "onset": ONSET, "series": [calls]})
+    chosen = symptom_series(_context(settings, Recorded()), state, "inventory")
+    assert chosen is not None and chosen["service"] == "checkout" and chosen["metric"] == "upstream_latency_seconds"
+    metrics = Cadvisor()
+    metrics.series = [Series({"__name__": "upstream_latency_seconds", "service": name, "upstream": upstream,
+                              "profile": "otel-http"},
+                             np.array([ONSET, NOW]), np.array([value, value]))
+                      for name, upstream, value in (("checkout", "inventory", 0.05), ("inventory", "db", 0.002))]
+    read = _read(metrics, chosen, "inventory", ONSET, NOW, 5.0)  # type: ignore[arg-type]
+    assert [s.labels["service"] for s in read] == ["checkout"]
