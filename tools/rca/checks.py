@@ -148,10 +148,6 @@ def _log(check: Check, service: str, evidence: Evidence) -> CheckOutcome:
     return CheckOutcome(check, True, False, f"no matching new log lines for {service}", evidence.spike_call)
 
 
-def _refused(service: str, evidence: Evidence) -> bool:
-    return refused_credentials([t for s in evidence.spikes.get(service, []) if s.error_like for t in s.texts()])
-
-
 def _change(check: Check, service: str, evidence: Evidence, params: Params) -> CheckOutcome:
     if evidence.change_call is None:
         return CheckOutcome(check, False, False, "no change feed", None)
@@ -168,7 +164,7 @@ def _change(check: Check, service: str, evidence: Evidence, params: Params) -> C
         if check.change in ("flag", "config") and is_flag != (check.change == "flag"):
             continue  # a flag flip is what a flag check looks for; a config check looks for the other changes
         if link.linked or (-late <= link.minutes_before_onset <= within and
-                           (link.family != "credential" or _refused(service, evidence))):
+                           (link.family != "credential" or refused_credentials(evidence.error_texts(service)))):
             # (a key changed days ago explains only failures about keys)
             return CheckOutcome(check, True, True, link.describe(), evidence.change_call,
                                 key=f"change:{link.family}:{link.what()}")

@@ -60,7 +60,7 @@ def _symptoms(evidence: Evidence, params: Params) -> dict[str, Symptoms]:
                   if s.trend_start is not None and s.score >= params.anomaly_threshold]
         starts += [(t.metric, t.trend_start, t.spacing_s) for t in evidence.trends.values()
                    if t.service == service and t.trend_start is not None]
-        texts = [t for spike in evidence.spikes.get(service, []) if spike.error_like for t in spike.texts()]
+        texts = evidence.error_texts(service)
         failing = [s.metric for s in (record.series if record else [])
                    if s.kind == "errors" and s.score >= params.anomaly_threshold]
         db = [s for s in (record.series if record else []) if s.score >= params.anomaly_threshold

@@ -71,6 +71,10 @@ class Evidence:
         record = self.services.get(service)
         return list(record.series) if record else []
 
+    def error_texts(self, service: str) -> list[str]:
+        """The texts of ``service``'s new or spiking error log templates (their examples when kept)."""
+        return [t for spike in self.spikes.get(service, []) if spike.error_like for t in spike.texts()]
+
     def changes_of(self, service: str) -> list[ChangeLink]:
         return [c for c in self.changes if c.service == service]
 

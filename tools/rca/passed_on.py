@@ -38,14 +38,10 @@ _PLACEHOLDER = re.compile(r"<[A-Z*]+>|<\*>")
 _HIT_RATIO = re.compile(r"(?i)hit_?ratio|hit_?rate")
 
 
-def _messages(service: str, evidence: Evidence) -> list[str]:
-    return [text for spike in evidence.spikes.get(service, []) if spike.error_like for text in spike.texts()]
-
-
 def _echoes(caller: str, dependency: str, evidence: Evidence) -> bool:
-    theirs = [chunk.strip(" :-,;[]()'\"") for text in _messages(dependency, evidence)
+    theirs = [chunk.strip(" :-,;[]()'\"") for text in evidence.error_texts(dependency)
               for chunk in _PLACEHOLDER.split(text)]
-    mine = _messages(caller, evidence)
+    mine = evidence.error_texts(caller)
     return any(len(chunk) >= ECHO_MIN and any(chunk in text for text in mine) for chunk in theirs)
 
 

@@ -78,7 +78,7 @@ def _rollout_noise(strong: list[tuple[str, Shift]], evidence: Evidence, params: 
     if any(s.kind == "restarts" and not rollout_restarts(service, s, evidence, params)
            for s in evidence.services[service].series if s.score >= params.anomaly_threshold):
         return None
-    texts = [t for spike in evidence.spikes.get(service, []) if spike.error_like for t in spike.texts()]
+    texts = evidence.error_texts(service)
     return service if texts and all(SHUTDOWN_WORDS.search(t) for t in texts) else None
 
 
