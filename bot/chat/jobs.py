@@ -57,15 +57,16 @@ class Jobs:
         return self._wake is not None
 
     def accept(self, kind: str, payload: dict[str, Any], context: Any = None) -> str:
-        """Write the job (before the caller answers Slack), then queue it. Returns its id."""
+        """Write the job (before the caller answers Slack), then queue it once the write is committed.
+        Returns its id."""
         if kind not in self._kinds:
             raise KeyError(f"no such job kind: {kind}")
         job_id = f"{kind}:{uuid.uuid4().hex}"
         self.deps.store.add_job(job_id, kind, payload)
-        if self._wake is not None:
-            self._wake()
+        if self._wake is not None:  # once it is committed (a group commit's is after this returns)
+            self.deps.store.after_commit(self._wake)
         else:
-            self.deps.submit(self._run, job_id, kind, payload, context)
+            self.deps.store.after_commit(lambda: self.deps.submit(self._run, job_id, kind, payload, context))
         return job_id
 
     def unstarted(self, since: float | None = None, limit: int = 100) -> list[dict[str, Any]]:

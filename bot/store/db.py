@@ -1,16 +1,23 @@
-"""A thin database handle over sqlite3 or psycopg with one placeholder style (``%s``) and versioned migrations."""
+"""A thin database handle over sqlite3 or psycopg with one placeholder style (``%s``), the versioned
+migrations of ``bot.store.migrations``, and SQLite's group transactions (for ``bot.store.group``)."""
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bot.store.migrations import MIGRATIONS
+
 __all__ = ["Database", "MIGRATIONS", "IntegrityError", "use_wal", "sqlite_path", "SYNCHRONOUS"]
+
+log = logging.getLogger(__name__)
 
 
 class IntegrityError(Exception):
@@ -30,101 +37,29 @@ write-ahead log, in the operating system's hands, when it returns — it survive
 checkpoint (the database stays consistent). FULL: each commit also waits for the disk (an fsync), so it
 survives a power loss too."""
 
-MIGRATIONS: list[str] = [
-    # 1: the initial schema
-    """
-    CREATE TABLE incidents (
-        id TEXT PRIMARY KEY, title TEXT NOT NULL, status TEXT NOT NULL, severity TEXT,
-        services TEXT, channel TEXT, thread_ts TEXT, group_key TEXT,
-        created_at DOUBLE PRECISION NOT NULL, updated_at DOUBLE PRECISION NOT NULL,
-        report TEXT, root_cause TEXT, fix TEXT, owner TEXT
-    );
-    CREATE INDEX incidents_group ON incidents (group_key, status);
-    CREATE TABLE timeline (
-        id INTEGER PRIMARY KEY, incident_id TEXT NOT NULL, at DOUBLE PRECISION NOT NULL,
-        kind TEXT NOT NULL, text TEXT NOT NULL, by_user TEXT
-    );
-    CREATE TABLE approvals (
-        incident_id TEXT NOT NULL, proposal_id TEXT NOT NULL, hash TEXT NOT NULL, decision TEXT NOT NULL,
-        by_user TEXT NOT NULL, at DOUBLE PRECISION NOT NULL, UNIQUE (proposal_id, by_user)
-    );
-    CREATE TABLE executions (
-        incident_id TEXT NOT NULL, hash TEXT NOT NULL, tool TEXT NOT NULL, args TEXT NOT NULL,
-        status TEXT NOT NULL, approval TEXT, started_at DOUBLE PRECISION NOT NULL,
-        finished_at DOUBLE PRECISION, result TEXT, UNIQUE (incident_id, hash)
-    );
-    CREATE TABLE audit (
-        id INTEGER PRIMARY KEY, incident_id TEXT, at DOUBLE PRECISION NOT NULL, event TEXT NOT NULL,
-        tool TEXT, args TEXT, detail TEXT, by_user TEXT
-    );
-    CREATE TABLE dedupe (key TEXT PRIMARY KEY, at DOUBLE PRECISION NOT NULL, incident_id TEXT);
-    CREATE TABLE feedback (
-        id INTEGER PRIMARY KEY, incident_id TEXT NOT NULL, verdict TEXT NOT NULL, service TEXT,
-        category TEXT, note TEXT, by_user TEXT, at DOUBLE PRECISION NOT NULL
-    );
-    """,
-    # 2: chat messages that belong to an incident (approval cards, progress), so any replica can update them
-    """
-    CREATE TABLE messages (
-        incident_id TEXT NOT NULL, key TEXT NOT NULL, channel TEXT NOT NULL, ts TEXT NOT NULL,
-        PRIMARY KEY (incident_id, key)
-    );
-    """,
-    # 3: a decision is unique per incident, proposal and person (proposal ids repeat across incidents:
-    # the same rollback proposed next week must be decidable again)
-    """
-    CREATE TABLE approvals_v3 (
-        incident_id TEXT NOT NULL, proposal_id TEXT NOT NULL, hash TEXT NOT NULL, decision TEXT NOT NULL,
-        by_user TEXT NOT NULL, at DOUBLE PRECISION NOT NULL, UNIQUE (incident_id, proposal_id, by_user)
-    );
-    INSERT INTO approvals_v3 (incident_id, proposal_id, hash, decision, by_user, at)
-        SELECT incident_id, proposal_id, hash, decision, by_user, at FROM approvals;
-    DROP TABLE approvals;
-    ALTER TABLE approvals_v3 RENAME TO approvals;
-    """,
-    # 4: where an incident came from when not from Slack or an alert: 'cli' (``andon investigate`` on live
-    # telemetry) or 'replay' (on a telemetry fixture) — kept apart from live incidents an alert can join
-    """
-    ALTER TABLE incidents ADD COLUMN origin TEXT;
-    """,
-    # 5: work a slash command accepted, written before Slack is answered, marked started and done, so a
-    # restart runs what a crash kept from starting and reports what it cut off midway
-    """
-    CREATE TABLE jobs (
-        id TEXT PRIMARY KEY, kind TEXT NOT NULL, payload TEXT NOT NULL, created_at DOUBLE PRECISION NOT NULL,
-        started_at DOUBLE PRECISION, done_at DOUBLE PRECISION
-    );
-    """,
-    # 6: the proactive watch (bot.watch): warnings it raised (one row per service and signal family, for
-    # their cooldown), shapes people dismissed as "not a problem", and notes such as being blind
-    """
-    CREATE TABLE watch_warnings (
-        key TEXT PRIMARY KEY, service TEXT NOT NULL, family TEXT NOT NULL, signal TEXT NOT NULL,
-        opened_at DOUBLE PRECISION NOT NULL, notified_at DOUBLE PRECISION NOT NULL,
-        seen_at DOUBLE PRECISION NOT NULL, closed_at DOUBLE PRECISION, detail TEXT
-    );
-    CREATE TABLE watch_dismissals (
-        service TEXT NOT NULL, signal TEXT NOT NULL, score DOUBLE PRECISION, by_user TEXT,
-        at DOUBLE PRECISION NOT NULL, PRIMARY KEY (service, signal)
-    );
-    CREATE TABLE watch_notes (name TEXT PRIMARY KEY, value TEXT NOT NULL, at DOUBLE PRECISION NOT NULL);
-    """,
-    # 7: an incident the watch saw coming: when its early warning was posted (created_at moves back to it, so
-    # MTTR starts at the warning) and how long before the alert's page (the lead time)
-    """
-    ALTER TABLE incidents ADD COLUMN warned_at DOUBLE PRECISION;
-    ALTER TABLE incidents ADD COLUMN lead_s DOUBLE PRECISION;
-    """,
-]
-
 
 def sqlite_path(data_dir: Path) -> Path:
     """The SQLite file of the store kept in ``data_dir`` (when no PostgreSQL URL is set)."""
     return Path(data_dir) / "andon.sqlite"
 
 
+@dataclass
+class _Group:
+    """A group transaction open on one thread (:meth:`Database.begin_group`)."""
+
+    depth: int = 0
+    """Savepoints open inside it."""
+    after: list[Callable[[], None]] = field(default_factory=list)
+    """What to do once it is committed (:meth:`Database.after_commit`)."""
+
+
 class Database:
-    """One connection per thread for SQLite; a connection pool for PostgreSQL."""
+    """One connection per thread for SQLite; a connection pool for PostgreSQL.
+
+    SQLite also has group transactions (:meth:`begin_group`, used by :class:`bot.store.group.GroupCommit`):
+    while one is open on a thread, each :meth:`transaction` of that thread is a savepoint inside it, and
+    nothing it wrote is durable, nor run :meth:`after_commit`, until :meth:`end_group` commits them all at once.
+    The connection of a thread that commits groups leaves checkpoints to :meth:`checkpoint`."""
 
     def __init__(self, url: str | None, data_dir: Path, synchronous: str = "NORMAL") -> None:
         """``synchronous``: SQLite's ``PRAGMA synchronous`` for the store's connections (see :data:`SYNCHRONOUS`)."""
@@ -166,6 +101,9 @@ class Database:
                 yield cur
             return
         conn = self._sqlite()
+        if getattr(self._local, "group", None) is not None:  # inside the group's transaction: its snapshot
+            yield _Cursor(conn.cursor(), postgres=False)
+            return
         conn.execute("BEGIN")
         try:
             yield _Cursor(conn.cursor(), postgres=False)
@@ -184,6 +122,9 @@ class Database:
                         yield _Cursor(cur, postgres=True)
                 except psycopg.errors.UniqueViolation as exc:
                     raise IntegrityError(str(exc)) from exc
+        elif (group := getattr(self._local, "group", None)) is not None:
+            with self._savepoint(group) as cur:
+                yield cur
         else:
             conn = self._sqlite()
             with self._writing:
@@ -197,6 +138,98 @@ class Database:
                 except BaseException:
                     conn.execute("ROLLBACK")
                     raise
+
+    def begin_group(self) -> bool:
+        """Begin a group transaction on this thread if SQLite's write lock is free now and no other writer of
+        this process is queued for it; False (nothing begun, nothing waited for) otherwise. SQLite only; one at
+        a time per thread. It waits its turn behind this process's writer threads rather than going ahead of
+        them: going ahead measured slower, as their writes (those of the commands that read on a thread, the
+        slowest acknowledgements) then waited for SQLite's lock in short steps."""
+        if self.postgres:
+            raise RuntimeError("group transactions are SQLite's")
+        if getattr(self._local, "group", None) is not None:
+            raise RuntimeError("a group transaction is already open on this thread")
+        if not self._writing.acquire(blocking=False):
+            return False
+        try:
+            conn = self._sqlite()
+            conn.execute("PRAGMA busy_timeout = 0")
+            try:
+                begun = _try_begin_immediate(conn)
+            finally:
+                conn.execute(f"PRAGMA busy_timeout = {int(_SQLITE_BUSY_S * 1000)}")
+        except BaseException:
+            self._writing.release()
+            raise
+        if not begun:
+            self._writing.release()
+            return False
+        if not getattr(self._local, "grouping", False):  # this thread's connection commits groups from now on
+            conn.execute("PRAGMA wal_autocheckpoint = 0")
+            self._local.grouping = True
+        self._local.group = _Group()
+        return True
+
+    def checkpoint(self) -> None:
+        """Copy what the write-ahead log holds into the database file (SQLite's passive checkpoint: it
+        waits for no one, and no writer waits for it). A group's commit never does it on its own: a checkpoint
+        syncs the disk, which under another job's I/O took 100 ms, and the event loop would wait that long."""
+        if not self.postgres:
+            self._sqlite().execute("PRAGMA wal_checkpoint(PASSIVE)")
+
+    def end_group(self, commit: bool = True) -> None:
+        """Commit (or roll back) this thread's group transaction; once committed, run what waited for it
+        (:meth:`after_commit`). A commit that fails rolls everything in the group back and raises."""
+        group: _Group = self._local.group
+        self._local.group = None
+        conn = self._sqlite()
+        try:
+            if commit:
+                try:
+                    conn.execute("COMMIT")
+                except BaseException:
+                    if conn.in_transaction:
+                        conn.execute("ROLLBACK")
+                    raise
+            else:
+                conn.execute("ROLLBACK")
+        finally:
+            self._writing.release()
+        for then in group.after if commit else ():
+            try:
+                then()
+            except Exception:
+                log.exception("after a group commit")
+
+    def after_commit(self, then: Callable[[], None]) -> None:
+        """Run ``then`` once what this thread wrote is committed: now, or when its group transaction commits
+        (never, if the write it followed is rolled back; once, if the same ``then`` waits already)."""
+        group: _Group | None = getattr(self._local, "group", None)
+        if group is None:
+            then()
+        elif then not in group.after:  # the same wake-up for many writes: once
+            group.after.append(then)
+
+    @contextmanager
+    def _savepoint(self, group: _Group) -> Iterator[Any]:
+        """A :meth:`transaction` inside the group: a savepoint, rolled back alone if its block fails."""
+        conn = self._sqlite()
+        name = f"write{group.depth}"
+        kept = len(group.after)
+        conn.execute(f"SAVEPOINT {name}")
+        group.depth += 1
+        try:
+            yield _Cursor(conn.cursor(), postgres=False)
+            conn.execute(f"RELEASE {name}")
+        except BaseException as exc:
+            conn.execute(f"ROLLBACK TO {name}")
+            conn.execute(f"RELEASE {name}")
+            del group.after[kept:]
+            if isinstance(exc, sqlite3.IntegrityError):
+                raise IntegrityError(str(exc)) from exc
+            raise
+        finally:
+            group.depth -= 1
 
     def migrate(self) -> int:
         """Apply pending migrations; return the schema version."""
@@ -250,17 +283,24 @@ def _begin_immediate(conn: sqlite3.Connection) -> None:
     try:
         deadline = time.monotonic() + _SQLITE_BUSY_S
         delay = _LOCKED_RETRY_S[0]
-        while True:
-            try:
-                conn.execute("BEGIN IMMEDIATE")
-                return
-            except sqlite3.OperationalError as exc:
-                if ("locked" not in str(exc) and "busy" not in str(exc)) or time.monotonic() > deadline:
-                    raise
+        while not _try_begin_immediate(conn):
+            if time.monotonic() > deadline:
+                raise sqlite3.OperationalError("database is locked")
             time.sleep(delay)
             delay = min(delay * 2, _LOCKED_RETRY_S[1])
     finally:
         conn.execute(f"PRAGMA busy_timeout = {int(_SQLITE_BUSY_S * 1000)}")
+
+
+def _try_begin_immediate(conn: sqlite3.Connection) -> bool:
+    """Begin a write transaction if SQLite's write lock is free (with the busy timeout at 0, at once)."""
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        return True
+    except sqlite3.OperationalError as exc:
+        if "locked" not in str(exc) and "busy" not in str(exc):
+            raise
+        return False
 
 
 class _Cursor:

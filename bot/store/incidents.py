@@ -5,6 +5,7 @@ from __future__ import annotations
 import builtins
 import json
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -173,6 +174,11 @@ class IncidentStore:
             cur.execute("UPDATE dedupe SET at = %s WHERE key = %s", (time.time(), key))
 
     # ----- jobs -----
+    def after_commit(self, then: Callable[[], None]) -> None:
+        """Run ``then`` once what this thread wrote is committed: at once, or when its group transaction
+        commits (``bot.store.group``), never if that write is rolled back."""
+        self.db.after_commit(then)
+
     def add_job(self, job_id: str, kind: str, payload: dict[str, Any]) -> None:
         with self.db.transaction() as cur:
             cur.execute("INSERT INTO jobs (id, kind, payload, created_at) VALUES (%s, %s, %s, %s)",

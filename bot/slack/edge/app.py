@@ -30,6 +30,7 @@ from bot.slack.edge.head import RequestHeadCheck, head_problem
 from bot.slack.edge.probes import Probes
 from bot.slack.edge.responses import error_response
 from bot.slack.edge.webhooks import WEBHOOKS, Webhooks
+from bot.store.group import GroupCommit
 
 __all__ = ["build_edge_app", "WorkerThreads", "SlackEndpoint"]
 
@@ -91,7 +92,8 @@ class SlackEndpoint:
     edge's own cost per request), everything else to ``app``. Where each step runs is ``SlackEvents``'
     to say (:attr:`SlackEvents.on_loop`, :meth:`SlackEvents.at_once`). Refusals are the edge's: the head check
     (:func:`head_problem`), 405 for another method, 413 past ``max_body``, 401 before Bolt parses anything
-    (``SlackEvents``), and 500 without a traceback for a bug."""
+    (``SlackEvents``), and 500 without a traceback for a bug. On the loop, the writes are group commits
+    (:class:`GroupCommit`): a request is answered once what it wrote is committed."""
 
     def __init__(self, app: ASGIApp, slack: SlackEvents, workers: WorkerThreads, max_body: int,
                  max_header_bytes: int) -> None:
@@ -100,6 +102,8 @@ class SlackEndpoint:
         self.workers = workers
         self.max_body = max_body
         self.max_header_bytes = max_header_bytes
+        self.writes = GroupCommit(slack.store.db) if slack.on_loop else None
+        """The event loop's writes (replay keys, and the jobs of the requests Bolt answers on it), grouped."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"] != SLACK_PATH:
@@ -117,13 +121,17 @@ class SlackEndpoint:
         query = scope["query_string"].decode("latin-1")
         try:
             body = await receive_body(receive, headers.get("content-length"), self.max_body)
-            if not self.slack.on_loop:
+            if self.writes is None:
                 return await self.workers.run(self.slack.answer, body, headers, query)
-            refused = self.slack.admit(body, headers)  # signature first: nothing is parsed before it
+            refused = self.slack.verify(body, headers)  # signature first: nothing is parsed before it
             if refused is not None:
                 return refused
             if self.slack.at_once(body):  # its listener only writes, locally: no thread to hand off to
-                return self.slack.dispatch(body, headers, query)
+                return await self.writes.run(lambda: self.slack.remember(headers)
+                                             or self.slack.dispatch(body, headers, query))
+            refused = await self.writes.run(lambda: self.slack.remember(headers))
+            if refused is not None:
+                return refused
             return await self.workers.run(self.slack.dispatch, body, headers, query)
         except BodyRefused as cut:
             return error_response(cut.status, cut.error, close=True)

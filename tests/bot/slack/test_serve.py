@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -248,3 +249,61 @@ def test_a_slash_command_accepted_just_before_a_kill_is_done_or_reported_once_af
     # never started → run once after the restart; started → reported as cut off, never run twice
     assert (created == 1 and "Declared" in said) or (created <= 1 and "cut off by a restart" in said), (created, said)
     assert created <= 1 and len(answers) == 1
+
+
+def _signed_burst(url: str, bodies: list[tuple[str, str]]) -> list[int]:
+    """Send every (body, content type) at once, each on a connection of its own; their statuses, in order."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    gate = threading.Barrier(len(bodies))
+
+    def send(item: tuple[str, str]) -> int:
+        body, content_type = item
+        gate.wait()
+        return httpx.post(f"{url}/slack/events", content=body, timeout=10,
+                          headers={**signed_headers(body), "Content-Type": content_type}).status_code
+
+    with ThreadPoolExecutor(max_workers=len(bodies)) as pool:
+        return list(pool.map(send, bodies))
+
+
+def test_a_burst_of_requests_acknowledged_just_before_a_kill_is_all_written_and_done_once(
+        tmp_path: Path, fake_slack: FakeSlack) -> None:
+    """The acknowledgements of a burst share group commits (``bot.store.group``): a request is answered only
+    once its job is committed, so a SIGKILL right after the answers loses none, and each runs once."""
+    import json
+
+    from bot.store import open_store
+
+    mentions = [(json.dumps({"token": "legacy", "team_id": "TFAKE0001", "api_app_id": "AANDON01",
+                             "type": "event_callback", "event_id": f"EvBurst{n}", "event_time": int(time.time()),
+                             "event": {"type": "app_mention", "user": "UREPORTER", "channel": "CGENERAL01",
+                                       "text": f"<@UANDONBOT> checkout is slow (burst {n})",
+                                       "ts": f"1700000{n:03d}.000100", "event_ts": f"1700000{n:03d}.000100"},
+                             "authorizations": [{"team_id": "TFAKE0001", "user_id": "UANDONBOT", "is_bot": True}]}),
+                 "application/json") for n in range(10)]
+    commands = [(urlencode({"token": "legacy", "team_id": "TFAKE0001", "channel_id": "CINCIDENT1",
+                            "user_id": "UONCALL1", "command": "/andon", "text": f"investigate checkout errors {n}",
+                            "trigger_id": f"{n}.burst", "response_url": fake_slack.response_url(f"burst{n}")}),
+                 "application/x-www-form-urlencoded") for n in range(6)]
+    with Restartable(tmp_path, fake_slack) as served:
+        served.start()
+        assert _signed_burst(served.url, mentions + commands) == [200] * 16
+        served.kill()  # right after the last answer: whatever was only in memory is gone
+        with open_store(None, tmp_path / "data").db.read() as cur:
+            jobs = cur.execute("SELECT id, kind, payload FROM jobs").fetchall()
+        texts = sorted(json.loads(payload)["text"] for _, kind, payload in jobs if kind in ("message", "investigate"))
+        assert texts == sorted([f"<@UANDONBOT> checkout is slow (burst {n})" for n in range(10)]
+                               + [f"investigate checkout errors {n}" for n in range(6)]), "every answered request was written"
+        served.start()
+        store = open_store(None, tmp_path / "data")
+
+        def all_done() -> bool:
+            with store.db.read() as cur:
+                rows = cur.execute("SELECT done_at FROM jobs WHERE kind IN ('message', 'investigate')").fetchall()
+            return len(rows) == 16 and all(row[0] is not None for row in rows)
+
+        fake_slack.wait_for(all_done, timeout=120, what="every accepted job done after the restart")
+    with store.db.read() as cur:
+        assert cur.execute("SELECT COUNT(*) FROM jobs WHERE kind IN ('message', 'investigate')").fetchone()[0] == 16, \
+            "each accepted once"
