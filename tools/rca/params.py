@@ -86,6 +86,8 @@ class Params:
     named_link_strength: float = _p(0.8, "a failure that quotes a name a change set (a key, a setting) is tied to it at any age")
     change_match_s: float = _p(900.0, "a trend that began this close to a change began with it")
     change_decay_s: float = _p(1200.0, "how fast a change's claim on a step fades with the delay")
+    drain_drop_share: float = _p(0.5, "a workload whose own throughput fell by this share drains that much "
+                                      "less: half its work undone is a pile, not noise")
     # --- hypotheses: what explains the evidence ---------------------------------------------------------------
     fact_weight_kubernetes: float = _p(1.5, "a status Kubernetes reports is a fact about the failure mode")
     fact_weight_change: float = _p(1.25, "a recorded change is a fact about what started it")
