@@ -176,9 +176,15 @@ IDENTIFIER_MIN = 6
 """Shorter names (``a.b``, ``x_y``) are too common to tie a failure to a change."""
 
 
+ORDINAL = re.compile(r"^[A-Za-z][A-Za-z0-9-]*[_.][\d_.-]*$")
+"""A name whose parts after the first separator are only numbers (``tail.0``, ``worker_1``, ``http.0``) says
+which copy of something it is, not what was set: every line about that copy quotes it."""
+
+
 def identifiers(text: str) -> set[str]:
-    """The distinctive names in ``text`` (see ``IDENTIFIER``), without versions and addresses."""
-    return {m for m in IDENTIFIER.findall(text) if len(m) >= IDENTIFIER_MIN and not re.fullmatch(r"[\d.v-]+", m)}
+    """The distinctive names in ``text`` (see ``IDENTIFIER``), without versions, addresses and ordinals."""
+    return {m for m in IDENTIFIER.findall(text) if len(m) >= IDENTIFIER_MIN and not re.fullmatch(r"[\d.v-]+", m)
+            and not ORDINAL.match(m)}
 
 
 def _says_credential(change: Change) -> bool:

@@ -57,6 +57,9 @@ class Params:
     corroborating_cap: float = _p(3.0, "a dependency this many thresholds strong always corroborates, whatever the caller's")
     corroborating_share: float = _p(0.25, "a dependency explains a caller when its fault is this share of the caller's")
     load_rise_share: float = _p(0.5, "a traffic rise of half the anomaly threshold is extra load")
+    served_drop_share: float = _p(0.5, "a service that, under more load, serves less than this share of what it "
+                                       "served before lost capacity of its own: more load does not take away "
+                                       "what it could already serve")
     load_strain_lag_s: float = _p(600.0, "overload shows within minutes of the extra load; strain that began "
                                          "later than this after it has another cause")
     idle_ratio: float = _p(0.01, "below this share of its later level a series was idle before")

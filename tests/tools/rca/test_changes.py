@@ -80,6 +80,8 @@ def test_a_failure_that_quotes_a_key_a_change_set_is_tied_to_it_however_old() ->
     assert _link(edit, Symptoms(onset=ONSET - 300, trend_starts=[],
                                 failure_names=frozenset({"db.pool.size"}))) == ""
     assert identifiers("ratelimit.enterprise.rps: 1000 -> 100 (v4.8.2, 10.0.0.53)") == {"ratelimit.enterprise.rps"}
+    assert identifiers("failed to flush chunk: input=tail.0 > output=http.0, worker_1, REDIS_DB_0") == \
+        {"REDIS_DB_0"}, "a copy's ordinal (tail.0, worker_1) is quoted by every line about it"
 
 
 def test_a_secret_edit_that_adds_or_removes_keys_is_configuration_and_a_rotation_a_credential() -> None:
