@@ -25,7 +25,8 @@ from tools.rca.records import ChangeLink
 from tools.rca.vocabulary import ACCUMULATING, classify
 from tools.sources.base import Change
 
-__all__ = ["identifiers", "link_stops", "family_of", "to_links", "link_changes", "Symptoms", "CHECK_FAMILIES", "AUTH_WORDS", "TLS_WORDS", "refused_credentials"]
+__all__ = ["identifiers", "link_stops", "stops", "family_of", "to_links", "link_changes", "Symptoms", "CHECK_FAMILIES", "AUTH_WORDS", "TLS_WORDS", "refused_credentials",
+           "reasons_of", "refused_over_reason"]
 
 _FAMILIES: list[tuple[str, re.Pattern[str]]] = [
     ("certificate", re.compile(r"(?i)\bcert(ificate)?s?\b|tls|ssl|x509")),
@@ -60,10 +61,36 @@ TIME_REFUSED = re.compile(r"(?i)request ?time ?too ?skewed|not yet valid|used be
 says the clock is off, not that a key changed."""
 
 
-def refused_credentials(texts: list[str]) -> bool:
-    """Failures that say credentials were refused; none when the same failures say the refusal is over time
-    (then its bare 403s are those refusals too)."""
-    return any(AUTH_WORDS.search(t) for t in texts) and not any(TIME_REFUSED.search(t) for t in texts)
+RATE_REFUSED = re.compile(r"(?i)too many requests|\brate[ _-]?limit(ed)? (exceeded|reached|hit)|\bapi rate limit|"
+                          r"secondary rate limit|quota (exceeded|exhausted)|exceeded .{0,40}quota|"
+                          r"x-ratelimit-remaining[=: ]+0\b|\bthrottl(ed|ing)\b")
+"""A refusal over rate, not credentials: GitHub answers "403 Forbidden: API rate limit exceeded"."""
+AUTH_STATUS = re.compile(r"(?i)\b(401|403)\b|\bforbidden\b|\bunauthori[sz]ed\b")
+"""The bare status of a refusal, which says that a request was refused, not why."""
+
+
+def refused_over_reason(texts: list[str]) -> bool:
+    """Some of the failures say the refusals are over rate or time."""
+    return any(RATE_REFUSED.search(t) or TIME_REFUSED.search(t) for t in texts)
+
+
+def reasons_of(texts: list[str], over_reason: bool | None = None) -> list[str]:
+    """Failure texts read for why they failed: when the service's failures say its refusals are over rate or
+    time (``over_reason``, read from ``texts`` unless given), the bare statuses in all of them (a "403
+    Forbidden" with no reason) are those refusals, not a credential's."""
+    if refused_over_reason(texts) if over_reason is None else over_reason:
+        return [AUTH_STATUS.sub("<refused>", t) for t in texts]
+    return texts
+
+
+def refused_credentials(texts: list[str], said: list[str] | None = None) -> bool:
+    """Failures that say credentials were refused; none when the service's failures say the refusal is over
+    time (then its bare 403s are those refusals too), and only refusals that name a credential when they
+    say the refusals are over rate. ``said`` is everything else its logs said (a warning may give the
+    reason its error lines leave out)."""
+    reasons = [*texts, *(said or [])]
+    return any(AUTH_WORDS.search(t) for t in reasons_of(texts, refused_over_reason(reasons))) and \
+        not any(TIME_REFUSED.search(t) for t in reasons)
 TLS_WORDS = re.compile(r"(?i)x509|certificate|handshake|tls|ssl")
 """What TLS and certificate failures look like."""
 
@@ -103,14 +130,23 @@ def stops(link: ChangeLink) -> bool:
     return bool(STOPS.search(f"{link.kind} {link.description}"))
 
 
+def _slowed(link: ChangeLink, symptoms: dict[str, Symptoms], match_s: float) -> bool:
+    """The changed workload's own throughput fell, not before the change (a consumer's prefetch cut to one,
+    its concurrency lowered): it drains less, as a stopped one drains nothing. (A quiet series is dated at
+    the window's onset, not at its step; the pile's climb, dated, ties the change in time.)"""
+    seen = symptoms.get(link.service)
+    return seen is not None and seen.drained_less_at is not None and seen.drained_less_at >= link.ts - match_s
+
+
 def link_stops(links: list[ChangeLink], symptoms: dict[str, Symptoms], params: Params, step_s: float) -> dict[str, str]:
-    """A workload that stopped (scaled to zero, suspended) drains nothing any more: what it used to drain
-    piles up elsewhere (a retained WAL, a queue, a spool on disk). A stop is tied to another service's
-    accumulating resource that began to climb with it; returns {that service: the stopped one}."""
+    """A workload that stopped (scaled to zero, suspended) drains nothing any more, and one whose throughput
+    fell with its change drains less: what it used to drain piles up elsewhere (a retained WAL, a queue, a
+    spool on disk). Such a change is tied to another service's accumulating resource that began to climb
+    with it; returns {that service: the stopped or slowed one}."""
     match_s = max(params.change_match_s, 3 * step_s)
     piled: dict[str, str] = {}
     for link in links:
-        if link.linked or not stops(link):
+        if link.linked or not (stops(link) or _slowed(link, symptoms, match_s)):
             continue
         for service, seen in symptoms.items():
             if service == link.service or service in piled:
@@ -118,7 +154,8 @@ def link_stops(links: list[ChangeLink], symptoms: dict[str, Symptoms], params: P
             climbing = [m for m, began, spacing in seen.trend_starts
                         if abs(began - link.ts) <= max(match_s, 3 * spacing) and classify(m).kind in ACCUMULATING]
             if climbing:
-                link.linked = (f"{climbing[0]} of {service} began to climb when it stopped, "
+                how = "stopped" if stops(link) else "drained less"
+                link.linked = (f"{climbing[0]} of {service} began to climb when it {how}, "
                                f"{_ago(link.minutes_before_onset)} before the onset")
                 link.link_strength = 1.0
                 piled[service] = link.service
@@ -139,9 +176,15 @@ IDENTIFIER_MIN = 6
 """Shorter names (``a.b``, ``x_y``) are too common to tie a failure to a change."""
 
 
+ORDINAL = re.compile(r"^[A-Za-z][A-Za-z0-9-]*[_.][\d_.-]*$")
+"""A name whose parts after the first separator are only numbers (``tail.0``, ``worker_1``, ``http.0``) says
+which copy of something it is, not what was set: every line about that copy quotes it."""
+
+
 def identifiers(text: str) -> set[str]:
-    """The distinctive names in ``text`` (see ``IDENTIFIER``), without versions and addresses."""
-    return {m for m in IDENTIFIER.findall(text) if len(m) >= IDENTIFIER_MIN and not re.fullmatch(r"[\d.v-]+", m)}
+    """The distinctive names in ``text`` (see ``IDENTIFIER``), without versions, addresses and ordinals."""
+    return {m for m in IDENTIFIER.findall(text) if len(m) >= IDENTIFIER_MIN and not re.fullmatch(r"[\d.v-]+", m)
+            and not ORDINAL.match(m)}
 
 
 def _says_credential(change: Change) -> bool:
@@ -184,6 +227,9 @@ class Symptoms:
     """The distinctive names (``identifiers``) its new or spiking error logs quote."""
     db_trouble: bool = False
     """Lock waits, slow queries, pool waits."""
+    drained_less_at: float | None = None
+    """When its own throughput (the requests or messages it handles) fell by ``drain_drop_share`` or more
+    (a quiet series is dated at the window's onset)."""
 
 
 def link_changes(links: list[ChangeLink], symptoms: dict[str, Symptoms], params: Params, step_s: float) -> None:

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 
 from knowledge.documents import Check, Runbook
-from tools.rca.changes import AUTH_WORDS, CHECK_FAMILIES, refused_credentials
+from tools.rca.changes import AUTH_WORDS, CHECK_FAMILIES, reasons_of, refused_credentials, refused_over_reason
 from tools.rca.evidence import Evidence
 from tools.rca.params import Params
 from tools.rca.records import Shift
@@ -127,9 +127,10 @@ def _log(check: Check, service: str, evidence: Evidence) -> CheckOutcome:
     if evidence.spike_call is None:
         return CheckOutcome(check, False, False, "no log analysis", None)
     pattern = re.compile(str(check.log))
+    over_reason = refused_over_reason(evidence.log_texts(service))
     for spike in evidence.spikes.get(service, []):
-        texts = spike.texts()
-        if any(pattern.search(t) for t in texts):
+        texts = spike.texts()  # a refusal is read by the reason it gives, not by its bare status
+        if any(pattern.search(t) for t in reasons_of(texts, over_reason)):
             return CheckOutcome(check, True, True, f"{service} logs: '{texts[-1][:140]}'", evidence.spike_call,
                                 key=f"log:{spike.template}")
     if service not in evidence.spikes:  # no log of its own (a vendor): it speaks through the callers' logs naming it
@@ -164,7 +165,7 @@ def _change(check: Check, service: str, evidence: Evidence, params: Params) -> C
         if check.change in ("flag", "config") and is_flag != (check.change == "flag"):
             continue  # a flag flip is what a flag check looks for; a config check looks for the other changes
         if link.linked or (-late <= link.minutes_before_onset <= within and
-                           (link.family != "credential" or refused_credentials(evidence.error_texts(service)))):
+                           (link.family != "credential" or refused_credentials(evidence.error_texts(service), evidence.log_texts(service)))):
             # (a key changed days ago explains only failures about keys)
             return CheckOutcome(check, True, True, link.describe(), evidence.change_call,
                                 key=f"change:{link.family}:{link.what()}")

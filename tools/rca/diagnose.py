@@ -12,7 +12,7 @@ from typing import Any
 
 from knowledge.documents import Runbook
 from knowledge.taxonomy import consequence_hops, sides
-from tools.rca.changes import TLS_WORDS, Symptoms, identifiers, link_changes, link_stops, refused_credentials
+from tools.rca.changes import TLS_WORDS, Symptoms, identifiers, link_changes, link_stops, refused_credentials, stops
 from tools.rca.evidence import Evidence
 from tools.rca.explain import Fit, Outcomes, category_fits
 from tools.rca.params import Params
@@ -66,12 +66,16 @@ def _symptoms(evidence: Evidence, params: Params) -> dict[str, Symptoms]:
         db = [s for s in (record.series if record else []) if s.score >= params.anomaly_threshold
               and (s.signal in ("lock_wait_seconds", "db_query_p99_seconds", "db_pool_wait_seconds",
                                 "db_pool_in_use_ratio"))]
+        drops = [s.onset for s in (record.series if record else []) if s.service == service and s.kind == "traffic"
+                 and s.direction == "down" and not (s.labels.get("upstream") or s.labels.get("dependency"))
+                 and s.change_pct is not None and s.change_pct <= -100 * params.drain_drop_share]
         out[service] = Symptoms(onset=fault_onset(record, params) if record else None,
                                 trend_starts=[(m, float(t), d) for m, t, d in starts if t is not None],
-                                auth_failures=refused_credentials(texts + failing),
+                                auth_failures=refused_credentials(texts + failing, evidence.log_texts(service)),
                                 tls_failures=any(TLS_WORDS.search(t) for t in texts + failing),
                                 failure_names=frozenset(n for t in texts for n in identifiers(t)),
-                                db_trouble=bool(db) or any("lock" in t.lower() or "slow" in t.lower() for t in texts))
+                                db_trouble=bool(db) or any("lock" in t.lower() or "slow" in t.lower() for t in texts),
+                                drained_less_at=min(drops, default=None))
     return out
 
 
@@ -238,20 +242,23 @@ def diagnose(evidence: Evidence, runbooks: list[Runbook], context: Context, para
 
 
 def _blame_stopped(findings: list[Finding], piled: dict[str, str], evidence: Evidence, runbooks: list[Runbook]) -> None:
-    """A stopped workload has no telemetry of its own (it is not running): what it stopped draining piles up
-    elsewhere (``changes.link_stops``), and that pile is its evidence. Its stop is configuration (it runs as
-    told), so it is named as a bad config as sure as the pile's own best finding, and the pile's service
-    ranks just below it."""
-    runbook = next((rb for rb in runbooks if rb.category == "bad_config" and "*" in rb.services), None)
+    """A stopped workload has no telemetry of its own (it is not running), and a slowed one shows only less
+    work: what it stopped draining, or drains less of, piles up elsewhere (``changes.link_stops``), and that
+    pile is its evidence. A stop is configuration (it runs as told), so is a slowing change unless it was a
+    release: it is named as a bad config (or deploy) as sure as the pile's own best finding, and the pile's
+    service ranks just below it."""
     for victim, stopped in piled.items():
         pile = max((f for f in findings if f.service == victim), key=lambda f: f.confidence, default=None)
         change = next((c for c in evidence.changes if c.service == stopped and c.linked), None)
         if pile is None or change is None or any(f.service == stopped and f.confidence >= pile.confidence
                                                  for f in findings):
             continue
+        category = "bad_deploy" if change.kind == "deploy" and not stops(change) else "bad_config"
+        runbook = next((rb for rb in runbooks if rb.category == category and "*" in rb.services), None)
+        how = "was stopped" if stops(change) else "drains less"
         clue = Clue(call_id=evidence.change_call or "", tool="correlate_changes", summary=change.describe())
-        findings.append(Finding(service=stopped, category="bad_config", confidence=pile.confidence,
-                                summary=f"{stopped} was stopped ({change.what()}): {change.linked}",
+        findings.append(Finding(service=stopped, category=category, confidence=pile.confidence,
+                                summary=f"{stopped} {how} ({change.what()}): {change.linked}",
                                 clues=[clue, *pile.clues], runbook_id=runbook.id if runbook else None,
                                 strength=pile.strength + 0.001))
         for finding in findings:

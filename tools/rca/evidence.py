@@ -75,6 +75,10 @@ class Evidence:
         """The texts of ``service``'s new or spiking error log templates (their examples when kept)."""
         return [t for spike in self.spikes.get(service, []) if spike.error_like for t in spike.texts()]
 
+    def log_texts(self, service: str) -> list[str]:
+        """The texts of all of ``service``'s new or spiking log templates, warnings and errors alike."""
+        return [t for spike in self.spikes.get(service, []) for t in spike.texts()]
+
     def changes_of(self, service: str) -> list[ChangeLink]:
         return [c for c in self.changes if c.service == service]
 

@@ -57,6 +57,9 @@ class Params:
     corroborating_cap: float = _p(3.0, "a dependency this many thresholds strong always corroborates, whatever the caller's")
     corroborating_share: float = _p(0.25, "a dependency explains a caller when its fault is this share of the caller's")
     load_rise_share: float = _p(0.5, "a traffic rise of half the anomaly threshold is extra load")
+    served_drop_share: float = _p(0.5, "a service that, under more load, serves less than this share of what it "
+                                       "served before lost capacity of its own: more load does not take away "
+                                       "what it could already serve")
     load_strain_lag_s: float = _p(600.0, "overload shows within minutes of the extra load; strain that began "
                                          "later than this after it has another cause")
     idle_ratio: float = _p(0.01, "below this share of its later level a series was idle before")
@@ -86,6 +89,8 @@ class Params:
     named_link_strength: float = _p(0.8, "a failure that quotes a name a change set (a key, a setting) is tied to it at any age")
     change_match_s: float = _p(900.0, "a trend that began this close to a change began with it")
     change_decay_s: float = _p(1200.0, "how fast a change's claim on a step fades with the delay")
+    drain_drop_share: float = _p(0.5, "a workload whose own throughput fell by this share drains that much "
+                                      "less: half its work undone is a pile, not noise")
     # --- hypotheses: what explains the evidence ---------------------------------------------------------------
     fact_weight_kubernetes: float = _p(1.5, "a status Kubernetes reports is a fact about the failure mode")
     fact_weight_change: float = _p(1.25, "a recorded change is a fact about what started it")
@@ -140,6 +145,8 @@ class Params:
     low_volume_errors: float = _p(20.0, "fewer failed requests per alert window are a handful of users")
     alert_window_s: float = _p(300.0, "the window an error-ratio alert judges over")
     down_ratio: float = _p(0.5, "a service failing at least this share of requests is down, however little its traffic")
+    headroom_level: float = _p(0.8, "a resource used below this share of its limit has headroom: load it carries "
+                                    "is absorbed, not strain")
     no_fault_confidence: float = _p(0.6, "how sure a no-fault verdict from weak or recovering signals is")
     recurring_confidence: float = _p(0.7, "how sure a recurring-shape verdict is")
     lone_blip_confidence: float = _p(0.55, "how sure a lone-uncorroborated-blip verdict is")

@@ -283,7 +283,7 @@ def _load_sources(service: ServiceRecord, calling: list[ServiceRecord], params: 
     ``service`` turned anomalous — a batch job's heavy queries load a database without raising its request
     rate."""
     if _load_rose(service, params):
-        if strain_came_later(service, params):
+        if strain_came_later(service, params) or serves_less(service, params):
             return []
         rising = [c for c in calling if _load_rose(c, params) or became_active(c, params)]
         return sorted(c.service for c in rising or [c for c in calling if c.fault_score >= params.anomaly_threshold])
@@ -310,6 +310,21 @@ def amplifies(caller: ServiceRecord, service: str, params: Params) -> bool:
     served = [a for a in caller.series if a.service == caller.service and a.kind == "traffic"
               and not a.labels.get("upstream") and not classify(a.metric).dependency]
     return any(rose(a) for a in calls) and bool(served) and not any(rose(a) for a in served)
+
+
+def serves_less(service: ServiceRecord, params: Params) -> bool:
+    """Under more requests it answers far fewer of them well than before (requests × (1 − error ratio) fell
+    below ``served_drop_share`` of what it was): its capacity fell on its own; load would have left it
+    serving at least what it served."""
+    own = [a for a in service.series if a.service == service.service and not a.labels.get("upstream")
+           and not classify(a.metric).dependency]
+    load = [a for a in own if a.kind == "traffic" and "request" in a.metric and a.direction == "up"]
+    failing = [a for a in own if a.kind == "errors" and "ratio" in a.metric and a.direction == "up"
+               and 0.0 <= a.before <= 1.0 and 0.0 <= a.after <= 1.0]
+    if not load or not failing:
+        return False
+    requests, errors = max(load, key=lambda a: a.score), max(failing, key=lambda a: a.after)
+    return requests.after * (1 - errors.after) < params.served_drop_share * requests.before * (1 - errors.before)
 
 
 def strain_came_later(service: ServiceRecord, params: Params) -> bool:

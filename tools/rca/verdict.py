@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+from tools.rca.changes import refused_over_reason
 from tools.rca.evidence import Evidence
 from tools.rca.params import Params
 from tools.rca.records import Clue, Finding, Shift
@@ -107,6 +108,31 @@ def _low_volume(strong: list[tuple[str, Shift]], evidence: Evidence, params: Par
     return bool(counts) and all(c is not None and c < params.low_volume_errors for c in counts)
 
 
+CLIENT_ERRORS = re.compile(r"(?i)4xx|(^|_)4\d\d(_|$)|client_?err")
+"""Ratios of requests a server refused as the caller's mistake (not found, bad request)."""
+CARRIERS = ("cpu", "memory")
+"""Resources that carry load: they rise with any traffic."""
+
+
+def _newcomers_refused(service: str, strong: list[Shift], evidence: Evidence, params: Params) -> bool:
+    """The new requests fail on their own and the old ones are served as before: the service's traffic rose,
+    every strong fault signal it shows is a client-error ratio whose added failures the added requests
+    account for, or a resource with headroom that carried them, and it succeeds at least as often as
+    before. So a scanner's or a broken client's requests, refused as not found or bad, are no fault of the
+    service; refusals that say they are over rate (a limiter's 429s) are not counted so."""
+    own = [s for s in evidence.series(service) if s.service == service and not s.labels.get("upstream")]
+    traffic = [s for s in own if s.kind == "traffic" and "request" in s.metric and s.direction == "up"]
+    refused = [s for s in strong if CLIENT_ERRORS.search(s.metric) and "ratio" in s.metric and s.direction == "up"]
+    if not traffic or not refused or refused_over_reason(evidence.log_texts(service)):
+        return False
+    load = max(traffic, key=lambda s: s.score)
+    added = load.after - load.before
+    carried = all(s in refused or (s.kind in CARRIERS and s.after < params.headroom_level) for s in strong)
+    return added > 0 and carried and all(
+        s.after * load.after - s.before * load.before <= added and
+        load.after * (1 - s.after) >= load.before * (1 - s.before) for s in refused)
+
+
 def _finding(service: str, why: str, confidence: float, evidence: Evidence, tail: str) -> Finding:
     return Finding(service=service, category="no_fault", confidence=confidence,
                    summary=f"No fault found: {why}; {tail}",
@@ -196,6 +222,17 @@ def no_fault(evidence: Evidence, alerted: list[str], params: Params, repeating: 
                f"down, every pod is ready, and no pod restarted more than the rollout restarts it")
         return _finding(first or rolled, why, params.no_fault_confidence, evidence,
                         "a rolling restart's blip, not a bad release.")
+    by_service: dict[str, list[Shift]] = {}
+    for name, shift in strong:
+        by_service.setdefault(name, []).append(shift)
+    if by_service and not _pods_in_trouble(evidence) and \
+            all(_newcomers_refused(name, shifts, evidence, params) for name, shifts in by_service.items()):
+        name = first if first in by_service else next(iter(by_service))
+        why = (f"{name}'s traffic rose and the new requests fail on their own: its rise in client errors "
+               f"(not found, bad request) is no more than the requests added, it succeeds as often as before, and "
+               f"no server error, latency or saturated resource moved")
+        return _finding(name, why, params.no_fault_confidence, evidence,
+                        "callers asking for what is not there (a scanner, a misbehaving client), not a fault.")
     if error_logs or trouble:
         return None
     lone = len(strong) == 1 and not _recent_change(strong[0][0], evidence, params)

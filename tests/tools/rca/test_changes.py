@@ -3,7 +3,7 @@ after, a trend that began with it hours ago, auth failures a day after a key rot
 
 from __future__ import annotations
 
-from tools.rca.changes import Symptoms, family_of, identifiers, link_changes, link_stops, to_links
+from tools.rca.changes import Symptoms, family_of, identifiers, link_changes, link_stops, refused_credentials, to_links
 from tools.rca.params import Params
 from tools.sources.base import Change
 
@@ -80,6 +80,8 @@ def test_a_failure_that_quotes_a_key_a_change_set_is_tied_to_it_however_old() ->
     assert _link(edit, Symptoms(onset=ONSET - 300, trend_starts=[],
                                 failure_names=frozenset({"db.pool.size"}))) == ""
     assert identifiers("ratelimit.enterprise.rps: 1000 -> 100 (v4.8.2, 10.0.0.53)") == {"ratelimit.enterprise.rps"}
+    assert identifiers("failed to flush chunk: input=tail.0 > output=http.0, worker_1, REDIS_DB_0") == \
+        {"REDIS_DB_0"}, "a copy's ordinal (tail.0, worker_1) is quoted by every line about it"
 
 
 def test_a_secret_edit_that_adds_or_removes_keys_is_configuration_and_a_rotation_a_credential() -> None:
@@ -100,3 +102,32 @@ def test_a_stopped_workload_is_tied_to_what_began_to_pile_up_when_it_stopped() -
 
     assert tied(ONSET - 48 * HOUR + 1500) == {"orders-db": "cdc-connector"}
     assert tied(ONSET - 40 * HOUR) == {}
+
+
+def test_a_change_after_which_a_workload_drains_less_is_tied_to_the_pile_that_began_with_it() -> None:
+    """A consumer whose prefetch was cut to one handles a sixth of its messages: the queue that began to
+    grow with that change is its doing. The same change with the consumer's throughput unchanged, or a
+    throughput drop that was there before the change, ties nothing."""
+    change = Change(ONSET - 50 * 60, "notifier-worker", "config", "notifier-worker values: RABBITMQ_PREFETCH 50 -> 1")
+    growing = Symptoms(onset=ONSET - 48 * 60, trend_starts=[("queue_depth", ONSET - 48 * 60, 0.0)])
+
+    def tied(drained_less_at: float | None) -> dict[str, str]:
+        links = to_links([change], ONSET, set(), Params())
+        worker = Symptoms(None, [], drained_less_at=drained_less_at)
+        return link_stops(links, {"rabbitmq": growing, "notifier-worker": worker}, Params(), 60.0)
+
+    assert tied(ONSET) == {"rabbitmq": "notifier-worker"}
+    assert tied(None) == {}
+    assert tied(ONSET - 3 * HOUR) == {}
+
+
+def test_a_refusal_that_gives_a_rate_reason_is_no_credential_failure() -> None:
+    """GitHub answers a rate limit with "403 Forbidden": the warning that gives the reason makes the bare
+    403s of the same service rate refusals too. A 403 with no reason, or one that names a key, is still a
+    credential's."""
+    bare = "ERROR jobs sync: GitHub returned 403 Forbidden for installation 31337421"
+    reason = 'WARN github: GET /repos -> 403 Forbidden {"message":"API rate limit exceeded"} x-ratelimit-remaining=0'
+    assert refused_credentials([bare])
+    assert not refused_credentials([bare], said=[reason])
+    assert not refused_credentials([reason])
+    assert refused_credentials([bare, "ERROR github: 401 Bad credentials: invalid token"], said=[reason])

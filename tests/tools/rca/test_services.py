@@ -293,3 +293,20 @@ def test_the_client_certificate_a_caller_presents_is_its_own_whoever_it_is_for()
     assert "client_cert_expiry_seconds" in ranked["payments"]
     assert "client_cert_expiry_seconds" not in ranked.get("bank", [])
     assert "upstream_error_ratio" in ranked.get("bank", []), "its calls to the bank still speak for the bank"
+
+
+def test_a_service_that_serves_far_less_under_more_requests_lost_capacity_of_its_own() -> None:
+    """Its callers' retries doubled its requests while it refused nine in ten of them (a search cluster
+    whose disk went read-only): load would have left it serving what it served, so the load explains
+    nothing. The same doubling with a modest error rise is the load's."""
+    topology = {"ingest": ["search"], "search": []}
+
+    def load_from(errors_after: float) -> list[str]:
+        data = [series("ingest", "request_rate", 380, 10, shift=420, at=-600),
+                series("search", "request_rate", 380, 10, shift=430, at=-600),
+                series("search", "error_ratio", 0.001, 0.0003, shift=errors_after, at=-600)]
+        by_name = {s.service: s for s in rank_services(data, T0, topology)}
+        return by_name["search"].load_from
+
+    assert load_from(0.93) == []
+    assert load_from(0.05) == ["ingest"]

@@ -245,3 +245,29 @@ def test_a_release_whose_only_errors_are_connections_cut_by_old_pods_shutting_do
     assert verdict("ERROR POST /api/orders 502 upstream connection reset during shutdown") == "no_fault"
     assert verdict("ERROR POST /api/orders 500 NullPointerException in OrderMapper") != "no_fault", \
         "errors of its own: the new version fails"
+
+
+def _newcomers(not_found_after: float, requests_after: float, server_errors: float = 0.001,
+               limiter_logs: bool = False) -> list[Finding]:
+    """A gateway whose traffic tripled while its 4xx ratio rose (a scanner asking for paths that do not
+    exist), its CPU carrying the load with headroom."""
+    series = [anomaly("gateway", "request_rate", 640.0, requests_after, 11.0, kind="traffic"),
+              anomaly("gateway", "http_4xx_ratio", 0.034, not_found_after, 33.0),
+              anomaly("gateway", "cpu_usage_ratio", 0.28, 0.46, 6.0, kind="cpu"),
+              anomaly("gateway", "error_ratio", 0.001, server_errors, 0.3 if server_errors < 0.01 else 20.0,
+                      kind="errors")]
+    spikes = [{"service": "gateway", "template": "WARN 429 Too Many Requests: rate limit exceeded for key <*>",
+               "examples": ["WARN 429 Too Many Requests: rate limit exceeded for key k1"], "error_like": True,
+               "ratio": 10.0, "new": True}] if limiter_logs else None
+    return rank_hypotheses(view_of(series, spikes=spikes), ["gateway"])
+
+
+def test_new_requests_that_fail_on_their_own_while_the_old_are_served_are_no_fault() -> None:
+    """Added failures no more than the added requests, successes not fewer: a scanner's 404s. The same 4xx
+    rise at the same traffic is the service refusing its callers; a server-error rise, or a limiter saying
+    its refusals are over rate, is not the newcomers' doing."""
+    found = _newcomers(0.311, 1930.0)
+    assert found[0].category == "no_fault" and "fail on their own" in found[0].summary
+    assert _newcomers(0.311, 700.0)[0].category != "no_fault", "failures beyond the requests added"
+    assert _newcomers(0.311, 1930.0, server_errors=0.08)[0].category != "no_fault"
+    assert _newcomers(0.311, 1930.0, limiter_logs=True)[0].category != "no_fault"
