@@ -12,7 +12,15 @@ from typing import Any
 
 from knowledge.documents import Runbook
 from knowledge.taxonomy import consequence_hops, sides
-from tools.rca.changes import TLS_WORDS, Symptoms, identifiers, link_changes, link_stops, refused_credentials, stops
+from tools.rca.changes import (
+    TLS_WORDS,
+    Symptoms,
+    identifiers,
+    link_changes,
+    link_stops,
+    refused_credentials,
+    stops,
+)
 from tools.rca.evidence import Evidence
 from tools.rca.explain import Fit, Outcomes, category_fits
 from tools.rca.params import Params

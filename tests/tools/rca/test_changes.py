@@ -3,7 +3,15 @@ after, a trend that began with it hours ago, auth failures a day after a key rot
 
 from __future__ import annotations
 
-from tools.rca.changes import Symptoms, family_of, identifiers, link_changes, link_stops, refused_credentials, to_links
+from tools.rca.changes import (
+    Symptoms,
+    family_of,
+    identifiers,
+    link_changes,
+    link_stops,
+    refused_credentials,
+    to_links,
+)
 from tools.rca.params import Params
 from tools.sources.base import Change
 
