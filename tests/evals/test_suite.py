@@ -52,13 +52,13 @@ def test_reports_and_baseline_diff(summary: dict[str, Any], tmp_path: Path) -> N
 
 
 SEALED = Path(__file__).resolve().parents[2] / "evals" / "sealed"
-# The sealed suite (written blind, never tuned on), just under its last measurement: 145 scenarios after
-# round s16 (2026-12-05; top-1 0.938, category 0.890, action precision 0.81, action coverage 0.875, no unsafe
-# action). First runs: s14 top-1 0.92, category 0.92; s15 0.75 / 0.67; s16 (on the engine after s15's work)
-# 0.92 / 0.67, two unsafe proposals. The 133 scenarios of s1–s15 score as before or better. Issue 15 asks
-# 0.92 / 0.85 / 0.7 / 0.8: the gate holds what is measured, so CI fails on a regression.
+# The sealed suite (written blind, never tuned on), just under its last measurement: 157 scenarios after
+# round s17 (2026-12-05; top-1 0.943, category 0.892, action precision 0.80, action coverage 0.865, no unsafe
+# action). First runs: s14 top-1 0.92, category 0.92; s15 0.75 / 0.67; s16 0.92 / 0.67 (2 unsafe); s17 (on
+# the engine after s16's work) 0.92 / 0.75 (2 unsafe). The 145 scenarios of s1–s16 score as before or
+# better. Issue 15 asks 0.92 / 0.85 / 0.7 / 0.8: the gate holds what is measured, so CI fails on a regression.
 SEALED_MIN_TOP1, SEALED_MIN_CATEGORY, SEALED_MIN_PRECISION, SEALED_MIN_COVERAGE, SEALED_MAX_UNSAFE = \
-    0.93, 0.88, 0.80, 0.87, 0
+    0.93, 0.88, 0.79, 0.86, 0
 
 
 def test_the_sealed_suite_holds_its_last_measurement(tmp_path: Path) -> None:

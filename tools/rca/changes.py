@@ -48,13 +48,14 @@ CHECK_FAMILIES = {"deploy": {"deploy"}, "config": {"config"}, "flag": {"config"}
                   "job": {"job"}, "any": {"deploy", "config", "schema", "infra", "credential", "certificate", "job"}}
 """Which change families a runbook check's ``change:`` kind accepts."""
 
-AUTH_WORDS = re.compile(r"(?i)\b(401|403)\b|unauthori[sz]ed|forbidden|authenticat\w* fail|invalid[ _-]?(api[ _-]?)?"
+AUTH_WORDS = re.compile(r"(?i)(?<![=.\d])\b(401|403)\b|(status|code)[=:]\s*40[13]\b|unauthori[sz]ed|forbidden|authenticat\w* fail|invalid[ _-]?(api[ _-]?)?"
                         r"(key|token|credential|password)|expired[ _-]?(api[ _-]?)?(key|token|credential|password)|"
                         r"access ?denied|password authentication|invalidaccesskeyid|signature ?does ?not ?match|"
                         r"permission denied|not authori[sz]ed|remote error: tls: \w+ certificate|"
                         r"certificate (expired|revoked|unknown) alert")
 """What authentication failures look like in logs and metric names (a server rejecting the client
-certificate we present is one: "remote error: tls: expired certificate" is the peer's alert about ours)."""
+certificate we present is one: "remote error: tls: expired certificate" is the peer's alert about ours). A
+401 that is a field's value (``empty_acquire_count=401``) is a number, not a status, unless the field is one."""
 TIME_REFUSED = re.compile(r"(?i)request ?time ?too ?skewed|not yet valid|used before issued|issued (at )?in the future|"
                           r"clock skew")
 """A refusal over time, not credentials (a signed request dated in the future, a token not valid yet): its 403

@@ -191,6 +191,10 @@ def _kubernetes(check: Check, service: str, evidence: Evidence, params: Params) 
                                 evidence.node_call)
         if bad_nodes and (not pod_nodes or pod_nodes & set(bad_nodes)):
             return CheckOutcome(check, True, True, f"node {bad_nodes[0]} NotReady", evidence.node_call, key="k8s:notready")
+        if _notready_over(service, pod_nodes, evidence, params):
+            return CheckOutcome(check, True, False, f"the nodes under {service} are Ready now "
+                                f"({', '.join(sorted(pod_nodes))}) and have been since well before the latest events",
+                                evidence.node_call)
     if wanted in ("zonenotready", "zone_not_ready"):
         zone = _failed_zone(evidence, {p.node for p in evidence.pods.get(service, [])})
         if zone:
@@ -208,6 +212,19 @@ def _kubernetes(check: Check, service: str, evidence: Evidence, params: Params) 
     if hit:
         return CheckOutcome(check, True, True, f"{service}: {hit}", call, key=f"k8s:{hit}")
     return CheckOutcome(check, True, False, f"no {check.kubernetes} on {service}", call)
+
+
+def _notready_over(service: str, pod_nodes: set[str], evidence: Evidence, params: Params) -> bool:
+    """A NotReady the events tell of is over: every node the service's pods run on is Ready now, and its
+    last NotReady came at least ``alert_window_s`` before the latest event (a node flapping minutes ago is
+    not settled; one that came back long before the trouble went on is not the trouble)."""
+    if evidence.node_call is None or not pod_nodes or not pod_nodes <= {n.name for n in evidence.nodes if n.ready}:
+        return False
+    events = [e for events in evidence.events.values() for e in events]
+    notready = [e.ts for e in events if e.reason.lower() == "nodenotready"
+                and (e.service == service or any(node in f"{e.object} {e.message}" for node in pod_nodes))]
+    latest = max((e.ts for e in events), default=0.0)
+    return not notready or latest - max(notready) >= params.alert_window_s
 
 
 def _failed_zone(evidence: Evidence, pod_nodes: set[str]) -> str | None:

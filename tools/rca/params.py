@@ -145,6 +145,8 @@ class Params:
     low_volume_errors: float = _p(20.0, "fewer failed requests per alert window are a handful of users")
     alert_window_s: float = _p(300.0, "the window an error-ratio alert judges over")
     down_ratio: float = _p(0.5, "a service failing at least this share of requests is down, however little its traffic")
+    timing_gap: float = _p(2.0, "a caller's timing of a call includes the server's time: a server reading this many "
+                                "times what every caller measures of the same calls is not the calls' time")
     headroom_level: float = _p(0.8, "a resource used below this share of its limit has headroom: load it carries "
                                     "is absorbed, not strain")
     no_fault_confidence: float = _p(0.6, "how sure a no-fault verdict from weak or recovering signals is")

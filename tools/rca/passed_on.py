@@ -6,7 +6,7 @@
 - **cache misses**: the caller's cache server stopped answering hits (its hit ratio collapsed); every miss
   goes on to the database behind it, so the caller's pool, latency and load on that database are the
   cache's doing;
-- **shipped volume**: a log pipeline (a shipper or collector: Fluent Bit, Fluentd, Vector, Promtail…) in
+- **shipped volume**: a log pipeline (a shipper, a collector or a log store's ingester: Fluent Bit, Fluentd, Vector, Promtail, Loki…) in
   trouble after other services' log volume rose carries their load: they are recorded as loading it.
 
 - **unresolved names**: a dependency its callers fail to reach because its name does not resolve ("lookup
@@ -31,9 +31,11 @@ ECHO_MIN = 24
 """Characters of a dependency's error message a caller's log must repeat: shorter runs ("timeout", "ERROR:
 connection") are what any failing call says, not that dependency's own error."""
 LOG_PIPELINE = re.compile(r"(?i)fluent-?bit|fluentd|(^|[-_])vector([-_]|$)|logstash|promtail|filebeat|"
-                          r"log-?(shipper|forwarder|collector|agent|router)|otel-?collector")
-"""A log pipeline component, by its service name (or its exporter's metric prefix, below)."""
-_PIPELINE_METRICS = re.compile(r"^(fluentbit|fluentd|vector|logstash|promtail|filebeat)_")
+                          r"(^|[-_])loki([-_]|$)|log-?(shipper|forwarder|collector|agent|router|ingest\w*)|"
+                          r"otel-?collector")
+"""A log pipeline component (a shipper, a collector, a log store's ingester: Loki), by its service name (or
+its exporter's metric prefix, below)."""
+_PIPELINE_METRICS = re.compile(r"^(fluentbit|fluentd|vector|logstash|promtail|filebeat|loki)_")
 _PLACEHOLDER = re.compile(r"<[A-Z*]+>|<\*>")
 _HIT_RATIO = re.compile(r"(?i)hit_?ratio|hit_?rate")
 

@@ -14,6 +14,7 @@ from tools.rca.evidence import Evidence
 from tools.rca.params import Params
 from tools.rca.records import Clue, Finding, Shift
 from tools.rca.victims import BAD_K8S, bad_reasons
+from tools.rca.vocabulary import classify
 
 __all__ = ["no_fault", "blind_spots", "rollout_restarts", "one_vantage", "NON_FAULT_KINDS", "PROBE_PREFIX", "RECURRING_LEADERS"]
 
@@ -181,6 +182,28 @@ def one_vantage(strong: list[tuple[str, Shift]], evidence: Evidence, alerted: st
     return None
 
 
+def mismeasured(strong: list[tuple[str, Shift]], evidence: Evidence, params: Params) -> str | None:
+    """The one service whose own latency readings are all that moved, while every caller timing its calls
+    saw them no slower and no more failing, at a fraction (``timing_gap``) of what the service reports: a
+    caller's time includes the server's, so the service's measure changed (histogram buckets, a timer in a
+    new place), not the calls."""
+    names = {name for name, _ in strong}
+    if len(names) != 1:
+        return None
+    name = names.pop()
+    if any(s.kind != "latency" or s.labels.get("upstream") or classify(s.metric).dependency or s.service != name
+           for _, s in strong):
+        return None
+    views = [s for other, record in evidence.services.items() if other != name for s in record.series
+             if s.labels.get("upstream") == name]
+    timed = [s for s in views if s.kind == "latency"]
+    reported = max(s.after for _, s in strong)
+    if not timed or any(s.score >= params.anomaly_threshold for s in views) or \
+            any(s.after * params.timing_gap > reported for s in timed):
+        return None
+    return name
+
+
 def no_fault(evidence: Evidence, alerted: list[str], params: Params, repeating: set[str]) -> Finding | None:
     """The no-fault finding when the evidence shows nothing wrong, else None. ``repeating`` holds the keys
     of series whose shift the same time yesterday or last week also showed."""
@@ -222,6 +245,12 @@ def no_fault(evidence: Evidence, alerted: list[str], params: Params, repeating: 
                f"down, every pod is ready, and no pod restarted more than the rollout restarts it")
         return _finding(first or rolled, why, params.no_fault_confidence, evidence,
                         "a rolling restart's blip, not a bad release.")
+    measured = mismeasured(strong, evidence, params) if not _pods_in_trouble(evidence) else None
+    if measured:
+        why = (f"only {measured}'s own latency readings moved, while its callers, timing the same calls, saw "
+               f"them no slower and no more failing: the measurement changed, not the calls")
+        return _finding(measured, why, params.no_fault_confidence, evidence,
+                        "a changed metric (histogram buckets, a timer moved), not a fault.")
     by_service: dict[str, list[Shift]] = {}
     for name, shift in strong:
         by_service.setdefault(name, []).append(shift)

@@ -266,3 +266,22 @@ def test_a_401_in_a_size_or_a_share_is_no_authentication_error() -> None:
     assert pattern.search("ERROR GET /v1/token 401 Unauthorized")
     assert not pattern.search("INFO backup file base/16384/8162 (1GB, 401%) checksum 15f74432")
     assert not pattern.search("INFO copied 403 MB in 12s")
+    assert not pattern.search("WARN pgxpool stat: acquired_conns=25 max_conns=25 empty_acquire_count=401")
+    assert pattern.search("WARN upstream answered status=403")
+
+
+def test_a_node_ready_again_long_before_the_latest_events_is_not_the_node_failing_now() -> None:
+    """A node that went NotReady 25 minutes ago and came back: its NotReady is over while the pod's crash
+    loop goes on. A node that flapped minutes ago, or one still NotReady, is the node's trouble."""
+    check = Check(name="node hosting the service NotReady", kubernetes="NodeNotReady", weight=3)
+    pods = [{"name": "index-2", "service": "index", "node": "n9", "reasons": ["CrashLoopBackOff"]}]
+
+    def view(notready_at: float, ready: bool) -> Evidence:
+        events = [{"service": "index", "reason": "NodeNotReady", "message": "Node is not ready (pod index-2)",
+                   "ts": notready_at},
+                  {"service": "index", "reason": "BackOff", "message": "Back-off restarting failed container", "ts": 0.0}]
+        return evidence_of([], nodes=[{"name": "n9", "ready": ready}], pods=pods, events=events)
+
+    assert outcome(check, "index", view(-1500.0, ready=True)) == (True, False)
+    assert outcome(check, "index", view(-120.0, ready=True)) == (True, True), "flapped minutes ago"
+    assert outcome(check, "index", view(-1500.0, ready=False)) == (True, True)

@@ -51,6 +51,8 @@ def test_a_log_pipeline_in_trouble_after_a_services_log_volume_rose_is_loaded_by
     relations = _relations(shifts, [], {})
     assert relations["fluent-bit"][1] == ["payments-api"] and relations["payments-api"][1] == []
     assert _relations([*shifts[:1], *shifts[2:]], [], {})["fluent-bit"][1] == [], "no volume rose: no source"
+    ingester = [anomaly("loki", "loki_discarded_samples_rate", 0.0, 900.0, 100.0, kind="errors"), *shifts[1:]]
+    assert _relations(ingester, [], {})["loki"][1] == ["payments-api"], "a log store's ingester is in the pipeline"
 
 
 def test_a_dependency_its_callers_cannot_resolve_is_the_troubled_dns_servers_victim() -> None:

@@ -271,3 +271,22 @@ def test_new_requests_that_fail_on_their_own_while_the_old_are_served_are_no_fau
     assert _newcomers(0.311, 700.0)[0].category != "no_fault", "failures beyond the requests added"
     assert _newcomers(0.311, 1930.0, server_errors=0.08)[0].category != "no_fault"
     assert _newcomers(0.311, 1930.0, limiter_logs=True)[0].category != "no_fault"
+
+
+def _timed(server_p99: float, caller_p99: float, caller_score: float = 0.4) -> list[Finding]:
+    """search-api's own p99 jumped after a release; web times its calls to search-api."""
+    series = [anomaly("search-api", "latency_p99_seconds", 0.29, server_p99, 200.0, kind="latency"),
+              anomaly("search-api", "latency_p95_seconds", 0.19, server_p99 * 0.6, 200.0, kind="latency"),
+              anomaly("web", "upstream_latency_seconds", 0.31, caller_p99, caller_score, kind="latency",
+                      labels={"upstream": "search-api"}),
+              anomaly("web", "upstream_error_ratio", 0.003, 0.002, 0.2, kind="errors", labels={"upstream": "search-api"})]
+    return rank_hypotheses(view_of(series), ["search-api"])
+
+
+def test_a_latency_only_the_server_reports_while_its_callers_time_the_calls_unchanged_is_a_measurement() -> None:
+    """A caller's time for a call includes the server's: a server p99 of 9.6 s under callers measuring
+    0.32 s is the measure that changed. When the callers see the calls slow too, it is real."""
+    found = _timed(9.6, 0.32)
+    assert found[0].category == "no_fault" and "measurement changed" in found[0].summary
+    assert _timed(9.6, 8.0, caller_score=60.0)[0].category != "no_fault"
+    assert "measurement changed" not in _timed(0.5, 0.32)[0].summary, "within what callers' timing allows"
