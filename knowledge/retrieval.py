@@ -19,7 +19,7 @@ import numpy as np
 
 from knowledge.documents import Chunk, Document, Runbook, chunk_document, load_documents
 from knowledge.fusion import BEST_SCORE, DEFAULT_FUSION, Fusion, Method, fuse
-from knowledge.partition import Partition
+from knowledge.partition import TEXT_KEY, Partition
 from knowledge.query import SearchQuery
 from knowledge.ranking import adjust
 from knowledge.snippets import snippet
@@ -183,16 +183,23 @@ class KnowledgeBase:
         self.add_chunks(chunk_document(doc))
 
     def add_chunks(self, chunks: Sequence[Chunk], embeddings: np.ndarray | None = None) -> None:
-        """Store chunks in their kind's collection, :data:`ADD_BATCH` at a time; ``embeddings`` (one row per
-        chunk) when the vectors are already known."""
+        """Store chunks in their kind's collection, :data:`ADD_BATCH` at a time, each text in its metadata
+        (:data:`~knowledge.partition.TEXT_KEY`); ``embeddings`` (one row per chunk) when the vectors are
+        already known, else the collection's embedding function makes them."""
+        embed = getattr(self.collection, "_embedding_function", None)
         for kind in dict.fromkeys(str(c.metadata.get("kind", "")) for c in chunks):
             rows = [i for i, c in enumerate(chunks) if str(c.metadata.get("kind", "")) == kind]
             home = self._home(kind)
             for start in range(0, len(rows), ADD_BATCH):
                 part = rows[start:start + ADD_BATCH]
-                vectors = {"embeddings": embeddings[part]} if embeddings is not None else {}
-                home.collection.add(ids=[chunks[i].id for i in part], documents=[chunks[i].text for i in part],
-                                    metadatas=[chunks[i].metadata for i in part], **vectors)
+                texts = [chunks[i].text for i in part]
+                ids = [chunks[i].id for i in part]
+                if embeddings is None and embed is None:  # nothing to embed with here: Chroma embeds documents
+                    home.collection.add(ids=ids, documents=texts, metadatas=[chunks[i].metadata for i in part])
+                    continue
+                vectors = embeddings[part] if embeddings is not None else np.asarray(embed(texts), dtype=np.float32)
+                home.collection.add(ids=ids, embeddings=vectors,
+                                    metadatas=[{**chunks[i].metadata, TEXT_KEY: chunks[i].text} for i in part])
             home.invalidate()
 
     def _delete(self, doc_id: str) -> None:

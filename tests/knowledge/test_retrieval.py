@@ -113,6 +113,26 @@ def test_collections_write_their_vector_index_out_often(tmp_path: Path) -> None:
     assert hnsw["sync_threshold"] == HNSW_SYNC_THRESHOLD and hnsw["space"] == "cosine"
 
 
+def test_texts_are_kept_out_of_chromas_full_text_index_and_older_collections_still_read(tmp_path: Path) -> None:
+    """New chunks carry their text in metadata (Chroma indexes a stored document for full-text search Andon
+    never uses); a collection written with documents, as before, is searched the same."""
+    from knowledge.embeddings import MiniLMEmbedding
+    from knowledge.partition import TEXT_KEY
+
+    client = open_client(tmp_path)
+    kb = KnowledgeBase(open_collection(client, MiniLMEmbedding()), client=client)
+    kb.ingest([])
+    stored = kb.collection.get(limit=3, include=["documents", "metadatas"])
+    assert stored["ids"] and all(doc is None for doc in stored["documents"])
+    assert all(meta[TEXT_KEY] for meta in stored["metadatas"])
+    old = open_collection(client, MiniLMEmbedding(), name="written-before")
+    text = "Connection pool exhausted: every request waits for a pooled database connection"
+    old.add(ids=["legacy#0"], documents=[text],
+            metadatas=[{"doc_id": "legacy", "kind": "runbook", "title": "Legacy pool runbook", "heading": "summary"}])
+    hits = KnowledgeBase(old, include_bundled=False).search("pool exhausted waiting for a connection", k=1)
+    assert [h.doc_id for h in hits] == ["legacy"] and "pooled database connection" in hits[0].snippet
+
+
 def test_the_saved_lexical_index_follows_changes_made_by_another_process(tmp_path: Path) -> None:
     from bot.runtime import open_knowledge
 

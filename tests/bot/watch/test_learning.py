@@ -15,6 +15,7 @@ from bot.settings import load_settings
 from bot.store import open_store
 from bot.watch import Scanner, WatchParams, WatchState
 from bot.watch.learning import dismissal_doc_id, dismissal_document, learn_dismissal
+from knowledge.partition import TEXT_KEY
 from tests.bot.watch.conftest import T0, FakeMetrics
 from tests.support.watch_metrics import fleet
 
@@ -82,5 +83,5 @@ def test_dismissing_again_replaces_the_learned_document(tmp_path: Path) -> None:
     hits = kb.search("search error_ratio not a problem", k=5, kind="incident")
 
     assert [h.doc_id for h in hits] == [dismissal_doc_id("search", "error_ratio")]
-    stored = "\n".join(kb.collection.get(where={"doc_id": hits[0].doc_id})["documents"])
+    stored = "\n".join(str(m[TEXT_KEY]) for m in kb.collection.get(where={"doc_id": hits[0].doc_id})["metadatas"])
     assert "UBOB0001" in stored and "z=9.0" in stored and "UALICE01" not in stored
