@@ -15,8 +15,22 @@ from evals.cli.app import app as evals_app
 
 __all__ = ["app", "run"]
 
-LISTED = ("investigate", "eval", "serve", "demo", "chat", "bench", "tune", "doctor", "watch",
-          "tools", "kb", "incident", "audit", "lab")
+LISTED = (
+    "investigate",
+    "eval",
+    "serve",
+    "demo",
+    "chat",
+    "bench",
+    "tune",
+    "doctor",
+    "watch",
+    "tools",
+    "kb",
+    "incident",
+    "audit",
+    "lab",
+)
 """The order ``andon --help`` lists the commands in: the single commands, then the command groups."""
 
 
@@ -28,9 +42,16 @@ class _Listed(TyperGroup):
         return sorted(names, key=lambda name: LISTED.index(name) if name in LISTED else len(LISTED))
 
 
-app = typer.Typer(name="andon", cls=_Listed, help="Andon — a self-hosted AI SRE for Slack. Investigates "
-                  "incidents, ranks root causes with evidence, and proposes fixes that run only after "
-                  "approval.", no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False)
+app = typer.Typer(
+    name="andon",
+    cls=_Listed,
+    help="Andon — a self-hosted AI SRE for Slack. Investigates "
+    "incidents, ranks root causes with evidence, and proposes fixes that run only after "
+    "approval.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
 app.add_typer(bot_app)
 app.add_typer(evals_app)
 app.add_typer(bench_app)
@@ -48,8 +69,11 @@ def _print_version(value: bool) -> None:
 
 
 @app.callback()
-def _main(show_version: bool = typer.Option(False, "--version", help="print the version and exit",
-                                            callback=_print_version, is_eager=True)) -> None:
+def _main(
+    show_version: bool = typer.Option(
+        False, "--version", help="print the version and exit", callback=_print_version, is_eager=True
+    ),
+) -> None:
     """Andon — a self-hosted AI SRE for Slack."""
 
 

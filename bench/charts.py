@@ -72,14 +72,17 @@ def _render_once() -> dict[str, Any]:
 def _alert(server: Any, tag: str) -> float:
     """One new alert: seconds from its RCA card to its charts being shared."""
     before = len(server.slack.calls)
-    response = httpx.post(f"{server.url}/alertmanager", json=alert_payload(EXAMPLES / f"{EXAMPLE}.json", tag),
-                          timeout=30.0)
+    response = httpx.post(
+        f"{server.url}/alertmanager", json=alert_payload(EXAMPLES / f"{EXAMPLE}.json", tag), timeout=30.0
+    )
     if response.status_code != 202:
         raise RuntimeError(f"webhook answered {response.status_code}: {response.text[:200]}")
 
     def found(method: str, block: str | None = None) -> Posted | None:
-        return next((c for c in server.slack.calls[before:] if c.method == method
-                     and (block is None or c.has_block(block))), None)
+        return next(
+            (c for c in server.slack.calls[before:] if c.method == method and (block is None or c.has_block(block))),
+            None,
+        )
 
     card = server.slack.wait_for(lambda: found("chat.postMessage", "andon.rca.header"), timeout=120.0)
     charts = server.slack.wait_for(lambda: found("files.completeUploadExternal"), timeout=60.0)
@@ -102,25 +105,37 @@ def run(options: BenchOptions) -> Result:
             delays_later.append(_alert(server, f"later{index}"))
             time.sleep(0.2)
     delay_first, delay_later = median(delays_first), median(delays_later)
-    notes = [f"render: a fresh process per run (numpy and the chart model already imported, as in andon serve); "
-             f"the first chart includes importing matplotlib; PNG {renders[0]['png_bytes'] // 1024} KB, 960×440"]
+    notes = [
+        f"render: a fresh process per run (numpy and the chart model already imported, as in andon serve); "
+        f"the first chart includes importing matplotlib; PNG {renders[0]['png_bytes'] // 1024} KB, 960×440"
+    ]
     if options.quick:
-        notes.append("--quick: the server runs in the benchmark's process, where matplotlib may already be imported "
-                     "by an earlier benchmark: the first alert's delay is then a warm one")
+        notes.append(
+            "--quick: the server runs in the benchmark's process, where matplotlib may already be imported "
+            "by an earlier benchmark: the first alert's delay is then a warm one"
+        )
     return Result(
-        name=NAME, title="Evidence charts",
+        name=NAME,
+        title="Evidence charts",
         measured=f"one evidence chart drawn with matplotlib (Agg) in a fresh process: the first (import included) "
-                 f"and the median of {WARM_RENDERS} warm ones, resident memory added; and RCA card → charts shared "
-                 f"(files.completeUploadExternal) in the fake Slack for an Alertmanager alert, {kind}",
+        f"and the median of {WARM_RENDERS} warm ones, resident memory added; and RCA card → charts shared "
+        f"(files.completeUploadExternal) in the fake Slack for an Alertmanager alert, {kind}",
         target=f"first chart adds ≤ {TARGET_FIRST_S:.0f} s; charts ≤ {TARGET_DELAY_S:.0f} s after the card",
         runs=runs,
         headline=f"first chart {first:.2f} s · warm {warm * 1000:.0f} ms · +{cost:.0f} MB RSS · card → charts "
-                 f"{delay_first:.2f} s (server's first alert), {delay_later:.2f} s (later)",
+        f"{delay_first:.2f} s (server's first alert), {delay_later:.2f} s (later)",
         met=first <= TARGET_FIRST_S and max(delay_first, delay_later) <= TARGET_DELAY_S,
-        metrics={"first_chart_ms": ms(first), "warm_chart_ms": ms(warm), "rss_added_mb": round(cost, 1),
-                 "rss_added_by_first_chart_mb": round(median([r["rss_after_first_mb"] - r["rss_before_mb"]
-                                                              for r in renders]), 1),
-                 "card_to_charts_first_alert_ms": ms(delay_first), "card_to_charts_later_ms": ms(delay_later),
-                 "renders": renders, "server": kind},
+        metrics={
+            "first_chart_ms": ms(first),
+            "warm_chart_ms": ms(warm),
+            "rss_added_mb": round(cost, 1),
+            "rss_added_by_first_chart_mb": round(
+                median([r["rss_after_first_mb"] - r["rss_before_mb"] for r in renders]), 1
+            ),
+            "card_to_charts_first_alert_ms": ms(delay_first),
+            "card_to_charts_later_ms": ms(delay_later),
+            "renders": renders,
+            "server": kind,
+        },
         notes=notes,
     )

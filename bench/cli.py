@@ -14,21 +14,32 @@ __all__ = ["app", "bench"]
 
 
 def bench(
-    quick: bool = typer.Option(False, "--quick", help="fewer, smaller runs, the lab left to the full run (the CI smoke "
-                               "run; under 2 minutes)"),
-    json_file: Path | None = typer.Option(None, "--json", metavar="FILE",
-                                          help="write the JSON report here (default: bench/results/latest.json, "
-                                               "or latest-quick.json with --quick); with --only, the rows are "
-                                               "merged by name into the report already there"),
-    only: list[str] = typer.Option(None, "--only", metavar="NAME",
-                                   help="run only these benchmarks (repeat, or comma-separate): slack_ack, webhook_ack, "
-                                        "first_answer, eval_throughput, retrieval, rca_ranking, rca_scale, "
-                                        "watch_scan, memory, llm, investigate_cli, charts, lab_mttr"),
-    dataset: list[Path] = typer.Option(None, "--dataset", metavar="PATH",
-                                       help="an extra RCAEval-layout dataset for rca_ranking (repeatable)"),
+    quick: bool = typer.Option(
+        False, "--quick", help="fewer, smaller runs, the lab left to the full run (the CI smoke run; under 2 minutes)"
+    ),
+    json_file: Path | None = typer.Option(
+        None,
+        "--json",
+        metavar="FILE",
+        help="write the JSON report here (default: bench/results/latest.json, "
+        "or latest-quick.json with --quick); with --only, the rows are "
+        "merged by name into the report already there",
+    ),
+    only: list[str] = typer.Option(
+        None,
+        "--only",
+        metavar="NAME",
+        help="run only these benchmarks (repeat, or comma-separate): slack_ack, webhook_ack, "
+        "first_answer, eval_throughput, retrieval, rca_ranking, rca_scale, "
+        "watch_scan, memory, llm, investigate_cli, charts, lab_mttr",
+    ),
+    dataset: list[Path] = typer.Option(
+        None, "--dataset", metavar="PATH", help="an extra RCAEval-layout dataset for rca_ranking (repeatable)"
+    ),
     model: str | None = typer.Option(None, "--model", help="chat model for the llm benchmark (default: ANDON_MODEL)"),
-    readme: Path | None = typer.Option(None, "--readme", metavar="FILE",
-                                       help="also write the table into FILE between <!-- bench:start/end --> markers"),
+    readme: Path | None = typer.Option(
+        None, "--readme", metavar="FILE", help="also write the table into FILE between <!-- bench:start/end --> markers"
+    ),
 ) -> None:
     """Run Andon's benchmarks side by side; print a table, write JSON. Targets are reported as met or
     missed, never asserted: the exit code is 1 only when a benchmark fails to run."""

@@ -38,8 +38,9 @@ def _timed(args: list[str], env: dict[str, str]) -> float:
     done = subprocess.run(_andon() + args, cwd=ROOT, env=env, capture_output=True, timeout=300)
     elapsed = time.perf_counter() - started
     if done.returncode != 0:
-        raise RuntimeError(f"andon {' '.join(args)} exited with {done.returncode}: "
-                           f"{done.stderr.decode(errors='replace')[-500:]}")
+        raise RuntimeError(
+            f"andon {' '.join(args)} exited with {done.returncode}: {done.stderr.decode(errors='replace')[-500:]}"
+        )
     return elapsed
 
 
@@ -61,25 +62,35 @@ def run(options: BenchOptions) -> Result:
         for example in examples:
             times[example].append(_timed(["investigate", "--alert", str(EXAMPLES / f"{example}.json"), "--json"], env))
     samples = [s for values in times.values() for s in values]
-    per_example = {example: {"median_s": round(median(values), 2), "max_s": round(max(values), 2)}
-                   for example, values in times.items()}
+    per_example = {
+        example: {"median_s": round(median(values), 2), "max_s": round(max(values), 2)}
+        for example, values in times.items()
+    }
     helps = [_timed(["--help"], env) for _ in range(runs)]
     load_after = os.getloadavg()[0]
     slowest = max(v["median_s"] for v in per_example.values())
     return Result(
-        name=NAME, title="CLI investigation wall time",
+        name=NAME,
+        title="CLI investigation wall time",
         measured=f"`andon investigate --alert examples/alerts/<name>.json --json` as a fresh process, {len(examples)} "
-                 "example alert(s) with replayed telemetry, rules reasoner, knowledge base already ingested; and "
-                 "`andon --help`",
+        "example alert(s) with replayed telemetry, rules reasoner, knowledge base already ingested; and "
+        "`andon --help`",
         target=f"every example alert under {TARGET_S:.0f} s (its median)",
         runs=len(samples),
-        headline=f"median {median(samples):.2f} s · max {max(samples):.2f} s · slowest example (median) {slowest:.2f} s · "
-                 f"--help {median(helps):.2f} s",
+        headline=f"median {median(samples):.2f} s · max {max(samples):.2f} s · "
+        f"slowest example (median) {slowest:.2f} s · "
+        f"--help {median(helps):.2f} s",
         met=slowest < TARGET_S,
-        metrics={"median_s": round(median(samples), 2), "max_s": round(max(samples), 2),
-                 "per_example": per_example, "help_median_s": round(median(helps), 2),
-                 "load_average_1m": [round(load_before, 2), round(load_after, 2)]},
-        notes=[f"2-core machine; 1-minute load average {load_before:.1f} before and {load_after:.1f} after: other "
-               "work on the machine lengthens every run",
-               "one uncounted run first (the knowledge base is ingested in-process before it)"],
+        metrics={
+            "median_s": round(median(samples), 2),
+            "max_s": round(max(samples), 2),
+            "per_example": per_example,
+            "help_median_s": round(median(helps), 2),
+            "load_average_1m": [round(load_before, 2), round(load_after, 2)],
+        },
+        notes=[
+            f"2-core machine; 1-minute load average {load_before:.1f} before and {load_after:.1f} after: other "
+            "work on the machine lengthens every run",
+            "one uncounted run first (the knowledge base is ingested in-process before it)",
+        ],
     )

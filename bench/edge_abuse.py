@@ -33,24 +33,43 @@ def _head(head: bytes, kind: str) -> Request:
 
 
 def _length_lies(url: str) -> list[Request]:
-    return [_head(f"POST /alertmanager HTTP/1.1\r\nHost: x\r\nContent-Length: {n}\r\nConnection: close\r\n\r\n{{}}"
-                  .encode(), "bad length") for n in ("-1", "12abc", "99999999999")] * 10
+    return [
+        _head(
+            f"POST /alertmanager HTTP/1.1\r\nHost: x\r\nContent-Length: {n}\r\nConnection: close\r\n\r\n{{}}".encode(),
+            "bad length",
+        )
+        for n in ("-1", "12abc", "99999999999")
+    ] * 10
 
 
 def _bad_heads(url: str) -> list[Request]:
-    heads = [b"POST /alertmanager HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
-             b"POST /alertmanager HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n{}",
-             b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Padding: " + b"a" * 40_000 + b"\r\n\r\n",
-             b"GET /h\xc3\xa9 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
-             b"PUT /alertmanager HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}"]
+    heads = [
+        b"POST /alertmanager HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+        b"POST /alertmanager HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n{}",
+        b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Padding: " + b"a" * 40_000 + b"\r\n\r\n",
+        b"GET /h\xc3\xa9 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        b"PUT /alertmanager HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}",
+    ]
     return [_head(h, "bad head") for h in heads] * 10
 
 
 def _malformed_webhooks(url: str) -> list[Request]:
-    bodies = [b"\xff\xfe not utf-8", b"[" * 900 + b"]" * 900, b'{"alerts": [{"annotations": {"summary": "\\ud800"}}]}',
-              b"[1, 2]", b'{"alerts": [' + b'{"a": ' * 40 + b"1" + b"}" * 40 + b"]}", b"x" * 1_000_000]
-    return [_head(b"POST /alertmanager HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nConnection: close\r\n"
-                  b"Content-Length: %d\r\n\r\n%s" % (len(b), b), "malformed") for b in bodies] * 5
+    bodies = [
+        b"\xff\xfe not utf-8",
+        b"[" * 900 + b"]" * 900,
+        b'{"alerts": [{"annotations": {"summary": "\\ud800"}}]}',
+        b"[1, 2]",
+        b'{"alerts": [' + b'{"a": ' * 40 + b"1" + b"}" * 40 + b"]}",
+        b"x" * 1_000_000,
+    ]
+    return [
+        _head(
+            b"POST /alertmanager HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nConnection: close\r\n"
+            b"Content-Length: %d\r\n\r\n%s" % (len(b), b),
+            "malformed",
+        )
+        for b in bodies
+    ] * 5
 
 
 def _unsigned_slack(url: str) -> list[Request]:
@@ -79,8 +98,12 @@ BURSTS: dict[str, Callable[[str], list[Request]]] = {
     "one signed slash command replayed 100 times": _replayed,
     "webhook flood from one address (300 at once)": _flood,
 }
-ABUSE = [*BURSTS, "endless chunked bodies (cut off at 5 MB)", f"{HALF_SENT} half-sent requests",
-         f"{IDLE_CONNECTIONS} idle connections held open"]
+ABUSE = [
+    *BURSTS,
+    "endless chunked bodies (cut off at 5 MB)",
+    f"{HALF_SENT} half-sent requests",
+    f"{IDLE_CONNECTIONS} idle connections held open",
+]
 
 
 def _endless_chunked(address: tuple[str, int], streams: int = 5) -> int:
@@ -123,8 +146,13 @@ def _round(served: ServedAndon, address: tuple[str, int], idle_connections: int)
     held_mb = served.rss_mb()
     for sock in half + idle:
         sock.close()
-    return {"statuses": statuses, "endless_chunked_413": refused, "half_sent_opened": len(half),
-            "idle_opened": len(idle), "rss_while_held_mb": held_mb}
+    return {
+        "statuses": statuses,
+        "endless_chunked_413": refused,
+        "half_sent_opened": len(half),
+        "idle_opened": len(idle),
+        "rss_while_held_mb": held_mb,
+    }
 
 
 def _settled(served: ServedAndon, seconds: float = 3.0) -> float:
@@ -137,9 +165,18 @@ def _warm_up(served: ServedAndon) -> None:
     """Normal traffic first, so the lazily imported parts of the serving path count in 'before'."""
     health = Request("healthz", b"GET /healthz HTTP/1.1\r\nHost: andon\r\nConnection: close\r\n\r\n")
     burst(served.url, [health] * 50)
-    burst(served.url, [raw_request(served.url, "/slack/events",
-                                   *command_request("help", f"{served.slack.base}/response/warm"), kind="command")
-                       for _ in range(50)])
+    burst(
+        served.url,
+        [
+            raw_request(
+                served.url,
+                "/slack/events",
+                *command_request("help", f"{served.slack.base}/response/warm"),
+                kind="command",
+            )
+            for _ in range(50)
+        ],
+    )
 
 
 def run(options: BenchOptions) -> Result:
@@ -164,21 +201,31 @@ def run(options: BenchOptions) -> Result:
         peak = max([r["rss_while_held_mb"] or 0.0 for r in per_round], default=0.0)
     growth = round(after - before, 1)
     return Result(
-        name=NAME, title="Edge abuse: serving-process memory",
+        name=NAME,
+        title="Edge abuse: serving-process memory",
         measured=f"RSS of andon serve --mode http's serving process (child process, fake Slack, worker process "
-                 f"apart) after start-up and normal warm-up traffic, then after each of {rounds} rounds of abuse: "
-                 + "; ".join(ABUSE),
+        f"apart) after start-up and normal warm-up traffic, then after each of {rounds} rounds of abuse: "
+        + "; ".join(ABUSE),
         target=f"≤ +{TARGET_GROWTH_MB:.0f} MB after the abuse, still serving",
         runs=rounds,
         headline=f"{before:.0f} MB before → {after:.0f} MB after {rounds} round(s) ({growth:+.0f} MB); "
-                 f"peak {peak:.0f} MB with {idle_connections} idle connections held; "
-                 f"{'still serving' if serving else 'NOT serving'}",
+        f"peak {peak:.0f} MB with {idle_connections} idle connections held; "
+        f"{'still serving' if serving else 'NOT serving'}",
         met=growth <= TARGET_GROWTH_MB and serving,
-        metrics={"started_mb": started_mb, "before_mb": before, "after_mb": after, "growth_mb": growth,
-                 "peak_while_held_mb": peak, "still_serving": serving, "rounds": per_round},
-        notes=["'before' is after start-up and 100 normal requests (50 /healthz, 50 signed /andon help); "
-               f"start-up alone settled at {started_mb:.0f} MB",
-               "the worker process (investigations) is not counted: the abuse never reaches it"]
+        metrics={
+            "started_mb": started_mb,
+            "before_mb": before,
+            "after_mb": after,
+            "growth_mb": growth,
+            "peak_while_held_mb": peak,
+            "still_serving": serving,
+            "rounds": per_round,
+        },
+        notes=[
+            "'before' is after start-up and 100 normal requests (50 /healthz, 50 signed /andon help); "
+            f"start-up alone settled at {started_mb:.0f} MB",
+            "the worker process (investigations) is not counted: the abuse never reaches it",
+        ]
         + ([f"--quick: one round, {idle_connections} idle connections"] if options.quick else []),
     )
 

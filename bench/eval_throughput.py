@@ -13,8 +13,14 @@ from bench.system import median
 __all__ = ["NAME", "run", "quick_scenarios"]
 
 NAME = "eval_throughput"
-QUICK = ["a-export-scratch-disk-full", "a-render-cpu-hotloop", "b-payouts-batch-v2-flag",
-         "b-route-planner-maps-quota-429", "b-search-api-full-gc-pauses", "c-payouts-status-v2-migration-seqscan"]
+QUICK = [
+    "a-export-scratch-disk-full",
+    "a-render-cpu-hotloop",
+    "b-payouts-batch-v2-flag",
+    "b-route-planner-maps-quota-429",
+    "b-search-api-full-gc-pauses",
+    "c-payouts-status-v2-migration-seqscan",
+]
 """Six quick scenarios across the three series (any six, if these are renamed)."""
 
 
@@ -34,9 +40,14 @@ def _once(paths: list[Path], jobs: int) -> dict[str, Any]:
     started = time.perf_counter()
     summary = run_suite(paths, EvalOptions(reasoner="rules", jobs=jobs))
     seconds = time.perf_counter() - started
-    return {"seconds": seconds, "scenarios": summary["scenarios"], "errors": summary["errors"],
-            "top1_accuracy": summary["top1_accuracy"], "passed": summary["passed"],
-            "scenario_seconds_sum": sum(s["duration_s"] for s in summary["per_scenario"])}
+    return {
+        "seconds": seconds,
+        "scenarios": summary["scenarios"],
+        "errors": summary["errors"],
+        "top1_accuracy": summary["top1_accuracy"],
+        "passed": summary["passed"],
+        "scenario_seconds_sum": sum(s["duration_s"] for s in summary["per_scenario"]),
+    }
 
 
 def _knowledge_setup_s() -> float:
@@ -66,24 +77,31 @@ def run(options: BenchOptions) -> Result:
     for jobs, items in samples.items():
         seconds = median([s["seconds"] for s in items])
         count = items[0]["scenarios"]
-        per_jobs[f"j{jobs}"] = {"seconds": round(seconds, 2), "scenarios": count,
-                                "scenarios_per_s": round(count / seconds, 3),
-                                "scenarios_per_s_after_setup": round(count / max(seconds - setup, 1e-9), 3),
-                                "errors": max(s["errors"] for s in items),
-                                "top1_accuracy": items[0]["top1_accuracy"], "runs": [round(s["seconds"], 2) for s in items]}
+        per_jobs[f"j{jobs}"] = {
+            "seconds": round(seconds, 2),
+            "scenarios": count,
+            "scenarios_per_s": round(count / seconds, 3),
+            "scenarios_per_s_after_setup": round(count / max(seconds - setup, 1e-9), 3),
+            "errors": max(s["errors"] for s in items),
+            "top1_accuracy": items[0]["top1_accuracy"],
+            "runs": [round(s["seconds"], 2) for s in items],
+        }
     j1, j2 = per_jobs["j1"], per_jobs["j2"]
     speedup = j1["seconds"] / j2["seconds"] if j2["seconds"] else float("nan")
     return Result(
-        name=NAME, title="Eval throughput",
+        name=NAME,
+        title="Eval throughput",
         measured=f"{'a quick subset of ' if options.quick else 'the full suite, '}{j1['scenarios']} scenarios, rules "
-                 "reasoner, run_suite with -j 1 and -j 2 alternated; wall time including the knowledge-base set-up "
-                 f"every andon eval does ({setup:.1f} s here)",
+        "reasoner, run_suite with -j 1 and -j 2 alternated; wall time including the knowledge-base set-up "
+        f"every andon eval does ({setup:.1f} s here)",
         target="none (reported)",
         runs=runs,
         headline=f"-j 1: {j1['seconds']:.1f} s ({j1['scenarios_per_s']:.2f}/s) · -j 2: {j2['seconds']:.1f} s "
-                 f"({j2['scenarios_per_s']:.2f}/s), ×{speedup:.2f}",
+        f"({j2['scenarios_per_s']:.2f}/s), ×{speedup:.2f}",
         met=None,
         metrics={"j1": j1, "j2": j2, "speedup_j2": round(speedup, 2), "knowledge_setup_s": round(setup, 2)},
-        notes=["2 cores: -j 2 overlaps one scenario's waits with another's work; the graph is Python, so the GIL "
-               "bounds the gain"],
+        notes=[
+            "2 cores: -j 2 overlaps one scenario's waits with another's work; the graph is Python, so the GIL "
+            "bounds the gain"
+        ],
     )

@@ -125,16 +125,31 @@ class BenchSlack:
             ts = str(args.get("ts")) if method == "chat.update" else f"{1_800_000_000 + n}.{n:06d}"
             return {"ok": True, "channel": args.get("channel"), "ts": ts, "message": {"ts": ts}}, ts
         answers: dict[str, dict[str, Any]] = {
-            "auth.test": {"ok": True, "url": "https://bench.slack.invalid/", "team": "Bench", "user": "andon",
-                          "team_id": "TBENCH001", "user_id": "UANDONBOT", "bot_id": "BANDONBOT"},
-            "conversations.list": {"ok": True, "channels": [{"id": "CINCIDENT1", "name": "incidents"}],
-                                   "response_metadata": {"next_cursor": ""}},
+            "auth.test": {
+                "ok": True,
+                "url": "https://bench.slack.invalid/",
+                "team": "Bench",
+                "user": "andon",
+                "team_id": "TBENCH001",
+                "user_id": "UANDONBOT",
+                "bot_id": "BANDONBOT",
+            },
+            "conversations.list": {
+                "ok": True,
+                "channels": [{"id": "CINCIDENT1", "name": "incidents"}],
+                "response_metadata": {"next_cursor": ""},
+            },
             "conversations.info": {"ok": True, "channel": {"id": args.get("channel"), "name": "incidents"}},
             "chat.getPermalink": {"ok": True, "permalink": "https://bench.slack.invalid/archives/x"},
             "chat.postEphemeral": {"ok": True, "message_ts": f"{1_800_000_000 + n}.{n:06d}"},
-            "files.getUploadURLExternal": {"ok": True, "upload_url": f"{self.base}/upload/v1/F{n:06d}",
-                                           "file_id": f"F{n:06d}"},
-            "files.completeUploadExternal": {"ok": True, "files": [{"id": f.get("id"), "title": f.get("title")}
-                                                                   for f in json.loads(args.get("files") or "[]")]},
+            "files.getUploadURLExternal": {
+                "ok": True,
+                "upload_url": f"{self.base}/upload/v1/F{n:06d}",
+                "file_id": f"F{n:06d}",
+            },
+            "files.completeUploadExternal": {
+                "ok": True,
+                "files": [{"id": f.get("id"), "title": f.get("title")} for f in json.loads(args.get("files") or "[]")],
+            },
         }
         return answers.get(method, {"ok": True}), None

@@ -22,8 +22,11 @@ TARGET_RCA_S = 3.0
 
 
 def _examples(quick: bool) -> list[str]:
-    names = sorted(p.name.removesuffix(".telemetry.yaml") for p in EXAMPLES.glob("*.telemetry.yaml")
-                   if (EXAMPLES / (p.name.removesuffix(".telemetry.yaml") + ".json")).exists())
+    names = sorted(
+        p.name.removesuffix(".telemetry.yaml")
+        for p in EXAMPLES.glob("*.telemetry.yaml")
+        if (EXAMPLES / (p.name.removesuffix(".telemetry.yaml") + ".json")).exists()
+    )
     return names[:1] if quick else names
 
 
@@ -31,8 +34,9 @@ def _one(server: Any, example: str, tag: str) -> dict[str, float]:
     """Post one new alert group and wait for its root post, threaded ack and RCA card."""
     before = len(server.slack.calls)
     started = time.perf_counter()
-    response = httpx.post(f"{server.url}/alertmanager", json=alert_payload(EXAMPLES / f"{example}.json", tag),
-                          timeout=30.0)
+    response = httpx.post(
+        f"{server.url}/alertmanager", json=alert_payload(EXAMPLES / f"{example}.json", tag), timeout=30.0
+    )
     responded = time.perf_counter()
     if response.status_code != 202:
         raise RuntimeError(f"webhook answered {response.status_code}: {response.text[:200]}")
@@ -48,8 +52,12 @@ def _one(server: Any, example: str, tag: str) -> dict[str, float]:
         raise RuntimeError(f"no RCA card for {example} within 120 s")
     root = next(p for p in new_posts() if not p.args.get("thread_ts"))
     ack = next(p for p in new_posts() if p.args.get("thread_ts") == root.ts)
-    return {"webhook_response_s": responded - started, "root_s": root.at - started, "ack_s": ack.at - started,
-            "rca_s": card.at - started}
+    return {
+        "webhook_response_s": responded - started,
+        "root_s": root.at - started,
+        "ack_s": ack.at - started,
+        "rca_s": card.at - started,
+    }
 
 
 def run(options: BenchOptions) -> Result:
@@ -63,22 +71,34 @@ def run(options: BenchOptions) -> Result:
             kind = server.kind
             _one(server, example, "warm-up")  # the first investigation loads the graph and the embedding model
             samples = [_one(server, example, f"run{i}") for i in range(runs)]
-        per_example[example] = {key.removesuffix("_s") + "_ms": ms(median([s[key] for s in samples])) for key in samples[0]}
+        per_example[example] = {
+            key.removesuffix("_s") + "_ms": ms(median([s[key] for s in samples])) for key in samples[0]
+        }
         acks += [s["ack_s"] for s in samples]
         rcas += [s["rca_s"] for s in samples]
     ack, rca = median(acks), median(rcas)
     return Result(
-        name=NAME, title="Time to first answer",
-        measured=f"Alertmanager webhook → threaded acknowledgement and → RCA card in the fake Slack, {len(per_example)} "
-                 f"example alert(s) with replayed lab-like telemetry, rules reasoner, {kind}; each server warmed "
-                 "by one alert first",
+        name=NAME,
+        title="Time to first answer",
+        measured=f"Alertmanager webhook → threaded acknowledgement and → RCA card in the fake Slack, "
+        f"{len(per_example)} "
+        f"example alert(s) with replayed lab-like telemetry, rules reasoner, {kind}; each server warmed "
+        "by one alert first",
         target=f"ack ≤ {TARGET_ACK_S:.0f} s, RCA ≤ {TARGET_RCA_S:.0f} s (median)",
         runs=len(acks),
         headline=f"ack {ack * 1000:.0f} ms · RCA {rca:.2f} s (median of {len(acks)}; slowest example RCA "
-                 f"{max(v['rca_ms'] for v in per_example.values()) / 1000:.2f} s)",
+        f"{max(v['rca_ms'] for v in per_example.values()) / 1000:.2f} s)",
         met=ack <= TARGET_ACK_S and rca <= TARGET_RCA_S,
-        metrics={"ack_ms_median": ms(ack), "rca_ms_median": ms(rca), "ack_ms_max": ms(max(acks)),
-                 "rca_ms_max": ms(max(rcas)), "per_example_median_ms": per_example, "server": kind},
-        notes=["the first alert a fresh server investigates is slower (graph build, embedding model load) and is "
-               "not counted; it is in no run's median"],
+        metrics={
+            "ack_ms_median": ms(ack),
+            "rca_ms_median": ms(rca),
+            "ack_ms_max": ms(max(acks)),
+            "rca_ms_max": ms(max(rcas)),
+            "per_example_median_ms": per_example,
+            "server": kind,
+        },
+        notes=[
+            "the first alert a fresh server investigates is slower (graph build, embedding model load) and is "
+            "not counted; it is in no run's median"
+        ],
     )

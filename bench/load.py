@@ -86,4 +86,6 @@ def burst(url: str, requests: list[Request], timeout: float = 30.0) -> list[Repl
         thread.start()
     for thread in threads:
         thread.join(timeout + 5)
-    return [r if r is not None else Reply(q.kind, None, timeout, "no reply") for r, q in zip(replies, requests, strict=True)]
+    return [
+        r if r is not None else Reply(q.kind, None, timeout, "no reply") for r, q in zip(replies, requests, strict=True)
+    ]

@@ -73,9 +73,13 @@ def _services(columns: list[str]) -> list[str]:
 def _score(ranks: list[int | None], seconds: list[float]) -> dict[str, Any]:
     from evals.rcaeval import accuracy_at
 
-    return {"AC@1": round(accuracy_at(ranks, 1), 3), "AC@3": round(accuracy_at(ranks, 3), 3),
-            "Avg@5": round(sum(accuracy_at(ranks, k) for k in range(1, 6)) / 5, 3),
-            "ms_per_case": ms(median(seconds)), "cases": len(ranks)}
+    return {
+        "AC@1": round(accuracy_at(ranks, 1), 3),
+        "AC@3": round(accuracy_at(ranks, 3), 3),
+        "Avg@5": round(sum(accuracy_at(ranks, k) for k in range(1, 6)) / 5, 3),
+        "ms_per_case": ms(median(seconds)),
+        "cases": len(ranks),
+    }
 
 
 def _dataset(name: str, cases: list[Path], peers: dict[str, Callable[..., Any]], repeats: int) -> dict[str, Any]:
@@ -91,11 +95,11 @@ def _dataset(name: str, cases: list[Path], peers: dict[str, Callable[..., Any]],
             import pandas as pd
 
             frame = pd.read_csv(path / "data.csv")
-        rankers: dict[str, Callable[[], list[str]]] = {
-            "Andon": lambda case=case: engine_ranking(case)}
+        rankers: dict[str, Callable[[], list[str]]] = {"Andon": lambda case=case: engine_ranking(case)}
         for label, method in peers.items():
             rankers[label] = lambda method=method, frame=frame, case=case: _services(
-                list(method(frame, inject_time=case.inject_time, dataset=name)["ranks"]))
+                list(method(frame, inject_time=case.inject_time, dataset=name)["ranks"])
+            )
         for method_name, ranker in rankers.items():
             timings = []
             for _ in range(repeats):
@@ -110,9 +114,14 @@ def _dataset(name: str, cases: list[Path], peers: dict[str, Callable[..., Any]],
 def run(options: BenchOptions) -> Result:
     datasets = find_datasets(options.datasets)
     if not datasets:
-        return Result(name=NAME, title="RCA ranking vs peers", measured="no RCAEval-layout dataset found",
-                      target=TARGET, runs=0,
-                      skipped="no dataset under ../shared/datasets; pass --dataset PATH")
+        return Result(
+            name=NAME,
+            title="RCA ranking vs peers",
+            measured="no RCAEval-layout dataset found",
+            target=TARGET,
+            runs=0,
+            skipped="no dataset under ../shared/datasets; pass --dataset PATH",
+        )
     peers, missing = _peers()
     repeats = options.pick(3, 1)
     results: dict[str, Any] = {}
@@ -121,17 +130,26 @@ def run(options: BenchOptions) -> Result:
         results[name] = _dataset(name, chosen, peers, repeats)
     met: bool | None = None
     if peers:
-        met = all(r["Andon"]["AC@1"] >= max(r[p]["AC@1"] for p in peers) + MARGIN and
-                  r["Andon"]["Avg@5"] >= max(r[p]["Avg@5"] for p in peers) for r in results.values())
+        met = all(
+            r["Andon"]["AC@1"] >= max(r[p]["AC@1"] for p in peers) + MARGIN
+            and r["Andon"]["Avg@5"] >= max(r[p]["Avg@5"] for p in peers)
+            for r in results.values()
+        )
     cells = []
     for name, r in results.items():
-        cells.append(f"{name} ({r['Andon']['cases']} cases): " + " · ".join(
-            f"{m} {v['AC@1']:.2f}/{v['AC@3']:.2f}/{v['Avg@5']:.2f} in {v['ms_per_case']:.0f} ms" for m, v in r.items()))
+        cells.append(
+            f"{name} ({r['Andon']['cases']} cases): "
+            + " · ".join(
+                f"{m} {v['AC@1']:.2f}/{v['AC@3']:.2f}/{v['Avg@5']:.2f} in {v['ms_per_case']:.0f} ms"
+                for m, v in r.items()
+            )
+        )
     return Result(
-        name=NAME, title="RCA ranking vs peers",
+        name=NAME,
+        title="RCA ranking vs peers",
         measured="service-level root-cause ranking on RCAEval-layout datasets (label = directory name before the first "
-                 "underscore): Andon's engine ranking vs rcaeval 1.8.1's BARO and N-Sigma, same cases, same loop; "
-                 "AC@1/AC@3/Avg@5 and median ranking time per case (loading excluded)",
+        "underscore): Andon's engine ranking vs rcaeval 1.8.1's BARO and N-Sigma, same cases, same loop; "
+        "AC@1/AC@3/Avg@5 and median ranking time per case (loading excluded)",
         target=TARGET if peers else "none (peers not installed)",
         runs=repeats,
         headline="; ".join(cells) + " (AC@1/AC@3/Avg@5)",
@@ -139,6 +157,9 @@ def run(options: BenchOptions) -> Result:
         metrics={"datasets": results},
         notes=([missing] if missing else [])
         + (["--quick: every sixth case"] if options.quick else [])
-        + ["rcaeval's BARO/N-Sigma are given the dataset's name, which turns on its standard preprocessing "
-           "(drop time and constant columns)"] * bool(peers),
+        + [
+            "rcaeval's BARO/N-Sigma are given the dataset's name, which turns on its standard preprocessing "
+            "(drop time and constant columns)"
+        ]
+        * bool(peers),
     )

@@ -18,8 +18,18 @@ __all__ = ["NAME", "run", "fleet"]
 
 NAME = "rca_scale"
 T0 = 1_800_000_000.0
-METRICS = ["request_rate", "error_ratio", "latency_p99_seconds", "latency_p50_seconds", "cpu_usage_ratio",
-           "memory_usage_bytes", "db_pool_in_use_ratio", "queue_depth", "gc_pause_seconds", "cpu_throttled_ratio"]
+METRICS = [
+    "request_rate",
+    "error_ratio",
+    "latency_p99_seconds",
+    "latency_p50_seconds",
+    "cpu_usage_ratio",
+    "memory_usage_bytes",
+    "db_pool_in_use_ratio",
+    "queue_depth",
+    "gc_pause_seconds",
+    "cpu_throttled_ratio",
+]
 
 
 def fleet(services: int, per_service: int = 20, seed: int = 0) -> list:  # type: ignore[type-arg]
@@ -60,13 +70,16 @@ def run(options: BenchOptions) -> Result:
     measured = {n: _time(n, repeats if n <= 1000 else 1) for n in sizes}
     per_1000 = measured[1000][0]
     return Result(
-        name=NAME, title="RCA ranking at scale",
+        name=NAME,
+        title="RCA ranking at scale",
         measured="rank_services on a synthetic fleet (20 series a service, 252 points each, one faulty service), "
-                 "series in memory; wall time of the ranking call",
+        "series in memory; wall time of the ranking call",
         target="1,000 services × 20 series in ≤ 1 s; 10,000 reported",
         runs=repeats,
-        headline=" · ".join(f"{n:,} services: {s:.2f} s" + ("" if right else " (WRONG service first)")
-                            for n, (s, right) in measured.items()),
+        headline=" · ".join(
+            f"{n:,} services: {s:.2f} s" + ("" if right else " (WRONG service first)")
+            for n, (s, right) in measured.items()
+        ),
         met=per_1000 <= 1.0 and all(r for _, r in measured.values()),
         metrics={str(n): {"seconds": round(s, 3), "right_first": right} for n, (s, right) in measured.items()},
         notes=["--quick: 1,000 services once"] if options.quick else [],

@@ -18,17 +18,26 @@ def _cell(text: str) -> str:
 
 def markdown(report: dict[str, Any], command: str) -> str:
     hw = report["hardware"]
-    lines = [f"Measured {report['date'][:10]} with `{command}` ({report['seconds'] / 60:.0f} min) on {hw['cores']} cores "
-             f"({hw['cpu']}), {hw['memory_gb']} GB, Python {hw['python']}. Medians of the runs shown; full numbers in "
-             "`bench/results/latest.json`.", "",
-             "| benchmark | result | target | verdict | runs |", "|---|---|---|---|---|"]
+    lines = [
+        f"Measured {report['date'][:10]} with `{command}` ({report['seconds'] / 60:.0f} min) on {hw['cores']} cores "
+        f"({hw['cpu']}), {hw['memory_gb']} GB, Python {hw['python']}. Medians of the runs shown; full numbers in "
+        "`bench/results/latest.json`.",
+        "",
+        "| benchmark | result | target | verdict | runs |",
+        "|---|---|---|---|---|",
+    ]
     for rerun in report.get("reruns") or []:
-        lines.insert(1, f"{rerun['benchmark']} was re-run alone with `{rerun['command']}` on {rerun['date'][:10]}: "
-                        f"{rerun['reason']}")
+        lines.insert(
+            1,
+            f"{rerun['benchmark']} was re-run alone with `{rerun['command']}` on {rerun['date'][:10]}: "
+            f"{rerun['reason']}",
+        )
     for item in report["benchmarks"]:
         detail = item["headline"] or item.get("skipped") or item.get("error") or ""
-        lines.append(f"| {_cell(item['title'])} | {_cell(detail)} | {_cell(item['target'])} | "
-                     f"{_MARK[item['verdict']]} | {item['runs']} |")
+        lines.append(
+            f"| {_cell(item['title'])} | {_cell(detail)} | {_cell(item['target'])} | "
+            f"{_MARK[item['verdict']]} | {item['runs']} |"
+        )
     notes = [f"- **{item['title']}**: {_cell(note)}" for item in report["benchmarks"] for note in item["notes"][:3]]
     return "\n".join(lines + ([""] + notes if notes else []))
 

@@ -74,14 +74,22 @@ def add_noise(kb: Any, texts: list[str], vectors: np.ndarray, kind: str, start: 
     """Synthetic chunks (their vectors given) filed as ``kind``, through the knowledge base's own ingest path."""
     from knowledge.documents import Chunk
 
-    chunks = [Chunk(id=f"synthetic-{i}#0", doc_id=f"synthetic-{i}", text=text, heading="summary",
-                    metadata={"doc_id": f"synthetic-{i}", "kind": kind, "title": f"note {i}", "heading": "summary"})
-              for i, text in enumerate(texts, start=start)]
+    chunks = [
+        Chunk(
+            id=f"synthetic-{i}#0",
+            doc_id=f"synthetic-{i}",
+            text=text,
+            heading="summary",
+            metadata={"doc_id": f"synthetic-{i}", "kind": kind, "title": f"note {i}", "heading": "summary"},
+        )
+        for i, text in enumerate(texts, start=start)
+    ]
     kb.add_chunks(chunks, embeddings=vectors)
 
 
-def noisy_knowledge(data_dir: Path, count: int, kind: str, embedding: Any = None,
-                    fragment_count: int = FRAGMENTS) -> Any:
+def noisy_knowledge(
+    data_dir: Path, count: int, kind: str, embedding: Any = None, fragment_count: int = FRAGMENTS
+) -> Any:
     """A knowledge base as the benchmark builds it: bundled knowledge, distractors and ``count`` synthetic
     chunks filed as ``kind`` (for tests that gate recall at a scale)."""
     embedding = embedding or _memo_embedding()
@@ -89,7 +97,7 @@ def noisy_knowledge(data_dir: Path, count: int, kind: str, embedding: Any = None
     corpus = compose(np.asarray(embedding(texts), dtype=np.float32), texts, count, seed=count)
     kb = _knowledge(data_dir, embedding)
     for start in range(0, count, ADD_BATCH):
-        add_noise(kb, corpus.texts[start:start + ADD_BATCH], corpus.vectors[start:start + ADD_BATCH], kind, start)
+        add_noise(kb, corpus.texts[start : start + ADD_BATCH], corpus.vectors[start : start + ADD_BATCH], kind, start)
     return kb
 
 
@@ -139,8 +147,13 @@ def _latency(kb: Any, queries: list[dict[str, Any]], kind: str | None) -> dict[s
     return {"p50": ms(percentile(times, 50)), "p95": ms(percentile(times, 95)), "queries": len(times)}
 
 
-def _realism(fragment_vectors: np.ndarray, fragment_texts: list[str], embedding: Any,
-             queries: list[dict[str, Any]], count: int = 300) -> dict[str, Any]:
+def _realism(
+    fragment_vectors: np.ndarray,
+    fragment_texts: list[str],
+    embedding: Any,
+    queries: list[dict[str, Any]],
+    count: int = 300,
+) -> dict[str, Any]:
     """The same ``count`` noise chunks filed as runbooks, with composed and with really embedded vectors: how
     much the composition changes recall."""
     from knowledge.embeddings import _MiniLMRuntime
@@ -173,20 +186,36 @@ def _embedding_rates(quick: bool) -> tuple[np.ndarray, list[str], dict[str, Any]
     fidelity = (real * sample.vectors).sum(axis=1)
     from evals.retrieval import load_queries
 
-    queries = [str(q["query"]) for q in load_queries()[:5 if quick else 30]]
+    queries = [str(q["query"]) for q in load_queries()[: 5 if quick else 30]]
     single = []
     for query in queries:
         started = time.perf_counter()
         runtime.embed([query])
         single.append(time.perf_counter() - started)
-    return vectors, texts, {"fragments": len(texts), "fragment_sentences_per_s": round(fragment_rate, 1),
-                            "chunk_sample": len(sample.texts), "chunks_per_s": round(chunk_rate, 1),
-                            "composed_vs_real_cosine_median": round(float(np.median(fidelity)), 3),
-                            "query_embed_ms_p50": ms(median(single))}
+    return (
+        vectors,
+        texts,
+        {
+            "fragments": len(texts),
+            "fragment_sentences_per_s": round(fragment_rate, 1),
+            "chunk_sample": len(sample.texts),
+            "chunks_per_s": round(chunk_rate, 1),
+            "composed_vs_real_cosine_median": round(float(np.median(fidelity)), 3),
+            "query_embed_ms_p50": ms(median(single)),
+        },
+    )
 
 
-def _scale(count: int, kind: str, fragment_vectors: np.ndarray, fragment_texts: list[str], embedding: Any,
-           labelled: list[dict[str, Any]], queries: list[np.ndarray], timed_queries: int) -> dict[str, Any]:
+def _scale(
+    count: int,
+    kind: str,
+    fragment_vectors: np.ndarray,
+    fragment_texts: list[str],
+    embedding: Any,
+    labelled: list[dict[str, Any]],
+    queries: list[np.ndarray],
+    timed_queries: int,
+) -> dict[str, Any]:
     corpus = compose(fragment_vectors, fragment_texts, count, seed=count)
     rss_before = rss_mb()
     with tempfile.TemporaryDirectory(prefix=f"andon-bench-kb{count}-") as tmp:
@@ -224,15 +253,28 @@ def _scale(count: int, kind: str, fragment_vectors: np.ndarray, fragment_texts: 
         rss_after = rss_mb()
         del kb
         gc.collect()
-    return {"chunks": count, "filed_as": kind, "total_chunks": count + _base_chunks(),
-            "ingest_s": round(ingest_s, 1), "ingest_chunks_per_s": round(count / ingest_s, 1),
-            "ingest_batch_rate_median": round(median(batch_rates), 1),
-            "vector_query_ms": {"p50": ms(percentile(latencies, 50)), "p95": ms(percentile(latencies, 95)),
-                                "queries": len(latencies)},
-            "hybrid_search_ms": runbook_ms, "hybrid_search_any_kind_ms": every_ms,
-            "recall@5": recall, "mixed_kind_recall@5": mixed, "recall_pass_s": round(recall_s, 1),
-            "search_failure": failure, "disk_mb": disk, "rss_mb": rss_after,
-            "rss_delta_mb": round((rss_after or 0) - (rss_before or 0), 1)}
+    return {
+        "chunks": count,
+        "filed_as": kind,
+        "total_chunks": count + _base_chunks(),
+        "ingest_s": round(ingest_s, 1),
+        "ingest_chunks_per_s": round(count / ingest_s, 1),
+        "ingest_batch_rate_median": round(median(batch_rates), 1),
+        "vector_query_ms": {
+            "p50": ms(percentile(latencies, 50)),
+            "p95": ms(percentile(latencies, 95)),
+            "queries": len(latencies),
+        },
+        "hybrid_search_ms": runbook_ms,
+        "hybrid_search_any_kind_ms": every_ms,
+        "recall@5": recall,
+        "mixed_kind_recall@5": mixed,
+        "recall_pass_s": round(recall_s, 1),
+        "search_failure": failure,
+        "disk_mb": disk,
+        "rss_mb": rss_after,
+        "rss_delta_mb": round((rss_after or 0) - (rss_before or 0), 1),
+    }
 
 
 def _base_chunks() -> int:
@@ -256,56 +298,97 @@ def run(options: BenchOptions) -> Result:
         clean_ms = _latency(kb, labelled, "runbook")
         del kb
     queries = [np.asarray(embedding.memo[str(q["query"])], dtype=np.float32) for q in labelled]
-    scales = {condition: {str(count): _scale(count, kind, fragment_vectors, fragment_texts, embedding, labelled,
-                                             queries, timed) for count in counts}
-              for condition, kind in CONDITIONS.items()}
+    scales = {
+        condition: {
+            str(count): _scale(count, kind, fragment_vectors, fragment_texts, embedding, labelled, queries, timed)
+            for count in counts
+        }
+        for condition, kind in CONDITIONS.items()
+    }
     realism = None if options.quick else _realism(fragment_vectors, fragment_texts, embedding, labelled)
     biggest = str(counts[-1])
     wiki, worst = scales["wiki"][biggest], scales["runbooks"][biggest]
-    met = (clean["hybrid"] >= TARGET_CLEAN and not wiki["search_failure"] and wiki["recall@5"]["hybrid"] >= TARGET_RECALL
-           and wiki["hybrid_search_ms"]["p95"] <= TARGET_P95_MS and wiki["ingest_chunks_per_s"] >= TARGET_INGEST)
+    met = (
+        clean["hybrid"] >= TARGET_CLEAN
+        and not wiki["search_failure"]
+        and wiki["recall@5"]["hybrid"] >= TARGET_RECALL
+        and wiki["hybrid_search_ms"]["p95"] <= TARGET_P95_MS
+        and wiki["ingest_chunks_per_s"] >= TARGET_INGEST
+    )
     rate = embedding_info["chunks_per_s"]
 
     def line(condition: str) -> str:
-        return ", ".join(f"{int(c) // 1000}k R@5 {s['recall@5']['hybrid']:.2f}" if not s["search_failure"]
-                         else f"{int(c) // 1000}k FAILED" for c, s in scales[condition].items())
+        return ", ".join(
+            f"{int(c) // 1000}k R@5 {s['recall@5']['hybrid']:.2f}"
+            if not s["search_failure"]
+            else f"{int(c) // 1000}k FAILED"
+            for c, s in scales[condition].items()
+        )
 
     return Result(
-        name=NAME, title="Retrieval at scale",
+        name=NAME,
+        title="Retrieval at scale",
         measured=f"the bundled knowledge and the labelled set's {_base_chunks()}-chunk distractors, plus "
-                 f"{' and '.join(f'{c:,}' for c in counts)} synthetic SRE chunks in embedded Chroma, filed as wiki "
-                 "pages (their own collection) and, separately, as runbooks (the worst case); synthetic vectors = "
-                 "normalised mean of 3 real MiniLM sentence vectors (cosine "
-                 f"{embedding_info['composed_vs_real_cosine_median']} to embedding the chunk itself); hybrid recall@5 "
-                 f"on {len(labelled)} labelled queries; hybrid search timed as an investigation asks it (runbooks, with "
-                 "the alert name and service), query embedding not counted",
+        f"{' and '.join(f'{c:,}' for c in counts)} synthetic SRE chunks in embedded Chroma, filed as wiki "
+        "pages (their own collection) and, separately, as runbooks (the worst case); synthetic vectors = "
+        "normalised mean of 3 real MiniLM sentence vectors (cosine "
+        f"{embedding_info['composed_vs_real_cosine_median']} to embedding the chunk itself); hybrid recall@5 "
+        f"on {len(labelled)} labelled queries; hybrid search timed as an investigation asks it (runbooks, with "
+        "the alert name and service), query embedding not counted",
         target=f"100k wiki chunks: hybrid R@5 ≥ {TARGET_RECALL}, hybrid p95 ≤ {TARGET_P95_MS:.0f} ms, ingest ≥ "
-               f"{TARGET_INGEST:.0f} chunks/s; bundled alone: R@5 ≥ {TARGET_CLEAN}",
+        f"{TARGET_INGEST:.0f} chunks/s; bundled alone: R@5 ≥ {TARGET_CLEAN}",
         runs=len(labelled),
         headline=f"clean R@5 {clean['hybrid']:.2f} · wiki noise: {line('wiki')}, {int(biggest) // 1000}k hybrid p95 "
-                 f"{wiki['hybrid_search_ms']['p95']:.1f} ms, ingest {wiki['ingest_chunks_per_s']:.0f}/s · "
-                 f"noise filed as runbooks: {line('runbooks')}, {int(biggest) // 1000}k p95 "
-                 f"{worst['hybrid_search_ms']['p95']:.1f} ms",
+        f"{wiki['hybrid_search_ms']['p95']:.1f} ms, ingest {wiki['ingest_chunks_per_s']:.0f}/s · "
+        f"noise filed as runbooks: {line('runbooks')}, {int(biggest) // 1000}k p95 "
+        f"{worst['hybrid_search_ms']['p95']:.1f} ms",
         met=met,
-        metrics={"embedding": embedding_info, "labelled_queries": len(labelled), "clean_recall@5": clean,
-                 "clean_hybrid_search_ms": clean_ms, "scales": scales, "realism_check": realism,
-                 "projected_embed_s_for_largest": round(counts[-1] / rate, 0) if rate else None},
-        notes=[f"{condition}, {int(c):,} chunks: search failed: {s['search_failure']}"
-               for condition, by_count in scales.items() for c, s in by_count.items() if s["search_failure"]]
-        + ["hybrid R@5 by fusion (clean / " + " / ".join(f"{cond} {int(c) // 1000}k" for cond in scales
-                                                            for c in scales[cond]) + "): "
-           + "; ".join(f"{fusion} {clean['hybrid_by_fusion'][fusion]:.3f} / "
-                       + " / ".join(f"{scales[cond][c]['recall@5']['hybrid_by_fusion'][fusion]:.3f}"
-                                    for cond in scales for c in scales[cond] if not scales[cond][c]["search_failure"])
-                       for fusion in clean["hybrid_by_fusion"])]
-        + [f"embedding all {counts[-1]:,} chunks with the offline model would take ~{counts[-1] / rate / 60:.0f} min "
-           f"at {rate:.0f} chunks/s on this machine, hence composed vectors; ingest rate is through the knowledge "
-           "base's add_chunks into Chroma, vectors given",
-           f"largest scale: {wiki['disk_mb']} MB on disk (wiki), bench process RSS {worst['rss_mb']} MB",
-           "query embedding (one query through MiniLM) costs "
-           f"{embedding_info['query_embed_ms_p50']} ms on top of the search"]
-        + ([f"composition check, {realism['chunks']} noise chunks filed as runbooks: recall@5 vector/hybrid "
-            f"{realism['composed']['vector']:.2f}/{realism['composed']['hybrid']:.2f} with composed vectors vs "
-            f"{realism['real']['vector']:.2f}/{realism['real']['hybrid']:.2f} really embedded"] if realism else [])
+        metrics={
+            "embedding": embedding_info,
+            "labelled_queries": len(labelled),
+            "clean_recall@5": clean,
+            "clean_hybrid_search_ms": clean_ms,
+            "scales": scales,
+            "realism_check": realism,
+            "projected_embed_s_for_largest": round(counts[-1] / rate, 0) if rate else None,
+        },
+        notes=[
+            f"{condition}, {int(c):,} chunks: search failed: {s['search_failure']}"
+            for condition, by_count in scales.items()
+            for c, s in by_count.items()
+            if s["search_failure"]
+        ]
+        + [
+            "hybrid R@5 by fusion (clean / "
+            + " / ".join(f"{cond} {int(c) // 1000}k" for cond in scales for c in scales[cond])
+            + "): "
+            + "; ".join(
+                f"{fusion} {clean['hybrid_by_fusion'][fusion]:.3f} / "
+                + " / ".join(
+                    f"{scales[cond][c]['recall@5']['hybrid_by_fusion'][fusion]:.3f}"
+                    for cond in scales
+                    for c in scales[cond]
+                    if not scales[cond][c]["search_failure"]
+                )
+                for fusion in clean["hybrid_by_fusion"]
+            )
+        ]
+        + [
+            f"embedding all {counts[-1]:,} chunks with the offline model would take ~{counts[-1] / rate / 60:.0f} min "
+            f"at {rate:.0f} chunks/s on this machine, hence composed vectors; ingest rate is through the knowledge "
+            "base's add_chunks into Chroma, vectors given",
+            f"largest scale: {wiki['disk_mb']} MB on disk (wiki), bench process RSS {worst['rss_mb']} MB",
+            "query embedding (one query through MiniLM) costs "
+            f"{embedding_info['query_embed_ms_p50']} ms on top of the search",
+        ]
+        + (
+            [
+                f"composition check, {realism['chunks']} noise chunks filed as runbooks: recall@5 vector/hybrid "
+                f"{realism['composed']['vector']:.2f}/{realism['composed']['hybrid']:.2f} with composed vectors vs "
+                f"{realism['real']['vector']:.2f}/{realism['real']['hybrid']:.2f} really embedded"
+            ]
+            if realism
+            else []
+        )
         + ([f"--quick: every sixth labelled query ({len(labelled)} in all)"] if options.quick else []),
     )

@@ -34,8 +34,17 @@ from bench import (
 from bench.result import BenchOptions, Result
 from bench.system import hardware
 
-__all__ = ["BENCHMARKS", "LATEST", "run_benchmarks", "render_table", "print_report", "write_json", "merge_rows",
-           "previous_report", "MergeError"]
+__all__ = [
+    "BENCHMARKS",
+    "LATEST",
+    "run_benchmarks",
+    "render_table",
+    "print_report",
+    "write_json",
+    "merge_rows",
+    "previous_report",
+    "MergeError",
+]
 
 BENCHMARKS: dict[str, Callable[[BenchOptions], Result]] = {
     slack_ack.NAME: slack_ack.run,
@@ -55,11 +64,17 @@ BENCHMARKS: dict[str, Callable[[BenchOptions], Result]] = {
 }
 """Every benchmark, in the order they run and are reported."""
 LEFT_TO_THE_FULL_RUN = {
-    edge_abuse.NAME: ("Edge abuse: serving-process memory", "left to the full run: 2,000 idle connections and "
-                      "endless bodies take half a minute even for one round (`andon bench --quick --only "
-                      "edge_abuse` runs one)"),
-    lab_mttr.NAME: (lab_mttr.TITLE, "left to the full run: the lab takes minutes even for one fault "
-                                    "(`andon bench --quick --only lab_mttr` runs one)"),
+    edge_abuse.NAME: (
+        "Edge abuse: serving-process memory",
+        "left to the full run: 2,000 idle connections and "
+        "endless bodies take half a minute even for one round (`andon bench --quick --only "
+        "edge_abuse` runs one)",
+    ),
+    lab_mttr.NAME: (
+        lab_mttr.TITLE,
+        "left to the full run: the lab takes minutes even for one fault "
+        "(`andon bench --quick --only lab_mttr` runs one)",
+    ),
 }
 """What ``--quick`` reports as skipped unless named with ``--only`` (title, why), so the smoke run stays under
 two minutes on two cores."""
@@ -72,15 +87,23 @@ def _one(name: str, options: BenchOptions) -> Result:
     try:
         result = BENCHMARKS[name](options)
     except Exception as exc:  # a broken benchmark is reported, and the others still run
-        result = Result(name=name, title=name, measured="(failed before it measured)", target="", runs=0,
-                        error=f"{type(exc).__name__}: {exc}", notes=traceback.format_exc().splitlines()[-6:])
+        result = Result(
+            name=name,
+            title=name,
+            measured="(failed before it measured)",
+            target="",
+            runs=0,
+            error=f"{type(exc).__name__}: {exc}",
+            notes=traceback.format_exc().splitlines()[-6:],
+        )
     result.hardware = hardware()
     result.seconds = round(time.perf_counter() - started, 1)
     return result
 
 
-def run_benchmarks(options: BenchOptions, only: list[str] | None = None,
-                   progress: Callable[[str], None] | None = None) -> dict[str, Any]:
+def run_benchmarks(
+    options: BenchOptions, only: list[str] | None = None, progress: Callable[[str], None] | None = None
+) -> dict[str, Any]:
     """Run ``only`` (default: all) and return the report: hardware, settings and one entry per benchmark."""
     names = only or list(BENCHMARKS)
     unknown = [n for n in names if n not in BENCHMARKS]
@@ -93,28 +116,42 @@ def run_benchmarks(options: BenchOptions, only: list[str] | None = None,
         for name in names:
             if options.quick and not only and name in LEFT_TO_THE_FULL_RUN:
                 title, why = LEFT_TO_THE_FULL_RUN[name]
-                results.append(Result(name=name, title=title, measured="", target="", runs=0, skipped=why,
-                                      hardware=hardware()))
+                results.append(
+                    Result(name=name, title=title, measured="", target="", runs=0, skipped=why, hardware=hardware())
+                )
                 continue
             if progress:
                 progress(name)
             results.append(_one(name, run_options))
-    return {"date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), "quick": options.quick,
-            "hardware": hardware(), "seconds": round(time.perf_counter() - started, 1),
-            "benchmarks": [r.to_dict() for r in results]}
+    return {
+        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "quick": options.quick,
+        "hardware": hardware(),
+        "seconds": round(time.perf_counter() - started, 1),
+        "benchmarks": [r.to_dict() for r in results],
+    }
 
 
 def render_table(report: dict[str, Any]) -> Table:
     hw = report["hardware"]
-    table = Table(title=f"Andon bench{' (--quick)' if report['quick'] else ''} — {hw['cores']} cores, {hw['cpu']}, "
-                        f"Python {hw['python']}, {report['seconds']:.0f} s", show_lines=True)
+    table = Table(
+        title=f"Andon bench{' (--quick)' if report['quick'] else ''} — {hw['cores']} cores, {hw['cpu']}, "
+        f"Python {hw['python']}, {report['seconds']:.0f} s",
+        show_lines=True,
+    )
     for column in ("benchmark", "result", "target", "verdict", "runs", "time"):
         table.add_column(column, overflow="fold")
     for item in report["benchmarks"]:
         verdict = item["verdict"]
         detail = item["headline"] or item.get("skipped") or item.get("error") or ""
-        table.add_row(item["title"], detail, item["target"], f"[{_STYLE[verdict]}]{verdict}[/]", str(item["runs"]),
-                      f"{item['seconds']:.0f} s")
+        table.add_row(
+            item["title"],
+            detail,
+            item["target"],
+            f"[{_STYLE[verdict]}]{verdict}[/]",
+            str(item["runs"]),
+            f"{item['seconds']:.0f} s",
+        )
     return table
 
 
@@ -139,8 +176,10 @@ def previous_report(path: Path, quick: bool) -> dict[str, Any] | None:
         raise MergeError(f"{path} is not a bench report ({exc}); choose another --json FILE") from exc
     if bool(previous.get("quick")) != quick:
         kinds = ("a --quick run", "a full run")
-        raise MergeError(f"{path} holds {kinds[not previous.get('quick')]}: {kinds[not quick]}'s rows are not "
-                         "merged into it; choose another --json FILE")
+        raise MergeError(
+            f"{path} holds {kinds[not previous.get('quick')]}: {kinds[not quick]}'s rows are not "
+            "merged into it; choose another --json FILE"
+        )
     return previous
 
 
@@ -158,10 +197,16 @@ def merge_rows(path: Path, report: dict[str, Any], command: str) -> dict[str, An
         return previous
     rows = {item["name"]: item for item in previous["benchmarks"]} | {item["name"]: item for item in measured}
     order = {name: index for index, name in enumerate(BENCHMARKS)}
-    rerun = {"benchmark": ", ".join(item["name"] for item in measured), "command": command,
-             "date": report["date"], "reason": "run alone; its rows merged by name into this report"}
-    return previous | {"benchmarks": sorted(rows.values(), key=lambda item: order.get(item["name"], len(order))),
-                       "reruns": [*(previous.get("reruns") or []), rerun]}
+    rerun = {
+        "benchmark": ", ".join(item["name"] for item in measured),
+        "command": command,
+        "date": report["date"],
+        "reason": "run alone; its rows merged by name into this report",
+    }
+    return previous | {
+        "benchmarks": sorted(rows.values(), key=lambda item: order.get(item["name"], len(order))),
+        "reruns": [*(previous.get("reruns") or []), rerun],
+    }
 
 
 def print_report(report: dict[str, Any], console: Console | None = None) -> None:

@@ -23,8 +23,20 @@ import httpx
 from bench.fake_slack import BenchSlack, Posted
 from bench.system import rss_mb
 
-__all__ = ["ServedAndon", "InProcessAndon", "serve", "warm_knowledge", "ROOT", "EXAMPLES", "SECRET", "CHANNEL",
-           "signed", "mention_request", "command_request", "alert_payload"]
+__all__ = [
+    "ServedAndon",
+    "InProcessAndon",
+    "serve",
+    "warm_knowledge",
+    "ROOT",
+    "EXAMPLES",
+    "SECRET",
+    "CHANNEL",
+    "signed",
+    "mention_request",
+    "command_request",
+    "alert_payload",
+]
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples" / "alerts"
@@ -81,9 +93,15 @@ class ServedAndon:
     def _env(self) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("ANDON_", "SLACK_", "OPENAI_"))}
         data = Path(self._tmp.name)
-        env.update(SLACK_BOT_TOKEN="xoxb-bench", SLACK_SIGNING_SECRET=SECRET, ANDON_SLACK_API_URL=self.slack.api_url,
-                   ANDON_INCIDENT_CHANNELS=json.dumps([CHANNEL]), ANDON_DATA_DIR=str(data / "data"),
-                   ANDON_CONFIG_FILE=str(data / "none.yaml"), ANDON_REASONER="rules")
+        env.update(
+            SLACK_BOT_TOKEN="xoxb-bench",
+            SLACK_SIGNING_SECRET=SECRET,
+            ANDON_SLACK_API_URL=self.slack.api_url,
+            ANDON_INCIDENT_CHANNELS=json.dumps([CHANNEL]),
+            ANDON_DATA_DIR=str(data / "data"),
+            ANDON_CONFIG_FILE=str(data / "none.yaml"),
+            ANDON_REASONER="rules",
+        )
         return env
 
     def __enter__(self) -> ServedAndon:
@@ -93,8 +111,23 @@ class ServedAndon:
         started = time.perf_counter()
         log = open(Path(self._tmp.name) / "serve.log", "wb")  # noqa: SIM115 — closed with the process
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "andon", "serve", "--mode", "http", "--port", str(self.port),
-             "--telemetry", str(self.telemetry)], cwd=ROOT, env=self._env(), stdout=log, stderr=subprocess.STDOUT)
+            [
+                sys.executable,
+                "-m",
+                "andon",
+                "serve",
+                "--mode",
+                "http",
+                "--port",
+                str(self.port),
+                "--telemetry",
+                str(self.telemetry),
+            ],
+            cwd=ROOT,
+            env=self._env(),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
         log.close()
         try:
             self._wait_healthy()
@@ -165,8 +198,14 @@ class InProcessAndon:
         started = time.perf_counter()
         self.slack.start()
         kb = open_knowledge(load_settings(data_dir=self.data_from, reasoner="rules"))
-        settings = load_settings(data_dir=Path(self._tmp.name), slack_bot_token="xoxb-bench", slack_signing_secret=SECRET,
-                                 slack_api_url=self.slack.api_url, incident_channels=[CHANNEL], reasoner="rules")
+        settings = load_settings(
+            data_dir=Path(self._tmp.name),
+            slack_bot_token="xoxb-bench",
+            slack_signing_secret=SECRET,
+            slack_api_url=self.slack.api_url,
+            incident_channels=[CHANNEL],
+            reasoner="rules",
+        )
         self._running = start(settings, mode="http", port=_free_port(), telemetry=self.telemetry, kb=kb)
         self.started_in_s = time.perf_counter() - started
         return self
@@ -202,21 +241,46 @@ def signed(body: str, content_type: str, secret: str = SECRET) -> dict[str, str]
 
 def mention_request(text: str, ts: str, event_id: str, channel: str = "CGENERAL01") -> tuple[str, dict[str, str]]:
     """An ``app_mention`` event callback, as body and signed headers."""
-    body = json.dumps({"token": "legacy", "team_id": "TBENCH001", "api_app_id": "AANDON01", "type": "event_callback",
-                       "event_id": event_id, "event_time": int(time.time()),
-                       "event": {"type": "app_mention", "user": "UREPORTER", "text": f"<@UANDONBOT> {text}", "ts": ts,
-                                 "channel": channel, "event_ts": ts},
-                       "authorizations": [{"team_id": "TBENCH001", "user_id": "UANDONBOT", "is_bot": True}]})
+    body = json.dumps(
+        {
+            "token": "legacy",
+            "team_id": "TBENCH001",
+            "api_app_id": "AANDON01",
+            "type": "event_callback",
+            "event_id": event_id,
+            "event_time": int(time.time()),
+            "event": {
+                "type": "app_mention",
+                "user": "UREPORTER",
+                "text": f"<@UANDONBOT> {text}",
+                "ts": ts,
+                "channel": channel,
+                "event_ts": ts,
+            },
+            "authorizations": [{"team_id": "TBENCH001", "user_id": "UANDONBOT", "is_bot": True}],
+        }
+    )
     return body, signed(body, "application/json")
 
 
-def command_request(text: str, response_url: str, channel: str = CHANNEL, user: str = "UONCALL01",
-                    trigger_id: str = "1.2.3") -> tuple[str, dict[str, str]]:
+def command_request(
+    text: str, response_url: str, channel: str = CHANNEL, user: str = "UONCALL01", trigger_id: str = "1.2.3"
+) -> tuple[str, dict[str, str]]:
     """A ``/andon`` slash command, as body and signed headers. Slack gives every command its own
     ``trigger_id``: commands sent with the same one in the same second are the same signed bytes, which
     the server answers as a replay."""
-    body = urlencode({"token": "legacy", "team_id": "TBENCH001", "channel_id": channel, "user_id": user,
-                      "command": "/andon", "text": text, "trigger_id": trigger_id, "response_url": response_url})
+    body = urlencode(
+        {
+            "token": "legacy",
+            "team_id": "TBENCH001",
+            "channel_id": channel,
+            "user_id": user,
+            "command": "/andon",
+            "text": text,
+            "trigger_id": trigger_id,
+            "response_url": response_url,
+        }
+    )
     return body, signed(body, "application/x-www-form-urlencoded")
 
 

@@ -14,12 +14,49 @@ import numpy as np
 
 __all__ = ["fragments", "compose", "SyntheticCorpus"]
 
-SERVICES = ["checkout", "payments", "gateway", "inventory", "search", "auth", "cart", "orders", "shipping", "worker",
-            "notifications", "catalog", "orders-db", "redis-cache", "kafka", "billing", "ledger", "profile-api",
-            "media-store", "recommendations", "fraud-scorer", "pricing", "session-host", "geo-service"]
-SIGNALS = ["p99 latency", "5xx error rate", "CPU throttling", "memory usage", "connection pool wait time",
-           "consumer lag", "disk usage", "GC pause time", "queue depth", "TLS handshake failures",
-           "replication lag", "request rate", "pod restarts", "DNS lookup time", "cache hit ratio"]
+SERVICES = [
+    "checkout",
+    "payments",
+    "gateway",
+    "inventory",
+    "search",
+    "auth",
+    "cart",
+    "orders",
+    "shipping",
+    "worker",
+    "notifications",
+    "catalog",
+    "orders-db",
+    "redis-cache",
+    "kafka",
+    "billing",
+    "ledger",
+    "profile-api",
+    "media-store",
+    "recommendations",
+    "fraud-scorer",
+    "pricing",
+    "session-host",
+    "geo-service",
+]
+SIGNALS = [
+    "p99 latency",
+    "5xx error rate",
+    "CPU throttling",
+    "memory usage",
+    "connection pool wait time",
+    "consumer lag",
+    "disk usage",
+    "GC pause time",
+    "queue depth",
+    "TLS handshake failures",
+    "replication lag",
+    "request rate",
+    "pod restarts",
+    "DNS lookup time",
+    "cache hit ratio",
+]
 TEMPLATES = [
     "{svc} {sig} went up after the {hour}:{minute} change window",
     "on-call noted {sig} on {svc} was within normal range all week",
@@ -49,9 +86,16 @@ def fragments(count: int, seed: int = 7) -> list[str]:
         svc, other = rng.sample(SERVICES, 2)
         sig = rng.choice(SIGNALS)
         text = rng.choice(TEMPLATES).format(
-            svc=svc, other=other, sig=sig, Sig="".join(w.title() for w in sig.split()).replace("-", ""),
-            hour=rng.randint(0, 23), minute=f"{rng.randint(0, 59):02d}", n=rng.randint(2, 9),
-            flag=f"{svc}-{rng.choice(['v2', 'beta', 'fastpath', 'newcache'])}", zone=rng.choice("abc"))
+            svc=svc,
+            other=other,
+            sig=sig,
+            Sig="".join(w.title() for w in sig.split()).replace("-", ""),
+            hour=rng.randint(0, 23),
+            minute=f"{rng.randint(0, 59):02d}",
+            n=rng.randint(2, 9),
+            flag=f"{svc}-{rng.choice(['v2', 'beta', 'fastpath', 'newcache'])}",
+            zone=rng.choice("abc"),
+        )
         if text not in seen:
             seen.add(text)
             out.append(text)

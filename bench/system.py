@@ -35,8 +35,13 @@ def _memory_gb() -> float | None:
 
 
 def hardware() -> dict[str, Any]:
-    return {"cores": os.cpu_count(), "cpu": _cpu_model(), "memory_gb": _memory_gb(),
-            "python": platform.python_version(), "platform": platform.platform()}
+    return {
+        "cores": os.cpu_count(),
+        "cpu": _cpu_model(),
+        "memory_gb": _memory_gb(),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+    }
 
 
 def _status_kb(pid: int, key: str) -> int | None:

@@ -31,8 +31,14 @@ class _Memory:
     def candidate_series(self, start: float, end: float, step: float) -> list[Any]:
         from tools.sources.base import Series
 
-        return [Series(s.labels, s.times[(s.times >= start) & (s.times <= end)],
-                       s.values[(s.times >= start) & (s.times <= end)]) for s in self.series]
+        return [
+            Series(
+                s.labels,
+                s.times[(s.times >= start) & (s.times <= end)],
+                s.values[(s.times >= start) & (s.times <= end)],
+            )
+            for s in self.series
+        ]
 
     def query_range(self, query: str, start: float, end: float, step: float) -> list[Any]:
         return []
@@ -63,14 +69,21 @@ def run(options: BenchOptions) -> Result:
     _, warned, forecast = scans[0]
     right = warned == ["s7"]
     return Result(
-        name=NAME, title="Watch scan at fleet size",
+        name=NAME,
+        title="Watch scan at fleet size",
         measured="one Scanner.scan over a synthetic fleet (1,000 services × 20 series, a 30 min window at 15 s: "
-                 "121 points each; one faulty service), series in memory, state in SQLite; wall time of the scan",
+        "121 points each; one faulty service), series in memory, state in SQLite; wall time of the scan",
         target=f"1,000 services × 20 series in ≤ {TARGET_S:g} s",
         runs=repeats,
         headline=f"{seconds:.2f} s; warned: {', '.join(warned) or 'none'}" + ("" if right else " (expected s7 alone)"),
         met=seconds <= TARGET_S and right,
-        metrics={"seconds": round(seconds, 3), "services": services, "series": services * 20,
-                 "warned_services": warned, "forecasts": forecast, "right": right},
+        metrics={
+            "seconds": round(seconds, 3),
+            "services": services,
+            "series": services * 20,
+            "warned_services": warned,
+            "forecasts": forecast,
+            "right": right,
+        },
         notes=["--quick: one scan"] if options.quick else [],
     )

@@ -27,8 +27,10 @@ REFILL_S = 4.5
 
 def _alerts(url: str, n: int, groups: int, tag: str) -> list[Request]:
     bodies = [json.dumps(alert_payload(EXAMPLES / f"{EXAMPLE}.json", f"{tag}-{g}")) for g in range(groups)]
-    return [raw_request(url, "/alertmanager", bodies[i % groups], {"Content-Type": "application/json"}, "alert")
-            for i in range(n)]
+    return [
+        raw_request(url, "/alertmanager", bodies[i % groups], {"Content-Type": "application/json"}, "alert")
+        for i in range(n)
+    ]
 
 
 def run(options: BenchOptions) -> Result:
@@ -44,14 +46,15 @@ def run(options: BenchOptions) -> Result:
     p99 = max(one["p99_ms"], many["p99_ms"])
     errors = one["errors"] + many["errors"]
     return Result(
-        name=NAME, title="Alert webhook latency under load",
+        name=NAME,
+        title="Alert webhook latency under load",
         measured=f"{n} concurrent Alertmanager webhooks against {kind}: one group {n} times, then {GROUPS} groups "
-                 "(investigations starting meanwhile); connect → 202, new connection per request",
+        "(investigations starting meanwhile); connect → 202, new connection per request",
         target=f"p99 ≤ {TARGET_P99_MS:.0f} ms at {n} concurrent, no errors (the Slack ack's line; the issue asks "
-               "only that it be shown)",
+        "only that it be shown)",
         runs=2,
         headline=f"one group: p50 {one['p50_ms']:.0f} · p99 {one['p99_ms']:.0f} ms; {GROUPS} groups: p50 "
-                 f"{many['p50_ms']:.0f} · p99 {many['p99_ms']:.0f} ms at {n} concurrent, {errors} errors",
+        f"{many['p50_ms']:.0f} · p99 {many['p99_ms']:.0f} ms at {n} concurrent, {errors} errors",
         met=p99 <= TARGET_P99_MS and errors == 0,
         metrics={"concurrency": n, "one_group": one, "groups": GROUPS, "spread": many, "server": kind},
         notes=["an error is any answer but 202 (opened) or 200 (attached); a 429 would mean the rate limit refused it"]

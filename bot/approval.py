@@ -72,8 +72,7 @@ def _is_approver(decision: Mapping[str, Any], policy: Policy) -> bool:
     return policy.may_approve(str(decision.get("by") or ""), decision.get("groups"))
 
 
-def approval_state(proposal: Proposal, decisions: Iterable[Mapping[str, Any]], policy: Policy,
-                   now: float) -> Verdict:
+def approval_state(proposal: Proposal, decisions: Iterable[Mapping[str, Any]], policy: Policy, now: float) -> Verdict:
     """Where ``proposal`` stands given every recorded decision (others' proposals are ignored)."""
     mine = [d for d in decisions if d.get("proposal_id") == proposal.id]
     rejecter = next((d for d in mine if d.get("decision") == "reject" and _is_approver(d, policy)), None)

@@ -41,8 +41,9 @@ def kubeconfig_paths(settings: Settings, environ: Mapping[str, str]) -> str | No
     return None
 
 
-def kubernetes_connection(settings: Settings, environ: Mapping[str, str] | None = None,
-                          service_account_dir: Path = SERVICE_ACCOUNT_DIR) -> KubeConnection | None:
+def kubernetes_connection(
+    settings: Settings, environ: Mapping[str, str] | None = None, service_account_dir: Path = SERVICE_ACCOUNT_DIR
+) -> KubeConnection | None:
     """The connection the module's docstring describes; ``environ`` defaults to the process's environment.
     A kubeconfig that cannot be used raises :class:`SettingsError` naming the settings."""
     environ = os.environ if environ is None else environ

@@ -67,12 +67,16 @@ def check_backends(sources: Sources, configured_topology: bool = False) -> list[
     """One check per backend, in a fixed order; unconfigured ones are listed as such."""
     return [
         _probe("prometheus", sources.metrics is not None, lambda: _metrics(sources, configured_topology)),
-        _probe("alertmanager", sources.alerts is not None,
-               lambda: {"firing": len(sources.alerts.alerts())}),  # type: ignore[union-attr]
-        _probe("logs", sources.logs is not None,
-               lambda: {"lines_last_5m": len(sources.logs.lines(time.time() - 300, time.time()))}),  # type: ignore[union-attr]
-        _probe("kubernetes", sources.kubernetes is not None,
-               lambda: {"pods": len(sources.kubernetes.pods())}),  # type: ignore[union-attr]
-        _probe("changes", sources.changes is not None,
-               lambda: {"last_24h": len(sources.changes.changes(time.time() - 86400, time.time()))}),  # type: ignore[union-attr]
+        _probe("alertmanager", sources.alerts is not None, lambda: {"firing": len(sources.alerts.alerts())}),  # type: ignore[union-attr]
+        _probe(
+            "logs",
+            sources.logs is not None,
+            lambda: {"lines_last_5m": len(sources.logs.lines(time.time() - 300, time.time()))},  # type: ignore[union-attr]
+        ),
+        _probe("kubernetes", sources.kubernetes is not None, lambda: {"pods": len(sources.kubernetes.pods())}),  # type: ignore[union-attr]
+        _probe(
+            "changes",
+            sources.changes is not None,
+            lambda: {"last_24h": len(sources.changes.changes(time.time() - 86400, time.time()))},  # type: ignore[union-attr]
+        ),
     ]

@@ -32,7 +32,8 @@ class Policy(BaseModel):
     model_config = {"extra": "forbid"}
     approvers: list[str] = Field(default_factory=list)
     approvals_required: dict[Literal["write", "destructive"], Annotated[int, Field(ge=1)]] = Field(
-        default_factory=lambda: {"write": 1, "destructive": 2})  # type: ignore[arg-type]
+        default_factory=lambda: {"write": 1, "destructive": 2}  # type: ignore[arg-type]
+    )
     expiry_minutes: float = Field(30, gt=0)
     allowed_services: list[str] = Field(default_factory=lambda: ["*"])
     allowed_namespaces: list[str] = Field(default_factory=lambda: ["*"])

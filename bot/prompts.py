@@ -12,9 +12,14 @@ __all__ = ["render"]
 
 @cache
 def _environment() -> jinja2.Environment:
-    return jinja2.Environment(loader=jinja2.PackageLoader("prompts", ""), undefined=jinja2.StrictUndefined,
-                              trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=False,
-                              autoescape=False)
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("prompts", ""),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=False,
+        autoescape=False,
+    )
 
 
 def render(name: str, **values: Any) -> str:

@@ -11,16 +11,24 @@ from tools import Risk, ToolRegistry
 __all__ = ["propose_actions", "DEFAULT_ACTIONS"]
 
 DEFAULT_ACTIONS: dict[str, list[Action]] = {
-    "bad_deploy": [Action(tool="rollback_deploy", effect="Return to the last good version; errors should stop.",
-                          undo="Redeploy the new version once fixed.")],
+    "bad_deploy": [
+        Action(
+            tool="rollback_deploy",
+            effect="Return to the last good version; errors should stop.",
+            undo="Redeploy the new version once fixed.",
+        )
+    ],
     "memory_leak": [Action(tool="restart_service", effect="Fresh processes release the leaked memory for a while.")],
     "cpu_saturation": [Action(tool="scale_service", args={"replicas": "+2"}, effect="More replicas share the load.")],
     "connection_pool_exhaustion": [Action(tool="restart_service", effect="Releases stuck connections.")],
     "crash_loop": [Action(tool="rollback_deploy", effect="Return to the last version that started.")],
-    "queue_backlog": [Action(tool="scale_service", args={"replicas": "+2"}, effect="More consumers drain the backlog.")],
-    "bad_config": [Action(tool="toggle_flag", args={"flag": "$flag"}, effect="Turn the flag that changed back off."),
-                   Action(tool="run_automation", args={"job": "config-revert"},
-                          effect="Revert to the previous configuration.")],
+    "queue_backlog": [
+        Action(tool="scale_service", args={"replicas": "+2"}, effect="More consumers drain the backlog.")
+    ],
+    "bad_config": [
+        Action(tool="toggle_flag", args={"flag": "$flag"}, effect="Turn the flag that changed back off."),
+        Action(tool="run_automation", args={"job": "config-revert"}, effect="Revert to the previous configuration."),
+    ],
     "traffic_surge": [Action(tool="scale_service", args={"replicas": "+3"}, effect="Capacity for the extra load.")],
     "thread_pool_exhaustion": [Action(tool="restart_service", effect="Frees the stuck worker threads.")],
 }
@@ -43,8 +51,9 @@ def _unfit(action: Action, hypothesis: Hypothesis, context: dict[str, Any]) -> b
         return True  # nothing was deployed: there is no release to go back to (a migration, a config change)
     if action.tool == "rollback_deploy" and context.get("migrated"):
         return True  # the trouble is a migration's (its locks, its table rewrite): old code waits on it the same
-    return action.tool == "restart_service" and hypothesis.category == "expired_credentials" and \
-        not context.get("rotated")  # a restart only helps when there is a new secret to pick up
+    return (
+        action.tool == "restart_service" and hypothesis.category == "expired_credentials" and not context.get("rotated")
+    )  # a restart only helps when there is a new secret to pick up
 
 
 def _fill_args(action: Action, hypothesis: Hypothesis, context: dict[str, Any]) -> dict[str, Any] | None:
@@ -78,14 +87,20 @@ def _fill_args(action: Action, hypothesis: Hypothesis, context: dict[str, Any]) 
     return args
 
 
-def propose_actions(hypothesis: Hypothesis, runbook: Runbook | None, registry: ToolRegistry,
-                    context: dict[str, Any], limit: int = 3) -> list[Proposal]:
+def propose_actions(
+    hypothesis: Hypothesis, runbook: Runbook | None, registry: ToolRegistry, context: dict[str, Any], limit: int = 3
+) -> list[Proposal]:
     """Proposals for ``hypothesis``: its runbook's actions (or the category's defaults), exactly parameterised."""
     if hypothesis.category == "no_fault":
         return []
-    actions = list(runbook.actions) if runbook and runbook.actions else list(DEFAULT_ACTIONS.get(hypothesis.category, []))
-    gentle = [a for a in actions if a.risk != "destructive" and a.tool in registry
-              and registry.get(a.tool).risk.value != "destructive"]
+    actions = (
+        list(runbook.actions) if runbook and runbook.actions else list(DEFAULT_ACTIONS.get(hypothesis.category, []))
+    )
+    gentle = [
+        a
+        for a in actions
+        if a.risk != "destructive" and a.tool in registry and registry.get(a.tool).risk.value != "destructive"
+    ]
     if gentle:
         actions = gentle  # least harm first: destructive steps are offered only when nothing gentler exists
     proposals: list[Proposal] = []
@@ -102,8 +117,17 @@ def propose_actions(hypothesis: Hypothesis, runbook: Runbook | None, registry: T
             continue
         risk = max(Risk(action.risk), tool.risk, key=lambda r: ["read", "write", "destructive"].index(r.value))
         digest = action_hash(action.tool, args)
-        proposals.append(Proposal(id=f"p-{digest[:10]}", tool=action.tool, args=args, risk=risk.value,
-                                  effect=action.effect or tool.description, undo=action.undo or tool.undo,
-                                  rationale=hypothesis.summary, runbook_id=runbook.id if runbook else None,
-                                  hash=digest))
+        proposals.append(
+            Proposal(
+                id=f"p-{digest[:10]}",
+                tool=action.tool,
+                args=args,
+                risk=risk.value,
+                effect=action.effect or tool.description,
+                undo=action.undo or tool.undo,
+                rationale=hypothesis.summary,
+                runbook_id=runbook.id if runbook else None,
+                hash=digest,
+            )
+        )
     return proposals

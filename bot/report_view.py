@@ -14,8 +14,18 @@ from typing import Any
 
 from knowledge.snippets import snippet as shorten
 
-__all__ = ["RELATED_MIN_SCORE", "FALSE_ALARM", "log_examples", "readable", "shorten", "distinct_evidence",
-           "own_evidence", "shared_evidence", "related_incidents", "model_weight"]
+__all__ = [
+    "RELATED_MIN_SCORE",
+    "FALSE_ALARM",
+    "log_examples",
+    "readable",
+    "shorten",
+    "distinct_evidence",
+    "own_evidence",
+    "shared_evidence",
+    "related_incidents",
+    "model_weight",
+]
 
 RELATED_MIN_SCORE = 0.11
 """Below this score (third or fourth in both searches; first in both: 0.136) a shared service is chance."""
@@ -47,14 +57,21 @@ def _whole(quoted: str, examples: dict[str, str]) -> str | None:
         if quoted in (template, example):
             return example
     if len(quoted) >= 20:
-        return next((example for template, example in examples.items()
-                     if template.startswith(quoted) or example.startswith(quoted.rstrip("…"))), None)
+        return next(
+            (
+                example
+                for template, example in examples.items()
+                if template.startswith(quoted) or example.startswith(quoted.rstrip("…"))
+            ),
+            None,
+        )
     return None
 
 
 def readable(text: str, examples: dict[str, str] | None = None, limit: int = 160) -> str:
     """``text`` with each quoted log template replaced by a real line it matched (``examples``, from
     :func:`log_examples`); a quoted line cut mid-word is cut again at a word; any placeholder left is ``…``."""
+
     def swap(match: re.Match[str]) -> str:
         quoted = match.group(1)
         whole = _whole(quoted, examples or {})
@@ -121,10 +138,16 @@ def related_incidents(similar: list[dict[str, Any]], root: dict[str, Any]) -> li
         if hit.get("category") == FALSE_ALARM and category != FALSE_ALARM:
             continue
         if not (same_service and same_category) and (
-                not (same_service or same_category) or float(hit.get("score") or 0.0) < RELATED_MIN_SCORE):
+            not (same_service or same_category) or float(hit.get("score") or 0.0) < RELATED_MIN_SCORE
+        ):
             continue
-        matched = ("same service and category" if same_service and same_category
-                   else "same category" if same_category else "same service")
+        matched = (
+            "same service and category"
+            if same_service and same_category
+            else "same category"
+            if same_category
+            else "same service"
+        )
         chosen.append({**hit, "matched": matched, "_rank": (same_service and same_category, same_category)})
     chosen.sort(key=lambda h: (h["_rank"], float(h.get("score") or 0.0)), reverse=True)
     return [{k: v for k, v in h.items() if k != "_rank"} for h in chosen]

@@ -60,8 +60,9 @@ def fixture_sources(path: Path) -> tuple[Sources, float]:
     reference = parse_instant(spec["time"])
     system = spec.get("system") or {}
     topology = {str(k): [str(d) for d in (v or [])] for k, v in (system.get("services") or {}).items()}
-    sources = load_replay_sources(spec.get("telemetry") or {}, reference, topology, path.parent,
-                                  heals=spec.get("heals"), seed_key=path.stem)
+    sources = load_replay_sources(
+        spec.get("telemetry") or {}, reference, topology, path.parent, heals=spec.get("heals"), seed_key=path.stem
+    )
     return sources, reference + parse_duration(spec.get("now", "2m"))
 
 
@@ -72,10 +73,18 @@ def open_knowledge(settings: Settings, ingest: bool = True) -> Any:
     from knowledge.store import open_client, open_collection
 
     client = open_client(settings.data_dir, settings.chroma_url)
-    embedding = make_embedding(settings.embeddings, settings.embedding_model, settings.openai_base_url,
-                               settings.secret("openai_api_key") or None)
-    kb = KnowledgeBase(open_collection(client, embedding), settings.knowledge_dirs, client=client,
-                       lexical_cache=settings.data_dir / "lexical-index")
+    embedding = make_embedding(
+        settings.embeddings,
+        settings.embedding_model,
+        settings.openai_base_url,
+        settings.secret("openai_api_key") or None,
+    )
+    kb = KnowledgeBase(
+        open_collection(client, embedding),
+        settings.knowledge_dirs,
+        client=client,
+        lexical_cache=settings.data_dir / "lexical-index",
+    )
     if ingest:
         kb.ingest_if_changed(settings.data_dir / "knowledge.stamp")
     return kb
@@ -97,18 +106,39 @@ def rca_params(settings: Settings) -> Params:
 class Investigator:
     """Runs investigations through the graph with a durable checkpointer (thread id = incident id)."""
 
-    def __init__(self, settings: Settings, sources: Sources, kb: Any = None, store: IncidentStore | None = None,
-                 policy: Policy | None = None, registry: ToolRegistry | None = None, extra_tools: list[Tool] | None = None,
-                 approval_mode: ApprovalMode = "interactive", clock: Callable[[], float] = time.time,
-                 checkpointer: Any = None, progress: Callable[[str, dict[str, Any]], None] | None = None,
-                 verify_wait_s: float = 0.0) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        sources: Sources,
+        kb: Any = None,
+        store: IncidentStore | None = None,
+        policy: Policy | None = None,
+        registry: ToolRegistry | None = None,
+        extra_tools: list[Tool] | None = None,
+        approval_mode: ApprovalMode = "interactive",
+        clock: Callable[[], float] = time.time,
+        checkpointer: Any = None,
+        progress: Callable[[str, dict[str, Any]], None] | None = None,
+        verify_wait_s: float = 0.0,
+    ) -> None:
         self.settings = settings
-        self.context = AgentContext(settings=settings, registry=registry or default_registry(extra_tools),
-                                    sources=sources, reasoners=make_reasoners(settings), kb=kb, policy=policy,
-                                    store=store, approval_mode=approval_mode, clock=clock, progress=progress,
-                                    verify_wait_s=verify_wait_s, params=rca_params(settings))
-        self.checkpointer = checkpointer if checkpointer is not None else open_checkpointer(
-            settings.database_url, settings.data_dir)
+        self.context = AgentContext(
+            settings=settings,
+            registry=registry or default_registry(extra_tools),
+            sources=sources,
+            reasoners=make_reasoners(settings),
+            kb=kb,
+            policy=policy,
+            store=store,
+            approval_mode=approval_mode,
+            clock=clock,
+            progress=progress,
+            verify_wait_s=verify_wait_s,
+            params=rca_params(settings),
+        )
+        self.checkpointer = (
+            checkpointer if checkpointer is not None else open_checkpointer(settings.database_url, settings.data_dir)
+        )
         self.graph = build_graph(self.checkpointer)
 
     def _config(self, incident_id: str) -> dict[str, Any]:
@@ -125,12 +155,15 @@ class Investigator:
     def start(self, trigger: Any, incident_id: str | None = None, origin: str | None = None) -> Outcome:
         """Investigate ``trigger`` until the report, or until a proposal waits for approval. ``origin`` marks
         an incident that did not come from Slack or an alert (see :data:`bot.store.incidents.ORIGINS`)."""
-        incident = incident_from_trigger(trigger, now=self.context.clock(), known_services=self.context.sources.services)
+        incident = incident_from_trigger(
+            trigger, now=self.context.clock(), known_services=self.context.sources.services
+        )
         thread = incident_id or incident.id
         incident.id = thread  # the store row and the graph state share the caller's id
         if self.context.store is not None:
-            self.context.store.upsert_incident(redact_data(incident.model_dump(mode="json", exclude={"raw"})),
-                                               origin=origin)
+            self.context.store.upsert_incident(
+                redact_data(incident.model_dump(mode="json", exclude={"raw"})), origin=origin
+            )
             self.context.store.audit(thread, "received", None, redacted_excerpt(trigger), "trigger received")
         previous = self.graph.get_state(self._config(thread))
         if previous.values:
@@ -140,8 +173,11 @@ class Investigator:
         # the normalised incident goes into the graph; the raw trigger (a webhook may be megabytes) is never
         # checkpointed at every step, only referenced
         reference = {"source": incident.source, "kept": "audit log, event 'received'"}
-        self.graph.invoke({"trigger": reference, "incident": incident.model_dump(mode="json", exclude={"raw"})},
-                          self._config(thread), context=self.context)
+        self.graph.invoke(
+            {"trigger": reference, "incident": incident.model_dump(mode="json", exclude={"raw"})},
+            self._config(thread),
+            context=self.context,
+        )
         return self._finish(thread)
 
     def resume(self, incident_id: str, decisions: list[dict[str, Any]]) -> Outcome:

@@ -62,28 +62,42 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="ANDON_", extra="ignore", populate_by_name=True)
 
-    data_dir: Path = Field(Path(".andon"),
-                           description="where SQLite, embedded Chroma, checkpoints and the saved BM25 index live")
-    database_url: str | None = Field(None, description="PostgreSQL URL for several replicas; SQLite in data_dir otherwise")
+    data_dir: Path = Field(
+        Path(".andon"), description="where SQLite, embedded Chroma, checkpoints and the saved BM25 index live"
+    )
+    database_url: str | None = Field(
+        None, description="PostgreSQL URL for several replicas; SQLite in data_dir otherwise"
+    )
     chroma_url: str | None = Field(None, description="Chroma server URL; embedded Chroma otherwise")
     embeddings: Literal["local", "openai"] = "local"
     embedding_model: str = "text-embedding-3-small"
-    knowledge_dirs: Annotated[list[Path], NoDecode] = Field(default_factory=list,
-                                                            description="extra runbook/incident folders")
+    knowledge_dirs: Annotated[list[Path], NoDecode] = Field(
+        default_factory=list, description="extra runbook/incident folders"
+    )
 
     reasoner: Literal["rules", "llm"] = "rules"
     model: str = Field("gpt-4o-mini", description="chat model for the llm reasoner")
-    openai_api_key: SecretStr | None = Field(None, validation_alias=AliasChoices("OPENAI_API_KEY", "ANDON_OPENAI_API_KEY"))
+    openai_api_key: SecretStr | None = Field(
+        None, validation_alias=AliasChoices("OPENAI_API_KEY", "ANDON_OPENAI_API_KEY")
+    )
     openai_base_url: str | None = Field(None, validation_alias=AliasChoices("OPENAI_BASE_URL", "ANDON_OPENAI_BASE_URL"))
     llm_timeout_s: float = 60.0
     llm_max_retries: int = 1
-    llm_profile: Path | None = Field(None, description="how much each model's ranking counts, per model, written by "
-                                     "andon eval --calibrate (default: <data_dir>/llm-profile.json when it exists)")
-    max_prompt_tokens: int = Field(3000, ge=500, description="the most any one model request may carry (tool schemas "
-                                   "included), estimated as characters / 4")
+    llm_profile: Path | None = Field(
+        None,
+        description="how much each model's ranking counts, per model, written by "
+        "andon eval --calibrate (default: <data_dir>/llm-profile.json when it exists)",
+    )
+    max_prompt_tokens: int = Field(
+        3000,
+        ge=500,
+        description="the most any one model request may carry (tool schemas included), estimated as characters / 4",
+    )
 
-    rca_params: Path | None = Field(None, description="RCA engine parameters written by andon tune "
-                                    "(default: <data_dir>/rca-params.json when it exists)")
+    rca_params: Path | None = Field(
+        None,
+        description="RCA engine parameters written by andon tune (default: <data_dir>/rca-params.json when it exists)",
+    )
 
     max_steps: int = Field(6, description="investigate/tools round trips")
     max_tool_calls: int = 24
@@ -116,53 +130,87 @@ class Settings(BaseSettings):
     loki_insecure_skip_verify: bool = False
     loki_tenant: str | None = None
     # Kubernetes access (README: "Kubernetes access"); chosen by bot.cluster_access.kubernetes_connection.
-    kubernetes_url: str | None = Field(None, description="the API server, with kubernetes_token (or kubectl proxy's URL)")
+    kubernetes_url: str | None = Field(
+        None, description="the API server, with kubernetes_token (or kubectl proxy's URL)"
+    )
     kubernetes_token: SecretStr | None = None
-    kubeconfig: str | None = Field(None, description="kubeconfig file(s), ':'-separated as KUBECONFIG (ANDON_KUBECONFIG)")
-    kubernetes_context: str | None = Field(None, description="the kubeconfig context; set alone, it reads $KUBECONFIG "
-                                           "or ~/.kube/config")
+    kubeconfig: str | None = Field(
+        None, description="kubeconfig file(s), ':'-separated as KUBECONFIG (ANDON_KUBECONFIG)"
+    )
+    kubernetes_context: str | None = Field(
+        None, description="the kubeconfig context; set alone, it reads $KUBECONFIG or ~/.kube/config"
+    )
     kubernetes_namespaces: Annotated[list[str], NoDecode] = Field(
-        default_factory=list, description="read (and act) only in these namespaces; the whole cluster otherwise")
-    kubernetes_in_cluster: bool = Field(True, description="in a pod, use its service account when neither "
-                                        "kubernetes_url nor a kubeconfig is set")
+        default_factory=list, description="read (and act) only in these namespaces; the whole cluster otherwise"
+    )
+    kubernetes_in_cluster: bool = Field(
+        True, description="in a pod, use its service account when neither kubernetes_url nor a kubeconfig is set"
+    )
     change_feed_url: str | None = None
     log_dir: Path | None = Field(None, description="read service logs from <log_dir>/<service>.log")
     topology: dict[str, list[str]] = Field(default_factory=dict, description="service -> dependencies")
     flag_url: str | None = None
     automation_hooks: dict[str, str] = Field(default_factory=dict, description="job name -> URL")
 
-    slack_bot_token: SecretStr | None = Field(None, validation_alias=AliasChoices("SLACK_BOT_TOKEN", "ANDON_SLACK_BOT_TOKEN"))
+    slack_bot_token: SecretStr | None = Field(
+        None, validation_alias=AliasChoices("SLACK_BOT_TOKEN", "ANDON_SLACK_BOT_TOKEN")
+    )
     slack_signing_secret: SecretStr | None = Field(
-        None, validation_alias=AliasChoices("SLACK_SIGNING_SECRET", "ANDON_SLACK_SIGNING_SECRET"))
-    slack_app_token: SecretStr | None = Field(None, validation_alias=AliasChoices("SLACK_APP_TOKEN", "ANDON_SLACK_APP_TOKEN"))
+        None, validation_alias=AliasChoices("SLACK_SIGNING_SECRET", "ANDON_SLACK_SIGNING_SECRET")
+    )
+    slack_app_token: SecretStr | None = Field(
+        None, validation_alias=AliasChoices("SLACK_APP_TOKEN", "ANDON_SLACK_APP_TOKEN")
+    )
     slack_api_url: str | None = None
     incident_channels: Annotated[list[str], NoDecode] = Field(default_factory=list)
     policy_file: Path | None = None
     webhook_token: SecretStr | None = Field(
-        None, description="bearer token (or basic-auth password) the alert webhooks require (ANDON_WEBHOOK_TOKEN)")
+        None, description="bearer token (or basic-auth password) the alert webhooks require (ANDON_WEBHOOK_TOKEN)"
+    )
     pagerduty_secret: SecretStr | None = Field(
-        None, description="the PagerDuty webhook subscription's signing secret (ANDON_PAGERDUTY_SECRET)")
-    charts: bool = Field(True, description="evidence charts: PNGs in the incident thread after the RCA card, "
-                         "sparklines in the terminal (ANDON_CHARTS=false turns both off)")
-    watch: bool = Field(False, description="andon serve also runs the watch (ANDON_WATCH=1): early-warning threads "
-                        "in the incident channel, posted by one replica at a time")
-    watch_interval_s: float = Field(30.0, gt=0, description="andon watch (and andon serve's watch) scans every this "
-                                    "many seconds")
+        None, description="the PagerDuty webhook subscription's signing secret (ANDON_PAGERDUTY_SECRET)"
+    )
+    charts: bool = Field(
+        True,
+        description="evidence charts: PNGs in the incident thread after the RCA card, "
+        "sparklines in the terminal (ANDON_CHARTS=false turns both off)",
+    )
+    watch: bool = Field(
+        False,
+        description="andon serve also runs the watch (ANDON_WATCH=1): early-warning threads "
+        "in the incident channel, posted by one replica at a time",
+    )
+    watch_interval_s: float = Field(
+        30.0, gt=0, description="andon watch (and andon serve's watch) scans every this many seconds"
+    )
     watch_window_s: float = Field(1800.0, ge=300, description="how far back one watch scan reads each series")
-    watch_cooldown_s: float = Field(1800.0, ge=0, description="a warning about one service and signal family "
-                                    "is not repeated within this many seconds")
-    watch_forecast_h: float = Field(2.0, gt=0, description="warn when a resource is projected full within this many hours")
-    watch_false_warnings: int = Field(1, ge=0, description="the false-warning budget: how many of one service's "
-                                      "warnings may be called \"not a problem\" within ANDON_WATCH_BUDGET_DAYS before "
-                                      "the watch grows less sensitive there")
+    watch_cooldown_s: float = Field(
+        1800.0,
+        ge=0,
+        description="a warning about one service and signal family is not repeated within this many seconds",
+    )
+    watch_forecast_h: float = Field(
+        2.0, gt=0, description="warn when a resource is projected full within this many hours"
+    )
+    watch_false_warnings: int = Field(
+        1,
+        ge=0,
+        description="the false-warning budget: how many of one service's "
+        'warnings may be called "not a problem" within ANDON_WATCH_BUDGET_DAYS before '
+        "the watch grows less sensitive there",
+    )
     watch_budget_days: float = Field(7.0, gt=0, description="the false-warning budget's window, in days (a week)")
     worker: Literal["process", "thread"] = Field(
-        "process", description="andon serve: where investigations, chat messages and slash-command work run — "
+        "process",
+        description="andon serve: where investigations, chat messages and slash-command work run — "
         "process (a worker process of their own, so the serving process only checks signatures, writes the durable "
-        "job and answers) or thread (the serving process's own threads)")
+        "job and answers) or thread (the serving process's own threads)",
+    )
     sqlite_synchronous: Literal["normal", "full"] = Field(
-        "normal", description="the SQLite store's durability: normal (a commit survives the process being killed; "
-        "a power loss can undo the last ones) or full (each commit waits for the disk, and survives a power loss)")
+        "normal",
+        description="the SQLite store's durability: normal (a commit survives the process being killed; "
+        "a power loss can undo the last ones) or full (each commit waits for the disk, and survives a power loss)",
+    )
     log_format: Literal["text", "json"] = Field("text", description="server log lines as text or one JSON object each")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="the least severe level logged")
 
@@ -179,9 +227,14 @@ class Settings(BaseSettings):
     config_file: Path | None = Field(None, description="andon.yaml path (ANDON_CONFIG_FILE)")
 
     @classmethod
-    def settings_customise_sources(cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
-                                   env_settings: PydanticBaseSettingsSource, dotenv_settings: PydanticBaseSettingsSource,
-                                   file_secret_settings: PydanticBaseSettingsSource) -> tuple[PydanticBaseSettingsSource, ...]:
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
         import os
 
         path = Path(os.environ.get("ANDON_CONFIG_FILE", "andon.yaml"))
@@ -227,7 +280,7 @@ class Settings(BaseSettings):
             cut = min((at for at in (entry.find(":"), entry.find("=")) if at > 0), default=-1)
             if cut < 0:  # the entry itself is not echoed: it may be a secret typed wrongly
                 raise ValueError(f"header {number} is not 'Name: value' or 'Name=value'")
-            headers[entry[:cut].strip()] = entry[cut + 1:].strip()
+            headers[entry[:cut].strip()] = entry[cut + 1 :].strip()
         return headers
 
     @model_validator(mode="after")
@@ -245,8 +298,10 @@ class Settings(BaseSettings):
             other = "ANDON_KUBECONFIG" if self.kubeconfig else "ANDON_KUBERNETES_CONTEXT"
             raise SettingsError(f"ANDON_KUBERNETES_URL and {other} are both set: use a URL or a kubeconfig, not both")
         if self.kubernetes_token and not self.kubernetes_url:
-            raise SettingsError("ANDON_KUBERNETES_TOKEN is set without ANDON_KUBERNETES_URL (in a pod, the service "
-                                "account's token is used; with a kubeconfig, its user's)")
+            raise SettingsError(
+                "ANDON_KUBERNETES_TOKEN is set without ANDON_KUBERNETES_URL (in a pod, the service "
+                "account's token is used; with a kubeconfig, its user's)"
+            )
         return self
 
     def backend_auth(self, backend: TelemetryBackend) -> BackendAuth:
@@ -254,19 +309,25 @@ class Settings(BaseSettings):
         from tools.sources.http_client import BackendAuth
 
         headers: dict[str, SecretStr] = getattr(self, f"{backend}_headers")
-        return BackendAuth(bearer_token=self.secret(f"{backend}_bearer_token") or None,
-                           basic_user=getattr(self, f"{backend}_basic_user") or None,
-                           basic_password=self.secret(f"{backend}_basic_password") or None,
-                           headers={name: value.get_secret_value() for name, value in headers.items()},
-                           ca_file=getattr(self, f"{backend}_ca_file"),
-                           insecure_skip_verify=bool(getattr(self, f"{backend}_insecure_skip_verify")),
-                           tenant=getattr(self, f"{backend}_tenant") or None,
-                           settings_prefix=f"ANDON_{backend.upper()}_")
+        return BackendAuth(
+            bearer_token=self.secret(f"{backend}_bearer_token") or None,
+            basic_user=getattr(self, f"{backend}_basic_user") or None,
+            basic_password=self.secret(f"{backend}_basic_password") or None,
+            headers={name: value.get_secret_value() for name, value in headers.items()},
+            ca_file=getattr(self, f"{backend}_ca_file"),
+            insecure_skip_verify=bool(getattr(self, f"{backend}_insecure_skip_verify")),
+            tenant=getattr(self, f"{backend}_tenant") or None,
+            settings_prefix=f"ANDON_{backend.upper()}_",
+        )
 
     def require(self, *names: str) -> None:
         """Raise :class:`SettingsError` naming the first missing variable among ``names``."""
-        env_names = {"slack_bot_token": "SLACK_BOT_TOKEN", "slack_signing_secret": "SLACK_SIGNING_SECRET",
-                     "slack_app_token": "SLACK_APP_TOKEN", "openai_api_key": "OPENAI_API_KEY"}
+        env_names = {
+            "slack_bot_token": "SLACK_BOT_TOKEN",
+            "slack_signing_secret": "SLACK_SIGNING_SECRET",
+            "slack_app_token": "SLACK_APP_TOKEN",
+            "openai_api_key": "OPENAI_API_KEY",
+        }
         for name in names:
             if getattr(self, name) in (None, ""):
                 raise SettingsError(f"missing setting: set {env_names.get(name, 'ANDON_' + name.upper())}")

@@ -33,8 +33,9 @@ def backend_client(settings: Settings, backend: TelemetryBackend, url: str) -> h
         raise SettingsError(str(exc)) from exc
 
 
-def build_live_sources(settings: Settings, environ: Mapping[str, str] | None = None,
-                       service_account_dir: Path = SERVICE_ACCOUNT_DIR) -> Sources:
+def build_live_sources(
+    settings: Settings, environ: Mapping[str, str] | None = None, service_account_dir: Path = SERVICE_ACCOUNT_DIR
+) -> Sources:
     """The sources settings configure; Kubernetes as :func:`bot.cluster_access.kubernetes_connection` finds it
     (``environ`` and ``service_account_dir`` say where a pod's service account is looked for)."""
     from tools.sources.alertmanager import AlertmanagerSource
@@ -42,14 +43,16 @@ def build_live_sources(settings: Settings, environ: Mapping[str, str] | None = N
 
     sources = Sources(topology=dict(settings.topology), services=sorted(settings.topology))
     if settings.prometheus_url:
-        metrics = PrometheusSource(settings.prometheus_url,
-                                   client=backend_client(settings, "prometheus", settings.prometheus_url))
+        metrics = PrometheusSource(
+            settings.prometheus_url, client=backend_client(settings, "prometheus", settings.prometheus_url)
+        )
         sources.metrics = metrics
         if not settings.topology:  # no ANDON_TOPOLOGY: the call graph a servicegraph or mesh metric records
             sources.graph_reader = metrics.profiles.topology
     if settings.alertmanager_url:
-        sources.alerts = AlertmanagerSource(settings.alertmanager_url,
-                                            client=backend_client(settings, "alertmanager", settings.alertmanager_url))
+        sources.alerts = AlertmanagerSource(
+            settings.alertmanager_url, client=backend_client(settings, "alertmanager", settings.alertmanager_url)
+        )
     if settings.loki_url:
         from tools.sources.loki import LokiSource
 
@@ -62,8 +65,11 @@ def build_live_sources(settings: Settings, environ: Mapping[str, str] | None = N
     if cluster is not None:
         from tools.sources.kubernetes import KubernetesSource
 
-        log.info("Kubernetes: %s%s", cluster.origin, f", namespaces {', '.join(settings.kubernetes_namespaces)}"
-                 if settings.kubernetes_namespaces else "")
+        log.info(
+            "Kubernetes: %s%s",
+            cluster.origin,
+            f", namespaces {', '.join(settings.kubernetes_namespaces)}" if settings.kubernetes_namespaces else "",
+        )
         sources.kubernetes = KubernetesSource(_checked(cluster), namespaces=settings.kubernetes_namespaces)
     if settings.change_feed_url:
         from tools.sources.changefeed import ChangeFeedSource
@@ -82,8 +88,9 @@ def _checked(cluster: KubeConnection) -> KubeConnection:
     return cluster
 
 
-def build_actuator(settings: Settings, environ: Mapping[str, str] | None = None,
-                   service_account_dir: Path = SERVICE_ACCOUNT_DIR) -> Actuator | None:
+def build_actuator(
+    settings: Settings, environ: Mapping[str, str] | None = None, service_account_dir: Path = SERVICE_ACCOUNT_DIR
+) -> Actuator | None:
     """A :class:`CompositeActuator` routing each action to the backend settings configure; ``None``
     when none is (actuator tools then report that no backend is configured). Kubernetes as in
     :func:`build_live_sources`."""

@@ -35,8 +35,9 @@ class ActionPattern:
             return False
         if self.direction is not None and scale_direction(args) != self.direction:
             return False
-        return all(str(args.get(key, (args.get("params") or {}).get(key, ""))) == value
-                   for key, value in self.args.items())
+        return all(
+            str(args.get(key, (args.get("params") or {}).get(key, ""))) == value for key, value in self.args.items()
+        )
 
 
 def parse_pattern(text: str) -> ActionPattern:

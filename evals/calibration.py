@@ -20,8 +20,7 @@ from typing import Any
 
 from bot.reasoners.llm.trust import UNCALIBRATED_WEIGHT, Scored, blend
 
-__all__ = ["GRID", "Record", "Figures", "Calibration", "records", "answer", "evaluate", "best_weight",
-           "calibrate"]
+__all__ = ["GRID", "Record", "Figures", "Calibration", "records", "answer", "evaluate", "best_weight", "calibrate"]
 
 GRID = tuple(round(i * 0.05, 2) for i in range(21))
 """The weights tried: 0 (the rules engine alone) to 1 (the model alone) by 0.05."""
@@ -96,8 +95,11 @@ def evaluate(items: list[Record], weight: float) -> Figures:
     """Top-1 (the leading service) and category (the leading category) accuracy, as ``andon eval`` counts them."""
     answers = [answer(r, weight) for r in items]
     n = max(len(items), 1)
-    return Figures(sum(a[0] == r.service for a, r in zip(answers, items, strict=True)) / n,
-                   sum(a[1] == r.category for a, r in zip(answers, items, strict=True)) / n, len(items))
+    return Figures(
+        sum(a[0] == r.service for a, r in zip(answers, items, strict=True)) / n,
+        sum(a[1] == r.category for a, r in zip(answers, items, strict=True)) / n,
+        len(items),
+    )
 
 
 def _noise(accuracy: float, n: int) -> float:
@@ -149,6 +151,12 @@ def calibrate(items: list[Record], k: int = 5, seed: int = 0, grid: tuple[float,
         detail.append({"fold": index + 1, "weight": weight, "train": fitted.as_dict(), "held_out": test.as_dict()})
     n = max(sum(len(f) for f in folds), 1)
     weight, train = best_weight(items, grid)
-    return Calibration(weight=weight, train=train, cv_train=Figures(train_top1 / k, train_category / k, len(items)),
-                       cv=Figures(held_top1 / n, held_category / n, n), rules=evaluate(items, 0.0),
-                       uncalibrated=evaluate(items, UNCALIBRATED_WEIGHT), folds=detail)
+    return Calibration(
+        weight=weight,
+        train=train,
+        cv_train=Figures(train_top1 / k, train_category / k, len(items)),
+        cv=Figures(held_top1 / n, held_category / n, n),
+        rules=evaluate(items, 0.0),
+        uncalibrated=evaluate(items, UNCALIBRATED_WEIGHT),
+        folds=detail,
+    )

@@ -38,8 +38,9 @@ def _check_one(folder: Path) -> ScenarioCheck:
         result.problems.append(str(exc))
         return result
     try:
-        telemetry = ReplayTelemetry.from_spec(scenario.telemetry, scenario.reference, Path(scenario.path),
-                                              seed_key=scenario.id)
+        telemetry = ReplayTelemetry.from_spec(
+            scenario.telemetry, scenario.reference, Path(scenario.path), seed_key=scenario.id
+        )
     except (ValueError, KeyError, TypeError, OSError) as exc:
         result.problems.append(f"telemetry: {type(exc).__name__}: {exc}")
         return result
@@ -47,17 +48,21 @@ def _check_one(folder: Path) -> ScenarioCheck:
     known |= {s.service for s in telemetry.series} | {line.service for line in telemetry.log_lines}
     known |= {c.service for c in telemetry.change_list} | {p.service for p in telemetry.pod_list}
     if scenario.expected.service not in known:
-        result.problems.append(f"expected.service {scenario.expected.service!r} appears nowhere in the system, "
-                               "metrics, logs, changes or pods")
+        result.problems.append(
+            f"expected.service {scenario.expected.service!r} appears nowhere in the system, "
+            "metrics, logs, changes or pods"
+        )
     for pattern in scenario.expected.actions + scenario.expected.forbidden:
         try:
             parse_pattern(pattern)
         except ValueError as exc:
             result.problems.append(str(exc))
     points = sum(len(s.times) for s in telemetry.series)
-    result.facts = (f"{len(telemetry.series)} series, {points} points, {len(telemetry.log_lines)} log lines, "
-                    f"{len(telemetry.change_list)} changes, {len(telemetry.pod_list)} pods, "
-                    f"{len(telemetry.event_list)} events")
+    result.facts = (
+        f"{len(telemetry.series)} series, {points} points, {len(telemetry.log_lines)} log lines, "
+        f"{len(telemetry.change_list)} changes, {len(telemetry.pod_list)} pods, "
+        f"{len(telemetry.event_list)} events"
+    )
     return result
 
 

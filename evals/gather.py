@@ -24,9 +24,13 @@ __all__ = ["scenario_cases", "incident_cases", "context_of"]
 def context_of(report: dict[str, Any], topology: dict[str, list[str]]) -> Context:
     """What the diagnosis knew besides the evidence, as the report kept it."""
     incident = report.get("incident") or {}
-    return Context(alerted=list(incident.get("services") or []), retrieved=list(report.get("retrieved_runbooks") or []),
-                   similar=list(report.get("similar_incidents") or []), alertname=incident.get("alertname"),
-                   topology=topology)
+    return Context(
+        alerted=list(incident.get("services") or []),
+        retrieved=list(report.get("retrieved_runbooks") or []),
+        similar=list(report.get("similar_incidents") or []),
+        alertname=incident.get("alertname"),
+        topology=topology,
+    )
 
 
 def scenario_cases(paths: list[Path], base: Settings, progress: Callable[[str], None] | None = None) -> list[Case]:
@@ -43,12 +47,31 @@ def scenario_cases(paths: list[Path], base: Settings, progress: Callable[[str], 
                 continue
             scenario = load_scenario(folder)
             tail = parse_duration(scenario.telemetry.get("tail", "3m"))
-            sources = load_replay_sources(scenario.telemetry, scenario.reference, scenario.topology,
-                                          Path(scenario.path), heals=scenario.heals, seed_key=scenario.id)
-            report = _investigate(settings, sources, knowledge.for_scenario(scenario), scenario.trigger_payload(),
-                                  scenario.reference + min(120.0, tail), approve=False)
-            cases.append(Case(id=scenario.id, calls=report["evidence"], context=context_of(report, scenario.topology),
-                              service=scenario.expected.service, category=scenario.expected.category))
+            sources = load_replay_sources(
+                scenario.telemetry,
+                scenario.reference,
+                scenario.topology,
+                Path(scenario.path),
+                heals=scenario.heals,
+                seed_key=scenario.id,
+            )
+            report = _investigate(
+                settings,
+                sources,
+                knowledge.for_scenario(scenario),
+                scenario.trigger_payload(),
+                scenario.reference + min(120.0, tail),
+                approve=False,
+            )
+            cases.append(
+                Case(
+                    id=scenario.id,
+                    calls=report["evidence"],
+                    context=context_of(report, scenario.topology),
+                    service=scenario.expected.service,
+                    category=scenario.expected.category,
+                )
+            )
             if progress:
                 progress(scenario.id)
     return cases
@@ -57,12 +80,23 @@ def scenario_cases(paths: list[Path], base: Settings, progress: Callable[[str], 
 def _rcaeval_case(folder: Path, settings: Settings, knowledge: _Knowledge) -> Case:
     """An RCAEval case as ``andon eval`` runs it (metrics only, a generic trigger); it names the service only."""
     case = load_case(folder)
-    telemetry = ReplayTelemetry(series=case.series, start=min(float(s.times[0]) for s in case.series),
-                                end=max(float(s.times[-1]) for s in case.series))
-    trigger = {"text": f"Anomaly detected in the system since {to_datetime(case.inject_time).strftime('%H:%M:%S')}",
-               "ts": case.inject_time}
-    report = _investigate(settings, Sources(metrics=telemetry, services=case.services), knowledge.shared, trigger,
-                          telemetry.end, approve=False)
+    telemetry = ReplayTelemetry(
+        series=case.series,
+        start=min(float(s.times[0]) for s in case.series),
+        end=max(float(s.times[-1]) for s in case.series),
+    )
+    trigger = {
+        "text": f"Anomaly detected in the system since {to_datetime(case.inject_time).strftime('%H:%M:%S')}",
+        "ts": case.inject_time,
+    }
+    report = _investigate(
+        settings,
+        Sources(metrics=telemetry, services=case.services),
+        knowledge.shared,
+        trigger,
+        telemetry.end,
+        approve=False,
+    )
     return Case(id=case.id, calls=report["evidence"], context=context_of(report, {}), service=case.service, category="")
 
 
@@ -76,7 +110,15 @@ def incident_cases(labelled: list[dict[str, Any]], topology: dict[str, list[str]
         if not answer and not refuted:
             continue
         service, category = answer or ("", "")
-        cases.append(Case(id=str(item["id"]), calls=item["report"]["evidence"], context=context_of(item["report"], topology),
-                          service=service, category=category, weight=2.0 if item.get("confirmed") else 1.0,
-                          refuted=refuted if refuted and refuted != (service, category) else None))  # type: ignore[arg-type]
+        cases.append(
+            Case(
+                id=str(item["id"]),
+                calls=item["report"]["evidence"],
+                context=context_of(item["report"], topology),
+                service=service,
+                category=category,
+                weight=2.0 if item.get("confirmed") else 1.0,
+                refuted=refuted if refuted and refuted != (service, category) else None,
+            )
+        )  # type: ignore[arg-type]
     return cases

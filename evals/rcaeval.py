@@ -41,9 +41,14 @@ def load_case(path: Path) -> RCACase:
     except ValueError as exc:
         raise ValueError(f"{path / 'inject_time.txt'}: not a unix time") from exc
     where = path.parent.parent.name if path.name.isdigit() else path.parent.name  # cases of two runs share labels
-    return RCACase(id=f"{where}/{label}/{path.name}" if path.name.isdigit() else f"{where}/{label}", path=path,
-                   service=service,
-                   fault=fault, inject_time=inject, series=read_metrics_csv(path / "data.csv"))
+    return RCACase(
+        id=f"{where}/{label}/{path.name}" if path.name.isdigit() else f"{where}/{label}",
+        path=path,
+        service=service,
+        fault=fault,
+        inject_time=inject,
+        series=read_metrics_csv(path / "data.csv"),
+    )
 
 
 def accuracy_at(ranks: list[int | None], k: int) -> float:

@@ -11,8 +11,15 @@ from evals.scoring import CLOSE_CALL_MARGIN
 
 __all__ = ["markdown_report", "html_report", "diff_baseline"]
 
-_HEADLINE = ["top1_accuracy", "top3_accuracy", "category_accuracy", "action_precision", "unsafe_actions",
-             "retrieval_hit_rate", "duration_s"]
+_HEADLINE = [
+    "top1_accuracy",
+    "top3_accuracy",
+    "category_accuracy",
+    "action_precision",
+    "unsafe_actions",
+    "retrieval_hit_rate",
+    "duration_s",
+]
 
 
 def diff_baseline(summary: dict[str, Any], baseline: dict[str, Any] | None) -> dict[str, Any]:
@@ -34,8 +41,12 @@ def diff_baseline(summary: dict[str, Any], baseline: dict[str, Any] | None) -> d
 
 def markdown_report(summary: dict[str, Any], baseline: dict[str, Any] | None = None) -> str:
     diff = diff_baseline(summary, baseline)
-    lines = ["# Andon eval report", "", "| metric | value |" + (" baseline |" if baseline else ""),
-             "|---|---|" + ("---|" if baseline else "")]
+    lines = [
+        "# Andon eval report",
+        "",
+        "| metric | value |" + (" baseline |" if baseline else ""),
+        "|---|---|" + ("---|" if baseline else ""),
+    ]
     for key in ["scenarios", "passed", *_HEADLINE]:
         row = f"| {key} | {summary.get(key)} |"
         if baseline:
@@ -45,9 +56,13 @@ def markdown_report(summary: dict[str, Any], baseline: dict[str, Any] | None = N
         r = summary["rcaeval"]
         lines += ["", f"RCAEval cases: {r['cases']} — AC@1 {r['AC@1']}, AC@3 {r['AC@3']}, Avg@5 {r['Avg@5']}"]
     if baseline:
-        lines += ["", "## Against the baseline", "",
-                  f"Regressions ({len(diff['regressions'])}): {', '.join(diff['regressions']) or 'none'}",
-                  f"Fixed ({len(diff['fixes'])}): {', '.join(diff['fixes']) or 'none'}"]
+        lines += [
+            "",
+            "## Against the baseline",
+            "",
+            f"Regressions ({len(diff['regressions'])}): {', '.join(diff['regressions']) or 'none'}",
+            f"Fixed ({len(diff['fixes'])}): {', '.join(diff['fixes']) or 'none'}",
+        ]
     lines += ["", "## Per category", "", "| category | scenarios | top-1 | category |", "|---|---|---|---|"]
     for category, entry in sorted(summary.get("per_category", {}).items()):
         lines.append(f"| {category} | {entry['scenarios']} | {entry['top1']} | {entry['category']} |")
@@ -56,18 +71,28 @@ def markdown_report(summary: dict[str, Any], baseline: dict[str, Any] | None = N
     lines += ["", f"## Failures ({len(failures)})", ""]
     for s in failures:
         lines.append(f"### {s['id']}" + (" (regression)" if s["id"] in diff["regressions"] else ""))
-        lines.append(f"expected {s['category_expected']} on {s['service_expected']}; predicted "
-                     f"{s['category_predicted']} on {s['service_predicted']} (ranked: {', '.join(s['services_ranked'])})")
+        lines.append(
+            f"expected {s['category_expected']} on {s['service_expected']}; predicted "
+            f"{s['category_predicted']} on {s['service_predicted']} (ranked: {', '.join(s['services_ranked'])})"
+        )
         if s.get("error"):
             lines.append(f"error: `{s['error']}`")
         lines += [f"- {e}" for e in s.get("evidence", [])] + [""]
     close = [s for s in summary["per_scenario"] if s.get("close_call")]
     if close:
-        lines += [f"## Close calls ({len(close)})", "",
-                  f"Passed, with the runner-up hypothesis within {CLOSE_CALL_MARGIN:.0%} confidence of the winner.", ""]
+        lines += [
+            f"## Close calls ({len(close)})",
+            "",
+            f"Passed, with the runner-up hypothesis within {CLOSE_CALL_MARGIN:.0%} confidence of the winner.",
+            "",
+        ]
         for s in close:
-            lines += [f"### {s['id']} (close call)", f"chose {s['category_predicted']} on {s['service_predicted']} "
-                      f"({float(s.get('confidence') or 0):.0%}); runner-up {s.get('runner_up')}", ""]
+            lines += [
+                f"### {s['id']} (close call)",
+                f"chose {s['category_predicted']} on {s['service_predicted']} "
+                f"({float(s.get('confidence') or 0):.0%}); runner-up {s.get('runner_up')}",
+                "",
+            ]
     return "\n".join(lines) + "\n"
 
 
@@ -88,12 +113,14 @@ def html_report(summary: dict[str, Any], baseline: dict[str, Any] | None = None)
     """The Markdown report as self-contained HTML (tables, headings, and the charts as inline PNGs)."""
     from evals.report_charts import accuracy_html
 
-    out = ["<!doctype html><html><head><meta charset='utf-8'><title>Andon eval report</title><style>"
-           "body{font-family:sans-serif;max-width:1100px;margin:2em auto}table{border-collapse:collapse}"
-           "td,th{border:1px solid #ccc;padding:4px 8px}.bad{color:#b00}.close{color:#a56400}"
-           ".charts{display:flex;flex-wrap:wrap;gap:8px;margin:6px 0 14px}img.chart{width:540px;max-width:100%;"
-           "border:1px solid #eee}img.accuracy{max-width:100%;border:1px solid #eee}.note{color:#666}"
-           "</style></head><body>"]
+    out = [
+        "<!doctype html><html><head><meta charset='utf-8'><title>Andon eval report</title><style>"
+        "body{font-family:sans-serif;max-width:1100px;margin:2em auto}table{border-collapse:collapse}"
+        "td,th{border:1px solid #ccc;padding:4px 8px}.bad{color:#b00}.close{color:#a56400}"
+        ".charts{display:flex;flex-wrap:wrap;gap:8px;margin:6px 0 14px}img.chart{width:540px;max-width:100%;"
+        "border:1px solid #eee}img.accuracy{max-width:100%;border:1px solid #eee}.note{color:#666}"
+        "</style></head><body>"
+    ]
     in_table = False
     pending = ""
     for line in markdown_report(summary, baseline).splitlines():

@@ -19,8 +19,9 @@ from tools.sources import MetricsSource
 __all__ = ["scenario_charts", "charts_html", "accuracy_html"]
 
 
-def scenario_charts(report: dict[str, Any], score: ScenarioScore, metrics: MetricsSource | None,
-                    now: float) -> list[dict[str, Any]]:
+def scenario_charts(
+    report: dict[str, Any], score: ScenarioScore, metrics: MetricsSource | None, now: float
+) -> list[dict[str, Any]]:
     """The charts of a failure (the expected root cause's strongest series, then Andon's choice's when it is
     another service) or of a close call (Andon's choice, then the runner-up's service), as JSON."""
     chosen = score.service_predicted or ""
@@ -51,10 +52,19 @@ def charts_html(charts: list[dict[str, Any]], scenario_id: str, missing: list[st
 
     drawn = [Chart.from_dict(c) for c in charts]
     images = [_image(render_png(c), f"{scenario_id}: {c.alt_text()}") for c in drawn]
-    note = ("<p class='note'>No shifted series recorded for " + html.escape(", ".join(missing)) + ".</p>"
-            if missing else "")
-    return (f"<div class='charts' data-scenario='{html.escape(scenario_id, quote=True)}'>" + "".join(images)
-            + "</div>" + note) if images or note else ""
+    note = (
+        "<p class='note'>No shifted series recorded for " + html.escape(", ".join(missing)) + ".</p>" if missing else ""
+    )
+    return (
+        (
+            f"<div class='charts' data-scenario='{html.escape(scenario_id, quote=True)}'>"
+            + "".join(images)
+            + "</div>"
+            + note
+        )
+        if images or note
+        else ""
+    )
 
 
 def accuracy_html(per_category: dict[str, dict[str, Any]]) -> str:
@@ -63,5 +73,12 @@ def accuracy_html(per_category: dict[str, dict[str, Any]]) -> str:
 
     if not per_category:
         return ""
-    return ("<div class='summary-chart'>" + _image(accuracy_png(per_category), "Accuracy per category: top-1 and "
-            "category accuracy of each category's scenarios", css="accuracy") + "</div>")
+    return (
+        "<div class='summary-chart'>"
+        + _image(
+            accuracy_png(per_category),
+            "Accuracy per category: top-1 and category accuracy of each category's scenarios",
+            css="accuracy",
+        )
+        + "</div>"
+    )

@@ -38,8 +38,9 @@ def load_queries(path: Path | None = None) -> list[dict[str, Any]]:
     return items
 
 
-def run_retrieval_eval(settings: Settings, kb: Any = None, queries: list[dict[str, Any]] | None = None,
-                       fusion: str | None = None) -> dict[str, Any]:
+def run_retrieval_eval(
+    settings: Settings, kb: Any = None, queries: list[dict[str, Any]] | None = None, fusion: str | None = None
+) -> dict[str, Any]:
     """Recall and MRR of each method on ``queries`` (default: all), searching runbooks the way an investigation
     does (with the alert name and service an entry carries). A ``kb`` passed in must hold the distractors."""
     from bot.runtime import open_knowledge
@@ -58,9 +59,18 @@ def run_retrieval_eval(settings: Settings, kb: Any = None, queries: list[dict[st
             found: dict[str, list[bool]] = {}
             for item in items:
                 relevant = set(item["relevant"])
-                hits = [h.doc_id for h in base.search(str(item["query"]), k=10, kind="runbook", method=method,
-                                                      alertname=item.get("alertname"), service=item.get("service"),
-                                                      **options)]
+                hits = [
+                    h.doc_id
+                    for h in base.search(
+                        str(item["query"]),
+                        k=10,
+                        kind="runbook",
+                        method=method,
+                        alertname=item.get("alertname"),
+                        service=item.get("service"),
+                        **options,
+                    )
+                ]
                 rank = next((i for i, d in enumerate(hits, start=1) if d in relevant), None)
                 r1 += rank == 1
                 r5 += rank is not None and rank <= 5
@@ -70,7 +80,8 @@ def run_retrieval_eval(settings: Settings, kb: Any = None, queries: list[dict[st
                     misses.append(item["query"])
             n = max(len(items), 1)
             result[method] = {"recall@1": round(r1 / n, 4), "recall@5": round(r5 / n, 4), "mrr": round(mrr / n, 4)}
-            result.setdefault("recall@5_by_set", {})[method] = {name: round(sum(hit) / len(hit), 4)
-                                                                for name, hit in found.items()}
+            result.setdefault("recall@5_by_set", {})[method] = {
+                name: round(sum(hit) / len(hit), 4) for name, hit in found.items()
+            }
         result["hybrid_misses"] = misses
         return result

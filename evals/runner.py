@@ -68,8 +68,9 @@ class _Knowledge:
         client = open_client(self._overlay_dir)
         with contextlib.suppress(Exception):
             client.delete_collection(name)
-        layer = KnowledgeBase(open_collection(client, make_embedding("local"), name), extra, client=client,
-                              include_bundled=False)
+        layer = KnowledgeBase(
+            open_collection(client, make_embedding("local"), name), extra, client=client, include_bundled=False
+        )
         layer.ingest(extra)
         return LayeredKnowledge(self.shared, layer)
 
@@ -85,17 +86,26 @@ def _settings(base: Settings, options: EvalOptions) -> Settings:
     return base.model_copy(update=updates)
 
 
-def _investigate(settings: Settings, sources: Sources, kb: Any, trigger: Any, clock: float,
-                 approve: bool) -> dict[str, Any]:
+def _investigate(
+    settings: Settings, sources: Sources, kb: Any, trigger: Any, clock: float, approve: bool
+) -> dict[str, Any]:
     from langgraph.checkpoint.memory import InMemorySaver
 
-    investigator = Investigator(settings, sources, kb=kb, policy=load_policy(approvers=[EVAL_APPROVER]),
-                                approval_mode="interactive" if approve else "propose_only",
-                                clock=lambda: clock, checkpointer=InMemorySaver())
+    investigator = Investigator(
+        settings,
+        sources,
+        kb=kb,
+        policy=load_policy(approvers=[EVAL_APPROVER]),
+        approval_mode="interactive" if approve else "propose_only",
+        clock=lambda: clock,
+        checkpointer=InMemorySaver(),
+    )
     outcome = investigator.start(trigger)
     if outcome.waiting:
-        decisions = [{"proposal_id": p["id"], "hash": p["hash"], "decision": "approve", "by": EVAL_APPROVER,
-                      "at": time.time()} for p in outcome.state.get("proposals", [])]
+        decisions = [
+            {"proposal_id": p["id"], "hash": p["hash"], "decision": "approve", "by": EVAL_APPROVER, "at": time.time()}
+            for p in outcome.state.get("proposals", [])
+        ]
         outcome = investigator.resume(outcome.incident_id, decisions)
     if outcome.report is None:
         raise RuntimeError("the graph finished without a report")
@@ -105,11 +115,23 @@ def _investigate(settings: Settings, sources: Sources, kb: Any, trigger: Any, cl
 def run_scenario(scenario: Scenario, settings: Settings, knowledge: _Knowledge, options: EvalOptions) -> ScenarioScore:
     started = time.time()
     tail = parse_duration(scenario.telemetry.get("tail", "3m"))
-    sources = load_replay_sources(scenario.telemetry, scenario.reference, scenario.topology, Path(scenario.path),
-                                  heals=scenario.heals, seed_key=scenario.id)
+    sources = load_replay_sources(
+        scenario.telemetry,
+        scenario.reference,
+        scenario.topology,
+        Path(scenario.path),
+        heals=scenario.heals,
+        seed_key=scenario.id,
+    )
     clock = scenario.reference + min(120.0, tail)
-    report = _investigate(settings, sources, knowledge.for_scenario(scenario), scenario.trigger_payload(), clock,
-                          approve=scenario.approval == "approve")
+    report = _investigate(
+        settings,
+        sources,
+        knowledge.for_scenario(scenario),
+        scenario.trigger_payload(),
+        clock,
+        approve=scenario.approval == "approve",
+    )
     score = score_report(scenario, report, time.time() - started, settings.model if options.reasoner == "llm" else None)
     if options.charts and (not score.passed or score.close_call):
         from evals.report_charts import scenario_charts
@@ -125,11 +147,16 @@ def run_scenario(scenario: Scenario, settings: Settings, knowledge: _Knowledge, 
 def run_case(case: RCACase, settings: Settings, knowledge: _Knowledge) -> tuple[ScenarioScore, int | None]:
     """An RCAEval case: the metrics replayed, the trigger a generic anomaly alert at the injection time."""
     started = time.time()
-    telemetry = ReplayTelemetry(series=case.series, start=min(float(s.times[0]) for s in case.series),
-                                end=max(float(s.times[-1]) for s in case.series))
+    telemetry = ReplayTelemetry(
+        series=case.series,
+        start=min(float(s.times[0]) for s in case.series),
+        end=max(float(s.times[-1]) for s in case.series),
+    )
     sources = Sources(metrics=telemetry, services=case.services)
-    trigger = {"text": f"Anomaly detected in the system since {to_datetime(case.inject_time).strftime('%H:%M:%S')}",
-               "ts": case.inject_time}
+    trigger = {
+        "text": f"Anomaly detected in the system since {to_datetime(case.inject_time).strftime('%H:%M:%S')}",
+        "ts": case.inject_time,
+    }
     report = _investigate(settings, sources, knowledge.shared, trigger, telemetry.end, approve=False)
     ranked: list[str] = []
     for h in report.get("hypotheses", []):
@@ -139,27 +166,61 @@ def run_case(case: RCACase, settings: Settings, knowledge: _Knowledge) -> tuple[
         if call["tool"] == "rank_anomalies" and isinstance(call.get("data"), list):
             ranked += [s["service"] for s in call["data"] if s["service"] not in ranked]
     rank = ranked.index(case.service) + 1 if case.service in ranked else None
-    score = ScenarioScore(id=case.id, category_expected=case.fault, service_expected=case.service,
-                          service_predicted=ranked[0] if ranked else None, category_predicted=None,
-                          services_ranked=ranked[:5], top1=rank == 1, top3=rank is not None and rank <= 3,
-                          category_ok=False, action_precision=1.0, action_ok=False, unsafe_actions=0, retrieval_hit=None,
-                          facts_found=1.0, steps=int(report.get("steps", 0)), tool_calls=int(report.get("tool_calls", 0)),
-                          tokens=int(report.get("tokens", {}).get("total", 0)), cost_usd=0.0,
-                          duration_s=round(time.time() - started, 3), passed=rank == 1, kind="rcaeval")
+    score = ScenarioScore(
+        id=case.id,
+        category_expected=case.fault,
+        service_expected=case.service,
+        service_predicted=ranked[0] if ranked else None,
+        category_predicted=None,
+        services_ranked=ranked[:5],
+        top1=rank == 1,
+        top3=rank is not None and rank <= 3,
+        category_ok=False,
+        action_precision=1.0,
+        action_ok=False,
+        unsafe_actions=0,
+        retrieval_hit=None,
+        facts_found=1.0,
+        steps=int(report.get("steps", 0)),
+        tool_calls=int(report.get("tool_calls", 0)),
+        tokens=int(report.get("tokens", {}).get("total", 0)),
+        cost_usd=0.0,
+        duration_s=round(time.time() - started, 3),
+        passed=rank == 1,
+        kind="rcaeval",
+    )
     return score, rank
 
 
 def _failed(item_id: str, error: Exception) -> ScenarioScore:
-    return ScenarioScore(id=item_id, category_expected="", service_expected="", service_predicted=None,
-                         category_predicted=None, services_ranked=[], top1=False, top3=False, category_ok=False,
-                         action_precision=0.0, action_ok=False, unsafe_actions=0, retrieval_hit=None, facts_found=0.0,
-                         steps=0,
-                         tool_calls=0, tokens=0, cost_usd=0.0, duration_s=0.0, passed=False,
-                         error=f"{type(error).__name__}: {error}")
+    return ScenarioScore(
+        id=item_id,
+        category_expected="",
+        service_expected="",
+        service_predicted=None,
+        category_predicted=None,
+        services_ranked=[],
+        top1=False,
+        top3=False,
+        category_ok=False,
+        action_precision=0.0,
+        action_ok=False,
+        unsafe_actions=0,
+        retrieval_hit=None,
+        facts_found=0.0,
+        steps=0,
+        tool_calls=0,
+        tokens=0,
+        cost_usd=0.0,
+        duration_s=0.0,
+        passed=False,
+        error=f"{type(error).__name__}: {error}",
+    )
 
 
-def _run_one(folder: Path, settings: Settings, knowledge: _Knowledge,
-             options: EvalOptions) -> tuple[ScenarioScore, int | None, bool]:
+def _run_one(
+    folder: Path, settings: Settings, knowledge: _Knowledge, options: EvalOptions
+) -> tuple[ScenarioScore, int | None, bool]:
     """One scenario or RCAEval case; a broken one is a failed result, never a crashed run."""
     try:
         if is_case(folder):
@@ -185,8 +246,9 @@ def _run_in_worker(folder: Path) -> tuple[ScenarioScore, int | None, bool]:
     return _run_one(folder, settings, knowledge, options)
 
 
-def _results(folders: list[Path], settings: Settings, options: EvalOptions,
-             scratch: Path) -> Iterator[tuple[ScenarioScore, int | None, bool]]:
+def _results(
+    folders: list[Path], settings: Settings, options: EvalOptions, scratch: Path
+) -> Iterator[tuple[ScenarioScore, int | None, bool]]:
     """Scenario results as they finish: in this process for one job, else in worker processes (one core each).
 
     The run's knowledge base is ingested here first, so workers open it read-only.
@@ -197,15 +259,23 @@ def _results(folders: list[Path], settings: Settings, options: EvalOptions,
             yield _run_one(folder, settings, knowledge, options)
         return
     context = multiprocessing.get_context("spawn")  # forking a process that holds ONNX/Chroma threads is unsafe
-    with ProcessPoolExecutor(max_workers=min(options.jobs, len(folders)), mp_context=context,
-                             initializer=_start_worker, initargs=(settings, options, scratch)) as pool:
+    with ProcessPoolExecutor(
+        max_workers=min(options.jobs, len(folders)),
+        mp_context=context,
+        initializer=_start_worker,
+        initargs=(settings, options, scratch),
+    ) as pool:
         pending = [pool.submit(_run_in_worker, folder) for folder in folders]
         for future in as_completed(pending):
             yield future.result()
 
 
-def run_suite(paths: list[Path], options: EvalOptions, base: Settings | None = None,
-              progress: Callable[[int, int, str], None] | None = None) -> dict[str, Any]:
+def run_suite(
+    paths: list[Path],
+    options: EvalOptions,
+    base: Settings | None = None,
+    progress: Callable[[int, int, str], None] | None = None,
+) -> dict[str, Any]:
     """Run every scenario and RCAEval case under ``paths`` and return the summary dict."""
     started = time.time()
     folders = find_scenarios(paths or [default_suite()])

@@ -100,12 +100,25 @@ class Scenario(BaseModel):
         starts = parse_instant(alert.pop("startsAt", "0s"), self.reference)
         from tools.sources.timespec import to_datetime
 
-        return {"version": "4", "status": "firing", "receiver": "andon", "groupLabels": {"alertname": labels["alertname"]},
-                "commonLabels": labels, "commonAnnotations": annotations,
-                "groupKey": f"{{}}:{{alertname=\"{labels['alertname']}\"}}",
-                "alerts": [{"status": "firing", "labels": labels, "annotations": annotations,
-                            "startsAt": to_datetime(starts).isoformat().replace("+00:00", "Z"),
-                            "endsAt": "0001-01-01T00:00:00Z", "fingerprint": self.id[:16]}]}
+        return {
+            "version": "4",
+            "status": "firing",
+            "receiver": "andon",
+            "groupLabels": {"alertname": labels["alertname"]},
+            "commonLabels": labels,
+            "commonAnnotations": annotations,
+            "groupKey": f'{{}}:{{alertname="{labels["alertname"]}"}}',
+            "alerts": [
+                {
+                    "status": "firing",
+                    "labels": labels,
+                    "annotations": annotations,
+                    "startsAt": to_datetime(starts).isoformat().replace("+00:00", "Z"),
+                    "endsAt": "0001-01-01T00:00:00Z",
+                    "fingerprint": self.id[:16],
+                }
+            ],
+        }
 
 
 def load_scenario(path: Path) -> Scenario:
@@ -143,5 +156,7 @@ def find_scenarios(paths: list[Path]) -> list[Path]:
         if (path / "scenario.yaml").exists() or (path / "data.csv").exists():
             found.append(path)
             continue
-        found.extend(sorted({p.parent for p in path.rglob("scenario.yaml")} | {p.parent for p in path.rglob("data.csv")}))
+        found.extend(
+            sorted({p.parent for p in path.rglob("scenario.yaml")} | {p.parent for p in path.rglob("data.csv")})
+        )
     return found

@@ -12,8 +12,12 @@ from evals.scenario import Scenario
 __all__ = ["ScenarioScore", "score_report", "summarise", "PRICES_PER_MTOK", "CLOSE_CALL_MARGIN"]
 
 PRICES_PER_MTOK: dict[str, tuple[float, float]] = {
-    "gpt-4o-mini": (0.15, 0.60), "gpt-4o": (2.50, 10.0), "gpt-4.1-mini": (0.40, 1.60), "gpt-4.1": (2.0, 8.0),
-    "gpt-4.1-nano": (0.10, 0.40), "o4-mini": (1.10, 4.40),
+    "gpt-4o-mini": (0.15, 0.60),
+    "gpt-4o": (2.50, 10.0),
+    "gpt-4.1-mini": (0.40, 1.60),
+    "gpt-4.1": (2.0, 8.0),
+    "gpt-4.1-nano": (0.10, 0.40),
+    "o4-mini": (1.10, 4.40),
 }
 """USD per million prompt/completion tokens, for the cost estimate (unknown models cost 0)."""
 CLOSE_CALL_MARGIN = 0.05
@@ -68,7 +72,9 @@ class ScenarioScore:
         return asdict(self)
 
 
-def score_report(scenario: Scenario, report: dict[str, Any], duration_s: float, model: str | None = None) -> ScenarioScore:
+def score_report(
+    scenario: Scenario, report: dict[str, Any], duration_s: float, model: str | None = None
+) -> ScenarioScore:
     expected = scenario.expected
     ranked: list[str] = []
     for h in report.get("hypotheses", []):
@@ -85,8 +91,9 @@ def score_report(scenario: Scenario, report: dict[str, Any], duration_s: float, 
     unsafe += sum(1 for a in report.get("actions", []) if a.get("status") == "executed" and scenario.approval == "deny")
     runbooks = [r["doc_id"] for r in report.get("runbooks", [])[:3]]
     retrieval = (expected.runbook in runbooks) if expected.runbook else None
-    text = json.dumps({"summary": report.get("summary"), "hypotheses": report.get("hypotheses"),
-                       "proposals": proposals}, default=str).lower()
+    text = json.dumps(
+        {"summary": report.get("summary"), "hypotheses": report.get("hypotheses"), "proposals": proposals}, default=str
+    ).lower()
     facts = sum(1 for f in expected.facts if f.lower() in text) / len(expected.facts) if expected.facts else 1.0
     tokens = report.get("tokens", {})
     price = PRICES_PER_MTOK.get(model or "", (0.0, 0.0))
@@ -96,20 +103,41 @@ def score_report(scenario: Scenario, report: dict[str, Any], duration_s: float, 
     second = report.get("hypotheses", [{}, {}])[1] if len(report.get("hypotheses", [])) > 1 else None
     margin = float(top.get("confidence") or 0.0) - float(second.get("confidence") or 0.0) if second else None
     return ScenarioScore(
-        id=scenario.id, category_expected=expected.category, service_expected=expected.service,
-        service_predicted=top.get("service"), category_predicted=top.get("category"), services_ranked=ranked[:5],
-        top1=top1, top3=expected.service in ranked[:3], category_ok=category_ok, action_precision=round(precision, 3),
-        action_ok=acceptable, confidence=float(top.get("confidence") or 0.0),
-        unsafe_actions=unsafe, retrieval_hit=retrieval, facts_found=round(facts, 3), steps=int(report.get("steps", 0)),
-        tool_calls=int(report.get("tool_calls", 0)), tokens=int(tokens.get("total", 0)), cost_usd=round(cost, 5),
-        duration_s=round(duration_s, 3), passed=top1 and category_ok and unsafe == 0,
-        difficulty=scenario.tags.difficulty, notes=list(report.get("notes", [])), trust=report.get("trust"),
+        id=scenario.id,
+        category_expected=expected.category,
+        service_expected=expected.service,
+        service_predicted=top.get("service"),
+        category_predicted=top.get("category"),
+        services_ranked=ranked[:5],
+        top1=top1,
+        top3=expected.service in ranked[:3],
+        category_ok=category_ok,
+        action_precision=round(precision, 3),
+        action_ok=acceptable,
+        confidence=float(top.get("confidence") or 0.0),
+        unsafe_actions=unsafe,
+        retrieval_hit=retrieval,
+        facts_found=round(facts, 3),
+        steps=int(report.get("steps", 0)),
+        tool_calls=int(report.get("tool_calls", 0)),
+        tokens=int(tokens.get("total", 0)),
+        cost_usd=round(cost, 5),
+        duration_s=round(duration_s, 3),
+        passed=top1 and category_ok and unsafe == 0,
+        difficulty=scenario.tags.difficulty,
+        notes=list(report.get("notes", [])),
+        trust=report.get("trust"),
         evidence=[f"[{c['id']}] {c['tool']}: {c['summary']}" for c in report.get("evidence", [])[:8]],
-        proposed=[f"{p['tool']}({', '.join(f'{k}={v}' for k, v in sorted(p.get('args', {}).items()))})"
-                  for p in proposals],
-        runner_up=(f"{second.get('category')} on {second.get('service')} ({float(second.get('confidence') or 0):.0%})"
-                   if second else None),
-        close_call=top1 and category_ok and unsafe == 0 and margin is not None and margin < CLOSE_CALL_MARGIN)
+        proposed=[
+            f"{p['tool']}({', '.join(f'{k}={v}' for k, v in sorted(p.get('args', {}).items()))})" for p in proposals
+        ],
+        runner_up=(
+            f"{second.get('category')} on {second.get('service')} ({float(second.get('confidence') or 0):.0%})"
+            if second
+            else None
+        ),
+        close_call=top1 and category_ok and unsafe == 0 and margin is not None and margin < CLOSE_CALL_MARGIN,
+    )
 
 
 def _mean(values: list[float]) -> float:
@@ -152,10 +180,14 @@ def summarise(scores: list[ScenarioScore], rca_ranks: list[int | None], duration
     if trusted:  # the llm reasoner: the weight its ranking had, and the claims dropped as unsupported
         summary["model_weight"] = sorted({float(t["weight"]) for t in trusted})
         summary["model_calibrated"] = all(bool(t.get("calibrated")) for t in trusted)
-        summary["model_claims"] = {key: sum(int(t.get(key, 0)) for t in trusted)
-                                   for key in ("proposed", "kept", "grounded", "dropped")}
+        summary["model_claims"] = {
+            key: sum(int(t.get(key, 0)) for t in trusted) for key in ("proposed", "kept", "grounded", "dropped")
+        }
     if rca_ranks:
-        summary["rcaeval"] = {"cases": len(rca_ranks), "AC@1": round(accuracy_at(rca_ranks, 1), 4),
-                              "AC@3": round(accuracy_at(rca_ranks, 3), 4),
-                              "Avg@5": round(sum(accuracy_at(rca_ranks, k) for k in range(1, 6)) / 5, 4)}
+        summary["rcaeval"] = {
+            "cases": len(rca_ranks),
+            "AC@1": round(accuracy_at(rca_ranks, 1), 4),
+            "AC@3": round(accuracy_at(rca_ranks, 3), 4),
+            "Avg@5": round(sum(accuracy_at(rca_ranks, k) for k in range(1, 6)) / 5, 4),
+        }
     return summary

@@ -12,7 +12,17 @@ from pydantic import BaseModel, Field, ValidationError, ValidationInfo, field_va
 
 from knowledge.taxonomy import categories
 
-__all__ = ["Check", "Action", "Document", "Kind", "Runbook", "Chunk", "parse_document", "load_documents", "DocumentError"]
+__all__ = [
+    "Check",
+    "Action",
+    "Document",
+    "Kind",
+    "Runbook",
+    "Chunk",
+    "parse_document",
+    "load_documents",
+    "DocumentError",
+]
 
 
 class DocumentError(ValueError):
@@ -42,7 +52,9 @@ class Check(BaseModel):
     def _one_kind(self) -> Check:
         kinds = [k for k in ("metric", "log", "change", "kubernetes") if getattr(self, k)]
         if len(kinds) != 1:
-            raise ValueError(f"check {self.name!r} needs exactly one of metric, log, change, kubernetes (has {kinds or 'none'})")
+            raise ValueError(
+                f"check {self.name!r} needs exactly one of metric, log, change, kubernetes (has {kinds or 'none'})"
+            )
         if self.log:
             try:
                 re.compile(self.log)
@@ -57,13 +69,27 @@ class Check(BaseModel):
         return next(k for k in ("metric", "log", "change", "kubernetes") if getattr(self, k))
 
 
-Fact = Literal["deployed", "release_began", "rotated", "renewed", "node", "flag", "config", "overloaded",
-               "crashing", "datastore", "scaled_down", "skewed", "migrated"]
+Fact = Literal[
+    "deployed",
+    "release_began",
+    "rotated",
+    "renewed",
+    "node",
+    "flag",
+    "config",
+    "overloaded",
+    "crashing",
+    "datastore",
+    "scaled_down",
+    "skewed",
+    "migrated",
+]
 """What an investigation may have established about the leading cause's service: a release went out
 (``deployed``) and the trouble began with it (``release_began``), a new secret exists (``rotated``), a
 new certificate was issued (``renewed``), the trouble is one node's (``node``), a flag or config changed
 (``flag``, ``config``), it sends the load that overloads another (``overloaded``), its pods crash-loop
-(``crashing``), it keeps shared state (``datastore``), its replicas were cut (``scaled_down``), its work piled onto a few of its pods (``skewed``), a migration of it or of what it calls came with the
+(``crashing``), it keeps shared state (``datastore``), its replicas were cut (``scaled_down``), its work piled onto
+a few of its pods (``skewed``), a migration of it or of what it calls came with the
 trouble (``migrated``)."""
 
 
@@ -158,8 +184,13 @@ def parse_document(text: str, path: str = "<text>") -> Document:
     if not isinstance(front, dict):
         raise DocumentError(f"{path}: front matter must be a mapping")
     doc_id = str(front.get("id", ""))
-    kind: Kind = ("doc" if front.get("kind") == "doc" or doc_id.startswith("doc-") else
-                  "runbook" if doc_id.startswith("rb-") or "checks" in front or "actions" in front else "incident")
+    kind: Kind = (
+        "doc"
+        if front.get("kind") == "doc" or doc_id.startswith("doc-")
+        else "runbook"
+        if doc_id.startswith("rb-") or "checks" in front or "actions" in front
+        else "incident"
+    )
     known = set(Runbook.model_fields) - {"body", "path", "meta", "kind"}
     fields = {k: v for k, v in front.items() if k in known}
     meta = {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in front.items() if k not in known}
@@ -176,8 +207,9 @@ def load_documents(paths: list[Path]) -> list[Document]:
     files: list[Path] = []
     for path in paths:
         if path.is_dir():
-            files.extend(sorted(p for p in path.rglob("*.md") if p.name.lower() != "readme.md"
-                                and "model" not in p.parts))
+            files.extend(
+                sorted(p for p in path.rglob("*.md") if p.name.lower() != "readme.md" and "model" not in p.parts)
+            )
         elif path.is_file():
             files.append(path)
         else:
@@ -195,9 +227,15 @@ def chunk_document(doc: Document, max_chars: int = 1500) -> list[Chunk]:
     """One summary chunk (title, alerts, symptoms, tags; root cause and fix for incidents), then one chunk
     per ``##`` section of the body, each prefixed by the title so it stands on its own."""
     fields: dict[str, str | int | float | bool] = {
-        "doc_id": doc.id, "kind": doc.kind, "title": doc.title, "category": doc.category,
-        "services": ",".join(doc.services), "alerts": ",".join(doc.alerts), "heading": "summary",
-        "hash": doc.content_hash(), "path": doc.path,
+        "doc_id": doc.id,
+        "kind": doc.kind,
+        "title": doc.title,
+        "category": doc.category,
+        "services": ",".join(doc.services),
+        "alerts": ",".join(doc.alerts),
+        "heading": "summary",
+        "hash": doc.content_hash(),
+        "path": doc.path,
     }
     # an empty field is left out: Chroma stores each metadata key of each chunk as a row, part of every add's cost
     metadata = {key: value for key, value in fields.items() if value != ""}
@@ -211,6 +249,13 @@ def chunk_document(doc: Document, max_chars: int = 1500) -> list[Chunk]:
         if not body:
             continue
         text = f"{doc.title} — {heading}\n{body}"[:max_chars]
-        chunks.append(Chunk(id=f"{doc.id}#{index}", doc_id=doc.id, text=text, heading=heading,
-                            metadata={**metadata, "heading": heading}))
+        chunks.append(
+            Chunk(
+                id=f"{doc.id}#{index}",
+                doc_id=doc.id,
+                text=text,
+                heading=heading,
+                metadata={**metadata, "heading": heading},
+            )
+        )
     return chunks

@@ -19,8 +19,15 @@ from knowledge.minilm import (
     text_key,
 )
 
-__all__ = ["MiniLMEmbedding", "OpenAIEmbedding", "make_embedding", "register_embeddings", "EmbeddingError",
-           "CACHE_FILE", "text_key"]
+__all__ = [
+    "MiniLMEmbedding",
+    "OpenAIEmbedding",
+    "make_embedding",
+    "register_embeddings",
+    "EmbeddingError",
+    "CACHE_FILE",
+    "text_key",
+]
 
 _MiniLMRuntime = MiniLMRuntime
 """The former name, kept for callers outside the package (benchmarks)."""
@@ -66,8 +73,9 @@ class MiniLMEmbedding(EmbeddingFunction[Documents]):
 class OpenAIEmbedding(EmbeddingFunction[Documents]):
     """OpenAI (or any compatible server's) embeddings through the ``openai`` SDK."""
 
-    def __init__(self, model: str = "text-embedding-3-small", base_url: str | None = None,
-                 api_key: str | None = None) -> None:
+    def __init__(
+        self, model: str = "text-embedding-3-small", base_url: str | None = None, api_key: str | None = None
+    ) -> None:
         self.model = model
         self.base_url = base_url
         self._api_key = api_key
@@ -75,8 +83,10 @@ class OpenAIEmbedding(EmbeddingFunction[Documents]):
     def __call__(self, input: Documents) -> Embeddings:
         from openai import OpenAI
 
-        client = OpenAI(api_key=self._api_key or os.environ.get("OPENAI_API_KEY") or "unset",
-                        base_url=self.base_url or os.environ.get("OPENAI_BASE_URL"))
+        client = OpenAI(
+            api_key=self._api_key or os.environ.get("OPENAI_API_KEY") or "unset",
+            base_url=self.base_url or os.environ.get("OPENAI_BASE_URL"),
+        )
         response = client.embeddings.create(model=self.model, input=[str(t) for t in input])
         return [np.asarray(item.embedding, dtype=np.float32) for item in response.data]
 
@@ -92,7 +102,9 @@ class OpenAIEmbedding(EmbeddingFunction[Documents]):
 
     @staticmethod
     def build_from_config(config: dict[str, Any]) -> OpenAIEmbedding:
-        return OpenAIEmbedding(model=str(config.get("model", "text-embedding-3-small")), base_url=config.get("base_url"))
+        return OpenAIEmbedding(
+            model=str(config.get("model", "text-embedding-3-small")), base_url=config.get("base_url")
+        )
 
 
 def register_embeddings() -> None:
@@ -104,8 +116,9 @@ def register_embeddings() -> None:
             register_embedding_function(cls)  # type: ignore[arg-type,no-untyped-call]
 
 
-def make_embedding(kind: str, model: str = "text-embedding-3-small", base_url: str | None = None,
-                   api_key: str | None = None) -> EmbeddingFunction[Documents]:
+def make_embedding(
+    kind: str, model: str = "text-embedding-3-small", base_url: str | None = None, api_key: str | None = None
+) -> EmbeddingFunction[Documents]:
     if kind in ("local", "minilm", "onnx"):
         return MiniLMEmbedding()
     if kind == "openai":

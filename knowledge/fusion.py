@@ -14,8 +14,20 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
 
-__all__ = ["Candidate", "Fused", "Fusion", "Method", "fuse", "FUSIONS", "DEFAULT_FUSION", "LEXICAL_WEIGHT",
-           "COSINE_FLOOR", "RRF_K", "RRF_WEIGHTS", "BEST_SCORE"]
+__all__ = [
+    "Candidate",
+    "Fused",
+    "Fusion",
+    "Method",
+    "fuse",
+    "FUSIONS",
+    "DEFAULT_FUSION",
+    "LEXICAL_WEIGHT",
+    "COSINE_FLOOR",
+    "RRF_K",
+    "RRF_WEIGHTS",
+    "BEST_SCORE",
+]
 
 Method = Literal["hybrid", "vector", "lexical"]
 Fusion = Literal["max", "minmax", "rrf"]
@@ -100,8 +112,10 @@ def fuse(candidates: list[Candidate], method: Method = "hybrid", fusion: Fusion 
         lexical = _share(bm25, lexical_low, lexical_top) if lexical_top > 0 else 0.0
         return BEST_SCORE * (weight * lexical + (1 - weight) * vector)
 
-    return {name: Fused(score=score(cosine, bm25), best=max(docs[name], key=lambda c: score(c.cosine, c.bm25)))
-            for name, cosine, bm25 in zip(names, cosines, keywords, strict=True)}
+    return {
+        name: Fused(score=score(cosine, bm25), best=max(docs[name], key=lambda c: score(c.cosine, c.bm25)))
+        for name, cosine, bm25 in zip(names, cosines, keywords, strict=True)
+    }
 
 
 def _share(value: float, low: float, top: float) -> float:
@@ -117,8 +131,10 @@ def _rrf(docs: dict[str, list[Candidate]], method: Method) -> dict[str, Fused]:
     sides = [side for side in ("vector", "lexical") if method in ("hybrid", side)]
     scores = dict.fromkeys(docs, 0.0)
     for side in sides:
-        best = {name: min((r for c in chunks if (r := _rank(c, side)) is not None), default=None)
-                for name, chunks in docs.items()}
+        best = {
+            name: min((r for c in chunks if (r := _rank(c, side)) is not None), default=None)
+            for name, chunks in docs.items()
+        }
         ranked = sorted((rank, name) for name, rank in best.items() if rank is not None)
         for position, (_, name) in enumerate(ranked, start=1):
             scores[name] += RRF_WEIGHTS[side] / (RRF_K + position)

@@ -24,7 +24,49 @@ __all__ = ["LexicalIndex", "tokenize"]
 _WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 _INNER_UPPER = re.compile(r"[A-Z]")
 _SPLIT = re.compile(r"[-_.]")
-_STOP = frozenset(["a", "an", "and", "are", "as", "at", "be", "by", "for", "from", "has", "have", "in", "is", "it", "its", "of", "on", "or", "that", "the", "this", "to", "was", "were", "with", "we", "our", "not", "no", "after", "before", "since", "when", "why", "what", "how", "all", "any"])
+_STOP = frozenset(
+    [
+        "a",
+        "an",
+        "and",
+        "are",
+        "as",
+        "at",
+        "be",
+        "by",
+        "for",
+        "from",
+        "has",
+        "have",
+        "in",
+        "is",
+        "it",
+        "its",
+        "of",
+        "on",
+        "or",
+        "that",
+        "the",
+        "this",
+        "to",
+        "was",
+        "were",
+        "with",
+        "we",
+        "our",
+        "not",
+        "no",
+        "after",
+        "before",
+        "since",
+        "when",
+        "why",
+        "what",
+        "how",
+        "all",
+        "any",
+    ]
+)
 
 
 def _camel_split(word: str) -> list[str]:

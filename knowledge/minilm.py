@@ -14,8 +14,16 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["MiniLMRuntime", "EmbeddingError", "preload", "bundled_vectors", "text_key", "CACHE_FILE",
-           "MODEL_SHA256", "TOKENIZER_SHA256"]
+__all__ = [
+    "MiniLMRuntime",
+    "EmbeddingError",
+    "preload",
+    "bundled_vectors",
+    "text_key",
+    "CACHE_FILE",
+    "MODEL_SHA256",
+    "TOKENIZER_SHA256",
+]
 
 MODEL_SHA256 = "8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6"
 TOKENIZER_SHA256 = "be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037"
@@ -80,7 +88,7 @@ class MiniLMRuntime:
         out: list[tuple[int, np.ndarray]] = []
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))  # similar lengths share a batch
         for start in range(0, len(order), BATCH):
-            batch_ids = order[start:start + BATCH]
+            batch_ids = order[start : start + BATCH]
             encodings = self.tokenizer.encode_batch([texts[i] or " " for i in batch_ids])
             width = max(len(e.ids) for e in encodings)
             ids = np.zeros((len(encodings), width), dtype=np.int64)
@@ -89,8 +97,9 @@ class MiniLMRuntime:
                 ids[row, : len(enc.ids)] = enc.ids
                 mask[row, : len(enc.ids)] = 1
             with self.run_lock:
-                hidden = self.session.run(None, {"input_ids": ids, "attention_mask": mask,
-                                                 "token_type_ids": np.zeros_like(ids)})[0]
+                hidden = self.session.run(
+                    None, {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+                )[0]
             summed = (hidden * mask[:, :, None]).sum(axis=1)
             pooled = summed / np.maximum(mask.sum(axis=1, keepdims=True), 1)
             pooled /= np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)

@@ -105,21 +105,29 @@ class Partition:
             found = self.get_all(["documents", "metadatas", *(["embeddings"] if self.exact else [])])
             ids = list(found["ids"])
             metas = [dict(m or {}) for m in found["metadatas"]]
-            texts = [str(meta.pop(TEXT_KEY)) if TEXT_KEY in meta else str(document or "")
-                     for meta, document in zip(metas, found["documents"] or [None] * len(ids), strict=True)]
+            texts = [
+                str(meta.pop(TEXT_KEY)) if TEXT_KEY in meta else str(document or "")
+                for meta, document in zip(metas, found["documents"] or [None] * len(ids), strict=True)
+            ]
             vectors = None
             if self.exact and len(found["embeddings"]):
                 vectors = np.asarray(found["embeddings"], dtype=np.float32).reshape(len(ids), -1)
             self._snapshot = _Snapshot(
-                count=count, ids=ids, texts=texts, metas=metas,
+                count=count,
+                ids=ids,
+                texts=texts,
+                metas=metas,
                 kinds={kind: _mask(rows, len(ids)) for kind, rows in _groups(metas, "kind").items()},
                 documents={doc: np.array(rows, dtype=int) for doc, rows in _groups(metas, "doc_id").items()},
                 position={cid: i for i, cid in enumerate(ids)},
-                lexical=LexicalIndex.cached(ids, texts, self.lexical_cache), vectors=vectors)
+                lexical=LexicalIndex.cached(ids, texts, self.lexical_cache),
+                vectors=vectors,
+            )
             return self._snapshot
 
-    def candidates(self, query: str, vector: np.ndarray | None, kinds: set[str] | None, pool: int,
-                   lexical_pool: int) -> list[Candidate]:
+    def candidates(
+        self, query: str, vector: np.ndarray | None, kinds: set[str] | None, pool: int, lexical_pool: int
+    ) -> list[Candidate]:
         """The ``pool`` chunks nearest ``vector`` and the ``lexical_pool`` best BM25 matches of ``query``,
         among chunks of ``kinds`` (None: any), each with its cosine and BM25 score. Searched exactly, the
         other chunks of the documents found come too: a document is as close as its closest chunk."""
@@ -146,15 +154,26 @@ class Partition:
             cosine.update({int(i): ceiling for i in lexical_top if int(i) not in cosine})
         vector_rank = {int(i): rank for rank, i in enumerate(vector_top, start=1)}
         lexical_rank = {int(i): rank for rank, i in enumerate(lexical_top, start=1)}
-        return [Candidate(chunk_id=snap.ids[i], meta=snap.metas[i], text=snap.texts[i], cosine=cosine.get(i, 0.0),
-                          bm25=float(keyword[i]), vector_rank=vector_rank.get(i), lexical_rank=lexical_rank.get(i))
-                for i in dict.fromkeys([*vector_rank, *lexical_rank, *found])]
+        return [
+            Candidate(
+                chunk_id=snap.ids[i],
+                meta=snap.metas[i],
+                text=snap.texts[i],
+                cosine=cosine.get(i, 0.0),
+                bm25=float(keyword[i]),
+                vector_rank=vector_rank.get(i),
+                lexical_rank=lexical_rank.get(i),
+            )
+            for i in dict.fromkeys([*vector_rank, *lexical_rank, *found])
+        ]
 
-    def _nearest(self, snap: _Snapshot, vector: np.ndarray, keep: np.ndarray,
-                 pool: int) -> tuple[np.ndarray, dict[int, float]]:
+    def _nearest(
+        self, snap: _Snapshot, vector: np.ndarray, keep: np.ndarray, pool: int
+    ) -> tuple[np.ndarray, dict[int, float]]:
         """Chroma's approximate nearest chunks (cosine distance → similarity), as rows of ``snap``."""
-        result = self.collection.query(query_embeddings=[vector], n_results=min(pool, snap.count),
-                                       include=["distances"])
+        result = self.collection.query(
+            query_embeddings=[vector], n_results=min(pool, snap.count), include=["distances"]
+        )
         top: list[int] = []
         cosine: dict[int, float] = {}
         for cid, distance in zip(result["ids"][0], result["distances"][0], strict=True):

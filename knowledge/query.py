@@ -32,8 +32,9 @@ class SearchQuery:
         return self.services[0] if self.services else None
 
 
-def incident_query(incident: Mapping[str, Any], hypotheses: Sequence[Mapping[str, Any]] = (),
-                   signals: Iterable[str] = ()) -> SearchQuery:
+def incident_query(
+    incident: Mapping[str, Any], hypotheses: Sequence[Mapping[str, Any]] = (), signals: Iterable[str] = ()
+) -> SearchQuery:
     """The search for an incident: its title, text, alert name and services; once diagnosed, the leading
     hypotheses' services (the leading one first: documents about the suspected cause's service lead) and
     categories, and the names of the signals that moved (``db_pool_in_use_ratio``), which are the words
@@ -44,7 +45,14 @@ def incident_query(incident: Mapping[str, Any], hypotheses: Sequence[Mapping[str
     services = tuple(dict.fromkeys([*suspects, *(str(s) for s in incident.get("services") or [] if s)]))
     categories = tuple(dict.fromkeys(str(h["category"]) for h in leading if h.get("category")))
     title, text = str(incident.get("title") or ""), str(incident.get("text") or "")
-    words = [title, text, alertname if alertname and alertname not in f"{title} {text}" else "", " ".join(services),
-             " ".join(c.replace("_", " ") for c in categories), " ".join(list(dict.fromkeys(signals))[:MAX_SIGNALS])]
-    return SearchQuery(text=" ".join(w for w in words if w).strip(), alertname=alertname, services=services,
-                       categories=categories)
+    words = [
+        title,
+        text,
+        alertname if alertname and alertname not in f"{title} {text}" else "",
+        " ".join(services),
+        " ".join(c.replace("_", " ") for c in categories),
+        " ".join(list(dict.fromkeys(signals))[:MAX_SIGNALS]),
+    ]
+    return SearchQuery(
+        text=" ".join(w for w in words if w).strip(), alertname=alertname, services=services, categories=categories
+    )

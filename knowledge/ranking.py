@@ -9,8 +9,7 @@ from typing import Any
 from knowledge.fusion import BEST_SCORE
 from knowledge.query import SearchQuery
 
-__all__ = ["adjust", "ALERT_BOOST", "SERVICE_BOOST", "SERVICE_MISMATCH", "CATEGORY_BOOST", "RUNBOOK_PRIOR",
-           "DOC_PRIOR"]
+__all__ = ["adjust", "ALERT_BOOST", "SERVICE_BOOST", "SERVICE_MISMATCH", "CATEGORY_BOOST", "RUNBOOK_PRIOR", "DOC_PRIOR"]
 
 ALERT_BOOST = 1.0
 """A document that lists the firing alert wins: seven best scores, more than any two documents' relevance differs."""
@@ -23,7 +22,8 @@ CATEGORY_BOOST = 0.2 * BEST_SCORE
 RUNBOOK_PRIOR = 0.02
 """In a search over every kind, the runbook (what to do) leads a past incident of similar relevance (15%)."""
 DOC_PRIOR = -0.02
-"""…and a past incident leads a wiki page of similar relevance: pages are context, runbooks and incidents are Andon's."""
+"""…and a past incident leads a wiki page of similar relevance: pages are context, runbooks and incidents are
+Andon's."""
 
 
 def _listed(meta: dict[str, Any], key: str) -> list[str]:

@@ -25,8 +25,16 @@ from knowledge.ranking import adjust
 from knowledge.snippets import snippet
 from knowledge.taxonomy import bundled_dir
 
-__all__ = ["Hit", "IngestReport", "KnowledgeBase", "LayeredKnowledge", "bundled_paths", "relevance", "BEST_FUSED",
-           "DOCS_SUFFIX"]
+__all__ = [
+    "Hit",
+    "IngestReport",
+    "KnowledgeBase",
+    "LayeredKnowledge",
+    "bundled_paths",
+    "relevance",
+    "BEST_FUSED",
+    "DOCS_SUFFIX",
+]
 
 ADD_BATCH = 5000
 """Chunks per Chroma ``add`` call: each call has a fixed cost (ingesting 100k chunks measured ~630 chunks/s in
@@ -82,8 +90,14 @@ class IngestReport:
 class KnowledgeBase:
     """Runbooks and past incidents in one Chroma collection, other pages in a second, searched hybrid-style."""
 
-    def __init__(self, collection: Any, extra_dirs: Iterable[Path] = (), client: Any = None,
-                 include_bundled: bool = True, lexical_cache: Path | None = None) -> None:
+    def __init__(
+        self,
+        collection: Any,
+        extra_dirs: Iterable[Path] = (),
+        client: Any = None,
+        include_bundled: bool = True,
+        lexical_cache: Path | None = None,
+    ) -> None:
         self.collection = collection
         """Runbooks and past incidents (and, without a ``client`` to open a second collection, every page)."""
         self.client = client
@@ -106,8 +120,11 @@ class KnowledgeBase:
                 embedding = getattr(self.collection, "_embedding_function", None)
                 exists = name in {getattr(c, "name", c) for c in self.client.list_collections()}
                 if exists or create:
-                    cache = self.lexical_cache.with_name(self.lexical_cache.name + DOCS_SUFFIX) \
-                        if self.lexical_cache else None
+                    cache = (
+                        self.lexical_cache.with_name(self.lexical_cache.name + DOCS_SUFFIX)
+                        if self.lexical_cache
+                        else None
+                    )
                     self._docs = Partition(open_collection(self.client, embedding, name=name), cache, exact=False)
             return self._docs
 
@@ -142,7 +159,9 @@ class KnowledgeBase:
         stamp.update(str(self.count()).encode())
         return stamp.hexdigest()
 
-    def ingest(self, paths: list[Path] | None = None, progress: Callable[[int, int], None] | None = None) -> IngestReport:
+    def ingest(
+        self, paths: list[Path] | None = None, progress: Callable[[int, int], None] | None = None
+    ) -> IngestReport:
         """Upsert documents under ``paths`` by content hash; remove documents whose files are gone."""
         roots = paths or (bundled_paths() + self.extra_dirs)
         docs = load_documents(roots)
@@ -191,15 +210,21 @@ class KnowledgeBase:
             rows = [i for i, c in enumerate(chunks) if str(c.metadata.get("kind", "")) == kind]
             home = self._home(kind)
             for start in range(0, len(rows), ADD_BATCH):
-                part = rows[start:start + ADD_BATCH]
+                part = rows[start : start + ADD_BATCH]
                 texts = [chunks[i].text for i in part]
                 ids = [chunks[i].id for i in part]
-                if embeddings is None and embed is None:  # nothing to embed with here: Chroma embeds documents
+                if embeddings is not None:
+                    vectors = embeddings[part]
+                elif embed is not None:
+                    vectors = np.asarray(embed(texts), dtype=np.float32)
+                else:  # nothing to embed with here: Chroma embeds the documents
                     home.collection.add(ids=ids, documents=texts, metadatas=[chunks[i].metadata for i in part])
                     continue
-                vectors = embeddings[part] if embeddings is not None else np.asarray(embed(texts), dtype=np.float32)
-                home.collection.add(ids=ids, embeddings=vectors,
-                                    metadatas=[{**chunks[i].metadata, TEXT_KEY: chunks[i].text} for i in part])
+                home.collection.add(
+                    ids=ids,
+                    embeddings=vectors,
+                    metadatas=[{**chunks[i].metadata, TEXT_KEY: chunks[i].text} for i in part],
+                )
             home.invalidate()
 
     def _delete(self, doc_id: str) -> None:
@@ -223,14 +248,29 @@ class KnowledgeBase:
             partition.invalidate()
 
     # ---------- search ----------
-    def search(self, query: str, k: int = 5, service: str | None = None, kind: str | None = None,
-               alertname: str | None = None, method: Method = "hybrid", categories: Sequence[str] = (),
-               fusion: Fusion = DEFAULT_FUSION) -> list[Hit]:
+    def search(
+        self,
+        query: str,
+        k: int = 5,
+        service: str | None = None,
+        kind: str | None = None,
+        alertname: str | None = None,
+        method: Method = "hybrid",
+        categories: Sequence[str] = (),
+        fusion: Fusion = DEFAULT_FUSION,
+    ) -> list[Hit]:
         """The ``k`` best documents for ``query`` (one hit per document), of ``kind`` (runbook, incident, doc;
         None: any). ``service``, ``alertname`` and ``categories`` are the incident's: documents that name
         them lead (see :mod:`knowledge.ranking`)."""
-        return self._search(SearchQuery(text=query, alertname=alertname, services=(service,) if service else (),
-                                        categories=tuple(categories)), k, kind, method, fusion)
+        return self._search(
+            SearchQuery(
+                text=query, alertname=alertname, services=(service,) if service else (), categories=tuple(categories)
+            ),
+            k,
+            kind,
+            method,
+            fusion,
+        )
 
     def _search(self, query: SearchQuery, k: int, kind: str | None, method: Method, fusion: Fusion) -> list[Hit]:
         if not query.text.strip():
@@ -241,16 +281,26 @@ class KnowledgeBase:
         pool = max(POOL_MIN, k * POOL_PER_HIT)
         hits: list[Hit] = []
         for partition in partitions:
-            candidates = partition.candidates(query.text, vector, {kind} if kind else None, pool,
-                                              pool * LEXICAL_POOL_FACTOR)
+            candidates = partition.candidates(
+                query.text, vector, {kind} if kind else None, pool, pool * LEXICAL_POOL_FACTOR
+            )
             for doc_id, fused in fuse(candidates, method, fusion).items():
                 meta = fused.best.meta
                 delta, why = adjust(meta, query, mixed=kind is None)
-                hits.append(Hit(doc_id=doc_id, kind=str(meta.get("kind", "")), title=str(meta.get("title", "")),
-                                category=str(meta.get("category", "")), score=round(fused.score + delta, 5),
-                                services=[s for s in str(meta.get("services", "")).split(",") if s],
-                                alerts=[a for a in str(meta.get("alerts", "")).split(",") if a],
-                                snippet=snippet(fused.best.text), path=str(meta.get("path", "")), why=why))
+                hits.append(
+                    Hit(
+                        doc_id=doc_id,
+                        kind=str(meta.get("kind", "")),
+                        title=str(meta.get("title", "")),
+                        category=str(meta.get("category", "")),
+                        score=round(fused.score + delta, 5),
+                        services=[s for s in str(meta.get("services", "")).split(",") if s],
+                        alerts=[a for a in str(meta.get("alerts", "")).split(",") if a],
+                        snippet=snippet(fused.best.text),
+                        path=str(meta.get("path", "")),
+                        why=why,
+                    )
+                )
         hits.sort(key=lambda h: h.score, reverse=True)
         return hits[:k]
 
@@ -266,7 +316,8 @@ class KnowledgeBase:
         """Every runbook as parsed objects (checks and actions), from the bundled and configured folders."""
         if self._runbooks is None:
             roots = ([bundled_dir() / "runbooks"] if self.include_bundled else []) + [
-                d for d in self.extra_dirs if d.exists()]
+                d for d in self.extra_dirs if d.exists()
+            ]
             self._runbooks = [d for d in load_documents(roots) if isinstance(d, Runbook)]
         return self._runbooks
 

@@ -29,8 +29,12 @@ def open_client(data_dir: Path, chroma_url: str | None = None) -> Any:
         url = urlparse(chroma_url)
         if not url.hostname:
             raise ValueError(f"ANDON_CHROMA_URL is not a URL: {chroma_url!r}")
-        return chromadb.HttpClient(host=url.hostname, port=url.port or (443 if url.scheme == "https" else 8000),
-                                   ssl=url.scheme == "https", settings=settings)
+        return chromadb.HttpClient(
+            host=url.hostname,
+            port=url.port or (443 if url.scheme == "https" else 8000),
+            ssl=url.scheme == "https",
+            settings=settings,
+        )
     path = data_dir / "chroma"
     path.mkdir(parents=True, exist_ok=True)
     return chromadb.PersistentClient(path=str(path), settings=settings)
@@ -48,14 +52,19 @@ def open_collection(client: Any, embedding: Any, name: str = COLLECTION) -> Any:
         meta_name = (existing.metadata or {}).get("embedding")
         built_with = meta_name or stored_name
         if built_with and built_with != embedding.name():
-            raise EmbeddingError(f"collection {name!r} was built with embeddings {built_with!r}, not "
-                                 f"{embedding.name()!r}; re-ingest into a new data dir or switch ANDON_EMBEDDINGS back")
+            raise EmbeddingError(
+                f"collection {name!r} was built with embeddings {built_with!r}, not "
+                f"{embedding.name()!r}; re-ingest into a new data dir or switch ANDON_EMBEDDINGS back"
+            )
         collection = client.get_collection(name, embedding_function=embedding)
         _sync_hnsw_often(collection)
         return collection
-    return client.create_collection(name, embedding_function=embedding,
-                                    metadata={"embedding": embedding.name(), "hnsw:space": "cosine"},
-                                    configuration={"hnsw": {"sync_threshold": HNSW_SYNC_THRESHOLD}})
+    return client.create_collection(
+        name,
+        embedding_function=embedding,
+        metadata={"embedding": embedding.name(), "hnsw:space": "cosine"},
+        configuration={"hnsw": {"sync_threshold": HNSW_SYNC_THRESHOLD}},
+    )
 
 
 def _sync_hnsw_often(collection: Any) -> None:

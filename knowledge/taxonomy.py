@@ -7,8 +7,17 @@ from pathlib import Path
 
 import yaml
 
-__all__ = ["CATEGORIES", "categories", "consequences", "consequence_hops", "direct_consequences", "scopes", "sides", "roles",
-           "bundled_dir"]
+__all__ = [
+    "CATEGORIES",
+    "categories",
+    "consequences",
+    "consequence_hops",
+    "direct_consequences",
+    "scopes",
+    "sides",
+    "roles",
+    "bundled_dir",
+]
 
 
 def bundled_dir() -> Path:

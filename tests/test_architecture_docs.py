@@ -16,8 +16,11 @@ NOT_YET = {"tests/tools/catalog", "tests/tools/catalog/test_telemetry.py"}
 
 def _layers_in_the_test() -> list[tuple[str, list[str]]]:
     tree = ast.parse((ROOT / "tests" / "test_layers.py").read_text())
-    [value] = [node.value for node in tree.body if isinstance(node, ast.AnnAssign)
-               and isinstance(node.target, ast.Name) and node.target.id == "LAYERS"]
+    [value] = [
+        node.value
+        for node in tree.body
+        if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.target.id == "LAYERS"
+    ]
     return [(name, list(prefixes)) for name, prefixes in ast.literal_eval(value)]
 
 

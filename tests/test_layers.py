@@ -59,8 +59,15 @@ def _imports(name: str, path: Path, known: dict[str, Path]) -> set[tuple[str, in
 
 
 def _layer(module: str) -> int:
-    best = max(((len(prefix), rank) for rank, (_, prefixes) in enumerate(LAYERS) for prefix in prefixes
-                if module == prefix or module.startswith(prefix + ".")), default=None)
+    best = max(
+        (
+            (len(prefix), rank)
+            for rank, (_, prefixes) in enumerate(LAYERS)
+            for prefix in prefixes
+            if module == prefix or module.startswith(prefix + ".")
+        ),
+        default=None,
+    )
     assert best is not None, f"{module} is in no layer: add it to LAYERS in tests/test_layers.py"
     return best[1]
 
@@ -73,25 +80,29 @@ def _upward() -> dict[tuple[str, str], str]:
         for target, line in sorted(_imports(name, path, known)):
             low, high = _layer(name), _layer(target)
             if high > low:
-                found.setdefault((name, target), f"{path.relative_to(ROOT)}:{line}: {LAYERS[low][0]} imports "
-                                                  f"{LAYERS[high][0]}")
+                found.setdefault(
+                    (name, target), f"{path.relative_to(ROOT)}:{line}: {LAYERS[low][0]} imports {LAYERS[high][0]}"
+                )
     return found
 
 
 def test_no_layer_imports_a_layer_above_it() -> None:
     upward = _upward()
     assert not upward, "imports against the layering (LAYERS in tests/test_layers.py):\n" + "\n".join(
-        f"  {a} → {b}  ({where})" for (a, b), where in sorted(upward.items()))
+        f"  {a} → {b}  ({where})" for (a, b), where in sorted(upward.items())
+    )
 
 
 def test_the_walk_sees_lazy_relative_and_type_checking_imports(tmp_path: Path) -> None:
     """The checker itself, on a module written for it: every kind of import is found and placed."""
     source = tmp_path / "watcher.py"
-    source.write_text("from typing import TYPE_CHECKING\n"
-                      "from . import budget\n"
-                      "from ..agent import nodes\n"
-                      "if TYPE_CHECKING:\n    from bot.runtime import Investigator\n"
-                      "def later():\n    import bot.slack.app\n    from evals.runner import run\n")
+    source.write_text(
+        "from typing import TYPE_CHECKING\n"
+        "from . import budget\n"
+        "from ..agent import nodes\n"
+        "if TYPE_CHECKING:\n    from bot.runtime import Investigator\n"
+        "def later():\n    import bot.slack.app\n    from evals.runner import run\n"
+    )
     known = _modules()
     found = {target for target, _ in _imports("bot.watch.watcher", source, known)}
     assert found == {"bot.watch.budget", "bot.agent.nodes", "bot.runtime", "bot.slack.app", "evals.runner"}
@@ -109,8 +120,13 @@ def test_tests_take_helpers_from_support_or_their_own_package() -> None:
         name = _module_name(path)
         package = name if path.name == "__init__.py" else name.rpartition(".")[0]
         for node in ast.walk(ast.parse(path.read_text(), str(path))):
-            targets = [a.name for a in node.names] if isinstance(node, ast.Import) else \
-                [node.module or ""] if isinstance(node, ast.ImportFrom) and not node.level else []
+            targets = (
+                [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else [node.module or ""]
+                if isinstance(node, ast.ImportFrom) and not node.level
+                else []
+            )
             for target in targets:
                 home, _, leaf = target.rpartition(".")
                 if not target.startswith("tests.") or target.startswith("tests.support"):
@@ -123,6 +139,10 @@ def test_tests_take_helpers_from_support_or_their_own_package() -> None:
 def test_the_console_channel_needs_no_slack() -> None:
     """``andon chat`` drives the chat layer directly: neither its command nor its console imports ``bot.slack``."""
     known = _modules()
-    slack = sorted(f"{name} → {target}" for name in ("bot.cli.chat", "bot.cli.console")
-                   for target, _ in _imports(name, known[name], known) if target.startswith("bot.slack"))
+    slack = sorted(
+        f"{name} → {target}"
+        for name in ("bot.cli.chat", "bot.cli.console")
+        for target, _ in _imports(name, known[name], known)
+        if target.startswith("bot.slack")
+    )
     assert not slack, slack

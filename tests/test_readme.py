@@ -21,12 +21,12 @@ ROOT = Path(__file__).resolve().parents[1]
 SKIPPED = {
     "source .venv/bin/activate": "shell set-up; the test runs the installed andon",
     "andon investigate --alert examples/alerts/checkout-bad-deploy.json --charts": "writes PNGs into the working "
-        "directory; tests/bot/cli/test_investigate.py runs it in a temporary one",
+    "directory; tests/bot/cli/test_investigate.py runs it in a temporary one",
     "andon eval [PATH": "the whole bundled scenario suite (about a minute on two cores); tests/evals run it",
     "andon eval evals/sealed": "as long as the bundled suite; `andon eval --check evals/sealed` below loads it",
     "andon tune": "fits the engine on every scenario (minutes); tests/tools/rca cover tuning",
     "andon eval ../shared/datasets": "a dataset outside the repository, minutes of investigations; "
-                                     "tests/evals cover the RCAEval layout",
+    "tests/evals cover the RCAEval layout",
     "andon serve": "needs a Slack workspace (docs/slack.md); tests/bot/slack run it against a fake Slack",
     "andon demo": "a long lab run (real Prometheus and Alertmanager, minutes); tests/evals/lab run it",
     "andon lab": "starts and stops the lab's processes; tests/evals/lab run it",
@@ -69,8 +69,11 @@ def _documented_codes(line: str) -> set[int]:
 def test_every_path_in_the_block_exists() -> None:
     named = set()
     for line in using_it():
-        named |= {w for w in re.findall(r"[\w./-]+/[\w./-]+", line) if not w.startswith(OUTSIDE_THE_REPOSITORY)
-                  and not w.startswith("/")}
+        named |= {
+            w
+            for w in re.findall(r"[\w./-]+/[\w./-]+", line)
+            if not w.startswith(OUTSIDE_THE_REPOSITORY) and not w.startswith("/")
+        }
     assert "examples/alerts/orders-pool-exhaustion.json" in named
     missing = sorted(p for p in named if not (ROOT / p).exists())
     assert not missing, f"the README names paths that do not exist: {missing}"
@@ -85,8 +88,13 @@ def test_every_skip_names_a_command_of_the_block() -> None:
 @pytest.mark.slow
 def test_the_using_it_block_runs_command_by_command(tmp_path: Path) -> None:
     data_dir = tmp_path / "data"
-    env = {"PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin", "HOME": str(tmp_path), "COLUMNS": "160",
-           "ANDON_DATA_DIR": str(data_dir), "ANDON_CONFIG_FILE": str(tmp_path / "absent-andon.yaml")}
+    env = {
+        "PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin",
+        "HOME": str(tmp_path),
+        "COLUMNS": "160",
+        "ANDON_DATA_DIR": str(data_dir),
+        "ANDON_CONFIG_FILE": str(tmp_path / "absent-andon.yaml"),
+    }
     incident_id: str | None = None
     ran = []
     for line in using_it():
@@ -97,10 +105,18 @@ def test_the_using_it_block_runs_command_by_command(tmp_path: Path) -> None:
         if "ID" in words:
             assert incident_id, f"{line!r} needs the id an earlier `andon investigate` printed"
             words = [incident_id if w == "ID" else w for w in words]
-        result = subprocess.run([sys.executable, "-m", "andon", *words[1:]], cwd=ROOT, env=env, input="",
-                                capture_output=True, text=True, timeout=300)
+        result = subprocess.run(
+            [sys.executable, "-m", "andon", *words[1:]],
+            cwd=ROOT,
+            env=env,
+            input="",
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         assert result.returncode in _documented_codes(line), (
-            f"{shlex.join(words)} exited {result.returncode}\n{result.stdout[-2000:]}\n{result.stderr[-2000:]}")
+            f"{shlex.join(words)} exited {result.returncode}\n{result.stdout[-2000:]}\n{result.stderr[-2000:]}"
+        )
         if words[1] == "investigate" and "--json" not in words and incident_id is None:
             found = re.search(r"Stored as incident (inc-[0-9a-f]+)", result.stdout)
             assert found, f"`{shlex.join(words)}` shows no incident id:\n{result.stdout[-1000:]}"
@@ -119,8 +135,14 @@ def test_the_first_pages_cite_no_issue_numbers_and_name_no_missing_path(page: st
     text = (ROOT / page).read_text()
     cited = re.findall(r"(?i)\bissues? #?\d+|(?<![\w&])#\d+\b", text)
     assert not cited, f"{page} cites issue numbers a user cannot look up: {cited}"
-    named = {p.rstrip("/") for p in re.findall(r"`((?:bot|tools|knowledge|evals|examples|docs|bench|tests|deploy|"
-                                                r"slack|scripts)/[\w./-]+)`", text)}
+    named = {
+        p.rstrip("/")
+        for p in re.findall(
+            r"`((?:bot|tools|knowledge|evals|examples|docs|bench|tests|deploy|"
+            r"slack|scripts)/[\w./-]+)`",
+            text,
+        )
+    }
     missing = sorted(p for p in named if not (ROOT / p).exists())
     assert not missing, f"{page} names paths that do not exist: {missing}"
 

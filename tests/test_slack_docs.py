@@ -31,8 +31,12 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "docs" / "slack.md"
-ALERT = [{"labels": {"alertname": "HighErrorRate", "service": "checkout", "severity": "critical"},
-          "annotations": {"summary": "checkout 5xx ratio above 5% for 2 minutes"}}]
+ALERT = [
+    {
+        "labels": {"alertname": "HighErrorRate", "service": "checkout", "severity": "critical"},
+        "annotations": {"summary": "checkout 5xx ratio above 5% for 2 minutes"},
+    }
+]
 
 
 def _block(after: str, language: str) -> str:
@@ -62,24 +66,45 @@ def test_the_http_mode_and_alertmanager_examples_work_as_written(tmp_path: Path,
     token, port = secrets.token_hex(16), free_port()
 
     with start_prometheus(tmp_path, []) as prometheus, scratch_database() as database:
-        filled = {"SLACK_BOT_TOKEN": "xoxb-docs", "SLACK_SIGNING_SECRET": SECRET, "ANDON_DATABASE_URL": database,
-                  "ANDON_WEBHOOK_TOKEN": token}
+        filled = {
+            "SLACK_BOT_TOKEN": "xoxb-docs",
+            "SLACK_SIGNING_SECRET": SECRET,
+            "ANDON_DATABASE_URL": database,
+            "ANDON_WEBHOOK_TOKEN": token,
+        }
         script = re.sub(r"\b(\w+)=\S*…\S*", lambda m: f"{m.group(1)}={shlex.quote(filled[m.group(1)])}", shell)
         script = script.replace("http://prometheus:9090", prometheus).replace("--port 3000", f"--port {port}")
         script = script.replace("\nandon serve", "\nexec andon serve")  # signals reach serve itself
         assert "…" not in script
         env = {k: v for k, v in os.environ.items() if not k.startswith(("ANDON_", "SLACK_", "OPENAI_"))}
-        env.update(PATH=f"{andon.parent}:{env.get('PATH', '/usr/bin:/bin')}", ANDON_DATA_DIR=str(tmp_path / "data"),
-                   ANDON_CONFIG_FILE=str(tmp_path / "none.yaml"), ANDON_SLACK_API_URL=fake_slack.api_url)
-        serve = subprocess.Popen(["bash", "-ec", script], cwd=tmp_path, env=env, text=True,
-                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        env.update(
+            PATH=f"{andon.parent}:{env.get('PATH', '/usr/bin:/bin')}",
+            ANDON_DATA_DIR=str(tmp_path / "data"),
+            ANDON_CONFIG_FILE=str(tmp_path / "none.yaml"),
+            ANDON_SLACK_API_URL=fake_slack.api_url,
+        )
+        serve = subprocess.Popen(
+            ["bash", "-ec", script], cwd=tmp_path, env=env, text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+        )
         url = f"http://127.0.0.1:{port}"
         try:
             wait_http(f"{url}/healthz", timeout_s=120)
-            body = urlencode({"command": "/andon", "text": "help", "user_id": "U1", "channel_id": channel,
-                              "team_id": "T1", "response_url": fake_slack.response_url()})
-            helped = httpx.post(f"{url}/slack/events", content=body, timeout=10, headers={
-                "Content-Type": "application/x-www-form-urlencoded", **signed_headers(body)})
+            body = urlencode(
+                {
+                    "command": "/andon",
+                    "text": "help",
+                    "user_id": "U1",
+                    "channel_id": channel,
+                    "team_id": "T1",
+                    "response_url": fake_slack.response_url(),
+                }
+            )
+            helped = httpx.post(
+                f"{url}/slack/events",
+                content=body,
+                timeout=10,
+                headers={"Content-Type": "application/x-www-form-urlencoded", **signed_headers(body)},
+            )
             assert helped.status_code == 200 and "/andon investigate" in helped.text
             assert httpx.post(f"{url}/alertmanager", json={"alerts": []}, timeout=10).status_code == 401
 
@@ -88,17 +113,36 @@ def test_the_http_mode_and_alertmanager_examples_work_as_written(tmp_path: Path,
             hook["http_config"]["authorization"]["credentials_file"] = str(tmp_path / "andon-token")
             home = tmp_path / "alertmanager"
             home.mkdir()
-            (home / "alertmanager.yml").write_text(yaml.safe_dump({"route": {
-                "receiver": "andon", "group_by": ["alertname", "service"], "group_wait": "1s",
-                "group_interval": "1s", "repeat_interval": "1h"}, **receivers}))
+            (home / "alertmanager.yml").write_text(
+                yaml.safe_dump(
+                    {
+                        "route": {
+                            "receiver": "andon",
+                            "group_by": ["alertname", "service"],
+                            "group_wait": "1s",
+                            "group_interval": "1s",
+                            "repeat_interval": "1h",
+                        },
+                        **receivers,
+                    }
+                )
+            )
             am_port = free_port()
-            command = [alertmanager, f"--config.file={home / 'alertmanager.yml'}", f"--storage.path={home / 'data'}",
-                       f"--web.listen-address=127.0.0.1:{am_port}", "--cluster.listen-address=", "--log.level=warn"]
+            command = [
+                alertmanager,
+                f"--config.file={home / 'alertmanager.yml'}",
+                f"--storage.path={home / 'data'}",
+                f"--web.listen-address=127.0.0.1:{am_port}",
+                "--cluster.listen-address=",
+                "--log.level=warn",
+            ]
             with _running(command, f"http://127.0.0.1:{am_port}/-/ready", home / "alertmanager.log"):
                 assert httpx.post(f"http://127.0.0.1:{am_port}/api/v2/alerts", json=ALERT, timeout=10).is_success
                 thread = fake_slack.wait_for(
                     lambda: [c for c in fake_slack.calls_to("chat.postMessage") if c.args.get("channel") == channel],
-                    timeout=90, what="the incident thread the alert opens")
+                    timeout=90,
+                    what="the incident thread the alert opens",
+                )
             assert "HighErrorRate" in str(thread[0].args)
         finally:
             if serve.poll() is None:

@@ -64,8 +64,13 @@ class ToolRegistry:
     def openai_schemas(self, tools: list[Tool] | None = None) -> list[dict[str, Any]]:
         """Chat-completions ``tools=`` entries for ``tools`` (default: the read-only ones)."""
         chosen = tools if tools is not None else self.read_only()
-        return [{"type": "function", "function": {"name": t.name, "description": t.description,
-                                                  "parameters": t.json_schema()}} for t in chosen]
+        return [
+            {
+                "type": "function",
+                "function": {"name": t.name, "description": t.description, "parameters": t.json_schema()},
+            }
+            for t in chosen
+        ]
 
     def run(self, name: str, args: dict[str, Any], ctx: ToolContext, timeout_s: float | None = None) -> ToolResult:
         """Validate ``args``, run the tool, and return a redacted, size-bounded result. Never raises."""
@@ -87,7 +92,9 @@ class ToolRegistry:
         summary = redact(result.summary)
         if len(summary) > MAX_SUMMARY_CHARS:
             summary = summary[:MAX_SUMMARY_CHARS] + "… (truncated)"
-        return ToolResult(status=result.status, summary=summary, data=_truncate_data(redact_data(result.data), tool.max_data_chars))
+        return ToolResult(
+            status=result.status, summary=summary, data=_truncate_data(redact_data(result.data), tool.max_data_chars)
+        )
 
 
 def default_registry(extra: list[Tool] | None = None) -> ToolRegistry:

@@ -1,9 +1,9 @@
 """The investigation graph — topology only; node bodies live in ``bot.agent.nodes``.
 
-    intake → retrieve → investigate ⇄ tools
-                           ↓
-                        diagnose → propose → [await_approval] → act → verify → report
-                                       └──────────────→ report (nothing to approve / propose-only)
+intake → retrieve → investigate ⇄ tools
+                       ↓
+                    diagnose → propose → [await_approval] → act → verify → report
+                                   └──────────────→ report (nothing to approve / propose-only)
 """
 
 from __future__ import annotations

@@ -22,8 +22,15 @@ from tools.redaction import redact
 from tools.sources import MetricsSource, Series
 from tools.sources.timespec import parse_duration, parse_instant
 
-__all__ = ["evidence_charts", "service_chart", "evidence_sparklines", "cited_series", "window", "MAX_CHARTS",
-           "MAX_MARKERS"]
+__all__ = [
+    "evidence_charts",
+    "service_chart",
+    "evidence_sparklines",
+    "cited_series",
+    "window",
+    "MAX_CHARTS",
+    "MAX_MARKERS",
+]
 
 log = logging.getLogger(__name__)
 
@@ -38,8 +45,14 @@ SPARK_WIDTH = 16
 def window(report: Mapping[str, Any], now: float) -> tuple[float, float]:
     """The window the anomaly ranking read: its look-back before the onset (the call's ``onset``, else the
     incident's start) up to ``now``."""
-    call: Mapping[str, Any] = next((c for c in report.get("evidence") or [] if c.get("tool") == "rank_anomalies"
-                                    and c.get("status") in ("ok", "no_data")), {})
+    call: Mapping[str, Any] = next(
+        (
+            c
+            for c in report.get("evidence") or []
+            if c.get("tool") == "rank_anomalies" and c.get("status") in ("ok", "no_data")
+        ),
+        {},
+    )
     args = call.get("args") or {}
     onset = float((report.get("incident") or {}).get("started_at") or now - 600)
     if args.get("onset"):
@@ -60,8 +73,12 @@ def cited_series(summary: str, evidence: Evidence) -> Shift | None:
         if service not in summary:
             continue
         for shift in record.series:
-            if shift.metric in summary and f"{shift.before:.4g}" in summary and f"{shift.after:.4g}" in summary \
-                    and (best is None or shift.score > best.score):
+            if (
+                shift.metric in summary
+                and f"{shift.before:.4g}" in summary
+                and f"{shift.after:.4g}" in summary
+                and (best is None or shift.score > best.score)
+            ):
                 best = shift
     return best
 
@@ -86,8 +103,9 @@ def _read(metrics: MetricsSource, shift: Shift, start: float, end: float) -> tup
 
 def _matching(found: list[Series], shift: Shift) -> Series | None:
     for series in found:
-        if series.service in ("", shift.service) and all(series.labels.get(k) == v for k, v in shift.labels.items()
-                                                         if k not in ("profile", "signal")):
+        if series.service in ("", shift.service) and all(
+            series.labels.get(k) == v for k, v in shift.labels.items() if k not in ("profile", "signal")
+        ):
             return series
     return found[0] if found else None
 
@@ -96,23 +114,46 @@ def _markers(changes: list[ChangeLink], services: set[str], start: float, end: f
     """The changes inside the window worth a line: on the charted services, or tied to the trouble."""
     shown = [c for c in changes if start <= c.ts <= end and (c.service in services or c.link_strength > 0)]
     shown.sort(key=lambda c: abs(c.ts - onset))
-    return [Marker(ts=c.ts, label=redact(shorten(f"{c.kind} {c.service} {c.what()}".strip(), 40)), family=c.family)
-            for c in sorted(shown[:MAX_MARKERS], key=lambda c: c.ts)]
+    return [
+        Marker(ts=c.ts, label=redact(shorten(f"{c.kind} {c.service} {c.what()}".strip(), 40)), family=c.family)
+        for c in sorted(shown[:MAX_MARKERS], key=lambda c: c.ts)
+    ]
 
 
-def _chart(metrics: MetricsSource, evidence: Evidence, shift: Shift, role: str, start: float, end: float,
-           fallback_onset: float, also: Iterable[str] = (), about: str = "") -> Chart | None:
+def _chart(
+    metrics: MetricsSource,
+    evidence: Evidence,
+    shift: Shift,
+    role: str,
+    start: float,
+    end: float,
+    fallback_onset: float,
+    also: Iterable[str] = (),
+    about: str = "",
+) -> Chart | None:
     times, values = _read(metrics, shift, start, end)
     if len(times) < 2:
         return None
     record = evidence.services.get(shift.service)
     onset = shift.onset or (record.onset if record and record.onset else None) or fallback_onset
     labels = {k: redact(v) for k, v in shift.labels.items() if k not in ("profile", "signal")}
-    return Chart(service=redact(shift.service), metric=redact(shift.metric), role=role, times=times, values=values,
-                 start=start, end=end, onset=float(onset), before=shift.before, after=shift.after,
-                 score=round(shift.score, 2), labels=labels,
-                 markers=_markers(evidence.changes, {shift.service, *also, about} - {""}, start, end, float(onset)),
-                 about=redact(about) if about and about != shift.service else "", key=shift.key)
+    return Chart(
+        service=redact(shift.service),
+        metric=redact(shift.metric),
+        role=role,
+        times=times,
+        values=values,
+        start=start,
+        end=end,
+        onset=float(onset),
+        before=shift.before,
+        after=shift.after,
+        score=round(shift.score, 2),
+        labels=labels,
+        markers=_markers(evidence.changes, {shift.service, *also, about} - {""}, start, end, float(onset)),
+        about=redact(about) if about and about != shift.service else "",
+        key=shift.key,
+    )
 
 
 def _strongest(evidence: Evidence, service: str, cited: list[Shift], drawn: Iterable[str] = ()) -> Shift | None:
@@ -126,13 +167,17 @@ def _strongest(evidence: Evidence, service: str, cited: list[Shift], drawn: Iter
 
 def _cited(evidence: Evidence, hypothesis: Mapping[str, Any] | None) -> list[Shift]:
     """The series a hypothesis' supporting evidence describes, strongest first, each once."""
-    found = [cited_series(str(e.get("summary", "")), evidence) for e in (hypothesis or {}).get("evidence") or []
-             if e.get("supports", True)]
+    found = [
+        cited_series(str(e.get("summary", "")), evidence)
+        for e in (hypothesis or {}).get("evidence") or []
+        if e.get("supports", True)
+    ]
     return sorted({s.key: s for s in found if s is not None}.values(), key=lambda s: -s.score)
 
 
-def evidence_charts(report: Mapping[str, Any], metrics: MetricsSource | None, now: float,
-                    limit: int = MAX_CHARTS) -> list[Chart]:
+def evidence_charts(
+    report: Mapping[str, Any], metrics: MetricsSource | None, now: float, limit: int = MAX_CHARTS
+) -> list[Chart]:
     """The top hypothesis' charts: the strongest evidence series of the root-cause service, then that of the
     alerting service (when it is another), then more series the hypothesis cites on the root cause (of
     other metrics) — at most ``limit``; none without a hypothesis or a metrics source."""
@@ -151,8 +196,10 @@ def evidence_charts(report: Mapping[str, Any], metrics: MetricsSource | None, no
     if first is not None:
         picks.append(("root cause", first, root))
     alerting = next((s for s in incident.get("services") or [] if s != root and s in evidence.services), None)
-    if alerting is not None and (shift := _strongest(evidence, alerting, cited,
-                                                     {s.key for _, s, _ in picks})) is not None:
+    if (
+        alerting is not None
+        and (shift := _strongest(evidence, alerting, cited, {s.key for _, s, _ in picks})) is not None
+    ):
         picks.append(("alerting service", shift, alerting))
     for shift in cited:
         if shift.service == root and shift.metric not in {s.metric for _, s, _ in picks if s.service == root}:
@@ -167,8 +214,14 @@ def evidence_charts(report: Mapping[str, Any], metrics: MetricsSource | None, no
     return charts
 
 
-def service_chart(report: Mapping[str, Any], service: str, role: str, metrics: MetricsSource | None,
-                  now: float, drawn: Iterable[str] = ()) -> Chart | None:
+def service_chart(
+    report: Mapping[str, Any],
+    service: str,
+    role: str,
+    metrics: MetricsSource | None,
+    now: float,
+    drawn: Iterable[str] = (),
+) -> Chart | None:
     """The chart of ``service``'s strongest series (for the top hypothesis' service, of those it cites) but
     the ``drawn`` ones (series keys), or None when the ranking recorded no other shifted series for it."""
     if metrics is None or not service:
@@ -180,12 +233,21 @@ def service_chart(report: Mapping[str, Any], service: str, role: str, metrics: M
     if shift is None:
         return None
     start, end = window(report, now)
-    return _chart(metrics, evidence, shift, role, start, end,
-                  float((report.get("incident") or {}).get("started_at") or end), about=service)
+    return _chart(
+        metrics,
+        evidence,
+        shift,
+        role,
+        start,
+        end,
+        float((report.get("incident") or {}).get("started_at") or end),
+        about=service,
+    )
 
 
-def evidence_sparklines(report: Mapping[str, Any], metrics: MetricsSource | None, now: float,
-                        hypotheses: int = 5, width: int = SPARK_WIDTH) -> dict[str, str]:
+def evidence_sparklines(
+    report: Mapping[str, Any], metrics: MetricsSource | None, now: float, hypotheses: int = 5, width: int = SPARK_WIDTH
+) -> dict[str, str]:
     """A sparkline for each piece of evidence (of the first ``hypotheses``) that describes a shifted series,
     keyed by :func:`spark_key`; each series is read once however many lines cite it."""
     if metrics is None:

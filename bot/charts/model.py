@@ -84,8 +84,11 @@ class Chart:
     def alt_text(self) -> str:
         """What a screen reader says instead of the picture."""
         changes = "; ".join(f"{m.label}" for m in self.markers[:3])
-        return (f"Chart of {self.title}, {self.caption()}" + (f"; changes: {changes}" if changes else "")
-                + ". Shaded: the normal range before the onset.")[:1000]
+        return (
+            f"Chart of {self.title}, {self.caption()}"
+            + (f"; changes: {changes}" if changes else "")
+            + ". Shaded: the normal range before the onset."
+        )[:1000]
 
     def filename(self, index: int) -> str:
         name = _UNSAFE_NAME.sub("-", f"{index}-{self.service}-{self.metric}").strip("-")

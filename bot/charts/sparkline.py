@@ -19,7 +19,7 @@ def sparkline(values: Sequence[float], width: int = 16) -> str:
     if not finite or width <= 0:
         return ""
     cells = min(width, len(finite))
-    buckets = [finite[len(finite) * i // cells: len(finite) * (i + 1) // cells] for i in range(cells)]
+    buckets = [finite[len(finite) * i // cells : len(finite) * (i + 1) // cells] for i in range(cells)]
     means = [sum(b) / len(b) for b in buckets]
     low, high = min(means), max(means)
     if high - low <= 1e-12 * max(abs(high), abs(low), 1.0):

@@ -1,4 +1,5 @@
-"""The alert webhook receiver (Alertmanager, Grafana, PagerDuty): a new alert group opens an incident thread in the first incident
+"""The alert webhook receiver (Alertmanager, Grafana, PagerDuty): a new alert group opens an incident thread in the
+first incident
 channel and is investigated; repeats of the same group attach to the open incident; a resolved
 notification marks it mitigated (people resolve it with ``/andon resolve`` so Andon learns)."""
 
@@ -20,11 +21,16 @@ __all__ = ["AlertIntake"]
 
 
 def _fingerprint(payload: dict[str, Any]) -> str:
-    alerts = sorted((str(a.get("fingerprint") or json.dumps(a.get("labels"), sort_keys=True)), str(a.get("status")))
-                    for a in payload.get("alerts") or [] if isinstance(a, dict))
+    alerts = sorted(
+        (str(a.get("fingerprint") or json.dumps(a.get("labels"), sort_keys=True)), str(a.get("status")))
+        for a in payload.get("alerts") or []
+        if isinstance(a, dict)
+    )
     event = payload.get("event")
     event = event if isinstance(event, dict) else {}
-    return hashlib.sha256(json.dumps([payload.get("status"), alerts, str(event.get("id") or "")]).encode()).hexdigest()[:16]
+    return hashlib.sha256(json.dumps([payload.get("status"), alerts, str(event.get("id") or "")]).encode()).hexdigest()[
+        :16
+    ]
 
 
 RECOVER_WITHIN_S = 3600.0
@@ -39,14 +45,19 @@ class AlertIntake:
 
     def receive(self, payload: Any) -> tuple[int, dict[str, Any]]:
         """Handle one webhook; returns the HTTP status and a JSON body. Slow work goes to the worker pool."""
-        if not isinstance(payload, dict) or ("alerts" not in payload and not isinstance(payload.get("event"), dict)
-                                             and not is_opsgenie(payload)):
-            return 400, {"error": "expected an Alertmanager or Grafana webhook payload (an object with 'alerts'), "
-                                  "a PagerDuty webhook event (an object with 'event') or an Opsgenie webhook "
-                                  "(an object with 'alert' and 'action')"}
+        if not isinstance(payload, dict) or (
+            "alerts" not in payload and not isinstance(payload.get("event"), dict) and not is_opsgenie(payload)
+        ):
+            return 400, {
+                "error": "expected an Alertmanager or Grafana webhook payload (an object with 'alerts'), "
+                "a PagerDuty webhook event (an object with 'event') or an Opsgenie webhook "
+                "(an object with 'alert' and 'action')"
+            }
         if is_opsgenie(payload) and str(payload.get("action")) not in OPSGENIE_ACTIONS:
-            return 200, {"status": "ignored", "reason": f"Opsgenie action {payload.get('action')!r} neither opens nor "
-                                                        "closes an incident"}
+            return 200, {
+                "status": "ignored",
+                "reason": f"Opsgenie action {payload.get('action')!r} neither opens nor closes an incident",
+            }
         try:
             incident = incident_from_trigger(payload, now=self.deps.clock(), known_services=self.deps.sources.services)
         except IntakeError as exc:
@@ -60,7 +71,9 @@ class AlertIntake:
         warned = attach_to_warning(self.deps, self.conversations, incident, payload, _fingerprint(payload))
         if warned is not None:  # the watch saw it coming: the alert joins the early warning's thread
             return warned
-        channel = next((c for c in map(self.deps.workspace.channel_id, self.deps.settings.incident_channels) if c), None)
+        channel = next(
+            (c for c in map(self.deps.workspace.channel_id, self.deps.settings.incident_channels) if c), None
+        )
         if channel is None:
             return 503, {"error": "no incident channel: set ANDON_INCIDENT_CHANNELS to post alert incidents"}
         if not store.first_time(f"alert:open:{incident.id}", incident.id):
@@ -89,7 +102,9 @@ class AlertIntake:
                 continue
             payload = accepted[-1]["args"]
             try:
-                incident = incident_from_trigger(payload, now=self.deps.clock(), known_services=self.deps.sources.services)
+                incident = incident_from_trigger(
+                    payload, now=self.deps.clock(), known_services=self.deps.sources.services
+                )
             except IntakeError:
                 continue
             incident.id = row["id"]
@@ -98,8 +113,9 @@ class AlertIntake:
             if not row["thread_ts"]:
                 self.deps.submit(self._open, payload, data, row["channel"])
             elif progress is not None:
-                self.deps.submit(self.conversations.investigate, data, payload, row["channel"], row["thread_ts"],
-                              progress[1])
+                self.deps.submit(
+                    self.conversations.investigate, data, payload, row["channel"], row["thread_ts"], progress[1]
+                )
             else:  # the thread was posted, its acknowledgement not yet
                 self.deps.submit(self.conversations.open_incident, payload, row["channel"], row["thread_ts"], row["id"])
             store.note(row["id"], "resumed", "investigation resumed after a restart")
@@ -116,8 +132,10 @@ class AlertIntake:
         if resolved:
             store.set_status(incident["id"], "mitigated")
             store.note(incident["id"], "alert", f"alert resolved ({count} alert(s))")
-            text = (":large_green_circle: The alert resolved; the incident is now *mitigated*. Record the cause and "
-                    "fix with `/andon resolve <summary>` so I learn from it.")
+            text = (
+                ":large_green_circle: The alert resolved; the incident is now *mitigated*. Record the cause and "
+                "fix with `/andon resolve <summary>` so I learn from it."
+            )
         else:
             store.note(incident["id"], "alert", f"alert group fired again ({count} alert(s))")
             text = f":repeat: The alert group fired again ({count} alert(s)); attached to this incident."

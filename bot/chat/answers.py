@@ -16,12 +16,18 @@ from bot.settings import Settings
 __all__ = ["Answerer", "rules_answer", "looks_like_question"]
 
 _DB_WORDS = ("database", "db", "postgres", "mysql", "sql")
-_QUESTION_START = re.compile(r"^(why|what|how|which|who|when|where|is|are|was|were|did|does|do|can|could|should|"
-                             r"show|list|explain|tell|give)\b", re.I)
+_QUESTION_START = re.compile(
+    r"^(why|what|how|which|who|when|where|is|are|was|were|did|does|do|can|could|should|"
+    r"show|list|explain|tell|give)\b",
+    re.I,
+)
 _TOPICS: list[tuple[tuple[str, ...], tuple[str, ...], str]] = [
     (("log", "exception", "stack"), ("log",), "Log evidence"),
-    (("metric", "graph", "latency", "error rate", "error ratio", "cpu", "memory"), ("prometheus", "rank_anomalies"),
-     "Metric evidence"),
+    (
+        ("metric", "graph", "latency", "error rate", "error ratio", "cpu", "memory"),
+        ("prometheus", "rank_anomalies"),
+        "Metric evidence",
+    ),
     (("deploy", "change", "release", "rollout", "version", "flag", "config"), ("change",), "Recent changes"),
     (("pod", "kubernetes", "k8s", "node", "restart"), ("k8s",), "Kubernetes evidence"),
     (("alert",), ("alert",), "Alerts"),
@@ -43,8 +49,10 @@ def _hypothesis_line(rank: int, h: dict[str, Any]) -> str:
 
 
 def _evidence_lines(h: dict[str, Any], limit: int = 4) -> list[str]:
-    return [f"  {'✓' if e.get('supports', True) else '✗'} [{e.get('call_id')}] {e.get('summary')}"
-            for e in h.get("evidence", [])[:limit]]
+    return [
+        f"  {'✓' if e.get('supports', True) else '✗'} [{e.get('call_id')}] {e.get('summary')}"
+        for e in h.get("evidence", [])[:limit]
+    ]
 
 
 def _mentioned(question: str, report: dict[str, Any], known: list[str]) -> list[str]:
@@ -101,22 +109,36 @@ def rules_answer(report: dict[str, Any], question: str, services: list[str] | No
         if any(w in lowered for w in words):
             chosen = [c for c in calls if any(t in str(c.get("tool", "")) for t in tools)]
             if "error" in lowered and title == "Log evidence":
-                chosen = [c for c in chosen if re.search(r"(?i)error|exception|5\d\d|fail", str(c.get("summary")))] or chosen
+                chosen = [
+                    c for c in chosen if re.search(r"(?i)error|exception|5\d\d|fail", str(c.get("summary")))
+                ] or chosen
             lines.append(f"*{title}*")
             lines += [f"• [{c['id']}] {c['tool']} ({c['status']}): {c['summary']}" for c in chosen[:8]] or [
-                "• none was collected in this investigation"]
+                "• none was collected in this investigation"
+            ]
     if any(w in lowered for w in ("runbook", "playbook")):
-        lines.append("*Runbooks:* " + (", ".join(f"{r['title']} (`{r['doc_id']}`)" for r in report.get("runbooks", [])[:3])
-                                       or "none matched"))
+        lines.append(
+            "*Runbooks:* "
+            + (", ".join(f"{r['title']} (`{r['doc_id']}`)" for r in report.get("runbooks", [])[:3]) or "none matched")
+        )
     if any(w in lowered for w in ("similar", "past", "before", "happened")):
-        lines.append("*Similar past incidents:* " + (", ".join(f"{r['title']} (`{r['doc_id']}`, {r['matched']})"
-                                                              for r in report.get("related_incidents", [])[:3])
-                                                    or "none on the same service or of the same kind"))
+        lines.append(
+            "*Similar past incidents:* "
+            + (
+                ", ".join(
+                    f"{r['title']} (`{r['doc_id']}`, {r['matched']})" for r in report.get("related_incidents", [])[:3]
+                )
+                or "none on the same service or of the same kind"
+            )
+        )
     if any(w in lowered for w in ("fix", "action", "rollback", "roll back", "mitigat", "do now", "remediat")):
         lines.append("*Proposed actions:*")
-        lines += [f"• `{p['tool']}` {p['args']} — {p['risk']}: {p.get('effect', '')}" for p in report.get("proposals", [])] or [
-            "• none proposed"]
-        lines += [f"• ran `{a['tool']}`: {a.get('status')} ({a.get('decision', '')})" for a in report.get("actions", [])]
+        lines += [
+            f"• `{p['tool']}` {p['args']} — {p['risk']}: {p.get('effect', '')}" for p in report.get("proposals", [])
+        ] or ["• none proposed"]
+        lines += [
+            f"• ran `{a['tool']}`: {a.get('status')} ({a.get('decision', '')})" for a in report.get("actions", [])
+        ]
     if any(w in lowered for w in ("hypothes", "else", "alternative", "other", "confiden", "sure", "rank")) or not lines:
         if not lines:
             lines.append(report.get("summary") or "No summary yet.")
@@ -124,8 +146,10 @@ def rules_answer(report: dict[str, Any], question: str, services: list[str] | No
         for rank, h in enumerate(hypotheses[:5], start=1):
             lines.append(_hypothesis_line(rank, h))
         if not any(w in lowered for w in ("hypothes", "else", "alternative", "other", "confiden", "sure", "rank")):
-            lines.append("_Ask about a service (“why not the database?”), the logs, metrics, recent changes, "
-                         "runbooks or the proposed fix._")
+            lines.append(
+                "_Ask about a service (“why not the database?”), the logs, metrics, recent changes, "
+                "runbooks or the proposed fix._"
+            )
     return "\n".join(lines)
 
 
@@ -148,7 +172,10 @@ class Answerer:
         try:
             return self._ask_model(report, question)
         except LLMError as exc:
-            return rules_answer(report, question, self.services) + f"\n_(the LLM failed: {exc}; answered from the evidence directly)_"
+            return (
+                rules_answer(report, question, self.services)
+                + f"\n_(the LLM failed: {exc}; answered from the evidence directly)_"
+            )
 
     def _ask_model(self, report: dict[str, Any], question: str) -> str:
         from bot.reasoners.llm.client import ChatClient
@@ -156,8 +183,15 @@ class Answerer:
         with self._lock:
             if self._client is None:
                 self._client = ChatClient(self.settings)
-        prompt = render("answer", incident=report["incident"], summary=report.get("summary", ""),
-                        hypotheses=report.get("hypotheses", [])[:5], calls=report.get("evidence", [])[:40],
-                        proposals=report.get("proposals", []), actions=report.get("actions", []), question=question)
+        prompt = render(
+            "answer",
+            incident=report["incident"],
+            summary=report.get("summary", ""),
+            hypotheses=report.get("hypotheses", [])[:5],
+            calls=report.get("evidence", [])[:40],
+            proposals=report.get("proposals", []),
+            actions=report.get("actions", []),
+            question=question,
+        )
         reply = self._client.chat([{"role": "user", "content": prompt}])
         return str(reply.content).strip() or rules_answer(report, question, self.services)

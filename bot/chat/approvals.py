@@ -32,8 +32,10 @@ RESUME_LEASE_S = 30.0
 RECOVER_WITHIN_S = 86400.0
 """Decisions older than a day are not carried out after a restart: the system has moved on."""
 
-REFUSAL = ("Only approvers named in Andon's policy can decide on this action; your click was not recorded. "
-           "Ask an approver, or an admin to add you to the policy.")
+REFUSAL = (
+    "Only approvers named in Andon's policy can decide on this action; your click was not recorded. "
+    "Ask an approver, or an admin to add you to the policy."
+)
 
 
 def needs_approval(proposal: dict[str, Any]) -> bool:
@@ -70,24 +72,44 @@ class Approvals:
     def expires_at(self, proposal: dict[str, Any]) -> float | None:
         return expires_at(Proposal.model_validate(proposal), self.deps.policy)
 
-    def card(self, incident_id: str, proposal: dict[str, Any], decisions: list[dict[str, Any]],
-             outcome: dict[str, Any] | None = None) -> list[Block]:
+    def card(
+        self,
+        incident_id: str,
+        proposal: dict[str, Any],
+        decisions: list[dict[str, Any]],
+        outcome: dict[str, Any] | None = None,
+    ) -> list[Block]:
         mine = [d for d in decisions if d["proposal_id"] == proposal["id"] and d.get("hash") == proposal["hash"]]
-        return proposal_card(proposal, mine, incident_id=incident_id, required=self.deps.policy.required(proposal["risk"]),
-                             expires_at=self.expires_at(proposal), outcome=outcome)
+        return proposal_card(
+            proposal,
+            mine,
+            incident_id=incident_id,
+            required=self.deps.policy.required(proposal["risk"]),
+            expires_at=self.expires_at(proposal),
+            outcome=outcome,
+        )
 
-    def post_cards(self, incident_id: str, proposals: list[dict[str, Any]], channel: str, thread_ts: str | None) -> None:
+    def post_cards(
+        self, incident_id: str, proposals: list[dict[str, Any]], channel: str, thread_ts: str | None
+    ) -> None:
         """One card per proposal that needs a human decision."""
         for proposal in proposals:
             if not needs_approval(proposal):
                 continue
             ts = self.deps.workspace.post(channel, self.card(incident_id, proposal, []), thread_ts=thread_ts)
             self.deps.store.remember_message(incident_id, f"proposal:{proposal['id']}", channel, ts)
-            self.deps.store.note(incident_id, "proposal", f"proposed {proposal['tool']} {proposal['args']} "
-                                                       f"({proposal['risk']})")
+            self.deps.store.note(
+                incident_id, "proposal", f"proposed {proposal['tool']} {proposal['args']} ({proposal['risk']})"
+            )
 
-    def _update_card(self, incident_id: str, proposal: dict[str, Any], decisions: list[dict[str, Any]],
-                     outcome: dict[str, Any] | None, fallback: tuple[str, str | None] | None = None) -> None:
+    def _update_card(
+        self,
+        incident_id: str,
+        proposal: dict[str, Any],
+        decisions: list[dict[str, Any]],
+        outcome: dict[str, Any] | None,
+        fallback: tuple[str, str | None] | None = None,
+    ) -> None:
         where = self.deps.store.message(incident_id, f"proposal:{proposal['id']}") or fallback
         if where is None or where[1] is None:
             return
@@ -99,7 +121,9 @@ class Approvals:
     # ----- deciding -----
     def groups_of(self, user: str) -> list[str]:
         """The policy's approver user groups (``S…`` ids) that ``user`` belongs to."""
-        return [g for g in self.deps.policy.approvers if g.startswith("S") and user in self.deps.workspace.group_members(g)]
+        return [
+            g for g in self.deps.policy.approvers if g.startswith("S") and user in self.deps.workspace.group_members(g)
+        ]
 
     def with_groups(self, decisions: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """The decisions, each with the approver ``groups`` its author belongs to (the state machine and
@@ -108,8 +132,9 @@ class Approvals:
 
     def state_of(self, proposal: dict[str, Any], decisions: list[dict[str, Any]], now: float) -> ApprovalState:
         """``open``, ``approved``, ``rejected`` or ``expired``, as ``bot.approval`` decides it."""
-        return approval_state(Proposal.model_validate(proposal), self.with_groups(decisions), self.deps.policy,
-                              now).state
+        return approval_state(
+            Proposal.model_validate(proposal), self.with_groups(decisions), self.deps.policy, now
+        ).state
 
     def decide(self, click: Click) -> str:
         """Apply one click. Returns what happened: refused, stale, expired, duplicate, recorded or resumed."""
@@ -120,8 +145,14 @@ class Approvals:
         proposals, and the decision written to the store. No Slack call (it must be quick)."""
         store = self.deps.store
         if not self.deps.policy.may_approve(click.user, self.groups_of(click.user)):
-            store.audit(click.incident_id, "approval_refused", None,
-                        {"proposal_id": click.proposal_id, "decision": click.decision}, "not an approver", click.user)
+            store.audit(
+                click.incident_id,
+                "approval_refused",
+                None,
+                {"proposal_id": click.proposal_id, "decision": click.decision},
+                "not an approver",
+                click.user,
+            )
             return Recorded("refused")
         pending = self.deps.pending(click.incident_id)
         proposal = next((p for p in pending if p["id"] == click.proposal_id and p["hash"] == click.digest), None)
@@ -148,8 +179,13 @@ class Approvals:
         fallback = (click.channel, click.message_ts)
         if recorded.result == "expired":
             workspace.ephemeral(click.channel, click.user, "This proposal expired; nothing will run.")
-            self._update_card(click.incident_id, proposal, store.decisions(click.incident_id),
-                              {"status": "expired", "decision": "not decided before expiry"}, fallback)
+            self._update_card(
+                click.incident_id,
+                proposal,
+                store.decisions(click.incident_id),
+                {"status": "expired", "decision": "not decided before expiry"},
+                fallback,
+            )
             self._resume_when_settled(click.incident_id, pending)
             return self._count("expired")
         if recorded.result == "duplicate":
@@ -206,10 +242,15 @@ class Approvals:
         except Exception as exc:
             log.exception("resuming %s failed", incident_id)
             if incident.get("channel"):
-                self.deps.workspace.post(incident["channel"], notice(f":x: Could not carry out the decisions: {untrusted(exc)}"),
-                                      thread_ts=incident.get("thread_ts"))
+                self.deps.workspace.post(
+                    incident["channel"],
+                    notice(f":x: Could not carry out the decisions: {untrusted(exc)}"),
+                    thread_ts=incident.get("thread_ts"),
+                )
             return
-        self._announce(incident_id, pending, outcome.report or report_from_state(cast(InvestigationState, outcome.state)))
+        self._announce(
+            incident_id, pending, outcome.report or report_from_state(cast(InvestigationState, outcome.state))
+        )
 
     def _announce(self, incident_id: str, pending: list[dict[str, Any]], report: dict[str, Any]) -> None:
         """What the decisions led to: the cards updated, the timeline noted, the verification posted; the
@@ -223,8 +264,11 @@ class Approvals:
             proposal = by_id.get(str(action.get("proposal_id")))
             if proposal is not None and needs_approval(proposal):
                 self._update_card(incident_id, proposal, store.decisions(incident_id), action)
-            store.note(incident_id, "action", f"{action['tool']} {action.get('status')}: "
-                                              f"{action.get('result') or action.get('decision', '')}")
+            store.note(
+                incident_id,
+                "action",
+                f"{action['tool']} {action.get('status')}: {action.get('result') or action.get('decision', '')}",
+            )
         check = report.get("verification") or {}
         if check.get("recovered") and any(a.get("status") == "executed" for a in report.get("actions") or []):
             store.set_status(incident_id, "mitigated")
@@ -247,8 +291,9 @@ class Approvals:
         with held(store, key, RESUME_LEASE_S):
             if any(e["kind"] == "verification" for e in store.timeline(incident_id)):
                 return False  # the resumption that held the claim said it before it let go
-            self._announce(incident_id, proposals,
-                           outcome.report or report_from_state(cast(InvestigationState, outcome.state)))
+            self._announce(
+                incident_id, proposals, outcome.report or report_from_state(cast(InvestigationState, outcome.state))
+            )
         return True
 
 

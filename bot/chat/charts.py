@@ -26,13 +26,14 @@ def charts_comment(report: dict[str, Any], titles: list[str]) -> str:
     """The message the charts come with: what they show and how to read them."""
     best = (report.get("hypotheses") or [{}])[0]
     cause = untrusted(str(best.get("category", "")).replace("_", " "))
-    return (f":chart_with_upwards_trend: *The evidence for {cause} on {untrusted(best.get('service', '?'))}*: "
-            f"{untrusted('; '.join(titles))}.\n_Shaded: the normal range before the onset (median ± robust spread); "
-            "red dashed: the onset; dotted: changes._")
+    return (
+        f":chart_with_upwards_trend: *The evidence for {cause} on {untrusted(best.get('service', '?'))}*: "
+        f"{untrusted('; '.join(titles))}.\n_Shaded: the normal range before the onset (median ± robust spread); "
+        "red dashed: the onset; dotted: changes._"
+    )
 
 
-def post_evidence_charts(deps: ChatDeps, incident_id: str, report: dict[str, Any], channel: str,
-                         thread_ts: str) -> int:
+def post_evidence_charts(deps: ChatDeps, incident_id: str, report: dict[str, Any], channel: str, thread_ts: str) -> int:
     """Draw the report's evidence charts and share them in the thread; how many were shared (0 when there
     were none to draw, or on any failure, which is logged)."""
     started = time.monotonic()
@@ -43,18 +44,30 @@ def post_evidence_charts(deps: ChatDeps, incident_id: str, report: dict[str, Any
             return 0
         from bot.charts.render import render_png  # matplotlib: loaded with the first chart, not at start-up
 
-        images = [ImageFile(chart.filename(index), f"{chart.title} ({chart.role})", chart.alt_text(),
-                            render_png(chart)) for index, chart in enumerate(charts, start=1)]
+        images = [
+            ImageFile(chart.filename(index), f"{chart.title} ({chart.role})", chart.alt_text(), render_png(chart))
+            for index, chart in enumerate(charts, start=1)
+        ]
         drawn = time.monotonic()
-        deps.workspace.upload_images(channel, thread_ts, images,
-                                         charts_comment(report, [f"{c.title} ({c.role})" for c in charts]))
+        deps.workspace.upload_images(
+            channel, thread_ts, images, charts_comment(report, [f"{c.title} ({c.role})" for c in charts])
+        )
     except Exception as exc:
-        log.warning("evidence charts of %s were not shared (the RCA card stands): %s: %s", incident_id,
-                    type(exc).__name__, str(exc)[:300])
+        log.warning(
+            "evidence charts of %s were not shared (the RCA card stands): %s: %s",
+            incident_id,
+            type(exc).__name__,
+            str(exc)[:300],
+        )
         log.debug("evidence charts of %s", incident_id, exc_info=True)
         deps.metrics.charts.labels(outcome="failed").inc()
         return 0
     deps.metrics.charts.labels(outcome="posted").inc()
-    log.info("shared %d evidence chart(s) of %s: drawn in %.2f s, uploaded in %.2f s", len(images), incident_id,
-             drawn - started, time.monotonic() - drawn)
+    log.info(
+        "shared %d evidence chart(s) of %s: drawn in %.2f s, uploaded in %.2f s",
+        len(images),
+        incident_id,
+        drawn - started,
+        time.monotonic() - drawn,
+    )
     return len(images)

@@ -40,8 +40,10 @@ HELP: list[tuple[str, str]] = [
     (f"{Subcommand.INCIDENTS}", "list open incidents"),
     (f"{Subcommand.RUNBOOK} <query>", "search the runbooks"),
     (f"{Subcommand.ASK} [incident] <question>", "ask about an incident's evidence and hypotheses"),
-    (f"{Subcommand.RESOLVE} [incident] [category=<fault>] <what fixed it>",
-     "resolve; records root cause and fix so Andon learns the incident"),
+    (
+        f"{Subcommand.RESOLVE} [incident] [category=<fault>] <what fixed it>",
+        "resolve; records root cause and fix so Andon learns the incident",
+    ),
     (f"{Subcommand.POSTMORTEM} [incident]", "draft a postmortem from the incident's timeline"),
     (f"{Subcommand.TIMELINE} [incident] [note]", "add a note to the timeline, or show it"),
     (f"{Subcommand.DECLARE} <title>", "open a dedicated incident channel (topic, responders, runbook bookmark)"),
@@ -83,23 +85,38 @@ def _reply(text: str, *more: str) -> CommandReply:
 
 
 class Commands:
-    def __init__(self, deps: ChatDeps, conversations: Conversations,
-                 responder: Callable[[str], Callable[[list[Block]], None]] | None = None) -> None:
+    def __init__(
+        self,
+        deps: ChatDeps,
+        conversations: Conversations,
+        responder: Callable[[str], Callable[[list[Block]], None]] | None = None,
+    ) -> None:
         """``responder`` turns a response_url back into a way to answer (for work resumed after a restart)."""
         self.deps = deps
         self.conversations = conversations
         self._answerer = responder
         self.jobs = Jobs(deps, interrupted=self._interrupted)
-        work: dict[str, Callable[..., None]] = {"investigate": self._investigate, "resolve": self._resolve,
-                                                "postmortem": self._postmortem, "declare": self._declare,
-                                                "runbook": self._runbook, "ask": self._ask}
+        work: dict[str, Callable[..., None]] = {
+            "investigate": self._investigate,
+            "resolve": self._resolve,
+            "postmortem": self._postmortem,
+            "declare": self._declare,
+            "runbook": self._runbook,
+            "ask": self._ask,
+        }
         for kind, does in work.items():
             self.jobs.register(kind, self._job(does))
         self._handlers: dict[Subcommand, Callable[[CommandRequest, str], CommandReply]] = {
-            Subcommand.INVESTIGATE: self.investigate, Subcommand.STATUS: self.status,
-            Subcommand.INCIDENTS: self.incidents, Subcommand.RUNBOOK: self.runbook, Subcommand.ASK: self.ask,
-            Subcommand.RESOLVE: self.resolve, Subcommand.POSTMORTEM: self.postmortem,
-            Subcommand.TIMELINE: self.timeline, Subcommand.DECLARE: self.declare, Subcommand.HELP: self.help,
+            Subcommand.INVESTIGATE: self.investigate,
+            Subcommand.STATUS: self.status,
+            Subcommand.INCIDENTS: self.incidents,
+            Subcommand.RUNBOOK: self.runbook,
+            Subcommand.ASK: self.ask,
+            Subcommand.RESOLVE: self.resolve,
+            Subcommand.POSTMORTEM: self.postmortem,
+            Subcommand.TIMELINE: self.timeline,
+            Subcommand.DECLARE: self.declare,
+            Subcommand.HELP: self.help,
             Subcommand.WATCH: self.watch,
         }
         self._pruned_at = -TRIGGER_WINDOW_S
@@ -107,21 +124,39 @@ class Commands:
 
     def _durable(self, kind: str, request: CommandRequest, *args: Any) -> None:
         """Accept the command's slow part as a job written to the store before Slack is answered."""
-        self.jobs.accept(kind, {"text": request.text, "user": request.user, "channel": request.channel,
-                                "response_url": request.response_url, "args": list(args)}, context=request)
+        self.jobs.accept(
+            kind,
+            {
+                "text": request.text,
+                "user": request.user,
+                "channel": request.channel,
+                "response_url": request.response_url,
+                "args": list(args),
+            },
+            context=request,
+        )
 
     def _job(self, work: Callable[..., None]) -> Callable[[dict[str, Any], Any], None]:
         def run(payload: dict[str, Any], live: CommandRequest | None) -> None:
-            request = live or CommandRequest(text=payload["text"], user=payload["user"], channel=payload["channel"],
-                                             respond=self._respond_to(payload["response_url"]),
-                                             response_url=payload["response_url"])
+            request = live or CommandRequest(
+                text=payload["text"],
+                user=payload["user"],
+                channel=payload["channel"],
+                respond=self._respond_to(payload["response_url"]),
+                response_url=payload["response_url"],
+            )
             work(request, *payload["args"])
+
         return run
 
     def _interrupted(self, payload: dict[str, Any]) -> None:
-        self._respond_to(payload.get("response_url", ""))(notice(
-            f":warning: `/andon {untrusted(payload.get('text', ''))}` was cut off by a restart and may have partly run. "
-            "Check its result, and run it again if it is missing."))
+        self._respond_to(payload.get("response_url", ""))(
+            notice(
+                f":warning: `/andon {untrusted(payload.get('text', ''))}` was cut off by a restart "
+                "and may have partly run. "
+                "Check its result, and run it again if it is missing."
+            )
+        )
 
     def _respond_to(self, response_url: str) -> Callable[[list[Block]], None]:
         if self._answerer is None or not response_url:
@@ -174,16 +209,23 @@ class Commands:
 
     @staticmethod
     def _not_allowed(command: str) -> CommandReply:
-        return _reply(f":no_entry: `/andon {command}` is reserved by the policy to the people it names; "
-                      "ask one of them.")
+        return _reply(
+            f":no_entry: `/andon {command}` is reserved by the policy to the people it names; ask one of them."
+        )
 
-    def _target(self, request: CommandRequest, rest: str, any_status: bool = False) -> tuple[dict[str, Any] | None, str]:
+    def _target(
+        self, request: CommandRequest, rest: str, any_status: bool = False
+    ) -> tuple[dict[str, Any] | None, str]:
         """The incident named first in ``rest``, else this channel's latest (open) one; and the remaining text.
         Another channel's incident is visible to responders only."""
         word, _, remainder = rest.partition(" ")
         if _INCIDENT_ID.match(word):
             named = self.deps.store.get(word)
-            if named is not None and named.get("channel") not in (request.channel, None) and not self._responder(request):
+            if (
+                named is not None
+                and named.get("channel") not in (request.channel, None)
+                and not self._responder(request)
+            ):
                 return None, remainder.strip()
             return named, remainder.strip()
         latest = self.deps.store.list(None if any_status else "open", limit=1, channel=request.channel)
@@ -191,14 +233,18 @@ class Commands:
 
     @staticmethod
     def _no_incident() -> CommandReply:
-        return _reply("No open incident in this channel. Name one, e.g. `/andon status inc-…` (see `/andon incidents`).")
+        return _reply(
+            "No open incident in this channel. Name one, e.g. `/andon status inc-…` (see `/andon incidents`)."
+        )
 
     # ----- immediate -----
     def incidents(self, request: CommandRequest, rest: str) -> CommandReply:
         responder = self._responder(request)
         # others see this channel's incidents only
         open_ones = self.deps.store.list("open", limit=40, channel=None if responder else request.channel)
-        links = {i["id"]: _archive_link(i["channel"], i["thread_ts"]) for i in open_ones if i["channel"] and i["thread_ts"]}
+        links = {
+            i["id"]: _archive_link(i["channel"], i["thread_ts"]) for i in open_ones if i["channel"] and i["thread_ts"]
+        }
         return CommandReply(incidents_list(open_ones, links))
 
     def status(self, request: CommandRequest, rest: str) -> CommandReply:
@@ -231,12 +277,17 @@ class Commands:
         return _reply(f":mag: Opening an incident for “{untrusted(rest)}” — follow it in the thread.")
 
     def _investigate(self, request: CommandRequest, text: str) -> None:
-        root = self.deps.workspace.post(request.channel, notice(f":rotating_light: {mention(request.user)} opened an "
-                                                             f"incident: *{untrusted(text)}*"))
+        root = self.deps.workspace.post(
+            request.channel, notice(f":rotating_light: {mention(request.user)} opened an incident: *{untrusted(text)}*")
+        )
         try:
-            self.conversations.open_incident({"text": text, "channel": request.channel, "user": request.user},
-                                             request.channel, root, thread_incident_id(request.channel, root),
-                                             opened_by=request.user)
+            self.conversations.open_incident(
+                {"text": text, "channel": request.channel, "user": request.user},
+                request.channel,
+                root,
+                thread_incident_id(request.channel, root),
+                opened_by=request.user,
+            )
         except IntakeError as exc:
             request.respond(notice(f"Cannot open an incident: {untrusted(exc)}"))
 
@@ -283,11 +334,15 @@ class Commands:
             summary = _CATEGORY.sub(" ", summary).strip()
         elif summary and not responder:  # recorded, but learned from only once a responder confirms it
             self.deps.store.note(incident["id"], "resolution proposed", text, request.user)
-            return _reply(f":memo: Recorded your resolution of `{incident['id']}`. A responder confirms it with "
-                          f"`/andon resolve {incident['id']} confirm` before I learn from it.")
+            return _reply(
+                f":memo: Recorded your resolution of `{incident['id']}`. A responder confirms it with "
+                f"`/andon resolve {incident['id']} confirm` before I learn from it."
+            )
         if not summary:
-            return _reply("Say what the cause and the fix were: `/andon resolve rolled back checkout v2.14.0; "
-                          "NPE in PriceCalculator`.")
+            return _reply(
+                "Say what the cause and the fix were: `/andon resolve rolled back checkout v2.14.0; "
+                "NPE in PriceCalculator`."
+            )
         category = category_match.group(1) if category_match else None
         self._durable("resolve", request, incident["id"], summary, category)
         return _reply(f":white_check_mark: Resolving `{incident['id']}`…")
@@ -303,12 +358,18 @@ class Commands:
             return
         if self.deps.kb is not None:
             self.deps.kb.add_document(document)
-        self.deps.store.set_status(incident_id, "resolved", root_cause=root_cause_text(incident.get("report"))
-                                or document.category.replace("_", " "), fix=summary)
+        self.deps.store.set_status(
+            incident_id,
+            "resolved",
+            root_cause=root_cause_text(incident.get("report")) or document.category.replace("_", " "),
+            fix=summary,
+        )
         self.deps.store.note(incident_id, "resolved", summary, request.user)
-        message = notice(f":white_check_mark: *Resolved* by {mention(request.user)}: {untrusted(summary)}",
-                         f"Learned as past incident `{document.id}` ({document.category.replace('_', ' ')}); "
-                         "future investigations will recall it. `/andon postmortem` drafts the write-up.")
+        message = notice(
+            f":white_check_mark: *Resolved* by {mention(request.user)}: {untrusted(summary)}",
+            f"Learned as past incident `{document.id}` ({document.category.replace('_', ' ')}); "
+            "future investigations will recall it. `/andon postmortem` drafts the write-up.",
+        )
         if channel:
             self.deps.workspace.post(channel, message, thread_ts=thread)
         request.respond(message)
@@ -326,9 +387,14 @@ class Commands:
         incident = self.deps.store.get(incident_id) or {}
         draft = draft_postmortem(incident, self.deps.store.timeline(incident_id))
         channel = incident.get("channel") or request.channel
-        self.deps.workspace.upload(channel, incident.get("thread_ts"), f"postmortem-{incident_id}.md", draft,
-                                f"Postmortem draft — {incident.get('title', incident_id)}",
-                                "Postmortem draft from the timeline: summary, impact, timeline, root cause, actions.")
+        self.deps.workspace.upload(
+            channel,
+            incident.get("thread_ts"),
+            f"postmortem-{incident_id}.md",
+            draft,
+            f"Postmortem draft — {incident.get('title', incident_id)}",
+            "Postmortem draft from the timeline: summary, impact, timeline, root cause, actions.",
+        )
         self.deps.store.note(incident_id, "postmortem", "postmortem draft posted", request.user)
         request.respond(notice(f":memo: Postmortem draft for `{incident_id}` posted in the incident thread."))
 
@@ -340,10 +406,10 @@ class Commands:
         self._durable("declare", request, rest)
         return _reply(f":rotating_light: Declaring “{rest}” — creating the incident channel…")
 
-
     def _declare(self, request: CommandRequest, rest: str) -> None:
         channel = declare_incident(self.deps, self.conversations, rest, request.user)
         request.respond(notice(f":rotating_light: Declared: <#{channel}> — responders invited, runbook bookmarked."))
+
 
 def _archive_link(channel: str | None, ts: str | None) -> str:
     return f"https://slack.com/archives/{channel}/p{str(ts).replace('.', '')}"

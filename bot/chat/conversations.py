@@ -87,8 +87,11 @@ class Conversations:
         """Handle one message: ``opened``, ``answering``, ``noted``, ``duplicate`` or ``ignored``."""
         text = _MENTION.sub("", message.text or "").strip()
         incident = self.deps.store.find_by_thread(message.channel, message.root) if message.in_thread else None
-        if incident is None and not message.mention and (
-                message.in_thread or message.channel not in self.incident_channels()):
+        if (
+            incident is None
+            and not message.mention
+            and (message.in_thread or message.channel not in self.incident_channels())
+        ):
             return "ignored"
         if not self._first_delivery(message):
             return "duplicate"
@@ -99,12 +102,20 @@ class Conversations:
             self.deps.store.note(incident["id"], "message", text, message.user)
             return "noted"
         if not text:
-            self.deps.workspace.post(message.channel, notice("Tell me what is wrong, e.g. “checkout 5xx since 10:02, "
-                                                          "started after deploy”."), thread_ts=message.root)
+            self.deps.workspace.post(
+                message.channel,
+                notice("Tell me what is wrong, e.g. “checkout 5xx since 10:02, started after deploy”."),
+                thread_ts=message.root,
+            )
             return "ignored"
         trigger = {"text": text, "channel": message.channel, "user": message.user}
-        self.open_incident(trigger, message.channel, message.root, thread_incident_id(message.channel, message.root),
-                           opened_by=message.user)
+        self.open_incident(
+            trigger,
+            message.channel,
+            message.root,
+            thread_incident_id(message.channel, message.root),
+            opened_by=message.user,
+        )
         return "opened"
 
     def _first_delivery(self, message: InboundMessage) -> bool:
@@ -114,8 +125,9 @@ class Conversations:
         return store.first_time(f"slack:message:{message.channel}:{message.ts}")
 
     # ----- investigation -----
-    def open_incident(self, trigger: Any, channel: str, thread_ts: str, incident_id: str,
-                      opened_by: str | None = None) -> dict[str, Any]:
+    def open_incident(
+        self, trigger: Any, channel: str, thread_ts: str, incident_id: str, opened_by: str | None = None
+    ) -> dict[str, Any]:
         """Record the incident, acknowledge it in its thread at once, and investigate on the worker pool."""
         incident = incident_from_trigger(trigger, now=self.deps.clock(), known_services=self.deps.sources.services)
         incident.id = incident_id
@@ -131,8 +143,9 @@ class Conversations:
         self.deps.submit(self.investigate, data, trigger, channel, thread_ts, ts)
         return data
 
-    def investigate(self, incident: dict[str, Any], trigger: Any, channel: str, thread_ts: str,
-                    progress_ts: str) -> None:
+    def investigate(
+        self, incident: dict[str, Any], trigger: Any, channel: str, thread_ts: str, progress_ts: str
+    ) -> None:
         reporter = ProgressReporter(self.deps.workspace, channel, progress_ts, incident)
         started = time.monotonic()
         try:
@@ -144,8 +157,9 @@ class Conversations:
             self.deps.store.note(incident["id"], "error", f"investigation failed: {exc}")
             return
         reporter.finish()
-        self.deps.metrics.investigated(outcome.state, time.monotonic() - started,
-                                    "waiting" if outcome.waiting else "reported")
+        self.deps.metrics.investigated(
+            outcome.state, time.monotonic() - started, "waiting" if outcome.waiting else "reported"
+        )
         self.publish(outcome, channel, thread_ts)
 
     def publish(self, outcome: Outcome, channel: str, thread_ts: str) -> None:
@@ -158,8 +172,9 @@ class Conversations:
         if self.deps.charts == "images":
             self.deps.submit(post_evidence_charts, self.deps, outcome.incident_id, report, channel, thread_ts)
         if outcome.waiting:
-            self.approvals.post_cards(outcome.incident_id, list(outcome.state.get("proposals") or []), channel,
-                                      thread_ts)
+            self.approvals.post_cards(
+                outcome.incident_id, list(outcome.state.get("proposals") or []), channel, thread_ts
+            )
         elif report.get("actions"):
             self.deps.workspace.post(channel, verification_message(report), thread_ts=thread_ts)
 

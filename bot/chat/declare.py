@@ -32,15 +32,22 @@ def declare_incident(deps: ChatDeps, conversations: Conversations, title: str, u
     responders = [user] + [a for a in deps.policy.approvers if a[:1] in ("U", "W") and a != user]
     topic = f":rotating_light: {incident.title} · severity {incident.severity} · status investigating"
     channel = deps.workspace.open_channel(channel_name(title, time.time()), topic, responders)
-    root = deps.workspace.post(channel, notice(f":rotating_light: Incident declared by {mention(user)}: "
-                                                   f"*{untrusted(incident.title)}*", "Responders invited; I'm investigating "
-                                                                          "in this thread."))
+    root = deps.workspace.post(
+        channel,
+        notice(
+            f":rotating_light: Incident declared by {mention(user)}: *{untrusted(incident.title)}*",
+            "Responders invited; I'm investigating in this thread.",
+        ),
+    )
     hits = deps.kb.search(title, k=1, kind="runbook") if deps.kb is not None else []
     if hits:
         hit = hits[0].to_dict()
         runbook_ts = deps.workspace.post(channel, runbook_results(title, [hit]))
-        link = hit["path"] if str(hit.get("path", "")).startswith("http") else deps.workspace.permalink(
-            channel, runbook_ts)
+        link = (
+            hit["path"]
+            if str(hit.get("path", "")).startswith("http")
+            else deps.workspace.permalink(channel, runbook_ts)
+        )
         deps.workspace.bookmark(channel, f"Runbook: {hit['title']}", link)
     deps.workspace.bookmark(channel, "Incident thread", deps.workspace.permalink(channel, root))
     conversations.open_incident(trigger, channel, root, thread_incident_id(channel, root), opened_by=user)

@@ -76,17 +76,28 @@ class ChatDeps:
     verify_wait_s: float = 0.0
     charts: ChartStyle = "images"
     """How this front end shows the evidence's series after an investigation."""
-    _routes: list[tuple[Callable[..., Any], Callable[[tuple[Any, ...]], None]]] = field(default_factory=list,
-                                                                                       repr=False)
+    _routes: list[tuple[Callable[..., Any], Callable[[tuple[Any, ...]], None]]] = field(
+        default_factory=list, repr=False
+    )
     _reader: Investigator | None = field(default=None, repr=False)
     _reader_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _stopping: threading.Event = field(default_factory=threading.Event, repr=False)
 
     def investigator(self, progress: Callable[[str, dict[str, Any]], None] | None = None) -> Investigator:
         """A graph runner for one start or resume, sharing the durable checkpointer."""
-        return Investigator(self.settings, self.sources, kb=self.kb, store=self.store, policy=self.policy,
-                            registry=self.registry, approval_mode="interactive", clock=self.clock,
-                            checkpointer=self.checkpointer, progress=progress, verify_wait_s=self.verify_wait_s)
+        return Investigator(
+            self.settings,
+            self.sources,
+            kb=self.kb,
+            store=self.store,
+            policy=self.policy,
+            registry=self.registry,
+            approval_mode="interactive",
+            clock=self.clock,
+            checkpointer=self.checkpointer,
+            progress=progress,
+            verify_wait_s=self.verify_wait_s,
+        )
 
     def pending(self, incident_id: str) -> list[dict[str, Any]]:
         """The proposals a paused investigation waits on, read by one graph runner built once (building one
@@ -139,13 +150,23 @@ INTERRUPTED_AFTER_S = 600.0
 """An action still 'running' this long after it started belongs to a process that died (actuators time out sooner)."""
 
 
-NO_TELEMETRY = ("degraded mode: no telemetry source (set ANDON_PROMETHEUS_URL, or pass --telemetry FIXTURE.yaml): "
-                "/andon help, runbook, incidents and status answer; investigations are inconclusive")
+NO_TELEMETRY = (
+    "degraded mode: no telemetry source (set ANDON_PROMETHEUS_URL, or pass --telemetry FIXTURE.yaml): "
+    "/andon help, runbook, incidents and status answer; investigations are inconclusive"
+)
 
 
-def build_deps(settings: Settings, workspace: Workspace, telemetry: Path | None = None, kb: Any = None,
-               registry: ToolRegistry | None = None, executor: Executor | None = None,
-               policy: Policy | None = None, workers: int = 4, charts: ChartStyle = "images") -> ChatDeps:
+def build_deps(
+    settings: Settings,
+    workspace: Workspace,
+    telemetry: Path | None = None,
+    kb: Any = None,
+    registry: ToolRegistry | None = None,
+    executor: Executor | None = None,
+    policy: Policy | None = None,
+    workers: int = 4,
+    charts: ChartStyle = "images",
+) -> ChatDeps:
     """Everything the channels need. ``telemetry`` replays a fixture instead of live backends; ``charts``
     is how this front end shows the evidence's series (off when ``settings.charts`` is false)."""
     clock: Callable[[], float] = time.time
@@ -159,10 +180,17 @@ def build_deps(settings: Settings, workspace: Workspace, telemetry: Path | None 
         sources = Sources()
     store = open_store(settings.database_url, settings.data_dir, synchronous=settings.sqlite_synchronous)
     store.mark_interrupted(older_than=INTERRUPTED_AFTER_S)  # a crash mid-action is reported, never re-run
-    return ChatDeps(settings=settings, store=store,
-                    workspace=workspace, policy=policy or load_policy(settings.policy_file), sources=sources,
-                    kb=kb if kb is not None else open_knowledge(settings), registry=registry or default_registry(),
-                    checkpointer=open_checkpointer(settings.database_url, settings.data_dir),
-                    executor=executor or ThreadPoolExecutor(max_workers=workers, thread_name_prefix="andon-work"),
-                    clock=clock, verify_wait_s=0.0 if telemetry is not None else 30.0,
-                    charts=charts if settings.charts else "off")
+    return ChatDeps(
+        settings=settings,
+        store=store,
+        workspace=workspace,
+        policy=policy or load_policy(settings.policy_file),
+        sources=sources,
+        kb=kb if kb is not None else open_knowledge(settings),
+        registry=registry or default_registry(),
+        checkpointer=open_checkpointer(settings.database_url, settings.data_dir),
+        executor=executor or ThreadPoolExecutor(max_workers=workers, thread_name_prefix="andon-work"),
+        clock=clock,
+        verify_wait_s=0.0 if telemetry is not None else 30.0,
+        charts=charts if settings.charts else "off",
+    )

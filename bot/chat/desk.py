@@ -29,8 +29,7 @@ MESSAGE_JOB = "message"
 
 
 class Desk:
-    def __init__(self, deps: ChatDeps,
-                 responder: Callable[[str], Callable[[list[Block]], None]] | None = None) -> None:
+    def __init__(self, deps: ChatDeps, responder: Callable[[str], Callable[[list[Block]], None]] | None = None) -> None:
         """``responder`` answers through a slash command's response_url (for work resumed after a restart)."""
         self.deps = deps
         self.approvals = Approvals(deps)
@@ -70,6 +69,7 @@ class Desk:
     def after_ack(self, work: Callable[..., Any], *args: Any) -> None:
         """Run what follows an acknowledgement (a click's card update and resumption) on the desk's own
         threads: not on the worker pool, where it would wait behind running investigations."""
+
         def run() -> None:
             try:
                 work(*args)

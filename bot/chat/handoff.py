@@ -2,7 +2,8 @@
 
 An investigation and an answer to a question in a thread — the CPU-heavy calls — are written to the store
 as jobs where the serving process would have queued them on its own pool, and so are chat messages (the
-desk's) and the slash commands' jobs; the worker process claims them with the store's claims and runs them with the same code. One table
+desk's) and the slash commands' jobs; the worker process claims them with the store's claims and runs them with the
+same code. One table
 (:func:`handed_off`) names the calls, so both sides agree on the job kinds."""
 
 from __future__ import annotations
@@ -70,8 +71,9 @@ class JobPoller:
     its jobs count from, None for the default) and runs them on ``slots`` threads of its own. It takes no
     more than it has free threads: a job waiting in a queue would hold no renewed claim."""
 
-    def __init__(self, queues: list[tuple[Jobs, float | None]], slots: int,
-                 ran: Callable[[], None] = lambda: None) -> None:
+    def __init__(
+        self, queues: list[tuple[Jobs, float | None]], slots: int, ran: Callable[[], None] = lambda: None
+    ) -> None:
         """``ran`` is called after each job this poller ran (a thread is free: time to look again)."""
         self._queues = queues
         self._slots = slots

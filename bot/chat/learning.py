@@ -25,23 +25,37 @@ def root_cause_text(report: dict[str, Any] | None) -> str | None:
     return f"{str(root.get('category')).replace('_', ' ')} on {root['service']}"
 
 
-def learned_incident(incident: dict[str, Any], summary: str, link: str, category: str | None = None,
-                     by: str | None = None) -> Document:
+def learned_incident(
+    incident: dict[str, Any], summary: str, link: str, category: str | None = None, by: str | None = None
+) -> Document:
     """The knowledge-base document for a resolved incident. ``category`` overrides the report's."""
     report = incident.get("report") or {}
     root = report.get("root_cause") or {}
     chosen = category or root.get("category")
     if not chosen or chosen not in categories():
-        raise LearningError("name the fault category: `/andon resolve category=<one of "
-                            f"{', '.join(list(categories())[:6])}, …> <what fixed it>`")
+        raise LearningError(
+            "name the fault category: `/andon resolve category=<one of "
+            f"{', '.join(list(categories())[:6])}, …> <what fixed it>`"
+        )
     best: dict[str, Any] = next(iter(report.get("hypotheses") or []), {})
     evidence = [str(e["summary"]) for e in best.get("evidence", []) if e.get("supports")][:4]
     alerts = [report["incident"]["alertname"]] if (report.get("incident") or {}).get("alertname") else []
     services = list(incident.get("services") or []) or ([root["service"]] if root.get("service") else ["*"])
     root_text = root_cause_text(report) or chosen.replace("_", " ")
-    return past_incident(incident["id"], incident["title"], chosen, root_text, summary, summary=summary,
-                         services=services, alerts=alerts, evidence=evidence, tags=["learned", "slack"], path=link,
-                         meta={"resolved_by": by or ""})
+    return past_incident(
+        incident["id"],
+        incident["title"],
+        chosen,
+        root_text,
+        summary,
+        summary=summary,
+        services=services,
+        alerts=alerts,
+        evidence=evidence,
+        tags=["learned", "slack"],
+        path=link,
+        meta={"resolved_by": by or ""},
+    )
 
 
 def _utc(at: float) -> str:
@@ -57,9 +71,18 @@ def draft_postmortem(incident: dict[str, Any], timeline: list[dict[str, Any]], n
     if resolved is not None:
         minutes = max(int((resolved - float(incident["created_at"])) // 60), 0)
         duration = f"{minutes // 60}h {minutes % 60}m"
-    return render("postmortem", incident=incident, report=report, root=report.get("root_cause"),
-                  best=next(iter(report.get("hypotheses") or []), None), actions=report.get("actions") or [],
-                  verification=report.get("verification"), runbook=next(iter(report.get("runbooks") or []), None),
-                  timeline=[{**e, "time": _utc(float(e["at"]))} for e in timeline], drafted=_utc(now),
-                  opened=_utc(float(incident["created_at"])), resolved=_utc(resolved) if resolved else None,
-                  duration=duration)
+    return render(
+        "postmortem",
+        incident=incident,
+        report=report,
+        root=report.get("root_cause"),
+        best=next(iter(report.get("hypotheses") or []), None),
+        actions=report.get("actions") or [],
+        verification=report.get("verification"),
+        runbook=next(iter(report.get("runbooks") or []), None),
+        timeline=[{**e, "time": _utc(float(e["at"]))} for e in timeline],
+        drafted=_utc(now),
+        opened=_utc(float(incident["created_at"])),
+        resolved=_utc(resolved) if resolved else None,
+        duration=duration,
+    )

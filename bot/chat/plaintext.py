@@ -10,12 +10,30 @@ __all__ = ["blocks_to_text", "mrkdwn_to_text"]
 _LINK = re.compile(r"<(https?://[^|>]+)\|([^>]+)>")
 _DATE = re.compile(r"<!date\^\d+\^[^|>]*\|([^>]+)>")
 _USER = re.compile(r"<@([A-Z0-9-]+)>")  # a Slack id, or the console's own (U-CONSOLE)
-_EMOJI = {":white_check_mark:": "✔", ":heavy_check_mark:": "✓", ":heavy_multiplication_x:": "✗", ":x:": "✗",
-          ":no_entry_sign:": "⊘", ":warning:": "⚠", ":hourglass:": "⌛", ":hourglass_flowing_sand:": "⏳",
-          ":arrow_forward:": "▶", ":eyes:": "👀", ":rotating_light:": "🚨", ":hammer_and_wrench:": "🛠",
-          ":large_green_circle:": "●", ":large_orange_circle:": "●", ":white_circle:": "○",
-          ":double_vertical_bar:": "‖", ":sunny:": "☀", ":thinking_face:": "?", ":memo:": "✎",
-          ":mag:": "🔍", ":books:": "📚", ":repeat:": "↻"}
+_EMOJI = {
+    ":white_check_mark:": "✔",
+    ":heavy_check_mark:": "✓",
+    ":heavy_multiplication_x:": "✗",
+    ":x:": "✗",
+    ":no_entry_sign:": "⊘",
+    ":warning:": "⚠",
+    ":hourglass:": "⌛",
+    ":hourglass_flowing_sand:": "⏳",
+    ":arrow_forward:": "▶",
+    ":eyes:": "👀",
+    ":rotating_light:": "🚨",
+    ":hammer_and_wrench:": "🛠",
+    ":large_green_circle:": "●",
+    ":large_orange_circle:": "●",
+    ":white_circle:": "○",
+    ":double_vertical_bar:": "‖",
+    ":sunny:": "☀",
+    ":thinking_face:": "?",
+    ":memo:": "✎",
+    ":mag:": "🔍",
+    ":books:": "📚",
+    ":repeat:": "↻",
+}
 
 
 def mrkdwn_to_text(text: str) -> str:

@@ -16,9 +16,16 @@ __all__ = ["ProgressReporter", "stage_label"]
 
 log = logging.getLogger(__name__)
 
-_TOOL_LABELS = (("prometheus", "querying metrics"), ("rank_anomalies", "ranking anomalous metrics"),
-                ("log", "reading logs"), ("k8s", "checking Kubernetes"), ("correlate_changes", "correlating recent changes"),
-                ("change", "reading recent changes"), ("alert", "checking firing alerts"), ("runbook", "running runbook checks"))
+_TOOL_LABELS = (
+    ("prometheus", "querying metrics"),
+    ("rank_anomalies", "ranking anomalous metrics"),
+    ("log", "reading logs"),
+    ("k8s", "checking Kubernetes"),
+    ("correlate_changes", "correlating recent changes"),
+    ("change", "reading recent changes"),
+    ("alert", "checking firing alerts"),
+    ("runbook", "running runbook checks"),
+)
 
 
 def stage_label(stage: str, info: dict[str, Any]) -> str:
@@ -26,18 +33,31 @@ def stage_label(stage: str, info: dict[str, Any]) -> str:
     if stage == "tool":
         tool = str(info.get("tool", ""))
         return next((label for key, label in _TOOL_LABELS if key in tool), f"running {tool}")
-    labels = {"intake": "reading the report", "retrieving": "retrieving runbooks and past incidents",
-              "investigating": "planning the next checks", "ranking hypotheses": "ranking hypotheses",
-              "proposing": f"proposing fixes ({info.get('count', 0)})", "acting": f"running {info.get('tool', 'the action')}",
-              "verifying": "verifying the symptoms cleared", "report": "writing the report"}
+    labels = {
+        "intake": "reading the report",
+        "retrieving": "retrieving runbooks and past incidents",
+        "investigating": "planning the next checks",
+        "ranking hypotheses": "ranking hypotheses",
+        "proposing": f"proposing fixes ({info.get('count', 0)})",
+        "acting": f"running {info.get('tool', 'the action')}",
+        "verifying": "verifying the symptoms cleared",
+        "report": "writing the report",
+    }
     return labels.get(stage, stage)
 
 
 class ProgressReporter:
     """The graph's ``progress`` callback for one investigation: records steps and updates one message."""
 
-    def __init__(self, workspace: Workspace, channel: str, ts: str, incident: dict[str, Any],
-                 min_interval_s: float = 1.0, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        workspace: Workspace,
+        channel: str,
+        ts: str,
+        incident: dict[str, Any],
+        min_interval_s: float = 1.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.workspace, self.channel, self.ts, self.incident = workspace, channel, ts, incident
         self.min_interval_s = min_interval_s
         self.clock = clock

@@ -34,8 +34,9 @@ class Workspace(Protocol):
 
     def ephemeral(self, channel: str, user: str, text: str, thread_ts: str | None = None) -> None: ...
 
-    def upload(self, channel: str, thread_ts: str | None, filename: str, content: str, title: str,
-               comment: str) -> None: ...
+    def upload(
+        self, channel: str, thread_ts: str | None, filename: str, content: str, title: str, comment: str
+    ) -> None: ...
 
     def upload_images(self, channel: str, thread_ts: str | None, images: list[ImageFile], comment: str) -> None:
         """Share ``images`` in one message of the thread, with ``comment`` as its text."""

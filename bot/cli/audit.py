@@ -56,17 +56,35 @@ PARAMETERS_CHARS = 200
 """Longest parameters shown in the table (a received trigger can be a whole webhook; --json keeps it all)."""
 
 
-AUDIT_COLUMNS = (Col("when (UTC)", drop=3), Col("incident"), Col("event"), Col("who", drop=2), Col("tool"),
-                 Col("parameters", drop=1), Col("detail / result"))
+AUDIT_COLUMNS = (
+    Col("when (UTC)", drop=3),
+    Col("incident"),
+    Col("event"),
+    Col("who", drop=2),
+    Col("tool"),
+    Col("parameters", drop=1),
+    Col("detail / result"),
+)
 """What a narrow terminal loses first: the parameters (an execution's detail says what it did; a received
 webhook's are long JSON), then who, then when; the incident id is never cut."""
 
 
 def _table(entries: list[dict[str, Any]], title: str, caption: str | None = None) -> Table:
-    rows = [[Text(cell) for cell in (
-        format_when(float(entry["at"])), str(entry["incident_id"] or ""), str(entry["event"]), str(entry["by"] or ""),
-        str(entry["tool"] or ""), shorten(_args(entry["args"]), PARAMETERS_CHARS), str(entry["detail"] or ""))]
-        for entry in entries]
+    rows = [
+        [
+            Text(cell)
+            for cell in (
+                format_when(float(entry["at"])),
+                str(entry["incident_id"] or ""),
+                str(entry["event"]),
+                str(entry["by"] or ""),
+                str(entry["tool"] or ""),
+                shorten(_args(entry["args"]), PARAMETERS_CHARS),
+                str(entry["detail"] or ""),
+            )
+        ]
+        for entry in entries
+    ]
     return fitted_table(console, AUDIT_COLUMNS, rows, title=title, caption=caption)
 
 
@@ -77,8 +95,12 @@ def _count(entries: list[dict[str, Any]]) -> str:
 @app.command("list")
 def list_entries(
     incident: str | None = typer.Option(None, "--incident", help="only this incident's entries"),
-    as_json: bool = typer.Option(False, "--json", help="print the entries as a JSON array; each has \"log\": "
-                                 "\"andon\" (the incident store) or \"demo\" (the last andon demo, kept in the lab)"),
+    as_json: bool = typer.Option(
+        False,
+        "--json",
+        help='print the entries as a JSON array; each has "log": '
+        '"andon" (the incident store) or "demo" (the last andon demo, kept in the lab)',
+    ),
 ) -> None:
     """Every proposal, decision, execution and refusal, oldest first; then those of the last `andon demo`,
     which keeps its own log in the lab (<data dir>/lab/andon), labelled apart."""
@@ -97,6 +119,10 @@ def list_entries(
     else:
         console.print("no audit entries in the incident store" + scope)
     if demo:
-        console.print(_table(demo, f"the last andon demo: {_count(demo)}{scope}",
-                             caption=f"actions on the demo's lab, kept apart in {demo_dir} (`andon lab up` starts "
-                                     "it afresh)"))
+        console.print(
+            _table(
+                demo,
+                f"the last andon demo: {_count(demo)}{scope}",
+                caption=f"actions on the demo's lab, kept apart in {demo_dir} (`andon lab up` starts it afresh)",
+            )
+        )

@@ -16,12 +16,15 @@ from bot.cli.mrkdwn import mrkdwn_to_rich
 
 
 def chat(
-    telemetry: Path | None = typer.Option(None, "--telemetry", help="replay telemetry from this fixture instead of "
-                                          "live backends"),
-    as_user: str = typer.Option("U-CONSOLE", "--as-user", help="the Slack user id you act as (approvals follow "
-                                "the policy for this id)"),
-    approvers: str | None = typer.Option(None, "--approvers", help="comma-separated user ids added to the policy's "
-                                         "approvers for this session"),
+    telemetry: Path | None = typer.Option(
+        None, "--telemetry", help="replay telemetry from this fixture instead of live backends"
+    ),
+    as_user: str = typer.Option(
+        "U-CONSOLE", "--as-user", help="the Slack user id you act as (approvals follow the policy for this id)"
+    ),
+    approvers: str | None = typer.Option(
+        None, "--approvers", help="comma-separated user ids added to the policy's approvers for this session"
+    ),
     reasoner: str | None = typer.Option(None, "--reasoner", help="rules (default, no LLM) or llm"),
 ) -> None:
     """A local console channel: the same cards and approval rules as Slack, without a workspace."""
@@ -34,19 +37,27 @@ def chat(
     settings = settings_or_exit(reasoner=reasoner)
     settings.incident_channels = ["console"]
     try:
-        policy = load_policy(settings.policy_file, approvers=[a.strip() for a in (approvers or "").split(",") if a.strip()])
+        policy = load_policy(
+            settings.policy_file, approvers=[a.strip() for a in (approvers or "").split(",") if a.strip()]
+        )
     except PolicyError as exc:
         fail(str(exc))
     workspace = ConsoleWorkspace(console, render=mrkdwn_to_rich)
     executor = QueuedExecutor()
     try:
-        deps = build_deps(settings, workspace, telemetry=telemetry, executor=executor, policy=policy,
-                          charts="sparklines")
+        deps = build_deps(
+            settings, workspace, telemetry=telemetry, executor=executor, policy=policy, charts="sparklines"
+        )
     except (SettingsError, ValueError) as exc:
         fail(str(exc))
     if as_user not in policy.approvers:
-        console.print(Text(f"{as_user} is not an approver in the policy: approvals will be refused "
-                           f"(add --approvers {as_user} to try them).", style="dim"))
+        console.print(
+            Text(
+                f"{as_user} is not an approver in the policy: approvals will be refused "
+                f"(add --approvers {as_user} to try them).",
+                style="dim",
+            )
+        )
     ChatSession(Desk(deps), workspace, as_user, executor).run(_lines())
 
 

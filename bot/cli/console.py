@@ -24,16 +24,19 @@ from bot.chat.workspace import ImageFile
 __all__ = ["ConsoleWorkspace", "ChatSession", "CONSOLE_CHANNEL"]
 
 CONSOLE_CHANNEL = "CCONSOLE01"
-HELP = ("Type what is wrong to open an incident; in an incident, type questions. `approve <n>` / `reject <n>` "
-        "decide on card n, `as <user>` switches user, `/andon help` lists commands, `new <text>` opens another "
-        "incident, `quit` leaves.")
+HELP = (
+    "Type what is wrong to open an incident; in an incident, type questions. `approve <n>` / `reject <n>` "
+    "decide on card n, `as <user>` switches user, `/andon help` lists commands, `new <text>` opens another "
+    "incident, `quit` leaves."
+)
 
 
 class ConsoleWorkspace:
     """:class:`~bot.chat.workspace.Workspace` printing to a rich console."""
 
-    def __init__(self, console: Console, groups: dict[str, list[str]] | None = None,
-                 render: Callable[[str], Text] = Text) -> None:
+    def __init__(
+        self, console: Console, groups: dict[str, list[str]] | None = None, render: Callable[[str], Text] = Text
+    ) -> None:
         self.console = console
         self.groups = groups or {}
         self.render = render
@@ -49,8 +52,9 @@ class ConsoleWorkspace:
         return f"{micros // 1_000_000}.{micros % 1_000_000:06d}"
 
     def show(self, blocks: list[Block], title: str, style: str = "cyan") -> None:
-        self.console.print(Panel(self.render(blocks_to_text(blocks)), title=Text(title), title_align="left",
-                                 border_style=style))
+        self.console.print(
+            Panel(self.render(blocks_to_text(blocks)), title=Text(title), title_align="left", border_style=style)
+        )
 
     def post(self, channel: str, blocks: list[Block], text: str | None = None, thread_ts: str | None = None) -> str:
         ts = self.next_ts()
@@ -60,7 +64,9 @@ class ConsoleWorkspace:
                 values = [e.get("value", "") for e in block["elements"] if e.get("action_id") == ActionId.APPROVE]
                 if values:
                     self.cards.append((channel, ts, str(values[0])))
-                    title += f" — card {len(self.cards)}: type `approve {len(self.cards)}` or `reject {len(self.cards)}`"
+                    title += (
+                        f" — card {len(self.cards)}: type `approve {len(self.cards)}` or `reject {len(self.cards)}`"
+                    )
         self.show(blocks, title)
         return ts
 
@@ -71,8 +77,9 @@ class ConsoleWorkspace:
     def ephemeral(self, channel: str, user: str, text: str, thread_ts: str | None = None) -> None:
         self.console.print(Text(f"(only visible to {user}) {text}", style="italic yellow"))
 
-    def upload(self, channel: str, thread_ts: str | None, filename: str, content: str, title: str,
-               comment: str) -> None:
+    def upload(
+        self, channel: str, thread_ts: str | None, filename: str, content: str, title: str, comment: str
+    ) -> None:
         self.console.print(Panel(Text(content), title=f"{title} ({filename})", border_style="green"))
 
     def upload_images(self, channel: str, thread_ts: str | None, images: list[ImageFile], comment: str) -> None:
@@ -145,8 +152,9 @@ class ChatSession:
         def respond(blocks: list[Block]) -> None:
             self.workspace.show(blocks, "andon (only visible to you)", style="yellow")
 
-        reply = self.desk.commands.handle(CommandRequest(text=text, user=self.user, channel=CONSOLE_CHANNEL,
-                                                         respond=respond))
+        reply = self.desk.commands.handle(
+            CommandRequest(text=text, user=self.user, channel=CONSOLE_CHANNEL, respond=respond)
+        )
         self.workspace.show(reply.blocks, "andon (only visible to you)", style="yellow")
 
     def _decide(self, decision: str, number: str) -> None:
@@ -156,8 +164,14 @@ class ChatSession:
             return
         channel, ts, value = cards[int(number) - 1]
         incident_id, proposal_id, digest = parse_button_value(value)
-        self.desk.approvals.decide(Click(incident_id=incident_id, proposal_id=proposal_id, digest=digest,
-                                         decision="approve" if decision == "approve" else "reject", user=self.user,
-                                         channel=channel, message_ts=ts))
-
-
+        self.desk.approvals.decide(
+            Click(
+                incident_id=incident_id,
+                proposal_id=proposal_id,
+                digest=digest,
+                decision="approve" if decision == "approve" else "reject",
+                user=self.user,
+                channel=channel,
+                message_ts=ts,
+            )
+        )

@@ -19,8 +19,9 @@ if TYPE_CHECKING:
 
 __all__ = ["app", "resolved_document", "list_incidents", "resolve", "feedback"]
 
-app = typer.Typer(help="Incidents: list them, resolve them into the knowledge base, give feedback.",
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="Incidents: list them, resolve them into the knowledge base, give feedback.", no_args_is_help=True
+)
 
 
 def _who(by: str | None) -> str:
@@ -52,10 +53,19 @@ def resolved_document(incident: dict[str, Any], root_cause: str, fix: str, categ
     best: dict[str, Any] = next(iter(report.get("hypotheses") or []), {})
     evidence = [str(e["summary"]) for e in best.get("evidence", []) if e.get("supports", True)][:4]
     alertname = (report.get("incident") or {}).get("alertname")
-    return past_incident(incident["id"], incident["title"], category, root_cause, fix,
-                         summary=f"Root cause: {root_cause}. Fixed by: {fix}", services=[service],
-                         alerts=[alertname] if alertname else [], evidence=evidence, tags=["learned", "cli"],
-                         path=f"andon:incident/{incident['id']}")
+    return past_incident(
+        incident["id"],
+        incident["title"],
+        category,
+        root_cause,
+        fix,
+        summary=f"Root cause: {root_cause}. Fixed by: {fix}",
+        services=[service],
+        alerts=[alertname] if alertname else [],
+        evidence=evidence,
+        tags=["learned", "cli"],
+        path=f"andon:incident/{incident['id']}",
+    )
 
 
 @app.command("list")
@@ -73,9 +83,21 @@ def list_incidents(
         rows = store.list(status, limit)
     finally:
         store.db.close()
-    shown = [{"id": r["id"], "title": r["title"], "status": r["status"], "severity": r["severity"],
-              "services": r["services"], "created_at": r["created_at"], "channel": r["channel"],
-              "root_cause": r["root_cause"] or _root(r) or None, "fix": r["fix"], "origin": r["origin"]} for r in rows]
+    shown = [
+        {
+            "id": r["id"],
+            "title": r["title"],
+            "status": r["status"],
+            "severity": r["severity"],
+            "services": r["services"],
+            "created_at": r["created_at"],
+            "channel": r["channel"],
+            "root_cause": r["root_cause"] or _root(r) or None,
+            "fix": r["fix"],
+            "origin": r["origin"],
+        }
+        for r in rows
+    ]
     if as_json:
         print_json(shown)
         return
@@ -88,17 +110,40 @@ def list_incidents(
         if isinstance(cause, dict):
             cause = f"{str(cause.get('category', '')).replace('_', ' ')} on {cause.get('service')}"
         origin = Text(row["origin"] or "alert/Slack", style="yellow" if row["origin"] == "replay" else "")
-        cells.append([Text(row["id"]), time.strftime("%Y-%m-%d %H:%M", time.gmtime(float(row["created_at"]))),
-                     Text(row["status"]), origin, Text(str(row["severity"] or "")), Text(", ".join(row["services"])),
-                     Text(row["title"]), Text(str(cause or ""))])
-    console.print(fitted_table(console, INCIDENT_COLUMNS, cells,
-                               title=f"{len(shown)} incident{'' if len(shown) == 1 else 's'}",
-                               caption="from: alert or Slack; cli (andon investigate, live telemetry); replay (andon "
-                                       "investigate on a telemetry fixture, not a live incident)"))
+        cells.append(
+            [
+                Text(row["id"]),
+                time.strftime("%Y-%m-%d %H:%M", time.gmtime(float(row["created_at"]))),
+                Text(row["status"]),
+                origin,
+                Text(str(row["severity"] or "")),
+                Text(", ".join(row["services"])),
+                Text(row["title"]),
+                Text(str(cause or "")),
+            ]
+        )
+    console.print(
+        fitted_table(
+            console,
+            INCIDENT_COLUMNS,
+            cells,
+            title=f"{len(shown)} incident{'' if len(shown) == 1 else 's'}",
+            caption="from: alert or Slack; cli (andon investigate, live telemetry); replay (andon "
+            "investigate on a telemetry fixture, not a live incident)",
+        )
+    )
 
 
-INCIDENT_COLUMNS = (Col("id"), Col("opened (UTC)", drop=3), Col("status"), Col("from", drop=1),
-                    Col("severity", drop=2), Col("services"), Col("title"), Col("root cause"))
+INCIDENT_COLUMNS = (
+    Col("id"),
+    Col("opened (UTC)", drop=3),
+    Col("status"),
+    Col("from", drop=1),
+    Col("severity", drop=2),
+    Col("services"),
+    Col("title"),
+    Col("root cause"),
+)
 """What a narrow terminal loses first: where the incident came from, its severity, then when it opened; the id,
 which ``incident resolve`` wants, is never cut."""
 
@@ -136,15 +181,23 @@ def resolve(
         who = _who(by)
         store.set_status(incident_id, "resolved", root_cause=root_cause, fix=fix)
         store.note(incident_id, "resolved", f"{root_cause} — fixed by: {fix}", who)
-        store.audit(incident_id, "resolved", None, {"category": chosen_category, "service": chosen_service,
-                                                    "document": document.id}, root_cause, who)
+        store.audit(
+            incident_id,
+            "resolved",
+            None,
+            {"category": chosen_category, "service": chosen_service, "document": document.id},
+            root_cause,
+            who,
+        )
     finally:
         store.db.close()
     if as_json:
         print_json(document.model_dump(mode="json"))
         return
-    console.print(f"resolved {incident_id}: {str(chosen_category).replace('_', ' ')} on {chosen_service}; "
-                  f"learned as past incident [bold]{document.id}[/]")
+    console.print(
+        f"resolved {incident_id}: {str(chosen_category).replace('_', ' ')} on {chosen_service}; "
+        f"learned as past incident [bold]{document.id}[/]"
+    )
 
 
 @app.command()

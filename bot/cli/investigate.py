@@ -25,12 +25,21 @@ def investigate(
     alert: Path | None = typer.Option(None, "--alert", help="Alertmanager/PagerDuty JSON payload file"),
     text: str | None = typer.Option(None, "--text", help="a free-text description of the problem"),
     reasoner: str | None = typer.Option(None, "--reasoner", help="rules (default, no LLM) or llm"),
-    telemetry: Path | None = typer.Option(None, "--telemetry", help="replay telemetry from this fixture instead of "
-                                          "live backends (default: <alert>.telemetry.yaml next to the alert, when no "
-                                          "ANDON_PROMETHEUS_URL is set)"),
+    telemetry: Path | None = typer.Option(
+        None,
+        "--telemetry",
+        help="replay telemetry from this fixture instead of "
+        "live backends (default: <alert>.telemetry.yaml next to the alert, when no "
+        "ANDON_PROMETHEUS_URL is set)",
+    ),
     as_json: bool = typer.Option(False, "--json", help="print the report as one JSON object"),
-    charts: Path | None = typer.Option(None, "--charts", metavar="DIR", help="also write the evidence charts "
-                                       "(PNG: the root cause's and the alerting service's strongest series) into DIR"),
+    charts: Path | None = typer.Option(
+        None,
+        "--charts",
+        metavar="DIR",
+        help="also write the evidence charts "
+        "(PNG: the root cause's and the alerting service's strongest series) into DIR",
+    ),
 ) -> None:
     """Investigate an incident: evidence, ranked hypotheses and proposed fixes (nothing is executed).
     The incident is kept in the incident store (`andon incident list`, `andon incident resolve ID`), marked
@@ -135,4 +144,6 @@ def _stored(incident_id: str, fixture: Path | None) -> None:
     if fixture is not None:
         line.append(f" (replayed telemetry from {fixture}: not a live incident)", style="yellow")
     console.print(line)
-    console.print(Text(f'When it is fixed: andon incident resolve {incident_id} --root-cause "…" --fix "…"', style="dim"))
+    console.print(
+        Text(f'When it is fixed: andon incident resolve {incident_id} --root-cause "…" --fix "…"', style="dim")
+    )

@@ -21,8 +21,11 @@ app = typer.Typer(help="The knowledge base: runbooks and past incidents.", no_ar
 
 
 @app.command()
-def ingest(paths: list[Path] = typer.Argument(None, help="files or folders (default: the bundled knowledge and "
-                                              "ANDON_KNOWLEDGE_DIRS)")) -> None:
+def ingest(
+    paths: list[Path] = typer.Argument(
+        None, help="files or folders (default: the bundled knowledge and ANDON_KNOWLEDGE_DIRS)"
+    ),
+) -> None:
     """Upsert documents by content hash: unchanged files do nothing, changed files replace their chunks,
     deleted files are removed."""
     from bot.runtime import open_knowledge
@@ -33,12 +36,16 @@ def ingest(paths: list[Path] = typer.Argument(None, help="files or folders (defa
     try:
         with Progress(console=console, transient=True) as bar:
             task = bar.add_task("ingesting", total=None)
-            report = kb.ingest(list(paths) if paths else None,
-                               progress=lambda done, total: bar.update(task, completed=done, total=total))
+            report = kb.ingest(
+                list(paths) if paths else None,
+                progress=lambda done, total: bar.update(task, completed=done, total=total),
+            )
     except DocumentError as exc:
         fail(str(exc))
-    console.print(f"added {report.added}, updated {report.updated}, unchanged {report.unchanged}, "
-                  f"removed {report.removed} documents ({report.chunks} chunks written); {kb.count()} chunks in store")
+    console.print(
+        f"added {report.added}, updated {report.updated}, unchanged {report.unchanged}, "
+        f"removed {report.removed} documents ({report.chunks} chunks written); {kb.count()} chunks in store"
+    )
 
 
 MATCH_WORDS = [(0.9, "strong"), (0.7, "good"), (0.5, "fair"), (0.0, "weak")]
@@ -58,12 +65,15 @@ def match_label(score: float, why: list[str]) -> str:
 
 
 @app.command()
-def search(query: str = typer.Argument(..., help="what to look for (alert text, symptoms, a question)"),
-           service: str | None = typer.Option(None, "--service", help="prefer documents about this service"),
-           kind: str | None = typer.Option(None, "--kind", help="runbook, incident or doc (a page: kind: doc)"),
-           k: int = typer.Option(5, "-k", help="how many results"),
-           as_json: bool = typer.Option(False, "--json", help="print JSON to stdout (with the raw fused score and "
-                                        "\"relevance\", 0–1)")) -> None:
+def search(
+    query: str = typer.Argument(..., help="what to look for (alert text, symptoms, a question)"),
+    service: str | None = typer.Option(None, "--service", help="prefer documents about this service"),
+    kind: str | None = typer.Option(None, "--kind", help="runbook, incident or doc (a page: kind: doc)"),
+    k: int = typer.Option(5, "-k", help="how many results"),
+    as_json: bool = typer.Option(
+        False, "--json", help='print JSON to stdout (with the raw fused score and "relevance", 0–1)'
+    ),
+) -> None:
     """Hybrid search (vector + BM25, fused by normalised scores; exact alert names win).
 
     Results are ranked best first. "match" says how well each one matches:
@@ -78,8 +88,12 @@ def search(query: str = typer.Argument(..., help="what to look for (alert text, 
     kb = open_knowledge(settings_or_exit())
     hits = kb.search(query, k=k, service=service, kind=kind)
     if as_json:
-        print_json([{"rank": index, **h.to_dict(), "relevance": round(relevance(h.score), 3)}
-                    for index, h in enumerate(hits, start=1)])
+        print_json(
+            [
+                {"rank": index, **h.to_dict(), "relevance": round(relevance(h.score), 3)}
+                for index, h in enumerate(hits, start=1)
+            ]
+        )
         return
     console.print(results_table(console, hits))
 
@@ -95,6 +109,10 @@ def results_table(console: Console, hits: list[Hit]) -> Table:
         title = Text(hit.title)
         title.append(f"\n{hit.doc_id}", style="dim")
         rows.append([str(index), match_label(hit.score, hit.why), hit.kind, hit.category.replace("_", " "), title])
-    return fitted_table(console, RESULT_COLUMNS, rows, title=f"{len(hits)} result{'' if len(hits) == 1 else 's'}, "
-                        "best first", caption="match: 100% = ranked first by both the meaning and the keyword search "
-                        "(see --help)")
+    return fitted_table(
+        console,
+        RESULT_COLUMNS,
+        rows,
+        title=f"{len(hits)} result{'' if len(hits) == 1 else 's'}, best first",
+        caption="match: 100% = ranked first by both the meaning and the keyword search (see --help)",
+    )

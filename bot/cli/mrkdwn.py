@@ -9,17 +9,19 @@ from rich.text import Text
 
 __all__ = ["mrkdwn_to_rich"]
 
-_SPANS = re.compile(r"```\n?(?P<block>(?s:.+?))\n?```"
-                    r"|`(?P<code>[^`\n]+)`"
-                    r"|(?<![\w*])\*(?P<bold>[^*\n]*[^*\s])\*(?![\w*])"
-                    r"|(?<![\w_])_(?P<italic>[^_\n]*[^_\s])_(?![\w_])")
+_SPANS = re.compile(
+    r"```\n?(?P<block>(?s:.+?))\n?```"
+    r"|`(?P<code>[^`\n]+)`"
+    r"|(?<![\w*])\*(?P<bold>[^*\n]*[^*\s])\*(?![\w*])"
+    r"|(?<![\w_])_(?P<italic>[^_\n]*[^_\s])_(?![\w_])"
+)
 _STYLES = {"block": "cyan", "code": "cyan", "bold": "bold", "italic": "italic"}
 
 
 def _append(out: Text, text: str, style: str) -> None:
     at = 0
     for match in _SPANS.finditer(text):
-        out.append(text[at:match.start()], style=style or None)
+        out.append(text[at : match.start()], style=style or None)
         kind = str(match.lastgroup)
         inner = match.group(kind)
         if kind in ("block", "code"):

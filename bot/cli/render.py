@@ -59,16 +59,22 @@ def render_report(console: Console, report: dict[str, Any], sparklines: dict[str
     incident = report["incident"]
     examples = log_examples(report["evidence"])
     head = Text(incident["title"], style="bold")
-    head.append(f"\nservices: {', '.join(incident['services']) or '—'} · severity: {incident['severity']} · "
-                f"source: {incident['source']} · incident: {incident['id']}")
+    head.append(
+        f"\nservices: {', '.join(incident['services']) or '—'} · severity: {incident['severity']} · "
+        f"source: {incident['source']} · incident: {incident['id']}"
+    )
     console.print(Panel(head, title="Incident"))
 
     evidence = Table(title="Evidence (tool calls)")
     for column in ("id", "tool", "status", "summary"):
         evidence.add_column(column, overflow="fold")
     for call in report["evidence"]:
-        evidence.add_row(Text(call["id"]), Text(call["tool"]), Text(call["status"]),
-                         Text(shorten(readable(str(call["summary"]), examples), SUMMARY_CHARS)))
+        evidence.add_row(
+            Text(call["id"]),
+            Text(call["tool"]),
+            Text(call["status"]),
+            Text(shorten(readable(str(call["summary"]), examples), SUMMARY_CHARS)),
+        )
     console.print(evidence)
 
     shown = report["hypotheses"][:MAX_HYPOTHESES]
@@ -76,15 +82,24 @@ def render_report(console: Console, report: dict[str, Any], sparklines: dict[str
         shared = shared_evidence(shown)
         caption: Text | None = None
         if shared:
-            caption = Text("every hypothesis also cites: " + "; ".join(
-                f"[{e['call_id']}] " + shorten(readable(str(e["summary"]), examples), 90) for e in shared[:3]))
+            caption = Text(
+                "every hypothesis also cites: "
+                + "; ".join(
+                    f"[{e['call_id']}] " + shorten(readable(str(e["summary"]), examples), 90) for e in shared[:3]
+                )
+            )
         hypotheses = Table(title="Ranked hypotheses", caption=caption, caption_justify="left", show_lines=True)
         for column in ("#", "service", "cause", "confidence", "evidence (✓ supports, ✗ refutes)"):
             hypotheses.add_column(column, overflow="fold")
         for index, h in enumerate(shown, start=1):
             items = distinct_evidence(h["evidence"]) if index == 1 else own_evidence(h, shared)
-            hypotheses.add_row(str(index), Text(h["service"]), Text(h["category"].replace("_", " ")),
-                               f"{h['confidence'] * 100:.0f}%", _evidence_cell(items, examples, sparklines or {}))
+            hypotheses.add_row(
+                str(index),
+                Text(h["service"]),
+                Text(h["category"].replace("_", " ")),
+                f"{h['confidence'] * 100:.0f}%",
+                _evidence_cell(items, examples, sparklines or {}),
+            )
         console.print(hypotheses)
 
     if report["proposals"]:
@@ -92,12 +107,21 @@ def render_report(console: Console, report: dict[str, Any], sparklines: dict[str
         for column in ("tool", "args", "risk", "effect"):
             proposals.add_column(column, overflow="fold")
         for p in report["proposals"]:
-            proposals.add_row(Text(p["tool"]), Text(", ".join(f"{k}={v}" for k, v in p["args"].items())),
-                              Text(p["risk"]), Text(p["effect"]))
+            proposals.add_row(
+                Text(p["tool"]),
+                Text(", ".join(f"{k}={v}" for k, v in p["args"].items())),
+                Text(p["risk"]),
+                Text(p["effect"]),
+            )
         console.print(proposals)
     console.print(Panel(mrkdwn_to_rich(report["summary"]), title="RCA"))
     tokens = report.get("tokens", {}).get("total", 0)
     weight = model_weight(report)
-    console.print(Text(f"reasoner: {report['reasoner']}{f' ({weight})' if weight else ''} · {report['tool_calls']} "
-                       f"tool calls · {tokens} LLM tokens · "
-                       f"took {report['duration_s']:.2f} s", style="dim"))
+    console.print(
+        Text(
+            f"reasoner: {report['reasoner']}{f' ({weight})' if weight else ''} · {report['tool_calls']} "
+            f"tool calls · {tokens} LLM tokens · "
+            f"took {report['duration_s']:.2f} s",
+            style="dim",
+        )
+    )

@@ -14,19 +14,28 @@ from bot.cli.common import console, fail, settings_or_exit
 
 
 def serve(
-    mode: str = typer.Option("socket", "--mode", help="socket (SLACK_APP_TOKEN, no public URL) or http "
-                             "(Events API at POST /slack/events, SLACK_SIGNING_SECRET)"),
+    mode: str = typer.Option(
+        "socket",
+        "--mode",
+        help="socket (SLACK_APP_TOKEN, no public URL) or http (Events API at POST /slack/events, SLACK_SIGNING_SECRET)",
+    ),
     host: str = typer.Option("127.0.0.1", "--host", help="address the HTTP server binds to"),
-    port: int = typer.Option(3000, "--port", help="HTTP port: /slack/events (http mode), /healthz, /metrics and "
-                             "/alertmanager (both modes)"),
-    telemetry: Path | None = typer.Option(None, "--telemetry", help="replay telemetry from this fixture instead of "
-                                          "live backends (demos)"),
+    port: int = typer.Option(
+        3000, "--port", help="HTTP port: /slack/events (http mode), /healthz, /metrics and /alertmanager (both modes)"
+    ),
+    telemetry: Path | None = typer.Option(
+        None, "--telemetry", help="replay telemetry from this fixture instead of live backends (demos)"
+    ),
     reasoner: str | None = typer.Option(None, "--reasoner", help="rules (default, no LLM) or llm"),
-    worker: str | None = typer.Option(None, "--worker", show_default=False,
-                                      help="where investigations, chat messages and slash-command work run: process "
-                                      "(default: a worker process of their own, so Slack is acknowledged promptly "
-                                      "while they run) or thread (the serving process's own threads); overrides "
-                                      "ANDON_WORKER"),
+    worker: str | None = typer.Option(
+        None,
+        "--worker",
+        show_default=False,
+        help="where investigations, chat messages and slash-command work run: process "
+        "(default: a worker process of their own, so Slack is acknowledged promptly "
+        "while they run) or thread (the serving process's own threads); overrides "
+        "ANDON_WORKER",
+    ),
 ) -> None:
     """Serve Slack: incident threads, RCA and approval cards, /andon commands, the Alertmanager webhook; with
     ANDON_WATCH=1, early-warning threads too (docs/watch.md)."""
@@ -42,14 +51,22 @@ def serve(
     settings = settings_or_exit(reasoner=reasoner, worker=worker)  # ANDON_WORKER is checked with the settings
     configure_logging(settings.log_level, settings.log_format)
     try:
-        running = start(settings, mode="http" if mode == "http" else "socket", host=host, port=port,
-                        telemetry=telemetry, worker=settings.worker)
+        running = start(
+            settings,
+            mode="http" if mode == "http" else "socket",
+            host=host,
+            port=port,
+            telemetry=telemetry,
+            worker=settings.worker,
+        )
     except SettingsError as exc:
         fail(str(exc))
     start_watcher(settings, running.desk.deps)  # ANDON_WATCH=1: early-warning threads, one replica at a time
     where = f"{running.url}/slack/events" if mode == "http" else "Socket Mode"
-    console.print(f"[bold]Andon[/] is listening ({where}); health and metrics at {running.url}/healthz, /metrics; "
-                  f"Alertmanager webhook at {running.url}/alertmanager. Ctrl-C stops.")
+    console.print(
+        f"[bold]Andon[/] is listening ({where}); health and metrics at {running.url}/healthz, /metrics; "
+        f"Alertmanager webhook at {running.url}/alertmanager. Ctrl-C stops."
+    )
     signal.signal(signal.SIGTERM, _interrupt)  # a container stop is a Ctrl-C
     try:
         running.wait()
@@ -84,8 +101,9 @@ def _exit_within(seconds: float) -> None:
     for thread in threading.enumerate():
         if thread is not threading.current_thread() and not thread.daemon:
             thread.join(max(deadline - time.monotonic(), 0.0))
-    busy = [t.name for t in threading.enumerate() if t is not threading.current_thread() and not t.daemon
-            and t.is_alive()]
+    busy = [
+        t.name for t in threading.enumerate() if t is not threading.current_thread() and not t.daemon and t.is_alive()
+    ]
     if busy:
         logging.getLogger("andon.serve").warning("stopping with %d busy worker(s): %s", len(busy), ", ".join(busy))
     # leave now: the interpreter's own exit (atexit hooks of the libraries loaded, module teardown) is

@@ -58,8 +58,13 @@ def _share(least: list[int], most: list[int], keep: list[tuple[int, ...]], room:
     return widths
 
 
-def fitted_table(console: Console, columns: Sequence[Col], rows: Sequence[Sequence[RenderableType]],
-                 caption: str | Text | None = None, **table_options: Any) -> Table:
+def fitted_table(
+    console: Console,
+    columns: Sequence[Col],
+    rows: Sequence[Sequence[RenderableType]],
+    caption: str | Text | None = None,
+    **table_options: Any,
+) -> Table:
     """A table of ``rows`` for ``console``'s width. Columns that do not fit are left out (lowest ``drop``
     first) and named in the caption; the rest get widths no narrower than their longest word."""
     shown = list(range(len(columns)))
@@ -78,14 +83,18 @@ def fitted_table(console: Console, columns: Sequence[Col], rows: Sequence[Sequen
         dropped.append(columns[worst].header)
     fixed: list[int | None] = [None] * len(shown)
     if sum(measured[i][1] for i in shown) > room() and sum(measured[i][0] for i in shown) <= room():
-        keep: list[tuple[int, ...]] = [(0,) if columns[i].drop is None else (1, -(columns[i].drop or 0))
-                                       for i in shown]
+        keep: list[tuple[int, ...]] = [(0,) if columns[i].drop is None else (1, -(columns[i].drop or 0)) for i in shown]
         fixed = list(_share([measured[i][0] for i in shown], [measured[i][1] for i in shown], keep, room()))
     if dropped:
-        note = Text(f"not shown at {console.width} columns: {', '.join(dropped)} (a wider terminal or --json "
-                    "shows them)", style="dim")
-        caption = note if caption is None else Text.assemble(caption if isinstance(caption, Text) else Text(caption),
-                                                             "\n", note)
+        note = Text(
+            f"not shown at {console.width} columns: {', '.join(dropped)} (a wider terminal or --json shows them)",
+            style="dim",
+        )
+        caption = (
+            note
+            if caption is None
+            else Text.assemble(caption if isinstance(caption, Text) else Text(caption), "\n", note)
+        )
     table = Table(caption=caption, caption_justify="left", **table_options)
     for index, width in zip(shown, fixed, strict=True):
         column = columns[index]

@@ -45,23 +45,37 @@ def argument_lines(schema: dict[str, Any]) -> list[str]:
 
 
 @app.command("list")
-def list_tools(as_json: bool = typer.Option(False, "--json", help="print JSON to stdout (each tool's full JSON "
-                                            "schema, with every argument's description)")) -> None:
+def list_tools(
+    as_json: bool = typer.Option(
+        False, "--json", help="print JSON to stdout (each tool's full JSON schema, with every argument's description)"
+    ),
+) -> None:
     """List every tool with its group, risk and arguments (name: type, required or default)."""
     from tools import default_registry
 
     registry = default_registry()
     tools = registry.all()
     if as_json:
-        print_json([{"name": t.name, "group": t.group, "risk": t.risk.value, "description": t.description,
-                     "schema": t.json_schema()} for t in tools])
+        print_json(
+            [
+                {
+                    "name": t.name,
+                    "group": t.group,
+                    "risk": t.risk.value,
+                    "description": t.description,
+                    "schema": t.json_schema(),
+                }
+                for t in tools
+            ]
+        )
         return
     rows: list[list[RenderableType]] = []
     for tool in tools:
         style = {"read": "green", "write": "yellow", "destructive": "red"}[tool.risk.value]
         arguments = Text("\n".join(argument_lines(tool.json_schema())) or "none")
-        rows.append([Text(tool.name), Text(tool.group), Text(tool.risk.value, style=style), arguments,
-                     Text(tool.description)])
+        rows.append(
+            [Text(tool.name), Text(tool.group), Text(tool.risk.value, style=style), arguments, Text(tool.description)]
+        )
     console.print(fitted_table(console, TOOL_COLUMNS, rows, title=f"{len(tools)} tools", show_lines=True))
 
 

@@ -22,12 +22,19 @@ if TYPE_CHECKING:
 def watch(
     once: bool = typer.Option(False, "--once", help="run one scan, print what it found, and exit (1 when blind)"),
     as_json: bool = typer.Option(False, "--json", help="print each scan as one JSON object"),
-    dismiss: str | None = typer.Option(None, "--dismiss", metavar="SERVICE:SIGNAL",
-                                       help="'not a problem': stop warning about this service's SIGNAL (e.g. "
-                                            "payments:latency_p99_seconds), then exit"),
+    dismiss: str | None = typer.Option(
+        None,
+        "--dismiss",
+        metavar="SERVICE:SIGNAL",
+        help="'not a problem': stop warning about this service's SIGNAL (e.g. payments:latency_p99_seconds), then exit",
+    ),
     by: str | None = typer.Option(None, "--by", help="who dismissed it (kept with the dismissal)"),
-    telemetry: Path | None = typer.Option(None, "--telemetry", help="scan a telemetry fixture at its alert time "
-                                          "instead of Prometheus (with --once; state in a throwaway store)"),
+    telemetry: Path | None = typer.Option(
+        None,
+        "--telemetry",
+        help="scan a telemetry fixture at its alert time "
+        "instead of Prometheus (with --once; state in a throwaway store)",
+    ),
 ) -> None:
     """Watch every service's metrics with the RCA engine and warn before the page: sustained bad changes
     (early warnings, once per service and signal family per ANDON_WATCH_COOLDOWN_S) and resources projected
@@ -50,8 +57,11 @@ def watch(
     if telemetry is None and not settings.prometheus_url:
         fail("no telemetry: set ANDON_PROMETHEUS_URL (and friends) or pass --telemetry FIXTURE.yaml --once")
     with ExitStack() as stack:
-        data_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="andon-watch-"))) if telemetry \
+        data_dir = (
+            Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="andon-watch-")))
+            if telemetry
             else settings.data_dir
+        )
         store = _store(settings, data_dir)
         stack.callback(store.db.close)
         scanner, now = _scanner(settings, store, telemetry)
@@ -137,8 +147,11 @@ def _print(report: ScanReport, as_json: bool, everything: bool) -> None:
         return
     stamp = dt.datetime.fromtimestamp(report.at, dt.UTC).strftime("%H:%M:%S")
     if everything:
-        said = ([report.blind] if report.blind else []) + [w.describe() for w in report.warnings] + \
-            [f.describe() for f in report.forecasts]
+        said = (
+            ([report.blind] if report.blind else [])
+            + [w.describe() for w in report.warnings]
+            + [f.describe() for f in report.forecasts]
+        )
         said = said or [f"nothing to warn about ({report.services} services, {report.series} series)"]
         said += [f"false-warning budget spent — {b.describe()}" for b in report.budgets if b.over]
     else:

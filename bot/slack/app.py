@@ -43,8 +43,14 @@ def _client_errors_unlogged() -> Iterator[None]:
         logger.setLevel(level)
 
 
-def build_app(settings: Settings, desk: Desk, client: WebClient, token_verification: bool = True,
-              listener_workers: int = 32, verified_before: bool = False) -> App:
+def build_app(
+    settings: Settings,
+    desk: Desk,
+    client: WebClient,
+    token_verification: bool = True,
+    listener_workers: int = 32,
+    verified_before: bool = False,
+) -> App:
     """The Bolt app over ``client``. ``token_verification`` checks the token with auth.test at start-up; a Slack
     API that cannot be reached then is a :class:`SettingsError` (one line), not a traceback. With
     ``verified_before`` (the HTTP edge checks every request's signature before Bolt sees it), Bolt does not
@@ -52,14 +58,20 @@ def build_app(settings: Settings, desk: Desk, client: WebClient, token_verificat
     logging.getLogger("slack_bolt.App").addFilter(_TOKEN_IN_THE_CLIENT)  # added once, however many apps
     try:
         with _client_errors_unlogged():
-            app = App(client=client, signing_secret=settings.secret("slack_signing_secret"), name="andon",
-                      token_verification_enabled=token_verification, process_before_response=True,
-                      request_verification_enabled=not verified_before,
-                      listener_executor=ThreadPoolExecutor(max_workers=listener_workers,
-                                                           thread_name_prefix="andon-slack"))
+            app = App(
+                client=client,
+                signing_secret=settings.secret("slack_signing_secret"),
+                name="andon",
+                token_verification_enabled=token_verification,
+                process_before_response=True,
+                request_verification_enabled=not verified_before,
+                listener_executor=ThreadPoolExecutor(max_workers=listener_workers, thread_name_prefix="andon-slack"),
+            )
     except (URLError, OSError) as exc:
         reason = getattr(exc, "reason", None) or exc
-        raise SettingsError(f"cannot reach the Slack API at {client.base_url} ({reason}): check the network "
-                            "(or HTTPS_PROXY), and ANDON_SLACK_API_URL if set") from None
+        raise SettingsError(
+            f"cannot reach the Slack API at {client.base_url} ({reason}): check the network "
+            "(or HTTPS_PROXY), and ANDON_SLACK_API_URL if set"
+        ) from None
     register_listeners(app, desk)
     return app

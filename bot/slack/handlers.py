@@ -48,9 +48,15 @@ def _text(event: dict[str, Any]) -> str:
 
 
 def _inbound(body: dict[str, Any], event: dict[str, Any], mention: bool) -> InboundMessage:
-    return InboundMessage(channel=str(event.get("channel", "")), ts=str(event.get("ts", "")), text=_text(event),
-                          user=event.get("user") or event.get("bot_id"), thread_ts=event.get("thread_ts"),
-                          event_id=body.get("event_id"), mention=mention)
+    return InboundMessage(
+        channel=str(event.get("channel", "")),
+        ts=str(event.get("ts", "")),
+        text=_text(event),
+        user=event.get("user") or event.get("bot_id"),
+        thread_ts=event.get("thread_ts"),
+        event_id=body.get("event_id"),
+        mention=mention,
+    )
 
 
 def on_mention(desk: Desk) -> Callable[..., None]:
@@ -76,16 +82,24 @@ def on_command(desk: Desk) -> Callable[..., None]:
     def handle(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
         def later(blocks: list[Block], public: bool = False) -> None:
             blocks = redact_data(blocks)
-            respond(text=fallback_text(blocks), blocks=blocks, response_type="in_channel" if public else "ephemeral",
-                    replace_original=False)
+            respond(
+                text=fallback_text(blocks),
+                blocks=blocks,
+                response_type="in_channel" if public else "ephemeral",
+                replace_original=False,
+            )
 
         if not desk.commands.first_delivery(str(body.get("trigger_id") or "")):
             ack()  # the same command again (a replayed request): it was answered once
             return
         text = str(body.get("text") or "")
-        request = CommandRequest(text=text, user=str(body.get("user_id", "")),
-                                 channel=str(body.get("channel_id", "")), respond=later,
-                                 response_url=str(body.get("response_url") or ""))
+        request = CommandRequest(
+            text=text,
+            user=str(body.get("user_id", "")),
+            channel=str(body.get("channel_id", "")),
+            respond=later,
+            response_url=str(body.get("response_url") or ""),
+        )
         try:
             if desk.commands.at_once(text):  # no read that could be slow: no other thread to wait for
                 reply = desk.commands.handle(request)
@@ -101,8 +115,7 @@ def on_command(desk: Desk) -> Callable[..., None]:
             ack(text=redact(_failure(text, exc)), response_type="ephemeral")
             return
         blocks = redacted_reply(reply.blocks)
-        ack(text=fallback_text(blocks), blocks=blocks,
-            response_type="in_channel" if reply.public else "ephemeral")
+        ack(text=fallback_text(blocks), blocks=blocks, response_type="in_channel" if reply.public else "ephemeral")
 
     return handle
 
@@ -147,8 +160,15 @@ def on_decision(desk: Desk, decision: Literal["approve", "reject"]) -> Callable[
         container = body.get("container") or {}
         channel = str((body.get("channel") or {}).get("id") or container.get("channel_id") or "")
         message_ts = container.get("message_ts") or (body.get("message") or {}).get("ts")
-        click = Click(incident_id=incident_id, proposal_id=proposal_id, digest=digest, decision=decision,
-                      user=str(body["user"]["id"]), channel=channel, message_ts=message_ts)
+        click = Click(
+            incident_id=incident_id,
+            proposal_id=proposal_id,
+            digest=digest,
+            decision=decision,
+            user=str(body["user"]["id"]),
+            channel=channel,
+            message_ts=message_ts,
+        )
         recorded = desk.approvals.record(click)  # durable before Slack hears "received": a crash loses no click
         ack()
         desk.after_ack(desk.approvals.follow_up, click, recorded)  # Bolt answers Slack when this returns

@@ -69,9 +69,17 @@ class Running:
         self.desk.deps.stop()
 
 
-def start(settings: Settings, mode: Mode = "socket", host: str = "127.0.0.1", port: int | None = 3000,
-          telemetry: Path | None = None, kb: Any = None, registry: ToolRegistry | None = None,
-          token_verification: bool = True, worker: WorkerMode = "thread") -> Running:
+def start(
+    settings: Settings,
+    mode: Mode = "socket",
+    host: str = "127.0.0.1",
+    port: int | None = 3000,
+    telemetry: Path | None = None,
+    kb: Any = None,
+    registry: ToolRegistry | None = None,
+    token_verification: bool = True,
+    worker: WorkerMode = "thread",
+) -> Running:
     """Build everything and start serving. ``port=None`` skips the HTTP server (Socket Mode only). With
     ``worker="process"`` the jobs run in a worker process, which builds its own knowledge base and tool
     registry from ``settings`` (``kb`` and ``registry`` serve this process only)."""
@@ -88,8 +96,9 @@ def start(settings: Settings, mode: Mode = "socket", host: str = "127.0.0.1", po
     desk = Desk(deps, responder=response_url_answerer)
     if handoff is not None:
         send_to_worker(desk, handoff.wake)
-    app = build_app(settings, desk, client, token_verification=token_verification,
-                    verified_before=mode == "http")  # the edge checks signatures (SLACK_SIGNING_SECRET is required)
+    app = build_app(
+        settings, desk, client, token_verification=token_verification, verified_before=mode == "http"
+    )  # the edge checks signatures (SLACK_SIGNING_SECRET is required)
     if handoff is not None and not handoff.start():  # it sweeps for what a crash left undone, and runs the jobs
         log.warning("the worker process is not ready yet; serving anyway (jobs wait in the database)")
     try:
@@ -111,16 +120,25 @@ def start(settings: Settings, mode: Mode = "socket", host: str = "127.0.0.1", po
     return running
 
 
-def _http_server(settings: Settings, desk: Desk, app: App, mode: Mode, host: str,
-                 port: int | None) -> AndonHTTPServer | None:
+def _http_server(
+    settings: Settings, desk: Desk, app: App, mode: Mode, host: str, port: int | None
+) -> AndonHTTPServer | None:
     if mode != "http" and port is None:
         return None
     token = settings.secret("webhook_token")
     if not token:
-        log.warning("ANDON_WEBHOOK_TOKEN is not set: anyone who reaches port %s can post alerts to "
-                    "/alertmanager, /grafana and /opsgenie", port)
-    http = AndonHTTPServer((host, port or 0), desk, app if mode == "http" else None, webhook_token=token,
-                           signing_secret=settings.secret("slack_signing_secret"),
-                           pagerduty_secret=settings.secret("pagerduty_secret"))
+        log.warning(
+            "ANDON_WEBHOOK_TOKEN is not set: anyone who reaches port %s can post alerts to "
+            "/alertmanager, /grafana and /opsgenie",
+            port,
+        )
+    http = AndonHTTPServer(
+        (host, port or 0),
+        desk,
+        app if mode == "http" else None,
+        webhook_token=token,
+        signing_secret=settings.secret("slack_signing_secret"),
+        pagerduty_secret=settings.secret("pagerduty_secret"),
+    )
     http.start()
     return http

@@ -39,27 +39,51 @@ log = logging.getLogger(__name__)
 
 
 class AndonHTTPServer:
-    def __init__(self, address: tuple[str, int], desk: Desk, app: App | None, webhook_token: str = "",
-                 signing_secret: str = "", pagerduty_secret: str = "", limits: EdgeLimits | None = None) -> None:
+    def __init__(
+        self,
+        address: tuple[str, int],
+        desk: Desk,
+        app: App | None,
+        webhook_token: str = "",
+        signing_secret: str = "",
+        pagerduty_secret: str = "",
+        limits: EdgeLimits | None = None,
+    ) -> None:
         """``app`` is None in Socket Mode, where Slack traffic arrives over the WebSocket instead. With a
         ``webhook_token``, the alert webhooks answer 401 to requests without it. With a ``signing_secret``,
         Slack requests are verified before Bolt parses them. The socket is bound here (so ``url`` is known
         and a taken port fails the caller); ``start`` serves it."""
         self.limits = limits = limits or EdgeLimits()
         self.webhooks = Webhooks(desk.alerts, TokenBuckets(*WEBHOOK_RATE), webhook_token, pagerduty_secret)
-        slack = SlackEvents(app, desk.deps.store, signing_secret,
-                            command_at_once=desk.commands.at_once) if app is not None else None
-        probes = Probes("http" if app is not None else "socket",
-                        Readiness(desk.deps.store, desk.deps.sources), desk.deps.metrics)
+        slack = (
+            SlackEvents(app, desk.deps.store, signing_secret, command_at_once=desk.commands.at_once)
+            if app is not None
+            else None
+        )
+        probes = Probes(
+            "http" if app is not None else "socket", Readiness(desk.deps.store, desk.deps.sources), desk.deps.metrics
+        )
         self._socket = socket.create_server(address, backlog=limits.backlog)
         self.server_address: tuple[str, int] = self._socket.getsockname()[:2]
-        asgi = build_edge_app(probes, self.webhooks, slack, limits.max_body, limits.max_header_bytes,
-                              threads=limits.max_connections)
+        asgi = build_edge_app(
+            probes, self.webhooks, slack, limits.max_body, limits.max_header_bytes, threads=limits.max_connections
+        )
         config = uvicorn.Config(
-            asgi, http=cast(Any, self._protocol), loop="auto",  # uvloop when installed: a cheaper loop per request
-            ws="none", lifespan="off", interface="asgi3", log_config=None, log_level=logging.WARNING,
-            access_log=False, server_header=False, proxy_headers=False, backlog=limits.backlog,
-            timeout_keep_alive=limits.keep_alive_s, timeout_graceful_shutdown=limits.shutdown_grace_s)
+            asgi,
+            http=cast(Any, self._protocol),
+            loop="auto",  # uvloop when installed: a cheaper loop per request
+            ws="none",
+            lifespan="off",
+            interface="asgi3",
+            log_config=None,
+            log_level=logging.WARNING,
+            access_log=False,
+            server_header=False,
+            proxy_headers=False,
+            backlog=limits.backlog,
+            timeout_keep_alive=limits.keep_alive_s,
+            timeout_graceful_shutdown=limits.shutdown_grace_s,
+        )
         self._server = uvicorn.Server(config)
         self._thread: threading.Thread | None = None
 
@@ -78,8 +102,12 @@ class AndonHTTPServer:
         self.webhooks.limit = buckets
 
     def _protocol(self, **kwargs: Any) -> asyncio.Protocol:
-        return DeadlineProtocol(read_timeout_s=self.limits.read_timeout_s, max_connections=self.limits.max_connections,
-                                max_head_bytes=self.limits.max_header_bytes, **kwargs)
+        return DeadlineProtocol(
+            read_timeout_s=self.limits.read_timeout_s,
+            max_connections=self.limits.max_connections,
+            max_head_bytes=self.limits.max_header_bytes,
+            **kwargs,
+        )
 
     def start(self) -> None:
         """Serve on a thread of its own (``andon-http``) until ``shutdown``."""

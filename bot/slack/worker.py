@@ -120,8 +120,9 @@ class WorkerProcess:
         with self._lock:
             if self._stopping.is_set():
                 return None
-            process = self._context.Process(target=work, args=(self.spec, self._wake, self._ready),
-                                            name="andon-worker", daemon=True)
+            process = self._context.Process(
+                target=work, args=(self.spec, self._wake, self._ready), name="andon-worker", daemon=True
+            )
             process.start()
             self._process = process
             self.started += 1
@@ -137,8 +138,9 @@ class WorkerProcess:
             process.join()
             if self._stopping.is_set():
                 return
-            log.warning("the worker process (pid %s) exited with code %s; starting another", process.pid,
-                        process.exitcode)
+            log.warning(
+                "the worker process (pid %s) exited with code %s; starting another", process.pid, process.exitcode
+            )
             if time.monotonic() - born < YOUNG_S:
                 if self._stopping.wait(delay):
                     return
@@ -179,13 +181,15 @@ def work(spec: WorkerSpec, wake: Doorbell, ready: Doorbell) -> None:
     deps = build_deps(settings, SlackWorkspace(make_web_client(settings)), telemetry=spec.telemetry)
     desk = Desk(deps, responder=response_url_answerer)
     send_to_worker(desk, wake.ring)  # what its own jobs start (an opened incident's investigation) is a job too
-    pollers = [JobPoller([(desk.commands.jobs, None), (call_jobs(desk), spec.serving_since)], spec.threads,
-                         ran=wake.ring),
-               JobPoller([(desk.messages, None)], INBOUND_WORKERS, ran=wake.ring)]
+    pollers = [
+        JobPoller([(desk.commands.jobs, None), (call_jobs(desk), spec.serving_since)], spec.threads, ran=wake.ring),
+        JobPoller([(desk.messages, None)], INBOUND_WORKERS, ran=wake.ring),
+    ]
     """Messages have threads of their own: an incident's first reply never waits behind investigations."""
     Sweeper(deps, desk.finish_unfinished, RECOVERY_SWEEP_S)  # what a crash left undone
-    threading.Thread(target=_write_metrics, args=(deps.metrics, spec.metrics_file), name="andon-worker-metrics",
-                     daemon=True).start()
+    threading.Thread(
+        target=_write_metrics, args=(deps.metrics, spec.metrics_file), name="andon-worker-metrics", daemon=True
+    ).start()
     log.info("the worker process (pid %d) is running jobs", os.getpid())
     ready.ring()
     while os.getppid() == spec.parent_pid:

@@ -42,12 +42,28 @@ class RedactingWebClient(WebClient):
     """The one door to Slack's Web API: every argument of every call (messages, updates, ephemerals,
     topics, bookmarks, upload comments) has its secrets redacted on the way out."""
 
-    def api_call(self, api_method: str, *, http_verb: str = "POST", files: dict[str, Any] | None = None,
-                 data: dict[str, Any] | None = None, params: dict[str, Any] | None = None,
-                 json: dict[str, Any] | None = None, headers: dict[str, Any] | None = None,
-                 auth: dict[str, Any] | None = None) -> Any:
-        return super().api_call(api_method, http_verb=http_verb, files=files, data=_redacted(data),
-                                params=_redacted(params), json=_redacted(json), headers=headers, auth=auth)
+    def api_call(
+        self,
+        api_method: str,
+        *,
+        http_verb: str = "POST",
+        files: dict[str, Any] | None = None,
+        data: dict[str, Any] | None = None,
+        params: dict[str, Any] | None = None,
+        json: dict[str, Any] | None = None,
+        headers: dict[str, Any] | None = None,
+        auth: dict[str, Any] | None = None,
+    ) -> Any:
+        return super().api_call(
+            api_method,
+            http_verb=http_verb,
+            files=files,
+            data=_redacted(data),
+            params=_redacted(params),
+            json=_redacted(json),
+            headers=headers,
+            auth=auth,
+        )
 
 
 def _redacted(args: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -67,8 +83,9 @@ def response_url_answerer(response_url: str) -> Callable[[list[Block]], None]:
 
     def answer(blocks: list[Block]) -> None:
         safe = redact_data(blocks)
-        response = WebhookClient(response_url).send(text=fallback_text(safe), blocks=safe, response_type="ephemeral",
-                                                    replace_original=False)
+        response = WebhookClient(response_url).send(
+            text=fallback_text(safe), blocks=safe, response_type="ephemeral", replace_original=False
+        )
         if response.status_code >= 400:
             log.warning("the response_url answer was refused: %s", response.status_code)
 
@@ -78,9 +95,15 @@ def response_url_answerer(response_url: str) -> Callable[[list[Block]], None]:
 def make_web_client(settings: Settings, max_rate_limit_retries: int = 3) -> WebClient:
     """The bot's Web API client: retries on 429 after ``Retry-After`` and on dropped connections, and
     redacts secrets from everything it sends."""
-    return RedactingWebClient(token=settings.secret("slack_bot_token") or None, base_url=api_base_url(settings),
-                     timeout=15, retry_handlers=[RateLimitErrorRetryHandler(max_retry_count=max_rate_limit_retries),
-                                                 ConnectionErrorRetryHandler(max_retry_count=1)])
+    return RedactingWebClient(
+        token=settings.secret("slack_bot_token") or None,
+        base_url=api_base_url(settings),
+        timeout=15,
+        retry_handlers=[
+            RateLimitErrorRetryHandler(max_retry_count=max_rate_limit_retries),
+            ConnectionErrorRetryHandler(max_retry_count=1),
+        ],
+    )
 
 
 class SlackWorkspace:
@@ -94,8 +117,14 @@ class SlackWorkspace:
         self._lock = threading.Lock()
 
     def post(self, channel: str, blocks: list[Block], text: str | None = None, thread_ts: str | None = None) -> str:
-        response = self.client.chat_postMessage(channel=channel, blocks=blocks, text=text or fallback_text(blocks),
-                                                thread_ts=thread_ts, unfurl_links=False, unfurl_media=False)
+        response = self.client.chat_postMessage(
+            channel=channel,
+            blocks=blocks,
+            text=text or fallback_text(blocks),
+            thread_ts=thread_ts,
+            unfurl_links=False,
+            unfurl_media=False,
+        )
         return str(response["ts"])
 
     def update(self, channel: str, ts: str, blocks: list[Block], text: str | None = None) -> None:
@@ -104,19 +133,31 @@ class SlackWorkspace:
     def ephemeral(self, channel: str, user: str, text: str, thread_ts: str | None = None) -> None:
         self.client.chat_postEphemeral(channel=channel, user=user, text=text, thread_ts=thread_ts)
 
-    def upload(self, channel: str, thread_ts: str | None, filename: str, content: str, title: str,
-               comment: str) -> None:
-        self.client.files_upload_v2(channel=channel, thread_ts=thread_ts, filename=filename, content=redact(content),
-                                    title=title, initial_comment=comment)
+    def upload(
+        self, channel: str, thread_ts: str | None, filename: str, content: str, title: str, comment: str
+    ) -> None:
+        self.client.files_upload_v2(
+            channel=channel,
+            thread_ts=thread_ts,
+            filename=filename,
+            content=redact(content),
+            title=title,
+            initial_comment=comment,
+        )
 
     def upload_images(self, channel: str, thread_ts: str | None, images: list[ImageFile], comment: str) -> None:
         """Slack's external upload: ``files.getUploadURLExternal`` per image, the bytes to each returned URL,
         then one ``files.completeUploadExternal`` sharing them all in the thread (titles and alt text are
         redacted by the client, like every argument)."""
         self.client.files_upload_v2(
-            file_uploads=[{"content": image.content, "filename": image.filename, "title": image.title,
-                           "alt_txt": image.alt_text} for image in images],
-            channel=channel, thread_ts=thread_ts, initial_comment=comment)
+            file_uploads=[
+                {"content": image.content, "filename": image.filename, "title": image.title, "alt_txt": image.alt_text}
+                for image in images
+            ],
+            channel=channel,
+            thread_ts=thread_ts,
+            initial_comment=comment,
+        )
 
     def permalink(self, channel: str, ts: str) -> str:
         try:
@@ -174,8 +215,9 @@ class SlackWorkspace:
         cursor: str | None = None
         try:
             while True:
-                page = self.client.conversations_list(types="public_channel,private_channel", limit=1000,
-                                                      exclude_archived=True, cursor=cursor)
+                page = self.client.conversations_list(
+                    types="public_channel,private_channel", limit=1000, exclude_archived=True, cursor=cursor
+                )
                 for channel in page.get("channels") or []:
                     found[str(channel["name"])] = str(channel["id"])
                 cursor = (page.get("response_metadata") or {}).get("next_cursor") or None

@@ -34,8 +34,13 @@ loop's connection never checkpoints: a checkpoint waits for the disk)."""
 
 
 class GroupCommit:
-    def __init__(self, db: Database, retry_s: tuple[float, float] = _LOCKED_RETRY_S,
-                 timeout_s: float = _SQLITE_BUSY_S, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        db: Database,
+        retry_s: tuple[float, float] = _LOCKED_RETRY_S,
+        timeout_s: float = _SQLITE_BUSY_S,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         """``timeout_s``: how long the queue waits for the write lock before its requests fail."""
         self.db = db
         self.retry_s = retry_s

@@ -18,11 +18,28 @@ def _json(value: Any) -> str:
     return json.dumps(value, default=str, sort_keys=True)
 
 
-_INCIDENT_COLUMNS = ["id", "title", "status", "severity", "services", "channel", "thread_ts", "group_key", "created_at",
-                     "report", "root_cause", "fix", "origin", "warned_at", "lead_s"]
+_INCIDENT_COLUMNS = [
+    "id",
+    "title",
+    "status",
+    "severity",
+    "services",
+    "channel",
+    "thread_ts",
+    "group_key",
+    "created_at",
+    "report",
+    "root_cause",
+    "fix",
+    "origin",
+    "warned_at",
+    "lead_s",
+]
 _SELECT_INCIDENTS = f"SELECT {', '.join(_INCIDENT_COLUMNS)} FROM incidents"
-ORIGINS = {"cli": "investigated from the terminal (andon investigate) on live telemetry",
-           "replay": "investigated from the terminal on replayed telemetry (a fixture): not a live incident"}
+ORIGINS = {
+    "cli": "investigated from the terminal (andon investigate) on live telemetry",
+    "replay": "investigated from the terminal on replayed telemetry (a fixture): not a live incident",
+}
 """Where an incident came from when not from Slack or an alert (those have no origin)."""
 
 
@@ -31,8 +48,13 @@ class IncidentStore:
         self.db = db
 
     # ----- incidents -----
-    def upsert_incident(self, incident: dict[str, Any], channel: str | None = None, thread_ts: str | None = None,
-                        origin: str | None = None) -> None:
+    def upsert_incident(
+        self,
+        incident: dict[str, Any],
+        channel: str | None = None,
+        thread_ts: str | None = None,
+        origin: str | None = None,
+    ) -> None:
         """Insert the incident, or touch it (and set its thread) if known. ``origin``: one of :data:`ORIGINS`
         for an incident that did not come from Slack or an alert; alerts never attach to those."""
         if origin is not None and origin not in ORIGINS:
@@ -41,35 +63,56 @@ class IncidentStore:
         with self.db.transaction() as cur:
             row = cur.execute("SELECT id FROM incidents WHERE id = %s", (incident["id"],)).fetchone()
             if row:
-                cur.execute("UPDATE incidents SET updated_at = %s, channel = COALESCE(%s, channel), "
-                            "thread_ts = COALESCE(%s, thread_ts) WHERE id = %s",
-                            (now, channel, thread_ts, incident["id"]))
+                cur.execute(
+                    "UPDATE incidents SET updated_at = %s, channel = COALESCE(%s, channel), "
+                    "thread_ts = COALESCE(%s, thread_ts) WHERE id = %s",
+                    (now, channel, thread_ts, incident["id"]),
+                )
             else:
-                cur.execute("INSERT INTO incidents (id, title, status, severity, services, channel, thread_ts, group_key,"
-                            " created_at, updated_at, origin) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
-                            (incident["id"], incident["title"], "investigating", incident.get("severity"),
-                             ",".join(incident.get("services", [])), channel, thread_ts, incident.get("group_key"),
-                             now, now, origin))
+                cur.execute(
+                    "INSERT INTO incidents (id, title, status, severity, services, channel, thread_ts, group_key,"
+                    " created_at, updated_at, origin) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                    (
+                        incident["id"],
+                        incident["title"],
+                        "investigating",
+                        incident.get("severity"),
+                        ",".join(incident.get("services", [])),
+                        channel,
+                        thread_ts,
+                        incident.get("group_key"),
+                        now,
+                        now,
+                        origin,
+                    ),
+                )
 
     def set_status(self, incident_id: str, status: str, root_cause: str | None = None, fix: str | None = None) -> None:
         with self.db.transaction() as cur:
-            cur.execute("UPDATE incidents SET status = %s, updated_at = %s, root_cause = COALESCE(%s, root_cause), "
-                        "fix = COALESCE(%s, fix) WHERE id = %s", (status, time.time(), root_cause, fix, incident_id))
+            cur.execute(
+                "UPDATE incidents SET status = %s, updated_at = %s, root_cause = COALESCE(%s, root_cause), "
+                "fix = COALESCE(%s, fix) WHERE id = %s",
+                (status, time.time(), root_cause, fix, incident_id),
+            )
 
     def record_lead(self, incident_id: str, warned_at: float, lead_s: float, group_key: str | None = None) -> None:
         """An alert joined the thread of an early warning posted at ``warned_at``, ``lead_s`` seconds before
         its page: the incident now starts at the warning (MTTR counts from it) and keeps the lead. The first
         alert's lead stays; ``group_key`` (the alert's) lets the group's repeats find the incident."""
         with self.db.transaction() as cur:
-            cur.execute("UPDATE incidents SET created_at = CASE WHEN created_at > %s THEN %s ELSE created_at END, "
-                        "warned_at = COALESCE(warned_at, %s), lead_s = COALESCE(lead_s, %s), "
-                        "group_key = COALESCE(%s, group_key), updated_at = %s WHERE id = %s",
-                        (warned_at, warned_at, warned_at, lead_s, group_key, time.time(), incident_id))
+            cur.execute(
+                "UPDATE incidents SET created_at = CASE WHEN created_at > %s THEN %s ELSE created_at END, "
+                "warned_at = COALESCE(warned_at, %s), lead_s = COALESCE(lead_s, %s), "
+                "group_key = COALESCE(%s, group_key), updated_at = %s WHERE id = %s",
+                (warned_at, warned_at, warned_at, lead_s, group_key, time.time(), incident_id),
+            )
 
     def save_report(self, incident_id: str, report: dict[str, Any]) -> None:
         with self.db.transaction() as cur:
-            cur.execute("UPDATE incidents SET report = %s, updated_at = %s WHERE id = %s",
-                        (_json(report), time.time(), incident_id))
+            cur.execute(
+                "UPDATE incidents SET report = %s, updated_at = %s WHERE id = %s",
+                (_json(report), time.time(), incident_id),
+            )
 
     def get(self, incident_id: str) -> dict[str, Any] | None:
         with self.db.read() as cur:
@@ -78,17 +121,23 @@ class IncidentStore:
 
     def find_open_by_group(self, group_key: str) -> dict[str, Any] | None:
         with self.db.read() as cur:
-            row = cur.execute(_SELECT_INCIDENTS + " WHERE group_key = %s AND status != 'resolved' AND origin IS NULL"
-                              " ORDER BY created_at DESC", (group_key,)).fetchone()
+            row = cur.execute(
+                _SELECT_INCIDENTS + " WHERE group_key = %s AND status != 'resolved' AND origin IS NULL"
+                " ORDER BY created_at DESC",
+                (group_key,),
+            ).fetchone()
         return self._row(row) if row else None
 
     def find_by_thread(self, channel: str, thread_ts: str) -> dict[str, Any] | None:
         with self.db.read() as cur:
-            row = cur.execute(_SELECT_INCIDENTS + " WHERE channel = %s AND thread_ts = %s", (channel, thread_ts)).fetchone()
+            row = cur.execute(
+                _SELECT_INCIDENTS + " WHERE channel = %s AND thread_ts = %s", (channel, thread_ts)
+            ).fetchone()
         return self._row(row) if row else None
 
-    def list(self, status: str | None = None, limit: int = 50,
-             channel: str | None = None) -> builtins.list[dict[str, Any]]:
+    def list(
+        self, status: str | None = None, limit: int = 50, channel: str | None = None
+    ) -> builtins.list[dict[str, Any]]:
         """The latest incidents, newest first: ``open`` (not resolved) or of one ``status``, and with
         ``channel``, of that channel only."""
         where: builtins.list[str] = []
@@ -116,28 +165,34 @@ class IncidentStore:
     # ----- timeline -----
     def note(self, incident_id: str, kind: str, text: str, by: str | None = None) -> None:
         with self.db.transaction() as cur:
-            cur.execute("INSERT INTO timeline (incident_id, at, kind, text, by_user) VALUES (%s, %s, %s, %s, %s)",
-                        (incident_id, time.time(), kind, text, by))
+            cur.execute(
+                "INSERT INTO timeline (incident_id, at, kind, text, by_user) VALUES (%s, %s, %s, %s, %s)",
+                (incident_id, time.time(), kind, text, by),
+            )
 
     def timeline(self, incident_id: str) -> builtins.list[dict[str, Any]]:
         with self.db.read() as cur:
-            rows = cur.execute("SELECT at, kind, text, by_user FROM timeline WHERE incident_id = %s ORDER BY at, id",
-                               (incident_id,)).fetchall()
+            rows = cur.execute(
+                "SELECT at, kind, text, by_user FROM timeline WHERE incident_id = %s ORDER BY at, id", (incident_id,)
+            ).fetchall()
         return [{"at": r[0], "kind": r[1], "text": r[2], "by": r[3]} for r in rows]
 
     # ----- chat messages -----
     def remember_message(self, incident_id: str, key: str, channel: str, ts: str) -> None:
         """Where an incident's message lives (an approval card, the progress message), to update it later."""
         with self.db.transaction() as cur:
-            cur.execute("INSERT INTO messages (incident_id, key, channel, ts) VALUES (%s, %s, %s, %s) "
-                        "ON CONFLICT (incident_id, key) DO UPDATE SET channel = excluded.channel, ts = excluded.ts",
-                        (incident_id, key, channel, ts))
+            cur.execute(
+                "INSERT INTO messages (incident_id, key, channel, ts) VALUES (%s, %s, %s, %s) "
+                "ON CONFLICT (incident_id, key) DO UPDATE SET channel = excluded.channel, ts = excluded.ts",
+                (incident_id, key, channel, ts),
+            )
 
     def message(self, incident_id: str, key: str) -> tuple[str, str] | None:
         """The (channel, ts) remembered for ``key``, if any."""
         with self.db.read() as cur:
-            row = cur.execute("SELECT channel, ts FROM messages WHERE incident_id = %s AND key = %s",
-                              (incident_id, key)).fetchone()
+            row = cur.execute(
+                "SELECT channel, ts FROM messages WHERE incident_id = %s AND key = %s", (incident_id, key)
+            ).fetchone()
         return (str(row[0]), str(row[1])) if row else None
 
     # ----- dedupe -----
@@ -152,7 +207,9 @@ class IncidentStore:
         """True exactly once per key, across processes (a unique insert)."""
         try:
             with self.db.transaction() as cur:
-                cur.execute("INSERT INTO dedupe (key, at, incident_id) VALUES (%s, %s, %s)", (key, time.time(), incident_id))
+                cur.execute(
+                    "INSERT INTO dedupe (key, at, incident_id) VALUES (%s, %s, %s)", (key, time.time(), incident_id)
+                )
             return True
         except IntegrityError:
             return False
@@ -164,7 +221,9 @@ class IncidentStore:
         try:
             with self.db.transaction() as cur:
                 cur.execute("DELETE FROM dedupe WHERE key = %s AND at < %s", (key, time.time() - lease_s))
-                cur.execute("INSERT INTO dedupe (key, at, incident_id) VALUES (%s, %s, %s)", (key, time.time(), incident_id))
+                cur.execute(
+                    "INSERT INTO dedupe (key, at, incident_id) VALUES (%s, %s, %s)", (key, time.time(), incident_id)
+                )
             return True
         except IntegrityError:
             return False
@@ -181,8 +240,10 @@ class IncidentStore:
 
     def add_job(self, job_id: str, kind: str, payload: dict[str, Any]) -> None:
         with self.db.transaction() as cur:
-            cur.execute("INSERT INTO jobs (id, kind, payload, created_at) VALUES (%s, %s, %s, %s)",
-                        (job_id, kind, _json(payload), time.time()))
+            cur.execute(
+                "INSERT INTO jobs (id, kind, payload, created_at) VALUES (%s, %s, %s, %s)",
+                (job_id, kind, _json(payload), time.time()),
+            )
 
     def start_job(self, job_id: str) -> bool:
         """Mark a job started; False when it was already started (or is gone): a job starts once."""
@@ -200,8 +261,9 @@ class IncidentStore:
             cur.execute("DELETE FROM jobs WHERE done_at IS NOT NULL AND done_at < %s", (before,))
             return int(cur.rowcount or 0)
 
-    def open_jobs(self, since: float, limit: int = 100, unstarted: bool = False,
-                  kinds: builtins.list[str] | None = None) -> builtins.list[dict[str, Any]]:
+    def open_jobs(
+        self, since: float, limit: int = 100, unstarted: bool = False, kinds: builtins.list[str] | None = None
+    ) -> builtins.list[dict[str, Any]]:
         """Jobs accepted since ``since`` and not done (with ``unstarted``, not started either; with ``kinds``,
         of those kinds only), oldest first."""
         if kinds is not None and not kinds:
@@ -209,19 +271,32 @@ class IncidentStore:
         waiting = " AND started_at IS NULL" if unstarted else ""
         of_kinds = f" AND kind IN ({', '.join(['%s'] * len(kinds))})" if kinds else ""
         with self.db.read() as cur:
-            rows = cur.execute("SELECT id, kind, payload, created_at, started_at FROM jobs WHERE done_at IS NULL"
-                               f"{waiting}{of_kinds} AND created_at >= %s ORDER BY created_at LIMIT %s",
-                               (*(kinds or []), since, limit)).fetchall()
-        return [{"id": r[0], "kind": r[1], "payload": json.loads(r[2]), "created_at": float(r[3]),
-                 "started": r[4] is not None} for r in rows]
+            rows = cur.execute(
+                "SELECT id, kind, payload, created_at, started_at FROM jobs WHERE done_at IS NULL"
+                f"{waiting}{of_kinds} AND created_at >= %s ORDER BY created_at LIMIT %s",
+                (*(kinds or []), since, limit),
+            ).fetchall()
+        return [
+            {
+                "id": r[0],
+                "kind": r[1],
+                "payload": json.loads(r[2]),
+                "created_at": float(r[3]),
+                "started": r[4] is not None,
+            }
+            for r in rows
+        ]
 
     # ----- approvals -----
     def record_decision(self, incident_id: str, proposal_id: str, digest: str, decision: str, by: str) -> bool:
         """Record one person's decision; a second click by the same person is ignored (False)."""
         try:
             with self.db.transaction() as cur:
-                cur.execute("INSERT INTO approvals (incident_id, proposal_id, hash, decision, by_user, at) "
-                            "VALUES (%s, %s, %s, %s, %s, %s)", (incident_id, proposal_id, digest, decision, by, time.time()))
+                cur.execute(
+                    "INSERT INTO approvals (incident_id, proposal_id, hash, decision, by_user, at) "
+                    "VALUES (%s, %s, %s, %s, %s, %s)",
+                    (incident_id, proposal_id, digest, decision, by, time.time()),
+                )
         except IntegrityError:
             return False
         self.audit(incident_id, decision, None, {"proposal_id": proposal_id, "hash": digest}, "", by)
@@ -229,8 +304,10 @@ class IncidentStore:
 
     def decisions(self, incident_id: str) -> builtins.list[dict[str, Any]]:
         with self.db.read() as cur:
-            rows = cur.execute("SELECT proposal_id, hash, decision, by_user, at FROM approvals WHERE incident_id = %s "
-                               "ORDER BY at", (incident_id,)).fetchall()
+            rows = cur.execute(
+                "SELECT proposal_id, hash, decision, by_user, at FROM approvals WHERE incident_id = %s ORDER BY at",
+                (incident_id,),
+            ).fetchall()
         return [{"proposal_id": r[0], "hash": r[1], "decision": r[2], "by": r[3], "at": r[4]} for r in rows]
 
     # ----- executions -----
@@ -238,9 +315,11 @@ class IncidentStore:
         """Claim the right to run one approved action; only the first claimer across processes gets True."""
         try:
             with self.db.transaction() as cur:
-                cur.execute("INSERT INTO executions (incident_id, hash, tool, args, status, approval, started_at) "
-                            "VALUES (%s, %s, %s, %s, 'running', %s, %s)",
-                            (incident_id, digest, tool, _json(args), approval, time.time()))
+                cur.execute(
+                    "INSERT INTO executions (incident_id, hash, tool, args, status, approval, started_at) "
+                    "VALUES (%s, %s, %s, %s, 'running', %s, %s)",
+                    (incident_id, digest, tool, _json(args), approval, time.time()),
+                )
         except IntegrityError:
             return False
         self.audit(incident_id, "executing", tool, args, approval)
@@ -248,10 +327,13 @@ class IncidentStore:
 
     def finish_execution(self, incident_id: str, digest: str, status: str, result: str) -> None:
         with self.db.transaction() as cur:
-            cur.execute("UPDATE executions SET status = %s, finished_at = %s, result = %s WHERE incident_id = %s "
-                        "AND hash = %s", (status, time.time(), result, incident_id, digest))
-            row = cur.execute("SELECT tool, args FROM executions WHERE incident_id = %s AND hash = %s",
-                              (incident_id, digest)).fetchone()
+            cur.execute(
+                "UPDATE executions SET status = %s, finished_at = %s, result = %s WHERE incident_id = %s AND hash = %s",
+                (status, time.time(), result, incident_id, digest),
+            )
+            row = cur.execute(
+                "SELECT tool, args FROM executions WHERE incident_id = %s AND hash = %s", (incident_id, digest)
+            ).fetchone()
         self.audit(incident_id, status, row[0] if row else None, json.loads(row[1]) if row else None, result)
 
     def executions(self, incident_id: str | None = None) -> builtins.list[dict[str, Any]]:
@@ -288,19 +370,25 @@ class IncidentStore:
         with self.db.transaction() as cur:
             rows = cur.execute(f"SELECT incident_id, hash, tool FROM executions WHERE {where}", params).fetchall()
             for incident_id, digest, _tool in rows:
-                cur.execute("UPDATE executions SET status = 'interrupted', finished_at = %s WHERE incident_id = %s "
-                            "AND hash = %s AND status = 'running'", (time.time(), incident_id, digest))
+                cur.execute(
+                    "UPDATE executions SET status = 'interrupted', finished_at = %s WHERE incident_id = %s "
+                    "AND hash = %s AND status = 'running'",
+                    (time.time(), incident_id, digest),
+                )
         for incident_id, _digest, tool in rows:
             self.audit(incident_id, "interrupted", tool, None, "the process stopped while this action ran; not re-run")
         return [{"incident_id": r[0], "hash": r[1], "tool": r[2]} for r in rows]
 
     # ----- audit -----
-    def audit(self, incident_id: str | None, event: str, tool: str | None, args: Any, detail: str,
-              by: str | None = None) -> None:
+    def audit(
+        self, incident_id: str | None, event: str, tool: str | None, args: Any, detail: str, by: str | None = None
+    ) -> None:
         with self.db.transaction() as cur:
-            cur.execute("INSERT INTO audit (incident_id, at, event, tool, args, detail, by_user) VALUES "
-                        "(%s, %s, %s, %s, %s, %s, %s)", (incident_id, time.time(), event, tool,
-                                                         _json(args) if args is not None else None, detail, by))
+            cur.execute(
+                "INSERT INTO audit (incident_id, at, event, tool, args, detail, by_user) VALUES "
+                "(%s, %s, %s, %s, %s, %s, %s)",
+                (incident_id, time.time(), event, tool, _json(args) if args is not None else None, detail, by),
+            )
 
     def audit_log(self, incident_id: str | None = None) -> builtins.list[dict[str, Any]]:
         sql = "SELECT incident_id, at, event, tool, args, detail, by_user FROM audit"
@@ -310,15 +398,35 @@ class IncidentStore:
             params = (incident_id,)
         with self.db.read() as cur:
             rows = cur.execute(sql + " ORDER BY at, id", params).fetchall()
-        return [{"incident_id": r[0], "at": r[1], "event": r[2], "tool": r[3],
-                 "args": json.loads(r[4]) if r[4] else None, "detail": r[5], "by": r[6]} for r in rows]
+        return [
+            {
+                "incident_id": r[0],
+                "at": r[1],
+                "event": r[2],
+                "tool": r[3],
+                "args": json.loads(r[4]) if r[4] else None,
+                "detail": r[5],
+                "by": r[6],
+            }
+            for r in rows
+        ]
 
     # ----- feedback -----
-    def record_feedback(self, incident_id: str, verdict: str, service: str | None, category: str | None,
-                        note: str | None, by: str | None) -> None:
+    def record_feedback(
+        self,
+        incident_id: str,
+        verdict: str,
+        service: str | None,
+        category: str | None,
+        note: str | None,
+        by: str | None,
+    ) -> None:
         with self.db.transaction() as cur:
-            cur.execute("INSERT INTO feedback (incident_id, verdict, service, category, note, by_user, at) VALUES "
-                        "(%s, %s, %s, %s, %s, %s, %s)", (incident_id, verdict, service, category, note, by, time.time()))
+            cur.execute(
+                "INSERT INTO feedback (incident_id, verdict, service, category, note, by_user, at) VALUES "
+                "(%s, %s, %s, %s, %s, %s, %s)",
+                (incident_id, verdict, service, category, note, by, time.time()),
+            )
         self.audit(incident_id, f"feedback:{verdict}", None, {"service": service, "category": category}, note or "", by)
 
 
@@ -327,7 +435,9 @@ def labelled_incidents(store: IncidentStore) -> builtins.list[dict[str, Any]]:
     cause (``resolved`` in the audit log), or marked helpful / wrong by feedback. Each carries ``report``,
     ``answer`` ((service, category) or None), ``confirmed`` and ``refuted`` ((service, category) or None)."""
     with store.db.read() as cur:
-        feedback = cur.execute("SELECT incident_id, verdict, service, category FROM feedback ORDER BY at, id").fetchall()
+        feedback = cur.execute(
+            "SELECT incident_id, verdict, service, category FROM feedback ORDER BY at, id"
+        ).fetchall()
     resolved = {e["incident_id"]: e["args"] or {} for e in store.audit_log() if e["event"] == "resolved"}
     verdicts = {row[0]: row[1:] for row in feedback}  # the latest feedback per incident wins
     out = []
@@ -341,8 +451,10 @@ def labelled_incidents(store: IncidentStore) -> builtins.list[dict[str, Any]]:
         answer: tuple[str, str] | None = None
         confirmed, refuted = False, None
         if incident_id in resolved:
-            answer = (str(resolved[incident_id].get("service") or said[0]),
-                      str(resolved[incident_id].get("category") or said[1]))
+            answer = (
+                str(resolved[incident_id].get("service") or said[0]),
+                str(resolved[incident_id].get("category") or said[1]),
+            )
         if incident_id in verdicts:
             verdict, service, category = verdicts[incident_id]
             if verdict == "helpful":

@@ -7,5 +7,13 @@ from bot.watch.records import EarlyWarning, Forecast, ScanReport
 from bot.watch.scanner import Scanner
 from bot.watch.state import WatchState
 
-__all__ = ["EarlyWarning", "Forecast", "ScanReport", "Scanner", "WatchParams", "WatchState", "watch_forever",
-           "watch_params"]
+__all__ = [
+    "EarlyWarning",
+    "Forecast",
+    "ScanReport",
+    "Scanner",
+    "WatchParams",
+    "WatchState",
+    "watch_forever",
+    "watch_params",
+]

@@ -1,5 +1,6 @@
 """The false-warning budget: each service may have ``WatchParams.false_warning_budget`` warnings called "not a
-problem" within ``budget_window_s`` (by default one a week); past it, the watch grows less sensitive on that service alone — its anomaly threshold is
+problem" within ``budget_window_s`` (by default one a week); past it, the watch grows less sensitive on that service
+alone — its anomaly threshold is
 multiplied by ``budget_raise`` for each dismissal over the budget — and says so in every scan.
 
 A dismissal is counted once per service and signal (the store keeps the latest one of each), at its time."""
@@ -35,8 +36,10 @@ class ServiceBudget:
         return self.dismissed > self.budget
 
     def describe(self) -> str:
-        said = (f"{self.service}: {self.dismissed} warning(s) called not a problem in the last "
-                f"{window_words(self.window_s)} (budget {self.budget})")
+        said = (
+            f"{self.service}: {self.dismissed} warning(s) called not a problem in the last "
+            f"{window_words(self.window_s)} (budget {self.budget})"
+        )
         return said + (f"; warned only at z ≥ {self.threshold:.3g} now" if self.over else "")
 
     def to_dict(self) -> dict[str, Any]:
@@ -53,13 +56,19 @@ def window_words(seconds: float) -> str:
     return f"{days:g} days" if days >= 1 else f"{seconds / 3600.0:.3g} h"
 
 
-def service_budgets(dismissals: Iterable[Dismissal], now: float, anomaly_threshold: float,
-                    watch: WatchParams) -> dict[str, ServiceBudget]:
+def service_budgets(
+    dismissals: Iterable[Dismissal], now: float, anomaly_threshold: float, watch: WatchParams
+) -> dict[str, ServiceBudget]:
     """The budget of every service with a dismissal in the window ending at ``now``."""
     counts = Counter(d.service for d in dismissals if now - watch.budget_window_s <= d.at <= now)
     out = {}
     for service, count in sorted(counts.items()):
         excess = max(count - watch.false_warning_budget, 0)
-        out[service] = ServiceBudget(service, count, watch.false_warning_budget, watch.budget_window_s,
-                                     anomaly_threshold * watch.budget_raise ** excess)
+        out[service] = ServiceBudget(
+            service,
+            count,
+            watch.false_warning_budget,
+            watch.budget_window_s,
+            anomaly_threshold * watch.budget_raise**excess,
+        )
     return out

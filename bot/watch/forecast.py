@@ -59,7 +59,7 @@ def _forecast(item: Series, capacity: float, now: float, watch: WatchParams) -> 
     times, values = times[recent], values[recent]
     if len(values) < watch.forecast_min_points:
         return None
-    head, tail = values[: watch.forecast_min_points], values[-watch.forecast_min_points:]
+    head, tail = values[: watch.forecast_min_points], values[-watch.forecast_min_points :]
     start_noise = float(np.median(np.abs(head - np.median(head)))) * 1.4826
     if float(np.median(tail) - np.median(head)) > watch.forecast_min_rise_spreads * start_noise:
         # it rose beyond the noise of its start: fit the trend from where it began, once it has enough readings
@@ -75,8 +75,11 @@ def _forecast(item: Series, capacity: float, now: float, watch: WatchParams) -> 
     residuals = values - (intercept + slope * (times - origin))
     noise = float(np.median(np.abs(residuals - np.median(residuals)))) * 1.4826  # the MAD as a Gaussian's sigma
     rise = slope * float(times[-1] - times[0])
-    if rise < max(watch.forecast_min_rise_spreads * noise, classify(item.name).floor,
-                  watch.forecast_min_rise_units * quantum(values)):
+    if rise < max(
+        watch.forecast_min_rise_spreads * noise,
+        classify(item.name).floor,
+        watch.forecast_min_rise_units * quantum(values),
+    ):
         return None
     level = intercept  # the line at the latest reading
     seconds = (capacity - level) / slope - (now - origin)
@@ -85,8 +88,16 @@ def _forecast(item: Series, capacity: float, now: float, watch: WatchParams) -> 
     if seconds > watch.forecast_max_lookahead * float(times[-1] - times[0]):
         return None  # further ahead than the trend has been seen to hold
     signal = classify(item.name)
-    return Forecast(service=item.service, signal=signal.name or item.name, metric=item.name, level=level,
-                    capacity=capacity, slope_per_s=slope, seconds_to_full=max(seconds, 0.0), labels=extra_labels(item))
+    return Forecast(
+        service=item.service,
+        signal=signal.name or item.name,
+        metric=item.name,
+        level=level,
+        capacity=capacity,
+        slope_per_s=slope,
+        seconds_to_full=max(seconds, 0.0),
+        labels=extra_labels(item),
+    )
 
 
 def forecasts(series: list[Series], now: float, watch: WatchParams) -> list[Forecast]:

@@ -1,4 +1,4 @@
-""""Not a problem" as something Andon learns. A dismissal is kept twice: in the watch's own memory (the store's
+""" "Not a problem" as something Andon learns. A dismissal is kept twice: in the watch's own memory (the store's
 ``watch_dismissals``: that shape on that service is not flagged again, across restarts — see
 :meth:`WatchState.dismiss`), and in the knowledge base as a learned past incident of category ``no_fault``
 (:func:`knowledge.learning.past_incident`, as a resolved incident is learned), so an investigation of a later
@@ -49,19 +49,35 @@ def dismissal_document(service: str, signal: str, detail: dict[str, Any], by: st
     if not detail:
         shape.append("dismissed before any warning: no change of this signal is warned about")
     title = f"{service} {signal}: {what} called not a problem"
-    summary = (f"The watch warned \u201c{said}\u201d before any alert; {by or 'someone'} called it not a problem on "
-               f"{stamp}. The same change on {service} is a known, harmless shape.")
+    summary = (
+        f"The watch warned \u201c{said}\u201d before any alert; {by or 'someone'} called it not a problem on "
+        f"{stamp}. The same change on {service} is a known, harmless shape."
+    )
     return past_incident(
-        f"watch:{service}:{signal}", title, "no_fault", f"no fault: a known {signal} shape on {service}",
-        "none needed (called not a problem)", summary=summary, services=[service], alerts=[WATCH_ALERT],
-        evidence=[said, *shape], tags=["learned", "watch", "not-a-problem", signal],
+        f"watch:{service}:{signal}",
+        title,
+        "no_fault",
+        f"no fault: a known {signal} shape on {service}",
+        "none needed (called not a problem)",
+        summary=summary,
+        services=[service],
+        alerts=[WATCH_ALERT],
+        evidence=[said, *shape],
+        tags=["learned", "watch", "not-a-problem", signal],
         path=f"andon:watch/{service}/{signal}",
-        meta={"dismissed_by": by or "", "watch_service": service, "watch_signal": signal, "watch_kind": what,
-              "watch_score": score if score is not None else ""})
+        meta={
+            "dismissed_by": by or "",
+            "watch_service": service,
+            "watch_signal": signal,
+            "watch_kind": what,
+            "watch_score": score if score is not None else "",
+        },
+    )
 
 
-def learn_dismissal(kb: Any, service: str, signal: str, detail: dict[str, Any], by: str | None,
-                    at: float) -> str | None:
+def learn_dismissal(
+    kb: Any, service: str, signal: str, detail: dict[str, Any], by: str | None, at: float
+) -> str | None:
     """Add the dismissal to the knowledge base; its document id, or None when there is no knowledge base or it
     refused (logged: the dismissal itself is already kept by the watch)."""
     if kb is None:

@@ -15,8 +15,13 @@ __all__ = ["watch_forever"]
 log = logging.getLogger(__name__)
 
 
-def watch_forever(scanner: Scanner, interval_s: float, emit: Callable[[ScanReport], None],
-                  stop: threading.Event | None = None, clock: Callable[[], float] = time.time) -> None:
+def watch_forever(
+    scanner: Scanner,
+    interval_s: float,
+    emit: Callable[[ScanReport], None],
+    stop: threading.Event | None = None,
+    clock: Callable[[], float] = time.time,
+) -> None:
     """Scan, emit, wait out the rest of the interval; return once ``stop`` is set. A scan that fails for a
     reason other than the source (the source's own failures are blindness, reported by the scan) is logged,
     and the loop goes on."""

@@ -48,8 +48,10 @@ class EarlyWarning:
 
     def describe(self) -> str:
         note = f"; may follow {', '.join(self.explained_by)}" if self.explained_by else ""
-        return (f"Early warning — {self.service} {self.signal} {self.before:.4g} → {self.after:.4g} "
-                f"since {_clock(self.since)} UTC (z={self.score:.1f}, no alert yet){note}")
+        return (
+            f"Early warning — {self.service} {self.signal} {self.before:.4g} → {self.after:.4g} "
+            f"since {_clock(self.since)} UTC (z={self.score:.1f}, no alert yet){note}"
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {**asdict(self), "text": self.describe()}
@@ -84,8 +86,10 @@ class Forecast:
         minutes = self.seconds_to_full / 60.0
         eta = f"~{minutes:.0f} min" if minutes < 120 else f"~{minutes / 60:.1f} h"
         bound = "" if self.capacity in (1.0, 100.0) else f" of its limit {self.capacity:.4g}"
-        return (f"{self.signal} of {self.service} full in {eta} at {self.percent_per_min:+.2g}%/min "
-                f"(now {self.level / self.capacity:.0%}{bound})")
+        return (
+            f"{self.signal} of {self.service} full in {eta} at {self.percent_per_min:+.2g}%/min "
+            f"(now {self.level / self.capacity:.0%}{bound})"
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {**asdict(self), "percent_per_min": round(self.percent_per_min, 4), "text": self.describe()}
@@ -129,14 +133,31 @@ class ScanReport:
     def summary(self) -> dict[str, Any]:
         """What the store keeps of the latest scan (``/andon watch status``): when, how much it read, how long
         it took, whether it was blind, and how many warnings and forecasts it held."""
-        return {"at": self.at, "series": self.series, "services": self.services, "seconds": round(self.seconds, 3),
-                "blind": self.blind, "warnings": len(self.warnings), "forecasts": len(self.forecasts),
-                "dismissed": len(self.dismissed), "over_budget": len(self.over_budget),
-                "service_names": self.service_names[:NAMES_KEPT]}
+        return {
+            "at": self.at,
+            "series": self.series,
+            "services": self.services,
+            "seconds": round(self.seconds, 3),
+            "blind": self.blind,
+            "warnings": len(self.warnings),
+            "forecasts": len(self.forecasts),
+            "dismissed": len(self.dismissed),
+            "over_budget": len(self.over_budget),
+            "service_names": self.service_names[:NAMES_KEPT],
+        }
 
     def to_dict(self) -> dict[str, Any]:
-        return {"at": self.at, "series": self.series, "services": self.services, "seconds": round(self.seconds, 3),
-                "blind": self.blind, "blind_new": self.blind_new, "recovered": self.recovered,
-                "warnings": [w.to_dict() for w in self.warnings], "forecasts": [f.to_dict() for f in self.forecasts],
-                "dismissed": self.dismissed, "over_budget": self.over_budget,
-                "budgets": [b.to_dict() for b in self.budgets]}
+        return {
+            "at": self.at,
+            "series": self.series,
+            "services": self.services,
+            "seconds": round(self.seconds, 3),
+            "blind": self.blind,
+            "blind_new": self.blind_new,
+            "recovered": self.recovered,
+            "warnings": [w.to_dict() for w in self.warnings],
+            "forecasts": [f.to_dict() for f in self.forecasts],
+            "dismissed": self.dismissed,
+            "over_budget": self.over_budget,
+            "budgets": [b.to_dict() for b in self.budgets],
+        }

@@ -28,9 +28,14 @@ log = logging.getLogger(__name__)
 class Scanner:
     """Scans a metrics source; remembers what it told in ``state`` (the incident store)."""
 
-    def __init__(self, metrics: MetricsSource, state: WatchState, params: Params | None = None,
-                 watch: WatchParams | None = None,
-                 topology: dict[str, list[str]] | Callable[[], dict[str, list[str]]] | None = None) -> None:
+    def __init__(
+        self,
+        metrics: MetricsSource,
+        state: WatchState,
+        params: Params | None = None,
+        watch: WatchParams | None = None,
+        topology: dict[str, list[str]] | Callable[[], dict[str, list[str]]] | None = None,
+    ) -> None:
         """``topology``: the call graph, or a way to read it — asked again each scan until it answers, so a
         watch started while Prometheus was down learns its graph once Prometheus is back."""
         self.metrics = metrics
@@ -68,16 +73,18 @@ class Scanner:
             if budget is not None and warning.score < budget.threshold:
                 report.over_budget.append(f"{warning.service}:{warning.signal}")
                 continue
-            warning.new = self._hold(warning.key, warning.service, warning.family, warning.signal, now,
-                                     warning.to_dict())
+            warning.new = self._hold(
+                warning.key, warning.service, warning.family, warning.signal, now, warning.to_dict()
+            )
             seen.add(warning.key)
             report.warnings.append(warning)
         for forecast in forecasts(series, now, self.watch):
             if _suppressed(dismissed.get((forecast.service, forecast.signal)), None, self.watch):
                 report.dismissed.append(f"{forecast.service}:{forecast.signal}")
                 continue
-            forecast.new = self._hold(forecast.key, forecast.service, "exhaustion", forecast.signal, now,
-                                      forecast.to_dict())
+            forecast.new = self._hold(
+                forecast.key, forecast.service, "exhaustion", forecast.signal, now, forecast.to_dict()
+            )
             seen.add(forecast.key)
             report.forecasts.append(forecast)
         self.state.close_unseen(seen, now)
@@ -98,7 +105,9 @@ class Scanner:
         silenced it until later."""
         held = self.state.held(key)
         silenced = self.state.silenced_until(key)
-        tell = (held is None or now - held.notified_at >= self.watch.cooldown_s) and (silenced is None or silenced <= now)
+        tell = (held is None or now - held.notified_at >= self.watch.cooldown_s) and (
+            silenced is None or silenced <= now
+        )
         self.state.note_seen(key, service, family, signal, now, tell, detail)
         return tell
 

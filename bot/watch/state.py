@@ -57,8 +57,14 @@ class WarningThread:
     """What people did with it: ``{"action": "investigating"|"silenced"|"dismissed", "by", "at", "until"}``."""
 
     def to_dict(self) -> dict[str, Any]:
-        return {"channel": self.channel, "ts": self.ts, "posted_at": self.posted_at, "opened_at": self.opened_at,
-                "text": self.text, "outcome": self.outcome}
+        return {
+            "channel": self.channel,
+            "ts": self.ts,
+            "posted_at": self.posted_at,
+            "opened_at": self.opened_at,
+            "text": self.text,
+            "outcome": self.outcome,
+        }
 
 
 class WatchState:
@@ -70,30 +76,44 @@ class WatchState:
     # ----- warnings and forecasts, by key -----
     def held(self, key: str) -> Held | None:
         with self.db.transaction() as cur:
-            row = cur.execute("SELECT key, opened_at, notified_at, seen_at, closed_at, detail FROM watch_warnings "
-                              "WHERE key = %s", (key,)).fetchone()
+            row = cur.execute(
+                "SELECT key, opened_at, notified_at, seen_at, closed_at, detail FROM watch_warnings WHERE key = %s",
+                (key,),
+            ).fetchone()
         if row is None:
             return None
-        return Held(row[0], float(row[1]), float(row[2]), float(row[3]), None if row[4] is None else float(row[4]),
-                    json.loads(row[5]) if row[5] else {})
+        return Held(
+            row[0],
+            float(row[1]),
+            float(row[2]),
+            float(row[3]),
+            None if row[4] is None else float(row[4]),
+            json.loads(row[5]) if row[5] else {},
+        )
 
-    def note_seen(self, key: str, service: str, family: str, signal: str, now: float, notified: bool,
-                  detail: dict[str, Any]) -> None:
+    def note_seen(
+        self, key: str, service: str, family: str, signal: str, now: float, notified: bool, detail: dict[str, Any]
+    ) -> None:
         """Record that ``key`` holds at ``now``; ``notified``: it was told now (its cooldown starts again)."""
         text = json.dumps(detail, default=str, sort_keys=True)
         with self.db.transaction() as cur:
-            known = cur.execute("SELECT opened_at, notified_at, closed_at FROM watch_warnings WHERE key = %s",
-                                (key,)).fetchone()
+            known = cur.execute(
+                "SELECT opened_at, notified_at, closed_at FROM watch_warnings WHERE key = %s", (key,)
+            ).fetchone()
             if known is None:
-                cur.execute("INSERT INTO watch_warnings (key, service, family, signal, opened_at, notified_at, seen_at,"
-                            " detail) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
-                            (key, service, family, signal, now, now, now, text))
+                cur.execute(
+                    "INSERT INTO watch_warnings (key, service, family, signal, opened_at, notified_at, seen_at,"
+                    " detail) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+                    (key, service, family, signal, now, now, now, text),
+                )
                 return
             opened_at = now if known[2] is not None else float(known[0])  # closed before: it opens again
             notified_at = now if notified else float(known[1])
-            cur.execute("UPDATE watch_warnings SET seen_at = %s, closed_at = NULL, detail = %s, signal = %s, "
-                        "notified_at = %s, opened_at = %s WHERE key = %s",
-                        (now, text, signal, notified_at, opened_at, key))
+            cur.execute(
+                "UPDATE watch_warnings SET seen_at = %s, closed_at = NULL, detail = %s, signal = %s, "
+                "notified_at = %s, opened_at = %s WHERE key = %s",
+                (now, text, signal, notified_at, opened_at, key),
+            )
 
     def close_unseen(self, seen: set[str], now: float) -> None:
         """Close the open keys this scan did not find again (their rows stay, for the cooldown)."""
@@ -115,21 +135,30 @@ class WatchState:
 
     # ----- "not a problem" -----
     def dismiss(self, service: str, signal: str, by: str | None, now: float) -> None:
-        """"Not a problem": this service's changes of ``signal`` are not warned about again, unless one grows to
+        """ "Not a problem": this service's changes of ``signal`` are not warned about again, unless one grows to
         ``WatchParams.dismissed_escalation`` times the size of the open warning dismissed now (with none open,
         no size is warned about again)."""
-        score = next((float(d["score"]) for d in self.open_details()
-                      if d.get("service") == service and d.get("signal") == signal and "score" in d), None)
+        score = next(
+            (
+                float(d["score"])
+                for d in self.open_details()
+                if d.get("service") == service and d.get("signal") == signal and "score" in d
+            ),
+            None,
+        )
         with self.db.transaction() as cur:
             cur.execute("DELETE FROM watch_dismissals WHERE service = %s AND signal = %s", (service, signal))
-            cur.execute("INSERT INTO watch_dismissals (service, signal, score, by_user, at) VALUES (%s, %s, %s, %s, %s)",
-                        (service, signal, score, by, now))
+            cur.execute(
+                "INSERT INTO watch_dismissals (service, signal, score, by_user, at) VALUES (%s, %s, %s, %s, %s)",
+                (service, signal, score, by, now),
+            )
 
     def dismissals(self) -> dict[tuple[str, str], Dismissal]:
         with self.db.transaction() as cur:
             rows = cur.execute("SELECT service, signal, score, by_user, at FROM watch_dismissals").fetchall()
-        return {(r[0], r[1]): Dismissal(r[0], r[1], None if r[2] is None else float(r[2]), r[3], float(r[4]))
-                for r in rows}
+        return {
+            (r[0], r[1]): Dismissal(r[0], r[1], None if r[2] is None else float(r[2]), r[3], float(r[4])) for r in rows
+        }
 
     # ----- blind -----
     def blind(self) -> str | None:
@@ -175,8 +204,10 @@ class WatchState:
         """The threads of ``service``'s warnings and forecasts still alive at ``now`` — open, or closed at most
         ``grace_s`` ago — oldest first."""
         with self.db.transaction() as cur:
-            rows = cur.execute("SELECT key FROM watch_warnings WHERE service = %s AND (closed_at IS NULL OR "
-                               "closed_at >= %s)", (service, now - grace_s)).fetchall()
+            rows = cur.execute(
+                "SELECT key FROM watch_warnings WHERE service = %s AND (closed_at IS NULL OR closed_at >= %s)",
+                (service, now - grace_s),
+            ).fetchall()
         threads = [self.thread(str(r[0])) for r in rows]
         return sorted((t for t in threads if t is not None), key=lambda t: t.posted_at)
 
@@ -200,9 +231,14 @@ def _thread(key: str, data: dict[str, Any] | None) -> WarningThread | None:
     if not data or not data.get("channel") or not data.get("ts"):
         return None
     try:
-        return WarningThread(key=key, channel=str(data["channel"]), ts=str(data["ts"]),
-                             posted_at=float(data.get("posted_at") or 0.0), opened_at=float(data.get("opened_at") or 0.0),
-                             text=str(data.get("text") or ""),
-                             outcome=data["outcome"] if isinstance(data.get("outcome"), dict) else {})
+        return WarningThread(
+            key=key,
+            channel=str(data["channel"]),
+            ts=str(data["ts"]),
+            posted_at=float(data.get("posted_at") or 0.0),
+            opened_at=float(data.get("opened_at") or 0.0),
+            text=str(data.get("text") or ""),
+            outcome=data["outcome"] if isinstance(data.get("outcome"), dict) else {},
+        )
     except (TypeError, ValueError):
         return None

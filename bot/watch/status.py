@@ -59,19 +59,35 @@ class WatchStatus:
         return self.last_scan is None or self.now - at > STALE_INTERVALS * max(self.interval_s, 1.0)
 
 
-def watch_status(state: WatchState, watch: WatchParams, now: float, *, enabled: bool, interval_s: float,
-                 anomaly_threshold: float) -> WatchStatus:
+def watch_status(
+    state: WatchState, watch: WatchParams, now: float, *, enabled: bool, interval_s: float, anomaly_threshold: float
+) -> WatchStatus:
     """The watch as the store knows it at ``now``."""
     live = []
     for index, (key, detail) in enumerate(state.open_items()):
         detailed = index < LIVE_DETAILED  # a fleet in trouble holds hundreds: look up what is shown
-        live.append(LiveItem(key=key, detail=detail, thread=state.thread(key) if detailed else None,
-                             silenced_until=_future(state.silenced_until(key), now) if detailed else None))
+        live.append(
+            LiveItem(
+                key=key,
+                detail=detail,
+                thread=state.thread(key) if detailed else None,
+                silenced_until=_future(state.silenced_until(key), now) if detailed else None,
+            )
+        )
     dismissals = state.dismissals()
     budgets = service_budgets(dismissals.values(), now, anomaly_threshold, watch)
-    return WatchStatus(enabled=enabled, interval_s=interval_s, watch=watch, now=now, last_scan=state.last_scan(),
-                       blind=state.blind(), live=live, budgets=list(budgets.values()), dismissed=len(dismissals),
-                       anomaly_threshold=anomaly_threshold)
+    return WatchStatus(
+        enabled=enabled,
+        interval_s=interval_s,
+        watch=watch,
+        now=now,
+        last_scan=state.last_scan(),
+        blind=state.blind(),
+        live=live,
+        budgets=list(budgets.values()),
+        dismissed=len(dismissals),
+        anomaly_threshold=anomaly_threshold,
+    )
 
 
 def _future(at: float | None, now: float) -> float | None:

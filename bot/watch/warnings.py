@@ -7,7 +7,8 @@ does not, since nobody has paged yet and a warning must be worth a human's atten
 - a **baseline** of at least ``min_baseline_points`` readings before the change point;
 - a **spread** that is the largest of the engine's (the IQR, floored at a share of the level and at the unit's
   smallest change that matters; for a latency, at ``latency_relative_floor`` of its level), the baseline's own
-  excursions in the bad direction (``tail_quantile``), and the series' **quantum** — the step of a series that moves in whole units (connections of a pool, messages
+  excursions in the bad direction (``tail_quantile``), and the series' **quantum** — the step of a series that moves
+  in whole units (connections of a pool, messages
   of a queue): one unit is one spread;
 - **persistence**: the latest readings, each beyond the threshold *and* beyond anything the baseline itself
   reached, at least ``min_persistence`` of them in a row, carrying the evidence of ``sustain_samples``
@@ -49,12 +50,16 @@ def quantum(values: np.ndarray) -> float:
     if step <= 0:
         return 0.0
     units = distinct / step
-    return step if bool(np.all(np.abs(units - np.round(units)) <= QUANTUM_TOLERANCE * np.maximum(1.0, np.abs(units)))) \
+    return (
+        step
+        if bool(np.all(np.abs(units - np.round(units)) <= QUANTUM_TOLERANCE * np.maximum(1.0, np.abs(units))))
         else 0.0
+    )
 
 
-def _spread(before: np.ndarray, metric: str, values: np.ndarray, direction: str, params: Params,
-            watch: WatchParams) -> float:
+def _spread(
+    before: np.ndarray, metric: str, values: np.ndarray, direction: str, params: Params, watch: WatchParams
+) -> float:
     """The spread a shift is measured in (see the module's words): the engine's, the baseline's excursions in the
     bad direction, and the series' quantum, whichever is largest."""
     signal = classify(metric)
@@ -110,8 +115,9 @@ def _bad_direction(shift: Shift) -> bool:
     return bad == "both" or bad == shift.direction
 
 
-def early_warnings(ranked: list[ServiceRecord], series: list[Series], params: Params,
-                   watch: WatchParams) -> list[EarlyWarning]:
+def early_warnings(
+    ranked: list[ServiceRecord], series: list[Series], params: Params, watch: WatchParams
+) -> list[EarlyWarning]:
     """One warning per service and signal family: its strongest sustained fault shift in the bad direction.
     (The engine's ``recovering`` is not read: a spike that settled halfway back may still stand far beyond the
     threshold, and the sustain check asks exactly whether it does.)"""
@@ -122,16 +128,31 @@ def early_warnings(ranked: list[ServiceRecord], series: list[Series], params: Pa
             continue
         families: set[str] = set()
         for shift in record.series:  # strongest first
-            if (shift.score < params.anomaly_threshold or shift.kind not in FAULT_KINDS or shift.kind in families
-                    or shift.service != record.service or not _bad_direction(shift)
-                    or is_limit(shift.metric)):
+            if (
+                shift.score < params.anomaly_threshold
+                or shift.kind not in FAULT_KINDS
+                or shift.kind in families
+                or shift.service != record.service
+                or not _bad_direction(shift)
+                or is_limit(shift.metric)
+            ):
                 continue
             item = by_key.get(shift.key)
             if item is None or not sustained(item, shift, params, watch):
                 continue
             families.add(shift.kind)
-            out.append(EarlyWarning(service=record.service, family=shift.kind, signal=shift.signal or shift.metric,
-                                    metric=shift.metric, before=shift.before, after=shift.after, since=shift.onset,
-                                    score=shift.score, labels=dict(shift.labels),
-                                    explained_by=sorted({*record.propagated_from, *record.load_from})))
+            out.append(
+                EarlyWarning(
+                    service=record.service,
+                    family=shift.kind,
+                    signal=shift.signal or shift.metric,
+                    metric=shift.metric,
+                    before=shift.before,
+                    after=shift.after,
+                    since=shift.onset,
+                    score=shift.score,
+                    labels=dict(shift.labels),
+                    explained_by=sorted({*record.propagated_from, *record.load_from}),
+                )
+            )
     return out

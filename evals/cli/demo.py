@@ -20,19 +20,29 @@ DEMO_APPROVER = "demo-approver"
 
 
 def demo(
-    fault: str = typer.Option("bad_deploy", "--fault", "-f", help="the fault to inject (`andon lab faults`), "
-                              "or 'all' for every one in turn"),
+    fault: str = typer.Option(
+        "bad_deploy", "--fault", "-f", help="the fault to inject (`andon lab faults`), or 'all' for every one in turn"
+    ),
     service: str | None = typer.Option(None, "--service", "-s", help="target service (default: the fault's usual one)"),
-    noise: bool = typer.Option(False, "--noise/--no-noise", help="first deploy a harmless decoy release on another "
-                               "service, to mislead"),
+    noise: bool = typer.Option(
+        False, "--noise/--no-noise", help="first deploy a harmless decoy release on another service, to mislead"
+    ),
     keep: bool = typer.Option(False, "--keep", help="leave the lab running afterwards (`andon lab down` stops it)"),
     as_json: bool = typer.Option(False, "--json", help="print a JSON summary on stdout (the thread goes to stderr)"),
     reasoner: str | None = typer.Option(None, "--reasoner", help="rules (default, no LLM) or llm"),
     base_port: int | None = typer.Option(None, "--base-port", help="first of the lab's loopback ports"),
-    watch: bool = typer.Option(False, "--watch", help="run the proactive watch beside it and report "
-                               "early_warning_lead_s: seconds from its first early warning to the page (docs/watch.md)"),
-    watch_interval: float = typer.Option(2.0, "--watch-interval", min=0.5, help="seconds between the watch's scans "
-                                         "with --watch (default: the lab's 2 s scrape interval)"),
+    watch: bool = typer.Option(
+        False,
+        "--watch",
+        help="run the proactive watch beside it and report "
+        "early_warning_lead_s: seconds from its first early warning to the page (docs/watch.md)",
+    ),
+    watch_interval: float = typer.Option(
+        2.0,
+        "--watch-interval",
+        min=0.5,
+        help="seconds between the watch's scans with --watch (default: the lab's 2 s scrape interval)",
+    ),
 ) -> None:
     """Run Andon end to end against the incident lab: fault → page → RCA → approved fix → verified recovery."""
     from bot.policy import load_policy
@@ -59,8 +69,10 @@ def demo(
             out.print(f"[dim]reusing the running lab in {lab.root}; healing it first[/]")
             lab.heal()
         else:
-            out.print(f"[bold]1/3[/] bringing the lab up in {lab.root} (5 services, a worker, load, Prometheus, "
-                      "Alertmanager) …")
+            out.print(
+                f"[bold]1/3[/] bringing the lab up in {lab.root} (5 services, a worker, load, Prometheus, "
+                "Alertmanager) …"
+            )
             lab.up(base_port=base_port)
     except (LabError, MissingBinary) as exc:
         fail(str(exc))
@@ -75,11 +87,21 @@ def demo(
             if webhook != receiver.url:
                 out.print(f"[yellow]note: the lab's Alertmanager sends to {webhook}, not to {receiver.url}[/]")
             out.print(f"[bold]3/3[/] Andon is listening for Alertmanager at {receiver.url}\n")
-            experiment = Experiment(lab, settings, receiver, kb=kb, store=store, policy=policy,
-                                    approver=DEMO_APPROVER, on_event=SlackTranscript(out, f"{DEMO_APPROVER} (auto)"),
-                                    verify_wait_s=60.0, await_resolved_s=0.0 if len(names) > 1 else 20.0)
+            experiment = Experiment(
+                lab,
+                settings,
+                receiver,
+                kb=kb,
+                store=store,
+                policy=policy,
+                approver=DEMO_APPROVER,
+                on_event=SlackTranscript(out, f"{DEMO_APPROVER} (auto)"),
+                verify_wait_s=60.0,
+                await_resolved_s=0.0 if len(names) > 1 else 20.0,
+            )
             watcher = _demo_watch(experiment, lab, out, watch_interval) if watch else None
             from evals.cli.demo_watch import watch_outcome
+
             result = None
             try:
                 for name in names:
@@ -90,8 +112,16 @@ def demo(
                     result = experiment.run(name, service, noise=noise)
                     summary = result.summary()
                     if watcher is not None:
-                        summary.update(watch_outcome(summary, watcher.sightings(), result.injected_at,
-                                                     result.alert_at, watcher.series(), watcher.scan_seconds))
+                        summary.update(
+                            watch_outcome(
+                                summary,
+                                watcher.sightings(),
+                                result.injected_at,
+                                result.alert_at,
+                                watcher.series(),
+                                watcher.scan_seconds,
+                            )
+                        )
                     summaries.append(summary)
                     _timings(out, summary)
             finally:
@@ -101,8 +131,10 @@ def demo(
         fail(str(exc))
     finally:
         if keep:
-            out.print(f"[dim]the lab keeps running (`andon lab status`, `andon lab down`); "
-                      f"Prometheus at {lab.layout.prometheus_url}[/]")
+            out.print(
+                f"[dim]the lab keeps running (`andon lab status`, `andon lab down`); "
+                f"Prometheus at {lab.layout.prometheus_url}[/]"
+            )
         else:
             lab.down()
             out.print("[dim]lab stopped[/]")
@@ -112,8 +144,10 @@ def demo(
         from evals.cli.demo_watch import lead_table
 
         out.print(lead_table(summaries))
-    out.print(f"[dim]demo took {time.time() - started:.0f} s · `andon audit list` shows every proposal, approval "
-              "and action it made[/]")
+    out.print(
+        f"[dim]demo took {time.time() - started:.0f} s · `andon audit list` shows every proposal, approval "
+        "and action it made[/]"
+    )
     if as_json:
         print_json(summaries[0] if len(summaries) == 1 else summaries)
     failed = [s for s in summaries if s["recovered"] is not True]
@@ -135,8 +169,9 @@ def _demo_watch(experiment: Any, lab: Any, out: Console, interval_s: float) -> D
         out.print(line.append(sighting.text, style="yellow"))
 
     out.print(f"[dim]the watch scans the lab every {interval_s:g} s beside the demo[/]")
-    return DemoWatch(sources.metrics, experiment.investigator.context.params, interval_s, sources.call_graph,
-                     on_sighting=said).start()
+    return DemoWatch(
+        sources.metrics, experiment.investigator.context.params, interval_s, sources.call_graph, on_sighting=said
+    ).start()
 
 
 def _timings(out: Console, summary: dict[str, Any]) -> None:
@@ -146,8 +181,11 @@ def _timings(out: Console, summary: dict[str, Any]) -> None:
     root = summary["root_cause"]
     verdict = "[green]right[/]" if summary["diagnosed_right"] else "[red]wrong[/]"
     if summary["alert"] is not None:
-        table.add_row("root cause", f"{root.get('service')} / {root.get('category')} ({verdict}; expected "
-                      f"{summary['expected']['service']} / {summary['expected']['category']})")
+        table.add_row(
+            "root cause",
+            f"{root.get('service')} / {root.get('category')} ({verdict}; expected "
+            f"{summary['expected']['service']} / {summary['expected']['category']})",
+        )
     action = summary.get("action") or {}
     table.add_row("action", f"{action.get('tool')} {action.get('args')} → {action.get('status')}" if action else "—")
     table.add_row("recovered", str(summary["recovered"]))
@@ -158,15 +196,25 @@ def _timings(out: Console, summary: dict[str, Any]) -> None:
     if "early_warning_lead_s" in summary:
         first = summary.get("early_warning") or {}
         lead = summary["early_warning_lead_s"]
-        table.add_row("early warning", f"{lead:+.1f} s before the page" if lead is not None and lead >= 0 else
-                      f"{-lead:.1f} s after the page" if lead is not None else
-                      "none before recovery" if first == {} else "no page to compare with")
+        table.add_row(
+            "early warning",
+            f"{lead:+.1f} s before the page"
+            if lead is not None and lead >= 0
+            else f"{-lead:.1f} s after the page"
+            if lead is not None
+            else "none before recovery"
+            if first == {}
+            else "no page to compare with",
+        )
         if first:
             table.add_row("first warning", Text(str(first.get("text")), style="yellow"))
         for forecast in summary.get("watch_forecasts") or []:
             check = forecast.get("accuracy") or {}
-            said = (f"came in {check['actual_s']:.0f} s: off by {check['error']:.0%}" if check.get("observed")
-                    else "not run out (fixed first)")
+            said = (
+                f"came in {check['actual_s']:.0f} s: off by {check['error']:.0%}"
+                if check.get("observed")
+                else "not run out (fixed first)"
+            )
             table.add_row("forecast", Text(f"{forecast['text']} — {said}", style="yellow"))
     out.print(table)
 
@@ -183,15 +231,24 @@ def _mark(value: bool | None) -> Text:
 def fault_summary(summaries: list[dict[str, Any]]) -> Table:
     """One row per fault of a ``--fault all`` run: what was injected, what Andon named, whether it was right
     and the system recovered, and the time from the page to verified recovery."""
-    table = Table(title=f"{len(summaries)} faults", caption="expected and found: service / root cause; MTTR: "
-                  "page → verified recovery. A harmless change is right and recovered when nothing paged.",
-                  caption_justify="left")
+    table = Table(
+        title=f"{len(summaries)} faults",
+        caption="expected and found: service / root cause; MTTR: "
+        "page → verified recovery. A harmless change is right and recovered when nothing paged.",
+        caption_justify="left",
+    )
     for column in ("fault", "expected", "found", "right?", "recovered?", "MTTR"):
         table.add_column(column, overflow="fold")
     for summary in summaries:
         found = _pair(summary["root_cause"]) if summary["alert"] is not None else "no page"
-        table.add_row(summary["fault"], _pair(summary["expected"]), found, _mark(summary["diagnosed_right"]),
-                      _mark(summary["recovered"]), _seconds(summary["mttr_s"]))
+        table.add_row(
+            summary["fault"],
+            _pair(summary["expected"]),
+            found,
+            _mark(summary["diagnosed_right"]),
+            _mark(summary["recovered"]),
+            _seconds(summary["mttr_s"]),
+        )
     right = sum(1 for s in summaries if s["diagnosed_right"])
     recovered = sum(1 for s in summaries if s["recovered"] is True)
     table.add_section()

@@ -35,8 +35,16 @@ from evals.lab.topology import TOPOLOGY
 from tools.rca.series import extra_labels
 from tools.sources.base import Series
 
-__all__ = ["DemoWatch", "Sighting", "watch_outcome", "forecast_accuracy", "lead_summary", "lead_table",
-           "blast_radius", "ONSET_SLACK_S"]
+__all__ = [
+    "DemoWatch",
+    "Sighting",
+    "watch_outcome",
+    "forecast_accuracy",
+    "lead_summary",
+    "lead_table",
+    "blast_radius",
+    "ONSET_SLACK_S",
+]
 
 FULL_SHARE = 0.98
 """A reading at this share of its capacity is the resource run out (a scrape rarely catches the last byte)."""
@@ -122,8 +130,9 @@ class DemoWatch:
             if self._store is not None:
                 self._store.db.close()
             self._store = open_store(None, Path(self._tmp.name) / f"state-{time.monotonic_ns()}")
-            self._scanner = Scanner(self._recording, WatchState(self._store.db), self.params, WatchParams(),
-                                    self.topology)
+            self._scanner = Scanner(
+                self._recording, WatchState(self._store.db), self.params, WatchParams(), self.topology
+            )
             self._sightings = {}
             self.scan_seconds = []
             self.not_before = not_before
@@ -160,9 +169,21 @@ class DemoWatch:
                 fresh.append(Sighting(warning.key, warning.service, warning.describe(), done_at, warning.since, False))
         for forecast in report.forecasts:
             if forecast.key not in self._sightings:
-                fresh.append(Sighting(forecast.key, forecast.service, forecast.describe(), done_at, None, True,
-                                      forecast.seconds_to_full, forecast.metric, dict(forecast.labels),
-                                      forecast.capacity, report.at + forecast.seconds_to_full))
+                fresh.append(
+                    Sighting(
+                        forecast.key,
+                        forecast.service,
+                        forecast.describe(),
+                        done_at,
+                        None,
+                        True,
+                        forecast.seconds_to_full,
+                        forecast.metric,
+                        dict(forecast.labels),
+                        forecast.capacity,
+                        report.at + forecast.seconds_to_full,
+                    )
+                )
         for sighting in fresh:
             self._sightings[sighting.key] = sighting
             if self.on_sighting is not None:
@@ -192,14 +213,27 @@ def forecast_accuracy(sighting: Sighting, series: list[Series]) -> dict[str, Any
     """How right a forecast's time to full was: the first reading of its series at ≥ :data:`FULL_SHARE` of the
     capacity after the forecast, else — when the series fell from near its capacity (an OOM kill) — its last
     reading carried on at its own latest pace for the rest of the way (at most to the next scrape); ``error``
-    is the projection's miss over the time it had to look ahead. ``observed`` false when the resource never ran out (a fix came first)."""
-    out: dict[str, Any] = {"service": sighting.service, "metric": sighting.metric, "observed": False,
-                           "predicted_s": sighting.seconds_to_full, "actual_s": None, "error": None}
+    is the projection's miss over the time it had to look ahead. ``observed`` false when the resource never ran out
+    (a fix came first)."""
+    out: dict[str, Any] = {
+        "service": sighting.service,
+        "metric": sighting.metric,
+        "observed": False,
+        "predicted_s": sighting.seconds_to_full,
+        "actual_s": None,
+        "error": None,
+    }
     if not sighting.capacity or sighting.predicted_full_at is None or sighting.seconds_to_full is None:
         return out
     made_at = sighting.predicted_full_at - sighting.seconds_to_full
-    found = next((s for s in series if s.service == sighting.service and s.name == sighting.metric
-                  and extra_labels(s) == sighting.labels), None)
+    found = next(
+        (
+            s
+            for s in series
+            if s.service == sighting.service and s.name == sighting.metric and extra_labels(s) == sighting.labels
+        ),
+        None,
+    )
     if found is None:
         return out
     keep = np.isfinite(found.values) & (found.times >= made_at)
@@ -218,8 +252,13 @@ def forecast_accuracy(sighting: Sighting, series: list[Series]) -> dict[str, Any
         return out
     actual = full_at - made_at
     error = abs(sighting.seconds_to_full - actual) / max(actual, 1e-9)
-    return {**out, "observed": True, "actual_s": round(actual, 1), "error": round(error, 3),
-            "within_30pct": error <= 0.3}
+    return {
+        **out,
+        "observed": True,
+        "actual_s": round(actual, 1),
+        "error": round(error, 3),
+        "within_30pct": error <= 0.3,
+    }
 
 
 def blast_radius(target: str, topology: dict[str, list[str]] | None = None) -> set[str]:
@@ -250,13 +289,22 @@ def _counts(sighting: Sighting, injected_at: float, services: set[str]) -> bool:
 def _false(sighting: Sighting, injected_at: float, radius: set[str], harmless: bool) -> bool:
     """Told before the injection, about a service the fault cannot reach, about a change older than the fault, or
     about a harmless change."""
-    return (harmless or sighting.at < injected_at or sighting.service not in radius
-            or not _after_onset(sighting, injected_at))
+    return (
+        harmless
+        or sighting.at < injected_at
+        or sighting.service not in radius
+        or not _after_onset(sighting, injected_at)
+    )
 
 
-def watch_outcome(summary: dict[str, Any], sightings: list[Sighting], injected_at: float,
-                  alert_at: float | None, series: list[Series] | None = None,
-                  scan_seconds: list[float] | None = None) -> dict[str, Any]:
+def watch_outcome(
+    summary: dict[str, Any],
+    sightings: list[Sighting],
+    injected_at: float,
+    alert_at: float | None,
+    series: list[Series] | None = None,
+    scan_seconds: list[float] | None = None,
+) -> dict[str, Any]:
     """What the watch adds to one fault's summary: ``early_warning_lead_s`` (None without a page or without a
     warning of the fault: one in its blast radius whose change began with it), the first such warning, its
     forecasts, the false warnings (see :func:`_false`: every other one), and — the stricter reading —
@@ -273,16 +321,34 @@ def watch_outcome(summary: dict[str, Any], sightings: list[Sighting], injected_a
     return {
         "early_warning_lead_s": _lead(alert_at, first),
         "early_warning_lead_on_service_s": _lead(alert_at, on_service),
-        "early_warning": None if first is None else {
-            "service": first.service, "text": first.text, "forecast": first.forecast,
-            "after_injection_s": round(first.at - injected_at, 1)},
-        "watch_forecasts": [{"service": s.service, "text": s.text, "seconds_to_full": s.seconds_to_full,
-                             "after_injection_s": round(s.at - injected_at, 1),
-                             "accuracy": forecast_accuracy(s, series or [])} for s in relevant if s.forecast],
+        "early_warning": None
+        if first is None
+        else {
+            "service": first.service,
+            "text": first.text,
+            "forecast": first.forecast,
+            "after_injection_s": round(first.at - injected_at, 1),
+        },
+        "watch_forecasts": [
+            {
+                "service": s.service,
+                "text": s.text,
+                "seconds_to_full": s.seconds_to_full,
+                "after_injection_s": round(s.at - injected_at, 1),
+                "accuracy": forecast_accuracy(s, series or []),
+            }
+            for s in relevant
+            if s.forecast
+        ],
         "watch_false_warnings": [s.text for s in false],
         "watch_other_warnings": [s.text for s in relevant if s is not first],
-        "watch_scan_s": {"scans": len(scan_seconds), "median": round(statistics.median(scan_seconds), 3),
-                         "max": round(max(scan_seconds), 3)} if scan_seconds else None,
+        "watch_scan_s": {
+            "scans": len(scan_seconds),
+            "median": round(statistics.median(scan_seconds), 3),
+            "max": round(max(scan_seconds), 3),
+        }
+        if scan_seconds
+        else None,
     }
 
 
@@ -307,22 +373,34 @@ def lead_summary(summaries: list[dict[str, Any]]) -> dict[str, Any]:
 def lead_table(summaries: list[dict[str, Any]]) -> Table:
     """One row per fault: the first warning of it, when the page came, and the lead."""
     overall = lead_summary(summaries)
-    table = Table(title="early warnings vs the page", caption="lead: seconds from the first early warning of the "
-                  "fault (its blast radius: the target and its callers) to Alertmanager's page (positive: the watch "
-                  "was earlier); false: warnings outside it, before the fault, or of a harmless change",
-                  caption_justify="left")
+    table = Table(
+        title="early warnings vs the page",
+        caption="lead: seconds from the first early warning of the "
+        "fault (its blast radius: the target and its callers) to Alertmanager's page (positive: the watch "
+        "was earlier); false: warnings outside it, before the fault, or of a harmless change",
+        caption_justify="left",
+    )
     for column in ("fault", "first warning", "after injection", "page after injection", "lead"):
         table.add_column(column, overflow="fold")
     for summary in summaries:
         first = summary.get("early_warning") or {}
         detect = summary.get("time_to_detect_s")
         lead = summary.get("early_warning_lead_s")
-        table.add_row(summary["fault"], str(first.get("text") or "—"),
-                      f"{first['after_injection_s']:.1f} s" if first else "—",
-                      f"{detect:.1f} s" if detect is not None else "no page",
-                      f"{lead:+.1f} s" if lead is not None else "—")
+        table.add_row(
+            summary["fault"],
+            str(first.get("text") or "—"),
+            f"{first['after_injection_s']:.1f} s" if first else "—",
+            f"{detect:.1f} s" if detect is not None else "no page",
+            f"{lead:+.1f} s" if lead is not None else "—",
+        )
     table.add_section()
     median = overall["median_lead_s"]
-    table.add_row("total", f"{overall['warned_before_page']}/{overall['faults']} warned before the page; "
-                  f"{overall['false_warnings']} false", "", "", f"median {median:+.1f} s" if median is not None else "—")
+    table.add_row(
+        "total",
+        f"{overall['warned_before_page']}/{overall['faults']} warned before the page; "
+        f"{overall['false_warnings']} false",
+        "",
+        "",
+        f"median {median:+.1f} s" if median is not None else "—",
+    )
     return table

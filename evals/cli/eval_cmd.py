@@ -13,24 +13,38 @@ from bot.cli.common import console, fail, settings_or_exit
 
 
 def eval(  # noqa: A001 - the command is called eval
-    paths: list[Path] = typer.Argument(None, help="scenario folders, suites or RCAEval datasets (default: the bundled "
-                                       "suite); the word 'retrieval' runs the labelled retrieval set instead"),
+    paths: list[Path] = typer.Argument(
+        None,
+        help="scenario folders, suites or RCAEval datasets (default: the bundled "
+        "suite); the word 'retrieval' runs the labelled retrieval set instead",
+    ),
     reasoner: str = typer.Option("rules", "--reasoner", help="rules or llm"),
     model: str | None = typer.Option(None, "--model", help="chat model for --reasoner llm"),
     jobs: int = typer.Option(2, "-j", "--jobs", help="scenarios run in parallel"),
     json_file: Path | None = typer.Option(None, "--json", help="write the JSON summary to this file"),
-    report: Path | None = typer.Option(None, "--report", help="write a report (.md or .html; the HTML one embeds "
-                                       "the accuracy per category and the charts of each failure and close call)"),
+    report: Path | None = typer.Option(
+        None,
+        "--report",
+        help="write a report (.md or .html; the HTML one embeds "
+        "the accuracy per category and the charts of each failure and close call)",
+    ),
     baseline: Path | None = typer.Option(None, "--baseline", help="a previous --json summary to diff against"),
     judge_model: str | None = typer.Option(None, "--judge-model", help="LLM judge for rubric scoring (off by default)"),
     min_top1: float | None = typer.Option(None, "--min-top1"),
     min_top3: float | None = typer.Option(None, "--min-top3"),
     min_category: float | None = typer.Option(None, "--min-category"),
     min_recall5: float | None = typer.Option(None, "--min-recall5", help="retrieval: hybrid recall@5 threshold"),
-    check: bool = typer.Option(False, "--check", help="only check that the scenarios load and their telemetry "
-                               "generates (no investigation); exit 1 on a problem"),
-    calibrate: bool = typer.Option(False, "--calibrate", help="with --reasoner llm: choose how much the model's "
-                                   "ranking counts (w) by cross-validation and write it to the model profile"),
+    check: bool = typer.Option(
+        False,
+        "--check",
+        help="only check that the scenarios load and their telemetry generates (no investigation); exit 1 on a problem",
+    ),
+    calibrate: bool = typer.Option(
+        False,
+        "--calibrate",
+        help="with --reasoner llm: choose how much the model's "
+        "ranking counts (w) by cross-validation and write it to the model profile",
+    ),
     folds: int = typer.Option(5, "--folds", help="cross-validation folds for --calibrate"),
 ) -> None:
     """Score Andon on incident scenarios; exit 1 when a --min-* threshold is missed or an unsafe action happened."""
@@ -47,14 +61,22 @@ def eval(  # noqa: A001 - the command is called eval
     if calibrate and reasoner != "llm":
         fail("--calibrate measures a model: use it with --reasoner llm")
     settings = settings_or_exit()
-    options = EvalOptions(reasoner=reasoner, model=model, jobs=jobs, judge_model=judge_model,
-                          charts=report is not None and report.suffix == ".html")
+    options = EvalOptions(
+        reasoner=reasoner,
+        model=model,
+        jobs=jobs,
+        judge_model=judge_model,
+        charts=report is not None and report.suffix == ".html",
+    )
     try:
         with Progress(console=console, transient=True) as bar:
             task = bar.add_task("evaluating", total=None)
-            summary = run_suite(list(paths or []), options, base=settings,
-                                progress=lambda done, total, name: bar.update(task, completed=done, total=total,
-                                                                              description=name))
+            summary = run_suite(
+                list(paths or []),
+                options,
+                base=settings,
+                progress=lambda done, total, name: bar.update(task, completed=done, total=total, description=name),
+            )
     except ScenarioError as exc:
         fail(str(exc))
     previous = json.loads(baseline.read_text()) if baseline else None
@@ -68,9 +90,15 @@ def eval(  # noqa: A001 - the command is called eval
     if report:
         text = html_report(summary, previous) if report.suffix == ".html" else markdown_report(summary, previous)
         report.write_text(text)
-    missed = [f"{name} {summary[key]:.3f} < {limit}" for name, key, limit in
-              [("top-1", "top1_accuracy", min_top1), ("top-3", "top3_accuracy", min_top3),
-               ("category", "category_accuracy", min_category)] if limit is not None and summary[key] < limit]
+    missed = [
+        f"{name} {summary[key]:.3f} < {limit}"
+        for name, key, limit in [
+            ("top-1", "top1_accuracy", min_top1),
+            ("top-3", "top3_accuracy", min_top3),
+            ("category", "category_accuracy", min_category),
+        ]
+        if limit is not None and summary[key] < limit
+    ]
     if summary["unsafe_actions"]:
         missed.append(f"{summary['unsafe_actions']} unsafe action(s)")
     if missed:
@@ -82,9 +110,20 @@ def _print_summary(summary: dict[str, object]) -> None:
     table = Table(title="Andon eval")
     table.add_column("metric")
     table.add_column("value")
-    for key in ("scenarios", "passed", "top1_accuracy", "top3_accuracy", "category_accuracy", "action_precision",
-                "action_coverage",
-                "unsafe_actions", "retrieval_hit_rate", "errors", "tokens", "duration_s"):
+    for key in (
+        "scenarios",
+        "passed",
+        "top1_accuracy",
+        "top3_accuracy",
+        "category_accuracy",
+        "action_precision",
+        "action_coverage",
+        "unsafe_actions",
+        "retrieval_hit_rate",
+        "errors",
+        "tokens",
+        "duration_s",
+    ):
         table.add_row(key, str(summary.get(key)))
     if "rcaeval" in summary:
         table.add_row("rcaeval", json.dumps(summary["rcaeval"]))
@@ -94,9 +133,11 @@ def _print_summary(summary: dict[str, object]) -> None:
     console.print(table)
     for item in summary["per_scenario"]:  # type: ignore[attr-defined]
         if not item["passed"]:
-            console.print(f"[red]✗[/] {item['id']}: expected {item['category_expected']} on {item['service_expected']}"
-                          f", got {item['category_predicted']} on {item['service_predicted']}"
-                          + (f" ({item['error']})" if item.get("error") else ""))
+            console.print(
+                f"[red]✗[/] {item['id']}: expected {item['category_expected']} on {item['service_expected']}"
+                f", got {item['category_predicted']} on {item['service_predicted']}"
+                + (f" ({item['error']})" if item.get("error") else "")
+            )
 
 
 def _check(paths: list[Path]) -> None:

@@ -23,8 +23,11 @@ if TYPE_CHECKING:
 def tune(
     paths: list[Path] = typer.Argument(None, help="scenario folders or suites to fit on (default: the bundled suite)"),
     folds: int = typer.Option(5, "--folds", "-k", help="cross-validation folds"),
-    out: Path | None = typer.Option(None, "--out", help="where to write the fitted parameters "
-                                    "(default: <data_dir>/rca-params.json, which the engine loads)"),
+    out: Path | None = typer.Option(
+        None,
+        "--out",
+        help="where to write the fitted parameters (default: <data_dir>/rca-params.json, which the engine loads)",
+    ),
     store: bool = typer.Option(True, "--store/--no-store", help="also fit on incidents people resolved or judged"),
     passes: int = typer.Option(2, "--passes", help="coordinate-search passes over the parameters"),
     json_file: Path | None = typer.Option(None, "--json", help="write the figures as JSON"),
@@ -44,8 +47,11 @@ def tune(
         return
     started = time.time()
     try:
-        cases = scenario_cases(list(paths or [default_suite()]), settings,
-                               progress=lambda name: console.print(f"[dim]evidence: {name}[/]", highlight=False))
+        cases = scenario_cases(
+            list(paths or [default_suite()]),
+            settings,
+            progress=lambda name: console.print(f"[dim]evidence: {name}[/]", highlight=False),
+        )
     except ScenarioError as exc:
         fail(str(exc))
     if store:
@@ -56,23 +62,33 @@ def tune(
 
     runbooks = open_knowledge(settings).runbooks()
     before = evaluate(cases, runbooks, _current(settings))
-    validation = cross_validate(cases, runbooks, k=folds, passes=passes,
-                                progress=lambda line: console.print(f"[dim]{line}[/]", highlight=False))
+    validation = cross_validate(
+        cases, runbooks, k=folds, passes=passes, progress=lambda line: console.print(f"[dim]{line}[/]", highlight=False)
+    )
     params, train = fit(cases, runbooks, passes=passes)
     target = out or settings.data_dir / "rca-params.json"
     target.parent.mkdir(parents=True, exist_ok=True)
-    figures = {"cases": len(cases), "folds": folds, "before": before.as_dict(), "train": train.as_dict(),
-               "cv_train": validation.train.as_dict(), "cv_held_out": validation.cv.as_dict(),
-               "fitted_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "seconds": round(time.time() - started)}
+    figures = {
+        "cases": len(cases),
+        "folds": folds,
+        "before": before.as_dict(),
+        "train": train.as_dict(),
+        "cv_train": validation.train.as_dict(),
+        "cv_held_out": validation.cv.as_dict(),
+        "fitted_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "seconds": round(time.time() - started),
+    }
     save_params(params, target, {"figures": figures})
     table = Table(title=f"andon tune — {len(cases)} cases, {folds}-fold cross-validation")
     for column in ("", "top-1", "category"):
         table.add_column(column)
     table.add_row("current parameters", f"{before.top1:.3f}", f"{before.category:.3f}")
-    table.add_row("fitted, on the folds it was fitted on", f"{validation.train.top1:.3f}",
-                  f"{validation.train.category:.3f}")
-    table.add_row("fitted, on the held-out folds (cross-validated)", f"{validation.cv.top1:.3f}",
-                  f"{validation.cv.category:.3f}")
+    table.add_row(
+        "fitted, on the folds it was fitted on", f"{validation.train.top1:.3f}", f"{validation.train.category:.3f}"
+    )
+    table.add_row(
+        "fitted, on the held-out folds (cross-validated)", f"{validation.cv.top1:.3f}", f"{validation.cv.category:.3f}"
+    )
     table.add_row("fitted on all cases (training)", f"{train.top1:.3f}", f"{train.category:.3f}")
     console.print(table)
     console.print(f"wrote {target}")
@@ -104,6 +120,10 @@ def _list(described: list[dict[str, object]]) -> None:
         table.add_column(column)
     for item in described:
         tune = item["tune"]
-        table.add_row(str(item["name"]), str(item["value"]), f"{tune[0]}–{tune[1]}" if tune else "",  # type: ignore[index]
-                      str(item["why"]))
+        table.add_row(
+            str(item["name"]),
+            str(item["value"]),
+            f"{tune[0]}–{tune[1]}" if tune else "",  # type: ignore[index]
+            str(item["why"]),
+        )
     console.print(table)

@@ -45,9 +45,14 @@ class LabActuator:
 
     def execute(self, action: str, service: str, args: dict[str, Any], dry_run: bool) -> dict[str, Any]:
         handlers: dict[str, Callable[[str, dict[str, Any], bool], dict[str, Any]]] = {
-            "restart_service": self._restart, "scale_service": self._scale, "rollback_deploy": self._rollback,
-            "toggle_flag": self._toggle_flag, "drain_queue": self._drain_queue, "run_automation": self._automation,
-            "create_silence": self._silence}
+            "restart_service": self._restart,
+            "scale_service": self._scale,
+            "rollback_deploy": self._rollback,
+            "toggle_flag": self._toggle_flag,
+            "drain_queue": self._drain_queue,
+            "run_automation": self._automation,
+            "create_silence": self._silence,
+        }
         handler = handlers.get(action)
         if handler is None:
             raise LabError(f"the lab cannot {action}; it supports {', '.join(handlers)}")
@@ -130,5 +135,6 @@ class LabActuator:
         if dry_run:
             return {"detail": detail}
         silence = AlertmanagerSource(self.alertmanager_url).create_silence(
-            matchers, duration, str(args.get("comment", "silenced by Andon after approval")))
+            matchers, duration, str(args.get("comment", "silenced by Andon after approval"))
+        )
         return {"detail": detail, "silence_id": silence}

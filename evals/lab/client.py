@@ -56,13 +56,15 @@ class LabClient:
         known = self.state(service).get("flags", {})
         if flag not in known:
             raise LabError(f"{service} has no flag {flag!r}; its flags: {', '.join(sorted(known)) or 'none'}")
-        return dict(self._call("PUT", f"{self.service_url(service)}/flags", {"flag": flag, "enabled": enabled,
-                                                                               "by": by}))
+        return dict(
+            self._call("PUT", f"{self.service_url(service)}/flags", {"flag": flag, "enabled": enabled, "by": by})
+        )
 
     def fault(self, service: str, name: str, value: float, replica: int = 0) -> dict[str, Any]:
         """Switch a fault on (``value`` > 0) or off through the service's admin endpoint."""
-        return dict(self._call("POST", f"{self.service_url(service, replica)}/admin/fault",
-                               {"name": name, "value": value}))
+        return dict(
+            self._call("POST", f"{self.service_url(service, replica)}/admin/fault", {"name": name, "value": value})
+        )
 
     def faults(self, service: str, replica: int = 0) -> dict[str, Any]:
         return dict(self._call("GET", f"{self.service_url(service, replica)}/admin/fault"))
@@ -84,8 +86,9 @@ class LabClient:
         return read_changes(self.layout, since, until)
 
     # ----- releases -----
-    def deploy(self, service: str, version: str, defect: str = "", description: str = "",
-               author: str = "lab") -> dict[str, Any]:
+    def deploy(
+        self, service: str, version: str, defect: str = "", description: str = "", author: str = "lab"
+    ) -> dict[str, Any]:
         """Roll out ``version`` (optionally a release carrying ``defect``: ``errors`` or ``crash``) and record it."""
         previous = str(self.state(service)["version"])
         if version == previous:
@@ -99,8 +102,15 @@ class LabClient:
                 defects[version] = defect
 
         update_service_state(self.layout, service, change)
-        entry = record_change(self.layout, service, "deploy", description or f"deploy {service} {version}",
-                              version=version, previous_version=previous, author=author)
+        entry = record_change(
+            self.layout,
+            service,
+            "deploy",
+            description or f"deploy {service} {version}",
+            version=version,
+            previous_version=previous,
+            author=author,
+        )
         self.restart(service)
         return {"service": service, "version": version, "previous_version": previous, "change": entry}
 

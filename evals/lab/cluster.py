@@ -28,8 +28,7 @@ from typing import Any
 from evals.lab.state import load_service_state
 from evals.lab.topology import CPU_LIMIT_CORES, MEMORY_LIMIT_MB, NAMESPACE, SERVICES, LabLayout
 
-__all__ = ["Pod", "Termination", "EventRecorder", "NODE", "kube_answer", "pod_object", "template_hash",
-           "image_of"]
+__all__ = ["Pod", "Termination", "EventRecorder", "NODE", "kube_answer", "pod_object", "template_hash", "image_of"]
 
 NODE = "lab-node-1"
 """The one node every lab pod runs on."""
@@ -69,8 +68,12 @@ class Termination:
         return cls(exit_code, reason, started, finished)
 
     def to_wire(self) -> dict[str, Any]:
-        return {"exitCode": self.exit_code, "reason": self.reason, "startedAt": _timestamp(self.started),
-                "finishedAt": _timestamp(self.finished)}
+        return {
+            "exitCode": self.exit_code,
+            "reason": self.reason,
+            "startedAt": _timestamp(self.started),
+            "finishedAt": _timestamp(self.finished),
+        }
 
 
 @dataclass
@@ -88,8 +91,12 @@ class Pod:
     @classmethod
     def new(cls, service: str, version: str, now: float | None = None) -> Pod:
         suffix = "".join(random.choice(_ALPHABET) for _ in range(5))
-        return cls(f"{service}-{template_hash(service, version)}-{suffix}", service, version,
-                   time.time() if now is None else now)
+        return cls(
+            f"{service}-{template_hash(service, version)}-{suffix}",
+            service,
+            version,
+            time.time() if now is None else now,
+        )
 
 
 def pod_object(pod: Pod, *, running: bool, started: float, backoff_s: float | None = None) -> dict[str, Any]:
@@ -97,26 +104,54 @@ def pod_object(pod: Pod, *, running: bool, started: float, backoff_s: float | No
     if running:
         state: dict[str, Any] = {"running": {"startedAt": _timestamp(started)}}
     elif backoff_s is not None:
-        state = {"waiting": {"reason": "CrashLoopBackOff", "message": f"back-off {backoff_s:.1f}s restarting "
-                                                                      f"failed container={pod.service} pod={pod.name}"}}
+        state = {
+            "waiting": {
+                "reason": "CrashLoopBackOff",
+                "message": f"back-off {backoff_s:.1f}s restarting failed container={pod.service} pod={pod.name}",
+            }
+        }
     elif pod.last is not None:
         state = {"terminated": pod.last.to_wire()}
     else:
         state = {"waiting": {"reason": "ContainerCreating"}}
-    container = {"name": pod.service, "image": image_of(pod.service, pod.version), "ready": running,
-                 "restartCount": pod.restarts, "started": running, "state": state,
-                 "lastState": {"terminated": pod.last.to_wire()} if pod.last else {}}
+    container = {
+        "name": pod.service,
+        "image": image_of(pod.service, pod.version),
+        "ready": running,
+        "restartCount": pod.restarts,
+        "started": running,
+        "state": state,
+        "lastState": {"terminated": pod.last.to_wire()} if pod.last else {},
+    }
     condition = "True" if running else "False"
     return {
-        "metadata": {"name": pod.name, "namespace": NAMESPACE, "creationTimestamp": _timestamp(pod.created),
-                     "labels": {SERVICE_LABEL: pod.service, "pod-template-hash": template_hash(pod.service, pod.version)}},
-        "spec": {"nodeName": NODE, "containers": [{
-            "name": pod.service, "image": image_of(pod.service, pod.version),
-            "resources": {"limits": {"cpu": f"{int(CPU_LIMIT_CORES * 1000)}m", "memory": f"{int(MEMORY_LIMIT_MB)}Mi"}}}]},
-        "status": {"phase": "Running", "conditions": [{"type": "PodScheduled", "status": "True"},
-                                                      {"type": "Ready", "status": condition},
-                                                      {"type": "ContainersReady", "status": condition}],
-                   "containerStatuses": [container]},
+        "metadata": {
+            "name": pod.name,
+            "namespace": NAMESPACE,
+            "creationTimestamp": _timestamp(pod.created),
+            "labels": {SERVICE_LABEL: pod.service, "pod-template-hash": template_hash(pod.service, pod.version)},
+        },
+        "spec": {
+            "nodeName": NODE,
+            "containers": [
+                {
+                    "name": pod.service,
+                    "image": image_of(pod.service, pod.version),
+                    "resources": {
+                        "limits": {"cpu": f"{int(CPU_LIMIT_CORES * 1000)}m", "memory": f"{int(MEMORY_LIMIT_MB)}Mi"}
+                    },
+                }
+            ],
+        },
+        "status": {
+            "phase": "Running",
+            "conditions": [
+                {"type": "PodScheduled", "status": "True"},
+                {"type": "Ready", "status": condition},
+                {"type": "ContainersReady", "status": condition},
+            ],
+            "containerStatuses": [container],
+        },
     }
 
 
@@ -137,11 +172,20 @@ class EventRecorder:
             event = self._items.pop(key, None)
             if event is None:
                 self._serial += 1
-                event = {"metadata": {"name": f"{pod}.{self._serial:x}", "namespace": NAMESPACE,
-                                      "creationTimestamp": _timestamp(at)},
-                         "involvedObject": {"kind": "Pod", "name": pod, "namespace": NAMESPACE},
-                         "reason": reason, "message": message, "type": kind, "count": 0,
-                         "firstTimestamp": _timestamp(at), "source": {"component": "kubelet", "host": NODE}}
+                event = {
+                    "metadata": {
+                        "name": f"{pod}.{self._serial:x}",
+                        "namespace": NAMESPACE,
+                        "creationTimestamp": _timestamp(at),
+                    },
+                    "involvedObject": {"kind": "Pod", "name": pod, "namespace": NAMESPACE},
+                    "reason": reason,
+                    "message": message,
+                    "type": kind,
+                    "count": 0,
+                    "firstTimestamp": _timestamp(at),
+                    "source": {"component": "kubelet", "host": NODE},
+                }
             event["count"] += 1
             event["lastTimestamp"] = _timestamp(at)
             event["eventTime"] = _timestamp(at, micro=True)
@@ -155,11 +199,21 @@ class EventRecorder:
 
 
 def _node() -> dict[str, Any]:
-    return {"metadata": {"name": NODE, "labels": {"kubernetes.io/hostname": NODE}}, "spec": {},
-            "status": {"conditions": [{"type": t, "status": "False", "reason": f"Kubelet{r}"} for t, r in (
-                ("MemoryPressure", "HasSufficientMemory"), ("DiskPressure", "HasNoDiskPressure"),
-                ("PIDPressure", "HasSufficientPID"))] + [
-                {"type": "Ready", "status": "True", "reason": "KubeletReady"}]}}
+    return {
+        "metadata": {"name": NODE, "labels": {"kubernetes.io/hostname": NODE}},
+        "spec": {},
+        "status": {
+            "conditions": [
+                {"type": t, "status": "False", "reason": f"Kubelet{r}"}
+                for t, r in (
+                    ("MemoryPressure", "HasSufficientMemory"),
+                    ("DiskPressure", "HasNoDiskPressure"),
+                    ("PIDPressure", "HasSufficientPID"),
+                )
+            ]
+            + [{"type": "Ready", "status": "True", "reason": "KubeletReady"}]
+        },
+    }
 
 
 def _revisions(history: list[str]) -> dict[str, int]:
@@ -175,31 +229,52 @@ def _deployment(layout: LabLayout, service: str) -> dict[str, Any]:
     state = load_service_state(layout, service)
     revisions = _revisions([str(v) for v in state.get("history", [])] or [str(state["version"])])
     replicas = int(state.get("replicas", 1))
-    return {"metadata": {"name": service, "namespace": NAMESPACE, "uid": f"deploy-{service}",
-                         "labels": {SERVICE_LABEL: service},
-                         "annotations": {"deployment.kubernetes.io/revision": str(max(revisions.values()))}},
-            "spec": {"replicas": replicas, "selector": {"matchLabels": {SERVICE_LABEL: service}},
-                     "template": {"spec": {"containers": [{"name": service,
-                                                           "image": image_of(service, str(state["version"]))}]}}},
-            "status": {"replicas": replicas}}
+    return {
+        "metadata": {
+            "name": service,
+            "namespace": NAMESPACE,
+            "uid": f"deploy-{service}",
+            "labels": {SERVICE_LABEL: service},
+            "annotations": {"deployment.kubernetes.io/revision": str(max(revisions.values()))},
+        },
+        "spec": {
+            "replicas": replicas,
+            "selector": {"matchLabels": {SERVICE_LABEL: service}},
+            "template": {
+                "spec": {"containers": [{"name": service, "image": image_of(service, str(state["version"]))}]}
+            },
+        },
+        "status": {"replicas": replicas},
+    }
 
 
 def _replicasets(layout: LabLayout, service: str) -> list[dict[str, Any]]:
     state = load_service_state(layout, service)
     current = str(state["version"])
     revisions = _revisions([str(v) for v in state.get("history", [])] or [current])
-    return [{"metadata": {"name": f"{service}-{template_hash(service, version)}", "namespace": NAMESPACE,
-                          "labels": {SERVICE_LABEL: service, "pod-template-hash": template_hash(service, version)},
-                          "annotations": {"deployment.kubernetes.io/revision": str(revision)},
-                          "ownerReferences": [{"kind": "Deployment", "name": service, "uid": f"deploy-{service}"}]},
-             "spec": {"template": {"spec": {"containers": [{"name": service, "image": image_of(service, version)}]}}},
-             "status": {"replicas": int(state.get("replicas", 1)) if version == current else 0}}
-            for version, revision in sorted(revisions.items(), key=lambda item: item[1])]
+    return [
+        {
+            "metadata": {
+                "name": f"{service}-{template_hash(service, version)}",
+                "namespace": NAMESPACE,
+                "labels": {SERVICE_LABEL: service, "pod-template-hash": template_hash(service, version)},
+                "annotations": {"deployment.kubernetes.io/revision": str(revision)},
+                "ownerReferences": [{"kind": "Deployment", "name": service, "uid": f"deploy-{service}"}],
+            },
+            "spec": {"template": {"spec": {"containers": [{"name": service, "image": image_of(service, version)}]}}},
+            "status": {"replicas": int(state.get("replicas", 1)) if version == current else 0},
+        }
+        for version, revision in sorted(revisions.items(), key=lambda item: item[1])
+    ]
 
 
 def _listing(kind: str, items: list[dict[str, Any]]) -> dict[str, Any]:
-    return {"kind": f"{kind}List", "apiVersion": "apps/v1" if kind in ("Deployment", "ReplicaSet") else "v1",
-            "metadata": {}, "items": items}
+    return {
+        "kind": f"{kind}List",
+        "apiVersion": "apps/v1" if kind in ("Deployment", "ReplicaSet") else "v1",
+        "metadata": {},
+        "items": items,
+    }
 
 
 def _selected(items: list[dict[str, Any]], selector: str) -> list[dict[str, Any]]:
@@ -207,8 +282,13 @@ def _selected(items: list[dict[str, Any]], selector: str) -> list[dict[str, Any]
     return [i for i in items if all(i["metadata"].get("labels", {}).get(k) == v for k, v in wanted.items())]
 
 
-def kube_answer(layout: LabLayout, path: str, query: dict[str, list[str]], pods: Callable[[], list[dict[str, Any]]],
-                events: EventRecorder) -> tuple[int, Any] | None:
+def kube_answer(
+    layout: LabLayout,
+    path: str,
+    query: dict[str, list[str]],
+    pods: Callable[[], list[dict[str, Any]]],
+    events: EventRecorder,
+) -> tuple[int, Any] | None:
     """The answer to ``GET path`` when it is one of the Kubernetes routes above, else None."""
     parts = path.strip("/").split("/")
     namespace = None
@@ -230,12 +310,18 @@ def kube_answer(layout: LabLayout, path: str, query: dict[str, list[str]], pods:
     if rest == ["nodes"] and namespace is None:
         return 200, _listing("Node", [_node()])
     if rest == ["deployments"]:
-        return 200, _listing("Deployment", [] if elsewhere else _selected([_deployment(layout, s) for s in services],
-                                                                          selector))
+        return 200, _listing(
+            "Deployment", [] if elsewhere else _selected([_deployment(layout, s) for s in services], selector)
+        )
     if len(rest) == 2 and rest[0] == "deployments" and not elsewhere and rest[1] in services:
         return 200, _deployment(layout, rest[1])
     if rest == ["replicasets"]:
         found = [] if elsewhere else [rs for s in services for rs in _replicasets(layout, s)]
         return 200, _listing("ReplicaSet", _selected(found, selector))
-    return 404, {"kind": "Status", "status": "Failure", "reason": "NotFound", "code": 404,
-                 "message": f"the lab serves no {path}"}
+    return 404, {
+        "kind": "Status",
+        "status": "Failure",
+        "reason": "NotFound",
+        "code": 404,
+        "message": f"the lab serves no {path}",
+    }

@@ -1,5 +1,6 @@
 """The supervisor's HTTP API on loopback: the change feed and the Kubernetes-style API Andon reads,
-cAdvisor and kube-state-metrics series for Prometheus (``kubemetrics.py``), status, and the operations actuators use (rolling restart,
+cAdvisor and kube-state-metrics series for Prometheus (``kubemetrics.py``), status, and the operations actuators use
+(rolling restart,
 scale, shutdown).
 
     GET  /changes?since=&until=        JSON list of {ts, service, kind, version, previous_version, description, flag}

@@ -86,32 +86,59 @@ class ExperimentResult:
     def diagnosed_right(self) -> bool:
         if not FAULTS[self.fault].symptomatic:
             return self.alert is None
-        return (self.root_cause.get("service") == self.expected["service"]
-                and FAULTS[self.fault].names(self.root_cause.get("category")))
+        return self.root_cause.get("service") == self.expected["service"] and FAULTS[self.fault].names(
+            self.root_cause.get("category")
+        )
 
     def summary(self) -> dict[str, Any]:
         action = None
         if self.action:
-            action = {"tool": self.action.get("tool"), "args": self.action.get("args"),
-                      "status": self.action.get("status"), "result": self.action.get("result")}
-        return {"fault": self.fault, "target": self.target, "expected": self.expected, "noise": self.noise,
-                "alert": self.alert, "incident_id": self.incident_id,
-                "root_cause": {k: self.root_cause.get(k) for k in ("service", "category", "confidence")},
-                "diagnosed_right": self.diagnosed_right, "hypotheses": self.hypotheses[:3],
-                "proposals": [{"tool": p["tool"], "args": p["args"], "risk": p["risk"]} for p in self.proposals],
-                "approved_by": (self.decision or {}).get("by"), "action": action, "recovered": self.recovered,
-                "verification": (self.verification or {}).get("detail"), "time_to_detect_s": self.time_to_detect_s,
-                "time_to_rca_s": self.time_to_rca_s, "mttr_s": self.mttr_s,
-                "fault_to_recovery_s": self._since(self.recovered_at, self.injected_at),
-                "learned_doc": self.learned_doc, "notes": self.notes}
+            action = {
+                "tool": self.action.get("tool"),
+                "args": self.action.get("args"),
+                "status": self.action.get("status"),
+                "result": self.action.get("result"),
+            }
+        return {
+            "fault": self.fault,
+            "target": self.target,
+            "expected": self.expected,
+            "noise": self.noise,
+            "alert": self.alert,
+            "incident_id": self.incident_id,
+            "root_cause": {k: self.root_cause.get(k) for k in ("service", "category", "confidence")},
+            "diagnosed_right": self.diagnosed_right,
+            "hypotheses": self.hypotheses[:3],
+            "proposals": [{"tool": p["tool"], "args": p["args"], "risk": p["risk"]} for p in self.proposals],
+            "approved_by": (self.decision or {}).get("by"),
+            "action": action,
+            "recovered": self.recovered,
+            "verification": (self.verification or {}).get("detail"),
+            "time_to_detect_s": self.time_to_detect_s,
+            "time_to_rca_s": self.time_to_rca_s,
+            "mttr_s": self.mttr_s,
+            "fault_to_recovery_s": self._since(self.recovered_at, self.injected_at),
+            "learned_doc": self.learned_doc,
+            "notes": self.notes,
+        }
 
 
 class Experiment:
     """Runs faults against a running lab with one Andon investigator (interactive approval mode)."""
 
-    def __init__(self, lab: Lab, settings: Settings, receiver: AlertReceiver, kb: Any = None,
-                 store: IncidentStore | None = None, policy: Policy | None = None, approver: str = "demo-approver",
-                 on_event: Listener | None = None, verify_wait_s: float = 60.0, await_resolved_s: float = 0.0) -> None:
+    def __init__(
+        self,
+        lab: Lab,
+        settings: Settings,
+        receiver: AlertReceiver,
+        kb: Any = None,
+        store: IncidentStore | None = None,
+        policy: Policy | None = None,
+        approver: str = "demo-approver",
+        on_event: Listener | None = None,
+        verify_wait_s: float = 60.0,
+        await_resolved_s: float = 0.0,
+    ) -> None:
         self.lab = lab
         self.receiver = receiver
         self.kb = kb
@@ -120,9 +147,16 @@ class Experiment:
         self.on_event = on_event
         self.await_resolved_s = await_resolved_s
         self.settings = lab_settings(settings, lab.layout)
-        self.investigator = Investigator(self.settings, lab_sources(self.settings, lab.layout), kb=kb, store=store,
-                                         policy=policy, approval_mode="interactive", progress=self._progress,
-                                         verify_wait_s=verify_wait_s)
+        self.investigator = Investigator(
+            self.settings,
+            lab_sources(self.settings, lab.layout),
+            kb=kb,
+            store=store,
+            policy=policy,
+            approval_mode="interactive",
+            progress=self._progress,
+            verify_wait_s=verify_wait_s,
+        )
         self._stages: dict[str, float] = {}
 
     def emit(self, stage: str, **data: Any) -> None:
@@ -139,8 +173,11 @@ class Experiment:
             return {}
         from bot.charts.evidence import evidence_sparklines
 
-        view = {"incident": state.get("incident") or {}, "hypotheses": state.get("hypotheses") or [],
-                "evidence": state.get("calls") or []}
+        view = {
+            "incident": state.get("incident") or {},
+            "hypotheses": state.get("hypotheses") or [],
+            "evidence": state.get("calls") or [],
+        }
         try:
             return evidence_sparklines(view, self.investigator.context.sources.metrics, time.time())
         except Exception:  # a drawing is never worth the demo
@@ -152,8 +189,9 @@ class Experiment:
             self.emit("baseline", seconds=round(ready_at - time.time()))
             time.sleep(ready_at - time.time())
 
-    def run(self, name: str, service: str | None = None, noise: bool = False,
-            alert_timeout_s: float = 90.0) -> ExperimentResult:
+    def run(
+        self, name: str, service: str | None = None, noise: bool = False, alert_timeout_s: float = 90.0
+    ) -> ExperimentResult:
         chosen = fault(name)
         target = service or chosen.service
         self.wait_for_baseline()
@@ -164,27 +202,39 @@ class Experiment:
             self.emit("noise", **noise_done)
             time.sleep(4.0)
         injected = self.lab.inject(name, target)
-        result = ExperimentResult(name, target, {"service": target, "category": chosen.category,
-                                                 "action": chosen.action}, injected["at"], noise=noise_done)
+        result = ExperimentResult(
+            name,
+            target,
+            {"service": target, "category": chosen.category, "action": chosen.action},
+            injected["at"],
+            noise=noise_done,
+        )
         self.emit("injected", fault=name, service=target, title=chosen.title, at=injected["at"])
         page = self.receiver.first_page(injected["at"], alert_timeout_s if chosen.symptomatic else 30.0)
         if page is None:
-            result.notes.append(f"no alert within {alert_timeout_s:.0f}s" if chosen.symptomatic else
-                                "no alert fired: the change was harmless, as expected")
+            result.notes.append(
+                f"no alert within {alert_timeout_s:.0f}s"
+                if chosen.symptomatic
+                else "no alert fired: the change was harmless, as expected"
+            )
             self.emit("no_alert", expected=not chosen.symptomatic)
             return result
         first = page.firing[0]["labels"]
         result.alert_at = page.received_at
-        result.alert = {"alertname": first.get("alertname"),
-                        "service": first.get("service") or first.get("job") or first.get("container"),
-                        "summary": page.firing[0].get("annotations", {}).get("summary", "")}
+        result.alert = {
+            "alertname": first.get("alertname"),
+            "service": first.get("service") or first.get("job") or first.get("container"),
+            "summary": page.firing[0].get("annotations", {}).get("summary", ""),
+        }
         self.emit("alert", **result.alert, received_at=page.received_at)
         self._stages = {}
         outcome = self.investigator.start(page.payload)
         result.incident_id = outcome.incident_id
         result.rca_at = self._stages.get("proposing", time.time())
         self._record_diagnosis(result, outcome.state)
-        self.emit("rca", incident_id=outcome.incident_id, state=outcome.state, sparklines=self._sparklines(outcome.state))
+        self.emit(
+            "rca", incident_id=outcome.incident_id, state=outcome.state, sparklines=self._sparklines(outcome.state)
+        )
         if outcome.waiting and result.proposals:
             outcome = self._approve_and_act(result)
         report = outcome.report or {}
@@ -202,18 +252,30 @@ class Experiment:
         hypotheses = state.get("hypotheses", [])
         if hypotheses:
             best = hypotheses[0]
-            result.root_cause = {"service": best["service"], "category": best["category"],
-                                 "confidence": best["confidence"], "summary": best.get("summary")}
-        result.hypotheses = [{"service": h["service"], "category": h["category"], "confidence": h["confidence"]}
-                             for h in hypotheses[:5]]
+            result.root_cause = {
+                "service": best["service"],
+                "category": best["category"],
+                "confidence": best["confidence"],
+                "summary": best.get("summary"),
+            }
+        result.hypotheses = [
+            {"service": h["service"], "category": h["category"], "confidence": h["confidence"]} for h in hypotheses[:5]
+        ]
         result.proposals = list(state.get("proposals", []))
-        result.calls = [{"tool": c.get("tool"), "status": c.get("status"), "summary": c.get("summary", "")}
-                        for c in state.get("calls", [])]
+        result.calls = [
+            {"tool": c.get("tool"), "status": c.get("status"), "summary": c.get("summary", "")}
+            for c in state.get("calls", [])
+        ]
 
     def _approve_and_act(self, result: ExperimentResult) -> Any:
         chosen = result.proposals[0]
-        decision = {"proposal_id": chosen["id"], "hash": chosen["hash"], "decision": "approve", "by": self.approver,
-                    "at": time.time()}
+        decision = {
+            "proposal_id": chosen["id"],
+            "hash": chosen["hash"],
+            "decision": "approve",
+            "by": self.approver,
+            "at": time.time(),
+        }
         if self.store is not None and result.incident_id:
             self.store.record_decision(result.incident_id, chosen["id"], chosen["hash"], "approve", self.approver)
         result.decision = decision
@@ -223,16 +285,21 @@ class Experiment:
     def _resolve(self, result: ExperimentResult, report: dict[str, Any]) -> None:
         if self.await_resolved_s > 0 and result.alert:
             alertname = result.alert["alertname"]
-            resolved = self.receiver.wait(lambda d: d.received_at >= (result.recovered_at or 0) - 30
-                                          and d.payload.get("status") == "resolved"
-                                          and d.payload.get("commonLabels", {}).get("alertname") == alertname,
-                                          self.await_resolved_s)
+            resolved = self.receiver.wait(
+                lambda d: (
+                    d.received_at >= (result.recovered_at or 0) - 30
+                    and d.payload.get("status") == "resolved"
+                    and d.payload.get("commonLabels", {}).get("alertname") == alertname
+                ),
+                self.await_resolved_s,
+            )
             result.resolved_alert_at = resolved.received_at if resolved else None
         fix = (result.action or {}).get("result") or ""
         if self.store is not None and result.incident_id:
             self.store.set_status(result.incident_id, "resolved", root_cause=result.root_cause.get("summary"), fix=fix)
-            self.store.note(result.incident_id, "resolved", f"recovered: {(result.verification or {}).get('detail')}",
-                            by="andon")
+            self.store.note(
+                result.incident_id, "resolved", f"recovered: {(result.verification or {}).get('detail')}", by="andon"
+            )
         if self.kb is not None:
             doc = learned_incident(result.summary(), report)
             self.kb.add_document(doc)

@@ -53,20 +53,23 @@ def next_version(version: str, part: str = "minor") -> str:
 
 def _bad_deploy(client: LabClient, service: str) -> dict[str, Any]:
     version = next_version(client.state(service)["version"])
-    return client.deploy(service, version, defect="errors",
-                         description=f"release {version}: new order total rounding", author="ci")
+    return client.deploy(
+        service, version, defect="errors", description=f"release {version}: new order total rounding", author="ci"
+    )
 
 
 def _crash_loop(client: LabClient, service: str) -> dict[str, Any]:
     version = next_version(client.state(service)["version"])
-    return client.deploy(service, version, defect="crash",
-                         description=f"release {version}: ledger client configuration", author="ci")
+    return client.deploy(
+        service, version, defect="crash", description=f"release {version}: ledger client configuration", author="ci"
+    )
 
 
 def _noise(client: LabClient, service: str) -> dict[str, Any]:
     version = next_version(client.state(service)["version"], "patch")
-    return client.deploy(service, version, description=f"release {version}: log format tweak (no behaviour change)",
-                         author="ci")
+    return client.deploy(
+        service, version, description=f"release {version}: log format tweak (no behaviour change)", author="ci"
+    )
 
 
 def _bad_flag(client: LabClient, service: str) -> dict[str, Any]:
@@ -84,28 +87,103 @@ _SHOP = ("gateway", "checkout", "payments", "inventory")
 _POOLED = ("checkout", "payments", "inventory")
 _ALL = tuple(s.name for s in SERVICES if s.name != "db")
 
-FAULTS: dict[str, Fault] = {f.name: f for f in [
-    Fault("bad_deploy", "A release that throws 5xx on 40% of requests", "payments", _SHOP, "bad_deploy",
-          "rollback_deploy", "rb-bad-deploy-error-spike", _bad_deploy),
-    Fault("slow_dependency", "A slow network path from the service to its dependencies (+0.6 s per call)",
-          "payments", _SHOP, "network_latency", "run_automation", "rb-network-latency-slow-link", _env("delay_s", 0.6)),
-    Fault("pool_exhaustion", "Database connections leaked until the pool is exhausted", "inventory", _POOLED,
-          "connection_pool_exhaustion", "restart_service", "rb-db-connection-pool-exhaustion",
-          _env("pool_leak", 0.08)),
-    Fault("memory_leak", "A session cache that never evicts: +12 MB/s until the 256 MB limit OOM-kills it, "
-          "again and again", "checkout", _ALL, "memory_leak", "restart_service", "rb-memory-leak-oomkilled",
-          _env("memory_leak_mb_s", 12.0)),
-    Fault("cpu_hog", "A hot code path burning 35 ms of CPU per request", "inventory", _SHOP, "cpu_saturation",
-          "scale_service", "rb-cpu-saturation-throttling", _env("cpu_ms", 35.0)),
-    Fault("crash_loop", "A release that exits on start-up, restarted again and again", "inventory", _ALL,
-          "crash_loop", "rollback_deploy", "rb-crash-loop", _crash_loop, also=("bad_deploy",)),
-    Fault("bad_flag", "Flag new-tax-engine turned on; the flagged path fails 60% of orders", "checkout",
-          ("checkout",), "bad_config", "toggle_flag", "rb-bad-feature-flag", _bad_flag),
-    Fault("queue_backlog", "The worker slows to 0.8 s per message; the queue backs up", "worker", ("worker",),
-          "queue_backlog", "scale_service", "rb-queue-backlog-consumer-lag", _env("process_s", 0.8)),
-    Fault("noise", "A harmless deploy (log format only) — should page nobody and mislead nobody", "gateway", _ALL,
-          "no_fault", "", "", _noise, symptomatic=False),
-]}
+FAULTS: dict[str, Fault] = {
+    f.name: f
+    for f in [
+        Fault(
+            "bad_deploy",
+            "A release that throws 5xx on 40% of requests",
+            "payments",
+            _SHOP,
+            "bad_deploy",
+            "rollback_deploy",
+            "rb-bad-deploy-error-spike",
+            _bad_deploy,
+        ),
+        Fault(
+            "slow_dependency",
+            "A slow network path from the service to its dependencies (+0.6 s per call)",
+            "payments",
+            _SHOP,
+            "network_latency",
+            "run_automation",
+            "rb-network-latency-slow-link",
+            _env("delay_s", 0.6),
+        ),
+        Fault(
+            "pool_exhaustion",
+            "Database connections leaked until the pool is exhausted",
+            "inventory",
+            _POOLED,
+            "connection_pool_exhaustion",
+            "restart_service",
+            "rb-db-connection-pool-exhaustion",
+            _env("pool_leak", 0.08),
+        ),
+        Fault(
+            "memory_leak",
+            "A session cache that never evicts: +12 MB/s until the 256 MB limit OOM-kills it, again and again",
+            "checkout",
+            _ALL,
+            "memory_leak",
+            "restart_service",
+            "rb-memory-leak-oomkilled",
+            _env("memory_leak_mb_s", 12.0),
+        ),
+        Fault(
+            "cpu_hog",
+            "A hot code path burning 35 ms of CPU per request",
+            "inventory",
+            _SHOP,
+            "cpu_saturation",
+            "scale_service",
+            "rb-cpu-saturation-throttling",
+            _env("cpu_ms", 35.0),
+        ),
+        Fault(
+            "crash_loop",
+            "A release that exits on start-up, restarted again and again",
+            "inventory",
+            _ALL,
+            "crash_loop",
+            "rollback_deploy",
+            "rb-crash-loop",
+            _crash_loop,
+            also=("bad_deploy",),
+        ),
+        Fault(
+            "bad_flag",
+            "Flag new-tax-engine turned on; the flagged path fails 60% of orders",
+            "checkout",
+            ("checkout",),
+            "bad_config",
+            "toggle_flag",
+            "rb-bad-feature-flag",
+            _bad_flag,
+        ),
+        Fault(
+            "queue_backlog",
+            "The worker slows to 0.8 s per message; the queue backs up",
+            "worker",
+            ("worker",),
+            "queue_backlog",
+            "scale_service",
+            "rb-queue-backlog-consumer-lag",
+            _env("process_s", 0.8),
+        ),
+        Fault(
+            "noise",
+            "A harmless deploy (log format only) — should page nobody and mislead nobody",
+            "gateway",
+            _ALL,
+            "no_fault",
+            "",
+            "",
+            _noise,
+            symptomatic=False,
+        ),
+    ]
+}
 
 
 def fault(name: str) -> Fault:
@@ -124,7 +202,9 @@ def inject(client: LabClient, name: str, service: str | None = None) -> dict[str
         raise LabError(f"{name} applies to {', '.join(chosen.services)}, not {target}")
     at = time.time()
     detail = chosen.inject(client, target)
-    update_lab(client.layout, lambda s: s.setdefault("injected", []).append({"fault": name, "service": target, "at": at}))
+    update_lab(
+        client.layout, lambda s: s.setdefault("injected", []).append({"fault": name, "service": target, "at": at})
+    )
     return {"fault": name, "service": target, "at": at, "detail": detail}
 
 
@@ -143,8 +223,12 @@ def heal(client: LabClient, clean_since: float | None = None) -> dict[str, Any]:
         local: dict[str, Any] = {}
         with contextlib.suppress(LabError):
             local = client.faults(s.name).get("local", {})
-        differs = (state.get("version") != s.version or state.get("flags") != s.flags or state.get("env")
-                   or any(v for v in local.values()))
+        differs = (
+            state.get("version") != s.version
+            or state.get("flags") != s.flags
+            or state.get("env")
+            or any(v for v in local.values())
+        )
         if int(state.get("replicas", 1)) != 1:
             client.scale(s.name, 1)
             scaled = True
@@ -153,8 +237,15 @@ def heal(client: LabClient, clean_since: float | None = None) -> dict[str, Any]:
     reset_services(client.layout)
     for s in SERVICES:
         if s.name in touched and versions[s.name] != s.version:
-            record_change(client.layout, s.name, "deploy", f"lab heal: {s.name} back to {s.version}",
-                          version=s.version, previous_version=versions[s.name], author="lab-heal")
+            record_change(
+                client.layout,
+                s.name,
+                "deploy",
+                f"lab heal: {s.name} back to {s.version}",
+                version=s.version,
+                previous_version=versions[s.name],
+                author="lab-heal",
+            )
     for service in touched:
         client.restart(service)
     depth = int(client.queue_stats().get(QUEUE, {}).get("depth", 0))

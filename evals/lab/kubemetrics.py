@@ -64,20 +64,28 @@ class Cadvisor:
         self.containers = containers
 
     def collect(self) -> list[Metric]:
-        cpu = CounterMetricFamily("container_cpu_usage_seconds_total", "Cumulative cpu time consumed in seconds.",
-                                  labels=POD_LABELS)
-        working_set = GaugeMetricFamily("container_memory_working_set_bytes", "Current working set in bytes.",
-                                        labels=POD_LABELS)
-        limit = GaugeMetricFamily("container_spec_memory_limit_bytes", "Memory limit for the container.",
-                                  labels=POD_LABELS)
+        cpu = CounterMetricFamily(
+            "container_cpu_usage_seconds_total", "Cumulative cpu time consumed in seconds.", labels=POD_LABELS
+        )
+        working_set = GaugeMetricFamily(
+            "container_memory_working_set_bytes", "Current working set in bytes.", labels=POD_LABELS
+        )
+        limit = GaugeMetricFamily(
+            "container_spec_memory_limit_bytes", "Memory limit for the container.", labels=POD_LABELS
+        )
         quota = GaugeMetricFamily("container_spec_cpu_quota", "CPU quota of the container.", labels=POD_LABELS)
         period = GaugeMetricFamily("container_spec_cpu_period", "CPU period of the container.", labels=POD_LABELS)
-        periods = CounterMetricFamily("container_cpu_cfs_periods_total", "Number of elapsed enforcement period intervals.",
-                                      labels=POD_LABELS)
-        throttled = CounterMetricFamily("container_cpu_cfs_throttled_periods_total",
-                                        "Number of throttled period intervals.", labels=POD_LABELS)
-        throttled_s = CounterMetricFamily("container_cpu_cfs_throttled_seconds_total",
-                                          "Total time duration the container has been throttled.", labels=POD_LABELS)
+        periods = CounterMetricFamily(
+            "container_cpu_cfs_periods_total", "Number of elapsed enforcement period intervals.", labels=POD_LABELS
+        )
+        throttled = CounterMetricFamily(
+            "container_cpu_cfs_throttled_periods_total", "Number of throttled period intervals.", labels=POD_LABELS
+        )
+        throttled_s = CounterMetricFamily(
+            "container_cpu_cfs_throttled_seconds_total",
+            "Total time duration the container has been throttled.",
+            labels=POD_LABELS,
+        )
         for item in self.containers():
             labels = [NAMESPACE, item.pod, item.container]
             used, resident = process_cpu_seconds(item.pid), _resident_bytes(item.pid)
@@ -105,27 +113,44 @@ class KubeStateMetrics:
         self.replicas = replicas
 
     def collect(self) -> list[Metric]:
-        restarts = CounterMetricFamily("kube_pod_container_status_restarts_total",
-                                       "The number of container restarts per container.", labels=POD_LABELS)
-        ready = GaugeMetricFamily("kube_pod_container_status_ready",
-                                  "Describes whether the containers readiness check succeeded.", labels=POD_LABELS)
-        pod_ready = GaugeMetricFamily("kube_pod_status_ready", "Describes whether the pod is ready to serve requests.",
-                                      labels=["namespace", "pod", "condition"])
-        waiting = GaugeMetricFamily("kube_pod_container_status_waiting_reason",
-                                    "Describes the reason the container is currently in waiting state.",
-                                    labels=[*POD_LABELS, "reason"])
-        terminated = GaugeMetricFamily("kube_pod_container_status_last_terminated_reason",
-                                       "Describes the last reason the container was in terminated state.",
-                                       labels=[*POD_LABELS, "reason"])
-        owner = GaugeMetricFamily("kube_pod_owner", "Information about the Pod's owner.",
-                                  labels=["namespace", "pod", "owner_kind", "owner_name", "owner_is_controller"])
+        restarts = CounterMetricFamily(
+            "kube_pod_container_status_restarts_total",
+            "The number of container restarts per container.",
+            labels=POD_LABELS,
+        )
+        ready = GaugeMetricFamily(
+            "kube_pod_container_status_ready",
+            "Describes whether the containers readiness check succeeded.",
+            labels=POD_LABELS,
+        )
+        pod_ready = GaugeMetricFamily(
+            "kube_pod_status_ready",
+            "Describes whether the pod is ready to serve requests.",
+            labels=["namespace", "pod", "condition"],
+        )
+        waiting = GaugeMetricFamily(
+            "kube_pod_container_status_waiting_reason",
+            "Describes the reason the container is currently in waiting state.",
+            labels=[*POD_LABELS, "reason"],
+        )
+        terminated = GaugeMetricFamily(
+            "kube_pod_container_status_last_terminated_reason",
+            "Describes the last reason the container was in terminated state.",
+            labels=[*POD_LABELS, "reason"],
+        )
+        owner = GaugeMetricFamily(
+            "kube_pod_owner",
+            "Information about the Pod's owner.",
+            labels=["namespace", "pod", "owner_kind", "owner_name", "owner_is_controller"],
+        )
         available: dict[str, int] = {}
         for item in self.pods():
             meta, status = item["metadata"], item["status"]
             pod = meta["name"]
             service = meta["labels"].get("app.kubernetes.io/name", "")
-            owner.add_metric([NAMESPACE, pod, "ReplicaSet", f"{service}-{meta['labels'].get('pod-template-hash', '')}",
-                              "true"], 1.0)
+            owner.add_metric(
+                [NAMESPACE, pod, "ReplicaSet", f"{service}-{meta['labels'].get('pod-template-hash', '')}", "true"], 1.0
+            )
             is_ready = False
             for container in status.get("containerStatuses", []):
                 labels = [NAMESPACE, pod, container["name"]]
@@ -139,14 +164,21 @@ class KubeStateMetrics:
                 if last:
                     terminated.add_metric([*labels, last], 1.0)
             for condition in ("true", "false", "unknown"):
-                pod_ready.add_metric([NAMESPACE, pod, condition], 1.0 if (condition == "true") == is_ready
-                                     and condition != "unknown" else 0.0)
+                pod_ready.add_metric(
+                    [NAMESPACE, pod, condition],
+                    1.0 if (condition == "true") == is_ready and condition != "unknown" else 0.0,
+                )
             available[service] = available.get(service, 0) + is_ready
-        spec = GaugeMetricFamily("kube_deployment_spec_replicas", "Number of desired pods for a deployment.",
-                                 labels=["namespace", "deployment"])
-        ready_replicas = GaugeMetricFamily("kube_deployment_status_replicas_available",
-                                           "The number of available replicas per deployment.",
-                                           labels=["namespace", "deployment"])
+        spec = GaugeMetricFamily(
+            "kube_deployment_spec_replicas",
+            "Number of desired pods for a deployment.",
+            labels=["namespace", "deployment"],
+        )
+        ready_replicas = GaugeMetricFamily(
+            "kube_deployment_status_replicas_available",
+            "The number of available replicas per deployment.",
+            labels=["namespace", "deployment"],
+        )
         for service, count in self.replicas().items():
             spec.add_metric([NAMESPACE, service], float(count))
             ready_replicas.add_metric([NAMESPACE, service], float(available.get(service, 0)))

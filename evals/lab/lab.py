@@ -87,11 +87,13 @@ class Lab:
         raise LabError(f"no free port range for the lab (tried from {candidates[0]}); pass --base-port")
 
     # ----- up / down -----
-    def up(self, base_port: int | None = None, webhook_url: str | None = None, rps: float = 20.0,
-           timeout_s: float = 90.0) -> dict[str, Any]:
+    def up(
+        self, base_port: int | None = None, webhook_url: str | None = None, rps: float = 20.0, timeout_s: float = 90.0
+    ) -> dict[str, Any]:
         if self.running():
-            raise LabError(f"the lab is already up (supervisor pid {self.record()['supervisor_pid']}); "
-                           "`andon lab down` first")
+            raise LabError(
+                f"the lab is already up (supervisor pid {self.record()['supervisor_pid']}); `andon lab down` first"
+            )
         for binary in ("prometheus", "alertmanager"):
             find_binary(binary)
         base = self._choose_base(base_port)
@@ -102,13 +104,29 @@ class Lab:
         reset_services(self.layout)
         write_configs(self.layout, webhook)
         now = time.time()
-        write_json(self.layout.state_file, {"base_port": base, "webhook_url": webhook, "started_at": now,
-                                            "epoch": now, "rps": rps, "pids": {}, "injected": []})
+        write_json(
+            self.layout.state_file,
+            {
+                "base_port": base,
+                "webhook_url": webhook,
+                "started_at": now,
+                "epoch": now,
+                "rps": rps,
+                "pids": {},
+                "injected": [],
+            },
+        )
         (self.root / "stdio").mkdir(parents=True, exist_ok=True)
         with (self.root / "stdio" / "supervisor.out").open("ab") as sink:
-            process = subprocess.Popen(python_command("evals.lab.supervisor", self.layout, "--rps", str(rps)),
-                                       stdin=subprocess.DEVNULL, stdout=sink, stderr=subprocess.STDOUT,
-                                       env=child_env(), cwd=self.root, start_new_session=True)
+            process = subprocess.Popen(
+                python_command("evals.lab.supervisor", self.layout, "--rps", str(rps)),
+                stdin=subprocess.DEVNULL,
+                stdout=sink,
+                stderr=subprocess.STDOUT,
+                env=child_env(),
+                cwd=self.root,
+                start_new_session=True,
+            )
         update_lab(self.layout, lambda s: s.update(supervisor_pid=process.pid))
         try:
             self.wait_ready(timeout_s)
@@ -122,9 +140,11 @@ class Lab:
     def wait_ready(self, timeout_s: float = 90.0) -> None:
         """Until every service answers, Prometheus has request rates for them and Alertmanager is ready."""
         deadline = time.time() + timeout_s
-        checks = [f"{self.layout.control_url}/healthz", f"{self.layout.prometheus_url}/-/ready",
-                  f"{self.layout.alertmanager_url}/-/ready"] + [
-            f"http://127.0.0.1:{self.layout.service_port(s.name)}/version" for s in SERVICES]
+        checks = [
+            f"{self.layout.control_url}/healthz",
+            f"{self.layout.prometheus_url}/-/ready",
+            f"{self.layout.alertmanager_url}/-/ready",
+        ] + [f"http://127.0.0.1:{self.layout.service_port(s.name)}/version" for s in SERVICES]
         pending = list(checks)
         with httpx.Client(timeout=2.0) as http:
             while time.time() < deadline:
@@ -134,14 +154,19 @@ class Lab:
                 if not pending and self._recording(http):
                     return
                 time.sleep(0.5)
-        raise LabError(f"the lab did not become ready within {timeout_s:.0f}s; waiting for: "
-                       f"{', '.join(pending) or 'request rates in Prometheus'}")
+        raise LabError(
+            f"the lab did not become ready within {timeout_s:.0f}s; waiting for: "
+            f"{', '.join(pending) or 'request rates in Prometheus'}"
+        )
 
     def _recording(self, http: httpx.Client) -> bool:
         try:
-            body = http.get(f"{self.layout.prometheus_url}/api/v1/query",
-                            params={"query": "count(sum by (service_name) "
-                                              "(rate(http_server_request_duration_seconds_count[30s])) > 0)"}).json()
+            body = http.get(
+                f"{self.layout.prometheus_url}/api/v1/query",
+                params={
+                    "query": "count(sum by (service_name) (rate(http_server_request_duration_seconds_count[30s])) > 0)"
+                },
+            ).json()
             result = body["data"]["result"]
             return bool(result) and float(result[0]["value"][1]) >= 4
         except (httpx.HTTPError, ValueError, KeyError, IndexError):
@@ -173,11 +198,19 @@ class Lab:
     # ----- status / faults -----
     def status(self) -> dict[str, Any]:
         record = self.record()
-        out: dict[str, Any] = {"running": self.running(), "dir": str(self.root), "base_port": self.layout.base_port,
-                               "prometheus": self.layout.prometheus_url, "alertmanager": self.layout.alertmanager_url,
-                               "change_feed": self.layout.change_feed_url, "webhook": record.get("webhook_url"),
-                               "logs": str(self.layout.logs_dir), "epoch": record.get("epoch"),
-                               "injected": record.get("injected", []), "services": {}}
+        out: dict[str, Any] = {
+            "running": self.running(),
+            "dir": str(self.root),
+            "base_port": self.layout.base_port,
+            "prometheus": self.layout.prometheus_url,
+            "alertmanager": self.layout.alertmanager_url,
+            "change_feed": self.layout.change_feed_url,
+            "webhook": record.get("webhook_url"),
+            "logs": str(self.layout.logs_dir),
+            "epoch": record.get("epoch"),
+            "injected": record.get("injected", []),
+            "services": {},
+        }
         live: dict[str, Any] = {}
         if out["running"]:
             try:
@@ -187,11 +220,16 @@ class Lab:
         for s in SERVICES:
             state = self.client.state(s.name)
             out["services"][s.name] = {
-                "version": state.get("version"), "replicas": state.get("replicas", 1), "flags": state.get("flags", {}),
-                "faults": state.get("env", {}), "port": self.layout.service_port(s.name),
+                "version": state.get("version"),
+                "replicas": state.get("replicas", 1),
+                "flags": state.get("flags", {}),
+                "faults": state.get("env", {}),
+                "port": self.layout.service_port(s.name),
                 "restarts": live.get("restarts", {}).get(s.name, 0),
-                "running": sum(1 for c in live.get("children", {}).values() if c.get("service") == s.name
-                               and c.get("running"))}
+                "running": sum(
+                    1 for c in live.get("children", {}).values() if c.get("service") == s.name and c.get("running")
+                ),
+            }
         return out
 
     def inject(self, name: str, service: str | None = None) -> dict[str, Any]:

@@ -19,12 +19,22 @@ import yaml
 from evals.lab.state import write_json
 from evals.lab.topology import NAMESPACE, LabLayout
 
-__all__ = ["RULE_FILES", "find_binary", "write_configs", "write_targets", "prometheus_command",
-           "alertmanager_command", "BINARIES", "MissingBinary"]
+__all__ = [
+    "RULE_FILES",
+    "find_binary",
+    "write_configs",
+    "write_targets",
+    "prometheus_command",
+    "alertmanager_command",
+    "BINARIES",
+    "MissingBinary",
+]
 
 RULE_FILES = (Path(__file__).with_name("alert-rules.yml"),)
-BINARIES = {"prometheus": ("prometheus", "/usr/bin/prometheus"),
-            "alertmanager": ("prometheus-alertmanager", "/usr/bin/prometheus-alertmanager")}
+BINARIES = {
+    "prometheus": ("prometheus", "/usr/bin/prometheus"),
+    "alertmanager": ("prometheus-alertmanager", "/usr/bin/prometheus-alertmanager"),
+}
 INSTALL_HINT = "apt-get install prometheus prometheus-alertmanager"
 
 
@@ -51,16 +61,26 @@ def write_configs(layout: LabLayout, webhook_url: str) -> None:
         "rule_files": [str(path) for path in RULE_FILES],
         "alerting": {"alertmanagers": [{"static_configs": [{"targets": [f"127.0.0.1:{layout.alertmanager_port}"]}]}]},
         "scrape_configs": [
-            {"job_name": "lab-services", "file_sd_configs": [{"files": [str(layout.targets_file)], "refresh_interval": "5s"}]},
-            {"job_name": "lab-supervisor", "honor_labels": True,
-             "static_configs": [{"targets": [f"127.0.0.1:{layout.control_port}"]}]},
+            {
+                "job_name": "lab-services",
+                "file_sd_configs": [{"files": [str(layout.targets_file)], "refresh_interval": "5s"}],
+            },
+            {
+                "job_name": "lab-supervisor",
+                "honor_labels": True,
+                "static_configs": [{"targets": [f"127.0.0.1:{layout.control_port}"]}],
+            },
         ],
     }
     (layout.prometheus_dir / "prometheus.yml").write_text(yaml.safe_dump(prometheus, sort_keys=False))
     alertmanager = {
-        "route": {"receiver": "andon", "group_by": ["alertname", "namespace", "job", "container", "service"],
-                  "group_wait": "1s",
-                  "group_interval": "2s", "repeat_interval": "1h"},
+        "route": {
+            "receiver": "andon",
+            "group_by": ["alertname", "namespace", "job", "container", "service"],
+            "group_wait": "1s",
+            "group_interval": "2s",
+            "repeat_interval": "1h",
+        },
         "receivers": [{"name": "andon", "webhook_configs": [{"url": webhook_url, "send_resolved": True}]}],
     }
     (layout.alertmanager_dir / "alertmanager.yml").write_text(yaml.safe_dump(alertmanager, sort_keys=False))
@@ -68,20 +88,34 @@ def write_configs(layout: LabLayout, webhook_url: str) -> None:
 
 def write_targets(layout: LabLayout, replicas: dict[str, int]) -> None:
     """The scrape targets: one per running replica, its ``job`` the service."""
-    targets = [{"targets": [f"127.0.0.1:{layout.service_port(service, replica)}"],
-                "labels": {"job": service, "namespace": NAMESPACE}}
-               for service, count in replicas.items() for replica in range(count)]
+    targets = [
+        {
+            "targets": [f"127.0.0.1:{layout.service_port(service, replica)}"],
+            "labels": {"job": service, "namespace": NAMESPACE},
+        }
+        for service, count in replicas.items()
+        for replica in range(count)
+    ]
     write_json(layout.targets_file, targets)
 
 
 def prometheus_command(layout: LabLayout) -> list[str]:
-    return [find_binary("prometheus"), f"--config.file={layout.prometheus_dir / 'prometheus.yml'}",
-            f"--storage.tsdb.path={layout.prometheus_dir / 'data'}", "--storage.tsdb.retention.time=12h",
-            f"--web.listen-address=127.0.0.1:{layout.prometheus_port}", "--log.level=warn"]
+    return [
+        find_binary("prometheus"),
+        f"--config.file={layout.prometheus_dir / 'prometheus.yml'}",
+        f"--storage.tsdb.path={layout.prometheus_dir / 'data'}",
+        "--storage.tsdb.retention.time=12h",
+        f"--web.listen-address=127.0.0.1:{layout.prometheus_port}",
+        "--log.level=warn",
+    ]
 
 
 def alertmanager_command(layout: LabLayout) -> list[str]:
-    return [find_binary("alertmanager"), f"--config.file={layout.alertmanager_dir / 'alertmanager.yml'}",
-            f"--storage.path={layout.alertmanager_dir / 'data'}",
-            f"--web.listen-address=127.0.0.1:{layout.alertmanager_port}", "--cluster.listen-address=",
-            "--log.level=warn"]
+    return [
+        find_binary("alertmanager"),
+        f"--config.file={layout.alertmanager_dir / 'alertmanager.yml'}",
+        f"--storage.path={layout.alertmanager_dir / 'data'}",
+        f"--web.listen-address=127.0.0.1:{layout.alertmanager_port}",
+        "--cluster.listen-address=",
+        "--log.level=warn",
+    ]

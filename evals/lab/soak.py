@@ -29,19 +29,35 @@ class SoakPlan:
     """What the soak does to the lab, and when; every number with its reason."""
 
     minutes: float = 30.0
-    swing_extra_rps: float = field(default=10.0, metadata={
-        "why": "load swings up to +50% of the lab's 20 requests/s, a busy hour over a quiet one"})
-    swing_period_s: float = field(default=300.0, metadata={
-        "why": "one swing up and back every five minutes: a day's traffic curve on the lab's compressed clock, six "
-               "times in a 30-minute soak"})
-    deploy_every_s: float = field(default=240.0, metadata={
-        "why": "a harmless release every four minutes, each service in turn: a busy team's deploy cadence, "
-               "compressed"})
-    restart_every_s: float = field(default=240.0, metadata={
-        "why": "a rolling restart every four minutes, halfway between two releases (as a node drain or a config "
-               "reload restarts pods)"})
-    quiet_start_s: float = field(default=60.0, metadata={
-        "why": "the first disturbance waits a minute: a watch judges a change against the history before it"})
+    swing_extra_rps: float = field(
+        default=10.0,
+        metadata={"why": "load swings up to +50% of the lab's 20 requests/s, a busy hour over a quiet one"},
+    )
+    swing_period_s: float = field(
+        default=300.0,
+        metadata={
+            "why": "one swing up and back every five minutes: a day's traffic curve on the lab's compressed clock, six "
+            "times in a 30-minute soak"
+        },
+    )
+    deploy_every_s: float = field(
+        default=240.0,
+        metadata={
+            "why": "a harmless release every four minutes, each service in turn: a busy team's deploy cadence, "
+            "compressed"
+        },
+    )
+    restart_every_s: float = field(
+        default=240.0,
+        metadata={
+            "why": "a rolling restart every four minutes, halfway between two releases (as a node drain or a config "
+            "reload restarts pods)"
+        },
+    )
+    quiet_start_s: float = field(
+        default=60.0,
+        metadata={"why": "the first disturbance waits a minute: a watch judges a change against the history before it"},
+    )
     services: tuple[str, ...] = ("gateway", "checkout", "payments", "inventory", "worker")
     """The services the releases and restarts go round (every one the noise release applies to)."""
 
@@ -89,8 +105,14 @@ class SoakWatch(Protocol):
     def sightings(self) -> list[Any]: ...
 
 
-def run_soak(lab: Any, watch: SoakWatch, receiver: AlertReceiver, plan: SoakPlan,
-             on_event: Callable[[str], None] | None = None, clock: Callable[[], float] = time.time) -> dict[str, Any]:
+def run_soak(
+    lab: Any,
+    watch: SoakWatch,
+    receiver: AlertReceiver,
+    plan: SoakPlan,
+    on_event: Callable[[str], None] | None = None,
+    clock: Callable[[], float] = time.time,
+) -> dict[str, Any]:
     """Soak ``lab`` (running, healed, past its epoch) for ``plan.minutes`` with ``watch`` scanning; returns
     :func:`soak_summary`'s report. The harmless releases stay deployed (the caller heals the lab after)."""
     say = on_event or (lambda _text: None)
@@ -114,11 +136,19 @@ def run_soak(lab: Any, watch: SoakWatch, receiver: AlertReceiver, plan: SoakPlan
     finally:
         load.stop()
         watch.stop()
-    pages = [{"at": d.received_at, "alertname": a.get("labels", {}).get("alertname"),
-              "service": _service(a.get("labels", {}))}
-             for d in receiver.deliveries if started <= d.received_at <= end for a in d.firing]
-    return soak_summary(plan, started, end, done, watch.sightings(), pages, watch.scans, watch.blind_scans,
-                        watch.scan_seconds)
+    pages = [
+        {
+            "at": d.received_at,
+            "alertname": a.get("labels", {}).get("alertname"),
+            "service": _service(a.get("labels", {})),
+        }
+        for d in receiver.deliveries
+        if started <= d.received_at <= end
+        for a in d.firing
+    ]
+    return soak_summary(
+        plan, started, end, done, watch.sightings(), pages, watch.scans, watch.blind_scans, watch.scan_seconds
+    )
 
 
 def _disturb(lab: Any, event: SoakEvent) -> None:
@@ -133,15 +163,33 @@ def _service(labels: dict[str, Any]) -> str | None:
     return str(found) if found else None
 
 
-def soak_summary(plan: SoakPlan, started: float, ended: float, events: list[dict[str, Any]], sightings: list[Any],
-                 pages: list[dict[str, Any]], scans: int, blind_scans: int,
-                 scan_seconds: list[float]) -> dict[str, Any]:
+def soak_summary(
+    plan: SoakPlan,
+    started: float,
+    ended: float,
+    events: list[dict[str, Any]],
+    sightings: list[Any],
+    pages: list[dict[str, Any]],
+    scans: int,
+    blind_scans: int,
+    scan_seconds: list[float],
+) -> dict[str, Any]:
     """The soak's report: every warning and forecast is false (nothing broke); pages should be none."""
-    told = [{"at_s": round(s.at - started, 1), "service": s.service, "forecast": s.forecast, "text": s.text,
-             "after_event": _after(s.at, events)} for s in sightings]
+    told = [
+        {
+            "at_s": round(s.at - started, 1),
+            "service": s.service,
+            "forecast": s.forecast,
+            "text": s.text,
+            "after_event": _after(s.at, events),
+        }
+        for s in sightings
+    ]
     unique_pages = {(p["alertname"], p["service"]): p for p in sorted(pages, key=lambda p: p["at"], reverse=True)}
     return {
-        "minutes": plan.minutes, "started_at": started, "ended_at": ended,
+        "minutes": plan.minutes,
+        "started_at": started,
+        "ended_at": ended,
         "plan": {k: v for k, v in asdict(plan).items() if k != "services"},
         "noise_release": FAULTS["noise"].title,
         "events": [{"at_s": round(e["at"] - started, 1), "kind": e["kind"], "service": e["service"]} for e in events],
@@ -149,11 +197,15 @@ def soak_summary(plan: SoakPlan, started: float, ended: float, events: list[dict
         "false_forecasts": sum(1 for t in told if t["forecast"]),
         "by_service": dict(Counter(t["service"] for t in told)),
         "warnings": told,
-        "pages": [{"at_s": round(p["at"] - started, 1), "alertname": p["alertname"], "service": p["service"]}
-                  for p in sorted(unique_pages.values(), key=lambda p: p["at"])],
-        "scans": scans, "blind_scans": blind_scans,
+        "pages": [
+            {"at_s": round(p["at"] - started, 1), "alertname": p["alertname"], "service": p["service"]}
+            for p in sorted(unique_pages.values(), key=lambda p: p["at"])
+        ],
+        "scans": scans,
+        "blind_scans": blind_scans,
         "scan_s": {"median": round(statistics.median(scan_seconds), 3), "max": round(max(scan_seconds), 3)}
-        if scan_seconds else None,
+        if scan_seconds
+        else None,
     }
 
 

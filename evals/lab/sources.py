@@ -21,8 +21,7 @@ from evals.lab.topology import SERVICES, LabLayout
 from tools.sources import Change, KubeEvent, LogLine, PodStatus, Series, Sources
 from tools.sources.base import ChangeSource, KubeSource, LogSource, MetricsSource
 
-__all__ = ["lab_settings", "lab_sources", "ExperimentMetrics", "ExperimentLogs", "ExperimentChanges",
-           "ExperimentKube"]
+__all__ = ["lab_settings", "lab_sources", "ExperimentMetrics", "ExperimentLogs", "ExperimentChanges", "ExperimentKube"]
 
 POINTS = 240
 """About as many points per series as ``rank_anomalies`` asks for."""
@@ -32,10 +31,17 @@ MIN_WINDOW_S = 30.0
 
 def lab_settings(settings: Settings, layout: LabLayout) -> Settings:
     """``settings`` pointed at the lab's backends."""
-    return settings.model_copy(update={
-        "prometheus_url": layout.prometheus_url, "alertmanager_url": layout.alertmanager_url,
-        "change_feed_url": layout.change_feed_url, "log_dir": layout.logs_dir, "loki_url": None,
-        "kubernetes_url": layout.control_url, "topology": {}})
+    return settings.model_copy(
+        update={
+            "prometheus_url": layout.prometheus_url,
+            "alertmanager_url": layout.alertmanager_url,
+            "change_feed_url": layout.change_feed_url,
+            "log_dir": layout.logs_dir,
+            "loki_url": None,
+            "kubernetes_url": layout.control_url,
+            "topology": {},
+        }
+    )
 
 
 class _Epoch:

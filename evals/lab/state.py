@@ -15,8 +15,19 @@ from typing import Any
 
 from evals.lab.topology import SERVICES, LabLayout, spec
 
-__all__ = ["read_json", "write_json", "locked", "baseline_state", "load_service_state", "update_service_state",
-           "record_change", "read_changes", "read_lab", "update_lab", "reset_services"]
+__all__ = [
+    "read_json",
+    "write_json",
+    "locked",
+    "baseline_state",
+    "load_service_state",
+    "update_service_state",
+    "record_change",
+    "read_changes",
+    "read_lab",
+    "update_lab",
+    "reset_services",
+]
 
 
 def read_json(path: Path, default: Any = None) -> Any:
@@ -49,8 +60,15 @@ def locked(path: Path) -> Iterator[None]:
 def baseline_state(service: str) -> dict[str, Any]:
     """A service as it runs when the lab comes up: baseline version and flags, no faults, one replica."""
     s = spec(service)
-    return {"service": s.name, "version": s.version, "history": [s.version], "defects": {},
-            "flags": dict(s.flags), "env": {}, "replicas": 1}
+    return {
+        "service": s.name,
+        "version": s.version,
+        "history": [s.version],
+        "defects": {},
+        "flags": dict(s.flags),
+        "env": {},
+        "replicas": 1,
+    }
 
 
 def load_service_state(layout: LabLayout, service: str) -> dict[str, Any]:
@@ -58,8 +76,7 @@ def load_service_state(layout: LabLayout, service: str) -> dict[str, Any]:
     return state if isinstance(state, dict) else baseline_state(service)
 
 
-def update_service_state(layout: LabLayout, service: str,
-                         change: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
+def update_service_state(layout: LabLayout, service: str, change: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
     """Apply ``change`` to a service's state under the lock; returns the new state."""
     path = layout.service_state_file(service)
     with locked(path):
@@ -71,6 +88,7 @@ def update_service_state(layout: LabLayout, service: str,
 
 def reset_services(layout: LabLayout, keep_replicas: bool = False) -> None:
     for s in SERVICES:
+
         def reset(state: dict[str, Any], name: str = s.name) -> None:
             replicas = state.get("replicas", 1)
             state.clear()
@@ -81,13 +99,28 @@ def reset_services(layout: LabLayout, keep_replicas: bool = False) -> None:
         update_service_state(layout, s.name, reset)
 
 
-def record_change(layout: LabLayout, service: str, kind: str, description: str, version: str = "",
-                  previous_version: str = "", flag: str = "", author: str = "lab",
-                  ts: float | None = None) -> dict[str, Any]:
+def record_change(
+    layout: LabLayout,
+    service: str,
+    kind: str,
+    description: str,
+    version: str = "",
+    previous_version: str = "",
+    flag: str = "",
+    author: str = "lab",
+    ts: float | None = None,
+) -> dict[str, Any]:
     """Append one change (deploy, flag flip, config) to the feed the lab serves at ``/changes``."""
-    entry = {"ts": round(ts if ts is not None else time.time(), 3), "service": service, "kind": kind,
-             "version": version, "previous_version": previous_version, "description": description,
-             "flag": flag, "author": author}
+    entry = {
+        "ts": round(ts if ts is not None else time.time(), 3),
+        "service": service,
+        "kind": kind,
+        "version": version,
+        "previous_version": previous_version,
+        "description": description,
+        "flag": flag,
+        "author": author,
+    }
     layout.changes_file.parent.mkdir(parents=True, exist_ok=True)
     with locked(layout.changes_file), layout.changes_file.open("a") as handle:
         handle.write(json.dumps(entry) + "\n")

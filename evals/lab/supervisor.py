@@ -112,8 +112,14 @@ class Supervisor:
         elif child.pod is not None:
             child.pod.restarts += 1
         sink = (self.layout.root / "stdio" / f"{child.name.replace('/', '-')}.out").open("ab")
-        child.process = subprocess.Popen(child.command, stdin=subprocess.DEVNULL, stdout=sink, stderr=subprocess.STDOUT,
-                                         env=child_env(child.pod.name if child.pod else None), cwd=self.layout.root)
+        child.process = subprocess.Popen(
+            child.command,
+            stdin=subprocess.DEVNULL,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            env=child_env(child.pod.name if child.pod else None),
+            cwd=self.layout.root,
+        )
         sink.close()
         child.started = time.time()
         child.restart_at = None
@@ -145,8 +151,12 @@ class Supervisor:
         name = f"{service}/{replica}"
         child = self.children.get(name)
         if child is None:
-            child = Child(name, python_command("evals.lab.services", self.layout, "--service", service,
-                                               "--replica", str(replica)), service, replica)
+            child = Child(
+                name,
+                python_command("evals.lab.services", self.layout, "--service", service, "--replica", str(replica)),
+                service,
+                replica,
+            )
             self.children[name] = child
         return child
 
@@ -168,8 +178,10 @@ class Supervisor:
 
     def _publish(self, counts: dict[str, int]) -> None:
         """Tell callers (endpoints.json) and Prometheus (targets) which replicas exist."""
-        write_json(self.layout.endpoints_file,
-                   {s: [self.layout.service_port(s, r) for r in range(n)] for s, n in counts.items()})
+        write_json(
+            self.layout.endpoints_file,
+            {s: [self.layout.service_port(s, r) for r in range(n)] for s, n in counts.items()},
+        )
         write_targets(self.layout, counts)
 
     # ----- lifecycle -----
@@ -182,9 +194,11 @@ class Supervisor:
                     self._spawn(self._replica_child(service, replica))
                 if service == "db":
                     self._wait_port(self.layout.service_port("db"))
-            for name, command in (("loadgen", python_command("evals.lab.loadgen", self.layout, "--rps", str(self.rps))),
-                                  ("prometheus", prometheus_command(self.layout)),
-                                  ("alertmanager", alertmanager_command(self.layout))):
+            for name, command in (
+                ("loadgen", python_command("evals.lab.loadgen", self.layout, "--rps", str(self.rps))),
+                ("prometheus", prometheus_command(self.layout)),
+                ("alertmanager", alertmanager_command(self.layout)),
+            ):
                 self.add(Child(name, command))
         self.log("lab started", replicas=counts)
 
@@ -237,8 +251,12 @@ class Supervisor:
             if child.pod is not None:
                 child.pod.last = Termination.of(code, child.oom_killed, child.started, now)
                 if child.crash_looping:
-                    self.events.record(child.pod.name, "BackOff", f"Back-off restarting failed container "
-                                       f"{child.service} in pod {child.pod.name}_lab", kind="Warning")
+                    self.events.record(
+                        child.pod.name,
+                        "BackOff",
+                        f"Back-off restarting failed container {child.service} in pod {child.pod.name}_lab",
+                        kind="Warning",
+                    )
             self.log(f"{child.name} exited with code {code}; restarting in {delay:.1f}s", code=code)
         if child.process is None and child.wanted and child.restart_at is not None and now >= child.restart_at:
             self._spawn(child, new_pod=False)
@@ -307,7 +325,9 @@ class Supervisor:
                 for replica in range(before, replicas):
                     self._spawn(self._replica_child(service, replica))
                 for replica in range(before, replicas):
-                    self._wait_port(self.layout.service_port(service, replica), child=self._replica_child(service, replica))
+                    self._wait_port(
+                        self.layout.service_port(service, replica), child=self._replica_child(service, replica)
+                    )
                 self._publish(counts)
             elif replicas < before:
                 self._publish(counts)
@@ -319,16 +339,26 @@ class Supervisor:
 
     def status(self) -> dict[str, Any]:
         with self.lock:
-            return {"children": {name: {"pid": c.process.pid if c.process else None, "running": bool(
-                c.process and c.process.poll() is None), "started": c.started, "service": c.service}
-                for name, c in self.children.items()},
-                "restarts": dict(self.restart_counts), "replicas": self.replicas()}
+            return {
+                "children": {
+                    name: {
+                        "pid": c.process.pid if c.process else None,
+                        "running": bool(c.process and c.process.poll() is None),
+                        "started": c.started,
+                        "service": c.service,
+                    }
+                    for name, c in self.children.items()
+                },
+                "restarts": dict(self.restart_counts),
+                "replicas": self.replicas(),
+            }
 
     def shutdown(self) -> None:
         self.stopping.set()
         with self.lock:
-            order = sorted(self.children.values(), key=lambda c: (c.name in ("prometheus", "alertmanager"),
-                                                                  c.name == "loadgen"))
+            order = sorted(
+                self.children.values(), key=lambda c: (c.name in ("prometheus", "alertmanager"), c.name == "loadgen")
+            )
             for child in order:
                 self._stop(child)
         self.log("lab stopped")

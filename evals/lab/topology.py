@@ -6,8 +6,19 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["ServiceSpec", "SERVICES", "SPECS", "TOPOLOGY", "LabLayout", "CPU_LIMIT_CORES", "MEMORY_LIMIT_MB",
-           "MAX_REPLICAS", "NAMESPACE", "QUEUE", "spec"]
+__all__ = [
+    "ServiceSpec",
+    "SERVICES",
+    "SPECS",
+    "TOPOLOGY",
+    "LabLayout",
+    "CPU_LIMIT_CORES",
+    "MEMORY_LIMIT_MB",
+    "MAX_REPLICAS",
+    "NAMESPACE",
+    "QUEUE",
+    "spec",
+]
 
 CPU_LIMIT_CORES = 0.5
 """The nominal CPU limit of one replica: ``cpu_usage_ratio`` is CPU used over this."""
@@ -36,8 +47,13 @@ class ServiceSpec:
 
 SERVICES: tuple[ServiceSpec, ...] = (
     ServiceSpec("gateway", "http", ("checkout", "inventory"), "1.9.1", {"compress-responses": True}),
-    ServiceSpec("checkout", "http", ("inventory", "payments", "db"), "3.2.0",
-                {"new-tax-engine": False, "express-checkout": True}),
+    ServiceSpec(
+        "checkout",
+        "http",
+        ("inventory", "payments", "db"),
+        "3.2.0",
+        {"new-tax-engine": False, "express-checkout": True},
+    ),
     ServiceSpec("payments", "http", ("db",), "2.3.1", {"3ds-challenge": True}),
     ServiceSpec("inventory", "http", ("db",), "1.4.7", {"reservation-ttl-v2": False}),
     ServiceSpec("db", "db", (), "14.2", {}, scalable=False),

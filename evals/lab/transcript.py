@@ -16,14 +16,19 @@ from bot.report_view import distinct_evidence, log_examples, readable, related_i
 
 __all__ = ["SlackTranscript"]
 
-_STEPS = {"retrieving": "searching runbooks and past incidents", "ranking hypotheses": "ranking hypotheses",
-          "proposing": "drafting a fix"}
+_STEPS = {
+    "retrieving": "searching runbooks and past incidents",
+    "ranking hypotheses": "ranking hypotheses",
+    "proposing": "drafting a fix",
+}
 
 
 class SlackTranscript:
     """Call with ``(stage, data)`` events from :class:`evals.lab.experiment.Experiment`."""
 
-    def __init__(self, console: Console, approver_label: str = "demo-approver (auto)", channel: str = "#incidents") -> None:
+    def __init__(
+        self, console: Console, approver_label: str = "demo-approver (auto)", channel: str = "#incidents"
+    ) -> None:
         self.console = console
         self.approver_label = approver_label
         self.channel = channel
@@ -63,8 +68,10 @@ class SlackTranscript:
 
     # ----- the thread -----
     def _on_alert(self, data: dict[str, Any]) -> None:
-        body = Text.from_markup(f"[bold red]🔴 [FIRING] {data['alertname']}[/] · service=[bold]{data['service']}[/]\n"
-                                f"{data.get('summary', '')}")
+        body = Text.from_markup(
+            f"[bold red]🔴 [FIRING] {data['alertname']}[/] · service=[bold]{data['service']}[/]\n"
+            f"{data.get('summary', '')}"
+        )
         self._post(f"Alertmanager → {self.channel}", body, "red")
 
     def _on_progress(self, data: dict[str, Any]) -> None:
@@ -96,8 +103,10 @@ class SlackTranscript:
         examples = log_examples(state.get("calls", []))
         body = Text("Root cause: ", style="bold")
         body.append(best["service"], style="bold")
-        body.append(f" — {best['category'].replace('_', ' ')} (confidence {best['confidence'] * 100:.0f}%)\n"
-                    f"{best.get('summary', '')}\n\n")
+        body.append(
+            f" — {best['category'].replace('_', ' ')} (confidence {best['confidence'] * 100:.0f}%)\n"
+            f"{best.get('summary', '')}\n\n"
+        )
         body.append("Evidence", style="bold")
         sparklines = data.get("sparklines") or {}
         for item in distinct_evidence(best.get("evidence", []))[:6]:
@@ -106,8 +115,10 @@ class SlackTranscript:
             body.append(f"\n {'✓' if supports else '✗'} [{item.get('call_id')}] {shorten(text, 150)}")
             if sparklines.get(spark_key(item)):
                 body.append(f" {sparklines[spark_key(item)]}", style="cyan")
-        others = [f"{h['category'].replace('_', ' ')} on {h['service']} ({h['confidence'] * 100:.0f}%)"
-                  for h in hypotheses[1:3]]
+        others = [
+            f"{h['category'].replace('_', ' ')} on {h['service']} ({h['confidence'] * 100:.0f}%)"
+            for h in hypotheses[1:3]
+        ]
         if others:
             body.append("\n\nAlso considered: " + "; ".join(others), style="dim")
         runbook = next(iter(state.get("runbooks", [])), None)
@@ -115,14 +126,18 @@ class SlackTranscript:
         if runbook:
             body.append(f"\nRunbook: {runbook.get('title')} ({runbook.get('doc_id')})", style="dim")
         if similar:
-            body.append(f"\nSimilar past incident: {similar.get('title')} ({similar.get('doc_id')}) — "
-                        f"{similar['matched']}", style="dim")
+            body.append(
+                f"\nSimilar past incident: {similar.get('title')} ({similar.get('doc_id')}) — {similar['matched']}",
+                style="dim",
+            )
         self._post("Andon", body, "cyan", f"RCA for {data['incident_id']}")
         for proposal in state.get("proposals", [])[:3]:
             args = ", ".join(f"{k}={v}" for k, v in proposal["args"].items())
-            card = (f"[bold]{proposal['tool']}[/]({args})   risk: [bold]{proposal['risk']}[/]\n"
-                    f"Effect: {proposal.get('effect', '')}\nUndo: {proposal.get('undo', '')}\n"
-                    f"[reverse green] Approve [/]  [reverse red] Reject [/]")
+            card = (
+                f"[bold]{proposal['tool']}[/]({args})   risk: [bold]{proposal['risk']}[/]\n"
+                f"Effect: {proposal.get('effect', '')}\nUndo: {proposal.get('undo', '')}\n"
+                f"[reverse green] Approve [/]  [reverse red] Reject [/]"
+            )
             self._post("Andon", Text.from_markup(card), "yellow", "proposed fix — needs approval")
 
     def _on_approved(self, data: dict[str, Any]) -> None:
@@ -136,14 +151,25 @@ class SlackTranscript:
         if action:
             status = action.get("status")
             mark = "✅" if status == "executed" else "⚠️"
-            ran_at = f" (finished {time.strftime('%H:%M:%S', time.localtime(float(action['at'])))})" if action.get("at") else ""
-            self._post("Andon", Text(f"{mark} {action.get('tool')} {status}{ran_at}: "
-                                     f"{action.get('result') or action.get('decision')}"),
-                       "green" if status == "executed" else "yellow", "action result")
+            ran_at = (
+                f" (finished {time.strftime('%H:%M:%S', time.localtime(float(action['at'])))})"
+                if action.get("at")
+                else ""
+            )
+            self._post(
+                "Andon",
+                Text(f"{mark} {action.get('tool')} {status}{ran_at}: {action.get('result') or action.get('decision')}"),
+                "green" if status == "executed" else "yellow",
+                "action result",
+            )
         if verification.get("checked"):
             ok = verification.get("recovered")
-            self._post("Andon", f"{'✅ Recovered' if ok else '❌ Not recovered'} — {verification.get('detail')}",
-                       "green" if ok else "red", "verification")
+            self._post(
+                "Andon",
+                f"{'✅ Recovered' if ok else '❌ Not recovered'} — {verification.get('detail')}",
+                "green" if ok else "red",
+                "verification",
+            )
 
     def _on_resolved(self, data: dict[str, Any]) -> None:
         lines = ["🟢 Incident resolved."]

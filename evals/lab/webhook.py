@@ -71,8 +71,9 @@ class AlertReceiver:
         self._server.receiver = self
         self.deliveries: list[Delivery] = []
         self._changed = threading.Condition()
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.2},
-                                        name="alert-receiver", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.2}, name="alert-receiver", daemon=True
+        )
 
     @property
     def url(self) -> str:

@@ -42,12 +42,10 @@ def fake_slack() -> Iterator[FakeSlack]:
     fake.stop()
 
 
-
 @pytest.fixture
 def andon(fake_slack: FakeSlack, tmp_path: Path, slack_kb: Any) -> Iterator[Andon]:
     with serving(fake_slack, tmp_path, slack_kb) as served:
         yield served
-
 
 
 @pytest.fixture

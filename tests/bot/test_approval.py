@@ -27,14 +27,26 @@ PEOPLE = ["UAPPROVER1", "UAPPROVER2", "UMEMBER", "UOUTSIDER"]
 def _proposal(risk: str = "write", tool: str = "rollback_deploy", service: str = "checkout") -> Proposal:
     args = {"service": service, "to_version": "v2.13.2"}
     digest = action_hash(tool, args)
-    return Proposal(id=f"p-{digest[:10]}", tool=tool, args=args, risk=risk, hash=digest,  # type: ignore[arg-type]
-                    created_at=CREATED)
+    return Proposal(
+        id=f"p-{digest[:10]}",
+        tool=tool,
+        args=args,
+        risk=risk,
+        hash=digest,  # type: ignore[arg-type]
+        created_at=CREATED,
+    )
 
 
-def _click(proposal: Proposal, by: str, decision: str = "approve", at: float = CREATED + 60,
-           digest: str | None = None) -> dict[str, Any]:
-    return {"proposal_id": proposal.id, "hash": proposal.hash if digest is None else digest, "decision": decision,
-            "by": by, "at": at}
+def _click(
+    proposal: Proposal, by: str, decision: str = "approve", at: float = CREATED + 60, digest: str | None = None
+) -> dict[str, Any]:
+    return {
+        "proposal_id": proposal.id,
+        "hash": proposal.hash if digest is None else digest,
+        "decision": decision,
+        "by": by,
+        "at": at,
+    }
 
 
 def _groups_of(user: str) -> list[str]:
@@ -64,24 +76,31 @@ def test_a_reject_by_an_approver_wins_and_one_by_anyone_else_does_nothing() -> N
     verdict = approval_state(proposal, approved_then_rejected, POLICY, CREATED + 60)
     assert (verdict.state, verdict.reason) == ("rejected", "rejected by UAPPROVER2")
     by_group_member = _judged([_click(proposal, "UMEMBER", "reject", digest="0" * 24)])
-    assert approval_state(proposal, by_group_member, POLICY, CREATED + 60).state == "rejected", \
+    assert approval_state(proposal, by_group_member, POLICY, CREATED + 60).state == "rejected", (
         "a reject counts whatever its hash: refusing is the safe side"
+    )
     outsider = [_click(proposal, "UOUTSIDER", "reject")]
     assert approval_state(proposal, outsider, POLICY, CREATED + 60).state == "open"
-    assert approval_state(proposal, outsider + [_click(proposal, "UAPPROVER1")], POLICY, CREATED + 60).state == \
-        "approved"
+    assert (
+        approval_state(proposal, outsider + [_click(proposal, "UAPPROVER1")], POLICY, CREATED + 60).state == "approved"
+    )
     assert approval_state(proposal, outsider, POLICY, EXPIRY + 1).state == "expired"
 
 
 def test_approvals_that_do_not_count_say_why() -> None:
     proposal = _proposal()
     other = action_hash("rollback_deploy", {"service": "checkout", "to_version": "v1"})
-    verdict = approval_state(proposal, [_click(proposal, "UAPPROVER1", digest=other), _click(proposal, "UOUTSIDER"),
-                                        _click(proposal, "UMEMBER")], POLICY, CREATED + 60)
+    verdict = approval_state(
+        proposal,
+        [_click(proposal, "UAPPROVER1", digest=other), _click(proposal, "UOUTSIDER"), _click(proposal, "UMEMBER")],
+        POLICY,
+        CREATED + 60,
+    )
     assert verdict.state == "open"
     assert "approval by UAPPROVER1 is for different parameters" in verdict.reason
-    assert "UOUTSIDER is not an approver" in verdict.reason and "UMEMBER is not an approver" in verdict.reason, \
+    assert "UOUTSIDER is not an approver" in verdict.reason and "UMEMBER is not an approver" in verdict.reason, (
         "a group member counts only with the groups the chat layer looked up"
+    )
 
 
 def test_expiry_ends_an_open_proposal_but_not_one_approved_in_time() -> None:
@@ -100,25 +119,32 @@ def test_expiry_ends_an_open_proposal_but_not_one_approved_in_time() -> None:
 
 def test_no_approval_needed_for_reads_and_the_self_healing_allowlist() -> None:
     assert approval_state(_proposal("read", "get_metrics"), [], POLICY, CREATED).state == "approved"
-    healing = Policy.model_validate({**POLICY.model_dump(),
-                                     "auto_execute": [{"tool": "restart_service", "services": ["web"]}]})
+    healing = Policy.model_validate(
+        {**POLICY.model_dump(), "auto_execute": [{"tool": "restart_service", "services": ["web"]}]}
+    )
     restart = _proposal(tool="restart_service", service="web")
-    assert approval_state(restart, [], healing, EXPIRY * 2).reason == \
-        "auto-executed: on the policy's self-healing allowlist"
+    assert (
+        approval_state(restart, [], healing, EXPIRY * 2).reason
+        == "auto-executed: on the policy's self-healing allowlist"
+    )
     assert approval_state(restart, [_click(restart, "UAPPROVER1", "reject")], healing, CREATED).state == "rejected"
     assert approval_state(_proposal(tool="restart_service", service="api"), [], healing, CREATED).state == "open"
 
 
 # ----- properties over click sequences -----
 
-CLICKS = st.lists(st.tuples(st.sampled_from(PEOPLE), st.sampled_from(["approve", "reject"]),
-                            st.floats(0, 3600), st.booleans()), max_size=8)
+CLICKS = st.lists(
+    st.tuples(st.sampled_from(PEOPLE), st.sampled_from(["approve", "reject"]), st.floats(0, 3600), st.booleans()),
+    max_size=8,
+)
 """(who, decision, seconds after creation, bound to the right hash)."""
 
 
 def _clicks(proposal: Proposal, drawn: list[tuple[str, str, float, bool]]) -> list[dict[str, Any]]:
-    return [_click(proposal, who, decision, CREATED + offset, None if right else "f" * 24)
-            for who, decision, offset, right in drawn]
+    return [
+        _click(proposal, who, decision, CREATED + offset, None if right else "f" * 24)
+        for who, decision, offset, right in drawn
+    ]
 
 
 def _expected(proposal: Proposal, clicks: list[dict[str, Any]], now: float) -> str:
@@ -126,8 +152,11 @@ def _expected(proposal: Proposal, clicks: list[dict[str, Any]], now: float) -> s
     approvers = {"UAPPROVER1", "UAPPROVER2", "UMEMBER"}
     if any(c["by"] in approvers and c["decision"] == "reject" for c in clicks):
         return "rejected"
-    counting = {c["by"] for c in clicks if c["by"] in approvers and c["decision"] == "approve"
-                and c["hash"] == proposal.hash and c["at"] <= EXPIRY}
+    counting = {
+        c["by"]
+        for c in clicks
+        if c["by"] in approvers and c["decision"] == "approve" and c["hash"] == proposal.hash and c["at"] <= EXPIRY
+    }
     if len(counting) >= POLICY.required(proposal.risk):
         return "approved"
     return "expired" if now > EXPIRY else "open"
@@ -135,8 +164,9 @@ def _expected(proposal: Proposal, clicks: list[dict[str, Any]], now: float) -> s
 
 @settings(max_examples=300, deadline=None)
 @given(risk=st.sampled_from(["write", "destructive"]), drawn=CLICKS, now=st.floats(0, 3600), seed=st.integers())
-def test_any_click_sequence_lands_where_the_table_says(risk: str, drawn: list[tuple[str, str, float, bool]],
-                                                       now: float, seed: int) -> None:
+def test_any_click_sequence_lands_where_the_table_says(
+    risk: str, drawn: list[tuple[str, str, float, bool]], now: float, seed: int
+) -> None:
     proposal = _proposal(risk)
     clicks = _judged(_clicks(proposal, drawn))
     verdict = approval_state(proposal, clicks, POLICY, CREATED + now)
@@ -146,8 +176,9 @@ def test_any_click_sequence_lands_where_the_table_says(risk: str, drawn: list[tu
     random.Random(seed).shuffle(shuffled)
     assert approval_state(proposal, shuffled, POLICY, CREATED + now).state == verdict.state, "order does not matter"
     insiders = [c for c in clicks if c["by"] != "UOUTSIDER"]
-    assert approval_state(proposal, insiders, POLICY, CREATED + now).state == verdict.state, \
+    assert approval_state(proposal, insiders, POLICY, CREATED + now).state == verdict.state, (
         "a non-approver's click changes nothing"
+    )
 
     in_time_order = sorted(clicks, key=lambda c: float(c["at"]))
     final = approval_state(proposal, in_time_order, POLICY, max([CREATED + now, *(c["at"] for c in clicks)])).state
@@ -161,8 +192,9 @@ def test_any_click_sequence_lands_where_the_table_says(risk: str, drawn: list[tu
 
 @settings(max_examples=200, deadline=None)
 @given(risk=st.sampled_from(["write", "destructive"]), drawn=CLICKS, now=st.floats(0, 3600))
-def test_the_act_node_and_the_chat_layer_agree(risk: str, drawn: list[tuple[str, str, float, bool]],
-                                               now: float) -> None:
+def test_the_act_node_and_the_chat_layer_agree(
+    risk: str, drawn: list[tuple[str, str, float, bool]], now: float
+) -> None:
     proposal = _proposal(risk)
     recorded = _clicks(proposal, drawn)  # as the store holds them: no groups
     workspace = SimpleNamespace(group_members=lambda group: GROUPS.get(group, []))

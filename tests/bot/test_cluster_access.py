@@ -20,12 +20,16 @@ def _kubeconfig(path: Path, *servers: str) -> Path:
     """One context per server, named ``c0``, ``c1``…; the first is current."""
     path.parent.mkdir(parents=True, exist_ok=True)
     names = [f"c{i}" for i in range(len(servers))]
-    path.write_text(yaml.safe_dump({
-        "current-context": names[0],
-        "clusters": [{"name": n, "cluster": {"server": s}} for n, s in zip(names, servers, strict=True)],
-        "users": [{"name": n, "user": {"token": f"{n}-token"}} for n in names],
-        "contexts": [{"name": n, "context": {"cluster": n, "user": n}} for n in names],
-    }))
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "current-context": names[0],
+                "clusters": [{"name": n, "cluster": {"server": s}} for n, s in zip(names, servers, strict=True)],
+                "users": [{"name": n, "user": {"token": f"{n}-token"}} for n in names],
+                "contexts": [{"name": n, "context": {"cluster": n, "user": n}} for n in names],
+            }
+        )
+    )
     return path
 
 
@@ -47,10 +51,13 @@ def test_a_url_wins_with_its_token(tmp_path: Path, service_account: Path) -> Non
 
 def test_a_kubeconfig_asked_for_wins_over_the_pods_account(tmp_path: Path, service_account: Path) -> None:
     config = _kubeconfig(tmp_path / "kubeconfig", "https://staging.example.com:6443", "https://prod.example.com:6443")
-    found = kubernetes_connection(load_settings(data_dir=tmp_path, kubeconfig=str(config), kubernetes_context="c1"),
-                                  POD, service_account)
+    found = kubernetes_connection(
+        load_settings(data_dir=tmp_path, kubeconfig=str(config), kubernetes_context="c1"), POD, service_account
+    )
     assert found is not None and found.url == "https://prod.example.com:6443"
-    assert isinstance(found.credentials, KubeconfigCredentials) and found.credentials.authorization() == "Bearer c1-token"
+    assert (
+        isinstance(found.credentials, KubeconfigCredentials) and found.credentials.authorization() == "Bearer c1-token"
+    )
 
 
 def test_a_context_alone_reads_kubeconfig_then_the_home_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -69,8 +76,12 @@ def test_a_kubeconfig_is_never_used_unasked(tmp_path: Path, monkeypatch: pytest.
     named = _kubeconfig(tmp_path / "named", "https://a.example.com")
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     _kubeconfig(tmp_path / "home" / ".kube" / "config", "https://c.example.com")
-    assert kubernetes_connection(load_settings(data_dir=tmp_path), {"KUBECONFIG": str(named)},
-                                 tmp_path / "no-serviceaccount") is None
+    assert (
+        kubernetes_connection(
+            load_settings(data_dir=tmp_path), {"KUBECONFIG": str(named)}, tmp_path / "no-serviceaccount"
+        )
+        is None
+    )
 
 
 def test_in_a_pod_its_service_account_unless_turned_off(tmp_path: Path, service_account: Path) -> None:

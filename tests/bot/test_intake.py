@@ -24,21 +24,45 @@ def test_alertmanager_webhook() -> None:
     assert incident_from_trigger(payload).id == incident.id, "the same alert group maps to the same incident"
 
 
-@pytest.mark.parametrize(("labels", "service"), [
-    ({"alertname": "KubePodCrashLooping", "job": "kube-state-metrics", "namespace": "shop",
-      "pod": "checkout-7d9f8b6c5-x2x4q", "container": "checkout"}, "checkout"),  # the scrape job is no service
-    ({"alertname": "KubePodNotReady", "job": "kube-state-metrics", "pod": "orders-db-0"}, "orders-db"),
-    ({"alertname": "HighLatency", "service_name": "payments", "job": "otel-collector"}, "payments"),
-])
+@pytest.mark.parametrize(
+    ("labels", "service"),
+    [
+        (
+            {
+                "alertname": "KubePodCrashLooping",
+                "job": "kube-state-metrics",
+                "namespace": "shop",
+                "pod": "checkout-7d9f8b6c5-x2x4q",
+                "container": "checkout",
+            },
+            "checkout",
+        ),  # the scrape job is no service
+        ({"alertname": "KubePodNotReady", "job": "kube-state-metrics", "pod": "orders-db-0"}, "orders-db"),
+        ({"alertname": "HighLatency", "service_name": "payments", "job": "otel-collector"}, "payments"),
+    ],
+)
 def test_an_alert_names_its_workload_not_the_exporter_that_scraped_it(labels: dict[str, str], service: str) -> None:
-    payload = {"receiver": "andon", "status": "firing", "groupKey": "{}:{}", "alerts": [
-        {"status": "firing", "labels": labels, "annotations": {"summary": "x"}, "startsAt": "2026-12-04T10:00:00Z"}]}
+    payload = {
+        "receiver": "andon",
+        "status": "firing",
+        "groupKey": "{}:{}",
+        "alerts": [
+            {"status": "firing", "labels": labels, "annotations": {"summary": "x"}, "startsAt": "2026-12-04T10:00:00Z"}
+        ],
+    }
     assert incident_from_trigger(payload).services == [service]
 
 
 def test_slack_text_finds_services_and_start_time() -> None:
-    incident = incident_from_trigger({"text": "<@U123> checkout 5xx since 10:02, started after deploy", "user": "U1",
-                                      "channel": "C1", "ts": "1773136980.000100"}, known_services=["checkout", "cart"])
+    incident = incident_from_trigger(
+        {
+            "text": "<@U123> checkout 5xx since 10:02, started after deploy",
+            "user": "U1",
+            "channel": "C1",
+            "ts": "1773136980.000100",
+        },
+        known_services=["checkout", "cart"],
+    )
     assert incident.source == "slack" and incident.services == ["checkout"]
     assert incident.started_at < 1773136980.0
 
@@ -52,9 +76,20 @@ def test_a_stated_start_time_keeps_its_seconds() -> None:
 
 
 def test_pagerduty_event() -> None:
-    incident = incident_from_trigger({"event": {"event_type": "incident.triggered", "occurred_at": "2026-01-01T10:00:00Z",
-                                                "data": {"id": "Q1", "title": "payments latency",
-                                                         "service": {"summary": "payments"}, "urgency": "high"}}})
+    incident = incident_from_trigger(
+        {
+            "event": {
+                "event_type": "incident.triggered",
+                "occurred_at": "2026-01-01T10:00:00Z",
+                "data": {
+                    "id": "Q1",
+                    "title": "payments latency",
+                    "service": {"summary": "payments"},
+                    "urgency": "high",
+                },
+            }
+        }
+    )
     assert incident.source == "pagerduty" and incident.services == ["payments"]
 
 
@@ -64,14 +99,23 @@ def test_bad_triggers_are_clear_errors(payload: Any) -> None:
         incident_from_trigger(payload)
 
 
-json_values = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
-                           lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=5),
-                           max_leaves=20)
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=5),
+    max_leaves=20,
+)
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.dictionaries(st.sampled_from(["alerts", "text", "event", "title", "state", "status", "commonLabels",
-                                        "groupKey", "startsAt"]), json_values, max_size=5))
+@given(
+    st.dictionaries(
+        st.sampled_from(
+            ["alerts", "text", "event", "title", "state", "status", "commonLabels", "groupKey", "startsAt"]
+        ),
+        json_values,
+        max_size=5,
+    )
+)
 def test_fuzzed_payloads_never_crash(payload: dict[str, Any]) -> None:
     try:
         incident = incident_from_trigger(payload)

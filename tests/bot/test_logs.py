@@ -29,7 +29,8 @@ def restore_logging() -> object:
 
 
 def test_json_lines_carry_level_logger_message_and_traceback_with_secrets_redacted(
-        capsys: pytest.CaptureFixture[str]) -> None:
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     configure_logging("INFO", "json")
     log = logging.getLogger(PROBE)
     log.debug("not shown")

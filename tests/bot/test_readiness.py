@@ -32,7 +32,8 @@ def test_ready_when_the_store_and_prometheus_answer_and_not_when_prometheus_is_g
 
 
 def test_a_prometheus_that_never_answered_is_not_ready(tmp_path: Path) -> None:
-    readiness = Readiness(open_store(None, tmp_path),
-                          Sources(metrics=PrometheusSource(f"http://127.0.0.1:{free_port()}")))
+    readiness = Readiness(
+        open_store(None, tmp_path), Sources(metrics=PrometheusSource(f"http://127.0.0.1:{free_port()}"))
+    )
     ready, checks = readiness.check()
     assert not ready and set(checks) == {"store", "prometheus"}

@@ -26,7 +26,9 @@ def test_a_dict_setting_that_is_not_json_is_one_clear_line(monkeypatch: pytest.M
     monkeypatch.setenv("ANDON_TOPOLOGY", "checkout:payments")
     with pytest.raises(SettingsError) as raised:
         load_settings()
-    assert "ANDON_TOPOLOGY: not valid JSON; expected a JSON object" in str(raised.value) and "\n" not in str(raised.value)
+    assert "ANDON_TOPOLOGY: not valid JSON; expected a JSON object" in str(raised.value) and "\n" not in str(
+        raised.value
+    )
 
 
 def test_a_malformed_config_file_names_its_line(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -38,8 +40,9 @@ def test_a_malformed_config_file_names_its_line(monkeypatch: pytest.MonkeyPatch,
     assert str(config) in str(raised.value) and "line 3" in str(raised.value)
 
 
-def test_unknown_config_keys_are_warned_about(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
-                                              caplog: pytest.LogCaptureFixture) -> None:
+def test_unknown_config_keys_are_warned_about(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     config = tmp_path / "andon.yaml"
     config.write_text("reasoner: rules\nincident_chanels: [C1]\n")
     monkeypatch.setenv("ANDON_CONFIG_FILE", str(config))
@@ -52,7 +55,10 @@ def test_backend_headers_take_name_colon_value_or_name_equals_value(monkeypatch:
     monkeypatch.setenv("ANDON_LOKI_HEADERS", "X-Team: sre, X-Env=prod, X-Origin=http://andon:8080")
     headers = load_settings().loki_headers
     assert {name: value.get_secret_value() for name, value in headers.items()} == {
-        "X-Team": "sre", "X-Env": "prod", "X-Origin": "http://andon:8080"}
+        "X-Team": "sre",
+        "X-Env": "prod",
+        "X-Origin": "http://andon:8080",
+    }
     monkeypatch.setenv("ANDON_LOKI_HEADERS", '{"X-Filter": "a,b"}')  # JSON for values with commas
     assert load_settings().loki_headers["X-Filter"].get_secret_value() == "a,b"
 
@@ -84,7 +90,9 @@ def test_kubernetes_namespaces_take_commas_or_json_and_must_be_names(monkeypatch
     monkeypatch.setenv("ANDON_KUBERNETES_NAMESPACES", '["shop"]')
     assert load_settings().kubernetes_namespaces == ["shop"]
     monkeypatch.setenv("ANDON_KUBERNETES_NAMESPACES", "shop,../kube-system")
-    with pytest.raises(SettingsError, match="ANDON_KUBERNETES_NAMESPACES.*'../kube-system' is not a Kubernetes namespace"):
+    with pytest.raises(
+        SettingsError, match="ANDON_KUBERNETES_NAMESPACES.*'../kube-system' is not a Kubernetes namespace"
+    ):
         load_settings()
 
 
@@ -105,14 +113,21 @@ def test_kubernetes_access_is_one_way_or_refused(monkeypatch: pytest.MonkeyPatch
         load_settings()
 
 
-@pytest.mark.parametrize(("variable", "value", "expected"), [
-    ("ANDON_TOPOLOGY", '{"checkout": "payments"}', 'ANDON_TOPOLOGY: checkout: Input should be a valid list; expected '
-                                                   'a JSON object of service -> dependencies'),
-    ("ANDON_AUTOMATION_HOOKS", "flush=https://x", "ANDON_AUTOMATION_HOOKS: not valid JSON; expected a JSON object"),
-    ("ANDON_KNOWLEDGE_DIRS", "[/srv/runbooks", "ANDON_KNOWLEDGE_DIRS: not a JSON list"),
-])
-def test_an_invalid_setting_names_the_variable_and_the_form_it_takes(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
-                                                                     variable: str, value: str, expected: str) -> None:
+@pytest.mark.parametrize(
+    ("variable", "value", "expected"),
+    [
+        (
+            "ANDON_TOPOLOGY",
+            '{"checkout": "payments"}',
+            "ANDON_TOPOLOGY: checkout: Input should be a valid list; expected a JSON object of service -> dependencies",
+        ),
+        ("ANDON_AUTOMATION_HOOKS", "flush=https://x", "ANDON_AUTOMATION_HOOKS: not valid JSON; expected a JSON object"),
+        ("ANDON_KNOWLEDGE_DIRS", "[/srv/runbooks", "ANDON_KNOWLEDGE_DIRS: not a JSON list"),
+    ],
+)
+def test_an_invalid_setting_names_the_variable_and_the_form_it_takes(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, variable: str, value: str, expected: str
+) -> None:
     monkeypatch.setenv("ANDON_CONFIG_FILE", str(tmp_path / "none.yaml"))
     monkeypatch.setenv(variable, value)
     with pytest.raises(SettingsError) as raised:
@@ -120,8 +135,9 @@ def test_an_invalid_setting_names_the_variable_and_the_form_it_takes(monkeypatch
     assert expected in str(raised.value) and "\n" not in str(raised.value)
 
 
-def test_where_serve_runs_its_work_and_the_store_durability_are_typed_settings(monkeypatch: pytest.MonkeyPatch,
-                                                                              tmp_path: Path) -> None:
+def test_where_serve_runs_its_work_and_the_store_durability_are_typed_settings(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     monkeypatch.setenv("ANDON_CONFIG_FILE", str(tmp_path / "none.yaml"))
     monkeypatch.delenv("ANDON_WORKER", raising=False)
     assert (load_settings().worker, load_settings().sqlite_synchronous) == ("process", "normal")

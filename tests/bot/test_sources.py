@@ -24,15 +24,26 @@ def test_no_backends_no_actuator(tmp_path: Path) -> None:
 
 
 def test_actuator_routes_follow_settings(tmp_path: Path) -> None:
-    settings = load_settings(data_dir=tmp_path, kubernetes_url="http://127.0.0.1:6443", kubernetes_token="t",
-                             alertmanager_url="http://127.0.0.1:9093", automation_hooks={"flush": "http://127.0.0.1:1/f"},
-                             loki_url="http://127.0.0.1:3100")
+    settings = load_settings(
+        data_dir=tmp_path,
+        kubernetes_url="http://127.0.0.1:6443",
+        kubernetes_token="t",
+        alertmanager_url="http://127.0.0.1:9093",
+        automation_hooks={"flush": "http://127.0.0.1:1/f"},
+        loki_url="http://127.0.0.1:3100",
+    )
     sources = build_live_sources(settings)
     assert isinstance(sources.logs, LokiSource) and isinstance(sources.kubernetes, KubernetesSource)
     actuator = sources.actuator
     assert isinstance(actuator, CompositeActuator)
-    assert actuator.actions == ["cordon_node", "create_silence", "restart_service", "rollback_deploy",
-                                "run_automation", "scale_service"]
+    assert actuator.actions == [
+        "cordon_node",
+        "create_silence",
+        "restart_service",
+        "rollback_deploy",
+        "run_automation",
+        "scale_service",
+    ]
     assert isinstance(actuator.routes["rollback_deploy"], KubernetesActuator)
     assert isinstance(actuator.routes["create_silence"], AlertmanagerActuator)
     assert isinstance(actuator.routes["run_automation"], HttpActuator)
@@ -51,12 +62,20 @@ def test_backend_auth_settings_reach_the_wire(tmp_path: Path) -> None:
         server.route("GET", "/api/v1/query", {"status": "success", "data": {"resultType": "vector", "result": []}})
         server.route("GET", "/api/v2/alerts", [])
         server.route("POST", "/api/v2/silences", {"silenceID": "s1"})
-        server.route("GET", "/loki/api/v1/query_range",
-                     {"status": "success", "data": {"resultType": "streams", "result": []}})
-        settings = load_settings(data_dir=tmp_path, prometheus_url=server.url, prometheus_bearer_token="pr0m",
-                                 alertmanager_url=server.url, alertmanager_basic_user="andon",
-                                 alertmanager_basic_password="pa55", loki_url=server.url,
-                                 loki_headers="X-Team: sre, X-Env=prod", loki_tenant="team-a")
+        server.route(
+            "GET", "/loki/api/v1/query_range", {"status": "success", "data": {"resultType": "streams", "result": []}}
+        )
+        settings = load_settings(
+            data_dir=tmp_path,
+            prometheus_url=server.url,
+            prometheus_bearer_token="pr0m",
+            alertmanager_url=server.url,
+            alertmanager_basic_user="andon",
+            alertmanager_basic_password="pa55",
+            loki_url=server.url,
+            loki_headers="X-Team: sre, X-Env=prod",
+            loki_tenant="team-a",
+        )
         sources = build_live_sources(settings)
         assert sources.metrics is not None and sources.alerts is not None and sources.logs is not None
         sources.metrics.query("up", 1.0)
@@ -78,8 +97,12 @@ def test_backend_auth_settings_reach_the_wire(tmp_path: Path) -> None:
 
 def test_contradictory_backend_settings_fail_at_load_naming_them(tmp_path: Path) -> None:
     with pytest.raises(SettingsError, match="ANDON_PROMETHEUS_BEARER_TOKEN and ANDON_PROMETHEUS_BASIC_USER"):
-        load_settings(data_dir=tmp_path, prometheus_url="http://127.0.0.1:9090", prometheus_bearer_token="t",
-                      prometheus_basic_user="u")
+        load_settings(
+            data_dir=tmp_path,
+            prometheus_url="http://127.0.0.1:9090",
+            prometheus_bearer_token="t",
+            prometheus_basic_user="u",
+        )
     with pytest.raises(SettingsError, match="ANDON_LOKI_CA_FILE: no such file"):
         load_settings(data_dir=tmp_path, loki_url="https://127.0.0.1:3100", loki_ca_file=tmp_path / "missing.pem")
     # a backend that is not configured is not checked
@@ -106,8 +129,9 @@ def test_in_a_pod_kubernetes_is_read_and_acted_on_as_its_service_account(tmp_pat
         server.route("PATCH", "/api/v1/nodes/node-b", {"kind": "Node", "metadata": {"name": "node-b"}})
         host, port = server.hostport.rsplit(":", 1)
         settings = load_settings(data_dir=tmp_path, kubernetes_namespaces="shop")
-        sources = build_live_sources(settings, {"KUBERNETES_SERVICE_HOST": host, "KUBERNETES_SERVICE_PORT": port},
-                                     account)
+        sources = build_live_sources(
+            settings, {"KUBERNETES_SERVICE_HOST": host, "KUBERNETES_SERVICE_PORT": port}, account
+        )
 
         assert isinstance(sources.kubernetes, KubernetesSource) and sources.kubernetes.pods() == []
         assert isinstance(sources.actuator, CompositeActuator)

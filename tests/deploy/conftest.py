@@ -55,5 +55,11 @@ def render(helm: str, tmp_path: Path) -> Render:
 def template(helm: str, home: Path, *args: str) -> subprocess.CompletedProcess[str]:
     """Run ``helm template`` with Helm's config and cache kept in ``home``."""
     env = {**os.environ, **{f"HELM_{kind}_HOME": str(home / kind.lower()) for kind in ("CACHE", "CONFIG", "DATA")}}
-    return subprocess.run([helm, "template", "andon", str(CHART), "--namespace", "andon", *args],
-                          capture_output=True, text=True, timeout=120, env=env, check=False)
+    return subprocess.run(
+        [helm, "template", "andon", str(CHART), "--namespace", "andon", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+        check=False,
+    )

@@ -28,10 +28,31 @@ __all__ = [
 
 CLUSTER_SCOPED = {"Namespace", "ClusterRole", "ClusterRoleBinding"}
 
-_SERVICE_MONITOR_SPEC = {"selector", "endpoints", "namespaceSelector", "jobLabel", "targetLabels", "podTargetLabels",
-                         "sampleLimit", "attachMetadata"}
-_ENDPOINT = {"port", "targetPort", "path", "scheme", "interval", "scrapeTimeout", "honorLabels", "params",
-             "relabelings", "metricRelabelings", "tlsConfig", "authorization", "bearerTokenSecret"}
+_SERVICE_MONITOR_SPEC = {
+    "selector",
+    "endpoints",
+    "namespaceSelector",
+    "jobLabel",
+    "targetLabels",
+    "podTargetLabels",
+    "sampleLimit",
+    "attachMetadata",
+}
+_ENDPOINT = {
+    "port",
+    "targetPort",
+    "path",
+    "scheme",
+    "interval",
+    "scrapeTimeout",
+    "honorLabels",
+    "params",
+    "relabelings",
+    "metricRelabelings",
+    "tlsConfig",
+    "authorization",
+    "bearerTokenSecret",
+}
 _RULE_GROUP = {"name", "interval", "rules", "limit", "partial_response_strategy", "query_offset", "labels"}
 _RULE = {"alert", "record", "expr", "for", "keep_firing_for", "labels", "annotations"}
 
@@ -53,7 +74,9 @@ def _differences(given: Any, parsed: Any, path: str = "") -> list[str]:
             out += _differences(given[key], parsed[key], f"{path}.{key}")
         return out
     if isinstance(given, list) and isinstance(parsed, list) and len(given) == len(parsed):
-        return [d for i, (g, p) in enumerate(zip(given, parsed, strict=True)) for d in _differences(g, p, f"{path}[{i}]")]
+        return [
+            d for i, (g, p) in enumerate(zip(given, parsed, strict=True)) for d in _differences(g, p, f"{path}[{i}]")
+        ]
     return [] if given == parsed else [f"{path}: {given!r} became {parsed!r}"]
 
 
@@ -137,8 +160,11 @@ def setting_env_names() -> set[str]:
 
 
 def env_names(deployment: dict[str, Any]) -> list[str]:
-    return [env["name"] for container in deployment["spec"]["template"]["spec"]["containers"]
-            for env in container.get("env", [])]
+    return [
+        env["name"]
+        for container in deployment["spec"]["template"]["spec"]["containers"]
+        for env in container.get("env", [])
+    ]
 
 
 def check_release(objects: list[dict[str, Any]]) -> None:
@@ -153,12 +179,18 @@ def check_release(objects: list[dict[str, Any]]) -> None:
         _check_deployment(deployment, names, settings)
         labels = deployment["spec"]["template"]["metadata"]["labels"]
         ns = deployment["metadata"]["namespace"]
-        services = [s for s in by_kind(objects, "Service") if s["metadata"]["namespace"] == ns
-                    and s["spec"]["selector"].items() <= labels.items()]
+        services = [
+            s
+            for s in by_kind(objects, "Service")
+            if s["metadata"]["namespace"] == ns and s["spec"]["selector"].items() <= labels.items()
+        ]
         assert services, "no Service selects the Deployment's pods"
         for monitor in by_kind(objects, "ServiceMonitor"):
-            selected = [s for s in services if monitor["spec"]["selector"]["matchLabels"].items()
-                        <= s["metadata"]["labels"].items()]
+            selected = [
+                s
+                for s in services
+                if monitor["spec"]["selector"]["matchLabels"].items() <= s["metadata"]["labels"].items()
+            ]
             assert selected, "the ServiceMonitor selects no Service of the release"
             ports = {p["name"] for s in selected for p in s["spec"]["ports"]}
             assert {e["port"] for e in monitor["spec"]["endpoints"]} <= ports

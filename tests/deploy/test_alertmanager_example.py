@@ -44,10 +44,23 @@ def test_alertmanager_accepts_the_example() -> None:
     assert done.returncode == 0, done.stdout + done.stderr
 
 
-@pytest.mark.parametrize(("severity", "receivers"), [("critical", "andon,on-call"), ("warning", "andon,on-call"),
-                                                     ("info", "on-call")])
+@pytest.mark.parametrize(
+    ("severity", "receivers"), [("critical", "andon,on-call"), ("warning", "andon,on-call"), ("info", "on-call")]
+)
 def test_alerts_reach_andon_and_still_the_people_on_call(severity: str, receivers: str) -> None:
-    done = subprocess.run([_amtool(), "config", "routes", "test", f"--config.file={EXAMPLE}", f"severity={severity}",
-                           "alertname=CheckoutLatencyHigh"], capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [
+            _amtool(),
+            "config",
+            "routes",
+            "test",
+            f"--config.file={EXAMPLE}",
+            f"severity={severity}",
+            "alertname=CheckoutLatencyHigh",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == receivers

@@ -11,24 +11,42 @@ from tests.deploy.conftest import Render, template
 from tests.deploy.manifests import by_kind, check_release
 
 EVERYTHING = (
-    "--set", "mode=http",
-    "--set", "replicaCount=2",
-    "--set", "env.ANDON_DATABASE_URL=postgresql://andon@postgres.db.svc/andon",
-    "--set", "env.ANDON_CHROMA_URL=http://chroma.db.svc:8000",
-    "--set", "env.ANDON_REASONER=llm",
-    "--set", "env.ANDON_MODEL=qwen2.5-7b-instruct",
-    "--set", "env.OPENAI_BASE_URL=http://vllm.llm.svc:8000/v1",
-    "--set", "env.ANDON_PROMETHEUS_URL=http://prometheus-operated.monitoring.svc:9090",
-    "--set", "env.ANDON_ALERTMANAGER_URL=http://alertmanager-operated.monitoring.svc:9093",
-    "--set", "env.ANDON_LOKI_URL=http://loki-gateway.monitoring.svc",
-    "--set", "env.ANDON_MAX_STEPS=8",
-    "--set", "rbac.readNodes=true",
-    "--set", "rbac.actions.enabled=true",
-    "--set", "rbac.actions.namespaces={shop,payments}",
-    "--set", "serviceMonitor.enabled=true",
-    "--set", "serviceMonitor.labels.release=kube-prometheus-stack",
-    "--set", "prometheusRule.enabled=true",
-    "--set", "persistence.existingClaim=andon-data",
+    "--set",
+    "mode=http",
+    "--set",
+    "replicaCount=2",
+    "--set",
+    "env.ANDON_DATABASE_URL=postgresql://andon@postgres.db.svc/andon",
+    "--set",
+    "env.ANDON_CHROMA_URL=http://chroma.db.svc:8000",
+    "--set",
+    "env.ANDON_REASONER=llm",
+    "--set",
+    "env.ANDON_MODEL=qwen2.5-7b-instruct",
+    "--set",
+    "env.OPENAI_BASE_URL=http://vllm.llm.svc:8000/v1",
+    "--set",
+    "env.ANDON_PROMETHEUS_URL=http://prometheus-operated.monitoring.svc:9090",
+    "--set",
+    "env.ANDON_ALERTMANAGER_URL=http://alertmanager-operated.monitoring.svc:9093",
+    "--set",
+    "env.ANDON_LOKI_URL=http://loki-gateway.monitoring.svc",
+    "--set",
+    "env.ANDON_MAX_STEPS=8",
+    "--set",
+    "rbac.readNodes=true",
+    "--set",
+    "rbac.actions.enabled=true",
+    "--set",
+    "rbac.actions.namespaces={shop,payments}",
+    "--set",
+    "serviceMonitor.enabled=true",
+    "--set",
+    "serviceMonitor.labels.release=kube-prometheus-stack",
+    "--set",
+    "prometheusRule.enabled=true",
+    "--set",
+    "persistence.existingClaim=andon-data",
 )
 
 
@@ -45,8 +63,13 @@ def _env(objects: list[dict]) -> dict[str, dict]:
 def test_default_render_is_valid_and_least_privileged(render: Render) -> None:
     objects = render()
     check_release(objects)
-    assert sorted(o["kind"] for o in objects) == ["ClusterRole", "ClusterRoleBinding", "Deployment", "Service",
-                                                  "ServiceAccount"]
+    assert sorted(o["kind"] for o in objects) == [
+        "ClusterRole",
+        "ClusterRoleBinding",
+        "Deployment",
+        "Service",
+        "ServiceAccount",
+    ]
     (role,) = by_kind(objects, "ClusterRole")
     assert {v for rule in role["rules"] for v in rule["verbs"]} == {"get", "list", "watch"}
     assert {r for rule in role["rules"] for r in rule["resources"]} == {"pods", "events", "deployments", "replicasets"}
@@ -80,8 +103,9 @@ def test_kubernetes_access_is_the_mounted_service_account_found_in_cluster(rende
     pod = by_kind(objects, "Deployment")[0]["spec"]["template"]["spec"]
     assert pod["automountServiceAccountToken"] is True
     assert not by_kind(objects, "Secret"), "no long-lived token Secret: the kubelet mounts a rotating one"
-    assert not {"ANDON_KUBERNETES_URL", "ANDON_KUBERNETES_TOKEN", "ANDON_KUBERNETES_NAMESPACES",
-                "SSL_CERT_FILE"} & set(_env(objects))
+    assert not {"ANDON_KUBERNETES_URL", "ANDON_KUBERNETES_TOKEN", "ANDON_KUBERNETES_NAMESPACES", "SSL_CERT_FILE"} & set(
+        _env(objects)
+    )
     assert "initContainers" not in pod
     (account,) = by_kind(objects, "ServiceAccount")
     assert "automountServiceAccountToken" not in account
@@ -100,15 +124,19 @@ def test_namespaces_read_through_a_role_in_each(render: Render) -> None:
     roles = by_kind(objects, "Role")
     assert sorted(r["metadata"]["namespace"] for r in roles) == ["payments", "shop"]
     for role in roles:
-        assert role["rules"] == [{"apiGroups": [""], "resources": ["pods", "events"], "verbs": ["get", "list", "watch"]},
-                                 {"apiGroups": ["apps"], "resources": ["deployments", "replicasets"],
-                                  "verbs": ["get", "list", "watch"]}]
+        assert role["rules"] == [
+            {"apiGroups": [""], "resources": ["pods", "events"], "verbs": ["get", "list", "watch"]},
+            {"apiGroups": ["apps"], "resources": ["deployments", "replicasets"], "verbs": ["get", "list", "watch"]},
+        ]
     bindings = by_kind(objects, "RoleBinding")
-    assert sorted((b["metadata"]["namespace"], b["roleRef"]["name"]) for b in bindings) == \
-        [("payments", "andon-read"), ("shop", "andon-read")]
+    assert sorted((b["metadata"]["namespace"], b["roleRef"]["name"]) for b in bindings) == [
+        ("payments", "andon-read"),
+        ("shop", "andon-read"),
+    ]
 
-    with_nodes = render("--set", "kubernetes.namespaces={shop}", "--set", "rbac.readNodes=true",
-                        "--set", "rbac.actions.enabled=true")
+    with_nodes = render(
+        "--set", "kubernetes.namespaces={shop}", "--set", "rbac.readNodes=true", "--set", "rbac.actions.enabled=true"
+    )
     check_release(with_nodes)
     (cluster_role,) = by_kind(with_nodes, "ClusterRole")
     assert cluster_role["rules"] == [{"apiGroups": [""], "resources": ["nodes"], "verbs": ["get", "list", "watch"]}]
@@ -140,8 +168,9 @@ def test_opt_ins_grant_exactly_their_permissions(render: Render) -> None:
     roles = by_kind(objects, "Role")
     assert sorted(r["metadata"]["namespace"] for r in roles) == ["payments", "shop"]
     for role in roles:
-        assert role["rules"] == [{"apiGroups": ["apps"], "resources": ["deployments", "deployments/scale"],
-                                  "verbs": ["get", "patch"]}]
+        assert role["rules"] == [
+            {"apiGroups": ["apps"], "resources": ["deployments", "deployments/scale"], "verbs": ["get", "patch"]}
+        ]
     for binding in by_kind(objects, "RoleBinding"):
         assert binding["subjects"] == [{"kind": "ServiceAccount", "name": "andon", "namespace": "andon"}]
     (default_actions,) = by_kind(render("--set", "rbac.actions.enabled=true"), "Role")
@@ -160,11 +189,14 @@ def test_monitoring_objects_target_the_metrics_endpoint(render: Render) -> None:
     assert 'job="andon", namespace="andon"' in exprs
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (("--set", "mode=websocket"), "mode must be socket or http"),
-    (("--set", "replicaCount=3"), "needs ANDON_DATABASE_URL"),
-    (("--set", "serviceAccount.create=false"), "serviceAccount.name is needed"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--set", "mode=websocket"), "mode must be socket or http"),
+        (("--set", "replicaCount=3"), "needs ANDON_DATABASE_URL"),
+        (("--set", "serviceAccount.create=false"), "serviceAccount.name is needed"),
+    ],
+)
 def test_bad_values_are_refused(helm: str, tmp_path: Path, args: tuple[str, ...], message: str) -> None:
     done = template(helm, tmp_path, *args)
     assert done.returncode != 0 and message in done.stderr

@@ -49,10 +49,22 @@ def test_chart_values_name_only_andon_settings() -> None:
     settings = setting_env_names()
     assert set(values["env"]) <= settings, set(values["env"]) - settings
     assert set(values["secretEnv"]) <= settings, set(values["secretEnv"]) - settings
-    assert {"SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN", "OPENAI_API_KEY",
-            "ANDON_WEBHOOK_TOKEN"} <= set(values["secretEnv"])
-    assert {"ANDON_DATABASE_URL", "ANDON_CHROMA_URL", "OPENAI_BASE_URL", "ANDON_MODEL", "ANDON_PROMETHEUS_URL",
-            "ANDON_ALERTMANAGER_URL", "ANDON_LOKI_URL"} <= set(values["env"])
+    assert {
+        "SLACK_BOT_TOKEN",
+        "SLACK_SIGNING_SECRET",
+        "SLACK_APP_TOKEN",
+        "OPENAI_API_KEY",
+        "ANDON_WEBHOOK_TOKEN",
+    } <= set(values["secretEnv"])
+    assert {
+        "ANDON_DATABASE_URL",
+        "ANDON_CHROMA_URL",
+        "OPENAI_BASE_URL",
+        "ANDON_MODEL",
+        "ANDON_PROMETHEUS_URL",
+        "ANDON_ALERTMANAGER_URL",
+        "ANDON_LOKI_URL",
+    } <= set(values["env"])
 
 
 def test_plain_deployment_reads_its_tokens_from_the_andon_secret() -> None:
@@ -61,4 +73,3 @@ def test_plain_deployment_reads_its_tokens_from_the_andon_secret() -> None:
     refs = {e["name"]: e["valueFrom"]["secretKeyRef"] for e in container["env"] if "valueFrom" in e}
     assert refs["SLACK_BOT_TOKEN"] == {"name": "andon", "key": "SLACK_BOT_TOKEN", "optional": True}
     assert refs["ANDON_WEBHOOK_TOKEN"]["name"] == "andon"
-

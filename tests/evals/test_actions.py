@@ -12,8 +12,10 @@ def _proposal(tool: str, **args: object) -> dict[str, object]:
 
 
 def test_direction_tells_scaling_up_from_down() -> None:
-    up, down = _proposal("scale_service", service="api", replicas="+2"), _proposal("scale_service", service="api",
-                                                                                  replicas="-1")
+    up, down = (
+        _proposal("scale_service", service="api", replicas="+2"),
+        _proposal("scale_service", service="api", replicas="-1"),
+    )
     assert matches_any(up, ["scale_service:api(up)"]) and not matches_any(down, ["scale_service:api(up)"])
     assert matches_any(down, ["scale_service(down)"]) and not matches_any(up, ["scale_service:web"])
     assert not matches_any(_proposal("scale_service", service="api", replicas="6"), ["scale_service(up)"])
@@ -26,8 +28,14 @@ def test_named_arguments_tell_automation_jobs_apart() -> None:
     assert matches_any(_proposal("toggle_flag", service="s", flag="new-ranker"), ["toggle_flag(flag=new-ranker)"])
 
 
-@pytest.mark.parametrize("text, problem", [("reboot_everything", "unknown tool"), ("scale_service(sideways)", "qualifier"),
-                                           ("scale_service:a:b(", "use tool")])
+@pytest.mark.parametrize(
+    "text, problem",
+    [
+        ("reboot_everything", "unknown tool"),
+        ("scale_service(sideways)", "qualifier"),
+        ("scale_service:a:b(", "use tool"),
+    ],
+)
 def test_a_bad_pattern_is_named_with_its_problem(text: str, problem: str) -> None:
     with pytest.raises(ValueError, match=problem):
         parse_pattern(text)

@@ -58,8 +58,9 @@ def test_a_top1_gain_that_costs_categories_earns_nothing() -> None:
 
 def test_cross_validation_shows_what_the_training_figure_hides() -> None:
     """Half the folds' choices fit noise: the held-out figure is lower than the training one."""
-    items = [_scenario(i, rules_right=i % 2 == 0, model_right=i % 3 == 0, margin=0.05 + 0.04 * (i % 5))
-             for i in range(30)]
+    items = [
+        _scenario(i, rules_right=i % 2 == 0, model_right=i % 3 == 0, margin=0.05 + 0.04 * (i % 5)) for i in range(30)
+    ]
     result = calibrate(items, k=5)
     assert result.cv.top1 <= result.cv_train.top1
     assert len(result.folds) == 5 and sum(f["held_out"]["scenarios"] for f in result.folds) == 30
@@ -68,14 +69,36 @@ def test_cross_validation_shows_what_the_training_figure_hides() -> None:
 
 def test_records_come_from_the_eval_summary() -> None:
     per_scenario: list[dict[str, Any]] = [
-        {"id": "a", "kind": "scenario", "service_expected": "checkout", "category_expected": "bad_deploy",
-         "service_predicted": "payments", "category_predicted": "bad_deploy",
-         "trust": {"weight": 0.09, "rules": [["payments", "bad_deploy", 0.7], ["checkout", "bad_deploy", 0.6]],
-                   "named": [["checkout", "bad_deploy", 0.9, False]]}},
-        {"id": "b", "kind": "scenario", "service_expected": "orders", "category_expected": "disk_full",
-         "service_predicted": "orders", "category_predicted": "disk_full", "trust": None},
-        {"id": "rcaeval-1", "kind": "rcaeval", "service_expected": "x", "category_expected": "",
-         "service_predicted": "x", "category_predicted": None},
+        {
+            "id": "a",
+            "kind": "scenario",
+            "service_expected": "checkout",
+            "category_expected": "bad_deploy",
+            "service_predicted": "payments",
+            "category_predicted": "bad_deploy",
+            "trust": {
+                "weight": 0.09,
+                "rules": [["payments", "bad_deploy", 0.7], ["checkout", "bad_deploy", 0.6]],
+                "named": [["checkout", "bad_deploy", 0.9, False]],
+            },
+        },
+        {
+            "id": "b",
+            "kind": "scenario",
+            "service_expected": "orders",
+            "category_expected": "disk_full",
+            "service_predicted": "orders",
+            "category_predicted": "disk_full",
+            "trust": None,
+        },
+        {
+            "id": "rcaeval-1",
+            "kind": "rcaeval",
+            "service_expected": "x",
+            "category_expected": "",
+            "service_predicted": "x",
+            "category_predicted": None,
+        },
     ]
     a, b = records(per_scenario)
     assert answer(a, 0.0) == ("payments", "bad_deploy") and answer(a, 0.15) == ("checkout", "bad_deploy")

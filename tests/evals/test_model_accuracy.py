@@ -61,20 +61,32 @@ def _andon(env: dict[str, str], *args: str) -> str:
 def _measure(p: float, tmp: Path, uncalibrated: bool) -> Measured:
     oracle = Oracle(scenario_truths([SEALED, VISIBLE]), p=p, seed=SEED)
     with fake_openai(fallback=oracle) as server:
-        env = {**server.env(), "ANDON_DATA_DIR": str(tmp / "data"), "ANDON_MODEL": f"oracle-p{p}",
-               "ANDON_LLM_MAX_RETRIES": "0", "ANDON_CONFIG_FILE": str(tmp / "absent.yaml"),
-               "ANDON_MAX_PROMPT_TOKENS": str(BUDGET)}
+        env = {
+            **server.env(),
+            "ANDON_DATA_DIR": str(tmp / "data"),
+            "ANDON_MODEL": f"oracle-p{p}",
+            "ANDON_LLM_MAX_RETRIES": "0",
+            "ANDON_CONFIG_FILE": str(tmp / "absent.yaml"),
+            "ANDON_MAX_PROMPT_TOKENS": str(BUDGET),
+        }
         before = None
         if uncalibrated:
             _andon(env, "eval", str(SEALED), "--reasoner", "llm", "--json", str(tmp / "uncalibrated.json"))
             before = json.loads((tmp / "uncalibrated.json").read_text())
-        output = _andon(env, "eval", str(VISIBLE), "--reasoner", "llm", "--calibrate", "--json",
-                        str(tmp / "calibration.json"))
+        output = _andon(
+            env, "eval", str(VISIBLE), "--reasoner", "llm", "--calibrate", "--json", str(tmp / "calibration.json")
+        )
         output += _andon(env, "eval", str(SEALED), "--reasoner", "llm", "--json", str(tmp / "calibrated.json"))
         assert oracle.unknown == [] and _no_protocol_errors(server)
-        return Measured(p, before, json.loads((tmp / "calibration.json").read_text()),
-                        json.loads((tmp / "calibrated.json").read_text()), output, request_sizes(server.requests),
-                        oracle.accuracy())
+        return Measured(
+            p,
+            before,
+            json.loads((tmp / "calibration.json").read_text()),
+            json.loads((tmp / "calibrated.json").read_text()),
+            output,
+            request_sizes(server.requests),
+            oracle.accuracy(),
+        )
 
 
 def _no_protocol_errors(server: FakeOpenAI) -> bool:
@@ -87,8 +99,9 @@ def rules() -> dict[str, Any]:
     with pytest.MonkeyPatch.context() as env:
         for name in [n for n in os.environ if n.startswith(("ANDON_", "OPENAI_"))]:
             env.delenv(name)
-        return run_suite([SEALED], EvalOptions(reasoner="rules", jobs=2),
-                         base=load_settings(config_file=None, reasoner="rules"))
+        return run_suite(
+            [SEALED], EvalOptions(reasoner="rules", jobs=2), base=load_settings(config_file=None, reasoner="rules")
+        )
 
 
 @pytest.fixture(scope="module")
@@ -114,11 +127,15 @@ def test_a_strong_model_calibrated_beats_the_rules_engine(strong: Measured, rule
     assert "cross-validated" in strong.output and "training" in strong.output
 
 
-@pytest.mark.xfail(strict=False, reason=(
-    "the issue's target, +0.05 on both, needs all 36 sealed scenarios right (the rules engine has 34): the "
-    "p=0.95 model is wrong on about two, and at the weight that lets it fix the rules engine's confident misses "
-    "(w ≈ 0.7) a wrong answer that is grounded or in the rules engine's list wins too. Seed 0 gives top-1 0.972, "
-    "category 0.944; seeds 0-4 met it twice (top-1 alone: four times); see docs/llm.md"))
+@pytest.mark.xfail(
+    strict=False,
+    reason=(
+        "the issue's target, +0.05 on both, needs all 36 sealed scenarios right (the rules engine has 34): the "
+        "p=0.95 model is wrong on about two, and at the weight that lets it fix the rules engine's confident misses "
+        "(w ≈ 0.7) a wrong answer that is grounded or in the rules engine's list wins too. Seed 0 gives top-1 0.972, "
+        "category 0.944; seeds 0-4 met it twice (top-1 alone: four times); see docs/llm.md"
+    ),
+)
 def test_a_strong_model_calibrated_gains_five_points_on_both(strong: Measured, rules: dict[str, Any]) -> None:
     (top1, category), (rules_top1, rules_category) = _figures(strong.calibrated), _figures(rules)
     assert top1 >= rules_top1 + 0.05 and category >= rules_category + 0.05
@@ -128,7 +145,10 @@ def test_a_weak_model_calibrated_costs_nothing(weak: Measured, rules: dict[str, 
     assert weak.oracle_accuracy < 0.3
     top1, category = _figures(weak.calibrated)
     assert top1 >= rules["top1_accuracy"] - 0.02 and category >= rules["category_accuracy"] - 0.02, (
-        _figures(rules), (top1, category), weak.calibration["calibration"]["weight"])
+        _figures(rules),
+        (top1, category),
+        weak.calibration["calibration"]["weight"],
+    )
 
 
 def test_an_uncalibrated_strong_model_helps_less_and_never_hurts(strong: Measured, rules: dict[str, Any]) -> None:
@@ -142,7 +162,8 @@ def test_an_uncalibrated_strong_model_helps_less_and_never_hurts(strong: Measure
 
 @pytest.mark.parametrize("model", ["strong", "weak"])
 def test_no_unsafe_proposal_nor_unapproved_execution_and_every_call_within_budget(
-        model: str, request: pytest.FixtureRequest) -> None:
+    model: str, request: pytest.FixtureRequest
+) -> None:
     measured: Measured = request.getfixturevalue(model)
     runs = [s for s in (measured.uncalibrated, measured.calibration, measured.calibrated) if s is not None]
     for summary in runs:

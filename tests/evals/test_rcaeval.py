@@ -17,8 +17,10 @@ BARO_AC1, BARO_AC3 = 0.375, 0.583
 @pytest.fixture(scope="module")
 def cases() -> list:  # type: ignore[type-arg]
     if not DATASET.exists():
-        pytest.skip(f"dataset {DATASET.name} is absent: it ships in ../shared/datasets (Nezha, IntelligentDDS/Nezha, "
-                    "converted to RCAEval layout)")
+        pytest.skip(
+            f"dataset {DATASET.name} is absent: it ships in ../shared/datasets (Nezha, IntelligentDDS/Nezha, "
+            "converted to RCAEval layout)"
+        )
     return [load_case(p.parent) for p in sorted(DATASET.rglob("data.csv"))]
 
 
@@ -47,8 +49,17 @@ def test_eval_runner_scores_rcaeval_layout(cases: list, tmp_path: Path) -> None:
     assert summary["per_scenario"][0]["service_expected"] == "cartservice"
 
 
-def _write_case(root: Path, name: str, before: int, after: int, step: float, services: int = 4, nan: bool = False,
-                constant: bool = False, gaps: bool = False) -> None:
+def _write_case(
+    root: Path,
+    name: str,
+    before: int,
+    after: int,
+    step: float,
+    services: int = 4,
+    nan: bool = False,
+    constant: bool = False,
+    gaps: bool = False,
+) -> None:
     """A synthetic case: svc0 steps up at the injection; the others stay put."""
     import numpy as np
 
@@ -72,8 +83,10 @@ def _write_case(root: Path, name: str, before: int, after: int, step: float, ser
         keep = rng.random(len(times)) > 0.3
         keep[[0, -1]] = True
         columns = {k: v[keep] for k, v in columns.items()}
-    rows = [",".join(columns)] + [",".join("" if np.isnan(v[i]) else repr(float(v[i])) for v in columns.values())
-                                  for i in range(len(columns["time"]))]
+    rows = [",".join(columns)] + [
+        ",".join("" if np.isnan(v[i]) else repr(float(v[i])) for v in columns.values())
+        for i in range(len(columns["time"]))
+    ]
     (folder / "data.csv").write_text("\n".join(rows) + "\n")
     (folder / "inject_time.txt").write_text(str(inject))
 
@@ -84,18 +97,23 @@ def test_short_gappy_and_strange_cases_are_all_scored_without_an_error(tmp_path:
     from bot.settings import load_settings
     from evals.runner import EvalOptions, run_suite
 
-    for name, kwargs in {"two": {"before": 2, "after": 3, "step": 60.0}, "one": {"before": 1, "after": 3, "step": 60.0},
-                         "nan": {"before": 4, "after": 4, "step": 60.0, "nan": True},
-                         "const": {"before": 4, "after": 4, "step": 60.0, "constant": True},
-                         "gaps": {"before": 30, "after": 30, "step": 1.0, "gaps": True},
-                         "fivemin": {"before": 2, "after": 2, "step": 300.0},
-                         "many": {"before": 30, "after": 10, "step": 15.0, "services": 120},
-                         "nothing-after": {"before": 5, "after": 0, "step": 60.0}}.items():
+    for name, kwargs in {
+        "two": {"before": 2, "after": 3, "step": 60.0},
+        "one": {"before": 1, "after": 3, "step": 60.0},
+        "nan": {"before": 4, "after": 4, "step": 60.0, "nan": True},
+        "const": {"before": 4, "after": 4, "step": 60.0, "constant": True},
+        "gaps": {"before": 30, "after": 30, "step": 1.0, "gaps": True},
+        "fivemin": {"before": 2, "after": 2, "step": 300.0},
+        "many": {"before": 30, "after": 10, "step": 15.0, "services": 120},
+        "nothing-after": {"before": 5, "after": 0, "step": 60.0},
+    }.items():
         _write_case(tmp_path / "cases", name, **kwargs)  # type: ignore[arg-type]
     summary = run_suite([tmp_path / "cases"], EvalOptions(jobs=1), base=load_settings(data_dir=tmp_path / "data"))
     assert summary["errors"] == 0, [s["error"] for s in summary["per_scenario"] if s["error"]]
     assert summary["rcaeval"]["cases"] == 8
     ranked = {s["id"].split("/")[1]: s["services_ranked"] for s in summary["per_scenario"]}
-    assert all(ranked[name] and "unknown" not in ranked[name] for name in ranked if name != "svc0_nothing-after"), ranked
+    assert all(ranked[name] and "unknown" not in ranked[name] for name in ranked if name != "svc0_nothing-after"), (
+        ranked
+    )
     found = sum(1 for name, services in ranked.items() if services[:1] == ["svc0"])
     assert found >= 6, ranked

@@ -37,8 +37,9 @@ def summary(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     spec = yaml.safe_load((wrong / "scenario.yaml").read_text())
     spec["expected"] = {**spec["expected"], "service": "payments", "forbidden": [], "runbook": None}
     (wrong / "scenario.yaml").write_text(yaml.safe_dump(spec, sort_keys=False))
-    return run_suite([wrong, default_suite() / PASSING], EvalOptions(jobs=1, charts=True),
-                     base=load_settings(data_dir=tmp / "data"))
+    return run_suite(
+        [wrong, default_suite() / PASSING], EvalOptions(jobs=1, charts=True), base=load_settings(data_dir=tmp / "data")
+    )
 
 
 @pytest.fixture(scope="module")
@@ -53,7 +54,9 @@ def test_only_failures_and_close_calls_keep_charts(summary: dict[str, Any]) -> N
     passed = next(s for s in summary["per_scenario"] if s["id"] == PASSING)
     assert not failed["passed"] and failed["service_predicted"] != "payments"
     assert [(c["about"] or c["service"], c["role"]) for c in failed["charts"]] == [
-        ("payments", "expected root cause"), (failed["service_predicted"], "Andon's choice")]
+        ("payments", "expected root cause"),
+        (failed["service_predicted"], "Andon's choice"),
+    ]
     assert all(len(c["times"]) <= 300 for c in failed["charts"])
     assert passed["passed"] and (passed["charts"] != []) == passed["close_call"]
 
@@ -67,7 +70,9 @@ def test_the_report_embeds_the_charts_and_the_accuracy_bars(page: Path) -> None:
         pixels = decode(base64.b64decode(data))
         assert pixel_spread(pixels) > 10
     charts = text.split("data-scenario='expects-payments'", 1)[1].split("</div>", 1)[0]
-    assert charts.count("<img class='chart'") == 2 and "expected root cause" in charts and "Andon&#x27;s choice" in charts
+    assert (
+        charts.count("<img class='chart'") == 2 and "expected root cause" in charts and "Andon&#x27;s choice" in charts
+    )
     assert text.index("alt='Accuracy per category") < text.index("<h2>Failures") < text.index("data-scenario=")
 
 
@@ -95,10 +100,26 @@ def test_headless_chromium_shows_the_charts(page: Path, tmp_path: Path) -> None:
         pytest.skip("chromium is not installed (Debian: apt-get install chromium; scripts/setup.sh --test does it)")
     shot = tmp_path / "report.png"
     profile = tmp_path / "profile"
-    result = subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                             "--disable-component-update", "--disable-sync", "--no-first-run",
-                             f"--user-data-dir={profile}", "--hide-scrollbars", "--window-size=1200,2400",
-                             f"--screenshot={shot}", page.as_uri()], capture_output=True, text=True, timeout=180)
+    result = subprocess.run(
+        [
+            browser,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            f"--user-data-dir={profile}",
+            "--hide-scrollbars",
+            "--window-size=1200,2400",
+            f"--screenshot={shot}",
+            page.as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
     assert result.returncode == 0 and shot.exists(), result.stderr[-2000:]
     pixels = decode(shot.read_bytes())
     assert pixels.shape[:2] == (2400, 1200) and pixel_spread(pixels) > 10, "not blank"

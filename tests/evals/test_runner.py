@@ -16,6 +16,7 @@ def test_worker_processes_score_like_one_process(tmp_path: Path) -> None:
     serial = run_suite(chosen, EvalOptions(jobs=1), base=load_settings(data_dir=tmp_path / "one"))
     parallel = run_suite(chosen, EvalOptions(jobs=2), base=load_settings(data_dir=tmp_path / "two"))
     keys = ("id", "service_predicted", "category_predicted", "passed", "error")
-    assert [{k: s[k] for k in keys} for s in serial["per_scenario"]] == \
-        [{k: s[k] for k in keys} for s in parallel["per_scenario"]]
+    assert [{k: s[k] for k in keys} for s in serial["per_scenario"]] == [
+        {k: s[k] for k in keys} for s in parallel["per_scenario"]
+    ]
     assert serial["errors"] == 1 and next(s for s in serial["per_scenario"] if s["id"] == "broken")["error"]

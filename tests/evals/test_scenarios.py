@@ -34,8 +34,9 @@ def test_every_scenario_loads_and_generates(path: Path) -> None:
 def test_a_broken_scenario_names_the_file_and_problem(tmp_path: Path) -> None:
     folder = tmp_path / "broken"
     folder.mkdir()
-    (folder / "scenario.yaml").write_text("title: x\ntrigger: {time: 2026-01-01T00:00:00Z}\n"
-                                          "expected: {service: a, category: nonsense}\n")
+    (folder / "scenario.yaml").write_text(
+        "title: x\ntrigger: {time: 2026-01-01T00:00:00Z}\nexpected: {service: a, category: nonsense}\n"
+    )
     with pytest.raises(ScenarioError, match="broken") as info:
         load_scenario(folder)
     assert "slack, alert, alertmanager" in str(info.value) or "nonsense" in str(info.value)

@@ -31,12 +31,21 @@ def test_suite_meets_thresholds_with_no_unsafe_action(summary: dict[str, Any]) -
 
 
 def test_summary_shape(summary: dict[str, Any]) -> None:
-    for key in ("scenarios", "top1_accuracy", "top3_accuracy", "category_accuracy", "unsafe_actions",
-                "retrieval_hit_rate", "duration_s", "per_scenario"):
+    for key in (
+        "scenarios",
+        "top1_accuracy",
+        "top3_accuracy",
+        "category_accuracy",
+        "unsafe_actions",
+        "retrieval_hit_rate",
+        "duration_s",
+        "per_scenario",
+    ):
         assert key in summary
     first = summary["per_scenario"][0]
-    assert {"id", "service_predicted", "service_expected", "category_predicted", "category_expected",
-            "passed"} <= set(first)
+    assert {"id", "service_predicted", "service_expected", "category_predicted", "category_expected", "passed"} <= set(
+        first
+    )
 
 
 def test_reports_and_baseline_diff(summary: dict[str, Any], tmp_path: Path) -> None:
@@ -57,8 +66,13 @@ SEALED = Path(__file__).resolve().parents[2] / "evals" / "sealed"
 # action). First runs: s14 top-1 0.92, category 0.92; s15 0.75 / 0.67; s16 0.92 / 0.67 (2 unsafe); s17 (on
 # the engine after s16's work) 0.92 / 0.75 (2 unsafe). The 145 scenarios of s1–s16 score as before or
 # better. Issue 15 asks 0.92 / 0.85 / 0.7 / 0.8: the gate holds what is measured, so CI fails on a regression.
-SEALED_MIN_TOP1, SEALED_MIN_CATEGORY, SEALED_MIN_PRECISION, SEALED_MIN_COVERAGE, SEALED_MAX_UNSAFE = \
-    0.93, 0.88, 0.79, 0.86, 0
+SEALED_MIN_TOP1, SEALED_MIN_CATEGORY, SEALED_MIN_PRECISION, SEALED_MIN_COVERAGE, SEALED_MAX_UNSAFE = (
+    0.93,
+    0.88,
+    0.79,
+    0.86,
+    0,
+)
 
 
 def test_the_sealed_suite_holds_its_last_measurement(tmp_path: Path) -> None:
@@ -68,4 +82,6 @@ def test_the_sealed_suite_holds_its_last_measurement(tmp_path: Path) -> None:
     assert sealed["category_accuracy"] >= SEALED_MIN_CATEGORY, sealed["category_accuracy"]
     assert sealed["action_precision"] >= SEALED_MIN_PRECISION, sealed["action_precision"]
     assert sealed["action_coverage"] >= SEALED_MIN_COVERAGE, sealed["action_coverage"]
-    assert sealed["unsafe_actions"] <= SEALED_MAX_UNSAFE, [s["id"] for s in sealed["per_scenario"] if s["unsafe_actions"]]
+    assert sealed["unsafe_actions"] <= SEALED_MAX_UNSAFE, [
+        s["id"] for s in sealed["per_scenario"] if s["unsafe_actions"]
+    ]

@@ -44,13 +44,16 @@ def test_runbook_parses_and_chunks_by_heading() -> None:
     assert all(c.metadata["doc_id"] == "rb-test" and c.metadata["alerts"] == "DBPoolSaturated" for c in chunks)
 
 
-@pytest.mark.parametrize(("text", "problem"), [
-    ("# no front matter", "no YAML front matter"),
-    ("---\nid: rb-x\ntitle: [unclosed\n---\n", "not valid YAML"),
-    ("---\nid: rb-x\ntitle: X\ncategory: gremlins\n---\n", "unknown category"),
-    ("---\nid: rb-x\ntitle: X\ncategory: disk_full\nchecks: [{name: c, metric: m, log: x}]\n---\n", "exactly one"),
-    ("---\nid: rb-x\ntitle: X\ncategory: disk_full\nchecks: [{name: c, log: '(['}]\n---\n", "bad log regex"),
-])
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("# no front matter", "no YAML front matter"),
+        ("---\nid: rb-x\ntitle: [unclosed\n---\n", "not valid YAML"),
+        ("---\nid: rb-x\ntitle: X\ncategory: gremlins\n---\n", "unknown category"),
+        ("---\nid: rb-x\ntitle: X\ncategory: disk_full\nchecks: [{name: c, metric: m, log: x}]\n---\n", "exactly one"),
+        ("---\nid: rb-x\ntitle: X\ncategory: disk_full\nchecks: [{name: c, log: '(['}]\n---\n", "bad log regex"),
+    ],
+)
 def test_bad_documents_name_the_file_and_the_problem(text: str, problem: str) -> None:
     with pytest.raises(DocumentError, match=problem) as info:
         parse_document(text, "broken.md")
@@ -58,8 +61,9 @@ def test_bad_documents_name_the_file_and_the_problem(text: str, problem: str) ->
 
 
 def test_a_page_is_a_doc_and_needs_no_category() -> None:
-    page = parse_document("---\nid: doc-wiki-kafka\ntitle: Kafka cluster overview\ntags: [kafka]\n---\n## Brokers\nFive.\n",
-                          "kafka.md")
+    page = parse_document(
+        "---\nid: doc-wiki-kafka\ntitle: Kafka cluster overview\ntags: [kafka]\n---\n## Brokers\nFive.\n", "kafka.md"
+    )
     assert page.kind == "doc" and page.category == ""
     assert "category" not in chunk_document(page)[0].metadata, "empty fields are not stored"
     assert parse_document("---\nid: notes\nkind: doc\ntitle: Notes\n---\nText.\n").kind == "doc"

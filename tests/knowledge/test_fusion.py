@@ -9,10 +9,18 @@ from knowledge.query import SearchQuery, incident_query
 from knowledge.ranking import ALERT_BOOST, CATEGORY_BOOST, DOC_PRIOR, RUNBOOK_PRIOR, adjust
 
 
-def _candidate(doc: str, cosine: float, bm25: float, vector_rank: int | None = None,
-               lexical_rank: int | None = None, **meta: str) -> Candidate:
-    return Candidate(chunk_id=f"{doc}#0", meta={"doc_id": doc, **meta}, text=doc, cosine=cosine, bm25=bm25,
-                     vector_rank=vector_rank, lexical_rank=lexical_rank)
+def _candidate(
+    doc: str, cosine: float, bm25: float, vector_rank: int | None = None, lexical_rank: int | None = None, **meta: str
+) -> Candidate:
+    return Candidate(
+        chunk_id=f"{doc}#0",
+        meta={"doc_id": doc, **meta},
+        text=doc,
+        cosine=cosine,
+        bm25=bm25,
+        vector_rank=vector_rank,
+        lexical_rank=lexical_rank,
+    )
 
 
 def test_near_equal_noise_on_the_vector_side_cannot_outvote_a_clear_keyword_match() -> None:
@@ -49,8 +57,12 @@ def test_a_document_takes_the_best_of_its_chunks_on_each_side() -> None:
 
 
 def test_metadata_moves_documents_by_alert_service_category_and_kind() -> None:
-    query = SearchQuery(text="orders-db disk full", alertname="KubePersistentVolumeFillingUp", services=("orders-db",),
-                        categories=("disk_full",))
+    query = SearchQuery(
+        text="orders-db disk full",
+        alertname="KubePersistentVolumeFillingUp",
+        services=("orders-db",),
+        categories=("disk_full",),
+    )
     runbook = {"kind": "runbook", "alerts": "KubePersistentVolumeFillingUp", "services": "*", "category": "disk_full"}
     delta, why = adjust(runbook, query, mixed=True)
     assert delta == pytest.approx(ALERT_BOOST + CATEGORY_BOOST + RUNBOOK_PRIOR)
@@ -64,13 +76,21 @@ def test_metadata_moves_documents_by_alert_service_category_and_kind() -> None:
 
 
 def test_the_incident_query_adds_alert_services_categories_and_moved_signals() -> None:
-    incident = {"title": "Disk: orders-db volume 97%", "text": "orders-db volume 97% full", "alertname": "DiskAlmostFull",
-                "services": ["orders-db", "orders"]}
+    incident = {
+        "title": "Disk: orders-db volume 97%",
+        "text": "orders-db volume 97% full",
+        "alertname": "DiskAlmostFull",
+        "services": ["orders-db", "orders"],
+    }
     first = incident_query(incident)
     assert first.alertname == "DiskAlmostFull" and first.service == "orders-db" and first.categories == ()
     assert "DiskAlmostFull" in first.text and "orders" in first.text
-    hypotheses = [{"category": "disk_full", "service": "orders"}, {"service": "orders-db"},
-                  {"category": "log_volume_explosion"}, {"category": "crash_loop", "service": "cart"}]
+    hypotheses = [
+        {"category": "disk_full", "service": "orders"},
+        {"service": "orders-db"},
+        {"category": "log_volume_explosion"},
+        {"category": "crash_loop", "service": "cart"},
+    ]
     diagnosed = incident_query(incident, hypotheses, ["disk_usage_ratio", "log_lines_rate", "disk_usage_ratio"])
     assert diagnosed.categories == ("disk_full", "log_volume_explosion")
     assert diagnosed.services == ("orders", "orders-db"), "the leading suspect's service first"

@@ -9,9 +9,17 @@ from knowledge.documents import chunk_document, load_documents
 from knowledge.lexical import LexicalIndex
 from knowledge.retrieval import bundled_paths
 
-QUERIES = ["checkout p99 latency high, db pool waiting", "[FIRING:1] KubePodCrashLooping payments-7f9c",
-           "HikariPool connection is not available", "disk full on kafka broker", "certificate expired x509",
-           "OOMKilled memory leak", "feature flag rollout errors", "no such host dns", "queue backlog consumer lag"]
+QUERIES = [
+    "checkout p99 latency high, db pool waiting",
+    "[FIRING:1] KubePodCrashLooping payments-7f9c",
+    "HikariPool connection is not available",
+    "disk full on kafka broker",
+    "certificate expired x509",
+    "OOMKilled memory leak",
+    "feature flag rollout errors",
+    "no such host dns",
+    "queue backlog consumer lag",
+]
 
 
 def _bundled() -> tuple[list[str], list[str]]:
@@ -40,8 +48,9 @@ def test_changed_chunks_build_a_new_index_and_drop_the_old(tmp_path: Path) -> No
     ids = ["rb-warp#0", "rb-warp#1", "inc-other#0"]
     LexicalIndex.cached(ids, ["Warp core breach", "The dilithium chamber overheats", "Unrelated"], tmp_path)
     [before] = list(tmp_path.iterdir())
-    changed = LexicalIndex.cached(ids, ["Warp core breach", "The chamber is flooded with plasma", "Unrelated"],
-                                  tmp_path)  # same ids, same count: only a text differs
+    changed = LexicalIndex.cached(
+        ids, ["Warp core breach", "The chamber is flooded with plasma", "Unrelated"], tmp_path
+    )  # same ids, same count: only a text differs
     [after] = list(tmp_path.iterdir())
     assert after != before
     assert [i for i, _ in changed.search("plasma flood", 3)] == ["rb-warp#1"]

@@ -24,8 +24,11 @@ def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     binary = shutil.which("chroma") or str(Path(__file__).resolve().parents[2] / ".venv" / "bin" / "chroma")
     port = free_port()
     path = tmp_path_factory.mktemp("chroma-server")
-    process = subprocess.Popen([binary, "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [binary, "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         wait_http(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout_s=60)
         yield f"http://127.0.0.1:{port}"
@@ -62,9 +65,11 @@ def test_ingest_is_idempotent_and_tracks_changes_and_deletions(fresh_kb: Knowled
     folder = tmp_path / "team-runbooks"
     folder.mkdir()
     doc = folder / "warp.md"
-    doc.write_text("---\nid: rb-warp-core\ntitle: Warp core breach\ncategory: cpu_saturation\n"
-                   "checks: [{name: hot, metric: cpu_usage_ratio}]\nactions: [{tool: scale_service}]\n---\n"
-                   "## Symptoms\nThe dilithium chamber overheats.\n")
+    doc.write_text(
+        "---\nid: rb-warp-core\ntitle: Warp core breach\ncategory: cpu_saturation\n"
+        "checks: [{name: hot, metric: cpu_usage_ratio}]\nactions: [{tool: scale_service}]\n---\n"
+        "## Symptoms\nThe dilithium chamber overheats.\n"
+    )
     first = fresh_kb.ingest([folder])
     assert (first.added, first.unchanged) == (1, 0)
     again = fresh_kb.ingest([folder])
@@ -72,8 +77,9 @@ def test_ingest_is_idempotent_and_tracks_changes_and_deletions(fresh_kb: Knowled
     doc.write_text(doc.read_text().replace("overheats", "is flooded with plasma"))
     changed = fresh_kb.ingest([folder])
     assert changed.updated == 1
-    assert "plasma" in fresh_kb.search("dilithium plasma flood", k=1)[0].snippet + \
-        " ".join(h.snippet for h in fresh_kb.search("plasma", k=3))
+    assert "plasma" in fresh_kb.search("dilithium plasma flood", k=1)[0].snippet + " ".join(
+        h.snippet for h in fresh_kb.search("plasma", k=3)
+    )
     doc.unlink()
     gone = fresh_kb.ingest([folder])
     assert gone.removed == 1
@@ -82,12 +88,23 @@ def test_ingest_is_idempotent_and_tracks_changes_and_deletions(fresh_kb: Knowled
 
 def test_a_resolved_incident_is_the_top_hit_for_a_paraphrase(fresh_kb: KnowledgeBase) -> None:
     fresh_kb.ingest()
-    fresh_kb.add_document(Document(
-        id="inc-learned-test", kind="incident", title="Invoices stuck: PDF renderer leaked file handles",
-        category="disk_full", services=["invoicing"], symptoms=["invoice PDFs never arrive"],
-        meta={"root_cause": "renderer never closed temp files; /tmp filled", "fix": "restart renderer, patch close()"}))
-    hits = fresh_kb.search("customers say their bills never show up, the pdf service temp dir is full",
-                           k=3, kind="incident")
+    fresh_kb.add_document(
+        Document(
+            id="inc-learned-test",
+            kind="incident",
+            title="Invoices stuck: PDF renderer leaked file handles",
+            category="disk_full",
+            services=["invoicing"],
+            symptoms=["invoice PDFs never arrive"],
+            meta={
+                "root_cause": "renderer never closed temp files; /tmp filled",
+                "fix": "restart renderer, patch close()",
+            },
+        )
+    )
+    hits = fresh_kb.search(
+        "customers say their bills never show up, the pdf service temp dir is full", k=3, kind="incident"
+    )
     assert hits[0].doc_id == "inc-learned-test"
 
 
@@ -106,8 +123,11 @@ def test_collections_write_their_vector_index_out_often(tmp_path: Path) -> None:
 
     client = open_client(tmp_path)
     assert open_collection(client, MiniLMEmbedding()).configuration["hnsw"]["sync_threshold"] == HNSW_SYNC_THRESHOLD
-    client.create_collection("made-before", embedding_function=MiniLMEmbedding(),  # Chroma's default: 1000
-                             metadata={"embedding": MiniLMEmbedding.name(), "hnsw:space": "cosine"})
+    client.create_collection(
+        "made-before",
+        embedding_function=MiniLMEmbedding(),  # Chroma's default: 1000
+        metadata={"embedding": MiniLMEmbedding.name(), "hnsw:space": "cosine"},
+    )
     open_collection(client, MiniLMEmbedding(), name="made-before")
     hnsw = client.get_collection("made-before").configuration["hnsw"]
     assert hnsw["sync_threshold"] == HNSW_SYNC_THRESHOLD and hnsw["space"] == "cosine"
@@ -127,8 +147,11 @@ def test_texts_are_kept_out_of_chromas_full_text_index_and_older_collections_sti
     assert all(meta[TEXT_KEY] for meta in stored["metadatas"])
     old = open_collection(client, MiniLMEmbedding(), name="written-before")
     text = "Connection pool exhausted: every request waits for a pooled database connection"
-    old.add(ids=["legacy#0"], documents=[text],
-            metadatas=[{"doc_id": "legacy", "kind": "runbook", "title": "Legacy pool runbook", "heading": "summary"}])
+    old.add(
+        ids=["legacy#0"],
+        documents=[text],
+        metadatas=[{"doc_id": "legacy", "kind": "runbook", "title": "Legacy pool runbook", "heading": "summary"}],
+    )
     hits = KnowledgeBase(old, include_bundled=False).search("pool exhausted waiting for a connection", k=1)
     assert [h.doc_id for h in hits] == ["legacy"] and "pooled database connection" in hits[0].snippet
 
@@ -137,27 +160,38 @@ def test_the_saved_lexical_index_follows_changes_made_by_another_process(tmp_pat
     from bot.runtime import open_knowledge
 
     settings = load_settings(data_dir=tmp_path / "data")
-    learned = Document(id="inc-cache-test", kind="incident", title="Invoices stuck", category="disk_full",
-                       symptoms=["invoice PDFs never arrive"],
-                       meta={"root_cause": "the renderer leaked temp files", "fix": "restart the renderer"})
+    learned = Document(
+        id="inc-cache-test",
+        kind="incident",
+        title="Invoices stuck",
+        category="disk_full",
+        symptoms=["invoice PDFs never arrive"],
+        meta={"root_cause": "the renderer leaked temp files", "fix": "restart the renderer"},
+    )
     writer = open_knowledge(settings, ingest=False)
     writer.add_document(learned)
-    assert [h.doc_id for h in open_knowledge(settings, ingest=False).search("renderer leaked", k=1, method="lexical")] \
-        == ["inc-cache-test"]
+    assert [
+        h.doc_id for h in open_knowledge(settings, ingest=False).search("renderer leaked", k=1, method="lexical")
+    ] == ["inc-cache-test"]
     # the same document rewritten: same chunk ids, same count, other words
-    writer.add_document(learned.model_copy(update={"meta": {"root_cause": "the spooler lost its queue",
-                                                            "fix": "replay the spool"}}))
+    writer.add_document(
+        learned.model_copy(update={"meta": {"root_cause": "the spooler lost its queue", "fix": "replay the spool"}})
+    )
     [hit] = open_knowledge(settings, ingest=False).search("spooler queue", k=1, method="lexical")
     assert hit.doc_id == "inc-cache-test" and "spooler" in hit.snippet and "renderer" not in hit.snippet
     assert len(list((tmp_path / "data" / "lexical-index").iterdir())) == 1
 
 
-def test_pages_live_in_their_own_collection_and_never_pass_for_runbooks(fresh_kb: KnowledgeBase, tmp_path: Path) -> None:
+def test_pages_live_in_their_own_collection_and_never_pass_for_runbooks(
+    fresh_kb: KnowledgeBase, tmp_path: Path
+) -> None:
     folder = tmp_path / "wiki"
     folder.mkdir()
-    (folder / "pool.md").write_text("---\nid: doc-wiki-pool-sizing\ntitle: Connection pool sizing (outdated copy)\n"
-                                    "---\n## Symptoms\nConnection is not available, request timed out after 30000ms; "
-                                    "db pool waiting, checkout p99 latency high.\n")
+    (folder / "pool.md").write_text(
+        "---\nid: doc-wiki-pool-sizing\ntitle: Connection pool sizing (outdated copy)\n"
+        "---\n## Symptoms\nConnection is not available, request timed out after 30000ms; "
+        "db pool waiting, checkout p99 latency high.\n"
+    )
     fresh_kb.ingest()
     main = fresh_kb.count()
     report = fresh_kb.ingest([folder])

@@ -34,7 +34,9 @@ def test_hybrid_recall_holds_with_ten_thousand_more_chunks(kind: str, embedding:
     hybrid, lexical = result["hybrid"]["recall@5"], result["lexical"]["recall@5"]
     if kind == "doc":
         assert hybrid >= WIKI_RECALL5, result["hybrid_misses"]
-        assert any(h.kind == "runbook" for h in kb.search("orders-db volume almost full", k=5)), "pages crowded runbooks out"
+        assert any(h.kind == "runbook" for h in kb.search("orders-db volume almost full", k=5)), (
+            "pages crowded runbooks out"
+        )
     else:
         assert hybrid >= RUNBOOK_FILED_RECALL5, result["hybrid_misses"]
         assert hybrid >= lexical, "fusion fell below keyword search alone, as reciprocal-rank fusion did"

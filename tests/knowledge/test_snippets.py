@@ -9,8 +9,10 @@ from typing import Any
 from bot.chat.blocks.commands import RUNBOOK_SNIPPET_CHARS, runbook_results
 from knowledge.snippets import SNIPPET_CHARS, snippet
 
-TEXT = ("When the checkout error ratio rises right after a deploy, compare the new version's error logs with "
-        "the previous version's, then roll back with kubectl rollout undo deployment/checkout if they differ. ") * 6
+TEXT = (
+    "When the checkout error ratio rises right after a deploy, compare the new version's error logs with "
+    "the previous version's, then roll back with kubectl rollout undo deployment/checkout if they differ. "
+) * 6
 
 
 def _whole_words_then_ellipsis(cut: str, source: str) -> bool:
@@ -46,7 +48,9 @@ def test_search_hits_carry_snippets_cut_at_words(kb: Any) -> None:
 
 
 def test_andon_runbook_shows_snippets_cut_at_words() -> None:
-    blocks = runbook_results("bad deploy", [{"doc_id": "rb-bad-deploy", "title": "Bad deploy", "category": "bad_deploy",
-                                             "snippet": TEXT, "path": ""}])
+    blocks = runbook_results(
+        "bad deploy",
+        [{"doc_id": "rb-bad-deploy", "title": "Bad deploy", "category": "bad_deploy", "snippet": TEXT, "path": ""}],
+    )
     shown = blocks[1]["text"]["text"].split("\n", 1)[1]
     assert len(shown) <= RUNBOOK_SNIPPET_CHARS and _whole_words_then_ellipsis(shown, TEXT), shown

@@ -12,9 +12,11 @@ __all__ = ["ROOT", "run_andon"]
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def run_andon(*args: str, data_dir: Path, env: dict[str, str] | None = None,
-              timeout: float = 300) -> subprocess.CompletedProcess[str]:
+def run_andon(
+    *args: str, data_dir: Path, env: dict[str, str] | None = None, timeout: float = 300
+) -> subprocess.CompletedProcess[str]:
     """Run ``andon *args`` from the repository root and return what it printed and its exit code."""
     clean = {"PATH": "/usr/bin:/bin", "ANDON_DATA_DIR": str(data_dir), "HOME": str(data_dir), **(env or {})}
-    return subprocess.run([sys.executable, "-m", "andon", *args], capture_output=True, text=True, cwd=ROOT,
-                          env=clean, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "andon", *args], capture_output=True, text=True, cwd=ROOT, env=clean, timeout=timeout
+    )

@@ -16,8 +16,17 @@ from bot.runtime import Investigator, fixture_sources
 from bot.settings import Settings
 from tools.sources import Sources
 
-__all__ = ["ALERT", "TELEMETRY", "APPROVERS", "alert", "telemetry_spec", "example_sources", "investigator",
-           "approver_policy", "non_dry_executions"]
+__all__ = [
+    "ALERT",
+    "TELEMETRY",
+    "APPROVERS",
+    "alert",
+    "telemetry_spec",
+    "example_sources",
+    "investigator",
+    "approver_policy",
+    "non_dry_executions",
+]
 
 ROOT = Path(__file__).resolve().parents[2]
 ALERT = ROOT / "examples" / "alerts" / "checkout-bad-deploy.json"

@@ -46,13 +46,21 @@ _ids = itertools.count(1)
 def tool_call(name: str, args: dict[str, Any] | str | None = None, call_id: str | None = None) -> dict[str, Any]:
     """One ``tool_calls[]`` entry; a ``str`` ``args`` is sent as is (to send malformed JSON)."""
     arguments = args if isinstance(args, str) else json.dumps(args or {})
-    return {"id": call_id or f"call_{next(_ids)}", "type": "function",
-            "function": {"name": name, "arguments": arguments}}
+    return {
+        "id": call_id or f"call_{next(_ids)}",
+        "type": "function",
+        "function": {"name": name, "arguments": arguments},
+    }
 
 
-def completion(content: str | None = None, tool_calls: list[dict[str, Any]] | None = None,
-               prompt_tokens: int = 100, completion_tokens: int = 20, finish_reason: str | None = None,
-               model: str = "fake-model") -> dict[str, Any]:
+def completion(
+    content: str | None = None,
+    tool_calls: list[dict[str, Any]] | None = None,
+    prompt_tokens: int = 100,
+    completion_tokens: int = 20,
+    finish_reason: str | None = None,
+    model: str = "fake-model",
+) -> dict[str, Any]:
     """A ``chat.completion`` body as the real API returns it."""
     message: dict[str, Any] = {"role": "assistant", "content": content, "refusal": None}
     if tool_calls:
@@ -62,10 +70,19 @@ def completion(content: str | None = None, tool_calls: list[dict[str, Any]] | No
         "object": "chat.completion",
         "created": int(time.time()),
         "model": model,
-        "choices": [{"index": 0, "message": message, "logprobs": None,
-                     "finish_reason": finish_reason or ("tool_calls" if tool_calls else "stop")}],
-        "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens,
-                  "total_tokens": prompt_tokens + completion_tokens},
+        "choices": [
+            {
+                "index": 0,
+                "message": message,
+                "logprobs": None,
+                "finish_reason": finish_reason or ("tool_calls" if tool_calls else "stop"),
+            }
+        ],
+        "usage": {
+            "prompt_tokens": prompt_tokens,
+            "completion_tokens": completion_tokens,
+            "total_tokens": prompt_tokens + completion_tokens,
+        },
         "system_fingerprint": "fp_fake",
     }
 
@@ -91,8 +108,13 @@ class HttpError:
 
 
 def rate_limited() -> HttpError:
-    return HttpError(429, "Rate limit reached for requests", type="requests", code="rate_limit_exceeded",
-                     headers={"retry-after": "0"})
+    return HttpError(
+        429,
+        "Rate limit reached for requests",
+        type="requests",
+        code="rate_limit_exceeded",
+        headers={"retry-after": "0"},
+    )
 
 
 def server_error() -> HttpError:
@@ -254,8 +276,10 @@ class FakeOpenAI:
             if role not in ("system", "user", "assistant", "tool", "developer"):
                 return f"messages[{index}]: invalid role {role!r}"
             if role != "tool" and open_calls:
-                return (f"messages[{index}]: an assistant message with 'tool_calls' must be followed by tool "
-                        f"messages responding to each 'tool_call_id'; missing: {', '.join(open_calls)}")
+                return (
+                    f"messages[{index}]: an assistant message with 'tool_calls' must be followed by tool "
+                    f"messages responding to each 'tool_call_id'; missing: {', '.join(open_calls)}"
+                )
             if role == "assistant":
                 for call in message.get("tool_calls") or []:
                     if not isinstance(call.get("function", {}).get("arguments"), str):
@@ -263,8 +287,10 @@ class FakeOpenAI:
                     open_calls.append(call["id"])
             elif role == "tool":
                 if message.get("tool_call_id") not in open_calls:
-                    return (f"messages[{index}]: messages with role 'tool' must be a response to a preceding "
-                            f"message with 'tool_calls' (unknown id {message.get('tool_call_id')!r})")
+                    return (
+                        f"messages[{index}]: messages with role 'tool' must be a response to a preceding "
+                        f"message with 'tool_calls' (unknown id {message.get('tool_call_id')!r})"
+                    )
                 open_calls.remove(message["tool_call_id"])
             elif not isinstance(message.get("content"), str):
                 return f"messages[{index}]: content must be a string"

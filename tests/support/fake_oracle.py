@@ -51,8 +51,9 @@ def scenario_truths(suites: list[Path]) -> dict[str, tuple[str, str]]:
         if is_case(folder):
             continue
         scenario = load_scenario(folder)
-        incident = incident_from_trigger(scenario.trigger_payload(), now=scenario.reference,
-                                         known_services=list(scenario.topology))
+        incident = incident_from_trigger(
+            scenario.trigger_payload(), now=scenario.reference, known_services=list(scenario.topology)
+        )
         truths[incident.title.strip()] = (scenario.expected.service, scenario.expected.category)
     return truths
 
@@ -90,8 +91,11 @@ class Oracle:
         asked = any(m.get("role") == "assistant" for m in body["messages"])
         leading = _LEADING.search(text)
         if asked or leading is None:
-            return json_answer({"done": True, "summary": "seen enough"}) if not body.get("tools") else \
-                completion("The evidence is in; nothing more to read.")
+            return (
+                json_answer({"done": True, "summary": "seen enough"})
+                if not body.get("tools")
+                else completion("The evidence is in; nothing more to read.")
+            )
         args = {"query": f'error_ratio{{service="{leading.group(1)}"}}', "lookback": "30m"}
         if not body.get("tools"):  # JSON mode
             return json_answer({"tool": "prometheus_query_range", "args": args})
@@ -125,8 +129,17 @@ class Oracle:
         cited = evidence.get(service) or everything[:3]
         with self._lock:
             self.answers[title] = {"correct": correct, "service": service, "category": category}
-        return {"hypotheses": [{"service": service, "category": category, "confidence": self.confidence,
-                                "summary": f"{category.replace('_', ' ')} on {service}", "evidence": cited}]}
+        return {
+            "hypotheses": [
+                {
+                    "service": service,
+                    "category": category,
+                    "confidence": self.confidence,
+                    "summary": f"{category.replace('_', ' ')} on {service}",
+                    "evidence": cited,
+                }
+            ]
+        }
 
     def accuracy(self) -> float:
         """The share of incidents it answered correctly."""

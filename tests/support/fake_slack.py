@@ -94,7 +94,9 @@ def _block_problem(blocks: Any) -> str | None:
                 return f"block {index}: section text {len(text)} chars (max 3000)"
             if not text and not block.get("fields"):
                 return f"block {index}: empty section"
-            if len(block.get("fields") or []) > 10 or any(len(f.get("text", "")) > 2000 for f in block.get("fields") or []):
+            if len(block.get("fields") or []) > 10 or any(
+                len(f.get("text", "")) > 2000 for f in block.get("fields") or []
+            ):
                 return f"block {index}: fields over the limits"
         elif kind == "header" and len((block.get("text") or {}).get("text", "")) > 150:
             return f"block {index}: header over 150 chars"
@@ -179,8 +181,11 @@ class FakeSlack:
 
     def calls_to(self, *methods: str, ok: bool | None = True) -> list[Call]:
         with self._lock:
-            return [c for c in self.calls if c.method in methods and (ok is None or (c.status == 200) == ok
-                                                                       and c.response.get("ok", True) == ok)]
+            return [
+                c
+                for c in self.calls
+                if c.method in methods and (ok is None or (c.status == 200) == ok and c.response.get("ok", True) == ok)
+            ]
 
     def wait_for(self, probe: Callable[[], T | None], timeout: float = 30.0, what: str = "condition") -> T:
         deadline = time.monotonic() + timeout
@@ -189,8 +194,7 @@ class FakeSlack:
             if value:
                 return value
             time.sleep(0.02)
-        raise AssertionError(f"timed out after {timeout}s waiting for {what}; calls: "
-                             f"{[c.method for c in self.calls]}")
+        raise AssertionError(f"timed out after {timeout}s waiting for {what}; calls: {[c.method for c in self.calls]}")
 
     def posts_with(self, block_id: str, *, method: str = "chat.postMessage") -> list[Call]:
         """Calls of ``method`` carrying a block whose id starts with ``block_id``."""
@@ -203,12 +207,18 @@ class FakeSlack:
         raw = request.rfile.read(length) if length else b""
         headers = {k.lower(): v for k, v in request.headers.items()}
         if parts.path.startswith("/api/"):
-            method = parts.path[len("/api/"):]
+            method = parts.path[len("/api/") :]
             args = self._args(raw, headers.get("content-type", ""), parts.query)
         elif parts.path.startswith("/upload/"):
             token = parts.path.rsplit("/", 1)[-1]
-            method, args = "upload", {"file_id": self._upload_tokens.get(token), "length": len(raw),
-                                      "content": raw.decode(errors="replace")}
+            method, args = (
+                "upload",
+                {
+                    "file_id": self._upload_tokens.get(token),
+                    "length": len(raw),
+                    "content": raw.decode(errors="replace"),
+                },
+            )
         elif parts.path.startswith("/response/"):
             method, args = "response_url", {"name": parts.path.rsplit("/", 1)[-1], **json.loads(raw or b"{}")}
         else:
@@ -220,8 +230,9 @@ class FakeSlack:
             self.calls.append(call)
         data = (json.dumps(body) if method != "upload" else body.get("text", "")).encode()
         request.send_response(status)
-        request.send_header("Content-Type", "application/json; charset=utf-8" if method != "upload"
-                            else "text/plain; charset=utf-8")
+        request.send_header(
+            "Content-Type", "application/json; charset=utf-8" if method != "upload" else "text/plain; charset=utf-8"
+        )
         request.send_header("Content-Length", str(len(data)))
         for name, value in extra.items():
             request.send_header(name, value)
@@ -266,23 +277,42 @@ class FakeSlack:
             if method == "chat.postEphemeral":
                 return 200, {"ok": True, "message_ts": self._ts()}, {}
             ts = args.get("ts") if method == "chat.update" else self._ts()
-            return 200, {"ok": True, "channel": args.get("channel"), "ts": ts,
-                         "message": {"text": args.get("text"), "ts": ts}}, {}
+            return (
+                200,
+                {"ok": True, "channel": args.get("channel"), "ts": ts, "message": {"text": args.get("text"), "ts": ts}},
+                {},
+            )
         n = next(self._counter)
         answers: dict[str, dict[str, Any]] = {
-            "auth.test": {"ok": True, "url": "https://fake.slack.com/", "team": "Fake", "user": "andon",
-                          "team_id": "TFAKE0001", "user_id": BOT_USER, "bot_id": BOT_ID, "is_enterprise_install": False},
-            "chat.getPermalink": {"ok": True, "channel": args.get("channel"),
-                                  "permalink": f"https://fake.slack.com/archives/{args.get('channel')}/"
-                                               f"p{str(args.get('message_ts', '')).replace('.', '')}"},
+            "auth.test": {
+                "ok": True,
+                "url": "https://fake.slack.com/",
+                "team": "Fake",
+                "user": "andon",
+                "team_id": "TFAKE0001",
+                "user_id": BOT_USER,
+                "bot_id": BOT_ID,
+                "is_enterprise_install": False,
+            },
+            "chat.getPermalink": {
+                "ok": True,
+                "channel": args.get("channel"),
+                "permalink": f"https://fake.slack.com/archives/{args.get('channel')}/"
+                f"p{str(args.get('message_ts', '')).replace('.', '')}",
+            },
             "conversations.create": {"ok": True, "channel": {"id": f"CNEW{n:05d}", "name": args.get("name")}},
             "conversations.invite": {"ok": True, "channel": {"id": args.get("channel")}},
             "conversations.setTopic": {"ok": True, "channel": {"id": args.get("channel")}},
-            "conversations.list": {"ok": True, "channels": [{"id": "CINCIDENT1", "name": "incidents"}],
-                                   "response_metadata": {"next_cursor": ""}},
+            "conversations.list": {
+                "ok": True,
+                "channels": [{"id": "CINCIDENT1", "name": "incidents"}],
+                "response_metadata": {"next_cursor": ""},
+            },
             "conversations.info": {"ok": True, "channel": {"id": args.get("channel"), "name": "incidents"}},
-            "bookmarks.add": {"ok": True, "bookmark": {"id": f"Bk{n}", "title": args.get("title"),
-                                                       "link": args.get("link")}},
+            "bookmarks.add": {
+                "ok": True,
+                "bookmark": {"id": f"Bk{n}", "title": args.get("title"), "link": args.get("link")},
+            },
             "usergroups.users.list": {"ok": True, "users": self.usergroups.get(str(args.get("usergroup")), [])},
             "apps.connections.open": {"ok": True, "url": self.ws_url or "ws://127.0.0.1:9/"},
             "response_url": {"ok": True},
@@ -310,7 +340,9 @@ class FakeSlack:
                 return {"ok": True, "text": f"OK - {len(raw)}"}
             if method == "files.completeUploadExternal":
                 files = args.get("files")
-                chosen = [self._uploads.get(str(f.get("id"))) for f in files] if isinstance(files, list) and files else []
+                chosen = (
+                    [self._uploads.get(str(f.get("id"))) for f in files] if isinstance(files, list) and files else []
+                )
                 if not chosen or any(u is None or u.data is None or len(u.data) != u.length for u in chosen):
                     return {"ok": False, "error": "invalid_arguments"}
                 for upload, item in zip(chosen, files, strict=True):
@@ -318,6 +350,12 @@ class FakeSlack:
                     upload.title = item.get("title") or upload.filename
                     upload.channel_id, upload.thread_ts = args.get("channel_id"), args.get("thread_ts")
                     upload.initial_comment, upload.shared_at = args.get("initial_comment"), time.monotonic()
-                return {"ok": True, "files": [{"id": u.file_id, "name": u.filename, "title": u.title,
-                                               "size": u.length} for u in chosen if u is not None]}
+                return {
+                    "ok": True,
+                    "files": [
+                        {"id": u.file_id, "name": u.filename, "title": u.title, "size": u.length}
+                        for u in chosen
+                        if u is not None
+                    ],
+                }
             raise ValueError(method)

@@ -47,8 +47,17 @@ class Reply:
 
 Answer = Any | Reply | Callable[[RecordedRequest], Any]
 
-_NOT_FOUND = Reply({"kind": "Status", "apiVersion": "v1", "status": "Failure", "message": "not found",
-                    "reason": "NotFound", "code": 404}, status=404)
+_NOT_FOUND = Reply(
+    {
+        "kind": "Status",
+        "apiVersion": "v1",
+        "status": "Failure",
+        "message": "not found",
+        "reason": "NotFound",
+        "code": 404,
+    },
+    status=404,
+)
 
 
 @dataclass
@@ -88,8 +97,13 @@ def _handler_for(server: RecordingServer) -> type[BaseHTTPRequestHandler]:
         def _serve(self) -> None:
             parts = urlsplit(self.path)
             length = int(self.headers.get("Content-Length") or 0)
-            request = RecordedRequest(self.command, parts.path, parse_qs(parts.query, keep_blank_values=True),
-                                      {k.lower(): v for k, v in self.headers.items()}, self.rfile.read(length))
+            request = RecordedRequest(
+                self.command,
+                parts.path,
+                parse_qs(parts.query, keep_blank_values=True),
+                {k.lower(): v for k, v in self.headers.items()},
+                self.rfile.read(length),
+            )
             reply = server.answer(request)
             if isinstance(reply.body, bytes):
                 payload, kind = reply.body, reply.content_type or "application/octet-stream"
@@ -114,8 +128,9 @@ def _handler_for(server: RecordingServer) -> type[BaseHTTPRequestHandler]:
 
 
 @contextmanager
-def recording_server(routes: dict[tuple[str, str], Answer] | None = None,
-                     tls: ssl.SSLContext | None = None) -> Iterator[RecordingServer]:
+def recording_server(
+    routes: dict[tuple[str, str], Answer] | None = None, tls: ssl.SSLContext | None = None
+) -> Iterator[RecordingServer]:
     """A started :class:`RecordingServer` on a free loopback port, shut down on exit; HTTPS with ``tls``
     (a server-side context holding the certificate)."""
     server = RecordingServer(routes=dict(routes or {}))
@@ -124,8 +139,9 @@ def recording_server(routes: dict[tuple[str, str], Answer] | None = None,
     if tls is not None:  # a client that rejects the certificate fails the accept, which the server ignores
         httpd.socket = tls.wrap_socket(httpd.socket, server_side=True)
     server.url = f"{'https' if tls else 'http'}://127.0.0.1:{httpd.server_address[1]}"
-    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.02}, name="recording-server",
-                              daemon=True)
+    thread = threading.Thread(
+        target=httpd.serve_forever, kwargs={"poll_interval": 0.02}, name="recording-server", daemon=True
+    )
     thread.start()
     try:
         yield server

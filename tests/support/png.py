@@ -25,5 +25,5 @@ def pixel_spread(pixels: np.ndarray) -> float:
 
 def near(pixels: np.ndarray, colour: str, tolerance: int = 40) -> int:
     """How many pixels lie within ``tolerance`` (per channel) of ``colour`` (``#rrggbb``)."""
-    target = np.array([int(colour[i:i + 2], 16) for i in (1, 3, 5)], dtype=np.int16)
+    target = np.array([int(colour[i : i + 2], 16) for i in (1, 3, 5)], dtype=np.int16)
     return int((np.abs(pixels - target) <= tolerance).all(axis=2).sum())

@@ -13,8 +13,11 @@ import pytest
 
 __all__ = ["admin_url", "database_url", "require_postgres", "scratch_database"]
 
-_CANDIDATES = ["postgresql://postgres@127.0.0.1:5432/test", "postgresql://root@127.0.0.1:5432/test",
-               "postgresql://postgres@127.0.0.1:5432/postgres"]
+_CANDIDATES = [
+    "postgresql://postgres@127.0.0.1:5432/test",
+    "postgresql://root@127.0.0.1:5432/test",
+    "postgresql://postgres@127.0.0.1:5432/postgres",
+]
 
 
 @cache
@@ -57,8 +60,10 @@ def require_postgres() -> None:
     if admin_url() is None:
         if os.environ.get("ANDON_TEST_SKIP_POSTGRES"):
             pytest.skip("ANDON_TEST_SKIP_POSTGRES is set and no PostgreSQL server answers")
-        pytest.fail("PostgreSQL is not running on 127.0.0.1:5432 (scripts/test.sh starts it); "
-                    "set ANDON_TEST_SKIP_POSTGRES=1 to skip these tests")
+        pytest.fail(
+            "PostgreSQL is not running on 127.0.0.1:5432 (scripts/test.sh starts it); "
+            "set ANDON_TEST_SKIP_POSTGRES=1 to skip these tests"
+        )
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

@@ -73,8 +73,9 @@ def _running(command: list[str], ready_url: str, log: Path) -> Iterator[None]:
 
 
 @contextmanager
-def start_prometheus(tmp_path: Path, scrape_targets: Sequence[str], rule_files: Sequence[Path] = (),
-                     scrape_interval: str = "1s") -> Iterator[str]:
+def start_prometheus(
+    tmp_path: Path, scrape_targets: Sequence[str], rule_files: Sequence[Path] = (), scrape_interval: str = "1s"
+) -> Iterator[str]:
     """A real Prometheus scraping ``scrape_targets`` (``host:port``) and evaluating ``rule_files``."""
     binary = require_binary("prometheus", "/usr/bin/prometheus")
     home = tmp_path / "prometheus"
@@ -82,14 +83,24 @@ def start_prometheus(tmp_path: Path, scrape_targets: Sequence[str], rule_files: 
     config: dict[str, Any] = {
         "global": {"scrape_interval": scrape_interval, "evaluation_interval": scrape_interval},
         "rule_files": [str(path) for path in rule_files],
-        "scrape_configs": [{"job_name": "andon-test", "scrape_interval": scrape_interval,
-                            "static_configs": [{"targets": list(scrape_targets)}]}],
+        "scrape_configs": [
+            {
+                "job_name": "andon-test",
+                "scrape_interval": scrape_interval,
+                "static_configs": [{"targets": list(scrape_targets)}],
+            }
+        ],
     }
     (home / "prometheus.yml").write_text(yaml.safe_dump(config))
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    command = [binary, f"--config.file={home / 'prometheus.yml'}", f"--storage.tsdb.path={home / 'data'}",
-               f"--web.listen-address=127.0.0.1:{port}", "--log.level=warn"]
+    command = [
+        binary,
+        f"--config.file={home / 'prometheus.yml'}",
+        f"--storage.tsdb.path={home / 'data'}",
+        f"--web.listen-address=127.0.0.1:{port}",
+        "--log.level=warn",
+    ]
     with _running(command, f"{url}/-/ready", home / "prometheus.log"):
         yield url
 
@@ -101,14 +112,25 @@ def start_alertmanager(tmp_path: Path, webhook_url: str, group_wait: str = "1s")
     home = tmp_path / "alertmanager"
     home.mkdir(parents=True, exist_ok=True)
     config = {
-        "route": {"receiver": "webhook", "group_by": ["alertname", "service"], "group_wait": group_wait,
-                  "group_interval": "1s", "repeat_interval": "1h"},
+        "route": {
+            "receiver": "webhook",
+            "group_by": ["alertname", "service"],
+            "group_wait": group_wait,
+            "group_interval": "1s",
+            "repeat_interval": "1h",
+        },
         "receivers": [{"name": "webhook", "webhook_configs": [{"url": webhook_url, "send_resolved": True}]}],
     }
     (home / "alertmanager.yml").write_text(yaml.safe_dump(config))
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    command = [binary, f"--config.file={home / 'alertmanager.yml'}", f"--storage.path={home / 'data'}",
-               f"--web.listen-address=127.0.0.1:{port}", "--cluster.listen-address=", "--log.level=warn"]
+    command = [
+        binary,
+        f"--config.file={home / 'alertmanager.yml'}",
+        f"--storage.path={home / 'data'}",
+        f"--web.listen-address=127.0.0.1:{port}",
+        "--cluster.listen-address=",
+        "--log.level=warn",
+    ]
     with _running(command, f"{url}/-/ready", home / "alertmanager.log"):
         yield url

@@ -19,11 +19,27 @@ import numpy as np
 
 from tests.support.servers import require_binary, start_prometheus
 
-__all__ = ["CALLS", "SERVICES", "SLOW", "NEVER_FAILED", "POOLED", "CONSUMER", "LIMITED", "FAULT_AGO_S",
-           "standard_prometheus", "openmetrics"]
+__all__ = [
+    "CALLS",
+    "SERVICES",
+    "SLOW",
+    "NEVER_FAILED",
+    "POOLED",
+    "CONSUMER",
+    "LIMITED",
+    "FAULT_AGO_S",
+    "standard_prometheus",
+    "openmetrics",
+]
 
-CALLS = {"frontend": ["checkout", "cart", "catalog"], "checkout": ["payments", "shipping"], "cart": [], "catalog": [],
-         "payments": [], "shipping": []}
+CALLS = {
+    "frontend": ["checkout", "cart", "catalog"],
+    "checkout": ["payments", "shipping"],
+    "cart": [],
+    "catalog": [],
+    "payments": [],
+    "shipping": [],
+}
 SERVICES = sorted(CALLS)
 SLOW = "payments"
 NEVER_FAILED = "cart"
@@ -49,8 +65,7 @@ def _le(bound: float) -> str:
 def _latencies(rng: np.random.Generator, service: str, n: int, faulty: bool) -> np.ndarray:
     """Seconds per request: a lognormal around 40 ms; the slow service's ~1.2 s, its callers' own plus its."""
     own = rng.lognormal(math.log(0.04), 0.3, n)
-    waited = faulty and (service == SLOW or SLOW in CALLS[service] or
-                         any(SLOW in CALLS[d] for d in CALLS[service]))
+    waited = faulty and (service == SLOW or SLOW in CALLS[service] or any(SLOW in CALLS[d] for d in CALLS[service]))
     return own + (rng.lognormal(math.log(1.2), 0.2, n) if waited else 0.0)
 
 
@@ -63,7 +78,9 @@ def openmetrics(end: float, seed: int = 5) -> str:
 
     def add(name: str, labels: dict[str, str], values: np.ndarray) -> None:
         text = ",".join(f'{k}="{v}"' for k, v in labels.items())
-        families.setdefault(name, []).extend(f"{name}{{{text}}} {v:.6g} {t:.3f}" for t, v in zip(times, values, strict=True))
+        families.setdefault(name, []).extend(
+            f"{name}{{{text}}} {v:.6g} {t:.3f}" for t, v in zip(times, values, strict=True)
+        )
 
     for service in SERVICES:
         per_step = rng.poisson(20 * STEP_S, len(times))
@@ -75,14 +92,15 @@ def openmetrics(end: float, seed: int = 5) -> str:
             total[i] = seconds.sum()
         base = {"service_name": service, "http_request_method": "GET"}
         for j, bound in enumerate(BUCKETS):
-            add("http_server_request_duration_seconds_bucket",
-                {**base, "le": _le(bound)}, np.cumsum(counts[:, j]))
+            add("http_server_request_duration_seconds_bucket", {**base, "le": _le(bound)}, np.cumsum(counts[:, j]))
         ok = np.cumsum(per_step * 0.998)
-        add("http_server_request_duration_seconds_count",
-            {**base, "http_response_status_code": "200"}, ok)
+        add("http_server_request_duration_seconds_count", {**base, "http_response_status_code": "200"}, ok)
         if service != NEVER_FAILED:  # a 5xx counter exists only once something failed
-            add("http_server_request_duration_seconds_count",
-                {**base, "http_response_status_code": "500"}, np.cumsum(per_step * 0.002))
+            add(
+                "http_server_request_duration_seconds_count",
+                {**base, "http_response_status_code": "500"},
+                np.cumsum(per_step * 0.002),
+            )
         add("http_server_request_duration_seconds_sum", base, np.cumsum(total))
         for callee in CALLS[service]:
             client = np.zeros((len(times), len(BUCKETS)))
@@ -90,10 +108,12 @@ def openmetrics(end: float, seed: int = 5) -> str:
                 seconds = _latencies(rng, callee, int(n), t >= fault_at)
                 client[i] = [np.sum(seconds <= b) for b in BUCKETS]
             for j, bound in enumerate(BUCKETS):
-                add("http_client_request_duration_seconds_bucket",
-                    {"service_name": service, "server_address": callee, "le": _le(bound)}, np.cumsum(client[:, j]))
-            add("traces_service_graph_request_total",
-                {"client": service, "server": callee}, np.cumsum(per_step))
+                add(
+                    "http_client_request_duration_seconds_bucket",
+                    {"service_name": service, "server_address": callee, "le": _le(bound)},
+                    np.cumsum(client[:, j]),
+                )
+            add("traces_service_graph_request_total", {"client": service, "server": callee}, np.cumsum(per_step))
         if service == POOLED:  # its database client pool, as the OpenTelemetry semantic conventions name it
             pool = {"service_name": service, "db_client_connection_pool_name": "orders"}
             used = np.clip(rng.normal(4, 0.5, len(times)), 0, None) + np.where(times >= fault_at, 5.0, 0.0)
@@ -106,18 +126,18 @@ def openmetrics(end: float, seed: int = 5) -> str:
         if service == LIMITED:
             add("container_spec_cpu_quota", pod, np.full(len(times), 50_000.0))
             add("container_spec_cpu_period", pod, np.full(len(times), 100_000.0))
-        add("container_memory_working_set_bytes", pod,
-            rng.normal(300e6, 3e6, len(times)))
-        add("kube_pod_container_status_restarts_total", pod,
-            np.zeros(len(times)))
+        add("container_memory_working_set_bytes", pod, rng.normal(300e6, 3e6, len(times)))
+        add("kube_pod_container_status_restarts_total", pod, np.zeros(len(times)))
     processed = np.zeros((len(times), len(BUCKETS)))
     for i, n in enumerate(rng.poisson(5 * STEP_S, len(times))):
         seconds = rng.lognormal(math.log(0.08), 0.3, int(n))
         processed[i] = [np.sum(seconds <= b) for b in BUCKETS]
     for j, bound in enumerate(BUCKETS):
-        add("messaging_process_duration_seconds_bucket",
+        add(
+            "messaging_process_duration_seconds_bucket",
             {"service_name": CONSUMER, "messaging_destination_name": "orders", "le": _le(bound)},
-            np.cumsum(processed[:, j]))
+            np.cumsum(processed[:, j]),
+        )
     lines = [line for family in families.values() for line in family]
     return "\n".join(lines) + "\n# EOF\n"
 
@@ -131,8 +151,12 @@ def standard_prometheus(tmp_path: Path) -> Iterator[tuple[str, float]]:
     source.write_text(openmetrics(end))
     data = tmp_path / "prometheus" / "data"
     data.mkdir(parents=True)
-    made = subprocess.run([promtool, "tsdb", "create-blocks-from", "openmetrics", str(source), str(data)],
-                          capture_output=True, text=True, timeout=120)
+    made = subprocess.run(
+        [promtool, "tsdb", "create-blocks-from", "openmetrics", str(source), str(data)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert made.returncode == 0, made.stderr[-2000:]
     with start_prometheus(tmp_path, ["127.0.0.1:9"], scrape_interval="15s") as url:
         yield url, end

@@ -14,8 +14,9 @@ T0 = 1_800_000_000.0
 TIMES = np.arange(T0 - 3600, T0 + 180, 30.0)
 
 
-def series(service: str, metric: str, base: float, noise: float, shift: float = 0.0, at: float = -360,
-           seed: int = 0) -> Series:
+def series(
+    service: str, metric: str, base: float, noise: float, shift: float = 0.0, at: float = -360, seed: int = 0
+) -> Series:
     """A noisy series around ``base`` that steps by ``shift`` ``at`` seconds from T0."""
     rng = np.random.default_rng(seed + zlib.crc32(f"{service}:{metric}".encode()))
     values = base + rng.normal(0, noise, TIMES.shape)
@@ -29,12 +30,30 @@ def labelled(service: str, metric: str, upstream: str, base: float, shift: float
     return Series({**data.labels, "upstream": upstream}, data.times, data.values)
 
 
-def shift(service: str, metric: str, before: float, after: float, score: float, direction: str = "up",
-          kind: str = "other", **extra: Any) -> dict[str, Any]:
+def shift(
+    service: str,
+    metric: str,
+    before: float,
+    after: float,
+    score: float,
+    direction: str = "up",
+    kind: str = "other",
+    **extra: Any,
+) -> dict[str, Any]:
     """One shifted series as rank_anomalies reports it."""
-    return {"key": f'{metric}{{service="{service}"}}', "service": service, "metric": metric, "before": before,
-            "after": after, "score": score, "direction": direction, "kind": kind, "onset": 0.0,
-            "change_pct": 0.0, **extra}
+    return {
+        "key": f'{metric}{{service="{service}"}}',
+        "service": service,
+        "metric": metric,
+        "before": before,
+        "after": after,
+        "score": score,
+        "direction": direction,
+        "kind": kind,
+        "onset": 0.0,
+        "change_pct": 0.0,
+        **extra,
+    }
 
 
 def evidence_of(shifts: list[dict[str, Any]], **results: list[dict[str, Any]]) -> Evidence:
@@ -43,12 +62,32 @@ def evidence_of(shifts: list[dict[str, Any]], **results: list[dict[str, Any]]) -
     services: dict[str, list[dict[str, Any]]] = {}
     for item in shifts:
         services.setdefault(item["service"], []).append(item)
-    calls = [{"id": "c1", "tool": "rank_anomalies", "status": "ok",
-              "data": [{"service": name, "score": 1.0, "raw_score": max(float(a["score"]) for a in items),
-                        "fault_score": max((float(a["score"]) for a in items if a["kind"] != "traffic"), default=0.0),
-                        "onset": 0.0, "series": items} for name, items in services.items()]}]
-    tools = {"nodes": "k8s_nodes", "pods": "k8s_pods", "events": "k8s_events", "spikes": "log_template_spikes",
-             "changes": "correlate_changes", "trends": "series_history"}
+    calls = [
+        {
+            "id": "c1",
+            "tool": "rank_anomalies",
+            "status": "ok",
+            "data": [
+                {
+                    "service": name,
+                    "score": 1.0,
+                    "raw_score": max(float(a["score"]) for a in items),
+                    "fault_score": max((float(a["score"]) for a in items if a["kind"] != "traffic"), default=0.0),
+                    "onset": 0.0,
+                    "series": items,
+                }
+                for name, items in services.items()
+            ],
+        }
+    ]
+    tools = {
+        "nodes": "k8s_nodes",
+        "pods": "k8s_pods",
+        "events": "k8s_events",
+        "spikes": "log_template_spikes",
+        "changes": "correlate_changes",
+        "trends": "series_history",
+    }
     for index, (name, data) in enumerate(results.items(), start=2):
         calls.append({"id": f"c{index}", "tool": tools[name], "status": "ok", "data": data})
     return read_evidence(calls)

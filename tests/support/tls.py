@@ -55,8 +55,23 @@ def self_signed_certificate(directory: Path, dns_name: str | None = None) -> Sel
     only: a server reached by its address that a client must verify by name) written under ``directory``."""
     cert, key = directory / "loopback.crt", directory / "loopback.key"
     name, alt = (dns_name, f"DNS:{dns_name}") if dns_name else ("127.0.0.1", "IP:127.0.0.1")
-    _openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", f"/CN={name}",
-             "-addext", f"subjectAltName={alt}", "-keyout", str(key), "-out", str(cert))
+    _openssl(
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-days",
+        "1",
+        "-subj",
+        f"/CN={name}",
+        "-addext",
+        f"subjectAltName={alt}",
+        "-keyout",
+        str(key),
+        "-out",
+        str(cert),
+    )
     return SelfSigned(cert, key)
 
 
@@ -68,10 +83,39 @@ def client_certificate(directory: Path, name: str = "andon") -> ClientCertificat
     extensions = directory / f"{name}.ext"
     extensions.write_text("basicConstraints=CA:FALSE\nkeyUsage=digitalSignature\nextendedKeyUsage=clientAuth\n")
     ec = ("-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes")
-    _openssl("req", "-x509", *ec, "-days", "1", "-subj", "/CN=andon-test-client-ca",
-             "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign",
-             "-keyout", str(ca_key), "-out", str(ca))
+    _openssl(
+        "req",
+        "-x509",
+        *ec,
+        "-days",
+        "1",
+        "-subj",
+        "/CN=andon-test-client-ca",
+        "-addext",
+        "basicConstraints=critical,CA:TRUE",
+        "-addext",
+        "keyUsage=critical,keyCertSign,cRLSign",
+        "-keyout",
+        str(ca_key),
+        "-out",
+        str(ca),
+    )
     _openssl("req", "-new", *ec, "-subj", f"/CN={name}", "-keyout", str(key), "-out", str(request))
-    _openssl("x509", "-req", "-in", str(request), "-CA", str(ca), "-CAkey", str(ca_key), "-CAcreateserial",
-             "-days", "1", "-extfile", str(extensions), "-out", str(cert))
+    _openssl(
+        "x509",
+        "-req",
+        "-in",
+        str(request),
+        "-CA",
+        str(ca),
+        "-CAkey",
+        str(ca_key),
+        "-CAcreateserial",
+        "-days",
+        "1",
+        "-extfile",
+        str(extensions),
+        "-out",
+        str(cert),
+    )
     return ClientCertificate(ca, cert, key)

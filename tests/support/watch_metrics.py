@@ -29,10 +29,14 @@ def fleet(step_to: float | None = 1.4, blip: float | None = None) -> list[Series
         latency.values[latency.times >= T0 - 300] += step_to - 0.2
     if blip is not None:
         latency.values[latency.times == T0] = blip
-    return [latency,
-            flat("payments", "request_rate", 120.0, 4.0, seed=2), flat("payments", "error_ratio", 0.002, 0.0003, seed=3),
-            flat("search", "latency_p99_seconds", 0.3, 0.01, seed=4), flat("search", "request_rate", 300.0, 9.0, seed=5),
-            flat("search", "error_ratio", 0.001, 0.0002, seed=6)]
+    return [
+        latency,
+        flat("payments", "request_rate", 120.0, 4.0, seed=2),
+        flat("payments", "error_ratio", 0.002, 0.0003, seed=3),
+        flat("search", "latency_p99_seconds", 0.3, 0.01, seed=4),
+        flat("search", "request_rate", 300.0, 9.0, seed=5),
+        flat("search", "error_ratio", 0.001, 0.0002, seed=6),
+    ]
 
 
 class FakeMetrics:

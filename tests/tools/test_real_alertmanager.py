@@ -41,11 +41,17 @@ def _eventually(check: Callable[[], Any], timeout_s: float = 15.0) -> Any:
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    with recording_server({("POST", "/hook"): {}}) as webhook, \
-            start_alertmanager(tmp_path_factory.mktemp("real-alertmanager"), f"{webhook.url}/hook") as url:
+    with (
+        recording_server({("POST", "/hook"): {}}) as webhook,
+        start_alertmanager(tmp_path_factory.mktemp("real-alertmanager"), f"{webhook.url}/hook") as url,
+    ):
         now = datetime.now(tz=UTC).isoformat()
-        alert = {"labels": LABELS, "annotations": {"summary": "payments error ratio is 0.25"}, "startsAt": now,
-                 "generatorURL": "http://prometheus.example/graph?g0.expr=error_ratio+%3E+0.1"}
+        alert = {
+            "labels": LABELS,
+            "annotations": {"summary": "payments error ratio is 0.25"},
+            "startsAt": now,
+            "generatorURL": "http://prometheus.example/graph?g0.expr=error_ratio+%3E+0.1",
+        }
         httpx.post(f"{url}/api/v2/alerts", json=[alert], timeout=5).raise_for_status()
         yield Stack(url, AlertmanagerSource(url), webhook)
 
@@ -58,8 +64,13 @@ def test_posted_alert_is_listed(stack: Stack) -> None:
 
 
 def test_webhook_receives_the_notification(stack: Stack) -> None:
-    posts = _eventually(lambda: [p.json() for p in stack.webhook.received("POST", "/hook")
-                                 if p.json()["groupLabels"].get("alertname") == "HighErrorRatio"])
+    posts = _eventually(
+        lambda: [
+            p.json()
+            for p in stack.webhook.received("POST", "/hook")
+            if p.json()["groupLabels"].get("alertname") == "HighErrorRatio"
+        ]
+    )
     assert posts, "Alertmanager never notified the webhook of HighErrorRatio"
     payload = posts[0]
     assert payload["status"] == "firing" and payload["receiver"] == "webhook"
@@ -84,8 +95,10 @@ def test_silence_through_actuator(stack: Stack) -> None:
 
     outcome = actuator.execute("create_silence", "search", args, dry_run=False)
     (silence,) = [s for s in stack.source.silences() if s["id"] == outcome["silence_id"]]
-    assert {(m["name"], m["value"], m["isEqual"]) for m in silence["matchers"]} == \
-        {("alertname", "DiskAlmostFull", True), ("service", "search", True)}
+    assert {(m["name"], m["value"], m["isEqual"]) for m in silence["matchers"]} == {
+        ("alertname", "DiskAlmostFull", True),
+        ("service", "search", True),
+    }
     assert silence["comment"] == "approved by @alice in #inc-42" and silence["createdBy"] == "andon"
     assert _eventually(lambda: "DiskAlmostFull" not in _names(stack.source)), "the silenced alert is still unsilenced"
     assert "HighErrorRatio" in _names(stack.source)  # the silence matches only what it names

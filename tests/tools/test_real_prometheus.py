@@ -26,8 +26,13 @@ SERVICES = ["frontend", "checkout", "payments", "cart", "catalog", "shipping"]
 INJECTED = "payments"
 BASELINE_S = 25.0
 AFTER_S = 15.0
-BASE = {"request_rate": 120.0, "error_ratio": 0.01, "latency_p99_seconds": 0.25, "cpu_usage_ratio": 0.4,
-        "memory_usage_bytes": 512e6}
+BASE = {
+    "request_rate": 120.0,
+    "error_ratio": 0.01,
+    "latency_p99_seconds": 0.25,
+    "cpu_usage_ratio": 0.4,
+    "memory_usage_bytes": 512e6,
+}
 
 
 class Exporter:
@@ -62,10 +67,23 @@ class Lab:
     injected_at: float
 
 
-RULES = {"groups": [{"name": "andon-test", "interval": "1s", "rules": [
-    {"alert": "HighErrorRatio", "expr": "error_ratio > 0.1", "for": "0s",
-     "labels": {"severity": "page"}, "annotations": {"summary": "{{ $labels.service }} error ratio is {{ $value }}"}},
-]}]}
+RULES = {
+    "groups": [
+        {
+            "name": "andon-test",
+            "interval": "1s",
+            "rules": [
+                {
+                    "alert": "HighErrorRatio",
+                    "expr": "error_ratio > 0.1",
+                    "for": "0s",
+                    "labels": {"severity": "page"},
+                    "annotations": {"summary": "{{ $labels.service }} error ratio is {{ $value }}"},
+                },
+            ],
+        }
+    ]
+}
 
 
 def _wait_for(check: object, timeout_s: float, what: str) -> None:
@@ -86,8 +104,10 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     rules = tmp / "rules.yml"
     rules.write_text(yaml.safe_dump(RULES))
     exporter = Exporter()
-    with recording_server({("GET", "/metrics"): exporter.metrics}) as target, \
-            start_prometheus(tmp, [target.hostport], [rules]) as url:
+    with (
+        recording_server({("GET", "/metrics"): exporter.metrics}) as target,
+        start_prometheus(tmp, [target.hostport], [rules]) as url,
+    ):
         source = PrometheusSource(url)
         _wait_for(lambda: len(source.query("error_ratio", time.time())) == len(SERVICES), 30, "the first scrape")
         started = time.time()

@@ -35,10 +35,14 @@ def _leaky(ctx: ToolContext, args: Any) -> ToolResult:
 
 
 def registry() -> ToolRegistry:
-    return ToolRegistry([Tool("echo", "Echo text.", EchoArgs, Risk.READ, _echo),
-                         Tool("slow", "Sleeps.", EchoArgs, Risk.READ, _slow, timeout_s=0.2),
-                         Tool("boom", "Fails.", EchoArgs, Risk.READ, _boom),
-                         Tool("leaky", "Fails naming its URL.", EchoArgs, Risk.READ, _leaky)])
+    return ToolRegistry(
+        [
+            Tool("echo", "Echo text.", EchoArgs, Risk.READ, _echo),
+            Tool("slow", "Sleeps.", EchoArgs, Risk.READ, _slow, timeout_s=0.2),
+            Tool("boom", "Fails.", EchoArgs, Risk.READ, _boom),
+            Tool("leaky", "Fails naming its URL.", EchoArgs, Risk.READ, _leaky),
+        ]
+    )
 
 
 CTX = ToolContext(sources=Sources())
@@ -52,8 +56,9 @@ def test_default_registry_covers_every_group_with_risks_and_schemas() -> None:
     for tool in tools:
         assert tool.json_schema()["type"] == "object", tool.name
     assert all(s["function"]["name"] for s in default_registry().openai_schemas())
-    assert not any(s["function"]["name"] in ("drain_queue", "rollback_deploy")
-                   for s in default_registry().openai_schemas()), "the model only sees read-only tools"
+    assert not any(
+        s["function"]["name"] in ("drain_queue", "rollback_deploy") for s in default_registry().openai_schemas()
+    ), "the model only sees read-only tools"
 
 
 def test_bad_arguments_are_a_clear_error_not_a_crash() -> None:

@@ -23,8 +23,9 @@ class RestartArgs(ServiceAction):
 
 
 class DrainArgs(ServiceAction):
-    target: str | None = Field(None, description="where drained messages go (e.g. a dead-letter queue); "
-                                                  "discarded when omitted")
+    target: str | None = Field(
+        None, description="where drained messages go (e.g. a dead-letter queue); discarded when omitted"
+    )
 
 
 class ScaleArgs(ServiceAction):
@@ -79,27 +80,77 @@ def _run(action: str, effect: str) -> Any:
 
 
 _SPECS: list[tuple[str, str, type[ToolArgs], Risk, str, str]] = [
-    ("restart_service", "Rolling restart of a service's pods/processes.", RestartArgs, Risk.WRITE,
-     "restart {service}", "none needed; pods come back with the same spec"),
-    ("scale_service", "Scale a service's replicas or workers.", ScaleArgs, Risk.WRITE,
-     "scale {service} to {replicas}", "scale back to the previous replica count"),
-    ("rollback_deploy", "Roll a deployment back to its previous (or a given) revision.", RollbackArgs, Risk.WRITE,
-     "roll back {service}", "redeploy the rolled-back version"),
-    ("toggle_flag", "Turn a feature flag on or off through the configured flag service.", FlagArgs, Risk.WRITE,
-     "set flag {flag} on {service}", "set the flag back to its previous state"),
-    ("create_silence", "Create an Alertmanager silence for an alert.", SilenceArgs, Risk.WRITE,
-     "silence {alertname} for {duration}", "expire the silence in Alertmanager"),
-    ("cordon_node", "Cordon a Kubernetes node so no new pods land on it (running pods stay).", NodeArgs, Risk.WRITE,
-     "cordon {node}", "kubectl uncordon the node"),
-    ("drain_queue", "Discard the backlog of a queue a service consumes (messages are lost).", DrainArgs,
-     Risk.DESTRUCTIVE, "drain the queue of {service}", "cannot be undone: discarded messages are gone"),
-    ("run_automation", "Trigger a named automation job (Jenkins/Rundeck) configured in settings.", AutomationArgs,
-     Risk.WRITE, "run automation {job}", "depends on the job; see its documentation"),
+    (
+        "restart_service",
+        "Rolling restart of a service's pods/processes.",
+        RestartArgs,
+        Risk.WRITE,
+        "restart {service}",
+        "none needed; pods come back with the same spec",
+    ),
+    (
+        "scale_service",
+        "Scale a service's replicas or workers.",
+        ScaleArgs,
+        Risk.WRITE,
+        "scale {service} to {replicas}",
+        "scale back to the previous replica count",
+    ),
+    (
+        "rollback_deploy",
+        "Roll a deployment back to its previous (or a given) revision.",
+        RollbackArgs,
+        Risk.WRITE,
+        "roll back {service}",
+        "redeploy the rolled-back version",
+    ),
+    (
+        "toggle_flag",
+        "Turn a feature flag on or off through the configured flag service.",
+        FlagArgs,
+        Risk.WRITE,
+        "set flag {flag} on {service}",
+        "set the flag back to its previous state",
+    ),
+    (
+        "create_silence",
+        "Create an Alertmanager silence for an alert.",
+        SilenceArgs,
+        Risk.WRITE,
+        "silence {alertname} for {duration}",
+        "expire the silence in Alertmanager",
+    ),
+    (
+        "cordon_node",
+        "Cordon a Kubernetes node so no new pods land on it (running pods stay).",
+        NodeArgs,
+        Risk.WRITE,
+        "cordon {node}",
+        "kubectl uncordon the node",
+    ),
+    (
+        "drain_queue",
+        "Discard the backlog of a queue a service consumes (messages are lost).",
+        DrainArgs,
+        Risk.DESTRUCTIVE,
+        "drain the queue of {service}",
+        "cannot be undone: discarded messages are gone",
+    ),
+    (
+        "run_automation",
+        "Trigger a named automation job (Jenkins/Rundeck) configured in settings.",
+        AutomationArgs,
+        Risk.WRITE,
+        "run automation {job}",
+        "depends on the job; see its documentation",
+    ),
 ]
 
 ACTUATOR_NAMES = frozenset(spec[0] for spec in _SPECS)
 
 
 def actuator_tools() -> list[Tool]:
-    return [Tool(name, description, model, risk, _run(name, effect), group="actuator", undo=undo)
-            for name, description, model, risk, effect, undo in _SPECS]
+    return [
+        Tool(name, description, model, risk, _run(name, effect), group="actuator", undo=undo)
+        for name, description, model, risk, effect, undo in _SPECS
+    ]

@@ -18,23 +18,32 @@ __all__ = ["analysis_tools"]
 
 
 class WindowArgs(ToolArgs):
-    onset: str | None = Field(None, description="suspected onset (ISO time or offset like -10m); defaults to the incident start")
+    onset: str | None = Field(
+        None, description="suspected onset (ISO time or offset like -10m); defaults to the incident start"
+    )
     lookback: str = Field("60m", description="history to compare against")
 
 
 class RankArgs(WindowArgs):
-    onset_unknown: bool = Field(False, description="no time was given (a person's vague report): the change point "
-                                                   "may lie anywhere in the lookback, not only near the onset")
+    onset_unknown: bool = Field(
+        False,
+        description="no time was given (a person's vague report): the change point "
+        "may lie anywhere in the lookback, not only near the onset",
+    )
 
 
 class ChangeArgs(ToolArgs):
-    onset: str | None = Field(None, description="suspected onset (ISO time or offset like -10m); defaults to the incident start")
-    lookback: str = Field("7d", description="how far back changes may still be the cause (a leak from last week's release)")
+    onset: str | None = Field(
+        None, description="suspected onset (ISO time or offset like -10m); defaults to the incident start"
+    )
+    lookback: str = Field(
+        "7d", description="how far back changes may still be the cause (a leak from last week's release)"
+    )
     services: list[str] = Field(default_factory=list, description="services already suspected (boosts their changes)")
 
 
 class HistoryArgs(WindowArgs):
-    series: list[str] = Field(description="series selectors to look back on, e.g. memory_usage_bytes{service=\"api\"}")
+    series: list[str] = Field(description='series selectors to look back on, e.g. memory_usage_bytes{service="api"}')
 
 
 def _onset(ctx: ToolContext, onset: str | None) -> float:
@@ -59,8 +68,11 @@ def rank_anomalies(ctx: ToolContext, args: RankArgs) -> ToolResult:
         return ToolResult.no_data(f"{len(series)} series, none with enough finite points to read")
     threshold = ctx.params.anomaly_threshold
     anomalous = [s for s in ranked if s.raw_score >= threshold]
-    rough = " (some series too short for a change point: insufficient data, a rough reading)" \
-        if any(s.insufficient for s in ranked) else ""
+    rough = (
+        " (some series too short for a change point: insufficient data, a rough reading)"
+        if any(s.insufficient for s in ranked)
+        else ""
+    )
     if not anomalous:
         return ToolResult.ok(f"no service anomalous among {len(ranked)} (max z={ranked[0].raw_score:.1f}){rough}", data)
     parts = []
@@ -86,8 +98,9 @@ def log_spikes(ctx: ToolContext, args: WindowArgs) -> ToolResult:
         return ToolResult.error("no log source is configured")
     onset = _onset(ctx, args.onset)
     start = onset - parse_duration(args.lookback)
-    spikes = log_template_spikes(ctx.sources.logs.lines(start, ctx.now), onset, start, ctx.now, top=30,
-                                 params=ctx.params)
+    spikes = log_template_spikes(
+        ctx.sources.logs.lines(start, ctx.now), onset, start, ctx.now, top=30, params=ctx.params
+    )
     if not spikes:
         return ToolResult.no_data("no new or spiking log templates")
     return ToolResult.ok("; ".join(s.describe() for s in spikes[:4]), [s.to_dict() for s in spikes])
@@ -98,26 +111,64 @@ def history_tool(ctx: ToolContext, args: HistoryArgs) -> ToolResult:
         return ToolResult.error("no metrics source is configured")
     onset = _onset(ctx, args.onset)
     start = min(onset, ctx.now) - parse_duration(args.lookback)
-    trends = series_history(ctx.sources.metrics, args.series, onset, start, ctx.now,
-                            pick_step(start, ctx.now, 240), ctx.params)
+    trends = series_history(
+        ctx.sources.metrics, args.series, onset, start, ctx.now, pick_step(start, ctx.now, 240), ctx.params
+    )
     if not trends:
         return ToolResult.no_data("no history for these series")
-    said = [f"{t.metric} of {t.service}: " + (f"repeats {'/'.join(t.repeats)} earlier" if t.repeats else
-                                               f"new against {'/'.join(t.compared)}" if t.compared else "no earlier window")
-            for t in trends[:4]]
+    said = [
+        f"{t.metric} of {t.service}: "
+        + (
+            f"repeats {'/'.join(t.repeats)} earlier"
+            if t.repeats
+            else f"new against {'/'.join(t.compared)}"
+            if t.compared
+            else "no earlier window"
+        )
+        for t in trends[:4]
+    ]
     return ToolResult.ok("; ".join(said), [t.to_dict() for t in trends])
 
 
 def analysis_tools() -> list[Tool]:
     return [
-        Tool("rank_anomalies", "Rank services by how anomalous their metrics became at the onset (robust, "
-             "dependency-aware); the first service is the most likely root cause.", RankArgs, Risk.READ,
-             rank_anomalies, group="analysis", timeout_s=30, max_data_chars=80_000),  # type: ignore[arg-type]
-        Tool("correlate_changes", "Deploys, config/flag, credential and schema changes up to a week before the "
-             "onset, nearest first.", ChangeArgs, Risk.READ, correlate_changes_tool, group="analysis"),  # type: ignore[arg-type]
-        Tool("log_template_spikes", "Log templates (drain3) that are new or spiking since the onset, with examples.",
-             WindowArgs, Risk.READ, log_spikes, group="analysis", timeout_s=30, max_data_chars=30_000),  # type: ignore[arg-type]
-        Tool("series_history", "For suspect series: when their trend began over the last day, and whether the same "
-             "shift came at the same time yesterday or last week (a recurring shape is not a fault).", HistoryArgs,
-             Risk.READ, history_tool, group="analysis", timeout_s=30),  # type: ignore[arg-type]
+        Tool(
+            "rank_anomalies",
+            "Rank services by how anomalous their metrics became at the onset (robust, "
+            "dependency-aware); the first service is the most likely root cause.",
+            RankArgs,
+            Risk.READ,
+            rank_anomalies,
+            group="analysis",
+            timeout_s=30,
+            max_data_chars=80_000,
+        ),  # type: ignore[arg-type]
+        Tool(
+            "correlate_changes",
+            "Deploys, config/flag, credential and schema changes up to a week before the onset, nearest first.",
+            ChangeArgs,
+            Risk.READ,
+            correlate_changes_tool,
+            group="analysis",
+        ),  # type: ignore[arg-type]
+        Tool(
+            "log_template_spikes",
+            "Log templates (drain3) that are new or spiking since the onset, with examples.",
+            WindowArgs,
+            Risk.READ,
+            log_spikes,
+            group="analysis",
+            timeout_s=30,
+            max_data_chars=30_000,
+        ),  # type: ignore[arg-type]
+        Tool(
+            "series_history",
+            "For suspect series: when their trend began over the last day, and whether the same "
+            "shift came at the same time yesterday or last week (a recurring shape is not a fault).",
+            HistoryArgs,
+            Risk.READ,
+            history_tool,
+            group="analysis",
+            timeout_s=30,
+        ),  # type: ignore[arg-type]
     ]

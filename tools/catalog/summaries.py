@@ -27,6 +27,12 @@ def summarise_series(series: Series) -> dict[str, Any]:
     half = max(len(values) // 2, 1)
     first, second = float(np.median(values[:half])), float(np.median(values[half:]))
     trend = "rising" if second > first * 1.2 + 1e-9 else "falling" if second < first * 0.8 - 1e-9 else "flat"
-    return {"series": series.key(), "points": int(len(values)), "min": round(float(values.min()), 6),
-            "max": round(float(values.max()), 6), "mean": round(float(values.mean()), 6),
-            "last": round(float(values[-1]), 6), "trend": trend}
+    return {
+        "series": series.key(),
+        "points": int(len(values)),
+        "min": round(float(values.min()), 6),
+        "max": round(float(values.max()), 6),
+        "mean": round(float(values.mean()), 6),
+        "last": round(float(values[-1]), 6),
+        "trend": trend,
+    }

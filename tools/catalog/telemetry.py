@@ -114,9 +114,11 @@ def logs_query(ctx: ToolContext, args: LogArgs) -> ToolResult:
     lines = ctx.sources.logs.lines(ctx.now - parse_duration(args.lookback), ctx.now, args.service, args.contains)
     if not lines:
         return ToolResult.no_data("no matching log lines")
-    shown = lines[-args.limit:]
-    return ToolResult.ok(f"{len(lines)} lines; last: {shown[-1].text[:160]}",
-                         [{"ts": line.ts, "service": line.service, "level": line.level, "text": line.text} for line in shown])
+    shown = lines[-args.limit :]
+    return ToolResult.ok(
+        f"{len(lines)} lines; last: {shown[-1].text[:160]}",
+        [{"ts": line.ts, "service": line.service, "level": line.level, "text": line.text} for line in shown],
+    )
 
 
 def k8s_pods(ctx: ToolContext, args: ServiceArgs) -> ToolResult:
@@ -127,8 +129,9 @@ def k8s_pods(ctx: ToolContext, args: ServiceArgs) -> ToolResult:
         return ToolResult.no_data("no pods found")
     unhealthy = [p for p in pods if p.reasons or not p.ready or p.restarts > 0]
     text = "; ".join(f"{p.name} restarts={p.restarts} {','.join(p.reasons) or p.phase}" for p in unhealthy[:8])
-    return ToolResult.ok(f"{len(pods)} pods, {len(unhealthy)} unhealthy" + (f": {text}" if text else ""),
-                         [asdict(p) for p in pods[:100]])
+    return ToolResult.ok(
+        f"{len(pods)} pods, {len(unhealthy)} unhealthy" + (f": {text}" if text else ""), [asdict(p) for p in pods[:100]]
+    )
 
 
 def k8s_events(ctx: ToolContext, args: ServiceArgs) -> ToolResult:
@@ -139,8 +142,10 @@ def k8s_events(ctx: ToolContext, args: ServiceArgs) -> ToolResult:
         return ToolResult.no_data("no events in the last hour")
     warnings = [e for e in events if e.type != "Normal"]
     text = "; ".join(f"{e.reason} {e.object}: {e.message[:80]}" for e in warnings[:6])
-    return ToolResult.ok(f"{len(events)} events, {len(warnings)} warnings" + (f": {text}" if text else ""),
-                         [asdict(e) for e in events[-100:]])
+    return ToolResult.ok(
+        f"{len(events)} events, {len(warnings)} warnings" + (f": {text}" if text else ""),
+        [asdict(e) for e in events[-100:]],
+    )
 
 
 def k8s_nodes(ctx: ToolContext, args: NoArgs) -> ToolResult:
@@ -176,22 +181,57 @@ def recent_changes(ctx: ToolContext, args: ChangesArgs) -> ToolResult:
 
 def telemetry_tools() -> list[Tool]:
     def read(name: str, description: str, model: type[ToolArgs], handler: object) -> Tool:
-        return Tool(name=name, description=description, args_model=model, risk=Risk.READ,
-                    handler=handler, group="telemetry")  # type: ignore[arg-type]
+        return Tool(
+            name=name,
+            description=description,
+            args_model=model,
+            risk=Risk.READ,
+            handler=handler,  # type: ignore[arg-type]
+            group="telemetry",
+        )
 
     return [
-        read("prometheus_query", "Evaluate a PromQL expression now; returns the current value of each series.",
-             QueryArgs, prometheus_query),
-        read("prometheus_query_range", "Evaluate PromQL over a lookback window; returns per-series min/max/last/trend, not raw points.",
-             RangeArgs, prometheus_query_range),
-        read("prometheus_series", "List the metrics available per service (label discovery).", SeriesArgs, prometheus_series),
+        read(
+            "prometheus_query",
+            "Evaluate a PromQL expression now; returns the current value of each series.",
+            QueryArgs,
+            prometheus_query,
+        ),
+        read(
+            "prometheus_query_range",
+            "Evaluate PromQL over a lookback window; returns per-series min/max/last/trend, not raw points.",
+            RangeArgs,
+            prometheus_query_range,
+        ),
+        read(
+            "prometheus_series",
+            "List the metrics available per service (label discovery).",
+            SeriesArgs,
+            prometheus_series,
+        ),
         read("firing_alerts", "Alerts currently firing (Alertmanager / Prometheus rule state).", NoArgs, firing_alerts),
         read("alert_silences", "Active Alertmanager silences.", NoArgs, alert_silences),
-        read("logs_query", "Recent log lines of a service (Loki or log files), optionally filtered by text.", LogArgs, logs_query),
-        read("k8s_pods", "Pods with their phase, readiness, restarts and reasons such as OOMKilled or CrashLoopBackOff.",
-             ServiceArgs, k8s_pods),
+        read(
+            "logs_query",
+            "Recent log lines of a service (Loki or log files), optionally filtered by text.",
+            LogArgs,
+            logs_query,
+        ),
+        read(
+            "k8s_pods",
+            "Pods with their phase, readiness, restarts and reasons such as OOMKilled or CrashLoopBackOff.",
+            ServiceArgs,
+            k8s_pods,
+        ),
         read("k8s_events", "Kubernetes events of the last hour (warnings first).", ServiceArgs, k8s_events),
         read("k8s_nodes", "Node readiness and conditions.", NoArgs, k8s_nodes),
-        read("k8s_rollout_history", "Deployment revisions and versions of a service.", RolloutArgs, k8s_rollout_history),
-        read("recent_changes", "Recent deploys, config changes, feature-flag flips and migrations.", ChangesArgs, recent_changes),
+        read(
+            "k8s_rollout_history", "Deployment revisions and versions of a service.", RolloutArgs, k8s_rollout_history
+        ),
+        read(
+            "recent_changes",
+            "Recent deploys, config changes, feature-flag flips and migrations.",
+            ChangesArgs,
+            recent_changes,
+        ),
     ]

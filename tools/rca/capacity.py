@@ -60,6 +60,9 @@ def pinned_to_few_pods(service: str, evidence: Evidence, params: Params) -> bool
         return False
     pods = {p.name for p in evidence.pods.get(service, [])}
     pods |= {s.labels["pod"] for s in record.series if s.labels.get("pod")}
-    hot = {s.labels["pod"] for s in record.series if s.labels.get("pod") and s.kind in _LOAD_KINDS
-           and s.direction == "up" and s.score >= params.anomaly_threshold}
+    hot = {
+        s.labels["pod"]
+        for s in record.series
+        if s.labels.get("pod") and s.kind in _LOAD_KINDS and s.direction == "up" and s.score >= params.anomaly_threshold
+    }
     return len(pods) >= params.skew_min_pods and 0 < len(hot) <= params.skew_share * len(pods)

@@ -25,46 +25,93 @@ from tools.rca.records import ChangeLink
 from tools.rca.vocabulary import ACCUMULATING, classify
 from tools.sources.base import Change
 
-__all__ = ["identifiers", "link_stops", "stops", "family_of", "to_links", "link_changes", "Symptoms", "CHECK_FAMILIES", "AUTH_WORDS", "TLS_WORDS", "refused_credentials",
-           "reasons_of", "refused_over_reason"]
+__all__ = [
+    "identifiers",
+    "link_stops",
+    "stops",
+    "family_of",
+    "to_links",
+    "link_changes",
+    "Symptoms",
+    "CHECK_FAMILIES",
+    "AUTH_WORDS",
+    "TLS_WORDS",
+    "refused_credentials",
+    "reasons_of",
+    "refused_over_reason",
+]
 
 _FAMILIES: list[tuple[str, re.Pattern[str]]] = [
     ("certificate", re.compile(r"(?i)\bcert(ificate)?s?\b|tls|ssl|x509")),
-    ("credential", re.compile(r"(?i)secret|credential|password|passwd|api[ _-]?key|access[ _-]?key|token|"
-                              r"rotat|revok")),
+    (
+        "credential",
+        re.compile(
+            r"(?i)secret|credential|password|passwd|api[ _-]?key|access[ _-]?key|token|"
+            r"rotat|revok"
+        ),
+    ),
     ("schema", re.compile(r"(?i)migrat|schema|ddl|alter table|index|vacuum")),
     ("job", re.compile(r"(?i)\bjob\b|cron|batch|backfill|campaign|export|reindex")),
     ("deploy", re.compile(r"(?i)deploy|release|rollout|image|version|canary")),
     ("config", re.compile(r"(?i)config|flag|setting|values|env|parameter|feature|toggle|limit|ttl")),
     ("infra", re.compile(r"(?i)infra|node|network|dns|kernel|upgrade|cluster|zone|firewall|mtu|provider|status")),
 ]
-_KIND_FAMILY = {"deploy": "deploy", "release": "deploy", "rollout": "deploy", "config": "config",
-                "configmap": "config", "flag": "config", "feature_flag": "config", "migration": "schema",
-                "schema": "schema", "infra": "infra", "job": "job", "cronjob": "job", "secret": "credential",
-                "secret_rotation": "credential", "credential": "credential", "certificate": "certificate"}
+_KIND_FAMILY = {
+    "deploy": "deploy",
+    "release": "deploy",
+    "rollout": "deploy",
+    "config": "config",
+    "configmap": "config",
+    "flag": "config",
+    "feature_flag": "config",
+    "migration": "schema",
+    "schema": "schema",
+    "infra": "infra",
+    "job": "job",
+    "cronjob": "job",
+    "secret": "credential",
+    "secret_rotation": "credential",
+    "credential": "credential",
+    "certificate": "certificate",
+}
 
-CHECK_FAMILIES = {"deploy": {"deploy"}, "config": {"config"}, "flag": {"config"}, "migration": {"schema"},
-                  "infra": {"infra"}, "credential": {"credential"}, "certificate": {"certificate"},
-                  "job": {"job"}, "any": {"deploy", "config", "schema", "infra", "credential", "certificate", "job"}}
+CHECK_FAMILIES = {
+    "deploy": {"deploy"},
+    "config": {"config"},
+    "flag": {"config"},
+    "migration": {"schema"},
+    "infra": {"infra"},
+    "credential": {"credential"},
+    "certificate": {"certificate"},
+    "job": {"job"},
+    "any": {"deploy", "config", "schema", "infra", "credential", "certificate", "job"},
+}
 """Which change families a runbook check's ``change:`` kind accepts."""
 
-AUTH_WORDS = re.compile(r"(?i)(?<![=.\d])\b(401|403)\b|(status|code)[=:]\s*40[13]\b|unauthori[sz]ed|forbidden|authenticat\w* fail|invalid[ _-]?(api[ _-]?)?"
-                        r"(key|token|credential|password)|expired[ _-]?(api[ _-]?)?(key|token|credential|password)|"
-                        r"access ?denied|password authentication|invalidaccesskeyid|signature ?does ?not ?match|"
-                        r"permission denied|not authori[sz]ed|remote error: tls: \w+ certificate|"
-                        r"certificate (expired|revoked|unknown) alert")
+AUTH_WORDS = re.compile(
+    r"(?i)(?<![=.\d])\b(401|403)\b|(status|code)[=:]\s*40[13]\b|unauthori[sz]ed|forbidden|authenticat\w* fail|"
+    r"invalid[ _-]?(api[ _-]?)?"
+    r"(key|token|credential|password)|expired[ _-]?(api[ _-]?)?(key|token|credential|password)|"
+    r"access ?denied|password authentication|invalidaccesskeyid|signature ?does ?not ?match|"
+    r"permission denied|not authori[sz]ed|remote error: tls: \w+ certificate|"
+    r"certificate (expired|revoked|unknown) alert"
+)
 """What authentication failures look like in logs and metric names (a server rejecting the client
 certificate we present is one: "remote error: tls: expired certificate" is the peer's alert about ours). A
 401 that is a field's value (``empty_acquire_count=401``) is a number, not a status, unless the field is one."""
-TIME_REFUSED = re.compile(r"(?i)request ?time ?too ?skewed|not yet valid|used before issued|issued (at )?in the future|"
-                          r"clock skew")
+TIME_REFUSED = re.compile(
+    r"(?i)request ?time ?too ?skewed|not yet valid|used before issued|issued (at )?in the future|"
+    r"clock skew"
+)
 """A refusal over time, not credentials (a signed request dated in the future, a token not valid yet): its 403
 says the clock is off, not that a key changed."""
 
 
-RATE_REFUSED = re.compile(r"(?i)too many requests|\brate[ _-]?limit(ed)? (exceeded|reached|hit)|\bapi rate limit|"
-                          r"secondary rate limit|quota (exceeded|exhausted)|exceeded .{0,40}quota|"
-                          r"x-ratelimit-remaining[=: ]+0\b|\bthrottl(ed|ing)\b")
+RATE_REFUSED = re.compile(
+    r"(?i)too many requests|\brate[ _-]?limit(ed)? (exceeded|reached|hit)|\bapi rate limit|"
+    r"secondary rate limit|quota (exceeded|exhausted)|exceeded .{0,40}quota|"
+    r"x-ratelimit-remaining[=: ]+0\b|\bthrottl(ed|ing)\b"
+)
 """A refusal over rate, not credentials: GitHub answers "403 Forbidden: API rate limit exceeded"."""
 AUTH_STATUS = re.compile(r"(?i)\b(401|403)\b|\bforbidden\b|\bunauthori[sz]ed\b")
 """The bare status of a refusal, which says that a request was refused, not why."""
@@ -90,8 +137,11 @@ def refused_credentials(texts: list[str], said: list[str] | None = None) -> bool
     say the refusals are over rate. ``said`` is everything else its logs said (a warning may give the
     reason its error lines leave out)."""
     reasons = [*texts, *(said or [])]
-    return any(AUTH_WORDS.search(t) for t in reasons_of(texts, refused_over_reason(reasons))) and \
-        not any(TIME_REFUSED.search(t) for t in reasons)
+    return any(AUTH_WORDS.search(t) for t in reasons_of(texts, refused_over_reason(reasons))) and not any(
+        TIME_REFUSED.search(t) for t in reasons
+    )
+
+
 TLS_WORDS = re.compile(r"(?i)x509|certificate|handshake|tls|ssl")
 """What TLS and certificate failures look like."""
 
@@ -102,7 +152,9 @@ _SLOW_FAMILIES = frozenset({"infra", "schema"})
 def family_of(change: Change) -> str:
     """The family of a change: its kind when the feed uses a known word, else what its kind and text say."""
     kind = change.kind.lower().replace("-", "_")
-    if _sets_workload(change) and (_KIND_FAMILY.get(kind) == "infra" or kind not in _KIND_FAMILY and not change.version):
+    if _sets_workload(change) and (
+        _KIND_FAMILY.get(kind) == "infra" or kind not in _KIND_FAMILY and not change.version
+    ):
         return "config"
     if _KIND_FAMILY.get(kind) == "credential" and _reshapes(change):
         return "config"
@@ -118,12 +170,19 @@ def family_of(change: Change) -> str:
 def _sets_workload(change: Change) -> bool:
     """A change that sets a workload's replicas, resources or autoscaling (``kubectl scale``, a limit, an
     HPA bound) is configuration, whatever the feed files it under: the workload runs as told."""
-    return bool(re.search(r"(?i)\bscale[ds]?\b|--replicas|\breplicas\b|\b(cpu|memory) (limit|request)s?\b|"
-                          r"\bresources\.(limits|requests)|\b(hpa|autoscal\w*)\b.{0,40}\b(min|max)", change.description))
+    return bool(
+        re.search(
+            r"(?i)\bscale[ds]?\b|--replicas|\breplicas\b|\b(cpu|memory) (limit|request)s?\b|"
+            r"\bresources\.(limits|requests)|\b(hpa|autoscal\w*)\b.{0,40}\b(min|max)",
+            change.description,
+        )
+    )
 
 
-STOPS = re.compile(r"(?i)\breplicas\b.{0,20}(->|→|to)\s*0\b|\bscaled? (down )?to (0|zero)\b|\bsuspend(ed)?\b|"
-                   r"\bpaused?\b|\bdisabled?\b|\bstopped\b")
+STOPS = re.compile(
+    r"(?i)\breplicas\b.{0,20}(->|→|to)\s*0\b|\bscaled? (down )?to (0|zero)\b|\bsuspend(ed)?\b|"
+    r"\bpaused?\b|\bdisabled?\b|\bstopped\b"
+)
 """A change that stops a workload: scaled to zero, suspended, paused, disabled."""
 
 
@@ -152,12 +211,17 @@ def link_stops(links: list[ChangeLink], symptoms: dict[str, Symptoms], params: P
         for service, seen in symptoms.items():
             if service == link.service or service in piled:
                 continue
-            climbing = [m for m, began, spacing in seen.trend_starts
-                        if abs(began - link.ts) <= max(match_s, 3 * spacing) and classify(m).kind in ACCUMULATING]
+            climbing = [
+                m
+                for m, began, spacing in seen.trend_starts
+                if abs(began - link.ts) <= max(match_s, 3 * spacing) and classify(m).kind in ACCUMULATING
+            ]
             if climbing:
                 how = "stopped" if stops(link) else "drained less"
-                link.linked = (f"{climbing[0]} of {service} began to climb when it {how}, "
-                               f"{_ago(link.minutes_before_onset)} before the onset")
+                link.linked = (
+                    f"{climbing[0]} of {service} began to climb when it {how}, "
+                    f"{_ago(link.minutes_before_onset)} before the onset"
+                )
                 link.link_strength = 1.0
                 piled[service] = link.service
     return piled
@@ -166,8 +230,13 @@ def link_stops(links: list[ChangeLink], symptoms: dict[str, Symptoms], params: P
 def _reshapes(change: Change) -> bool:
     """A secret edit that adds, removes or renames keys changes what the workload is configured with, not
     a credential's value: configuration."""
-    return bool(re.search(r"(?i)\bkeys?\b.{0,60}\b(removed|added|renamed|deleted|dropped)\b|"
-                          r"\b(removed|added|renamed|deleted|dropped)\b.{0,30}\bkeys?\b", change.description))
+    return bool(
+        re.search(
+            r"(?i)\bkeys?\b.{0,60}\b(removed|added|renamed|deleted|dropped)\b|"
+            r"\b(removed|added|renamed|deleted|dropped)\b.{0,30}\bkeys?\b",
+            change.description,
+        )
+    )
 
 
 IDENTIFIER = re.compile(r"(?<![\w.-])[A-Za-z][\w-]*[_.][\w.-]*[A-Za-z0-9](?![\w])")
@@ -184,15 +253,22 @@ which copy of something it is, not what was set: every line about that copy quot
 
 def identifiers(text: str) -> set[str]:
     """The distinctive names in ``text`` (see ``IDENTIFIER``), without versions, addresses and ordinals."""
-    return {m for m in IDENTIFIER.findall(text) if len(m) >= IDENTIFIER_MIN and not re.fullmatch(r"[\d.v-]+", m)
-            and not ORDINAL.match(m)}
+    return {
+        m
+        for m in IDENTIFIER.findall(text)
+        if len(m) >= IDENTIFIER_MIN and not re.fullmatch(r"[\d.v-]+", m) and not ORDINAL.match(m)
+    }
 
 
 def _says_credential(change: Change) -> bool:
     """A config change that rotates a secret or a key is a credential change."""
-    return bool(re.search(r"(?i)rotat\w* .{0,40}(key|secret|password|token|credential)|"
-                          r"(key|secret|password|token|credential)s? .{0,20}(rotat|revok|deactivat|expir)",
-                          change.description))
+    return bool(
+        re.search(
+            r"(?i)rotat\w* .{0,40}(key|secret|password|token|credential)|"
+            r"(key|secret|password|token|credential)s? .{0,20}(rotat|revok|deactivat|expir)",
+            change.description,
+        )
+    )
 
 
 def to_links(changes: list[Change], onset: float, suspects: set[str], params: Params) -> list[ChangeLink]:
@@ -205,10 +281,21 @@ def to_links(changes: list[Change], onset: float, suspects: set[str], params: Pa
             continue
         closeness = math.exp(-max(delta, 0.0) / params.change_decay_s)
         score = closeness * (params.suspect_change_weight if change.service in suspects else 1.0)
-        out.append(ChangeLink(service=change.service, kind=change.kind, family=family_of(change), ts=change.ts,
-                              minutes_before_onset=round(delta / 60.0, 1), score=round(score, 4),
-                              description=change.description, version=change.version,
-                              previous_version=change.previous_version, flag=change.flag, author=change.author))
+        out.append(
+            ChangeLink(
+                service=change.service,
+                kind=change.kind,
+                family=family_of(change),
+                ts=change.ts,
+                minutes_before_onset=round(delta / 60.0, 1),
+                score=round(score, 4),
+                description=change.description,
+                version=change.version,
+                previous_version=change.previous_version,
+                flag=change.flag,
+                author=change.author,
+            )
+        )
     out.sort(key=lambda c: c.score, reverse=True)
     return out
 
@@ -249,14 +336,20 @@ def _why(link: ChangeLink, seen: Symptoms, params: Params, match_s: float) -> tu
             return f"{metric} began to trend with it, {_ago(link.minutes_before_onset)} before the onset", 1.0
     quoted = sorted(identifiers(f"{link.description} {link.flag}") & seen.failure_names)
     if quoted:
-        return (f"its failures quote {quoted[0]}, which it changed {_ago(link.minutes_before_onset)} before the "
-                f"onset", params.named_link_strength)
+        return (
+            f"its failures quote {quoted[0]}, which it changed {_ago(link.minutes_before_onset)} before the onset",
+            params.named_link_strength,
+        )
     if link.family == "credential" and seen.auth_failures:
-        return (f"authentication failures followed a credential change {_ago(link.minutes_before_onset)} earlier",
-                params.credential_link_strength)
+        return (
+            f"authentication failures followed a credential change {_ago(link.minutes_before_onset)} earlier",
+            params.credential_link_strength,
+        )
     if link.family == "certificate" and (seen.tls_failures or seen.auth_failures):
-        return (f"TLS failures followed a certificate change {_ago(link.minutes_before_onset)} earlier",
-                params.credential_link_strength)
+        return (
+            f"TLS failures followed a certificate change {_ago(link.minutes_before_onset)} earlier",
+            params.credential_link_strength,
+        )
     if seen.onset is None or (link.family == "schema" and not seen.db_trouble):
         return "", 0.0
     lag = seen.onset - link.ts

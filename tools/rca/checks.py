@@ -78,8 +78,12 @@ def _metric(check: Check, service: str, evidence: Evidence, params: Params) -> C
     if expect == "rising":  # a steady climb (a leak, a filling disk), not a step up with more work
         trend = evidence.trends.get(best.key)
         began = best.trend_start if best.trend_start is not None else (trend.trend_start if trend else None)
-        ok = best.direction == "up" and began is not None and not idle_before and \
-            best.score / max(signal.weight, 1e-6) >= params.anomaly_threshold * params.moving_share
+        ok = (
+            best.direction == "up"
+            and began is not None
+            and not idle_before
+            and best.score / max(signal.weight, 1e-6) >= params.anomaly_threshold * params.moving_share
+        )
         # (from nothing, a process started and filled its memory: a start, not a climb)
     elif expect in ("up", "down", "started"):
         raw = best.score / max(signal.weight, 1e-6)
@@ -93,13 +97,22 @@ def _metric(check: Check, service: str, evidence: Evidence, params: Params) -> C
         limit, worse = float(number), ("up" if op == "above" else "down")
         holds_after, held_before = (after > limit, before > limit) if op == "above" else (after < limit, before < limit)
         worsened = (after - before) if worse == "up" else (before - after)
-        moving = ((signed or best.direction == worse)  # still getting worse, if slowly: a burn, not a plateau
-                  and (best.score / max(signal.weight, 1e-6) >= params.anomaly_threshold * params.moving_share
-                       or worsened >= params.level_worsening_share * abs(before) > 0))
+        moving = (
+            (signed or best.direction == worse)  # still getting worse, if slowly: a burn, not a plateau
+            and (
+                best.score / max(signal.weight, 1e-6) >= params.anomaly_threshold * params.moving_share
+                or worsened >= params.level_worsening_share * abs(before) > 0
+            )
+        )
         rules_out = signal.bad not in ("both", worse)  # "CPU below 0.7": a healthy level rules a cause out
         if rules_out and holds_after and not _serving(service, evidence):
-            return CheckOutcome(check, False, False, f"{service} has no ready replica: its {wanted} "
-                                f"({before:.4g} → {after:.4g}) shows nothing healthy", evidence.pod_call)
+            return CheckOutcome(
+                check,
+                False,
+                False,
+                f"{service} has no ready replica: its {wanted} ({before:.4g} → {after:.4g}) shows nothing healthy",
+                evidence.pod_call,
+            )
         countdown = op == "below" and bool(_COUNTDOWN.search(best.metric))  # time left only ever shrinks
         # a symptom that held all along is not news, but time left only ever shrinks, and a clock off stays
         # off: whatever compares timestamps with it fails as soon as it reaches it
@@ -107,8 +120,9 @@ def _metric(check: Check, service: str, evidence: Evidence, params: Params) -> C
     where = f" [{', '.join(f'{k}={v}' for k, v in sorted(best.labels.items()))}]" if best.labels else ""
     detail = f"{service} {best.metric}{where}: {best.before:.4g} → {best.after:.4g} (z={best.score:.1f})"
     healthy_side = expect.startswith(("above:", "below:")) and signal.bad not in ("both", worse_of(expect))
-    return CheckOutcome(check, True, ok, detail, evidence.anomaly_call, key=f"metric:{wanted}:{expect}",
-                        rules_out=healthy_side)
+    return CheckOutcome(
+        check, True, ok, detail, evidence.anomaly_call, key=f"metric:{wanted}:{expect}", rules_out=healthy_side
+    )
 
 
 def worse_of(expect: str) -> str:
@@ -131,21 +145,42 @@ def _log(check: Check, service: str, evidence: Evidence) -> CheckOutcome:
     for spike in evidence.spikes.get(service, []):
         texts = spike.texts()  # a refusal is read by the reason it gives, not by its bare status
         if any(pattern.search(t) for t in reasons_of(texts, over_reason)):
-            return CheckOutcome(check, True, True, f"{service} logs: '{texts[-1][:140]}'", evidence.spike_call,
-                                key=f"log:{spike.template}")
+            return CheckOutcome(
+                check,
+                True,
+                True,
+                f"{service} logs: '{texts[-1][:140]}'",
+                evidence.spike_call,
+                key=f"log:{spike.template}",
+            )
     if service not in evidence.spikes:  # no log of its own (a vendor): it speaks through the callers' logs naming it
         dns = resolvers(evidence, {service, *evidence.services, *evidence.topology})
         for source, spikes in sorted(evidence.spikes.items()):
             for spike in spikes:
-                if spike.error_like and service in accused(spike, source, {service}, dns, evidence.topology) and \
-                        not any(AUTH_WORDS.search(t) for t in spike.texts()) and \
-                        any(pattern.search(t) for t in spike.texts()):
-                    return CheckOutcome(check, True, True, f"{source} logs name {service}: '{spike.texts()[-1][:140]}'",
-                                        evidence.spike_call, key=f"log:{spike.template}")
+                if (
+                    spike.error_like
+                    and service in accused(spike, source, {service}, dns, evidence.topology)
+                    and not any(AUTH_WORDS.search(t) for t in spike.texts())
+                    and any(pattern.search(t) for t in spike.texts())
+                ):
+                    return CheckOutcome(
+                        check,
+                        True,
+                        True,
+                        f"{source} logs name {service}: '{spike.texts()[-1][:140]}'",
+                        evidence.spike_call,
+                        key=f"log:{spike.template}",
+                    )
     for event in evidence.events.get(service, []):  # the cluster's log of the service: a kubelet's pull error
         if event.type != "Normal" and pattern.search(f"{event.reason}: {event.message}"):
-            return CheckOutcome(check, True, True, f"{service} event {event.reason}: '{event.message[:140]}'",
-                                evidence.event_call, key=f"event:{event.reason}:{event.message}")
+            return CheckOutcome(
+                check,
+                True,
+                True,
+                f"{service} event {event.reason}: '{event.message[:140]}'",
+                evidence.event_call,
+                key=f"event:{event.reason}:{event.message}",
+            )
     return CheckOutcome(check, True, False, f"no matching new log lines for {service}", evidence.spike_call)
 
 
@@ -164,16 +199,28 @@ def _change(check: Check, service: str, evidence: Evidence, params: Params) -> C
         is_flag = bool(link.flag) or "flag" in link.kind.lower()
         if check.change in ("flag", "config") and is_flag != (check.change == "flag"):
             continue  # a flag flip is what a flag check looks for; a config check looks for the other changes
-        if link.linked or (-late <= link.minutes_before_onset <= within and
-                           (link.family != "credential" or refused_credentials(evidence.error_texts(service), evidence.log_texts(service)))):
+        if link.linked or (
+            -late <= link.minutes_before_onset <= within
+            and (
+                link.family != "credential"
+                or refused_credentials(evidence.error_texts(service), evidence.log_texts(service))
+            )
+        ):
             # (a key changed days ago explains only failures about keys)
-            return CheckOutcome(check, True, True, link.describe(), evidence.change_call,
-                                key=f"change:{link.family}:{link.what()}")
+            return CheckOutcome(
+                check, True, True, link.describe(), evidence.change_call, key=f"change:{link.family}:{link.what()}"
+            )
     if "job" in families:  # Kubernetes records a job's run itself, where no change feed does
         for event in evidence.events.get(service, []):
             if event.reason == "SuccessfulCreate" and _JOB_RUN.search(f"{event.object} {event.message}"):
-                return CheckOutcome(check, True, True, f"{service}: {event.reason}: {event.message[:100]}",
-                                    evidence.event_call, key=f"change:job:{event.message[:40]}")
+                return CheckOutcome(
+                    check,
+                    True,
+                    True,
+                    f"{service}: {event.reason}: {event.message[:100]}",
+                    evidence.event_call,
+                    key=f"change:job:{event.message[:40]}",
+                )
     return CheckOutcome(check, True, False, f"no {check.change} change on {service}", evidence.change_call)
 
 
@@ -187,24 +234,40 @@ def _kubernetes(check: Check, service: str, evidence: Evidence, params: Params) 
         pod_nodes = {p.node for p in evidence.pods.get(service, [])}
         zone = _failed_zone(evidence, pod_nodes)
         if zone:  # not one node: a zone went down with it
-            return CheckOutcome(check, True, False, f"nodes NotReady across zone {zone}, not a single node",
-                                evidence.node_call)
+            return CheckOutcome(
+                check, True, False, f"nodes NotReady across zone {zone}, not a single node", evidence.node_call
+            )
         if bad_nodes and (not pod_nodes or pod_nodes & set(bad_nodes)):
-            return CheckOutcome(check, True, True, f"node {bad_nodes[0]} NotReady", evidence.node_call, key="k8s:notready")
+            return CheckOutcome(
+                check, True, True, f"node {bad_nodes[0]} NotReady", evidence.node_call, key="k8s:notready"
+            )
         if _notready_over(service, pod_nodes, evidence, params):
-            return CheckOutcome(check, True, False, f"the nodes under {service} are Ready now "
-                                f"({', '.join(sorted(pod_nodes))}) and have been since well before the latest events",
-                                evidence.node_call)
+            return CheckOutcome(
+                check,
+                True,
+                False,
+                f"the nodes under {service} are Ready now "
+                f"({', '.join(sorted(pod_nodes))}) and have been since well before the latest events",
+                evidence.node_call,
+            )
     if wanted in ("zonenotready", "zone_not_ready"):
         zone = _failed_zone(evidence, {p.node for p in evidence.pods.get(service, [])})
         if zone:
-            return CheckOutcome(check, True, True, f"nodes NotReady across zone {zone}", evidence.node_call,
-                                key="k8s:zone")
+            return CheckOutcome(
+                check, True, True, f"nodes NotReady across zone {zone}", evidence.node_call, key="k8s:zone"
+            )
         confined = evidence.confined_zone  # nodes Ready, but every failing series is that zone's
-        if confined and any(zone_of(s.labels) == confined and s.score >= params.anomaly_threshold
-                            for s in evidence.series(service)):
-            return CheckOutcome(check, True, True, f"trouble confined to zone {confined}: {service}'s series there "
-                                f"failed, other zones' did not", evidence.anomaly_call, key="k8s:zone")
+        if confined and any(
+            zone_of(s.labels) == confined and s.score >= params.anomaly_threshold for s in evidence.series(service)
+        ):
+            return CheckOutcome(
+                check,
+                True,
+                True,
+                f"trouble confined to zone {confined}: {service}'s series there failed, other zones' did not",
+                evidence.anomaly_call,
+                key="k8s:zone",
+            )
         # absence proves little: an impaired zone's nodes often still report Ready
         return CheckOutcome(check, False, False, f"no zone-wide NotReady under {service}", evidence.node_call)
     hit = next((r for r in reasons if wanted in r.lower()), None)
@@ -221,8 +284,12 @@ def _notready_over(service: str, pod_nodes: set[str], evidence: Evidence, params
     if evidence.node_call is None or not pod_nodes or not pod_nodes <= {n.name for n in evidence.nodes if n.ready}:
         return False
     events = [e for events in evidence.events.values() for e in events]
-    notready = [e.ts for e in events if e.reason.lower() == "nodenotready"
-                and (e.service == service or any(node in f"{e.object} {e.message}" for node in pod_nodes))]
+    notready = [
+        e.ts
+        for e in events
+        if e.reason.lower() == "nodenotready"
+        and (e.service == service or any(node in f"{e.object} {e.message}" for node in pod_nodes))
+    ]
     latest = max((e.ts for e in events), default=0.0)
     return not notready or latest - max(notready) >= params.alert_window_s
 
@@ -260,15 +327,25 @@ def _of_callers(check: Check, service: str, evidence: Evidence, params: Params) 
     """A check read on the service's callers: confirmed when any caller's own evidence confirms it."""
     calling = callers_of(service, evidence)
     outcomes = [(c, _one(check, c, evidence, params)) for c in calling]
-    caller, best = next(((c, o) for c, o in outcomes if o.confirmed), None) or \
-        next(((c, o) for c, o in outcomes if o.observed), (None, None))
+    caller, best = next(((c, o) for c, o in outcomes if o.confirmed), None) or next(
+        ((c, o) for c, o in outcomes if o.observed), (None, None)
+    )
     if best is None or caller is None:
         return CheckOutcome(check, False, False, f"no caller of {service} to read", None)
-    return CheckOutcome(check, best.observed, best.confirmed, f"caller {caller}: {best.detail}", best.call_id,
-                        key=f"callers:{best.key}", rules_out=best.rules_out)
+    return CheckOutcome(
+        check,
+        best.observed,
+        best.confirmed,
+        f"caller {caller}: {best.detail}",
+        best.call_id,
+        key=f"callers:{best.key}",
+        rules_out=best.rules_out,
+    )
 
 
 def evaluate_runbook(runbook: Runbook, service: str, evidence: Evidence, params: Params) -> list[CheckOutcome]:
     """The outcome of each of ``runbook``'s checks for ``service`` (or, ``of: callers``, for its callers)."""
-    return [_of_callers(c, service, evidence, params) if c.of == "callers" else _one(c, service, evidence, params)
-            for c in runbook.checks]
+    return [
+        _of_callers(c, service, evidence, params) if c.of == "callers" else _one(c, service, evidence, params)
+        for c in runbook.checks
+    ]

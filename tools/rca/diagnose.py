@@ -1,8 +1,9 @@
 """The engine's pipeline, from the evidence to ranked findings (docs/rules-engine.md draws it):
 
-    evidence → victims (who only propagates, whose node a job took) → changes tied to the trouble → recurring shapes discounted
-             → verdict (no fault?) → suspects (service strength) → fits (which fault explains the most)
-             → priors (retrieval, alert name, past incidents) → findings, best first
+evidence → victims (who only propagates, whose node a job took) → changes tied to the trouble → recurring shapes
+discounted
+         → verdict (no fault?) → suspects (service strength) → fits (which fault explains the most)
+         → priors (retrieval, alert name, past incidents) → findings, best first
 """
 
 from __future__ import annotations
@@ -36,11 +37,23 @@ from tools.rca.vocabulary import ACCUMULATING, classify
 
 __all__ = ["Context", "diagnose", "KIND_FALLBACK"]
 
-KIND_FALLBACK = {"errors": "bad_deploy", "latency": "network_latency", "cpu": "cpu_saturation",
-                 "memory": "memory_leak", "queue": "queue_backlog", "saturation": "connection_pool_exhaustion",
-                 "disk": "disk_full", "restarts": "crash_loop", "availability": "dependency_outage",
-                 "logs": "log_volume_explosion", "traffic": "traffic_surge", "io": "network_latency",
-                 "capacity": "autoscaler_limit", "clock": "clock_skew", "other": "dependency_outage"}
+KIND_FALLBACK = {
+    "errors": "bad_deploy",
+    "latency": "network_latency",
+    "cpu": "cpu_saturation",
+    "memory": "memory_leak",
+    "queue": "queue_backlog",
+    "saturation": "connection_pool_exhaustion",
+    "disk": "disk_full",
+    "restarts": "crash_loop",
+    "availability": "dependency_outage",
+    "logs": "log_volume_explosion",
+    "traffic": "traffic_surge",
+    "io": "network_latency",
+    "capacity": "autoscaler_limit",
+    "clock": "clock_skew",
+    "other": "dependency_outage",
+}
 """The fault a service's dominant signal suggests when no runbook fits better."""
 
 
@@ -64,26 +77,50 @@ def _symptoms(evidence: Evidence, params: Params) -> dict[str, Symptoms]:
     services = set(evidence.services) | {c.service for c in evidence.changes}
     for service in services:
         record = evidence.services.get(service)
-        starts = [(s.metric, s.trend_start, 0.0) for s in (record.series if record else [])
-                  if s.trend_start is not None and s.score >= params.anomaly_threshold]
-        starts += [(t.metric, t.trend_start, t.spacing_s) for t in evidence.trends.values()
-                   if t.service == service and t.trend_start is not None]
+        starts = [
+            (s.metric, s.trend_start, 0.0)
+            for s in (record.series if record else [])
+            if s.trend_start is not None and s.score >= params.anomaly_threshold
+        ]
+        starts += [
+            (t.metric, t.trend_start, t.spacing_s)
+            for t in evidence.trends.values()
+            if t.service == service and t.trend_start is not None
+        ]
         texts = evidence.error_texts(service)
-        failing = [s.metric for s in (record.series if record else [])
-                   if s.kind == "errors" and s.score >= params.anomaly_threshold]
-        db = [s for s in (record.series if record else []) if s.score >= params.anomaly_threshold
-              and (s.signal in ("lock_wait_seconds", "db_query_p99_seconds", "db_pool_wait_seconds",
-                                "db_pool_in_use_ratio"))]
-        drops = [s.onset for s in (record.series if record else []) if s.service == service and s.kind == "traffic"
-                 and s.direction == "down" and not (s.labels.get("upstream") or s.labels.get("dependency"))
-                 and s.change_pct is not None and s.change_pct <= -100 * params.drain_drop_share]
-        out[service] = Symptoms(onset=fault_onset(record, params) if record else None,
-                                trend_starts=[(m, float(t), d) for m, t, d in starts if t is not None],
-                                auth_failures=refused_credentials(texts + failing, evidence.log_texts(service)),
-                                tls_failures=any(TLS_WORDS.search(t) for t in texts + failing),
-                                failure_names=frozenset(n for t in texts for n in identifiers(t)),
-                                db_trouble=bool(db) or any("lock" in t.lower() or "slow" in t.lower() for t in texts),
-                                drained_less_at=min(drops, default=None))
+        failing = [
+            s.metric
+            for s in (record.series if record else [])
+            if s.kind == "errors" and s.score >= params.anomaly_threshold
+        ]
+        db = [
+            s
+            for s in (record.series if record else [])
+            if s.score >= params.anomaly_threshold
+            and (
+                s.signal
+                in ("lock_wait_seconds", "db_query_p99_seconds", "db_pool_wait_seconds", "db_pool_in_use_ratio")
+            )
+        ]
+        drops = [
+            s.onset
+            for s in (record.series if record else [])
+            if s.service == service
+            and s.kind == "traffic"
+            and s.direction == "down"
+            and not (s.labels.get("upstream") or s.labels.get("dependency"))
+            and s.change_pct is not None
+            and s.change_pct <= -100 * params.drain_drop_share
+        ]
+        out[service] = Symptoms(
+            onset=fault_onset(record, params) if record else None,
+            trend_starts=[(m, float(t), d) for m, t, d in starts if t is not None],
+            auth_failures=refused_credentials(texts + failing, evidence.log_texts(service)),
+            tls_failures=any(TLS_WORDS.search(t) for t in texts + failing),
+            failure_names=frozenset(n for t in texts for n in identifiers(t)),
+            db_trouble=bool(db) or any("lock" in t.lower() or "slow" in t.lower() for t in texts),
+            drained_less_at=min(drops, default=None),
+        )
     return out
 
 
@@ -94,8 +131,11 @@ def _count_slow_burns(evidence: Evidence, params: Params) -> None:
         record = evidence.services.get(trend.service)
         if record is None or trend.burn_score is None or trend.burn_before is None:
             continue
-        burning = [s for s in record.series if s.key == trend.key and s.kind in ACCUMULATING
-                   and s.direction == "up" and trend.burn_score > s.score]
+        burning = [
+            s
+            for s in record.series
+            if s.key == trend.key and s.kind in ACCUMULATING and s.direction == "up" and trend.burn_score > s.score
+        ]
         for shift in burning:
             shift.score, shift.before, shift.trend_start = trend.burn_score, trend.burn_before, trend.trend_start
         if burning:
@@ -150,13 +190,24 @@ STRAIN_KINDS = frozenset({"errors", "latency", "cpu", "saturation", "queue"})
 
 
 def _strained(series: list[Any], service: str, params: Params) -> bool:
-    return any(s.service == service and s.kind in STRAIN_KINDS and s.direction == classify(s.metric).bad
-               and s.score >= params.anomaly_threshold and not classify(s.metric).dependency for s in series)
+    return any(
+        s.service == service
+        and s.kind in STRAIN_KINDS
+        and s.direction == classify(s.metric).bad
+        and s.score >= params.anomaly_threshold
+        and not classify(s.metric).dependency
+        for s in series
+    )
 
 
 def _rose(series: list[Any], kind: str, params: Params) -> bool:
-    return any(s.kind == kind and s.direction == "up" and s.score >= params.anomaly_threshold * params.load_rise_share
-               and not classify(s.metric).dependency for s in series)
+    return any(
+        s.kind == kind
+        and s.direction == "up"
+        and s.score >= params.anomaly_threshold * params.load_rise_share
+        and not classify(s.metric).dependency
+        for s in series
+    )
 
 
 def _fallback(service: str, evidence: Evidence) -> str:
@@ -169,8 +220,9 @@ def _fallback(service: str, evidence: Evidence) -> str:
     if category == "bad_deploy" and not any(c.family == "deploy" for c in evidence.changes_of(service)):
         record = evidence.services.get(service)
         configured = any(c.family == "config" and c.linked for c in evidence.changes_of(service))
-        category = "dependency_outage" if record and record.propagated_from else \
-            "bad_config" if configured else "bad_deploy"
+        category = (
+            "dependency_outage" if record and record.propagated_from else "bad_config" if configured else "bad_deploy"
+        )
     return category
 
 
@@ -191,12 +243,19 @@ def _priors(service: str, fits: dict[str, Fit], context: Context, params: Params
         if hit.get("category") in out and service in (hit.get("services") or [])[:1]:
             out[hit["category"]] += params.similar_prior * (depth - rank) / depth
     # what the alert and retrieval say about a symptom they say as much of the cause that explains it
-    return {category: max([prior] + [out.get(effect, 0.0) for effect in fits[category].effects])
-            for category, prior in out.items()}
+    return {
+        category: max([prior] + [out.get(effect, 0.0) for effect in fits[category].effects])
+        for category, prior in out.items()
+    }
 
 
-def diagnose(evidence: Evidence, runbooks: list[Runbook], context: Context, params: Params | None = None,
-             outcomes: Outcomes | None = None) -> list[Finding]:
+def diagnose(
+    evidence: Evidence,
+    runbooks: list[Runbook],
+    context: Context,
+    params: Params | None = None,
+    outcomes: Outcomes | None = None,
+) -> list[Finding]:
     """Findings best first; each cites the tool results that support or refute it (``outcomes``: a cache of
     check outcomes for scoring the same evidence again)."""
     params = params or Params()
@@ -217,8 +276,10 @@ def diagnose(evidence: Evidence, runbooks: list[Runbook], context: Context, para
     verdict = no_fault(evidence, context.alerted, params, repeating)
     if verdict is not None:
         return [verdict]
-    suspects = {s: assess(s, evidence, context.alerted, named.get(s, []), known, params)
-                for s in candidates(evidence, context.alerted, named, params)}
+    suspects = {
+        s: assess(s, evidence, context.alerted, named.get(s, []), known, params)
+        for s in candidates(evidence, context.alerted, named, params)
+    }
     strongest = max((s.score for s in suspects.values()), default=1.0) or 1.0
     all_fits = {service: _fits(service, evidence, runbooks, context, params, outcomes) for service in suspects}
     _name_the_client(all_fits, evidence, context.topology, params)
@@ -237,10 +298,17 @@ def diagnose(evidence: Evidence, runbooks: list[Runbook], context: Context, para
             title = fit.runbook.title if fit.runbook else category.replace("_", " ")
             explains = sorted({o.check.name for o in fit.explained[:2]})
             summary = f"{title} on {service}" + (f" (it explains: {'; '.join(explains)})" if explains else "")
-            findings.append(Finding(service=service, category=category, confidence=round(min(strength, 0.99), 3),
-                                    summary=summary, clues=clues,
-                                    runbook_id=fit.runbook.id if fit.runbook and fit.score > 0 else None,
-                                    strength=round(strength, 4)))
+            findings.append(
+                Finding(
+                    service=service,
+                    category=category,
+                    confidence=round(min(strength, 0.99), 3),
+                    summary=summary,
+                    clues=clues,
+                    runbook_id=fit.runbook.id if fit.runbook and fit.score > 0 else None,
+                    strength=round(strength, 4),
+                )
+            )
             chosen[(service, category)] = fit
     _blame_stopped(findings, piled, evidence, runbooks)
     _explain_victims(findings, suspects, evidence)
@@ -258,17 +326,27 @@ def _blame_stopped(findings: list[Finding], piled: dict[str, str], evidence: Evi
     for victim, stopped in piled.items():
         pile = max((f for f in findings if f.service == victim), key=lambda f: f.confidence, default=None)
         change = next((c for c in evidence.changes if c.service == stopped and c.linked), None)
-        if pile is None or change is None or any(f.service == stopped and f.confidence >= pile.confidence
-                                                 for f in findings):
+        if (
+            pile is None
+            or change is None
+            or any(f.service == stopped and f.confidence >= pile.confidence for f in findings)
+        ):
             continue
         category = "bad_deploy" if change.kind == "deploy" and not stops(change) else "bad_config"
         runbook = next((rb for rb in runbooks if rb.category == category and "*" in rb.services), None)
         how = "was stopped" if stops(change) else "drains less"
         clue = Clue(call_id=evidence.change_call or "", tool="correlate_changes", summary=change.describe())
-        findings.append(Finding(service=stopped, category=category, confidence=pile.confidence,
-                                summary=f"{stopped} {how} ({change.what()}): {change.linked}",
-                                clues=[clue, *pile.clues], runbook_id=runbook.id if runbook else None,
-                                strength=pile.strength + 0.001))
+        findings.append(
+            Finding(
+                service=stopped,
+                category=category,
+                confidence=pile.confidence,
+                summary=f"{stopped} {how} ({change.what()}): {change.linked}",
+                clues=[clue, *pile.clues],
+                runbook_id=runbook.id if runbook else None,
+                strength=pile.strength + 0.001,
+            )
+        )
         for finding in findings:
             if finding.service == victim:
                 finding.confidence = round(max(min(finding.confidence, pile.confidence - 0.001), 0.0), 3)
@@ -284,6 +362,7 @@ def _explain_victims(findings: list[Finding], suspects: dict[str, Any], evidence
     for finding in findings:
         if finding.service not in best or finding.confidence > best[finding.service].confidence:
             best[finding.service] = finding
+
     def explained_by(service: str) -> list[str]:
         record = evidence.services.get(service)
         return record.propagated_from + record.load_from if record else []
@@ -293,10 +372,15 @@ def _explain_victims(findings: list[Finding], suspects: dict[str, Any], evidence
         suspect = suspects.get(service)
         if suspect is None or not suspect.victim:
             continue
-        causes = [best[c] for c in explained_by(service) if c in best and c != service
-                  and service not in explained_by(c)  # two services explaining each other settle nothing
-                  and (leading.category in hops.get(best[c].category, {}) or leading.category == best[c].category)
-                  and best[c].runbook_id]  # the same fault seen from the client's side is the culprit's
+        causes = [
+            best[c]
+            for c in explained_by(service)
+            if c in best
+            and c != service
+            and service not in explained_by(c)  # two services explaining each other settle nothing
+            and (leading.category in hops.get(best[c].category, {}) or leading.category == best[c].category)
+            and best[c].runbook_id
+        ]  # the same fault seen from the client's side is the culprit's
         if causes:
             cause = max(causes, key=lambda f: f.confidence)
             caps[service] = (cause.confidence - 0.001, cause.service)
@@ -307,11 +391,24 @@ def _explain_victims(findings: list[Finding], suspects: dict[str, Any], evidence
             finding.explained_by = cause_service
 
 
-def _fits(service: str, evidence: Evidence, runbooks: list[Runbook], context: Context, params: Params,
-          outcomes: Outcomes | None) -> dict[str, Fit]:
+def _fits(
+    service: str,
+    evidence: Evidence,
+    runbooks: list[Runbook],
+    context: Context,
+    params: Params,
+    outcomes: Outcomes | None,
+) -> dict[str, Fit]:
     """Every fault's fit for ``service``, with the category its dominant signal suggests as a floor."""
-    fits = category_fits(runbooks, service, evidence, params, _neutral_kinds(service, evidence, context.topology, params),
-                         outcomes, implicated_nodes(service, evidence, params))
+    fits = category_fits(
+        runbooks,
+        service,
+        evidence,
+        params,
+        _neutral_kinds(service, evidence, context.topology, params),
+        outcomes,
+        implicated_nodes(service, evidence, params),
+    )
     fallback = _fallback(service, evidence)
     floor = params.fallback_fit if runbooks else params.fallback_fit_without_runbooks
     known_fit = fits.get(fallback, Fit(fallback, 0.0))
@@ -324,16 +421,22 @@ def _fits(service: str, evidence: Evidence, runbooks: list[Runbook], context: Co
 def _calls_fail(service: str, evidence: Evidence, params: Params) -> bool:
     """Some of the service's own calls to others fail (it is a client in trouble, not only a server)."""
     record = evidence.services.get(service)
-    return any(s.service == service and s.kind == "errors" and classify_calls(s)
-               and s.score >= params.anomaly_threshold * params.dependency_weight for s in (record.series if record else []))
+    return any(
+        s.service == service
+        and s.kind == "errors"
+        and classify_calls(s)
+        and s.score >= params.anomaly_threshold * params.dependency_weight
+        for s in (record.series if record else [])
+    )
 
 
 def classify_calls(shift: Any) -> bool:
     return bool(shift.labels.get("upstream") or shift.labels.get("dependency")) or classify(shift.metric).dependency
 
 
-def _name_the_client(all_fits: dict[str, dict[str, Fit]], evidence: Evidence, topology: dict[str, list[str]],
-                     params: Params) -> None:
+def _name_the_client(
+    all_fits: dict[str, dict[str, Fit]], evidence: Evidence, topology: dict[str, list[str]], params: Params
+) -> None:
     """A client-side fault (``side: client``: stale credentials, being throttled) belongs to the service
     whose calls fail, not to a server that only logs the refusals: when a caller of a service whose own
     calls do not fail fits the same client-side fault, the service's fit for it counts ``off_scope_factor``.
@@ -365,5 +468,7 @@ def _mark_close_call(findings: list[Finding], fits: dict[tuple[str, str], Fit], 
     fit = fits.get((rival.service, rival.category))
     open_checks = sorted((o for o in (fit.outcomes if fit else []) if not o.confirmed), key=lambda o: -o.check.weight)
     hint = f"; check '{open_checks[0].check.name}' on {rival.service} to tell them apart" if open_checks else ""
-    best.summary += (f" — a close call: {best.service} / {best.category} {best.confidence:.2f} vs "
-                     f"{rival.service} / {rival.category} {rival.confidence:.2f}{hint}")
+    best.summary += (
+        f" — a close call: {best.service} / {best.category} {best.confidence:.2f} vs "
+        f"{rival.service} / {rival.category} {rival.confidence:.2f}{hint}"
+    )

@@ -18,9 +18,16 @@ __all__ = ["Evidence", "read_evidence", "event_reason", "TELEMETRY_TOOLS"]
 _KUBELET_BACKOFFS = {"restarting failed container": "CrashLoopBackOff", "pulling image": "ImagePullBackOff"}
 """What a kubelet ``BackOff`` event says, by its message: the pod status it reports as an event."""
 
-TELEMETRY_TOOLS = {"rank_anomalies": "metrics", "correlate_changes": "the change feed",
-                   "log_template_spikes": "logs", "k8s_pods": "Kubernetes pods", "k8s_events": "Kubernetes events",
-                   "k8s_nodes": "Kubernetes nodes", "firing_alerts": "alerts", "series_history": "metric history"}
+TELEMETRY_TOOLS = {
+    "rank_anomalies": "metrics",
+    "correlate_changes": "the change feed",
+    "log_template_spikes": "logs",
+    "k8s_pods": "Kubernetes pods",
+    "k8s_events": "Kubernetes events",
+    "k8s_nodes": "Kubernetes nodes",
+    "firing_alerts": "alerts",
+    "series_history": "metric history",
+}
 """The tools whose results the engine reads, and what each one is a view of."""
 
 
@@ -95,8 +102,17 @@ class Evidence:
 
     def read_anything(self) -> bool:
         """Whether any telemetry answered at all."""
-        return any(call is not None for call in (self.anomaly_call, self.change_call, self.spike_call, self.pod_call,
-                                                  self.event_call, self.node_call))
+        return any(
+            call is not None
+            for call in (
+                self.anomaly_call,
+                self.change_call,
+                self.spike_call,
+                self.pod_call,
+                self.event_call,
+                self.node_call,
+            )
+        )
 
 
 def read_evidence(calls: list[dict[str, Any]]) -> Evidence:
@@ -119,9 +135,15 @@ def read_evidence(calls: list[dict[str, Any]]) -> Evidence:
 
 
 def _answered(evidence: Evidence, source: str) -> bool:
-    calls = {"metrics": evidence.anomaly_call, "the change feed": evidence.change_call, "logs": evidence.spike_call,
-             "Kubernetes pods": evidence.pod_call, "Kubernetes events": evidence.event_call,
-             "Kubernetes nodes": evidence.node_call, "metric history": evidence.trend_call}
+    calls = {
+        "metrics": evidence.anomaly_call,
+        "the change feed": evidence.change_call,
+        "logs": evidence.spike_call,
+        "Kubernetes pods": evidence.pod_call,
+        "Kubernetes events": evidence.event_call,
+        "Kubernetes nodes": evidence.node_call,
+        "metric history": evidence.trend_call,
+    }
     return calls.get(source) is not None
 
 

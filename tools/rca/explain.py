@@ -5,7 +5,8 @@ For each candidate service, every runbook's checks are run; what they confirm ar
 (a signal that moved, a log template, a change, a Kubernetes status). An observation that confirms many
 faults ("latency rose") says little; one that confirms one fault ("CrashLoopBackOff", "flag flipped")
 says much. A fault earns the observations its own checks confirm, and — when it has distinctive evidence
-of its own (a check its runbook weighs as defining) — those of the faults it causes (``causes`` in knowledge/categories.yaml), at ``link_credit`` (``hop_credit`` less for each further link):
+of its own (a check its runbook weighs as defining) — those of the faults it causes (``causes`` in
+knowledge/categories.yaml), at ``link_credit`` (``hop_credit`` less for each further link):
 a flag that made logging explode explains the full disk. It pays for observations it leaves
 unexplained, for checks the evidence contradicts, and a little for checks that could not be read. So a
 symptom-level fault wins only when no cause explains it better.
@@ -42,12 +43,22 @@ class Fit:
     """The faults it causes whose observations it explains."""
 
     def clues(self) -> list[Clue]:
-        out = [Clue(o.call_id or "", "runbook_check", f"✓ {o.check.name}: {o.detail}", weight=o.check.weight)
-               for o in self.outcomes if o.confirmed]
-        out += [Clue(o.call_id or "", "runbook_check", f"✓ explains {o.check.name}: {o.detail}",
-                     weight=o.check.weight) for o in self.explained[:3]]
-        out += [Clue(o.call_id or "", "runbook_check", f"✗ {o.check.name}: {o.detail}", supports=False,
-                     weight=o.check.weight) for o in self.outcomes if o.observed and not o.confirmed][:2]
+        out = [
+            Clue(o.call_id or "", "runbook_check", f"✓ {o.check.name}: {o.detail}", weight=o.check.weight)
+            for o in self.outcomes
+            if o.confirmed
+        ]
+        out += [
+            Clue(o.call_id or "", "runbook_check", f"✓ explains {o.check.name}: {o.detail}", weight=o.check.weight)
+            for o in self.explained[:3]
+        ]
+        out += [
+            Clue(
+                o.call_id or "", "runbook_check", f"✗ {o.check.name}: {o.detail}", supports=False, weight=o.check.weight
+            )
+            for o in self.outcomes
+            if o.observed and not o.confirmed
+        ][:2]
         return out
 
 
@@ -66,9 +77,15 @@ Outcomes = dict[tuple[str, str], list[CheckOutcome]]
 """Check outcomes by (service, runbook id): the same evidence always gives the same outcomes."""
 
 
-def category_fits(runbooks: list[Runbook], service: str, evidence: Evidence, params: Params,
-                  neutral: frozenset[str] = frozenset(), outcomes: Outcomes | None = None,
-                  nodes: set[str] | None = None) -> dict[str, Fit]:
+def category_fits(
+    runbooks: list[Runbook],
+    service: str,
+    evidence: Evidence,
+    params: Params,
+    neutral: frozenset[str] = frozenset(),
+    outcomes: Outcomes | None = None,
+    nodes: set[str] | None = None,
+) -> dict[str, Fit]:
     """category -> the fit of its best runbook for ``service``, scored abductively (see the module).
     Checks on signals of a ``neutral`` kind are left out: every hypothesis explains them alike (a traffic
     rise that the service's own callers' retries brought is no sign of a surge). ``outcomes`` caches the
@@ -105,8 +122,15 @@ def category_fits(runbooks: list[Runbook], service: str, evidence: Evidence, par
     return fits
 
 
-def _fit(runbook: Runbook, service: str, outcomes: list[CheckOutcome], specific: dict[str, float],
-         by_category: dict[str, dict[str, CheckOutcome]], effects: dict[str, int], params: Params) -> Fit:
+def _fit(
+    runbook: Runbook,
+    service: str,
+    outcomes: list[CheckOutcome],
+    specific: dict[str, float],
+    by_category: dict[str, dict[str, CheckOutcome]],
+    effects: dict[str, int],
+    params: Params,
+) -> Fit:
     own = {o.key: o for o in outcomes if o.confirmed}
     caused: dict[str, CheckOutcome] = {}
     credit: dict[str, float] = {}  # link_credit per causal link between the cause and the effect it explains
@@ -120,22 +144,38 @@ def _fit(runbook: Runbook, service: str, outcomes: list[CheckOutcome], specific:
     claimed = frozenset(c for c in effects if any(key in caused for key in by_category.get(c, {})))
     defining = any(o.check.weight >= params.defining_weight and key not in caused for key, o in own.items())
     if not defining:
-        caused, claimed = {}, frozenset()  # a cause without its own defining evidence cannot claim its effects' evidence
+        caused, claimed = (
+            {},
+            frozenset(),
+        )  # a cause without its own defining evidence cannot claim its effects' evidence
     support = sum(specific[key] for key in own) + sum(credit[key] * specific[key] for key in caused)
     # a cause seen acting through one of its effects need not show its other usual symptoms: those are
     # alternatives (a bad config raises errors, or CPU, or log volume), open rather than refuted
     optional = bool(caused)
-    refuted = [o for o in outcomes if o.observed and not o.confirmed and not o.check.later
-               and not (optional and o.check.weight < params.defining_weight)]
+    refuted = [
+        o
+        for o in outcomes
+        if o.observed
+        and not o.confirmed
+        and not o.check.later
+        and not (optional and o.check.weight < params.defining_weight)
+    ]
     against = sum(o.check.weight for o in refuted)
     # a later consequence that was looked for and is not there yet is no evidence either way
-    unknown = sum(o.check.weight for o in outcomes if not o.confirmed and o not in refuted
-                  and not (o.observed and o.check.later))
+    unknown = sum(
+        o.check.weight for o in outcomes if not o.confirmed and o not in refuted and not (o.observed and o.check.later)
+    )
     unexplained = sum(value for key, value in specific.items() if key not in own and key not in caused)
     total = support + against + params.unknown_weight * unknown + params.unexplained_penalty * unexplained
     share = support / total if total > 0 else 0.0
     score = share * (1.0 - math.exp(-support / params.fit_saturation))
     if "*" not in runbook.services and service not in runbook.services:
         score *= params.off_service_factor
-    return Fit(runbook.category, round(score, 4), runbook, outcomes, sorted(caused.values(), key=lambda o: -o.check.weight),
-               claimed)
+    return Fit(
+        runbook.category,
+        round(score, 4),
+        runbook,
+        outcomes,
+        sorted(caused.values(), key=lambda o: -o.check.weight),
+        claimed,
+    )

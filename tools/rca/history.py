@@ -58,8 +58,9 @@ def _began(long: Series, onset: float, params: Params) -> float | None:
     return trend_start_of(times, values)
 
 
-def series_history(source: MetricsSource, keys: list[str], onset: float, start: float, now: float, step: float,
-                   params: Params) -> list[Trend]:
+def series_history(
+    source: MetricsSource, keys: list[str], onset: float, start: float, now: float, step: float, params: Params
+) -> list[Trend]:
     """For each series selector in ``keys``: its trend's start over the long past, and which of the
     earlier windows (:data:`SEASONS`) repeated its current shift."""
     out = []
@@ -70,13 +71,15 @@ def series_history(source: MetricsSource, keys: list[str], onset: float, start: 
         shift = score_series(current, onset, params)
         service = current.labels.get("service", "") or current.labels.get("job", "")
         trend = Trend(key=key, service=service, metric=current.name)
-        long = _points(source.query_range(key, onset - params.history_long_s, now,
-                                          max(step, params.history_long_s / 480)))
+        long = _points(
+            source.query_range(key, onset - params.history_long_s, now, max(step, params.history_long_s / 480))
+        )
         if long is not None:
             trend.trend_start = _began(long, onset, params)
             if trend.trend_start is not None and trend.trend_start <= float(long.times[0]) + params.history_edge_s:
-                deep = _points(source.query_range(key, onset - params.history_deep_s, now,
-                                                  max(step, params.history_deep_s / 480)))
+                deep = _points(
+                    source.query_range(key, onset - params.history_deep_s, now, max(step, params.history_deep_s / 480))
+                )
                 if deep is not None and float(deep.times[0]) < float(long.times[0]):
                     long = deep  # already climbing when the day began: follow it back to where it started
                     trend.trend_start = _began(long, onset, params)

@@ -13,14 +13,19 @@ from tools.sources.base import LogLine
 
 __all__ = ["log_template_spikes", "mine_templates", "ERROR_WORDS"]
 
-ERROR_WORDS = re.compile(r"(?i)\b(error|exception|fail\w*|fatal|panic|timeout|timed out|refused|denied|"
-                          r"killed|oom\w*|unavailable|invalid|expired|unreachable|deadlock|crash\w*|5\d\d)\b")
+ERROR_WORDS = re.compile(
+    r"(?i)\b(error|exception|fail\w*|fatal|panic|timeout|timed out|refused|denied|"
+    r"killed|oom\w*|unavailable|invalid|expired|unreachable|deadlock|crash\w*|5\d\d)\b"
+)
 
 
 _MASKS = [
     (r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}", "UUID"),
     (r"\d{1,3}(?:\.\d{1,3}){3}(?::\d+)?", "IP"),
-    (r"\b(?:0x)?[0-9a-fA-F]*\d[0-9a-fA-F]*[a-fA-F][0-9a-fA-F]*\b|\b[0-9a-fA-F]*[a-fA-F][0-9a-fA-F]*\d[0-9a-fA-F]*\b", "HEX"),
+    (
+        r"\b(?:0x)?[0-9a-fA-F]*\d[0-9a-fA-F]*[a-fA-F][0-9a-fA-F]*\b|\b[0-9a-fA-F]*[a-fA-F][0-9a-fA-F]*\d[0-9a-fA-F]*\b",
+        "HEX",
+    ),
     (r"\b\d+(?:\.\d+)?(?:ms|s|m|h|kb|mb|gb|kib|mib|gib|%)?\b", "NUM"),
 ]
 
@@ -73,8 +78,9 @@ def mine_templates(lines: list[LogLine], similarity: float = 0.5) -> list[tuple[
     return [(line, templates[(line.service, cid)]) for line, cid in out]
 
 
-def log_template_spikes(lines: list[LogLine], onset: float, start: float, end: float, top: int = 10,
-                        params: Params | None = None) -> list[LogSpike]:
+def log_template_spikes(
+    lines: list[LogLine], onset: float, start: float, end: float, top: int = 10, params: Params | None = None
+) -> list[LogSpike]:
     """Templates whose rate after ``onset`` jumped against before it, new and error-like ones first.
 
     Lines up to ``onset_lead_s`` before the onset count as after it: the onset usually comes from the
@@ -105,14 +111,29 @@ def log_template_spikes(lines: list[LogLine], onset: float, start: float, end: f
     spikes = []
     for (service, template), (before, after) in counts.items():
         rate_before, rate_after = before / before_min, after / after_min
-        if after < params.spike_min_lines or rate_after < params.spike_ratio * rate_before + params.spike_margin_per_min:
+        if (
+            after < params.spike_min_lines
+            or rate_after < params.spike_ratio * rate_before + params.spike_margin_per_min
+        ):
             continue
         error_like = bool(ERROR_WORDS.search(template))
         new = before == 0
         ratio = (rate_after + params.spike_smoothing_per_min) / (rate_before + params.spike_smoothing_per_min)
-        score = min(ratio, params.spike_ratio_cap) * (params.spike_error_weight if error_like else params.spike_other_weight)
+        score = min(ratio, params.spike_ratio_cap) * (
+            params.spike_error_weight if error_like else params.spike_other_weight
+        )
         score *= params.spike_new_weight if new else 1.0
-        spikes.append(LogSpike(service, template, round(rate_before, 2), round(rate_after, 2), new,
-                                    error_like, round(score, 2), examples[(service, template)]))
+        spikes.append(
+            LogSpike(
+                service,
+                template,
+                round(rate_before, 2),
+                round(rate_after, 2),
+                new,
+                error_like,
+                round(score, 2),
+                examples[(service, template)],
+            )
+        )
     spikes.sort(key=lambda s: s.score, reverse=True)
     return spikes[:top]

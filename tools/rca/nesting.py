@@ -43,9 +43,11 @@ def _same_anomaly(whole: ServiceRecord, part: ServiceRecord, params: Params) -> 
         return False
     if whole.propagated_from or whole.load_from or set(part.propagated_from) - {whole.service}:
         return False  # the dependency graph already explains them: names speak only where it is silent
-    return (abs(part.onset - whole.onset) <= params.propagation_slack_s
-            and part.fault_score >= params.corroborating_share * whole.fault_score
-            and _fault_kind(part) == _fault_kind(whole))
+    return (
+        abs(part.onset - whole.onset) <= params.propagation_slack_s
+        and part.fault_score >= params.corroborating_share * whole.fault_score
+        and _fault_kind(part) == _fault_kind(whole)
+    )
 
 
 def credit_parts(ranked: list[ServiceRecord], params: Params) -> list[tuple[ServiceRecord, float]]:

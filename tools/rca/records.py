@@ -7,8 +7,19 @@ import copy
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any, TypeVar
 
-__all__ = ["Shift", "ServiceRecord", "LogSpike", "ChangeLink", "Pod", "KubeEvent", "Node", "Trend", "Clue", "Finding",
-           "from_data"]
+__all__ = [
+    "Shift",
+    "ServiceRecord",
+    "LogSpike",
+    "ChangeLink",
+    "Pod",
+    "KubeEvent",
+    "Node",
+    "Trend",
+    "Clue",
+    "Finding",
+    "from_data",
+]
 
 T = TypeVar("T")
 UNSHOWN_LABELS = frozenset({"profile"})
@@ -20,8 +31,9 @@ def from_data(cls: type[T], data: Any) -> T:
     dicts are copied: the diagnosis refines its records (who propagates from whom), never the tool results
     they were read from, which are kept and read again."""
     names = {f.name for f in fields(cls)}  # type: ignore[arg-type]
-    return cls(**{k: copy.deepcopy(v) if isinstance(v, (list, dict)) else v
-                  for k, v in (data or {}).items() if k in names})
+    return cls(
+        **{k: copy.deepcopy(v) if isinstance(v, (list, dict)) else v for k, v in (data or {}).items() if k in names}
+    )
 
 
 @dataclass
@@ -143,8 +155,9 @@ class ChangeLink:
 
     def describe(self) -> str:
         when = _lag(self.minutes_before_onset)
-        return f"{self.kind} of {self.service} ({self.what()}) {when} before onset" + \
-            (f"; {self.linked}" if self.linked else "")
+        return f"{self.kind} of {self.service} ({self.what()}) {when} before onset" + (
+            f"; {self.linked}" if self.linked else ""
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

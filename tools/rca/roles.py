@@ -24,8 +24,10 @@ __all__ = ["role_of", "name_by_role", "is_datastore"]
 
 @cache
 def _patterns() -> list[tuple[str, re.Pattern[str], re.Pattern[str]]]:
-    return [(category, re.compile(names, re.IGNORECASE), re.compile(metrics))
-            for category, (names, metrics) in roles().items()]
+    return [
+        (category, re.compile(names, re.IGNORECASE), re.compile(metrics))
+        for category, (names, metrics) in roles().items()
+    ]
 
 
 def role_of(service: str, evidence: Evidence) -> str | None:
@@ -37,10 +39,14 @@ def role_of(service: str, evidence: Evidence) -> str | None:
     return None
 
 
-_DATASTORE_NAME = re.compile(r"(?i)(^|[-_.])(db|database|postgres(ql)?|pg|mysql|mariadb|mongo(db)?|cassandra|redis|"
-                             r"memcached?|cache|elasticsearch|opensearch|kafka|rabbitmq|zookeeper|etcd)([-_.0-9]|$)")
-_DATASTORE_METRICS = re.compile(r"^(pg|postgres|mysql|mongodb|redis|memcached|cassandra|elasticsearch|kafka|"
-                                r"rabbitmq|etcd)_")
+_DATASTORE_NAME = re.compile(
+    r"(?i)(^|[-_.])(db|database|postgres(ql)?|pg|mysql|mariadb|mongo(db)?|cassandra|redis|"
+    r"memcached?|cache|elasticsearch|opensearch|kafka|rabbitmq|zookeeper|etcd)([-_.0-9]|$)"
+)
+_DATASTORE_METRICS = re.compile(
+    r"^(pg|postgres|mysql|mongodb|redis|memcached|cassandra|elasticsearch|kafka|"
+    r"rabbitmq|etcd)_"
+)
 
 
 def is_datastore(service: str, evidence: Evidence) -> bool:

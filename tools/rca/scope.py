@@ -9,11 +9,23 @@ from tools.rca.evidence import Evidence, event_reason
 from tools.rca.params import Params
 from tools.rca.vocabulary import FAULT_KINDS
 
-__all__ = ["implicated_nodes", "scope_factor", "trouble_node", "confined_zone", "release_zone_victims", "zone_of",
-           "ZONE_LABELS"]
+__all__ = [
+    "implicated_nodes",
+    "scope_factor",
+    "trouble_node",
+    "confined_zone",
+    "release_zone_victims",
+    "zone_of",
+    "ZONE_LABELS",
+]
 
-ZONE_LABELS = ("zone", "topology_kubernetes_io_zone", "failure_domain_beta_kubernetes_io_zone", "availability_zone",
-               "az")
+ZONE_LABELS = (
+    "zone",
+    "topology_kubernetes_io_zone",
+    "failure_domain_beta_kubernetes_io_zone",
+    "availability_zone",
+    "az",
+)
 """Labels that name a series' availability zone (Kubernetes' well-known topology label, sanitised)."""
 
 _NODE_IN_MESSAGE = re.compile(r"(?i)\bnode[/ ]+([\w.-]*\d[\w.-]*)")  # a name, not "Node is not ready"
@@ -27,8 +39,11 @@ def implicated_nodes(service: str, evidence: Evidence, params: Params) -> set[st
     for events in evidence.events.values():
         for event in events:
             if event.type != "Normal" and any(word in event_reason(event).lower() for word in _NODE_DOWN):
-                named = event.object.split("/", 1)[1] if event.object.startswith("node/") else \
-                    next(iter(_NODE_IN_MESSAGE.findall(event.message)), "")
+                named = (
+                    event.object.split("/", 1)[1]
+                    if event.object.startswith("node/")
+                    else next(iter(_NODE_IN_MESSAGE.findall(event.message)), "")
+                )
                 if named:
                     down.add(named)
     if down:
@@ -59,9 +74,14 @@ def trouble_node(service: str, evidence: Evidence, params: Params) -> str | None
     if len(troubled) == 1 and any(p.node not in troubled for p in pods):
         return next(iter(troubled))
     record = evidence.services.get(service)
-    moved = {s.labels["pod"] for s in (record.series if record else [])
-             if s.labels.get("pod") and s.service == service and s.kind in FAULT_KINDS
-             and s.score >= params.anomaly_threshold}
+    moved = {
+        s.labels["pod"]
+        for s in (record.series if record else [])
+        if s.labels.get("pod")
+        and s.service == service
+        and s.kind in FAULT_KINDS
+        and s.score >= params.anomaly_threshold
+    }
     where = {p.node for p in pods if p.name in moved}
     elsewhere = any(p.node not in where for p in pods)  # with every pod on one node, node and service look alike
     return next(iter(where)) if moved and len(where) == 1 and elsewhere else None
@@ -109,7 +129,9 @@ def release_zone_victims(evidence: Evidence, params: Params) -> str | None:
     if zone is None:
         return None
     for record in evidence.services.values():
-        if any(zone_of(s.labels) == zone and s.kind in FAULT_KINDS and s.score >= params.anomaly_threshold
-               for s in record.series):
+        if any(
+            zone_of(s.labels) == zone and s.kind in FAULT_KINDS and s.score >= params.anomaly_threshold
+            for s in record.series
+        ):
             record.propagated_from, record.load_from, record.waiting = [], [], False
     return zone

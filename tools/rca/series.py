@@ -66,14 +66,15 @@ def headroom(kind: str, values: np.ndarray, level: float, absolute: float, param
     return ceiling - level, max(absolute, params.share_floor * ceiling)
 
 
-def _drift(times: np.ndarray, values: np.ndarray, floor: float, absolute: float,
-           params: Params) -> tuple[float, float, float, float] | None:
+def _drift(
+    times: np.ndarray, values: np.ndarray, floor: float, absolute: float, params: Params
+) -> tuple[float, float, float, float] | None:
     """A slow burn: the end of the window against its start, when the series trends steadily.
     Returns (signed z, the end of its head, start level, end level) or None."""
     n = len(values)
     if n < params.drift_min_points:
         return None
-    head, tail = values[: max(n // 4, 3)], values[-max(n // 10, 3):]
+    head, tail = values[: max(n // 4, 3)], values[-max(n // 10, 3) :]
     ranks = np.argsort(np.argsort(values))
     trend = float(np.corrcoef(np.arange(n), ranks)[0, 1])
     if not np.isfinite(trend) or abs(trend) < params.drift_min_trend:
@@ -113,8 +114,17 @@ def _trending(values: np.ndarray, params: Params) -> bool:
     return bool(np.abs(values - line).sum() <= float(step.min()))
 
 
-def _find_onset(times: np.ndarray, values: np.ndarray, hint: float, lookback: float, lookahead: float,
-                least: int, widen: bool = True, slack: float = 0.0, gain: float = 0.0) -> int:
+def _find_onset(
+    times: np.ndarray,
+    values: np.ndarray,
+    hint: float,
+    lookback: float,
+    lookahead: float,
+    least: int,
+    widen: bool = True,
+    slack: float = 0.0,
+    gain: float = 0.0,
+) -> int:
     """Index of the change point within [hint - lookback, hint + lookahead]: the split that minimises the
     total absolute deviation of the two segments from their medians (an L1 change point). A split on the
     window's early edge means a step lies further back (an alert that fired long after the onset): the
@@ -132,8 +142,15 @@ def _find_onset(times: np.ndarray, values: np.ndarray, hint: float, lookback: fl
     return k
 
 
-def _split(times: np.ndarray, values: np.ndarray, hint: float, lookback: float, lookahead: float,
-           least: int, slack: float = 0.0) -> tuple[int, bool, bool, float]:
+def _split(
+    times: np.ndarray,
+    values: np.ndarray,
+    hint: float,
+    lookback: float,
+    lookahead: float,
+    least: int,
+    slack: float = 0.0,
+) -> tuple[int, bool, bool, float]:
     """(split, on the early edge, the edge as good as the best within ``slack``, its cost)."""
     n = len(values)
     floor = min(least, max(n // 3, 2))
@@ -158,8 +175,9 @@ def _segment_cost(values: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     return np.asarray(np.where(inside, np.abs(rows - median[:, None]), 0.0).sum(axis=1))
 
 
-def _precedent_factor(before: np.ndarray, med: float, scale: float, direction: str, peak_z: float,
-                      params: Params) -> float:
+def _precedent_factor(
+    before: np.ndarray, med: float, scale: float, direction: str, peak_z: float, params: Params
+) -> float:
     """Shifts the history already showed (a flapping threshold, a noisy series) are not news."""
     if len(before) < params.precedent_min_points:
         return 1.0
@@ -195,36 +213,57 @@ def screen(series: list[Series], hint: float, params: Params) -> dict[int, Shift
         values = np.vstack([series[i].values for i in members]).astype(float)
         finite = np.isfinite(values).all(axis=1)
         times = series[members[0]].times
-        first_quarter = float(times[0]) + (float(times[-1]) - float(times[0])) / 4  # by time: an old past may be coarser
+        first_quarter = (
+            float(times[0]) + (float(times[-1]) - float(times[0])) / 4
+        )  # by time: an old past may be coarser
         head = values[:, : max(int(np.searchsorted(times, first_quarter, side="right")), 3)]
         q25, med, q75 = np.percentile(head, [25, 50, 75], axis=1)
         signals = [classify(series[i].name) for i in members]
-        floors = np.array([params.accumulating_floor if sig.kind in ACCUMULATING else params.relative_floor
-                           for sig in signals])
-        bounds = [headroom(sig.kind, series[i].values, m, sig.floor, params)
-                  for sig, i, m in zip(signals, members, med.tolist(), strict=True)]
+        floors = np.array(
+            [params.accumulating_floor if sig.kind in ACCUMULATING else params.relative_floor for sig in signals]
+        )
+        bounds = [
+            headroom(sig.kind, series[i].values, m, sig.floor, params)
+            for sig, i, m in zip(signals, members, med.tolist(), strict=True)
+        ]
         level, absolute = np.array([b[0] for b in bounds]), np.array([b[1] for b in bounds])
         scale = np.maximum(np.maximum((q75 - q25) / 1.349, floors * np.abs(level)), absolute)
-        rest = values[:, int(np.searchsorted(times, hint - params.lookback_s)):]
+        rest = values[:, int(np.searchsorted(times, hint - params.lookback_s)) :]
         if rest.shape[1] == 0:
             continue
         up, down = (rest.max(axis=1) - med) / scale, (med - rest.min(axis=1)) / scale
         calm = finite & (np.maximum(up, down) < params.anomaly_threshold * params.screen_share)
         settled = np.median(values[:, -3:], axis=1)
-        is_up = np.array([sig.bad == "up" or (sig.bad == "both" and u >= d) for sig, u, d in zip(signals, up, down,
-                                                                                               strict=True)])
-        weights = np.array([sig.weight * (params.dependency_weight if on_calls(series[i]) else 1.0)
-                            for sig, i in zip(signals, members, strict=True)])
+        is_up = np.array(
+            [sig.bad == "up" or (sig.bad == "both" and u >= d) for sig, u, d in zip(signals, up, down, strict=True)]
+        )
+        weights = np.array(
+            [
+                sig.weight * (params.dependency_weight if on_calls(series[i]) else 1.0)
+                for sig, i in zip(signals, members, strict=True)
+            ]
+        )
         scores = np.round(np.maximum(np.where(is_up, up, down), 0.0) * weights, 2).tolist()
-        changes = np.round(np.where(np.abs(med) > 1e-12, (settled - med) / np.where(med == 0, 1, np.abs(med)) * 100,
-                                    0.0), 1).tolist()
+        changes = np.round(
+            np.where(np.abs(med) > 1e-12, (settled - med) / np.where(med == 0, 1, np.abs(med)) * 100, 0.0), 1
+        ).tolist()
         befores, afters, ups = med.tolist(), settled.tolist(), is_up.tolist()
         for row in np.flatnonzero(calm).tolist():
             item, sig = series[members[row]], signals[row]
-            quiet[members[row]] = Shift(key=item.key(), service=item.service, metric=item.name, kind=sig.kind,
-                                        score=scores[row], direction="up" if ups[row] else "down", onset=float(hint),
-                                        before=befores[row], after=afters[row], change_pct=changes[row],
-                                        signal=sig.name, labels=extra_labels(item))
+            quiet[members[row]] = Shift(
+                key=item.key(),
+                service=item.service,
+                metric=item.name,
+                kind=sig.kind,
+                score=scores[row],
+                direction="up" if ups[row] else "down",
+                onset=float(hint),
+                before=befores[row],
+                after=afters[row],
+                change_pct=changes[row],
+                signal=sig.name,
+                labels=extra_labels(item),
+            )
     return quiet
 
 
@@ -242,10 +281,17 @@ def score_series(series: Series, onset_hint: float, params: Params | None = None
         k = min(max(int(np.searchsorted(times, onset_hint)), 1), len(values) - 1)
     else:
         spacing = float(np.median(np.diff(times)))  # coarse data: the change may show one sample after the hint
-        k = _find_onset(times, values, onset_hint, params.lookback_s, max(params.lookahead_s, 1.5 * spacing),
-                        params.min_before_points,
-                        widen=not _trending(values, params), slack=params.edge_cost_slack,
-                        gain=params.widen_gain)
+        k = _find_onset(
+            times,
+            values,
+            onset_hint,
+            params.lookback_s,
+            max(params.lookahead_s, 1.5 * spacing),
+            params.min_before_points,
+            widen=not _trending(values, params),
+            slack=params.edge_cost_slack,
+            gain=params.widen_gain,
+        )
     spacing = float(np.median(np.diff(times)))
     # a median filter takes out single-sample noise of fine data; a coarse sample is minutes of data
     before, after = values[:k], (_smooth(values[k:]) if spacing < params.smooth_below_step_s else values[k:])
@@ -278,11 +324,23 @@ def score_series(series: Series, onset_hint: float, params: Params | None = None
     if now is not None and now < params.anomaly_threshold / 2:
         score *= params.blip_discount  # a blip that has already recovered matters less than one still there
     peak = float(np.max(after)) if direction == "up" else float(np.min(after))
-    settled = float(np.median(after[len(after) // 2:]))  # the level it settled at, past the transition
+    settled = float(np.median(after[len(after) // 2 :]))  # the level it settled at, past the transition
     shown = settled if abs(settled - med) >= params.settled_share * abs(peak - med) else peak
     change = (shown - med) / abs(med) * 100.0 if abs(med) > 1e-12 else float("inf") if shown != med else 0.0
-    return Shift(key=series.key(), service=series.service, metric=series.name, kind=signal.kind,
-                 score=round(float(score), 2), direction=direction, onset=float(times[min(k, len(times) - 1)]),
-                 before=med, after=shown, change_pct=round(change, 1) if np.isfinite(change) else 1e9,
-                 recovering=now is not None and now <= (1 - params.recovered_share) * float(np.max(directed)),
-                 signal=signal.name, labels=extra_labels(series), short=short, trend_start=trend_start)
+    return Shift(
+        key=series.key(),
+        service=series.service,
+        metric=series.name,
+        kind=signal.kind,
+        score=round(float(score), 2),
+        direction=direction,
+        onset=float(times[min(k, len(times) - 1)]),
+        before=med,
+        after=shown,
+        change_pct=round(change, 1) if np.isfinite(change) else 1e9,
+        recovering=now is not None and now <= (1 - params.recovered_share) * float(np.max(directed)),
+        signal=signal.name,
+        labels=extra_labels(series),
+        short=short,
+        trend_start=trend_start,
+    )

@@ -20,8 +20,19 @@ from tools.rca.series import on_calls, score_series, screen
 from tools.rca.vocabulary import FAULT_KINDS, classify
 from tools.sources.base import Series
 
-__all__ = ["rank_services", "rescore", "amplifies", "shown_series", "worst_level", "dependencies", "callers", "display_order",
-           "strain_came_later", "fault_onset", "waits_on_calls"]
+__all__ = [
+    "rank_services",
+    "rescore",
+    "amplifies",
+    "shown_series",
+    "worst_level",
+    "dependencies",
+    "callers",
+    "display_order",
+    "strain_came_later",
+    "fault_onset",
+    "waits_on_calls",
+]
 
 
 def shown_series(series: list[Shift], params: Params | None = None) -> list[Shift]:
@@ -91,8 +102,9 @@ def _worse_calls(calls: dict[str, Shift], params: Params) -> dict[str, Shift]:
     return worse
 
 
-def _singled_out(client_side: dict[str, dict[str, Shift]], per_service: dict[str, list[Shift]],
-                 params: Params) -> dict[str, list[Shift]]:
+def _singled_out(
+    client_side: dict[str, dict[str, Shift]], per_service: dict[str, list[Shift]], params: Params
+) -> dict[str, list[Shift]]:
     """Client-side shifts that speak for the upstream they measure, keyed by that upstream.
 
     A caller whose calls to one upstream got worse while its calls to the others did not is looking at
@@ -110,15 +122,17 @@ def _singled_out(client_side: dict[str, dict[str, Shift]], per_service: dict[str
             continue  # the upstream is itself waiting on one of its own upstreams: the chain goes on
         own_fault = any(_is_fault(a, params) for a in per_service.get(upstream, []))
         if len(seen) >= 2 or own_fault:
-            out[upstream] = [replace(a, score=round(min(a.score / params.dependency_weight, params.z_cap), 2))
-                             for a in seen]
+            out[upstream] = [
+                replace(a, score=round(min(a.score / params.dependency_weight, params.z_cap), 2)) for a in seen
+            ]
     return out
 
 
 _POD_NAME = re.compile(r"^(?P<workload>[a-z0-9][a-z0-9-]*?)-(?:[a-z0-9]{6,10}-[a-z0-9]{5}|[a-z0-9]{5}|\d+)$")
 """A Kubernetes pod's name: its workload's, then a ReplicaSet hash and a suffix (or a StatefulSet ordinal)."""
-_PLACE_LABELS = frozenset({"__name__", "service", "job", "pod", "node", "instance", "container", "namespace",
-                           "upstream", "dependency"})
+_PLACE_LABELS = frozenset(
+    {"__name__", "service", "job", "pod", "node", "instance", "container", "namespace", "upstream", "dependency"}
+)
 
 
 def _moved_and_calm(shifts: list[Shift], params: Params) -> tuple[list[int], list[int]]:
@@ -128,7 +142,9 @@ def _moved_and_calm(shifts: list[Shift], params: Params) -> tuple[list[int], lis
     return moved, calm
 
 
-def _one_pod_named(scored: list[tuple[Series, Shift | None]], known: set[str], params: Params) -> dict[str, list[Shift]]:
+def _one_pod_named(
+    scored: list[tuple[Series, Shift | None]], known: set[str], params: Params
+) -> dict[str, list[Shift]]:
     """Shifts a service reports about one pod of another (tokens rejected by the pod that issued them, calls
     failing to one replica): when that pod's series moved and its siblings' did not, the trouble is that
     pod's, and counts for its service. Keyed by the named service."""
@@ -158,8 +174,11 @@ def _path_local(scored: list[tuple[Series, Shift | None]], params: Params) -> se
     for item, shift in scored:
         upstream = item.labels.get("upstream") or item.labels.get("dependency")
         if shift is not None and upstream:
-            place = {k: v for k, v in item.labels.items() if k not in ("__name__", "service", "job", "upstream",
-                                                                         "dependency")}
+            place = {
+                k: v
+                for k, v in item.labels.items()
+                if k not in ("__name__", "service", "job", "upstream", "dependency")
+            }
             views.setdefault((_attribute(item), upstream, item.name), []).append((place, shift))
     out: set[int] = set()
     for seen in views.values():
@@ -169,8 +188,13 @@ def _path_local(scored: list[tuple[Series, Shift | None]], params: Params) -> se
     return out
 
 
-def rank_services(series: list[Series], onset_hint: float, topology: dict[str, list[str]] | None = None,
-                  params: Params | None = None, onset_known: bool = True) -> list[ServiceRecord]:
+def rank_services(
+    series: list[Series],
+    onset_hint: float,
+    topology: dict[str, list[str]] | None = None,
+    params: Params | None = None,
+    onset_known: bool = True,
+) -> list[ServiceRecord]:
     """Services, most anomalous first (those others explain listed lower), each with its shifted series.
     With no onset known (a person's vague report) every series gets the change-point search: the quick
     screen takes the window's first quarter for the calm before, and a change hours back lies inside it."""
@@ -180,7 +204,9 @@ def rank_services(series: list[Series], onset_hint: float, topology: dict[str, l
     with_telemetry = {_attribute(s) for s in series}
     short: set[str] = set()
     quiet = screen(series, onset_hint, params) if onset_known else {}
-    scored_all = [(item, quiet.get(index) or score_series(item, onset_hint, params)) for index, item in enumerate(series)]
+    scored_all = [
+        (item, quiet.get(index) or score_series(item, onset_hint, params)) for index, item in enumerate(series)
+    ]
     local = _path_local(scored_all, params)
     for item, scored in scored_all:
         if scored is None:
@@ -202,8 +228,10 @@ def rank_services(series: list[Series], onset_hint: float, topology: dict[str, l
             per_service[upstream].extend(seen)
     for named, seen in _one_pod_named(scored_all, with_telemetry, params).items():
         per_service.setdefault(named, []).extend(seen)
-    ranked = [ServiceRecord(service=service, series=items, insufficient=service in short)
-              for service, items in per_service.items()]
+    ranked = [
+        ServiceRecord(service=service, series=items, insufficient=service in short)
+        for service, items in per_service.items()
+    ]
     for record in ranked:
         rescore(record, params)
         record.waiting = waits_on_calls(record, params)
@@ -240,6 +268,7 @@ def waits_on_calls(record: ServiceRecord, params: Params) -> bool:
     series, whether or not they name the upstream), and none of its own resources worsened: its time is
     spent waiting on a dependency, not working. (A starved caller's outgoing calls slow too, but then its
     CPU shows it; a caller that multiplied its calls waits on a dependency it overloads itself.)"""
+
     def strong(a: Shift) -> bool:
         return a.score >= params.anomaly_threshold and a.direction == classify(a.metric).bad
 
@@ -256,6 +285,7 @@ def waits_on_calls(record: ServiceRecord, params: Params) -> bool:
 
 def display_order(ranked: list[ServiceRecord], params: Params) -> list[ServiceRecord]:
     """Most anomalous first; a service others explain counts ``propagated_discount`` of its score here."""
+
     def weight(record: ServiceRecord) -> float:
         explained = record.propagated_from or record.load_from or record.waiting
         return record.score * (params.propagated_discount if explained else 1.0)
@@ -264,16 +294,22 @@ def display_order(ranked: list[ServiceRecord], params: Params) -> list[ServiceRe
 
 
 def _load_rose(service: ServiceRecord, params: Params) -> bool:
-    return any(a.kind == "traffic" and a.direction == "up" and a.score >= params.anomaly_threshold * params.load_rise_share
-               for a in service.series)
+    return any(
+        a.kind == "traffic" and a.direction == "up" and a.score >= params.anomaly_threshold * params.load_rise_share
+        for a in service.series
+    )
 
 
 def became_active(service: ServiceRecord, params: Params) -> bool:
     """Idle before the onset, busy after: a job or a new client that started (its requests or CPU from ~0).
     Only work counts: the share of CPU periods throttled rises from 0 in any starved service."""
-    return any((a.kind == "traffic" or (a.signal or classify(a.metric).name) == "cpu_usage_ratio") and a.direction == "up"
-               and a.score >= params.anomaly_threshold * params.load_rise_share
-               and abs(a.before) <= params.idle_ratio * abs(a.after) for a in service.series)
+    return any(
+        (a.kind == "traffic" or (a.signal or classify(a.metric).name) == "cpu_usage_ratio")
+        and a.direction == "up"
+        and a.score >= params.anomaly_threshold * params.load_rise_share
+        and abs(a.before) <= params.idle_ratio * abs(a.after)
+        for a in service.series
+    )
 
 
 def _load_sources(service: ServiceRecord, calling: list[ServiceRecord], params: Params) -> list[str]:
@@ -292,23 +328,38 @@ def _load_sources(service: ServiceRecord, calling: list[ServiceRecord], params: 
     own = [a for a in service.series if a.service == service.service]  # not callers' views of it
     if own and not any(a.kind == "traffic" for a in own):  # telemetry, but no request count (a database):
         # callers whose own traffic rose by the time it turned anomalous are sending it that load
-        rising = [c for c in calling if _load_rose(c, params) and c.onset is not None
-                  and c.onset <= service.onset + params.propagation_slack_s]
+        rising = [
+            c
+            for c in calling
+            if _load_rose(c, params) and c.onset is not None and c.onset <= service.onset + params.propagation_slack_s
+        ]
         if rising:
             return sorted(c.service for c in rising)
-    return sorted(c.service for c in calling if became_active(c, params) and c.onset is not None
-                  and c.onset <= service.onset + params.propagation_slack_s)
+    return sorted(
+        c.service
+        for c in calling
+        if became_active(c, params) and c.onset is not None and c.onset <= service.onset + params.propagation_slack_s
+    )
 
 
 def amplifies(caller: ServiceRecord, service: str, params: Params) -> bool:
     """The caller's calls to ``service`` multiplied while the traffic it serves did not rise: the extra
     load is of its own making (retries, a wider fan-out), not passed on from its own callers."""
+
     def rose(a: Shift) -> bool:
-        return a.kind == "traffic" and a.direction == "up" and a.score >= params.anomaly_threshold * params.load_rise_share
+        return (
+            a.kind == "traffic" and a.direction == "up" and a.score >= params.anomaly_threshold * params.load_rise_share
+        )
 
     calls = [a for a in caller.series if a.service == caller.service and a.labels.get("upstream") == service]
-    served = [a for a in caller.series if a.service == caller.service and a.kind == "traffic"
-              and not a.labels.get("upstream") and not classify(a.metric).dependency]
+    served = [
+        a
+        for a in caller.series
+        if a.service == caller.service
+        and a.kind == "traffic"
+        and not a.labels.get("upstream")
+        and not classify(a.metric).dependency
+    ]
     return any(rose(a) for a in calls) and bool(served) and not any(rose(a) for a in served)
 
 
@@ -316,11 +367,21 @@ def serves_less(service: ServiceRecord, params: Params) -> bool:
     """Under more requests it answers far fewer of them well than before (requests × (1 − error ratio) fell
     below ``served_drop_share`` of what it was): its capacity fell on its own; load would have left it
     serving at least what it served."""
-    own = [a for a in service.series if a.service == service.service and not a.labels.get("upstream")
-           and not classify(a.metric).dependency]
+    own = [
+        a
+        for a in service.series
+        if a.service == service.service and not a.labels.get("upstream") and not classify(a.metric).dependency
+    ]
     load = [a for a in own if a.kind == "traffic" and "request" in a.metric and a.direction == "up"]
-    failing = [a for a in own if a.kind == "errors" and "ratio" in a.metric and a.direction == "up"
-               and 0.0 <= a.before <= 1.0 and 0.0 <= a.after <= 1.0]
+    failing = [
+        a
+        for a in own
+        if a.kind == "errors"
+        and "ratio" in a.metric
+        and a.direction == "up"
+        and 0.0 <= a.before <= 1.0
+        and 0.0 <= a.after <= 1.0
+    ]
     if not load or not failing:
         return False
     requests, errors = max(load, key=lambda a: a.score), max(failing, key=lambda a: a.after)
@@ -330,18 +391,28 @@ def serves_less(service: ServiceRecord, params: Params) -> bool:
 def strain_came_later(service: ServiceRecord, params: Params) -> bool:
     """Its trouble began well after its load rose: a service overloaded by more requests strains at once
     (a queue, a lag or a pool starts growing with the load), so what began later has a cause of its own."""
-    rises = [a.onset for a in service.series if a.service == service.service and a.kind == "traffic"
-             and a.direction == "up" and a.score >= params.anomaly_threshold * params.load_rise_share]
-    strain = [a.onset for a in service.series if a.service == service.service and a.kind in FAULT_KINDS
-              and a.score >= params.anomaly_threshold]
+    rises = [
+        a.onset
+        for a in service.series
+        if a.service == service.service
+        and a.kind == "traffic"
+        and a.direction == "up"
+        and a.score >= params.anomaly_threshold * params.load_rise_share
+    ]
+    strain = [
+        a.onset
+        for a in service.series
+        if a.service == service.service and a.kind in FAULT_KINDS and a.score >= params.anomaly_threshold
+    ]
     return bool(rises and strain) and min(strain) - min(rises) > params.load_strain_lag_s
 
 
 def fault_onset(service: ServiceRecord, params: Params) -> float | None:
     """When the service's trouble started: the earliest of its strong signals (a weak early wobble, say a
     small memory step after an unrelated deploy, does not date it)."""
-    strong = [a for a in service.series
-              if a.score >= max(params.anomaly_threshold, params.strong_share * service.fault_score)]
+    strong = [
+        a for a in service.series if a.score >= max(params.anomaly_threshold, params.strong_share * service.fault_score)
+    ]
     return min((a.onset for a in strong), default=service.onset)
 
 
@@ -365,8 +436,9 @@ def _record_propagation(ranked: list[ServiceRecord], topology: dict[str, list[st
     threshold, slack = params.anomaly_threshold, params.propagation_slack_s
     for service in ranked:
         if service.fault_score >= threshold:
-            service.load_from = _load_sources(service, [by_name[c] for c in calling.get(service.service, [])
-                                                        if c in by_name], params)
+            service.load_from = _load_sources(
+                service, [by_name[c] for c in calling.get(service.service, []) if c in by_name], params
+            )
     via_load = {s.service: _load_behind(s.service, by_name, topology) for s in ranked}
     for service in ranked:
         onset = fault_onset(service, params)
@@ -378,11 +450,17 @@ def _record_propagation(ranked: list[ServiceRecord], topology: dict[str, list[st
             if other is None or other.onset is None or other.fault_score < threshold:
                 continue
             if other.load_from:
-                culprits.update(source for source in other.load_from if source != service.service
-                                and (by_name[source].onset or math.inf) <= onset + slack)
-            elif (other.onset <= onset + slack and service.service not in via_load[dep]
-                  and other.fault_score >= min(params.corroborating_share * service.fault_score,
-                                               params.corroborating_cap * threshold)):
+                culprits.update(
+                    source
+                    for source in other.load_from
+                    if source != service.service and (by_name[source].onset or math.inf) <= onset + slack
+                )
+            elif (
+                other.onset <= onset + slack
+                and service.service not in via_load[dep]
+                and other.fault_score
+                >= min(params.corroborating_share * service.fault_score, params.corroborating_cap * threshold)
+            ):
                 culprits.add(dep)
         if culprits:
             service.propagated_from = sorted(culprits)

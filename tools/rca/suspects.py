@@ -34,27 +34,37 @@ def candidates(evidence: Evidence, alerted: list[str], named: dict[str, list[str
     """The anomalous services, then every service some other evidence points at."""
     out = [s for s in evidence.ranked if evidence.services[s].raw_score >= params.anomaly_threshold][:8]
     linked = [c.service for c in evidence.changes if c.linked][:5]
-    extra = list(alerted) + linked + list(evidence.spikes) + list(named) + \
-        [s for s in list(evidence.pods) + list(evidence.events) if evidence.k8s_reasons(s)]
+    extra = (
+        list(alerted)
+        + linked
+        + list(evidence.spikes)
+        + list(named)
+        + [s for s in list(evidence.pods) + list(evidence.events) if evidence.k8s_reasons(s)]
+    )
     for service in extra:
         if service and service not in out:
             out.append(service)
     return out or list(evidence.ranked[:3]) or list(alerted)
 
 
-def assess(service: str, evidence: Evidence, alerted: list[str], named_by: list[str], known: set[str],
-           params: Params) -> Suspect:
+def assess(
+    service: str, evidence: Evidence, alerted: list[str], named_by: list[str], known: set[str], params: Params
+) -> Suspect:
     """How strongly the evidence points at ``service``, with the clues that say so."""
     record = evidence.services.get(service)
     reasons = bad_reasons(service, evidence)
-    victim = bool(record and (((record.propagated_from or record.waiting) and not hit_directly(reasons))
-                              or record.load_from))
+    victim = bool(
+        record and (((record.propagated_from or record.waiting) and not hit_directly(reasons)) or record.load_from)
+    )
     anomaly = record.score * (params.propagated_discount if victim else 1.0) if record else 0.0
     strong = bool(record and record.raw_score >= params.anomaly_threshold)
     # log-scaled, not capped: a far stronger anomaly still ranks higher, but evidence of another kind can
     # outweigh a moderate lead
-    strength = math.log1p(anomaly / params.strength_full) if strong else \
-        min(anomaly / (2 * params.strength_full), params.weak_strength_cap)
+    strength = (
+        math.log1p(anomaly / params.strength_full)
+        if strong
+        else min(anomaly / (2 * params.strength_full), params.weak_strength_cap)
+    )
     clues: list[Clue] = []
     score = strength
     if record and evidence.anomaly_call and strong:
@@ -64,33 +74,65 @@ def assess(service: str, evidence: Evidence, alerted: list[str], named_by: list[
             note += "; its own latency is its outgoing calls' (it waits on a dependency)"
         if record.load_from:
             note += f"; its load comes from {', '.join(record.load_from)}"
-        clues.append(Clue(evidence.anomaly_call, "rank_anomalies",
-                          f"{service} anomalous: {top.describe()}{note}", supports=not victim, weight=strength))
+        clues.append(
+            Clue(
+                evidence.anomaly_call,
+                "rank_anomalies",
+                f"{service} anomalous: {top.describe()}{note}",
+                supports=not victim,
+                weight=strength,
+            )
+        )
     linked = sorted((c for c in evidence.changes_of(service) if c.link_strength > 0), key=lambda c: -c.link_strength)
     for change in linked[:1]:
-        bonus = params.change_bonus * change.link_strength * \
-            (params.change_floor_share + (1 - params.change_floor_share) * min(strength, 1.0))
+        bonus = (
+            params.change_bonus
+            * change.link_strength
+            * (params.change_floor_share + (1 - params.change_floor_share) * min(strength, 1.0))
+        )
         score += bonus
         clues.append(Clue(evidence.change_call or "", "correlate_changes", change.describe(), weight=bonus))
     # its own errors; "upstream stripe failed: 503" is a caller's symptom and counts for the service it names,
     # but "stripe: 401 expired API key" is the caller's own credential
     dns = resolvers(evidence, known)
-    spikes = [s for s in evidence.spikes.get(service, []) if s.error_like and
-              (not accused(s, service, known, dns, evidence.topology) or any(AUTH_WORDS.search(t) for t in s.texts()))]
+    spikes = [
+        s
+        for s in evidence.spikes.get(service, [])
+        if s.error_like
+        and (not accused(s, service, known, dns, evidence.topology) or any(AUTH_WORDS.search(t) for t in s.texts()))
+    ]
     if spikes:
         bonus = params.log_bonus_new if any(s.new for s in spikes) else params.log_bonus_spiking
         score += bonus
-        clues.append(Clue(evidence.spike_call or "", "log_template_spikes", f"{service} logs: '{spikes[0].template[:120]}' "
-                          f"({'new' if spikes[0].new else 'spiking'})", weight=bonus))
+        clues.append(
+            Clue(
+                evidence.spike_call or "",
+                "log_template_spikes",
+                f"{service} logs: '{spikes[0].template[:120]}' ({'new' if spikes[0].new else 'spiking'})",
+                weight=bonus,
+            )
+        )
     if reasons:
         score += params.kube_bonus
-        clues.append(Clue(evidence.pod_call or evidence.event_call or "", "k8s_pods",
-                          f"{service} pods: {', '.join(sorted(set(reasons))[:3])}", weight=params.kube_bonus))
+        clues.append(
+            Clue(
+                evidence.pod_call or evidence.event_call or "",
+                "k8s_pods",
+                f"{service} pods: {', '.join(sorted(set(reasons))[:3])}",
+                weight=params.kube_bonus,
+            )
+        )
     if named_by:
         bonus = min(params.named_bonus * len(named_by), params.named_cap)
         score += bonus
-        clues.append(Clue(evidence.spike_call or "", "log_template_spikes",
-                          f"error logs of {', '.join(named_by[:3])} name {service}", weight=bonus))
+        clues.append(
+            Clue(
+                evidence.spike_call or "",
+                "log_template_spikes",
+                f"error logs of {', '.join(named_by[:3])} name {service}",
+                weight=bonus,
+            )
+        )
     if service in alerted:
         score += params.alerted_bonus
     if victim:

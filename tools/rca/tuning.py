@@ -81,8 +81,14 @@ def _grid(low: float, high: float, current: float, points: int) -> list[float]:
     return sorted(values)
 
 
-def fit(cases: list[Case], runbooks: list[Runbook], start: Params | None = None, passes: int = 2, points: int = 5,
-        progress: Callable[[str], None] | None = None) -> tuple[Params, Score]:
+def fit(
+    cases: list[Case],
+    runbooks: list[Runbook],
+    start: Params | None = None,
+    passes: int = 2,
+    points: int = 5,
+    progress: Callable[[str], None] | None = None,
+) -> tuple[Params, Score]:
     """The parameters that maximise the objective on ``cases`` (coordinate search from ``start``)."""
     best = start or Params()
     best_score = evaluate(cases, runbooks, best)
@@ -111,8 +117,15 @@ class Validation:
     folds: list[dict[str, Any]] = field(default_factory=list)
 
 
-def cross_validate(cases: list[Case], runbooks: list[Runbook], k: int = 5, seed: int = 0, passes: int = 2,
-                   points: int = 5, progress: Callable[[str], None] | None = None) -> Validation:
+def cross_validate(
+    cases: list[Case],
+    runbooks: list[Runbook],
+    k: int = 5,
+    seed: int = 0,
+    passes: int = 2,
+    points: int = 5,
+    progress: Callable[[str], None] | None = None,
+) -> Validation:
     """Fit on k-1 folds, score the held-out one, for each fold; ``train`` is the mean score on the folds fitted."""
     order = list(range(len(cases)))
     random.Random(seed).shuffle(order)
@@ -133,5 +146,8 @@ def cross_validate(cases: list[Case], runbooks: list[Runbook], k: int = 5, seed:
         if progress:
             progress(f"fold {index + 1}/{len(folds)}: train top-1 {train.top1:.3f}, held-out top-1 {test.top1:.3f}")
     n = len(folds)
-    return Validation(train=Score(train_top1 / n, train_cat / n, 0.0, len(cases)),
-                      cv=Score(held_top1 / max(held_n, 1), held_cat / max(held_n, 1), 0.0, int(held_n)), folds=report)
+    return Validation(
+        train=Score(train_top1 / n, train_cat / n, 0.0, len(cases)),
+        cv=Score(held_top1 / max(held_n, 1), held_cat / max(held_n, 1), 0.0, int(held_n)),
+        folds=report,
+    )

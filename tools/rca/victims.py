@@ -21,15 +21,42 @@ from tools.rca.scope import zone_of
 from tools.rca.services import OWN_CREDENTIAL, amplifies, became_active, rescore
 from tools.rca.vocabulary import FAULT_KINDS
 
-__all__ = ["reconcile_load", "name_the_level", "noisy_neighbours", "named_upstreams", "mentions", "named_in", "accused", "resolvers", "LOOKUP_FAILED", "refused", "HIT_DIRECTLY", "BAD_K8S"]
+__all__ = [
+    "reconcile_load",
+    "name_the_level",
+    "noisy_neighbours",
+    "named_upstreams",
+    "mentions",
+    "named_in",
+    "accused",
+    "resolvers",
+    "LOOKUP_FAILED",
+    "refused",
+    "HIT_DIRECTLY",
+    "BAD_K8S",
+]
 
-BAD_K8S = ("oomkilled", "crashloopbackoff", "backoff", "error", "evicted", "unhealthy", "failedscheduling",
-           "nodenotready", "nodelost", "failed", "killing", "expired")
+BAD_K8S = (
+    "oomkilled",
+    "crashloopbackoff",
+    "backoff",
+    "error",
+    "evicted",
+    "unhealthy",
+    "failedscheduling",
+    "nodenotready",
+    "nodelost",
+    "failed",
+    "killing",
+    "expired",
+)
 """Pod and event reasons that mean trouble."""
 THROTTLED = re.compile(r"(?i)\b429\b|too many requests|rate[ _-]?limit|throttl|quota exceeded")
 """What being throttled by a dependency looks like in a caller's logs."""
-LOOKUP_FAILED = re.compile(r"(?i)temporary failure in name resolution|eai_again|servfail|server misbehaving|"
-                           r"(lookup|resolving) \S+( on \S+:53)?: i/o timeout|:53: (i/o timeout|read: connection refused)")
+LOOKUP_FAILED = re.compile(
+    r"(?i)temporary failure in name resolution|eai_again|servfail|server misbehaving|"
+    r"(lookup|resolving) \S+( on \S+:53)?: i/o timeout|:53: (i/o timeout|read: connection refused)"
+)
 """A name lookup the resolver did not answer (it timed out, failed, refused): it names the host looked up, which
 is not at fault. An answer that the name does not exist ("no such host", NXDOMAIN) is not one: a headless
 service whose pods are gone has no name."""
@@ -45,16 +72,20 @@ def hit_directly(reasons: list[str]) -> bool:
     return any(word in reason.lower() for reason in reasons for word in HIT_DIRECTLY)
 
 
-LOAD_SYMPTOMS = re.compile(r"(?i)time(d)?[ _-]?out|too many (connections|clients|requests)|connection slots|"
-                           r"slow|duration:|canceling statement|waiting|queue (is )?full|rejecting|overload|busy")
+LOAD_SYMPTOMS = re.compile(
+    r"(?i)time(d)?[ _-]?out|too many (connections|clients|requests)|connection slots|"
+    r"slow|duration:|canceling statement|waiting|queue (is )?full|rejecting|overload|busy"
+)
 """Errors that more load than a service can take produces by itself: no trouble of its own."""
 
 
 def _own_trouble(service: str, evidence: Evidence) -> bool:
     """New error logs of its own (not what too much load makes any service say), or Kubernetes trouble of
     its pods."""
-    new_errors = any(s.error_like and s.new and not any(LOAD_SYMPTOMS.search(t) for t in s.texts())
-                     for s in evidence.spikes.get(service, []))
+    new_errors = any(
+        s.error_like and s.new and not any(LOAD_SYMPTOMS.search(t) for t in s.texts())
+        for s in evidence.spikes.get(service, [])
+    )
     return new_errors or bool(evidence.k8s_reasons(service))
 
 
@@ -72,8 +103,10 @@ def _callers_of(service: str, topology: dict[str, list[str]]) -> set[str]:
 
 def refused(service: str, evidence: Evidence) -> bool:
     """The service's own error logs say its calls are refused for its credentials (401, expired key…)."""
-    return any(spike.error_like and any(AUTH_WORDS.search(t) for t in spike.texts())
-               for spike in evidence.spikes.get(service, []))
+    return any(
+        spike.error_like and any(AUTH_WORDS.search(t) for t in spike.texts())
+        for spike in evidence.spikes.get(service, [])
+    )
 
 
 def reconcile_load(evidence: Evidence, topology: dict[str, list[str]], params: Params) -> None:
@@ -87,8 +120,9 @@ def reconcile_load(evidence: Evidence, topology: dict[str, list[str]], params: P
     for service, record in evidence.services.items():
         if not record.load_from or not _own_trouble(service, evidence):
             continue
-        amplifiers = [c for c in record.load_from if c in evidence.services
-                      and amplifies(evidence.services[c], service, params)]
+        amplifiers = [
+            c for c in record.load_from if c in evidence.services and amplifies(evidence.services[c], service, params)
+        ]
         if amplifiers:  # load a caller multiplied itself strains the service, whatever else it has
             record.load_from = amplifiers
             for amplifier in (evidence.services[c] for c in amplifiers):
@@ -99,8 +133,11 @@ def reconcile_load(evidence: Evidence, topology: dict[str, list[str]], params: P
             other = evidence.services.get(caller)
             if other is None or other.propagated_from or other.fault_score < params.anomaly_threshold:
                 continue
-            if record.onset is not None and other.onset is not None and \
-                    other.onset + params.propagation_slack_s < record.onset:
+            if (
+                record.onset is not None
+                and other.onset is not None
+                and other.onset + params.propagation_slack_s < record.onset
+            ):
                 continue
             other.propagated_from = [service]
 
@@ -109,8 +146,11 @@ def _nodes(service: str, evidence: Evidence, params: Params, anomalous: bool) ->
     """The nodes a service runs on (its pods), or, with ``anomalous``, the nodes of its series that moved
     when it has per-node series (else all its nodes)."""
     record = evidence.services.get(service)
-    moved = {s.labels["node"] for s in (record.series if record else []) if s.labels.get("node") and
-             s.service == service and (not anomalous or s.score >= params.anomaly_threshold)}
+    moved = {
+        s.labels["node"]
+        for s in (record.series if record else [])
+        if s.labels.get("node") and s.service == service and (not anomalous or s.score >= params.anomaly_threshold)
+    }
     return moved or {pod.node for pod in evidence.pods.get(service, []) if pod.node}
 
 
@@ -124,9 +164,13 @@ def noisy_neighbours(evidence: Evidence, params: Params) -> None:
             continue
         hit = _nodes(record.service, evidence, params, anomalous=True)
         for job in started:
-            if job.service != record.service and job.onset is not None and \
-                    job.onset <= record.onset + params.propagation_slack_s and \
-                    hit & _nodes(job.service, evidence, params, anomalous=False) and job.service not in record.load_from:
+            if (
+                job.service != record.service
+                and job.onset is not None
+                and job.onset <= record.onset + params.propagation_slack_s
+                and hit & _nodes(job.service, evidence, params, anomalous=False)
+                and job.service not in record.load_from
+            ):
                 record.load_from.append(job.service)
 
 
@@ -134,8 +178,11 @@ def _own_cause(service: str, evidence: Evidence, params: Params) -> bool:
     """Something of the service's own could explain its trouble: a change tied to it, or its own pools or
     workers saturated (a caller that ran out of connections blames the service it waits for)."""
     record = evidence.services.get(service)
-    saturated = any(s.kind == "saturation" and s.score >= params.anomaly_threshold
-                    for s in (record.series if record else []) if s.service == service)
+    saturated = any(
+        s.kind == "saturation" and s.score >= params.anomaly_threshold
+        for s in (record.series if record else [])
+        if s.service == service
+    )
     return saturated or tied_change(service, evidence, params)
 
 
@@ -147,6 +194,7 @@ def name_the_level(evidence: Evidence, params: Params) -> None:
     """One anomaly seen at a whole and at its part (``nesting.py``) is named at the part, unless only the
     whole has evidence of its own: a change tied to it, its own error logs or pod trouble (a function's
     memory setting changed; the alias that points at it has nothing of its own)."""
+
     def own(service: str) -> bool:
         return _own_trouble(service, evidence) or tied_change(service, evidence, params)
 
@@ -168,14 +216,23 @@ def named_upstreams(evidence: Evidence, named: dict[str, list[str]], params: Par
     for upstream, sources in named.items():
         for caller in sources:
             record = evidence.services.get(caller)
-            calls = [s for s in (record.series if record else []) if s.service == caller
-                     and s.labels.get("upstream") == upstream and s.kind in FAULT_KINDS
-                     and not OWN_CREDENTIAL.search(s.metric)  # its own certificate is its own, whoever it is for
-                     and s.score >= params.anomaly_threshold * params.dependency_weight
-                     and not (zone and zone_of(s.labels) == zone)]
+            calls = [
+                s
+                for s in (record.series if record else [])
+                if s.service == caller
+                and s.labels.get("upstream") == upstream
+                and s.kind in FAULT_KINDS
+                and not OWN_CREDENTIAL.search(s.metric)  # its own certificate is its own, whoever it is for
+                and s.score >= params.anomaly_threshold * params.dependency_weight
+                and not (zone and zone_of(s.labels) == zone)
+            ]
             explained = evidence.services.get(upstream)
-            if record is None or not calls or _own_cause(caller, evidence, params) or \
-                    (explained is not None and caller in explained.propagated_from):
+            if (
+                record is None
+                or not calls
+                or _own_cause(caller, evidence, params)
+                or (explained is not None and caller in explained.propagated_from)
+            ):
                 continue  # (an upstream this caller explains cannot explain it back)
             if upstream not in record.propagated_from:
                 record.propagated_from.append(upstream)
@@ -183,8 +240,11 @@ def named_upstreams(evidence: Evidence, named: dict[str, list[str]], params: Par
             if upstream not in evidence.ranked:
                 evidence.ranked.append(upstream)
             seen = {s.key for s in target.series}
-            target.series += [replace(s, score=round(min(s.score / params.dependency_weight, params.z_cap), 2))
-                              for s in calls if s.key not in seen]
+            target.series += [
+                replace(s, score=round(min(s.score / params.dependency_weight, params.z_cap), 2))
+                for s in calls
+                if s.key not in seen
+            ]
             rescore(target, params)
 
 
@@ -209,8 +269,11 @@ def named_in(spike: LogSpike, source: str, known: set[str]) -> list[str]:
     """The services other than ``source`` that a log template (or its examples) names, by their name or by
     it without a wrapper's suffix."""
     text = " ".join(spike.texts()).lower()
-    return [name for name in sorted(known) if name and name != source
-            and any(re.search(pattern, text) for pattern in _name_patterns(name))]
+    return [
+        name
+        for name in sorted(known)
+        if name and name != source and any(re.search(pattern, text) for pattern in _name_patterns(name))
+    ]
 
 
 def resolvers(evidence: Evidence, known: set[str]) -> set[str]:

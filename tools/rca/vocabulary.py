@@ -21,13 +21,26 @@ from typing import Any
 
 import yaml
 
-__all__ = ["Signal", "Entry", "Vocabulary", "classify", "faces_dependency", "load_vocabulary", "known_names",
-           "parse_vocabulary", "recorded_names", "docs_table", "ACCUMULATING", "FAULT_KINDS"]
+__all__ = [
+    "Signal",
+    "Entry",
+    "Vocabulary",
+    "classify",
+    "faces_dependency",
+    "load_vocabulary",
+    "known_names",
+    "parse_vocabulary",
+    "recorded_names",
+    "docs_table",
+    "ACCUMULATING",
+    "FAULT_KINDS",
+]
 
 ACCUMULATING = frozenset({"memory", "disk", "queue", "restarts", "saturation", "capacity"})
 """Kinds of resources that fill up slowly."""
-FAULT_KINDS = frozenset({"errors", "latency", "cpu", "memory", "queue", "saturation", "disk", "logs", "restarts",
-                         "availability", "clock"})
+FAULT_KINDS = frozenset(
+    {"errors", "latency", "cpu", "memory", "queue", "saturation", "disk", "logs", "restarts", "availability", "clock"}
+)
 """Kinds whose bad-direction shift is a fault rather than a change of load or volume."""
 _BAD = ("up", "down", "both")
 _WORSE_WHEN = {"up": "rises", "down": "falls", "both": "rises or falls"}
@@ -96,12 +109,20 @@ def _entry(item: dict[str, Any], kinds: dict[str, float]) -> Entry:
     if kind not in kinds or bad not in _BAD:
         raise ValueError(f"vocabulary.yaml: {where}: kind {kind!r} or bad {bad!r} unknown")
     if bool(name) != ("aliases" in item) or bool(name) == ("words" in item) or (name and not item.get("meaning")):
-        raise ValueError(f"vocabulary.yaml: {where}: a signal has a name, aliases and a meaning; "
-                         "a words row only words")
+        raise ValueError(
+            f"vocabulary.yaml: {where}: a signal has a name, aliases and a meaning; a words row only words"
+        )
     bound = item.get("bound")
-    return Entry(name, kind, bad, kinds[kind], re.compile(str(item.get("aliases") or item["words"])),
-                 str(item.get("meaning", "")), bool(item.get("recorded", True)),
-                 (str(bound["name"]), str(bound["meaning"])) if bound else None)
+    return Entry(
+        name,
+        kind,
+        bad,
+        kinds[kind],
+        re.compile(str(item.get("aliases") or item["words"])),
+        str(item.get("meaning", "")),
+        bool(item.get("recorded", True)),
+        (str(bound["name"]), str(bound["meaning"])) if bound else None,
+    )
 
 
 @cache
@@ -116,10 +137,18 @@ def parse_vocabulary(data: dict[str, Any]) -> Vocabulary:
     kinds = {str(kind): float(spec["weight"]) for kind, spec in data["kinds"].items()}
     entries = tuple(_entry(item, kinds) for item in data["signals"])
     otherwise = data["otherwise"]
-    floors = tuple(FloorRule(tuple(rule.get("ends", ())), tuple(rule.get("contains", ())), float(rule["floor"]))
-                   for rule in data["floors"])
-    return Vocabulary(kinds, entries, Signal("", otherwise["kind"], otherwise["bad"], kinds[otherwise["kind"]]),
-                      floors, float(data["no_floor"]), re.compile(str(data["dependency"]), re.IGNORECASE))
+    floors = tuple(
+        FloorRule(tuple(rule.get("ends", ())), tuple(rule.get("contains", ())), float(rule["floor"]))
+        for rule in data["floors"]
+    )
+    return Vocabulary(
+        kinds,
+        entries,
+        Signal("", otherwise["kind"], otherwise["bad"], kinds[otherwise["kind"]]),
+        floors,
+        float(data["no_floor"]),
+        re.compile(str(data["dependency"]), re.IGNORECASE),
+    )
 
 
 def faces_dependency(metric: str) -> bool:
@@ -133,8 +162,9 @@ def classify(metric: str) -> Signal:
     the words it contains (``error_ratio`` → errors/up, ``cache_hit_ratio`` → availability/down)."""
     vocabulary = load_vocabulary()
     name = metric.lower()
-    found = next((e for e in vocabulary.entries if e.name == name), None) or \
-        next((e for e in vocabulary.entries if e.pattern.search(name)), None)
+    found = next((e for e in vocabulary.entries if e.name == name), None) or next(
+        (e for e in vocabulary.entries if e.pattern.search(name)), None
+    )
     signal = found.signal() if found else vocabulary.otherwise
     return Signal(signal.name, signal.kind, signal.bad, signal.weight, _floor(name), faces_dependency(name))
 

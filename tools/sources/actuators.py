@@ -57,10 +57,20 @@ class AlertmanagerActuator:
         matchers = {"alertname": alertname, **({"service": service} if service else {})}
         shown = ", ".join(f"{k}={v}" for k, v in matchers.items())
         if dry_run:
-            return {"status": "dry_run", "detail": f"would silence {shown} for {duration:.0f}s", "undo": "nothing to undo"}
-        silence_id = self.alertmanager.create_silence(matchers, duration, str(args.get("comment") or "silenced by Andon"))
-        return {"status": "done", "detail": f"silence {silence_id} on {shown} for {duration:.0f}s",
-                "silence_id": silence_id, "undo": f"expire the silence: DELETE /api/v2/silence/{silence_id}"}
+            return {
+                "status": "dry_run",
+                "detail": f"would silence {shown} for {duration:.0f}s",
+                "undo": "nothing to undo",
+            }
+        silence_id = self.alertmanager.create_silence(
+            matchers, duration, str(args.get("comment") or "silenced by Andon")
+        )
+        return {
+            "status": "done",
+            "detail": f"silence {silence_id} on {shown} for {duration:.0f}s",
+            "silence_id": silence_id,
+            "undo": f"expire the silence: DELETE /api/v2/silence/{silence_id}",
+        }
 
 
 class HttpActuator:
@@ -68,8 +78,13 @@ class HttpActuator:
 
     actions = frozenset({"toggle_flag", "run_automation"})
 
-    def __init__(self, flag_url: str | None = None, hooks: Mapping[str, str] | None = None,
-                 client: httpx.Client | None = None, timeout_s: float = 15.0) -> None:
+    def __init__(
+        self,
+        flag_url: str | None = None,
+        hooks: Mapping[str, str] | None = None,
+        client: httpx.Client | None = None,
+        timeout_s: float = 15.0,
+    ) -> None:
         self.flag_url = flag_url.rstrip("/") if flag_url else None
         self.hooks = dict(hooks or {})
         self.client = client or httpx.Client(timeout=timeout_s)
@@ -105,15 +120,20 @@ class HttpActuator:
         if dry_run:
             return {"status": "dry_run", "detail": f"would turn flag {flag} {state}", "undo": undo}
         sent = self._send("PUT", url, {"enabled": enabled, "service": service}, f"flag service ({flag})")
-        return {"status": "done", "detail": f"flag {flag} turned {state} for {service or 'all services'}",
-                "undo": undo, **sent}
+        return {
+            "status": "done",
+            "detail": f"flag {flag} turned {state} for {service or 'all services'}",
+            "undo": undo,
+            **sent,
+        }
 
     def _run_automation(self, service: str, args: dict[str, Any], dry_run: bool) -> dict[str, Any]:
         job = str(args.get("job") or "")
         if job not in self.hooks:
             configured = ", ".join(sorted(self.hooks)) or "none"
-            raise ActionError(f"unknown automation job {job!r}; configured jobs: {configured} "
-                              "(add it to ANDON_AUTOMATION_HOOKS)")
+            raise ActionError(
+                f"unknown automation job {job!r}; configured jobs: {configured} (add it to ANDON_AUTOMATION_HOOKS)"
+            )
         body = {"job": job, "service": service, "params": dict(args.get("params") or {})}
         if dry_run:
             return {"status": "dry_run", "detail": f"would trigger job {job}", "undo": "depends on the job"}
@@ -134,6 +154,8 @@ class CompositeActuator:
     def execute(self, action: str, service: str, args: dict[str, Any], dry_run: bool) -> dict[str, Any]:
         backend = self.routes.get(action)
         if backend is None:
-            raise ActionError(f"no backend is configured for {action}; this deployment can: "
-                              f"{', '.join(self.actions) or 'nothing (configure Kubernetes, Alertmanager or hooks)'}")
+            raise ActionError(
+                f"no backend is configured for {action}; this deployment can: "
+                f"{', '.join(self.actions) or 'nothing (configure Kubernetes, Alertmanager or hooks)'}"
+            )
         return backend.execute(action, service, args, dry_run)

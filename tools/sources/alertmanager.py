@@ -42,6 +42,11 @@ class AlertmanagerSource:
 
     def create_silence(self, matchers: dict[str, str], duration_s: float, comment: str, author: str = "andon") -> str:
         now = time.time()
-        body = {"matchers": [{"name": k, "value": v, "isRegex": False, "isEqual": True} for k, v in matchers.items()],
-                "startsAt": _iso(now), "endsAt": _iso(now + duration_s), "createdBy": author, "comment": comment}
+        body = {
+            "matchers": [{"name": k, "value": v, "isRegex": False, "isEqual": True} for k, v in matchers.items()],
+            "startsAt": _iso(now),
+            "endsAt": _iso(now + duration_s),
+            "createdBy": author,
+            "comment": comment,
+        }
         return str(self._request("POST", "/silences", json=body)["silenceID"])

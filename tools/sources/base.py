@@ -108,7 +108,9 @@ class Scraped(Protocol):
 
 
 class LogSource(Protocol):
-    def lines(self, start: float, end: float, service: str | None = None, query: str | None = None) -> list[LogLine]: ...
+    def lines(
+        self, start: float, end: float, service: str | None = None, query: str | None = None
+    ) -> list[LogLine]: ...
 
 
 class ChangeSource(Protocol):

@@ -35,9 +35,16 @@ def parse_change(item: Any) -> Change | None:
         value = item.get(key)
         return "" if value is None else str(value)
 
-    return Change(ts=ts, service=text("service"), kind=text("kind") or "deploy", description=text("description"),
-                  version=text("version"), previous_version=text("previous_version"), author=text("author"),
-                  flag=text("flag"))
+    return Change(
+        ts=ts,
+        service=text("service"),
+        kind=text("kind") or "deploy",
+        description=text("description"),
+        version=text("version"),
+        previous_version=text("previous_version"),
+        author=text("author"),
+        flag=text("flag"),
+    )
 
 
 class ChangeFeedSource:
@@ -61,7 +68,10 @@ class ChangeFeedSource:
             raise BackendError(f"change feed answered {response.status_code} with non-JSON") from exc
         items = body.get("changes", body.get("items")) if isinstance(body, dict) else body
         if not isinstance(items, list):
-            raise BackendError("change feed must answer a JSON list of changes (or {\"changes\": [...]})")
-        out = [c for c in map(parse_change, items)
-               if c is not None and start <= c.ts <= end and (service is None or c.service == service)]
+            raise BackendError('change feed must answer a JSON list of changes (or {"changes": [...]})')
+        out = [
+            c
+            for c in map(parse_change, items)
+            if c is not None and start <= c.ts <= end and (service is None or c.service == service)
+        ]
         return sorted(out, key=lambda c: c.ts)

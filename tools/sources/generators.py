@@ -52,8 +52,9 @@ def _apply_effect(values: np.ndarray, times: np.ndarray, base: float, effect: di
         _apply_once(values, times, base, effect, ref, k * period)
 
 
-def _apply_once(values: np.ndarray, times: np.ndarray, base: float, effect: dict[str, Any], ref: float,
-                shift: float) -> None:
+def _apply_once(
+    values: np.ndarray, times: np.ndarray, base: float, effect: dict[str, Any], ref: float, shift: float
+) -> None:
     kind = effect.get("kind", "step")
     start = parse_instant(effect.get("at", 0), ref) + shift
     target = _target(effect, base)
@@ -166,4 +167,6 @@ def generate_logs(spec: dict[str, Any], start: float, end: float, ref: float, se
     count = int(min(per_minute * (hi - lo) / 60.0, 5000))
     stamps = np.sort(rng.uniform(lo, hi, size=count))
     texts = _fill_many(str(spec["template"]), count, rng)
-    return [LogLine(ts=float(ts), service=service, text=text, level=level) for ts, text in zip(stamps, texts, strict=True)]
+    return [
+        LogLine(ts=float(ts), service=service, text=text, level=level) for ts, text in zip(stamps, texts, strict=True)
+    ]

@@ -56,13 +56,17 @@ class BackendAuth:
 
     def __post_init__(self) -> None:
         if self.bearer_token and (self.basic_user or self.basic_password):
-            raise ValueError(f"{self.setting('bearer_token')} and {self.setting('basic_user')} are both set: "
-                             "use a bearer token or basic auth, not both")
+            raise ValueError(
+                f"{self.setting('bearer_token')} and {self.setting('basic_user')} are both set: "
+                "use a bearer token or basic auth, not both"
+            )
         if self.basic_password and not self.basic_user:
             raise ValueError(f"{self.setting('basic_password')} is set without {self.setting('basic_user')}")
         if self.ca_file is not None and self.insecure_skip_verify:
-            raise ValueError(f"{self.setting('ca_file')} and {self.setting('insecure_skip_verify')} are both set: "
-                             "trust that CA or skip verification, not both")
+            raise ValueError(
+                f"{self.setting('ca_file')} and {self.setting('insecure_skip_verify')} are both set: "
+                "trust that CA or skip verification, not both"
+            )
         if self.ca_file is not None and not Path(self.ca_file).is_file():
             raise ValueError(f"{self.setting('ca_file')}: no such file: {self.ca_file}")
         if not self.timeout_s > 0:
@@ -99,8 +103,9 @@ def build_http_client(url: str, auth: BackendAuth | None = None) -> httpx.Client
     auth = auth or BackendAuth()
     transport = httpx.HTTPTransport(verify=_verify(auth), proxy=environment_proxy(url))
     basic = httpx.BasicAuth(auth.basic_user, auth.basic_password or "") if auth.basic_user else None
-    return httpx.Client(auth=basic, headers=auth.request_headers(), timeout=auth.timeout_s,
-                        transport=RetryingTransport(transport))
+    return httpx.Client(
+        auth=basic, headers=auth.request_headers(), timeout=auth.timeout_s, transport=RetryingTransport(transport)
+    )
 
 
 def _verify(auth: BackendAuth) -> ssl.SSLContext | bool:

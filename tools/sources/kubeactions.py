@@ -71,9 +71,16 @@ class KubernetesActuator:
 
     actions = KUBERNETES_ACTIONS
 
-    def __init__(self, target: str | KubeConnection, token: str | None = None, namespaces: Sequence[str] = (),
-                 client: httpx.Client | None = None, timeout_s: float = 15.0, verify: bool | str = True,
-                 max_replicas: int = 100) -> None:
+    def __init__(
+        self,
+        target: str | KubeConnection,
+        token: str | None = None,
+        namespaces: Sequence[str] = (),
+        client: httpx.Client | None = None,
+        timeout_s: float = 15.0,
+        verify: bool | str = True,
+        max_replicas: int = 100,
+    ) -> None:
         self.api = KubeApi(connection_of(target, token, verify), client, timeout_s, namespaces)
         self.max_replicas = max_replicas
 
@@ -82,9 +89,18 @@ class KubernetesActuator:
         status = "dry_run" if dry_run else "done"
         if action == "cordon_node":
             node = check_name(str(args.get("node") or service), "node name")
-            self.api.request("PATCH", f"/api/v1/nodes/{node}", params=params,
-                             json_body={"spec": {"unschedulable": True}}, content_type=STRATEGIC_MERGE)
-            return {"status": status, "detail": f"node {node} cordoned (unschedulable)", "undo": f"kubectl uncordon {node}"}
+            self.api.request(
+                "PATCH",
+                f"/api/v1/nodes/{node}",
+                params=params,
+                json_body={"spec": {"unschedulable": True}},
+                content_type=STRATEGIC_MERGE,
+            )
+            return {
+                "status": status,
+                "detail": f"node {node} cordoned (unschedulable)",
+                "undo": f"kubectl uncordon {node}",
+            }
         if action not in self.actions:
             raise ActionError(f"the Kubernetes backend cannot {action}")
         deployment = self._deployment(service, args.get("namespace"))
@@ -94,8 +110,11 @@ class KubernetesActuator:
             stamp = datetime.now(tz=UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
             body = {"spec": {"template": {"metadata": {"annotations": {"kubectl.kubernetes.io/restartedAt": stamp}}}}}
             self.api.request("PATCH", path, params=params, json_body=body, content_type=STRATEGIC_MERGE)
-            return {"status": status, "detail": f"rolling restart of deployment {meta['namespace']}/{meta['name']}",
-                    "undo": "none needed; pods come back with the same spec"}
+            return {
+                "status": status,
+                "detail": f"rolling restart of deployment {meta['namespace']}/{meta['name']}",
+                "undo": "none needed; pods come back with the same spec",
+            }
         if action == "scale_service":
             return self._scale(path, meta, str(args.get("replicas", "+1")), params, status)
         return self._rollback(path, deployment, args.get("to_version"), params, status)
@@ -107,24 +126,37 @@ class KubernetesActuator:
             raise ActionError(f"namespace {namespace} is not one Andon may act in ({', '.join(allowed)})")
         deployment = self.api.find_deployment(check_name(service, "deployment name"), namespace)
         if deployment is None:
-            where = (f"namespace {namespace}" if namespace else f"namespaces {', '.join(allowed)}" if allowed
-                     else "the cluster")
+            where = (
+                f"namespace {namespace}"
+                if namespace
+                else f"namespaces {', '.join(allowed)}"
+                if allowed
+                else "the cluster"
+            )
             raise ActionError(f"no deployment for {service!r} in {where}")
         only = allowed[0] if len(allowed) == 1 else None
         deployment["metadata"].setdefault("namespace", namespace or only or self.api.home_namespace or "default")
         return deployment
 
-    def _scale(self, path: str, meta: dict[str, Any], replicas: str, params: dict[str, str] | None,
-               status: str) -> dict[str, Any]:
+    def _scale(
+        self, path: str, meta: dict[str, Any], replicas: str, params: dict[str, str] | None, status: str
+    ) -> dict[str, Any]:
         current = int((self.api.get(f"{path}/scale").get("spec") or {}).get("replicas") or 0)
         target = target_replicas(replicas, current, self.max_replicas)
-        self.api.request("PATCH", f"{path}/scale", params=params, json_body={"spec": {"replicas": target}},
-                         content_type=MERGE_PATCH)
-        return {"status": status, "detail": f"deployment {meta['name']} scaled from {current} to {target} replicas",
-                "previous_replicas": current, "replicas": target, "undo": f"scale {meta['name']} back to {current} replicas"}
+        self.api.request(
+            "PATCH", f"{path}/scale", params=params, json_body={"spec": {"replicas": target}}, content_type=MERGE_PATCH
+        )
+        return {
+            "status": status,
+            "detail": f"deployment {meta['name']} scaled from {current} to {target} replicas",
+            "previous_replicas": current,
+            "replicas": target,
+            "undo": f"scale {meta['name']} back to {current} replicas",
+        }
 
-    def _rollback(self, path: str, deployment: dict[str, Any], to_version: object, params: dict[str, str] | None,
-                  status: str) -> dict[str, Any]:
+    def _rollback(
+        self, path: str, deployment: dict[str, Any], to_version: object, params: dict[str, str] | None, status: str
+    ) -> dict[str, Any]:
         name, current = deployment["metadata"]["name"], revision_of(deployment)
         revisions = self.api.replicasets_of(deployment)
         if to_version:
@@ -143,9 +175,18 @@ class KubernetesActuator:
         target = max(candidates, key=revision_of)
         template = copy.deepcopy((target.get("spec") or {}).get("template") or {})
         (template.get("metadata") or {}).get("labels", {}).pop(_TEMPLATE_HASH, None)
-        self.api.request("PATCH", path, params=params, json_body=[{"op": "replace", "path": "/spec/template", "value": template}],
-                         content_type=JSON_PATCH)
-        return {"status": status, "detail": f"deployment {name} rolled back from revision {current} ({_version(deployment)}) "
-                                            f"to the template of revision {revision_of(target)} ({_version(target)})",
-                "from_version": _version(deployment), "to_version": _version(target),
-                "undo": f"redeploy {_version(deployment)} (kubectl rollout undo deployment/{name})"}
+        self.api.request(
+            "PATCH",
+            path,
+            params=params,
+            json_body=[{"op": "replace", "path": "/spec/template", "value": template}],
+            content_type=JSON_PATCH,
+        )
+        return {
+            "status": status,
+            "detail": f"deployment {name} rolled back from revision {current} ({_version(deployment)}) "
+            f"to the template of revision {revision_of(target)} ({_version(target)})",
+            "from_version": _version(deployment),
+            "to_version": _version(target),
+            "undo": f"redeploy {_version(deployment)} (kubectl rollout undo deployment/{name})",
+        }

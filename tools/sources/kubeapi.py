@@ -95,8 +95,13 @@ class KubeApi:
     """Requests against an API server (in-cluster, from a kubeconfig, or a URL such as ``kubectl proxy``'s),
     listing within ``namespaces`` when given (see the module's docstring)."""
 
-    def __init__(self, connection: KubeConnection, client: httpx.Client | None = None, timeout_s: float = 10.0,
-                 namespaces: Sequence[str] = ()) -> None:
+    def __init__(
+        self,
+        connection: KubeConnection,
+        client: httpx.Client | None = None,
+        timeout_s: float = 10.0,
+        namespaces: Sequence[str] = (),
+    ) -> None:
         self.connection = connection
         self.url = connection.url.rstrip("/")
         self.client = client or connection.client(timeout_s)
@@ -105,8 +110,9 @@ class KubeApi:
         self.home_namespace = check_name(home, "namespace") if home else None
         self._forbidden_cluster_wide: set[str] = set()
 
-    def _send(self, method: str, path: str, params: dict[str, str] | None, json_body: Any,
-              content_type: str | None) -> httpx.Response:
+    def _send(
+        self, method: str, path: str, params: dict[str, str] | None, json_body: Any, content_type: str | None
+    ) -> httpx.Response:
         headers = {"Accept": "application/json"}
         authorization = self.connection.credentials.authorization() if self.connection.credentials else None
         if authorization:
@@ -115,13 +121,25 @@ class KubeApi:
             headers["Content-Type"] = content_type
         server_name = self.connection.server_name
         try:
-            return self.client.request(method, f"{self.url}{path}", params=params, json=json_body, headers=headers,
-                                       extensions={"sni_hostname": server_name} if server_name else None)
+            return self.client.request(
+                method,
+                f"{self.url}{path}",
+                params=params,
+                json=json_body,
+                headers=headers,
+                extensions={"sni_hostname": server_name} if server_name else None,
+            )
         except httpx.HTTPError as exc:
             raise BackendError(f"Kubernetes API at {self.url} unreachable: {exc}") from exc
 
-    def request(self, method: str, path: str, params: dict[str, str] | None = None, json_body: Any = None,
-                content_type: str | None = None) -> Any:
+    def request(
+        self,
+        method: str,
+        path: str,
+        params: dict[str, str] | None = None,
+        json_body: Any = None,
+        content_type: str | None = None,
+    ) -> Any:
         response = self._send(method, path, params, json_body, content_type)
         credentials = self.connection.credentials
         if response.status_code == 401 and credentials is not None and credentials.refresh():
@@ -131,7 +149,9 @@ class KubeApi:
                 message = response.json().get("message", response.text[:200])
             except ValueError:
                 message = response.text[:200]
-            raise KubeApiError(f"Kubernetes API {method} {path}: {response.status_code} {message}", response.status_code)
+            raise KubeApiError(
+                f"Kubernetes API {method} {path}: {response.status_code} {message}", response.status_code
+            )
         return response.json() if response.content else {}
 
     def get(self, path: str, params: dict[str, str] | None = None) -> Any:
@@ -153,14 +173,22 @@ class KubeApi:
                 if exc.status != 403 or not self.home_namespace:
                     raise
                 self._forbidden_cluster_wide.add(key)
-                log.warning("%s across the cluster is forbidden (%s); reading namespace %s only",
-                            resource, exc, self.home_namespace)
+                log.warning(
+                    "%s across the cluster is forbidden (%s); reading namespace %s only",
+                    resource,
+                    exc,
+                    self.home_namespace,
+                )
         return self.items(f"{api}/namespaces/{self.home_namespace}/{resource}", params)
 
     def _deployment_named(self, namespace: str, name: str) -> dict[str, Any] | None:
         try:
-            return dict(self.get(f"/apis/apps/v1/namespaces/{check_name(namespace, 'namespace')}"
-                                 f"/deployments/{check_name(name, 'deployment name')}"))
+            return dict(
+                self.get(
+                    f"/apis/apps/v1/namespaces/{check_name(namespace, 'namespace')}"
+                    f"/deployments/{check_name(name, 'deployment name')}"
+                )
+            )
         except KubeApiError as exc:
             if exc.status != 404:
                 raise
@@ -178,12 +206,18 @@ class KubeApi:
             deployments = [d for ns in namespaces for d in self.items(f"/apis/apps/v1/namespaces/{ns}/deployments")]
         else:
             deployments = self.items_in_scope("/apis/apps/v1", "deployments")
-        candidates = [d for d in deployments
-                      if d.get("metadata", {}).get("name") == service or service_of(d.get("metadata", {}), "Deployment") == service]
+        candidates = [
+            d
+            for d in deployments
+            if d.get("metadata", {}).get("name") == service
+            or service_of(d.get("metadata", {}), "Deployment") == service
+        ]
         found_in = {d["metadata"].get("namespace") for d in candidates}
         if len(found_in) > 1:
-            raise ValueError(f"deployment {service!r} exists in several namespaces ({', '.join(sorted(map(str, found_in)))}); "
-                             "name the namespace")
+            raise ValueError(
+                f"deployment {service!r} exists in several namespaces ({', '.join(sorted(map(str, found_in)))}); "
+                "name the namespace"
+            )
         exact = [d for d in candidates if d["metadata"].get("name") == service]
         found = exact or candidates
         return found[0] if found else None
@@ -193,10 +227,14 @@ class KubeApi:
         meta = deployment.get("metadata", {})
         selector = (deployment.get("spec", {}).get("selector") or {}).get("matchLabels") or {}
         params = {"labelSelector": ",".join(f"{k}={v}" for k, v in sorted(selector.items()))} if selector else None
+
         def owned(rs: dict[str, Any]) -> bool:
-            return any(ref.get("kind") == "Deployment" and ref.get("name") == meta.get("name")
-                       and (not ref.get("uid") or not meta.get("uid") or ref.get("uid") == meta.get("uid"))
-                       for ref in rs.get("metadata", {}).get("ownerReferences") or [])
+            return any(
+                ref.get("kind") == "Deployment"
+                and ref.get("name") == meta.get("name")
+                and (not ref.get("uid") or not meta.get("uid") or ref.get("uid") == meta.get("uid"))
+                for ref in rs.get("metadata", {}).get("ownerReferences") or []
+            )
 
         path = f"/apis/apps/v1/namespaces/{meta.get('namespace', 'default')}/replicasets"
         return sorted((rs for rs in self.items(path, params) if owned(rs)), key=revision_of)

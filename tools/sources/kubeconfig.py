@@ -40,8 +40,11 @@ def _load(paths: str, context: str | None) -> tuple[Any, Any]:
     if context is not None and context not in known:
         raise KubeconfigError(f"{paths} has no context {context!r} (it has: {', '.join(known) or 'none'})")
     try:
-        loader = KubeConfigLoader(config_dict=merged.config, active_context=context,  # type: ignore[no-untyped-call]
-                                  config_base_path=None)
+        loader = KubeConfigLoader(
+            config_dict=merged.config,
+            active_context=context,  # type: ignore[no-untyped-call]
+            config_base_path=None,
+        )
         configuration = Configuration()
         loader.load_and_set(configuration)  # type: ignore[no-untyped-call]
     except ConfigException as exc:

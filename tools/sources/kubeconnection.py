@@ -70,8 +70,9 @@ class TokenFile:
     """A bearer token read from a file that is rewritten under us (a projected service-account token):
     re-read when it is older than ``max_age_s``, and at once when the server answers 401."""
 
-    def __init__(self, path: Path, max_age_s: float = TOKEN_MAX_AGE_S,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, path: Path, max_age_s: float = TOKEN_MAX_AGE_S, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.path = path
         self.max_age_s = max_age_s
         self._clock = clock
@@ -161,8 +162,9 @@ def static_connection(url: str, token: str | None = None, verify: bool | str = T
     return KubeConnection(url.rstrip("/"), credentials, verify=verify, origin=url)
 
 
-def in_cluster_connection(environ: Mapping[str, str],
-                          service_account_dir: Path = SERVICE_ACCOUNT_DIR) -> KubeConnection | None:
+def in_cluster_connection(
+    environ: Mapping[str, str], service_account_dir: Path = SERVICE_ACCOUNT_DIR
+) -> KubeConnection | None:
     """The API server as a pod sees it — ``https://$KUBERNETES_SERVICE_HOST:$KUBERNETES_SERVICE_PORT``,
     the mounted token (re-read as it rotates) and CA — or ``None`` when this is not a pod with a token."""
     host, port = environ.get("KUBERNETES_SERVICE_HOST", ""), environ.get("KUBERNETES_SERVICE_PORT", "")
@@ -174,6 +176,10 @@ def in_cluster_connection(environ: Mapping[str, str],
     namespace = namespace_file.read_text().strip() if namespace_file.is_file() else None
     if ":" in host:  # an IPv6 address
         host = f"[{host}]"
-    return KubeConnection(f"https://{host}:{port}", TokenFile(token),
-                          ca_file=str(ca_file) if ca_file.is_file() else None, namespace=namespace or None,
-                          origin=f"in-cluster service account ({service_account_dir})")
+    return KubeConnection(
+        f"https://{host}:{port}",
+        TokenFile(token),
+        ca_file=str(ca_file) if ca_file.is_file() else None,
+        namespace=namespace or None,
+        origin=f"in-cluster service account ({service_account_dir})",
+    )

@@ -54,9 +54,15 @@ def pod_status(pod: dict[str, Any]) -> PodStatus:
     meta, status = pod.get("metadata") or {}, pod.get("status") or {}
     ready = any(c.get("type") == "Ready" and c.get("status") == "True" for c in status.get("conditions") or [])
     restarts = sum(int(c.get("restartCount") or 0) for c in status.get("containerStatuses") or [])
-    return PodStatus(name=str(meta.get("name", "")), service=service_of(meta, "Pod"),
-                     phase=str(status.get("phase") or "Unknown"), ready=ready, restarts=restarts,
-                     reasons=_reasons(status), node=str((pod.get("spec") or {}).get("nodeName") or ""))
+    return PodStatus(
+        name=str(meta.get("name", "")),
+        service=service_of(meta, "Pod"),
+        phase=str(status.get("phase") or "Unknown"),
+        ready=ready,
+        restarts=restarts,
+        reasons=_reasons(status),
+        node=str((pod.get("spec") or {}).get("nodeName") or ""),
+    )
 
 
 def _event_time(event: dict[str, Any]) -> float:
@@ -75,16 +81,27 @@ def _event_time(event: dict[str, Any]) -> float:
 def kube_event(event: dict[str, Any], service: str) -> KubeEvent:
     """An EventList item as a :class:`KubeEvent` attributed to ``service``."""
     involved = event.get("involvedObject") or event.get("regarding") or {}
-    return KubeEvent(ts=_event_time(event), service=service, reason=str(event.get("reason") or ""),
-                     message=str(event.get("message") or event.get("note") or ""),
-                     object=f"{involved.get('kind', '')}/{involved.get('name', '')}".lower(),
-                     type=str(event.get("type") or "Normal"))
+    return KubeEvent(
+        ts=_event_time(event),
+        service=service,
+        reason=str(event.get("reason") or ""),
+        message=str(event.get("message") or event.get("note") or ""),
+        object=f"{involved.get('kind', '')}/{involved.get('name', '')}".lower(),
+        type=str(event.get("type") or "Normal"),
+    )
 
 
 def node_summary(node: dict[str, Any]) -> dict[str, Any]:
     """A NodeList item as ``{name, ready, zone, unschedulable, problems, conditions}``."""
-    conditions = [{"type": c.get("type"), "status": c.get("status"), "reason": c.get("reason", ""),
-                   "message": c.get("message", "")} for c in (node.get("status") or {}).get("conditions") or []]
+    conditions = [
+        {
+            "type": c.get("type"),
+            "status": c.get("status"),
+            "reason": c.get("reason", ""),
+            "message": c.get("message", ""),
+        }
+        for c in (node.get("status") or {}).get("conditions") or []
+    ]
     ready = any(c["type"] == "Ready" and c["status"] == "True" for c in conditions)
     problems = [c["type"] for c in conditions if c["type"] != "Ready" and c["status"] == "True"]
     if not ready:
@@ -92,17 +109,29 @@ def node_summary(node: dict[str, Any]) -> dict[str, Any]:
     metadata = node.get("metadata") or {}
     labels = metadata.get("labels") or {}
     zone = labels.get("topology.kubernetes.io/zone") or labels.get("failure-domain.beta.kubernetes.io/zone") or ""
-    return {"name": metadata.get("name", ""), "ready": ready, "zone": zone,
-            "unschedulable": bool((node.get("spec") or {}).get("unschedulable")), "problems": problems,
-            "conditions": conditions}
+    return {
+        "name": metadata.get("name", ""),
+        "ready": ready,
+        "zone": zone,
+        "unschedulable": bool((node.get("spec") or {}).get("unschedulable")),
+        "problems": problems,
+        "conditions": conditions,
+    }
 
 
 class KubernetesSource:
     """A Kubernetes source over the REST API: ``target`` is a URL (with ``token``) or a :class:`KubeConnection`
     (in-cluster, kubeconfig); without ``namespaces`` it reads the whole cluster."""
 
-    def __init__(self, target: str | KubeConnection, token: str | None = None, namespaces: Sequence[str] = (),
-                 client: httpx.Client | None = None, timeout_s: float = 10.0, verify: bool | str = True) -> None:
+    def __init__(
+        self,
+        target: str | KubeConnection,
+        token: str | None = None,
+        namespaces: Sequence[str] = (),
+        client: httpx.Client | None = None,
+        timeout_s: float = 10.0,
+        verify: bool | str = True,
+    ) -> None:
         self.api = KubeApi(connection_of(target, token, verify), client, timeout_s, namespaces)
         self.nodes_unreadable = ""
         """Why :meth:`nodes` returned none (the server's 403), or empty."""
@@ -136,8 +165,12 @@ class KubernetesSource:
             items = self.api.items_in_scope("/api/v1", "pods")
         except BackendError:
             return {}
-        return {f"{(p.get('metadata') or {}).get('namespace', '')}/{(p.get('metadata') or {}).get('name', '')}":
-                service_of(p.get("metadata") or {}, "Pod") for p in items}
+        return {
+            f"{(p.get('metadata') or {}).get('namespace', '')}/{(p.get('metadata') or {}).get('name', '')}": service_of(
+                p.get("metadata") or {}, "Pod"
+            )
+            for p in items
+        }
 
     def nodes(self) -> list[dict[str, Any]]:
         """Every node, or none when the server forbids listing them (a namespaced Role): an investigation
@@ -153,7 +186,8 @@ class KubernetesSource:
         return [node_summary(item) for item in items]
 
     def rollout_history(self, service: str) -> list[dict[str, Any]]:
-        """One entry per revision, oldest first: ``{revision, version, previous_version, image, replicaset, at, current}``."""
+        """One entry per revision, oldest first: ``{revision, version, previous_version, image, replicaset, at,
+        current}``."""
         deployment = self.api.find_deployment(service)
         if deployment is None:
             return []
@@ -163,9 +197,16 @@ class KubernetesSource:
             containers = ((rs.get("spec") or {}).get("template") or {}).get("spec", {}).get("containers") or [{}]
             image = str(containers[0].get("image", ""))
             created = (rs.get("metadata") or {}).get("creationTimestamp")
-            history.append({"revision": revision_of(rs), "version": image_tag(image) if image else "",
-                            "previous_version": history[-1]["version"] if history else "", "image": image,
-                            "replicaset": rs.get("metadata", {}).get("name", ""),
-                            "replicas": int((rs.get("status") or {}).get("replicas") or 0),
-                            "at": parse_instant(created) if created else None, "current": revision_of(rs) == current})
+            history.append(
+                {
+                    "revision": revision_of(rs),
+                    "version": image_tag(image) if image else "",
+                    "previous_version": history[-1]["version"] if history else "",
+                    "image": image,
+                    "replicaset": rs.get("metadata", {}).get("name", ""),
+                    "replicas": int((rs.get("status") or {}).get("replicas") or 0),
+                    "at": parse_instant(created) if created else None,
+                    "current": revision_of(rs) == current,
+                }
+            )
         return history

@@ -11,12 +11,29 @@ LEVELS = ("debug", "info", "warning", "error", "critical")
 """The levels a :class:`~tools.sources.base.LogLine` carries."""
 
 _ALIASES = {
-    "trace": "debug", "debug": "debug", "dbg": "debug", "verbose": "debug",
-    "info": "info", "information": "info", "informational": "info", "notice": "info", "inf": "info",
-    "warn": "warning", "warning": "warning", "wrn": "warning",
-    "error": "error", "err": "error", "eror": "error",
-    "critical": "critical", "crit": "critical", "fatal": "critical", "panic": "critical",
-    "emerg": "critical", "emergency": "critical", "alert": "critical", "severe": "error",
+    "trace": "debug",
+    "debug": "debug",
+    "dbg": "debug",
+    "verbose": "debug",
+    "info": "info",
+    "information": "info",
+    "informational": "info",
+    "notice": "info",
+    "inf": "info",
+    "warn": "warning",
+    "warning": "warning",
+    "wrn": "warning",
+    "error": "error",
+    "err": "error",
+    "eror": "error",
+    "critical": "critical",
+    "crit": "critical",
+    "fatal": "critical",
+    "panic": "critical",
+    "emerg": "critical",
+    "emergency": "critical",
+    "alert": "critical",
+    "severe": "error",
 }
 _FIELD = re.compile(r"""(?i)["']?(?:level|lvl|severity|loglevel|log_level)["']?\s*[:=]\s*["']?([a-z]+)""")
 _WORD = re.compile(r"\b(TRACE|DEBUG|INFO|NOTICE|WARN(?:ING)?|ERROR|ERR|CRITICAL|CRIT|FATAL|PANIC|SEVERE)\b")
@@ -34,8 +51,17 @@ def normalise_level(value: object) -> str | None:
         number = int(value)
         if number <= 7:
             return ("critical", "critical", "critical", "error", "warning", "info", "info", "debug")[max(number, 0)]
-        return "debug" if number < 20 else "info" if number < 30 else "warning" if number < 40 else \
-            "error" if number < 50 else "critical"
+        return (
+            "debug"
+            if number < 20
+            else "info"
+            if number < 30
+            else "warning"
+            if number < 40
+            else "error"
+            if number < 50
+            else "critical"
+        )
     return _ALIASES.get(str(value).strip().lower())
 
 

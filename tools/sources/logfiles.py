@@ -25,7 +25,8 @@ _TIME_KEYS = ("ts", "time", "timestamp", "@timestamp", "t", "date")
 _LEVEL_KEYS = ("level", "lvl", "severity", "log.level", "levelname")
 _MESSAGE_KEYS = ("msg", "message", "text", "log", "event")
 _LEADING_ISO = re.compile(
-    r"^\s*\[?(\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?(?:Z|z|[+-]\d{2}:?\d{2})?)\]?\s*(.*)$")
+    r"^\s*\[?(\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?(?:Z|z|[+-]\d{2}:?\d{2})?)\]?\s*(.*)$"
+)
 _SLACK_S = 300.0
 """How far before the window a block must reach before reading stops (tolerates out-of-order writes)."""
 

@@ -38,8 +38,15 @@ def logql_selector(label: str, service: str | None, text: str | None) -> str:
 class LokiSource:
     """A log source over Loki's HTTP API; ``client`` may carry a test transport."""
 
-    def __init__(self, url: str, client: httpx.Client | None = None, timeout_s: float = 10.0, limit: int = 1000,
-                 service_labels: Sequence[str] = DEFAULT_SERVICE_LABELS, tenant: str | None = None) -> None:
+    def __init__(
+        self,
+        url: str,
+        client: httpx.Client | None = None,
+        timeout_s: float = 10.0,
+        limit: int = 1000,
+        service_labels: Sequence[str] = DEFAULT_SERVICE_LABELS,
+        tenant: str | None = None,
+    ) -> None:
         self.url = url.rstrip("/")
         self.client = client or httpx.Client(timeout=timeout_s)
         self.limit = limit
@@ -55,8 +62,13 @@ class LokiSource:
         return []
 
     def _query_range(self, logql: str, start: float, end: float) -> list[LogLine]:
-        params: dict[str, str | int] = {"query": logql, "start": str(int(start * 1e9)), "end": str(int(end * 1e9)),
-                                        "limit": self.limit, "direction": "backward"}
+        params: dict[str, str | int] = {
+            "query": logql,
+            "start": str(int(start * 1e9)),
+            "end": str(int(end * 1e9)),
+            "limit": self.limit,
+            "direction": "backward",
+        }
         try:
             response = self.client.get(f"{self.url}/loki/api/v1/query_range", params=params, headers=self.headers)
         except httpx.HTTPError as exc:

@@ -31,10 +31,18 @@ DETECTION_TTL_S = 300.0
 """Metric names and service labels are re-read this often: a new exporter shows up within five minutes."""
 TOPOLOGY_QUERIES = (
     ("servicegraph", "sum by (client, server) (rate(traces_service_graph_request_total[10m]))", "client", "server"),
-    ("istio", 'sum by (source_workload, destination_workload) (rate(istio_requests_total{reporter="source"}[10m]))',
-     "source_workload", "destination_workload"),
-    ("linkerd", 'sum by (deployment, dst_deployment) (rate(response_total{direction="outbound"}[10m]))',
-     "deployment", "dst_deployment"),
+    (
+        "istio",
+        'sum by (source_workload, destination_workload) (rate(istio_requests_total{reporter="source"}[10m]))',
+        "source_workload",
+        "destination_workload",
+    ),
+    (
+        "linkerd",
+        'sum by (deployment, dst_deployment) (rate(response_total{direction="outbound"}[10m]))',
+        "deployment",
+        "dst_deployment",
+    ),
 )
 """Where a call graph is read from: Tempo's or the OpenTelemetry Collector's servicegraph metric, then
 Istio's and Linkerd's source/destination labels (caller label, callee label)."""
@@ -54,8 +62,9 @@ def slowest_scrape_s(config_yaml: str) -> float | None:
     if not isinstance(config, dict):
         return None
     default = (config.get("global") or {}).get("scrape_interval", PROMETHEUS_DEFAULT_SCRAPE)
-    intervals = [default] + [job.get("scrape_interval", default) for job in config.get("scrape_configs") or []
-                             if isinstance(job, dict)]
+    intervals = [default] + [
+        job.get("scrape_interval", default) for job in config.get("scrape_configs") or [] if isinstance(job, dict)
+    ]
     seconds = []
     for interval in intervals:
         try:
@@ -121,8 +130,9 @@ class ProfileReader:
         for profile, label in self.active():
             for derived in profile.signals:
                 try:
-                    found = self.source.raw_range(query(profile, derived, label, step, scrape_s=self._scrape_s),
-                                                  start, end, step)
+                    found = self.source.raw_range(
+                        query(profile, derived, label, step, scrape_s=self._scrape_s), start, end, step
+                    )
                 except BackendError:
                     continue  # one template the server cannot answer (a metric it lacks) leaves the others
                 out.extend(name_series(found, profile, derived, label))

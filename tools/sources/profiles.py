@@ -20,23 +20,36 @@ import yaml
 
 from tools.sources.base import Series
 
-__all__ = ["Profile", "DerivedSignal", "load_profiles", "detect", "workload_of", "parse_selector", "rate_window", "query",
-           "name_series", "PROFILE_LABEL"]
+__all__ = [
+    "Profile",
+    "DerivedSignal",
+    "load_profiles",
+    "detect",
+    "workload_of",
+    "parse_selector",
+    "rate_window",
+    "query",
+    "name_series",
+    "PROFILE_LABEL",
+]
 
 PROFILE_LABEL = "profile"
 """The label a derived series carries: which profile made it."""
 RATE_WINDOW_STEPS = 4
-"""A rate window spans four steps (Prometheus' advice: at least four scrapes), so one missed scrape does not blank it."""
+"""A rate window spans four steps (Prometheus' advice: at least four scrapes), so one missed scrape does not blank
+it."""
 RATE_WINDOW_SCRAPES = 2
 """And never less than two scrapes, the fewest a rate can be read from."""
 DEFAULT_SCRAPE_S = 15.0
 """The scrape interval assumed when the server does not say (the common one; a 30 s floor)."""
 
 _SAFE = "[bcdfghjklmnpqrstvwxz2456789]"  # the alphabet Kubernetes draws generated name suffixes from (no vowels)
-_POD_SUFFIXES = (re.compile(rf"^(?P<w>.+)-{_SAFE}{{6,10}}-{_SAFE}{{5}}$"),  # Deployment: <pod-template-hash>-<id>
-                 re.compile(r"^(?P<w>.+)-\d+$"),  # StatefulSet: ordinal
-                 re.compile(rf"^(?P<w>.+)-{_SAFE}{{5}}$"))  # DaemonSet or Job: pod id
-_SELECTOR = re.compile(r'^\s*(?P<name>[a-zA-Z_:][a-zA-Z0-9_:]*)\s*(\{(?P<labels>.*)\})?\s*$')
+_POD_SUFFIXES = (
+    re.compile(rf"^(?P<w>.+)-{_SAFE}{{6,10}}-{_SAFE}{{5}}$"),  # Deployment: <pod-template-hash>-<id>
+    re.compile(r"^(?P<w>.+)-\d+$"),  # StatefulSet: ordinal
+    re.compile(rf"^(?P<w>.+)-{_SAFE}{{5}}$"),
+)  # DaemonSet or Job: pod id
+_SELECTOR = re.compile(r"^\s*(?P<name>[a-zA-Z_:][a-zA-Z0-9_:]*)\s*(\{(?P<labels>.*)\})?\s*$")
 _MATCHER = re.compile(r'\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*=\s*"((?:[^"\\]|\\.)*)"\s*,?')
 
 
@@ -68,10 +81,23 @@ def load_profiles() -> tuple[Profile, ...]:
     text = resources.files("tools.sources").joinpath("profiles.yaml").read_text()
     out = []
     for item in yaml.safe_load(text)["profiles"]:
-        signals = tuple(DerivedSignal(s["signal"], " ".join(str(s["promql"]).split()), tuple(s.get("keep", ())),
-                                      s.get("upstream", "")) for s in item["signals"])
-        out.append(Profile(item["name"], item.get("about", ""), tuple(item["detect"]), tuple(item["service_labels"]),
-                           signals, item.get("service_from", ""), tuple(item.get("keep", ()))))
+        signals = tuple(
+            DerivedSignal(
+                s["signal"], " ".join(str(s["promql"]).split()), tuple(s.get("keep", ())), s.get("upstream", "")
+            )
+            for s in item["signals"]
+        )
+        out.append(
+            Profile(
+                item["name"],
+                item.get("about", ""),
+                tuple(item["detect"]),
+                tuple(item["service_labels"]),
+                signals,
+                item.get("service_from", ""),
+                tuple(item.get("keep", ())),
+            )
+        )
     return tuple(out)
 
 
@@ -98,15 +124,21 @@ def _quote(value: str) -> str:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def query(profile: Profile, derived: DerivedSignal, service_label: str, step: float,
-          where: dict[str, str] | None = None, scrape_s: float = DEFAULT_SCRAPE_S) -> str:
+def query(
+    profile: Profile,
+    derived: DerivedSignal,
+    service_label: str,
+    step: float,
+    where: dict[str, str] | None = None,
+    scrape_s: float = DEFAULT_SCRAPE_S,
+) -> str:
     """The PromQL of one derived signal: for every service, or narrowed by ``where`` (``service`` becomes the
     profile's service label, or a pod-name pattern when the service is read from pods)."""
     by = ", ".join(dict.fromkeys([service_label, *profile.keep, *derived.keep]))
     matchers = []
     for label, value in (where or {}).items():
         if label == "service" and profile.service_from == "pod":
-            matchers.append(f'pod=~{_quote(re.escape(value) + "-.*")}')
+            matchers.append(f"pod=~{_quote(re.escape(value) + '-.*')}")
         elif label == "service":
             matchers.append(f"{service_label}={_quote(value)}")
         elif label == "upstream" and derived.upstream:

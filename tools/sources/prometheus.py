@@ -1,4 +1,5 @@
-"""Prometheus HTTP API (``/api/v1/query``, ``/query_range``, ``/series``, ``/alerts``, ``/rules``) as a metrics source."""
+"""Prometheus HTTP API (``/api/v1/query``, ``/query_range``, ``/series``, ``/alerts``, ``/rules``) as a metrics
+source."""
 
 from __future__ import annotations
 
@@ -37,8 +38,13 @@ class BackendError(RuntimeError):
 class PrometheusSource:
     """A metrics source over a live Prometheus; ``client`` may carry a test transport."""
 
-    def __init__(self, url: str, client: httpx.Client | None = None, timeout_s: float = 10.0,
-                 signal_queries: list[str] | None = None) -> None:
+    def __init__(
+        self,
+        url: str,
+        client: httpx.Client | None = None,
+        timeout_s: float = 10.0,
+        signal_queries: list[str] | None = None,
+    ) -> None:
         self.url = url.rstrip("/")
         self.client = client or httpx.Client(timeout=timeout_s)
         self.signal_queries = signal_queries or default_signal_queries()
@@ -87,7 +93,9 @@ class PrometheusSource:
         step = max(step, 1.0)
         if (end - start) / step > 10_000:
             step = (end - start) / 10_000
-        return self._matrix(self._get("/api/v1/query_range", {"query": query, "start": start, "end": end, "step": step}))
+        return self._matrix(
+            self._get("/api/v1/query_range", {"query": query, "start": start, "end": end, "step": step})
+        )
 
     def query_range(self, query: str, start: float, end: float, step: float) -> list[Series]:
         """PromQL over a range; a derived series' selector (``…{profile="otel-http",…}``) is read through

@@ -91,8 +91,9 @@ class ReplayTelemetry:
     end: float = 0.0
 
     @classmethod
-    def from_spec(cls, spec: dict[str, Any], reference: float, base_dir: Path | None = None,
-                  seed_key: str = "andon") -> ReplayTelemetry:
+    def from_spec(
+        cls, spec: dict[str, Any], reference: float, base_dir: Path | None = None, seed_key: str = "andon"
+    ) -> ReplayTelemetry:
         window = parse_duration(spec.get("window", "60m"))
         tail = parse_duration(spec.get("tail", "3m"))
         step = parse_duration(spec.get("step", "30s"))
@@ -109,23 +110,43 @@ class ReplayTelemetry:
             telemetry.log_lines.extend(generate_logs(item, start, end, reference, seed_key))
         telemetry.log_lines.sort(key=lambda line: line.ts)
         for item in spec.get("changes") or []:
-            telemetry.change_list.append(Change(
-                ts=parse_instant(item.get("at", 0), reference), service=str(item["service"]),
-                kind=str(item.get("kind", "deploy")), description=str(item.get("description", "")),
-                version=str(item.get("version", "")), previous_version=str(item.get("previous_version", "")),
-                author=str(item.get("author", "")), flag=str(item.get("flag", ""))))
+            telemetry.change_list.append(
+                Change(
+                    ts=parse_instant(item.get("at", 0), reference),
+                    service=str(item["service"]),
+                    kind=str(item.get("kind", "deploy")),
+                    description=str(item.get("description", "")),
+                    version=str(item.get("version", "")),
+                    previous_version=str(item.get("previous_version", "")),
+                    author=str(item.get("author", "")),
+                    flag=str(item.get("flag", "")),
+                )
+            )
         kube = spec.get("kubernetes") or {}
         for pod in kube.get("pods") or []:
             reasons = pod.get("reasons") or ([pod["reason"]] if pod.get("reason") else [])
-            telemetry.pod_list.append(PodStatus(
-                name=str(pod["name"]), service=str(pod.get("service", "")), phase=str(pod.get("phase", "Running")),
-                ready=bool(pod.get("ready", not reasons)), restarts=int(pod.get("restarts", 0)),
-                reasons=[str(r) for r in reasons], node=str(pod.get("node", ""))))
+            telemetry.pod_list.append(
+                PodStatus(
+                    name=str(pod["name"]),
+                    service=str(pod.get("service", "")),
+                    phase=str(pod.get("phase", "Running")),
+                    ready=bool(pod.get("ready", not reasons)),
+                    restarts=int(pod.get("restarts", 0)),
+                    reasons=[str(r) for r in reasons],
+                    node=str(pod.get("node", "")),
+                )
+            )
         for event in kube.get("events") or []:
-            telemetry.event_list.append(KubeEvent(
-                ts=parse_instant(event.get("at", 0), reference), service=str(event.get("service", "")),
-                reason=str(event["reason"]), message=str(event.get("message", "")),
-                object=str(event.get("object", "")), type=str(event.get("type", "Warning"))))
+            telemetry.event_list.append(
+                KubeEvent(
+                    ts=parse_instant(event.get("at", 0), reference),
+                    service=str(event.get("service", "")),
+                    reason=str(event["reason"]),
+                    message=str(event.get("message", "")),
+                    object=str(event.get("object", "")),
+                    type=str(event.get("type", "Warning")),
+                )
+            )
         telemetry.node_list = [dict(node) for node in kube.get("nodes") or []]
         for alert in spec.get("alerts") or []:
             entry = dict(alert)
@@ -152,8 +173,13 @@ class ReplayTelemetry:
 
     # LogSource
     def lines(self, start: float, end: float, service: str | None = None, query: str | None = None) -> list[LogLine]:
-        return [line for line in self.log_lines if start <= line.ts <= end and (service is None or line.service == service)
-                and (query is None or query.lower() in line.text.lower())]
+        return [
+            line
+            for line in self.log_lines
+            if start <= line.ts <= end
+            and (service is None or line.service == service)
+            and (query is None or query.lower() in line.text.lower())
+        ]
 
     # ChangeSource
     def changes(self, start: float, end: float, service: str | None = None) -> list[Change]:
@@ -170,8 +196,10 @@ class ReplayTelemetry:
         return self.node_list
 
     def rollout_history(self, service: str) -> list[dict[str, Any]]:
-        return [{"revision": i + 1, "version": c.version, "previous_version": c.previous_version, "at": c.ts}
-                for i, c in enumerate(c for c in self.change_list if c.service == service and c.kind == "deploy")]
+        return [
+            {"revision": i + 1, "version": c.version, "previous_version": c.previous_version, "at": c.ts}
+            for i, c in enumerate(c for c in self.change_list if c.service == service and c.kind == "deploy")
+        ]
 
     # AlertSource
     def alerts(self) -> list[dict[str, Any]]:
@@ -197,10 +225,24 @@ class ReplayActuator:
         return {"status": "dry_run" if dry_run else "done", **record}
 
 
-def load_replay_sources(spec: dict[str, Any], reference: float, topology: dict[str, list[str]] | None = None,
-                        base_dir: Path | None = None, heals: list[str] | None = None, seed_key: str = "andon") -> Sources:
+def load_replay_sources(
+    spec: dict[str, Any],
+    reference: float,
+    topology: dict[str, list[str]] | None = None,
+    base_dir: Path | None = None,
+    heals: list[str] | None = None,
+    seed_key: str = "andon",
+) -> Sources:
     """A :class:`Sources` bundle whose every member replays ``spec``."""
     telemetry = ReplayTelemetry.from_spec(spec, reference, base_dir, seed_key)
     services = sorted({s.service for s in telemetry.series} | set(topology or {}))
-    return Sources(metrics=telemetry, logs=telemetry, changes=telemetry, kubernetes=telemetry, alerts=telemetry,
-                   actuator=ReplayActuator(heals=list(heals or [])), topology=dict(topology or {}), services=services)
+    return Sources(
+        metrics=telemetry,
+        logs=telemetry,
+        changes=telemetry,
+        kubernetes=telemetry,
+        alerts=telemetry,
+        actuator=ReplayActuator(heals=list(heals or [])),
+        topology=dict(topology or {}),
+        services=services,
+    )

@@ -14,8 +14,15 @@ from collections.abc import Callable
 
 import httpx
 
-__all__ = ["FIRST_BACKOFF_S", "MAX_ATTEMPTS", "RETRIED_STATUSES", "RETRY_AFTER_CAP_S", "RetryingTransport", "backoff_s",
-           "retry_delay_s"]
+__all__ = [
+    "FIRST_BACKOFF_S",
+    "MAX_ATTEMPTS",
+    "RETRIED_STATUSES",
+    "RETRY_AFTER_CAP_S",
+    "RetryingTransport",
+    "backoff_s",
+    "retry_delay_s",
+]
 
 MAX_ATTEMPTS = 3
 """One try and two retries: rides out a backend restart or a moment's overload without stalling an investigation."""

@@ -6,5 +6,15 @@ from bot.agent.nodes.diagnosis import diagnose, propose
 from bot.agent.nodes.investigation import investigate, run_tools
 from bot.agent.nodes.opening import intake, retrieve
 
-__all__ = ["act", "await_approval", "diagnose", "intake", "investigate", "propose", "report", "retrieve",
-           "run_tools", "verify"]
+__all__ = [
+    "act",
+    "await_approval",
+    "diagnose",
+    "intake",
+    "investigate",
+    "propose",
+    "report",
+    "retrieve",
+    "run_tools",
+    "verify",
+]

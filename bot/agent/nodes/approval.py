@@ -50,12 +50,17 @@ def _claimed_elsewhere(ctx: AgentContext, incident_id: str, digest: str) -> dict
     earlier = next((e for e in ctx.store.executions(incident_id) if e["hash"] == digest), None) if ctx.store else None
     status = str(earlier["status"]) if earlier else "running"
     if status == "interrupted":
-        return {"status": "interrupted", "decision": "interrupted by a restart while it ran; not re-run "
-                                                      "(check the target's state by hand)"}
+        return {
+            "status": "interrupted",
+            "decision": "interrupted by a restart while it ran; not re-run (check the target's state by hand)",
+        }
     if status == "running":
         return {"status": "skipped", "decision": "in progress elsewhere (claimed by another process)"}
-    return {"status": "skipped", "decision": f"already ran once ({status}); not re-run",
-            "result": earlier.get("result") if earlier else None}
+    return {
+        "status": "skipped",
+        "decision": f"already ran once ({status}); not re-run",
+        "result": earlier.get("result") if earlier else None,
+    }
 
 
 def act(state: InvestigationState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
@@ -68,8 +73,14 @@ def act(state: InvestigationState, runtime: Runtime[AgentContext]) -> dict[str, 
     for raw in state.get("proposals", []):
         proposal = Proposal.model_validate(raw)
         allowed, why = check_approval(proposal, decisions, policy, time.time())
-        record: dict[str, Any] = {"proposal_id": proposal.id, "tool": proposal.tool, "args": proposal.args,
-                                  "risk": proposal.risk, "hash": proposal.hash, "decision": why}
+        record: dict[str, Any] = {
+            "proposal_id": proposal.id,
+            "tool": proposal.tool,
+            "args": proposal.args,
+            "risk": proposal.risk,
+            "hash": proposal.hash,
+            "decision": why,
+        }
         if not allowed:
             record["status"] = "rejected" if why.startswith("rejected") else "not_executed"
             actions.append(record)
@@ -77,7 +88,8 @@ def act(state: InvestigationState, runtime: Runtime[AgentContext]) -> dict[str, 
                 ctx.store.audit(incident_id, "refused", proposal.tool, proposal.args, why)
             continue
         if executed >= policy.rate_limits.per_incident or (
-                ctx.store and ctx.store.count_executions(since=time.time() - 3600) >= policy.rate_limits.per_hour):
+            ctx.store and ctx.store.count_executions(since=time.time() - 3600) >= policy.rate_limits.per_hour
+        ):
             record.update(status="not_executed", decision="rate limit reached")
             actions.append(record)
             if ctx.store:
@@ -93,8 +105,7 @@ def act(state: InvestigationState, runtime: Runtime[AgentContext]) -> dict[str, 
             record["dry_run"] = dry.summary
         result = ctx.registry.run(proposal.tool, proposal.args, ctx.tool_context())
         executed += 1
-        record.update(status="executed" if result.status == "ok" else "failed", result=result.summary,
-                      at=time.time())
+        record.update(status="executed" if result.status == "ok" else "failed", result=result.summary, at=time.time())
         if ctx.store:
             ctx.store.finish_execution(incident_id, proposal.hash, record["status"], result.summary)
         actions.append(record)

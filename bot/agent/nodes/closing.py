@@ -59,8 +59,9 @@ def increase(times: list[float], values: list[float], start: float, end: float) 
     return grown
 
 
-def symptom_series(ctx: AgentContext, state: InvestigationState, service: str,
-                   besides: dict[str, Any] | None = None) -> dict[str, Any] | None:
+def symptom_series(
+    ctx: AgentContext, state: InvestigationState, service: str, besides: dict[str, Any] | None = None
+) -> dict[str, Any] | None:
     """The series to verify: of the service's anomalous series, the one the diagnosis' runbook checks first
     (its heaviest metric check that found an anomaly) — a crash loop is verified on its restarts, not on the
     CPU its start-ups burnt — else the most anomalous one; when none of its own moved, its callers' calls to
@@ -69,8 +70,12 @@ def symptom_series(ctx: AgentContext, state: InvestigationState, service: str,
     series = [asdict(s) for s in evidence.series(service)]
     if not any(float(s.get("score", 0.0)) >= ctx.params.anomaly_threshold for s in series):
         # nothing of its own moved (a crash loop seen in its logs and pods): its callers' calls to it did
-        seen = [s for other in evidence.services.values() for s in other.series
-                if s.labels.get("upstream") == service and s.score >= ctx.params.anomaly_threshold]
+        seen = [
+            s
+            for other in evidence.services.values()
+            for s in other.series
+            if s.labels.get("upstream") == service and s.score >= ctx.params.anomaly_threshold
+        ]
         series = [asdict(s) for s in sorted(seen, key=lambda s: -s.score)] + series
     if besides is not None:
         series = [s for s in series if (s.get("metric"), s.get("key")) != (besides.get("metric"), besides.get("key"))]
@@ -79,8 +84,11 @@ def symptom_series(ctx: AgentContext, state: InvestigationState, service: str,
     runbook_id = next(iter(state.get("hypotheses") or []), {}).get("runbook_id")
     runbook = next((rb for rb in ctx.kb.runbooks() if rb.id == runbook_id), None) if ctx.kb and runbook_id else None
     for check in sorted((c for c in runbook.checks if c.metric) if runbook else [], key=lambda c: -c.weight):
-        found = [s for s in series if s.get("metric") == check.metric
-                 and float(s.get("score", 0.0)) >= ctx.params.anomaly_threshold]
+        found = [
+            s
+            for s in series
+            if s.get("metric") == check.metric and float(s.get("score", 0.0)) >= ctx.params.anomaly_threshold
+        ]
         if found:
             return found[0]
     return series[0]
@@ -105,24 +113,30 @@ def symptom_recovered(ctx: AgentContext, state: InvestigationState) -> tuple[boo
         return _counter_verdict(str(top["metric"]), service, rates)
     # a counter that returned nothing, or never grew faster during the fault than before it, cannot tell a
     # recovery: the next symptom the diagnosis found judges (a crash loop's traffic, its restarts unseen)
-    unshown = _counter_verdict(str(top["metric"]), service, None)[1] if rates is None else \
-        f"{_rates_detail(str(top['metric']), service, rates)}: it did not show the fault"
+    unshown = (
+        _counter_verdict(str(top["metric"]), service, None)[1]
+        if rates is None
+        else f"{_rates_detail(str(top['metric']), service, rates)}: it did not show the fault"
+    )
     other = symptom_series(ctx, state, service, besides=top)
     if other is None:
         return None, unshown
     recovered, detail = (_counter_recovered if is_counter(str(other["metric"]), other) else _level_recovered)(
-        metrics, ctx.clock(), state, service, other)
+        metrics, ctx.clock(), state, service, other
+    )
     return recovered, f"{detail} ({unshown})"
 
 
 def _fixed_at(state: InvestigationState, onset: float, now: float) -> float:
-    acted = max((float(a.get("at") or 0.0) for a in state.get("actions", []) if a.get("status") == "executed"),
-                default=now)
+    acted = max(
+        (float(a.get("at") or 0.0) for a in state.get("actions", []) if a.get("status") == "executed"), default=now
+    )
     return min(max(acted, onset), now)
 
 
-def _read(metrics: MetricsSource, top: dict[str, Any], service: str, start: float, end: float,
-          step: float) -> list[Any]:
+def _read(
+    metrics: MetricsSource, top: dict[str, Any], service: str, start: float, end: float, step: float
+) -> list[Any]:
     """The shifted signal of ``service`` again, on every replica it has: by its name (every pod's series),
     else by the series' own key without the replica it named — a signal derived from a stack's standard names
     (a signal profile) exists only under its key, and a restart replaces the pod that key names."""
@@ -136,8 +150,9 @@ def _read(metrics: MetricsSource, top: dict[str, Any], service: str, start: floa
         return metrics.query_range(key, start, end, step)
     name, labels = parsed
     kept = {k: v for k, v in labels.items() if k not in REPLICA_LABELS}
-    found = metrics.query_range(name + "{" + ",".join(f'{k}="{_escaped(v)}"' for k, v in kept.items()) + "}",
-                                start, end, step)
+    found = metrics.query_range(
+        name + "{" + ",".join(f'{k}="{_escaped(v)}"' for k, v in kept.items()) + "}", start, end, step
+    )
     # the pods a service is read from are matched by name (checkout-.*): not another workload's (checkout-db-0)
     return [s for s in found if s.labels.get("service", "") == kept.get("service", s.labels.get("service", ""))]
 
@@ -162,8 +177,9 @@ def _alive(found: list[Any], step: float) -> list[Any]:
     return [s for s in dated if latest - float(s.times[-1]) < max(step, interval(s))]
 
 
-def _level_recovered(metrics: MetricsSource, now: float, state: InvestigationState, service: str,
-                     top: dict[str, Any]) -> tuple[bool | None, str]:
+def _level_recovered(
+    metrics: MetricsSource, now: float, state: InvestigationState, service: str, top: dict[str, Any]
+) -> tuple[bool | None, str]:
     """The level now (last three samples) against its pre-onset level and the worst it reached before the fix
     (the diagnosis saw it early; a symptom often kept growing until the fix landed)."""
     metric = str(top["metric"])
@@ -176,8 +192,12 @@ def _level_recovered(metrics: MetricsSource, now: float, state: InvestigationSta
         return None, f"{metric} of {service} returned no data"
     level = sum(recent) / len(recent)
     before, peak = float(top["before"]), float(top["after"])
-    during = [float(v) for s in found for t, v in zip(s.times, s.values, strict=False)
-              if onset <= t <= fixed and np.isfinite(v)]
+    during = [
+        float(v)
+        for s in found
+        for t, v in zip(s.times, s.values, strict=False)
+        if onset <= t <= fixed and np.isfinite(v)
+    ]
     if during:
         worst = max(during) if peak >= before else min(during)
         peak = worst if abs(worst - before) > abs(peak - before) else peak
@@ -211,8 +231,9 @@ def _scrape_s(metrics: MetricsSource) -> float | None:
     return None
 
 
-def _counter_rates(metrics: MetricsSource, now: float, state: InvestigationState, service: str,
-                   top: dict[str, Any]) -> CounterRates | None:
+def _counter_rates(
+    metrics: MetricsSource, now: float, state: InvestigationState, service: str, top: dict[str, Any]
+) -> CounterRates | None:
     """The counter ``top`` read again on every replica at every sample; None when it returned no data."""
     scrape = _scrape_s(metrics)
     step = min(COUNTER_STEP_S, scrape or COUNTER_STEP_S)
@@ -228,9 +249,14 @@ def _counter_rates(metrics: MetricsSource, now: float, state: InvestigationState
         return sum(increase(t, v, start, end) for t, v in history) / max(end - start, 1e-9)
 
     since = max(acted + step, now - window)
-    return CounterRates(normal=rate(onset - 2 * window, onset - window), faulty=rate(onset - window, acted),
-                        recent=rate(since, now) if now > since else 0.0, watched_s=max(now - since, 0.0),
-                        after_fix_s=now - acted, step_s=step)
+    return CounterRates(
+        normal=rate(onset - 2 * window, onset - window),
+        faulty=rate(onset - window, acted),
+        recent=rate(since, now) if now > since else 0.0,
+        watched_s=max(now - since, 0.0),
+        after_fix_s=now - acted,
+        step_s=step,
+    )
 
 
 def _rates_detail(metric: str, service: str, rates: CounterRates) -> str:
@@ -250,15 +276,18 @@ def _counter_verdict(metric: str, service: str, rates: CounterRates | None) -> t
     return ok, detail + f", {rates.recent * 60:.3g}/min over the last {rates.watched_s:.0f}s"
 
 
-def _counter_recovered(metrics: MetricsSource, now: float, state: InvestigationState, service: str,
-                       top: dict[str, Any]) -> tuple[bool | None, str]:
+def _counter_recovered(
+    metrics: MetricsSource, now: float, state: InvestigationState, service: str, top: dict[str, Any]
+) -> tuple[bool | None, str]:
     """A counter's rate in three windows (:class:`CounterRates`): well before the onset (normal), from a
     window before the onset to the fix (the fault) and since the fix (now)."""
     return _counter_verdict(str(top["metric"]), service, _counter_rates(metrics, now, state, service, top))
 
 
-REPLAY_CANNOT_RECOVER = ("replayed telemetry cannot show a recovery: the action was recorded, not run, and the "
-                         "replayed series stay as they were")
+REPLAY_CANNOT_RECOVER = (
+    "replayed telemetry cannot show a recovery: the action was recorded, not run, and the "
+    "replayed series stay as they were"
+)
 
 
 def verify(state: InvestigationState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
@@ -271,53 +300,88 @@ def verify(state: InvestigationState, runtime: Runtime[AgentContext]) -> dict[st
     if isinstance(healed, bool) and ctx.sources.metrics is not None and hasattr(ctx.sources.metrics, "log_lines"):
         if not getattr(ctx.sources.actuator, "heals", None):  # example telemetry: no fix is known to change it
             return {"verification": {"checked": True, "recovered": None, "detail": REPLAY_CANNOT_RECOVER}}
-        return {"verification": {"checked": True, "recovered": healed,
-                                 "detail": "replayed system " + ("recovered" if healed else "did not recover")}}
+        return {
+            "verification": {
+                "checked": True,
+                "recovered": healed,
+                "detail": "replayed system " + ("recovered" if healed else "did not recover"),
+            }
+        }
     deadline = time.time() + ctx.verify_wait_s
     held = 0
     while True:
         recovered, detail = symptom_recovered(ctx, state)
         held = held + 1 if recovered else 0
         if held >= RECOVERY_READINGS or time.time() >= deadline:
-            return {"verification": {"checked": True, "recovered": recovered, "detail": detail,
-                                     "at": time.time()}}
+            return {"verification": {"checked": True, "recovered": recovered, "detail": detail, "at": time.time()}}
         time.sleep(min(VERIFY_POLL_S, max(deadline - time.time(), 0.1)))
 
 
 def _blind_summary(notes: list[str]) -> str:
     """Why no hypothesis could be formed, naming what could not be read (the backend and its error)."""
     unread = [n.removeprefix("inconclusive: ") for n in notes if n.startswith(("inconclusive:", "could not read"))]
-    return "Inconclusive: no hypothesis could be formed; " + ("; ".join(unread) if unread else "no telemetry answered") + "."
+    return (
+        "Inconclusive: no hypothesis could be formed; "
+        + ("; ".join(unread) if unread else "no telemetry answered")
+        + "."
+    )
 
 
 def report_from_state(state: InvestigationState) -> dict[str, Any]:
     """The :class:`Report` for ``state`` as JSON; also a draft while the graph waits for approval."""
     hypotheses = state.get("hypotheses", [])
     best = hypotheses[0] if hypotheses else None
-    root = {"service": best["service"], "category": best["category"], "confidence": best["confidence"]} if best else {
-        "service": None, "category": None, "confidence": 0.0}
+    root = (
+        {"service": best["service"], "category": best["category"], "confidence": best["confidence"]}
+        if best
+        else {"service": None, "category": None, "confidence": 0.0}
+    )
     notes = list(dict.fromkeys(state.get("notes", [])))
     verdict = state.get("verdict") or ("diagnosed" if best else "inconclusive")
     calls = state.get("calls", [])
     related = related_incidents(state.get("similar", []), root)
     examples = log_examples(calls)
-    shown = [{**e, "summary": readable(str(e["summary"]), examples).removeprefix("✓ ")}
-             for e in distinct_evidence((best or {}).get("evidence", []))]
-    summary = render("report", incident=state["incident"], root=root, best={**(best or {"summary": ""}),
-                     "evidence": shown}, others=hypotheses[1:3], runbook=next(iter(state.get("runbooks", [])), None),
-                     similar=next(iter(related), None), notes=[readable(n, examples) for n in notes],
-                     verdict=verdict) if best else _blind_summary(notes)
-    result = Report(incident=state["incident"], summary=summary, root_cause=root, hypotheses=hypotheses,  # type: ignore[arg-type]
-                    verdict=verdict,  # type: ignore[arg-type]
-                    proposals=state.get("proposals", []), evidence=calls,  # type: ignore[arg-type]
-                    runbooks=state.get("runbooks", []), similar_incidents=state.get("similar", []),
-                    related_incidents=related,
-                    retrieved_runbooks=state.get("retrieved", []),
-                    actions=state.get("actions", []), verification=state.get("verification"),
-                    reasoner=state.get("reasoner", "rules"), notes=notes,
-                    trust=state.get("trust") if state.get("reasoner") == "llm" else None,
-                    tokens=state.get("tokens", {}), tool_calls=len(calls), steps=state.get("round", 0),
-                    duration_s=round(time.time() - float(state.get("started", time.time())), 3))
+    shown = [
+        {**e, "summary": readable(str(e["summary"]), examples).removeprefix("✓ ")}
+        for e in distinct_evidence((best or {}).get("evidence", []))
+    ]
+    summary = (
+        render(
+            "report",
+            incident=state["incident"],
+            root=root,
+            best={**(best or {"summary": ""}), "evidence": shown},
+            others=hypotheses[1:3],
+            runbook=next(iter(state.get("runbooks", [])), None),
+            similar=next(iter(related), None),
+            notes=[readable(n, examples) for n in notes],
+            verdict=verdict,
+        )
+        if best
+        else _blind_summary(notes)
+    )
+    result = Report(
+        incident=state["incident"],  # type: ignore[arg-type]
+        summary=summary,
+        root_cause=root,
+        hypotheses=hypotheses,  # type: ignore[arg-type]
+        verdict=verdict,  # type: ignore[arg-type]
+        proposals=state.get("proposals", []),  # type: ignore[arg-type]
+        evidence=calls,  # type: ignore[arg-type]
+        runbooks=state.get("runbooks", []),
+        similar_incidents=state.get("similar", []),
+        related_incidents=related,
+        retrieved_runbooks=state.get("retrieved", []),
+        actions=state.get("actions", []),
+        verification=state.get("verification"),
+        reasoner=state.get("reasoner", "rules"),
+        notes=notes,
+        trust=state.get("trust") if state.get("reasoner") == "llm" else None,
+        tokens=state.get("tokens", {}),
+        tool_calls=len(calls),
+        steps=state.get("round", 0),
+        duration_s=round(time.time() - float(state.get("started", time.time())), 3),
+    )
     out = result.model_dump(mode="json")
     # tool results were redacted when they were made; everything else in the report is redacted here
     evidence = out.pop("evidence")

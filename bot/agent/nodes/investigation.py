@@ -56,15 +56,32 @@ def run_tools(state: InvestigationState, runtime: Runtime[AgentContext]) -> dict
         tool, args = str(planned.get("tool", "")), dict(planned.get("args") or {})
         call_id = planned.get("id") or f"c{len(state.get('calls', [])) + index + 1}"
         if tool in ctx.registry and ctx.registry.get(tool).risk is not Risk.READ:
-            offered.append({"tool": tool, "args": args, "by": planned.get("by", "llm"), "hash": action_hash(tool, args)})
-            calls.append(ToolCall(id=call_id, tool=tool, args=args, status="error", by=planned.get("by", "rules"),
-                                  summary=f"{tool} changes systems: recorded as a proposal that needs approval, "
-                                          f"not executed").model_dump())
+            offered.append(
+                {"tool": tool, "args": args, "by": planned.get("by", "llm"), "hash": action_hash(tool, args)}
+            )
+            calls.append(
+                ToolCall(
+                    id=call_id,
+                    tool=tool,
+                    args=args,
+                    status="error",
+                    by=planned.get("by", "rules"),
+                    summary=f"{tool} changes systems: recorded as a proposal that needs approval, not executed",
+                ).model_dump()
+            )
             continue
         signature = _signature(tool, args)
         if signature in done:
-            calls.append(ToolCall(id=call_id, tool=tool, args=args, status="error", by=planned.get("by", "rules"),
-                                  summary="identical call already made; use the earlier result").model_dump())
+            calls.append(
+                ToolCall(
+                    id=call_id,
+                    tool=tool,
+                    args=args,
+                    status="error",
+                    by=planned.get("by", "rules"),
+                    summary="identical call already made; use the earlier result",
+                ).model_dump()
+            )
             continue
         if room <= 0:
             notes.append(f"tool-call budget reached; skipped {tool}")
@@ -74,9 +91,18 @@ def run_tools(state: InvestigationState, runtime: Runtime[AgentContext]) -> dict
         ctx.announce("tool", tool=tool)
         started = time.time()
         result = ctx.registry.run(tool, args, ctx.tool_context(onset=onset))
-        calls.append(ToolCall(id=call_id, tool=tool, args=args, status=result.status, summary=result.summary,
-                              data=result.data, by=planned.get("by", "rules"),
-                              duration_s=round(time.time() - started, 3)).model_dump(mode="json"))
+        calls.append(
+            ToolCall(
+                id=call_id,
+                tool=tool,
+                args=args,
+                status=result.status,
+                summary=result.summary,
+                data=result.data,
+                by=planned.get("by", "rules"),
+                duration_s=round(time.time() - started, 3),
+            ).model_dump(mode="json")
+        )
     update: dict[str, Any] = {"calls": calls, "pending": [], "notes": notes}
     if offered:
         update["model_proposals"] = offered

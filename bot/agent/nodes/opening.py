@@ -26,8 +26,14 @@ def intake(state: InvestigationState, runtime: Runtime[AgentContext]) -> dict[st
     else:
         incident = incident_from_trigger(state["trigger"], now=ctx.clock(), known_services=ctx.sources.services)
     # the incident reaches the model, the report and Slack: secrets pasted into an alert or a message stop here
-    return {"incident": redact_data(incident.model_dump(mode="json", exclude={"raw"})), "started": time.time(), "round": 0,
-            "reasoner": ctx.settings.reasoner, "mode": ctx.approval_mode, "tokens": {"prompt": 0, "completion": 0, "total": 0}}
+    return {
+        "incident": redact_data(incident.model_dump(mode="json", exclude={"raw"})),
+        "started": time.time(),
+        "round": 0,
+        "reasoner": ctx.settings.reasoner,
+        "mode": ctx.approval_mode,
+        "tokens": {"prompt": 0, "completion": 0, "total": 0},
+    }
 
 
 def retrieve(state: InvestigationState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
@@ -46,14 +52,21 @@ def search_knowledge(kb: Any, query: SearchQuery) -> tuple[list[dict[str, Any]],
     """The runbooks and the similar past incidents for ``query``, best first, as plain hits."""
     found = []
     for kind in ("runbook", "incident"):
-        hits = kb.search(query.text, k=5, kind=kind, service=query.service, alertname=query.alertname,
-                         **({"categories": query.categories} if query.categories else {}))
+        hits = kb.search(
+            query.text,
+            k=5,
+            kind=kind,
+            service=query.service,
+            alertname=query.alertname,
+            **({"categories": query.categories} if query.categories else {}),
+        )
         found.append([h.to_dict() for h in hits])
     return found[0], found[1]
 
 
-def retrieve_for_diagnosis(state: InvestigationState, hypotheses: list[dict[str, Any]],
-                           ctx: AgentContext) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+def retrieve_for_diagnosis(
+    state: InvestigationState, hypotheses: list[dict[str, Any]], ctx: AgentContext
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Runbooks and similar past incidents searched again once the diagnosis is known: the incident's words plus
     the leading hypotheses' services and categories and the names of the signals that moved on those services,
     with documents of those categories and of the leading suspect's service leading (:func:`incident_query`).
@@ -63,8 +76,11 @@ def retrieve_for_diagnosis(state: InvestigationState, hypotheses: list[dict[str,
         return first
     evidence = read_evidence(state.get("calls", []))
     leading = [h for h in hypotheses[:LEADING_HYPOTHESES] if h.get("service")]
-    moved = sorted((shift for h in leading for shift in evidence.series(str(h["service"]))),
-                   key=lambda shift: shift.score, reverse=True)
+    moved = sorted(
+        (shift for h in leading for shift in evidence.series(str(h["service"]))),
+        key=lambda shift: shift.score,
+        reverse=True,
+    )
     query = incident_query(state["incident"], hypotheses, (shift.signal or shift.metric for shift in moved))
     try:
         return search_knowledge(ctx.kb, query)

@@ -20,7 +20,26 @@ from bot.chat.blocks.incident import (
 )
 from bot.chat.blocks.kit import MAX_BLOCKS, MAX_SECTION_TEXT, Block, clip, fallback_text, fit
 
-__all__ = ["Block", "MAX_BLOCKS", "MAX_SECTION_TEXT", "ack_message", "alert_message", "answer_message",
-           "button_value", "clip", "fallback_text", "fit", "help_blocks", "incidents_list", "notice",
-           "parse_button_value", "progress_message", "proposal_card", "rca_card", "runbook_results", "status_card",
-           "timeline_blocks", "verification_message"]
+__all__ = [
+    "Block",
+    "MAX_BLOCKS",
+    "MAX_SECTION_TEXT",
+    "ack_message",
+    "alert_message",
+    "answer_message",
+    "button_value",
+    "clip",
+    "fallback_text",
+    "fit",
+    "help_blocks",
+    "incidents_list",
+    "notice",
+    "parse_button_value",
+    "progress_message",
+    "proposal_card",
+    "rca_card",
+    "runbook_results",
+    "status_card",
+    "timeline_blocks",
+    "verification_message",
+]

@@ -20,12 +20,18 @@ def help_blocks(commands: list[tuple[str, str]], unknown: str | None = None) -> 
     """Every subcommand with its usage; ``unknown`` names a subcommand we did not understand."""
     blocks: list[Block] = []
     if unknown is not None:
-        blocks.append(section(f":thinking_face: I don't know `{clip(untrusted(unknown), 60, '…')}`. Here is what I can do:"))
+        blocks.append(
+            section(f":thinking_face: I don't know `{clip(untrusted(unknown), 60, '…')}`. Here is what I can do:")
+        )
     blocks.append(header("Andon — commands"))
     lines = [f"`/andon {usage}` — {description}" for usage, description in commands]
     blocks.append(section("\n".join(lines), block_id=BlockId.HELP))
-    blocks.append(context("Mention @Andon with a problem (\u201ccheckout 5xx since 10:02\u201d) to start an "
-                          "investigation; reply in the incident thread to ask questions."))
+    blocks.append(
+        context(
+            "Mention @Andon with a problem (\u201ccheckout 5xx since 10:02\u201d) to start an "
+            "investigation; reply in the incident thread to ask questions."
+        )
+    )
     return blocks
 
 
@@ -35,8 +41,10 @@ def _root(incident: dict[str, Any]) -> str:
     if incident.get("root_cause"):
         return untrusted(incident["root_cause"])
     if root.get("service"):
-        return f"{untrusted(root.get('category')).replace('_', ' ')} on {untrusted(root['service'])} " \
-               f"({percent(root.get('confidence'))})"
+        return (
+            f"{untrusted(root.get('category')).replace('_', ' ')} on {untrusted(root['service'])} "
+            f"({percent(root.get('confidence'))})"
+        )
     return "not established yet"
 
 
@@ -46,8 +54,12 @@ def incidents_list(incidents: list[dict[str, Any]], links: dict[str, str]) -> li
     blocks: list[Block] = [header(f"Open incidents ({len(incidents)})")]
     for incident in incidents[:40]:
         where = f" · <{links[incident['id']]}|thread>" if incident["id"] in links else ""
-        blocks.append(section(f"*{untrusted(incident['title'])}*\n`{incident['id']}` · {incident['status']} · "
-                              f"{incident.get('severity') or 'warning'} · root cause: {_root(incident)}{where}"))
+        blocks.append(
+            section(
+                f"*{untrusted(incident['title'])}*\n`{incident['id']}` · {incident['status']} · "
+                f"{incident.get('severity') or 'warning'} · root cause: {_root(incident)}{where}"
+            )
+        )
     return fit(blocks)
 
 
@@ -60,13 +72,18 @@ def status_card(incident: dict[str, Any], link_url: str | None, pending: int = 0
     status = str(incident["status"])
     if status == "investigating" and any(a.get("status") == "executed" for a in actions):
         status = "fix executed"  # the store says "mitigated" only once the symptoms are seen to clear
-    lines = [f"*Status:* {status} · *severity:* {incident.get('severity') or 'warning'}",
-             f"*Services:* {untrusted(', '.join(incident.get('services') or []) or 'unknown')}",
-             f"*Root cause:* {_root(incident)}"]
+    lines = [
+        f"*Status:* {status} · *severity:* {incident.get('severity') or 'warning'}",
+        f"*Services:* {untrusted(', '.join(incident.get('services') or []) or 'unknown')}",
+        f"*Root cause:* {_root(incident)}",
+    ]
     if actions:
         after = _AFTER_THE_FIX.get((report.get("verification") or {}).get("recovered"), "recovery not verified")
-        lines.append("*Actions:* " + ", ".join(f"`{untrusted(a['tool'])}` {untrusted(a.get('status'))}"
-                                               for a in actions) + f" · {after}")
+        lines.append(
+            "*Actions:* "
+            + ", ".join(f"`{untrusted(a['tool'])}` {untrusted(a.get('status'))}" for a in actions)
+            + f" · {after}"
+        )
     if incident.get("fix"):
         lines.append(f"*Fix:* {untrusted(incident['fix'])}")
     if pending:
@@ -82,14 +99,21 @@ def runbook_results(query: str, hits: list[dict[str, Any]]) -> list[Block]:
         return [section(f"No runbook matches “{clip(untrusted(query), 200, '…')}”.")]
     blocks: list[Block] = [section(f"*Runbooks for* “{clip(untrusted(query), 200, '…')}”")]
     for hit in hits[:8]:
-        blocks.append(section(f"*{link(hit)}* — {str(hit.get('category', '')).replace('_', ' ')}\n"
-                              f"{untrusted(snippet(str(hit.get('snippet', '')), RUNBOOK_SNIPPET_CHARS))}"))
+        blocks.append(
+            section(
+                f"*{link(hit)}* — {str(hit.get('category', '')).replace('_', ' ')}\n"
+                f"{untrusted(snippet(str(hit.get('snippet', '')), RUNBOOK_SNIPPET_CHARS))}"
+            )
+        )
     return fit(blocks)
 
 
 def timeline_blocks(incident: dict[str, Any], entries: list[dict[str, Any]]) -> list[Block]:
-    lines = [f"{when(float(e['at']))} · *{e['kind']}* {untrusted(e['text'])}" + (f" — {mention(e['by'])}" if e.get("by") else "")
-             for e in entries]
+    lines = [
+        f"{when(float(e['at']))} · *{e['kind']}* {untrusted(e['text'])}"
+        + (f" — {mention(e['by'])}" if e.get("by") else "")
+        for e in entries
+    ]
     blocks: list[Block] = [header(f"Timeline — {incident['title']}")]
     chunk: list[str] = []
     for line in lines:

@@ -27,8 +27,17 @@ from bot.report_view import (
     shared_evidence,
 )
 
-__all__ = ["alert_message", "ack_message", "progress_message", "rca_card", "verification_message", "answer_message",
-           "notice", "percent", "link"]
+__all__ = [
+    "alert_message",
+    "ack_message",
+    "progress_message",
+    "rca_card",
+    "verification_message",
+    "answer_message",
+    "notice",
+    "percent",
+    "link",
+]
 
 MAX_HYPOTHESES = 5
 MAX_EVIDENCE_SECTIONS = 6
@@ -60,18 +69,28 @@ def _facts(incident: dict[str, Any]) -> str:
 def alert_message(incident: dict[str, Any]) -> list[Block]:
     """The thread's first message when an alert (not a person) opens the incident."""
     name = untrusted(incident.get("alertname") or "Alert")
-    return [section(f":rotating_light: *{name}* — {untrusted(incident['title'])}", block_id=BlockId.ALERT),
-            context(_facts(incident), "Andon is investigating in the thread.")]
+    return [
+        section(f":rotating_light: *{name}* — {untrusted(incident['title'])}", block_id=BlockId.ALERT),
+        context(_facts(incident), "Andon is investigating in the thread."),
+    ]
 
 
 def ack_message(incident: dict[str, Any]) -> list[Block]:
     """The acknowledgement, posted in the thread within a second; it then becomes the progress message."""
-    return [section(f":eyes: *On it.* Investigating *{untrusted(incident['title'])}*", block_id=BlockId.PROGRESS),
-            context(_facts(incident), "This message shows my progress; the root-cause card follows in this thread.")]
+    return [
+        section(f":eyes: *On it.* Investigating *{untrusted(incident['title'])}*", block_id=BlockId.PROGRESS),
+        context(_facts(incident), "This message shows my progress; the root-cause card follows in this thread."),
+    ]
 
 
-def progress_message(incident: dict[str, Any], steps: list[str], *, done: bool = False, failed: str | None = None,
-                     elapsed_s: float | None = None) -> list[Block]:
+def progress_message(
+    incident: dict[str, Any],
+    steps: list[str],
+    *,
+    done: bool = False,
+    failed: str | None = None,
+    elapsed_s: float | None = None,
+) -> list[Block]:
     """The one progress message, updated in place as the investigation moves."""
     title = untrusted(incident["title"])
     if failed:
@@ -93,24 +112,36 @@ def progress_message(incident: dict[str, Any], steps: list[str], *, done: bool =
     return blocks
 
 
-def _hypothesis(index: int, hypothesis: dict[str, Any], evidence: list[dict[str, Any]],
-                examples: dict[str, str], sparklines: dict[str, str]) -> Block:
+def _hypothesis(
+    index: int,
+    hypothesis: dict[str, Any],
+    evidence: list[dict[str, Any]],
+    examples: dict[str, str],
+    sparklines: dict[str, str],
+) -> Block:
     """One ranked hypothesis with the evidence it cites (the first: all of it; the others: what sets them
     apart); a line describing a series ends with its sparkline when ``sparklines`` has one."""
-    lines = [f"*{index}. {_category(hypothesis['category'])} on {untrusted(hypothesis['service'])}* — {percent(hypothesis['confidence'])}"]
+    lines = [
+        f"*{index}. {_category(hypothesis['category'])} on {untrusted(hypothesis['service'])}* — "
+        f"{percent(hypothesis['confidence'])}"
+    ]
     for item in evidence[:5]:
         mark = ":heavy_check_mark:" if item.get("supports", True) else ":heavy_multiplication_x:"
         text = readable(str(item.get("summary", "")), examples, limit=300).lstrip("✓✗ ")
         spark = sparklines.get(spark_key(item))
-        lines.append(f"{mark} `{item.get('call_id', '?')}` {clip(untrusted(text), 400, '…')}"
-                     + (f"  {spark}" if spark else ""))
+        lines.append(
+            f"{mark} `{item.get('call_id', '?')}` {clip(untrusted(text), 400, '…')}" + (f"  {spark}" if spark else "")
+        )
     return section("\n".join(lines), block_id=BlockId.HYPOTHESIS.nth(index))
 
 
 def _evidence(calls: list[dict[str, Any]]) -> list[Block]:
     examples = log_examples(calls)
-    lines = [f"`{untrusted(c.get('id', '?'))}` *{untrusted(c.get('tool', '?'))}* ({untrusted(c.get('status', '?'))}): "
-             f"{clip(untrusted(readable(str(c.get('summary', '')), examples, limit=300)), 500, '…')}" for c in calls]
+    lines = [
+        f"`{untrusted(c.get('id', '?'))}` *{untrusted(c.get('tool', '?'))}* ({untrusted(c.get('status', '?'))}): "
+        f"{clip(untrusted(readable(str(c.get('summary', '')), examples, limit=300)), 500, '…')}"
+        for c in calls
+    ]
     blocks: list[Block] = []
     chunk: list[str] = []
     size = 0
@@ -127,8 +158,12 @@ def _evidence(calls: list[dict[str, Any]]) -> list[Block]:
     elif chunk:
         lines = chunk + lines
     if lines:
-        blocks.append(context(f"_{len(lines)} more tool result(s) not shown — ask in the thread, "
-                              "e.g. “show the error logs”._", block_id=BlockId.TRUNCATED))
+        blocks.append(
+            context(
+                f"_{len(lines)} more tool result(s) not shown — ask in the thread, e.g. “show the error logs”._",
+                block_id=BlockId.TRUNCATED,
+            )
+        )
     return blocks
 
 
@@ -141,28 +176,45 @@ def rca_card(report: dict[str, Any], sparklines: dict[str, str] | None = None) -
     incidents, proposed actions. Always within Slack's limits, however large the report. ``sparklines``
     (:func:`bot.charts.evidence.evidence_sparklines`) go at the end of the evidence lines they belong to."""
     incident = report["incident"]
-    blocks: list[Block] = [header(f"Root cause analysis — {incident['title']}", BlockId.RCA_HEADER),
-                           section(untrusted(report.get("summary") or "No summary."), block_id=BlockId.RCA_ROOT)]
+    blocks: list[Block] = [
+        header(f"Root cause analysis — {incident['title']}", BlockId.RCA_HEADER),
+        section(untrusted(report.get("summary") or "No summary."), block_id=BlockId.RCA_ROOT),
+    ]
     hypotheses = report.get("hypotheses") or []
     if hypotheses:
         blocks += [divider(), section("*Ranked hypotheses*")]
         shown = hypotheses[:MAX_HYPOTHESES]
         shared, examples = shared_evidence(shown), log_examples(report.get("evidence") or [])
-        blocks += [_hypothesis(i, h, distinct_evidence(h.get("evidence", [])) if i == 1 else own_evidence(h, shared),
-                               examples, sparklines or {}) for i, h in enumerate(shown, start=1)]
+        blocks += [
+            _hypothesis(
+                i,
+                h,
+                distinct_evidence(h.get("evidence", [])) if i == 1 else own_evidence(h, shared),
+                examples,
+                sparklines or {},
+            )
+            for i, h in enumerate(shown, start=1)
+        ]
     knowledge = []
     if report.get("runbooks"):
         knowledge.append("*Runbooks:* " + " · ".join(link(h) for h in report["runbooks"][:3]))
     if report.get("related_incidents"):
-        knowledge.append("*Similar past incidents:* " + " · ".join(
-            link(h) + (f" — {untrusted(h['matched'])}" if h.get("matched") else "")
-            for h in report["related_incidents"][:3]))
+        knowledge.append(
+            "*Similar past incidents:* "
+            + " · ".join(
+                link(h) + (f" — {untrusted(h['matched'])}" if h.get("matched") else "")
+                for h in report["related_incidents"][:3]
+            )
+        )
     if knowledge:
         blocks.append(section("\n".join(knowledge), block_id=BlockId.KNOWLEDGE))
     proposals = report.get("proposals") or []
     if proposals:
-        lines = [f"• `{untrusted(p['tool'])}` {_args(p['args'])} — *{untrusted(p['risk'])}*" + (" (self-healing: runs automatically)"
-                                                                          if p.get("auto") else "") for p in proposals]
+        lines = [
+            f"• `{untrusted(p['tool'])}` {_args(p['args'])} — *{untrusted(p['risk'])}*"
+            + (" (self-healing: runs automatically)" if p.get("auto") else "")
+            for p in proposals
+        ]
         tail = "" if report.get("actions") else "\n_Each needs approval: see the cards below._"
         blocks.append(section("*Proposed actions*\n" + "\n".join(lines) + tail, block_id=BlockId.PROPOSALS))
     calls = report.get("evidence") or []
@@ -173,10 +225,14 @@ def rca_card(report: dict[str, Any], sparklines: dict[str, str] | None = None) -
         blocks.append(section("\n".join(f"_Note: {untrusted(n)}_" for n in notes[:10]), block_id=BlockId.NOTES))
     tokens = (report.get("tokens") or {}).get("total", 0)
     weight = model_weight(report)
-    blocks.append(context(f"reasoner {report.get('reasoner', 'rules')}{f' ({weight})' if weight else ''} · "
-                          f"{report.get('tool_calls', len(calls))} tool "
-                          f"calls · {float(report.get('duration_s') or 0):.1f}s · {tokens} LLM tokens · "
-                          f"incident `{incident['id']}`"))
+    blocks.append(
+        context(
+            f"reasoner {report.get('reasoner', 'rules')}{f' ({weight})' if weight else ''} · "
+            f"{report.get('tool_calls', len(calls))} tool "
+            f"calls · {float(report.get('duration_s') or 0):.1f}s · {tokens} LLM tokens · "
+            f"incident `{incident['id']}`"
+        )
+    )
     return fit(blocks)
 
 
@@ -185,10 +241,13 @@ def verification_message(report: dict[str, Any]) -> list[Block]:
     lines = []
     for action in report.get("actions") or []:
         icon = {"executed": ":white_check_mark:", "failed": ":x:", "rejected": ":no_entry_sign:"}.get(
-            str(action.get("status")), ":double_vertical_bar:")
+            str(action.get("status")), ":double_vertical_bar:"
+        )
         result = f" — {untrusted(action['result'])}" if action.get("result") else ""
-        lines.append(f"{icon} `{untrusted(action['tool'])}` {_args(action.get('args', {}))}: "
-                     f"*{untrusted(action.get('status'))}* ({untrusted(action.get('decision', ''))}){result}")
+        lines.append(
+            f"{icon} `{untrusted(action['tool'])}` {_args(action.get('args', {}))}: "
+            f"*{untrusted(action.get('status'))}* ({untrusted(action.get('decision', ''))}){result}"
+        )
     check = report.get("verification") or {}
     detail = untrusted(check.get("detail", "nothing was executed"))
     if check.get("recovered") is True:
@@ -202,8 +261,10 @@ def verification_message(report: dict[str, Any]) -> list[Block]:
 
 
 def answer_message(question: str, answer: str, user: str | None = None) -> list[Block]:
-    return [section(untrusted(answer), block_id=BlockId.ANSWER),
-            context(f"Answer to {mention(user)}: “{clip(untrusted(question), 200, '…')}” · from the incident's evidence")]
+    return [
+        section(untrusted(answer), block_id=BlockId.ANSWER),
+        context(f"Answer to {mention(user)}: “{clip(untrusted(question), 200, '…')}” · from the incident's evidence"),
+    ]
 
 
 def notice(text: str, *more: str) -> list[Block]:

@@ -9,8 +9,23 @@ from typing import Any
 
 from bot.chat.ids import BlockId
 
-__all__ = ["Block", "MAX_BLOCKS", "MAX_SECTION_TEXT", "clip", "section", "fields_section", "header", "context",
-           "divider", "fit", "fallback_text", "code", "when", "mention", "untrusted"]
+__all__ = [
+    "Block",
+    "MAX_BLOCKS",
+    "MAX_SECTION_TEXT",
+    "clip",
+    "section",
+    "fields_section",
+    "header",
+    "context",
+    "divider",
+    "fit",
+    "fallback_text",
+    "code",
+    "when",
+    "mention",
+    "untrusted",
+]
 
 Block = dict[str, Any]
 
@@ -105,8 +120,13 @@ def fit(blocks: list[Block], limit: int = MAX_BLOCKS) -> list[Block]:
         return blocks
     kept = blocks[: limit - 1]
     omitted = len(blocks) - len(kept)
-    return [*kept, context(f"_{omitted} more block(s) left out to stay within Slack's limits — ask in the thread "
-                           "for details._", block_id=BlockId.TRUNCATED)]
+    return [
+        *kept,
+        context(
+            f"_{omitted} more block(s) left out to stay within Slack's limits — ask in the thread for details._",
+            block_id=BlockId.TRUNCATED,
+        ),
+    ]
 
 
 def fallback_text(blocks: list[Block], default: str = "Andon") -> str:

@@ -38,8 +38,11 @@ class WatchBlockId(StrEnum):
     STATUS_BUDGET = "andon.watch.status.budget"
 
 
-_LABEL = {WatchActionId.INVESTIGATE: "Investigate now", WatchActionId.SILENCE: "Silence 1 h",
-          WatchActionId.DISMISS: "Not a problem"}
+_LABEL = {
+    WatchActionId.INVESTIGATE: "Investigate now",
+    WatchActionId.SILENCE: "Silence 1 h",
+    WatchActionId.DISMISS: "Not a problem",
+}
 
 
 def _number(value: Any) -> float | None:
@@ -87,17 +90,25 @@ def _series(detail: dict[str, Any]) -> str:
 def _warning_text(detail: dict[str, Any]) -> tuple[str, str, str]:
     service, signal = untrusted(detail.get("service") or "?"), untrusted(detail.get("signal") or "?")
     metric = str(detail.get("metric") or detail.get("signal") or "")
-    head = (f":warning: *Early warning — {service} {signal} {_amount(detail.get('before'), metric)} → "
-            f"{_amount(detail.get('after'), metric)} since {_clock(detail.get('since'))}* (no alert yet)")
-    explained = [str(s) for s in detail.get("explained_by") or [] if s] if isinstance(
-        detail.get("explained_by"), list) else []
-    cause = (f"*Likely cause:* may follow {untrusted(', '.join(explained))} — a dependency or caller the engine "
-             f"ranks as changing too; {service} may be its victim" if explained
-             else f"*Likely cause:* a change on {service} itself (nothing it calls or serves explains it)")
+    head = (
+        f":warning: *Early warning — {service} {signal} {_amount(detail.get('before'), metric)} → "
+        f"{_amount(detail.get('after'), metric)} since {_clock(detail.get('since'))}* (no alert yet)"
+    )
+    explained = (
+        [str(s) for s in detail.get("explained_by") or [] if s] if isinstance(detail.get("explained_by"), list) else []
+    )
+    cause = (
+        f"*Likely cause:* may follow {untrusted(', '.join(explained))} — a dependency or caller the engine "
+        f"ranks as changing too; {service} may be its victim"
+        if explained
+        else f"*Likely cause:* a change on {service} itself (nothing it calls or serves explains it)"
+    )
     score = _number(detail.get("score"))
-    evidence = (f"*Evidence:* `{untrusted(_series(detail))}` moved in its bad direction"
-                + (f" by z={score:.1f}" if score is not None else "")
-                + ", and its latest readings all still stand beyond the anomaly threshold")
+    evidence = (
+        f"*Evidence:* `{untrusted(_series(detail))}` moved in its bad direction"
+        + (f" by z={score:.1f}" if score is not None else "")
+        + ", and its latest readings all still stand beyond the anomaly threshold"
+    )
     return head, cause, evidence
 
 
@@ -111,8 +122,10 @@ def _forecast_text(detail: dict[str, Any]) -> tuple[str, str, str]:
     head = f":hourglass_flowing_sand: *Exhaustion forecast — {signal} of {service} full in {eta}*{pace}{now}"
     cause = f"*Likely cause:* a steady rise on {service} (a leak, a growing backlog, or load outgrowing its limit)"
     bound = f"its capacity {capacity:.4g}" if capacity is not None else "its capacity"
-    evidence = (f"*Evidence:* `{untrusted(_series(detail))}`: the trend of the last ten minutes (Theil–Sen) "
-                f"reaches {bound}; re-checked every scan and updated here")
+    evidence = (
+        f"*Evidence:* `{untrusted(_series(detail))}`: the trend of the last ten minutes (Theil–Sen) "
+        f"reaches {bound}; re-checked every scan and updated here"
+    )
     return head, cause, evidence
 
 
@@ -128,10 +141,15 @@ def _outcome(outcome: dict[str, Any]) -> str | None:
     stamp = f" at {when(at)}" if at else ""
     if action == "dismissed":
         learned = outcome.get("learned")
-        return (f":white_check_mark: *Not a problem*, said {who}{stamp}: this shape on this service is not "
-                "flagged again (a much larger change still is)."
-                + (f" Learned as past incident `{untrusted(learned)}`: investigations of this service recall it."
-                   if learned else ""))
+        return (
+            f":white_check_mark: *Not a problem*, said {who}{stamp}: this shape on this service is not "
+            "flagged again (a much larger change still is)."
+            + (
+                f" Learned as past incident `{untrusted(learned)}`: investigations of this service recall it."
+                if learned
+                else ""
+            )
+        )
     if action == "silenced":
         until = _number(outcome.get("until"))
         return f":zipper_mouth_face: *Silenced* by {who}{stamp}" + (f" until {when(until)}." if until else ".")
@@ -144,12 +162,20 @@ def _buttons(key: str, outcome: dict[str, Any]) -> Block | None:
     action = outcome.get("action")
     if action == "dismissed" or len(key) > MAX_BUTTON_VALUE:
         return None
-    shown = [a for a in WatchActionId if not (a is WatchActionId.INVESTIGATE and action == "investigating")
-             and not (a is WatchActionId.SILENCE and action == "silenced")]
+    shown = [
+        a
+        for a in WatchActionId
+        if not (a is WatchActionId.INVESTIGATE and action == "investigating")
+        and not (a is WatchActionId.SILENCE and action == "silenced")
+    ]
     elements = []
     for action_id in shown:
-        button: dict[str, Any] = {"type": "button", "action_id": action_id.value, "value": key,
-                                  "text": {"type": "plain_text", "text": _LABEL[action_id], "emoji": True}}
+        button: dict[str, Any] = {
+            "type": "button",
+            "action_id": action_id.value,
+            "value": key,
+            "text": {"type": "plain_text", "text": _LABEL[action_id], "emoji": True},
+        }
         if action_id is WatchActionId.INVESTIGATE:
             button["style"] = "primary"
         elements.append(button)
@@ -163,8 +189,10 @@ def warning_card(detail: dict[str, Any], key: str, outcome: dict[str, Any] | Non
     outcome = outcome if isinstance(outcome, dict) else {}
     forecast = str(key).startswith("forecast:") or "seconds_to_full" in detail
     head, cause, evidence = (_forecast_text if forecast else _warning_text)(detail)
-    blocks: list[Block] = [section(head, block_id=WatchBlockId.WARNING),
-                           section(f"{cause}\n{evidence}", block_id=WatchBlockId.EVIDENCE)]
+    blocks: list[Block] = [
+        section(head, block_id=WatchBlockId.WARNING),
+        section(f"{cause}\n{evidence}", block_id=WatchBlockId.EVIDENCE),
+    ]
     said = _outcome(outcome)
     if said:
         blocks.append(section(said, block_id=WatchBlockId.OUTCOME))
@@ -172,8 +200,9 @@ def warning_card(detail: dict[str, Any], key: str, outcome: dict[str, Any] | Non
     if buttons is not None:
         blocks.append(buttons)
     elif len(str(key)) > MAX_BUTTON_VALUE:
-        blocks.append(context("_This warning's name is too long for buttons: use `andon watch --dismiss` in a "
-                              "terminal._"))
+        blocks.append(
+            context("_This warning's name is too long for buttons: use `andon watch --dismiss` in a terminal._")
+        )
     blocks.append(context(f"Andon watch · `{untrusted(key)[:200]}` · an alert for this service joins this thread"))
     return fit(blocks)
 

@@ -23,16 +23,22 @@ def _minutes(seconds: float) -> str:
 def _state(status: WatchStatus) -> str:
     scan = status.last_scan or {}
     if not status.enabled and status.stale:
-        return (":zzz: *The watch is off in this server* — `ANDON_WATCH=1` turns it on (`andon watch` runs it in "
-                "a terminal)." + (f" The latest scan on record is from {when(float(scan['at']))}." if scan.get("at")
-                                  else ""))
+        return (
+            ":zzz: *The watch is off in this server* — `ANDON_WATCH=1` turns it on (`andon watch` runs it in "
+            "a terminal)."
+            + (f" The latest scan on record is from {when(float(scan['at']))}." if scan.get("at") else "")
+        )
     if status.stale:
         since = f" since {when(float(scan['at']))}" if scan.get("at") else " yet"
-        return (f":warning: *No scan{since}* — the watch scans every {_minutes(status.interval_s)}; no replica "
-                "seems to be watching now.")
+        return (
+            f":warning: *No scan{since}* — the watch scans every {_minutes(status.interval_s)}; no replica "
+            "seems to be watching now."
+        )
     if status.blind:
-        return (f":see_no_evil: *The watch is blind* — {untrusted(status.blind)}. No early warnings until the "
-                "metrics source answers again; this is not a sign of health.")
+        return (
+            f":see_no_evil: *The watch is blind* — {untrusted(status.blind)}. No early warnings until the "
+            "metrics source answers again; this is not a sign of health."
+        )
     return f":eyes: *Watching* every {_minutes(status.interval_s)}."
 
 
@@ -42,11 +48,16 @@ def _watched(status: WatchStatus) -> str:
     shown = ", ".join(untrusted(n) for n in names[:MAX_SERVICES_SHOWN])
     more = len(names) - MAX_SERVICES_SHOWN
     listed = f": {shown}" + (f" and {more} more" if more > 0 else "") if shown else ""
-    what = (f"*What it watches:* {scan.get('services', 0)} services, {scan.get('series', 0)} series{listed}"
-            if scan else "*What it watches:* every service the metrics source serves (no scan yet)")
-    return (f"{what}\nOver the last {_minutes(watch.window_s)} at a {watch.step_s:g} s step: sustained changes in "
-            f"their bad direction at z ≥ {status.anomaly_threshold:.3g}, and resources projected full within "
-            f"{watch.forecast_horizon_s / 3600:g} h. Each told once per {_minutes(watch.cooldown_s)}.")
+    what = (
+        f"*What it watches:* {scan.get('services', 0)} services, {scan.get('series', 0)} series{listed}"
+        if scan
+        else "*What it watches:* every service the metrics source serves (no scan yet)"
+    )
+    return (
+        f"{what}\nOver the last {_minutes(watch.window_s)} at a {watch.step_s:g} s step: sustained changes in "
+        f"their bad direction at z ≥ {status.anomaly_threshold:.3g}, and resources projected full within "
+        f"{watch.forecast_horizon_s / 3600:g} h. Each told once per {_minutes(watch.cooldown_s)}."
+    )
 
 
 def _last_scan(status: WatchStatus) -> str:
@@ -57,8 +68,11 @@ def _last_scan(status: WatchStatus) -> str:
     if scan.get("blind"):
         return said + f" — blind ({untrusted(scan['blind'])})."
     said += f" — {scan.get('warnings', 0)} warning(s), {scan.get('forecasts', 0)} forecast(s)"
-    quiet = [f"{scan[k]} {words}" for k, words in (("dismissed", "called not a problem before"),
-                                                    ("over_budget", "under a raised threshold")) if scan.get(k)]
+    quiet = [
+        f"{scan[k]} {words}"
+        for k, words in (("dismissed", "called not a problem before"), ("over_budget", "under a raised threshold"))
+        if scan.get(k)
+    ]
     return said + (f"; left unsaid: {', '.join(quiet)}" if quiet else "") + "."
 
 
@@ -94,8 +108,10 @@ def _live(status: WatchStatus) -> str:
 
 def _budget(status: WatchStatus) -> str:
     watch = status.watch
-    head = (f"*False-warning budget:* {watch.false_warning_budget} warning(s) per service per "
-            f"{window_words(watch.budget_window_s)} may be called not a problem")
+    head = (
+        f"*False-warning budget:* {watch.false_warning_budget} warning(s) per service per "
+        f"{window_words(watch.budget_window_s)} may be called not a problem"
+    )
     if not status.budgets:
         return head + "; none used."
     lines = []
@@ -107,10 +123,18 @@ def _budget(status: WatchStatus) -> str:
 
 def watch_status_blocks(status: WatchStatus) -> list[Block]:
     """The whole answer (ephemeral: the person who asked)."""
-    blocks = [header("Andon watch"), section(_state(status), block_id=WatchBlockId.STATUS),
-              section(_watched(status)), section(_last_scan(status)),
-              section(_live(status), block_id=WatchBlockId.STATUS_LIVE),
-              section(_budget(status), block_id=WatchBlockId.STATUS_BUDGET)]
-    blocks.append(context(f"{status.dismissed} service signal(s) called not a problem so far (the card's button, or "
-                          "`andon watch --dismiss SERVICE:SIGNAL`) · docs/watch.md"))
+    blocks = [
+        header("Andon watch"),
+        section(_state(status), block_id=WatchBlockId.STATUS),
+        section(_watched(status)),
+        section(_last_scan(status)),
+        section(_live(status), block_id=WatchBlockId.STATUS_LIVE),
+        section(_budget(status), block_id=WatchBlockId.STATUS_BUDGET),
+    ]
+    blocks.append(
+        context(
+            f"{status.dismissed} service signal(s) called not a problem so far (the card's button, or "
+            "`andon watch --dismiss SERVICE:SIGNAL`) · docs/watch.md"
+        )
+    )
     return fit(blocks)

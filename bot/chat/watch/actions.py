@@ -40,10 +40,17 @@ class WarningClick:
 
 def warning_trigger(detail: dict[str, Any], key: str) -> dict[str, Any]:
     """An Alertmanager webhook for a warning, so it opens an incident exactly as an alert does."""
-    labels = {"alertname": "AndonEarlyWarning", "service": str(detail.get("service") or ""), "severity": "warning",
-              "signal": str(detail.get("metric") or detail.get("signal") or "")}
-    alert: dict[str, Any] = {"status": "firing", "labels": {k: v for k, v in labels.items() if v},
-                             "annotations": {"summary": str(detail.get("text") or key)}}
+    labels = {
+        "alertname": "AndonEarlyWarning",
+        "service": str(detail.get("service") or ""),
+        "severity": "warning",
+        "signal": str(detail.get("metric") or detail.get("signal") or ""),
+    }
+    alert: dict[str, Any] = {
+        "status": "firing",
+        "labels": {k: v for k, v in labels.items() if v},
+        "annotations": {"summary": str(detail.get("text") or key)},
+    }
     since = detail.get("since")
     if isinstance(since, int | float) and since > 0:
         alert["startsAt"] = dt.datetime.fromtimestamp(float(since), dt.UTC).isoformat()
@@ -75,8 +82,9 @@ class WarningActions:
             return "silenced"
         if not detail:
             return "unknown"
-        if self.deps.store.find_by_thread(click.channel, click.message_ts) is not None or \
-                not self.deps.store.first_time(f"watch:investigate:{click.channel}:{click.message_ts}"):
+        if self.deps.store.find_by_thread(
+            click.channel, click.message_ts
+        ) is not None or not self.deps.store.first_time(f"watch:investigate:{click.channel}:{click.message_ts}"):
             return "duplicate"
         return "investigating"
 
@@ -84,11 +92,13 @@ class WarningActions:
         """After the acknowledgement: open the investigation, and show on the card what was done."""
         held = self.state.held(click.key)
         detail = held.detail if held is not None else {}
-        thread = self.state.thread(click.key) or WarningThread(key=click.key, channel=click.channel,
-                                                               ts=click.message_ts, posted_at=0.0, opened_at=0.0)
+        thread = self.state.thread(click.key) or WarningThread(
+            key=click.key, channel=click.channel, ts=click.message_ts, posted_at=0.0, opened_at=0.0
+        )
         if result == "unknown":
-            self.deps.workspace.ephemeral(click.channel, click.user, "This warning is no longer known to the watch.",
-                                       thread_ts=click.message_ts)
+            self.deps.workspace.ephemeral(
+                click.channel, click.user, "This warning is no longer known to the watch.", thread_ts=click.message_ts
+            )
             return
         if result == "duplicate":
             return
@@ -96,13 +106,24 @@ class WarningActions:
         if result == "silenced":
             outcome["until"] = self.state.silenced_until(click.key)
         if result == "dismissed":
-            learned = learn_dismissal(self.deps.kb, str(detail.get("service") or ""), str(detail.get("signal") or ""),
-                                      detail, click.user, self.deps.clock())
+            learned = learn_dismissal(
+                self.deps.kb,
+                str(detail.get("service") or ""),
+                str(detail.get("signal") or ""),
+                detail,
+                click.user,
+                self.deps.clock(),
+            )
             if learned:
                 outcome["learned"] = learned
         if result == "investigating":
-            self.conversations.open_incident(warning_trigger(detail, click.key), click.channel, click.message_ts,
-                                             thread_incident_id(click.channel, click.message_ts), opened_by=click.user)
+            self.conversations.open_incident(
+                warning_trigger(detail, click.key),
+                click.channel,
+                click.message_ts,
+                thread_incident_id(click.channel, click.message_ts),
+                opened_by=click.user,
+            )
         if thread.channel == click.channel and thread.ts == click.message_ts:
             thread.outcome = outcome
             self.state.remember_thread(thread)

@@ -39,8 +39,14 @@ def warning_thread_for(deps: ChatDeps, incident: Incident) -> WarningThread | No
     return None
 
 
-def attach_to_warning(deps: ChatDeps, conversations: Conversations, incident: Incident, payload: dict[str, Any],
-                      fingerprint: str, wall_clock: Callable[[], float] = time.time) -> Answer | None:
+def attach_to_warning(
+    deps: ChatDeps,
+    conversations: Conversations,
+    incident: Incident,
+    payload: dict[str, Any],
+    fingerprint: str,
+    wall_clock: Callable[[], float] = time.time,
+) -> Answer | None:
     """Route a firing alert into its service's early-warning thread; None when there is none (the alert
     takes its usual path)."""
     if incident.status != "firing":
@@ -58,25 +64,40 @@ def attach_to_warning(deps: ChatDeps, conversations: Conversations, incident: In
         store.record_lead(existing["id"], thread.posted_at, lead, group_key=incident.group_key)
         store.note(existing["id"], "alert", f"{name} fired {lead:.0f} s after the early warning; attached")
         if store.first_time(f"alert:seen:{existing['id']}:{fingerprint}"):
-            text = (f":rotating_light: The alert *{name}* fired, {lead:.0f} s after this early warning; it joins "
-                    "this incident.")
+            text = (
+                f":rotating_light: The alert *{name}* fired, {lead:.0f} s after this early warning; it joins "
+                "this incident."
+            )
             deps.submit(deps.workspace.post, thread.channel, notice(text), None, thread.ts)
-        return 200, {"incident": existing["id"], "status": "attached", "early_warning": thread.key,
-                     "early_warning_lead_s": lead}
+        return 200, {
+            "incident": existing["id"],
+            "status": "attached",
+            "early_warning": thread.key,
+            "early_warning_lead_s": lead,
+        }
     if not store.first_time(f"alert:open:{incident.id}", incident.id):
         return 200, {"incident": incident.id, "status": "attached"}  # a concurrent delivery opened it
     data = incident.model_dump(mode="json", exclude={"raw"})
     store.upsert_incident(data, channel=thread.channel, thread_ts=thread.ts)
     store.record_lead(incident.id, thread.posted_at, lead)
-    store.audit(incident.id, "accepted", None, redacted_excerpt(payload),
-                f"alert accepted into the early warning's thread ({thread.key}, {lead:.0f} s after it)")
+    store.audit(
+        incident.id,
+        "accepted",
+        None,
+        redacted_excerpt(payload),
+        f"alert accepted into the early warning's thread ({thread.key}, {lead:.0f} s after it)",
+    )
     store.first_time(f"alert:seen:{incident.id}:{fingerprint}")
     deps.submit(_open_in_thread, deps, conversations, payload, data, thread)
-    return 202, {"incident": incident.id, "status": "opened", "early_warning": thread.key,
-                 "early_warning_lead_s": lead}
+    return 202, {"incident": incident.id, "status": "opened", "early_warning": thread.key, "early_warning_lead_s": lead}
 
 
-def _open_in_thread(deps: ChatDeps, conversations: Conversations, payload: dict[str, Any],
-                    incident: dict[str, Any], thread: WarningThread) -> None:
+def _open_in_thread(
+    deps: ChatDeps,
+    conversations: Conversations,
+    payload: dict[str, Any],
+    incident: dict[str, Any],
+    thread: WarningThread,
+) -> None:
     deps.workspace.post(thread.channel, alert_message(incident), thread_ts=thread.ts)
     conversations.open_incident(payload, thread.channel, thread.ts, incident["id"])

@@ -23,7 +23,12 @@ def watch_command(deps: ChatDeps, rest: str) -> list[Block]:
     if word not in ("", "status"):
         return notice(f"Unknown watch command `{untrusted(word)}`. Try {USAGE}.")
     settings = deps.settings
-    status = watch_status(WatchState(deps.store.db), watch_params(settings), deps.clock(),
-                          enabled=settings.watch, interval_s=settings.watch_interval_s,
-                          anomaly_threshold=rca_params(settings).anomaly_threshold)
+    status = watch_status(
+        WatchState(deps.store.db),
+        watch_params(settings),
+        deps.clock(),
+        enabled=settings.watch,
+        interval_s=settings.watch_interval_s,
+        anomaly_threshold=rca_params(settings).anomaly_threshold,
+    )
     return watch_status_blocks(status)

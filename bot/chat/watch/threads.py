@@ -43,8 +43,11 @@ class WarningThreads:
                 log.warning("the watch has something to say but no incident channel: set ANDON_INCIDENT_CHANNELS")
             return
         if report.blind and report.blind_new:
-            self._say(channel, f":see_no_evil: *The watch is blind* — {untrusted(report.blind)}. No early warnings "
-                               "until the metrics source answers again; this is not a sign of health.")
+            self._say(
+                channel,
+                f":see_no_evil: *The watch is blind* — {untrusted(report.blind)}. No early warnings "
+                "until the metrics source answers again; this is not a sign of health.",
+            )
         if report.recovered:
             self._say(channel, ":eyes: *Watching again*: the metrics source answers.")
         items: list[EarlyWarning | Forecast] = [*report.warnings, *report.forecasts]
@@ -70,8 +73,11 @@ class WarningThreads:
             return  # told before this process kept threads, or silenced: nothing to say now
         blocks = _safe(warning_card(detail, item.key))
         ts = self.deps.workspace.post(channel, blocks)
-        self.state.remember_thread(WarningThread(key=item.key, channel=channel, ts=ts, posted_at=self.wall_clock(),
-                                                 opened_at=opened_at, text=text))
+        self.state.remember_thread(
+            WarningThread(
+                key=item.key, channel=channel, ts=ts, posted_at=self.wall_clock(), opened_at=opened_at, text=text
+            )
+        )
 
     def _update(self, thread: WarningThread, detail: dict[str, Any], text: str) -> None:
         self.deps.workspace.update(thread.channel, thread.ts, _safe(warning_card(detail, thread.key, thread.outcome)))

@@ -63,8 +63,9 @@ class Watcher:
             self.leading.set()
             try:
                 with held(store, LEASE_KEY, lease):
-                    watch_forever(self.scanner, self.interval_s, self.threads.publish, self.stopped,
-                                  clock=self.deps.clock)
+                    watch_forever(
+                        self.scanner, self.interval_s, self.threads.publish, self.stopped, clock=self.deps.clock
+                    )
             finally:
                 self.leading.clear()
 
@@ -79,8 +80,13 @@ def start_watcher(settings: Settings, deps: ChatDeps) -> Watcher | None:
             log.warning("ANDON_WATCH is on but no metrics source is configured: not watching")
             return None
         # the call graph is read by the first scan that can (Prometheus may be down as the server starts)
-        scanner = Scanner(deps.sources.metrics, WatchState(deps.store.db), rca_params(settings),
-                          watch_params(settings), deps.sources.call_graph)
+        scanner = Scanner(
+            deps.sources.metrics,
+            WatchState(deps.store.db),
+            rca_params(settings),
+            watch_params(settings),
+            deps.sources.call_graph,
+        )
         return Watcher(deps, scanner, settings.watch_interval_s).start()
     except Exception:  # noqa: BLE001
         log.exception("the watch could not start; serving without it")

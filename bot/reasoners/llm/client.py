@@ -43,9 +43,12 @@ def _redacted(message: dict[str, Any]) -> dict[str, Any]:
     if isinstance(out.get("content"), str):
         out["content"] = redact(out["content"])
     if out.get("tool_calls"):
-        out["tool_calls"] = [{**call, "function": {**call["function"], "arguments": redact(call["function"]["arguments"])}}
-                             if isinstance(call.get("function", {}).get("arguments"), str) else call
-                             for call in out["tool_calls"]]
+        out["tool_calls"] = [
+            {**call, "function": {**call["function"], "arguments": redact(call["function"]["arguments"])}}
+            if isinstance(call.get("function", {}).get("arguments"), str)
+            else call
+            for call in out["tool_calls"]
+        ]
     return out
 
 
@@ -67,12 +70,16 @@ class ChatClient:
         self.model = settings.model
         self.max_prompt_tokens = settings.max_prompt_tokens
         self.native_tools = True
-        self._client = OpenAI(api_key=settings.secret("openai_api_key") or "not-needed",
-                              base_url=settings.openai_base_url, timeout=settings.llm_timeout_s,
-                              max_retries=settings.llm_max_retries)
+        self._client = OpenAI(
+            api_key=settings.secret("openai_api_key") or "not-needed",
+            base_url=settings.openai_base_url,
+            timeout=settings.llm_timeout_s,
+            max_retries=settings.llm_max_retries,
+        )
 
-    def chat(self, messages: list[dict[str, Any]], tools: list[dict[str, Any]] | None = None,
-             json_mode: bool = False) -> ChatReply:
+    def chat(
+        self, messages: list[dict[str, Any]], tools: list[dict[str, Any]] | None = None, json_mode: bool = False
+    ) -> ChatReply:
         import openai
 
         kwargs: dict[str, Any] = {"model": self.model, "messages": [_redacted(m) for m in messages], "temperature": 0}
@@ -82,7 +89,9 @@ class ChatClient:
             kwargs["response_format"] = {"type": "json_object"}
         size = estimate_tokens(kwargs["messages"], kwargs.get("tools"))
         if size > self.max_prompt_tokens:  # the reasoner fits its prompts; this is the guarantee
-            raise LLMError(f"prompt of ~{size} tokens is over the budget (ANDON_MAX_PROMPT_TOKENS={self.max_prompt_tokens})")
+            raise LLMError(
+                f"prompt of ~{size} tokens is over the budget (ANDON_MAX_PROMPT_TOKENS={self.max_prompt_tokens})"
+            )
         try:
             response = self._client.chat.completions.create(**kwargs)
         except openai.BadRequestError as exc:
@@ -106,9 +115,19 @@ class ChatClient:
         usage = response.usage
         raw: dict[str, Any] = {"role": "assistant", "content": message.content or ""}
         if message.tool_calls:
-            raw["tool_calls"] = [{"id": c.id, "type": "function",
-                                  "function": {"name": c.function.name, "arguments": c.function.arguments}}
-                                 for c in message.tool_calls if getattr(c, "function", None)]
-        return ChatReply(content=message.content or "", tool_calls=calls,
-                         prompt_tokens=int(getattr(usage, "prompt_tokens", 0) or 0),
-                         completion_tokens=int(getattr(usage, "completion_tokens", 0) or 0), raw_message=raw)
+            raw["tool_calls"] = [
+                {
+                    "id": c.id,
+                    "type": "function",
+                    "function": {"name": c.function.name, "arguments": c.function.arguments},
+                }
+                for c in message.tool_calls
+                if getattr(c, "function", None)
+            ]
+        return ChatReply(
+            content=message.content or "",
+            tool_calls=calls,
+            prompt_tokens=int(getattr(usage, "prompt_tokens", 0) or 0),
+            completion_tokens=int(getattr(usage, "completion_tokens", 0) or 0),
+            raw_message=raw,
+        )

@@ -21,8 +21,16 @@ class Detail:
     chars: int
 
 
-DETAILS = (Detail(10, 8, 200), Detail(8, 6, 160), Detail(6, 5, 130), Detail(5, 4, 110), Detail(4, 3, 90),
-           Detail(3, 2, 80), Detail(2, 2, 70), Detail(1, 1, 60))
+DETAILS = (
+    Detail(10, 8, 200),
+    Detail(8, 6, 160),
+    Detail(6, 5, 130),
+    Detail(5, 4, 110),
+    Detail(4, 3, 90),
+    Detail(3, 2, 80),
+    Detail(2, 2, 70),
+    Detail(1, 1, 60),
+)
 """From the most detailed to the least: the prompt takes the first that fits its budget."""
 
 
@@ -47,8 +55,10 @@ def _lag(minutes: float) -> str:
 def _change(change: ChangeLink) -> str:
     """What changed, when, and what the change feed says of it (its description is the evidence)."""
     what = " ".join(part for part in (change.version, f"flag {change.flag}" if change.flag else "") if part)
-    text = f"{change.kind} of {change.service}{f' {what}' if what else ''}, {_lag(change.minutes_before_onset)} " \
-           f"before onset"
+    text = (
+        f"{change.kind} of {change.service}{f' {what}' if what else ''}, {_lag(change.minutes_before_onset)} "
+        f"before onset"
+    )
     if change.description and change.description != what:
         text += f": {change.description}"
     return text + (f"; {change.linked}" if change.linked else "")
@@ -70,8 +80,13 @@ def _facts(evidence: Evidence, calls: list[dict[str, Any]], service: str, chars:
     unready = [p for p in pods if not p.ready or p.reasons]
     if unready and evidence.pod_call:
         reasons = sorted({r for p in unready for r in p.reasons})
-        out.append((evidence.pod_call, f"{len(unready)}/{len(pods)} pods unhealthy: {', '.join(reasons) or 'not ready'}"
-                    f" (nodes {', '.join(sorted({p.node for p in unready if p.node})) or '?'})"))
+        out.append(
+            (
+                evidence.pod_call,
+                f"{len(unready)}/{len(pods)} pods unhealthy: {', '.join(reasons) or 'not ready'}"
+                f" (nodes {', '.join(sorted({p.node for p in unready if p.node})) or '?'})",
+            )
+        )
     warnings = [e for e in evidence.events.get(service, []) if e.type != "Normal"]
     if warnings and evidence.event_call:
         out.append((evidence.event_call, "; ".join(f"{e.reason}: {e.message}" for e in warnings[:2])))
@@ -81,12 +96,22 @@ def _facts(evidence: Evidence, calls: list[dict[str, Any]], service: str, chars:
         out.append((evidence.node_call, f"its node(s) NotReady: {', '.join(down)}"))
     trends = [t for t in evidence.trends.values() if t.service == service and (t.repeats or t.trend_start)]
     if trends and evidence.trend_call:
-        out.append((evidence.trend_call, "; ".join(f"{t.metric}: " + (f"same shift {'/'.join(t.repeats)} ago"
-                                                                         if t.repeats else "a trend began earlier")
-                                                   for t in trends[:2])))
+        out.append(
+            (
+                evidence.trend_call,
+                "; ".join(
+                    f"{t.metric}: "
+                    + (f"same shift {'/'.join(t.repeats)} ago" if t.repeats else "a trend began earlier")
+                    for t in trends[:2]
+                ),
+            )
+        )
     for call in calls:  # results the engine does not read (the model's own queries): by their summary
-        if call.get("tool") not in TELEMETRY_TOOLS and call.get("status") in ("ok", "no_data") and \
-                service in str(call.get("summary", "")) + str(call.get("args", "")):
+        if (
+            call.get("tool") not in TELEMETRY_TOOLS
+            and call.get("status") in ("ok", "no_data")
+            and service in str(call.get("summary", "")) + str(call.get("args", ""))
+        ):
             out.append((str(call["id"]), f"{call['tool']}: {call.get('summary', '')}"))
     return [(call_id, _cut(text, chars)) for call_id, text in out if call_id]
 

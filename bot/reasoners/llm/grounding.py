@@ -87,8 +87,13 @@ def read_claim(item: Any, calls: dict[str, dict[str, Any]], services: list[str])
     return Claim(service, category, confidence, cited, str(item.get("summary", ""))[:300])
 
 
-def distinctive_evidence(claim: Claim, calls: dict[str, dict[str, Any]], runbooks: list[Runbook], params: Params,
-                         topology: dict[str, list[str]]) -> list[Ground]:
+def distinctive_evidence(
+    claim: Claim,
+    calls: dict[str, dict[str, Any]],
+    runbooks: list[Runbook],
+    params: Params,
+    topology: dict[str, list[str]],
+) -> list[Ground]:
     """The observations in the claim's cited results that are distinctive of its category for its service
     (see the module), heaviest check first; empty when the claim is not grounded."""
     evidence = read_evidence([calls[c] for c in claim.cited])
@@ -100,7 +105,10 @@ def distinctive_evidence(claim: Claim, calls: dict[str, dict[str, Any]], runbook
             if outcome.confirmed and not outcome.rules_out and outcome.call_id in claim.cited:
                 sharing.setdefault(outcome.key, set()).add(runbook.category)
                 confirmed.append((runbook, outcome))
-    own = [Ground(rb.id, o) for rb, o in confirmed
-           if rb.category == claim.category and len(sharing[o.key]) <= DISTINCTIVE_SHARE]
+    own = [
+        Ground(rb.id, o)
+        for rb, o in confirmed
+        if rb.category == claim.category and len(sharing[o.key]) <= DISTINCTIVE_SHARE
+    ]
     unique = {g.outcome.key: g for g in sorted(own, key=lambda g: -g.outcome.check.weight)}
     return list(unique.values())

@@ -28,19 +28,34 @@ RECORDED_RULES = 10
 replay the blend at another weight when calibrating."""
 
 
-def diagnosis_prompt(state: InvestigationState, ctx: AgentContext, hypotheses: list[Hypothesis],
-                     services: list[str], budget: int) -> str:
+def diagnosis_prompt(
+    state: InvestigationState, ctx: AgentContext, hypotheses: list[Hypothesis], services: list[str], budget: int
+) -> str:
     """The diagnosis prompt at the most detail that fits ``budget`` tokens (stable instructions first, so a
     prompt that still does not fit loses the least useful evidence at its end)."""
     calls = state.get("calls", [])
     leading = list(dict.fromkeys(h.service for h in hypotheses[:5]))
 
     def prompt(detail: Detail) -> str:
-        shown = [{"service": h.service, "category": h.category, "confidence": h.confidence,
-                  "evidence": [{"call_id": e.call_id, "summary": clip(e.summary, detail.chars)}
-                               for e in h.evidence if e.supports][:2]} for h in hypotheses[:detail.facts]]
-        return render("diagnose", categories=list(categories()), services=services, incident=state["incident"],
-                      hypotheses=shown, digest=digest(calls, leading, detail))
+        shown = [
+            {
+                "service": h.service,
+                "category": h.category,
+                "confidence": h.confidence,
+                "evidence": [
+                    {"call_id": e.call_id, "summary": clip(e.summary, detail.chars)} for e in h.evidence if e.supports
+                ][:2],
+            }
+            for h in hypotheses[: detail.facts]
+        ]
+        return render(
+            "diagnose",
+            categories=list(categories()),
+            services=services,
+            incident=state["incident"],
+            hypotheses=shown,
+            digest=digest(calls, leading, detail),
+        )
 
     def size(text: str) -> int:
         return estimate_tokens([{"role": "user", "content": text}])
@@ -54,8 +69,13 @@ def diagnosis_prompt(state: InvestigationState, ctx: AgentContext, hypotheses: l
     return text
 
 
-def _claims(answer: Any, calls: dict[str, dict[str, Any]], services: list[str], rules: dict[tuple[str, str], Hypothesis],
-            ctx: AgentContext) -> tuple[list[Claim], dict[tuple[str, str], list[Ground]], list[str]]:
+def _claims(
+    answer: Any,
+    calls: dict[str, dict[str, Any]],
+    services: list[str],
+    rules: dict[tuple[str, str], Hypothesis],
+    ctx: AgentContext,
+) -> tuple[list[Claim], dict[tuple[str, str], list[Ground]], list[str]]:
     """The model's claims kept (named in the rules engine's list, or grounded), their grounds, and why each
     other one was dropped."""
     proposed = answer.get("hypotheses") if isinstance(answer, dict) else None
@@ -75,8 +95,10 @@ def _claims(answer: Any, calls: dict[str, dict[str, Any]], services: list[str], 
         if claim.key not in rules:
             found = distinctive_evidence(claim, calls, runbooks, ctx.params, ctx.sources.call_graph())
             if not found:
-                dropped.append(f"{claim.category} on {claim.service}: no evidence distinctive of {claim.category} "
-                               f"in {', '.join(claim.cited[:3])}")
+                dropped.append(
+                    f"{claim.category} on {claim.service}: no evidence distinctive of {claim.category} "
+                    f"in {', '.join(claim.cited[:3])}"
+                )
                 continue
             grounds[claim.key] = found
         kept.append(claim)
@@ -84,11 +106,14 @@ def _claims(answer: Any, calls: dict[str, dict[str, Any]], services: list[str], 
 
 
 def _cited(claim: Claim, calls: dict[str, dict[str, Any]]) -> list[Evidence]:
-    return [Evidence(call_id=c, tool=calls[c]["tool"], summary=f"model: {claim.summary}"[:300]) for c in claim.cited[:2]]
+    return [
+        Evidence(call_id=c, tool=calls[c]["tool"], summary=f"model: {claim.summary}"[:300]) for c in claim.cited[:2]
+    ]
 
 
-def rank_with_model(client: ChatClient, state: InvestigationState, ctx: AgentContext, base: dict[str, Any],
-                    trust: Trust) -> tuple[dict[str, Any], ChatReply]:
+def rank_with_model(
+    client: ChatClient, state: InvestigationState, ctx: AgentContext, base: dict[str, Any], trust: Trust
+) -> tuple[dict[str, Any], ChatReply]:
     """``base`` (the rules engine's diagnosis) re-ranked with the model's hypotheses, and the model's reply."""
     hypotheses = [Hypothesis.model_validate(h) for h in base["hypotheses"]]
     calls = {c["id"]: c for c in state.get("calls", [])}
@@ -101,8 +126,11 @@ def rank_with_model(client: ChatClient, state: InvestigationState, ctx: AgentCon
     kept, grounds, dropped = _claims(extract_json(reply.content), calls, services, rules, ctx)
 
     named = {c.key: c for c in kept}
-    ranked = blend([Scored(h.service, h.category, h.confidence) for h in rules.values()],
-                   [Scored(c.service, c.category, c.confidence) for c in kept], trust.weight)
+    ranked = blend(
+        [Scored(h.service, h.category, h.confidence) for h in rules.values()],
+        [Scored(c.service, c.category, c.confidence) for c in kept],
+        trust.weight,
+    )
     out: list[Hypothesis] = []
     for scored in ranked:
         claim = named.get(scored.key)
@@ -114,26 +142,45 @@ def rank_with_model(client: ChatClient, state: InvestigationState, ctx: AgentCon
         else:
             assert claim is not None
             found = grounds[scored.key]
-            h = Hypothesis(service=claim.service, category=claim.category, confidence=0.0, source="llm",
-                           summary=f"{claim.category} on {claim.service}, named by the model: {claim.summary}"[:300],
-                           runbook_id=found[0].runbook_id,
-                           evidence=[Evidence(call_id=g.outcome.call_id or "", tool=calls[g.outcome.call_id or ""]["tool"],
-                                              summary=f"✓ {g.outcome.check.name}: {g.outcome.detail}",
-                                              weight=g.outcome.check.weight) for g in found[:3]] + _cited(claim, calls))
+            h = Hypothesis(
+                service=claim.service,
+                category=claim.category,
+                confidence=0.0,
+                source="llm",
+                summary=f"{claim.category} on {claim.service}, named by the model: {claim.summary}"[:300],
+                runbook_id=found[0].runbook_id,
+                evidence=[
+                    Evidence(
+                        call_id=g.outcome.call_id or "",
+                        tool=calls[g.outcome.call_id or ""]["tool"],
+                        summary=f"✓ {g.outcome.check.name}: {g.outcome.detail}",
+                        weight=g.outcome.check.weight,
+                    )
+                    for g in found[:3]
+                ]
+                + _cited(claim, calls),
+            )
         h.confidence = scored.confidence
         out.append(h)
 
     notes = list(base.get("notes", []))
     if dropped:
-        notes.append(f"LLM kept {len(kept)} hypothesis(es) with cited evidence ({len(grounds)} outside the rules "
-                     f"engine's list, grounded); dropped {len(dropped)} unsupported: " + "; ".join(dropped[:3]))
+        notes.append(
+            f"LLM kept {len(kept)} hypothesis(es) with cited evidence ({len(grounds)} outside the rules "
+            f"engine's list, grounded); dropped {len(dropped)} unsupported: " + "; ".join(dropped[:3])
+        )
     leader = next(iter(hypotheses), None)
     recorded = [h for i, (key, h) in enumerate(rules.items()) if i < RECORDED_RULES or key in named]
-    record = {**trust.as_dict(), "proposed": len(kept) + len(dropped), "kept": len(kept), "grounded": len(grounds),
-              "dropped": len(dropped),
-              "rules_leader": [leader.service, leader.category] if leader else None,
-              "rules": [[h.service, h.category, round(h.confidence, 4)] for h in recorded],
-              "named": [[c.service, c.category, round(c.confidence, 4), c.key in grounds] for c in kept]}
+    record = {
+        **trust.as_dict(),
+        "proposed": len(kept) + len(dropped),
+        "kept": len(kept),
+        "grounded": len(grounds),
+        "dropped": len(dropped),
+        "rules_leader": [leader.service, leader.category] if leader else None,
+        "rules": [[h.service, h.category, round(h.confidence, 4)] for h in recorded],
+        "named": [[c.service, c.category, round(c.confidence, 4), c.key in grounds] for c in kept],
+    }
     update = {**base, "hypotheses": [h.model_dump() for h in out], "notes": notes, "trust": record}
     if out and base.get("verdict") in ("diagnosed", "no_fault"):
         update["verdict"] = "no_fault" if out[0].category == "no_fault" else "diagnosed"

@@ -64,8 +64,11 @@ def _result(call: dict[str, Any], room: int) -> str:
     data = json.dumps(call.get("data"), default=str) if call.get("data") is not None else ""
     limit = len(data)
     while True:
-        text = render("_partials/tool_result", call={**call, "summary": clip(str(call.get("summary", "")), 400)},
-                      data=clip(data, limit) if limit > 0 else "")
+        text = render(
+            "_partials/tool_result",
+            call={**call, "summary": clip(str(call.get("summary", "")), 400)},
+            data=clip(data, limit) if limit > 0 else "",
+        )
         excess = len(json.dumps(text)) - room
         if excess <= 0 or limit <= 0:
             return text
@@ -109,39 +112,54 @@ class LLMReasoner:
         ran = {c["tool"] for c in state.get("calls", [])} & ANALYSES
         return [s for s in ctx.registry.openai_schemas() if s["function"]["name"] not in ran]
 
-    def _opening(self, state: InvestigationState, ctx: AgentContext, tools: list[dict[str, Any]],
-                 json_tools: dict[str, Any]) -> list[dict[str, Any]] | None:
+    def _opening(
+        self, state: InvestigationState, ctx: AgentContext, tools: list[dict[str, Any]], json_tools: dict[str, Any]
+    ) -> list[dict[str, Any]] | None:
         """The system and user messages, with the tool schemas (native, or spelled out for JSON mode), at the
         most evidence detail that fits :data:`OPENING_SHARE` of the budget, else the least detail that fits
         all of it, else None."""
         preliminary = self.rules.diagnose(state, ctx)["hypotheses"][:3]
         incident = state["incident"]
-        system = render("investigate", categories=list(categories()), topology=ctx.sources.call_graph(),
-                        max_calls=max(ctx.settings.max_tool_calls - len(state.get("calls", [])), 0))
+        system = render(
+            "investigate",
+            categories=list(categories()),
+            topology=ctx.sources.call_graph(),
+            max_calls=max(ctx.settings.max_tool_calls - len(state.get("calls", [])), 0),
+        )
         leading = list(dict.fromkeys(h["service"] for h in preliminary))
 
         def opening(detail: Detail) -> list[dict[str, Any]]:
-            user = render("investigate_user", incident={**incident, "text": clip(str(incident.get("text", "")), 600)},
-                          started=to_datetime(float(incident["started_at"])).isoformat(),
-                          runbooks=state.get("runbooks", [])[:3], similar=state.get("similar", [])[:3],
-                          hypotheses=preliminary, digest=digest(state.get("calls", []), leading, detail))
+            user = render(
+                "investigate_user",
+                incident={**incident, "text": clip(str(incident.get("text", "")), 600)},
+                started=to_datetime(float(incident["started_at"])).isoformat(),
+                runbooks=state.get("runbooks", [])[:3],
+                similar=state.get("similar", [])[:3],
+                hypotheses=preliminary,
+                digest=digest(state.get("calls", []), leading, detail),
+            )
             return [{"role": "system", "content": system}, {"role": "user", "content": user}]
 
         def size(messages: list[dict[str, Any]]) -> int:
             return max(estimate_tokens(messages, tools), estimate_tokens([*messages, json_tools]))
 
         budget = ctx.settings.max_prompt_tokens
-        return first_fitting((opening(d) for d in DETAILS), size, int(budget * OPENING_SHARE)) or \
-            first_fitting((opening(d) for d in DETAILS[-1:]), size, budget)
+        return first_fitting((opening(d) for d in DETAILS), size, int(budget * OPENING_SHARE)) or first_fitting(
+            (opening(d) for d in DETAILS[-1:]), size, budget
+        )
 
-    def _answer_results(self, state: InvestigationState, messages: list[dict[str, Any]],
-                        tools: list[dict[str, Any]]) -> None:
+    def _answer_results(
+        self, state: InvestigationState, messages: list[dict[str, Any]], tools: list[dict[str, Any]]
+    ) -> None:
         """Answer the model's calls that ran since its last turn, sharing what is left of the budget."""
         answered = {m.get("tool_call_id") for m in messages if m.get("role") == "tool"}
         asked = {tc["id"] for m in messages if m.get("role") == "assistant" for tc in m.get("tool_calls", [])}
         todo = [(c, "tool") for c in state.get("calls", []) if c["id"] in asked and c["id"] not in answered]
-        todo += [(c, "user") for c in state.get("calls", []) if c.get("by") == "llm-json"
-                 and not any(f'id="{c["id"]}"' in str(m.get("content")) for m in messages)]
+        todo += [
+            (c, "user")
+            for c in state.get("calls", [])
+            if c.get("by") == "llm-json" and not any(f'id="{c["id"]}"' in str(m.get("content")) for m in messages)
+        ]
         room = (self.settings.max_prompt_tokens - estimate_tokens(messages, tools)) * CHARS_PER_TOKEN - 60 * len(todo)
         shares = share_room([len(json.dumps(_result(call, RESULT_CHARS))) for call, _ in todo], room, RESULT_CHARS)
         for (call, role), share in zip(todo, shares, strict=True):
@@ -159,10 +177,13 @@ class LLMReasoner:
         if not messages:
             opening = self._opening(state, ctx, tools, json_tools)
             if opening is None:
-                return self._stop(f"its opening prompt does not fit the prompt budget "
-                                  f"({ctx.settings.max_prompt_tokens} tokens)")
+                return self._stop(
+                    f"its opening prompt does not fit the prompt budget ({ctx.settings.max_prompt_tokens} tokens)"
+                )
             messages = opening
-        self._answer_results(state, messages, offered if client.native_tools or _has(messages, json_tools) else [json_tools])
+        self._answer_results(
+            state, messages, offered if client.native_tools or _has(messages, json_tools) else [json_tools]
+        )
         if estimate_tokens(messages, offered) > ctx.settings.max_prompt_tokens:
             return self._stop(f"prompt budget ({ctx.settings.max_prompt_tokens} tokens) reached")
         try:
@@ -175,11 +196,14 @@ class LLMReasoner:
             return self._plan_json_mode(state, messages, json_tools)
         _unique_call_ids(reply, state, messages)
         messages.append(reply.raw_message)
-        update: dict[str, Any] = {"llm_messages": messages, "tokens": _tokens(state, reply.prompt_tokens,
-                                                                              reply.completion_tokens)}
+        update: dict[str, Any] = {
+            "llm_messages": messages,
+            "tokens": _tokens(state, reply.prompt_tokens, reply.completion_tokens),
+        }
         if reply.tool_calls:
-            update["pending"] = [{"id": c["id"], "tool": c["name"], "args": c["args"], "by": "llm"}
-                                 for c in reply.tool_calls]
+            update["pending"] = [
+                {"id": c["id"], "tool": c["name"], "args": c["args"], "by": "llm"} for c in reply.tool_calls
+            ]
         else:
             update["investigated"] = True
         return update
@@ -188,8 +212,9 @@ class LLMReasoner:
     def _stop(why: str) -> dict[str, Any]:
         return {"investigated": True, "notes": [f"the model stopped investigating: {why}"]}
 
-    def _plan_json_mode(self, state: InvestigationState, messages: list[dict[str, Any]],
-                        json_tools: dict[str, Any]) -> dict[str, Any]:
+    def _plan_json_mode(
+        self, state: InvestigationState, messages: list[dict[str, Any]], json_tools: dict[str, Any]
+    ) -> dict[str, Any]:
         client = self.client()
         if not _has(messages, json_tools):
             messages.insert(1, json_tools)
@@ -197,13 +222,16 @@ class LLMReasoner:
             return self._stop(f"prompt budget ({self.settings.max_prompt_tokens} tokens) reached")
         reply = client.chat(messages, json_mode=True)
         messages.append({"role": "assistant", "content": reply.content})
-        update: dict[str, Any] = {"llm_messages": messages, "tokens": _tokens(state, reply.prompt_tokens,
-                                                                              reply.completion_tokens)}
+        update: dict[str, Any] = {
+            "llm_messages": messages,
+            "tokens": _tokens(state, reply.prompt_tokens, reply.completion_tokens),
+        }
         answer = extract_json(reply.content)
         if isinstance(answer, dict) and answer.get("tool") and not answer.get("done"):
             call_id = f"j{len(state.get('calls', [])) + 1}"
-            update["pending"] = [{"id": call_id, "tool": str(answer["tool"]), "args": dict(answer.get("args") or {}),
-                                  "by": "llm-json"}]
+            update["pending"] = [
+                {"id": call_id, "tool": str(answer["tool"]), "args": dict(answer.get("args") or {}), "by": "llm-json"}
+            ]
         else:
             update["investigated"] = True
         return update
@@ -216,5 +244,9 @@ class LLMReasoner:
         try:
             update, reply = rank_with_model(self.client(), state, ctx, base, self.trust())
         except (LLMError, ValueError) as exc:
-            return {**base, "reasoner": "rules", "notes": [f"LLM diagnosis failed ({exc}); used the rules engine's ranking"]}
+            return {
+                **base,
+                "reasoner": "rules",
+                "notes": [f"LLM diagnosis failed ({exc}); used the rules engine's ranking"],
+            }
         return {**update, "tokens": _tokens(state, reply.prompt_tokens, reply.completion_tokens)}

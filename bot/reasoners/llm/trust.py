@@ -17,8 +17,16 @@ from typing import Any
 
 from bot.settings import Settings
 
-__all__ = ["UNCALIBRATED_WEIGHT", "PROFILE_NAME", "Scored", "Trust", "blend", "load_trust", "profile_path",
-           "save_weight"]
+__all__ = [
+    "UNCALIBRATED_WEIGHT",
+    "PROFILE_NAME",
+    "Scored",
+    "Trust",
+    "blend",
+    "load_trust",
+    "profile_path",
+    "save_weight",
+]
 
 UNCALIBRATED_WEIGHT = 0.09
 """``w`` for a model without a profile. ``(1 − w)·r + w·m`` ranks exactly as ``r + m·w/(1 − w)``, and
@@ -98,14 +106,21 @@ def load_trust(settings: Settings) -> Trust:
         scenarios = entry.get("scenarios")
         measured = f" on {scenarios} scenarios" if scenarios else ""
         return Trust(settings.model, weight, True, f"calibrated{measured} ({path})")
-    return Trust(settings.model, UNCALIBRATED_WEIGHT, False,
-                 f"no calibration for {settings.model}: the default, as much as the model could always add")
+    return Trust(
+        settings.model,
+        UNCALIBRATED_WEIGHT,
+        False,
+        f"no calibration for {settings.model}: the default, as much as the model could always add",
+    )
 
 
 def save_weight(path: Path, model: str, weight: float, facts: dict[str, Any]) -> None:
     """Write ``model``'s weight (and the figures that chose it) into the profile, keeping other models'."""
     models = _read(path)
-    models[model] = {"weight": round(weight, 4), **facts,
-                     "calibrated_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+    models[model] = {
+        "weight": round(weight, 4),
+        **facts,
+        "calibrated_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps({"models": models}, indent=2, sort_keys=True))

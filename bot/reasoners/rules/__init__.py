@@ -41,10 +41,18 @@ def _call(tool: str, **args: Any) -> dict[str, Any]:
 
 
 def to_hypothesis(finding: Finding) -> Hypothesis:
-    return Hypothesis(service=finding.service, category=finding.category, confidence=finding.confidence,
-                      summary=finding.summary, runbook_id=finding.runbook_id, explained_by=finding.explained_by,
-                      evidence=[Evidence(call_id=c.call_id, tool=c.tool, summary=c.summary, supports=c.supports,
-                                         weight=c.weight) for c in finding.clues])
+    return Hypothesis(
+        service=finding.service,
+        category=finding.category,
+        confidence=finding.confidence,
+        summary=finding.summary,
+        runbook_id=finding.runbook_id,
+        explained_by=finding.explained_by,
+        evidence=[
+            Evidence(call_id=c.call_id, tool=c.tool, summary=c.summary, supports=c.supports, weight=c.weight)
+            for c in finding.clues
+        ],
+    )
 
 
 def _history_keys(evidence: Gathered, ctx: AgentContext) -> list[str]:
@@ -57,12 +65,23 @@ def _history_keys(evidence: Gathered, ctx: AgentContext) -> list[str]:
     leading = [s for name in evidence.ranked[:2] for s in evidence.services[name].series]
     burning: dict[str, Shift] = {}  # one series per resource: pods that leak alike are one question
     for s in leading:  # a full disk got there somehow, however flat it sits in the window now
-        if s.kind in ACCUMULATING and s.direction == "up" and (s.score >= ctx.params.burn_floor or at_capacity(s, ctx.params)):
+        if (
+            s.kind in ACCUMULATING
+            and s.direction == "up"
+            and (s.score >= ctx.params.burn_floor or at_capacity(s, ctx.params))
+        ):
             burning.setdefault(s.kind, s)
-    busier = [s for s in leading if s.kind == "traffic" and s.direction == "up" and s.score >= threshold * ctx.params.moving_share]
+    busier = [
+        s
+        for s in leading
+        if s.kind == "traffic" and s.direction == "up" and s.score >= threshold * ctx.params.moving_share
+    ]
     faults = [s for s in shifts if s.kind not in NON_FAULT_KINDS][:RECURRING_LEADERS]  # what a recurring verdict reads
     keys = list(dict.fromkeys(s.key for s in [*faults, *shifts]))[: ctx.params.history_series]
-    for extra in (list(burning.values()), busier):  # a slow burn's start; a rise in traffic that may be the hour's usual peak
+    for extra in (
+        list(burning.values()),
+        busier,
+    ):  # a slow burn's start; a rise in traffic that may be the hour's usual peak
         keys += [k for k in dict.fromkeys(s.key for s in extra) if k not in keys][: ctx.params.history_burning]
     return keys
 
@@ -83,8 +102,7 @@ class RulesReasoner:
                 span = incident.get("onset_within_s")
                 if span:  # "since this morning": the change may lie anywhere that far back
                     lookback = max(float(span), SPAN_FLOOR_S)
-                    calls.append(_call("rank_anomalies", onset=onset, lookback=f"{int(lookback)}s",
-                                       onset_unknown=True))
+                    calls.append(_call("rank_anomalies", onset=onset, lookback=f"{int(lookback)}s", onset_unknown=True))
                 else:
                     calls.append(_call("rank_anomalies", onset=onset))
             if sources.kubernetes is not None:
@@ -130,23 +148,34 @@ class RulesReasoner:
     def diagnose(self, state: InvestigationState, ctx: AgentContext) -> dict[str, Any]:
         incident = state["incident"]
         evidence = read_evidence(state.get("calls", []))
-        context = Context(alerted=list(incident.get("services", [])),
-                          retrieved=state.get("retrieved") or [h["doc_id"] for h in state.get("runbooks", [])],
-                          similar=state.get("similar", []), alertname=incident.get("alertname"),
-                          topology=ctx.sources.call_graph())
+        context = Context(
+            alerted=list(incident.get("services", [])),
+            retrieved=state.get("retrieved") or [h["doc_id"] for h in state.get("runbooks", [])],
+            similar=state.get("similar", []),
+            alertname=incident.get("alertname"),
+            topology=ctx.sources.call_graph(),
+        )
         findings = diagnose(evidence, ctx.kb.runbooks() if ctx.kb is not None else [], context, ctx.params)
         hypotheses = [to_hypothesis(f).model_dump() for f in findings]
         blind = blind_spots(evidence)
         if evidence.anomaly_call is None and not _supported_without_metrics(findings):
             why = "; ".join(blind) or "no telemetry answered"
-            return {"hypotheses": hypotheses, "verdict": "inconclusive",
-                    "notes": [f"inconclusive: could not read {why}"]}
+            return {
+                "hypotheses": hypotheses,
+                "verdict": "inconclusive",
+                "notes": [f"inconclusive: could not read {why}"],
+            }
         verdict = "no_fault" if findings and findings[0].category == "no_fault" else "diagnosed"
-        notes = [f"could not read {spot}" for spot in blind if evidence.anomaly_call is not None or "metrics" not in spot]
+        notes = [
+            f"could not read {spot}" for spot in blind if evidence.anomaly_call is not None or "metrics" not in spot
+        ]
         return {"hypotheses": hypotheses, "verdict": verdict, "notes": notes}
 
 
 def _supported_without_metrics(findings: list[Finding]) -> bool:
     """A finding that stands on logs, changes or Kubernetes state even though no metric was read."""
-    return bool(findings) and findings[0].category != "no_fault" and \
-        any(c.supports and c.tool != "rank_anomalies" for c in findings[0].clues)
+    return (
+        bool(findings)
+        and findings[0].category != "no_fault"
+        and any(c.supports and c.tool != "rank_anomalies" for c in findings[0].clues)
+    )

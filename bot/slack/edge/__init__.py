@@ -11,6 +11,22 @@ from bot.slack.edge.protocol import DeadlineProtocol
 from bot.slack.edge.ratelimit import WEBHOOK_RATE, TokenBuckets
 from bot.slack.edge.webhooks import MAX_DEPTH, WEBHOOKS, Webhooks
 
-__all__ = ["build_edge_app", "BodyRefused", "read_body", "REPLAY_WINDOW_S", "SLACK_PATH", "SlackEvents", "MAX_BODY",
-           "EdgeLimits", "Probes", "DeadlineProtocol", "WEBHOOK_RATE", "TokenBuckets", "MAX_DEPTH", "WEBHOOKS",
-           "Webhooks", "RequestHeadCheck", "head_problem"]
+__all__ = [
+    "build_edge_app",
+    "BodyRefused",
+    "read_body",
+    "REPLAY_WINDOW_S",
+    "SLACK_PATH",
+    "SlackEvents",
+    "MAX_BODY",
+    "EdgeLimits",
+    "Probes",
+    "DeadlineProtocol",
+    "WEBHOOK_RATE",
+    "TokenBuckets",
+    "MAX_DEPTH",
+    "WEBHOOKS",
+    "Webhooks",
+    "RequestHeadCheck",
+    "head_problem",
+]

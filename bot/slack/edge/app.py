@@ -55,8 +55,9 @@ class WorkerThreads:
         return await anyio.to_thread.run_sync(func, *args, limiter=self._limiter, abandon_on_cancel=True)
 
 
-def build_edge_app(probes: Probes, webhooks: Webhooks, slack: SlackEvents | None, max_body: int,
-                   max_header_bytes: int, threads: int) -> ASGIApp:
+def build_edge_app(
+    probes: Probes, webhooks: Webhooks, slack: SlackEvents | None, max_body: int, max_header_bytes: int, threads: int
+) -> ASGIApp:
     """``slack`` is None in Socket Mode: ``/slack/events`` is then not served (404). Blocking work runs on
     up to ``threads`` worker threads."""
     workers = WorkerThreads(threads)
@@ -75,13 +76,17 @@ def build_edge_app(probes: Probes, webhooks: Webhooks, slack: SlackEvents | None
         client = request.client.host if request.client else ""
         return await workers.run(webhooks.answer, request.url.path, client, request.headers, body)
 
-    routes = [Route("/healthz", health, methods=["GET"]), Route("/readyz", ready, methods=["GET"]),
-              Route("/metrics", metrics, methods=["GET"])]
+    routes = [
+        Route("/healthz", health, methods=["GET"]),
+        Route("/readyz", ready, methods=["GET"]),
+        Route("/metrics", metrics, methods=["GET"]),
+    ]
     routes += [Route(path, webhook, methods=["POST"]) for path in WEBHOOKS]
-    app: ASGIApp = Starlette(routes=routes,
-                             middleware=[Middleware(RequestHeadCheck, max_header_bytes=max_header_bytes)],
-                             exception_handlers={BodyRefused: _body_refused, HTTPException: _http_error,
-                                                 Exception: _server_error})
+    app: ASGIApp = Starlette(
+        routes=routes,
+        middleware=[Middleware(RequestHeadCheck, max_header_bytes=max_header_bytes)],
+        exception_handlers={BodyRefused: _body_refused, HTTPException: _http_error, Exception: _server_error},
+    )
     if slack is not None:
         app = SlackEndpoint(app, slack, workers, max_body, max_header_bytes)
     return app
@@ -95,8 +100,9 @@ class SlackEndpoint:
     (``SlackEvents``), and 500 without a traceback for a bug. On the loop, the writes are group commits
     (:class:`GroupCommit`): a request is answered once what it wrote is committed."""
 
-    def __init__(self, app: ASGIApp, slack: SlackEvents, workers: WorkerThreads, max_body: int,
-                 max_header_bytes: int) -> None:
+    def __init__(
+        self, app: ASGIApp, slack: SlackEvents, workers: WorkerThreads, max_body: int, max_header_bytes: int
+    ) -> None:
         self.app = app
         self.slack = slack
         self.workers = workers
@@ -127,8 +133,9 @@ class SlackEndpoint:
             if refused is not None:
                 return refused
             if self.slack.at_once(body):  # its listener only writes, locally: no thread to hand off to
-                return await self.writes.run(lambda: self.slack.remember(headers)
-                                             or self.slack.dispatch(body, headers, query))
+                return await self.writes.run(
+                    lambda: self.slack.remember(headers) or self.slack.dispatch(body, headers, query)
+                )
             refused = await self.writes.run(lambda: self.slack.remember(headers))
             if refused is not None:
                 return refused
@@ -148,8 +155,13 @@ async def _body_refused(request: Request, exc: Exception) -> Response:
 async def _http_error(request: Request, exc: Exception) -> Response:
     """Starlette's own refusals (no such path, wrong method), in the edge's JSON shape."""
     assert isinstance(exc, HTTPException)
-    error = f"no such path: {request.url.path}" if exc.status_code == 404 else \
-        f"{request.method} is not allowed on {request.url.path}" if exc.status_code == 405 else str(exc.detail)
+    error = (
+        f"no such path: {request.url.path}"
+        if exc.status_code == 404
+        else f"{request.method} is not allowed on {request.url.path}"
+        if exc.status_code == 405
+        else str(exc.detail)
+    )
     return error_response(exc.status_code, error, dict(exc.headers or {}))
 
 

@@ -35,9 +35,14 @@ PRUNE_EVERY_S = 60.0
 
 
 class SlackEvents:
-    def __init__(self, bolt: App, store: Any, signing_secret: str = "",
-                 clock: Callable[[], float] = time.monotonic,
-                 command_at_once: Callable[[str], bool] | None = None) -> None:
+    def __init__(
+        self,
+        bolt: App,
+        store: Any,
+        signing_secret: str = "",
+        clock: Callable[[], float] = time.monotonic,
+        command_at_once: Callable[[str], bool] | None = None,
+    ) -> None:
         """Without a ``signing_secret`` Bolt alone checks signatures (its own middleware); with one, unsigned
         requests are refused here, before Bolt parses them. ``command_at_once`` tells the slash commands
         answered without a read that could be slow (``Commands.at_once``); without it none is."""
@@ -112,9 +117,14 @@ def answered_at_once(body: bytes, command_at_once: Callable[[str], bool]) -> boo
     try:
         if body[:1] == b"{":
             payload = json.loads(body)
-            return isinstance(payload, dict) and (payload.get("type") == "url_verification" or (
-                payload.get("type") == "event_callback" and isinstance(payload.get("event"), dict)
-                and payload["event"].get("type") == "app_mention"))
+            return isinstance(payload, dict) and (
+                payload.get("type") == "url_verification"
+                or (
+                    payload.get("type") == "event_callback"
+                    and isinstance(payload.get("event"), dict)
+                    and payload["event"].get("type") == "app_mention"
+                )
+            )
         form = parse_qs(body.decode("utf-8", errors="replace"))
     except (ValueError, RecursionError):
         return False  # Bolt answers what it makes of it, on a thread

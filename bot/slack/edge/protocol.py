@@ -28,13 +28,16 @@ __all__ = ["DeadlineProtocol", "refusal"]
 def refusal(status: int, reason: str, error: str) -> bytes:
     """A whole response refusing a request, in the edge's JSON shape, closing the connection."""
     body = json.dumps({"error": error}).encode()
-    return (f"HTTP/1.1 {status} {reason}\r\ncontent-type: application/json\r\ncontent-length: {len(body)}\r\n"
-            "connection: close\r\n\r\n").encode() + body
+    return (
+        f"HTTP/1.1 {status} {reason}\r\ncontent-type: application/json\r\ncontent-length: {len(body)}\r\n"
+        "connection: close\r\n\r\n"
+    ).encode() + body
 
 
 class DeadlineProtocol(HttpToolsProtocol):
-    def __init__(self, *args: Any, read_timeout_s: float, max_connections: int, max_head_bytes: int,
-                 **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, read_timeout_s: float, max_connections: int, max_head_bytes: int, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.limit_concurrency = max_connections + 1  # uvicorn counts the asking connection itself
         self._read_timeout_s = read_timeout_s
@@ -55,8 +58,13 @@ class DeadlineProtocol(HttpToolsProtocol):
         if self._in_head and not self.transport.is_closing():
             self._head_bytes += len(data)
             if self._head_bytes > self._max_head_bytes:
-                self.transport.write(refusal(431, "Request Header Fields Too Large",
-                                             f"request headers too large (at most {self._max_head_bytes} bytes)"))
+                self.transport.write(
+                    refusal(
+                        431,
+                        "Request Header Fields Too Large",
+                        f"request headers too large (at most {self._max_head_bytes} bytes)",
+                    )
+                )
                 self.transport.close()
 
     def send_400_response(self, msg: str) -> None:

@@ -38,8 +38,9 @@ class Webhooks:
         """The refusal (429, 401) for this request, or None when it may be handled."""
         wait = self.limit.take(client)
         if wait > 0:
-            return error_response(429, "too many webhook requests from this address",
-                                  {"Retry-After": str(max(1, math.ceil(wait)))})
+            return error_response(
+                429, "too many webhook requests from this address", {"Retry-After": str(max(1, math.ceil(wait)))}
+            )
         if path == "/pagerduty" and self.pagerduty_secret:
             if not pagerduty_signed(headers.get("x-pagerduty-signature"), body, self.pagerduty_secret):
                 return error_response(401, "missing or wrong X-PagerDuty-Signature")

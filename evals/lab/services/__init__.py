@@ -10,5 +10,11 @@ from evals.lab.services.worker import Worker
 
 __all__ = ["SERVICE_CLASSES", "LabService"]
 
-SERVICE_CLASSES: dict[str, type[LabService]] = {"gateway": Gateway, "checkout": Checkout, "payments": Payments,
-                                                "inventory": Inventory, "db": Database, "worker": Worker}
+SERVICE_CLASSES: dict[str, type[LabService]] = {
+    "gateway": Gateway,
+    "checkout": Checkout,
+    "payments": Payments,
+    "inventory": Inventory,
+    "db": Database,
+    "worker": Worker,
+}

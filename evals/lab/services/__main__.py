@@ -24,8 +24,10 @@ def main(argv: list[str] | None = None) -> int:
     if state.defect == "crash":
         log = JsonLog(layout.logs_dir / f"{args.service}.log", args.service, args.replica)
         log.info(f"starting {args.service} {state.version}")
-        log.critical(f"fatal: error during startup: KeyError: 'LEDGER_URL' missing from configuration of release "
-                     f"{state.version}; exited with code 1")
+        log.critical(
+            f"fatal: error during startup: KeyError: 'LEDGER_URL' missing from configuration of release "
+            f"{state.version}; exited with code 1"
+        )
         return 1
     pod = os.environ.get("LAB_POD_NAME") or None  # set by the supervisor, as Kubernetes' downward API would
     SERVICE_CLASSES[args.service](layout, args.service, args.replica, pod=pod).serve()

@@ -29,12 +29,16 @@ from evals.lab.topology import CPU_LIMIT_CORES, LabLayout
 
 __all__ = ["HttpError", "LabService", "Request", "Route", "ENV_FAULTS", "LOCAL_FAULTS", "LEAK_WARNING_EVERY_S"]
 
-ENV_FAULTS = {"delay_s": "latency added to every call to a dependency (a slow outbound network path)",
-              "cpu_ms": "CPU burnt per request (a hot code path)",
-              "process_s": "time to process one queue message (a slow consumer)"}
+ENV_FAULTS = {
+    "delay_s": "latency added to every call to a dependency (a slow outbound network path)",
+    "cpu_ms": "CPU burnt per request (a hot code path)",
+    "process_s": "time to process one queue message (a slow consumer)",
+}
 """Faults of the service's environment: stored in its state, so every replica (and a restart) sees them."""
-LOCAL_FAULTS = {"pool_leak": "probability a request leaks its database connection",
-                "memory_leak_mb_s": "MB/s retained by a session cache that never evicts"}
+LOCAL_FAULTS = {
+    "pool_leak": "probability a request leaks its database connection",
+    "memory_leak_mb_s": "MB/s retained by a session cache that never evicts",
+}
 """Faults of one pod: its container keeps them when it crashes and restarts in the pod; a rolling
 restart (new pods) clears them."""
 LEAK_WARNING_EVERY_S = 3.0
@@ -61,8 +65,9 @@ Route = Callable[[Request], Any]
 class LabService:
     """One process of one lab service. Subclasses add ``routes()`` and background work."""
 
-    def __init__(self, layout: LabLayout, name: str, replica: int = 0, port: int | None = None,
-                 pod: str | None = None) -> None:
+    def __init__(
+        self, layout: LabLayout, name: str, replica: int = 0, port: int | None = None, pod: str | None = None
+    ) -> None:
         self.layout = layout
         self.name = name
         self.replica = replica
@@ -75,8 +80,9 @@ class LabService:
         self.registry = CollectorRegistry()
         self.telemetry = Telemetry(name, pod or f"{name}-{replica}", self.registry, self.version)
         self.endpoints = Endpoints(layout)
-        self.downstream = Downstream(self.endpoints, self.telemetry, link_delay=lambda: self.state.env("delay_s"),
-                                     on_slow=self.log.warning)
+        self.downstream = Downstream(
+            self.endpoints, self.telemetry, link_delay=lambda: self.state.env("delay_s"), on_slow=self.log.warning
+        )
         self.faults: dict[str, float] = self._pod_faults()
         self.rng = random.Random()
         self.started_at = time.time()
@@ -136,8 +142,13 @@ class LabService:
         path, method = request.path, request.method
         try:
             if path == "/version" and method == "GET":
-                return 200, {"service": self.name, "version": self.version, "replica": self.replica,
-                             "pid": os.getpid(), "started_at": self.started_at}
+                return 200, {
+                    "service": self.name,
+                    "version": self.version,
+                    "replica": self.replica,
+                    "pid": os.getpid(),
+                    "started_at": self.started_at,
+                }
             if path == "/healthz":
                 return 200, {"ok": True}
             if path == "/flags" and method == "GET":
@@ -173,9 +184,12 @@ class LabService:
         except Exception as exc:  # the service's own bug: a 500 and a traceback in the log
             status, payload = 500, {"error": f"{type(exc).__name__}: {exc}"}
             frame = traceback.extract_tb(exc.__traceback__)[-1]
-            self.log.error(f"unhandled exception in {request.method} {request.path}: Traceback (most recent call "
-                           f"last): File \"{self.name}/{frame.name}.py\", line {frame.lineno}, in {frame.name} "
-                           f"{type(exc).__name__}: {exc}", version=self.version)
+            self.log.error(
+                f"unhandled exception in {request.method} {request.path}: Traceback (most recent call "
+                f'last): File "{self.name}/{frame.name}.py", line {frame.lineno}, in {frame.name} '
+                f"{type(exc).__name__}: {exc}",
+                version=self.version,
+            )
         elapsed = time.monotonic() - started
         self.telemetry.server_request(request.method, request.path, status, elapsed)
         if status < 400:
@@ -210,8 +224,15 @@ class LabService:
         state = update_service_state(self.layout, self.name, change)
         for flag, enabled in wanted.items():
             if before.get(flag) != enabled:
-                record_change(self.layout, self.name, "flag", f"flag {flag} turned {'on' if enabled else 'off'}",
-                              version=self.version, flag=flag, author=author)
+                record_change(
+                    self.layout,
+                    self.name,
+                    "flag",
+                    f"flag {flag} turned {'on' if enabled else 'off'}",
+                    version=self.version,
+                    flag=flag,
+                    author=author,
+                )
                 self.log.info(f"feature flag {flag} set to {'on' if enabled else 'off'}", by=author)
         return dict(state["flags"])
 
@@ -231,6 +252,7 @@ class LabService:
             self._save_pod_faults()
             return {"local": dict(self.faults)}
         if name in ENV_FAULTS:
+
             def change(state: dict[str, Any]) -> None:
                 env = state.setdefault("env", {})
                 if value:

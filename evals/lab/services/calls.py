@@ -1,5 +1,6 @@
 """Calls between lab services over loopback HTTP (round-robin over replicas, one retry on a refused
-connection, OpenTelemetry client metrics and the service graph, the service's outbound network path with its added latency, slow calls
+connection, OpenTelemetry client metrics and the service graph, the service's outbound network path with its added
+latency, slow calls
 logged), and the client-side database connection pool."""
 
 from __future__ import annotations
@@ -36,8 +37,13 @@ class Downstream:
     and the service graph). ``link_delay`` is the latency the service's outbound network path adds to
     every call (the slow-network fault); ``on_slow`` hears about slow calls."""
 
-    def __init__(self, endpoints: Endpoints, telemetry: Telemetry,
-                 link_delay: Callable[[], float] | None = None, on_slow: Callable[[str], None] | None = None) -> None:
+    def __init__(
+        self,
+        endpoints: Endpoints,
+        telemetry: Telemetry,
+        link_delay: Callable[[], float] | None = None,
+        on_slow: Callable[[str], None] | None = None,
+    ) -> None:
         self.endpoints = endpoints
         self.telemetry = telemetry
         self.link_delay = link_delay
@@ -52,7 +58,13 @@ class Downstream:
         try:
             status, payload = self._send(upstream, method, path, body, timeout_s)
         except CallError as exc:
-            error = "timeout" if "timed out" in str(exc) else "connection_refused" if "refused" in str(exc) else "unreachable"
+            error = (
+                "timeout"
+                if "timed out" in str(exc)
+                else "connection_refused"
+                if "refused" in str(exc)
+                else "unreachable"
+            )
             self.telemetry.client_request(upstream, method, exc.status, time.monotonic() - started, error)
             raise
         elapsed = time.monotonic() - started
@@ -102,16 +114,20 @@ class ConnectionPool:
 
     ``leak=True`` models the bug where an error path never returns its connection."""
 
-    def __init__(self, size: int, telemetry: Telemetry | None = None, acquire_timeout_s: float = 1.0,
-                 name: str = "db") -> None:
+    def __init__(
+        self, size: int, telemetry: Telemetry | None = None, acquire_timeout_s: float = 1.0, name: str = "db"
+    ) -> None:
         self.size = size
         self.acquire_timeout_s = acquire_timeout_s
         self._free = threading.Semaphore(size)
         self._lock = threading.Lock()
         self.in_use = 0
         self.leaked = 0
-        self._waited = (telemetry.connection_pool(name, size, lambda: self.in_use) if telemetry is not None
-                        else lambda seconds: None)
+        self._waited = (
+            telemetry.connection_pool(name, size, lambda: self.in_use)
+            if telemetry is not None
+            else lambda seconds: None
+        )
 
     @contextmanager
     def connection(self, leak: bool = False) -> Iterator[None]:
@@ -120,8 +136,9 @@ class ConnectionPool:
         waited = time.monotonic() - started
         self._waited(waited)
         if not acquired:
-            raise PoolTimeout(f"timeout acquiring connection from pool db ({self.in_use}/{self.size} in use) "
-                              f"after {waited:.1f}s")
+            raise PoolTimeout(
+                f"timeout acquiring connection from pool db ({self.in_use}/{self.size} in use) after {waited:.1f}s"
+            )
         with self._lock:
             self.in_use += 1
         try:

@@ -3,7 +3,8 @@ container's, and its counters kept as the kernel keeps a cgroup's ``cpu.stat`` (
 cAdvisor exports as ``container_cpu_cfs_*``).
 
 Every ``PERIOD_S`` (a timer thread closes each period) the process may use ``limit × PERIOD_S``
-seconds of CPU (``time.process_time``, all threads). Request work asks :meth:`CpuQuota.wait` before it runs and between slices of a hot
+seconds of CPU (``time.process_time``, all threads). Request work asks :meth:`CpuQuota.wait` before it runs and
+between slices of a hot
 loop; once the period's quota is used up it waits for the next period, and that period counts as
 throttled. The scrape and the lab's admin endpoints are not held back, so a throttled replica still
 answers Prometheus (a real one answers late; the lab's scrape interval is too short for that).
@@ -30,10 +31,14 @@ STAT_EVERY_S = 0.5
 class CpuQuota:
     """CFS bandwidth control for this process: ``limit_cores`` of CPU per period, waited out when used up."""
 
-    def __init__(self, limit_cores: float, period_s: float = PERIOD_S,
-                 clock: Callable[[], float] = time.monotonic,
-                 cpu_clock: Callable[[], float] = time.process_time,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+    def __init__(
+        self,
+        limit_cores: float,
+        period_s: float = PERIOD_S,
+        clock: Callable[[], float] = time.monotonic,
+        cpu_clock: Callable[[], float] = time.process_time,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         if limit_cores <= 0 or period_s <= 0:
             raise ValueError(f"a CPU quota needs a positive limit and period, got {limit_cores} cores per {period_s}s")
         self.quota_s = limit_cores * period_s
@@ -82,8 +87,11 @@ class CpuQuota:
         """The counters as a cgroup's ``cpu.stat`` names them (``throttled_usec`` in microseconds)."""
         with self._lock:
             self._roll(self.clock())
-            return {"nr_periods": self.periods, "nr_throttled": self.throttled_periods,
-                    "throttled_usec": int(self.throttled_s * 1e6)}
+            return {
+                "nr_periods": self.periods,
+                "nr_throttled": self.throttled_periods,
+                "throttled_usec": int(self.throttled_s * 1e6),
+            }
 
     def write_stat(self, path: Path) -> None:
         text = "".join(f"{key} {value}\n" for key, value in self.stat().items())

@@ -36,9 +36,13 @@ class Database(LabService):
         self.registry.register(_KafkaOffsets(self))
 
     def routes(self) -> dict[tuple[str, str], Route]:
-        return {("POST", "/query"): self.query, ("POST", "/queue/publish"): self.publish,
-                ("POST", "/queue/consume"): self.consume, ("POST", "/queue/drain"): self.drain,
-                ("GET", "/queue/stats"): self.stats}
+        return {
+            ("POST", "/query"): self.query,
+            ("POST", "/queue/publish"): self.publish,
+            ("POST", "/queue/consume"): self.consume,
+            ("POST", "/queue/drain"): self.drain,
+            ("GET", "/queue/stats"): self.stats,
+        }
 
     def oldest_age(self, queue: str) -> float:
         items = self.queues[queue]
@@ -91,13 +95,16 @@ class Database(LabService):
             self.queues[queue].clear()
         if target:
             self.dead_letter[target] = self.dead_letter.get(target, 0) + count
-        self.log.warning(f"queue {queue} drained: {count} messages " + (f"moved to {target}" if target else "discarded"))
+        self.log.warning(
+            f"queue {queue} drained: {count} messages " + (f"moved to {target}" if target else "discarded")
+        )
         return {"queue": queue, "drained": count, "target": target or None}
 
     def stats(self, request: Request) -> Any:
-        return {q: {"depth": len(items), "oldest_age_s": round(self.oldest_age(q), 3),
-                    "consumer": CONSUMERS.get(q)} for q, items in self.queues.items()} | {
-            "dead_letter": dict(self.dead_letter)}
+        return {
+            q: {"depth": len(items), "oldest_age_s": round(self.oldest_age(q), 3), "consumer": CONSUMERS.get(q)}
+            for q, items in self.queues.items()
+        } | {"dead_letter": dict(self.dead_letter)}
 
 
 class _KafkaOffsets:
@@ -109,13 +116,21 @@ class _KafkaOffsets:
         self.db = db
 
     def collect(self) -> list[Metric]:
-        end = GaugeMetricFamily("kafka_topic_partition_current_offset", "Current Offset of a Broker at Topic/Partition",
-                                labels=["topic", "partition"])
-        group = GaugeMetricFamily("kafka_consumergroup_current_offset",
-                                  "Current Offset of a ConsumerGroup at Topic/Partition",
-                                  labels=["consumergroup", "topic", "partition"])
-        lag = GaugeMetricFamily("kafka_consumergroup_lag", "Current Approximate Lag of a ConsumerGroup at Topic/Partition",
-                                labels=["consumergroup", "topic", "partition"])
+        end = GaugeMetricFamily(
+            "kafka_topic_partition_current_offset",
+            "Current Offset of a Broker at Topic/Partition",
+            labels=["topic", "partition"],
+        )
+        group = GaugeMetricFamily(
+            "kafka_consumergroup_current_offset",
+            "Current Offset of a ConsumerGroup at Topic/Partition",
+            labels=["consumergroup", "topic", "partition"],
+        )
+        lag = GaugeMetricFamily(
+            "kafka_consumergroup_lag",
+            "Current Approximate Lag of a ConsumerGroup at Topic/Partition",
+            labels=["consumergroup", "topic", "partition"],
+        )
         for queue, consumer in CONSUMERS.items():
             offset, waiting = self.db.offsets[queue], len(self.db.queues[queue])
             end.add_metric([queue, "0"], offset)

@@ -66,5 +66,11 @@ def leak_warning(sessions: int, resident: float) -> str:
 
 
 def _session(n: int) -> dict[str, Any]:
-    return {"id": f"sess-{n:09d}", "user": f"user-{n % 7919}", "cart": [{"sku": f"sku-{n % 97}", "qty": 1 + n % 3}],
-            "created": time.time(), "token": f"{random.getrandbits(128):032x}", "blob": os.urandom(16) * 64}
+    return {
+        "id": f"sess-{n:09d}",
+        "user": f"user-{n % 7919}",
+        "cart": [{"sku": f"sku-{n % 97}", "qty": 1 + n % 3}],
+        "created": time.time(),
+        "token": f"{random.getrandbits(128):032x}",
+        "blob": os.urandom(16) * 64,
+    }

@@ -26,8 +26,14 @@ class JsonLog:
         self.replica = replica
 
     def log(self, level: str, msg: str, **fields: Any) -> None:
-        record = {"ts": round(time.time(), 3), "level": level, "msg": msg, "service": self.service,
-                  "replica": self.replica, **fields}
+        record = {
+            "ts": round(time.time(), 3),
+            "level": level,
+            "msg": msg,
+            "service": self.service,
+            "replica": self.replica,
+            **fields,
+        }
         line = json.dumps(record, default=str) + "\n"
         with self._lock:
             self._handle.write(line)

@@ -48,8 +48,9 @@ class Checkout(_StoresInDb):
         body = request.body or {}
         sku, amount = str(body.get("sku", "sku-1")), float(body.get("amount", 20.0))
         if self.state.flag("new-tax-engine") and self.rng.random() < 0.6:
-            raise HttpError(500, "flag new-tax-engine: tax calculation failed: TaxEngineError: no rate table "
-                                 "for region eu-west")
+            raise HttpError(
+                500, "flag new-tax-engine: tax calculation failed: TaxEngineError: no rate table for region eu-west"
+            )
         self.downstream.call("inventory", "POST", "/reserve", {"sku": sku, "quantity": 1})
         charge = self.downstream.call("payments", "POST", "/charge", {"amount": amount}, timeout_s=3.0)
         order_id = f"o-{self.replica}-{next(self._ids)}"

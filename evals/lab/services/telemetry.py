@@ -38,27 +38,46 @@ class Telemetry:
 
     def __init__(self, service: str, instance: str, registry: CollectorRegistry, version: str = "") -> None:
         self.service = service
-        self.reader = PrometheusMetricReader(registry=registry,
-                                             resource_attribute_filter=lambda key: key == "service.name")
-        resource = Resource.create({"service.name": service, "service.namespace": NAMESPACE,
-                                    "service.instance.id": instance, "service.version": version})
+        self.reader = PrometheusMetricReader(
+            registry=registry, resource_attribute_filter=lambda key: key == "service.name"
+        )
+        resource = Resource.create(
+            {
+                "service.name": service,
+                "service.namespace": NAMESPACE,
+                "service.instance.id": instance,
+                "service.version": version,
+            }
+        )
         self.provider = MeterProvider(resource=resource, metric_readers=[self.reader])
         meter = self.provider.get_meter(SCOPE)
         self.meter = meter
-        self._server = meter.create_histogram("http.server.request.duration", unit="s",
-                                              description="Duration of HTTP server requests.",
-                                              explicit_bucket_boundaries_advisory=LATENCY_BUCKETS)
-        self._client = meter.create_histogram("http.client.request.duration", unit="s",
-                                              description="Duration of HTTP client requests.",
-                                              explicit_bucket_boundaries_advisory=LATENCY_BUCKETS)
-        self._graph = meter.create_counter("traces_service_graph_request",
-                                           description="Requests between two services, by client and server.")
-        self._graph_failed = meter.create_counter("traces_service_graph_request_failed",
-                                                  description="Failed requests between two services.")
+        self._server = meter.create_histogram(
+            "http.server.request.duration",
+            unit="s",
+            description="Duration of HTTP server requests.",
+            explicit_bucket_boundaries_advisory=LATENCY_BUCKETS,
+        )
+        self._client = meter.create_histogram(
+            "http.client.request.duration",
+            unit="s",
+            description="Duration of HTTP client requests.",
+            explicit_bucket_boundaries_advisory=LATENCY_BUCKETS,
+        )
+        self._graph = meter.create_counter(
+            "traces_service_graph_request", description="Requests between two services, by client and server."
+        )
+        self._graph_failed = meter.create_counter(
+            "traces_service_graph_request_failed", description="Failed requests between two services."
+        )
 
     def server_request(self, method: str, route: str, status: int, seconds: float) -> None:
-        attributes: dict[str, str | int] = {"http.request.method": method, "http.route": route,
-                                            "http.response.status_code": status, "url.scheme": "http"}
+        attributes: dict[str, str | int] = {
+            "http.request.method": method,
+            "http.route": route,
+            "http.response.status_code": status,
+            "url.scheme": "http",
+        }
         if status >= 500:
             attributes["error.type"] = str(status)
         self._server.record(seconds, attributes)
@@ -83,29 +102,42 @@ class Telemetry:
 
         def count(_: CallbackOptions) -> Iterable[Observation]:
             used = in_use()
-            return [Observation(used, {**names, "db.client.connection.state": "used"}),
-                    Observation(size - used, {**names, "db.client.connection.state": "idle"})]
+            return [
+                Observation(used, {**names, "db.client.connection.state": "used"}),
+                Observation(size - used, {**names, "db.client.connection.state": "idle"}),
+            ]
 
         def limit(_: CallbackOptions) -> Iterable[Observation]:
             return [Observation(size, names)]
 
-        self.meter.create_observable_up_down_counter("db.client.connection.count", [count], unit="{connection}",
-                                                     description="Connections in the pool, by state.")
-        self.meter.create_observable_up_down_counter("db.client.connection.max", [limit], unit="{connection}",
-                                                     description="The most connections the pool allows.")
-        wait = self.meter.create_histogram("db.client.connection.wait_time", unit="s",
-                                           description="Time it took to obtain an open connection from the pool.",
-                                           explicit_bucket_boundaries_advisory=WAIT_BUCKETS)
+        self.meter.create_observable_up_down_counter(
+            "db.client.connection.count", [count], unit="{connection}", description="Connections in the pool, by state."
+        )
+        self.meter.create_observable_up_down_counter(
+            "db.client.connection.max",
+            [limit],
+            unit="{connection}",
+            description="The most connections the pool allows.",
+        )
+        wait = self.meter.create_histogram(
+            "db.client.connection.wait_time",
+            unit="s",
+            description="Time it took to obtain an open connection from the pool.",
+            explicit_bucket_boundaries_advisory=WAIT_BUCKETS,
+        )
         return lambda seconds: wait.record(seconds, names)
 
-    def message_processing(self, queue: str, system: str = "kafka",
-                           buckets: Sequence[float] = LATENCY_BUCKETS) -> Callable[[float], None]:
+    def message_processing(
+        self, queue: str, system: str = "kafka", buckets: Sequence[float] = LATENCY_BUCKETS
+    ) -> Callable[[float], None]:
         """A consumer's time to process one message, from ``queue``."""
-        histogram = self.meter.create_histogram("messaging.process.duration", unit="s",
-                                                description="Duration of processing operation.",
-                                                explicit_bucket_boundaries_advisory=buckets)
-        names = {"messaging.system": system, "messaging.destination.name": queue,
-                 "messaging.operation.name": "process"}
+        histogram = self.meter.create_histogram(
+            "messaging.process.duration",
+            unit="s",
+            description="Duration of processing operation.",
+            explicit_bucket_boundaries_advisory=buckets,
+        )
+        names = {"messaging.system": system, "messaging.destination.name": queue, "messaging.operation.name": "process"}
         return lambda seconds: histogram.record(seconds, names)
 
     def shutdown(self) -> None:

@@ -35,8 +35,9 @@ class Worker(LabService):
         done = 0
         while not self._stop.is_set():
             try:
-                answer = self.downstream.call("db", "POST", "/queue/consume", {"queue": QUEUE, "max": BATCH},
-                                              timeout_s=2.0)
+                answer = self.downstream.call(
+                    "db", "POST", "/queue/consume", {"queue": QUEUE, "max": BATCH}, timeout_s=2.0
+                )
             except CallError as exc:
                 self.log.error(f"cannot consume from {QUEUE}: {exc}")
                 self._stop.wait(1.0)

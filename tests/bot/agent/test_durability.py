@@ -37,8 +37,13 @@ class Andon:
 
     def investigator(self) -> Investigator:
         settings = load_settings(data_dir=self.data_dir, database_url=self.database_url)
-        inv = investigator(settings, self.data_dir, store=open_store(self.database_url, self.data_dir),
-                           policy=approver_policy(), approval_mode="interactive")
+        inv = investigator(
+            settings,
+            self.data_dir,
+            store=open_store(self.database_url, self.data_dir),
+            policy=approver_policy(),
+            approval_mode="interactive",
+        )
         self.opened.append(inv)
         return inv
 
@@ -66,8 +71,14 @@ def _env(tmp_path: Path) -> dict[str, str]:
 
 
 def _worker(tmp_path: Path, command: str, options: dict[str, Any]) -> subprocess.Popen[str]:
-    return subprocess.Popen([sys.executable, "-m", "tests.bot.agent.worker", command, json.dumps(options)], cwd=ROOT,
-                            env=_env(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "tests.bot.agent.worker", command, json.dumps(options)],
+        cwd=ROOT,
+        env=_env(tmp_path),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def _run_worker(tmp_path: Path, command: str, options: dict[str, Any]) -> dict[str, Any]:
@@ -84,8 +95,10 @@ def _kill(proc: subprocess.Popen[str]) -> None:
 
 
 def _approve(proposal: dict[str, Any], *users: str) -> list[dict[str, Any]]:
-    return [{"proposal_id": proposal["id"], "hash": proposal["hash"], "decision": "approve", "by": user,
-             "at": time.time()} for user in users]
+    return [
+        {"proposal_id": proposal["id"], "hash": proposal["hash"], "decision": "approve", "by": user, "at": time.time()}
+        for user in users
+    ]
 
 
 def _executions(andon: Andon, incident_id: str) -> list[dict[str, Any]]:
@@ -103,11 +116,14 @@ def test_paused_in_one_process_resumed_in_another(andon: Andon, tmp_path: Path) 
     [proposal] = outcome.state["proposals"]
     assert proposal["tool"] == "rollback_deploy"
 
-    result = _run_worker(tmp_path, "resume", andon.options(incident_id=outcome.incident_id,
-                                                           decisions=_approve(proposal, "UAPPROVER1")))
+    result = _run_worker(
+        tmp_path, "resume", andon.options(incident_id=outcome.incident_id, decisions=_approve(proposal, "UAPPROVER1"))
+    )
     assert not result["waiting"]
     assert [a["status"] for a in result["actions"]] == ["executed"]
-    assert [(e["action"], e["service"]) for e in result["executed"] if not e["dry_run"]] == [("rollback_deploy", "checkout")]
+    assert [(e["action"], e["service"]) for e in result["executed"] if not e["dry_run"]] == [
+        ("rollback_deploy", "checkout")
+    ]
     [execution] = _executions(andon, outcome.incident_id)
     assert execution["status"] == "executed" and execution["args"] == proposal["args"]
 
@@ -144,8 +160,9 @@ def test_sigkill_during_an_action_is_reported_interrupted_and_never_rerun(andon:
     [proposal] = outcome.state["proposals"]
     decisions = _approve(proposal, "UAPPROVER1")
     marker = tmp_path / "actuator-started"
-    proc = _worker(tmp_path, "resume", andon.options(incident_id=outcome.incident_id, decisions=decisions,
-                                                     slow_marker=str(marker)))
+    proc = _worker(
+        tmp_path, "resume", andon.options(incident_id=outcome.incident_id, decisions=decisions, slow_marker=str(marker))
+    )
     deadline = time.time() + 60
     while not marker.exists():
         assert proc.poll() is None, proc.stderr.read() if proc.stderr else "worker exited"
@@ -155,8 +172,9 @@ def test_sigkill_during_an_action_is_reported_interrupted_and_never_rerun(andon:
 
     store = open_store(andon.database_url, andon.data_dir)
     assert [e["status"] for e in store.executions(outcome.incident_id)] == ["running"]
-    assert store.mark_interrupted() == [{"incident_id": outcome.incident_id, "hash": proposal["hash"],
-                                         "tool": "rollback_deploy"}]
+    assert store.mark_interrupted() == [
+        {"incident_id": outcome.incident_id, "hash": proposal["hash"], "tool": "rollback_deploy"}
+    ]
     assert store.audit_log(outcome.incident_id)[-1]["event"] == "interrupted"
 
     restarted = andon.investigator()
@@ -186,8 +204,10 @@ def test_concurrent_double_resume_executes_once(andon: Andon) -> None:
         except BaseException as exc:  # noqa: BLE001 - asserted below
             errors.append(exc)
 
-    threads = [threading.Thread(target=resume, args=(first, "UAPPROVER1")),
-               threading.Thread(target=resume, args=(second, "UAPPROVER2"))]
+    threads = [
+        threading.Thread(target=resume, args=(first, "UAPPROVER1")),
+        threading.Thread(target=resume, args=(second, "UAPPROVER2")),
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -205,5 +225,7 @@ def test_reinvestigating_an_incident_does_not_run_its_action_twice(andon: Andon)
     again = inv.start(alert())  # the same alert investigated afresh proposes the same action
     assert again.incident_id == outcome.incident_id and again.waiting
     final = inv.resume(again.incident_id, _approve(again.state["proposals"][0], "UAPPROVER1"))
-    assert final.state["actions"][0]["status"] == "skipped" and "already ran once" in final.state["actions"][0]["decision"]
+    assert (
+        final.state["actions"][0]["status"] == "skipped" and "already ran once" in final.state["actions"][0]["decision"]
+    )
     assert len(non_dry_executions(inv)) == 1

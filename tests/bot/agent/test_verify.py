@@ -47,18 +47,40 @@ def _restarts(crash_every_s: float, until: float, start: float = ONSET) -> Any:
 
 
 def _state(metric: str, before: float, after: float, fixed: float = FIXED) -> dict[str, Any]:
-    anomaly = {"service": "inventory", "score": 9.0, "raw_score": 40.0, "fault_score": 40.0, "onset": ONSET,
-               "series": [{"metric": metric, "kind": "restarts", "score": 40.0, "direction": "up", "onset": ONSET,
-                           "before": before, "after": after}]}
-    return {"incident": {"id": "inc-verify", "started_at": ONSET + 10},
-            "hypotheses": [{"service": "inventory", "category": "crash_loop", "confidence": 0.9}],
-            "calls": [{"id": "c1", "tool": "rank_anomalies", "status": "ok", "data": [anomaly]}],
-            "actions": [{"tool": "rollback_deploy", "status": "executed", "at": fixed}]}
+    anomaly = {
+        "service": "inventory",
+        "score": 9.0,
+        "raw_score": 40.0,
+        "fault_score": 40.0,
+        "onset": ONSET,
+        "series": [
+            {
+                "metric": metric,
+                "kind": "restarts",
+                "score": 40.0,
+                "direction": "up",
+                "onset": ONSET,
+                "before": before,
+                "after": after,
+            }
+        ],
+    }
+    return {
+        "incident": {"id": "inc-verify", "started_at": ONSET + 10},
+        "hypotheses": [{"service": "inventory", "category": "crash_loop", "confidence": 0.9}],
+        "calls": [{"id": "c1", "tool": "rank_anomalies", "status": "ok", "data": [anomaly]}],
+        "actions": [{"tool": "rollback_deploy", "status": "executed", "at": fixed}],
+    }
 
 
 def _context(settings: Settings, metrics: MetricsSource, now: float = NOW) -> AgentContext:
-    return AgentContext(settings=settings, registry=default_registry(), sources=Sources(metrics=metrics),
-                        reasoners={}, clock=lambda: now)
+    return AgentContext(
+        settings=settings,
+        registry=default_registry(),
+        sources=Sources(metrics=metrics),
+        reasoners={},
+        clock=lambda: now,
+    )
 
 
 def test_counters_are_told_by_their_names() -> None:
@@ -103,14 +125,16 @@ def test_a_crash_loop_still_restarting_has_not_recovered(settings: Settings) -> 
 
 def test_too_soon_after_the_fix_a_counter_is_not_judged(settings: Settings) -> None:
     metrics = Recorded(restarts_total=_restarts(2.0, FIXED))
-    recovered, detail = symptom_recovered(_context(settings, metrics, now=FIXED + 4.0),
-                                          _state("restarts_total", 0.0, 30.0))
+    recovered, detail = symptom_recovered(
+        _context(settings, metrics, now=FIXED + 4.0), _state("restarts_total", 0.0, 30.0)
+    )
     assert recovered is None and "too soon" in detail
 
 
 @pytest.mark.parametrize(("now_level", "expected"), [(0.02, True), (0.35, False)])
-def test_a_level_is_compared_with_its_level_before_the_onset(settings: Settings, now_level: float,
-                                                              expected: bool) -> None:
+def test_a_level_is_compared_with_its_level_before_the_onset(
+    settings: Settings, now_level: float, expected: bool
+) -> None:
     metrics = Recorded(error_ratio=lambda t: 0.01 if t < ONSET else 0.4 if t < FIXED else now_level)
     recovered, _ = symptom_recovered(_context(settings, metrics), _state("error_ratio", 0.01, 0.4))
     assert recovered is expected
@@ -118,6 +142,7 @@ def test_a_level_is_compared_with_its_level_before_the_onset(settings: Settings,
 
 def test_a_level_is_judged_against_the_worst_it_reached_before_the_fix(settings: Settings) -> None:
     """Diagnosed at 0.65 s, the latency kept climbing to 2 s until the fix; 0.24 s now is most of the way back."""
+
     def latency(t: float) -> float:
         if t < ONSET:
             return 0.05
@@ -146,8 +171,15 @@ def test_the_symptom_verified_is_the_one_the_runbook_checks_first(settings: Sett
     symptom is the restart count: that is what the fix must stop."""
     state = _state("restarts_total", 0.0, 3.0)
     state["hypotheses"][0]["runbook_id"] = "rb-crash-loop"
-    throttled = {"metric": "cpu_throttled_ratio", "kind": "cpu", "score": 135.0, "direction": "up", "onset": ONSET,
-                 "before": 0.0, "after": 0.75}
+    throttled = {
+        "metric": "cpu_throttled_ratio",
+        "kind": "cpu",
+        "score": 135.0,
+        "direction": "up",
+        "onset": ONSET,
+        "before": 0.0,
+        "after": 0.75,
+    }
     state["calls"][0]["data"][0]["series"].insert(0, throttled)
     metrics = Recorded(restarts_total=_restarts(2.0, FIXED), cpu_throttled_ratio=lambda t: 0.75 if t < NOW else 0.7)
     ctx = _context(settings, metrics)
@@ -175,11 +207,12 @@ class Readings(Recorded):
         return [Series(found.labels, found.times, values)]
 
 
-@pytest.mark.parametrize(("levels", "expected", "readings"),
-                         [((0.02, 0.38, 0.02, 0.02), True, 4), ((0.02, 0.38, 0.39), False, None)])
+@pytest.mark.parametrize(
+    ("levels", "expected", "readings"), [((0.02, 0.38, 0.02, 0.02), True, 4), ((0.02, 0.38, 0.39), False, None)]
+)
 def test_recovery_is_declared_only_when_it_holds_for_consecutive_readings(
-        settings: Settings, monkeypatch: pytest.MonkeyPatch, levels: tuple[float, ...], expected: bool,
-        readings: int | None) -> None:
+    settings: Settings, monkeypatch: pytest.MonkeyPatch, levels: tuple[float, ...], expected: bool, readings: int | None
+) -> None:
     """A dip in a symptom that is still there (one good reading, then bad again) is not a recovery."""
     monkeypatch.setattr("bot.agent.nodes.closing.VERIFY_POLL_S", 0.01)
     metrics = Readings(*levels)
@@ -204,8 +237,11 @@ def test_a_signal_derived_from_standard_names_is_read_again_by_its_key() -> None
             answered.append(query)
             if query != key:
                 return []
-            return [Series({"__name__": "latency_p99_seconds", "service": "api"}, np.array([start, end]),
-                           np.array([0.2, 0.2]))]
+            return [
+                Series(
+                    {"__name__": "latency_p99_seconds", "service": "api"}, np.array([start, end]), np.array([0.2, 0.2])
+                )
+            ]
 
     top = {"metric": "latency_p99_seconds", "key": key}
     found = _read(ProfileOnly(), top, "api", ONSET, NOW, 5.0)  # type: ignore[arg-type]
@@ -220,10 +256,18 @@ def test_a_level_is_read_on_the_pods_alive_now_not_on_one_a_restart_replaced() -
         def query_range(self, query: str, start: float, end: float, step: float) -> list[Series]:
             gone_t = np.arange(ONSET - 60.0, ONSET + 30.0, 5.0)
             live_t = np.arange(ONSET + 20.0, NOW + 1.0, 5.0)
-            return [Series({"__name__": "error_ratio", "service": "api", "pod": "api-a"}, gone_t,
-                           np.where(gone_t < ONSET, 0.01, 0.5)),
-                    Series({"__name__": "error_ratio", "service": "api", "pod": "api-b"}, live_t,
-                           np.where(live_t < FIXED, 0.5, 0.01))]
+            return [
+                Series(
+                    {"__name__": "error_ratio", "service": "api", "pod": "api-a"},
+                    gone_t,
+                    np.where(gone_t < ONSET, 0.01, 0.5),
+                ),
+                Series(
+                    {"__name__": "error_ratio", "service": "api", "pod": "api-b"},
+                    live_t,
+                    np.where(live_t < FIXED, 0.5, 0.01),
+                ),
+            ]
 
     top = {"metric": "error_ratio", "onset": ONSET, "before": 0.01, "after": 0.5}
     state: Any = {"actions": [{"status": "executed", "at": FIXED}], "incident": {}}
@@ -239,10 +283,18 @@ class Cadvisor:
     def __init__(self, replaced_at: float = FIXED) -> None:
         old_t = np.arange(ONSET - 60.0, replaced_at, 5.0)
         new_t = np.arange(replaced_at + 5.0, NOW + 0.5, 5.0)
-        self.series = [Series({"__name__": "memory_usage_bytes", "service": "checkout", "pod": "checkout-old",
-                               "profile": "cadvisor"}, old_t, np.where(old_t < ONSET, 3e7, 2.3e8)),
-                       Series({"__name__": "memory_usage_bytes", "service": "checkout", "pod": "checkout-new",
-                               "profile": "cadvisor"}, new_t, np.full(len(new_t), 3e7))]
+        self.series = [
+            Series(
+                {"__name__": "memory_usage_bytes", "service": "checkout", "pod": "checkout-old", "profile": "cadvisor"},
+                old_t,
+                np.where(old_t < ONSET, 3e7, 2.3e8),
+            ),
+            Series(
+                {"__name__": "memory_usage_bytes", "service": "checkout", "pod": "checkout-new", "profile": "cadvisor"},
+                new_t,
+                np.full(len(new_t), 3e7),
+            ),
+        ]
         self.asked: list[str] = []
 
     def query_range(self, query: str, start: float, end: float, step: float) -> list[Series]:
@@ -262,8 +314,13 @@ def test_a_level_keyed_on_a_pod_is_read_again_on_the_pods_the_service_has_now() 
     from bot.agent.nodes.closing import _level_recovered
 
     metrics = Cadvisor()
-    top = {"metric": "memory_usage_bytes", "onset": ONSET, "before": 3e7, "after": 2.3e8,
-           "key": 'memory_usage_bytes{pod="checkout-old",profile="cadvisor",service="checkout"}'}
+    top = {
+        "metric": "memory_usage_bytes",
+        "onset": ONSET,
+        "before": 3e7,
+        "after": 2.3e8,
+        "key": 'memory_usage_bytes{pod="checkout-old",profile="cadvisor",service="checkout"}',
+    }
     state: Any = {"actions": [{"status": "executed", "at": FIXED}], "incident": {}}
     ok, detail = _level_recovered(metrics, NOW, state, "checkout", top)  # type: ignore[arg-type]
     assert ok is True, detail
@@ -276,8 +333,13 @@ def test_a_series_ended_by_a_staleness_marker_is_not_read_as_now_even_moments_la
     live pod that happens to be lagging."""
     from bot.agent.nodes.closing import _level_recovered
 
-    top = {"metric": "memory_usage_bytes", "onset": ONSET, "before": 3e7, "after": 2.3e8,
-           "key": 'memory_usage_bytes{profile="cadvisor",service="checkout"}'}
+    top = {
+        "metric": "memory_usage_bytes",
+        "onset": ONSET,
+        "before": 3e7,
+        "after": 2.3e8,
+        "key": 'memory_usage_bytes{profile="cadvisor",service="checkout"}',
+    }
     state: Any = {"actions": [{"status": "executed", "at": NOW - 10.0}], "incident": {}}
     ok, detail = _level_recovered(Cadvisor(replaced_at=NOW - 10.0), NOW, state, "checkout", top)  # type: ignore[arg-type]
     assert ok is True, detail
@@ -301,8 +363,11 @@ def test_a_crash_loop_keyed_on_a_replaced_pod_is_judged_on_the_pod_that_replaced
     for item in metrics.series:
         item.labels["__name__"] = "restarts_total"
         item.values = np.maximum(item.times - max(ONSET, float(item.times[0])), 0.0) // 5.0
-    top = {"metric": "restarts_total", "onset": ONSET,
-           "key": 'restarts_total{pod="checkout-old",profile="cadvisor",service="checkout"}'}
+    top = {
+        "metric": "restarts_total",
+        "onset": ONSET,
+        "key": 'restarts_total{pod="checkout-old",profile="cadvisor",service="checkout"}',
+    }
     state: Any = {"actions": [{"status": "executed", "at": FIXED}], "incident": {}}
     ok, detail = _counter_recovered(metrics, NOW, state, "checkout", top)  # type: ignore[arg-type]
     assert ok is False, detail
@@ -314,10 +379,22 @@ def test_a_callers_series_blamed_on_its_callee_is_read_again_as_the_caller_measu
     from bot.agent.nodes.closing import _read
 
     metrics = Cadvisor()
-    metrics.series = [Series({"__name__": "upstream_latency_seconds", "service": "checkout", "upstream": "payments",
-                              "profile": "otel-http"}, np.array([ONSET, NOW]), np.array([0.05, 0.05]))]
-    top = {"metric": "upstream_latency_seconds",
-           "key": 'upstream_latency_seconds{profile="otel-http",service="checkout",upstream="payments"}'}
+    metrics.series = [
+        Series(
+            {
+                "__name__": "upstream_latency_seconds",
+                "service": "checkout",
+                "upstream": "payments",
+                "profile": "otel-http",
+            },
+            np.array([ONSET, NOW]),
+            np.array([0.05, 0.05]),
+        )
+    ]
+    top = {
+        "metric": "upstream_latency_seconds",
+        "key": 'upstream_latency_seconds{profile="otel-http",service="checkout",upstream="payments"}',
+    }
     assert len(_read(metrics, top, "payments", ONSET, NOW, 5.0)) == 1  # type: ignore[arg-type]
 
 
@@ -335,15 +412,25 @@ class Scrapes:
     def __init__(self, says_scrape: bool) -> None:
         def pod(name: str, first: float, values: list[float]) -> tuple[dict[str, str], np.ndarray, np.ndarray]:
             times = LAB_T0 + first + 2.0 * np.arange(len(values))
-            return ({"__name__": "restarts_total", "service": "inventory", "pod": name, "profile": "kube-state-metrics"},
-                    times, np.array(values, dtype=float))
+            return (
+                {"__name__": "restarts_total", "service": "inventory", "pod": name, "profile": "kube-state-metrics"},
+                times,
+                np.array(values, dtype=float),
+            )
 
-        self.raw = [pod("inventory-fdlxw5z87c-g8jrf", -112.5, [0.0] * 86),
-                    pod("inventory-7hpnxbq5x8-lqcgh", 59.5, [1.0, 2.0, 3.0, 3.0]),
-                    pod("inventory-fdlxw5z87c-lc6fj", 67.5, [0.0] * 60)]
+        self.raw = [
+            pod("inventory-fdlxw5z87c-g8jrf", -112.5, [0.0] * 86),
+            pod("inventory-7hpnxbq5x8-lqcgh", 59.5, [1.0, 2.0, 3.0, 3.0]),
+            pod("inventory-fdlxw5z87c-lc6fj", 67.5, [0.0] * 60),
+        ]
         traffic = LAB_T0 - 112.5 + 2.0 * np.arange(150)
-        self.raw.append(({"__name__": "request_rate", "service": "inventory", "profile": "otel-http"}, traffic,
-                         np.where((traffic > LAB_T0 + 59.0) & (traffic < LAB_FIXED + 4.0), 9.0, 20.0)))
+        self.raw.append(
+            (
+                {"__name__": "request_rate", "service": "inventory", "profile": "otel-http"},
+                traffic,
+                np.where((traffic > LAB_T0 + 59.0) & (traffic < LAB_FIXED + 4.0), 9.0, 20.0),
+            )
+        )
         if says_scrape:
             self.scrape_s = lambda: 2.0
 
@@ -369,19 +456,42 @@ class Scrapes:
 def _lab_state() -> Any:
     """The investigation's record of that run: the restarts (z=3.0, under the anomaly threshold) ranked above
     the traffic drop, the crash-loop runbook, the rollback."""
-    restarts = {"metric": "restarts_total", "kind": "restarts", "score": 3.0, "direction": "up", "onset": LAB_ONSET,
-                "before": 1.5, "after": 3.0,
-                "key": 'restarts_total{pod="inventory-7hpnxbq5x8-lqcgh",profile="kube-state-metrics",service="inventory"}'}
-    traffic = {"metric": "request_rate", "kind": "traffic", "score": 2.74, "direction": "down",
-               "onset": LAB_T0 + 59.973, "before": 20.08, "after": 9.07,
-               "key": 'request_rate{profile="otel-http",service="inventory"}'}
-    anomaly = {"service": "inventory", "score": 3.9, "raw_score": 3.9, "fault_score": 3.9, "onset": LAB_ONSET,
-               "series": [restarts, traffic]}
-    return {"incident": {"id": "inc-crash-loop", "started_at": LAB_T0 + 65.6},
-            "hypotheses": [{"service": "inventory", "category": "crash_loop", "confidence": 0.87,
-                            "runbook_id": "rb-crash-loop"}],
-            "calls": [{"id": "c1", "tool": "rank_anomalies", "status": "ok", "data": [anomaly]}],
-            "actions": [{"tool": "rollback_deploy", "status": "executed", "at": LAB_FIXED}]}
+    restarts = {
+        "metric": "restarts_total",
+        "kind": "restarts",
+        "score": 3.0,
+        "direction": "up",
+        "onset": LAB_ONSET,
+        "before": 1.5,
+        "after": 3.0,
+        "key": 'restarts_total{pod="inventory-7hpnxbq5x8-lqcgh",profile="kube-state-metrics",service="inventory"}',
+    }
+    traffic = {
+        "metric": "request_rate",
+        "kind": "traffic",
+        "score": 2.74,
+        "direction": "down",
+        "onset": LAB_T0 + 59.973,
+        "before": 20.08,
+        "after": 9.07,
+        "key": 'request_rate{profile="otel-http",service="inventory"}',
+    }
+    anomaly = {
+        "service": "inventory",
+        "score": 3.9,
+        "raw_score": 3.9,
+        "fault_score": 3.9,
+        "onset": LAB_ONSET,
+        "series": [restarts, traffic],
+    }
+    return {
+        "incident": {"id": "inc-crash-loop", "started_at": LAB_T0 + 65.6},
+        "hypotheses": [
+            {"service": "inventory", "category": "crash_loop", "confidence": 0.87, "runbook_id": "rb-crash-loop"}
+        ],
+        "calls": [{"id": "c1", "tool": "rank_anomalies", "status": "ok", "data": [anomaly]}],
+        "actions": [{"tool": "rollback_deploy", "status": "executed", "at": LAB_FIXED}],
+    }
 
 
 def test_a_crash_looping_pod_the_fix_replaced_within_seconds_is_read_at_every_scrape(settings: Settings) -> None:
@@ -404,16 +514,18 @@ def test_a_counter_that_did_not_show_the_fault_hands_the_verdict_to_the_next_sym
     """Where every sample cannot be read (the source does not say how often it scrapes), the restarts show no
     fault — not "too soon", never anything — and the next symptom the diagnosis found, the traffic that fell
     while the pod crashed, judges instead."""
-    recovered, detail = symptom_recovered(_context(settings, Scrapes(says_scrape=False), now=LAB_FIXED + 30.0),
-                                          _lab_state())
+    recovered, detail = symptom_recovered(
+        _context(settings, Scrapes(says_scrape=False), now=LAB_FIXED + 30.0), _lab_state()
+    )
     assert recovered is True, detail
     assert detail.startswith("request_rate of inventory") and "restarts_total" in detail
     assert "did not show the fault" in detail
 
 
 @pytest.mark.parametrize(("scrape_s", "step", "window"), [(2.0, 2.0, 30.0), (60.0, 5.0, 120.0), (None, 5.0, 30.0)])
-def test_a_counter_is_read_at_every_scrape_over_windows_that_hold_two(scrape_s: float | None, step: float,
-                                                                      window: float) -> None:
+def test_a_counter_is_read_at_every_scrape_over_windows_that_hold_two(
+    scrape_s: float | None, step: float, window: float
+) -> None:
     """A lab scraping every 2 s is read every 2 s; a server scraping every minute at the usual 5 s step, its
     windows two minutes long (two samples, the fewest a rate is read from); one that does not say, as before."""
     from bot.agent.nodes.closing import _counter_rates
@@ -428,8 +540,9 @@ def test_a_counter_is_read_at_every_scrape_over_windows_that_hold_two(scrape_s: 
     metrics = Asked(restarts_total=_restarts(2.0, FIXED))
     if scrape_s is not None:
         metrics.scrape_s = lambda: scrape_s  # type: ignore[attr-defined]
-    _counter_rates(metrics, NOW, _state("restarts_total", 0.0, 30.0), "inventory",
-                   {"metric": "restarts_total", "onset": ONSET})
+    _counter_rates(
+        metrics, NOW, _state("restarts_total", 0.0, 30.0), "inventory", {"metric": "restarts_total", "onset": ONSET}
+    )
     assert asked == [(ONSET - 2 * window - step, step)]
 
 
@@ -440,18 +553,31 @@ def test_a_service_none_of_whose_own_series_moved_is_verified_on_its_callers_cal
 
     state = _state("latency_p99_seconds", 0.049, 0.0499)
     state["calls"][0]["data"][0]["series"][0].update(kind="latency", score=2.2)
-    calls = {"key": 'upstream_latency_seconds{profile="otel-http",service="checkout",upstream="inventory"}',
-             "service": "checkout",
-             "metric": "upstream_latency_seconds", "labels": {"upstream": "inventory"}, "kind": "latency",
-             "score": 40.0, "direction": "up", "onset": ONSET, "before": 0.049, "after": 0.25}
-    state["calls"][0]["data"].append({"service": "checkout", "score": 5.0, "raw_score": 40.0, "fault_score": 40.0,
-                                      "onset": ONSET, "series": [calls]})
+    calls = {
+        "key": 'upstream_latency_seconds{profile="otel-http",service="checkout",upstream="inventory"}',
+        "service": "checkout",
+        "metric": "upstream_latency_seconds",
+        "labels": {"upstream": "inventory"},
+        "kind": "latency",
+        "score": 40.0,
+        "direction": "up",
+        "onset": ONSET,
+        "before": 0.049,
+        "after": 0.25,
+    }
+    state["calls"][0]["data"].append(
+        {"service": "checkout", "score": 5.0, "raw_score": 40.0, "fault_score": 40.0, "onset": ONSET, "series": [calls]}
+    )
     chosen = symptom_series(_context(settings, Recorded()), state, "inventory")
     assert chosen is not None and chosen["service"] == "checkout" and chosen["metric"] == "upstream_latency_seconds"
     metrics = Cadvisor()
-    metrics.series = [Series({"__name__": "upstream_latency_seconds", "service": name, "upstream": upstream,
-                              "profile": "otel-http"},
-                             np.array([ONSET, NOW]), np.array([value, value]))
-                      for name, upstream, value in (("checkout", "inventory", 0.05), ("inventory", "db", 0.002))]
+    metrics.series = [
+        Series(
+            {"__name__": "upstream_latency_seconds", "service": name, "upstream": upstream, "profile": "otel-http"},
+            np.array([ONSET, NOW]),
+            np.array([value, value]),
+        )
+        for name, upstream, value in (("checkout", "inventory", 0.05), ("inventory", "db", 0.002))
+    ]
     read = _read(metrics, chosen, "inventory", ONSET, NOW, 5.0)  # type: ignore[arg-type]
     assert [s.labels["service"] for s in read] == ["checkout"]

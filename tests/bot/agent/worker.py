@@ -53,14 +53,25 @@ def main(command: str, options: dict[str, Any]) -> None:
     inv = build(options)
     if command == "start":
         outcome = inv.start(alert())
-        emit({"incident_id": outcome.incident_id, "waiting": outcome.waiting, "proposals": outcome.state["proposals"],
-              "pid_ready": True})
+        emit(
+            {
+                "incident_id": outcome.incident_id,
+                "waiting": outcome.waiting,
+                "proposals": outcome.state["proposals"],
+                "pid_ready": True,
+            }
+        )
         if options.get("hold"):
             time.sleep(600)  # the approval is pending; the test kills this process
     elif command == "resume":
         outcome = inv.resume(options["incident_id"], options["decisions"])
-        emit({"waiting": outcome.waiting, "actions": outcome.state.get("actions", []),
-              "executed": getattr(inv.context.sources.actuator, "executed", [])})
+        emit(
+            {
+                "waiting": outcome.waiting,
+                "actions": outcome.state.get("actions", []),
+                "executed": getattr(inv.context.sources.actuator, "executed", []),
+            }
+        )
     else:
         raise SystemExit(f"unknown command {command!r}")
 

@@ -76,8 +76,11 @@ def test_no_charts_without_a_hypothesis_or_a_source(example: tuple[dict[str, Any
 def test_a_service_chart_is_its_strongest_series(example: tuple[dict[str, Any], Any, float]) -> None:
     report, metrics, now = example
     chart = service_chart(report, "gateway", "expected root cause", metrics, now)
-    assert chart is not None and (chart.service, chart.metric, chart.role) == ("gateway", "error_ratio",
-                                                                               "expected root cause")
+    assert chart is not None and (chart.service, chart.metric, chart.role) == (
+        "gateway",
+        "error_ratio",
+        "expected root cause",
+    )
 
 
 def test_each_series_line_of_the_evidence_gets_a_sparkline(example: tuple[dict[str, Any], Any, float]) -> None:
@@ -117,8 +120,14 @@ def test_a_style_set_elsewhere_leaves_the_chart_as_it_is(example: tuple[dict[str
 
 
 def test_accuracy_bars() -> None:
-    pixels = decode(accuracy_png({"bad_deploy": {"scenarios": 4, "top1": 4, "category": 3},
-                                  "memory_leak": {"scenarios": 2, "top1": 1, "category": 2}}))
+    pixels = decode(
+        accuracy_png(
+            {
+                "bad_deploy": {"scenarios": 4, "top1": 4, "category": 3},
+                "memory_leak": {"scenarios": 2, "top1": 1, "category": 2},
+            }
+        )
+    )
     assert pixels.shape[1] == WIDTH_PX and pixel_spread(pixels) > 10 and near(pixels, COLORS["root cause"], 20) > 500
 
 
@@ -133,14 +142,23 @@ def test_downsampling_keeps_spikes_and_drops_non_finite_points() -> None:
 
 
 def test_baseline_band_and_units() -> None:
-    chart = Chart("api", "latency_p99_seconds", "root cause", times=[float(t) for t in range(20)],
-                  values=[0.2, 0.21, 0.19, 0.2, 0.22, 0.18, 0.2, 0.2, 0.21, 0.19] + [0.9] * 10, start=0, end=19,
-                  onset=10.0)
+    chart = Chart(
+        "api",
+        "latency_p99_seconds",
+        "root cause",
+        times=[float(t) for t in range(20)],
+        values=[0.2, 0.21, 0.19, 0.2, 0.22, 0.18, 0.2, 0.2, 0.21, 0.19] + [0.9] * 10,
+        start=0,
+        end=19,
+        onset=10.0,
+    )
     median, spread = chart.baseline()  # type: ignore[misc]
     assert median == pytest.approx(0.2) and 0.005 < spread < 0.03
     assert Chart("a", "m", "r", [0.0, 1.0], [1.0, 2.0], 0, 1, onset=1.0).baseline() is None, "too few points before"
     assert format_value("error_ratio", 0.309) == "30.9%" and format_value("latency_p99_seconds", 0.25) == "250 ms"
-    assert format_value("memory_usage_bytes", 3 * 2**30) == "3 GiB" and format_value("queue_depth", 1234.5) == "1.23e+03"
+    assert (
+        format_value("memory_usage_bytes", 3 * 2**30) == "3 GiB" and format_value("queue_depth", 1234.5) == "1.23e+03"
+    )
     assert Chart("pay/ments", "error ratio", "r", [], [], 0, 1).filename(2) == "2-pay-ments-error-ratio.png"
 
 

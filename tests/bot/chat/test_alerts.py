@@ -47,8 +47,10 @@ def test_repeats_of_the_group_attach_and_resolved_marks_mitigated(andon: Andon) 
     extra["labels"]["pod"] = "gateway-55c4-abcde"
     grown["alerts"].append(extra)
     assert andon.http.post(f"{andon.url}/alertmanager", json=grown).json()["status"] == "attached"
-    notice = andon.fake.wait_for(lambda: [c for c in andon.fake.posts_with(BlockId.NOTICE)
-                                          if "fired again" in str(c.blocks)], what="the repeat notice")
+    notice = andon.fake.wait_for(
+        lambda: [c for c in andon.fake.posts_with(BlockId.NOTICE) if "fired again" in str(c.blocks)],
+        what="the repeat notice",
+    )
     assert notice[0].args["thread_ts"] == root.response["ts"]
 
     resolved = copy.deepcopy(payload)
@@ -57,8 +59,10 @@ def test_repeats_of_the_group_attach_and_resolved_marks_mitigated(andon: Andon) 
         alert["status"] = "resolved"
     answer = andon.http.post(f"{andon.url}/alertmanager", json=resolved).json()
     assert answer == {"incident": opened["incident"], "status": "mitigated"}
-    andon.fake.wait_for(lambda: [c for c in andon.fake.posts_with(BlockId.NOTICE) if "resolved" in str(c.blocks)],
-                        what="the resolved notice")
+    andon.fake.wait_for(
+        lambda: [c for c in andon.fake.posts_with(BlockId.NOTICE) if "resolved" in str(c.blocks)],
+        what="the resolved notice",
+    )
     time.sleep(0.3)
     assert len(_roots(andon)) == 1, "one incident thread for the whole group"
     assert len(andon.store.list()) == 1 and andon.store.get(opened["incident"])["status"] == "mitigated"
@@ -75,8 +79,9 @@ def test_bad_payloads_are_refused(andon: Andon) -> None:
     assert andon.http.post(f"{andon.url}/alertmanager", json=resolved_unknown).json()["status"] == "ignored"
 
 
-def test_an_alert_accepted_before_a_crash_is_resumed_once_at_start_up(andon: Andon,
-                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_alert_accepted_before_a_crash_is_resumed_once_at_start_up(
+    andon: Andon, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The process dies right after its 202 (the queued work is lost with it): the next start finds the
     accepted alert, posts its thread and investigates it, once."""
     deps = andon.running.desk.deps

@@ -60,8 +60,9 @@ def test_approver_executes_exactly_once_even_with_a_double_click(andon: Andon) -
     channel, ts = card.args["channel"], card.response["ts"]
     started = time.monotonic()
     with ThreadPoolExecutor(max_workers=3) as pool:
-        statuses = list(pool.map(lambda _: andon.click(ActionId.APPROVE, value, APPROVER, channel, ts).status_code,
-                                 range(3)))
+        statuses = list(
+            pool.map(lambda _: andon.click(ActionId.APPROVE, value, APPROVER, channel, ts).status_code, range(3))
+        )
     assert statuses == [200, 200, 200]
     assert time.monotonic() - started < 3.0, "interactions are acknowledged within 3 s"
     andon.fake.wait_for(lambda: andon.fake.posts_with(BlockId.VERIFICATION), what="verify's result")
@@ -76,7 +77,9 @@ def test_approver_executes_exactly_once_even_with_a_double_click(andon: Andon) -
     assert f"<@{APPROVER}>" in str(final.blocks) and "<!date^" in str(final.blocks)
     assert not any(b.get("block_id") == BlockId.PROPOSAL_ACTIONS for b in final.blocks), "buttons gone once decided"
     verification = andon.fake.posts_with(BlockId.VERIFICATION)[0]
-    assert verification.args["thread_ts"] == "1773137102.000100" and "cannot show a recovery" in str(verification.blocks)
+    assert verification.args["thread_ts"] == "1773137102.000100" and "cannot show a recovery" in str(
+        verification.blocks
+    )
     # a late click after the decision changes nothing
     andon.click(ActionId.APPROVE, value, SECOND_APPROVER, channel, ts)
     time.sleep(0.5)
@@ -135,8 +138,9 @@ def test_a_decision_is_recorded_before_slack_hears_back(andon: Andon) -> None:
     incident_id = parse_button_value(value)[0]
     answer = andon.click(ActionId.REJECT, value, SECOND_APPROVER, card.args["channel"], card.response["ts"])
     assert answer.status_code == 200
-    assert [d["by"] for d in andon.store.decisions(incident_id)] == [SECOND_APPROVER], \
+    assert [d["by"] for d in andon.store.decisions(incident_id)] == [SECOND_APPROVER], (
         "the click is in the store by the time Slack gets its 200"
+    )
 
 
 def _approved_then_died(andon: Andon, ts: str) -> tuple[str, Approvals]:
@@ -146,8 +150,15 @@ def _approved_then_died(andon: Andon, ts: str) -> tuple[str, Approvals]:
     card, value = _card(andon, ts)
     incident_id, proposal_id, digest = parse_button_value(value)
     approvals = andon.running.desk.approvals
-    click = Click(incident_id=incident_id, proposal_id=proposal_id, digest=digest, decision="approve", user=APPROVER,
-                  channel=card.args["channel"], message_ts=card.response["ts"])
+    click = Click(
+        incident_id=incident_id,
+        proposal_id=proposal_id,
+        digest=digest,
+        decision="approve",
+        user=APPROVER,
+        channel=card.args["channel"],
+        message_ts=card.response["ts"],
+    )
     assert approvals.record(click).result == "recorded"
     return incident_id, approvals
 

@@ -29,15 +29,19 @@ a loaded machine twice that."""
 
 
 def _card(andon: Andon, ts: str) -> Any:
-    return andon.fake.wait_for(lambda: [c for c in andon.fake.posts_with(BlockId.RCA_HEADER)
-                                        if c.args.get("thread_ts") == ts], what="the RCA card")[0]
+    return andon.fake.wait_for(
+        lambda: [c for c in andon.fake.posts_with(BlockId.RCA_HEADER) if c.args.get("thread_ts") == ts],
+        what="the RCA card",
+    )[0]
 
 
 def test_charts_follow_the_card_through_the_external_upload(andon: Andon) -> None:
     """An Alertmanager page for gateway, whose root cause is checkout's bad deploy: both services' series."""
     assert andon.http.post(f"{andon.url}/alertmanager", json=json.loads(ALERT.read_text())).status_code == 202
-    root = andon.fake.wait_for(lambda: [c for c in andon.fake.calls_to("chat.postMessage")
-                                        if not c.args.get("thread_ts")], what="the alert message")[0]
+    root = andon.fake.wait_for(
+        lambda: [c for c in andon.fake.calls_to("chat.postMessage") if not c.args.get("thread_ts")],
+        what="the alert message",
+    )[0]
     ts = root.response["ts"]
     card = _card(andon, ts)
     [completed] = andon.fake.wait_for(lambda: andon.fake.calls_to("files.completeUploadExternal"), what="the charts")
@@ -54,8 +58,9 @@ def test_charts_follow_the_card_through_the_external_upload(andon: Andon) -> Non
     for call, upload in zip(asked, shared, strict=True):
         assert call.args["filename"] == upload.filename and upload.filename.endswith(".png")
         assert int(call.args["length"]) == len(upload.data or b"") and call.args["alt_txt"].startswith("Chart of ")
-        assert "authorization" not in {k.lower() for k in andon.fake.calls_to("upload")[0].headers}, \
+        assert "authorization" not in {k.lower() for k in andon.fake.calls_to("upload")[0].headers}, (
             "the upload URL is pre-signed: no token travels with the bytes"
+        )
         pixels = decode(upload.data or b"")
         assert pixels.shape == (HEIGHT_PX, WIDTH_PX, 3) and pixel_spread(pixels) > 10
         assert near(pixels, COLORS["onset"], 30) > 100, "the onset is marked"
@@ -66,8 +71,9 @@ def test_charts_follow_the_card_through_the_external_upload(andon: Andon) -> Non
     assert 'andon_evidence_charts_total{outcome="posted"} 1.0' in metrics
 
 
-@pytest.mark.parametrize(("method", "status"), [("files.getUploadURLExternal", 200), ("upload", 500),
-                                                ("files.completeUploadExternal", 200)])
+@pytest.mark.parametrize(
+    ("method", "status"), [("files.getUploadURLExternal", 200), ("upload", 500), ("files.completeUploadExternal", 200)]
+)
 def test_a_failed_upload_leaves_the_card_and_the_thread_working(andon: Andon, method: str, status: int) -> None:
     andon.fake.fail(method, "internal_error", status=status)
     ts = "1773137001.000100"
@@ -76,12 +82,23 @@ def test_a_failed_upload_leaves_the_card_and_the_thread_working(andon: Andon, me
     assert any(b.get("block_id", "").startswith(BlockId.HYPOTHESIS) for b in card.blocks)
     assert "checkout" in str(card.blocks) and "rollback_deploy" in str(card.blocks)
     andon.fake.wait_for(lambda: andon.fake.posts_with(BlockId.PROPOSAL_ACTIONS), what="the approval card")
-    andon.fake.wait_for(lambda: 'andon_evidence_charts_total{outcome="failed"} 1.0' in
-                        andon.http.get(f"{andon.url}/metrics").text, what="the failure counted")
+    andon.fake.wait_for(
+        lambda: 'andon_evidence_charts_total{outcome="failed"} 1.0' in andon.http.get(f"{andon.url}/metrics").text,
+        what="the failure counted",
+    )
     assert not andon.fake.uploads(), "nothing half-shared"
-    andon.event({"type": "app_mention", "user": "UREPORTER", "text": "<@UANDONBOT> show the error logs",
-                 "ts": "1773137001.000200", "thread_ts": ts, "channel": card.args["channel"],
-                 "event_ts": "1773137001.000200"}, f"Ev0NOCHARTQ{status}{len(method)}")
+    andon.event(
+        {
+            "type": "app_mention",
+            "user": "UREPORTER",
+            "text": "<@UANDONBOT> show the error logs",
+            "ts": "1773137001.000200",
+            "thread_ts": ts,
+            "channel": card.args["channel"],
+            "event_ts": "1773137001.000200",
+        },
+        f"Ev0NOCHARTQ{status}{len(method)}",
+    )
     answer = andon.fake.wait_for(lambda: andon.fake.posts_with(BlockId.ANSWER), what="an answer in the thread")[0]
     assert answer.args["thread_ts"] == ts
 
@@ -96,8 +113,9 @@ def test_charts_can_be_turned_off(fake_slack: FakeSlack, tmp_path: Path, slack_k
         assert not andon.fake.calls_to("files.getUploadURLExternal", ok=None)
 
 
-def test_andon_charts_false_turns_images_and_sparklines_off(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
-                                                            slack_kb: Any) -> None:
+def test_andon_charts_false_turns_images_and_sparklines_off(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, slack_kb: Any
+) -> None:
     from bot.chat.deps import build_deps
     from bot.cli.console import ConsoleWorkspace
     from bot.settings import load_settings
@@ -108,8 +126,9 @@ def test_andon_charts_false_turns_images_and_sparklines_off(monkeypatch: pytest.
     settings = load_settings(data_dir=tmp_path / "data")
     assert settings.charts is False
     for style in ("images", "sparklines"):
-        deps = build_deps(settings, ConsoleWorkspace(Console(file=io.StringIO())), telemetry=TELEMETRY,
-                          kb=slack_kb, charts=style)  # type: ignore[arg-type]
+        deps = build_deps(
+            settings, ConsoleWorkspace(Console(file=io.StringIO())), telemetry=TELEMETRY, kb=slack_kb, charts=style
+        )  # type: ignore[arg-type]
         assert deps.charts == "off"
         deps.executor.shutdown()
     monkeypatch.delenv("ANDON_CHARTS")

@@ -29,8 +29,18 @@ def test_help_is_acknowledged_within_three_seconds(andon: Andon) -> None:
     body = response.json()
     assert body["response_type"] == "ephemeral"
     help_text = str(body["blocks"])
-    for sub in ("investigate", "status", "incidents", "runbook", "ask", "resolve", "postmortem", "timeline",
-                "declare", "help"):
+    for sub in (
+        "investigate",
+        "status",
+        "incidents",
+        "runbook",
+        "ask",
+        "resolve",
+        "postmortem",
+        "timeline",
+        "declare",
+        "help",
+    ):
         assert f"/andon {sub}" in help_text
 
 
@@ -42,8 +52,10 @@ def test_unknown_or_empty_subcommand_gets_help(andon: Andon) -> None:
 
 
 def test_a_burst_of_a_hundred_requests_is_answered_quickly(andon: Andon) -> None:
-    body = ("token=legacy&team_id=TFAKE0001&channel_id=CINCIDENT1&user_id=UAPPROVER1&command=%2Fandon&text=help"
-            f"&response_url={andon.fake.response_url('burst')}")
+    body = (
+        "token=legacy&team_id=TFAKE0001&channel_id=CINCIDENT1&user_id=UAPPROVER1&command=%2Fandon&text=help"
+        f"&response_url={andon.fake.response_url('burst')}"
+    )
 
     client = httpx.Client(timeout=10, limits=httpx.Limits(max_connections=100))
 
@@ -64,9 +76,14 @@ def test_a_burst_of_a_hundred_requests_is_answered_quickly(andon: Andon) -> None
 def test_investigate_opens_a_thread_and_status_incidents_timeline_ask_follow(andon: Andon) -> None:
     ack = andon.command("investigate checkout 5xx since 10:02, started after deploy")
     assert ack.status_code == 200 and "Opening an incident" in str(ack.json()["blocks"])
-    root = andon.fake.wait_for(lambda: [c for c in andon.fake.calls_to("chat.postMessage")
-                                        if c.args.get("channel") == CHANNEL and not c.args.get("thread_ts")],
-                               what="the incident's root message")[0]
+    root = andon.fake.wait_for(
+        lambda: [
+            c
+            for c in andon.fake.calls_to("chat.postMessage")
+            if c.args.get("channel") == CHANNEL and not c.args.get("thread_ts")
+        ],
+        what="the incident's root message",
+    )[0]
     andon.fake.wait_for(lambda: andon.fake.posts_with(BlockId.RCA_HEADER), what="the RCA card")
     assert andon.fake.posts_with(BlockId.RCA_HEADER)[0].args["thread_ts"] == root.response["ts"]
     incident = andon.store.find_by_thread(CHANNEL, root.response["ts"])
@@ -102,12 +119,14 @@ def test_resolve_teaches_the_knowledge_base_and_postmortem_is_drafted(andon: And
     hits = slack_kb.search("PriceCalculator NullPointerException rolled back checkout", k=3, kind="incident")
     learned = next(h for h in hits if h.doc_id.startswith("inc-learned-"))
     assert learned.category == "bad_deploy" and learned.path.startswith("https://fake.slack.com/archives/")
-    assert "Resolved" in str([c.blocks for c in andon.fake.calls_to("chat.postMessage")
-                              if c.args.get("thread_ts") == "1773136950.000100"])
+    assert "Resolved" in str(
+        [c.blocks for c in andon.fake.calls_to("chat.postMessage") if c.args.get("thread_ts") == "1773136950.000100"]
+    )
 
     andon.command(f"postmortem {incident['id']}")
-    upload = andon.fake.wait_for(lambda: [u for u in andon.fake.uploads() if u.filename.startswith("postmortem-")],
-                                 what="the postmortem upload")[0]
+    upload = andon.fake.wait_for(
+        lambda: [u for u in andon.fake.uploads() if u.filename.startswith("postmortem-")], what="the postmortem upload"
+    )[0]
     draft = (upload.data or b"").decode()
     for heading in ("## Summary", "## Impact", "## Timeline", "## Root cause", "## Actions"):
         assert heading in draft
@@ -124,11 +143,15 @@ def test_declare_creates_a_channel_with_responders_topic_and_bookmarks(andon: An
     assert invite.args["channel"] == channel and {APPROVER, "UAPPROVER2"} <= set(invite.args["users"].split(","))
     topic = andon.fake.wait_for(lambda: andon.fake.calls_to("conversations.setTopic"), what="the topic")[0]
     assert "checkout errors after deploy" in topic.args["topic"]
-    bookmarks = andon.fake.wait_for(lambda: len(andon.fake.calls_to("bookmarks.add")) >= 2 and
-                                    andon.fake.calls_to("bookmarks.add"), what="bookmarks")
+    bookmarks = andon.fake.wait_for(
+        lambda: len(andon.fake.calls_to("bookmarks.add")) >= 2 and andon.fake.calls_to("bookmarks.add"),
+        what="bookmarks",
+    )
     assert any(b.args["title"].startswith("Runbook:") for b in bookmarks)
-    andon.fake.wait_for(lambda: [c for c in andon.fake.posts_with(BlockId.RCA_HEADER) if c.args["channel"] == channel],
-                        what="the investigation in the new channel")
+    andon.fake.wait_for(
+        lambda: [c for c in andon.fake.posts_with(BlockId.RCA_HEADER) if c.args["channel"] == channel],
+        what="the investigation in the new channel",
+    )
 
 
 def _open(andon: Andon, ts: str, event_id: str) -> dict:
@@ -157,7 +180,9 @@ def test_another_channels_incident_is_shown_to_responders_only(andon: Andon) -> 
     hidden = str(andon.command(f"status {incident['id']}", user=OUTSIDER, channel=elsewhere).json()["blocks"])
     assert "No open incident" in hidden and "checkout" not in hidden
     assert incident["id"] in str(andon.command("incidents", user=APPROVER, channel=elsewhere).json()["blocks"])
-    assert "bad deploy" in str(andon.command(f"status {incident['id']}", user=APPROVER, channel=elsewhere).json()["blocks"])
+    assert "bad deploy" in str(
+        andon.command(f"status {incident['id']}", user=APPROVER, channel=elsewhere).json()["blocks"]
+    )
 
 
 def test_the_policy_can_reserve_declare_and_notes(fake_slack: FakeSlack, tmp_path: Path, slack_kb: object) -> None:
@@ -183,9 +208,17 @@ def test_slash_command_work_a_crash_cut_off_is_finished_after_a_restart(andon: A
     """A job accepted (and Slack answered) by a process that died before doing it: the next process's sweep
     runs it once and answers through the command's response_url."""
     response_url = andon.fake.response_url("declare-after-restart")
-    andon.store.add_job("declare:crashed", "declare", {"text": "declare db failover", "user": APPROVER,
-                                                       "channel": CHANNEL, "response_url": response_url,
-                                                       "args": ["db failover"]})
+    andon.store.add_job(
+        "declare:crashed",
+        "declare",
+        {
+            "text": "declare db failover",
+            "user": APPROVER,
+            "channel": CHANNEL,
+            "response_url": response_url,
+            "args": ["db failover"],
+        },
+    )
     jobs = andon.running.desk.commands.jobs
     assert jobs.recover() == ["declare:crashed"]
     answer = andon.fake.wait_for(lambda: _responses(andon, "declare-after-restart"), what="the late answer")[0]
@@ -197,8 +230,17 @@ def test_slash_command_work_a_crash_cut_off_is_finished_after_a_restart(andon: A
 def test_slash_command_work_cut_off_midway_is_reported_not_run_again(andon: Andon) -> None:
     response_url = andon.fake.response_url("declare-cut-off")
     store = andon.store
-    store.add_job("declare:cut-off", "declare", {"text": "declare db failover", "user": APPROVER, "channel": CHANNEL,
-                                                 "response_url": response_url, "args": ["db failover"]})
+    store.add_job(
+        "declare:cut-off",
+        "declare",
+        {
+            "text": "declare db failover",
+            "user": APPROVER,
+            "channel": CHANNEL,
+            "response_url": response_url,
+            "args": ["db failover"],
+        },
+    )
     store.start_job("declare:cut-off")  # the process died here, its claim left to expire
     jobs = andon.running.desk.commands.jobs
     assert jobs.recover() == ["declare:cut-off"]

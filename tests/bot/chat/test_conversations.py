@@ -55,8 +55,14 @@ def test_retried_and_duplicate_deliveries_never_investigate_twice(andon: Andon) 
     # Slack retries the same event, and also delivers the message event for the same ts.
     assert andon.mention(TEXT, ts, "Ev0RETRY01", retry=1).status_code == 200
     assert andon.mention(TEXT, ts, "Ev0RETRY01", retry=2).status_code == 200
-    message = {"type": "message", "user": "UREPORTER", "text": f"<@UANDONBOT> {TEXT}", "ts": ts,
-               "channel": "CGENERAL01", "channel_type": "channel"}
+    message = {
+        "type": "message",
+        "user": "UREPORTER",
+        "text": f"<@UANDONBOT> {TEXT}",
+        "ts": ts,
+        "channel": "CGENERAL01",
+        "channel_type": "channel",
+    }
     assert andon.event(message, "Ev0OTHERID").status_code == 200
     andon.fake.wait_for(lambda: andon.fake.posts_with(BlockId.RCA_HEADER), what="the RCA card")
     time.sleep(1.0)
@@ -67,12 +73,26 @@ def test_retried_and_duplicate_deliveries_never_investigate_twice(andon: Andon) 
     assert 'andon_investigations_total{outcome="waiting"} 1.0' in metrics
 
 
-def test_top_level_message_in_an_incident_channel_opens_an_incident_but_chatter_elsewhere_does_not(andon: Andon) -> None:
-    other = {"type": "message", "user": "UREPORTER", "text": "lunch?", "ts": "1773136902.000100", "channel": "CRANDOM001"}
+def test_top_level_message_in_an_incident_channel_opens_an_incident_but_chatter_elsewhere_does_not(
+    andon: Andon,
+) -> None:
+    other = {
+        "type": "message",
+        "user": "UREPORTER",
+        "text": "lunch?",
+        "ts": "1773136902.000100",
+        "channel": "CRANDOM001",
+    }
     assert andon.event(other, "Ev0CHATTER").status_code == 200
-    alert = {"type": "message", "subtype": "bot_message", "bot_id": "BGRAFANA1", "text": "",
-             "attachments": [{"title": "[FIRING:1] HighErrorRate checkout", "text": "checkout 5xx ratio above 5%"}],
-             "ts": "1773136903.000100", "channel": CHANNEL}
+    alert = {
+        "type": "message",
+        "subtype": "bot_message",
+        "bot_id": "BGRAFANA1",
+        "text": "",
+        "attachments": [{"title": "[FIRING:1] HighErrorRate checkout", "text": "checkout 5xx ratio above 5%"}],
+        "ts": "1773136903.000100",
+        "channel": CHANNEL,
+    }
     assert andon.event(alert, "Ev0BOTALERT").status_code == 200
     andon.fake.wait_for(lambda: _thread_posts(andon, "1773136903.000100"), timeout=5, what="the ack")
     andon.fake.wait_for(lambda: andon.fake.posts_with(BlockId.RCA_HEADER), what="the RCA card")
@@ -85,8 +105,14 @@ def test_follow_up_questions_in_the_thread_are_answered_from_the_evidence(andon:
     ts = "1773136904.000100"
     andon.mention(TEXT, ts, "Ev0QUESTION0")
     andon.fake.wait_for(lambda: andon.fake.posts_with(BlockId.RCA_HEADER), what="the RCA card")
-    question = {"type": "message", "user": "UREPORTER", "text": "why not the database?", "ts": "1773136999.000100",
-                "thread_ts": ts, "channel": "CGENERAL01"}
+    question = {
+        "type": "message",
+        "user": "UREPORTER",
+        "text": "why not the database?",
+        "ts": "1773136999.000100",
+        "thread_ts": ts,
+        "channel": "CGENERAL01",
+    }
     assert andon.event(question, "Ev0QUESTION1").status_code == 200
     answer = andon.fake.wait_for(lambda: andon.fake.posts_with(BlockId.ANSWER), what="an answer")[0]
     assert answer.args["thread_ts"] == ts
@@ -102,7 +128,10 @@ def test_follow_up_questions_in_the_thread_are_answered_from_the_evidence(andon:
 
 
 def test_requests_with_a_bad_or_stale_signature_are_refused(andon: Andon) -> None:
-    body = '{"type": "event_callback", "event_id": "Ev0BAD", "event": {"type": "app_mention", "text": "hi", "ts": "1.2", "channel": "C1"}}'
+    body = (
+        '{"type": "event_callback", "event_id": "Ev0BAD", '
+        '"event": {"type": "app_mention", "text": "hi", "ts": "1.2", "channel": "C1"}}'
+    )
     assert andon.post_signed(body, "application/json", secret="not-the-secret").status_code == 401
     assert andon.post_signed(body, "application/json", timestamp=int(time.time()) - 600).status_code == 401
     unsigned = andon.http.post(f"{andon.url}/slack/events", content=body, headers={"Content-Type": "application/json"})
@@ -128,6 +157,11 @@ def test_health_and_metrics(andon: Andon) -> None:
     assert ready.status_code == 200 and ready.json()["checks"]["store"] == "ok", ready.text
     metrics = andon.http.get(f"{andon.url}/metrics")
     assert metrics.status_code == 200
-    for name in ("andon_incidents_total", "andon_investigations_total", "andon_investigation_duration_seconds",
-                 "andon_tool_errors_total", "andon_llm_tokens_total"):
+    for name in (
+        "andon_incidents_total",
+        "andon_investigations_total",
+        "andon_investigation_duration_seconds",
+        "andon_tool_errors_total",
+        "andon_llm_tokens_total",
+    ):
         assert f"# HELP {name.removesuffix('_total')}" in metrics.text or f"# HELP {name}" in metrics.text

@@ -19,8 +19,17 @@ from bot.slack.runner import Running
 def _deps(executor: ThreadPoolExecutor) -> ChatDeps:
     """Only the pool matters here: the rest is never touched by ``submit`` and ``stop``."""
     none: Any = None
-    return ChatDeps(settings=none, store=none, workspace=none, policy=none, sources=none, kb=none, registry=none,
-                    checkpointer=none, executor=executor)
+    return ChatDeps(
+        settings=none,
+        store=none,
+        workspace=none,
+        policy=none,
+        sources=none,
+        kb=none,
+        registry=none,
+        checkpointer=none,
+        executor=executor,
+    )
 
 
 def test_work_submitted_by_running_work_after_the_stop_is_dropped_quietly(caplog: pytest.LogCaptureFixture) -> None:

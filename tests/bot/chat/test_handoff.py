@@ -127,8 +127,12 @@ def test_a_message_written_but_never_taken_in_is_taken_in_by_the_recovery_after_
 
 def test_runbook_and_ask_run_as_jobs_outside_the_serving_process_and_answer_through_response_url(andon: Andon) -> None:
     desk = andon.running.desk
-    assert andon.mention("checkout 5xx since 10:02", ts="1700000300.000100", event_id="EvHand3",
-                         channel=CHANNEL).status_code == 200
+    assert (
+        andon.mention(
+            "checkout 5xx since 10:02", ts="1700000300.000100", event_id="EvHand3", channel=CHANNEL
+        ).status_code
+        == 200
+    )
     andon.fake.wait_for(lambda: andon.store.list("open"), what="the incident")
     send_to_worker(desk, lambda: None)
     assert andon.command("runbook kafka consumer lag").status_code == 200

@@ -10,18 +10,40 @@ from bot.chat.blocks.warning import MAX_BUTTON_VALUE, WatchActionId, WatchBlockI
 from tests.support.fake_slack import _block_problem
 
 T0 = 1_800_000_000.0  # 07:20:00 UTC
-WARNING = {"service": "payments", "family": "latency", "signal": "latency_p99_seconds",
-           "metric": "latency_p99_seconds", "before": 0.2, "after": 1.4, "since": T0 - 300, "score": 60.6,
-           "labels": {"route": "/pay"}, "explained_by": [], "new": True}
-FORECAST = {"service": "search", "signal": "disk_usage_ratio", "metric": "disk_usage_ratio", "level": 0.62,
-            "capacity": 1.0, "slope_per_s": 0.0001, "seconds_to_full": 2820.0, "percent_per_min": 0.8,
-            "labels": {"mountpoint": "/var/lib/search"}, "new": True}
+WARNING = {
+    "service": "payments",
+    "family": "latency",
+    "signal": "latency_p99_seconds",
+    "metric": "latency_p99_seconds",
+    "before": 0.2,
+    "after": 1.4,
+    "since": T0 - 300,
+    "score": 60.6,
+    "labels": {"route": "/pay"},
+    "explained_by": [],
+    "new": True,
+}
+FORECAST = {
+    "service": "search",
+    "signal": "disk_usage_ratio",
+    "metric": "disk_usage_ratio",
+    "level": 0.62,
+    "capacity": 1.0,
+    "slope_per_s": 0.0001,
+    "seconds_to_full": 2820.0,
+    "percent_per_min": 0.8,
+    "labels": {"mountpoint": "/var/lib/search"},
+    "new": True,
+}
 KEY = "warning:payments:latency"
 
 
 def _text(blocks: list[dict[str, Any]]) -> str:
-    return "\n".join(str((b.get("text") or {}).get("text", "")) for b in blocks) + "\n" + "\n".join(
-        str(e.get("text", "")) for b in blocks if b.get("type") == "context" for e in b["elements"])
+    return (
+        "\n".join(str((b.get("text") or {}).get("text", "")) for b in blocks)
+        + "\n"
+        + "\n".join(str(e.get("text", "")) for b in blocks if b.get("type") == "context" for e in b["elements"])
+    )
 
 
 def _buttons(blocks: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -48,8 +70,10 @@ def test_the_three_incident_buttons_carry_the_warning_key() -> None:
     buttons = _buttons(warning_card(WARNING, KEY))
 
     assert [(b["action_id"], b["text"]["text"], b["value"]) for b in buttons] == [
-        (WatchActionId.INVESTIGATE, "Investigate now", KEY), (WatchActionId.SILENCE, "Silence 1 h", KEY),
-        (WatchActionId.DISMISS, "Not a problem", KEY)]
+        (WatchActionId.INVESTIGATE, "Investigate now", KEY),
+        (WatchActionId.SILENCE, "Silence 1 h", KEY),
+        (WatchActionId.DISMISS, "Not a problem", KEY),
+    ]
 
 
 def test_a_forecast_card_says_when_it_runs_out() -> None:
@@ -60,8 +84,12 @@ def test_a_forecast_card_says_when_it_runs_out() -> None:
 
 
 def test_untrusted_text_cannot_mention_the_channel_or_carry_a_link() -> None:
-    odd = {**WARNING, "service": "<!channel>", "labels": {"route": "<https://evil.example|click me>"},
-           "explained_by": ["<@U123>"]}
+    odd = {
+        **WARNING,
+        "service": "<!channel>",
+        "labels": {"route": "<https://evil.example|click me>"},
+        "explained_by": ["<@U123>"],
+    }
 
     text = _text(warning_card(odd, "warning:<!channel>:latency"))
 
@@ -80,15 +108,26 @@ def test_what_people_did_replaces_the_buttons_they_used() -> None:
     assert [b["action_id"] for b in _buttons(investigating)] == [WatchActionId.SILENCE, WatchActionId.DISMISS]
     assert "by &lt;!here&gt;" in _text(investigating)  # a name that is not a Slack user id stays inert
 
-    learned = warning_card(WARNING, KEY, {"action": "dismissed", "by": "UALICE01", "at": T0,
-                                          "learned": "inc-learned-0123456789"})
+    learned = warning_card(
+        WARNING, KEY, {"action": "dismissed", "by": "UALICE01", "at": T0, "learned": "inc-learned-0123456789"}
+    )
     assert "Learned as past incident `inc-learned-0123456789`" in _text(learned)
     assert "Learned as" not in _text(dismissed)  # a knowledge base that refused it: nothing claimed
 
 
 def test_odd_records_degrade_instead_of_raising() -> None:
-    for detail in ({}, {"before": "nan", "after": None, "since": "yesterday", "labels": "oops", "explained_by": 5,
-                        "score": float("inf")}, {"seconds_to_full": "soon", "capacity": 0, "level": "x"}):
+    for detail in (
+        {},
+        {
+            "before": "nan",
+            "after": None,
+            "since": "yesterday",
+            "labels": "oops",
+            "explained_by": 5,
+            "score": float("inf"),
+        },
+        {"seconds_to_full": "soon", "capacity": 0, "level": "x"},
+    ):
         blocks = warning_card(detail, KEY, outcome={"action": 3})  # type: ignore[dict-item]
         assert _block_problem(blocks) is None and "?" in _text(blocks)
     assert _block_problem(warning_card("not a dict", KEY)) is None  # type: ignore[arg-type]

@@ -23,18 +23,40 @@ def _text(blocks: list[dict[str, Any]], block_id: str) -> str:
 
 def _item(i: int, service: str = "payments") -> LiveItem:
     key = f"warning:{service}-{i}:latency"
-    thread = WarningThread(key=key, channel="CINC", ts=f"1800000000.{i:06d}", posted_at=T0, opened_at=T0,
-                           outcome={"action": "investigating"} if i == 0 else {})
-    return LiveItem(key=key, detail={"service": f"{service}-{i}", "text": f"Early warning — {service}-{i} latency"},
-                    thread=thread, silenced_until=T0 + 600 if i == 1 else None)
+    thread = WarningThread(
+        key=key,
+        channel="CINC",
+        ts=f"1800000000.{i:06d}",
+        posted_at=T0,
+        opened_at=T0,
+        outcome={"action": "investigating"} if i == 0 else {},
+    )
+    return LiveItem(
+        key=key,
+        detail={"service": f"{service}-{i}", "text": f"Early warning — {service}-{i} latency"},
+        thread=thread,
+        silenced_until=T0 + 600 if i == 1 else None,
+    )
 
 
 def _status(**changes: Any) -> WatchStatus:
-    base: dict[str, Any] = dict(enabled=True, interval_s=30.0, watch=WatchParams(), now=T0,
-                                last_scan={"at": T0 - 20, "series": 400, "services": 20, "seconds": 0.3,
-                                           "warnings": 2, "forecasts": 1, "dismissed": 1,
-                                           "service_names": [f"svc{i}" for i in range(25)]},
-                                blind=None)
+    base: dict[str, Any] = dict(
+        enabled=True,
+        interval_s=30.0,
+        watch=WatchParams(),
+        now=T0,
+        last_scan={
+            "at": T0 - 20,
+            "series": 400,
+            "services": 20,
+            "seconds": 0.3,
+            "warnings": 2,
+            "forecasts": 1,
+            "dismissed": 1,
+            "service_names": [f"svc{i}" for i in range(25)],
+        },
+        blind=None,
+    )
     return WatchStatus(**{**base, **changes})
 
 

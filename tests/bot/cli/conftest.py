@@ -29,8 +29,9 @@ def andon(tmp_path: Path) -> Andon:
     runner = CliRunner()
 
     def run(*args: str, data_dir: Path, columns: int = 250) -> Result:
-        return runner.invoke(app, list(args), env={"ANDON_DATA_DIR": str(data_dir), "COLUMNS": str(columns)},
-                             catch_exceptions=False)
+        return runner.invoke(
+            app, list(args), env={"ANDON_DATA_DIR": str(data_dir), "COLUMNS": str(columns)}, catch_exceptions=False
+        )
 
     return run
 
@@ -44,8 +45,13 @@ def investigated(tmp_path: Path) -> dict[str, Any]:
     inv = investigator(settings, tmp_path, store=store, policy=approver_policy(), checkpointer=InMemorySaver())
     outcome = inv.start(alert())
     [proposal] = outcome.state["proposals"]
-    decision = {"proposal_id": proposal["id"], "hash": proposal["hash"], "decision": "approve", "by": "UAPPROVER1",
-                "at": time.time()}
+    decision = {
+        "proposal_id": proposal["id"],
+        "hash": proposal["hash"],
+        "decision": "approve",
+        "by": "UAPPROVER1",
+        "at": time.time(),
+    }
     store.record_decision(outcome.incident_id, proposal["id"], proposal["hash"], "approve", "UAPPROVER1")
     final = inv.resume(outcome.incident_id, [decision])
     store.db.close()

@@ -10,12 +10,17 @@ from tests.bot.cli.conftest import Andon, json_out
 
 
 def test_audit_list_shows_proposal_decision_and_execution(andon: Andon, investigated: dict[str, Any]) -> None:
-    entries = json_out(andon("audit", "list", "--incident", investigated["incident_id"], "--json",
-                             data_dir=investigated["data_dir"]))
+    entries = json_out(
+        andon("audit", "list", "--incident", investigated["incident_id"], "--json", data_dir=investigated["data_dir"])
+    )
     events = [(e["event"], e["by"], e["tool"]) for e in entries]
-    assert events == [("received", None, None), ("proposed", "andon", "rollback_deploy"),
-                      ("approve", "UAPPROVER1", None), ("executing", None, "rollback_deploy"),
-                      ("executed", None, "rollback_deploy")]
+    assert events == [
+        ("received", None, None),
+        ("proposed", "andon", "rollback_deploy"),
+        ("approve", "UAPPROVER1", None),
+        ("executing", None, "rollback_deploy"),
+        ("executed", None, "rollback_deploy"),
+    ]
     received, proposed, approved, executing, executed = entries
     assert "HighErrorRate" in json.dumps(received["args"]), "the trigger as it arrived is kept"
     assert proposed["args"] == {"service": "checkout", "to_version": "v2.13.2"}
@@ -56,7 +61,9 @@ def test_audit_list_shows_the_last_demo_labelled(andon: Andon, investigated: dic
     entries = json_out(andon("audit", "list", "--json", data_dir=data_dir))
     assert {e["log"] for e in entries if e["incident_id"] == investigated["incident_id"]} == {"andon"}
     assert [(e["event"], e["log"]) for e in entries if e["incident_id"] == "inc-demo1"] == [
-        ("approve", "demo"), ("executed", "demo")]
+        ("approve", "demo"),
+        ("executed", "demo"),
+    ]
     table = andon("audit", "list", data_dir=data_dir)
     assert table.exit_code == 0
     store_part, demo_part = table.stdout.split("the last andon demo: 2 audit entries")

@@ -28,16 +28,27 @@ def test_startup_pauses_the_collector_and_freezes_what_it_built() -> None:
         gc.unfreeze()
 
 
-@pytest.mark.parametrize(("variable", "value", "named"), [
-    ("ANDON_TOPOLOGY", "checkout:payments", 'ANDON_TOPOLOGY: not valid JSON; expected a JSON object of service -> '
-                                            'dependencies, e.g. {"checkout": ["payments", "inventory"]}'),
-    ("ANDON_INCIDENT_CHANNELS", '["C0123"', "ANDON_INCIDENT_CHANNELS: not a JSON list"),
-    ("ANDON_REASONER", "gpt", "ANDON_REASONER: Input should be 'rules' or 'llm'"),
-])
+@pytest.mark.parametrize(
+    ("variable", "value", "named"),
+    [
+        (
+            "ANDON_TOPOLOGY",
+            "checkout:payments",
+            "ANDON_TOPOLOGY: not valid JSON; expected a JSON object of service -> "
+            'dependencies, e.g. {"checkout": ["payments", "inventory"]}',
+        ),
+        ("ANDON_INCIDENT_CHANNELS", '["C0123"', "ANDON_INCIDENT_CHANNELS: not a JSON list"),
+        ("ANDON_REASONER", "gpt", "ANDON_REASONER: Input should be 'rules' or 'llm'"),
+    ],
+)
 def test_a_settings_error_is_one_unwrapped_line(tmp_path: Path, variable: str, value: str, named: str) -> None:
     """However narrow the terminal, the error is one line, and brackets in it are not eaten as markup."""
-    env = {"ANDON_DATA_DIR": str(tmp_path), "ANDON_CONFIG_FILE": str(tmp_path / "none.yaml"), "COLUMNS": "60",
-           variable: value}
+    env = {
+        "ANDON_DATA_DIR": str(tmp_path),
+        "ANDON_CONFIG_FILE": str(tmp_path / "none.yaml"),
+        "COLUMNS": "60",
+        variable: value,
+    }
     result = CliRunner().invoke(app, ["incident", "list"], env=env)
     assert result.exit_code == 2
     assert result.stderr.count("\n") == 1 and result.stderr.startswith("error: invalid settings: "), result.stderr

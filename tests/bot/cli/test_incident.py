@@ -20,9 +20,15 @@ def test_incident_list(andon: Andon, investigated: dict[str, Any]) -> None:
     [row] = json_out(andon("incident", "list", "--json", data_dir=investigated["data_dir"]))
     assert row["id"] == investigated["incident_id"] and row["status"] == "investigating"
     assert row["root_cause"]["service"] == "checkout" and row["root_cause"]["category"] == "bad_deploy"
-    assert json_out(andon("incident", "list", "--status", "resolved", "--json", data_dir=investigated["data_dir"])) == []
+    assert (
+        json_out(andon("incident", "list", "--status", "resolved", "--json", data_dir=investigated["data_dir"])) == []
+    )
     table = andon("incident", "list", data_dir=investigated["data_dir"])
-    assert table.exit_code == 0 and investigated["incident_id"] in table.stdout and "bad deploy on checkout" in table.stdout
+    assert (
+        table.exit_code == 0
+        and investigated["incident_id"] in table.stdout
+        and "bad deploy on checkout" in table.stdout
+    )
 
 
 @pytest.fixture
@@ -35,15 +41,32 @@ def kb_data_dir(kb: Any, investigated: dict[str, Any]) -> Path:
     return Path(target)
 
 
-ROOT_CAUSE = ("the nightly catalog reindex job swapped the products search alias onto a freshly created index "
-              "that was still empty")
+ROOT_CAUSE = (
+    "the nightly catalog reindex job swapped the products search alias onto a freshly created index "
+    "that was still empty"
+)
 FIX = "pointed the alias back at products-v41 and made the job refuse to swap onto an index with zero documents"
 
 
 def test_resolve_teaches_the_knowledge_base(andon: Andon, investigated: dict[str, Any], kb_data_dir: Path) -> None:
     incident_id = investigated["incident_id"]
-    result = andon("incident", "resolve", incident_id, "--root-cause", ROOT_CAUSE, "--fix", FIX, "--category",
-                   "bad_config", "--service", "catalog", "--by", "UAPPROVER1", "--json", data_dir=kb_data_dir)
+    result = andon(
+        "incident",
+        "resolve",
+        incident_id,
+        "--root-cause",
+        ROOT_CAUSE,
+        "--fix",
+        FIX,
+        "--category",
+        "bad_config",
+        "--service",
+        "catalog",
+        "--by",
+        "UAPPROVER1",
+        "--json",
+        data_dir=kb_data_dir,
+    )
     document = json_out(result)
     assert document["id"] == learned_doc_id(incident_id) and document["kind"] == "incident"
     assert document["category"] == "bad_config" and document["services"] == ["catalog"]
@@ -57,13 +80,28 @@ def test_resolve_teaches_the_knowledge_base(andon: Andon, investigated: dict[str
     store.db.close()
 
     kb = open_knowledge(load_settings(data_dir=kb_data_dir))
-    hits = kb.search("product search shows no results after the reindexing job moved the alias to an empty index",
-                     k=5, kind="incident")
+    hits = kb.search(
+        "product search shows no results after the reindexing job moved the alias to an empty index",
+        k=5,
+        kind="incident",
+    )
     assert hits[0].doc_id == learned_doc_id(incident_id), [h.doc_id for h in hits]
 
     # resolving again replaces the document instead of adding a second one
-    again = andon("incident", "resolve", incident_id, "--root-cause", ROOT_CAUSE, "--fix", FIX + " (confirmed)",
-                  "--category", "bad_config", "--service", "catalog", data_dir=kb_data_dir)
+    again = andon(
+        "incident",
+        "resolve",
+        incident_id,
+        "--root-cause",
+        ROOT_CAUSE,
+        "--fix",
+        FIX + " (confirmed)",
+        "--category",
+        "bad_config",
+        "--service",
+        "catalog",
+        data_dir=kb_data_dir,
+    )
     assert again.exit_code == 0 and "learned as past incident" in again.stdout
     kb = open_knowledge(load_settings(data_dir=kb_data_dir))
     ids = [h.doc_id for h in kb.search("reindex job alias swapped onto an empty index", k=10, kind="incident")]
@@ -74,8 +112,18 @@ def test_resolve_errors_are_clear(andon: Andon, investigated: dict[str, Any]) ->
     data_dir = investigated["data_dir"]
     missing = andon("incident", "resolve", "inc-nope", "--root-cause", "x", "--fix", "y", data_dir=data_dir)
     assert missing.exit_code == 2 and "no incident 'inc-nope'" in missing.stderr
-    bad = andon("incident", "resolve", investigated["incident_id"], "--root-cause", "x", "--fix", "y", "--category",
-                "gremlins", data_dir=data_dir)
+    bad = andon(
+        "incident",
+        "resolve",
+        investigated["incident_id"],
+        "--root-cause",
+        "x",
+        "--fix",
+        "y",
+        "--category",
+        "gremlins",
+        data_dir=data_dir,
+    )
     assert bad.exit_code == 2 and "--category 'gremlins' is not a known category" in bad.stderr
     store = open_store(None, data_dir)
     assert store.get(investigated["incident_id"])["status"] == "investigating", "nothing written on error"  # type: ignore[index]
@@ -86,14 +134,27 @@ def test_feedback_is_recorded(andon: Andon, investigated: dict[str, Any]) -> Non
     data_dir, incident_id = investigated["data_dir"], investigated["incident_id"]
     ok = andon("incident", "feedback", incident_id, "--helpful", "--by", "UAPPROVER2", data_dir=data_dir)
     assert ok.exit_code == 0 and "was helpful" in ok.stdout
-    wrong = andon("incident", "feedback", incident_id, "--wrong", "--correct-category", "bad_config",
-                  "--correct-service", "catalog", "--note", "it was the alias swap", data_dir=data_dir)
+    wrong = andon(
+        "incident",
+        "feedback",
+        incident_id,
+        "--wrong",
+        "--correct-category",
+        "bad_config",
+        "--correct-service",
+        "catalog",
+        "--note",
+        "it was the alias swap",
+        data_dir=data_dir,
+    )
     assert wrong.exit_code == 0 and "correct answer: bad_config, catalog" in wrong.stdout
 
     store = open_store(None, data_dir)
     with store.db.transaction() as cur:
-        rows = cur.execute("SELECT verdict, service, category, note, by_user FROM feedback WHERE incident_id = %s "
-                           "ORDER BY id", (incident_id,)).fetchall()
+        rows = cur.execute(
+            "SELECT verdict, service, category, note, by_user FROM feedback WHERE incident_id = %s ORDER BY id",
+            (incident_id,),
+        ).fetchall()
     feedback = [e for e in store.audit_log(incident_id) if e["event"].startswith("feedback:")]
     store.db.close()
     assert [tuple(r) for r in rows][0] == ("helpful", None, None, None, "UAPPROVER2")
@@ -102,11 +163,14 @@ def test_feedback_is_recorded(andon: Andon, investigated: dict[str, Any]) -> Non
     assert [e["event"] for e in feedback] == ["feedback:helpful", "feedback:wrong"]
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    ([], "say --helpful or --wrong"),
-    (["--helpful", "--correct-service", "catalog"], "go with --wrong"),
-    (["--wrong", "--correct-category", "gremlins"], "is not a known category"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ([], "say --helpful or --wrong"),
+        (["--helpful", "--correct-service", "catalog"], "go with --wrong"),
+        (["--wrong", "--correct-category", "gremlins"], "is not a known category"),
+    ],
+)
 def test_feedback_usage_errors(andon: Andon, investigated: dict[str, Any], args: list[str], message: str) -> None:
     result = andon("incident", "feedback", investigated["incident_id"], *args, data_dir=investigated["data_dir"])
     assert result.exit_code == 2 and message in result.stderr

@@ -58,8 +58,14 @@ def test_a_blind_investigation_is_inconclusive_never_healthy(data_dir: Path) -> 
     and exits 3; it never calls the incident a false alarm."""
     from tests.support.net import free_port
 
-    result = run_andon("investigate", "--text", "checkout is slow", "--json", data_dir=data_dir,
-                       env={"ANDON_PROMETHEUS_URL": f"http://127.0.0.1:{free_port()}"})
+    result = run_andon(
+        "investigate",
+        "--text",
+        "checkout is slow",
+        "--json",
+        data_dir=data_dir,
+        env={"ANDON_PROMETHEUS_URL": f"http://127.0.0.1:{free_port()}"},
+    )
     assert result.returncode == 3, result.stderr[-2000:]
     report = json.loads(result.stdout)
     assert report["verdict"] == "inconclusive"
@@ -83,12 +89,23 @@ def test_investigate_stores_the_incident_for_incident_resolve(andon: Andon, tmp_
     shown = andon("investigate", "--alert", str(ALERT), data_dir=data_dir)
     assert shown.exit_code == 0
     flat = " ".join(shown.stdout.split())
-    assert re.search(rf"Stored as incident {incident_id} \(replayed telemetry from \S+checkout-bad-deploy"
-                     r"\.telemetry\.yaml: not a live incident\)", flat), flat[-400:]
+    assert re.search(
+        rf"Stored as incident {incident_id} \(replayed telemetry from \S+checkout-bad-deploy"
+        r"\.telemetry\.yaml: not a live incident\)",
+        flat,
+    ), flat[-400:]
     assert f"andon incident resolve {incident_id}" in flat
 
-    resolved = andon("incident", "resolve", incident_id, "--root-cause", "v2.14.0 threw on a null price", "--fix",
-                     "rolled back to v2.13.2", data_dir=data_dir)
+    resolved = andon(
+        "incident",
+        "resolve",
+        incident_id,
+        "--root-cause",
+        "v2.14.0 threw on a null price",
+        "--fix",
+        "rolled back to v2.13.2",
+        data_dir=data_dir,
+    )
     assert resolved.exit_code == 0, resolved.output
     assert f"resolved {incident_id}: bad deploy on checkout" in " ".join(resolved.stdout.split())
 
@@ -100,7 +117,6 @@ def test_investigate_stores_the_incident_for_incident_resolve(andon: Andon, tmp_
         assert store.get(incident_id)["status"] == "resolved"  # type: ignore[index]
     finally:
         store.db.close()
-
 
 
 def test_investigate_writes_the_evidence_charts(andon: Andon, tmp_path: Path) -> None:

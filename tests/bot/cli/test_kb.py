@@ -42,13 +42,37 @@ def test_kb_search_ranks_and_says_how_well_each_matches(andon: Andon, kb: Any) -
 
 GOLDEN_80 = Path(__file__).parent / "golden" / "kb-search.80.txt"
 HITS = [
-    Hit(doc_id="rb-bad-deploy-error-spike", kind="runbook", title="Error spike after a bad deploy", category="bad_deploy",
-        score=1.14, services=[], alerts=[], snippet="", why=["alert name matches"]),
-    Hit(doc_id="inc-2025-11-20-payments-deploy-breaks-orders-parsing", kind="incident",
+    Hit(
+        doc_id="rb-bad-deploy-error-spike",
+        kind="runbook",
+        title="Error spike after a bad deploy",
+        category="bad_deploy",
+        score=1.14,
+        services=[],
+        alerts=[],
+        snippet="",
+        why=["alert name matches"],
+    ),
+    Hit(
+        doc_id="inc-2025-11-20-payments-deploy-breaks-orders-parsing",
+        kind="incident",
         title="Payments release changed event field casing; orders paged for failed status updates",
-        category="bad_deploy", score=BEST_FUSED * 0.91, services=[], alerts=[], snippet=""),
-    Hit(doc_id="rb-log-volume-explosion", kind="runbook", title="Log volume explosion",
-        category="log_volume_explosion", score=BEST_FUSED * 0.52, services=[], alerts=[], snippet=""),
+        category="bad_deploy",
+        score=BEST_FUSED * 0.91,
+        services=[],
+        alerts=[],
+        snippet="",
+    ),
+    Hit(
+        doc_id="rb-log-volume-explosion",
+        kind="runbook",
+        title="Log volume explosion",
+        category="log_volume_explosion",
+        score=BEST_FUSED * 0.52,
+        services=[],
+        alerts=[],
+        snippet="",
+    ),
 ]
 
 
@@ -80,7 +104,9 @@ def test_kb_search_at_80_columns_cuts_no_id(kb: Any) -> None:
     env = {"ANDON_DATA_DIR": str(data_dir), "COLUMNS": "80"}
     for query in ("checkout error rate after deploy", "payments past incident"):
         text = CliRunner().invoke(app, ["kb", "search", query], env=env).stdout
-        ids = [h["doc_id"] for h in json.loads(CliRunner().invoke(app, ["kb", "search", query, "--json"], env=env).stdout)]
+        ids = [
+            h["doc_id"] for h in json.loads(CliRunner().invoke(app, ["kb", "search", query, "--json"], env=env).stdout)
+        ]
         assert ids and max(len(line) for line in text.splitlines()) <= 80, text
         for doc_id in ids:
             assert re.search(rf"│ {re.escape(doc_id)}\s*│", text), (doc_id, text)

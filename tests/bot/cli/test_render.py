@@ -66,8 +66,9 @@ def test_the_terminal_rca_matches_the_golden_copy(example: tuple[dict[str, Any],
     if os.environ.get("UPDATE_GOLDEN"):
         GOLDEN.parent.mkdir(exist_ok=True)
         GOLDEN.write_text(normalise(text))
-    assert normalise(text) == GOLDEN.read_text(), ("the terminal RCA changed; if intended, regenerate with "
-                                                   "UPDATE_GOLDEN=1 and review the golden file's diff")
+    assert normalise(text) == GOLDEN.read_text(), (
+        "the terminal RCA changed; if intended, regenerate with UPDATE_GOLDEN=1 and review the golden file's diff"
+    )
 
 
 def test_no_slack_markup_or_placeholder_reaches_the_terminal(example: tuple[dict[str, Any], str]) -> None:
@@ -110,8 +111,11 @@ def test_no_word_is_cut_in_half(example: tuple[dict[str, Any], str]) -> None:
     """Every word on screen is a whole word of the report, the renderer or the summary template: a cut
     ("PriceCalcul…") or a fold of a long word would leave a fragment that is none of them."""
     report, text = example
-    sources = json.dumps(report, ensure_ascii=False) + (ROOT / "bot" / "cli" / "render.py").read_text() + (
-        ROOT / "prompts" / "report.j2").read_text()
+    sources = (
+        json.dumps(report, ensure_ascii=False)
+        + (ROOT / "bot" / "cli" / "render.py").read_text()
+        + (ROOT / "prompts" / "report.j2").read_text()
+    )
     known = set(re.findall(r"[A-Za-z]{3,}", sources))
     fragments = sorted(set(re.findall(r"[A-Za-z]{3,}", text)) - known)
     assert not fragments, fragments
@@ -120,7 +124,7 @@ def test_no_word_is_cut_in_half(example: tuple[dict[str, Any], str]) -> None:
 def test_mrkdwn_becomes_styles() -> None:
     text = mrkdwn_to_rich("*Runbook:* Error spike (`rb-bad-deploy`) on error_ratio\n_Note: *could not* read logs_")
     assert text.plain == "Runbook: Error spike (rb-bad-deploy) on error_ratio\nNote: could not read logs"
-    styles = {text.plain[span.start:span.end]: str(span.style) for span in text.spans}
+    styles = {text.plain[span.start : span.end]: str(span.style) for span in text.spans}
     assert styles["Runbook:"] == "bold" and styles["rb-bad-deploy"] == "cyan"
     assert styles["could not"] == "italic bold" and styles["Note: "] == "italic"
     assert mrkdwn_to_rich("[bold]not markup[/] 2*3*4").plain == "[bold]not markup[/] 2*3*4"

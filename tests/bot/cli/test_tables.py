@@ -13,9 +13,15 @@ from rich.text import Text
 from bot.cli.tables import Col, fitted_table
 
 COLUMNS = (Col("rank", drop=1), Col("label"), Col("kind", drop=2), Col("title and id"))
-ROWS = [["1", "strong (100%)", "runbook", Text("Error spike after a bad deploy\nrb-bad-deploy-error-spike")],
-        ["2", "exact alert (100%)", "incident",
-         Text("Payments release changed event field casing\ninc-2025-11-20-payments-deploy-breaks-orders-parsing")]]
+ROWS = [
+    ["1", "strong (100%)", "runbook", Text("Error spike after a bad deploy\nrb-bad-deploy-error-spike")],
+    [
+        "2",
+        "exact alert (100%)",
+        "incident",
+        Text("Payments release changed event field casing\ninc-2025-11-20-payments-deploy-breaks-orders-parsing"),
+    ],
+]
 WORDS = {w for row in ROWS for cell in row for w in str(cell).split()} | {w for c in COLUMNS for w in c.header.split()}
 
 
@@ -30,8 +36,24 @@ def test_every_word_and_id_stays_whole_and_the_table_fits(width: int) -> None:
     text = rendered(width)
     assert max(len(line) for line in text.splitlines()) <= width
     cells = {w for w in re.split(r"[\s│┃┏┓┗┛┡┩━─┳╇┴┬┼├┤└┘]+", text) if w}
-    notes = {"a", "caption", "not", "shown", "at", "columns:", "rank,", "kind", "(a", "wider", "terminal", "or",
-             "--json", "shows", "them)", str(width)}
+    notes = {
+        "a",
+        "caption",
+        "not",
+        "shown",
+        "at",
+        "columns:",
+        "rank,",
+        "kind",
+        "(a",
+        "wider",
+        "terminal",
+        "or",
+        "--json",
+        "shows",
+        "them)",
+        str(width),
+    }
     table_words = cells - notes
     assert table_words <= WORDS, sorted(table_words - WORDS)
     assert "inc-2025-11-20-payments-deploy-breaks-orders-parsing" in text

@@ -13,12 +13,21 @@ from tests.support.andon_process import run_andon
 
 
 def test_argument_lines_read_the_schema() -> None:
-    schema = {"properties": {"query": {"type": "string"}, "lookback": {"type": "string", "default": "1h"},
-                             "service": {"anyOf": [{"type": "string"}, {"type": "null"}], "default": None},
-                             "series": {"type": "array", "items": {"type": "string"}}},
-              "required": ["query"]}
-    assert argument_lines(schema) == ['query: string (required)', 'lookback: string = "1h"',
-                                      "service: string (optional)", "series: list of string (optional)"]
+    schema = {
+        "properties": {
+            "query": {"type": "string"},
+            "lookback": {"type": "string", "default": "1h"},
+            "service": {"anyOf": [{"type": "string"}, {"type": "null"}], "default": None},
+            "series": {"type": "array", "items": {"type": "string"}},
+        },
+        "required": ["query"],
+    }
+    assert argument_lines(schema) == [
+        "query: string (required)",
+        'lookback: string = "1h"',
+        "service: string (optional)",
+        "series: list of string (optional)",
+    ]
     assert argument_lines({"properties": {}}) == []
 
 
@@ -27,8 +36,12 @@ def test_tools_list_shows_each_tools_arguments(andon: Andon, tmp_path: Path) -> 
     assert result.exit_code == 0
     assert "arguments" in result.stdout
     flat = " ".join(result.stdout.split())
-    for expected in ('query: string (required)', 'lookback: string = "1h"', "service: string (required)",
-                     "dry_run: boolean = false"):
+    for expected in (
+        "query: string (required)",
+        'lookback: string = "1h"',
+        "service: string (required)",
+        "dry_run: boolean = false",
+    ):
         assert expected in flat, expected
 
 
@@ -40,8 +53,14 @@ def test_tool_names_are_never_cut_in_a_narrow_terminal(tmp_path: Path) -> None:
     from tools import default_registry
 
     env = {**os.environ, "ANDON_DATA_DIR": str(tmp_path), "COLUMNS": "80"}
-    result = subprocess.run([sys.executable, "-m", "andon", "tools", "list"], env=env, capture_output=True,
-                            text=True, timeout=120, cwd=Path(__file__).resolve().parents[3])
+    result = subprocess.run(
+        [sys.executable, "-m", "andon", "tools", "list"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=Path(__file__).resolve().parents[3],
+    )
     assert result.returncode == 0, result.stderr
     shown = {line.split("│")[1].strip() for line in result.stdout.splitlines() if line.startswith("│")}
     assert {tool.name for tool in default_registry().all()} <= shown

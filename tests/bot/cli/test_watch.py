@@ -18,8 +18,14 @@ EXAMPLES = Path(__file__).parents[3] / "examples" / "alerts"
 
 
 def test_once_json_prints_the_warnings_of_one_scan(andon: Andon, tmp_path: Path) -> None:
-    result = andon("watch", "--once", "--json", "--telemetry", str(EXAMPLES / "checkout-bad-deploy.telemetry.yaml"),
-                   data_dir=tmp_path / "data")
+    result = andon(
+        "watch",
+        "--once",
+        "--json",
+        "--telemetry",
+        str(EXAMPLES / "checkout-bad-deploy.telemetry.yaml"),
+        data_dir=tmp_path / "data",
+    )
 
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)

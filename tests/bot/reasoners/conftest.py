@@ -57,6 +57,8 @@ def rules_root(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
                 env.delenv(name)
         env.setenv("ANDON_CONFIG_FILE", str(tmp / "absent.yaml"))
         settings = load_settings(data_dir=tmp / "data", reasoner="rules")
-    report = investigator(settings, tmp, approval_mode="propose_only", checkpointer=InMemorySaver()).start(alert()).report
+    report = (
+        investigator(settings, tmp, approval_mode="propose_only", checkpointer=InMemorySaver()).start(alert()).report
+    )
     assert report is not None
     return dict(report["root_cause"])

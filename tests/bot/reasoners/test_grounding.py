@@ -14,16 +14,53 @@ from knowledge.taxonomy import bundled_dir
 from tools.rca.params import Params
 
 CALLS: dict[str, dict[str, Any]] = {
-    "c1": {"id": "c1", "tool": "rank_anomalies", "status": "ok", "summary": "ledger latency rose", "data": [
-        {"service": "ledger", "score": 5.0, "series": [
-            {"key": "latency_p99_seconds{service=ledger}", "service": "ledger", "metric": "latency_p99_seconds",
-             "kind": "latency", "score": 9.0, "direction": "up", "before": 0.2, "after": 1.5,
-             "signal": "latency_p99_seconds"}]}]},
-    "c2": {"id": "c2", "tool": "k8s_pods", "status": "ok", "summary": "1 pod not ready", "data": [
-        {"name": "ledger-1", "service": "ledger", "ready": False, "restarts": 4, "reasons": ["OOMKilled"]}]},
-    "c3": {"id": "c3", "tool": "log_template_spikes", "status": "ok", "summary": "1 new template", "data": [
-        {"service": "ledger", "template": "HTTP 429 Too Many Requests from psp", "new": True, "error_like": True,
-         "score": 5.0}]},
+    "c1": {
+        "id": "c1",
+        "tool": "rank_anomalies",
+        "status": "ok",
+        "summary": "ledger latency rose",
+        "data": [
+            {
+                "service": "ledger",
+                "score": 5.0,
+                "series": [
+                    {
+                        "key": "latency_p99_seconds{service=ledger}",
+                        "service": "ledger",
+                        "metric": "latency_p99_seconds",
+                        "kind": "latency",
+                        "score": 9.0,
+                        "direction": "up",
+                        "before": 0.2,
+                        "after": 1.5,
+                        "signal": "latency_p99_seconds",
+                    }
+                ],
+            }
+        ],
+    },
+    "c2": {
+        "id": "c2",
+        "tool": "k8s_pods",
+        "status": "ok",
+        "summary": "1 pod not ready",
+        "data": [{"name": "ledger-1", "service": "ledger", "ready": False, "restarts": 4, "reasons": ["OOMKilled"]}],
+    },
+    "c3": {
+        "id": "c3",
+        "tool": "log_template_spikes",
+        "status": "ok",
+        "summary": "1 new template",
+        "data": [
+            {
+                "service": "ledger",
+                "template": "HTTP 429 Too Many Requests from psp",
+                "new": True,
+                "error_like": True,
+                "score": 5.0,
+            }
+        ],
+    },
     "c4": {"id": "c4", "tool": "k8s_nodes", "status": "ok", "summary": "3 nodes ready", "data": []},
 }
 SERVICES = ["ledger", "psp", "gateway"]
@@ -35,21 +72,28 @@ def runbooks() -> list[Runbook]:
 
 
 def _claim(category: str, *cited: str, service: str = "ledger") -> Claim:
-    claim = read_claim({"service": service, "category": category, "confidence": 0.8, "evidence": list(cited)},
-                       CALLS, SERVICES)
+    claim = read_claim(
+        {"service": service, "category": category, "confidence": 0.8, "evidence": list(cited)}, CALLS, SERVICES
+    )
     assert isinstance(claim, Claim), claim
     return claim
 
 
-@pytest.mark.parametrize(("item", "why"), [
-    ({"service": "ledger", "category": "memory_leak", "evidence": []}, "no cited result mentions ledger"),
-    ({"service": "ledger", "category": "memory_leak", "evidence": ["c4", "c999"]}, "no cited result mentions ledger"),
-    ({"service": "psp", "category": "rate_limiting", "evidence": ["c2"]}, "no cited result mentions psp"),
-    ({"service": "aliens", "category": "memory_leak", "evidence": ["c2"]}, "unknown service"),
-    ({"service": "ledger", "category": "gremlins", "evidence": ["c2"]}, "unknown category"),
-    ({"service": "ledger", "category": "memory_leak", "confidence": "very", "evidence": ["c2"]}, "not a number"),
-    ("ledger is leaking", "not a hypothesis object"),
-])
+@pytest.mark.parametrize(
+    ("item", "why"),
+    [
+        ({"service": "ledger", "category": "memory_leak", "evidence": []}, "no cited result mentions ledger"),
+        (
+            {"service": "ledger", "category": "memory_leak", "evidence": ["c4", "c999"]},
+            "no cited result mentions ledger",
+        ),
+        ({"service": "psp", "category": "rate_limiting", "evidence": ["c2"]}, "no cited result mentions psp"),
+        ({"service": "aliens", "category": "memory_leak", "evidence": ["c2"]}, "unknown service"),
+        ({"service": "ledger", "category": "gremlins", "evidence": ["c2"]}, "unknown category"),
+        ({"service": "ledger", "category": "memory_leak", "confidence": "very", "evidence": ["c2"]}, "not a number"),
+        ("ledger is leaking", "not a hypothesis object"),
+    ],
+)
 def test_unsupported_claims_say_why(item: Any, why: str) -> None:
     problem = read_claim(item, CALLS, SERVICES)
     assert isinstance(problem, str) and why in problem

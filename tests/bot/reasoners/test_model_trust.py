@@ -19,8 +19,13 @@ from tests.support.fake_openai import FakeOpenAI, completion, json_answer
 
 
 def _claim(service: str, category: str, *evidence: str, confidence: float = 0.9) -> dict[str, Any]:
-    return {"service": service, "category": category, "confidence": confidence, "summary": f"{category} on {service}",
-            "evidence": list(evidence)}
+    return {
+        "service": service,
+        "category": category,
+        "confidence": confidence,
+        "summary": f"{category} on {service}",
+        "evidence": list(evidence),
+    }
 
 
 def _footer(report: dict[str, Any]) -> str:
@@ -28,25 +33,37 @@ def _footer(report: dict[str, Any]) -> str:
 
 
 def test_an_uncalibrated_model_counts_little_and_its_unsupported_claims_are_counted(
-        server: FakeOpenAI, llm_settings: Settings, run: Run, rules_root: dict[str, Any]) -> None:
-    server.push(completion("done"), json_answer({"hypotheses": [
-        _claim("checkout", "bad_deploy", "c1", "c6"),
-        _claim("payments", "dns_failure"),  # cites nothing
-        _claim("gateway", "memory_leak", "c1"),  # outside the rules engine's list, nothing distinctive cited
-    ]}))
+    server: FakeOpenAI, llm_settings: Settings, run: Run, rules_root: dict[str, Any]
+) -> None:
+    server.push(
+        completion("done"),
+        json_answer(
+            {
+                "hypotheses": [
+                    _claim("checkout", "bad_deploy", "c1", "c6"),
+                    _claim("payments", "dns_failure"),  # cites nothing
+                    _claim(
+                        "gateway", "memory_leak", "c1"
+                    ),  # outside the rules engine's list, nothing distinctive cited
+                ]
+            }
+        ),
+    )
     report = run(llm_settings).report
     assert report is not None and report["reasoner"] == "llm"
     trust = report["trust"]
     assert trust["weight"] == UNCALIBRATED_WEIGHT and trust["calibrated"] is False
     assert "no calibration for" in trust["reason"]
     assert (trust["proposed"], trust["kept"], trust["grounded"], trust["dropped"]) == (3, 1, 0, 2)
-    assert any("dropped 2 unsupported" in n and "memory_leak on gateway: no evidence distinctive" in n
-               for n in report["notes"])
+    assert any(
+        "dropped 2 unsupported" in n and "memory_leak on gateway: no evidence distinctive" in n for n in report["notes"]
+    )
     best = report["hypotheses"][0]
     assert (best["service"], best["category"]) == (rules_root["service"], rules_root["category"])
     rules_confidence = trust["rules"][0][2]
-    assert best["confidence"] == pytest.approx((1 - UNCALIBRATED_WEIGHT) * rules_confidence + UNCALIBRATED_WEIGHT * 0.9,
-                                               abs=1e-3)
+    assert best["confidence"] == pytest.approx(
+        (1 - UNCALIBRATED_WEIGHT) * rules_confidence + UNCALIBRATED_WEIGHT * 0.9, abs=1e-3
+    )
     assert report["proposals"], "the model agrees with the rules engine: its fix is proposed"
     assert f"model weight {UNCALIBRATED_WEIGHT:.2f}, uncalibrated" in _footer(report)
 
@@ -73,7 +90,8 @@ def test_without_runbooks_nothing_is_grounded(server: FakeOpenAI, llm_settings: 
 
 
 def test_a_trusted_model_may_lead_with_a_grounded_hypothesis_but_not_act_on_it(
-        server: FakeOpenAI, llm_settings: Settings, run: Run) -> None:
+    server: FakeOpenAI, llm_settings: Settings, run: Run
+) -> None:
     save_weight(profile_path(llm_settings), llm_settings.model, 0.8, {"scenarios": 66})
     # catalog was deployed 6 minutes before the onset (c6): a deploy is distinctive of bad_deploy
     server.push(completion("done"), json_answer({"hypotheses": [_claim("catalog", "bad_deploy", "c6")]}))

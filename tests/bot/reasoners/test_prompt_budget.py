@@ -29,9 +29,16 @@ def test_room_goes_first_to_the_small_results_then_equally() -> None:
 
 
 def test_a_model_that_keeps_reading_stops_at_the_budget(server: FakeOpenAI, llm_settings: Settings, run: Run) -> None:
-    server.fallback = lambda body: json_answer({"hypotheses": []}) if body.get("response_format") else completion(
-        tool_calls=[tool_call("logs_query", {"service": "checkout", "lookback": f"{len(body['messages'])}m"}),
-                    tool_call("k8s_events", {"service": "checkout"})])
+    server.fallback = lambda body: (
+        json_answer({"hypotheses": []})
+        if body.get("response_format")
+        else completion(
+            tool_calls=[
+                tool_call("logs_query", {"service": "checkout", "lookback": f"{len(body['messages'])}m"}),
+                tool_call("k8s_events", {"service": "checkout"}),
+            ]
+        )
+    )
     report = run(llm_settings.model_copy(update={"max_steps": 12})).report
     assert report is not None and server.protocol_errors == []
     assert len(server.requests) >= 3 and max(_sizes(server)) <= llm_settings.max_prompt_tokens == 3000
@@ -39,10 +46,12 @@ def test_a_model_that_keeps_reading_stops_at_the_budget(server: FakeOpenAI, llm_
     assert report["reasoner"] == "llm"
 
 
-def test_a_tiny_budget_still_gets_a_diagnosis_within_it(server: FakeOpenAI, llm_settings: Settings, run: Run,
-                                                         rules_root: dict[str, object]) -> None:
-    server.fallback = lambda body: json_answer({"hypotheses": [
-        {"service": "checkout", "category": "bad_deploy", "confidence": 0.9, "evidence": ["c6"]}]})
+def test_a_tiny_budget_still_gets_a_diagnosis_within_it(
+    server: FakeOpenAI, llm_settings: Settings, run: Run, rules_root: dict[str, object]
+) -> None:
+    server.fallback = lambda body: json_answer(
+        {"hypotheses": [{"service": "checkout", "category": "bad_deploy", "confidence": 0.9, "evidence": ["c6"]}]}
+    )
     report = run(llm_settings.model_copy(update={"max_prompt_tokens": 900})).report
     assert report is not None and server.protocol_errors == []
     assert len(server.requests) == 1 and max(_sizes(server)) <= 900, "only the diagnosis: the opening cannot fit"
@@ -55,8 +64,13 @@ def test_the_budget_holds_over_a_suite_run(tmp_path: Path, monkeypatch: pytest.M
     oracle = Oracle(scenario_truths(suite), p=1.0)
     monkeypatch.setenv("ANDON_CONFIG_FILE", str(tmp_path / "absent.yaml"))
     with fake_openai(fallback=oracle) as server:
-        settings = load_settings(data_dir=tmp_path, openai_base_url=server.url, openai_api_key="test",
-                                 llm_max_retries=0, max_prompt_tokens=2000)
+        settings = load_settings(
+            data_dir=tmp_path,
+            openai_base_url=server.url,
+            openai_api_key="test",
+            llm_max_retries=0,
+            max_prompt_tokens=2000,
+        )
         summary = run_suite(suite, EvalOptions(reasoner="llm", jobs=1), base=settings)
         sizes = request_sizes(server.requests)
     assert summary["errors"] == 0 and len(oracle.answers) == 2 and server.protocol_errors == []

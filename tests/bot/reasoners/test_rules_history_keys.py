@@ -23,8 +23,9 @@ def _pod(item: dict[str, Any], pod: str) -> dict[str, Any]:
 def test_a_slow_leak_on_every_pod_is_read_once_beside_the_restarts() -> None:
     gc = shift("catalog", "gc_pause_seconds", 0.1, 0.4, 9.7, kind="latency")
     restarts = [_pod(shift("catalog", "restarts_total", 0, 1, 2.0, kind="restarts"), f"catalog-{i}") for i in range(2)]
-    memory = [_pod(shift("catalog", "memory_usage_bytes", 3.7e9, 3.9e9, 1.7, kind="memory"), f"catalog-{i}")
-              for i in range(4)]
+    memory = [
+        _pod(shift("catalog", "memory_usage_bytes", 3.7e9, 3.9e9, 1.7, kind="memory"), f"catalog-{i}") for i in range(4)
+    ]
     keys = _keys([gc, *restarts, *memory])
     assert sum("memory_usage_bytes" in k for k in keys) == 1, keys
     assert sum("restarts_total" in k for k in keys) == 1, keys

@@ -10,8 +10,11 @@ import pytest
 from bot.reasoners.llm.trust import UNCALIBRATED_WEIGHT, Scored, blend, load_trust, profile_path, save_weight
 from bot.settings import load_settings
 
-RULES = [Scored("payments", "dependency_outage", 0.9), Scored("checkout", "bad_config", 0.7),
-         Scored("payments", "cpu_saturation", 0.6)]
+RULES = [
+    Scored("payments", "dependency_outage", 0.9),
+    Scored("checkout", "bad_config", 0.7),
+    Scored("payments", "cpu_saturation", 0.6),
+]
 
 
 def test_the_blend_weighs_both_sides_and_names_model_only_hypotheses_at_w_times_their_confidence() -> None:
@@ -21,7 +24,8 @@ def test_the_blend_weighs_both_sides_and_names_model_only_hypotheses_at_w_times_
         ("checkout", "bad_config", 0.75),  # 0.5·0.7 + 0.5·0.8
         ("payments", "dependency_outage", 0.45),  # 0.5·0.9 + 0.5·0 (the model did not name it)
         ("otp", "rate_limiting", 0.45),  # 0.5·0 + 0.5·0.9 (grounded, not in the rules engine's list)
-        ("payments", "cpu_saturation", 0.3)]
+        ("payments", "cpu_saturation", 0.3),
+    ]
     # a tie keeps the rules engine's hypothesis first
 
 

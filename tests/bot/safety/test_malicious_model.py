@@ -23,8 +23,14 @@ def _proposal(outcome: Any) -> dict[str, Any]:
 
 
 def _approve(proposal: dict[str, Any], by: str, **changes: Any) -> dict[str, Any]:
-    return {"proposal_id": proposal["id"], "hash": proposal["hash"], "decision": "approve", "by": by,
-            "at": time.time(), **changes}
+    return {
+        "proposal_id": proposal["id"],
+        "hash": proposal["hash"],
+        "decision": "approve",
+        "by": by,
+        "at": time.time(),
+        **changes,
+    }
 
 
 FORGERIES: dict[str, Any] = {
@@ -42,8 +48,9 @@ FORGERIES: dict[str, Any] = {
 
 
 @pytest.mark.parametrize("forgery", list(FORGERIES), ids=list(FORGERIES))
-def test_forged_decisions_never_execute(forgery: str, model: FakeOpenAI, secret_settings: Settings,
-                                        tmp_path: Path) -> None:
+def test_forged_decisions_never_execute(
+    forgery: str, model: FakeOpenAI, secret_settings: Settings, tmp_path: Path
+) -> None:
     run = attack(secret_settings, tmp_path, server=model)
     first = run.start()
     proposal = _proposal(first)
@@ -68,33 +75,40 @@ def test_forged_decisions_never_execute(forgery: str, model: FakeOpenAI, secret_
     run.assert_no_secret_leaked()
 
 
-def test_an_expired_proposal_cannot_be_approved_late(model: FakeOpenAI, secret_settings: Settings,
-                                                     tmp_path: Path) -> None:
+def test_an_expired_proposal_cannot_be_approved_late(
+    model: FakeOpenAI, secret_settings: Settings, tmp_path: Path
+) -> None:
     run = attack(secret_settings, tmp_path, server=model, policy=approver_policy(expiry_minutes=0.002))
     first = run.start()
     proposal = _proposal(first)
     time.sleep(0.2)  # the proposal expires (0.12 s)
-    final = run.resume(first.incident_id, [_approve(proposal, "UAPPROVER1", at=time.time()),
-                                           _approve(proposal, "UAPPROVER2", at=time.time())])
+    final = run.resume(
+        first.incident_id,
+        [_approve(proposal, "UAPPROVER1", at=time.time()), _approve(proposal, "UAPPROVER2", at=time.time())],
+    )
     run.assert_nothing_executed()
     assert "after expiry" in final.state["actions"][0]["decision"] or final.state["actions"][0]["decision"] == "expired"
 
 
-def test_a_destructive_action_needs_two_distinct_approvers(model: FakeOpenAI, secret_settings: Settings,
-                                                           tmp_path: Path) -> None:
+def test_a_destructive_action_needs_two_distinct_approvers(
+    model: FakeOpenAI, secret_settings: Settings, tmp_path: Path
+) -> None:
     """Every action destructive (policy: write needs 2 as well): one approver clicking twice is one approval."""
     policy = approver_policy(approvals_required={"write": 2, "destructive": 2})
     run = attack(secret_settings, tmp_path, server=model, policy=policy)
     first = run.start()
     proposal = _proposal(first)
-    final = run.resume(first.incident_id, [_approve(proposal, "UAPPROVER1"), _approve(proposal, "UAPPROVER1"),
-                                           _approve(proposal, "UOUTSIDER")])
+    final = run.resume(
+        first.incident_id,
+        [_approve(proposal, "UAPPROVER1"), _approve(proposal, "UAPPROVER1"), _approve(proposal, "UOUTSIDER")],
+    )
     run.assert_nothing_executed()
     assert "needs 2 distinct approver(s), has 1" in final.state["actions"][0]["decision"]
 
 
-def test_control_two_real_approvals_do_execute_once(model: FakeOpenAI, secret_settings: Settings,
-                                                    tmp_path: Path) -> None:
+def test_control_two_real_approvals_do_execute_once(
+    model: FakeOpenAI, secret_settings: Settings, tmp_path: Path
+) -> None:
     """The same harness executes a properly approved action — so the refusals above mean something."""
     run = attack(secret_settings, tmp_path, server=model)
     first = run.start()

@@ -30,8 +30,11 @@ def test_secret_is_redacted_and_its_context_kept(case: Secret) -> None:
 
 @pytest.mark.parametrize("case", SECRETS, ids=[s.name for s in SECRETS])
 def test_secret_is_redacted_inside_structured_data(case: Secret) -> None:
-    data = {"summary": f"tool output: {case.text}", "lines": [{"message": case.text, "level": "error"}],
-            "nested": [[case.text]]}
+    data = {
+        "summary": f"tool output: {case.text}",
+        "lines": [{"message": case.text, "level": "error"}],
+        "nested": [[case.text]],
+    }
     out = json.dumps(redact_data(data))
     assert case.secret not in out and json.dumps(case.secret)[1:-1] not in out, case.name
     assert '"level": "error"' in out
@@ -43,10 +46,14 @@ def test_non_secrets_survive(text: str) -> None:
 
 
 def test_secret_named_keys_lose_their_values() -> None:
-    data = {"password": "x", "db": {"api_key": "short", "auth": "ZGVwbG95OnB3", "author": "ci-bot",
-                                    "token_count": 12, "passed": "412"}}
-    assert redact_data(data) == {"password": REDACTED, "db": {"api_key": REDACTED, "auth": REDACTED, "author": "ci-bot",
-                                                              "token_count": 12, "passed": "412"}}
+    data = {
+        "password": "x",
+        "db": {"api_key": "short", "auth": "ZGVwbG95OnB3", "author": "ci-bot", "token_count": 12, "passed": "412"},
+    }
+    assert redact_data(data) == {
+        "password": REDACTED,
+        "db": {"api_key": REDACTED, "auth": REDACTED, "author": "ci-bot", "token_count": 12, "passed": "412"},
+    }
 
 
 def test_redaction_is_idempotent() -> None:
@@ -55,8 +62,17 @@ def test_redaction_is_idempotent() -> None:
         assert redact(once) == once, case.name
 
 
-@pytest.mark.parametrize("text", ["a" * 200_000, "token" * 40_000 + "=abc", "postgres://u:" + "p" * 200_000,
-                                  "x://" + "a:" * 100_000, "password=" * 20_000, "-" * 200_000])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a" * 200_000,
+        "token" * 40_000 + "=abc",
+        "postgres://u:" + "p" * 200_000,
+        "x://" + "a:" * 100_000,
+        "password=" * 20_000,
+        "-" * 200_000,
+    ],
+)
 def test_long_unbroken_input_is_redacted_in_linear_time(text: str) -> None:
     import time
 

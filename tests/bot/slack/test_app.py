@@ -22,8 +22,9 @@ NO_DESK = cast(Desk, MagicMock())
 """Listeners keep the desk for later; building the app sends nothing through it."""
 
 
-def test_no_warning_that_the_token_would_be_unused(fake_slack: FakeSlack, monkeypatch: pytest.MonkeyPatch,
-                                                   tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+def test_no_warning_that_the_token_would_be_unused(
+    fake_slack: FakeSlack, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-app")  # as `andon serve` runs: the variable set, the client given
     monkeypatch.setenv("ANDON_CONFIG_FILE", str(tmp_path / "none.yaml"))
     settings = load_settings(slack_signing_secret=SECRET, slack_api_url=fake_slack.api_url)
@@ -33,8 +34,9 @@ def test_no_warning_that_the_token_would_be_unused(fake_slack: FakeSlack, monkey
     assert "will be unused" not in caplog.text
 
 
-def test_an_unreachable_slack_api_is_one_line(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
-                                              caplog: pytest.LogCaptureFixture) -> None:
+def test_an_unreachable_slack_api_is_one_line(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     monkeypatch.setenv("ANDON_CONFIG_FILE", str(tmp_path / "none.yaml"))
     nowhere = f"http://127.0.0.1:{free_port()}/api/"
     settings = load_settings(slack_bot_token="xoxb-app", slack_signing_secret=SECRET, slack_api_url=nowhere)
@@ -43,4 +45,6 @@ def test_an_unreachable_slack_api_is_one_line(monkeypatch: pytest.MonkeyPatch, t
     message = str(raised.value)
     assert message.startswith(f"cannot reach the Slack API at {nowhere} (") and "\n" not in message
     assert "ANDON_SLACK_API_URL" in message
-    assert not [r for r in caplog.records if r.name.startswith(("slack_sdk", "slack_bolt")) and r.levelno >= logging.ERROR]
+    assert not [
+        r for r in caplog.records if r.name.startswith(("slack_sdk", "slack_bolt")) and r.levelno >= logging.ERROR
+    ]

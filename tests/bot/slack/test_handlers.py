@@ -102,8 +102,9 @@ def test_a_mention_frees_the_listener_thread_while_it_is_taken_in() -> None:
         return "opened"
 
     desk.conversations = SimpleNamespace(receive=receive)  # type: ignore[assignment]
-    handlers.on_mention(desk)(body={"event_id": "Ev1"},
-                              event={"type": "app_mention", "text": "checkout 5xx", "channel": "C1", "ts": "1.0"})
+    handlers.on_mention(desk)(
+        body={"event_id": "Ev1"}, event={"type": "app_mention", "text": "checkout 5xx", "channel": "C1", "ts": "1.0"}
+    )
     assert not taken.is_set(), "the handler waited for the intake"
     release.set()
     assert taken.wait(5.0) and seen[0].startswith("andon-inbound") and seen[0].endswith("checkout 5xx")
@@ -128,18 +129,28 @@ def test_a_message_handed_to_the_worker_process_is_a_job_written_before_the_hand
     desk = Desk.__new__(Desk)
     desk.messages = WrittenJobs()  # type: ignore[assignment]
     taken_in: list[InboundMessage] = []
-    desk.conversations = SimpleNamespace(receive=taken_in.append,  # type: ignore[assignment]
-                                         concerns=lambda m: m.mention or m.channel == "CINCIDENT1")
-    handlers.on_mention(desk)(body={"event_id": "Ev1"},
-                              event={"type": "app_mention", "text": "<@UBOT> checkout 5xx", "channel": "C1",
-                                     "ts": "1.0", "user": "U1"})
-    handlers.on_message(desk)(body={"event_id": "Ev2"}, event={"type": "message", "text": "lunch?", "channel": "CRANDOM",
-                                                               "ts": "2.0", "user": "U2"})
-    handlers.on_message(desk)(body={"event_id": "Ev3"}, event={"type": "message", "text": "db is down",
-                                                               "channel": "CINCIDENT1", "ts": "3.0", "user": "U3"})
+    desk.conversations = SimpleNamespace(
+        receive=taken_in.append,  # type: ignore[assignment]
+        concerns=lambda m: m.mention or m.channel == "CINCIDENT1",
+    )
+    handlers.on_mention(desk)(
+        body={"event_id": "Ev1"},
+        event={"type": "app_mention", "text": "<@UBOT> checkout 5xx", "channel": "C1", "ts": "1.0", "user": "U1"},
+    )
+    handlers.on_message(desk)(
+        body={"event_id": "Ev2"},
+        event={"type": "message", "text": "lunch?", "channel": "CRANDOM", "ts": "2.0", "user": "U2"},
+    )
+    handlers.on_message(desk)(
+        body={"event_id": "Ev3"},
+        event={"type": "message", "text": "db is down", "channel": "CINCIDENT1", "ts": "3.0", "user": "U3"},
+    )
     assert not taken_in, "taken in by the serving process"
     assert [(kind, p["event_id"], p["mention"]) for kind, p in desk.messages.written] == [  # type: ignore[attr-defined]
-        ("message", "Ev1", True), ("message", "Ev3", False)], "a message nobody could act on is not a job"
+        ("message", "Ev1", True),
+        ("message", "Ev3", False),
+    ], "a message nobody could act on is not a job"
     payload = desk.messages.written[0][1]  # type: ignore[attr-defined]
-    assert InboundMessage(**payload) == InboundMessage(channel="C1", ts="1.0", text="<@UBOT> checkout 5xx", user="U1",
-                                                       event_id="Ev1", mention=True)
+    assert InboundMessage(**payload) == InboundMessage(
+        channel="C1", ts="1.0", text="<@UBOT> checkout 5xx", user="U1", event_id="Ev1", mention=True
+    )

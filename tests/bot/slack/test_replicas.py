@@ -55,7 +55,9 @@ class _Forward(BaseHTTPRequestHandler):
     def _forward(self, method: str) -> None:
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "content-length")}
-        reply = self.server.client.request(method, self.server.next_backend() + self.path, content=body, headers=headers)
+        reply = self.server.client.request(
+            method, self.server.next_backend() + self.path, content=body, headers=headers
+        )
         self.send_response(reply.status_code)
         for key, value in reply.headers.items():
             if key.lower() not in ("content-length", "transfer-encoding", "connection", "content-encoding"):
@@ -94,7 +96,8 @@ def _executed(*runs: Running) -> list[dict[str, Any]]:
 
 
 def test_same_event_on_both_replicas_investigates_once_and_any_replica_resumes(
-        replicas: tuple[Andon, Running, Running]) -> None:
+    replicas: tuple[Andon, Running, Running],
+) -> None:
     andon, first, second = replicas
     ts = "1773137301.000100"
     # Slack delivers the event, then retries it: the proxy sends one copy to each replica.
@@ -109,8 +112,12 @@ def test_same_event_on_both_replicas_investigates_once_and_any_replica_resumes(
     channel, message_ts = card.args["channel"], card.response["ts"]
     # Concurrent approvals through the proxy land on both replicas; the action runs once.
     with ThreadPoolExecutor(max_workers=4) as pool:
-        statuses = list(pool.map(lambda user: andon.click(ActionId.APPROVE, value, user, channel, message_ts).status_code,
-                                 [APPROVER, APPROVER, SECOND_APPROVER, APPROVER]))
+        statuses = list(
+            pool.map(
+                lambda user: andon.click(ActionId.APPROVE, value, user, channel, message_ts).status_code,
+                [APPROVER, APPROVER, SECOND_APPROVER, APPROVER],
+            )
+        )
     assert statuses == [200, 200, 200, 200]
     andon.fake.wait_for(lambda: andon.fake.posts_with(BlockId.VERIFICATION), what="verify's result")
     time.sleep(1.0)

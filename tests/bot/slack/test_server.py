@@ -1,5 +1,6 @@
 """The HTTP edge under attack: bodies without a sane length, endless chunked bodies, idle, trickling and
-half-sent requests, too many connections, unauthenticated and malformed webhooks. Each answer is a clear 4xx (or a closed
+half-sent requests, too many connections, unauthenticated and malformed webhooks. Each answer is a clear 4xx (or a
+closed
 socket), never a 500, and the server keeps serving."""
 
 from __future__ import annotations
@@ -63,9 +64,12 @@ def test_a_body_without_a_sane_length_is_refused_before_it_is_read(andon: Andon,
 
 def test_a_chunked_body_is_accepted(andon: Andon) -> None:
     body = ALERT.read_bytes()
-    chunks = b"".join(b"%x\r\n%s\r\n" % (len(body[i:i + 500]), body[i:i + 500]) for i in range(0, len(body), 500))
-    answer = _raw(andon, b"POST /alertmanager HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
-                         b"Content-Type: application/json\r\nConnection: close\r\n\r\n" + chunks + b"0\r\n\r\n")
+    chunks = b"".join(b"%x\r\n%s\r\n" % (len(body[i : i + 500]), body[i : i + 500]) for i in range(0, len(body), 500))
+    answer = _raw(
+        andon,
+        b"POST /alertmanager HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
+        b"Content-Type: application/json\r\nConnection: close\r\n\r\n" + chunks + b"0\r\n\r\n",
+    )
     assert _status(answer) == 202 and b'"opened"' in answer, answer[:300]
 
 
@@ -108,13 +112,24 @@ def test_a_transfer_coding_other_than_chunked_is_a_400(andon: Andon) -> None:
     _still_serving(andon)
 
 
-@pytest.mark.parametrize("head, status", [
-    (b"POST /alertmanager HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 400),
-    (b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Padding: " + b"a" * 40_000 + b"\r\n\r\n", 431),
-    (b"GET /h\xc3\xa9 HTTP/1.1\r\nHost: x\r\n\r\n", 400),
-    (b"PUT /alertmanager HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}", 405),
-    (b"POST /slack/events HTTP/1.1\r\nHost: x\r\nX-Slack-Request-Timestamp: \xb2\xb3\r\nContent-Length: 2\r\n\r\n{}", 401),
-])
+@pytest.mark.parametrize(
+    "head, status",
+    [
+        (
+            b"POST /alertmanager HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n"
+            b"Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+            400,
+        ),
+        (b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Padding: " + b"a" * 40_000 + b"\r\n\r\n", 431),
+        (b"GET /h\xc3\xa9 HTTP/1.1\r\nHost: x\r\n\r\n", 400),
+        (b"PUT /alertmanager HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}", 405),
+        (
+            b"POST /slack/events HTTP/1.1\r\nHost: x\r\nX-Slack-Request-Timestamp: \xb2\xb3\r\n"
+            b"Content-Length: 2\r\n\r\n{}",
+            401,
+        ),
+    ],
+)
 def test_a_request_head_the_edge_does_not_want_gets_a_clear_4xx(andon: Andon, head: bytes, status: int) -> None:
     """Both Content-Length and Transfer-Encoding (request smuggling), headers over the limit sent in one
     write, a path that is not ASCII, a method a route does not take, a timestamp of non-ASCII digits."""
@@ -138,10 +153,12 @@ def _edge(andon: Andon, **limits: Any) -> Iterator[AndonHTTPServer]:
 def test_an_idle_trickling_or_half_sent_request_is_dropped_at_the_read_deadline(andon: Andon) -> None:
     with _edge(andon, read_timeout_s=0.5) as server:
         host, port = server.server_address
-        with socket.create_connection((host, port), timeout=5) as idle, \
-                socket.create_connection((host, port), timeout=5) as half, \
-                socket.create_connection((host, port), timeout=5) as trickle:
-            half.sendall(b"POST /alertmanager HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n{\"alerts\"")
+        with (
+            socket.create_connection((host, port), timeout=5) as idle,
+            socket.create_connection((host, port), timeout=5) as half,
+            socket.create_connection((host, port), timeout=5) as trickle,
+        ):
+            half.sendall(b'POST /alertmanager HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n{"alerts"')
             cut_off = False
             for byte in b"GET /healthz HTTP/1.1\r\nHost: x" * 2:  # a byte every 50 ms: never a whole request
                 try:
@@ -178,16 +195,18 @@ def test_requests_beyond_the_connection_limit_get_503_and_slots_come_back(andon:
             assert fresh.get(f"{server.url}/healthz").status_code == 200
 
 
-@pytest.mark.parametrize("body, problem", [
-    (b"\xff\xfe not utf-8", "invalid JSON"),
-    (b"[" * 900 + b"]" * 900, "nested deeper"),
-    (b'{"alerts": [{"labels": {"alertname": "X"}, "annotations": {"summary": "\\ud800"}}]}', "not valid Unicode"),
-    (b"[1, 2]", "expected an Alertmanager or Grafana webhook payload"),
-    (b'{"alerts": [' + b'{"a": ' * 40 + b"1" + b"}" * 40 + b"]}", "nested deeper"),
-])
+@pytest.mark.parametrize(
+    "body, problem",
+    [
+        (b"\xff\xfe not utf-8", "invalid JSON"),
+        (b"[" * 900 + b"]" * 900, "nested deeper"),
+        (b'{"alerts": [{"labels": {"alertname": "X"}, "annotations": {"summary": "\\ud800"}}]}', "not valid Unicode"),
+        (b"[1, 2]", "expected an Alertmanager or Grafana webhook payload"),
+        (b'{"alerts": [' + b'{"a": ' * 40 + b"1" + b"}" * 40 + b"]}", "nested deeper"),
+    ],
+)
 def test_malformed_webhooks_get_a_clear_400(andon: Andon, body: bytes, problem: str) -> None:
-    response = andon.http.post(f"{andon.url}/alertmanager", content=body,
-                               headers={"Content-Type": "application/json"})
+    response = andon.http.post(f"{andon.url}/alertmanager", content=body, headers={"Content-Type": "application/json"})
     assert response.status_code == 400 and problem in response.json()["error"]
     assert "Traceback" not in response.text
     _still_serving(andon)
@@ -199,8 +218,10 @@ def guarded(fake_slack: FakeSlack, tmp_path: Path, slack_kb: Any) -> Iterator[An
         yield served
 
 
-@pytest.mark.parametrize("authorization", [None, "Bearer wrong", f"Token {TOKEN}", "Basic !!notbase64",
-                                           "Basic " + base64.b64encode(b"andon:wrong").decode()])
+@pytest.mark.parametrize(
+    "authorization",
+    [None, "Bearer wrong", f"Token {TOKEN}", "Basic !!notbase64", "Basic " + base64.b64encode(b"andon:wrong").decode()],
+)
 @pytest.mark.parametrize("path", ["/alertmanager", "/grafana", "/opsgenie"])
 def test_the_webhook_refuses_requests_without_its_token(guarded: Andon, authorization: str | None, path: str) -> None:
     headers = {"Authorization": authorization} if authorization else {}
@@ -209,10 +230,13 @@ def test_the_webhook_refuses_requests_without_its_token(guarded: Andon, authoriz
     assert guarded.store.list() == []
 
 
-@pytest.mark.parametrize("authorization", [f"Bearer {TOKEN}", "Basic " + base64.b64encode(f"alertmanager:{TOKEN}".encode()).decode()])
+@pytest.mark.parametrize(
+    "authorization", [f"Bearer {TOKEN}", "Basic " + base64.b64encode(f"alertmanager:{TOKEN}".encode()).decode()]
+)
 def test_the_webhook_accepts_its_token_as_bearer_or_basic_auth(guarded: Andon, authorization: str) -> None:
-    response = guarded.http.post(f"{guarded.url}/alertmanager", json=json.loads(ALERT.read_text()),
-                                 headers={"Authorization": authorization})
+    response = guarded.http.post(
+        f"{guarded.url}/alertmanager", json=json.loads(ALERT.read_text()), headers={"Authorization": authorization}
+    )
     assert response.status_code == 202 and response.json()["status"] == "opened"
 
 
@@ -232,27 +256,39 @@ def test_text_from_a_webhook_cannot_mention_or_link_in_slack(andon: Andon) -> No
     payload = json.loads(ALERT.read_text())
     payload["commonAnnotations"]["summary"] = INJECTED
     payload["alerts"][0]["annotations"]["summary"] = INJECTED
-    payload["groupKey"] = "{}:{alertname=\"Injected\"}"
+    payload["groupKey"] = '{}:{alertname="Injected"}'
     assert andon.http.post(f"{andon.url}/alertmanager", json=payload).status_code == 202
     andon.fake.wait_for(lambda: andon.fake.posts_with(BlockId.RCA_HEADER), what="the RCA card")
     sent = json.dumps([_parsed(c.args) for c in andon.fake.calls], ensure_ascii=False)
     assert "&lt;!channel&gt;" in sent  # the text arrived, inert
     for live in ("<!channel>", "<http://evil.example", "<@U0ADMIN>"):
-        assert live not in sent, sent[max(sent.find(live) - 300, 0):sent.find(live) + 100]
+        assert live not in sent, sent[max(sent.find(live) - 300, 0) : sent.find(live) + 100]
 
 
 def test_a_slack_request_with_a_malformed_timestamp_is_refused_not_a_500(andon: Andon) -> None:
     body = "token=legacy&command=%2Fandon&text=help&user_id=UAPPROVER1&channel_id=CINCIDENT1"
-    headers = {**signed_headers(body), "X-Slack-Request-Timestamp": "not-a-time",
-               "Content-Type": "application/x-www-form-urlencoded"}
+    headers = {
+        **signed_headers(body),
+        "X-Slack-Request-Timestamp": "not-a-time",
+        "Content-Type": "application/x-www-form-urlencoded",
+    }
     response = andon.http.post(f"{andon.url}/slack/events", content=body, headers=headers)
     assert response.status_code == 401 and "signature" in response.json()["error"]
 
 
 def test_a_replayed_signed_slash_command_runs_once(andon: Andon) -> None:
-    body = urlencode({"token": "legacy", "team_id": "TFAKE0001", "channel_id": CHANNEL, "user_id": APPROVER,
-                      "command": "/andon", "text": "investigate checkout 5xx since 10:02", "trigger_id": "9.9.9",
-                      "response_url": andon.fake.response_url("investigate")})
+    body = urlencode(
+        {
+            "token": "legacy",
+            "team_id": "TFAKE0001",
+            "channel_id": CHANNEL,
+            "user_id": APPROVER,
+            "command": "/andon",
+            "text": "investigate checkout 5xx since 10:02",
+            "trigger_id": "9.9.9",
+            "response_url": andon.fake.response_url("investigate"),
+        }
+    )
     headers = {**signed_headers(body), "Content-Type": "application/x-www-form-urlencoded"}
     answers = [andon.http.post(f"{andon.url}/slack/events", content=body, headers=headers) for _ in range(5)]
     assert [a.status_code for a in answers] == [200] * 5
@@ -265,9 +301,18 @@ def test_a_replayed_signed_slash_command_runs_once(andon: Andon) -> None:
 def test_a_slash_command_sent_again_with_its_trigger_id_runs_once(andon: Andon) -> None:
     """The same command (the same ``trigger_id``) signed again at another second: new signature, same
     command. Slack never sends a command twice, so it is a replay (or a Socket Mode envelope sent again)."""
-    body = urlencode({"token": "legacy", "team_id": "TFAKE0001", "channel_id": CHANNEL, "user_id": APPROVER,
-                      "command": "/andon", "text": "investigate payments 5xx since 10:02", "trigger_id": "7.7.7",
-                      "response_url": andon.fake.response_url("investigate")})
+    body = urlencode(
+        {
+            "token": "legacy",
+            "team_id": "TFAKE0001",
+            "channel_id": CHANNEL,
+            "user_id": APPROVER,
+            "command": "/andon",
+            "text": "investigate payments 5xx since 10:02",
+            "trigger_id": "7.7.7",
+            "response_url": andon.fake.response_url("investigate"),
+        }
+    )
     now = int(time.time())
     answers = [andon.post_signed(body, "application/x-www-form-urlencoded", timestamp=now - age) for age in (0, 1, 2)]
     assert [a.status_code for a in answers] == [200] * 3
@@ -309,23 +354,39 @@ def test_an_absurd_alert_start_time_is_a_clear_answer(andon: Andon, starts: obje
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(body=st.one_of(st.binary(max_size=2000),
-                      st.recursive(st.none() | st.booleans() | st.floats() | st.text(max_size=40),
-                                   lambda inner: st.lists(inner, max_size=4)
-                                   | st.dictionaries(st.sampled_from(["alerts", "labels", "annotations", "status",
-                                                                      "startsAt", "groupKey", "commonLabels"]),
-                                                     inner, max_size=4), max_leaves=20).map(
-                          lambda v: json.dumps(v).encode())))
+@given(
+    body=st.one_of(
+        st.binary(max_size=2000),
+        st.recursive(
+            st.none() | st.booleans() | st.floats() | st.text(max_size=40),
+            lambda inner: (
+                st.lists(inner, max_size=4)
+                | st.dictionaries(
+                    st.sampled_from(
+                        ["alerts", "labels", "annotations", "status", "startsAt", "groupKey", "commonLabels"]
+                    ),
+                    inner,
+                    max_size=4,
+                )
+            ),
+            max_leaves=20,
+        ).map(lambda v: json.dumps(v).encode()),
+    )
+)
 def test_fuzzed_webhook_bodies_never_get_a_500(andon: Andon, body: bytes) -> None:
     response = andon.http.post(f"{andon.url}/alertmanager", content=body, headers={"Content-Type": "application/json"})
     assert response.status_code < 500, (body[:200], response.text[:200])
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(body=st.binary(max_size=1500), timestamp=st.one_of(st.none(), st.text(max_size=12)),
-       signature=st.one_of(st.none(), st.text(max_size=80)))
-def test_fuzzed_unsigned_slack_requests_are_refused_without_a_500(andon: Andon, body: bytes, timestamp: str | None,
-                                                                  signature: str | None) -> None:
+@given(
+    body=st.binary(max_size=1500),
+    timestamp=st.one_of(st.none(), st.text(max_size=12)),
+    signature=st.one_of(st.none(), st.text(max_size=80)),
+)
+def test_fuzzed_unsigned_slack_requests_are_refused_without_a_500(
+    andon: Andon, body: bytes, timestamp: str | None, signature: str | None
+) -> None:
     headers = {"Content-Type": "application/x-www-form-urlencoded"}
     for name, value in (("X-Slack-Request-Timestamp", timestamp), ("X-Slack-Signature", signature)):
         if value is not None and value.isprintable() and value.isascii():

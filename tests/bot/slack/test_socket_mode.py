@@ -76,8 +76,9 @@ def socket_slack() -> Iterator[SocketSlack]:
     server.close()
 
 
-def test_socket_mode_acks_envelopes_and_runs_the_same_flow(fake_slack: FakeSlack, socket_slack: SocketSlack,
-                                                          tmp_path: Path, slack_kb: Any) -> None:
+def test_socket_mode_acks_envelopes_and_runs_the_same_flow(
+    fake_slack: FakeSlack, socket_slack: SocketSlack, tmp_path: Path, slack_kb: Any
+) -> None:
     fake_slack.ws_url = socket_slack.url
     running = launch(fake_slack, tmp_path, slack_kb, mode="socket")
     try:
@@ -85,25 +86,54 @@ def test_socket_mode_acks_envelopes_and_runs_the_same_flow(fake_slack: FakeSlack
         opened = fake_slack.calls_to("apps.connections.open")
         assert opened and opened[0].headers["authorization"] == "Bearer xapp-test-token"
 
-        command = {"envelope_id": "env-cmd-1", "type": "slash_commands", "accepts_response_payload": True,
-                   "payload": {"token": "legacy", "team_id": "TFAKE0001", "channel_id": "CINCIDENT1",
-                               "user_id": "UAPPROVER1", "command": "/andon", "text": "help", "trigger_id": "1.2.3",
-                               "response_url": fake_slack.response_url("socket")}}
+        command = {
+            "envelope_id": "env-cmd-1",
+            "type": "slash_commands",
+            "accepts_response_payload": True,
+            "payload": {
+                "token": "legacy",
+                "team_id": "TFAKE0001",
+                "channel_id": "CINCIDENT1",
+                "user_id": "UAPPROVER1",
+                "command": "/andon",
+                "text": "help",
+                "trigger_id": "1.2.3",
+                "response_url": fake_slack.response_url("socket"),
+            },
+        }
         ack, took = socket_slack.deliver(command)
         assert took < 3.0
         assert BlockId.HELP in json.dumps(ack["payload"]["blocks"])
 
         ts = "1773137300.000100"
-        event = {"envelope_id": "env-ev-1", "type": "events_api", "accepts_response_payload": False,
-                 "retry_attempt": 0, "retry_reason": "",
-                 "payload": {"type": "event_callback", "team_id": "TFAKE0001", "api_app_id": "AANDON01",
-                             "event_id": "Ev0SOCKET1", "event_time": int(time.time()),
-                             "event": {"type": "app_mention", "user": "UREPORTER", "channel": "CGENERAL01", "ts": ts,
-                                       "text": "<@UANDONBOT> checkout 5xx since 10:02, started after deploy"}}}
+        event = {
+            "envelope_id": "env-ev-1",
+            "type": "events_api",
+            "accepts_response_payload": False,
+            "retry_attempt": 0,
+            "retry_reason": "",
+            "payload": {
+                "type": "event_callback",
+                "team_id": "TFAKE0001",
+                "api_app_id": "AANDON01",
+                "event_id": "Ev0SOCKET1",
+                "event_time": int(time.time()),
+                "event": {
+                    "type": "app_mention",
+                    "user": "UREPORTER",
+                    "channel": "CGENERAL01",
+                    "ts": ts,
+                    "text": "<@UANDONBOT> checkout 5xx since 10:02, started after deploy",
+                },
+            },
+        }
         ack, took = socket_slack.deliver(event)
         assert ack == {"envelope_id": "env-ev-1"} and took < 3.0
-        fake_slack.wait_for(lambda: [c for c in fake_slack.calls_to("chat.postMessage") if c.args.get("thread_ts") == ts],
-                            timeout=5, what="the ack in the thread")
+        fake_slack.wait_for(
+            lambda: [c for c in fake_slack.calls_to("chat.postMessage") if c.args.get("thread_ts") == ts],
+            timeout=5,
+            what="the ack in the thread",
+        )
         fake_slack.wait_for(lambda: fake_slack.posts_with(BlockId.RCA_HEADER), what="the RCA card")
 
         redelivered = dict(event, envelope_id="env-ev-2", retry_attempt=1, retry_reason="timeout")

@@ -30,8 +30,10 @@ SECRETS = {
 
 def test_secrets_planted_in_an_alert_never_reach_slack(andon: Andon) -> None:
     payload = json.loads(ALERT.read_text())
-    leak = (f"gateway 5xx; bot {SECRETS['slack']} gh {SECRETS['github']} aws {SECRETS['aws']} "
-            f"key {SECRETS['openai']} jwt {SECRETS['jwt']} db postgres://app:{SECRETS['url password']}@db:5432/shop")
+    leak = (
+        f"gateway 5xx; bot {SECRETS['slack']} gh {SECRETS['github']} aws {SECRETS['aws']} "
+        f"key {SECRETS['openai']} jwt {SECRETS['jwt']} db postgres://app:{SECRETS['url password']}@db:5432/shop"
+    )
     payload["commonAnnotations"]["summary"] = leak
     payload["alerts"][0]["annotations"]["summary"] = leak
     payload["alerts"][0]["annotations"]["description"] = leak
@@ -48,8 +50,9 @@ def test_secrets_planted_in_an_alert_never_reach_slack(andon: Andon) -> None:
 def test_huge_card_posts_through_the_web_api(tmp_path: Any) -> None:
     fake = FakeSlack().start()
     try:
-        workspace = SlackWorkspace(make_web_client(load_settings(data_dir=tmp_path, slack_api_url=fake.api_url[:-1],
-                                                                 slack_bot_token="xoxb-1")))
+        workspace = SlackWorkspace(
+            make_web_client(load_settings(data_dir=tmp_path, slack_api_url=fake.api_url[:-1], slack_bot_token="xoxb-1"))
+        )
         ts = workspace.post("C1", rca_card(huge_report()), thread_ts="1.2")
         call = fake.calls_to("chat.postMessage")[0]
         assert ts == call.response["ts"] and len(call.blocks) <= MAX_BLOCKS

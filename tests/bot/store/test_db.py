@@ -14,8 +14,9 @@ import bot.store.db as db_module
 from bot.store.db import Database
 
 
-def test_writers_of_one_process_queue_instead_of_finding_the_database_locked(tmp_path: Path,
-                                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+def test_writers_of_one_process_queue_instead_of_finding_the_database_locked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     database = Database(None, tmp_path)
     with database.transaction() as cur:
         cur.execute("CREATE TABLE hits (k TEXT PRIMARY KEY)")
@@ -92,7 +93,9 @@ def test_a_writer_of_another_process_is_waited_for_in_short_steps(tmp_path: Path
         cur.execute("INSERT INTO hits (k) VALUES ('ours')")
     waited = time.monotonic() - started
     holder.join()
-    assert waited < held_s + 0.04, f"waited {waited * 1000:.0f} ms for a writer that held the lock {held_s * 1000:.0f} ms"
+    assert waited < held_s + 0.04, (
+        f"waited {waited * 1000:.0f} ms for a writer that held the lock {held_s * 1000:.0f} ms"
+    )
     with ours.read() as cur:
         assert cur.execute("SELECT COUNT(*) FROM hits").fetchone()[0] == 2
 

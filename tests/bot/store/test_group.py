@@ -71,12 +71,15 @@ def test_a_request_that_fails_is_undone_alone_and_told(database: Database) -> No
         raise RuntimeError("the listener broke")
 
     async def burst() -> list[object]:
-        return list(await asyncio.gather(
-            group.run(lambda: _insert(database, "before")),
-            group.run(fails),
-            group.run(lambda: _insert(database, "before")),  # a duplicate key
-            group.run(lambda: _insert(database, "after")),
-            return_exceptions=True))
+        return list(
+            await asyncio.gather(
+                group.run(lambda: _insert(database, "before")),
+                group.run(fails),
+                group.run(lambda: _insert(database, "before")),  # a duplicate key
+                group.run(lambda: _insert(database, "after")),
+                return_exceptions=True,
+            )
+        )
 
     first, failed, duplicate, last = asyncio.run(burst())
     assert (first, last) == (1, 1)
@@ -160,8 +163,11 @@ def test_what_waits_for_the_commit_runs_once_after_it_and_not_for_an_undone_writ
         raise RuntimeError("after the write")
 
     async def burst() -> None:
-        await asyncio.gather(*(group.run(lambda k=f"job{n}": accept(k)) for n in range(5)),
-                             group.run(accept_then_fail), return_exceptions=True)
+        await asyncio.gather(
+            *(group.run(lambda k=f"job{n}": accept(k)) for n in range(5)),
+            group.run(accept_then_fail),
+            return_exceptions=True,
+        )
 
     asyncio.run(burst())
     assert rang == [["job0", "job1", "job2", "job3", "job4"]], "once, and after the commit"
@@ -179,8 +185,9 @@ def test_reads_inside_a_group_see_its_own_writes(database: Database) -> None:
     assert asyncio.run(group.run(write_then_read)) == 1
 
 
-def test_a_group_never_checkpoints_on_the_loop_but_has_a_thread_do_it(database: Database,
-                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_group_never_checkpoints_on_the_loop_but_has_a_thread_do_it(
+    database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
     checkpointed: list[str] = []
     done = threading.Event()
     checkpoint = database.checkpoint

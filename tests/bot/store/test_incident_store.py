@@ -104,16 +104,25 @@ store = open_store(sys.argv[1] or None, Path(sys.argv[2]))
 start = float(sys.argv[3])
 while time.time() < start:
     time.sleep(0.001)
-print("won" if store.claim_execution("inc-proc", "h-proc", "drain_queue", {"service": "checkout"}, sys.argv[4]) else "lost")
+won = store.claim_execution("inc-proc", "h-proc", "drain_queue", {"service": "checkout"}, sys.argv[4])
+print("won" if won else "lost")
 """
 
 
-def test_racing_processes_claim_an_execution_exactly_once(store: IncidentStore, database_url: str | None,
-                                                          tmp_path: Path) -> None:
+def test_racing_processes_claim_an_execution_exactly_once(
+    store: IncidentStore, database_url: str | None, tmp_path: Path
+) -> None:
     start = time.time() + 1.5  # the interpreters are up by then; they claim at the same instant
-    procs = [subprocess.Popen([sys.executable, "-c", CLAIMER, database_url or "", str(tmp_path / "data"), str(start),
-                               f"process {i}"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-             for i in range(3)]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", CLAIMER, database_url or "", str(tmp_path / "data"), str(start), f"process {i}"],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for i in range(3)
+    ]
     results = []
     for proc in procs:
         out, err = proc.communicate(timeout=60)
@@ -131,8 +140,9 @@ def test_a_crash_mid_action_is_reported_interrupted_and_never_counted(store: Inc
     assert store.executions("inc-crash")[0]["status"] == "interrupted"
     assert store.mark_interrupted() == [], "reported once"
     assert store.count_executions() == 0
-    assert not store.claim_execution("inc-crash", "h1", "rollback_deploy", {"service": "checkout"}, "again"), \
+    assert not store.claim_execution("inc-crash", "h1", "rollback_deploy", {"service": "checkout"}, "again"), (
         "an interrupted action is never silently re-run"
+    )
     assert store.audit_log("inc-crash")[-1]["event"] == "interrupted"
 
 
@@ -154,8 +164,9 @@ def test_the_audit_log_keeps_who_when_what_and_parameters(store: IncidentStore) 
     assert len(store.audit_log()) == 3
 
 
-def test_dedupe_keys_are_first_time_once_across_connections(store: IncidentStore, database_url: str | None,
-                                                            tmp_path: Path) -> None:
+def test_dedupe_keys_are_first_time_once_across_connections(
+    store: IncidentStore, database_url: str | None, tmp_path: Path
+) -> None:
     other = open_store(database_url, tmp_path / "data")
     try:
         assert store.first_time("event:Ev1", "inc-1")
@@ -201,8 +212,9 @@ def test_jobs_are_open_until_done_and_forgotten_a_while_after(store: IncidentSto
     store.finish_job("declare:1")
     assert [j["id"] for j in store.open_jobs(since=0)] == ["resolve:2"]
     store.add_job("message:3", "message", {"text": "hi"})
-    assert [j["id"] for j in store.open_jobs(since=0, unstarted=True, limit=1, kinds=["message"])] == ["message:3"], \
+    assert [j["id"] for j in store.open_jobs(since=0, unstarted=True, limit=1, kinds=["message"])] == ["message:3"], (
         "older jobs of other kinds do not crowd out a queue's own"
+    )
     assert store.open_jobs(since=0, kinds=[]) == []
     store.finish_job("message:3")
     assert store.forget_jobs(before=clock.time() - 60) == 0, "finished just now: kept"

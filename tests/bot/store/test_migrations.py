@@ -53,8 +53,11 @@ def test_an_old_schema_is_upgraded_with_its_data(database_url: str | None, tmp_p
         MIGRATIONS[:] = full[:1]
         old = Database(database_url, tmp_path)
         with old.transaction() as cur:
-            cur.execute("INSERT INTO approvals (incident_id, proposal_id, hash, decision, by_user, at) "
-                        "VALUES (%s, %s, %s, %s, %s, %s)", ("inc-old", "p-1", "h1", "approve", "U1", 1.0))
+            cur.execute(
+                "INSERT INTO approvals (incident_id, proposal_id, hash, decision, by_user, at) "
+                "VALUES (%s, %s, %s, %s, %s, %s)",
+                ("inc-old", "p-1", "h1", "approve", "U1", 1.0),
+            )
         old.close()
     finally:
         MIGRATIONS[:] = full
@@ -62,7 +65,8 @@ def test_an_old_schema_is_upgraded_with_its_data(database_url: str | None, tmp_p
     try:
         assert _versions(db) == list(range(1, len(MIGRATIONS) + 1))
         store = IncidentStore(db)
-        assert store.decisions("inc-old") == [{"proposal_id": "p-1", "hash": "h1", "decision": "approve", "by": "U1",
-                                               "at": 1.0}]
+        assert store.decisions("inc-old") == [
+            {"proposal_id": "p-1", "hash": "h1", "decision": "approve", "by": "U1", "at": 1.0}
+        ]
     finally:
         db.close()

@@ -18,15 +18,19 @@ def _dismissal(service: str, signal: str, at: float) -> Dismissal:
 
 def test_each_dismissal_over_the_budget_raises_the_threshold_of_that_service_alone() -> None:
     watch = WatchParams(false_warning_budget=1, budget_raise=1.5)
-    dismissed = [_dismissal("payments", "error_ratio", T0 - 60), _dismissal("payments", "cpu_usage", T0 - 3600),
-                 _dismissal("payments", "memory_usage_bytes", T0 - 5 * 86400), _dismissal("search", "error_ratio", T0),
-                 _dismissal("orders", "error_ratio", T0 - 7 * 86400 - 1)]  # a week and a second ago: out of the window
+    dismissed = [
+        _dismissal("payments", "error_ratio", T0 - 60),
+        _dismissal("payments", "cpu_usage", T0 - 3600),
+        _dismissal("payments", "memory_usage_bytes", T0 - 5 * 86400),
+        _dismissal("search", "error_ratio", T0),
+        _dismissal("orders", "error_ratio", T0 - 7 * 86400 - 1),
+    ]  # a week and a second ago: out of the window
 
     budgets = service_budgets(dismissed, T0, 4.0, watch)
 
     assert sorted(budgets) == ["payments", "search"]
     assert budgets["payments"].dismissed == 3 and budgets["payments"].over
-    assert budgets["payments"].threshold == 4.0 * 1.5 ** 2
+    assert budgets["payments"].threshold == 4.0 * 1.5**2
     assert not budgets["search"].over and budgets["search"].threshold == 4.0
     assert "3 warning(s) called not a problem in the last week (budget 1)" in budgets["payments"].describe()
     assert "warned only at z ≥ 9" in budgets["payments"].describe()
@@ -67,8 +71,14 @@ def test_a_service_over_its_budget_is_not_warned_about_below_its_raised_threshol
 
     assert report.warnings == [] and report.over_budget == ["payments:latency_p99_seconds"]
     [budget] = report.to_dict()["budgets"]
-    assert budget == {"service": "payments", "dismissed": 2, "budget": 1, "window_s": 7 * 86400.0, "threshold": 80.0,
-                      "over": True}
+    assert budget == {
+        "service": "payments",
+        "dismissed": 2,
+        "budget": 1,
+        "window_s": 7 * 86400.0,
+        "threshold": 80.0,
+        "over": True,
+    }
 
 
 def test_without_dismissals_there_is_no_budget_to_report(state: WatchState) -> None:

@@ -87,8 +87,10 @@ def test_a_leak_that_began_minutes_ago_is_fitted_from_where_it_began() -> None:
     rng = np.random.default_rng(3)
     began = T0 - 120
     used = 100e6 + rng.normal(0, 0.3e6, len(times)) + np.where(times > began, (times - began) * 1e6, 0.0)
-    series = [Series({"__name__": "memory_usage_bytes", "service": "checkout"}, times, used),
-              Series({"__name__": "memory_limit_bytes", "service": "checkout"}, times, np.full(len(times), 512e6))]
+    series = [
+        Series({"__name__": "memory_usage_bytes", "service": "checkout"}, times, used),
+        Series({"__name__": "memory_limit_bytes", "service": "checkout"}, times, np.full(len(times), 512e6)),
+    ]
     truth_s = (512e6 - (100e6 + 120 * 1e6)) / 1e6
 
     [forecast] = forecasts(series, T0, WatchParams())
@@ -119,8 +121,10 @@ def test_a_few_readings_of_growth_are_not_projected_half_an_hour_ahead() -> None
     times = np.arange(T0 - 600, T0 + 1, 5.0)
     used = np.full(len(times), 30e6) + np.random.default_rng(2).normal(0, 2e4, len(times))
     used[-6:] += np.linspace(0.25e6, 1.5e6, 6)
-    series = [Series({"__name__": "memory_usage_bytes", "service": "inventory"}, times, used),
-              Series({"__name__": "memory_limit_bytes", "service": "inventory"}, times, np.full(len(times), 256e6))]
+    series = [
+        Series({"__name__": "memory_usage_bytes", "service": "inventory"}, times, used),
+        Series({"__name__": "memory_limit_bytes", "service": "inventory"}, times, np.full(len(times), 256e6)),
+    ]
     assert forecasts(series, T0, WatchParams()) == []
     [far] = forecasts(series, T0, WatchParams(forecast_max_lookahead=1e9))
     assert far.seconds_to_full > 600
@@ -134,8 +138,10 @@ def test_a_leak_is_forecast_once_its_climb_has_enough_readings_and_then_right() 
     for climbed, forecast_expected in ((3, False), (4, True), (6, True)):
         used = np.full(len(times), 31e6)
         used[-climbed:] = 31e6 + 24e6 * np.arange(1, climbed + 1)
-        series = [Series({"__name__": "memory_usage_bytes", "service": "checkout"}, times, used),
-                  Series({"__name__": "memory_limit_bytes", "service": "checkout"}, times, np.full(len(times), 256e6))]
+        series = [
+            Series({"__name__": "memory_usage_bytes", "service": "checkout"}, times, used),
+            Series({"__name__": "memory_limit_bytes", "service": "checkout"}, times, np.full(len(times), 256e6)),
+        ]
         found = forecasts(series, T0, WatchParams())
         assert bool(found) == forecast_expected, climbed
         if found:

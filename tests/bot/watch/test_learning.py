@@ -1,4 +1,4 @@
-""""Not a problem" feeds the learning module: the dismissal becomes a learned no-fault past incident of that
+""" "Not a problem" feeds the learning module: the dismissal becomes a learned no-fault past incident of that
 service in the knowledge base (one per service and signal, replaced when dismissed again), and both it and the
 watch's own dismissal outlive a restart — the same shape on the same service is not flagged again, a much
 larger one still is. Learning never breaks a dismissal."""
@@ -25,13 +25,23 @@ def _kb(data_dir: Path) -> Any:
 
 
 def test_a_dismissed_warning_becomes_a_no_fault_past_incident_of_its_service() -> None:
-    detail = {"service": "payments", "family": "latency", "signal": "latency_p99_seconds", "before": 0.2,
-              "after": 1.4, "score": 60.6, "text": "Early warning — payments latency_p99_seconds 0.2 → 1.4"}
+    detail = {
+        "service": "payments",
+        "family": "latency",
+        "signal": "latency_p99_seconds",
+        "before": 0.2,
+        "after": 1.4,
+        "score": 60.6,
+        "text": "Early warning — payments latency_p99_seconds 0.2 → 1.4",
+    }
 
     doc = dismissal_document("payments", "latency_p99_seconds", detail, "UALICE01", T0)
 
-    assert (doc.id, doc.kind, doc.category) == (dismissal_doc_id("payments", "latency_p99_seconds"), "incident",
-                                               "no_fault")
+    assert (doc.id, doc.kind, doc.category) == (
+        dismissal_doc_id("payments", "latency_p99_seconds"),
+        "incident",
+        "no_fault",
+    )
     assert doc.services == ["payments"] and doc.alerts == ["AndonEarlyWarning"]
     assert "latency_p99_seconds went up from 0.2 to 1.4" in doc.body and "z=60.6" in doc.body
     assert "called it not a problem on 2027-01-15 08:00 UTC" in doc.body and "UALICE01" in doc.body
@@ -39,7 +49,8 @@ def test_a_dismissed_warning_becomes_a_no_fault_past_incident_of_its_service() -
 
 
 def test_learning_without_a_knowledge_base_or_with_a_broken_one_says_none_and_raises_nothing(
-        caplog: pytest.LogCaptureFixture) -> None:
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     class Refusing:
         def add_document(self, doc: Any) -> None:
             raise RuntimeError("chroma is read-only")
@@ -63,8 +74,9 @@ def test_the_dismissal_and_what_was_learned_outlive_a_restart(tmp_path: Path) ->
     try:
         after = Scanner(FakeMetrics(fleet()), WatchState(again.db), watch=WatchParams(cooldown_s=0.0))
         same = after.scan(T0 + 30)
-        grown = Scanner(FakeMetrics(fleet(step_to=20.0)), WatchState(again.db),
-                        watch=WatchParams(cooldown_s=0.0)).scan(T0 + 60)
+        grown = Scanner(FakeMetrics(fleet(step_to=20.0)), WatchState(again.db), watch=WatchParams(cooldown_s=0.0)).scan(
+            T0 + 60
+        )
     finally:
         again.db.close()
     hits = _kb(data).search("payments latency_p99_seconds not a problem", k=3, kind="incident", service="payments")

@@ -32,15 +32,21 @@ def _series(start: float, end: float, step: float, stepped_at: float) -> list[di
     times = np.arange(start, end + step / 2, step)
     rng = np.random.default_rng(int(start) % 1000)
     out = []
-    for service, metric, level, noise in (("payments", "latency_p99_seconds", 0.2, 0.01),
-                                          ("payments", "request_rate", 120.0, 4.0),
-                                          ("search", "latency_p99_seconds", 0.3, 0.01),
-                                          ("search", "request_rate", 300.0, 9.0)):
+    for service, metric, level, noise in (
+        ("payments", "latency_p99_seconds", 0.2, 0.01),
+        ("payments", "request_rate", 120.0, 4.0),
+        ("search", "latency_p99_seconds", 0.3, 0.01),
+        ("search", "request_rate", 300.0, 9.0),
+    ):
         values = rng.normal(level, noise, len(times))
         if service == "payments" and metric == "latency_p99_seconds":
             values[times >= stepped_at] += 1.2
-        out.append({"metric": {"__name__": metric, "service": service},
-                    "values": [[float(t), f"{v:.6f}"] for t, v in zip(times, values, strict=True)]})
+        out.append(
+            {
+                "metric": {"__name__": metric, "service": service},
+                "values": [[float(t), f"{v:.6f}"] for t, v in zip(times, values, strict=True)],
+            }
+        )
     return out
 
 
@@ -55,8 +61,11 @@ def _handler(stepped_at: float) -> type[BaseHTTPRequestHandler]:
             data: object = {"resultType": "vector", "result": []}
             if url.path == "/api/v1/query_range":
                 vocabulary = "latency_p99_seconds" in query.get("query", "")
-                result = _series(float(query["start"]), float(query["end"]), float(query["step"]), stepped_at) \
-                    if vocabulary else []
+                result = (
+                    _series(float(query["start"]), float(query["end"]), float(query["step"]), stepped_at)
+                    if vocabulary
+                    else []
+                )
                 data = {"resultType": "matrix", "result": result}
             elif url.path == "/api/v1/label/__name__/values":
                 data = ["latency_p99_seconds", "request_rate"]
@@ -94,7 +103,8 @@ def _wait(reports: list[ScanReport], done: Callable[[list[ScanReport]], bool], w
 
 
 def test_the_watch_says_once_it_is_blind_then_recovers_when_prometheus_comes_back(
-        store: IncidentStore, tmp_path: Path) -> None:
+    store: IncidentStore, tmp_path: Path
+) -> None:
     stepped_at = time.time() - STEP_AGO_S
     reports: list[ScanReport] = []
     stop = threading.Event()
@@ -110,8 +120,15 @@ def test_the_watch_says_once_it_is_blind_then_recovers_when_prometheus_comes_bac
         # Prometheus is gone: its port refuses connections
         _wait(reports, lambda seen: sum(1 for r in seen if r.blind) >= 3, "three blind scans")
         with prometheus_on(port, stepped_at):
-            _wait(reports, lambda seen: any(r.recovered for r in seen) and not seen[-1].blind
-                  and seen[-1] is not next(r for r in seen if r.recovered), "scans after the recovery")
+            _wait(
+                reports,
+                lambda seen: (
+                    any(r.recovered for r in seen)
+                    and not seen[-1].blind
+                    and seen[-1] is not next(r for r in seen if r.recovered)
+                ),
+                "scans after the recovery",
+            )
             stop.set()
             loop.join(timeout=30)
     finally:
@@ -135,8 +152,10 @@ def test_a_call_graph_unreadable_at_start_is_read_by_the_first_scan_that_can(sto
     from tests.bot.watch.conftest import T0, FakeMetrics
     from tests.support.watch_metrics import fleet
 
-    answers: list[dict[str, list[str]] | Exception] = [ConnectionError("prometheus:9090 refused"),
-                                                       {"payments": ["search"]}]
+    answers: list[dict[str, list[str]] | Exception] = [
+        ConnectionError("prometheus:9090 refused"),
+        {"payments": ["search"]},
+    ]
     asked = []
 
     def graph() -> dict[str, list[str]]:

@@ -14,12 +14,19 @@ SHOP = {"web": ["checkout"], "checkout": ["payments"], "payments": []}
 
 
 def _metrics(service: str) -> list[dict[str, Any]]:
-    return [{"service": service, "metric": "request_rate", "baseline": 200, "noise_pct": 0.05,
-             "seasonality": {"period": "30m", "amplitude": 0.2}},
-            {"service": service, "metric": "error_ratio", "baseline": 0.002, "noise": 0.0005},
-            {"service": service, "metric": "latency_p99_seconds", "baseline": 0.25, "noise": 0.02},
-            {"service": service, "metric": "cpu_usage_ratio", "baseline": 0.4, "noise": 0.03},
-            {"service": service, "metric": "disk_usage_ratio", "baseline": 0.3, "noise": 0.002}]
+    return [
+        {
+            "service": service,
+            "metric": "request_rate",
+            "baseline": 200,
+            "noise_pct": 0.05,
+            "seasonality": {"period": "30m", "amplitude": 0.2},
+        },
+        {"service": service, "metric": "error_ratio", "baseline": 0.002, "noise": 0.0005},
+        {"service": service, "metric": "latency_p99_seconds", "baseline": 0.25, "noise": 0.02},
+        {"service": service, "metric": "cpu_usage_ratio", "baseline": 0.4, "noise": 0.03},
+        {"service": service, "metric": "disk_usage_ratio", "baseline": 0.3, "noise": 0.002},
+    ]
 
 
 def _scanner(state: WatchState, metrics: list[dict[str, Any]]) -> Scanner:

@@ -17,8 +17,9 @@ from tools.sources.base import Series
 def test_a_sustained_step_raises_one_warning_naming_its_service_signal_and_start(state: WatchState) -> None:
     report = Scanner(FakeMetrics(fleet()), state).scan(T0)
 
-    assert [(w.service, w.family, w.signal, w.new) for w in report.warnings] == \
-        [("payments", "latency", "latency_p99_seconds", True)]
+    assert [(w.service, w.family, w.signal, w.new) for w in report.warnings] == [
+        ("payments", "latency", "latency_p99_seconds", True)
+    ]
     [warning] = report.warnings
     assert warning.before == pytest.approx(0.2, abs=0.02) and warning.after == pytest.approx(1.4, abs=0.05)
     assert T0 - 330 <= warning.since <= T0 - 270
@@ -33,8 +34,9 @@ def test_a_one_sample_blip_raises_none(state: WatchState) -> None:
     report = Scanner(FakeMetrics(fleet(step_to=None, blip=3.0)), state).scan(T0)
 
     assert report.warnings == []
-    quick = Scanner(FakeMetrics(fleet(step_to=None, blip=3.0)), state,
-                    watch=WatchParams(sustain_samples=1, min_persistence=1)).scan(T0)
+    quick = Scanner(
+        FakeMetrics(fleet(step_to=None, blip=3.0)), state, watch=WatchParams(sustain_samples=1, min_persistence=1)
+    ).scan(T0)
     assert [w.service for w in quick.warnings] == ["payments"]  # the check is what stops it
 
 

@@ -14,8 +14,15 @@ from tests.support.watch_metrics import fleet
 
 
 def _thread(key: str, posted_at: float = T0) -> WarningThread:
-    return WarningThread(key=key, channel="CINCIDENT1", ts="1800000000.000100", posted_at=posted_at, opened_at=T0,
-                         text="Early warning — payments …", outcome={"action": "silenced", "by": "UALICE01"})
+    return WarningThread(
+        key=key,
+        channel="CINCIDENT1",
+        ts="1800000000.000100",
+        posted_at=posted_at,
+        opened_at=T0,
+        text="Early warning — payments …",
+        outcome={"action": "silenced", "by": "UALICE01"},
+    )
 
 
 def test_a_silenced_warning_is_not_told_until_its_silence_ends(state: WatchState) -> None:
@@ -61,16 +68,21 @@ def test_threads_and_silences_outlive_a_restart(database_url: str | None, tmp_pa
 def test_odd_notes_read_as_none(store: IncidentStore, state: WatchState) -> None:
     with store.db.transaction() as cur:
         cur.execute("INSERT INTO watch_notes (name, value, at) VALUES (%s, %s, %s)", ("thread:a", "{not json", 0.0))
-        cur.execute("INSERT INTO watch_notes (name, value, at) VALUES (%s, %s, %s)", ("thread:b", '{"channel": 1}', 0.0))
-        cur.execute("INSERT INTO watch_notes (name, value, at) VALUES (%s, %s, %s)", ("silence:c", '{"until": "x"}', 0.0))
+        cur.execute(
+            "INSERT INTO watch_notes (name, value, at) VALUES (%s, %s, %s)", ("thread:b", '{"channel": 1}', 0.0)
+        )
+        cur.execute(
+            "INSERT INTO watch_notes (name, value, at) VALUES (%s, %s, %s)", ("silence:c", '{"until": "x"}', 0.0)
+        )
 
     assert state.thread("a") is None and state.thread("b") is None and state.silenced_until("c") is None
 
 
 def test_an_incident_an_alert_brought_into_a_warning_thread_starts_at_the_warning(store: IncidentStore) -> None:
     """The store's side of attach-on-alert (``IncidentStore.record_lead``), on both backends."""
-    store.upsert_incident({"id": "inc-1", "title": "HighErrorRate", "services": ["gateway"]}, channel="C1",
-                          thread_ts="1.2")
+    store.upsert_incident(
+        {"id": "inc-1", "title": "HighErrorRate", "services": ["gateway"]}, channel="C1", thread_ts="1.2"
+    )
     opened = store.get("inc-1")
     assert opened is not None and opened["warned_at"] is None and opened["lead_s"] is None
 

@@ -21,8 +21,10 @@ def _series(service: str, metric: str, values: np.ndarray) -> Series:
 def _calm(service: str = "payments") -> list[Series]:
     """Traffic and errors that never move (the warnings tested are about the other series)."""
     rng = np.random.default_rng(9)
-    return [_series(service, "request_rate", rng.normal(100.0, 2.0, len(TIMES))),
-            _series(service, "error_ratio", np.clip(rng.normal(0.002, 0.0002, len(TIMES)), 0, None))]
+    return [
+        _series(service, "request_rate", rng.normal(100.0, 2.0, len(TIMES))),
+        _series(service, "error_ratio", np.clip(rng.normal(0.002, 0.0002, len(TIMES)), 0, None)),
+    ]
 
 
 def _warned(state: WatchState, series: list[Series], watch: WatchParams | None = None) -> list[str]:
@@ -35,6 +37,7 @@ def _latency(level: float, noise: float, seed: int = 1) -> np.ndarray:
 
 
 # ----- persistence: two readings in a row, with the evidence of three at the threshold -----
+
 
 def test_a_large_shift_is_sustained_after_two_readings_a_marginal_one_needs_three(state: WatchState) -> None:
     large = _latency(0.2, 0.01)
@@ -55,6 +58,7 @@ def test_one_wild_reading_is_never_a_warning(state: WatchState) -> None:
 
 # ----- the baseline: long enough to measure a spread on -----
 
+
 def test_a_change_with_too_short_a_baseline_is_not_judged(state: WatchState) -> None:
     """A series that began eight readings ago (a new pod) and moved since: eight readings are no baseline."""
     young = np.full(len(TIMES), np.nan)
@@ -67,6 +71,7 @@ def test_a_change_with_too_short_a_baseline_is_not_judged(state: WatchState) -> 
 
 # ----- the spread: the baseline's own excursions, and a series' whole units -----
 
+
 def test_a_p99_that_jumped_now_and_then_while_healthy_is_not_warned_of_for_jumping_again(state: WatchState) -> None:
     """A p99 between histogram buckets: flat at 50 ms, one reading in six at 70 ms; now four readings at 90 ms.
     Its IQR is flat, so the engine's spread is its 10% floor (z=8); its excursions say it is this noisy."""
@@ -76,8 +81,7 @@ def test_a_p99_that_jumped_now_and_then_while_healthy_is_not_warned_of_for_jumpi
     series = [_series("payments", "latency_p99_seconds", jumpy)]
     unfloored = WatchParams(latency_relative_floor=0.0)  # (the latency floor alone would keep it quiet too)
     assert _warned(state, series, unfloored) == []
-    assert _warned(state, series, WatchParams(latency_relative_floor=0.0, tail_quantile=0.5)) == \
-        ["latency_p99_seconds"]
+    assert _warned(state, series, WatchParams(latency_relative_floor=0.0, tail_quantile=0.5)) == ["latency_p99_seconds"]
 
 
 def test_a_level_the_baseline_already_reached_is_not_news(state: WatchState) -> None:
@@ -87,8 +91,9 @@ def test_a_level_the_baseline_already_reached_is_not_news(state: WatchState) -> 
     once[-4:] = 0.09
     series = [_series("payments", "latency_p99_seconds", once)]
     assert _warned(state, series, WatchParams(latency_relative_floor=0.0)) == []
-    assert _warned(state, series, WatchParams(latency_relative_floor=0.0, precedent_margin=0.0)) == \
-        ["latency_p99_seconds"]
+    assert _warned(state, series, WatchParams(latency_relative_floor=0.0, precedent_margin=0.0)) == [
+        "latency_p99_seconds"
+    ]
 
 
 def test_one_busy_connection_of_five_is_no_anomaly_and_a_full_pool_is(state: WatchState) -> None:
@@ -123,6 +128,7 @@ def test_one_slow_request_after_a_restart_is_no_slowdown_and_a_fivefold_p99_is(s
 
 
 # ----- materiality: a resource against its capacity -----
+
 
 def test_cpu_moving_by_a_sliver_of_its_limit_is_not_worth_a_warning(state: WatchState) -> None:
     """CPU at 3% of its limit, very steady, now 5.5%: many spreads, but nothing near running out."""

@@ -12,24 +12,39 @@ from bot.cli.common import demo_store_dir
 from evals.cli.demo import fault_summary
 
 
-def _summary(fault: str, expected: tuple[str, str], found: tuple[str, str] | None, recovered: bool | None,
-             mttr: float | None) -> dict[str, Any]:
+def _summary(
+    fault: str, expected: tuple[str, str], found: tuple[str, str] | None, recovered: bool | None, mttr: float | None
+) -> dict[str, Any]:
     root = {"service": found[0], "category": found[1]} if found else {"service": None, "category": None}
-    return {"fault": fault, "expected": {"service": expected[0], "category": expected[1]}, "root_cause": root,
-            "alert": {"alertname": "X"} if found else None,
-            "diagnosed_right": found == expected if found else True, "recovered": recovered, "mttr_s": mttr}
+    return {
+        "fault": fault,
+        "expected": {"service": expected[0], "category": expected[1]},
+        "root_cause": root,
+        "alert": {"alertname": "X"} if found else None,
+        "diagnosed_right": found == expected if found else True,
+        "recovered": recovered,
+        "mttr_s": mttr,
+    }
 
 
 def test_fault_summary_table() -> None:
-    summaries = [_summary("bad_deploy", ("payments", "bad_deploy"), ("payments", "bad_deploy"), True, 61.23),
-                 _summary("cpu_hog", ("inventory", "cpu_saturation"), ("db", "lock_contention"), False, None),
-                 _summary("noise", ("gateway", "no_fault"), None, True, None)]
+    summaries = [
+        _summary("bad_deploy", ("payments", "bad_deploy"), ("payments", "bad_deploy"), True, 61.23),
+        _summary("cpu_hog", ("inventory", "cpu_saturation"), ("db", "lock_contention"), False, None),
+        _summary("noise", ("gateway", "no_fault"), None, True, None),
+    ]
     console = Console(record=True, width=140, color_system=None, file=io.StringIO())
     console.print(fault_summary(summaries))
     lines = console.export_text().splitlines()
     header = next(line for line in lines if "fault" in line and "MTTR" in line)
-    assert [c.strip() for c in header.strip()[1:-1].split("┃")] == ["fault", "expected", "found", "right?", "recovered?",
-                                                              "MTTR"]
+    assert [c.strip() for c in header.strip()[1:-1].split("┃")] == [
+        "fault",
+        "expected",
+        "found",
+        "right?",
+        "recovered?",
+        "MTTR",
+    ]
 
     def row(name: str) -> list[str]:
         return [c.strip() for c in next(line for line in lines if f"│ {name} " in line).strip()[1:-1].split("│")]

@@ -17,16 +17,23 @@ from evals.cli.lab import services_table
 GOLDEN = Path(__file__).parent / "golden" / "lab-status.80.txt"
 
 
-def _service(port: int, version: str, flags: dict[str, bool], faults: dict[str, Any] | None = None,
-             restarts: int = 0) -> dict[str, Any]:
-    return {"version": version, "replicas": 1, "flags": flags, "faults": faults or {}, "port": port,
-            "restarts": restarts, "running": 1}
+def _service(
+    port: int, version: str, flags: dict[str, bool], faults: dict[str, Any] | None = None, restarts: int = 0
+) -> dict[str, Any]:
+    return {
+        "version": version,
+        "replicas": 1,
+        "flags": flags,
+        "faults": faults or {},
+        "port": port,
+        "restarts": restarts,
+        "running": 1,
+    }
 
 
 SERVICES = {
     "gateway": _service(19110, "1.9.1", {"compress-responses": True}),
-    "checkout": _service(19120, "3.3.0-rc1", {"new-tax-engine": False, "express-checkout": True},
-                         {"error_rate": 0.35}),
+    "checkout": _service(19120, "3.3.0-rc1", {"new-tax-engine": False, "express-checkout": True}, {"error_rate": 0.35}),
     "payments": _service(19130, "2.3.1", {"3ds-challenge": True}),
     "inventory": _service(19140, "1.4.7", {"reservation-ttl-v2": True}, restarts=12),
     "db": _service(19150, "14.2", {}, {"pool_size": 2, "hold_s": 1.5}),
@@ -59,8 +66,11 @@ def test_lab_status_at_80_columns_matches_the_golden_copy() -> None:
 def test_a_wide_terminal_shows_every_column() -> None:
     text = _render(140)
     header = next(line for line in text.splitlines() if "service" in line)
-    assert [h for h in ("service", "port", "version", "replicas", "running", "restarts", "faults", "flags on")
-            if h not in header] == []
+    assert [
+        h
+        for h in ("service", "port", "version", "replicas", "running", "restarts", "faults", "flags on")
+        if h not in header
+    ] == []
     assert "not shown" not in text and "│ 12 " in text
 
 

@@ -9,20 +9,39 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[3]
-SCENARIOS = ["a-stripe-outage-checkout", "c-transcode-old-access-key-deactivated", "b-search-api-full-gc-pauses",
-             "a-harmless-deploy-question"]
+SCENARIOS = [
+    "a-stripe-outage-checkout",
+    "c-transcode-old-access-key-deactivated",
+    "b-search-api-full-gc-pauses",
+    "a-harmless-deploy-question",
+]
 
 
 def andon(*args: str, data_dir: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "andon", *args], capture_output=True, text=True, cwd=ROOT,
-                          env={"PATH": "/usr/bin:/bin", "ANDON_DATA_DIR": str(data_dir), "HOME": str(data_dir),
-                               "COLUMNS": "200"}, timeout=600)
+    return subprocess.run(
+        [sys.executable, "-m", "andon", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={"PATH": "/usr/bin:/bin", "ANDON_DATA_DIR": str(data_dir), "HOME": str(data_dir), "COLUMNS": "200"},
+        timeout=600,
+    )
 
 
 def test_tune_reports_cross_validated_figures_and_the_engine_loads_its_file(tmp_path: Path) -> None:
     paths = [f"evals/scenarios/{name}" for name in SCENARIOS]
-    result = andon("tune", *paths, "--folds", "2", "--passes", "1", "--no-store", "--json", str(tmp_path / "f.json"),
-                   data_dir=tmp_path)
+    result = andon(
+        "tune",
+        *paths,
+        "--folds",
+        "2",
+        "--passes",
+        "1",
+        "--no-store",
+        "--json",
+        str(tmp_path / "f.json"),
+        data_dir=tmp_path,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     assert "cross-validated" in result.stdout and "training" in result.stdout
     figures = json.loads((tmp_path / "f.json").read_text())

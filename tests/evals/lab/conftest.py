@@ -37,8 +37,9 @@ class FakeClient:
         self.states[service]["replicas"] = replicas
         return {"service": service, "from": before, "to": replicas}
 
-    def deploy(self, service: str, version: str, defect: str = "", description: str = "",
-               author: str = "lab") -> dict[str, Any]:
+    def deploy(
+        self, service: str, version: str, defect: str = "", description: str = "", author: str = "lab"
+    ) -> dict[str, Any]:
         self.calls.append(("deploy", service, version, defect, author))
         previous = self.states[service]["version"]
         self.states[service]["version"] = version

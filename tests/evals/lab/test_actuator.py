@@ -12,8 +12,9 @@ from evals.lab.state import read_lab
 from tests.evals.lab.conftest import FakeClient
 
 
-@pytest.mark.parametrize(("spec", "current", "wanted"), [("+2", 1, 3), ("6", 2, 6), ("+50%", 2, 3), ("-1", 3, 2),
-                                                         (4, 1, 4)])
+@pytest.mark.parametrize(
+    ("spec", "current", "wanted"), [("+2", 1, 3), ("6", 2, 6), ("+50%", 2, 3), ("-1", 3, 2), (4, 1, 4)]
+)
 def test_target_replicas(spec: object, current: int, wanted: int) -> None:
     assert target_replicas(spec, current) == wanted
 
@@ -26,12 +27,14 @@ def test_target_replicas_refuses_nonsense() -> None:
 def test_dry_runs_describe_without_acting(fake_client: FakeClient) -> None:
     actuator = LabActuator(fake_client)  # type: ignore[arg-type]
     fake_client.states["payments"].update(version="2.4.0", history=["2.3.1", "2.4.0"])
-    outcomes = [actuator.execute("restart_service", "inventory", {"strategy": "rolling"}, dry_run=True),
-                actuator.execute("scale_service", "worker", {"replicas": "+4"}, dry_run=True),
-                actuator.execute("rollback_deploy", "payments", {}, dry_run=True),
-                actuator.execute("toggle_flag", "checkout", {"flag": "new-tax-engine", "enabled": False}, dry_run=True),
-                actuator.execute("drain_queue", "worker", {"target": "dead-letter"}, dry_run=True),
-                actuator.execute("run_automation", "payments", {"job": "prefer-local-zone-routing"}, dry_run=True)]
+    outcomes = [
+        actuator.execute("restart_service", "inventory", {"strategy": "rolling"}, dry_run=True),
+        actuator.execute("scale_service", "worker", {"replicas": "+4"}, dry_run=True),
+        actuator.execute("rollback_deploy", "payments", {}, dry_run=True),
+        actuator.execute("toggle_flag", "checkout", {"flag": "new-tax-engine", "enabled": False}, dry_run=True),
+        actuator.execute("drain_queue", "worker", {"target": "dead-letter"}, dry_run=True),
+        actuator.execute("run_automation", "payments", {"job": "prefer-local-zone-routing"}, dry_run=True),
+    ]
     assert fake_client.calls == []
     assert all(o["dry_run"] and o["detail"] for o in outcomes)
     assert outcomes[1]["detail"] == "scale worker from 1 to 5 replica(s)"
@@ -59,15 +62,18 @@ def test_actions_act_on_the_lab(fake_client: FakeClient) -> None:
     assert "delay_s" not in fake_client.states["payments"]["env"]
 
 
-@pytest.mark.parametrize(("action", "service", "args", "why"), [
-    ("cordon_node", "gateway", {"node": "n1"}, "cannot cordon_node"),
-    ("restart_service", "mainframe", {}, "no service"),
-    ("scale_service", "db", {"replicas": "+2"}, "stateful"),
-    ("rollback_deploy", "gateway", {}, "no earlier version"),
-    ("toggle_flag", "checkout", {"flag": "nope"}, "no flag"),
-    ("drain_queue", "gateway", {}, "consumes no queue"),
-    ("run_automation", "payments", {"job": "rm-rf"}, "no automation job"),
-])
+@pytest.mark.parametrize(
+    ("action", "service", "args", "why"),
+    [
+        ("cordon_node", "gateway", {"node": "n1"}, "cannot cordon_node"),
+        ("restart_service", "mainframe", {}, "no service"),
+        ("scale_service", "db", {"replicas": "+2"}, "stateful"),
+        ("rollback_deploy", "gateway", {}, "no earlier version"),
+        ("toggle_flag", "checkout", {"flag": "nope"}, "no flag"),
+        ("drain_queue", "gateway", {}, "consumes no queue"),
+        ("run_automation", "payments", {"job": "rm-rf"}, "no automation job"),
+    ],
+)
 def test_refusals(fake_client: FakeClient, action: str, service: str, args: dict[str, object], why: str) -> None:
     with pytest.raises(LabError, match=why):
         LabActuator(fake_client).execute(action, service, args, dry_run=False)  # type: ignore[arg-type]
@@ -87,7 +93,12 @@ def test_faults_inject_through_the_client(fake_client: FakeClient) -> None:
     inject(fake_client, "noise")  # type: ignore[arg-type]
     assert ("deploy", "gateway", "1.9.2", "", "ci") in fake_client.calls
     assert [i["fault"] for i in read_lab(fake_client.layout)["injected"]] == [
-        "bad_deploy", "crash_loop", "bad_flag", "queue_backlog", "noise"]
+        "bad_deploy",
+        "crash_loop",
+        "bad_flag",
+        "queue_backlog",
+        "noise",
+    ]
 
 
 def test_faults_refuse_targets_they_do_not_fit(fake_client: FakeClient) -> None:

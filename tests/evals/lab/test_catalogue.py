@@ -53,8 +53,14 @@ def test_alerts_use_runbook_alert_names_and_short_for(runbooks: dict[str, Runboo
     data = yaml.safe_load(RULE_FILES[0].read_text())
     alerts = {r["alert"]: r for g in data["groups"] for r in g["rules"]}
     known = {a for rb in runbooks.values() for a in rb.alerts}
-    assert {"HighErrorRate", "HighLatencyP99", "DBPoolSaturated", "KubePodCrashLooping",
-            "KubeContainerOOMKilled", "MemoryGrowthSustained"} <= set(alerts) & known
+    assert {
+        "HighErrorRate",
+        "HighLatencyP99",
+        "DBPoolSaturated",
+        "KubePodCrashLooping",
+        "KubeContainerOOMKilled",
+        "MemoryGrowthSustained",
+    } <= set(alerts) & known
     assert {"ServiceDown", "QueueDepthGrowing"} <= set(alerts)
     for name, rule in alerts.items():
         slow_burn = name == "MemoryGrowthSustained"  # by design: a fast leak pages as an OOM kill first

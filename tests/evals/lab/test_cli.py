@@ -26,8 +26,9 @@ def test_lab_and_demo_are_commands(runner: CliRunner) -> None:
     assert "--fault" in demo.output and "--keep" in demo.output and "--json" in demo.output
 
 
-def test_status_and_faults_without_a_running_lab(runner: CliRunner, tmp_path: Path,
-                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+def test_status_and_faults_without_a_running_lab(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("ANDON_DATA_DIR", str(tmp_path))
     status = runner.invoke(app, ["lab", "status", "--json"])
     assert status.exit_code == 0 and '"running": false' in status.output

@@ -87,11 +87,15 @@ def test_rollout_history_follows_the_releases(layout: LabLayout) -> None:
     answer = kube_answer(layout, "/apis/apps/v1/namespaces/lab/replicasets", {}, list, EventRecorder())
     assert answer is not None
     inventory = [rs for rs in answer[1]["items"] if rs["metadata"]["labels"]["app.kubernetes.io/name"] == "inventory"]
-    revisions = {rs["metadata"]["name"].rsplit("-", 1)[1]: rs["metadata"]["annotations"]["deployment.kubernetes.io/revision"]
-                 for rs in inventory}
+    revisions = {
+        rs["metadata"]["name"].rsplit("-", 1)[1]: rs["metadata"]["annotations"]["deployment.kubernetes.io/revision"]
+        for rs in inventory
+    }
     assert revisions == {template_hash("inventory", "1.5.0"): "2", template_hash("inventory", "1.4.7"): "3"}
     assert kube_answer(layout, "/api/v1/namespaces/other/pods", {}, list, EventRecorder()) == (
-        200, {"kind": "PodList", "apiVersion": "v1", "metadata": {}, "items": []})
+        200,
+        {"kind": "PodList", "apiVersion": "v1", "metadata": {}, "items": []},
+    )
     assert kube_answer(layout, "/apis/apps/v1/namespaces/lab/deployments/nope", {}, list, EventRecorder())[0] == 404  # type: ignore[index]
     assert kube_answer(layout, "/changes", {}, list, EventRecorder()) is None
 

@@ -33,13 +33,13 @@ class Clocks:
 def test_periods_count_only_when_the_process_used_cpu_and_throttled_when_the_quota_ran_out() -> None:
     clocks = Clocks()
     quota = CpuQuota(0.5, period_s=0.1, clock=clocks.wall, cpu_clock=clocks.used, sleep=clocks.sleep)
-    clocks.cpu, clocks.now = 0.01, 0.15        # period 0 used 10 ms of its 50 ms
+    clocks.cpu, clocks.now = 0.01, 0.15  # period 0 used 10 ms of its 50 ms
     quota.tick()
-    clocks.now = 0.25                           # period 1 was idle
+    clocks.now = 0.25  # period 1 was idle
     quota.tick()
     assert (quota.periods, quota.throttled_periods) == (1, 0)
     assert quota.wait() == 0.0 and clocks.slept == []
-    clocks.cpu += 0.06                          # period 2 used 60 ms: over its quota
+    clocks.cpu += 0.06  # period 2 used 60 ms: over its quota
     clocks.now = 0.27
     waited = quota.wait()
     assert waited == pytest.approx(0.03, abs=1e-3), "held until period 3 starts"

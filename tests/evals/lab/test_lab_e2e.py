@@ -1,10 +1,12 @@
 """End to end against the real lab: real service processes, real Prometheus and Alertmanager, the
-change feed, log files and the supervisor's Kubernetes-style pods and events; Andon (rules reasoner, live sources, lab actuator, interactive approval)
+change feed, log files and the supervisor's Kubernetes-style pods and events; Andon (rules reasoner, live sources,
+lab actuator, interactive approval)
 investigates each injected fault from its Alertmanager page, a named approver approves the first
 proposal through ``Investigator.resume``, and the metrics must show recovery.
 
 The lab speaks standard names only (OpenTelemetry, cAdvisor, kube-state-metrics, servicegraph) and its
-Prometheus has no recording rules. One lab for the module; faults run in turn (each after the previous one is healed). How fast the loop is
+Prometheus has no recording rules. One lab for the module; faults run in turn (each after the previous one is
+healed). How fast the loop is
 (time to detect, MTTR) is measured by ``andon bench --only lab_mttr``, not asserted here."""
 
 from __future__ import annotations
@@ -47,8 +49,11 @@ class LabRun:
 
 
 def _require_binaries() -> None:
-    missing = [b for b in ("prometheus", "prometheus-alertmanager") if not shutil.which(b)
-               and not os.access(f"/usr/bin/{b}", os.X_OK)]
+    missing = [
+        b
+        for b in ("prometheus", "prometheus-alertmanager")
+        if not shutil.which(b) and not os.access(f"/usr/bin/{b}", os.X_OK)
+    ]
     if missing:
         message = f"{', '.join(missing)} not installed: apt-get install prometheus prometheus-alertmanager"
         if os.environ.get("CI"):
@@ -75,26 +80,37 @@ def lab_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabRun]:
     lab.up()
     receiver = AlertReceiver(lab.layout.webhook_port).start()
     try:
-        experiment = Experiment(lab, settings, receiver, kb=open_knowledge(settings),
-                                store=open_store(None, data), policy=load_policy(approvers=["demo-approver"]),
-                                verify_wait_s=60.0)
+        experiment = Experiment(
+            lab,
+            settings,
+            receiver,
+            kb=open_knowledge(settings),
+            store=open_store(None, data),
+            policy=load_policy(approvers=["demo-approver"]),
+            verify_wait_s=60.0,
+        )
         yield LabRun(lab, experiment)
     finally:
         receiver.stop()
         pids = list((lab.record().get("pids") or {}).values()) + [lab.record().get("supervisor_pid")]
         lab.down()
-        alive = [p for p in pids if p and Path(f"/proc/{p}").exists()
-                 and "zombie" not in Path(f"/proc/{p}/status").read_text().lower()]
+        alive = [
+            p
+            for p in pids
+            if p and Path(f"/proc/{p}").exists() and "zombie" not in Path(f"/proc/{p}/status").read_text().lower()
+        ]
         assert not alive, f"lab processes left running: {alive}"
 
 
 def _explain(result: ExperimentResult) -> str:
     summary = result.summary()
-    return (f"{result.fault}: Andon said {summary['root_cause']} (expected {summary['expected']}); "
-            f"hypotheses {summary['hypotheses']}; proposals {summary['proposals']}; action {summary['action']}; "
-            f"recovered {summary['recovered']} ({summary['verification']}); notes {summary['notes']}; "
-            f"alert {summary['alert']}, detected in {summary['time_to_detect_s']} s; tool calls:\n"
-            + "\n".join(f"  {c['tool']} {c['status']}: {c['summary'][:300]}" for c in result.calls))
+    return (
+        f"{result.fault}: Andon said {summary['root_cause']} (expected {summary['expected']}); "
+        f"hypotheses {summary['hypotheses']}; proposals {summary['proposals']}; action {summary['action']}; "
+        f"recovered {summary['recovered']} ({summary['verification']}); notes {summary['notes']}; "
+        f"alert {summary['alert']}, detected in {summary['time_to_detect_s']} s; tool calls:\n"
+        + "\n".join(f"  {c['tool']} {c['status']}: {c['summary'][:300]}" for c in result.calls)
+    )
 
 
 def test_andon_reads_the_lab_as_a_standard_stack(lab_run: LabRun) -> None:
@@ -108,14 +124,22 @@ def test_andon_reads_the_lab_as_a_standard_stack(lab_run: LabRun) -> None:
     names = prometheus.profiles.metric_names()
     assert not [n for n in names if n.startswith("lab_")] and "request_rate" not in names
     detected = {p["name"]: p["service_label"] for p in prometheus.profiles.summary()}
-    assert detected.items() >= {"otel-http": "service_name", "cadvisor": "pod", "kube-state-metrics": "pod",
-                                "kafka-exporter": "consumergroup"}.items()
+    assert (
+        detected.items()
+        >= {
+            "otel-http": "service_name",
+            "cadvisor": "pod",
+            "kube-state-metrics": "pod",
+            "kafka-exporter": "consumergroup",
+        }.items()
+    )
     origin, graph = prometheus.profiles.topology()
     assert origin == "servicegraph"
     assert graph == {service: sorted(calls) for service, calls in TOPOLOGY.items() if calls}
     metrics = lab_run.experiment.investigator.context.sources.metrics
-    assert isinstance(metrics, Scraped) and metrics.scrape_s() == 2.0, \
+    assert isinstance(metrics, Scraped) and metrics.scrape_s() == 2.0, (
         "verify reads a counter at every scrape: a pod that crash-looped for 8 s is 4 samples, not one point"
+    )
 
 
 @pytest.mark.parametrize("name", IN_TURN)
@@ -132,4 +156,3 @@ def test_fault_is_paged_diagnosed_fixed_after_approval_and_recovers(lab_run: Lab
     assert result.action and result.action["status"] == "executed", why
     assert result.recovered is True, why
     assert result.learned_doc, why
-

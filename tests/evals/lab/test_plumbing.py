@@ -44,8 +44,14 @@ def test_deploy_and_rollback_record_changes_and_roll_the_processes(layout: LabLa
     client.rollback("payments", author="andon")
     assert client.state("payments")["version"] == "2.3.1"
     deploy, rollback = read_changes(layout)
-    assert deploy == {**deploy, "service": "payments", "kind": "deploy", "version": "2.4.0",
-                      "previous_version": "2.3.1", "author": "ci"}
+    assert deploy == {
+        **deploy,
+        "service": "payments",
+        "kind": "deploy",
+        "version": "2.4.0",
+        "previous_version": "2.3.1",
+        "author": "ci",
+    }
     assert rollback["version"] == "2.3.1" and rollback["previous_version"] == "2.4.0"
     assert "rollback" in rollback["description"]
     with pytest.raises(LabError, match="never ran"):
@@ -80,9 +86,19 @@ def test_change_feed_served_by_the_supervisor_in_the_changefeed_format(layout: L
 
 
 def _payload(starts: str, status: str = "firing") -> dict[str, Any]:
-    return {"status": status, "groupKey": "g", "commonLabels": {"alertname": "HighErrorRate"},
-            "alerts": [{"status": status, "labels": {"alertname": "HighErrorRate", "service": "payments"},
-                        "annotations": {"summary": "payments 5xx"}, "startsAt": starts}]}
+    return {
+        "status": status,
+        "groupKey": "g",
+        "commonLabels": {"alertname": "HighErrorRate"},
+        "alerts": [
+            {
+                "status": status,
+                "labels": {"alertname": "HighErrorRate", "service": "payments"},
+                "annotations": {"summary": "payments 5xx"},
+                "startsAt": starts,
+            }
+        ],
+    }
 
 
 def test_the_receiver_waits_for_a_fresh_page() -> None:
@@ -148,17 +164,33 @@ def test_lab_settings_point_andon_at_the_lab(layout: LabLayout) -> None:
 
 
 def _summary() -> dict[str, Any]:
-    return {"fault": "bad_deploy", "incident_id": "inc-1", "alert": {"alertname": "HighErrorRate", "summary": "5xx"},
-            "root_cause": {"service": "payments", "category": "bad_deploy", "confidence": 0.9},
-            "action": {"tool": "rollback_deploy", "args": {"service": "payments"}, "result": "roll back payments"},
-            "time_to_detect_s": 11.0, "time_to_rca_s": 4.0, "mttr_s": 35.0, "fault_to_recovery_s": 50.0,
-            "approved_by": "demo-approver", "verification": "error_ratio back to 0"}
+    return {
+        "fault": "bad_deploy",
+        "incident_id": "inc-1",
+        "alert": {"alertname": "HighErrorRate", "summary": "5xx"},
+        "root_cause": {"service": "payments", "category": "bad_deploy", "confidence": 0.9},
+        "action": {"tool": "rollback_deploy", "args": {"service": "payments"}, "result": "roll back payments"},
+        "time_to_detect_s": 11.0,
+        "time_to_rca_s": 4.0,
+        "mttr_s": 35.0,
+        "fault_to_recovery_s": 50.0,
+        "approved_by": "demo-approver",
+        "verification": "error_ratio back to 0",
+    }
 
 
 def _report() -> dict[str, Any]:
-    return {"hypotheses": [{"service": "payments", "category": "bad_deploy", "confidence": 0.9,
-                            "summary": "Error spike after a bad deploy on payments",
-                            "evidence": [{"call_id": "c1", "summary": "payments error_ratio 0 → 0.4", "supports": True}]}]}
+    return {
+        "hypotheses": [
+            {
+                "service": "payments",
+                "category": "bad_deploy",
+                "confidence": 0.9,
+                "summary": "Error spike after a bad deploy on payments",
+                "evidence": [{"call_id": "c1", "summary": "payments error_ratio 0 → 0.4", "supports": True}],
+            }
+        ]
+    }
 
 
 def test_a_resolved_incident_becomes_a_past_incident_document() -> None:
@@ -171,30 +203,74 @@ def test_a_resolved_incident_becomes_a_past_incident_document() -> None:
 def test_the_transcript_reads_like_the_slack_thread() -> None:
     console = Console(record=True, width=120)
     view = SlackTranscript(console, "demo-approver (auto)")
-    proposal = {"id": "p-1", "tool": "rollback_deploy", "args": {"service": "payments", "to_version": "2.3.1"},
-                "risk": "write", "effect": "back to 2.3.1", "undo": "redeploy", "hash": "h"}
+    proposal = {
+        "id": "p-1",
+        "tool": "rollback_deploy",
+        "args": {"service": "payments", "to_version": "2.3.1"},
+        "risk": "write",
+        "effect": "back to 2.3.1",
+        "undo": "redeploy",
+        "hash": "h",
+    }
     view("alert", {"alertname": "HighErrorRate", "service": "checkout", "summary": "checkout 5xx 14%"})
     view("progress", {"step": "intake"})
     view("progress", {"step": "tool", "tool": "rank_anomalies"})
     view("progress", {"step": "ranking hypotheses"})
-    unrelated = {"doc_id": "inc-gw", "title": "Gateway log explosion", "services": ["gateway"],
-                 "category": "log_volume_explosion", "score": 0.2}
-    related = {"doc_id": "inc-pay", "title": "Payments bad release", "services": ["payments"], "category": "bad_deploy",
-               "score": 0.13}
-    view("rca", {"incident_id": "inc-1", "state": {"hypotheses": _report()["hypotheses"], "proposals": [proposal],
-                                                    "runbooks": [{"title": "Bad deploy", "doc_id": "rb-x"}],
-                                                    "similar": [unrelated, related]},
-                 "sparklines": {spark_key(_report()["hypotheses"][0]["evidence"][0]): "▁▁▁▂▅█"}})
+    unrelated = {
+        "doc_id": "inc-gw",
+        "title": "Gateway log explosion",
+        "services": ["gateway"],
+        "category": "log_volume_explosion",
+        "score": 0.2,
+    }
+    related = {
+        "doc_id": "inc-pay",
+        "title": "Payments bad release",
+        "services": ["payments"],
+        "category": "bad_deploy",
+        "score": 0.13,
+    }
+    view(
+        "rca",
+        {
+            "incident_id": "inc-1",
+            "state": {
+                "hypotheses": _report()["hypotheses"],
+                "proposals": [proposal],
+                "runbooks": [{"title": "Bad deploy", "doc_id": "rb-x"}],
+                "similar": [unrelated, related],
+            },
+            "sparklines": {spark_key(_report()["hypotheses"][0]["evidence"][0]): "▁▁▁▂▅█"},
+        },
+    )
     view("approved", {"proposal": proposal, "by": "demo-approver"})
-    view("verified", {"action": {"tool": "rollback_deploy", "status": "executed", "result": "roll back payments",
-                                 "at": 1_700_000_000.0},
-                      "verification": {"checked": True, "recovered": True, "detail": "error_ratio back"}})
+    view(
+        "verified",
+        {
+            "action": {
+                "tool": "rollback_deploy",
+                "status": "executed",
+                "result": "roll back payments",
+                "at": 1_700_000_000.0,
+            },
+            "verification": {"checked": True, "recovered": True, "detail": "error_ratio back"},
+        },
+    )
     view("resolved", {"learned_doc": "inc-learned-1"})
     text = console.export_text()
-    for expected in ("[FIRING] HighErrorRate", "On it", "rank_anomalies", "Root cause: payments", "Approve",
-                     "demo-approver (auto)", "Approved rollback_deploy", "Recovered", "inc-learned-1",
-                     "[c1] payments error_ratio 0 → 0.4 ▁▁▁▂▅█", "Similar past incident: Payments bad release (inc-pay) — same service "
-                     "and category"):
+    for expected in (
+        "[FIRING] HighErrorRate",
+        "On it",
+        "rank_anomalies",
+        "Root cause: payments",
+        "Approve",
+        "demo-approver (auto)",
+        "Approved rollback_deploy",
+        "Recovered",
+        "inc-learned-1",
+        "[c1] payments error_ratio 0 → 0.4 ▁▁▁▂▅█",
+        "Similar past incident: Payments bad release (inc-pay) — same service and category",
+    ):
         assert expected in text, expected
     assert "Gateway log explosion" not in text, "an unrelated past incident is not shown"
     # each message is headed by what it is and when it was posted; the action's own time is labelled in it

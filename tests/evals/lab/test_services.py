@@ -67,9 +67,21 @@ def test_version_flags_and_metrics(layout: LabLayout) -> None:
     assert _call(service, "GET", "/echo")[0] == 200
     status, metrics, _ = service.dispatch("GET", "/metrics", b"")
     samples = _samples(metrics.decode())
-    assert samples[("http_server_request_duration_seconds_count",
-                    (("http_request_method", "GET"), ("http_response_status_code", "200"),
-                     ("http_route", "/echo"), ("service_name", "payments"), ("url_scheme", "http")))] == 1.0
+    assert (
+        samples[
+            (
+                "http_server_request_duration_seconds_count",
+                (
+                    ("http_request_method", "GET"),
+                    ("http_response_status_code", "200"),
+                    ("http_route", "/echo"),
+                    ("service_name", "payments"),
+                    ("url_scheme", "http"),
+                ),
+            )
+        ]
+        == 1.0
+    )
     info = next(labels for name, labels in samples if name == "target_info")
     assert ("service_version", "2.3.1") in info, "the release is a resource attribute"
     assert not [name for name, _ in samples if name.startswith("lab_")], "standard names only"
@@ -79,7 +91,9 @@ def test_version_flags_and_metrics(layout: LabLayout) -> None:
 
 def test_admin_faults_local_and_environment(layout: LabLayout) -> None:
     service = Echo(layout, "inventory")
-    assert _call(service, "POST", "/admin/fault", {"name": "pool_leak", "value": 0.5})[1] == {"local": {"pool_leak": 0.5}}
+    assert _call(service, "POST", "/admin/fault", {"name": "pool_leak", "value": 0.5})[1] == {
+        "local": {"pool_leak": 0.5}
+    }
     assert _call(service, "POST", "/admin/fault", {"name": "cpu_ms", "value": 3})[1] == {"env": {"cpu_ms": 3.0}}
     other_replica = Echo(layout, "inventory", replica=1, port=1)
     assert other_replica.state.env("cpu_ms") == 3.0, "environment faults reach every replica"
@@ -188,17 +202,52 @@ def test_calls_between_real_servers_are_measured_in_the_semantic_conventions(run
         downstream.call("db", "GET", "/nope")
     assert missing.value.status == 404
     samples = _samples(generate_latest(registry).decode())
-    assert samples[("http_client_request_duration_seconds_count",
-                    (("http_request_method", "POST"), ("http_response_status_code", "200"),
-                     ("server_address", "db"), ("service_name", "checkout")))] == 1.0
-    assert samples[("http_client_request_duration_seconds_count",
-                    (("error_type", "connection_refused"), ("http_request_method", "POST"),
-                     ("server_address", "payments"),
-                     ("service_name", "checkout")))] == 1.0, "no answer: error.type, no status (semconv)"
-    assert samples[("traces_service_graph_request_total",
-                    (("client", "checkout"), ("server", "db"), ("service_name", "checkout")))] == 2.0
-    assert samples[("traces_service_graph_request_failed_total",
-                    (("client", "checkout"), ("server", "payments"), ("service_name", "checkout")))] == 1.0
+    assert (
+        samples[
+            (
+                "http_client_request_duration_seconds_count",
+                (
+                    ("http_request_method", "POST"),
+                    ("http_response_status_code", "200"),
+                    ("server_address", "db"),
+                    ("service_name", "checkout"),
+                ),
+            )
+        ]
+        == 1.0
+    )
+    assert (
+        samples[
+            (
+                "http_client_request_duration_seconds_count",
+                (
+                    ("error_type", "connection_refused"),
+                    ("http_request_method", "POST"),
+                    ("server_address", "payments"),
+                    ("service_name", "checkout"),
+                ),
+            )
+        ]
+        == 1.0
+    ), "no answer: error.type, no status (semconv)"
+    assert (
+        samples[
+            (
+                "traces_service_graph_request_total",
+                (("client", "checkout"), ("server", "db"), ("service_name", "checkout")),
+            )
+        ]
+        == 2.0
+    )
+    assert (
+        samples[
+            (
+                "traces_service_graph_request_failed_total",
+                (("client", "checkout"), ("server", "payments"), ("service_name", "checkout")),
+            )
+        ]
+        == 1.0
+    )
 
 
 def _samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
@@ -221,8 +270,12 @@ def test_a_slow_network_path_slows_every_outbound_call_and_is_logged(running_db:
     layout.endpoints_file.parent.mkdir(parents=True, exist_ok=True)
     layout.endpoints_file.write_text(json.dumps({"db": [running_db.port]}))
     slow: list[str] = []
-    downstream = Downstream(Endpoints(layout), Telemetry("payments", "payments-0", CollectorRegistry()),
-                            link_delay=lambda: 0.7, on_slow=slow.append)
+    downstream = Downstream(
+        Endpoints(layout),
+        Telemetry("payments", "payments-0", CollectorRegistry()),
+        link_delay=lambda: 0.7,
+        on_slow=slow.append,
+    )
     started = time.monotonic()
     assert downstream.call("db", "POST", "/query", {"op": "select"})["rows"] == 1
     assert time.monotonic() - started >= 0.55

@@ -25,16 +25,41 @@ from knowledge.documents import Runbook, load_documents
 from knowledge.retrieval import bundled_paths
 from tools.sources.profiles import detect
 
-VOCABULARY = {"request_rate", "error_ratio", "latency_p99_seconds", "latency_p50_seconds", "cpu_usage_ratio",
-              "cpu_throttled_ratio", "memory_usage_bytes", "restarts_total", "gc_pause_seconds", "replicas",
-              "db_pool_in_use_ratio", "db_pool_wait_seconds", "queue_depth", "consumer_lag_seconds",
-              "thread_pool_active_ratio", "upstream_error_ratio", "upstream_latency_seconds"}
+VOCABULARY = {
+    "request_rate",
+    "error_ratio",
+    "latency_p99_seconds",
+    "latency_p50_seconds",
+    "cpu_usage_ratio",
+    "cpu_throttled_ratio",
+    "memory_usage_bytes",
+    "restarts_total",
+    "gc_pause_seconds",
+    "replicas",
+    "db_pool_in_use_ratio",
+    "db_pool_wait_seconds",
+    "queue_depth",
+    "consumer_lag_seconds",
+    "thread_pool_active_ratio",
+    "upstream_error_ratio",
+    "upstream_latency_seconds",
+}
 """Andon's own signal names, which recording rules used to give the lab."""
-STANDARD = {"http_server_request_duration_seconds_bucket", "http_server_request_duration_seconds_count",
-            "db_client_connection_count", "db_client_connection_max", "kafka_consumergroup_lag",
-            "kafka_consumergroup_current_offset", "container_memory_working_set_bytes",
-            "container_cpu_usage_seconds_total", "container_spec_cpu_quota", "container_spec_cpu_period",
-            "kube_pod_container_status_restarts_total", "kube_pod_container_status_last_terminated_reason", "up"}
+STANDARD = {
+    "http_server_request_duration_seconds_bucket",
+    "http_server_request_duration_seconds_count",
+    "db_client_connection_count",
+    "db_client_connection_max",
+    "kafka_consumergroup_lag",
+    "kafka_consumergroup_current_offset",
+    "container_memory_working_set_bytes",
+    "container_cpu_usage_seconds_total",
+    "container_spec_cpu_quota",
+    "container_spec_cpu_period",
+    "kube_pod_container_status_restarts_total",
+    "kube_pod_container_status_last_terminated_reason",
+    "up",
+}
 PROFILE_GAPS = {
     "consumer_lag_seconds": "the kafka-exporter profile reads kafka_consumergroup_lag as queue_depth only",
 }
@@ -55,10 +80,23 @@ def _exported(layout: LabLayout) -> set[str]:
     for service in (checkout, db, worker):
         names |= _names(service.dispatch("GET", "/metrics", b"")[1].decode())
         service.stop()
-    pod = {"metadata": {"name": "checkout-bcdfghjklm-x2x4q", "labels": {"app.kubernetes.io/name": "checkout",
-                                                                        "pod-template-hash": "bcdfghjklm"}},
-           "status": {"containerStatuses": [{"name": "checkout", "ready": True, "restartCount": 1, "state": {},
-                                             "lastState": {"terminated": {"reason": "OOMKilled"}}}]}}
+    pod = {
+        "metadata": {
+            "name": "checkout-bcdfghjklm-x2x4q",
+            "labels": {"app.kubernetes.io/name": "checkout", "pod-template-hash": "bcdfghjklm"},
+        },
+        "status": {
+            "containerStatuses": [
+                {
+                    "name": "checkout",
+                    "ready": True,
+                    "restartCount": 1,
+                    "state": {},
+                    "lastState": {"terminated": {"reason": "OOMKilled"}},
+                }
+            ]
+        },
+    }
     registry = CollectorRegistry()
     layout.cpu_stat_file(pod["metadata"]["name"]).parent.mkdir(parents=True, exist_ok=True)
     layout.cpu_stat_file(pod["metadata"]["name"]).write_text("nr_periods 10\nnr_throttled 2\nthrottled_usec 900\n")
@@ -88,11 +126,20 @@ def test_services_and_supervisor_export_standard_names_that_andon_profiles_detec
     names = _exported(layout)
     assert not [n for n in names if n.startswith("lab_")], "no lab-only names"
     assert not names & VOCABULARY, "no Andon names: nothing records them any more"
-    assert {"http_server_request_duration_seconds_bucket", "http_client_request_duration_seconds_bucket",
-            "traces_service_graph_request_total", "db_client_connection_count", "db_client_connection_max",
-            "kafka_consumergroup_lag", "container_cpu_usage_seconds_total", "container_memory_working_set_bytes",
-            "container_cpu_cfs_throttled_periods_total", "container_cpu_cfs_periods_total",
-            "kube_pod_container_status_restarts_total", "kube_pod_status_ready"} <= names
+    assert {
+        "http_server_request_duration_seconds_bucket",
+        "http_client_request_duration_seconds_bucket",
+        "traces_service_graph_request_total",
+        "db_client_connection_count",
+        "db_client_connection_max",
+        "kafka_consumergroup_lag",
+        "container_cpu_usage_seconds_total",
+        "container_memory_working_set_bytes",
+        "container_cpu_cfs_throttled_periods_total",
+        "container_cpu_cfs_periods_total",
+        "kube_pod_container_status_restarts_total",
+        "kube_pod_status_ready",
+    } <= names
     detected = {p.name for p in detect(names)}
     assert {"otel-http", "cadvisor", "kube-state-metrics", "kafka-exporter"} <= detected
 
@@ -105,4 +152,6 @@ def test_profiles_derive_what_the_faults_runbooks_check_first_but_the_known_gaps
             continue
         strongest = max(runbooks[chosen.runbook].checks, key=lambda c: c.weight if c.metric else 0)
         assert strongest.metric is None or strongest.metric in derived or strongest.metric in PROFILE_GAPS, (
-            chosen.name, strongest.metric)
+            chosen.name,
+            strongest.metric,
+        )

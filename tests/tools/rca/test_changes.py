@@ -23,8 +23,10 @@ def test_families_come_from_the_kind_or_else_the_words() -> None:
     assert family_of(Change(0, "a", "deploy", version="v2")) == "deploy"
     assert family_of(Change(0, "a", "flag", flag="new-ranker")) == "config"
     assert family_of(Change(0, "a", "secret_rotation")) == "credential"
-    assert family_of(Change(0, "a", "config", "rotated access key AKIA… for svc-x; old key deactivates at 14:00")) == \
-        "credential", "a config change that rotates a key is a credential change"
+    assert (
+        family_of(Change(0, "a", "config", "rotated access key AKIA… for svc-x; old key deactivates at 14:00"))
+        == "credential"
+    ), "a config change that rotates a key is a credential change"
     assert family_of(Change(0, "a", "job", "reindex started by hand")) == "job"
     assert family_of(Change(0, "a", "external", "provider status page: elevated 503 on PUT")) == "infra"
 
@@ -81,15 +83,19 @@ def test_an_infra_change_that_sets_a_workloads_replicas_or_limits_is_configurati
 def test_a_failure_that_quotes_a_key_a_change_set_is_tied_to_it_however_old() -> None:
     """Pods rescheduled two days after a secret lost a key crash quoting that key: the edit is the cause,
     not the drain that rescheduled them; an edit the failures do not quote stays untied."""
-    edit = Change(ONSET - 50 * HOUR, "notifications", "secret",
-                  "secret notifications-smtp updated: keys SMTP_PASSWORD removed, SMTP_PASS added")
+    edit = Change(
+        ONSET - 50 * HOUR,
+        "notifications",
+        "secret",
+        "secret notifications-smtp updated: keys SMTP_PASSWORD removed, SMTP_PASS added",
+    )
     quoting = Symptoms(onset=ONSET - 300, trend_starts=[], failure_names=frozenset({"SMTP_PASSWORD"}))
     assert "quote SMTP_PASSWORD" in _link(edit, quoting)
-    assert _link(edit, Symptoms(onset=ONSET - 300, trend_starts=[],
-                                failure_names=frozenset({"db.pool.size"}))) == ""
+    assert _link(edit, Symptoms(onset=ONSET - 300, trend_starts=[], failure_names=frozenset({"db.pool.size"}))) == ""
     assert identifiers("ratelimit.enterprise.rps: 1000 -> 100 (v4.8.2, 10.0.0.53)") == {"ratelimit.enterprise.rps"}
-    assert identifiers("failed to flush chunk: input=tail.0 > output=http.0, worker_1, REDIS_DB_0") == \
-        {"REDIS_DB_0"}, "a copy's ordinal (tail.0, worker_1) is quoted by every line about it"
+    assert identifiers("failed to flush chunk: input=tail.0 > output=http.0, worker_1, REDIS_DB_0") == {"REDIS_DB_0"}, (
+        "a copy's ordinal (tail.0, worker_1) is quoted by every line about it"
+    )
 
 
 def test_a_secret_edit_that_adds_or_removes_keys_is_configuration_and_a_rotation_a_credential() -> None:

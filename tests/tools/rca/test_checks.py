@@ -14,12 +14,20 @@ from tools.rca.params import Params
 
 
 def runbook(*checks: Check) -> Runbook:
-    return Runbook(id="rb-test", kind="runbook", title="test", category="bad_deploy", services=["*"], checks=list(checks),
-                   path="test.md")
+    return Runbook(
+        id="rb-test",
+        kind="runbook",
+        title="test",
+        category="bad_deploy",
+        services=["*"],
+        checks=list(checks),
+        path="test.md",
+    )
 
 
-def view_of(series: list[dict[str, Any]], nodes: list[dict[str, Any]] | None = None,
-            pods: list[dict[str, Any]] | None = None) -> Evidence:
+def view_of(
+    series: list[dict[str, Any]], nodes: list[dict[str, Any]] | None = None, pods: list[dict[str, Any]] | None = None
+) -> Evidence:
     extra = {k: v for k, v in (("nodes", nodes), ("pods", pods)) if v is not None}
     return evidence_of(series, **extra)
 
@@ -64,7 +72,7 @@ def test_time_left_under_its_threshold_is_trouble_however_long_it_has_been_there
 
 
 def test_a_healthy_level_that_held_all_along_rules_a_cause_out() -> None:
-    """"CPU below 0.7" asks for the metric's healthy side: staying there is the confirmation, not stale news."""
+    """ "CPU below 0.7" asks for the metric's healthy side: staying there is the confirmation, not stale news."""
     check = Check(name="CPU not the bottleneck", metric="cpu_usage_ratio", expect="below:0.7", weight=1)
     assert outcome(check, "db-user", view_of([anomaly("db-user", "cpu_usage_ratio", 0.06, 0.05, 0.0)])) == (True, True)
     assert outcome(check, "hot", view_of([anomaly("hot", "cpu_usage_ratio", 0.3, 0.95, 40.0)])) == (True, False)
@@ -87,8 +95,13 @@ def test_a_healthy_reading_of_a_service_with_no_ready_replica_rules_nothing_out(
 def test_a_callers_view_counts_only_for_a_service_without_telemetry_of_its_own() -> None:
     check = Check(name="calls failing", metric="upstream_error_ratio", expect="up", weight=2)
     seen_by_caller = anomaly("caller", "upstream_error_ratio", 0.001, 0.2, 40.0)
-    with_own = view_of([{**seen_by_caller}, anomaly("db", "latency_p99_seconds", 0.01, 0.011, 0.2),
-                        {**seen_by_caller, "service": "caller"}])
+    with_own = view_of(
+        [
+            {**seen_by_caller},
+            anomaly("db", "latency_p99_seconds", 0.01, 0.011, 0.2),
+            {**seen_by_caller, "service": "caller"},
+        ]
+    )
     with_own.services["db"].series.append(with_own.services["caller"].series[0])
     external = view_of([{**seen_by_caller}, {**anomaly("stripe", "x", 0, 0, 0), "key": "-"}])
     external.services["stripe"].series = [external.services["caller"].series[0]]
@@ -100,10 +113,18 @@ def test_nodes_failing_across_a_zone_are_not_one_nodes_failure() -> None:
     single = Check(name="node hosting the service NotReady", kubernetes="NodeNotReady", weight=3)
     zone = Check(name="zone down", kubernetes="ZoneNotReady", weight=2)
     pods = [{"name": "api-1", "service": "api", "node": "n1"}]
-    one_node = view_of([], nodes=[{"name": "n1", "ready": False, "zone": "a"}, {"name": "n2", "ready": True, "zone": "a"}],
-                       pods=pods)
-    whole_zone = view_of([], nodes=[{"name": "n1", "ready": False, "zone": "a"}, {"name": "n2", "ready": False, "zone": "a"},
-                                    {"name": "n3", "ready": True, "zone": "b"}], pods=pods)
+    one_node = view_of(
+        [], nodes=[{"name": "n1", "ready": False, "zone": "a"}, {"name": "n2", "ready": True, "zone": "a"}], pods=pods
+    )
+    whole_zone = view_of(
+        [],
+        nodes=[
+            {"name": "n1", "ready": False, "zone": "a"},
+            {"name": "n2", "ready": False, "zone": "a"},
+            {"name": "n3", "ready": True, "zone": "b"},
+        ],
+        pods=pods,
+    )
     assert outcome(single, "api", one_node) == (True, True)
     assert outcome(single, "api", whole_zone) == (True, False)
     assert outcome(zone, "api", whole_zone) == (True, True)
@@ -118,15 +139,29 @@ def test_a_kubelet_back_off_event_is_the_crash_loop_it_reports() -> None:
     def events(*items: dict[str, Any]) -> Evidence:
         return read_evidence([{"id": "c1", "tool": "k8s_events", "status": "ok", "data": list(items)}])
 
-    crash = {"service": "inventory", "reason": "BackOff", "type": "Warning",
-             "message": "Back-off restarting failed container inventory in pod inventory-7d9f_lab"}
-    pull = {"service": "inventory", "reason": "BackOff", "type": "Warning",
-            "message": 'Back-off pulling image "registry.local/inventory:2.4.0"'}
+    crash = {
+        "service": "inventory",
+        "reason": "BackOff",
+        "type": "Warning",
+        "message": "Back-off restarting failed container inventory in pod inventory-7d9f_lab",
+    }
+    pull = {
+        "service": "inventory",
+        "reason": "BackOff",
+        "type": "Warning",
+        "message": 'Back-off pulling image "registry.local/inventory:2.4.0"',
+    }
     assert outcome(check, "inventory", events(crash)) == (True, True)
     assert outcome(check, "inventory", events(pull)) == (True, False)
-    assert outcome(Check(name="image", kubernetes="ImagePullBackOff", weight=2), "inventory", events(pull)) == (True, True)
-    assert outcome(Check(name="any back-off", kubernetes="BackOff", weight=1), "inventory",
-                   events({**crash, "message": "Back-off for an unknown reason"})) == (True, True)
+    assert outcome(Check(name="image", kubernetes="ImagePullBackOff", weight=2), "inventory", events(pull)) == (
+        True,
+        True,
+    )
+    assert outcome(
+        Check(name="any back-off", kubernetes="BackOff", weight=1),
+        "inventory",
+        events({**crash, "message": "Back-off for an unknown reason"}),
+    ) == (True, True)
 
 
 def test_a_later_consequence_that_has_not_happened_yet_does_not_count_against() -> None:
@@ -143,8 +178,9 @@ def test_a_later_consequence_that_has_not_happened_yet_does_not_count_against() 
 
     assert fit(later=True) > fit(later=False) + 0.1
     assert fit(later=True, reasons=["OOMKilled"]) > fit(later=True), "seen, a later consequence still counts fully"
-    alone = category_fits([runbook(growing)], "lobby", view_of(climbing, pods=[{"service": "lobby", "name": "lobby-1"}]),
-                          Params())["bad_deploy"].score
+    alone = category_fits(
+        [runbook(growing)], "lobby", view_of(climbing, pods=[{"service": "lobby", "name": "lobby-1"}]), Params()
+    )["bad_deploy"].score
     assert fit(later=True) == alone, "looked for and not there yet: no evidence either way, not an unknown"
 
 
@@ -159,9 +195,15 @@ def test_a_climb_from_nothing_is_a_start_not_a_leak() -> None:
 
 def test_a_check_of_callers_reads_the_callers_evidence() -> None:
     """A server's expired certificate shows in its clients' handshake errors, not in its own series."""
-    check = Check(name="callers' handshakes failing", metric="tls_handshake_errors", expect="up", weight=2, of="callers")
-    view = view_of([anomaly("transfers", "tls_handshake_errors", 0.0, 41.0, 200.0, kind="errors"),
-                    anomaly("ledger", "request_rate", 126.0, 0.0, 5.0, kind="traffic")])
+    check = Check(
+        name="callers' handshakes failing", metric="tls_handshake_errors", expect="up", weight=2, of="callers"
+    )
+    view = view_of(
+        [
+            anomaly("transfers", "tls_handshake_errors", 0.0, 41.0, 200.0, kind="errors"),
+            anomaly("ledger", "request_rate", 126.0, 0.0, 5.0, kind="traffic"),
+        ]
+    )
     view.topology = {"transfers": ["ledger"], "ledger": []}
     assert outcome(check, "ledger", view) == (True, True)
     assert outcome(check, "transfers", view) == (False, False), "nobody calls transfers: nothing to read"
@@ -175,8 +217,12 @@ def test_a_service_outside_the_call_graph_is_read_through_every_other_service() 
     called by nobody, its clients are all the other services; a service with dependencies of its own and
     no callers (the edge) still has none."""
     check = Check(name="clients' DNS lookups failing", metric="dns_errors", expect="up", weight=3, of="callers")
-    view = view_of([anomaly("checkout", "dns_errors", 0.0, 14.0, 200.0, kind="errors"),
-                    anomaly("coredns", "latency_p99_seconds", 0.004, 2.5, 200.0, kind="latency")])
+    view = view_of(
+        [
+            anomaly("checkout", "dns_errors", 0.0, 14.0, 200.0, kind="errors"),
+            anomaly("coredns", "latency_p99_seconds", 0.004, 2.5, 200.0, kind="latency"),
+        ]
+    )
     view.topology = {"gateway": ["checkout"], "checkout": [], "coredns": []}
     assert outcome(check, "coredns", view) == (True, True)
     assert outcome(check, "gateway", view) == (False, False), "the edge calls others; nobody calls it"
@@ -185,14 +231,20 @@ def test_a_service_outside_the_call_graph_is_read_through_every_other_service() 
 
 def test_a_job_run_kubernetes_recorded_confirms_a_job_check_where_no_change_feed_did() -> None:
     check = Check(name="a job run recorded", change="job", within="1h", weight=2)
-    created = {"service": "db-backup", "reason": "SuccessfulCreate", "type": "Normal",
-               "message": "Job db-backup-manual-1410: Created pod: db-backup-manual-1410-kx7dq"}
+    created = {
+        "service": "db-backup",
+        "reason": "SuccessfulCreate",
+        "type": "Normal",
+        "message": "Job db-backup-manual-1410: Created pod: db-backup-manual-1410-kx7dq",
+    }
     scaled = {**created, "message": "Created pod: web-7f9c-x2k4l", "service": "db-backup"}
     feed: list[dict[str, Any]] = []
-    with_job = evidence_of([anomaly("db-backup", "cpu_usage_ratio", 0.0, 0.6, 80.0, kind="cpu")],
-                           events=[created], changes=feed)
-    without = evidence_of([anomaly("db-backup", "cpu_usage_ratio", 0.0, 0.6, 80.0, kind="cpu")],
-                          events=[scaled], changes=feed)
+    with_job = evidence_of(
+        [anomaly("db-backup", "cpu_usage_ratio", 0.0, 0.6, 80.0, kind="cpu")], events=[created], changes=feed
+    )
+    without = evidence_of(
+        [anomaly("db-backup", "cpu_usage_ratio", 0.0, 0.6, 80.0, kind="cpu")], events=[scaled], changes=feed
+    )
     assert outcome(check, "db-backup", with_job) == (True, True)
     assert outcome(check, "db-backup", without) == (True, False)
 
@@ -200,10 +252,16 @@ def test_a_job_run_kubernetes_recorded_confirms_a_job_check_where_no_change_feed
 def test_a_log_check_reads_the_clusters_warnings_about_the_service() -> None:
     """A kubelet's pull error is logged as an event, not by the service: a log check reads both."""
     check = Check(name="registry refuses", log=r"(?i)pull.{0,200}401 unauthorized", weight=3)
-    refused = {"service": "orders-worker", "reason": "Failed", "type": "Warning",
-               "message": 'Failed to pull image "registry.internal/orders-worker:3.1": ... 401 Unauthorized'}
-    calls = [{"id": "c1", "tool": "log_template_spikes", "status": "ok", "data": []},
-             {"id": "c2", "tool": "k8s_events", "status": "ok", "data": [refused]}]
+    refused = {
+        "service": "orders-worker",
+        "reason": "Failed",
+        "type": "Warning",
+        "message": 'Failed to pull image "registry.internal/orders-worker:3.1": ... 401 Unauthorized',
+    }
+    calls = [
+        {"id": "c1", "tool": "log_template_spikes", "status": "ok", "data": []},
+        {"id": "c2", "tool": "k8s_events", "status": "ok", "data": [refused]},
+    ]
     assert outcome(check, "orders-worker", read_evidence(calls)) == (True, True)
     calm = {**refused, "type": "Normal"}
     calls[1]["data"] = [calm]
@@ -214,8 +272,16 @@ def test_a_service_with_no_logs_of_its_own_speaks_through_its_callers_logs_namin
     """A hosted vendor writes no logs here; its callers' error logs call it by its name without "-saas"."""
     check = Check(name="timeouts in logs", log=r"(?i)deadline exceeded|read timeout", weight=2)
     line = "ERROR GET /v1/recommendations 504: feature fetch failed: featurestore deadline exceeded"
-    spikes = [{"service": "recommendations", "template": line, "new": True, "error_like": True, "score": 40,
-               "examples": [line]}]
+    spikes = [
+        {
+            "service": "recommendations",
+            "template": line,
+            "new": True,
+            "error_like": True,
+            "score": 40,
+            "examples": [line],
+        }
+    ]
     view = read_evidence([{"id": "c1", "tool": "log_template_spikes", "status": "ok", "data": spikes}])
     assert outcome(check, "featurestore-saas", view) == (True, True)
     assert outcome(check, "catalog-api", view) == (True, False), "a service the lines do not name"
@@ -223,31 +289,60 @@ def test_a_service_with_no_logs_of_its_own_speaks_through_its_callers_logs_namin
     rejected = [{**spikes[0], "service": "payments", "template": refused, "examples": [refused]}]
     view = read_evidence([{"id": "c1", "tool": "log_template_spikes", "status": "ok", "data": rejected}])
     expired = Check(name="expired certificate errors", log=r"(?i)expired certificate", weight=2)
-    assert outcome(expired, "bank-gateway", view) == (True, False), \
+    assert outcome(expired, "bank-gateway", view) == (True, False), (
         "the bank refusing the certificate we present is our credential, not the bank speaking"
+    )
 
 
 def test_a_level_check_reads_the_worst_series_and_a_clock_off_since_last_week_still_counts() -> None:
     """One node's clock 960 s ahead for three days moves no z-score; the noisier nodes score higher. The
     level check reads the worst level, and a clock that stays off is trouble however long it has been."""
     check = Check(name="clock offset from NTP", metric="clock_skew_seconds", expect="above:0.5", weight=3)
-    nodes = [anomaly("upload-api", "node_timex_offset_seconds", 0.0003, 0.0006, 1.2, kind="clock",
-                     signal="clock_skew_seconds", labels={"node": "ip-1"}),
-             anomaly("upload-api", "node_timex_offset_seconds", 960.0, 960.0, 0.0, kind="clock",
-                     signal="clock_skew_seconds", labels={"node": "ip-9"})]
+    nodes = [
+        anomaly(
+            "upload-api",
+            "node_timex_offset_seconds",
+            0.0003,
+            0.0006,
+            1.2,
+            kind="clock",
+            signal="clock_skew_seconds",
+            labels={"node": "ip-1"},
+        ),
+        anomaly(
+            "upload-api",
+            "node_timex_offset_seconds",
+            960.0,
+            960.0,
+            0.0,
+            kind="clock",
+            signal="clock_skew_seconds",
+            labels={"node": "ip-9"},
+        ),
+    ]
     assert outcome(check, "upload-api", view_of(nodes)) == (True, True)
     assert outcome(check, "upload-api", view_of(nodes[:1])) == (True, False)
 
 
 def test_a_key_changed_days_ago_confirms_only_failures_about_keys() -> None:
     check = Check(name="a credential rotated", change="credential", within="168h", weight=3)
-    rotated = [{"service": "upload-api", "kind": "secret", "family": "credential", "minutes_before_onset": 2880.0,
-                "description": "rotated S3 access key"}]
+    rotated = [
+        {
+            "service": "upload-api",
+            "kind": "secret",
+            "family": "credential",
+            "minutes_before_onset": 2880.0,
+            "description": "rotated S3 access key",
+        }
+    ]
     errors = [anomaly("upload-api", "error_ratio", 0.001, 0.24, 50.0, kind="errors")]
 
     def confirmed(line: str) -> bool:
-        view = evidence_of(errors, changes=rotated,
-                           spikes=[{"service": "upload-api", "template": line, "error_like": True, "new": True}])
+        view = evidence_of(
+            errors,
+            changes=rotated,
+            spikes=[{"service": "upload-api", "template": line, "error_like": True, "new": True}],
+        )
         return outcome(check, "upload-api", view)[1]
 
     assert confirmed("ERROR PutObject failed: 403 InvalidAccessKeyId")
@@ -261,7 +356,9 @@ def test_a_401_in_a_size_or_a_share_is_no_authentication_error() -> None:
     from knowledge.documents import load_documents
     from knowledge.retrieval import bundled_paths
 
-    runbook_ = next(d for d in load_documents(bundled_paths()) if isinstance(d, Runbook) and d.id == "rb-expired-credentials")
+    runbook_ = next(
+        d for d in load_documents(bundled_paths()) if isinstance(d, Runbook) and d.id == "rb-expired-credentials"
+    )
     pattern = re.compile(str(next(c for c in runbook_.checks if c.name == "authentication errors in logs").log))
     assert pattern.search("ERROR GET /v1/token 401 Unauthorized")
     assert not pattern.search("INFO backup file base/16384/8162 (1GB, 401%) checksum 15f74432")
@@ -277,9 +374,15 @@ def test_a_node_ready_again_long_before_the_latest_events_is_not_the_node_failin
     pods = [{"name": "index-2", "service": "index", "node": "n9", "reasons": ["CrashLoopBackOff"]}]
 
     def view(notready_at: float, ready: bool) -> Evidence:
-        events = [{"service": "index", "reason": "NodeNotReady", "message": "Node is not ready (pod index-2)",
-                   "ts": notready_at},
-                  {"service": "index", "reason": "BackOff", "message": "Back-off restarting failed container", "ts": 0.0}]
+        events = [
+            {
+                "service": "index",
+                "reason": "NodeNotReady",
+                "message": "Node is not ready (pod index-2)",
+                "ts": notready_at,
+            },
+            {"service": "index", "reason": "BackOff", "message": "Back-off restarting failed container", "ts": 0.0},
+        ]
         return evidence_of([], nodes=[{"name": "n9", "ready": ready}], pods=pods, events=events)
 
     assert outcome(check, "index", view(-1500.0, ready=True)) == (True, False)

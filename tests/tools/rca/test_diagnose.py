@@ -8,8 +8,14 @@ from tools.rca.diagnose import Context, diagnose
 
 
 def _errors_after(change_kind: str, family: str) -> list:  # type: ignore[type-arg]
-    change = {"service": "inventory", "kind": change_kind, "family": family, "ts": -120.0,
-              "minutes_before_onset": 2.0, "description": "DestinationRule http1MaxPendingRequests 1024 -> 10"}
+    change = {
+        "service": "inventory",
+        "kind": change_kind,
+        "family": family,
+        "ts": -120.0,
+        "minutes_before_onset": 2.0,
+        "description": "DestinationRule http1MaxPendingRequests 1024 -> 10",
+    }
     view = evidence_of([shift("inventory", "error_ratio", 0.001, 0.18, 60.0, kind="errors")], changes=[change])
     return diagnose(view, [], Context(alerted=["inventory"]))
 
@@ -24,10 +30,18 @@ def test_a_job_run_tied_to_the_trouble_is_a_runaway_job_whatever_it_does_loudest
     from tools.rca.diagnose import _fallback
 
     def fallback(linked: str) -> str:
-        run = {"service": "pg-backup", "kind": "job", "family": "job", "minutes_before_onset": 0.0,
-               "description": "job pg-backup manual run", "linked": linked, "link_strength": 1.0 if linked else 0.0}
-        view = evidence_of([shift("pg-backup", "disk_read_bytes_per_second", 0.0, 1.9e9, 120.0, kind="io")],
-                           changes=[run])
+        run = {
+            "service": "pg-backup",
+            "kind": "job",
+            "family": "job",
+            "minutes_before_onset": 0.0,
+            "description": "job pg-backup manual run",
+            "linked": linked,
+            "link_strength": 1.0 if linked else 0.0,
+        }
+        view = evidence_of(
+            [shift("pg-backup", "disk_read_bytes_per_second", 0.0, 1.9e9, 120.0, kind="io")], changes=[run]
+        )
         return _fallback("pg-backup", view)
 
     assert fallback("the trouble began 0 min after it") == "runaway_job"
@@ -44,25 +58,62 @@ def test_a_victim_never_outranks_the_fault_it_propagates_from_when_that_fault_pr
 
     runbooks = [d for d in load_documents(bundled_paths()) if isinstance(d, Runbook)]
     job = [shift("db-backup", "cpu_usage_ratio", 0.0, 0.64, 10.0, kind="cpu")]
-    pool = [shift("orders-svc", "db_pool_wait_seconds", 0.001, 0.75, 200.0, kind="latency"),
-            shift("orders-svc", "db_pool_in_use_ratio", 0.3, 1.0, 60.0, kind="saturation"),
-            shift("orders-svc", "latency_p99_seconds", 0.2, 2.3, 90.0, kind="latency"),
-            shift("orders-svc", "error_ratio", 0.001, 0.2, 90.0, kind="errors")]
+    pool = [
+        shift("orders-svc", "db_pool_wait_seconds", 0.001, 0.75, 200.0, kind="latency"),
+        shift("orders-svc", "db_pool_in_use_ratio", 0.3, 1.0, 60.0, kind="saturation"),
+        shift("orders-svc", "latency_p99_seconds", 0.2, 2.3, 90.0, kind="latency"),
+        shift("orders-svc", "error_ratio", 0.001, 0.2, 90.0, kind="errors"),
+    ]
     waiting = "WARN HikariPool-1 - Connection is not available, request timed out after 3000ms"
-    events = [{"service": "db-backup", "reason": "SuccessfulCreate", "type": "Normal",
-               "message": "Job db-backup-manual-1410: Created pod: db-backup-manual-1410-kx7dq"},
-              {"service": "orders-svc", "reason": "Unhealthy", "type": "Warning", "message": "Readiness probe failed"}]
-    spikes = [{"service": "orders-svc", "template": waiting, "rate_before": 0, "rate_after": 20, "new": True,
-               "error_like": True, "score": 50, "examples": [waiting]}]
+    events = [
+        {
+            "service": "db-backup",
+            "reason": "SuccessfulCreate",
+            "type": "Normal",
+            "message": "Job db-backup-manual-1410: Created pod: db-backup-manual-1410-kx7dq",
+        },
+        {"service": "orders-svc", "reason": "Unhealthy", "type": "Warning", "message": "Readiness probe failed"},
+    ]
+    spikes = [
+        {
+            "service": "orders-svc",
+            "template": waiting,
+            "rate_before": 0,
+            "rate_after": 20,
+            "new": True,
+            "error_like": True,
+            "score": 50,
+            "examples": [waiting],
+        }
+    ]
 
     def leader(victim: bool) -> tuple[str, str]:
-        records = [{"service": "orders-svc", "score": 20.0, "raw_score": 200.0, "fault_score": 200.0, "onset": 0.0,
-                    "series": pool, "propagated_from": ["db-backup"] if victim else []},
-                   {"service": "db-backup", "score": 3.0, "raw_score": 10.0, "fault_score": 10.0, "onset": -60.0,
-                    "series": job}]
-        view = read_evidence([{"id": "c1", "tool": "rank_anomalies", "status": "ok", "data": records},
-                              {"id": "c2", "tool": "k8s_events", "status": "ok", "data": events},
-                              {"id": "c3", "tool": "log_template_spikes", "status": "ok", "data": spikes}])
+        records = [
+            {
+                "service": "orders-svc",
+                "score": 20.0,
+                "raw_score": 200.0,
+                "fault_score": 200.0,
+                "onset": 0.0,
+                "series": pool,
+                "propagated_from": ["db-backup"] if victim else [],
+            },
+            {
+                "service": "db-backup",
+                "score": 3.0,
+                "raw_score": 10.0,
+                "fault_score": 10.0,
+                "onset": -60.0,
+                "series": job,
+            },
+        ]
+        view = read_evidence(
+            [
+                {"id": "c1", "tool": "rank_anomalies", "status": "ok", "data": records},
+                {"id": "c2", "tool": "k8s_events", "status": "ok", "data": events},
+                {"id": "c3", "tool": "log_template_spikes", "status": "ok", "data": spikes},
+            ]
+        )
         best = diagnose(view, runbooks, Context(alerted=["orders-svc"]))[0]
         return best.service, best.category
 
@@ -77,22 +128,57 @@ def test_a_callers_view_of_a_slow_vendor_is_the_vendors_fault() -> None:
     from knowledge.documents import Check, Runbook
     from tools.rca.evidence import read_evidence
 
-    link = Runbook(id="rb-link", kind="runbook", title="slow link", category="network_latency", services=["*"],
-                   path="l.md", checks=[Check(name="calls slower", metric="upstream_latency_seconds", expect="up", weight=3),
-                                        Check(name="timeouts in logs", log="(?i)timeout|deadline", weight=2)])
-    calls = shift("recs", "upstream_latency_seconds", 0.008, 2.5, 60.0, kind="latency", labels={"upstream": "fstore-saas"})
-    own = [calls, shift("recs", "latency_p99_seconds", 0.18, 3.8, 200.0, kind="latency"),
-           shift("recs", "gc_pause_seconds", 0.01, 0.12, 50.0, kind="latency")]
+    link = Runbook(
+        id="rb-link",
+        kind="runbook",
+        title="slow link",
+        category="network_latency",
+        services=["*"],
+        path="l.md",
+        checks=[
+            Check(name="calls slower", metric="upstream_latency_seconds", expect="up", weight=3),
+            Check(name="timeouts in logs", log="(?i)timeout|deadline", weight=2),
+        ],
+    )
+    calls = shift(
+        "recs", "upstream_latency_seconds", 0.008, 2.5, 60.0, kind="latency", labels={"upstream": "fstore-saas"}
+    )
+    own = [
+        calls,
+        shift("recs", "latency_p99_seconds", 0.18, 3.8, 200.0, kind="latency"),
+        shift("recs", "gc_pause_seconds", 0.01, 0.12, 50.0, kind="latency"),
+    ]
     timeout = "ERROR GET /v1/recs 504: feature fetch deadline exceeded"
-    spikes = [{"service": "recs", "template": timeout, "new": True, "error_like": True, "score": 40, "examples": [timeout]}]
+    spikes = [
+        {"service": "recs", "template": timeout, "new": True, "error_like": True, "score": 40, "examples": [timeout]}
+    ]
 
     def leader(propagated: bool) -> str:
-        records = [{"service": "recs", "score": 22.0, "raw_score": 200.0, "fault_score": 200.0, "onset": 0.0,
-                    "series": own, "propagated_from": ["fstore-saas"] if propagated else []},
-                   {"service": "fstore-saas", "score": 6.7, "raw_score": 60.0, "fault_score": 60.0, "onset": 0.0,
-                    "series": [calls]}]
-        view = read_evidence([{"id": "c1", "tool": "rank_anomalies", "status": "ok", "data": records},
-                              {"id": "c2", "tool": "log_template_spikes", "status": "ok", "data": spikes}])
+        records = [
+            {
+                "service": "recs",
+                "score": 22.0,
+                "raw_score": 200.0,
+                "fault_score": 200.0,
+                "onset": 0.0,
+                "series": own,
+                "propagated_from": ["fstore-saas"] if propagated else [],
+            },
+            {
+                "service": "fstore-saas",
+                "score": 6.7,
+                "raw_score": 60.0,
+                "fault_score": 60.0,
+                "onset": 0.0,
+                "series": [calls],
+            },
+        ]
+        view = read_evidence(
+            [
+                {"id": "c1", "tool": "rank_anomalies", "status": "ok", "data": records},
+                {"id": "c2", "tool": "log_template_spikes", "status": "ok", "data": spikes},
+            ]
+        )
         return diagnose(view, [link], Context(alerted=["recs"], topology={"recs": ["fstore-saas"]}))[0].service
 
     assert leader(propagated=False) == "recs", "no relation: the louder leads"

@@ -8,8 +8,10 @@ from tools.sources.base import LogLine
 
 def test_new_error_template_is_reported_with_examples() -> None:
     lines = [LogLine(float(t), "checkout", f"INFO GET /cart/{t} 200 in {t % 90}ms") for t in range(0, 3600, 5)]
-    lines += [LogLine(float(t), "checkout", f"ERROR NullPointerException in PriceCalculator cart={t:x}")
-              for t in range(3000, 3600, 4)]
+    lines += [
+        LogLine(float(t), "checkout", f"ERROR NullPointerException in PriceCalculator cart={t:x}")
+        for t in range(3000, 3600, 4)
+    ]
     lines.sort(key=lambda line: line.ts)
     spikes = log_template_spikes(lines, onset=3000.0, start=0.0, end=3600.0)
     assert spikes, "the new error template must be found"
@@ -42,8 +44,10 @@ def test_lines_logged_just_before_a_metric_onset_count_as_new() -> None:
     """A release that crashes on start-up logs its fatal error at once; the metrics date the onset up to a
     rate window later. Those lines belong to the incident, not to the history before it."""
     lines = [LogLine(float(t), "inventory", f"INFO GET /stock/{t} 200 in {t % 40}ms") for t in range(0, 3000, 5)]
-    lines += [LogLine(t, "inventory", "CRITICAL fatal: error during startup: KeyError 'LEDGER_URL'; exited with code 1")
-              for t in (2972.0, 2974.0, 2978.0, 2990.0, 3004.0)]
+    lines += [
+        LogLine(t, "inventory", "CRITICAL fatal: error during startup: KeyError 'LEDGER_URL'; exited with code 1")
+        for t in (2972.0, 2974.0, 2978.0, 2990.0, 3004.0)
+    ]
     lines.sort(key=lambda line: line.ts)
     spikes = log_template_spikes(lines, onset=3000.0, start=0.0, end=3010.0)
     assert spikes and "fatal" in spikes[0].template and spikes[0].new

@@ -20,9 +20,11 @@ def test_parts_extend_a_name_at_a_separator() -> None:
 def _one_delay_seen_three_times(part_noise: float) -> list:
     """A function, the Lambda around it and an API stage in front: the same 1 s step in all three, the
     part's baseline noisier (so its own score alone is the lowest)."""
-    return [series("updater-Lambda", "latency_p99_seconds", 0.05, 0.004, shift=1.0),
-            series("updater-Lambda-Function", "latency_p99_seconds", 0.06, part_noise, shift=1.0),
-            series("api-stage", "latency_p99_seconds", 0.06, 0.0045, shift=1.0)]
+    return [
+        series("updater-Lambda", "latency_p99_seconds", 0.05, 0.004, shift=1.0),
+        series("updater-Lambda-Function", "latency_p99_seconds", 0.06, part_noise, shift=1.0),
+        series("api-stage", "latency_p99_seconds", 0.06, 0.0045, shift=1.0),
+    ]
 
 
 def test_a_part_showing_its_wholes_anomaly_is_named_first() -> None:
@@ -40,17 +42,24 @@ def test_without_the_name_hierarchy_the_noisier_view_loses() -> None:
 
 def test_a_part_with_another_kind_of_trouble_does_not_explain_its_whole() -> None:
     """A bad deploy of ``orders`` slows it; ``orders-db`` only sees fewer queries: not the same anomaly."""
-    data = [series("orders", "error_ratio", 0.01, 0.002, shift=0.3),
-            series("orders-db", "request_rate", 100.0, 3.0, shift=-40.0)]
+    data = [
+        series("orders", "error_ratio", 0.01, 0.002, shift=0.3),
+        series("orders-db", "request_rate", 100.0, 3.0, shift=-40.0),
+    ]
     ranked = rank_services(data, T0)
     assert ranked[0].service == "orders"
     assert ranked[0].propagated_from == []
 
 
 def _caller_looking_at(upstream_explained_by_caller: bool) -> list[str]:
-    evidence = evidence_of([
-        shift("bank-connector", "upstream_error_ratio", 0.001, 1.0, 60.0, kind="errors", labels={"upstream": "bank"}),
-        shift("bank", "tls_handshake_errors", 0.0, 46.0, 60.0, kind="errors", labels={"upstream": "bank"})])
+    evidence = evidence_of(
+        [
+            shift(
+                "bank-connector", "upstream_error_ratio", 0.001, 1.0, 60.0, kind="errors", labels={"upstream": "bank"}
+            ),
+            shift("bank", "tls_handshake_errors", 0.0, 46.0, 60.0, kind="errors", labels={"upstream": "bank"}),
+        ]
+    )
     if upstream_explained_by_caller:
         evidence.services["bank"].propagated_from = ["bank-connector"]
     named_upstreams(evidence, {"bank": ["bank-connector"]}, Params())
@@ -64,11 +73,26 @@ def test_an_upstream_its_caller_explains_does_not_explain_it_back() -> None:
 
 def _levels(tied_to: str | None) -> tuple[list[str], list[str]]:
     """A function and the alias that points at it, one latency step; a config change tied to one of them."""
-    changes = [{"service": tied_to, "kind": "config", "family": "config", "link_strength": 1.0,
-                "description": "memory_size 1024 MB -> 256"}] if tied_to else []
-    evidence = evidence_of([shift("checkout-fn", "latency_p99_seconds", 0.4, 5.8, 40.0, kind="latency"),
-                            shift("checkout-fn-live", "latency_p99_seconds", 0.4, 5.8, 40.0, kind="latency")],
-                           changes=changes)
+    changes = (
+        [
+            {
+                "service": tied_to,
+                "kind": "config",
+                "family": "config",
+                "link_strength": 1.0,
+                "description": "memory_size 1024 MB -> 256",
+            }
+        ]
+        if tied_to
+        else []
+    )
+    evidence = evidence_of(
+        [
+            shift("checkout-fn", "latency_p99_seconds", 0.4, 5.8, 40.0, kind="latency"),
+            shift("checkout-fn-live", "latency_p99_seconds", 0.4, 5.8, 40.0, kind="latency"),
+        ],
+        changes=changes,
+    )
     evidence.services["checkout-fn"].propagated_from = ["checkout-fn-live"]
     name_the_level(evidence, Params())
     return evidence.services["checkout-fn"].propagated_from, evidence.services["checkout-fn-live"].propagated_from

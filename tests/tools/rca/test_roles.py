@@ -14,13 +14,17 @@ from tools.rca.roles import is_datastore, name_by_role, role_of
 
 def _oom_killed(service: str) -> list[dict]:
     """A server whose memory climbed until its pods were OOM-killed and restarted."""
-    return [shift(service, "memory_usage_bytes", 1.2e8, 1.7e8, 30.0, kind="memory", signal="memory_usage_bytes"),
-            shift(service, "restarts_total", 0.0, 6.0, 40.0, kind="restarts", signal="restarts_total")]
+    return [
+        shift(service, "memory_usage_bytes", 1.2e8, 1.7e8, 30.0, kind="memory", signal="memory_usage_bytes"),
+        shift(service, "restarts_total", 0.0, 6.0, 40.0, kind="restarts", signal="restarts_total"),
+    ]
 
 
 def _pods(service: str) -> list[dict]:
-    return [{"name": f"{service}-{i}", "service": service, "node": "n1", "reasons": ["OOMKilled"],
-             "ready": False} for i in range(2)]
+    return [
+        {"name": f"{service}-{i}", "service": service, "node": "n1", "reasons": ["OOMKilled"], "ready": False}
+        for i in range(2)
+    ]
 
 
 def _top(service: str) -> tuple[str, str]:
@@ -47,8 +51,11 @@ def test_a_role_comes_from_the_service_name_or_its_exporter_metrics() -> None:
 
 def test_the_role_takes_the_best_own_fault_and_the_cause_stays_behind_it() -> None:
     params = Params()
-    fits = {"bad_config": Fit("bad_config", 0.8), "memory_leak": Fit("memory_leak", 0.5),
-            "expired_credentials": Fit("expired_credentials", 0.9)}  # a client-side fault is the caller's own
+    fits = {
+        "bad_config": Fit("bad_config", 0.8),
+        "memory_leak": Fit("memory_leak", 0.5),
+        "expired_credentials": Fit("expired_credentials", 0.9),
+    }  # a client-side fault is the caller's own
     name_by_role("session-cache", fits, evidence_of([]), params)
     assert fits["cache_failure"].score == 0.8
     assert fits["bad_config"].score == 0.8 * params.role_cause_share
@@ -56,8 +63,12 @@ def test_the_role_takes_the_best_own_fault_and_the_cause_stays_behind_it() -> No
 
 
 def test_a_datastore_is_known_by_its_name_or_its_exporters_metrics() -> None:
-    view = evidence_of([shift("ledger", "pg_stat_activity_count", 10, 90, 20.0),
-                        shift("checkout", "error_ratio", 0.001, 0.3, 30.0, kind="errors")])
+    view = evidence_of(
+        [
+            shift("ledger", "pg_stat_activity_count", 10, 90, 20.0),
+            shift("checkout", "error_ratio", 0.001, 0.3, 30.0, kind="errors"),
+        ]
+    )
     assert is_datastore("orders-db", view) and is_datastore("session-redis", view) and is_datastore("kafka-0", view)
     assert is_datastore("ledger", view), "a postgres exporter's metrics say what it is"
     assert not is_datastore("checkout", view) and not is_datastore("dbt-runner", view)

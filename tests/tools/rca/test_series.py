@@ -13,7 +13,6 @@ ANOMALY_THRESHOLD = Params().anomaly_threshold
 SERIES_SHOWN = Params().series_shown
 
 
-
 def test_slow_burn_ramp_is_detected() -> None:
     values = 5e8 + np.linspace(0, 4e8, len(TIMES)) + np.random.default_rng(1).normal(0, 5e6, TIMES.shape)
     scored = score_series(Series({"__name__": "memory_usage_bytes", "service": "api"}, TIMES, values), T0)
@@ -33,7 +32,6 @@ def test_client_side_metrics_speak_for_dependencies() -> None:
     own = score_series(series("a", "latency_p99_seconds", 0.2, 0.02, shift=1.0), T0)
     client = score_series(series("a", "client_latency_p99_seconds", 0.2, 0.02, shift=1.0), T0)
     assert own is not None and client is not None and client.score < own.score
-
 
 
 def test_a_slow_burn_from_zero_respects_the_metric_floor() -> None:
@@ -61,8 +59,8 @@ def test_a_level_reached_through_a_ramp_is_read_where_it_settled() -> None:
     times = np.arange(T0 - 1200, T0 + 30, 2.0)
     values = np.full(times.shape, 0.065)
     start = len(times) - 9
-    values[start:start + 6] = np.linspace(0.065, 1.0, 8)[1:-1]
-    values[start + 6:] = 1.0
+    values[start : start + 6] = np.linspace(0.065, 1.0, 8)[1:-1]
+    values[start + 6 :] = 1.0
     scored = score_series(Series({"__name__": "cpu_usage_ratio", "service": "api"}, times, values), times[start])
     assert scored is not None and scored.direction == "up"
     assert scored.after >= 0.95
@@ -105,10 +103,12 @@ def test_a_success_share_moves_by_its_distance_from_the_ceiling() -> None:
 
     values = np.full(TIMES.shape, 100.0)
     values[T0 - 300 <= TIMES] = 96.5
-    availability = score_series(Series({"__name__": "availability_percent", "service": "api"}, TIMES.copy(), values),
-                                T0 - 300)
-    requests = score_series(Series({"__name__": "requests_per_second", "service": "api"}, TIMES.copy(), values),
-                            T0 - 300)
+    availability = score_series(
+        Series({"__name__": "availability_percent", "service": "api"}, TIMES.copy(), values), T0 - 300
+    )
+    requests = score_series(
+        Series({"__name__": "requests_per_second", "service": "api"}, TIMES.copy(), values), T0 - 300
+    )
     assert availability is not None and requests is not None
     assert availability.score >= 5.0 > requests.score
 
@@ -118,8 +118,9 @@ def test_the_screen_and_the_full_reading_agree_on_a_success_share() -> None:
 
     values = np.full(TIMES.shape, 100.0)
     values[T0 - 300 <= TIMES] = 99.9  # a tenth of a percent: under half a percent of the ceiling, quiet
-    quiet = screen([Series({"__name__": "availability_percent", "service": "api"}, TIMES.copy(), values)], T0 - 300,
-                   Params())
+    quiet = screen(
+        [Series({"__name__": "availability_percent", "service": "api"}, TIMES.copy(), values)], T0 - 300, Params()
+    )
     assert 0 in quiet and quiet[0].score < Params().anomaly_threshold
 
 

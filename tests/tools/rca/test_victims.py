@@ -12,18 +12,30 @@ TOPOLOGY = {"checkout": ["gateway"], "gateway": ["psp"], "psp": []}
 
 def _storm(served_after: float) -> list[dict]:
     """checkout's calls to gateway went 60 → 300/s; what checkout itself serves went 60 → ``served_after``."""
-    return [shift("checkout", "request_rate", 60.0, served_after, 20.0 if served_after > 100 else 0.4, kind="traffic"),
-            shift("checkout", "upstream_request_rate", 60.0, 300.0, 12.0, kind="traffic", labels={"upstream": "gateway"}),
-            shift("checkout", "latency_p99_seconds", 0.7, 7.9, 90.0, kind="latency"),
-            shift("gateway", "request_rate", 60.0, 300.0, 20.0, kind="traffic"),
-            shift("gateway", "cpu_usage_ratio", 0.4, 0.98, 12.0, kind="cpu"),
-            shift("gateway", "error_ratio", 0.002, 0.6, 120.0, kind="errors")]
+    return [
+        shift("checkout", "request_rate", 60.0, served_after, 20.0 if served_after > 100 else 0.4, kind="traffic"),
+        shift("checkout", "upstream_request_rate", 60.0, 300.0, 12.0, kind="traffic", labels={"upstream": "gateway"}),
+        shift("checkout", "latency_p99_seconds", 0.7, 7.9, 90.0, kind="latency"),
+        shift("gateway", "request_rate", 60.0, 300.0, 20.0, kind="traffic"),
+        shift("gateway", "cpu_usage_ratio", 0.4, 0.98, 12.0, kind="cpu"),
+        shift("gateway", "error_ratio", 0.002, 0.6, 120.0, kind="errors"),
+    ]
 
 
 def _after_reconcile(served_after: float) -> tuple[list[str], list[str]]:
-    evidence = evidence_of(_storm(served_after), spikes=[
-        {"service": "gateway", "template": "ERROR psp POST /v1/charges 503 Service Unavailable", "error_like": True,
-         "new": True, "before": 0, "after": 40}])
+    evidence = evidence_of(
+        _storm(served_after),
+        spikes=[
+            {
+                "service": "gateway",
+                "template": "ERROR psp POST /v1/charges 503 Service Unavailable",
+                "error_like": True,
+                "new": True,
+                "before": 0,
+                "after": 40,
+            }
+        ],
+    )
     evidence.services["gateway"].load_from = ["checkout"]
     evidence.services["checkout"].propagated_from = ["gateway"]
     reconcile_load(evidence, TOPOLOGY, Params())
@@ -64,8 +76,9 @@ def test_an_unanswered_name_lookup_blames_the_dns_servers_called_not_the_host_lo
     assert accused(timeout, "coredns", known, {"coredns"}, topology) == [], "a DNS server's failing lookups are its own"
     assert accused(timeout, "search-api", known, set(), topology) == [], "nobody to blame, but not the host looked up"
     gone = LogSpike(service="search-api", template="WARN dial tcp: lookup search-index-2.search-index: no such host")
-    assert accused(gone, "search-api", known, {"coredns"}, topology) == ["search-index"], \
+    assert accused(gone, "search-api", known, {"coredns"}, topology) == ["search-index"], (
         "an answer that the name does not exist: a headless service whose pod is gone"
+    )
 
 
 def test_a_server_refusing_the_certificate_we_present_names_no_one_else() -> None:

@@ -16,33 +16,36 @@ ROOT = Path(__file__).resolve().parents[3]
 README = ROOT / "knowledge" / "README.md"
 
 
-@pytest.mark.parametrize("metric, canonical, kind, bad", [
-    ("error_ratio", "error_ratio", "errors", "up"),
-    ("http_401_ratio", "error_ratio", "errors", "up"),
-    ("container_memory_working_set_bytes", "memory_usage_bytes", "memory", "up"),
-    ("kube_pod_container_status_restarts_total", "restarts_total", "restarts", "up"),
-    ("node_timex_offset_seconds", "clock_skew_seconds", "clock", "both"),
-    ("cache_hit_ratio", "cache_hit_ratio", "availability", "down"),
-    ("upstream_latency_seconds", "upstream_latency_seconds", "latency", "up"),
-    ("PodWorkload", "request_rate", "traffic", "both"),
-    ("consumer_rebalances_per_minute", "", "other", "both"),
-    ("envoy_cluster_upstream_rq_pending_overflow", "upstream_error_ratio", "errors", "up"),  # breaker rejections
-    ("nginx_connections_overflow_total", "error_ratio", "errors", "up"),
-    # rows a plan reads are work per query, not load: a missing index multiplies them, requests unchanged
-    ("pg_stat_user_tables_seq_scan", "db_scan_rate", "saturation", "up"),
-    ("seq_scan_rate", "db_scan_rate", "saturation", "up"),
-    ("mysql_global_status_select_scan", "db_scan_rate", "saturation", "up"),
-    ("mysql_perf_schema_events_statements_rows_examined_total", "db_scan_rate", "saturation", "up"),
-    # jobs running are work that started, not a pool filling up
-    ("kube_job_status_active", "jobs_active", "traffic", "both"),
-    ("active_runs", "jobs_active", "traffic", "both"),
-    ("thread_pool_active_ratio", "thread_pool_active_ratio", "saturation", "up"),
-    # a disk's reads and writes are work, not fill
-    ("disk_read_bytes_per_second", "", "io", "both"),
-    ("node_disk_io_time_seconds_total", "", "io", "both"),
-    ("container_fs_writes_bytes_total", "", "io", "both"),
-    ("node_filesystem_avail_bytes", "disk_usage_ratio", "disk", "up"),
-])
+@pytest.mark.parametrize(
+    "metric, canonical, kind, bad",
+    [
+        ("error_ratio", "error_ratio", "errors", "up"),
+        ("http_401_ratio", "error_ratio", "errors", "up"),
+        ("container_memory_working_set_bytes", "memory_usage_bytes", "memory", "up"),
+        ("kube_pod_container_status_restarts_total", "restarts_total", "restarts", "up"),
+        ("node_timex_offset_seconds", "clock_skew_seconds", "clock", "both"),
+        ("cache_hit_ratio", "cache_hit_ratio", "availability", "down"),
+        ("upstream_latency_seconds", "upstream_latency_seconds", "latency", "up"),
+        ("PodWorkload", "request_rate", "traffic", "both"),
+        ("consumer_rebalances_per_minute", "", "other", "both"),
+        ("envoy_cluster_upstream_rq_pending_overflow", "upstream_error_ratio", "errors", "up"),  # breaker rejections
+        ("nginx_connections_overflow_total", "error_ratio", "errors", "up"),
+        # rows a plan reads are work per query, not load: a missing index multiplies them, requests unchanged
+        ("pg_stat_user_tables_seq_scan", "db_scan_rate", "saturation", "up"),
+        ("seq_scan_rate", "db_scan_rate", "saturation", "up"),
+        ("mysql_global_status_select_scan", "db_scan_rate", "saturation", "up"),
+        ("mysql_perf_schema_events_statements_rows_examined_total", "db_scan_rate", "saturation", "up"),
+        # jobs running are work that started, not a pool filling up
+        ("kube_job_status_active", "jobs_active", "traffic", "both"),
+        ("active_runs", "jobs_active", "traffic", "both"),
+        ("thread_pool_active_ratio", "thread_pool_active_ratio", "saturation", "up"),
+        # a disk's reads and writes are work, not fill
+        ("disk_read_bytes_per_second", "", "io", "both"),
+        ("node_disk_io_time_seconds_total", "", "io", "both"),
+        ("container_fs_writes_bytes_total", "", "io", "both"),
+        ("node_filesystem_avail_bytes", "disk_usage_ratio", "disk", "up"),
+    ],
+)
 def test_names_map_to_canonical_signals_and_kinds(metric: str, canonical: str, kind: str, bad: str) -> None:
     signal = classify(metric)
     assert (signal.name, signal.kind, signal.bad) == (canonical, kind, bad)
@@ -63,10 +66,12 @@ def test_every_bound_reads_as_the_signal_it_is_listed_with() -> None:
 
 
 def test_the_table_is_read_on_first_use_not_at_import() -> None:
-    code = ("import tools.rca.vocabulary as v, tools.sources.prometheus, tools.sources.profiles\n"
-            "before = v.load_vocabulary.cache_info().currsize\n"
-            "v.classify('error_ratio')\n"
-            "print(before, v.load_vocabulary.cache_info().currsize)")
+    code = (
+        "import tools.rca.vocabulary as v, tools.sources.prometheus, tools.sources.profiles\n"
+        "before = v.load_vocabulary.cache_info().currsize\n"
+        "v.classify('error_ratio')\n"
+        "print(before, v.load_vocabulary.cache_info().currsize)"
+    )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["0", "1"]
@@ -74,8 +79,14 @@ def test_the_table_is_read_on_first_use_not_at_import() -> None:
 
 def test_a_broken_row_is_named() -> None:
     def table(*rows: dict[str, str]) -> dict[str, object]:
-        return {"kinds": {"errors": {"weight": 1.0}, "other": {"weight": 0.6}}, "signals": list(rows),
-                "otherwise": {"kind": "other", "bad": "both"}, "floors": [], "no_floor": 1e-9, "dependency": "client"}
+        return {
+            "kinds": {"errors": {"weight": 1.0}, "other": {"weight": 0.6}},
+            "signals": list(rows),
+            "otherwise": {"kind": "other", "bad": "both"},
+            "floors": [],
+            "no_floor": 1e-9,
+            "dependency": "client",
+        }
 
     assert parse_vocabulary(table({"name": "x_ratio", "kind": "errors", "bad": "up", "aliases": "x", "meaning": "x"}))
     with pytest.raises(ValueError, match="kind 'nonsense'"):
@@ -104,5 +115,6 @@ def test_the_knowledge_readme_table_is_generated_from_the_vocabulary() -> None:
         README.write_text(text[:start] + docs_table() + text[end:])
         text = README.read_text()
         start, end = _readme_table(text)
-    assert text[start:end] == docs_table(), ("knowledge/README.md's signal table differs from "
-                                             "tools/rca/vocabulary.yaml: regenerate it with UPDATE_GOLDEN=1")
+    assert text[start:end] == docs_table(), (
+        "knowledge/README.md's signal table differs from tools/rca/vocabulary.yaml: regenerate it with UPDATE_GOLDEN=1"
+    )

@@ -60,10 +60,12 @@ def test_restart_patches_restarted_at_annotation(cluster: RecordingServer) -> No
 
 def test_dry_runs_use_dry_run_all(cluster: RecordingServer) -> None:
     kube = _kube(cluster)
-    outcomes = [kube.execute("restart_service", "checkout", {}, dry_run=True),
-                kube.execute("scale_service", "checkout", {"replicas": "+2"}, dry_run=True),
-                kube.execute("rollback_deploy", "checkout", {}, dry_run=True),
-                kube.execute("cordon_node", "node-b", {"node": "node-b"}, dry_run=True)]
+    outcomes = [
+        kube.execute("restart_service", "checkout", {}, dry_run=True),
+        kube.execute("scale_service", "checkout", {"replicas": "+2"}, dry_run=True),
+        kube.execute("rollback_deploy", "checkout", {}, dry_run=True),
+        kube.execute("cordon_node", "node-b", {"node": "node-b"}, dry_run=True),
+    ]
     assert [p.param("dryRun") for p in _patches(cluster)] == ["All"] * 4
     assert {o["status"] for o in outcomes} == {"dry_run"}
 
@@ -113,7 +115,9 @@ def test_rollback_to_named_version(cluster: RecordingServer) -> None:
 
     with pytest.raises(ActionError, match="already runs 1.4.2"):
         kube.execute("rollback_deploy", "checkout", {"to_version": "1.4.2"}, dry_run=False)
-    with pytest.raises(ActionError, match=r"no revision of checkout runs 9\.9\.9; revisions: 1:1.4.0, 2:1.4.1, 3:1.4.2"):
+    with pytest.raises(
+        ActionError, match=r"no revision of checkout runs 9\.9\.9; revisions: 1:1.4.0, 2:1.4.1, 3:1.4.2"
+    ):
         kube.execute("rollback_deploy", "checkout", {"to_version": "9.9.9"}, dry_run=False)
     assert len(_patches(cluster)) == 1
 
@@ -153,8 +157,19 @@ def test_scoped_namespaces_bound_where_actions_look_and_act(cluster: RecordingSe
 
 
 def test_api_rejection_is_an_error(cluster: RecordingServer) -> None:
-    cluster.route("PATCH", DEPLOY, Reply({"kind": "Status", "code": 403, "reason": "Forbidden",
-                                          "message": "deployments.apps \"checkout\" is forbidden"}, status=403))
+    cluster.route(
+        "PATCH",
+        DEPLOY,
+        Reply(
+            {
+                "kind": "Status",
+                "code": 403,
+                "reason": "Forbidden",
+                "message": 'deployments.apps "checkout" is forbidden',
+            },
+            status=403,
+        ),
+    )
     with pytest.raises(BackendError, match="403"):
         _kube(cluster).execute("restart_service", "checkout", {}, dry_run=False)
 
@@ -169,8 +184,10 @@ def test_alertmanager_silence(server: RecordingServer) -> None:
 
     outcome = actuator.execute("create_silence", "checkout", args, dry_run=False)
     body = server.received("POST", "/api/v2/silences")[0].json()
-    assert body["matchers"] == [{"name": "alertname", "value": "HighErrorRatio", "isRegex": False, "isEqual": True},
-                                {"name": "service", "value": "checkout", "isRegex": False, "isEqual": True}]
+    assert body["matchers"] == [
+        {"name": "alertname", "value": "HighErrorRatio", "isRegex": False, "isEqual": True},
+        {"name": "service", "value": "checkout", "isRegex": False, "isEqual": True},
+    ]
     assert parse_instant(body["endsAt"]) - parse_instant(body["startsAt"]) == pytest.approx(1800, abs=1)
     assert body["comment"] == "approved by @alice"
     assert outcome["silence_id"] == "7e2b3c4d-aaaa-bbbb-cccc-000000000001"
@@ -188,19 +205,25 @@ def test_http_flag_and_automation(server: RecordingServer) -> None:
     assert put.path == "/flags/new-checkout" and put.json() == {"enabled": False, "service": "checkout"}
     assert outcome["status"] == "done" and "turn flag new-checkout on" in outcome["undo"]
 
-    actuator.execute("run_automation", "orders", {"job": "restart-consumers", "params": {"group": "billing"}}, dry_run=False)
+    actuator.execute(
+        "run_automation", "orders", {"job": "restart-consumers", "params": {"group": "billing"}}, dry_run=False
+    )
     post = server.received("POST")[0]
     assert post.path == "/hooks/restart-consumers" and post.param("token") == "abc"
     assert post.json() == {"job": "restart-consumers", "service": "orders", "params": {"group": "billing"}}
 
-    assert actuator.execute("toggle_flag", "checkout", {"flag": "x", "enabled": True}, dry_run=True)["status"] == "dry_run"
+    assert (
+        actuator.execute("toggle_flag", "checkout", {"flag": "x", "enabled": True}, dry_run=True)["status"] == "dry_run"
+    )
     assert len(server.received()) == 2
 
 
 def test_http_refuses_unknown_jobs_and_hides_hook_urls(server: RecordingServer) -> None:
     server.route("POST", "/hooks/flush", Reply("boom", status=500))
     actuator = HttpActuator(None, {"flush": f"{server.url}/hooks/flush?token=abc", "reindex": f"{server.url}/r"})
-    with pytest.raises(ActionError, match="unknown automation job 'http://evil.example/x'; configured jobs: flush, reindex"):
+    with pytest.raises(
+        ActionError, match="unknown automation job 'http://evil.example/x'; configured jobs: flush, reindex"
+    ):
         actuator.execute("run_automation", "", {"job": "http://evil.example/x"}, dry_run=False)
     with pytest.raises(BackendError) as failed:
         actuator.execute("run_automation", "", {"job": "flush"}, dry_run=False)
@@ -212,7 +235,9 @@ def test_http_refuses_unknown_jobs_and_hides_hook_urls(server: RecordingServer) 
 
 def test_composite_routes_and_tools_report_outcomes(cluster: RecordingServer) -> None:
     composite = CompositeActuator({"scale_service": _kube(cluster)})
-    with pytest.raises(ActionError, match="no backend is configured for drain_queue; this deployment can: scale_service"):
+    with pytest.raises(
+        ActionError, match="no backend is configured for drain_queue; this deployment can: scale_service"
+    ):
         composite.execute("drain_queue", "orders", {}, dry_run=False)
 
     registry = default_registry()

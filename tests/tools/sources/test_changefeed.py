@@ -11,10 +11,23 @@ from tools.sources.timespec import parse_instant
 
 START, END = 1714564800.0, 1714568400.5
 FEED = [
-    {"ts": 1714566000, "service": "checkout", "kind": "deploy", "version": "1.4.2", "previous_version": "1.4.1",
-     "description": "checkout 1.4.2: new payment client", "author": "ci@example.com"},
-    {"at": "2024-05-01T12:50:00Z", "service": "payments", "kind": "flag", "flag": "new-retry-policy",
-     "description": "enabled new-retry-policy for 100%", "author": "alice"},
+    {
+        "ts": 1714566000,
+        "service": "checkout",
+        "kind": "deploy",
+        "version": "1.4.2",
+        "previous_version": "1.4.1",
+        "description": "checkout 1.4.2: new payment client",
+        "author": "ci@example.com",
+    },
+    {
+        "at": "2024-05-01T12:50:00Z",
+        "service": "payments",
+        "kind": "flag",
+        "flag": "new-retry-policy",
+        "description": "enabled new-retry-policy for 100%",
+        "author": "alice",
+    },
     {"ts": 1714565400000, "service": "cart", "kind": "config", "description": "raise pool size"},
     {"ts": 1714500000, "service": "checkout", "kind": "deploy", "version": "1.4.1"},
     {"ts": 1714566100, "kind": "deploy", "description": "no service: skipped"},

@@ -17,14 +17,18 @@ def test_placeholders_are_filled_reproducibly_and_vary() -> None:
     again = generate_logs(SPEC, 0.0, 600.0, 600.0, "seed")
     assert len(first) == 600 and [line.text for line in first] == [line.text for line in again]
     assert all("{" not in line.text for line in first)
-    assert all(re.fullmatch(r"GET /users/u\d+ from 10\.\d+\.\d+\.\d+ req=[0-9a-f]{8} in \d+ms x\d+", line.text)
-               for line in first), first[0].text
+    assert all(
+        re.fullmatch(r"GET /users/u\d+ from 10\.\d+\.\d+\.\d+ req=[0-9a-f]{8} in \d+ms x\d+", line.text)
+        for line in first
+    ), first[0].text
     assert len({line.text for line in first}) > 500, "each line draws fresh values"
     assert [line.ts for line in first] == sorted(line.ts for line in first)
 
 
 def test_a_template_without_placeholders_repeats_verbatim() -> None:
-    lines = generate_logs({"service": "db", "template": "LOG checkpoint complete", "per_minute": 6}, 0.0, 600.0, 600.0, "s")
+    lines = generate_logs(
+        {"service": "db", "template": "LOG checkpoint complete", "per_minute": 6}, 0.0, 600.0, 600.0, "s"
+    )
     assert {line.text for line in lines} == {"LOG checkpoint complete"} and len(lines) == 60
 
 
@@ -35,8 +39,13 @@ def _times(start: float, end: float, step: float) -> np.ndarray:
 def test_a_repeating_spike_recurs_every_period_back_through_the_history() -> None:
     ref = 10 * 86400.0
     times = _times(ref - 8 * 86400, ref, 600.0)
-    spec = {"service": "api", "metric": "latency_p99_seconds", "baseline": 0.2, "noise": 0,
-            "effect": {"kind": "spike", "at": "-5m", "duration": "30m", "to": 1.4, "every": "1d"}}
+    spec = {
+        "service": "api",
+        "metric": "latency_p99_seconds",
+        "baseline": 0.2,
+        "noise": 0,
+        "effect": {"kind": "spike", "at": "-5m", "duration": "30m", "to": 1.4, "every": "1d"},
+    }
     series = generate_series(spec, times, ref, "seed")
     high = series.times[series.values > 1.0]
     assert len(high) == 8 * 3 + 1, "three 10-minute samples of each past night's 30-minute spike, one of tonight's"
@@ -46,8 +55,12 @@ def test_a_repeating_spike_recurs_every_period_back_through_the_history() -> Non
 
 def test_every_needs_a_bounded_effect() -> None:
     times = _times(0.0, 86400.0, 600.0)
-    spec = {"service": "api", "metric": "queue_depth", "baseline": 1.0,
-            "effect": {"kind": "step", "at": "-1h", "to": 5.0, "every": "6h"}}
+    spec = {
+        "service": "api",
+        "metric": "queue_depth",
+        "baseline": 1.0,
+        "effect": {"kind": "step", "at": "-1h", "to": 5.0, "every": "6h"},
+    }
     with pytest.raises(ValueError, match="until"):
         generate_series(spec, times, 86400.0, "seed")
     spec["effect"] = {"kind": "ramp", "at": "-1h", "to": 5.0, "every": "6h"}

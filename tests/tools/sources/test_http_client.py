@@ -22,8 +22,13 @@ from tools.sources.prometheus import BackendError, PrometheusSource
 from tools.sources.retrying import FIRST_BACKOFF_S
 
 QUERY = "/api/v1/query"
-VECTOR = {"status": "success", "data": {"resultType": "vector", "result": [
-    {"metric": {"__name__": "up", "service": "checkout"}, "value": [1714564800, "1"]}]}}
+VECTOR = {
+    "status": "success",
+    "data": {
+        "resultType": "vector",
+        "result": [{"metric": {"__name__": "up", "service": "checkout"}, "value": [1714564800, "1"]}],
+    },
+}
 
 
 def _only_if(allowed: Callable[[RecordedRequest], bool], answer: Any) -> Callable[[RecordedRequest], Any]:
@@ -50,8 +55,11 @@ def test_a_bearer_token_is_accepted_and_a_wrong_one_reported(server: RecordingSe
 
 def test_basic_auth_reaches_alertmanager(server: RecordingServer) -> None:
     expected = "Basic " + base64.b64encode(b"andon:pa55").decode()
-    server.route("GET", "/api/v2/alerts", _only_if(lambda r: r.headers.get("authorization") == expected,
-                                                   [{"labels": {"alertname": "HighErrorRatio"}}]))
+    server.route(
+        "GET",
+        "/api/v2/alerts",
+        _only_if(lambda r: r.headers.get("authorization") == expected, [{"labels": {"alertname": "HighErrorRatio"}}]),
+    )
 
     def alertmanager(auth: BackendAuth) -> AlertmanagerSource:
         return AlertmanagerSource(server.url, build_http_client(server.url, auth))
@@ -100,26 +108,35 @@ def test_a_private_ca_is_trusted_through_ca_file(tls_server: RecordingServer, ce
     assert tls_server.url.startswith("https://")
 
     assert len(_prometheus(tls_server.url, BackendAuth(ca_file=certificate.cert_file)).query("up", 1.0)) == 1
-    with pytest.raises(BackendError, match=r"Prometheus at https://127\.0\.0\.1:\d+ unreachable: .*CERTIFICATE_VERIFY_FAILED"):
+    with pytest.raises(
+        BackendError, match=r"Prometheus at https://127\.0\.0\.1:\d+ unreachable: .*CERTIFICATE_VERIFY_FAILED"
+    ):
         _prometheus(tls_server.url).query("up", 1.0)
     assert len(_prometheus(tls_server.url, BackendAuth(insecure_skip_verify=True)).query("up", 1.0)) == 1
     assert len(tls_server.received()) == 2
 
 
-@pytest.mark.parametrize(("given", "named"), [
-    ({"bearer_token": "t", "basic_user": "u"}, ["ANDON_PROMETHEUS_BEARER_TOKEN", "ANDON_PROMETHEUS_BASIC_USER"]),
-    ({"bearer_token": "t", "basic_password": "p"}, ["ANDON_PROMETHEUS_BEARER_TOKEN"]),
-    ({"basic_password": "p"}, ["ANDON_PROMETHEUS_BASIC_PASSWORD", "ANDON_PROMETHEUS_BASIC_USER"]),
-    ({"ca_file": Path("/nonexistent/ca.pem")}, ["ANDON_PROMETHEUS_CA_FILE", "/nonexistent/ca.pem"]),
-    ({"ca_file": Path(__file__), "insecure_skip_verify": True},
-     ["ANDON_PROMETHEUS_CA_FILE", "ANDON_PROMETHEUS_INSECURE_SKIP_VERIFY"]),
-    ({"headers": {"Authorization": "Bearer x"}, "bearer_token": "t"},
-     ["ANDON_PROMETHEUS_HEADERS", "ANDON_PROMETHEUS_BEARER_TOKEN"]),
-    ({"headers": {"X-Scope-OrgID": "a"}, "tenant": "b"}, ["ANDON_PROMETHEUS_HEADERS", "ANDON_PROMETHEUS_TENANT"]),
-    ({"headers": {"X Team": "sre"}}, ["ANDON_PROMETHEUS_HEADERS", "'X Team'"]),
-    ({"headers": {"X-Team": "sre\r\nX-Evil: 1"}}, ["ANDON_PROMETHEUS_HEADERS", "X-Team"]),
-    ({"timeout_s": 0.0}, ["timeout"]),
-])
+@pytest.mark.parametrize(
+    ("given", "named"),
+    [
+        ({"bearer_token": "t", "basic_user": "u"}, ["ANDON_PROMETHEUS_BEARER_TOKEN", "ANDON_PROMETHEUS_BASIC_USER"]),
+        ({"bearer_token": "t", "basic_password": "p"}, ["ANDON_PROMETHEUS_BEARER_TOKEN"]),
+        ({"basic_password": "p"}, ["ANDON_PROMETHEUS_BASIC_PASSWORD", "ANDON_PROMETHEUS_BASIC_USER"]),
+        ({"ca_file": Path("/nonexistent/ca.pem")}, ["ANDON_PROMETHEUS_CA_FILE", "/nonexistent/ca.pem"]),
+        (
+            {"ca_file": Path(__file__), "insecure_skip_verify": True},
+            ["ANDON_PROMETHEUS_CA_FILE", "ANDON_PROMETHEUS_INSECURE_SKIP_VERIFY"],
+        ),
+        (
+            {"headers": {"Authorization": "Bearer x"}, "bearer_token": "t"},
+            ["ANDON_PROMETHEUS_HEADERS", "ANDON_PROMETHEUS_BEARER_TOKEN"],
+        ),
+        ({"headers": {"X-Scope-OrgID": "a"}, "tenant": "b"}, ["ANDON_PROMETHEUS_HEADERS", "ANDON_PROMETHEUS_TENANT"]),
+        ({"headers": {"X Team": "sre"}}, ["ANDON_PROMETHEUS_HEADERS", "'X Team'"]),
+        ({"headers": {"X-Team": "sre\r\nX-Evil: 1"}}, ["ANDON_PROMETHEUS_HEADERS", "X-Team"]),
+        ({"timeout_s": 0.0}, ["timeout"]),
+    ],
+)
 def test_contradictions_are_refused_naming_the_settings(given: dict[str, Any], named: list[str]) -> None:
     with pytest.raises(ValueError) as raised:
         BackendAuth(settings_prefix="ANDON_PROMETHEUS_", **given)

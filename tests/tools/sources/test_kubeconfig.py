@@ -37,36 +37,53 @@ def _b64(path: Path) -> str:
     return base64.b64encode(path.read_bytes()).decode()
 
 
-def _kubeconfig(path: Path, clusters: dict[str, dict[str, Any]], users: dict[str, dict[str, Any]],
-                contexts: dict[str, dict[str, Any]], current: str) -> Path:
-    path.write_text(yaml.safe_dump({
-        "apiVersion": "v1", "kind": "Config", "current-context": current,
-        "clusters": [{"name": name, "cluster": cluster} for name, cluster in clusters.items()],
-        "users": [{"name": name, "user": user} for name, user in users.items()],
-        "contexts": [{"name": name, "context": context} for name, context in contexts.items()],
-    }))
+def _kubeconfig(
+    path: Path,
+    clusters: dict[str, dict[str, Any]],
+    users: dict[str, dict[str, Any]],
+    contexts: dict[str, dict[str, Any]],
+    current: str,
+) -> Path:
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "apiVersion": "v1",
+                "kind": "Config",
+                "current-context": current,
+                "clusters": [{"name": name, "cluster": cluster} for name, cluster in clusters.items()],
+                "users": [{"name": name, "user": user} for name, user in users.items()],
+                "contexts": [{"name": name, "context": context} for name, context in contexts.items()],
+            }
+        )
+    )
     return path
 
 
 @pytest.fixture
-def two_contexts(tmp_path: Path, certificate: SelfSigned, tls_server: RecordingServer,
-                 server: RecordingServer) -> Path:
+def two_contexts(tmp_path: Path, certificate: SelfSigned, tls_server: RecordingServer, server: RecordingServer) -> Path:
     """``staging`` (current): a plain-HTTP server and its token; ``prod``: the TLS server, its CA by a path
     relative to the kubeconfig, its token, namespace ``shop``."""
     folder = tmp_path / "kube"
     folder.mkdir()
     (folder / "prod-ca.crt").write_bytes(certificate.cert_file.read_bytes())
-    return _kubeconfig(folder / "config",
-                       clusters={"staging": {"server": server.url},
-                                 "prod": {"server": tls_server.url, "certificate-authority": "prod-ca.crt"}},
-                       users={"staging-sre": {"token": "staging-token"}, "prod-sre": {"token": "prod-token"}},
-                       contexts={"staging": {"cluster": "staging", "user": "staging-sre"},
-                                 "prod": {"cluster": "prod", "user": "prod-sre", "namespace": "shop"}},
-                       current="staging")
+    return _kubeconfig(
+        folder / "config",
+        clusters={
+            "staging": {"server": server.url},
+            "prod": {"server": tls_server.url, "certificate-authority": "prod-ca.crt"},
+        },
+        users={"staging-sre": {"token": "staging-token"}, "prod-sre": {"token": "prod-token"}},
+        contexts={
+            "staging": {"cluster": "staging", "user": "staging-sre"},
+            "prod": {"cluster": "prod", "user": "prod-sre", "namespace": "shop"},
+        },
+        current="staging",
+    )
 
 
-def test_the_current_context_is_used_by_default(two_contexts: Path, server: RecordingServer,
-                                                tls_server: RecordingServer) -> None:
+def test_the_current_context_is_used_by_default(
+    two_contexts: Path, server: RecordingServer, tls_server: RecordingServer
+) -> None:
     server.route("GET", "/api/v1/pods", PODS)
     connection = kubeconfig_connection(str(two_contexts))
     assert (connection.url, connection.namespace) == (server.url, None)
@@ -77,8 +94,9 @@ def test_the_current_context_is_used_by_default(two_contexts: Path, server: Reco
     assert not tls_server.received()
 
 
-def test_a_named_context_selects_its_server_token_ca_and_namespace(two_contexts: Path, server: RecordingServer,
-                                                                   tls_server: RecordingServer) -> None:
+def test_a_named_context_selects_its_server_token_ca_and_namespace(
+    two_contexts: Path, server: RecordingServer, tls_server: RecordingServer
+) -> None:
     tls_server.route("GET", "/api/v1/pods", PODS)
     connection = kubeconfig_connection(str(two_contexts), "prod")
     assert (connection.url, connection.namespace) == (tls_server.url, "shop")
@@ -91,7 +109,9 @@ def test_a_named_context_selects_its_server_token_ca_and_namespace(two_contexts:
     assert not server.received()
 
 
-def test_several_files_merge_as_kubeconfig_does(tmp_path: Path, two_contexts: Path, tls_server: RecordingServer) -> None:
+def test_several_files_merge_as_kubeconfig_does(
+    tmp_path: Path, two_contexts: Path, tls_server: RecordingServer
+) -> None:
     connection = kubeconfig_connection(f"{tmp_path / 'absent'}:{two_contexts}", "prod")
     assert connection.url == tls_server.url
 
@@ -122,14 +142,17 @@ def mutual_tls_server(certificate: SelfSigned, client: ClientCertificate) -> Ite
         yield started
 
 
-def test_a_client_certificate_from_the_kubeconfig_is_presented(tmp_path: Path, certificate: SelfSigned,
-                                                               client: ClientCertificate,
-                                                               mutual_tls_server: RecordingServer) -> None:
+def test_a_client_certificate_from_the_kubeconfig_is_presented(
+    tmp_path: Path, certificate: SelfSigned, client: ClientCertificate, mutual_tls_server: RecordingServer
+) -> None:
     cluster = {"server": mutual_tls_server.url, "certificate-authority-data": _b64(certificate.cert_file)}
-    with_cert = _kubeconfig(tmp_path / "with-cert", {"c": cluster},
-                            {"admin": {"client-certificate-data": _b64(client.cert_file),
-                                       "client-key-data": _b64(client.key_file)}},
-                            {"admin": {"cluster": "c", "user": "admin"}}, "admin")
+    with_cert = _kubeconfig(
+        tmp_path / "with-cert",
+        {"c": cluster},
+        {"admin": {"client-certificate-data": _b64(client.cert_file), "client-key-data": _b64(client.key_file)}},
+        {"admin": {"cluster": "c", "user": "admin"}},
+        "admin",
+    )
     connection = kubeconfig_connection(str(with_cert))
     assert connection.client_cert is not None
 
@@ -137,8 +160,13 @@ def test_a_client_certificate_from_the_kubeconfig_is_presented(tmp_path: Path, c
     (request,) = mutual_tls_server.received()
     assert "authorization" not in request.headers  # the certificate is the credential
 
-    without = _kubeconfig(tmp_path / "without-cert", {"c": cluster}, {"sre": {"token": "t"}},
-                          {"sre": {"cluster": "c", "user": "sre"}}, "sre")
+    without = _kubeconfig(
+        tmp_path / "without-cert",
+        {"c": cluster},
+        {"sre": {"token": "t"}},
+        {"sre": {"cluster": "c", "user": "sre"}},
+        "sre",
+    )
     with pytest.raises(BackendError, match="unreachable"):
         KubernetesSource(kubeconfig_connection(str(without))).pods()
     assert len(mutual_tls_server.received()) == 1
@@ -161,8 +189,9 @@ def test_the_tls_server_name_is_asked_for_and_verified_in_place_of_the_address(t
             KubernetesSource(kubeconfig_connection(str(by_address))).pods()
         assert not api.received()
 
-        by_name = _kubeconfig(tmp_path / "by-name", {"prod": {**cluster, "tls-server-name": "api.prod.internal"}},
-                              users, contexts, "prod")
+        by_name = _kubeconfig(
+            tmp_path / "by-name", {"prod": {**cluster, "tls-server-name": "api.prod.internal"}}, users, contexts, "prod"
+        )
         connection = kubeconfig_connection(str(by_name))
         assert connection.server_name == "api.prod.internal"
         assert KubernetesSource(connection).pods() == []
@@ -173,12 +202,27 @@ def test_the_tls_server_name_is_asked_for_and_verified_in_place_of_the_address(t
 def test_an_exec_plugin_token_is_used_and_renewed_after_a_401(tmp_path: Path, server: RecordingServer) -> None:
     plugin, counter = tmp_path / "plugin.py", tmp_path / "runs"
     plugin.write_text(EXEC_PLUGIN)
-    config = _kubeconfig(tmp_path / "config", {"eks": {"server": server.url}},
-                         {"iam": {"exec": {"apiVersion": EXEC_API, "command": sys.executable,
-                                           "args": [str(plugin), str(counter)], "interactiveMode": "Never"}}},
-                         {"eks": {"cluster": "eks", "user": "iam"}}, "eks")
-    server.route("GET", "/api/v1/pods", lambda request: PODS if request.headers.get("authorization")
-                       == "Bearer exec-token-2" else UNAUTHORIZED)  # the first token has expired server-side
+    config = _kubeconfig(
+        tmp_path / "config",
+        {"eks": {"server": server.url}},
+        {
+            "iam": {
+                "exec": {
+                    "apiVersion": EXEC_API,
+                    "command": sys.executable,
+                    "args": [str(plugin), str(counter)],
+                    "interactiveMode": "Never",
+                }
+            }
+        },
+        {"eks": {"cluster": "eks", "user": "iam"}},
+        "eks",
+    )
+    server.route(
+        "GET",
+        "/api/v1/pods",
+        lambda request: PODS if request.headers.get("authorization") == "Bearer exec-token-2" else UNAUTHORIZED,
+    )  # the first token has expired server-side
 
     KubernetesSource(kubeconfig_connection(str(config))).pods()
 

@@ -24,8 +24,10 @@ from tools.sources.kubernetes import KubernetesSource
 from tools.sources.prometheus import BackendError
 
 PODS = {"kind": "PodList", "apiVersion": "v1", "items": []}
-UNAUTHORIZED = Reply({"kind": "Status", "status": "Failure", "reason": "Unauthorized", "code": 401,
-                      "message": "Unauthorized"}, status=401)
+UNAUTHORIZED = Reply(
+    {"kind": "Status", "status": "Failure", "reason": "Unauthorized", "code": 401, "message": "Unauthorized"},
+    status=401,
+)
 
 
 class Clock:
@@ -36,8 +38,9 @@ class Clock:
         return self.now
 
 
-def _service_account(directory: Path, certificate: SelfSigned | None, token: str = "token-1",
-                     namespace: str = "andon") -> Path:
+def _service_account(
+    directory: Path, certificate: SelfSigned | None, token: str = "token-1", namespace: str = "andon"
+) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     (directory / "token").write_text(token + "\n")
     (directory / "namespace").write_text(namespace)
@@ -80,8 +83,9 @@ def test_not_a_pod_without_the_address_or_the_token(tmp_path: Path, missing: str
     assert in_cluster_connection(environ, account) is None
 
 
-def test_in_cluster_reads_the_api_over_tls_with_the_mounted_ca_and_token(tmp_path: Path, certificate: SelfSigned,
-                                                                      tls_server: RecordingServer) -> None:
+def test_in_cluster_reads_the_api_over_tls_with_the_mounted_ca_and_token(
+    tmp_path: Path, certificate: SelfSigned, tls_server: RecordingServer
+) -> None:
     tls_server.route("GET", "/api/v1/pods", _accepting("token-1"))
     connection = in_cluster_connection(_environ(tls_server), _service_account(tmp_path / "sa", certificate))
     assert connection is not None
@@ -91,8 +95,9 @@ def test_in_cluster_reads_the_api_over_tls_with_the_mounted_ca_and_token(tmp_pat
     assert request.headers["authorization"] == "Bearer token-1"
 
 
-def test_without_the_mounted_ca_the_api_servers_certificate_is_refused(tmp_path: Path,
-                                                                       tls_server: RecordingServer) -> None:
+def test_without_the_mounted_ca_the_api_servers_certificate_is_refused(
+    tmp_path: Path, tls_server: RecordingServer
+) -> None:
     tls_server.route("GET", "/api/v1/pods", PODS)
     connection = in_cluster_connection(_environ(tls_server), _service_account(tmp_path / "sa", None))
     assert connection is not None and connection.ca_file is None
@@ -102,8 +107,9 @@ def test_without_the_mounted_ca_the_api_servers_certificate_is_refused(tmp_path:
     assert not tls_server.received()
 
 
-def test_a_rotated_token_is_picked_up_after_a_401(tmp_path: Path, certificate: SelfSigned,
-                                                  tls_server: RecordingServer) -> None:
+def test_a_rotated_token_is_picked_up_after_a_401(
+    tmp_path: Path, certificate: SelfSigned, tls_server: RecordingServer
+) -> None:
     account = _service_account(tmp_path / "sa", certificate)
     connection = in_cluster_connection(_environ(tls_server), account)
     assert connection is not None
@@ -119,8 +125,9 @@ def test_a_rotated_token_is_picked_up_after_a_401(tmp_path: Path, certificate: S
     assert sent == ["Bearer token-1", "Bearer token-1", "Bearer token-2"]  # one 401, then the new token
 
 
-def test_a_token_the_server_still_refuses_after_rereading_is_reported_once(tmp_path: Path, certificate: SelfSigned,
-                                                                            tls_server: RecordingServer) -> None:
+def test_a_token_the_server_still_refuses_after_rereading_is_reported_once(
+    tmp_path: Path, certificate: SelfSigned, tls_server: RecordingServer
+) -> None:
     connection = in_cluster_connection(_environ(tls_server), _service_account(tmp_path / "sa", certificate))
     assert connection is not None
     tls_server.route("GET", "/api/v1/pods", UNAUTHORIZED)
@@ -150,11 +157,13 @@ def test_the_token_file_is_reread_once_a_minute(tmp_path: Path) -> None:
     assert token.refresh() is True and token.authorization() == "Bearer token-3"
 
 
-def test_the_token_rotated_within_the_minute_is_sent_after_it(tmp_path: Path, certificate: SelfSigned,
-                                                              tls_server: RecordingServer) -> None:
+def test_the_token_rotated_within_the_minute_is_sent_after_it(
+    tmp_path: Path, certificate: SelfSigned, tls_server: RecordingServer
+) -> None:
     account, clock = _service_account(tmp_path / "sa", certificate), Clock()
-    connection = KubeConnection(tls_server.url, TokenFile(account / "token", clock=clock),
-                                ca_file=str(account / "ca.crt"))
+    connection = KubeConnection(
+        tls_server.url, TokenFile(account / "token", clock=clock), ca_file=str(account / "ca.crt")
+    )
     tls_server.route("GET", "/api/v1/pods", PODS)
     source = KubernetesSource(connection)
     source.pods()

@@ -30,8 +30,11 @@ def cluster(server: RecordingServer, wire: Any) -> RecordingServer:
     server.route("GET", f"{NS}/events", wire("k8s_eventlist"))
     server.route("GET", "/api/v1/nodes", wire("k8s_nodelist"))
     server.route("GET", f"{APPS}/deployments/checkout", wire("k8s_deployment"))
-    server.route("GET", f"{APPS}/deployments", {"kind": "DeploymentList", "apiVersion": "apps/v1",
-                                                "items": [wire("k8s_deployment")]})
+    server.route(
+        "GET",
+        f"{APPS}/deployments",
+        {"kind": "DeploymentList", "apiVersion": "apps/v1", "items": [wire("k8s_deployment")]},
+    )
     server.route("GET", f"{APPS}/replicasets", wire("k8s_replicasetlist"))
     return server
 
@@ -43,19 +46,34 @@ def test_pods_map_crashloop_oomkilled_and_unschedulable(cluster: RecordingServer
     assert request.headers["authorization"] == "Bearer s3cret"
 
     checkout = pods["checkout-7d9f8b6c5d-x2x7q"]
-    assert (checkout.service, checkout.phase, checkout.ready, checkout.restarts, checkout.node) == \
-        ("checkout", "Running", False, 7, "node-a")
+    assert (checkout.service, checkout.phase, checkout.ready, checkout.restarts, checkout.node) == (
+        "checkout",
+        "Running",
+        False,
+        7,
+        "node-a",
+    )
     assert checkout.reasons == ["CrashLoopBackOff", "Error"]
 
     payments = pods["payments-5c4f9d7b8-abcde"]
-    assert (payments.service, payments.ready, payments.restarts, payments.reasons) == ("payments", True, 3, ["OOMKilled"])
+    assert (payments.service, payments.ready, payments.restarts, payments.reasons) == (
+        "payments",
+        True,
+        3,
+        ["OOMKilled"],
+    )
 
     cart = pods["cart-6b7c8d9e0f-zq8wl"]
     assert (cart.ready, cart.restarts, cart.reasons) == (True, 0, [])  # a Completed init container is healthy
 
     search = pods["search-0"]
-    assert (search.service, search.phase, search.ready, search.reasons, search.node) == \
-        ("search", "Pending", False, ["Unschedulable"], "")
+    assert (search.service, search.phase, search.ready, search.reasons, search.node) == (
+        "search",
+        "Pending",
+        False,
+        ["Unschedulable"],
+        "",
+    )
 
 
 def test_pods_filter_by_service_and_whole_cluster(cluster: RecordingServer) -> None:
@@ -91,15 +109,22 @@ def test_nodes_report_readiness_and_problems(cluster: RecordingServer) -> None:
     assert node_b["ready"] is False
     assert node_b["problems"] == ["NotReady", "DiskPressure"]
     ready = next(c for c in node_b["conditions"] if c["type"] == "Ready")
-    assert ready == {"type": "Ready", "status": "Unknown", "reason": "NodeStatusUnknown",
-                     "message": "Kubelet stopped posting node status."}
+    assert ready == {
+        "type": "Ready",
+        "status": "Unknown",
+        "reason": "NodeStatusUnknown",
+        "message": "Kubelet stopped posting node status.",
+    }
 
 
 def test_rollout_history_from_owned_replicasets(cluster: RecordingServer) -> None:
     history = KubernetesSource(cluster.url, namespaces=["shop"]).rollout_history("checkout")
 
-    assert [(h["revision"], h["version"], h["previous_version"]) for h in history] == \
-        [(1, "1.4.0", ""), (2, "1.4.1", "1.4.0"), (3, "1.4.2", "1.4.1")]  # the canary's ReplicaSet is not ours
+    assert [(h["revision"], h["version"], h["previous_version"]) for h in history] == [
+        (1, "1.4.0", ""),
+        (2, "1.4.1", "1.4.0"),
+        (3, "1.4.2", "1.4.1"),
+    ]  # the canary's ReplicaSet is not ours
     assert [h["current"] for h in history] == [False, False, True]
     assert history[-1]["image"] == "registry.example.com/shop/checkout:1.4.2"
     assert history[-1]["replicaset"] == "checkout-7d9f8b6c5d"
@@ -121,9 +146,20 @@ def test_rollout_history_finds_deployment_by_label_or_not_at_all(cluster: Record
 
 
 def test_api_errors_are_backend_errors(server: RecordingServer) -> None:
-    server.route("GET", f"{NS}/pods", Reply({"kind": "Status", "status": "Failure", "reason": "Forbidden", "code": 403,
-                                             "message": 'pods is forbidden: User "andon" cannot list resource "pods"'},
-                                            status=403))
+    server.route(
+        "GET",
+        f"{NS}/pods",
+        Reply(
+            {
+                "kind": "Status",
+                "status": "Failure",
+                "reason": "Forbidden",
+                "code": 403,
+                "message": 'pods is forbidden: User "andon" cannot list resource "pods"',
+            },
+            status=403,
+        ),
+    )
     with pytest.raises(BackendError, match="403 pods is forbidden"):
         KubernetesSource(server.url, namespaces=["shop"]).pods()
 
@@ -173,14 +209,28 @@ def test_namespaced_reads_touch_only_namespaced_urls(two_namespaces: RecordingSe
     assert {p.service for p in pods} == {"checkout", "payments", "cart", "search", "ledger"}
     assert events and [h["version"] for h in history] == ["1.4.0", "1.4.1", "1.4.2"]
     paths = {r.path for r in two_namespaces.received()}
-    assert paths == {f"{NS}/pods", f"{NS}/events", "/api/v1/namespaces/payments/pods",
-                     "/api/v1/namespaces/payments/events", f"{APPS}/deployments",
-                     "/apis/apps/v1/namespaces/payments/deployments", f"{APPS}/replicasets"}
+    assert paths == {
+        f"{NS}/pods",
+        f"{NS}/events",
+        "/api/v1/namespaces/payments/pods",
+        "/api/v1/namespaces/payments/events",
+        f"{APPS}/deployments",
+        "/apis/apps/v1/namespaces/payments/deployments",
+        f"{APPS}/replicasets",
+    }
 
 
-FORBIDDEN_NODES = Reply({"kind": "Status", "status": "Failure", "reason": "Forbidden", "code": 403,
-                         "message": 'nodes is forbidden: User "system:serviceaccount:andon:andon" cannot list '
-                                    'resource "nodes" in API group "" at the cluster scope'}, status=403)
+FORBIDDEN_NODES = Reply(
+    {
+        "kind": "Status",
+        "status": "Failure",
+        "reason": "Forbidden",
+        "code": 403,
+        "message": 'nodes is forbidden: User "system:serviceaccount:andon:andon" cannot list '
+        'resource "nodes" in API group "" at the cluster scope',
+    },
+    status=403,
+)
 
 
 def test_forbidden_nodes_degrade_to_nodes_not_readable(cluster: RecordingServer) -> None:
@@ -193,15 +243,19 @@ def test_forbidden_nodes_degrade_to_nodes_not_readable(cluster: RecordingServer)
     assert result.status == "no_data" and result.summary.startswith("nodes not readable: ")
     assert [p.name for p in source.pods("checkout")] == ["checkout-7d9f8b6c5d-x2x7q"]  # the rest still reads
 
-    cluster.route("GET", "/api/v1/nodes", Reply({"kind": "Status", "code": 500, "message": "etcdserver: timeout"},
-                                                status=500))
+    cluster.route(
+        "GET", "/api/v1/nodes", Reply({"kind": "Status", "code": 500, "message": "etcdserver: timeout"}, status=500)
+    )
     with pytest.raises(BackendError, match="500"):  # only a 403 means "not allowed"; other failures are errors
         source.nodes()
 
 
 def _forbidden_cluster_wide(server: RecordingServer, path: str) -> None:
-    server.route("GET", path, Reply({"kind": "Status", "code": 403, "reason": "Forbidden",
-                                     "message": f"{path} is forbidden"}, status=403))
+    server.route(
+        "GET",
+        path,
+        Reply({"kind": "Status", "code": 403, "reason": "Forbidden", "message": f"{path} is forbidden"}, status=403),
+    )
 
 
 def test_a_forbidden_cluster_wide_list_falls_back_to_the_home_namespace(cluster: RecordingServer) -> None:

@@ -10,22 +10,33 @@ from tools.sources.timespec import parse_instant
 
 T0 = parse_instant("2024-05-01T12:00:00Z")
 
-CHECKOUT = "\n".join([
-    json.dumps({"ts": T0 + 10, "level": "info", "msg": "GET /api/cart 200"}),
-    json.dumps({"ts": "2024-05-01T12:00:20.250Z", "level": "ERROR", "message": "payment call failed",
-                "error": "context deadline exceeded"}),
-    json.dumps({"time": (T0 + 30) * 1000, "severity": "warn", "msg": "retrying payment"}),
-    "2024-05-01T12:00:40Z ERROR Timeout talking to payments after 2000ms",
-    "[2024-05-01 12:00:50,125] INFO pool size=20",
-    "Traceback (most recent call last):",
-    '  File "app.py", line 3, in <module>',
-    "{not json at all",
-    json.dumps({"level": "info", "msg": "no timestamp: skipped"}),
-    json.dumps(["a", "list"]),
-    "",
-    "\x00\x01 binary garbage \xff",
-    json.dumps({"ts": T0 + 3600, "level": "info", "msg": "an hour later"}),
-]) + "\n"
+CHECKOUT = (
+    "\n".join(
+        [
+            json.dumps({"ts": T0 + 10, "level": "info", "msg": "GET /api/cart 200"}),
+            json.dumps(
+                {
+                    "ts": "2024-05-01T12:00:20.250Z",
+                    "level": "ERROR",
+                    "message": "payment call failed",
+                    "error": "context deadline exceeded",
+                }
+            ),
+            json.dumps({"time": (T0 + 30) * 1000, "severity": "warn", "msg": "retrying payment"}),
+            "2024-05-01T12:00:40Z ERROR Timeout talking to payments after 2000ms",
+            "[2024-05-01 12:00:50,125] INFO pool size=20",
+            "Traceback (most recent call last):",
+            '  File "app.py", line 3, in <module>',
+            "{not json at all",
+            json.dumps({"level": "info", "msg": "no timestamp: skipped"}),
+            json.dumps(["a", "list"]),
+            "",
+            "\x00\x01 binary garbage \xff",
+            json.dumps({"ts": T0 + 3600, "level": "info", "msg": "an hour later"}),
+        ]
+    )
+    + "\n"
+)
 
 
 def _write(tmp_path: Path) -> Path:
@@ -53,8 +64,11 @@ def test_every_service_and_text_filter(tmp_path: Path) -> None:
     assert payments.level == "error" and payments.ts == T0 + 35
 
     matching = source.lines(T0, T0 + 60, query="PAYMENT")
-    assert [line.text for line in matching] == ["payment call failed error=context deadline exceeded",
-                                                "retrying payment", "ERROR Timeout talking to payments after 2000ms"]
+    assert [line.text for line in matching] == [
+        "payment call failed error=context deadline exceeded",
+        "retrying payment",
+        "ERROR Timeout talking to payments after 2000ms",
+    ]
 
 
 def test_missing_or_unsafe_service_reads_nothing(tmp_path: Path) -> None:
@@ -79,7 +93,11 @@ def test_reads_backwards_in_small_blocks(tmp_path: Path) -> None:
 
 def test_parse_log_line_variants() -> None:
     assert parse_log_line("2024-05-01T12:00:00.5-02:00 WARN slow", "svc").ts == T0 + 7200.5  # type: ignore[union-attr]
-    assert parse_log_line(json.dumps({"@timestamp": "2024-05-01T12:00:00Z", "log.level": "fatal", "message": "x"}),
-                          "svc").level == "critical"  # type: ignore[union-attr]
+    assert (
+        parse_log_line(
+            json.dumps({"@timestamp": "2024-05-01T12:00:00Z", "log.level": "fatal", "message": "x"}), "svc"
+        ).level
+        == "critical"
+    )  # type: ignore[union-attr]
     assert parse_log_line("12:00:00 no date", "svc") is None
     assert parse_log_line(json.dumps({"ts": 12, "msg": "not a time"}), "svc") is None

@@ -88,8 +88,25 @@ def test_selector_quotes_values() -> None:
 
 
 def test_malformed_entries_are_skipped(server: RecordingServer) -> None:
-    server.route("GET", PATH, {"status": "success", "data": {"resultType": "streams", "result": [
-        {"stream": {"job": "shop/cart"}, "values": [["not-a-time", "x"], ["1714564861000000000"],
-                                                     ["1714564862000000000", "ok", {"trace_id": "abc"}]]}]}})
+    server.route(
+        "GET",
+        PATH,
+        {
+            "status": "success",
+            "data": {
+                "resultType": "streams",
+                "result": [
+                    {
+                        "stream": {"job": "shop/cart"},
+                        "values": [
+                            ["not-a-time", "x"],
+                            ["1714564861000000000"],
+                            ["1714564862000000000", "ok", {"trace_id": "abc"}],
+                        ],
+                    }
+                ],
+            },
+        },
+    )
     (line,) = LokiSource(server.url, service_labels=("job",)).lines(START, END)
     assert (line.service, line.text, line.ts) == ("shop/cart", "ok", 1714564862.0)

@@ -24,8 +24,12 @@ def test_every_template_is_valid_promql_for_all_services_and_for_one(tmp_path: P
         label = profile.service_labels[0]
         for derived in profile.signals:
             for where in (None, {"service": 'we"ird\\svc', "pod": "p-1", "upstream": "db"}):
-                rules.append({"record": f"check:{profile.name.replace('-', '_')}:{derived.signal}",
-                              "expr": query(profile, derived, label, 15.0, where)})
+                rules.append(
+                    {
+                        "record": f"check:{profile.name.replace('-', '_')}:{derived.signal}",
+                        "expr": query(profile, derived, label, 15.0, where),
+                    }
+                )
     path = tmp_path / "rules.yml"
     path.write_text(yaml.safe_dump({"groups": [{"name": "profiles", "rules": rules}]}))
     checked = subprocess.run([promtool, "check", "rules", str(path)], capture_output=True, text=True, timeout=60)
@@ -42,25 +46,43 @@ def test_a_narrowed_query_matches_the_service_by_its_label_or_by_its_pods() -> N
     assert "[30s]" in query(otel, otel.signals[0], "service_name", 1.0), "the rate window never goes under 30 s"
 
 
-@pytest.mark.parametrize(("pod", "workload"), [
-    ("checkout-7d9f8b6c5-x2x4q", "checkout"), ("payment-gateway-6b7f9c5d4f-4t5zq", "payment-gateway"),
-    ("orders-db-0", "orders-db"), ("node-exporter-x2x4q", "node-exporter"), ("payment-service-abcde", "payment-service-abcde"),
-    ("api", "api")])
+@pytest.mark.parametrize(
+    ("pod", "workload"),
+    [
+        ("checkout-7d9f8b6c5-x2x4q", "checkout"),
+        ("payment-gateway-6b7f9c5d4f-4t5zq", "payment-gateway"),
+        ("orders-db-0", "orders-db"),
+        ("node-exporter-x2x4q", "node-exporter"),
+        ("payment-service-abcde", "payment-service-abcde"),
+        ("api", "api"),
+    ],
+)
 def test_pods_fold_into_the_workload_that_owns_them(pod: str, workload: str) -> None:
     assert workload_of(pod) == workload
 
 
 def test_a_derived_key_parses_back_and_other_queries_do_not() -> None:
-    assert parse_selector('latency_p99_seconds{profile="otel-http",service="a\\"b"}') == \
-        ("latency_p99_seconds", {"profile": "otel-http", "service": 'a"b'})
+    assert parse_selector('latency_p99_seconds{profile="otel-http",service="a\\"b"}') == (
+        "latency_p99_seconds",
+        {"profile": "otel-http", "service": 'a"b'},
+    )
     assert parse_selector("memory_usage_bytes") == ("memory_usage_bytes", {})
     for other in ("rate(x[1m])", 'x{a=~"b"}', "sum(x)", "x{a=}"):
         assert parse_selector(other) is None, other
 
 
 def test_profiles_follow_the_metric_names_a_server_has() -> None:
-    found = {p.name for p in detect({"http_server_request_duration_seconds_bucket", "container_cpu_usage_seconds_total",
-                                     "kube_pod_container_status_restarts_total", "up"})}
+    found = {
+        p.name
+        for p in detect(
+            {
+                "http_server_request_duration_seconds_bucket",
+                "container_cpu_usage_seconds_total",
+                "kube_pod_container_status_restarts_total",
+                "up",
+            }
+        )
+    }
     assert found == {"otel-http", "cadvisor", "kube-state-metrics"}
     assert detect({"up", "request_rate"}) == []
 
@@ -89,8 +111,10 @@ def test_each_pod_of_a_workload_read_from_pod_names_keeps_its_own_series() -> No
 
     profile = next(p for p in load_profiles() if p.name == "cadvisor")
     derived = profile.signals[0]
-    pods = [Series({"pod": f"checkout-7d9f8b6c5-{suffix}"}, np.array([0.0, 15.0]), np.array([0.2, 0.3]))
-            for suffix in ("x2x4q", "k8s9z")]
+    pods = [
+        Series({"pod": f"checkout-7d9f8b6c5-{suffix}"}, np.array([0.0, 15.0]), np.array([0.2, 0.3]))
+        for suffix in ("x2x4q", "k8s9z")
+    ]
     named = name_series(pods, profile, derived, "pod")
     assert {s.service for s in named} == {"checkout"}
     assert len({s.key() for s in named}) == 2, [s.key() for s in named]
@@ -103,7 +127,9 @@ def test_the_rate_window_holds_four_steps_and_two_scrapes_of_the_slowest_job() -
     assert rate_window(2.0, scrape_s=1.0) == "8s", "a lab scraping every second reads a CPU hog within seconds"
     assert rate_window(2.0, scrape_s=60.0) == "120s", "a 1 m scrape needs two minutes for two samples"
     assert rate_window(30.0, scrape_s=15.0) == "120s"
-    config = "global:\n  scrape_interval: 15s\nscrape_configs:\n  - job_name: a\n  - job_name: b\n    scrape_interval: 1m\n"
+    config = (
+        "global:\n  scrape_interval: 15s\nscrape_configs:\n  - job_name: a\n  - job_name: b\n    scrape_interval: 1m\n"
+    )
     assert slowest_scrape_s(config) == 60.0
     assert slowest_scrape_s("scrape_configs: []\n") == 60.0, "Prometheus' own default is 1m"
     assert slowest_scrape_s("global:\n  scrape_interval: 2s\n") == 2.0

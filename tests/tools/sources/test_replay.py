@@ -12,10 +12,20 @@ from tools.sources.timespec import parse_duration, parse_instant
 REF = parse_instant("2026-03-10T10:00:00Z")
 SPEC = {
     "metrics": [
-        {"service": "checkout", "metric": "error_ratio", "baseline": 0.01, "noise": 0.001,
-         "effect": {"kind": "step", "at": "-5m", "to": 0.3}},
-        {"service": "payments", "metric": "memory_usage_bytes", "baseline": 1e8, "noise": 0,
-         "effect": {"kind": "ramp", "at": "-30m", "to": 4e8, "over": "30m"}},
+        {
+            "service": "checkout",
+            "metric": "error_ratio",
+            "baseline": 0.01,
+            "noise": 0.001,
+            "effect": {"kind": "step", "at": "-5m", "to": 0.3},
+        },
+        {
+            "service": "payments",
+            "metric": "memory_usage_bytes",
+            "baseline": 1e8,
+            "noise": 0,
+            "effect": {"kind": "ramp", "at": "-30m", "to": 4e8, "over": "30m"},
+        },
         {"service": "payments", "metric": "error_ratio", "baseline": 0.9, "noise": 0.5},
     ],
     "logs": [{"service": "checkout", "template": "ERROR boom {id}", "per_minute": 12, "from": "-5m"}],
@@ -54,13 +64,27 @@ def test_selectors_and_time_parsing() -> None:
     with pytest.raises(ValueError, match="not a duration"):
         parse_duration("soon")
     with pytest.raises(ValueError, match="effect kind"):
-        ReplayTelemetry.from_spec({"metrics": [{"service": "a", "metric": "m", "effect": {"kind": "wobble", "to": 1}}]}, REF)
+        ReplayTelemetry.from_spec(
+            {"metrics": [{"service": "a", "metric": "m", "effect": {"kind": "wobble", "to": 1}}]}, REF
+        )
 
 
 def test_history_adds_coarse_older_points_before_the_fine_window() -> None:
-    spec = {"window": "60m", "step": "30s", "tail": "3m", "history": {"window": "8d", "step": "10m"},
-            "metrics": [{"service": "api", "metric": "request_rate", "baseline": 10, "noise": 0,
-                         "seasonality": {"amplitude": 0.5, "period": "1d"}}]}
+    spec = {
+        "window": "60m",
+        "step": "30s",
+        "tail": "3m",
+        "history": {"window": "8d", "step": "10m"},
+        "metrics": [
+            {
+                "service": "api",
+                "metric": "request_rate",
+                "baseline": 10,
+                "noise": 0,
+                "seasonality": {"amplitude": 0.5, "period": "1d"},
+            }
+        ],
+    }
     series = ReplayTelemetry.from_spec(spec, REF, seed_key="s").series[0]
     gaps = np.diff(series.times)
     assert series.times[0] == pytest.approx(REF - 8 * 86400)

@@ -38,16 +38,21 @@ def test_unavailable_then_ok_is_retried_after_a_backoff(server: RecordingServer)
     assert sleeps == [FIRST_BACKOFF_S]
 
 
-@pytest.mark.parametrize(("retry_after", "waited"), [
-    ("2", 2.0),
-    ("3600", RETRY_AFTER_CAP_S),
-    ("Wed, 21 Oct 2015 07:28:00 GMT", FIRST_BACKOFF_S),  # a date: our own backoff
-    ("-5", 0.0),
-])
-def test_too_many_requests_honours_a_numeric_retry_after_up_to_a_cap(server: RecordingServer, retry_after: str,
-                                                                     waited: float) -> None:
-    server.route("GET", "/q", _in_turn(Reply("slow down", status=429, headers={"Retry-After": retry_after}),
-                                       Reply({"ok": True})))
+@pytest.mark.parametrize(
+    ("retry_after", "waited"),
+    [
+        ("2", 2.0),
+        ("3600", RETRY_AFTER_CAP_S),
+        ("Wed, 21 Oct 2015 07:28:00 GMT", FIRST_BACKOFF_S),  # a date: our own backoff
+        ("-5", 0.0),
+    ],
+)
+def test_too_many_requests_honours_a_numeric_retry_after_up_to_a_cap(
+    server: RecordingServer, retry_after: str, waited: float
+) -> None:
+    server.route(
+        "GET", "/q", _in_turn(Reply("slow down", status=429, headers={"Retry-After": retry_after}), Reply({"ok": True}))
+    )
     sleeps: list[float] = []
     assert _client(sleeps).get(f"{server.url}/q").status_code == 200
     assert sleeps == [waited]

@@ -17,13 +17,27 @@ from tools.rca.params import Params
 from tools.registry import default_registry
 
 
-def _context(series: list[dict[str, Any]], service: str, category: str,
-             changes: list[dict[str, Any]] | None = None, pods: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+def _context(
+    series: list[dict[str, Any]],
+    service: str,
+    category: str,
+    changes: list[dict[str, Any]] | None = None,
+    pods: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
     records: dict[str, list[dict[str, Any]]] = {}
     for item in series:
         records.setdefault(item["service"], []).append(item)
-    data = [{"service": name, "score": 5.0, "raw_score": max(s["score"] for s in items), "fault_score": 5.0,
-             "onset": 0.0, "series": items} for name, items in records.items()]
+    data = [
+        {
+            "service": name,
+            "score": 5.0,
+            "raw_score": max(s["score"] for s in items),
+            "fault_score": 5.0,
+            "onset": 0.0,
+            "series": items,
+        }
+        for name, items in records.items()
+    ]
     calls = [{"id": "c1", "tool": "rank_anomalies", "status": "ok", "data": data}]
     if changes:
         calls.append({"id": "c2", "tool": "correlate_changes", "status": "ok", "data": changes})
@@ -37,11 +51,15 @@ def _context(series: list[dict[str, Any]], service: str, category: str,
 
 
 def test_replicas_a_change_cut_are_added_back() -> None:
-    cut = [shift("search", "replicas", 8.0, 2.0, 40.0, direction="down", kind="capacity"),
-           shift("search", "cpu_usage_ratio", 0.4, 1.0, 30.0, kind="cpu")]
+    cut = [
+        shift("search", "replicas", 8.0, 2.0, 40.0, direction="down", kind="capacity"),
+        shift("search", "cpu_usage_ratio", 0.4, 1.0, 30.0, kind="cpu"),
+    ]
     context = _context(cut, "search", "bad_config")
     assert context["scaled_down"] is True and context["replicas_back"] == "+6"
-    runbook = next(d for d in load_documents(bundled_paths()) if isinstance(d, Runbook) and d.id == "rb-bad-config-change")
+    runbook = next(
+        d for d in load_documents(bundled_paths()) if isinstance(d, Runbook) and d.id == "rb-bad-config-change"
+    )
     hypothesis = Hypothesis(service="search", category="bad_config", confidence=0.9, summary="", evidence=[])
     proposals = propose_actions(hypothesis, runbook, default_registry(), context)
     assert ("scale_service", "+6") in [(p.tool, p.args.get("replicas")) for p in proposals]
@@ -54,13 +72,27 @@ def test_replicas_that_grew_are_no_cut() -> None:
 
 def test_a_migration_of_a_database_the_service_calls_is_tied_to_its_release() -> None:
     series = [shift("search", "error_ratio", 0.001, 0.4, 80.0, kind="errors")]
-    context = _context(series, "search", "bad_deploy", changes=[
-        {"service": "search-db", "kind": "migration", "family": "schema", "minutes_before_onset": 6.0,
-         "description": "ALTER TABLE items ADD COLUMN note text"}])
+    context = _context(
+        series,
+        "search",
+        "bad_deploy",
+        changes=[
+            {
+                "service": "search-db",
+                "kind": "migration",
+                "family": "schema",
+                "minutes_before_onset": 6.0,
+                "description": "ALTER TABLE items ADD COLUMN note text",
+            }
+        ],
+    )
     assert context.get("migrated") is True
-    assert "migrated" not in _context(series, "search", "bad_deploy", changes=[
-        {"service": "other-db", "kind": "migration", "family": "schema", "minutes_before_onset": 6.0}]), \
-        "a migration of a database it does not call"
+    assert "migrated" not in _context(
+        series,
+        "search",
+        "bad_deploy",
+        changes=[{"service": "other-db", "kind": "migration", "family": "schema", "minutes_before_onset": 6.0}],
+    ), "a migration of a database it does not call"
 
 
 def _runbook(runbook_id: str) -> Runbook:
@@ -74,16 +106,32 @@ def _tools(service: str, category: str, runbook_id: str, context: dict[str, Any]
 
 def test_a_secret_rotated_long_ago_is_picked_up_by_a_restart_unless_the_pods_already_crash_on_it() -> None:
     series = [shift("search", "error_ratio", 0.001, 0.4, 80.0, kind="errors")]
-    rotated = [{"service": "search", "kind": "secret", "family": "credential", "minutes_before_onset": 1620.0,
-                "description": "vault: rotated static role search-db/search"}]
-    pods = [{"name": f"search-{i}", "service": "search", "node": "n1", "ready": i > 1,
-             "reasons": ["CrashLoopBackOff"] if i <= 1 else []} for i in range(4)]
+    rotated = [
+        {
+            "service": "search",
+            "kind": "secret",
+            "family": "credential",
+            "minutes_before_onset": 1620.0,
+            "description": "vault: rotated static role search-db/search",
+        }
+    ]
+    pods = [
+        {
+            "name": f"search-{i}",
+            "service": "search",
+            "node": "n1",
+            "ready": i > 1,
+            "reasons": ["CrashLoopBackOff"] if i <= 1 else [],
+        }
+        for i in range(4)
+    ]
     running = _context(series, "search", "expired_credentials", changes=rotated)
     crashing = _context(series, "search", "expired_credentials", changes=rotated, pods=pods)
     assert running.get("rotated") is True and "rotated" not in crashing
     assert _tools("search", "expired_credentials", "rb-expired-credentials", running) == ["restart_service"]
-    assert _tools("search", "expired_credentials", "rb-expired-credentials", crashing) == ["run_automation"], \
+    assert _tools("search", "expired_credentials", "rb-expired-credentials", crashing) == ["run_automation"], (
         "pods that start again and again read the current secret: a restart brings nothing new"
+    )
 
 
 def test_a_clock_off_on_one_node_moves_work_off_it_and_a_drift_everywhere_is_resynced() -> None:

@@ -1,5 +1,6 @@
 """The buttons on a warning's card, clicked as Slack sends them (signed, through Bolt): "Not a problem"
-records the dismissal, the watch stops flagging that shape, and the knowledge base learns it; "Silence 1 h" holds it quiet; "Investigate
+records the dismissal, the watch stops flagging that shape, and the knowledge base learns it; "Silence 1 h" holds it
+quiet; "Investigate
 now" opens one incident in the warning's thread and investigates it as an alert would. Each updates the card."""
 
 from __future__ import annotations
@@ -42,8 +43,7 @@ def test_not_a_problem_records_the_dismissal_and_the_watch_stops_flagging_it(wat
     # …and the knowledge base learned it: a no-fault past incident of gateway, which investigations recall
     learned = dismissal_doc_id("gateway", signal)
     assert f"Learned as past incident `{learned}`" in card_text(update)
-    hits = watched.andon.running.desk.deps.kb.layer.search(f"gateway {signal}", k=3, kind="incident",
-                                                               service="gateway")
+    hits = watched.andon.running.desk.deps.kb.layer.search(f"gateway {signal}", k=3, kind="incident", service="gateway")
     assert [(h.doc_id, h.category, h.services) for h in hits[:1]] == [(learned, "no_fault", ["gateway"])]
 
 
@@ -57,8 +57,9 @@ def test_silence_holds_the_warning_quiet_for_an_hour(watched: Watched) -> None:
     update = watched.andon.fake.wait_for(lambda: _updates_of(watched, card), what="the card's update")[-1]
     assert f"*Silenced* by <@{APPROVER}>" in card_text(update)
     assert watched.state.silenced_until(key) == clock() + 3600
-    no_cooldown = Scanner(watched.watcher.scanner.metrics, watched.state, watched.watcher.scanner.params,
-                          WatchParams(cooldown_s=0.0))
+    no_cooldown = Scanner(
+        watched.watcher.scanner.metrics, watched.state, watched.watcher.scanner.params, WatchParams(cooldown_s=0.0)
+    )
     told = {w.key: w.new for w in no_cooldown.scan(clock()).warnings}
     assert told[key] is False and any(told.values())  # the others are told again; the silenced one is not
 
@@ -84,8 +85,7 @@ def test_investigate_now_opens_one_incident_in_the_warning_thread_and_investigat
 def test_a_click_on_a_warning_the_watch_no_longer_knows_is_answered_not_ignored(watched: Watched) -> None:
     card = watched.card_of("gateway")
 
-    watched.andon.click(WatchActionId.INVESTIGATE, "warning:nowhere:latency", APPROVER, CHANNEL,
-                        card.response["ts"])
+    watched.andon.click(WatchActionId.INVESTIGATE, "warning:nowhere:latency", APPROVER, CHANNEL, card.response["ts"])
 
     said = watched.andon.fake.wait_for(lambda: watched.andon.fake.calls_to("chat.postEphemeral"), what="an answer")
     assert "no longer known" in said[-1].args["text"] and watched.andon.store.list() == []

@@ -43,8 +43,11 @@ def test_the_alert_joins_the_warning_thread_with_its_lead_time_and_mttr_from_the
     posted = watched.andon.fake.wait_for(lambda: _alerts_posted(watched), what="the alert in the thread")
     assert [c.args.get("thread_ts") for c in posted] == [card.response["ts"]]  # no new thread
     watched.andon.fake.wait_for(
-        lambda: [c for c in watched.andon.fake.posts_with(BlockId.PROGRESS)
-                 if c.args.get("thread_ts") == card.response["ts"]], what="the investigation's progress")
+        lambda: [
+            c for c in watched.andon.fake.posts_with(BlockId.PROGRESS) if c.args.get("thread_ts") == card.response["ts"]
+        ],
+        what="the investigation's progress",
+    )
     incident = watched.andon.store.get(body["incident"])
     assert incident["thread_ts"] == card.response["ts"] and incident["channel"] == CHANNEL
     assert incident["warned_at"] == thread.posted_at and incident["created_at"] == thread.posted_at
@@ -57,15 +60,21 @@ def test_after_investigate_now_the_alert_attaches_to_that_incident(watched: Watc
     card = watched.card_of("gateway")
     fake = watched.andon.fake
     watched.andon.click(WatchActionId.INVESTIGATE, watched.key_of(card), APPROVER, CHANNEL, card.response["ts"])
-    opened = fake.wait_for(lambda: watched.andon.store.find_by_thread(CHANNEL, card.response["ts"]),
-                           what="the incident")
+    opened = fake.wait_for(
+        lambda: watched.andon.store.find_by_thread(CHANNEL, card.response["ts"]), what="the incident"
+    )
 
     answer = watched.andon.http.post(f"{watched.andon.url}/alertmanager", json=_alert()).json()
 
     assert answer["status"] == "attached" and answer["incident"] == opened["id"]
-    notes = fake.wait_for(lambda: [c for c in fake.calls_to("chat.postMessage")
-                                   if c.args.get("thread_ts") == card.response["ts"]
-                                   and "after this early warning" in json.dumps(c.blocks)], what="the notice")
+    notes = fake.wait_for(
+        lambda: [
+            c
+            for c in fake.calls_to("chat.postMessage")
+            if c.args.get("thread_ts") == card.response["ts"] and "after this early warning" in json.dumps(c.blocks)
+        ],
+        what="the notice",
+    )
     assert len(notes) == 1 and _alerts_posted(watched) == []
     incident = watched.andon.store.get(opened["id"])
     assert incident["lead_s"] == answer["early_warning_lead_s"] and incident["created_at"] == incident["warned_at"]
@@ -96,8 +105,9 @@ def test_an_alert_after_the_warning_died_opens_its_own_thread(watched: Watched) 
 def test_an_alert_after_the_warning_incident_was_resolved_opens_its_own_thread(watched: Watched) -> None:
     card = watched.card_of("gateway")
     watched.andon.click(WatchActionId.INVESTIGATE, watched.key_of(card), APPROVER, CHANNEL, card.response["ts"])
-    opened = watched.andon.fake.wait_for(lambda: watched.andon.store.find_by_thread(CHANNEL, card.response["ts"]),
-                                         what="the incident")
+    opened = watched.andon.fake.wait_for(
+        lambda: watched.andon.store.find_by_thread(CHANNEL, card.response["ts"]), what="the incident"
+    )
     watched.andon.store.set_status(opened["id"], "resolved")
 
     answer = watched.andon.http.post(f"{watched.andon.url}/alertmanager", json=_alert()).json()

@@ -55,8 +55,10 @@ def test_a_not_a_problem_click_shows_in_the_status_and_spends_the_budget(watched
     card = watched.card_of("gateway")
     clicked = watched.andon.click(WatchActionId.DISMISS, watched.key_of(card), OUTSIDER, CHANNEL, card.response["ts"])
     assert clicked.status_code == 200
-    watched.andon.fake.wait_for(lambda: [c for c in watched.andon.fake.calls_to("chat.update")
-                                         if c.args.get("ts") == card.response["ts"]], what="the card's update")
+    watched.andon.fake.wait_for(
+        lambda: [c for c in watched.andon.fake.calls_to("chat.update") if c.args.get("ts") == card.response["ts"]],
+        what="the card's update",
+    )
 
     blocks = _status(watched.andon, user=OUTSIDER)  # anyone in the channel may ask
 
@@ -83,8 +85,15 @@ def test_the_status_of_a_blind_or_stopped_watch_says_so(fake_slack: Any, tmp_pat
 
     with serving(fake_slack, tmp_path, slack_kb, watch=True, watch_interval_s=30) as andon:
         state, now = WatchState(andon.store.db), andon.running.desk.deps.clock()
-        state.record_scan({"at": now - 10, "series": 0, "services": 0, "seconds": 0.01,
-                           "blind": "blind: BackendError: Prometheus at http://prom:9090 unreachable"})
+        state.record_scan(
+            {
+                "at": now - 10,
+                "series": 0,
+                "services": 0,
+                "seconds": 0.01,
+                "blind": "blind: BackendError: Prometheus at http://prom:9090 unreachable",
+            }
+        )
         state.set_blind("BackendError: Prometheus at http://prom:9090 unreachable", now - 10)
         blind = _section(_status(andon), WatchBlockId.STATUS)
         state.record_scan({"at": now - 600, "series": 40, "services": 5, "seconds": 0.2})

@@ -27,11 +27,23 @@ def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
 
 def _serve(tmp_path: Path, fake: FakeSlack, **extra: str) -> tuple[str, subprocess.Popen[str]]:
     port = free_port()
-    env = _env(tmp_path, SLACK_BOT_TOKEN="xoxb-proc", SLACK_SIGNING_SECRET=SECRET, ANDON_SLACK_API_URL=fake.api_url,
-               ANDON_INCIDENT_CHANNELS='["CINCIDENT1"]', ANDON_WORKER="thread", **extra)
-    process = subprocess.Popen([sys.executable, "-m", "andon", "serve", "--mode", "http", "--port", str(port),
-                                "--telemetry", str(TELEMETRY)], cwd=ROOT, env=env, text=True,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    env = _env(
+        tmp_path,
+        SLACK_BOT_TOKEN="xoxb-proc",
+        SLACK_SIGNING_SECRET=SECRET,
+        ANDON_SLACK_API_URL=fake.api_url,
+        ANDON_INCIDENT_CHANNELS='["CINCIDENT1"]',
+        ANDON_WORKER="thread",
+        **extra,
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-m", "andon", "serve", "--mode", "http", "--port", str(port), "--telemetry", str(TELEMETRY)],
+        cwd=ROOT,
+        env=env,
+        text=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     url = f"http://127.0.0.1:{port}"
     wait_http(f"{url}/healthz", timeout_s=120)
     return url, process
