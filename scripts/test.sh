@@ -13,5 +13,6 @@ if command -v pg_ctlcluster >/dev/null && ! (command -v pg_isready >/dev/null &&
 fi
 
 .venv/bin/ruff check .
+.venv/bin/ruff format --check .
 .venv/bin/mypy
 .venv/bin/pytest "$@"
