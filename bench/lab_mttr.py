@@ -19,7 +19,7 @@ __all__ = ["NAME", "run", "TARGET_S"]
 NAME = "lab_mttr"
 TITLE = "Lab MTTR (page → verified recovery)"
 TARGET_S = 60.0
-"""Issue 7: page → verified recovery under a minute, for every fault."""
+"""The target: page → verified recovery under a minute, for every fault."""
 QUICK_FAULT = "bad_deploy"
 
 

@@ -19,7 +19,7 @@ __all__ = ["NAME", "run"]
 
 NAME = "watch_scan"
 TARGET_S = 5.0
-"""Issue 19: one scan of 1,000 services × 20 series in at most 5 s."""
+"""The target: one scan of 1,000 services × 20 series in at most 5 s."""
 
 
 class _Memory:
