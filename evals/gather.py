@@ -91,7 +91,7 @@ def _rcaeval_case(folder: Path, settings: Settings, knowledge: _Knowledge) -> Ca
     }
     report = _investigate(
         settings,
-        Sources(metrics=telemetry, services=case.services),
+        Sources(metrics=telemetry, services=case.services, replayed=True),
         knowledge.shared,
         trigger,
         telemetry.end,

@@ -152,7 +152,7 @@ def run_case(case: RCACase, settings: Settings, knowledge: _Knowledge) -> tuple[
         start=min(float(s.times[0]) for s in case.series),
         end=max(float(s.times[-1]) for s in case.series),
     )
-    sources = Sources(metrics=telemetry, services=case.services)
+    sources = Sources(metrics=telemetry, services=case.services, replayed=True)
     trigger = {
         "text": f"Anomaly detected in the system since {to_datetime(case.inject_time).strftime('%H:%M:%S')}",
         "ts": case.inject_time,

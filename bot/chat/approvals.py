@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Literal, cast
 
-from bot.agent.nodes.closing import report_from_state
+from bot.agent.report import report_from_state
 from bot.agent.state import InvestigationState
 from bot.approval import ApprovalState, approval_state, expires_at
 from bot.chat.blocks import Block, notice, proposal_card, verification_message

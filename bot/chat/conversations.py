@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, cast
 
-from bot.agent.nodes.closing import report_from_state
+from bot.agent.report import report_from_state
 from bot.agent.state import InvestigationState
 from bot.chat.answers import Answerer, looks_like_question
 from bot.chat.approvals import Approvals

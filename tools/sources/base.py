@@ -154,6 +154,8 @@ class Sources:
     services: list[str] = field(default_factory=list)
     graph_reader: Callable[[], tuple[str, dict[str, list[str]]]] | None = None
     """Reads (origin, call graph) from telemetry, such as a servicegraph metric, when no topology is configured."""
+    replayed: bool = False
+    """Whether every member replays recorded telemetry (a scenario or fixture) rather than reading a live system."""
 
     def call_graph(self) -> dict[str, list[str]]:
         """The configured topology, else the one telemetry records (read once, when first needed)."""

@@ -245,4 +245,5 @@ def load_replay_sources(
         actuator=ReplayActuator(heals=list(heals or [])),
         topology=dict(topology or {}),
         services=services,
+        replayed=True,
     )

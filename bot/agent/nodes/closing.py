@@ -11,16 +11,13 @@ import numpy as np
 from langgraph.runtime import Runtime
 
 from bot.agent.context import AgentContext
+from bot.agent.report import report_from_state
 from bot.agent.state import InvestigationState
-from bot.models import Report
-from bot.prompts import render
-from bot.report_view import distinct_evidence, log_examples, readable, related_incidents
 from tools.rca.evidence import read_evidence
-from tools.redaction import redact_data
 from tools.sources import MetricsSource, Scraped
 from tools.sources.profiles import RATE_WINDOW_SCRAPES, parse_selector
 
-__all__ = ["verify", "report", "report_from_state", "symptom_recovered", "symptom_series", "is_counter", "increase"]
+__all__ = ["verify", "report", "symptom_recovered", "symptom_series", "is_counter", "increase"]
 
 
 COUNTER_SUFFIXES = ("_total", "_count", "_sum")
@@ -297,7 +294,7 @@ def verify(state: InvestigationState, runtime: Runtime[AgentContext]) -> dict[st
         return {"verification": {"checked": False, "recovered": None, "detail": "no action was executed"}}
     ctx.announce("verifying")
     healed = getattr(ctx.sources.actuator, "healed", None)
-    if isinstance(healed, bool) and ctx.sources.metrics is not None and hasattr(ctx.sources.metrics, "log_lines"):
+    if isinstance(healed, bool) and ctx.sources.replayed:
         if not getattr(ctx.sources.actuator, "heals", None):  # example telemetry: no fix is known to change it
             return {"verification": {"checked": True, "recovered": None, "detail": REPLAY_CANNOT_RECOVER}}
         return {
@@ -315,79 +312,6 @@ def verify(state: InvestigationState, runtime: Runtime[AgentContext]) -> dict[st
         if held >= RECOVERY_READINGS or time.time() >= deadline:
             return {"verification": {"checked": True, "recovered": recovered, "detail": detail, "at": time.time()}}
         time.sleep(min(VERIFY_POLL_S, max(deadline - time.time(), 0.1)))
-
-
-def _blind_summary(notes: list[str]) -> str:
-    """Why no hypothesis could be formed, naming what could not be read (the backend and its error)."""
-    unread = [n.removeprefix("inconclusive: ") for n in notes if n.startswith(("inconclusive:", "could not read"))]
-    return (
-        "Inconclusive: no hypothesis could be formed; "
-        + ("; ".join(unread) if unread else "no telemetry answered")
-        + "."
-    )
-
-
-def report_from_state(state: InvestigationState) -> dict[str, Any]:
-    """The :class:`Report` for ``state`` as JSON; also a draft while the graph waits for approval."""
-    hypotheses = state.get("hypotheses", [])
-    best = hypotheses[0] if hypotheses else None
-    root = (
-        {"service": best["service"], "category": best["category"], "confidence": best["confidence"]}
-        if best
-        else {"service": None, "category": None, "confidence": 0.0}
-    )
-    notes = list(dict.fromkeys(state.get("notes", [])))
-    verdict = state.get("verdict") or ("diagnosed" if best else "inconclusive")
-    calls = state.get("calls", [])
-    related = related_incidents(state.get("similar", []), root)
-    examples = log_examples(calls)
-    shown = [
-        {**e, "summary": readable(str(e["summary"]), examples).removeprefix("✓ ")}
-        for e in distinct_evidence((best or {}).get("evidence", []))
-    ]
-    summary = (
-        render(
-            "report",
-            incident=state["incident"],
-            root=root,
-            best={**(best or {"summary": ""}), "evidence": shown},
-            others=hypotheses[1:3],
-            runbook=next(iter(state.get("runbooks", [])), None),
-            similar=next(iter(related), None),
-            notes=[readable(n, examples) for n in notes],
-            verdict=verdict,
-        )
-        if best
-        else _blind_summary(notes)
-    )
-    result = Report(
-        incident=state["incident"],  # type: ignore[arg-type]
-        summary=summary,
-        root_cause=root,
-        hypotheses=hypotheses,  # type: ignore[arg-type]
-        verdict=verdict,  # type: ignore[arg-type]
-        proposals=state.get("proposals", []),  # type: ignore[arg-type]
-        evidence=calls,  # type: ignore[arg-type]
-        runbooks=state.get("runbooks", []),
-        similar_incidents=state.get("similar", []),
-        related_incidents=related,
-        retrieved_runbooks=state.get("retrieved", []),
-        actions=state.get("actions", []),
-        verification=state.get("verification"),
-        reasoner=state.get("reasoner", "rules"),
-        notes=notes,
-        trust=state.get("trust") if state.get("reasoner") == "llm" else None,
-        tokens=state.get("tokens", {}),
-        tool_calls=len(calls),
-        steps=state.get("round", 0),
-        duration_s=round(time.time() - float(state.get("started", time.time())), 3),
-    )
-    out = result.model_dump(mode="json")
-    # tool results were redacted when they were made; everything else in the report is redacted here
-    evidence = out.pop("evidence")
-    out = redact_data(out)
-    out["evidence"] = evidence
-    return dict(out)
 
 
 def report(state: InvestigationState, runtime: Runtime[AgentContext]) -> dict[str, Any]:

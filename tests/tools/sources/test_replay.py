@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tools.sources.replay import ReplayTelemetry
+from tools.sources.base import Sources
+from tools.sources.replay import ReplayTelemetry, load_replay_sources
 from tools.sources.selectors import parse_selectors
 from tools.sources.timespec import parse_duration, parse_instant
 
@@ -100,3 +101,11 @@ def test_a_history_too_fine_to_generate_is_refused_with_the_reason() -> None:
         ReplayTelemetry.from_spec(spec, REF)
     with pytest.raises(ValueError, match="needs a window"):
         ReplayTelemetry.from_spec({"history": {"step": "10m"}, "metrics": []}, REF)
+
+
+def test_replayed_sources_say_so_and_live_ones_do_not() -> None:
+    """``Sources.replayed`` tells recorded telemetry from a live system (verify trusts the replay's actuator)."""
+    replayed = load_replay_sources(SPEC, REF, {"checkout": ["payments"]}, seed_key="s")
+    assert replayed.replayed is True
+    assert Sources().replayed is False
+    assert Sources(metrics=replayed.metrics).replayed is False, "only whoever builds the bundle says it is replayed"
