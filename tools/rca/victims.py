@@ -13,12 +13,13 @@ from dataclasses import replace
 
 from tools.rca.changes import AUTH_WORDS
 from tools.rca.evidence import Evidence
+from tools.rca.load import amplifies, became_active
 from tools.rca.nesting import parts_of
 from tools.rca.params import Params
 from tools.rca.records import LogSpike, ServiceRecord
 from tools.rca.roles import role_of
 from tools.rca.scope import zone_of
-from tools.rca.services import OWN_CREDENTIAL, amplifies, became_active, rescore
+from tools.rca.services import OWN_CREDENTIAL, rescore
 from tools.rca.vocabulary import FAULT_KINDS
 
 __all__ = [

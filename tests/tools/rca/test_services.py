@@ -133,7 +133,7 @@ def test_a_record_shows_every_metric_however_many_stronger_series_crowd_it() -> 
 
 
 def test_a_starved_service_is_not_a_job_that_started_but_one_whose_work_began_from_idle_is() -> None:
-    from tools.rca.services import became_active
+    from tools.rca.load import became_active
 
     starved = [
         series("inventory", "cpu_throttled_ratio", 0.0, 0.0, shift=0.9),

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from tests.support.telemetry import evidence_of, shift
+from tools.rca.load import amplifies
 from tools.rca.params import Params
-from tools.rca.services import amplifies
 from tools.rca.victims import reconcile_load
 
 TOPOLOGY = {"checkout": ["gateway"], "gateway": ["psp"], "psp": []}
