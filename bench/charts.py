@@ -18,7 +18,7 @@ from typing import Any
 
 import httpx
 
-from bench.fake_slack import Posted
+from bench.fake_slack import Call
 from bench.result import BenchOptions, Result
 from bench.served import EXAMPLES, ROOT, alert_payload, serve
 from bench.system import median, ms
@@ -78,14 +78,14 @@ def _alert(server: Any, tag: str) -> float:
     if response.status_code != 202:
         raise RuntimeError(f"webhook answered {response.status_code}: {response.text[:200]}")
 
-    def found(method: str, block: str | None = None) -> Posted | None:
+    def found(method: str, block: str | None = None) -> Call | None:
         return next(
             (c for c in server.slack.calls[before:] if c.method == method and (block is None or c.has_block(block))),
             None,
         )
 
-    card = server.slack.wait_for(lambda: found("chat.postMessage", "andon.rca.header"), timeout=120.0)
-    charts = server.slack.wait_for(lambda: found("files.completeUploadExternal"), timeout=60.0)
+    card = server.slack.poll(lambda: found("chat.postMessage", "andon.rca.header"), timeout=120.0)
+    charts = server.slack.poll(lambda: found("files.completeUploadExternal"), timeout=60.0)
     if card is None or charts is None:
         raise RuntimeError(f"no {'RCA card' if card is None else 'charts'} for the alert within the time allowed")
     return float(charts.at - card.at)

@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 
-from bench.fake_slack import Posted
+from bench.fake_slack import Call
 from bench.result import BenchOptions, Result
 from bench.served import EXAMPLES, alert_payload, serve
 from bench.system import median, ms
@@ -41,13 +41,13 @@ def _one(server: Any, example: str, tag: str) -> dict[str, float]:
     if response.status_code != 202:
         raise RuntimeError(f"webhook answered {response.status_code}: {response.text[:200]}")
 
-    def new_posts() -> list[Posted]:
+    def new_posts() -> list[Call]:
         return [c for c in server.slack.calls[before:] if c.method == "chat.postMessage"]
 
-    def rca() -> Posted | None:
+    def rca() -> Call | None:
         return next((p for p in new_posts() if p.has_block("andon.rca.header")), None)
 
-    card = server.slack.wait_for(rca, timeout=120.0)
+    card = server.slack.poll(rca, timeout=120.0)
     if card is None:
         raise RuntimeError(f"no RCA card for {example} within 120 s")
     root = next(p for p in new_posts() if not p.args.get("thread_ts"))

@@ -20,7 +20,7 @@ from urllib.parse import urlencode
 
 import httpx
 
-from bench.fake_slack import BenchSlack, Posted
+from bench.fake_slack import Call, FakeSlack
 from bench.system import rss_mb
 
 __all__ = [
@@ -72,7 +72,7 @@ class ServedAndon:
         self.telemetry = telemetry
         self.data_from = data_from
         self.start_timeout_s = start_timeout_s
-        self.slack = BenchSlack()
+        self.slack = FakeSlack(clock=time.perf_counter)
         self.port = _free_port()
         self.process: subprocess.Popen[bytes] | None = None
         self.started_in_s = 0.0
@@ -166,8 +166,8 @@ class ServedAndon:
         self.slack.stop()
         self._tmp.cleanup()
 
-    def rca_cards(self) -> list[Posted]:
-        return [p for p in self.slack.posts() if p.has_block("andon.rca.header")]
+    def rca_cards(self) -> list[Call]:
+        return self.slack.posts_with("andon.rca.header")
 
 
 class InProcessAndon:
@@ -180,7 +180,7 @@ class InProcessAndon:
     def __init__(self, telemetry: Path, data_from: Path) -> None:
         self.telemetry = telemetry
         self.data_from = data_from
-        self.slack = BenchSlack()
+        self.slack = FakeSlack(clock=time.perf_counter)
         self.started_in_s = 0.0
         self._tmp = tempfile.TemporaryDirectory(prefix="andon-bench-inproc-")
         self._running: Any = None
@@ -222,8 +222,8 @@ class InProcessAndon:
         self.slack.stop()
         self._tmp.cleanup()
 
-    def rca_cards(self) -> list[Posted]:
-        return [p for p in self.slack.posts() if p.has_block("andon.rca.header")]
+    def rca_cards(self) -> list[Call]:
+        return self.slack.posts_with("andon.rca.header")
 
 
 def serve(telemetry: Path, workdir: Path, in_process: bool) -> ServedAndon | InProcessAndon:

@@ -96,7 +96,7 @@ def run(options: BenchOptions) -> Result:
                 by_kind[reply.kind].append(reply)
             per_burst.append(stats(replies))
             time.sleep(0.5)
-        acknowledged = sum(1 for p in server.slack.posts() if p.has_block("andon.progress"))
+        acknowledged = len(server.slack.posts_with("andon.progress"))
         finished = len(server.rca_cards())
         kind = server.kind
     summary = {k: median([b[k] for b in per_burst]) for k in ("p50_ms", "p95_ms", "p99_ms", "max_ms")}

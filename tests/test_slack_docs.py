@@ -21,7 +21,7 @@ import httpx
 import pytest
 import yaml
 
-from tests.support.fake_slack import FakeSlack
+from bench.fake_slack import FakeSlack
 from tests.support.net import free_port, wait_http
 from tests.support.postgres import require_postgres, scratch_database
 from tests.support.servers import _running, require_binary, start_prometheus

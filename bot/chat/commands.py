@@ -1,7 +1,7 @@
 """``/andon`` subcommands. :meth:`Commands.handle` answers within the 3-second ack (help, lists, status,
 notes); anything slower (investigate, runbook, ask, resolve, postmortem, declare) is a durable job, run on
-the worker pool or in the worker process, that replies through ``respond``. Unknown subcommands
-get the help, never silence."""
+the worker pool or in the worker process, that replies through ``respond`` (the jobs' bodies are in
+``bot.chat.command_jobs``). Unknown subcommands get the help, never silence."""
 
 from __future__ import annotations
 
@@ -14,23 +14,19 @@ from typing import Any
 
 from bot.chat.blocks import (
     Block,
-    answer_message,
     help_blocks,
     incidents_list,
     notice,
-    runbook_results,
     status_card,
     timeline_blocks,
 )
-from bot.chat.blocks.kit import mention, untrusted
-from bot.chat.conversations import Conversations, thread_incident_id
-from bot.chat.declare import declare_incident
+from bot.chat.blocks.kit import untrusted
+from bot.chat.command_jobs import CommandJobs
+from bot.chat.conversations import Conversations
 from bot.chat.deps import ChatDeps
 from bot.chat.ids import Subcommand
 from bot.chat.jobs import Jobs
-from bot.chat.learning import LearningError, draft_postmortem, learned_incident, root_cause_text
 from bot.chat.watch.status import watch_command
-from bot.intake import IntakeError
 
 __all__ = ["Commands", "CommandRequest", "CommandReply", "HELP", "AT_ONCE", "TRIGGER_WINDOW_S"]
 
@@ -84,7 +80,10 @@ def _reply(text: str, *more: str) -> CommandReply:
     return CommandReply(notice(text, *more))
 
 
-class Commands:
+class Commands(CommandJobs):
+    """Answers ``/andon`` at once, and accepts the slow part as a durable job; the jobs' bodies are in
+    :class:`~bot.chat.command_jobs.CommandJobs`."""
+
     def __init__(
         self,
         deps: ChatDeps,
@@ -276,31 +275,12 @@ class Commands:
         self._durable("investigate", request, rest)
         return _reply(f":mag: Opening an incident for “{untrusted(rest)}” — follow it in the thread.")
 
-    def _investigate(self, request: CommandRequest, text: str) -> None:
-        root = self.deps.workspace.post(
-            request.channel, notice(f":rotating_light: {mention(request.user)} opened an incident: *{untrusted(text)}*")
-        )
-        try:
-            self.conversations.open_incident(
-                {"text": text, "channel": request.channel, "user": request.user},
-                request.channel,
-                root,
-                thread_incident_id(request.channel, root),
-                opened_by=request.user,
-            )
-        except IntakeError as exc:
-            request.respond(notice(f"Cannot open an incident: {untrusted(exc)}"))
-
     def runbook(self, request: CommandRequest, rest: str) -> CommandReply:
         if not rest:
             return _reply("What should I look for? `/andon runbook kafka consumer lag`")
 
         self._durable("runbook", request, rest)
         return _reply(f":books: Searching the runbooks for “{untrusted(rest)}”…")
-
-    def _runbook(self, request: CommandRequest, query: str) -> None:
-        hits = self.deps.kb.search(query, k=5, kind="runbook") if self.deps.kb is not None else []
-        request.respond(runbook_results(query, [h.to_dict() for h in hits]))
 
     def ask(self, request: CommandRequest, rest: str) -> CommandReply:
         incident, question = self._target(request, rest)
@@ -311,11 +291,6 @@ class Commands:
 
         self._durable("ask", request, incident["id"], question)
         return _reply(f":thinking_face: Looking at the evidence of `{incident['id']}`…")
-
-    def _ask(self, request: CommandRequest, incident_id: str, question: str) -> None:
-        text = self.conversations.answerer.answer((self.deps.store.get(incident_id) or {}).get("report"), question)
-        self.deps.store.note(incident_id, "question", question, request.user)
-        request.respond(answer_message(question, text, request.user))
 
     def resolve(self, request: CommandRequest, rest: str) -> CommandReply:
         if not self._may("resolve", request):
@@ -347,33 +322,6 @@ class Commands:
         self._durable("resolve", request, incident["id"], summary, category)
         return _reply(f":white_check_mark: Resolving `{incident['id']}`…")
 
-    def _resolve(self, request: CommandRequest, incident_id: str, summary: str, category: str | None) -> None:
-        incident = self.deps.store.get(incident_id) or {}
-        channel, thread = incident.get("channel"), incident.get("thread_ts")
-        link = self.deps.workspace.permalink(channel, thread) if channel and thread else ""
-        try:
-            document = learned_incident(incident, summary, link, category, by=request.user)
-        except LearningError as exc:
-            request.respond(notice(untrusted(exc)))
-            return
-        if self.deps.kb is not None:
-            self.deps.kb.add_document(document)
-        self.deps.store.set_status(
-            incident_id,
-            "resolved",
-            root_cause=root_cause_text(incident.get("report")) or document.category.replace("_", " "),
-            fix=summary,
-        )
-        self.deps.store.note(incident_id, "resolved", summary, request.user)
-        message = notice(
-            f":white_check_mark: *Resolved* by {mention(request.user)}: {untrusted(summary)}",
-            f"Learned as past incident `{document.id}` ({document.category.replace('_', ' ')}); "
-            "future investigations will recall it. `/andon postmortem` drafts the write-up.",
-        )
-        if channel:
-            self.deps.workspace.post(channel, message, thread_ts=thread)
-        request.respond(message)
-
     def postmortem(self, request: CommandRequest, rest: str) -> CommandReply:
         if not self._may("postmortem", request):
             return self._not_allowed("postmortem")
@@ -383,21 +331,6 @@ class Commands:
         self._durable("postmortem", request, incident["id"])
         return _reply(f":memo: Drafting the postmortem of `{incident['id']}` from its timeline…")
 
-    def _postmortem(self, request: CommandRequest, incident_id: str) -> None:
-        incident = self.deps.store.get(incident_id) or {}
-        draft = draft_postmortem(incident, self.deps.store.timeline(incident_id))
-        channel = incident.get("channel") or request.channel
-        self.deps.workspace.upload(
-            channel,
-            incident.get("thread_ts"),
-            f"postmortem-{incident_id}.md",
-            draft,
-            f"Postmortem draft — {incident.get('title', incident_id)}",
-            "Postmortem draft from the timeline: summary, impact, timeline, root cause, actions.",
-        )
-        self.deps.store.note(incident_id, "postmortem", "postmortem draft posted", request.user)
-        request.respond(notice(f":memo: Postmortem draft for `{incident_id}` posted in the incident thread."))
-
     def declare(self, request: CommandRequest, rest: str) -> CommandReply:
         if not self._may("declare", request):
             return self._not_allowed("declare")
@@ -405,10 +338,6 @@ class Commands:
             return _reply("Give the incident a title: `/andon declare checkout errors after deploy`.")
         self._durable("declare", request, rest)
         return _reply(f":rotating_light: Declaring “{rest}” — creating the incident channel…")
-
-    def _declare(self, request: CommandRequest, rest: str) -> None:
-        channel = declare_incident(self.deps, self.conversations, rest, request.user)
-        request.respond(notice(f":rotating_light: Declared: <#{channel}> — responders invited, runbook bookmarked."))
 
 
 def _archive_link(channel: str | None, ts: str | None) -> str:

@@ -11,9 +11,9 @@ from typing import Any
 import httpx
 import pytest
 
+from bench.fake_slack import FakeSlack
 from bot.chat.watch.watcher import start_watcher
 from bot.settings import load_settings
-from tests.support.fake_slack import FakeSlack
 from tests.support.served_slack import (
     GROUP,
     GROUP_MEMBER,

@@ -1,7 +1,8 @@
 """A recording HTTP(S) server on 127.0.0.1 for tests: canned answers per (method, path), every request kept.
 
-Used to replay backend wire formats (Loki, Kubernetes, a change feed), to receive webhooks, and to
-serve a hand-written ``/metrics`` page that a real Prometheus scrapes.
+Used to replay backend wire formats (Loki, Kubernetes, a change feed, Prometheus' query API), to receive
+webhooks, to serve a hand-written ``/metrics`` page that a real Prometheus scrapes, and as a forwarding proxy
+(a ``fallback`` answer that relays every request).
 """
 
 from __future__ import annotations
@@ -62,9 +63,12 @@ _NOT_FOUND = Reply(
 
 @dataclass
 class RecordingServer:
-    """Routes ``(METHOD, /path)`` to answers; unknown routes get a Kubernetes-style 404 Status."""
+    """Routes ``(METHOD, /path)`` to answers; unknown routes get ``fallback`` (a Kubernetes-style 404 Status
+    unless given)."""
 
     routes: dict[tuple[str, str], Answer] = field(default_factory=dict)
+    fallback: Answer = field(default_factory=lambda: _NOT_FOUND)
+    """The answer for any request no route names: a server that answers every path (a catch-all API, a proxy)."""
     requests: list[RecordedRequest] = field(default_factory=list)
     url: str = ""
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -83,7 +87,7 @@ class RecordingServer:
     def answer(self, request: RecordedRequest) -> Reply:
         with self._lock:
             self.requests.append(request)
-        answer = self.routes.get((request.method, request.path), _NOT_FOUND)
+        answer = self.routes.get((request.method, request.path), self.fallback)
         if callable(answer):
             answer = answer(request)
         return answer if isinstance(answer, Reply) else Reply(answer)
@@ -129,12 +133,20 @@ def _handler_for(server: RecordingServer) -> type[BaseHTTPRequestHandler]:
 
 @contextmanager
 def recording_server(
-    routes: dict[tuple[str, str], Answer] | None = None, tls: ssl.SSLContext | None = None
+    routes: dict[tuple[str, str], Answer] | None = None,
+    tls: ssl.SSLContext | None = None,
+    *,
+    fallback: Answer = _NOT_FOUND,
+    port: int = 0,
 ) -> Iterator[RecordingServer]:
-    """A started :class:`RecordingServer` on a free loopback port, shut down on exit; HTTPS with ``tls``
-    (a server-side context holding the certificate)."""
-    server = RecordingServer(routes=dict(routes or {}))
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(server))
+    """A started :class:`RecordingServer` on a free loopback port (or ``port``: a server that goes away and
+    comes back where its clients expect it), shut down on exit; HTTPS with ``tls`` (a server-side context
+    holding the certificate). ``fallback`` answers what no route names.
+
+    A connection kept alive outlives the exit (its handler thread still answers on it): a test whose server
+    must really go away answers with ``Reply(..., headers={"Connection": "close"})``."""
+    server = RecordingServer(routes=dict(routes or {}), fallback=fallback)
+    httpd = ThreadingHTTPServer(("127.0.0.1", port), _handler_for(server))
     httpd.daemon_threads = True
     if tls is not None:  # a client that rejects the certificate fails the accept, which the server ignores
         httpd.socket = tls.wrap_socket(httpd.socket, server_side=True)

@@ -18,9 +18,9 @@ from urllib.parse import urlencode
 
 import httpx
 
+from bench.fake_slack import FakeSlack
 from bot.settings import load_settings
 from bot.slack.runner import Running, start
-from tests.support.fake_slack import FakeSlack
 from tests.support.net import free_port
 from tests.support.slack_signing import SECRET, signed_headers
 from tools import Risk, ToolRegistry, default_registry

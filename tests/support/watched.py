@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bench.fake_slack import Call, FakeSlack
 from bot.chat.blocks.warning import WatchBlockId
 from bot.chat.watch.watcher import Watcher
 from bot.watch import WatchState
-from tests.support.fake_slack import Call, FakeSlack
 from tests.support.served_slack import Andon
 
 __all__ = ["Watched", "card_text", "cards"]

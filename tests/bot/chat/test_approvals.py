@@ -9,10 +9,10 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from bench.fake_slack import Call
 from bot.chat.approvals import Approvals
 from bot.chat.blocks import parse_button_value
 from bot.chat.ids import ActionId, BlockId
-from tests.support.fake_slack import Call
 from tests.support.served_slack import APPROVER, GROUP_MEMBER, OUTSIDER, SECOND_APPROVER, Andon
 
 pytestmark = pytest.mark.integration

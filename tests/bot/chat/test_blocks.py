@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from bench.fake_slack import block_problem
 from bot.chat.blocks import (
     MAX_BLOCKS,
     MAX_SECTION_TEXT,
@@ -20,7 +21,6 @@ from bot.chat.blocks import (
 from bot.chat.commands import HELP
 from bot.chat.ids import ActionId, BlockId
 from bot.chat.plaintext import blocks_to_text
-from tests.support.fake_slack import _block_problem
 from tests.support.reports import INCIDENT, huge_report
 
 
@@ -32,7 +32,7 @@ def test_rca_card_of_a_huge_report_stays_within_limits_and_says_so() -> None:
     blocks = rca_card(huge_report())
     assert len(blocks) <= MAX_BLOCKS
     assert all(len(t) <= MAX_SECTION_TEXT for t in _section_texts(blocks))
-    assert _block_problem(blocks) is None
+    assert block_problem(blocks) is None
     text = json.dumps(blocks)
     assert "truncated" in text and "more tool result(s) not shown" in text
     assert "<https://wiki.example.com/pm|old>" in text
@@ -55,7 +55,7 @@ def test_proposal_card_for_destructive_action() -> None:
         "created_at": 1000.0,
     }
     blocks = proposal_card(proposal, [], incident_id="inc-1", required=2, expires_at=2800.0)
-    assert _block_problem(blocks) is None
+    assert block_problem(blocks) is None
     actions = next(b for b in blocks if b.get("block_id") == BlockId.PROPOSAL_ACTIONS)["elements"]
     approve, reject = actions
     assert approve["action_id"] == ActionId.APPROVE and approve["style"] == "danger"
@@ -75,11 +75,11 @@ def test_proposal_card_for_destructive_action() -> None:
 
 
 def test_progress_ack_help_verification_and_timeline_shapes() -> None:
-    assert _block_problem(ack_message(INCIDENT)) is None
+    assert block_problem(ack_message(INCIDENT)) is None
     steps = [f"step {i}" for i in range(30)]
     progress = progress_message(INCIDENT, steps, done=True, elapsed_s=2.5)
     assert "earlier step" in json.dumps(progress) and "2.5s" in json.dumps(progress)
-    assert _block_problem(help_blocks(HELP, unknown="x" * 500)) is None
+    assert block_problem(help_blocks(HELP, unknown="x" * 500)) is None
     report = {
         "actions": [
             {
@@ -94,7 +94,7 @@ def test_progress_ack_help_verification_and_timeline_shapes() -> None:
     }
     assert "Verified" in json.dumps(verification_message(report))
     entries = [{"at": 1000.0 + i, "kind": "note", "text": "t" * 900, "by": "U1"} for i in range(200)]
-    assert _block_problem(timeline_blocks(INCIDENT, entries)) is None
+    assert block_problem(timeline_blocks(INCIDENT, entries)) is None
 
 
 def test_plaintext_rendering_keeps_the_card_readable() -> None:

@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 from rich.console import Console
 
+from bench.fake_slack import FakeSlack
 from bot.charts.render import COLORS, HEIGHT_PX, WIDTH_PX
 from bot.chat.ids import BlockId
-from tests.support.fake_slack import FakeSlack
 from tests.support.png import decode, near, pixel_spread
 from tests.support.served_slack import ALERT, CHANNEL, Andon, serving
 

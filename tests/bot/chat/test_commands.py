@@ -10,8 +10,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from bench.fake_slack import FakeSlack
 from bot.chat.ids import BlockId
-from tests.support.fake_slack import FakeSlack
 from tests.support.served_slack import APPROVER, CHANNEL, OUTSIDER, Andon, serving, signed_headers
 
 pytestmark = pytest.mark.integration

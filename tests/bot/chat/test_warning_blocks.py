@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from bench.fake_slack import block_problem
 from bot.chat.blocks.warning import MAX_BUTTON_VALUE, WatchActionId, WatchBlockId, warning_card
-from tests.support.fake_slack import _block_problem
 
 T0 = 1_800_000_000.0  # 07:20:00 UTC
 WARNING = {
@@ -57,7 +57,7 @@ def test_the_card_says_what_moved_since_when_the_likely_cause_and_the_evidence()
     assert "*Early warning — payments latency_p99_seconds 0.2 s → 1.4 s since 07:55:00 UTC* (no alert yet)" in text
     assert "*Likely cause:* a change on payments itself" in text
     assert '*Evidence:* `latency_p99_seconds{route="/pay"}`' in text and "z=60.6" in text
-    assert _block_problem(blocks) is None
+    assert block_problem(blocks) is None
 
 
 def test_a_warning_another_service_may_explain_names_it_as_the_likely_cause() -> None:
@@ -129,12 +129,12 @@ def test_odd_records_degrade_instead_of_raising() -> None:
         {"seconds_to_full": "soon", "capacity": 0, "level": "x"},
     ):
         blocks = warning_card(detail, KEY, outcome={"action": 3})  # type: ignore[dict-item]
-        assert _block_problem(blocks) is None and "?" in _text(blocks)
-    assert _block_problem(warning_card("not a dict", KEY)) is None  # type: ignore[arg-type]
+        assert block_problem(blocks) is None and "?" in _text(blocks)
+    assert block_problem(warning_card("not a dict", KEY)) is None  # type: ignore[arg-type]
 
 
 def test_a_key_too_long_for_a_button_gets_no_buttons_but_says_how_to_dismiss() -> None:
     blocks = warning_card(WARNING, "forecast:" + "x" * MAX_BUTTON_VALUE)
 
     assert _buttons(blocks) == [] and "andon watch --dismiss" in _text(blocks)
-    assert _block_problem(blocks) is None
+    assert block_problem(blocks) is None

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from bench.fake_slack import block_problem
 from bot.chat.blocks.warning import WatchBlockId
 from bot.chat.blocks.watch_status import MAX_LIVE_SHOWN, watch_status_blocks
 from bot.watch import WatchParams
 from bot.watch.budget import ServiceBudget
 from bot.watch.state import WarningThread
 from bot.watch.status import LiveItem, WatchStatus
-from tests.support.fake_slack import _block_problem
 
 T0 = 1_800_000_000.0
 
@@ -69,7 +69,7 @@ def test_many_live_warnings_are_listed_up_to_a_limit_with_their_threads_and_outc
     assert "…and 5 more" in live and "payments-0 latency> — investigating" in live
     assert "payments-1 latency> — silenced until <!date^" in live
     assert "svc19 and 5 more" in str(blocks) and "left unsaid: 1 called not a problem before" in str(blocks)
-    assert _block_problem(blocks) is None
+    assert block_problem(blocks) is None
 
 
 def test_names_from_the_metrics_are_inert_and_an_overspent_budget_shows_its_raised_threshold() -> None:

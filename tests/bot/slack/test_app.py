@@ -10,11 +10,11 @@ from unittest.mock import MagicMock
 
 import pytest
 
+from bench.fake_slack import FakeSlack
 from bot.chat.desk import Desk
 from bot.settings import SettingsError, load_settings
 from bot.slack.app import build_app
 from bot.slack.workspace import make_web_client
-from tests.support.fake_slack import FakeSlack
 from tests.support.net import free_port
 from tests.support.served_slack import SECRET
 

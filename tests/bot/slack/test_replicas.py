@@ -9,68 +9,49 @@ import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
+from bench.fake_slack import FakeSlack
 from bot.chat.blocks import parse_button_value
 from bot.chat.ids import ActionId, BlockId
 from bot.slack.runner import Running
-from tests.support.fake_slack import FakeSlack
+from tests.support.fakehttp import RecordedRequest, Reply, recording_server
 from tests.support.postgres import require_postgres, scratch_database
 from tests.support.served_slack import APPROVER, SECOND_APPROVER, Andon, launch
 
 TEXT = "checkout 5xx since 10:02, started after deploy"
+_NOT_RELAYED = ("content-type", "content-length", "transfer-encoding", "connection", "content-encoding")
+"""Reply headers the proxy does not copy: the recording server writes its own framing and content type."""
 
 
-class RoundRobin(ThreadingHTTPServer):
-    """A minimal load balancer: each request goes to the next replica in turn."""
+class RoundRobin:
+    """A minimal load balancer, as the answer of a recording server to every request: each request goes to the
+    next replica in turn, and the replica's answer comes back as it is."""
 
-    daemon_threads = True
-
-    def __init__(self, backends: list[str]) -> None:
+    def __init__(self, backends: list[str], client: httpx.Client) -> None:
         self.backends = itertools.cycle(backends)
         self.lock = threading.Lock()
-        self.client = httpx.Client(timeout=10)
-        super().__init__(("127.0.0.1", 0), _Forward)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}"
+        self.client = client
 
     def next_backend(self) -> str:
         with self.lock:
             return next(self.backends)
 
-
-class _Forward(BaseHTTPRequestHandler):
-    server: RoundRobin
-
-    def log_message(self, *args: Any) -> None:
-        pass
-
-    def _forward(self, method: str) -> None:
-        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "content-length")}
-        reply = self.server.client.request(
-            method, self.server.next_backend() + self.path, content=body, headers=headers
+    def __call__(self, request: RecordedRequest) -> Reply:
+        headers = {k: v for k, v in request.headers.items() if k not in ("host", "content-length")}
+        reply = self.client.request(
+            request.method,
+            self.next_backend() + request.path,
+            params=request.query,
+            content=request.body,
+            headers=headers,
         )
-        self.send_response(reply.status_code)
-        for key, value in reply.headers.items():
-            if key.lower() not in ("content-length", "transfer-encoding", "connection", "content-encoding"):
-                self.send_header(key, value)
-        self.send_header("Content-Length", str(len(reply.content)))
-        self.end_headers()
-        self.wfile.write(reply.content)
-
-    def do_POST(self) -> None:  # noqa: N802 - the stdlib's naming
-        self._forward("POST")
-
-    def do_GET(self) -> None:  # noqa: N802
-        self._forward("GET")
+        kept = {k: v for k, v in reply.headers.items() if k.lower() not in _NOT_RELAYED}
+        return Reply(reply.content, reply.status_code, reply.headers.get("content-type"), kept)
 
 
 @pytest.fixture
@@ -81,12 +62,13 @@ def replicas(fake_slack: FakeSlack, tmp_path: Path, slack_kb: Any) -> Iterator[t
     with scratch_database("andon_replicas") as url:
         first = launch(fake_slack, tmp_path / "a", slack_kb, database_url=url)
         second = launch(fake_slack, tmp_path / "b", slack_kb, database_url=url)
-        proxy = RoundRobin([str(first.url), str(second.url)])
-        threading.Thread(target=proxy.serve_forever, daemon=True).start()
-        proxied = Running(desk=first.desk, app=first.app, http=proxy)  # type: ignore[arg-type]
-        with httpx.Client(timeout=10) as client:
+        with (
+            httpx.Client(timeout=10) as forwarding,
+            recording_server(fallback=RoundRobin([str(first.url), str(second.url)], forwarding)) as proxy,
+            httpx.Client(timeout=10) as client,
+        ):
+            proxied = Running(desk=first.desk, app=first.app, http=proxy)  # type: ignore[arg-type]
             yield Andon(fake_slack, proxied, client), first, second
-        proxy.shutdown()
         first.stop()
         second.stop()
 

@@ -16,7 +16,7 @@ from urllib.parse import urlencode
 import httpx
 import pytest
 
-from tests.support.fake_slack import FakeSlack
+from bench.fake_slack import FakeSlack
 from tests.support.net import free_port, wait_http
 from tests.support.served_slack import ROOT, SECRET, TELEMETRY, signed_headers
 

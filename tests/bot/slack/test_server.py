@@ -21,10 +21,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bench.fake_slack import FakeSlack
 from bot.chat.ids import BlockId
 from bot.slack import server as edge
 from bot.slack.server import AndonHTTPServer, EdgeLimits
-from tests.support.fake_slack import FakeSlack
 from tests.support.served_slack import ALERT, APPROVER, CHANNEL, Andon, serving, signed_headers
 
 pytestmark = pytest.mark.integration

@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 from websockets.sync.server import Server, ServerConnection, serve
 
+from bench.fake_slack import FakeSlack
 from bot.chat.ids import BlockId
-from tests.support.fake_slack import FakeSlack
 from tests.support.net import free_port
 from tests.support.served_slack import launch
 

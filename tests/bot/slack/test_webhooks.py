@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
+from bench.fake_slack import FakeSlack
 from bot.chat.ids import BlockId
-from tests.support.fake_slack import FakeSlack
 from tests.support.served_slack import ALERT, CHANNEL, Andon, serving
 
 pytestmark = pytest.mark.integration

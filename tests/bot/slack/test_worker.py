@@ -14,12 +14,12 @@ from typing import Any
 import httpx
 import pytest
 
+from bench.fake_slack import FakeSlack
 from bot.chat.conversations import Conversations
 from bot.chat.ids import BlockId
 from bot.settings import load_settings
 from bot.slack.runner import Running, start
 from bot.slack.worker import NICENESS
-from tests.support.fake_slack import FakeSlack
 from tests.support.net import free_port
 from tests.support.served_slack import ALERT, CHANNEL, SECRET, TELEMETRY, Andon
 

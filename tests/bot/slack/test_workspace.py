@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 
+from bench.fake_slack import FakeSlack
 from bot.chat.blocks import MAX_BLOCKS, rca_card
 from bot.chat.ids import BlockId
 from bot.settings import load_settings
 from bot.slack.workspace import SlackWorkspace, api_base_url, make_web_client
-from tests.support.fake_slack import FakeSlack
 from tests.support.reports import huge_report
 from tests.support.served_slack import ALERT, Andon
 

@@ -5,14 +5,11 @@ once that it is blind, keeps scanning without a word, says once that it watches 
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
 
 import numpy as np
 import pytest
@@ -21,6 +18,7 @@ from bot.settings import load_settings
 from bot.sources import build_live_sources
 from bot.store import IncidentStore
 from bot.watch import Scanner, ScanReport, WatchParams, WatchState, watch_forever
+from tests.support.fakehttp import RecordedRequest, Reply, recording_server
 
 pytestmark = pytest.mark.integration
 
@@ -50,49 +48,35 @@ def _series(start: float, end: float, step: float, stepped_at: float) -> list[di
     return out
 
 
-def _handler(stepped_at: float) -> type[BaseHTTPRequestHandler]:
-    class PrometheusApi(BaseHTTPRequestHandler):
-        def log_message(self, *args: object) -> None:
-            pass
+def _prometheus_api(stepped_at: float) -> Callable[[RecordedRequest], Reply]:
+    """Prometheus' query API, for every path: the two services' series, their metric names, a scrape interval,
+    and an empty vector for anything else. Each answer closes its connection, so no kept-alive connection
+    outlives the server: once it is gone, Prometheus is unreachable."""
 
-        def do_GET(self) -> None:  # noqa: N802 — http.server's name
-            url = urlsplit(self.path)
-            query = {k: v[-1] for k, v in parse_qs(url.query).items()}
-            data: object = {"resultType": "vector", "result": []}
-            if url.path == "/api/v1/query_range":
-                vocabulary = "latency_p99_seconds" in query.get("query", "")
-                result = (
-                    _series(float(query["start"]), float(query["end"]), float(query["step"]), stepped_at)
-                    if vocabulary
-                    else []
-                )
-                data = {"resultType": "matrix", "result": result}
-            elif url.path == "/api/v1/label/__name__/values":
-                data = ["latency_p99_seconds", "request_rate"]
-            elif url.path == "/api/v1/status/config":
-                data = {"yaml": "global:\n  scrape_interval: 15s\n"}
-            body = json.dumps({"status": "success", "data": data}).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+    def answer(request: RecordedRequest) -> Reply:
+        query = {k: v[-1] for k, v in request.query.items()}
+        data: object = {"resultType": "vector", "result": []}
+        if request.path == "/api/v1/query_range":
+            vocabulary = "latency_p99_seconds" in query.get("query", "")
+            result = (
+                _series(float(query["start"]), float(query["end"]), float(query["step"]), stepped_at)
+                if vocabulary
+                else []
+            )
+            data = {"resultType": "matrix", "result": result}
+        elif request.path == "/api/v1/label/__name__/values":
+            data = ["latency_p99_seconds", "request_rate"]
+        elif request.path == "/api/v1/status/config":
+            data = {"yaml": "global:\n  scrape_interval: 15s\n"}
+        return Reply({"status": "success", "data": data}, headers={"Connection": "close"})
 
-    return PrometheusApi
+    return answer
 
 
 @contextmanager
 def prometheus_on(port: int, stepped_at: float) -> Iterator[str]:
-    httpd = ThreadingHTTPServer(("127.0.0.1", port), _handler(stepped_at))
-    httpd.daemon_threads = True
-    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-        thread.join(timeout=5)
+    with recording_server(fallback=_prometheus_api(stepped_at), port=port) as server:
+        yield server.url
 
 
 def _wait(reports: list[ScanReport], done: Callable[[list[ScanReport]], bool], what: str) -> None:

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import pytest
 
+from bench.fake_slack import Call, block_ids
 from bot.chat.blocks.warning import WatchActionId, WatchBlockId
 from bot.chat.ids import BlockId
 from bot.watch import Scanner, WatchParams
 from bot.watch.learning import dismissal_doc_id
-from tests.support.fake_slack import Call, block_ids
 from tests.support.served_slack import APPROVER, CHANNEL, OUTSIDER
 from tests.support.watched import Watched, card_text
 

@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
+from bench.fake_slack import Call
 from bot.chat.blocks.warning import WatchActionId
 from bot.chat.ids import BlockId
-from tests.support.fake_slack import Call
 from tests.support.served_slack import ALERT, APPROVER, CHANNEL
 from tests.support.watched import Watched
 

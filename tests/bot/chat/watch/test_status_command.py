@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
+from bench.fake_slack import block_problem
 from bot.chat.blocks.warning import WatchActionId, WatchBlockId
-from tests.support.fake_slack import _block_problem
 from tests.support.served_slack import APPROVER, CHANNEL, OUTSIDER, Andon
 from tests.support.watched import Watched, cards
 
@@ -27,7 +27,7 @@ def _status(andon: Andon, user: str = APPROVER, text: str = "watch status") -> l
     body = response.json()
     assert body.get("response_type") == "ephemeral", body
     blocks: list[dict[str, Any]] = body["blocks"]
-    assert _block_problem(blocks) is None
+    assert block_problem(blocks) is None
     return blocks
 
 

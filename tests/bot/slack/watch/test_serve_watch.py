@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.fake_slack import FakeSlack
+from bench.fake_slack import FakeSlack
 from tests.support.net import free_port, wait_http
 from tests.support.served_slack import ROOT, SECRET, TELEMETRY
 from tests.support.watched import card_text, cards
