@@ -33,7 +33,7 @@ from tools.rca.services import rescore
 from tools.rca.settle import blame_stopped, explain_victims, mark_close_call
 from tools.rca.suspects import assess, candidates
 from tools.rca.verdict import no_fault
-from tools.rca.victims import mentions, name_the_level, named_upstreams, noisy_neighbours, reconcile_load
+from tools.rca.victims import load_named, mentions, name_the_level, named_upstreams, noisy_neighbours, reconcile_load
 from tools.rca.vocabulary import ACCUMULATING, classify
 
 __all__ = ["Context", "diagnose", "KIND_FALLBACK"]
@@ -263,6 +263,7 @@ def diagnose(
     evidence.topology = context.topology
     _count_slow_burns(evidence, params)
     reconcile_load(evidence, context.topology, params)
+    load_named(evidence, params)
     noisy_neighbours(evidence, params)
     release_zone_victims(evidence, params)
     known = set(evidence.services) | {n for caller, deps in context.topology.items() for n in [caller, *deps]}
@@ -357,6 +358,16 @@ def _calls_fail(service: str, evidence: Evidence, params: Params) -> bool:
     )
 
 
+def _own_certificate_expired(service: str, evidence: Evidence) -> bool:
+    """A certificate of the service's own (its series, not a caller's view of it) has no time left: the one
+    that expired is the one it holds, whether it serves it or presents it to a server as a client."""
+    record = evidence.services.get(service)
+    return any(
+        s.service == service and classify(s.metric).name == "cert_expiry_seconds" and s.after <= 0
+        for s in (record.series if record else [])
+    )
+
+
 def classify_calls(shift: Any) -> bool:
     return bool(shift.labels.get("upstream") or shift.labels.get("dependency")) or classify(shift.metric).dependency
 
@@ -368,14 +379,21 @@ def _name_the_client(
     whose calls fail, not to a server that only logs the refusals: when a caller of a service whose own
     calls do not fail fits the same client-side fault, the service's fit for it counts ``off_scope_factor``.
     A server-side fault (``side: server``: an expired certificate) belongs to the server: when a service it
-    calls fits it, its own fit counts ``off_scope_factor``."""
+    calls fits it, its own fit counts ``off_scope_factor``, unless a certificate of its own has expired.
+    A fault suffered from a dependency (``side: callee``: its outage, a slow link) is not the caller's that
+    the telemetry names as sending, of its own making, the load behind that dependency's trouble
+    (``Evidence.senders``): its fit counts ``off_scope_factor`` too."""
     calling = callers(topology)
+    senders = evidence.senders
     for service, fits in all_fits.items():
         for category, fit in fits.items():
             side = sides().get(category)
+            if side == "callee" and service in senders:
+                fit.score = round(fit.score * params.off_scope_factor, 4)
+                continue
             if side == "client" and not _calls_fail(service, evidence, params):
                 others = calling.get(service, [])  # its callers are the clients
-            elif side == "server":
+            elif side == "server" and not _own_certificate_expired(service, evidence):
                 others = topology.get(service, [])  # what it calls are the servers
             else:
                 continue

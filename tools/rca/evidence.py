@@ -71,6 +71,9 @@ class Evidence:
     """What could not be read (source -> the error), for an honest verdict."""
     topology: dict[str, list[str]] = field(default_factory=dict)
     """service -> the services it calls (set by the diagnosis)."""
+    senders: set[str] = field(default_factory=set)
+    """Services the telemetry names as sending another's load of their own making (set by the diagnosis:
+    ``victims.load_named``)."""
     confined_zone: str | None = None
     """The one zone all the trouble is confined to (set by the diagnosis: ``scope.release_zone_victims``)."""
 

@@ -6,10 +6,14 @@ who is a victim). The topology helpers (``dependencies``, ``callers``) read the 
 from __future__ import annotations
 
 import math
+import re
 
 from tools.rca.params import Params
 from tools.rca.records import ServiceRecord, Shift
 from tools.rca.vocabulary import FAULT_KINDS, classify
+
+OPENS = re.compile(r"connections?_(opened|created|new|established)|new_connections|handshakes?(_rate|_total|$)|dials?_")
+"""Connection set-ups toward a dependency (each costs the server a handshake), told apart from connections held."""
 
 __all__ = [
     "dependencies",
@@ -94,12 +98,15 @@ def _load_sources(service: ServiceRecord, calling: list[ServiceRecord], params: 
 
 
 def amplifies(caller: ServiceRecord, service: str, params: Params) -> bool:
-    """The caller's calls to ``service`` multiplied while the traffic it serves did not rise: the extra
-    load is of its own making (retries, a wider fan-out), not passed on from its own callers."""
+    """The caller's calls to ``service``, or the connections it opens to it, multiplied while the traffic it
+    serves did not rise: the extra load is of its own making (retries, a wider fan-out, connections no longer
+    reused), not passed on from its own callers."""
 
-    def rose(a: Shift) -> bool:
+    def rose(a: Shift, opens: bool = False) -> bool:
         return (
-            a.kind == "traffic" and a.direction == "up" and a.score >= params.anomaly_threshold * params.load_rise_share
+            (a.kind == "traffic" or (opens and bool(OPENS.search(a.metric))))
+            and a.direction == "up"
+            and a.score >= params.anomaly_threshold * params.load_rise_share
         )
 
     calls = [a for a in caller.series if a.service == caller.service and a.labels.get("upstream") == service]
@@ -111,7 +118,7 @@ def amplifies(caller: ServiceRecord, service: str, params: Params) -> bool:
         and not a.labels.get("upstream")
         and not classify(a.metric).dependency
     ]
-    return any(rose(a) for a in calls) and bool(served) and not any(rose(a) for a in served)
+    return any(rose(a, opens=True) for a in calls) and bool(served) and not any(rose(a) for a in served)
 
 
 def serves_less(service: ServiceRecord, params: Params) -> bool:

@@ -20,10 +20,11 @@ from tools.rca.records import LogSpike, ServiceRecord
 from tools.rca.roles import role_of
 from tools.rca.scope import zone_of
 from tools.rca.services import OWN_CREDENTIAL, rescore
-from tools.rca.vocabulary import FAULT_KINDS
+from tools.rca.vocabulary import CLIENT_LABELS, FAULT_KINDS, SHARE_KINDS
 
 __all__ = [
     "reconcile_load",
+    "load_named",
     "name_the_level",
     "noisy_neighbours",
     "named_upstreams",
@@ -141,6 +142,49 @@ def reconcile_load(evidence: Evidence, topology: dict[str, list[str]], params: P
             ):
                 continue
             other.propagated_from = [service]
+
+
+def load_named(evidence: Evidence, params: Params) -> None:
+    """Load whose sender the telemetry names is that sender's: a server's own series split per client (a
+    database's connections by application_name, a mesh's requests by source_workload) whose share rose, or
+    a caller whose calls or connection set-ups to it multiplied while the traffic it serves did not
+    (:func:`amplifies`). A client of the first kind that waits on the server is skipped: it holds more only
+    because its calls take longer. The server is recorded as loaded by the senders, and the senders on the
+    evidence."""
+    known = set(evidence.services) | set(evidence.topology)
+    for name, record in evidence.services.items():
+        if record.fault_score < params.anomaly_threshold:
+            continue
+        senders = {
+            client
+            for s in record.series
+            if s.service == name
+            and s.kind in SHARE_KINDS
+            and s.direction == "up"
+            and s.score >= params.anomaly_threshold * params.load_rise_share
+            for client in [next((s.labels[k] for k in CLIENT_LABELS if s.labels.get(k)), "")]
+            if client in known and client != name and not _waits_on(client, name, evidence, params)
+        }
+        senders |= {
+            caller for caller, other in evidence.services.items() if caller != name and amplifies(other, name, params)
+        }
+        record.load_from = sorted({*record.load_from, *senders})
+        evidence.senders |= senders
+
+
+def _waits_on(client: str, server: str, evidence: Evidence, params: Params) -> bool:
+    """The client's trouble is the server's: it is recorded as propagating from it, or its calls to it
+    slowed or failed while no more of them were made."""
+    record = evidence.services.get(client)
+    if record is None:
+        return False
+    if server in record.propagated_from:
+        return True
+    toward = [s for s in record.series if s.service == client and s.labels.get("upstream") == server]
+    more = any(s.kind == "traffic" and s.direction == "up" and s.score >= params.anomaly_threshold for s in toward)
+    return not more and any(
+        s.kind in ("latency", "errors") and s.direction == "up" and s.score >= params.anomaly_threshold for s in toward
+    )
 
 
 def _nodes(service: str, evidence: Evidence, params: Params, anomalous: bool) -> set[str]:

@@ -34,6 +34,8 @@ __all__ = [
     "docs_table",
     "ACCUMULATING",
     "FAULT_KINDS",
+    "CLIENT_LABELS",
+    "SHARE_KINDS",
 ]
 
 ACCUMULATING = frozenset({"memory", "disk", "queue", "restarts", "saturation", "capacity"})
@@ -42,6 +44,11 @@ FAULT_KINDS = frozenset(
     {"errors", "latency", "cpu", "memory", "queue", "saturation", "disk", "logs", "restarts", "availability", "clock"}
 )
 """Kinds whose bad-direction shift is a fault rather than a change of load or volume."""
+CLIENT_LABELS = ("client", "application_name", "source_workload", "source_service", "caller", "client_service")
+"""Labels that split a server's load by the client sending it (PostgreSQL's application_name, Istio's
+source_workload, a service graph's client)."""
+SHARE_KINDS = frozenset({"traffic", "saturation", "cpu", "io"})
+"""Kinds of a per-client series that measure the load a client puts on the server (not how it is served)."""
 _BAD = ("up", "down", "both")
 _WORSE_WHEN = {"up": "rises", "down": "falls", "both": "rises or falls"}
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from tests.support.telemetry import evidence_of, shift
 from tools.rca.load import amplifies
 from tools.rca.params import Params
-from tools.rca.victims import reconcile_load
+from tools.rca.victims import load_named, reconcile_load
 
 TOPOLOGY = {"checkout": ["gateway"], "gateway": ["psp"], "psp": []}
 
@@ -90,3 +90,99 @@ def test_a_server_refusing_the_certificate_we_present_names_no_one_else() -> Non
     plain = line.replace("remote error: tls: expired certificate", "503 Service Unavailable")
     view = evidence_of([], spikes=[{"service": "payments", "template": plain, "error_like": True, "new": True}])
     assert mentions(view, {"payments", "bank"}) == {"bank": ["payments"]}
+
+
+def _shared_db(scorer_after: float, accounts_wait: bool) -> list[dict]:
+    """users-db at its connection limit; its connections per client: fraud-scorer 60 → ``scorer_after``,
+    accounts-api 88 → 44 (refused), or, with ``accounts_wait``, accounts-api 88 → 200 while its queries slow."""
+    accounts = (88.0, 200.0, 30.0) if accounts_wait else (88.0, 44.0, 9.0)
+    return [
+        shift("users-db", "db_connections", 190.0, 300.0, 17.0, kind="saturation"),
+        shift(
+            "users-db",
+            "db_client_connections",
+            60.0,
+            scorer_after,
+            27.0 if scorer_after > 100 else 0.3,
+            kind="saturation",
+            labels={"application_name": "fraud-scorer"},
+        ),
+        shift(
+            "users-db",
+            "db_client_connections",
+            *accounts,
+            kind="saturation",
+            direction="up" if accounts_wait else "down",
+            labels={"application_name": "accounts-api"},
+        ),
+        shift("fraud-scorer", "cpu_usage_ratio", 0.3, 0.32, 0.5, kind="cpu"),
+        shift("accounts-api", "upstream_error_ratio", 0.0, 0.21, 80.0, kind="errors", labels={"upstream": "users-db"}),
+        shift(
+            "accounts-api",
+            "upstream_latency_seconds",
+            0.01,
+            0.9 if accounts_wait else 0.01,
+            60.0 if accounts_wait else 0.1,
+            kind="latency",
+            labels={"upstream": "users-db"},
+        ),
+    ]
+
+
+def test_a_server_s_load_split_per_client_names_the_client_whose_share_rose() -> None:
+    evidence = evidence_of(_shared_db(scorer_after=240.0, accounts_wait=False))
+    load_named(evidence, Params())
+    assert evidence.services["users-db"].load_from == ["fraud-scorer"]
+    flat = evidence_of(_shared_db(scorer_after=61.0, accounts_wait=False))
+    load_named(flat, Params())
+    assert flat.services["users-db"].load_from == [], "no client's share rose: no one sent the load"
+
+
+def test_a_client_that_waits_on_the_server_holds_more_of_it_without_sending_the_load() -> None:
+    evidence = evidence_of(_shared_db(scorer_after=61.0, accounts_wait=True))
+    load_named(evidence, Params())
+    assert evidence.services["users-db"].load_from == []
+
+
+def _handshakes(served_after: float) -> list[dict]:
+    """edge-gateway opens 20 → 2,400 connections/s to auth-api; what it serves goes 2,800 → ``served_after``."""
+    return [
+        shift(
+            "edge-gateway",
+            "request_rate",
+            2800.0,
+            served_after,
+            0.4 if served_after < 3000 else 30.0,
+            kind="traffic",
+            direction="down" if served_after < 2800 else "up",
+        ),
+        shift(
+            "edge-gateway",
+            "upstream_connections_opened_rate",
+            20.0,
+            2400.0,
+            54.0,
+            kind="saturation",
+            labels={"upstream": "auth-api"},
+        ),
+        shift(
+            "edge-gateway",
+            "upstream_latency_seconds",
+            0.015,
+            1.9,
+            60.0,
+            kind="latency",
+            labels={"upstream": "auth-api"},
+        ),
+        shift("auth-api", "cpu_usage_ratio", 0.42, 0.96, 12.0, kind="cpu"),
+        shift("auth-api", "latency_p99_seconds", 0.12, 2.4, 160.0, kind="latency"),
+    ]
+
+
+def test_a_caller_opening_far_more_connections_on_flat_traffic_sends_the_load() -> None:
+    evidence = evidence_of(_handshakes(served_after=2700.0))
+    load_named(evidence, Params())
+    assert evidence.services["auth-api"].load_from == ["edge-gateway"]
+    passed_on = evidence_of(_handshakes(served_after=9000.0))
+    load_named(passed_on, Params())
+    assert passed_on.services["auth-api"].load_from == [], "its own callers sent more: passed-on load"

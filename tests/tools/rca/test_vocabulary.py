@@ -44,6 +44,9 @@ README = ROOT / "knowledge" / "README.md"
         ("node_disk_io_time_seconds_total", "", "io", "both"),
         ("container_fs_writes_bytes_total", "", "io", "both"),
         ("node_filesystem_avail_bytes", "disk_usage_ratio", "disk", "up"),
+        # a DNS server saying a name does not exist is answering; one that cannot answer is failing
+        ("dns_nxdomain_rate", "dns_nxdomain_answers", "traffic", "both"),
+        ("dns_servfail_rate", "dns_errors", "errors", "up"),
     ],
 )
 def test_names_map_to_canonical_signals_and_kinds(metric: str, canonical: str, kind: str, bad: str) -> None:
