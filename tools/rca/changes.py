@@ -21,7 +21,7 @@ import re
 from dataclasses import dataclass
 
 from tools.rca.params import Params
-from tools.rca.records import ChangeLink
+from tools.rca.records import ChangeLink, KubeEvent
 from tools.rca.vocabulary import ACCUMULATING, classify
 from tools.sources.base import Change
 
@@ -39,6 +39,7 @@ __all__ = [
     "refused_credentials",
     "reasons_of",
     "refused_over_reason",
+    "job_runs",
 ]
 
 _FAMILIES: list[tuple[str, re.Pattern[str]]] = [
@@ -367,3 +368,31 @@ def _ago(minutes: float) -> str:
     if minutes >= 120:
         return f"{minutes / 60:.1f} h"
     return f"{minutes:.0f} min"
+
+
+JOB_CREATED = re.compile(r"(?i)^created job (\S+)")
+"""The message the CronJob controller records when a schedule fires (`SuccessfulCreate`)."""
+
+
+def job_runs(events: list[KubeEvent], known: list[ChangeLink], onset: float | None) -> list[ChangeLink]:
+    """Job runs the Kubernetes events record (a CronJob that fired creates a Job) and the change feed does
+    not: a run is a change like a deploy, and the trouble that follows it may be the work it does."""
+    out: list[ChangeLink] = []
+    for event in events:
+        created = JOB_CREATED.search(event.message)
+        if not created or not event.service:
+            continue
+        if any(c.service == event.service and c.family == "job" and abs(c.ts - event.ts) < 60 for c in known + out):
+            continue
+        before = (onset - event.ts) / 60.0 if onset is not None else 0.0
+        out.append(
+            ChangeLink(
+                service=event.service,
+                kind="job",
+                family="job",
+                ts=event.ts,
+                minutes_before_onset=round(before, 1),
+                description=f"job {created.group(1)} created",
+            )
+        )
+    return out

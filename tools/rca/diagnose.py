@@ -17,6 +17,7 @@ from tools.rca.changes import (
     TLS_WORDS,
     Symptoms,
     identifiers,
+    job_runs,
     link_changes,
     link_stops,
     refused_credentials,
@@ -123,6 +124,31 @@ def _symptoms(evidence: Evidence, params: Params) -> dict[str, Symptoms]:
             drained_less_at=min(drops, default=None),
         )
     return out
+
+
+def _senders_see(symptoms: dict[str, Symptoms], evidence: Evidence) -> dict[str, Symptoms]:
+    """A service with no trouble of its own that the telemetry names as sending another's load
+    (``Evidence.senders``) is judged by the trouble of the one it loads: a job run or a change of it that
+    came just before that trouble is tied to it, unless that trouble is a shape the same hour yesterday or
+    last week also showed (a nightly job's usual load)."""
+    out = dict(symptoms)
+    repeating = {key for key, trend in evidence.trends.items() if trend.repeats}
+    for name, record in evidence.services.items():
+        seen = symptoms.get(name)
+        if seen is None or seen.onset is None or any(s.key in repeating for s in record.series):
+            continue
+        for sender in record.load_from:
+            if sender in evidence.senders and (sender not in out or out[sender].onset is None):
+                out[sender] = seen
+    return out
+
+
+def _routine(service: str, evidence: Evidence) -> bool:
+    """The service's work the same hour yesterday or last week looked the same: a scheduled job's run doing
+    what it always does, not a change."""
+    repeating = {key for key, trend in evidence.trends.items() if trend.repeats}
+    record = evidence.services.get(service)
+    return bool(record and any(s.key in repeating for s in record.series))
 
 
 def _count_slow_burns(evidence: Evidence, params: Params) -> None:
@@ -269,7 +295,10 @@ def diagnose(
     known = set(evidence.services) | {n for caller, deps in context.topology.items() for n in [caller, *deps]}
     named = mentions(evidence, known)
     symptoms = _symptoms(evidence, params)
-    link_changes(evidence.changes, symptoms, params, context.step_s)
+    first = evidence.services[evidence.ranked[0]].onset if evidence.ranked else None
+    runs = job_runs([e for es in evidence.events.values() for e in es], evidence.changes, first)
+    evidence.changes += [run for run in runs if not _routine(run.service, evidence)]
+    link_changes(evidence.changes, _senders_see(symptoms, evidence), params, context.step_s)
     piled = link_stops(evidence.changes, symptoms, params, context.step_s)
     name_the_level(evidence, params)
     named_upstreams(evidence, named, params)

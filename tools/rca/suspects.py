@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from tools.rca.changes import AUTH_WORDS
 from tools.rca.evidence import Evidence
 from tools.rca.params import Params
-from tools.rca.records import Clue
+from tools.rca.records import Clue, ServiceRecord
 from tools.rca.victims import accused, bad_reasons, hit_directly, resolvers
 
 __all__ = ["Suspect", "candidates", "assess"]
@@ -47,6 +47,21 @@ def candidates(evidence: Evidence, alerted: list[str], named: dict[str, list[str
     return out or list(evidence.ranked[:3]) or list(alerted)
 
 
+def _loaded_by(service: str, evidence: Evidence, params: Params) -> ServiceRecord | None:
+    """The most anomalous service the telemetry names ``service`` as loading (``Evidence.senders``), unless
+    ``service``'s own trouble propagates from elsewhere (a cache that emptied makes its reader send the
+    misses on: that load is passed on, not its own doing)."""
+    own = evidence.services.get(service)
+    if service not in evidence.senders or (own is not None and own.propagated_from):
+        return None
+    loaded = [
+        r
+        for r in evidence.services.values()
+        if service in r.load_from and r.raw_score >= params.anomaly_threshold and r.series
+    ]
+    return max(loaded, key=lambda r: r.score, default=None)
+
+
 def assess(
     service: str, evidence: Evidence, alerted: list[str], named_by: list[str], known: set[str], params: Params
 ) -> Suspect:
@@ -58,6 +73,9 @@ def assess(
     )
     anomaly = record.score * (params.propagated_discount if victim else 1.0) if record else 0.0
     strong = bool(record and record.raw_score >= params.anomaly_threshold)
+    loaded = _loaded_by(service, evidence, params)
+    if loaded is not None and loaded.score > anomaly:  # the anomaly its load explains is its own doing
+        anomaly, strong = loaded.score, True
     # log-scaled, not capped: a far stronger anomaly still ranks higher, but evidence of another kind can
     # outweigh a moderate lead
     strength = (
@@ -67,7 +85,16 @@ def assess(
     )
     clues: list[Clue] = []
     score = strength
-    if record and evidence.anomaly_call and strong:
+    if loaded is not None and evidence.anomaly_call and anomaly == loaded.score:
+        clues.append(
+            Clue(
+                evidence.anomaly_call,
+                "rank_anomalies",
+                f"{service} sends {loaded.service}'s load: {loaded.series[0].describe()}",
+                weight=strength,
+            )
+        )
+    elif record and evidence.anomaly_call and strong:
         top = record.series[0]
         note = f"; looks propagated from {', '.join(record.propagated_from)}" if record.propagated_from else ""
         if record.waiting and not record.propagated_from:

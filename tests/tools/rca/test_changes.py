@@ -145,3 +145,19 @@ def test_a_refusal_that_gives_a_rate_reason_is_no_credential_failure() -> None:
     assert not refused_credentials([bare], said=[reason])
     assert not refused_credentials([reason])
     assert refused_credentials([bare, "ERROR github: 401 Bad credentials: invalid token"], said=[reason])
+
+
+def test_a_cronjob_that_fired_is_a_job_run_the_feed_may_not_list() -> None:
+    from tools.rca.changes import job_runs
+    from tools.rca.records import ChangeLink, KubeEvent
+
+    fired = KubeEvent(
+        service="catalog-reindex", reason="SuccessfulCreate", message="Created job catalog-reindex-29602925", ts=1000.0
+    )
+    scaled = KubeEvent(
+        service="web", reason="ScalingReplicaSet", message="Scaled up replica set web-7c8d to 3", ts=1000.0
+    )
+    runs = job_runs([fired, scaled], [], onset=1600.0)
+    assert [(r.service, r.family, r.minutes_before_onset) for r in runs] == [("catalog-reindex", "job", 10.0)]
+    listed = ChangeLink(service="catalog-reindex", kind="job", family="job", ts=1010.0)
+    assert job_runs([fired], [listed], onset=1600.0) == [], "the feed already has that run"

@@ -241,3 +241,20 @@ def test_a_caller_that_sends_its_dependency_s_load_suffers_no_outage_of_it() -> 
     """A fault suffered from a dependency (side: callee) is not the caller's whose own load broke it."""
     assert _sides_settled(own_expiry_after=0.0, sender=False)["settlement-worker"]["dependency_outage"] == 0.8
     assert _sides_settled(own_expiry_after=0.0, sender=True)["settlement-worker"]["dependency_outage"] < 0.8
+
+
+def test_a_sender_is_judged_by_the_trouble_it_loads_unless_that_trouble_repeats_daily() -> None:
+    """A job with no trouble of its own is tied to the changes before the database trouble it loads; a
+    nightly shape seen yesterday and last week is the schedule, not a change's doing."""
+    from tools.rca.changes import Symptoms
+    from tools.rca.diagnose import _senders_see
+    from tools.rca.records import Trend
+
+    view = evidence_of([shift("catalog-db", "db_query_p99_seconds", 0.42, 2.29, 44.7, kind="latency")])
+    view.services["catalog-db"].load_from = ["catalog-reindex"]
+    view.senders = {"catalog-reindex"}
+    seen = {"catalog-db": Symptoms(onset=600.0, trend_starts=[])}
+    assert _senders_see(seen, view)["catalog-reindex"].onset == 600.0
+    key = view.services["catalog-db"].series[0].key
+    view.trends[key] = Trend(key=key, service="catalog-db", metric="db_query_p99_seconds", repeats=["1d", "7d"])
+    assert "catalog-reindex" not in _senders_see(seen, view)
