@@ -83,6 +83,7 @@ Fact = Literal[
     "scaled_down",
     "skewed",
     "migrated",
+    "resolver",
 ]
 """What an investigation may have established about the leading cause's service: a release went out
 (``deployed``) and the trouble began with it (``release_began``), a new secret exists (``rotated``), a
@@ -90,7 +91,7 @@ new certificate was issued (``renewed``), the trouble is one node's (``node``), 
 (``flag``, ``config``), it sends the load that overloads another (``overloaded``), its pods crash-loop
 (``crashing``), it keeps shared state (``datastore``), its replicas were cut (``scaled_down``), its work piled onto
 a few of its pods (``skewed``), a migration of it or of what it calls came with the
-trouble (``migrated``)."""
+trouble (``migrated``), it is a DNS server (``resolver``)."""
 
 
 class Action(BaseModel):

@@ -15,7 +15,7 @@ from bot.remedies import propose_actions
 from tools.rca.capacity import drowning, hardest_hit_caller, pinned_to_few_pods
 from tools.rca.evidence import read_evidence
 from tools.rca.records import ChangeLink
-from tools.rca.roles import is_datastore
+from tools.rca.roles import is_datastore, role_of
 from tools.rca.scope import trouble_node
 from tools.rca.vocabulary import classify
 from tools.redaction import redact_data
@@ -128,6 +128,8 @@ def _context_for(hypothesis: Hypothesis, state: InvestigationState, ctx: AgentCo
     caller = hardest_hit_caller(hypothesis.service, evidence)
     if caller:
         context["caller"] = caller  # where a fallback for a failing dependency is switched on
+    if role_of(hypothesis.service, evidence) == "dns_failure":
+        context["resolver"] = True  # it is a DNS server: restarting or scaling it is the fix, not its clients'
     if is_datastore(hypothesis.service, evidence):
         context["datastore"] = True  # shared state: a restart drops every client and may fail over
     if crashing:

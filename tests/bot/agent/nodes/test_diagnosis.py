@@ -137,3 +137,19 @@ def test_a_secret_rotated_long_ago_is_picked_up_by_a_restart_unless_the_pods_alr
 def test_a_clock_off_on_one_node_moves_work_off_it_and_a_drift_everywhere_is_resynced() -> None:
     assert _tools("auth", "clock_skew", "rb-clock-skew", {"node": "ip-9"}) == ["cordon_node", "restart_service"]
     assert _tools("auth", "clock_skew", "rb-clock-skew", {}) == ["run_automation"]
+
+
+def test_dns_servers_are_restarted_but_a_name_nobody_resolves_falls_back_at_its_caller() -> None:
+    """The DNS runbook restarts or scales a DNS server; for a dependency whose name no longer resolves
+    (a vendor's domain lapsed) it switches the hardest-hit caller to its fallback instead."""
+    dns = next(d for d in load_documents(bundled_paths()) if isinstance(d, Runbook) and d.category == "dns_failure")
+    series = [
+        shift("coredns", "dns_errors", 0.1, 30.0, 60.0, kind="errors"),
+        shift("shipping-api", "upstream_error_ratio", 0.0, 1.0, 60.0, kind="errors", labels={"upstream": "shipco"}),
+        shift("shipco", "upstream_error_ratio", 0.0, 1.0, 60.0, kind="errors"),
+    ]
+    for service, expected in [("coredns", "run_automation"), ("shipco", "toggle_flag")]:
+        context = _context(series, service, "dns_failure")
+        hypothesis = Hypothesis(service=service, category="dns_failure", confidence=0.9, summary="", evidence=[])
+        tools = {p.tool for p in propose_actions(hypothesis, dns, default_registry(), context)}
+        assert tools == {expected}, (service, context)
