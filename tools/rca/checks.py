@@ -51,16 +51,26 @@ def reading_for(check: Check, service: str, evidence: Evidence) -> list[Shift]:
     """The series a metric check reads for ``service``: those of its canonical signal, whatever their name
     (``http_401_ratio`` is an ``error_ratio``); a level check (``above:0.9``) only those in the same unit.
     The service's own series come before its callers' views of it (those count only for a service
-    without telemetry of its own)."""
+    without telemetry of its own); the requests it sends to others are not the requests it serves."""
     wanted = classify(str(check.metric))
     everything = evidence.series(service)
     own = [s for s in everything if s.service == service]
     if own:
         everything = own
-    found = [s for s in everything if s.metric == check.metric or (wanted.name and s.signal == wanted.name)]
+    found = [
+        s
+        for s in everything
+        if (s.metric == check.metric or (wanted.name and s.signal == wanted.name))
+        and (wanted.dependency or not _calls_made(s))
+    ]
     if check.expect in ("up", "down", "started", "rising"):
         return found
     return [s for s in found if s.metric == check.metric or _unit(s.metric) == _unit(str(check.metric))]
+
+
+def _calls_made(shift: Shift) -> bool:
+    """Requests the service sends to others (``upstream_request_rate``): not the requests it serves."""
+    return shift.kind == "traffic" and (bool(shift.labels.get("upstream")) or classify(shift.metric).dependency)
 
 
 def _metric(check: Check, service: str, evidence: Evidence, params: Params) -> CheckOutcome:

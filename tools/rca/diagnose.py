@@ -191,10 +191,13 @@ def _neutral_kinds(service: str, evidence: Evidence, topology: dict[str, list[st
     when it came from outside, through the edge: if no entry service upstream of it (one nobody calls) saw
     more traffic, the extra requests were made inside (retries, loops, a new fan-out) and are explained
     by whatever made its callers make them. Nor is a rise a surge on a service that shows no strain from
-    it (its own errors, latency, CPU, pools and queues as before), or whose strain began well after it."""
+    it (its own errors, latency, CPU, pools and queues as before), or whose strain began well after it, or
+    on a service the telemetry names as multiplying its own calls (``Evidence.senders``)."""
     record = evidence.services.get(service)
     if record is None or not _rose(record.series, "traffic", params):
         return frozenset()
+    if service in evidence.senders:
+        return frozenset({"traffic"})  # calls it multiplied itself (retries, a fan-out): no surge into it
     if not _strained(record.series, service, params) or strain_came_later(record, params):
         return frozenset({"traffic"})  # load it carries as before, or load that is not what strained it
     calling = callers(topology)

@@ -211,25 +211,23 @@ PROBE_PREFIX = "probe_"
 def one_vantage(
     strong: list[tuple[str, Shift]], evidence: Evidence, alerted: str | None, params: Params
 ) -> tuple[str, str] | None:
-    """(label, value) when the alerted service's trouble is only what synthetic probes see from one place:
-    its strong series are all probes, every strong series anywhere carries that place's label value,
-    the same probes from other places were read and did not move, and the service's own series (traffic
-    included) did not move either. The probe's path is in trouble, not the service."""
+    """(label, values) when the alerted service's trouble is only what synthetic probes see from some
+    places: its strong series are all probes, every strong series anywhere carries one of those places'
+    label values, the same probes from other places were read and did not move, and the service's own
+    series (traffic included) did not move either. The probes' paths are in trouble, not the service."""
     own = [s for s in evidence.series(alerted or "") if s.service == alerted]
     its_strong = [s for name, s in strong if name == alerted]
     if not own or not its_strong or not all(s.metric.startswith(PROBE_PREFIX) for s in its_strong):
         return None
     if any(s.score >= params.anomaly_threshold for s in own if not s.metric.startswith(PROBE_PREFIX)):
         return None  # its own traffic, errors or latency moved: users see it too
-    first = strong[0][1].labels
-    for label, value in first.items():
-        if label in ("service", "pod", "instance", "upstream") or not all(
-            s.labels.get(label) == value for _, s in strong
-        ):
+    for label in strong[0][1].labels:
+        if label in ("service", "pod", "instance", "upstream") or not all(s.labels.get(label) for _, s in strong):
             continue
-        elsewhere = [s for s in own if s.metric.startswith(PROBE_PREFIX) and s.labels.get(label) not in (None, value)]
+        places = {s.labels[label] for _, s in strong}
+        elsewhere = [s for s in own if s.metric.startswith(PROBE_PREFIX) and s.labels.get(label) not in (None, *places)]
         if elsewhere and all(s.score < params.anomaly_threshold for s in elsewhere):
-            return label, value
+            return label, ", ".join(sorted(places))
     return None
 
 
@@ -285,7 +283,7 @@ def no_fault(evidence: Evidence, alerted: list[str], params: Params, repeating: 
     changed = any(_recent_change(name, evidence, params) for name, _ in strong)
     first = alerted[0] if alerted else None
     vantage = one_vantage(strong, evidence, first, params)
-    if vantage is not None and not _recent_change(first or "", evidence, params):  # a prober's change is its path's
+    if vantage is not None:  # the service changed or not, its own traffic, errors and latency did not move
         why = (
             f"only what is probed from {vantage[0]}={vantage[1]} moved, for every target probed from there; the "
             f"same probes from elsewhere and {first}'s own traffic, errors and latency did not"

@@ -148,9 +148,9 @@ def load_named(evidence: Evidence, params: Params) -> None:
     """Load whose sender the telemetry names is that sender's: a server's own series split per client (a
     database's connections by application_name, a mesh's requests by source_workload) whose share rose, or
     a caller whose calls or connection set-ups to it multiplied while the traffic it serves did not
-    (:func:`amplifies`). A client of the first kind that waits on the server is skipped: it holds more only
-    because its calls take longer. The server is recorded as loaded by the senders, and the senders on the
-    evidence."""
+    (:func:`amplifies`), which is then no victim of it. A client of the first kind that waits on the server
+    is skipped: it holds more only because its calls take longer. The server is recorded as loaded by the
+    senders, and the senders on the evidence."""
     known = set(evidence.services) | set(evidence.topology)
     for name, record in evidence.services.items():
         if record.fault_score < params.anomaly_threshold:
@@ -165,9 +165,13 @@ def load_named(evidence: Evidence, params: Params) -> None:
             for client in [next((s.labels[k] for k in CLIENT_LABELS if s.labels.get(k)), "")]
             if client in known and client != name and not _waits_on(client, name, evidence, params)
         }
-        senders |= {
+        amplifiers = {
             caller for caller, other in evidence.services.items() if caller != name and amplifies(other, name, params)
         }
+        for caller in amplifiers:  # no victim of the service it overloads
+            sender = evidence.services[caller]
+            sender.propagated_from = [s for s in sender.propagated_from if s != name]
+        senders |= amplifiers
         record.load_from = sorted({*record.load_from, *senders})
         evidence.senders |= senders
 
@@ -277,8 +281,9 @@ def named_upstreams(evidence: Evidence, named: dict[str, list[str]], params: Par
                 or not calls
                 or _own_cause(caller, evidence, params)
                 or (explained is not None and caller in explained.propagated_from)
+                or (explained is not None and caller in explained.load_from and caller in evidence.senders)
             ):
-                continue  # (an upstream this caller explains cannot explain it back)
+                continue  # (an upstream this caller explains, or overloads itself, cannot explain it back)
             if upstream not in record.propagated_from:
                 record.propagated_from.append(upstream)
             target = evidence.services.setdefault(upstream, ServiceRecord(service=upstream))

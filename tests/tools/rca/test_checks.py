@@ -388,3 +388,28 @@ def test_a_node_ready_again_long_before_the_latest_events_is_not_the_node_failin
     assert outcome(check, "index", view(-1500.0, ready=True)) == (True, False)
     assert outcome(check, "index", view(-120.0, ready=True)) == (True, True), "flapped minutes ago"
     assert outcome(check, "index", view(-1500.0, ready=False)) == (True, True)
+
+
+def test_the_requests_a_service_sends_are_not_the_requests_it_serves() -> None:
+    """A retry storm multiplies mobile-bff's calls to profile-api, not the traffic it serves: a "request rate
+    up" check reads only what it serves."""
+    from tools.rca.checks import reading_for
+
+    view = evidence_of(
+        [
+            anomaly("mobile-bff", "request_rate", 2356.0, 2380.0, 0.3, kind="traffic"),
+            anomaly(
+                "mobile-bff",
+                "upstream_request_rate",
+                1204.0,
+                4821.0,
+                4.6,
+                kind="traffic",
+                labels={"upstream": "profile-api"},
+            ),
+        ]
+    )
+    served = reading_for(Check(name="request rate up", metric="request_rate", expect="up"), "mobile-bff", view)
+    assert [s.metric for s in served] == ["request_rate"]
+    sent = reading_for(Check(name="calls up", metric="upstream_request_rate", expect="up"), "mobile-bff", view)
+    assert [s.metric for s in sent] == ["upstream_request_rate"]

@@ -230,6 +230,31 @@ def test_probes_failing_from_one_place_only_while_the_service_serves_are_no_faul
         "failing from everywhere: the service is down for everyone"
     )
     assert _probed_from(["eu-west"], own_errors=0.4)[0].category != "no_fault", "its own errors rose: users see it"
+    two = _probed_from(["eu-west", "ap-south"], own_errors=0.002)
+    assert two[0].category == "no_fault" and "probe_region=ap-south, eu-west" in two[0].clues[0].summary
+
+
+def test_probes_failing_from_some_places_are_no_fault_even_after_a_release_of_the_service() -> None:
+    """A release cannot explain failures seen only from some places while what it serves did not change."""
+    deploy = {"service": "checkout", "kind": "deploy", "family": "deploy", "minutes_before_onset": 10.0}
+    series = [
+        anomaly("checkout", "error_ratio", 0.002, 0.002, 0.3, kind="errors"),
+        anomaly("checkout", "request_rate", 420.0, 430.0, 0.5, kind="traffic"),
+    ] + [
+        anomaly(
+            "checkout",
+            "probe_success",
+            1.0,
+            0.0 if failing else 1.0,
+            200.0 if failing else 0.0,
+            direction="down",
+            kind="availability",
+            labels={"location": place},
+        )
+        for place, failing in [("fra", True), ("par", True), ("iad", False), ("sin", False)]
+    ]
+    found = rank_hypotheses(evidence_of(series, changes=[deploy]), ["checkout"])
+    assert found[0].category == "no_fault", [(f.service, f.category) for f in found]
 
 
 def test_a_volume_filling_since_hours_ago_is_no_false_alarm_for_the_little_it_moved_within_the_window() -> None:

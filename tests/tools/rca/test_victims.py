@@ -186,3 +186,10 @@ def test_a_caller_opening_far_more_connections_on_flat_traffic_sends_the_load() 
     passed_on = evidence_of(_handshakes(served_after=9000.0))
     load_named(passed_on, Params())
     assert passed_on.services["auth-api"].load_from == [], "its own callers sent more: passed-on load"
+
+
+def test_a_caller_that_amplifies_its_calls_is_no_victim_of_the_service_it_overloads() -> None:
+    evidence = evidence_of(_storm(served_after=61.0))
+    evidence.services["checkout"].propagated_from = ["gateway"]
+    load_named(evidence, Params())
+    assert evidence.senders == {"checkout"} and evidence.services["checkout"].propagated_from == []
