@@ -6,7 +6,14 @@ import re
 from dataclasses import dataclass
 
 from knowledge.documents import Check, Runbook
-from tools.rca.changes import AUTH_WORDS, CHECK_FAMILIES, reasons_of, refused_credentials, refused_over_reason
+from tools.rca.changes import (
+    AUTH_WORDS,
+    CHECK_FAMILIES,
+    job_started,
+    reasons_of,
+    refused_credentials,
+    refused_over_reason,
+)
 from tools.rca.evidence import Evidence
 from tools.rca.params import Params
 from tools.rca.records import Shift
@@ -36,8 +43,6 @@ class CheckOutcome:
 _UNITS = ("ratio", "seconds", "bytes", "total", "percent")
 
 
-_JOB_RUN = re.compile(r"(?i)\b(cron ?job|job)\b")
-"""A controller's "SuccessfulCreate" about a Job: a job run began (a CronJob fired, or someone started one)."""
 _COUNTDOWN = re.compile(r"(?i)expir|not_after|remaining|time_left|until")
 """Time left before a deadline (a certificate's expiry): under its threshold it is trouble however long it has
 been there, because it only ever shrinks."""
@@ -98,8 +103,9 @@ def _metric(check: Check, service: str, evidence: Evidence, params: Params) -> C
     elif expect in ("up", "down", "started"):
         raw = best.score / max(signal.weight, 1e-6)
         ok = raw >= params.anomaly_threshold and (signed or best.direction == ("up" if expect == "started" else expect))
-        if expect == "started":  # idle before the onset, busy after: something began running
-            ok = ok and idle_before
+        if expect == "started":  # the workload idle before the onset, busy after: something began running
+            ok = ok and all(abs(s.before) <= params.idle_ratio * abs(best.after) for s in series)
+            # (a new pod of a busy service starts from nothing too: that is a replica added, not work begun)
         elif signal.kind == "traffic" and idle_before:  # traffic from nothing is a start, not a surge over normal
             ok = False
     else:
@@ -163,6 +169,20 @@ def _log(check: Check, service: str, evidence: Evidence) -> CheckOutcome:
                 evidence.spike_call,
                 key=f"log:{spike.template}",
             )
+    if any(c.service == service and c.family == "credential" for c in evidence.changes):
+        # a key it rotated fails where it is presented or checked: in the logs of those that call it
+        for source in sorted(c for c, deps in evidence.topology.items() if service in deps and c != service):
+            for spike in evidence.spikes.get(source, []):
+                texts = spike.texts()
+                if any(AUTH_WORDS.search(t) and pattern.search(t) for t in texts):
+                    return CheckOutcome(
+                        check,
+                        True,
+                        True,
+                        f"{source}, which calls {service}, logs: '{texts[-1][:140]}'",
+                        evidence.spike_call,
+                        key=f"log:{spike.template}",
+                    )
     if service not in evidence.spikes:  # no log of its own (a vendor): it speaks through the callers' logs naming it
         dns = resolvers(evidence, {service, *evidence.services, *evidence.topology})
         for source, spikes in sorted(evidence.spikes.items()):
@@ -222,7 +242,7 @@ def _change(check: Check, service: str, evidence: Evidence, params: Params) -> C
             )
     if "job" in families:  # Kubernetes records a job's run itself, where no change feed does
         for event in evidence.events.get(service, []):
-            if event.reason == "SuccessfulCreate" and _JOB_RUN.search(f"{event.object} {event.message}"):
+            if job_started(event):
                 return CheckOutcome(
                     check,
                     True,

@@ -34,7 +34,15 @@ from tools.rca.settle import blame_stopped, explain_victims, mark_close_call
 from tools.rca.sides import name_by_side
 from tools.rca.suspects import assess, candidates
 from tools.rca.verdict import no_fault
-from tools.rca.victims import load_named, mentions, name_the_level, named_upstreams, noisy_neighbours, reconcile_load
+from tools.rca.victims import (
+    load_named,
+    mentions,
+    name_the_level,
+    named_upstreams,
+    noisy_neighbours,
+    quoting_callers,
+    reconcile_load,
+)
 from tools.rca.vocabulary import ACCUMULATING, classify
 
 __all__ = ["Context", "diagnose", "KIND_FALLBACK"]
@@ -247,6 +255,10 @@ def _fallback(service: str, evidence: Evidence) -> str:
     if not series:
         return "dependency_outage"
     category = KIND_FALLBACK.get(series[0].kind, "dependency_outage")
+    linked = {c.family for c in evidence.changes_of(service) if c.linked}
+    if series[0].kind == "other" and linked & {"deploy", "config"}:
+        # a signal the vocabulary does not know says nothing of the fault: the change tied to it does
+        return "bad_deploy" if "deploy" in linked else "bad_config"
     if category == "bad_deploy" and not any(c.family == "deploy" for c in evidence.changes_of(service)):
         record = evidence.services.get(service)
         configured = any(c.family == "config" and c.linked for c in evidence.changes_of(service))
@@ -302,6 +314,7 @@ def diagnose(
     runs = job_runs([e for es in evidence.events.values() for e in es], evidence.changes, first)
     evidence.changes += [run for run in runs if not _routine(run.service, evidence)]
     link_changes(evidence.changes, _senders_see(symptoms, evidence), params, context.step_s)
+    quoting_callers(evidence, symptoms, params)
     piled = link_stops(evidence.changes, symptoms, params, context.step_s)
     name_the_level(evidence, params)
     named_upstreams(evidence, named, params)

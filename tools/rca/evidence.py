@@ -74,6 +74,9 @@ class Evidence:
     senders: set[str] = field(default_factory=set)
     """Services the telemetry names as sending another's load of their own making (set by the diagnosis:
     ``victims.load_named``)."""
+    quoted_by: dict[str, list[str]] = field(default_factory=dict)
+    """service -> its callers whose failures quote a name it changed (set by the diagnosis:
+    ``victims.quoting_callers``): their trouble is that change's doing."""
     confined_zone: str | None = None
     """The one zone all the trouble is confined to (set by the diagnosis: ``scope.release_zone_victims``)."""
 

@@ -30,9 +30,19 @@ def _patterns() -> list[tuple[str, re.Pattern[str], re.Pattern[str]]]:
     ]
 
 
+def _own_metrics(service: str, evidence: Evidence) -> list[str]:
+    """The metrics ``service`` exports about itself: a series labelled with the ``upstream`` it calls
+    (``redis_commands_per_second{upstream="shared-redis"}``) is its client's view of another component."""
+    return [
+        s.metric
+        for s in evidence.series(service)
+        if s.service == service and not (s.labels.get("upstream") or s.labels.get("dependency"))
+    ]
+
+
 def role_of(service: str, evidence: Evidence) -> str | None:
     """The category of the shared component ``service`` is, if it is one."""
-    metrics = [s.metric for s in evidence.series(service) if s.service == service]
+    metrics = _own_metrics(service, evidence)
     for category, names, prefixes in _patterns():
         if names.search(service) or any(prefixes.search(m) for m in metrics):
             return category
@@ -52,7 +62,7 @@ _DATASTORE_METRICS = re.compile(
 def is_datastore(service: str, evidence: Evidence) -> bool:
     """The service keeps state others share (a database, a cache, a broker): its name says so, or its
     exporter's metric prefix does."""
-    metrics = [s.metric for s in evidence.series(service) if s.service == service]
+    metrics = _own_metrics(service, evidence)
     return bool(_DATASTORE_NAME.search(service)) or any(_DATASTORE_METRICS.search(m) for m in metrics)
 
 

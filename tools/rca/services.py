@@ -145,7 +145,8 @@ def _path_local(scored: list[tuple[Series, Shift | None]], params: Params) -> se
     """Client-side shifts that one vantage of a caller sees and another does not: the same caller's calls to
     the same dependency, told apart by where they come from (a region, a zone, a pod), moved from one place
     only. The dependency answers the other places as before; the trouble is on that path, the caller's side.
-    Returns the ids of those shifts."""
+    So too across callers: calls one caller makes failing while another caller's same calls to the same
+    dependency go on as before. Returns the ids of those shifts."""
     views: dict[tuple[str, str, str], list[tuple[dict[str, str], Shift]]] = {}
     for item, shift in scored:
         upstream = item.labels.get("upstream") or item.labels.get("dependency")
@@ -155,7 +156,9 @@ def _path_local(scored: list[tuple[Series, Shift | None]], params: Params) -> se
                 for k, v in item.labels.items()
                 if k not in ("__name__", "service", "job", "upstream", "dependency")
             }
-            views.setdefault((_attribute(item), upstream, item.name), []).append((place, shift))
+            caller = _attribute(item)
+            views.setdefault((caller, upstream, item.name), []).append((place, shift))
+            views.setdefault(("", upstream, item.name), []).append(({**place, "caller": caller}, shift))
     out: set[int] = set()
     for seen in views.values():
         moved, calm = _moved_and_calm([shift for _, shift in seen], params)

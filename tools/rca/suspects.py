@@ -76,6 +76,9 @@ def assess(
     loaded = _loaded_by(service, evidence, params)
     if loaded is not None and loaded.score > anomaly:  # the anomaly its load explains is its own doing
         anomaly, strong = loaded.score, True
+    quoting = [evidence.services[c] for c in evidence.quoted_by.get(service, [])]
+    if quoting and max(r.score for r in quoting) > anomaly:  # its callers fail for a name it changed
+        anomaly, strong = max(r.score for r in quoting), True
     # log-scaled, not capped: a far stronger anomaly still ranks higher, but evidence of another kind can
     # outweigh a moderate lead
     strength = (

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from tools.rca.changes import AUTH_WORDS
+from tools.rca.changes import AUTH_WORDS, Symptoms, identifiers
 from tools.rca.evidence import Evidence
 from tools.rca.load import amplifies, became_active
 from tools.rca.nesting import parts_of
@@ -23,6 +23,7 @@ from tools.rca.services import OWN_CREDENTIAL, rescore
 from tools.rca.vocabulary import CLIENT_LABELS, FAULT_KINDS, SHARE_KINDS
 
 __all__ = [
+    "quoting_callers",
     "reconcile_load",
     "load_named",
     "name_the_level",
@@ -174,6 +175,37 @@ def load_named(evidence: Evidence, params: Params) -> None:
         senders |= amplifiers
         record.load_from = sorted({*record.load_from, *senders})
         evidence.senders |= senders
+
+
+def quoting_callers(evidence: Evidence, symptoms: dict[str, Symptoms], params: Params) -> None:
+    """Callers whose new failures quote a name a service they call changed (a role's connection limit, a
+    key, a setting) fail because of that change: they are recorded as propagating from that service, the
+    service as ``quoted_by`` them, and the change is tied to the trouble if nothing else tied it. A rotated
+    secret or certificate is left out: it is the caller's to present (``credentials_of``), its failure the
+    caller's own."""
+    for link in evidence.changes:
+        names = identifiers(f"{link.description} {link.flag}")
+        if not names or link.family in ("credential", "certificate"):
+            continue
+        quoting = sorted(
+            caller
+            for caller, deps in evidence.topology.items()
+            if link.service in deps
+            and caller != link.service
+            and caller in evidence.services
+            and evidence.services[caller].raw_score >= params.anomaly_threshold
+            and names & symptoms.get(caller, Symptoms(None, [])).failure_names
+        )
+        if not quoting:
+            continue
+        for caller in quoting:
+            record = evidence.services[caller]
+            record.propagated_from = sorted({*record.propagated_from, link.service})
+        evidence.quoted_by[link.service] = sorted({*evidence.quoted_by.get(link.service, []), *quoting})
+        if not link.linked:
+            quoted = sorted(names & symptoms[quoting[0]].failure_names)[0]
+            link.linked = f"the failures of {', '.join(quoting)} quote {quoted}, which it changed"
+            link.link_strength = params.named_link_strength
 
 
 def _waits_on(client: str, server: str, evidence: Evidence, params: Params) -> bool:

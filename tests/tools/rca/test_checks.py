@@ -41,6 +41,14 @@ def test_started_means_idle_before_and_busy_after() -> None:
     check = Check(name="job began", metric="cpu_usage_ratio", expect="started", weight=3)
     assert outcome(check, "job", view_of([anomaly("job", "cpu_usage_ratio", 0.0, 0.6, 100.0)])) == (True, True)
     assert outcome(check, "api", view_of([anomaly("api", "cpu_usage_ratio", 0.3, 0.9, 20.0)])) == (True, False)
+    # a scale-out's new pod starts from nothing beside pods that were busy all along: no job began
+    scaled = view_of(
+        [
+            anomaly("api", "cpu_usage_ratio", 0.0, 0.05, 30.0, labels={"pod": "api-new"}),
+            anomaly("api", "cpu_usage_ratio", 0.7, 1.0, 4.0, labels={"pod": "api-old"}),
+        ]
+    )
+    assert outcome(check, "api", scaled) == (True, False)
 
 
 def test_traffic_from_nothing_is_not_a_surge_over_normal() -> None:
@@ -413,3 +421,26 @@ def test_the_requests_a_service_sends_are_not_the_requests_it_serves() -> None:
     assert [s.metric for s in served] == ["request_rate"]
     sent = reading_for(Check(name="calls up", metric="upstream_request_rate", expect="up"), "mobile-bff", view)
     assert [s.metric for s in sent] == ["upstream_request_rate"]
+
+
+def test_a_key_a_service_rotated_fails_in_the_logs_of_those_that_call_it() -> None:
+    check = Check(name="authentication errors in logs", log=r"(?i)invalid token|\b401\b", weight=3)
+    rotation = {
+        "service": "auth",
+        "kind": "secret_rotation",
+        "family": "credential",
+        "minutes_before_onset": 1.0,
+        "description": "auth: rotated JWT signing key",
+    }
+    rejected = {"service": "orders", "template": "WARN rejecting request: invalid token: kid not found", "new": True}
+
+    def confirmed(changes: list[dict[str, Any]], calls: list[str]) -> bool:
+        view = evidence_of(
+            [anomaly("auth", "request_rate", 200.0, 500.0, 8.0, kind="traffic")], changes=changes, spikes=[rejected]
+        )
+        view.topology = {"orders": calls, "auth": []}
+        return outcome(check, "auth", view)[1]
+
+    assert confirmed([rotation], ["auth"])
+    assert not confirmed([], ["auth"]), "with no key of its own changed, its callers' refusals are theirs"
+    assert not confirmed([rotation], []), "a service that does not call it says nothing of its keys"

@@ -48,6 +48,27 @@ def test_a_job_run_tied_to_the_trouble_is_a_runaway_job_whatever_it_does_loudest
     assert fallback("") != "runaway_job", "a job that ran with nothing tied to it is not the cause"
 
 
+def test_a_signal_the_vocabulary_does_not_know_is_named_by_the_change_tied_to_it() -> None:
+    from tools.rca.diagnose import _fallback
+
+    def fallback(family: str, linked: str) -> str:
+        change = {
+            "service": "edge",
+            "kind": family,
+            "family": family,
+            "minutes_before_onset": 0.0,
+            "description": "edge: proxy-body-size 10m",
+            "linked": linked,
+            "link_strength": 1.0 if linked else 0.0,
+        }
+        view = evidence_of([shift("edge", "http_4xx_ratio", 0.002, 0.09, 10.0, kind="other")], changes=[change])
+        return _fallback("edge", view)
+
+    assert fallback("config", "the trouble began 0 min after it") == "bad_config"
+    assert fallback("deploy", "the trouble began 3 min after it") == "bad_deploy"
+    assert fallback("config", "") == "dependency_outage", "an untied change names nothing"
+
+
 def test_a_victim_never_outranks_the_fault_it_propagates_from_when_that_fault_produces_its_symptom() -> None:
     """A backup job started from idle on the database's node; the orders pool ran dry behind the slow
     database. The pool is far louder (alerted, logs, probes failing), but the job's runaway explains it

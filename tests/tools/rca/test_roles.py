@@ -47,6 +47,11 @@ def test_a_role_comes_from_the_service_name_or_its_exporter_metrics() -> None:
     # an application with a cache of its own is no cache server
     app = evidence_of([shift("query-svc", "cache_hit_ratio", 0.9, 0.2, 20.0, kind="availability")])
     assert role_of("query-svc", app) is None
+    # a client's view of the Redis it calls says what it calls, not what it is
+    caller = evidence_of(
+        [shift("feed", "redis_commands_per_second", 1e3, 1e3, 1.0, kind="traffic", labels={"upstream": "redis"})]
+    )
+    assert role_of("feed", caller) is None and not is_datastore("feed", caller)
 
 
 def test_the_role_takes_the_best_own_fault_and_the_cause_stays_behind_it() -> None:

@@ -362,3 +362,21 @@ def test_a_service_that_serves_far_less_under_more_requests_lost_capacity_of_its
 
     assert load_from(0.93) == []
     assert load_from(0.05) == ["ingest"]
+
+
+def test_a_dependency_another_caller_still_reaches_is_the_failing_callers_side() -> None:
+    """notifications-api's calls to a push vendor fail (its own file descriptors ran out); campaign-worker's
+    calls to the same vendor go on as before. The vendor is not down: the failing caller's side is."""
+
+    def calls(caller: str, shift: float) -> Series:
+        data = series(caller, "upstream_error_ratio", 0.002, 0.0006, shift=shift, seed=len(caller))
+        return Series({**data.labels, "upstream": "push-vendor"}, data.times, data.values)
+
+    data = [calls("notifications-api", 0.4), calls("campaign-worker", 0.0)]
+    graph = {"notifications-api": ["push-vendor"], "campaign-worker": ["push-vendor"]}
+    by_name = {s.service: s for s in rank_services(data, T0, graph)}
+    assert "push-vendor" not in by_name or by_name["push-vendor"].raw_score < ANOMALY_THRESHOLD
+    assert by_name["notifications-api"].raw_score >= ANOMALY_THRESHOLD
+    both = [calls("notifications-api", 0.4), calls("campaign-worker", 0.4)]
+    everyone = {s.service: s for s in rank_services(both, T0, graph)}
+    assert everyone["push-vendor"].raw_score >= ANOMALY_THRESHOLD, "failing for every caller: the vendor's"
