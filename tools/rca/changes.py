@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 from tools.rca.params import Params
 from tools.rca.records import ChangeLink, KubeEvent
-from tools.rca.vocabulary import ACCUMULATING, classify
+from tools.rca.vocabulary import ACCUMULATING, classify, is_limit
 from tools.sources.base import Change
 
 __all__ = [
@@ -335,7 +335,8 @@ def link_changes(links: list[ChangeLink], symptoms: dict[str, Symptoms], params:
 def _why(link: ChangeLink, seen: Symptoms, params: Params, match_s: float) -> tuple[str, float]:
     for metric, began, spacing in seen.trend_starts:
         if abs(began - link.ts) <= max(match_s, 3 * spacing):
-            return f"{metric} began to trend with it, {_ago(link.minutes_before_onset)} before the onset", 1.0
+            moved = "changed" if is_limit(metric) else "began to trend"  # a limit is set, not grown
+            return f"{metric} {moved} with it, {_ago(link.minutes_before_onset)} before the onset", 1.0
     quoted = sorted(identifiers(f"{link.description} {link.flag}") & seen.failure_names)
     if quoted:
         return (

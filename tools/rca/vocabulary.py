@@ -27,6 +27,7 @@ __all__ = [
     "Vocabulary",
     "classify",
     "faces_dependency",
+    "is_limit",
     "load_vocabulary",
     "known_names",
     "parse_vocabulary",
@@ -181,6 +182,20 @@ def _floor(name: str) -> float:
     one queued message, half a restart, a megabyte; nothing for a name that states no unit."""
     vocabulary = load_vocabulary()
     return next((rule.floor for rule in vocabulary.floors if rule.fits(name)), vocabulary.no_floor)
+
+
+LIMIT = re.compile(
+    r"(?i)(^|_)(limits?|capacity|quota)(_|$)|(^|_)max(imum)?(_(fds|files|connections|replicas|memory|bytes|size))?$|"
+    r"(^|_)max_(fds|files|connections|replicas|memory|bytes|size)(_|$)"
+)
+"""A name that states a bound set by configuration (``memory_limit_bytes``, ``process_max_fds``,
+``replicas_max``): it moves only when someone changes it."""
+
+
+def is_limit(metric: str) -> bool:
+    """True for a limit: a bound of a canonical signal (``bound`` in vocabulary.yaml), or a name that says so."""
+    bounds = {e.bound[0] for e in load_vocabulary().entries if e.bound}
+    return metric.lower() in bounds or bool(LIMIT.search(metric))
 
 
 def known_names() -> set[str]:

@@ -12,7 +12,7 @@ from tools.rca.evidence import Evidence as Gathered
 from tools.rca.evidence import read_evidence
 from tools.rca.records import Finding, Shift
 from tools.rca.verdict import NON_FAULT_KINDS, RECURRING_LEADERS, blind_spots
-from tools.rca.vocabulary import ACCUMULATING
+from tools.rca.vocabulary import ACCUMULATING, is_limit
 from tools.sources.timespec import to_datetime
 
 if TYPE_CHECKING:
@@ -76,6 +76,7 @@ def _history_keys(evidence: Gathered, ctx: AgentContext) -> list[str]:
         for s in leading
         if s.kind == "traffic" and s.direction == "up" and s.score >= threshold * ctx.params.moving_share
     ]
+    busier += [s for s in leading if is_limit(s.metric)]  # a limit moves only when someone changes it
     faults = [s for s in shifts if s.kind not in NON_FAULT_KINDS][:RECURRING_LEADERS]  # what a recurring verdict reads
     keys = list(dict.fromkeys(s.key for s in [*faults, *shifts]))[: ctx.params.history_series]
     for extra in (

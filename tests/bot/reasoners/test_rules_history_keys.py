@@ -45,3 +45,13 @@ def test_the_strongest_fault_shifts_are_read_before_louder_load_shifts() -> None
     load = [shift(f"svc{i}", "request_rate", 1.0, 20.0, 100.0 - i, kind="traffic") for i in range(8)]
     cpu = shift("billing", "cpu_usage_ratio", 0.3, 0.7, 12.5, kind="cpu")
     assert cpu["key"] in _keys([*load, cpu])
+
+
+def test_a_limit_of_a_leading_suspect_is_read_though_it_sits_flat() -> None:
+    """A limit moves only when someone changes it: a release that lowered it hours ago set up today's
+    trouble, and only the limit's past shows when."""
+    errors = shift("notify", "error_ratio", 0.002, 0.26, 50.0, kind="errors")
+    limit = shift("notify", "process_max_fds", 1024.0, 1024.0, 0.0)
+    usage = shift("notify", "process_open_fds", 1000.0, 1010.0, 0.0)
+    keys = _keys([errors, limit, usage])
+    assert any("process_max_fds" in k for k in keys) and not any("process_open_fds" in k for k in keys), keys

@@ -121,3 +121,12 @@ def test_the_knowledge_readme_table_is_generated_from_the_vocabulary() -> None:
     assert text[start:end] == docs_table(), (
         "knowledge/README.md's signal table differs from tools/rca/vocabulary.yaml: regenerate it with UPDATE_GOLDEN=1"
     )
+
+
+def test_a_limit_is_a_bound_or_a_name_that_says_so() -> None:
+    from tools.rca.vocabulary import is_limit
+
+    assert is_limit("memory_limit_bytes") and is_limit("process_max_fds") and is_limit("replicas_max")
+    assert is_limit("queue_capacity") and is_limit("db_connections_max") and is_limit("spec_max_replicas")
+    assert not is_limit("process_open_fds") and not is_limit("latency_p99_seconds")
+    assert not is_limit("max_latency_seconds"), "the largest latency seen is a reading, not a bound"
