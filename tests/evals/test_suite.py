@@ -61,17 +61,18 @@ def test_reports_and_baseline_diff(summary: dict[str, Any], tmp_path: Path) -> N
 
 
 SEALED = Path(__file__).resolve().parents[2] / "evals" / "sealed"
-# The sealed suite (written blind, never tuned on), just under its last measurement: 193 scenarios after
-# round s20 (2026-12-05; top-1 0.938, category 0.881, action precision 0.784, action coverage 0.851, no unsafe
+# The sealed suite (written blind, never tuned on), just under its last measurement: 205 scenarios after
+# round s21 (2026-12-05; top-1 0.932, category 0.868, action precision 0.767, action coverage 0.838, no unsafe
 # action). First runs: s14 top-1 0.92, category 0.92; s15 0.75 / 0.67; s16 0.92 / 0.67 (2 unsafe); s17 (on
 # the engine after s16's work) 0.92 / 0.75 (2 unsafe); s18 (after s17's) 0.58 / 0.58; s19 (after s18's)
-# 0.67 / 0.42 (1 unsafe); s20 (after s19's) 0.83 / 0.50 (1 unsafe). The 181 scenarios of s1–s19 score as
-# before. Issue 15 asks 0.92 / 0.85 / 0.7 / 0.8: the gate holds what is measured, so CI fails on a regression.
+# 0.67 / 0.42 (1 unsafe); s20 (after s19's) 0.83 / 0.50 (1 unsafe); s21 (after s20's) 0.58 / 0.33 (3 unsafe).
+# The 193 scenarios of s1–s20 score as before. Issue 15 asks 0.92 / 0.85 / 0.7 / 0.8: the gate holds what is
+# measured, so CI fails on a regression.
 SEALED_MIN_TOP1, SEALED_MIN_CATEGORY, SEALED_MIN_PRECISION, SEALED_MIN_COVERAGE, SEALED_MAX_UNSAFE = (
     0.93,
-    0.87,
-    0.78,
-    0.85,
+    0.86,
+    0.76,
+    0.83,
     0,
 )
 

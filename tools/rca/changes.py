@@ -208,8 +208,8 @@ def link_stops(links: list[ChangeLink], symptoms: dict[str, Symptoms], params: P
     match_s = max(params.change_match_s, 3 * step_s)
     piled: dict[str, str] = {}
     for link in links:
-        if link.linked or not (stops(link) or _slowed(link, symptoms, match_s)):
-            continue
+        if not (stops(link) or _slowed(link, symptoms, match_s)):
+            continue  # (a change its own trouble already ties may still be what made another's pile climb)
         for service, seen in symptoms.items():
             if service == link.service or service in piled:
                 continue

@@ -113,11 +113,15 @@ def _metric(check: Check, service: str, evidence: Evidence, params: Params) -> C
         limit, worse = float(number), ("up" if op == "above" else "down")
         holds_after, held_before = (after > limit, before > limit) if op == "above" else (after < limit, before < limit)
         worsened = (after - before) if worse == "up" else (before - after)
+        trend = evidence.trends.get(best.key)
+        # its longer past shows it climbing steadily for hours or days: a slow burn's last stretch
+        burning = trend is not None and trend.trend_start is not None and worsened > 0
         moving = (
             (signed or best.direction == worse)  # still getting worse, if slowly: a burn, not a plateau
             and (
                 best.score / max(signal.weight, 1e-6) >= params.anomaly_threshold * params.moving_share
                 or worsened >= params.level_worsening_share * abs(before) > 0
+                or burning
             )
         )
         rules_out = signal.bad not in ("both", worse)  # "CPU below 0.7": a healthy level rules a cause out

@@ -314,7 +314,7 @@ def diagnose(
     runs = job_runs([e for es in evidence.events.values() for e in es], evidence.changes, first)
     evidence.changes += [run for run in runs if not _routine(run.service, evidence)]
     link_changes(evidence.changes, _senders_see(symptoms, evidence), params, context.step_s)
-    quoting_callers(evidence, symptoms, params)
+    quoting_callers(evidence, symptoms, params, named)
     piled = link_stops(evidence.changes, symptoms, params, context.step_s)
     name_the_level(evidence, params)
     named_upstreams(evidence, named, params)

@@ -158,7 +158,8 @@ def _path_local(scored: list[tuple[Series, Shift | None]], params: Params) -> se
             }
             caller = _attribute(item)
             views.setdefault((caller, upstream, item.name), []).append((place, shift))
-            views.setdefault(("", upstream, item.name), []).append(({**place, "caller": caller}, shift))
+            if not place:  # (one caller's own view as a whole, beside another caller's)
+                views.setdefault(("", upstream, item.name), []).append(({"caller": caller}, shift))
     out: set[int] = set()
     for seen in views.values():
         moved, calm = _moved_and_calm([shift for _, shift in seen], params)

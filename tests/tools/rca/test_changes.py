@@ -134,6 +134,12 @@ def test_a_change_after_which_a_workload_drains_less_is_tied_to_the_pile_that_be
     assert tied(None) == {}
     assert tied(ONSET - 3 * HOUR) == {}
 
+    links = to_links([change], ONSET, set(), Params())
+    links[0].linked = "the trouble began 2 min after it"  # its own trouble ties it already: a release that
+    worker = Symptoms(None, [], drained_less_at=ONSET)  # deadlocked its consumers stops them too
+    piled = link_stops(links, {"rabbitmq": growing, "notifier-worker": worker}, Params(), 60.0)
+    assert piled == {"rabbitmq": "notifier-worker"} and "began to climb" in links[0].linked
+
 
 def test_a_refusal_that_gives_a_rate_reason_is_no_credential_failure() -> None:
     """GitHub answers a rate limit with "403 Forbidden": the warning that gives the reason makes the bare

@@ -69,6 +69,15 @@ def test_a_level_that_held_all_along_is_not_news_unless_it_keeps_worsening() -> 
     assert outcome(check, "w", burning) == (True, True)
 
 
+def test_a_volume_past_its_mark_that_has_climbed_for_days_is_a_burn_not_a_plateau() -> None:
+    """A data node at 95%: within the hour it barely moved, but its longer past shows days of steady climb."""
+    check = Check(name="volume nearly full", metric="disk_usage_ratio", expect="above:0.9", weight=3)
+    disk = [anomaly("es", "disk_usage_ratio", 0.9275, 0.9502, 0.7, kind="disk")]
+    climb = {"key": disk[0]["key"], "service": "es", "metric": "disk_usage_ratio", "trend_start": -4 * 86400.0}
+    assert outcome(check, "es", view_of(disk)) == (True, False), "at the mark all hour long: no news"
+    assert outcome(check, "es", evidence_of(disk, trends=[climb])) == (True, True)
+
+
 def test_time_left_under_its_threshold_is_trouble_however_long_it_has_been_there() -> None:
     """A certificate five days from expiry was five days and an hour away an hour ago: not news by the
     window, but a countdown only shrinks, so under the threshold it holds."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from tests.support.telemetry import evidence_of, shift
+from tools.rca.evidence import Evidence
 from tools.rca.load import amplifies
 from tools.rca.params import Params
 from tools.rca.victims import load_named, reconcile_load
@@ -234,3 +235,45 @@ def test_callers_failing_for_a_name_their_dependency_changed_suffer_that_change(
     view.topology = {"orders": ["orders-db"]}
     quoting_callers(view, symptoms, Params())
     assert not view.quoted_by, "a rotated password is the caller's to present: its failure is the caller's"
+
+
+def test_callers_whose_errors_name_a_dependency_whose_change_broke_it_fail_because_of_it() -> None:
+    """Two services crash-loop at start-up on the config server's new 404s; one of them had a release of
+    its own. The config server's release, tied to its own 404s, explains both."""
+    from tools.rca.changes import Symptoms
+    from tools.rca.victims import quoting_callers
+
+    def view(releases: list[str]) -> Evidence:
+        changes = [
+            {
+                "service": name,
+                "kind": "deploy",
+                "family": "deploy",
+                "minutes_before_onset": 15.0,
+                "description": f"{name} release",
+                "linked": "the trouble began 1 min after it",
+                "link_strength": 1.0,
+            }
+            for name in releases
+        ]
+        return evidence_of(
+            [
+                shift("search", "restarts_total", 0, 13, 32.0, kind="restarts"),
+                shift("cart", "restarts_total", 0, 15, 37.0, kind="restarts"),
+                shift("config", "http_404_ratio", 0.0, 0.8, 98.0),
+            ],
+            changes=changes,
+        )
+
+    both = view(["config", "search"])
+    quoting_callers(both, {}, Params(), {"config": ["cart", "search"]})
+    assert both.quoted_by == {"config": ["cart", "search"]}
+    assert both.services["search"].propagated_from == ["config"]
+
+    one = view(["config", "search"])
+    quoting_callers(one, {}, Params(), {"config": ["search"]})
+    assert not one.quoted_by, "one caller with a release of its own tied to its trouble may be its own fault"
+
+    untied = view(["search"])
+    quoting_callers(untied, {"config": Symptoms(None, [])}, Params(), {"config": ["cart", "search"]})
+    assert not untied.quoted_by, "a dependency with no change of its own tied to its trouble explains nothing"
