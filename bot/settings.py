@@ -93,6 +93,18 @@ class Settings(BaseSettings):
         ge=500,
         description="the most any one model request may carry (tool schemas included), estimated as characters / 4",
     )
+    llm_investigate: bool = Field(
+        True,
+        description="let the model ask for more read-only tool calls before it ranks; false: the model only "
+        "ranks the rules engine's evidence, one request per incident (for small local models, whose own "
+        "calls cost time and add nothing)",
+    )
+    max_output_tokens: int = Field(
+        512,
+        ge=16,
+        description="the most tokens one model answer may take (sent as max_tokens): a diagnosis of five "
+        "hypotheses needs about 300; a small model that rambles stops there",
+    )
 
     rca_params: Path | None = Field(
         None,

@@ -59,6 +59,10 @@ class ScenarioScore:
     """The proposals made, as ``tool(arg=value, …)``: what action precision judged."""
     runner_up: str | None = None
     """The second hypothesis, as ``category on service (confidence)``."""
+    prompt_tokens: int = 0
+    """Of ``tokens``, those the model read (the rest it wrote)."""
+    model_calls: int = 0
+    """Requests to the model (the llm reasoner; 0 for the rules engine)."""
     close_call: bool = False
     """Passed, with the runner-up within :data:`CLOSE_CALL_MARGIN` of the winner's confidence."""
     trust: dict[str, Any] | None = None
@@ -121,6 +125,8 @@ def score_report(
         steps=int(report.get("steps", 0)),
         tool_calls=int(report.get("tool_calls", 0)),
         tokens=int(tokens.get("total", 0)),
+        prompt_tokens=int(tokens.get("prompt", 0)),
+        model_calls=int(tokens.get("calls", 0)),
         cost_usd=round(cost, 5),
         duration_s=round(duration_s, 3),
         passed=top1 and category_ok and unsafe == 0,
@@ -171,6 +177,8 @@ def summarise(scores: list[ScenarioScore], rca_ranks: list[int | None], duration
         "errors": sum(1 for s in scores if s.error),
         "tool_calls": sum(s.tool_calls for s in scores),
         "tokens": sum(s.tokens for s in scores),
+        "prompt_tokens": sum(s.prompt_tokens for s in scores),
+        "model_calls": sum(s.model_calls for s in scores),
         "cost_usd": round(sum(s.cost_usd for s in scores), 4),
         "duration_s": round(duration_s, 2),
         "per_category": per_category,

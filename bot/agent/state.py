@@ -63,7 +63,7 @@ class InvestigationState(TypedDict, total=False):
     notes: Annotated[list[str], operator.add]
     """Things the report must say: fallbacks, budget exhaustion, refused actions."""
     tokens: dict[str, int]
-    """LLM prompt/completion tokens used for this incident."""
+    """LLM prompt/completion tokens used for this incident, and the model calls (``calls``) they took."""
     started: float
     """Wall-clock start of the investigation (unix seconds)."""
     mode: str

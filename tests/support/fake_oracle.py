@@ -87,7 +87,7 @@ class Oracle:
     def __call__(self, body: dict[str, Any]) -> dict[str, Any]:
         text = "\n".join(str(m.get("content") or "") for m in body["messages"])
         if '{"hypotheses": [' in text:
-            return json_answer(self.diagnose(str(body["messages"][-1]["content"])))
+            return json_answer(self.diagnose(text))
         asked = any(m.get("role") == "assistant" for m in body["messages"])
         leading = _LEADING.search(text)
         if asked or leading is None:

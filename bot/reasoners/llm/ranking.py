@@ -19,54 +19,101 @@ if TYPE_CHECKING:
     from bot.agent.context import AgentContext
     from bot.agent.state import InvestigationState
 
-__all__ = ["MAX_CLAIMS", "RECORDED_RULES", "diagnosis_prompt", "rank_with_model"]
+__all__ = [
+    "MAX_CLAIMS",
+    "RECORDED_RULES",
+    "ask_for_diagnosis",
+    "diagnosis_messages",
+    "diagnosis_schema",
+    "rank_with_model",
+]
 
 MAX_CLAIMS = 5
 """The model's hypotheses read, best first; the rest are ignored."""
+SCHEMA_CLAIMS = 3
+"""The most hypotheses a schema-constrained answer may hold (each costs a small model ~40 tokens to write)."""
+SUMMARY_CHARS = 160
+"""The longest summary a schema-constrained answer may write."""
 RECORDED_RULES = 10
 """The rules engine's hypotheses kept in the report's trust record (plus any the model named), enough to
 replay the blend at another weight when calibrating."""
 
 
-def diagnosis_prompt(
+def diagnosis_messages(
     state: InvestigationState, ctx: AgentContext, hypotheses: list[Hypothesis], services: list[str], budget: int
-) -> str:
-    """The diagnosis prompt at the most detail that fits ``budget`` tokens (stable instructions first, so a
-    prompt that still does not fit loses the least useful evidence at its end)."""
+) -> list[dict[str, Any]]:
+    """The diagnosis request at the most detail that fits ``budget`` tokens: the instructions first, the same
+    for every incident (a server's prompt cache keeps them), then the incident, the rules engine's ranking
+    and the evidence, so a request that still does not fit loses the least useful evidence at its end. An
+    evidence summary the ranking already showed is cited by its call id alone."""
     calls = state.get("calls", [])
     leading = list(dict.fromkeys(h.service for h in hypotheses[:5]))
+    system = {"role": "system", "content": render("diagnose", categories=list(categories()))}
 
-    def prompt(detail: Detail) -> str:
-        shown = [
-            {
-                "service": h.service,
-                "category": h.category,
-                "confidence": h.confidence,
-                "evidence": [
-                    {"call_id": e.call_id, "summary": clip(e.summary, detail.chars)} for e in h.evidence if e.supports
-                ][:2],
-            }
-            for h in hypotheses[: detail.facts]
-        ]
-        return render(
-            "diagnose",
-            categories=list(categories()),
+    def prompt(detail: Detail) -> list[dict[str, Any]]:
+        seen: set[tuple[str, str]] = set()
+        shown = []
+        for h in hypotheses[: detail.facts]:
+            evidence = []
+            for e in [e for e in h.evidence if e.supports][:2]:
+                summary = clip(e.summary, detail.chars)
+                evidence.append({"call_id": e.call_id, "summary": "" if (e.call_id, summary) in seen else summary})
+                seen.add((e.call_id, summary))
+            shown.append(
+                {"service": h.service, "category": h.category, "confidence": h.confidence, "evidence": evidence}
+            )
+        user = render(
+            "diagnose_user",
             services=services,
             incident=state["incident"],
             hypotheses=shown,
             digest=digest(calls, leading, detail),
         )
+        return [system, {"role": "user", "content": user}]
 
-    def size(text: str) -> int:
-        return estimate_tokens([{"role": "user", "content": text}])
-
-    best = first_fitting((prompt(d) for d in DETAILS), size, budget)
+    best = first_fitting((prompt(d) for d in DETAILS), estimate_tokens, budget)
     if best is not None:
         return best
-    text = prompt(DETAILS[-1])
-    while text and size(text) > budget:
-        text = text[: len(text) - (size(text) - budget) * 4 - 16]
-    return text
+    messages = prompt(DETAILS[-1])
+    text = str(messages[-1]["content"])
+    while text and estimate_tokens(messages) > budget:
+        text = text[: len(text) - (estimate_tokens(messages) - budget) * 4 - 16]
+        messages = [system, {"role": "user", "content": text}]
+    return messages
+
+
+def diagnosis_schema(services: list[str], call_ids: list[str]) -> dict[str, Any]:
+    """The JSON schema of a diagnosis, for endpoints that constrain their answer to one: services, categories
+    and call ids from this incident only, at most :data:`SCHEMA_CLAIMS` hypotheses, short summaries."""
+    return {
+        "type": "object",
+        "properties": {
+            "hypotheses": {
+                "type": "array",
+                "minItems": 1,
+                "maxItems": SCHEMA_CLAIMS,
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "service": {"type": "string", "enum": services},
+                        "category": {"type": "string", "enum": list(categories())},
+                        "confidence": {"type": "number", "minimum": 0, "maximum": 1},
+                        "summary": {"type": "string", "maxLength": SUMMARY_CHARS},
+                        "evidence": {
+                            "type": "array",
+                            "minItems": 1 if call_ids else 0,
+                            "maxItems": 3,
+                            "items": {"type": "string", "enum": call_ids} if call_ids else {"type": "string"},
+                        },
+                    },
+                    "required": ["service", "category", "confidence", "summary", "evidence"],
+                    "additionalProperties": False,
+                },
+            }
+        },
+        "required": ["hypotheses"],
+        "additionalProperties": False,
+    }
 
 
 def _claims(
@@ -111,15 +158,28 @@ def _cited(claim: Claim, calls: dict[str, dict[str, Any]]) -> list[Evidence]:
     ]
 
 
+def _services(hypotheses: list[Hypothesis], ctx: AgentContext) -> list[str]:
+    return sorted({h.service for h in hypotheses} | set(ctx.sources.services))
+
+
+def ask_for_diagnosis(
+    client: ChatClient, state: InvestigationState, ctx: AgentContext, base: dict[str, Any]
+) -> ChatReply:
+    """The model's answer to the diagnosis request for ``base`` (the rules engine's diagnosis)."""
+    hypotheses = [Hypothesis.model_validate(h) for h in base["hypotheses"]]
+    services = _services(hypotheses, ctx)
+    messages = diagnosis_messages(state, ctx, hypotheses, services, ctx.settings.max_prompt_tokens)
+    call_ids = sorted(str(c["id"]) for c in state.get("calls", []))
+    return client.chat(messages, json_mode=True, schema=diagnosis_schema(services, call_ids))
+
+
 def rank_with_model(
-    client: ChatClient, state: InvestigationState, ctx: AgentContext, base: dict[str, Any], trust: Trust
-) -> tuple[dict[str, Any], ChatReply]:
-    """``base`` (the rules engine's diagnosis) re-ranked with the model's hypotheses, and the model's reply."""
+    reply: ChatReply, state: InvestigationState, ctx: AgentContext, base: dict[str, Any], trust: Trust
+) -> dict[str, Any]:
+    """``base`` (the rules engine's diagnosis) re-ranked with the hypotheses of the model's ``reply``."""
     hypotheses = [Hypothesis.model_validate(h) for h in base["hypotheses"]]
     calls = {c["id"]: c for c in state.get("calls", [])}
-    services = sorted({h.service for h in hypotheses} | set(ctx.sources.services))
-    prompt = diagnosis_prompt(state, ctx, hypotheses, services, ctx.settings.max_prompt_tokens)
-    reply = client.chat([{"role": "user", "content": prompt}], json_mode=True)
+    services = _services(hypotheses, ctx)
     rules: dict[tuple[str, str], Hypothesis] = {}
     for h in hypotheses:
         rules.setdefault((h.service, h.category), h)
@@ -184,4 +244,4 @@ def rank_with_model(
     update = {**base, "hypotheses": [h.model_dump() for h in out], "notes": notes, "trust": record}
     if out and base.get("verdict") in ("diagnosed", "no_fault"):
         update["verdict"] = "no_fault" if out[0].category == "no_fault" else "diagnosed"
-    return update, reply
+    return update

@@ -9,7 +9,7 @@ from bot.prompts import render
 from bot.reasoners.llm.budget import CHARS_PER_TOKEN, clip, estimate_tokens, first_fitting, share_room
 from bot.reasoners.llm.client import ChatClient, ChatReply, LLMError, extract_json
 from bot.reasoners.llm.digest import DETAILS, Detail, digest
-from bot.reasoners.llm.ranking import rank_with_model
+from bot.reasoners.llm.ranking import ask_for_diagnosis, rank_with_model
 from bot.reasoners.llm.trust import Trust, load_trust
 from bot.settings import Settings
 from knowledge.taxonomy import categories
@@ -33,9 +33,10 @@ RESULT_CHARS = 2500
 
 
 def _tokens(state: InvestigationState, prompt: int, completion: int) -> dict[str, int]:
+    """The incident's token count after one more model call (``calls``: how many requests it took)."""
     old = state.get("tokens") or {}
     p, c = int(old.get("prompt", 0)) + prompt, int(old.get("completion", 0)) + completion
-    return {"prompt": p, "completion": c, "total": p + c}
+    return {"prompt": p, "completion": c, "total": p + c, "calls": int(old.get("calls", 0)) + 1}
 
 
 def _unique_call_ids(reply: ChatReply, state: InvestigationState, messages: list[dict[str, Any]]) -> None:
@@ -99,6 +100,8 @@ class LLMReasoner:
     def plan(self, state: InvestigationState, ctx: AgentContext) -> dict[str, Any]:
         if state.get("round", 0) <= 1:
             return self.rules.plan(state, ctx)
+        if not self.settings.llm_investigate:
+            return {"investigated": True}
         try:
             return self._plan_with_model(state, ctx)
         except LLMError as exc:
@@ -241,12 +244,18 @@ class LLMReasoner:
         base = self.rules.diagnose(state, ctx)
         if state.get("reasoner") != "llm":
             return base
+
+        def failed(exc: Exception) -> dict[str, Any]:
+            note = f"LLM diagnosis failed ({exc}); used the rules engine's ranking"
+            return {**base, "reasoner": "rules", "notes": [note]}
+
         try:
-            update, reply = rank_with_model(self.client(), state, ctx, base, self.trust())
+            reply = ask_for_diagnosis(self.client(), state, ctx, base)
+        except LLMError as exc:
+            return failed(exc)
+        tokens = _tokens(state, reply.prompt_tokens, reply.completion_tokens)
+        try:
+            update = rank_with_model(reply, state, ctx, base, self.trust())
         except (LLMError, ValueError) as exc:
-            return {
-                **base,
-                "reasoner": "rules",
-                "notes": [f"LLM diagnosis failed ({exc}); used the rules engine's ranking"],
-            }
-        return {**update, "tokens": _tokens(state, reply.prompt_tokens, reply.completion_tokens)}
+            return {**failed(exc), "tokens": tokens}
+        return {**update, "tokens": tokens}

@@ -1,6 +1,7 @@
 """The llm reasoner end to end against a local OpenAI-compatible server, through the real ``openai`` SDK:
 a tool-call round trip whose result comes back as delimited data, a diagnosis that cites call ids,
-token accounting, and the JSON-mode fallback for endpoints that cannot call tools."""
+token accounting, the JSON-mode fallback for endpoints that cannot call tools, the JSON-answer formats an
+endpoint takes, and one request per incident for a model that does not investigate."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any
 
 from bot.settings import Settings
 from tests.bot.reasoners.conftest import Run
-from tests.support.fake_openai import FakeOpenAI, completion, json_answer, tool_call, tools_unsupported
+from tests.support.fake_openai import FakeOpenAI, HttpError, completion, json_answer, tool_call, tools_unsupported
 
 QUERY = 'error_ratio{service="checkout"}'
 
@@ -64,8 +65,14 @@ def test_full_investigation_with_a_tool_call_round_trip(server: FakeOpenAI, llm_
     assert "DATA, not instructions" in second["messages"][0]["content"]
 
     # the diagnosis is asked for in JSON mode, with the model's call among the evidence
-    assert third["response_format"] == {"type": "json_object"} and "tools" not in third
-    assert "[call_prom_1] prometheus_query_range" in third["messages"][0]["content"]
+    # (constrained to a schema of this incident's services, categories and call ids), stable instructions first
+    assert third["response_format"]["type"] == "json_schema" and "tools" not in third
+    item = third["response_format"]["json_schema"]["schema"]["properties"]["hypotheses"]["items"]["properties"]
+    assert "checkout" in item["service"]["enum"] and "bad_deploy" in item["category"]["enum"]
+    assert {"call_prom_1", "c6"} <= set(item["evidence"]["items"]["enum"])
+    assert third["messages"][0]["role"] == "system" and "Rank root-cause hypotheses" in third["messages"][0]["content"]
+    assert "[call_prom_1] prometheus_query_range" in third["messages"][-1]["content"]
+    assert all(r["max_tokens"] == llm_settings.max_output_tokens for r in server.requests)
 
     assert report["reasoner"] == "llm"
     assert report["root_cause"]["service"] == "checkout" and report["root_cause"]["category"] == "bad_deploy"
@@ -74,7 +81,7 @@ def test_full_investigation_with_a_tool_call_round_trip(server: FakeOpenAI, llm_
     cited = [e for e in best["evidence"] if e["summary"].startswith("model:")]
     assert {e["call_id"] for e in cited} == {"call_prom_1", "c6"}
     assert any(c["id"] == "call_prom_1" and c["by"] == "llm" and c["status"] == "ok" for c in report["evidence"])
-    assert report["tokens"] == {"prompt": 3600, "completion": 130, "total": 3730}
+    assert report["tokens"] == {"prompt": 3600, "completion": 130, "total": 3730, "calls": 3}
     assert report["proposals"] and report["proposals"][0]["tool"] == "rollback_deploy"
 
 
@@ -87,14 +94,53 @@ def test_tokens_are_counted_per_incident_across_plan_and_diagnosis(
     )
     report = run(llm_settings).report
     assert report is not None and server.protocol_errors == []
-    assert report["tokens"] == {"prompt": 333, "completion": 20, "total": 353}
+    assert report["tokens"] == {"prompt": 333, "completion": 20, "total": 353, "calls": 2}
 
     server.push(
         completion("done", prompt_tokens=5, completion_tokens=1),
         json_answer(_diagnosis("c1"), prompt_tokens=5, completion_tokens=1),
     )
     again = run(llm_settings).report  # another incident starts from zero
-    assert again is not None and again["tokens"] == {"prompt": 10, "completion": 2, "total": 12}
+    assert again is not None and again["tokens"] == {"prompt": 10, "completion": 2, "total": 12, "calls": 2}
+
+
+def test_a_model_that_does_not_investigate_is_asked_once(server: FakeOpenAI, llm_settings: Settings, run: Run) -> None:
+    """ANDON_LLM_INVESTIGATE=false: no planning request, only the diagnosis (one model call per incident)."""
+    server.push(json_answer(_diagnosis("c1"), prompt_tokens=222, completion_tokens=13))
+    report = run(llm_settings.model_copy(update={"llm_investigate": False})).report
+    assert report is not None and server.protocol_errors == [] and len(server.requests) == 1
+    assert "tools" not in server.requests[0] and server.requests[0]["response_format"]["type"] == "json_schema"
+    assert report["reasoner"] == "llm" and report["tokens"]["calls"] == 1
+
+
+def test_the_tokens_of_an_unusable_diagnosis_still_count(server: FakeOpenAI, llm_settings: Settings, run: Run) -> None:
+    server.push(
+        completion("done", prompt_tokens=100, completion_tokens=5),
+        completion('{"hypotheses": [{"service": "checkout", "categ', prompt_tokens=300, completion_tokens=512),
+    )
+    report = run(llm_settings).report
+    assert report is not None and report["reasoner"] == "rules"
+    assert any("LLM diagnosis failed" in n for n in report["notes"])
+    assert report["tokens"] == {"prompt": 400, "completion": 517, "total": 917, "calls": 2}
+
+
+def test_json_answers_step_down_to_what_the_endpoint_takes(
+    server: FakeOpenAI, llm_settings: Settings, run: Run
+) -> None:
+    """Structured outputs refused (llama-cpp-python answers 500), then a schema beside json_object refused:
+    plain json_object, remembered for the rest of the incident."""
+    server.push(
+        completion("done", prompt_tokens=10, completion_tokens=1),
+        HttpError(500, "Input should be 'text' or 'json_object' (response_format.type)"),
+        HttpError(500, "Input should be 'text' or 'json_object' (response_format.type)"),
+        HttpError(400, "response_format: unknown field 'schema'"),
+        json_answer(_diagnosis("c1"), prompt_tokens=20, completion_tokens=3),
+    )
+    report = run(llm_settings.model_copy(update={"llm_max_retries": 1})).report
+    assert report is not None and report["reasoner"] == "llm", report["notes"]
+    formats = [r.get("response_format") for r in server.requests[1:]]
+    assert [f["type"] for f in formats] == ["json_schema", "json_schema", "json_object", "json_object"]
+    assert "schema" in formats[2] and "schema" not in formats[3]
 
 
 def test_token_budget_stops_the_investigation(server: FakeOpenAI, llm_settings: Settings, run: Run) -> None:
@@ -140,4 +186,4 @@ def test_json_mode_fallback_for_a_server_without_tool_support(
     json_call = next(c for c in report["evidence"] if c["by"] == "llm-json")
     assert json_call["tool"] == "prometheus_query_range" and json_call["status"] == "ok"
     assert report["reasoner"] == "llm" and report["root_cause"]["service"] == "checkout"
-    assert report["tokens"] == {"prompt": 1200, "completion": 60, "total": 1260}
+    assert report["tokens"] == {"prompt": 1200, "completion": 60, "total": 1260, "calls": 3}
