@@ -21,7 +21,7 @@ import re
 from dataclasses import dataclass
 
 from tools.rca.params import Params
-from tools.rca.records import ChangeLink, KubeEvent
+from tools.rca.records import ChangeLink
 from tools.rca.vocabulary import ACCUMULATING, classify, is_limit
 from tools.sources.base import Change
 
@@ -39,8 +39,6 @@ __all__ = [
     "refused_credentials",
     "reasons_of",
     "refused_over_reason",
-    "job_runs",
-    "job_started",
 ]
 
 _FAMILIES: list[tuple[str, re.Pattern[str]]] = [
@@ -370,45 +368,3 @@ def _ago(minutes: float) -> str:
     if minutes >= 120:
         return f"{minutes / 60:.1f} h"
     return f"{minutes:.0f} min"
-
-
-_JOB_CREATED = re.compile(r"(?i)\bcreated job:? (\S+)")
-"""The message the CronJob controller records when a schedule fires (`SuccessfulCreate`)."""
-_JOB_OWNER = re.compile(r"(?i)^(?:job(?:\.batch)?/|job )([^\s:]+)")
-"""A Job named as the event's object (``job/reindex-29123``) or at the head of its message (``Job x: …``)."""
-
-
-def job_started(event: KubeEvent) -> str | None:
-    """The job a Kubernetes event says began to run, else None: a CronJob that fired ("Created job
-    reindex-29123") or a Job whose controller created its pod (`SuccessfulCreate` of a ``Job/…``)."""
-    created = _JOB_CREATED.search(event.message)
-    if created:
-        return created.group(1)
-    if event.reason != "SuccessfulCreate":
-        return None
-    owner = _JOB_OWNER.search(event.object) or _JOB_OWNER.search(event.message)
-    return owner.group(1) if owner else None
-
-
-def job_runs(events: list[KubeEvent], known: list[ChangeLink], onset: float | None) -> list[ChangeLink]:
-    """Job runs the Kubernetes events record (a CronJob that fired creates a Job) and the change feed does
-    not: a run is a change like a deploy, and the trouble that follows it may be the work it does."""
-    out: list[ChangeLink] = []
-    for event in events:
-        job = job_started(event)
-        if not job or not event.service:
-            continue
-        if any(c.service == event.service and c.family == "job" and abs(c.ts - event.ts) < 60 for c in known + out):
-            continue
-        before = (onset - event.ts) / 60.0 if onset is not None else 0.0
-        out.append(
-            ChangeLink(
-                service=event.service,
-                kind="job",
-                family="job",
-                ts=event.ts,
-                minutes_before_onset=round(before, 1),
-                description=f"job {job} created",
-            )
-        )
-    return out

@@ -9,12 +9,12 @@ from knowledge.documents import Check, Runbook
 from tools.rca.changes import (
     AUTH_WORDS,
     CHECK_FAMILIES,
-    job_started,
     reasons_of,
     refused_credentials,
     refused_over_reason,
 )
 from tools.rca.evidence import Evidence
+from tools.rca.job_runs import job_started
 from tools.rca.params import Params
 from tools.rca.records import Shift
 from tools.rca.scope import zone_of

@@ -16,16 +16,17 @@ from tools.rca.changes import (
     TLS_WORDS,
     Symptoms,
     identifiers,
-    job_runs,
     link_changes,
     link_stops,
     refused_credentials,
 )
 from tools.rca.evidence import Evidence
 from tools.rca.explain import Fit, Outcomes, category_fits
+from tools.rca.job_runs import job_runs
 from tools.rca.load import callers, fault_onset, strain_came_later
 from tools.rca.params import Params
 from tools.rca.passed_on import passed_on
+from tools.rca.quoting import quoting_callers
 from tools.rca.records import Finding
 from tools.rca.roles import name_by_role
 from tools.rca.scope import implicated_nodes, release_zone_victims
@@ -40,7 +41,6 @@ from tools.rca.victims import (
     name_the_level,
     named_upstreams,
     noisy_neighbours,
-    quoting_callers,
     reconcile_load,
 )
 from tools.rca.vocabulary import ACCUMULATING, classify

@@ -76,7 +76,7 @@ class Evidence:
     ``victims.load_named``)."""
     quoted_by: dict[str, list[str]] = field(default_factory=dict)
     """service -> its callers whose failures quote a name it changed (set by the diagnosis:
-    ``victims.quoting_callers``): their trouble is that change's doing."""
+    ``quoting.quoting_callers``): their trouble is that change's doing."""
     confined_zone: str | None = None
     """The one zone all the trouble is confined to (set by the diagnosis: ``scope.release_zone_victims``)."""
 
